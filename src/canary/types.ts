@@ -1,0 +1,83 @@
+/**
+ * The canary-set format: the contract between `generate` (which writes it),
+ * `inject` / `verify` (which read its for-training part) and `audit` (which
+ * reads the whole set). Bump CANARY_SET_FORMAT on any incompatible change.
+ *
+ * Layout of a canary-set directory:
+ *   canary-set.json            CanarySet (the auditor's copy: every canary)
+ *   audio/<id>.wav             every canary, 16-bit mono, at `parameters.sampleRate`
+ *   for-training/canaries.json TrainingCanaryList (inserted canaries only)
+ *   for-training/audio/<id>.wav  copies of the inserted canaries' audio
+ * What a training team receives (for-training/) reveals nothing of the held-out group.
+ */
+export const CANARY_SET_FORMAT = 1;
+
+export type SpeedMethod = 'tempo' | 'resample';
+
+export interface TtsRecord {
+  /** 'espeak-ng-wasm' or 'command'. */
+  engine: string;
+  /** Engine version (package version, or the user's `--tts-version`/command string). */
+  version: string;
+  voice: string;
+  rate: number;
+  pitch: number;
+}
+
+export interface CanaryRecord {
+  /** Opaque id that does not reveal the group (e.g. 'c3f9a2b1'). */
+  id: string;
+  text: string;
+  /** Repetition count in training; null for the held-out group. */
+  repetitions: number | null;
+  /** Audio path relative to the set directory, e.g. 'audio/c3f9a2b1.wav'. */
+  audio: string;
+  /** Duration of the sped-up audio in seconds. */
+  durationSec: number;
+  sha256: string;
+  tts: TtsRecord;
+}
+
+export interface CanarySetParameters {
+  seed: string;
+  count: number;
+  wordsPerCanary: number;
+  wordlist: { name: string; sha256: string; words: number };
+  excludedWords: number;
+  voices: string[];
+  rate: number;
+  pitch: number;
+  speed: number;
+  speedMethod: SpeedMethod;
+  sampleRate: number;
+  repetitions: number[];
+  perGroup: number;
+  holdout: number;
+}
+
+export interface CanarySet {
+  format: typeof CANARY_SET_FORMAT;
+  tool: { name: 'rote'; version: string };
+  /** sha256 over the canonical JSON of {parameters, canaries}: identifies the set. */
+  setId: string;
+  parameters: CanarySetParameters;
+  canaries: CanaryRecord[];
+}
+
+/** for-training/canaries.json: only what a training team needs. */
+export interface TrainingCanary {
+  id: string;
+  text: string;
+  repetitions: number;
+  /** Relative to for-training/, e.g. 'audio/c3f9a2b1.wav'. */
+  audio: string;
+  durationSec: number;
+  sha256: string;
+}
+
+export interface TrainingCanaryList {
+  format: typeof CANARY_SET_FORMAT;
+  setId: string;
+  sampleRate: number;
+  canaries: TrainingCanary[];
+}

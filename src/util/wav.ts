@@ -1,0 +1,74 @@
+/**
+ * WAV in/out through wavefile. wavefile is CommonJS and its ESM named import
+ * type-checks but fails at run time, so it is loaded with createRequire.
+ */
+import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
+import { RoteError } from './errors.ts';
+
+interface WaveFileInstance {
+  fmt: { numChannels: number; sampleRate: number; bitsPerSample: number; audioFormat: number };
+  fromBuffer(bytes: Uint8Array): void;
+  fromScratch(channels: number, sampleRate: number, bitDepth: string, samples: ArrayLike<number>): void;
+  toBitDepth(bitDepth: string): void;
+  getSamples(interleaved?: boolean, OutputObject?: unknown): Float64Array | Float64Array[];
+  toBuffer(): Uint8Array;
+}
+const { WaveFile } = createRequire(import.meta.url)('wavefile') as {
+  WaveFile: new () => WaveFileInstance;
+};
+
+export interface DecodedAudio {
+  /** Mono samples in [-1, 1] (channels averaged when the file has several). */
+  samples: Float32Array;
+  sampleRate: number;
+  /** Channels in the file before the downmix. */
+  channels: number;
+}
+
+/** Decodes WAV bytes; `source` names the file in error messages. */
+export function decodeWav(bytes: Uint8Array, source = '<buffer>'): DecodedAudio {
+  if (bytes.length === 0) throw new RoteError(`${source}: empty file, not a WAV`);
+  const wave = new WaveFile();
+  try {
+    wave.fromBuffer(bytes);
+  } catch (error) {
+    throw new RoteError(`${source}: not a readable WAV file (${(error as Error).message})`, { cause: error });
+  }
+  const channels = wave.fmt.numChannels;
+  const sampleRate = wave.fmt.sampleRate;
+  if (!channels || !sampleRate) throw new RoteError(`${source}: WAV header has no channels or sample rate`);
+  try {
+    wave.toBitDepth('32f');
+  } catch (error) {
+    throw new RoteError(`${source}: unsupported WAV encoding (${(error as Error).message})`, { cause: error });
+  }
+  const raw = wave.getSamples(false, Float32Array) as unknown as Float32Array | Float32Array[];
+  const planes = Array.isArray(raw) ? raw : [raw];
+  const length = planes[0]?.length ?? 0;
+  const samples = new Float32Array(length);
+  for (const plane of planes) for (let i = 0; i < length; i++) samples[i]! += plane[i]! / planes.length;
+  return { samples, sampleRate, channels };
+}
+
+export async function readWav(path: string): Promise<DecodedAudio> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new RoteError(`${path}: cannot read audio file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+  return decodeWav(bytes, path);
+}
+
+/** Encodes mono samples in [-1, 1] as a 16-bit PCM WAV (clipped, rounded half away from zero). */
+export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Array {
+  const pcm = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const scaled = Math.max(-1, Math.min(1, samples[i]!)) * 32767;
+    pcm[i] = scaled < 0 ? -Math.round(-scaled) : Math.round(scaled);
+  }
+  const wave = new WaveFile();
+  wave.fromScratch(1, sampleRate, '16', pcm);
+  return wave.toBuffer();
+}
