@@ -1,0 +1,119 @@
+/**
+ * Frontends by spec: `createFrontend({ type: 'kaldi-fbank', numBins: 80 })`
+ * builds windows, mel banks and FFT tables once; `compute` then allocates only
+ * the output matrix (and, for NeMo, a reusable signal buffer).
+ * The one-shot functions (`kaldiFbank`, `nemoMel`, `sherpaNemoMel`) reuse
+ * cached frontends keyed by their resolved options.
+ */
+import { RoteError } from '../../util/errors.ts';
+import { normalizePerFeature } from './dsp.ts';
+import { createKaldiFbankPlan } from './kaldi-fbank.ts';
+import { createNemoMelPlan } from './nemo-mel.ts';
+import {
+  resolveSherpaNemoMelOptions,
+  type FeatureMatrix,
+  type KaldiFbankOptions,
+  type NemoMelOptions,
+  type SherpaNemoMelOptions,
+} from './types.ts';
+
+export type FrontendSpec =
+  | ({ type: 'kaldi-fbank' } & Partial<KaldiFbankOptions>)
+  | ({ type: 'nemo-mel' } & Partial<NemoMelOptions>)
+  | ({ type: 'sherpa-nemo-mel' } & Partial<SherpaNemoMelOptions>);
+
+export const FRONTEND_TYPES = ['kaldi-fbank', 'nemo-mel', 'sherpa-nemo-mel'] as const;
+
+export interface Frontend {
+  /** The spec as given. */
+  readonly spec: FrontendSpec;
+  /** Every option with defaults filled in (printable, e.g. by inspect-model). */
+  readonly resolved: { type: FrontendSpec['type'] } & Record<string, unknown>;
+  readonly sampleRate: number;
+  /** Feature columns per frame. */
+  readonly numBins: number;
+  compute(samples: Float32Array): FeatureMatrix;
+  /** Frames `compute` returns for this many samples. */
+  framesFor(numSamples: number): number;
+}
+
+function withoutType<T extends { type: string }>(spec: T): Omit<T, 'type'> {
+  const { type: _type, ...rest } = spec;
+  return rest;
+}
+
+export function createFrontend(spec: FrontendSpec): Frontend {
+  if (!spec || typeof spec !== 'object') throw new RoteError(`frontend spec must be an object with a "type" (${FRONTEND_TYPES.join(', ')})`);
+  switch (spec.type) {
+    case 'kaldi-fbank': {
+      const plan = createKaldiFbankPlan(withoutType(spec));
+      return {
+        spec,
+        resolved: { type: spec.type, ...plan.options },
+        sampleRate: plan.options.sampleRate,
+        numBins: plan.numColumns,
+        compute: plan.compute,
+        framesFor: plan.numFrames,
+      };
+    }
+    case 'nemo-mel': {
+      const plan = createNemoMelPlan(withoutType(spec));
+      return {
+        spec,
+        resolved: { type: spec.type, ...plan.options },
+        sampleRate: plan.options.sampleRate,
+        numBins: plan.options.numBins,
+        compute: plan.compute,
+        framesFor: plan.numFrames,
+      };
+    }
+    case 'sherpa-nemo-mel': {
+      const options = resolveSherpaNemoMelOptions(withoutType(spec));
+      const { normalize, variance, ...fbank } = options;
+      const plan = createKaldiFbankPlan(fbank);
+      return {
+        spec,
+        resolved: { type: spec.type, ...options },
+        sampleRate: options.sampleRate,
+        numBins: plan.numColumns,
+        compute(samples: Float32Array): FeatureMatrix {
+          const features = plan.compute(samples);
+          if (normalize === 'per_feature') normalizePerFeature(features.data, features.numFrames, features.numBins, variance);
+          return features;
+        },
+        framesFor: plan.numFrames,
+      };
+    }
+    default:
+      throw new RoteError(`unknown frontend type ${JSON.stringify((spec as { type?: unknown }).type)} (expected one of ${FRONTEND_TYPES.join(', ')})`);
+  }
+}
+
+const cache = new Map<string, Frontend>();
+const CACHE_LIMIT = 32;
+
+function cachedFrontend(spec: FrontendSpec): Frontend {
+  const key = JSON.stringify(spec, Object.keys(spec).sort());
+  let frontend = cache.get(key);
+  if (!frontend) {
+    frontend = createFrontend(spec);
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(key, frontend);
+  }
+  return frontend;
+}
+
+/** Kaldi-compatible log mel fbank; defaults are icefall / lhotse / sherpa-onnx's (80 bins, 25/10 ms, povey, ...). */
+export function kaldiFbank(samples: Float32Array, options: Partial<KaldiFbankOptions> = {}): FeatureMatrix {
+  return cachedFrontend({ ...options, type: 'kaldi-fbank' }).compute(samples);
+}
+
+/** NeMo FilterbankFeatures' log mel (eval mode), per-feature normalized by default. */
+export function nemoMel(samples: Float32Array, options: Partial<NemoMelOptions> = {}): FeatureMatrix {
+  return cachedFrontend({ ...options, type: 'nemo-mel' }).compute(samples);
+}
+
+/** sherpa-onnx's frontend for NeMo models (Kaldi framing, librosa mel, population-variance normalization). */
+export function sherpaNemoMel(samples: Float32Array, options: Partial<SherpaNemoMelOptions> = {}): FeatureMatrix {
+  return cachedFrontend({ ...options, type: 'sherpa-nemo-mel' }).compute(samples);
+}
