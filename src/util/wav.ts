@@ -38,16 +38,27 @@ export function decodeWav(bytes: Uint8Array, source = '<buffer>'): DecodedAudio 
   const channels = wave.fmt.numChannels;
   const sampleRate = wave.fmt.sampleRate;
   if (!channels || !sampleRate) throw new RoteError(`${source}: WAV header has no channels or sample rate`);
-  try {
-    wave.toBitDepth('32f');
-  } catch (error) {
-    throw new RoteError(`${source}: unsupported WAV encoding (${(error as Error).message})`, { cause: error });
+  let planes: ArrayLike<number>[];
+  let scale = 1;
+  if (wave.fmt.audioFormat === 1 && wave.fmt.bitsPerSample === 16) {
+    // 16-bit PCM is scaled by 1/32768 as torchaudio, Kaldi and sherpa-onnx do
+    // (wavefile's own float conversion divides positive samples by 32767).
+    const raw = wave.getSamples(false, Int16Array) as unknown as Int16Array | Int16Array[];
+    planes = Array.isArray(raw) ? raw : [raw];
+    scale = 1 / 32768;
+  } else {
+    try {
+      wave.toBitDepth('32f');
+    } catch (error) {
+      throw new RoteError(`${source}: unsupported WAV encoding (${(error as Error).message})`, { cause: error });
+    }
+    const raw = wave.getSamples(false, Float32Array) as unknown as Float32Array | Float32Array[];
+    planes = Array.isArray(raw) ? raw : [raw];
   }
-  const raw = wave.getSamples(false, Float32Array) as unknown as Float32Array | Float32Array[];
-  const planes = Array.isArray(raw) ? raw : [raw];
   const length = planes[0]?.length ?? 0;
   const samples = new Float32Array(length);
-  for (const plane of planes) for (let i = 0; i < length; i++) samples[i]! += plane[i]! / planes.length;
+  const weight = scale / planes.length;
+  for (const plane of planes) for (let i = 0; i < length; i++) samples[i]! += plane[i]! * weight;
   return { samples, sampleRate, channels };
 }
 
@@ -61,12 +72,16 @@ export async function readWav(path: string): Promise<DecodedAudio> {
   return decodeWav(bytes, path);
 }
 
-/** Encodes mono samples in [-1, 1] as a 16-bit PCM WAV (clipped, rounded half away from zero). */
+/**
+ * Encodes mono samples in [-1, 1] as a 16-bit PCM WAV: scaled by 32768 (the
+ * inverse of decodeWav), rounded half away from zero, clipped to the int16 range.
+ */
 export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Array {
   const pcm = new Int16Array(samples.length);
   for (let i = 0; i < samples.length; i++) {
-    const scaled = Math.max(-1, Math.min(1, samples[i]!)) * 32767;
-    pcm[i] = scaled < 0 ? -Math.round(-scaled) : Math.round(scaled);
+    const scaled = samples[i]! * 32768;
+    const rounded = scaled < 0 ? -Math.round(-scaled) : Math.round(scaled);
+    pcm[i] = Math.max(-32768, Math.min(32767, rounded));
   }
   const wave = new WaveFile();
   wave.fromScratch(1, sampleRate, '16', pcm);
