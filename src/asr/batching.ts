@@ -1,0 +1,54 @@
+/**
+ * Batching: utterances sorted by length (longest first), grouped so that each
+ * batch's padded size (batch size x longest utterance, in feature frames) stays
+ * within a budget, then padded with zeros into one [batch, frames, bins] array.
+ * Pure functions.
+ */
+import type { FeatureMatrix } from '../audio/index.ts';
+import type { FeatureBatch } from './families/types.ts';
+
+/** Default padded feature frames per batch: 100 s of audio at a 10 ms hop. */
+export const DEFAULT_BATCH_FRAMES = 10000;
+/** Upper bound on utterances per batch, whatever the budget. */
+export const MAX_BATCH_SIZE = 256;
+
+/**
+ * Groups utterance indices into batches. `frames[i]` is utterance i's feature
+ * frame count. Longest first; a batch grows while (size + 1) x its longest
+ * utterance fits in `batchFrames` (an utterance longer than the budget gets a
+ * batch of its own). Every index appears exactly once.
+ */
+export function planBatches(frames: readonly number[], batchFrames: number, maxBatchSize = MAX_BATCH_SIZE): number[][] {
+  if (!(batchFrames > 0)) throw new RangeError(`batchFrames must be positive, got ${batchFrames}`);
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
+  const order = frames.map((_, i) => i).sort((a, b) => frames[b]! - frames[a]! || a - b);
+  const batches: number[][] = [];
+  let current: number[] = [];
+  let longest = 0;
+  for (const index of order) {
+    const length = Math.max(1, frames[index]!);
+    const newLongest = Math.max(longest, length);
+    if (current.length > 0 && ((current.length + 1) * newLongest > batchFrames || current.length >= maxBatchSize)) {
+      batches.push(current);
+      current = [];
+      longest = 0;
+    }
+    current.push(index);
+    longest = Math.max(longest, length);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Pads feature matrices (same numBins) into one zero-padded batch. */
+export function padFeatures(matrices: readonly FeatureMatrix[]): FeatureBatch {
+  if (matrices.length === 0) throw new RangeError('padFeatures needs at least one matrix');
+  const numBins = matrices[0]!.numBins;
+  const maxFrames = Math.max(1, ...matrices.map((m) => m.numFrames));
+  const features = new Float32Array(matrices.length * maxFrames * numBins);
+  matrices.forEach((m, b) => {
+    if (m.numBins !== numBins) throw new RangeError(`matrix ${b} has ${m.numBins} bins, expected ${numBins}`);
+    features.set(m.data.subarray(0, m.numFrames * numBins), b * maxFrames * numBins);
+  });
+  return { features, frames: matrices.map((m) => m.numFrames), maxFrames, numBins };
+}

@@ -1,0 +1,81 @@
+/**
+ * The contract between rote's model families and the rest of src/asr: each family
+ * file exports one FamilyDefinition (detect from directory facts, then load into
+ * an Engine); the registry (registry.ts) asks all of them and refuses ambiguity.
+ */
+import type { Frontend, FrontendSpec } from '../../audio/index.ts';
+import type { OnnxFileFacts } from '../onnx-file.ts';
+import type { ProviderReport, RunClock, RuntimeOptions } from '../runtime.ts';
+import type { Vocabulary } from '../vocabulary.ts';
+
+export type FamilyName = 'nemo-ctc' | 'sherpa-nemo-ctc' | 'sherpa-transducer' | 'sidecar-ctc';
+
+export interface ModelInfo {
+  family: FamilyName;
+  isCtc: boolean;
+  dir: string;
+  files: { path: string; sha256: string }[];
+  frontend: FrontendSpec;
+  vocabulary: { size: number; blankId: number; kind: 'sentencepiece' | 'characters' };
+  subsampling: number;
+  detectedBecause: string[];
+}
+
+export interface LoadModelOptions extends RuntimeOptions {
+  /**
+   * NeMo CTC models only: compute features and output lengths the way sherpa-onnx
+   * does ('sherpa-nemo-mel' frontend, floor(T / subsampling) output frames) instead
+   * of NeMo's own (the default). For comparisons with sherpa-onnx.
+   */
+  sherpaCompatible?: boolean;
+  /** Transducers: symbols emitted per encoder frame at most (default 1, as sherpa-onnx). */
+  maxSymbolsPerFrame?: number;
+}
+
+/** What a model directory holds, gathered once for every family's detector. */
+export interface DirectoryFacts {
+  dir: string;
+  /** File names in the directory (not recursive). */
+  files: string[];
+  /** Facts of every *.onnx file, by file name. */
+  onnx: Map<string, OnnxFileFacts>;
+  /** Parsed rote-model.json, when present. */
+  sidecar: { path: string; value: unknown } | null;
+}
+
+export type Detection = { ok: true; because: string[] } | { ok: false; missing: string[] };
+
+/** Padded features of one batch: [batch, maxFrames, numBins], frame-major per utterance, zeros past `frames[i]`. */
+export interface FeatureBatch {
+  features: Float32Array;
+  frames: number[];
+  maxFrames: number;
+  numBins: number;
+}
+
+export interface UtteranceOutput {
+  tokenIds: number[];
+  /** CTC: [outFrames, vocabSize] log-probabilities of the valid frames. */
+  logProbs: Float32Array | null;
+  outFrames: number;
+}
+
+export interface Engine {
+  info: ModelInfo;
+  provider: ProviderReport;
+  frontend: Frontend;
+  vocabulary: Vocabulary;
+  clock: RunClock;
+  /** True when padding changes results (a model without a lengths input): batches of one. */
+  padSensitive?: boolean;
+  run(batch: FeatureBatch): Promise<UtteranceOutput[]>;
+  close(): Promise<void>;
+}
+
+export interface FamilyDefinition {
+  name: FamilyName;
+  /** One line for `rote inspect-model` and the unknown-model error. */
+  summary: string;
+  detect(facts: DirectoryFacts): Detection;
+  load(facts: DirectoryFacts, because: string[], options: LoadModelOptions): Promise<Engine>;
+}

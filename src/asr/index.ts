@@ -1,0 +1,34 @@
+/**
+ * The ASR stage: ONNX Runtime sessions and providers, model families (NeMo CTC,
+ * sherpa-onnx CTC and transducer, sidecar-described CTC), batching, decoding and
+ * vocabularies.
+ */
+export type { ProviderName, ProviderReport, RuntimeOptions } from './runtime.ts';
+export { AUTO_ORDER, CUDA_PROVIDER_LIBRARIES, describeProviderReport, missingCudaProviderLibraries, ortBinaryDir, SETUP_CUDA_COMMAND } from './runtime.ts';
+export type { FamilyName, LoadModelOptions, ModelInfo } from './families/types.ts';
+export { FAMILIES } from './families/registry.ts';
+export { parseSidecar, type SidecarSpec } from './families/sidecar-ctc.ts';
+export { loadModel, detectModel, type AsrModel } from './model.ts';
+export {
+  transcribeFiles,
+  sessionRunTime,
+  type ReferenceScore,
+  type SkippedItem,
+  type TranscribeItem,
+  type TranscribeOptions,
+  type TranscriptionRow,
+} from './transcribe.ts';
+export { ctcGreedy, ctcForcedLogLikelihood, ctcMinimumFrames, logSoftmaxRows } from './ctc.ts';
+export { transducerGreedy, type TransducerGreedyOptions, type TransducerNetworks } from './transducer-greedy.ts';
+export {
+  buildVocabulary,
+  detokenize,
+  loadVocabulary,
+  parseTokenFile,
+  tokenizeReference,
+  type ReferenceTokens,
+  type Vocabulary,
+  type VocabularyKind,
+} from './vocabulary.ts';
+export { DEFAULT_BATCH_FRAMES, MAX_BATCH_SIZE, padFeatures, planBatches } from './batching.ts';
+export { readOnnxFile, readOnnxBytes, withMetadata, describeValueInfo, type OnnxFileFacts, type OnnxValueInfo, type OnnxDim } from './onnx-file.ts';

@@ -1,0 +1,65 @@
+/** `rote inspect-model DIR`: which model family rote detects, why, and how it will feed and decode it. */
+import { Command, Option } from 'commander';
+import { createFrontend } from '../audio/index.ts';
+import { describeProviderReport, describeValueInfo, detectModel, loadModel } from '../asr/index.ts';
+
+const SIDECAR_HELP = `
+A model rote does not recognize can be described by a rote-model.json next to it:
+  {
+    "format": 1, "family": "ctc", "model": "model.onnx",
+    "inputs": { "features": "feats", "lengths": "feats_len", "layout": "BTF" },
+    "output": "log_probs", "outputIsLogProbs": true,
+    "frontend": { "type": "kaldi-fbank", "numBins": 80 },
+    "vocabulary": { "file": "tokens.txt", "kind": "characters" },
+    "blankId": 0, "subsampling": 4, "outputLengthRule": "ceil"
+  }
+(layout BTF = [batch, frames, bins], BFT = [batch, bins, frames]; frontend types:
+kaldi-fbank, nemo-mel, sherpa-nemo-mel, with their options; lengths may be null.)`;
+
+export function registerInspectModel(program: Command): void {
+  program
+    .command('inspect-model')
+    .description('Show which model family rote detects in a directory and why, its inputs, outputs, metadata, frontend, vocabulary and subsampling.')
+    .argument('<dir>', 'model directory')
+    .addOption(new Option('--provider <name>', 'provider used to open the model for the full report').choices(['auto', 'cuda', 'webgpu', 'cpu']).default('cpu'))
+    .option('--no-load', 'only detect (no ONNX Runtime session; skips frontend, vocabulary and subsampling details)')
+    .option('--sherpa-compatible', 'NeMo CTC models: show the sherpa-onnx-compatible feature variant (default: NeMo\'s own)')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', SIDECAR_HELP)
+    .action(async (dir: string, flags: { provider: 'auto' | 'cuda' | 'webgpu' | 'cpu'; load: boolean; sherpaCompatible?: boolean; json?: boolean }) => {
+      const detected = await detectModel(dir);
+      const files = [...detected.facts.onnx.values()].map((f) => ({
+        path: f.path,
+        metadata: f.metadata,
+        inputs: f.inputs.map(describeValueInfo),
+        outputs: f.outputs.map(describeValueInfo),
+      }));
+      let loaded = null;
+      if (flags.load) {
+        const model = await loadModel(dir, { provider: flags.provider, ...(flags.sherpaCompatible ? { sherpaCompatible: true } : {}) });
+        loaded = { info: model.info, frontendResolved: createFrontend(model.info.frontend).resolved, provider: model.provider };
+        await model.close();
+      }
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ family: detected.family, detectedBecause: loaded?.info.detectedBecause ?? detected.because, files, ...(loaded ?? {}) }, null, 2)}\n`);
+        return;
+      }
+      const lines = [`family: ${detected.family}`, 'detected because:', ...(loaded?.info.detectedBecause ?? detected.because).map((b) => `  - ${b}`), 'files:'];
+      for (const f of files) {
+        lines.push(`  ${f.path}`, `    inputs:  ${f.inputs.join(', ')}`, `    outputs: ${f.outputs.join(', ')}`);
+        if (Object.keys(f.metadata).length) lines.push(`    metadata: ${Object.entries(f.metadata).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+      }
+      if (loaded) {
+        const { info } = loaded;
+        lines.push(
+          `vocabulary: ${info.vocabulary.size} tokens (${info.vocabulary.kind}), blank id ${info.vocabulary.blankId}`,
+          `subsampling: ${info.subsampling}`,
+          `frontend: ${Object.entries(loaded.frontendResolved).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+          `provider: ${describeProviderReport(loaded.provider)}`,
+          'sha256:',
+          ...info.files.map((f) => `  ${f.sha256}  ${f.path}`),
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,145 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { detectModel, loadModel, withMetadata } from '../../src/asr/index.ts';
+import { RoteError } from '../../src/util/errors.ts';
+import { MODELS, temporaryDirectory } from './helpers.ts';
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(() => null, (e: Error) => e);
+  assert.ok(error, 'expected a failure');
+  return error!;
+}
+
+/** NeMo vocab.txt from a sherpa tokens.txt (drop the blank, "▁x" -> "x", "y" -> "##y"). */
+function nemoVocabTxt(tokens: string): string {
+  return tokens
+    .trim()
+    .split('\n')
+    .map((line) => line.slice(0, line.lastIndexOf(' ')))
+    .filter((piece) => piece !== '<blk>')
+    .map((piece) => (piece.startsWith('<') ? piece : piece.startsWith('\u2581') ? piece.slice(1) || '\u2581' : `##${piece}`))
+    .join('\n');
+}
+
+test('each fixture directory is detected as its family, with reasons', async () => {
+  const expected = { 'nemo-ctc': 'sherpa-nemo-ctc', transducer: 'sherpa-transducer', 'sidecar-ctc': 'sidecar-ctc' } as const;
+  for (const [dir, family] of Object.entries(expected)) {
+    const detected = await detectModel(join(MODELS, dir));
+    assert.is(detected.family, family, dir);
+    assert.ok(detected.because.length >= 1);
+  }
+  const because = (await detectModel(join(MODELS, 'nemo-ctc'))).because.join(' ');
+  assert.match(because, 'subsampling_factor=4');
+  assert.match(because, 'tokens.txt');
+});
+
+test('loadModel: info for each family (frontend, vocabulary, subsampling, files)', async () => {
+  const ctc = await loadModel(join(MODELS, 'nemo-ctc'), { provider: 'cpu', threads: 1 });
+  assert.is(ctc.info.isCtc, true);
+  assert.equal(ctc.info.frontend, { type: 'nemo-mel', normalize: 'per_feature' });
+  assert.equal(ctc.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
+  assert.is(ctc.info.subsampling, 4);
+  assert.equal(ctc.info.files.map((f) => f.sha256.length), [64, 64]);
+  await ctc.close();
+  const sherpaLike = await loadModel(join(MODELS, 'nemo-ctc'), { provider: 'cpu', threads: 1, sherpaCompatible: true });
+  assert.is(sherpaLike.info.frontend.type, 'sherpa-nemo-mel');
+  await sherpaLike.close();
+  const transducer = await loadModel(join(MODELS, 'transducer'), { provider: 'cpu', threads: 1 });
+  assert.is(transducer.info.isCtc, false);
+  assert.equal(transducer.info.vocabulary, { size: 34, blankId: 0, kind: 'sentencepiece' });
+  assert.is(transducer.info.frontend.type, 'kaldi-fbank');
+  await transducer.close();
+  const sidecar = await loadModel(join(MODELS, 'sidecar-ctc'), { provider: 'cpu', threads: 1 });
+  assert.equal(sidecar.info.vocabulary, { size: 29, blankId: 0, kind: 'characters' });
+  await sidecar.close();
+});
+
+test('a plain NeMo export (no metadata, vocab.txt) is nemo-ctc; subsampling found by a probe run', async () => {
+  const { dir, remove } = temporaryDirectory('plain');
+  try {
+    writeFileSync(join(dir, 'model.onnx'), await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), {}));
+    writeFileSync(join(dir, 'vocab.txt'), nemoVocabTxt(readFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), 'utf8')));
+    assert.is((await detectModel(dir)).family, 'nemo-ctc');
+    const model = await loadModel(dir, { provider: 'cpu', threads: 1 });
+    assert.is(model.info.subsampling, 4);
+    assert.equal(model.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
+    assert.match(model.info.detectedBecause.join(' '), /probe run turned 256 input frames into 64/);
+    await model.close();
+  } finally {
+    remove();
+  }
+});
+
+test('unknown layout: the error lists what each family needs and the sidecar', async () => {
+  const { dir, remove } = temporaryDirectory('unknown');
+  try {
+    writeFileSync(join(dir, 'model.onnx'), await withMetadata(readFileSync(join(MODELS, 'sidecar-ctc', 'model.onnx')), {}));
+    const error = await failure(detectModel(dir));
+    assert.instance(error, RoteError);
+    assert.match(error.message, 'unknown model layout');
+    assert.match(error.message, 'inputs: feats, feats_len');
+    assert.match(error.message, 'sherpa-nemo-ctc');
+    assert.match(error.message, 'metadata vocab_size + subsampling_factor');
+    assert.match(error.message, 'write rote-model.json');
+  } finally {
+    remove();
+  }
+});
+
+test('missing tokens file, wrong vocabulary size, bad sidecar field: clear errors', async () => {
+  const { dir, remove } = temporaryDirectory('bad');
+  try {
+    copyFileSync(join(MODELS, 'transducer', 'encoder.onnx'), join(dir, 'encoder.onnx'));
+    copyFileSync(join(MODELS, 'transducer', 'decoder.onnx'), join(dir, 'decoder.onnx'));
+    copyFileSync(join(MODELS, 'transducer', 'joiner.onnx'), join(dir, 'joiner.onnx'));
+    assert.match((await failure(detectModel(dir))).message, /sherpa-transducer .*missing tokens\.txt/);
+    writeFileSync(join(dir, 'tokens.txt'), '<blk> 0\na 1\n');
+    assert.match((await failure(loadModel(dir, { provider: 'cpu' }))).message, /2 tokens but .*vocab_size=34/);
+
+    const sidecarDir = temporaryDirectory('sidecar');
+    try {
+      copyFileSync(join(MODELS, 'sidecar-ctc', 'model.onnx'), join(sidecarDir.dir, 'model.onnx'));
+      copyFileSync(join(MODELS, 'sidecar-ctc', 'chars.txt'), join(sidecarDir.dir, 'chars.txt'));
+      const spec = JSON.parse(readFileSync(join(MODELS, 'sidecar-ctc', 'rote-model.json'), 'utf8'));
+      writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify({ ...spec, blankId: -1 }));
+      assert.match((await failure(detectModel(sidecarDir.dir))).message, /rote-model\.json: field "blankId" is -1; expected the blank token id/);
+      // model input mismatch: the sidecar claims a 64-bin frontend
+      writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify({ ...spec, frontend: { type: 'kaldi-fbank', numBins: 64 } }));
+      const mismatch = await failure(loadModel(sidecarDir.dir, { provider: 'cpu' }));
+      assert.match(mismatch.message, 'model input mismatch');
+      assert.match(mismatch.message, 'the model wants 80 feature bins, the frontend makes 64');
+      assert.match(mismatch.message, 'rote feeds feats [B, T, 64] float32');
+      assert.match(mismatch.message, 'the model declares feats [B, T, 80] float32');
+      // and the wrong layout
+      writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify({ ...spec, inputs: { ...spec.inputs, layout: 'BFT' } }));
+      assert.match((await failure(loadModel(sidecarDir.dir, { provider: 'cpu' }))).message, /model input mismatch .*feats \[B, 80, T\]/);
+      unlinkSync(join(sidecarDir.dir, 'chars.txt'));
+      writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify(spec));
+      assert.match((await failure(detectModel(sidecarDir.dir))).message, /names files that are not in .*chars\.txt/);
+    } finally {
+      sidecarDir.remove();
+    }
+  } finally {
+    remove();
+  }
+});
+
+test('provider fallback: auto runs on cpu and says why cuda and webgpu did not; explicit cuda names the fix', async () => {
+  const model = await loadModel(join(MODELS, 'sidecar-ctc'), { provider: 'auto', threads: 1 });
+  assert.is(model.provider.used, 'cpu');
+  assert.equal(model.provider.tried.map((t) => t.name), ['cuda', 'webgpu', 'cpu']);
+  const cuda = model.provider.tried[0]!;
+  const webgpu = model.provider.tried[1]!;
+  assert.ok(cuda.error && cuda.error.length > 10, `cuda reason: ${cuda.error}`);
+  assert.ok(webgpu.error && webgpu.error.length > 10, `webgpu reason: ${webgpu.error}`);
+  assert.is(model.provider.tried[2]!.error, undefined);
+  await model.close();
+  const error = await failure(loadModel(join(MODELS, 'sidecar-ctc'), { provider: 'cuda' }));
+  assert.instance(error, RoteError);
+  assert.match(error.message, 'provider cuda is not available');
+  assert.match(error.message, 'npm run setup:cuda');
+});
+
+test.run();
