@@ -1,0 +1,192 @@
+/**
+ * audit(): check the canary set, transcribe every canary with the model,
+ * journal rows as they finish (resumable), build and write the report.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { readCanarySet, verifyCanaryAudio } from '../canary/index.ts';
+import { loadModel, transcribeFiles, type ModelInfo } from '../asr/index.ts';
+import { RoteError } from '../util/errors.ts';
+import { sha256Hex } from '../util/hash.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { buildAuditReport, type TranscribedRow } from './build-report.ts';
+import { JournalWriter, openJournal, type JournalHeader, JOURNAL_FORMAT } from './journal.ts';
+import { auditHtml, auditMarkdown } from './render.ts';
+import { validateReport } from './schema.ts';
+import type { AuditReport, AuditSettings, CanarySetRecord, ModelRecord, AuditProvider } from './types.ts';
+
+export const AUDIT_DEFAULTS = {
+  alpha: 0.01,
+  confidence: 0.95,
+  bootstrapResamples: 2000,
+  seed: 'rote-audit',
+  provider: 'auto' as AuditProvider,
+};
+
+export interface AuditOptions {
+  /** Canary-set directory (holds canary-set.json and audio/). */
+  canaries: string;
+  /** Model directory (any family src/asr detects). */
+  model: string;
+  /** Output directory for rows.jsonl and the reports; omitted: nothing is written and nothing resumes. */
+  out?: string | null;
+  provider?: AuditProvider;
+  deviceId?: number;
+  threads?: number;
+  batchFrames?: number;
+  /** Significance level of the per-group tests after Holm's correction (default 0.01). */
+  alpha?: number;
+  /** Confidence level of the intervals (default 0.95). */
+  confidence?: number;
+  /** Bootstrap resamples per interval (default 2000). */
+  bootstrapResamples?: number;
+  /** Bootstrap seed (default 'rote-audit'). */
+  seed?: string;
+  /** Discard rows of an earlier run in `out` instead of resuming. */
+  restart?: boolean;
+  /** Called after each canary (done includes rows resumed from the journal). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+function checkSettings(options: AuditOptions): AuditSettings {
+  const alpha = options.alpha ?? AUDIT_DEFAULTS.alpha;
+  const confidence = options.confidence ?? AUDIT_DEFAULTS.confidence;
+  const bootstrapResamples = options.bootstrapResamples ?? AUDIT_DEFAULTS.bootstrapResamples;
+  const provider = options.provider ?? AUDIT_DEFAULTS.provider;
+  if (!(alpha > 0 && alpha < 1)) throw new RoteError(`--alpha must be between 0 and 1 (exclusive), got ${alpha}`);
+  if (!(confidence > 0 && confidence < 1)) throw new RoteError(`--confidence must be between 0 and 1 (exclusive), got ${confidence}`);
+  if (!Number.isInteger(bootstrapResamples) || bootstrapResamples < 100) throw new RoteError(`--bootstrap must be an integer >= 100, got ${bootstrapResamples}`);
+  if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new RoteError(`--provider must be auto, cuda, webgpu or cpu, got ${String(provider)}`);
+  for (const [name, value] of [['--device-id', options.deviceId], ['--threads', options.threads], ['--batch-frames', options.batchFrames]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < (name === '--device-id' ? 0 : 1))) throw new RoteError(`${name} must be a ${name === '--device-id' ? 'non-negative' : 'positive'} integer, got ${value}`);
+  }
+  return {
+    alpha,
+    confidence,
+    bootstrapResamples,
+    seed: options.seed ?? AUDIT_DEFAULTS.seed,
+    provider,
+    deviceId: options.deviceId ?? null,
+    threads: options.threads ?? null,
+    batchFrames: options.batchFrames ?? null,
+  };
+}
+
+/** Model files relative to the model directory, and their combined fingerprint. */
+export function modelRecord(info: ModelInfo, dir: string): ModelRecord {
+  const files = info.files
+    .map((file) => ({ path: isAbsolute(file.path) ? relative(dir, file.path) : file.path, sha256: file.sha256 }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return {
+    dir: resolve(dir),
+    family: info.family,
+    isCtc: info.isCtc,
+    fingerprint: sha256Hex(files.map((file) => `${file.path} ${file.sha256}\n`).join('')),
+    files,
+  };
+}
+
+export async function audit(options: AuditOptions): Promise<AuditReport> {
+  const settings = checkSettings(options);
+  const set = await readCanarySet(options.canaries);
+  await verifyCanaryAudio(options.canaries, set);
+  const setBytes = await readFile(join(options.canaries, 'canary-set.json'));
+  const canarySet: CanarySetRecord = {
+    dir: resolve(options.canaries),
+    setId: set.setId,
+    fileSha256: sha256Hex(setBytes),
+    canaries: set.canaries.length,
+    repetitions: [...set.parameters.repetitions].sort((a, b) => a - b),
+    holdout: set.canaries.filter((canary) => canary.repetitions === null).length,
+    speed: set.parameters.speed,
+    sampleRate: set.parameters.sampleRate,
+  };
+  if (canarySet.holdout === 0) throw new RoteError(`${join(options.canaries, 'canary-set.json')}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`);
+
+  const model = await loadModel(options.model, { provider: settings.provider, ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}) });
+  try {
+    const record = modelRecord(model.info, options.model);
+    const out = options.out ?? null;
+    const done = new Map<string, TranscribedRow>();
+    let writer: JournalWriter | null = null;
+    if (out) {
+      const header: JournalHeader = {
+        kind: 'rote-audit-rows',
+        format: JOURNAL_FORMAT,
+        setId: set.setId,
+        canarySetSha256: canarySet.fileSha256,
+        modelFingerprint: record.fingerprint,
+        transcription: { provider: settings.provider, batchFrames: settings.batchFrames },
+      };
+      const journal = await openJournal(join(out, 'rows.jsonl'), header, { restart: options.restart ?? false });
+      const ids = new Set(set.canaries.map((canary) => canary.id));
+      for (const row of journal.rows) if (ids.has(row.id)) done.set(row.id, row);
+      writer = await JournalWriter.open(join(out, 'rows.jsonl'));
+    }
+    try {
+      const pending = set.canaries
+        .filter((canary) => !done.has(canary.id))
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .map((canary) => ({ id: canary.id, path: join(options.canaries, canary.audio), reference: canary.text }));
+      const total = set.canaries.length;
+      options.onProgress?.(done.size, total);
+      if (pending.length > 0) {
+        const transcribeOptions = settings.batchFrames !== null ? { batchFrames: settings.batchFrames } : {};
+        for await (const result of transcribeFiles(model, pending, transcribeOptions)) {
+          const row: TranscribedRow = {
+            id: result.id,
+            hypothesis: result.hypothesis,
+            durationSec: result.durationSec,
+            frames: result.frames,
+            referenceScore: result.referenceScore,
+            notes: result.notes,
+            provider: model.provider.used,
+          };
+          await writer?.append(row);
+          done.set(row.id, row);
+          options.onProgress?.(done.size, total);
+        }
+      }
+    } finally {
+      await writer?.close();
+    }
+    const report = buildAuditReport({ set, canarySet, model: record, rows: [...done.values()], settings });
+    validateReport(report, 'the report being written');
+    if (out) await writeAuditReport(report, out);
+    return report;
+  } finally {
+    await model.close();
+  }
+}
+
+/** Writes report.json, report.md and report.html into `dir`, each atomically. */
+export async function writeAuditReport(report: AuditReport, dir: string): Promise<{ json: string; markdown: string; html: string }> {
+  const paths = { json: join(dir, 'report.json'), markdown: join(dir, 'report.md'), html: join(dir, 'report.html') };
+  await writeFileAtomic(paths.json, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(paths.markdown, auditMarkdown(report));
+  await writeFileAtomic(paths.html, auditHtml(report));
+  return paths;
+}
+
+/** Reads and validates a report.json (or the report.json inside a directory). */
+export async function readAuditReport(path: string): Promise<{ report: AuditReport; path: string }> {
+  let file = path;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      file = join(path, 'report.json');
+      return readAuditReport(file);
+    }
+    throw new RoteError(`${path}: cannot read the audit report (${code ?? (error as Error).message})`, { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new RoteError(`${file}: not JSON (${(error as Error).message}); pass a report.json written by rote audit`, { cause: error });
+  }
+  return { report: validateReport(value, file), path: file };
+}

@@ -1,0 +1,26 @@
+/**
+ * The audit stage: scoring (CER/WER, CTC score), exposure, statistics, the
+ * audit and comparison reports.
+ */
+export { audit, readAuditReport, writeAuditReport, modelRecord, AUDIT_DEFAULTS, type AuditOptions } from './audit.ts';
+export { compare, compareReports, writeComparisonReport, type CompareOptions, type ReportSource } from './compare.ts';
+export { buildAuditReport, groupLabel, NORMALIZATION_DESCRIPTION, type BuildReportInput, type TranscribedRow } from './build-report.ts';
+export * from './types.ts';
+export { AUDIT_REPORT_JSON_SCHEMA, COMPARISON_REPORT_JSON_SCHEMA, schemaProblems, validateReport, validateComparisonReport, type JsonSchema } from './schema.ts';
+export { auditHtml, auditMarkdown, auditTerminalTable, comparisonHtml, comparisonMarkdown, comparisonTerminalTable } from './render.ts';
+export { editDistance, errorRates, normalizeTranscript, type ErrorRates } from './metrics.ts';
+export { interpolationExposure, interpolationExposures, extrapolationExposure, extrapolationExposures, type InterpolatedExposure } from './exposure.ts';
+export { fitSkewNormal, skewNormalCdf, skewNormalLogCdf, skewNormalLogPdf, sampleSkewNormal, type SkewNormalParameters, type SkewNormalFit } from './skew-normal.ts';
+export {
+  mannWhitneyLess,
+  wilcoxonSignedRank,
+  holmAdjust,
+  wilsonInterval,
+  bootstrapMeanInterval,
+  pairedDifference,
+  midRanks,
+  type MannWhitneyResult,
+  type WilcoxonResult,
+  type PairedDifference,
+} from './statistics.ts';
+export { owensT, normalCdf, logNormalCdf } from './normal.ts';

@@ -1,0 +1,323 @@
+/**
+ * Report renderers: Markdown, a self-contained HTML page (inline CSS, inline
+ * SVG, a tiny inline script, a Content-Security-Policy that forbids any
+ * network access) and a short terminal table. Pure: report in, string out.
+ */
+import { formatP, groupLabel } from './build-report.ts';
+import { dotChart, escapeXml, intervalChart } from './svg.ts';
+import type { AuditReport, ComparisonReport, GroupSummary, Interval } from './types.ts';
+
+const fixed = (value: number, digits = 3) => value.toFixed(digits);
+const interval = (value: Interval, digits = 3) => `${fixed(value.estimate, digits)} [${fixed(value.low, digits)}, ${fixed(value.high, digits)}]`;
+const percent = (value: Interval) => `${(100 * value.estimate).toFixed(0)}% [${(100 * value.low).toFixed(0)}, ${(100 * value.high).toFixed(0)}]`;
+
+function markdownTable(header: string[], rows: string[][]): string {
+  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`)].join('\n');
+}
+
+function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function groupRows(report: AuditReport, style: 'text' | 'markdown'): { header: string[]; rows: string[][] } {
+  const ctc = report.groups.some((group) => group.ctcScore !== null);
+  const header = ['group', 'n', 'mean CER [CI]', 'mean WER [CI]', 'exact [Wilson]', ...(ctc ? ['CTC score [CI]'] : []), 'exposure (CER)', 'p CER (Holm)', ...(ctc ? ['p CTC (Holm)'] : [])];
+  const pFor = (group: GroupSummary, score: 'cer' | 'ctcScore') => {
+    const test = report.tests.find((t) => t.repetitions === group.repetitions && t.score === score);
+    if (!test) return '';
+    return `${formatP(test.adjustedPValue)}${test.significant ? (style === 'markdown' ? ' **\\***' : ' *') : ''}`;
+  };
+  const rows = report.groups.map((group) => [
+    group.label,
+    String(group.count),
+    interval(group.cer),
+    interval(group.wer),
+    `${group.exactMatches}/${group.count} ${percent(group.exactMatchRate)}`,
+    ...(ctc ? [group.ctcScore ? interval(group.ctcScore, 2) : ''] : []),
+    group.exposure ? `${fixed(group.exposure.cer.interpolation.mean, 2)} bits` : '',
+    pFor(group, 'cer'),
+    ...(ctc ? [pFor(group, 'ctcScore')] : []),
+  ]);
+  return { header, rows };
+}
+
+/** The short terminal table printed after an audit. */
+export function auditTerminalTable(report: AuditReport): string {
+  const { header, rows } = groupRows(report, 'text');
+  return [
+    `canary set ${report.canarySet.setId.slice(0, 12)}, model ${report.model.dir} (${report.model.family}, ${report.providers.join('+')})`,
+    textTable(header, rows),
+    `* significant at alpha = ${report.settings.alpha} (one-sided Mann-Whitney vs held-out, Holm-corrected)`,
+    `verdict: ${report.verdict.sentence}`,
+    ...report.verdict.notes.map((note) => `note: ${note}`),
+  ].join('\n');
+}
+
+export function auditMarkdown(report: AuditReport): string {
+  const { header, rows } = groupRows(report, 'markdown');
+  const maxExposure = Math.log2(report.groups.find((group) => group.repetitions === null)!.count);
+  const canaryRows = report.rows.map((row) => [
+    row.id,
+    groupLabel(row.repetitions),
+    row.reference,
+    row.hypothesis,
+    fixed(row.cer),
+    fixed(row.wer),
+    row.exactMatch ? 'yes' : '',
+    row.ctcScore === null ? '' : fixed(row.ctcScore, 3),
+    row.exposure ? fixed(row.exposure.cer.interpolation, 2) : '',
+    row.exposure?.cer.extrapolation == null ? '' : fixed(row.exposure.cer.extrapolation, 2),
+  ]);
+  return [
+    `# rote audit report`,
+    '',
+    `**Verdict: ${report.verdict.sentence}.**`,
+    ...report.verdict.notes.map((note) => `\n> Note: ${note}.`),
+    '',
+    `- Canary set: \`${report.canarySet.setId}\` (${report.canarySet.canaries} canaries, repetitions ${report.canarySet.repetitions.join(', ')}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x) from \`${report.canarySet.dir}\``,
+    `- Model: \`${report.model.dir}\` (${report.model.family}, ${report.model.isCtc ? 'CTC' : 'not CTC'}), fingerprint \`${report.model.fingerprint.slice(0, 16)}\``,
+    `- Provider: ${report.providers.join(', ')}; rote ${report.tool.version}; alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% intervals (${report.settings.bootstrapResamples} bootstrap resamples, seed \`${report.settings.seed}\`; Wilson for exact-match rates)`,
+    '',
+    '## Groups',
+    '',
+    markdownTable(header, rows),
+    '',
+    `\\* significant at alpha = ${report.settings.alpha}: one-sided Mann-Whitney U (inserted scores lower than held-out), Holm-corrected over ${report.tests.length} tests. Exposure: interpolated (maximum log2 ${report.groups.find((g) => g.repetitions === null)!.count} = ${fixed(maxExposure, 2)} bits).`,
+    '',
+    '## Tests',
+    '',
+    markdownTable(
+      ['group', 'score', 'U', 'p', 'p (Holm)', 'method', 'rank-biserial', 'P(inserted < held-out)'],
+      report.tests.map((test) => [groupLabel(test.repetitions), test.score === 'cer' ? 'CER' : 'CTC score', String(test.u), formatP(test.pValue), formatP(test.adjustedPValue), test.method + (test.ties ? ' (ties)' : ''), fixed(test.rankBiserial, 2), fixed(test.commonLanguage, 2)]),
+    ),
+    '',
+    '## Skew-normal fits to held-out scores (extrapolated exposure)',
+    '',
+    markdownTable(
+      ['score', 'location', 'scale', 'shape', 'note'],
+      report.fits.map((fit) => [fit.score, fit.location === null ? '' : fixed(fit.location, 4), fit.scale === null ? '' : fixed(fit.scale, 4), fit.shape === null ? '' : fixed(fit.shape, 2), fit.reason ?? (fit.shapeAtBound ? 'shape at its bound' : '')]),
+    ),
+    '',
+    '## Canaries',
+    '',
+    `Text normalization: ${report.normalization}.`,
+    '',
+    markdownTable(['id', 'group', 'reference', 'hypothesis', 'CER', 'WER', 'exact', 'CTC score', 'exposure (interp.)', 'exposure (extrap.)'], canaryRows),
+    '',
+  ].join('\n');
+}
+
+const STYLE = `
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
+.verdict{font-size:1.1rem;padding:.75rem 1rem;border-left:5px solid #888;background:#f4f4f4}
+.verdict.detected{border-color:#c0392b;background:#fdecea}.verdict.clear{border-color:#27ae60;background:#eafaf1}
+.note{color:#7a5b00}
+table{border-collapse:collapse;margin:.5rem 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
+th:first-child,td:first-child,td.text{text-align:left}tr.significant td{background:#fff4e5}
+.chart{width:100%;max-width:680px;height:auto;display:block;margin:1rem 0}
+.chart .grid{stroke:#e6e6e6}.chart .axis{stroke:#444}.chart .tick{font-size:11px;fill:#333}.chart .chart-title{font-size:14px;font-weight:600;fill:#222}
+.chart .band{fill:#bbb;fill-opacity:.35}.chart .band-line{stroke:#777;stroke-dasharray:4 3}.chart .reference-line{stroke:#999;stroke-dasharray:5 4}
+.chart .dot{fill-opacity:.4}
+details{margin:1rem 0}code{font-size:12px}
+`;
+
+/** Proves in a browser that the page's script ran and found its charts (tests read data-rote-rendered). */
+const SCRIPT = `(function(){var charts=document.querySelectorAll('svg.chart');document.documentElement.setAttribute('data-rote-rendered',String(charts.length));})();`;
+
+function htmlPage(title: string, body: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeXml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${body}
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+function htmlTable(header: string[], rows: string[][], rowClasses: string[] = [], textColumns: number[] = []): string {
+  const head = `<tr>${header.map((cell) => `<th>${escapeXml(cell)}</th>`).join('')}</tr>`;
+  const body = rows
+    .map((row, r) => `<tr${rowClasses[r] ? ` class="${rowClasses[r]}"` : ''}>${row.map((cell, c) => `<td${textColumns.includes(c) ? ' class="text"' : ''}>${escapeXml(cell)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<table>\n${head}\n${body}\n</table>`;
+}
+
+export function auditHtml(report: AuditReport): string {
+  const { header, rows } = groupRows(report, 'text');
+  const heldOut = report.groups.find((group) => group.repetitions === null)!;
+  const categories = report.groups.map((group) => group.label);
+  const cerChart = intervalChart({
+    id: 'chart-cer',
+    title: 'Mean CER per group (lower = better recognized)',
+    yLabel: 'CER',
+    categories,
+    series: [
+      {
+        name: 'mean CER',
+        intervals: report.groups.map((group) => group.cer),
+        values: report.groups.map((group) => report.rows.filter((row) => row.repetitions === group.repetitions).map((row) => row.cer)),
+      },
+    ],
+    band: { low: heldOut.cer.low, high: heldOut.cer.high, estimate: heldOut.cer.estimate, label: 'held-out interval' },
+    yMin: 0,
+  });
+  const inserted = report.groups.filter((group) => group.repetitions !== null);
+  const exposureSeries = [
+    { name: 'CER exposure (interpolated)', values: inserted.map((group) => report.rows.filter((row) => row.repetitions === group.repetitions).map((row) => row.exposure!.cer.interpolation)) },
+  ];
+  if (inserted.length > 0 && inserted.every((group) => group.exposure?.ctcScore)) {
+    exposureSeries.push({
+      name: 'CTC-score exposure (interpolated)',
+      values: inserted.map((group) => report.rows.filter((row) => row.repetitions === group.repetitions).map((row) => row.exposure!.ctcScore!.interpolation)),
+    });
+  }
+  const exposureChart = dotChart({
+    id: 'chart-exposure',
+    title: 'Exposure per inserted canary (bits; bar = group mean)',
+    yLabel: 'exposure (bits)',
+    categories: inserted.map((group) => group.label),
+    series: exposureSeries,
+    lines: [{ value: Math.log2(heldOut.count), label: `max log2 ${heldOut.count}` }],
+  });
+  const significantRows = report.groups.map((group) => (report.tests.some((test) => test.repetitions === group.repetitions && test.significant) ? 'significant' : ''));
+  const verdictClass = report.verdict.memorizationDetected ? 'detected' : 'clear';
+  const body = [
+    `<h1>rote audit report</h1>`,
+    `<p class="verdict ${verdictClass}" id="verdict"><strong>${escapeXml(report.verdict.sentence)}</strong></p>`,
+    ...report.verdict.notes.map((note) => `<p class="note">Note: ${escapeXml(note)}</p>`),
+    `<ul><li>Canary set <code>${escapeXml(report.canarySet.setId)}</code>: ${report.canarySet.canaries} canaries, repetitions ${escapeXml(report.canarySet.repetitions.join(', '))}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x</li>`,
+    `<li>Model <code>${escapeXml(report.model.dir)}</code> (${escapeXml(report.model.family)}), fingerprint <code>${escapeXml(report.model.fingerprint.slice(0, 16))}</code>, provider ${escapeXml(report.providers.join(', '))}</li>`,
+    `<li>rote ${escapeXml(report.tool.version)}, alpha ${report.settings.alpha}, ${Math.round(report.settings.confidence * 100)}% intervals (bootstrap, ${report.settings.bootstrapResamples} resamples, seed <code>${escapeXml(report.settings.seed)}</code>; Wilson for exact matches)</li></ul>`,
+    `<h2>Groups</h2>`,
+    htmlTable(header, rows, significantRows),
+    `<p>* significant at alpha = ${report.settings.alpha}: one-sided Mann-Whitney U against held-out, Holm-corrected over ${report.tests.length} tests.</p>`,
+    cerChart,
+    exposureChart,
+    `<h2>Tests</h2>`,
+    htmlTable(
+      ['group', 'score', 'U', 'p', 'p (Holm)', 'method', 'rank-biserial', 'P(inserted < held-out)'],
+      report.tests.map((test) => [groupLabel(test.repetitions), test.score === 'cer' ? 'CER' : 'CTC score', String(test.u), formatP(test.pValue), formatP(test.adjustedPValue), test.method + (test.ties ? ' (ties)' : ''), fixed(test.rankBiserial, 2), fixed(test.commonLanguage, 2)]),
+      report.tests.map((test) => (test.significant ? 'significant' : '')),
+    ),
+    `<details><summary>Canaries (${report.rows.length})</summary>`,
+    `<p>Text normalization: ${escapeXml(report.normalization)}.</p>`,
+    htmlTable(
+      ['id', 'group', 'reference', 'hypothesis', 'CER', 'exact', 'CTC score', 'exposure'],
+      report.rows.map((row) => [row.id, groupLabel(row.repetitions), row.reference, row.hypothesis, fixed(row.cer), row.exactMatch ? 'yes' : '', row.ctcScore === null ? '' : fixed(row.ctcScore), row.exposure ? fixed(row.exposure.cer.interpolation, 2) : '']),
+      [],
+      [0, 1, 2, 3],
+    ),
+    `</details>`,
+  ].join('\n');
+  return htmlPage('rote audit report', body);
+}
+
+function comparisonRows(report: ComparisonReport): { header: string[]; rows: string[][] } {
+  const header = ['group', ...report.models.flatMap((model) => [`${model.name} CER [CI]`, `${model.name} exact`, `${model.name} p`])];
+  const rows = report.groups.map((group) => [
+    group.label,
+    ...group.models.flatMap((entry) => [interval(entry.cer), percent(entry.exactMatchRate), entry.cerAdjustedPValue === null ? '' : formatP(entry.cerAdjustedPValue)]),
+  ]);
+  return { header, rows };
+}
+
+function pairRows(report: ComparisonReport): { header: string[]; rows: string[][] } {
+  const header = ['pair', 'group', 'score', 'mean diff [CI]', 'median diff', 'p', 'p (Holm)', 'finding'];
+  const rows = report.pairs.flatMap((pair) =>
+    pair.tests.map((test) => [
+      `${pair.other} - ${pair.baseline}`,
+      groupLabel(test.repetitions),
+      test.score === 'cer' ? 'CER' : 'CTC score',
+      interval(test.meanDifference),
+      fixed(test.medianDifference),
+      formatP(test.pValue),
+      test.adjustedPValue === null ? '' : formatP(test.adjustedPValue),
+      test.finding.replace(/-/g, ' '),
+    ]),
+  );
+  return { header, rows };
+}
+
+export function comparisonTerminalTable(report: ComparisonReport): string {
+  const groups = comparisonRows(report);
+  return [textTable(groups.header, groups.rows), '', `verdict: ${report.verdict}`].join('\n');
+}
+
+export function comparisonMarkdown(report: ComparisonReport): string {
+  const groups = comparisonRows(report);
+  const pairs = pairRows(report);
+  return [
+    '# rote comparison report',
+    '',
+    `**Verdict: ${report.verdict}.**`,
+    '',
+    `Canary set \`${report.canarySet.setId}\` (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals (seed \`${report.settings.seed}\`).`,
+    '',
+    markdownTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict])),
+    '',
+    '## Groups side by side',
+    '',
+    markdownTable(groups.header, groups.rows),
+    '',
+    '## Paired tests (Wilcoxon signed-rank, two-sided, per canary; difference = other - baseline)',
+    '',
+    markdownTable(pairs.header, pairs.rows),
+    '',
+    ...report.pairs.map((pair) => `- ${pair.other} vs ${pair.baseline}: ${pair.verdict}`),
+    '',
+  ].join('\n');
+}
+
+export function comparisonHtml(report: ComparisonReport): string {
+  const groups = comparisonRows(report);
+  const pairs = pairRows(report);
+  const categories = report.groups.map((group) => group.label);
+  const cerChart = intervalChart({
+    id: 'chart-cer',
+    title: 'Mean CER per group and model',
+    yLabel: 'CER',
+    categories,
+    series: report.models.map((model) => ({
+      name: model.name,
+      intervals: report.groups.map((group) => group.models.find((entry) => entry.name === model.name)?.cer ?? null),
+    })),
+    yMin: 0,
+  });
+  const differenceCharts = report.pairs.map((pair, index) =>
+    intervalChart({
+      id: `chart-difference-${index}`,
+      title: `CER difference per canary, ${pair.other} - ${pair.baseline} (above 0: ${pair.other} recognizes worse)`,
+      yLabel: 'CER difference',
+      categories,
+      series: [{ name: `${pair.other} - ${pair.baseline}`, intervals: report.groups.map((group) => pair.tests.find((test) => test.repetitions === group.repetitions && test.score === 'cer')?.meanDifference ?? null) }],
+      band: { low: 0, high: 0, estimate: 0, label: 'no difference' },
+    }),
+  );
+  const body = [
+    '<h1>rote comparison report</h1>',
+    `<p class="verdict" id="verdict"><strong>${escapeXml(report.verdict)}</strong></p>`,
+    `<p>Canary set <code>${escapeXml(report.canarySet.setId)}</code> (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals.</p>`,
+    htmlTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict]), [], [0, 1, 4]),
+    '<h2>Groups side by side</h2>',
+    htmlTable(groups.header, groups.rows),
+    cerChart,
+    '<h2>Paired tests</h2>',
+    '<p>Wilcoxon signed-rank, two-sided, on per-canary differences (other - baseline); Holm-corrected over the inserted groups and scores of each pair.</p>',
+    htmlTable(pairs.header, pairs.rows, [], [0, 7]),
+    ...differenceCharts,
+    `<ul>${report.pairs.map((pair) => `<li>${escapeXml(`${pair.other} vs ${pair.baseline}: ${pair.verdict}`)}</li>`).join('')}</ul>`,
+  ].join('\n');
+  return htmlPage('rote comparison report', body);
+}

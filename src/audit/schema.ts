@@ -1,0 +1,298 @@
+/**
+ * JSON Schemas (draft 2020-12) of report.json for audits and comparisons,
+ * written to mirror src/audit/types.ts, plus a validator for the subset of
+ * JSON Schema they use (type, const, enum, properties, required,
+ * additionalProperties: false, items, anyOf, minimum, maximum). Every object
+ * is closed, so a field added to the types but not here fails the report
+ * tests (test/audit/report.test.ts validates freshly built reports).
+ */
+import { RoteError } from '../util/errors.ts';
+import { AUDIT_REPORT_SCHEMA_VERSION, COMPARISON_REPORT_SCHEMA_VERSION, type AuditReport, type ComparisonReport } from './types.ts';
+
+export type JsonSchema = {
+  $schema?: string;
+  $id?: string;
+  title?: string;
+  type?: string | string[];
+  const?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  minimum?: number;
+  maximum?: number;
+};
+
+const number: JsonSchema = { type: 'number' };
+const integer: JsonSchema = { type: 'integer', minimum: 0 };
+const string: JsonSchema = { type: 'string' };
+const boolean: JsonSchema = { type: 'boolean' };
+const probability: JsonSchema = { type: 'number', minimum: 0, maximum: 1 };
+const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
+const array = (items: JsonSchema): JsonSchema => ({ type: 'array', items });
+const object = (properties: Record<string, JsonSchema>): JsonSchema => ({
+  type: 'object',
+  properties,
+  required: Object.keys(properties),
+  additionalProperties: false,
+});
+
+const interval = object({ estimate: number, low: number, high: number });
+const summary = object({ count: integer, mean: number, median: number, min: number, max: number });
+const scoreName: JsonSchema = { enum: ['cer', 'ctcScore'] };
+const tool = object({ name: { const: 'rote' }, version: string });
+const canaryExposure = object({ rank: integer, interpolation: number, extrapolation: nullable(number) });
+const scoreExposureSummary = object({ interpolation: summary, extrapolation: nullable(summary) });
+const testMethod: JsonSchema = { enum: ['exact', 'normal'] };
+
+export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: `https://rote.invalid/schemas/audit-report-${AUDIT_REPORT_SCHEMA_VERSION}.json`,
+  title: 'rote audit report',
+  ...object({
+    schemaVersion: { const: AUDIT_REPORT_SCHEMA_VERSION },
+    kind: { const: 'rote-audit-report' },
+    tool,
+    canarySet: object({
+      dir: string,
+      setId: string,
+      fileSha256: string,
+      canaries: integer,
+      repetitions: array(integer),
+      holdout: integer,
+      speed: number,
+      sampleRate: integer,
+    }),
+    model: object({
+      dir: string,
+      family: string,
+      isCtc: boolean,
+      fingerprint: string,
+      files: array(object({ path: string, sha256: string })),
+    }),
+    providers: array(string),
+    settings: object({
+      alpha: probability,
+      confidence: probability,
+      bootstrapResamples: integer,
+      seed: string,
+      provider: { enum: ['auto', 'cuda', 'webgpu', 'cpu'] },
+      deviceId: nullable(integer),
+      threads: nullable(integer),
+      batchFrames: nullable(integer),
+    }),
+    normalization: string,
+    rows: array(
+      object({
+        id: string,
+        repetitions: nullable(integer),
+        reference: string,
+        hypothesis: string,
+        cer: number,
+        wer: number,
+        characterEdits: integer,
+        referenceCharacters: integer,
+        wordEdits: integer,
+        referenceWords: integer,
+        exactMatch: boolean,
+        ctcScore: nullable(number),
+        ctcScorePerToken: nullable(number),
+        durationSec: number,
+        frames: integer,
+        exposure: nullable(object({ cer: canaryExposure, ctcScore: nullable(canaryExposure) })),
+        notes: array(string),
+      }),
+    ),
+    fits: array(
+      object({
+        score: scoreName,
+        ok: boolean,
+        location: nullable(number),
+        scale: nullable(number),
+        shape: nullable(number),
+        logLikelihood: nullable(number),
+        shapeAtBound: boolean,
+        reason: nullable(string),
+      }),
+    ),
+    groups: array(
+      object({
+        repetitions: nullable(integer),
+        label: string,
+        count: integer,
+        cer: interval,
+        wer: interval,
+        exactMatches: integer,
+        exactMatchRate: interval,
+        ctcScore: nullable(interval),
+        exposure: nullable(object({ cer: scoreExposureSummary, ctcScore: nullable(scoreExposureSummary) })),
+      }),
+    ),
+    tests: array(
+      object({
+        repetitions: integer,
+        score: scoreName,
+        test: { const: 'mann-whitney-u-one-sided' },
+        n1: integer,
+        n2: integer,
+        u: number,
+        pValue: probability,
+        adjustedPValue: probability,
+        method: testMethod,
+        ties: boolean,
+        minimumPValue: probability,
+        rankBiserial: number,
+        commonLanguage: probability,
+        significant: boolean,
+      }),
+    ),
+    verdict: object({
+      memorizationDetected: boolean,
+      smallestRepetitions: nullable(integer),
+      detectedRepetitions: array(integer),
+      sentence: string,
+      notes: array(string),
+    }),
+  }),
+};
+
+export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: `https://rote.invalid/schemas/comparison-report-${COMPARISON_REPORT_SCHEMA_VERSION}.json`,
+  title: 'rote comparison report',
+  ...object({
+    schemaVersion: { const: COMPARISON_REPORT_SCHEMA_VERSION },
+    kind: { const: 'rote-comparison-report' },
+    tool,
+    canarySet: object({ setId: string, canaries: integer }),
+    settings: object({ alpha: probability, confidence: probability, bootstrapResamples: integer, seed: string }),
+    models: array(
+      object({
+        name: string,
+        reportPath: nullable(string),
+        modelDir: string,
+        modelFingerprint: string,
+        family: string,
+        providers: array(string),
+        verdict: string,
+      }),
+    ),
+    groups: array(
+      object({
+        repetitions: nullable(integer),
+        label: string,
+        models: array(
+          object({
+            name: string,
+            count: integer,
+            cer: interval,
+            exactMatchRate: interval,
+            ctcScore: nullable(interval),
+            meanCerExposure: nullable(number),
+            cerAdjustedPValue: nullable(probability),
+          }),
+        ),
+      }),
+    ),
+    pairs: array(
+      object({
+        baseline: string,
+        other: string,
+        tests: array(
+          object({
+            repetitions: nullable(integer),
+            score: scoreName,
+            test: { const: 'wilcoxon-signed-rank-two-sided' },
+            pairs: integer,
+            zeros: integer,
+            meanDifference: interval,
+            medianDifference: number,
+            wPlus: number,
+            wMinus: number,
+            pValue: probability,
+            adjustedPValue: nullable(probability),
+            method: testMethod,
+            rankBiserial: number,
+            finding: { enum: ['other-memorizes-less', 'other-memorizes-more', 'no-difference', 'other-better-on-held-out', 'other-worse-on-held-out'] },
+          }),
+        ),
+        verdict: string,
+      }),
+    ),
+    verdict: string,
+  }),
+};
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function matchesType(value: unknown, type: string): boolean {
+  if (type === 'integer') return typeof value === 'number' && Number.isInteger(value);
+  if (type === 'number') return typeof value === 'number' && Number.isFinite(value);
+  return typeOf(value) === type;
+}
+
+/** Problems of `value` against `schema`, each as "path: what is wrong" (empty when valid). */
+export function schemaProblems(value: unknown, schema: JsonSchema, path = '$', limit = 20): string[] {
+  const problems: string[] = [];
+  const visit = (v: unknown, s: JsonSchema, p: string): void => {
+    if (problems.length >= limit) return;
+    if (s.anyOf) {
+      if (!s.anyOf.some((option) => schemaProblems(v, option, p, 1).length === 0)) {
+        const nonNull = s.anyOf.find((option) => option.type !== 'null');
+        if (v !== null && nonNull) visit(v, nonNull, p);
+        else problems.push(`${p}: matches none of the allowed forms`);
+      }
+      return;
+    }
+    if ('const' in s && v !== s.const) problems.push(`${p}: expected ${JSON.stringify(s.const)}, found ${JSON.stringify(v)}`);
+    if (s.enum && !s.enum.includes(v)) problems.push(`${p}: expected one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}, found ${JSON.stringify(v)}`);
+    if (s.type) {
+      const types = Array.isArray(s.type) ? s.type : [s.type];
+      if (!types.some((type) => matchesType(v, type))) {
+        problems.push(`${p}: expected ${types.join(' or ')}, found ${typeOf(v)}${typeof v === 'number' ? ` ${v}` : ''}`);
+        return;
+      }
+    }
+    if (typeof v === 'number') {
+      if (s.minimum !== undefined && v < s.minimum) problems.push(`${p}: ${v} is below ${s.minimum}`);
+      if (s.maximum !== undefined && v > s.maximum) problems.push(`${p}: ${v} is above ${s.maximum}`);
+    }
+    if (Array.isArray(v) && s.items) v.forEach((item, index) => visit(item, s.items!, `${p}[${index}]`));
+    if (typeOf(v) === 'object' && s.properties) {
+      const record = v as Record<string, unknown>;
+      for (const key of s.required ?? []) if (!(key in record)) problems.push(`${p}: missing field "${key}"`);
+      for (const [key, child] of Object.entries(record)) {
+        const childSchema = s.properties[key];
+        if (childSchema) visit(child, childSchema, `${p}.${key}`);
+        else if (s.additionalProperties === false) problems.push(`${p}: unexpected field "${key}"`);
+      }
+    }
+  };
+  visit(value, schema, path);
+  return problems;
+}
+
+function validate<T>(value: unknown, schema: JsonSchema, what: string, source: string, expectedVersion: number): T {
+  const record = value as { kind?: unknown; schemaVersion?: unknown } | null;
+  if (typeOf(value) === 'object' && record!.schemaVersion !== undefined && record!.schemaVersion !== expectedVersion && schema.properties?.kind?.const === record!.kind) {
+    throw new RoteError(`${source}: ${what} schema version ${String(record!.schemaVersion)}; this rote reads version ${expectedVersion}. Re-run the audit with this rote.`);
+  }
+  const problems = schemaProblems(value, schema);
+  if (problems.length > 0) throw new RoteError(`${source}: not a valid ${what}:\n  ${problems.join('\n  ')}`);
+  return value as T;
+}
+
+/** Checks a parsed report.json against the audit-report schema; throws RoteError naming `source` and each bad field. */
+export function validateReport(value: unknown, source = 'report'): AuditReport {
+  return validate<AuditReport>(value, AUDIT_REPORT_JSON_SCHEMA, 'rote audit report', source, AUDIT_REPORT_SCHEMA_VERSION);
+}
+
+export function validateComparisonReport(value: unknown, source = 'comparison'): ComparisonReport {
+  return validate<ComparisonReport>(value, COMPARISON_REPORT_JSON_SCHEMA, 'rote comparison report', source, COMPARISON_REPORT_SCHEMA_VERSION);
+}

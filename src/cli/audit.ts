@@ -1,0 +1,68 @@
+import { basename, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { audit, AUDIT_DEFAULTS } from '../audit/index.ts';
+import { auditTerminalTable } from '../audit/render.ts';
+import { createProgress, type Progress } from './progress.ts';
+
+function number(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`${name} must be a number`);
+    return parsed;
+  };
+}
+
+export function registerAudit(program: Command): void {
+  program
+    .command('audit')
+    .description(
+      'Transcribe every canary of a set with a model and test whether inserted canaries are recognized better than held-out ones ' +
+        '(memorization): per-canary CER/WER/CTC score, exposure, per-group tests, verdict. Writes report.json, report.md, report.html ' +
+        'and rows.jsonl (the resumable journal: re-running the same command continues an interrupted audit).',
+    )
+    .requiredOption('--canaries <dir>', 'canary-set directory (with canary-set.json and audio/)')
+    .requiredOption('--model <dir>', 'model directory (NeMo CTC, sherpa-onnx CTC or transducer, or with rote-model.json)')
+    .option('--out <dir>', 'output directory (default: audit-<model directory name>)')
+    .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider').choices(['auto', 'cuda', 'webgpu', 'cpu']).default(AUDIT_DEFAULTS.provider))
+    .option('--device-id <n>', 'GPU index for cuda (default: 0)', number('--device-id'))
+    .option('--threads <n>', 'CPU provider intra-op threads (default: ONNX Runtime\'s choice)', number('--threads'))
+    .option('--batch-frames <n>', 'feature frames per batch (default: the engine\'s)', number('--batch-frames'))
+    .option('--alpha <p>', 'significance level after Holm correction', number('--alpha'), AUDIT_DEFAULTS.alpha)
+    .option('--confidence <level>', 'confidence level of intervals', number('--confidence'), AUDIT_DEFAULTS.confidence)
+    .option('--bootstrap <n>', 'bootstrap resamples per interval', number('--bootstrap'), AUDIT_DEFAULTS.bootstrapResamples)
+    .option('--seed <text>', 'bootstrap seed', AUDIT_DEFAULTS.seed)
+    .option('--restart', 'discard rows of an earlier run in --out instead of resuming', false)
+    .option('--json', 'print report.json to stdout instead of the table', false)
+    .option('--quiet', 'print nothing but errors', false)
+    .action(async (opts) => {
+      const out = opts.out ?? `audit-${basename(resolve(opts.model))}`;
+      const bar: { progress: Progress | null; shown: number } = { progress: null, shown: 0 };
+      try {
+        const report = await audit({
+          canaries: opts.canaries,
+          model: opts.model,
+          out,
+          provider: opts.provider,
+          deviceId: opts.deviceId,
+          threads: opts.threads,
+          batchFrames: opts.batchFrames,
+          alpha: opts.alpha,
+          confidence: opts.confidence,
+          bootstrapResamples: opts.bootstrap,
+          seed: opts.seed,
+          restart: opts.restart,
+          onProgress: (done, total) => {
+            bar.progress ??= createProgress('audit', total, { quiet: opts.quiet || opts.json });
+            bar.progress.increment(done - bar.shown);
+            bar.shown = done;
+          },
+        });
+        bar.progress?.stop();
+        bar.progress = null;
+        if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else if (!opts.quiet) process.stdout.write(`${auditTerminalTable(report)}\nreports: ${out}/report.{json,md,html}\n`);
+      } finally {
+        bar.progress?.stop();
+      }
+    });
+}

@@ -1,0 +1,107 @@
+/**
+ * End to end on the random-weight test models (scripts/models/make_test_models.py):
+ * a model that never saw the canaries must come out "no memorization detected",
+ * and an audit killed with SIGKILL mid-run resumes to the identical report.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, appendFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCanarySet } from '../../src/canary/index.ts';
+import { audit, compare, validateReport } from '../../src/audit/index.ts';
+import { RoteError } from '../../src/util/errors.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CTC_MODEL = join(ROOT, 'test/fixtures/models/sidecar-ctc');
+const TRANSDUCER_MODEL = join(ROOT, 'test/fixtures/models/transducer');
+let work = '';
+let set = '';
+
+test.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'rote-audit-e2e-'));
+  set = join(work, 'set');
+  await generateCanarySet({ out: set, seed: 'audit-e2e', words: 3, repetitions: [1, 4], perGroup: 6, holdout: 12, concurrency: 1 });
+});
+test.after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const lines = async (path: string) => (existsSync(path) ? (await readFile(path, 'utf8')).split('\n').filter((line) => line !== '').length : 0);
+
+function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/rote.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  return { child, done };
+}
+
+test('a random-weight CTC model: no memorization detected, complete report files', async () => {
+  const out = join(work, 'ctc');
+  const report = await audit({ canaries: set, model: CTC_MODEL, out, provider: 'cpu', bootstrapResamples: 300 });
+  validateReport(report);
+  assert.is(report.verdict.sentence, 'no memorization detected at alpha = 0.01');
+  assert.is(report.rows.length, 24);
+  assert.equal(report.providers, ['cpu']);
+  assert.is(report.model.family, 'sidecar-ctc');
+  assert.ok(report.rows.some((row) => row.ctcScore !== null), 'CTC scores present');
+  assert.is(await lines(join(out, 'rows.jsonl')), 25);
+  const html = await readFile(join(out, 'report.html'), 'utf8');
+  assert.ok(html.includes('id="chart-cer"') && html.includes('id="chart-exposure"'));
+  validateReport(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')));
+});
+
+test('a random-weight transducer: CER only, no memorization', async () => {
+  const report = await audit({ canaries: set, model: TRANSDUCER_MODEL, provider: 'cpu', bootstrapResamples: 300 });
+  assert.ok(report.rows.every((row) => row.ctcScore === null));
+  assert.ok(report.tests.every((t) => t.score === 'cer'));
+  assert.not.ok(report.verdict.memorizationDetected);
+  const comparison = await compare([join(work, 'ctc'), report], { names: ['ctc', 'transducer'] });
+  assert.is(comparison.pairs[0]!.tests.filter((t) => t.score === 'ctcScore').length, 0);
+});
+
+test('kill -9 mid-audit, then the same command resumes to the identical report', async () => {
+  const reference = join(work, 'uninterrupted');
+  const interrupted = join(work, 'interrupted');
+  const args = (out: string) => ['audit', '--canaries', set, '--model', CTC_MODEL, '--out', out, '--provider', 'cpu', '--threads', '1', '--batch-frames', '1', '--bootstrap', '300', '--quiet'];
+  const first = runCli(args(reference));
+  const firstResult = await first.done;
+  assert.is(firstResult.code, 0, firstResult.stderr);
+
+  const run = runCli(args(interrupted));
+  const journal = join(interrupted, 'rows.jsonl');
+  let exited = false;
+  void run.done.then(() => (exited = true));
+  while (!exited && (await lines(journal)) < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+  run.child.kill('SIGKILL');
+  const killed = await run.done;
+  assert.is(killed.signal, 'SIGKILL', `the audit finished before it could be killed (${killed.code})`);
+  const rowsAtKill = (await lines(journal)) - 1;
+  assert.ok(rowsAtKill >= 2 && rowsAtKill < 24, `rows at kill: ${rowsAtKill}`);
+  assert.not.ok(existsSync(join(interrupted, 'report.json')));
+  await appendFile(journal, '{"id":"torn-by-a-kil'); // what a kill during a write leaves
+
+  const resumed = await runCli(args(interrupted)).done;
+  assert.is(resumed.code, 0, resumed.stderr);
+  const a = JSON.parse(await readFile(join(reference, 'report.json'), 'utf8'));
+  const b = JSON.parse(await readFile(join(interrupted, 'report.json'), 'utf8'));
+  // Row by row first, so a failure names the canary and field that differ.
+  a.rows.forEach((row: Record<string, unknown>, i: number) => assert.equal(b.rows[i], row, `row ${i} (${String(row.id)})`));
+  assert.equal(b, a);
+  assert.is(await lines(journal), 25);
+  assert.is(await readFile(join(interrupted, 'report.md'), 'utf8'), await readFile(join(reference, 'report.md'), 'utf8'));
+
+  // Another model in the same --out is refused, not mixed in.
+  try {
+    await audit({ canaries: set, model: TRANSDUCER_MODEL, out: interrupted, provider: 'cpu' });
+    assert.unreachable('should refuse');
+  } catch (error) {
+    assert.instance(error, RoteError);
+    assert.match((error as Error).message, /rows\.jsonl: these rows belong to another audit \(model fingerprint/);
+  }
+});
+
+test.run();

@@ -1,0 +1,131 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildAuditReport } from '../../src/audit/build-report.ts';
+import { compareReports, compare, writeComparisonReport } from '../../src/audit/compare.ts';
+import { readAuditReport, writeAuditReport } from '../../src/audit/audit.ts';
+import { validateReport, validateComparisonReport } from '../../src/audit/schema.ts';
+import { auditTerminalTable, comparisonTerminalTable } from '../../src/audit/render.ts';
+import { SeededRandom } from '../../src/util/random.ts';
+import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
+
+const set = syntheticSet('report-test');
+const memorizing = (r: number | null) => (r === null ? 0.9 : Math.max(0, 0.9 - 0.2 * Math.log2(r + 1) * 1.2));
+const never = () => 0.9;
+
+function report(name: string, errorRate: (r: number | null) => number, rowSeed = name) {
+  return buildAuditReport({ set, ...syntheticRecords(set, name), rows: syntheticRows(set, rowSeed, errorRate) });
+}
+
+test('a memorizing model: detection from a small repetition count, exposure growing with repetitions', () => {
+  const result = report('memorizer', memorizing);
+  validateReport(result);
+  assert.ok(result.verdict.memorizationDetected, result.verdict.sentence);
+  assert.match(result.verdict.sentence, /^memorization detected from \d+ repetitions?/);
+  const smallest = result.verdict.smallestRepetitions!;
+  assert.ok(smallest <= 4, `smallest ${smallest}`);
+  assert.equal(result.verdict.detectedRepetitions, [1, 2, 4, 8, 16].filter((r) => r >= smallest));
+  const exposures = result.groups.filter((g) => g.exposure).map((g) => g.exposure!.cer.interpolation.mean);
+  assert.ok(exposures[4]! > exposures[0]!, `exposure ${exposures}`);
+  assert.ok(Math.abs(exposures[4]! - Math.log2(24)) < 1e-9 || exposures[4]! > 4, `16 repetitions near the maximum: ${exposures[4]}`);
+  const sixteen = result.groups.find((g) => g.repetitions === 16)!;
+  assert.ok(sixteen.exactMatchRate.low > 0.5 && sixteen.cer.high < 0.1, JSON.stringify(sixteen));
+  assert.is(result.tests.length, 10);
+  assert.ok(result.fits.every((fit) => fit.score !== 'cer' || fit.ok));
+  assert.ok(result.rows.every((row, i, rows) => i === 0 || rows[i - 1]!.id < row.id), 'rows sorted by id');
+});
+
+test('a model that never saw the canaries: no memorization detected', () => {
+  for (const seed of ['n1', 'n2', 'n3']) {
+    const result = report('never', never, seed);
+    assert.not.ok(result.verdict.memorizationDetected, result.verdict.sentence);
+    assert.is(result.verdict.sentence, 'no memorization detected at alpha = 0.01');
+  }
+});
+
+test('the report does not depend on row order (resume safety)', () => {
+  const rows = syntheticRows(set, 'memorizer', memorizing);
+  const shuffled = new SeededRandom('shuffle').shuffle(rows.slice());
+  const records = syntheticRecords(set, 'memorizer');
+  assert.is(JSON.stringify(buildAuditReport({ set, ...records, rows: shuffled })), JSON.stringify(buildAuditReport({ set, ...records, rows })));
+  assert.throws(() => buildAuditReport({ set, ...records, rows: rows.slice(1) }), /no transcription yet/);
+});
+
+test('schema validation names the bad field', () => {
+  const good = report('memorizer', memorizing);
+  const bad = JSON.parse(JSON.stringify(good));
+  bad.groups[2].cer.low = 'x';
+  delete bad.verdict.sentence;
+  bad.rows[0].extra = 1;
+  try {
+    validateReport(bad, 'r.json');
+    assert.unreachable('should throw');
+  } catch (error) {
+    const message = (error as Error).message;
+    assert.match(message, /r\.json: not a valid rote audit report/);
+    assert.match(message, /\$\.groups\[2\]\.cer\.low: expected number, found string/);
+    assert.match(message, /\$\.verdict: missing field "sentence"/);
+    assert.match(message, /\$\.rows\[0\]: unexpected field "extra"/);
+  }
+  assert.throws(() => validateReport({ ...good, schemaVersion: 99 }, 'v.json'), /schema version 99/);
+});
+
+test('a report without CTC scores: CER only', () => {
+  const rows = syntheticRows(set, 'chars', memorizing, false);
+  const result = buildAuditReport({ set, ...syntheticRecords(set, 'chars'), rows });
+  validateReport(result);
+  assert.ok(result.tests.every((t) => t.score === 'cer'));
+  assert.ok(result.groups.every((g) => g.ctcScore === null));
+  assert.match(auditTerminalTable(result), /verdict: memorization detected/);
+});
+
+test('compare: the clipped model memorizes less; different sets are refused', async () => {
+  const unclipped = report('unclipped', memorizing);
+  const clipped = report('clipped', (r) => (r === null ? 0.9 : r >= 4 ? 0.9 : memorizing(r)));
+  const comparison = compareReports([{ report: unclipped, path: 'a/report.json' }, { report: clipped, path: 'b/report.json' }]);
+  validateComparisonReport(comparison);
+  assert.equal(comparison.models.map((m) => m.name), ['unclipped', 'clipped']);
+  assert.match(comparison.verdict, /^clipped memorizes less than unclipped from 4 repetitions up/);
+  const cer16 = comparison.pairs[0]!.tests.find((t) => t.repetitions === 16 && t.score === 'cer')!;
+  assert.ok(cer16.meanDifference.low > 0, JSON.stringify(cer16));
+  assert.is(cer16.finding, 'other-memorizes-less');
+  const same = compareReports([{ report: unclipped, path: null }, { report: report('unclipped2', memorizing, 'unclipped'), path: null }], { names: ['A', 'B'] });
+  assert.match(same.verdict, /^no difference detected between B and A/);
+  assert.match(comparisonTerminalTable(comparison), /verdict: clipped memorizes less/);
+
+  const otherSet = syntheticSet('other');
+  const foreign = buildAuditReport({ set: otherSet, ...syntheticRecords(otherSet, 'x'), rows: syntheticRows(otherSet, 'x', never) });
+  assert.throws(() => compareReports([{ report: unclipped, path: 'a.json' }, { report: foreign, path: 'b.json' }]), /b\.json audits canary set .* compare only reports of the same canary set/);
+  assert.throws(() => compareReports([{ report: unclipped, path: null }]), /at least two/);
+});
+
+test('reports are written and read back; compare reads directories', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rote-audit-report-'));
+  try {
+    const a = report('unclipped', memorizing);
+    const b = report('clipped', (r) => (r === null ? 0.9 : 0.85));
+    await writeAuditReport(a, join(dir, 'a'));
+    await writeAuditReport(b, join(dir, 'b'));
+    const back = await readAuditReport(join(dir, 'a'));
+    assert.equal(back.report, a);
+    const markdown = await readFile(join(dir, 'a', 'report.md'), 'utf8');
+    assert.match(markdown, /\*\*Verdict: memorization detected from/);
+    const comparison = await compare([join(dir, 'a'), join(dir, 'b', 'report.json')]);
+    assert.match(comparison.verdict, /clipped memorizes less than unclipped/);
+    await writeComparisonReport(comparison, join(dir, 'cmp'));
+    const html = await readFile(join(dir, 'cmp', 'comparison.html'), 'utf8');
+    assert.ok(html.includes('<svg') && !/https?:\/\/(?!www\.w3\.org\/2000\/svg)/.test(html.replace(/https:\/\/rote\.invalid[^"]*/g, '')), 'no external links');
+    try {
+      await readAuditReport(join(dir, 'missing'));
+      assert.unreachable();
+    } catch (error) {
+      assert.match((error as Error).message, /missing: cannot read the audit report \(ENOENT\)/);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
