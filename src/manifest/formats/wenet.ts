@@ -1,0 +1,40 @@
+/**
+ * WeNet `data.list` (raw format): JSON lines {"key", "wav", "txt"}; extra
+ * fields kept. WeNet opens `wav` as given, so canary paths are absolute.
+ */
+import type { RecordAdapter } from '../types.ts';
+import { detectJsonStyle, fillFlatFields, jsonObjectQuickCheck, parseJsonObject, requireString, resolveFromManifest, SPEAKER_KEYS, stringifyJson } from './common.ts';
+
+const EXPECTED = 'a WeNet object like {"key": "...", "wav": "/path.wav", "txt": "..."}';
+
+export const wenetAdapter: RecordAdapter = {
+  format: 'wenet',
+  expects: 'JSON lines with "key", "wav" and "txt"',
+  header: false,
+  quoted: false,
+  hasIds: true,
+  quickCheck: jsonObjectQuickCheck,
+  matches(text) {
+    try {
+      const fields = JSON.parse(text) as Record<string, unknown>;
+      return typeof fields === 'object' && fields !== null && typeof fields.key === 'string' && typeof fields.wav === 'string' && typeof fields.txt === 'string';
+    } catch {
+      return false;
+    }
+  },
+  parse(text, where) {
+    const fields = parseJsonObject(text, where, EXPECTED);
+    const id = requireString(fields, 'key', where, 'WeNet');
+    const audio = requireString(fields, 'wav', where, 'WeNet');
+    const transcript = requireString(fields, 'txt', where, 'WeNet');
+    const speakerKey = Object.keys(fields).find((key) => SPEAKER_KEYS.has(key.toLowerCase()));
+    return { id, audio, text: transcript, speaker: speakerKey === undefined ? undefined : String(fields[speakerKey]), fields };
+  },
+  formatCanary(copy, template, context) {
+    const fields = fillFlatFields(template.fields, copy, { audioKey: 'wav', audioValue: copy.audioPath, textKey: 'txt', idKey: 'key' });
+    return stringifyJson(fields, detectJsonStyle(context.templateText));
+  },
+  resolveAudio(record, manifestPath) {
+    return resolveFromManifest(record.audio, manifestPath);
+  },
+};

@@ -1,0 +1,566 @@
+/**
+ * `injectCanaries`: weaves a canary set's inserted canaries into a training
+ * manifest in two streaming passes. Pass 1 validates and counts every record
+ * (and, for formats with ids, remembers them in a fixed-size Bloom filter);
+ * then each canary copy gets a seeded, uniformly random slot among the
+ * manifest's records (across all shards); pass 2 copies the input bytes
+ * unchanged and writes each canary record at its slot. Kaldi tables are sorted,
+ * so there the slot is the sorted place of a random, corpus-shaped id.
+ */
+import { access, constants, mkdir, readdir, realpath, rename, rm, stat, copyFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { RoteError } from '../util/errors.ts';
+import { SeededRandom } from '../util/random.ts';
+import { TOOL_VERSION } from '../util/version.ts';
+import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
+import type { TrainingCanary } from '../canary/types.ts';
+import { loadTrainingList } from './canaries.ts';
+import { detectManifestFormat, expandManifestPaths } from './detect.ts';
+import { adapterFor } from './formats/index.ts';
+import { KALDI_DROPPED, mergeKaldiTable, scanKaldiDir, type KaldiLine } from './formats/kaldi.ts';
+import { BloomFilter, caseLike, drawUniqueId, mimicId } from './ids.ts';
+import { emptySummary, isGzip, scanBatches, type ScanSummary } from './lines.ts';
+import { placeCanaryAudio, prepareCanaryAudio, probeSampleRate, removeQuietly } from './audio.ts';
+import { ManifestWriter } from './writer.ts';
+import type { CanaryCopy, CopyPosition, FileSummary, Header, InjectionReceipt, ManifestFormat, ManifestRecord, RecordAdapter } from './types.ts';
+
+export interface InjectOptions {
+  /** Manifest files, globs (in the file name), or one Kaldi data directory. */
+  manifests: string[];
+  /** Canary-set directory or its for-training/ directory. */
+  canaries: string;
+  /** Output file (one input file) or directory (shards, a lhotse pair, a Kaldi dir). */
+  output: string;
+  /** Where canary WAVs are written (created if missing). */
+  audioDir: string;
+  /** Force a format instead of detecting it. */
+  format?: ManifestFormat;
+  /** Seed for ids and positions (default: the canary set's id). */
+  seed?: string;
+  /** Hard-link canary audio instead of copying it (falls back to copying across file systems). */
+  link?: boolean;
+  /** Prefix for inserted ids (default none: ids look like the corpus's own). */
+  idPrefix?: string;
+  /** Corpus sample rate (default: read from the manifest or its first audio file). */
+  sampleRate?: number;
+  /** Receipt path (default: injection-receipt.json next to the output). */
+  receipt?: string;
+  /**
+   * Pass-1 validation of JSON-lines formats without ids (NeMo): 'full' parses
+   * every line; 'fast' checks every line's structure and UTF-8 and parses the
+   * first 1000 lines of each file and every template line. Default 'full'.
+   */
+  validate?: 'full' | 'fast';
+  /** Called as records are written (pass 2). */
+  onProgress?: (written: number, total: number) => void;
+}
+
+interface PlannedCopy extends CanaryCopy {
+  canary: TrainingCanary;
+  positions: CopyPosition[];
+}
+
+const FULL_PARSE_PREFIX = 1000;
+
+export async function injectCanaries(options: InjectOptions): Promise<InjectionReceipt> {
+  const training = await loadTrainingList(options.canaries);
+  const canaryIds = new Set(training.list.canaries.map((c) => c.id));
+  const inputs = await expandManifestPaths(options.manifests);
+  const detected = options.format && !options.format.startsWith('lhotse-')
+    ? { format: options.format, files: inputs.map((path) => ({ path, format: options.format! })) }
+    : await detectManifestFormat(inputs);
+  const format = options.format ?? detected.format;
+  const seed = options.seed ?? training.list.setId;
+  const random = new SeededRandom(seed);
+  const audioDir = resolve(options.audioDir);
+  await prepareAudioDir(audioDir);
+  const warnings: string[] = [];
+  if (training.list.canaries.length === 0) warnings.push('the canary list is empty: the output equals the input');
+
+  if (format === 'kaldi') {
+    if (inputs.length !== 1) throw new RoteError('a Kaldi data dir is injected alone: give exactly one directory');
+    const dir = (await stat(inputs[0]!)).isDirectory() ? inputs[0]! : dirname(inputs[0]!);
+    return injectKaldi(dir, options, training, canaryIds, random, audioDir, seed, warnings);
+  }
+
+  // Tables: one for most formats; recordings and supervisions for a lhotse pair.
+  const tables: Array<{ adapter: RecordAdapter; files: string[] }> = [];
+  for (const file of detected.files) {
+    const fileFormat = options.format && !(options.format.startsWith('lhotse-') && file.format.startsWith('lhotse-')) ? options.format : file.format;
+    if (fileFormat === 'kaldi') throw new RoteError(`${file.path}: a Kaldi data dir cannot be combined with other manifests`);
+    let table = tables.find((t) => t.adapter.format === fileFormat);
+    if (!table) tables.push((table = { adapter: adapterFor(fileFormat), files: [] }));
+    table.files.push(file.path);
+  }
+  tables.sort((a, b) => Number(a.adapter.format === 'lhotse-supervisions') - Number(b.adapter.format === 'lhotse-supervisions'));
+  const outputs = await planOutputs(inputs, options.output);
+
+  // Pass 1.
+  const scannedAt = Date.now();
+  const ids = tables.some((t) => t.adapter.hasIds) ? new BloomFilter(24) : null;
+  const scans = new Map<string, FileScan>();
+  for (const table of tables) {
+    for (const file of table.files) scans.set(file, await scanFile(file, table.adapter, options.validate ?? 'full', ids, canaryIds));
+  }
+  const main = tables[0]!;
+  const mainFirst = main.files.map((f) => scans.get(f)!.first).find((r) => r !== undefined);
+  const textTemplate = tables.map((t) => t.files.map((f) => scans.get(f)!.first?.text).find((x) => x !== undefined)).find((x) => x !== undefined);
+  const sampleRate = await corpusSampleRate(options.sampleRate, mainFirst, main, training.list.sampleRate, warnings);
+
+  // Ids, audio, copies.
+  const idTemplate = mainFirst?.id ?? (mainFirst?.audio ? basename(mainFirst.audio).replace(/\.[^.]*$/, '') : '');
+  const speakerTemplate = tables.map((t) => t.files.map((f) => scans.get(f)!.first?.speaker).find((x) => x !== undefined)).find((x) => x !== undefined) ?? '';
+  const idRandom = random.fork('ids');
+  const taken = new Set<string>();
+  const copies: PlannedCopy[] = [];
+  for (const canary of training.list.canaries) {
+    for (let k = 0; k < canary.repetitions; k++) {
+      let recordId: string;
+      do recordId = (options.idPrefix ?? '') + drawUniqueId(idTemplate, idRandom, ids, taken);
+      while (existsSync(join(audioDir, `${recordId}.wav`)));
+      const speaker = speakerTemplate ? drawUniqueId(speakerTemplate, idRandom, ids, taken) : mimicId('', idRandom);
+      copies.push({
+        canary, canaryId: canary.id, copyIndex: k, recordId, recordingId: recordId, speaker,
+        text: caseLike(canary.text, textTemplate), audioPath: join(audioDir, `${recordId}.wav`),
+        sampleRate, numSamples: 0, durationSec: 0, positions: [],
+      });
+    }
+  }
+
+  const created: string[] = [];
+  const writers: ManifestWriter[] = [];
+  try {
+    const audioMode = await placeAudio(copies, training.dir, sampleRate, options.link ?? false, created);
+
+    // Pass 2.
+    const outputSummaries: FileSummary[] = [];
+    const total = [...scans.values()].reduce((sum, s) => sum + s.dataRecords, 0) * 1;
+    let written = 0;
+    for (const [tableIndex, table] of tables.entries()) {
+      const tableRecords = table.files.reduce((sum, f) => sum + scans.get(f)!.dataRecords, 0);
+      if (tableRecords === 0) warnings.push(`${table.files.join(', ')}: no records; the canaries are the whole manifest`);
+      const slotRandom = random.fork(`positions/${table.adapter.format}/${tableIndex}`);
+      const slots = copies.map((_, index) => ({ index, slot: slotRandom.nextInt(tableRecords + 1) }));
+      slots.sort((a, b) => a.slot - b.slot || a.index - b.index);
+      let cursor = 0;
+      let recordBase = 0;
+      for (const [fileIndex, file] of table.files.entries()) {
+        const scan = scans.get(file)!;
+        const writer = new ManifestWriter(outputs.get(file)!);
+        writers.push(writer);
+        const isLast = fileIndex === table.files.length - 1;
+        const result = await writeFileWithCanaries({
+          file, scan, adapter: table.adapter, writer, copies, slots, cursor, recordBase, isLast, scannedAt,
+          onRecord: () => {
+            written++;
+            if (options.onProgress && written % 65536 === 0) options.onProgress(written, total);
+          },
+        });
+        cursor = result.cursor;
+        recordBase += scan.dataRecords;
+        if (result.inputSha256 !== scan.summary.sha256) throw new RoteError(`${file}: changed while rote was reading it; run inject again on a file nobody is writing`);
+        const sha256 = await writer.finish();
+        outputSummaries.push({ path: writer.target, sha256, records: scan.summary.records + result.inserted, lines: scan.summary.lines + result.inserted });
+      }
+    }
+    options.onProgress?.(written, total);
+    for (const writer of writers) await writer.commit();
+    const receipt: InjectionReceipt = {
+      receipt: 1,
+      tool: { name: 'rote', version: TOOL_VERSION },
+      createdAt: new Date().toISOString(),
+      canarySet: { setId: training.list.setId, canariesJsonSha256: training.sha256, canaryCount: training.list.canaries.length, copies: copies.length },
+      format,
+      seed,
+      sampleRate,
+      audioDir,
+      audioMode,
+      inputs: tables.flatMap((t) => t.files).map((f) => ({ path: f, sha256: scans.get(f)!.summary.sha256, records: scans.get(f)!.summary.records, lines: scans.get(f)!.summary.lines })),
+      outputs: outputSummaries,
+      canaries: receiptCanaries(training.list.canaries, copies),
+      warnings,
+    };
+    await writeFileAtomic(options.receipt ?? join(outputs.receiptDir, 'injection-receipt.json'), `${JSON.stringify(receipt, null, 2)}\n`);
+    return receipt;
+  } catch (error) {
+    await Promise.all(writers.map((w) => w.abort()));
+    await removeQuietly(created);
+    throw error;
+  }
+}
+
+interface FileScan {
+  summary: ScanSummary;
+  header?: Header;
+  /** Records excluding the header. */
+  dataRecords: number;
+  first?: ManifestRecord;
+}
+
+async function scanFile(path: string, adapter: RecordAdapter, validate: 'full' | 'fast', ids: BloomFilter | null, canaryIds: Set<string>): Promise<FileScan> {
+  const summary = emptySummary();
+  let header: Header | undefined;
+  let dataRecords = 0;
+  let first: ManifestRecord | undefined;
+  const fullParse = validate === 'full' || adapter.hasIds || adapter.header;
+  for await (const spans of scanBatches(path, { quoted: adapter.quoted }, summary)) {
+    for (const span of spans) {
+      if (span.blank) continue;
+      const where = { file: path, line: span.line };
+      if (adapter.header && !header) {
+        header = adapter.parseHeader!(span.buf.toString('utf8', span.start, span.contentEnd), where);
+        continue;
+      }
+      dataRecords++;
+      if (!fullParse && dataRecords > FULL_PARSE_PREFIX) {
+        if (!jsonObjectBytes(span.buf, span.start, span.contentEnd)) throw new RoteError(`${path}:${span.line}: malformed line; expected ${adapter.expects}`);
+        continue;
+      }
+      const text = span.buf.toString('utf8', span.start, span.contentEnd);
+      const problem = adapter.quickCheck(text);
+      if (problem) throw new RoteError(`${path}:${span.line}: malformed line; expected ${problem} (${adapter.expects})`);
+      const record = adapter.parse(text, where, header);
+      first ??= record;
+      if (record.id !== undefined) {
+        if (canaryIds.has(record.id)) throw new RoteError(`${path}:${span.line}: id "${record.id}" is a canary id of this set; the manifest already holds these canaries (inject into the original manifest)`);
+        ids?.add(record.id);
+      }
+      if (record.audio && canaryIds.has(basename(record.audio).replace(/\.[^.]*$/, ''))) {
+        throw new RoteError(`${path}:${span.line}: audio "${record.audio}" is named after a canary of this set; the manifest already holds these canaries`);
+      }
+      if (adapter.format === 'lhotse-supervisions') ids?.add((record.fields.recording_id as string) ?? '');
+    }
+  }
+  if (adapter.header && !header) throw new RoteError(`${path}: empty file; expected a header line (${adapter.expects})`);
+  return { summary, header, dataRecords, first };
+}
+
+function jsonObjectBytes(buf: Buffer, start: number, end: number): boolean {
+  while (start < end && (buf[start] === 32 || buf[start] === 9)) start++;
+  while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 9)) end--;
+  return buf[start] === 123 && buf[end - 1] === 125;
+}
+
+interface WriteJob {
+  file: string;
+  scan: FileScan;
+  adapter: RecordAdapter;
+  writer: ManifestWriter;
+  copies: PlannedCopy[];
+  slots: Array<{ index: number; slot: number }>;
+  cursor: number;
+  recordBase: number;
+  isLast: boolean;
+  /** When pass 1 started (ms since epoch): a file modified later is refused. */
+  scannedAt: number;
+  onRecord: () => void;
+}
+
+async function writeFileWithCanaries(job: WriteJob): Promise<{ cursor: number; inserted: number; inputSha256: string }> {
+  const { file, scan, adapter, writer, copies, slots } = job;
+  const summary = emptySummary();
+  const eol = scan.summary.eol;
+  const context = { manifestDir: dirname(writer.target), header: scan.header, eol, templateText: '' };
+  let cursor = job.cursor;
+  let global = job.recordBase;
+  let inserted = 0;
+  let headerSeen = !adapter.header;
+  let previous: { text: string; line: number } | null = null;
+  let lastLine = 0;
+
+  const writeCopies = async (slot: number, template: { text: string; line: number }, outputLine: number, localRecord: number): Promise<void> => {
+    const record = adapter.parse(template.text, { file, line: template.line }, scan.header);
+    context.templateText = template.text;
+    while (cursor < slots.length && slots[cursor]!.slot === slot) {
+      const copy = copies[slots[cursor]!.index]!;
+      await writer.write(Buffer.from(adapter.formatCanary(copy, record, context) + eol));
+      copy.positions.push({ file: writer.target, record: localRecord + inserted + 1, line: outputLine + inserted, recordId: adapter.hasIds ? copy.recordId : undefined, audio: copy.audioPath });
+      inserted++;
+      cursor++;
+    }
+  };
+
+  const before = await stat(file);
+  for await (const spans of scanBatches(file, { quoted: adapter.quoted, trusted: !isGzip(file) }, summary)) {
+    let runStart = -1;
+    let runEnd = -1;
+    for (const span of spans) {
+      lastLine = span.line;
+      if (!span.blank && !headerSeen) {
+        headerSeen = true;
+      } else if (!span.blank) {
+        if (cursor < slots.length && slots[cursor]!.slot === global) {
+          if (runStart >= 0) await writer.write(span.buf.subarray(runStart, runEnd));
+          runStart = -1;
+          const current = { text: span.buf.toString('utf8', span.start, span.contentEnd), line: span.line };
+          await writeCopies(global, previous ?? current, span.line, global - job.recordBase);
+        }
+        global++;
+        job.onRecord();
+        previous = cursor < slots.length && slots[cursor]!.slot === global ? { text: span.buf.toString('utf8', span.start, span.contentEnd), line: span.line } : null;
+      }
+      if (runStart < 0) runStart = span.start;
+      runEnd = span.end;
+    }
+    if (runStart >= 0) await writer.write(spans[0]!.buf.subarray(runStart, runEnd));
+  }
+  if (job.isLast && cursor < slots.length) {
+    if (!summary.endsWithNewline && lastLine > 0) await writer.write(Buffer.from(eol));
+    const template = previous ?? (await firstDataRecord(file, adapter));
+    if (!template) {
+      if (!headerSeen) throw new RoteError(`${file}: empty file; expected a header line (${adapter.expects})`);
+      throw new RoteError(`${file}: no records to model the canary records on; the manifest must hold at least one record`);
+    }
+    await writeCopies(slots[cursor]!.slot, template, summary.lines + 1, global - job.recordBase);
+  }
+  const after = await stat(file);
+  const unchanged = before.size === after.size && before.mtimeMs === after.mtimeMs && after.mtimeMs < job.scannedAt && summary.lines === scan.summary.lines;
+  return { cursor, inserted, inputSha256: isGzip(file) ? summary.sha256 : unchanged ? scan.summary.sha256 : 'changed' };
+}
+
+async function firstDataRecord(file: string, adapter: RecordAdapter): Promise<{ text: string; line: number } | null> {
+  let skippedHeader = !adapter.header;
+  for await (const spans of scanBatches(file, { quoted: adapter.quoted }, emptySummary())) {
+    for (const span of spans) {
+      if (span.blank) continue;
+      if (!skippedHeader) {
+        skippedHeader = true;
+        continue;
+      }
+      return { text: span.buf.toString('utf8', span.start, span.contentEnd), line: span.line };
+    }
+  }
+  return null;
+}
+
+function receiptCanaries(canaries: TrainingCanary[], copies: PlannedCopy[]): InjectionReceipt['canaries'] {
+  return canaries.map((canary) => ({
+    id: canary.id,
+    repetitions: canary.repetitions,
+    positions: copies.filter((c) => c.canaryId === canary.id).flatMap((c) => c.positions),
+  }));
+}
+
+async function prepareAudioDir(audioDir: string): Promise<void> {
+  try {
+    await mkdir(audioDir, { recursive: true });
+    await access(audioDir, constants.W_OK | constants.R_OK | constants.X_OK);
+  } catch (error) {
+    throw new RoteError(`${audioDir}: audio dir is not a readable, writable directory (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass --audio-dir a directory you can write`, { cause: error });
+  }
+}
+
+async function corpusSampleRate(option: number | undefined, first: ManifestRecord | undefined, main: { adapter: RecordAdapter; files: string[] }, fallback: number, warnings: string[]): Promise<number> {
+  if (option !== undefined) {
+    if (!Number.isInteger(option) || option <= 0) throw new RoteError(`--sample-rate must be a positive integer (got ${option})`);
+    return option;
+  }
+  if (first?.sampleRate) return first.sampleRate;
+  const audio = first ? main.adapter.resolveAudio(first, main.files[0]!) : undefined;
+  const probed = audio ? await probeSampleRate(audio) : undefined;
+  if (probed) return probed;
+  warnings.push(`could not read the corpus sample rate from ${audio ?? 'the manifest'}; used the canary set's ${fallback} Hz (pass --sample-rate to choose)`);
+  return fallback;
+}
+
+async function placeAudio(copies: PlannedCopy[], trainingDir: string, sampleRate: number, link: boolean, created: string[]): Promise<InjectionReceipt['audioMode']> {
+  let mode: InjectionReceipt['audioMode'] = link ? 'link' : 'copy';
+  const byCanary = new Map<string, PlannedCopy[]>();
+  for (const copy of copies) byCanary.set(copy.canaryId, [...(byCanary.get(copy.canaryId) ?? []), copy]);
+  for (const group of byCanary.values()) {
+    const canary = group[0]!.canary;
+    const prepared = await prepareCanaryAudio(resolve(trainingDir, canary.audio), canary.sha256, sampleRate);
+    let firstCopy: string | undefined;
+    for (const copy of group) {
+      const placed = await placeCanaryAudio(prepared, copy.audioPath, link, firstCopy);
+      created.push(copy.audioPath);
+      firstCopy ??= copy.audioPath;
+      if (placed === 'resample') mode = 'resample';
+      copy.numSamples = prepared.numSamples;
+      copy.durationSec = prepared.numSamples / sampleRate;
+    }
+  }
+  return mode;
+}
+
+/** Output path for each input (a file for one input, a directory otherwise); refuses to overwrite an input. */
+async function planOutputs(inputs: string[], output: string): Promise<Map<string, string> & { receiptDir: string }> {
+  const target = resolve(output);
+  const targetIsDir = inputs.length > 1 || output.endsWith('/') || (existsSync(target) && (await stat(target)).isDirectory());
+  const map = new Map<string, string>() as Map<string, string> & { receiptDir: string };
+  if (targetIsDir) {
+    await mkdir(target, { recursive: true });
+    for (const input of inputs) {
+      const name = basename(input);
+      const path = join(target, name);
+      if ([...map.values()].includes(path)) throw new RoteError(`two inputs are named ${name}; shards written into one --output directory need distinct names`);
+      map.set(input, path);
+    }
+    map.receiptDir = target;
+  } else {
+    await mkdir(dirname(target), { recursive: true });
+    map.set(inputs[0]!, target);
+    map.receiptDir = dirname(target);
+  }
+  for (const [input, out] of map) await refuseSameFile(input, out);
+  return map;
+}
+
+async function refuseSameFile(input: string, output: string): Promise<void> {
+  const realInput = await realpath(input);
+  let realOutput: string;
+  try {
+    realOutput = await realpath(output);
+  } catch {
+    realOutput = join(await realpath(dirname(output)), basename(output));
+  }
+  let sameInode = false;
+  try {
+    const [a, b] = await Promise.all([stat(realInput), stat(realOutput)]);
+    sameInode = a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    sameInode = false;
+  }
+  if (realInput === realOutput || sameInode) {
+    throw new RoteError(`${output}: output is the input manifest; rote never modifies a training manifest in place, choose another --output`);
+  }
+}
+
+// ---------------------------------------------------------------- Kaldi
+
+async function injectKaldi(
+  dir: string,
+  options: InjectOptions,
+  training: Awaited<ReturnType<typeof loadTrainingList>>,
+  canaryIds: Set<string>,
+  random: SeededRandom,
+  audioDir: string,
+  seed: string,
+  warnings: string[],
+): Promise<InjectionReceipt> {
+  const ids = new BloomFilter(24);
+  const scan = await scanKaldiDir(dir, ids, canaryIds, random.fork('id-samples'));
+  const outputDir = resolve(options.output);
+  if ((await realpath(dir)) === resolve(outputDir) || (existsSync(outputDir) && (await realpath(outputDir)) === (await realpath(dir)))) {
+    throw new RoteError(`${outputDir}: output is the input data dir; rote never modifies a training manifest in place, choose another --output`);
+  }
+  if (existsSync(outputDir) && (await readdir(outputDir)).length > 0) {
+    throw new RoteError(`${outputDir}: output data dir exists and is not empty; choose a new directory`);
+  }
+  const sampleRate = await corpusSampleRate(
+    options.sampleRate,
+    scan.template.wav && !scan.template.wav.trim().endsWith('|') ? { audio: scan.template.wav.trim(), fields: {} } : undefined,
+    { adapter: { resolveAudio: (record: ManifestRecord) => resolve(dir, record.audio!) } as unknown as RecordAdapter, files: [join(dir, 'wav.scp')] },
+    training.list.sampleRate,
+    warnings,
+  );
+
+  const idRandom = random.fork('ids');
+  const taken = new Set<string>();
+  const prefix = options.idPrefix ?? '';
+  const copies: PlannedCopy[] = [];
+  for (const canary of training.list.canaries) {
+    for (let k = 0; k < canary.repetitions; k++) {
+      let speaker: string;
+      let utt: string;
+      // Each copy is shaped after a random corpus utterance, so it sorts to a random place.
+      const { utt: templateUtt, spk: templateSpk } = scan.idSamples[idRandom.nextInt(scan.idSamples.length)] ?? { utt: '', spk: '' };
+      const speakerIsPrefix = templateSpk.length > 0 && templateUtt.startsWith(templateSpk);
+      do {
+        speaker = prefix + drawUniqueId(templateSpk, idRandom, ids, taken);
+        utt = speakerIsPrefix ? speaker + mimicId(templateUtt.slice(templateSpk.length), idRandom) : prefix + mimicId(templateUtt, idRandom);
+      } while (taken.has(utt) || ids.mightContain(utt) || existsSync(join(audioDir, `${utt}.wav`)));
+      taken.add(utt);
+      copies.push({
+        canary, canaryId: canary.id, copyIndex: k, recordId: utt, recordingId: utt, speaker,
+        text: caseLike(canary.text, scan.template.text), audioPath: join(audioDir, `${utt}.wav`),
+        sampleRate, numSamples: 0, durationSec: 0, positions: [],
+      });
+    }
+  }
+
+  const created: string[] = [];
+  const temporaryDir = temporarySibling(outputDir);
+  const genderRandom = random.fork('gender');
+  const genders = copies.map(() => (genderRandom.nextInt(2) === 0 ? 'm' : 'f'));
+  try {
+    const audioMode = await placeAudio(copies, training.dir, sampleRate, options.link ?? false, created);
+    await mkdir(temporaryDir, { recursive: true });
+    const outputs: FileSummary[] = [];
+    for (const name of scan.skipped) warnings.push(`${join(dir, name)}: sub-directory not copied (split dirs are stale after injection; recreate them)`);
+    for (const file of scan.files) {
+      const target = join(temporaryDir, file.name);
+      if (KALDI_DROPPED.has(file.name)) {
+        warnings.push(`${file.path}: left out of the output; compute features again for the injected data dir (e.g. steps/make_fbank.sh)`);
+        continue;
+      }
+      if (file.key === null) {
+        await copyFile(file.path, target);
+        outputs.push({ path: join(outputDir, file.name), sha256: file.summary.sha256, records: file.summary.records, lines: file.summary.lines });
+        continue;
+      }
+      const lines: KaldiLine[] = copies.map((copy, index) => {
+        const key = file.key === 'spk' ? copy.speaker : file.key === 'rec' ? copy.recordingId : copy.recordId;
+        return { key: Buffer.from(key), line: `${key} ${kaldiValue(file.name, copy, genders[index]!, file.firstValue)}`, copy: index };
+      });
+      lines.sort((a, b) => Buffer.compare(a.key, b.key));
+      const writer = new ManifestWriter(target);
+      try {
+        const merged = await mergeKaldiTable(file, lines, writer, file.summary.eol);
+        if (merged.summary.sha256 !== file.summary.sha256) throw new RoteError(`${file.path}: changed while rote was reading it; run inject again`);
+        const sha256 = await writer.finish();
+        await writer.commit();
+        if (file.name === 'text') {
+          for (const [index, line] of merged.copyLines) {
+            copies[index]!.positions.push({ file: join(outputDir, 'text'), record: line, line, recordId: copies[index]!.recordId, audio: copies[index]!.audioPath });
+          }
+        }
+        outputs.push({ path: join(outputDir, file.name), sha256, records: merged.lines, lines: merged.lines });
+      } catch (error) {
+        await writer.abort();
+        throw error;
+      }
+    }
+    if (existsSync(outputDir)) await rm(outputDir, { recursive: true });
+    await rename(temporaryDir, outputDir);
+    const receipt: InjectionReceipt = {
+      receipt: 1,
+      tool: { name: 'rote', version: TOOL_VERSION },
+      createdAt: new Date().toISOString(),
+      canarySet: { setId: training.list.setId, canariesJsonSha256: training.sha256, canaryCount: training.list.canaries.length, copies: copies.length },
+      format: 'kaldi',
+      seed,
+      sampleRate,
+      audioDir,
+      audioMode,
+      inputs: scan.files.map((f) => ({ path: f.path, sha256: f.summary.sha256, records: f.summary.records, lines: f.summary.lines })),
+      outputs,
+      canaries: receiptCanaries(training.list.canaries, copies),
+      warnings,
+    };
+    await writeFileAtomic(options.receipt ?? join(outputDir, 'injection-receipt.json'), `${JSON.stringify(receipt, null, 2)}\n`);
+    return receipt;
+  } catch (error) {
+    await rm(temporaryDir, { recursive: true, force: true });
+    await removeQuietly(created);
+    throw error;
+  }
+}
+
+function kaldiValue(table: string, copy: PlannedCopy, gender: string, templateValue: string): string {
+  const duration = String(Math.round(copy.durationSec * 1000) / 1000);
+  switch (table) {
+    case 'text': return copy.text;
+    case 'wav.scp': return copy.audioPath;
+    case 'utt2spk': return copy.speaker;
+    case 'spk2utt': return copy.recordId;
+    case 'segments': return `${copy.recordingId} 0.00 ${(Math.floor(copy.durationSec * 100) / 100).toFixed(2)}`;
+    case 'utt2dur':
+    case 'reco2dur': return duration;
+    case 'spk2gender': return gender;
+    case 'utt2uniq': return copy.recordId;
+    case 'reco2file_and_channel': return `${copy.recordingId} A`;
+    default: return templateValue;
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * Streaming record splitting over raw bytes: a record is a line, or for
+ * quoted CSV a run of lines with balanced double quotes. Bytes are never
+ * re-encoded, so untouched records can be written back byte for byte.
+ * `.gz` files are decompressed on the fly; hashes are over the stored bytes.
+ */
+import { createReadStream } from 'node:fs';
+import { access, open, type FileHandle } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
+import { RoteError } from '../util/errors.ts';
+
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const QUOTE = 34;
+
+/** A record's place in the current buffer, valid until the next batch: copy what you keep. */
+export interface RecordSpan {
+  buf: Buffer;
+  start: number;
+  /** End of the content, line terminator excluded. */
+  contentEnd: number;
+  /** End of the record, terminator included. */
+  end: number;
+  /** 1-based line of the record's first line. */
+  line: number;
+  /** Whitespace only: kept in the output, not a record. */
+  blank: boolean;
+}
+
+export interface ScanSummary {
+  /** Non-blank records (the header included, when there is one). */
+  records: number;
+  lines: number;
+  /** sha256 of the file's stored bytes. */
+  sha256: string;
+  /** Line terminator of the first line ("\n" when the file has none). */
+  eol: string;
+  endsWithNewline: boolean;
+}
+
+export function isGzip(path: string): boolean {
+  return path.endsWith('.gz');
+}
+
+/**
+ * Reads a file into caller-owned buffers: plain files with positional reads,
+ * `.gz` through gunzip. Reusing one buffer keeps memory flat; a V8 heap that
+ * rarely collects would otherwise hold every chunk ever read.
+ */
+class ByteSource {
+  private handle: FileHandle | null = null;
+  private gunzipped: AsyncIterator<Buffer> | null = null;
+  private leftover: Buffer | null = null;
+  constructor(
+    private readonly path: string,
+    private readonly hash: ReturnType<typeof createHash> | null,
+  ) {}
+
+  async open(): Promise<void> {
+    try {
+      if (isGzip(this.path)) {
+        const file = createReadStream(this.path, { highWaterMark: 1 << 16 });
+        file.on('data', (chunk) => this.hash?.update(chunk as Buffer));
+        const gunzip = createGunzip();
+        file.on('error', (error) => gunzip.destroy(error));
+        this.gunzipped = (file.pipe(gunzip) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+        await access(this.path);
+      } else {
+        this.handle = await open(this.path, 'r');
+      }
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** Fills `target[offset..]` as far as one read goes; 0 at the end of the file. */
+  async read(target: Buffer, offset: number): Promise<number> {
+    try {
+      if (this.handle) {
+        const { bytesRead } = await this.handle.read(target, offset, target.length - offset, null);
+        this.hash?.update(target.subarray(offset, offset + bytesRead));
+        return bytesRead;
+      }
+      if (!this.leftover || this.leftover.length === 0) {
+        const next = await this.gunzipped!.next();
+        if (next.done) return 0;
+        this.leftover = next.value;
+      }
+      const count = this.leftover.copy(target, offset);
+      this.leftover = this.leftover.subarray(count);
+      return count;
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    await this.gunzipped?.return?.();
+  }
+
+  private explain(error: unknown): unknown {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return new RoteError(`${this.path}: cannot read manifest (${code})`, { cause: error });
+    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') return new RoteError(`${this.path}: not a valid gzip file (${(error as Error).message})`, { cause: error });
+    return error;
+  }
+}
+
+/** Counts and hash of a scanned file, filled in when its scan finishes. */
+export function emptySummary(): ScanSummary {
+  return { records: 0, lines: 0, sha256: '', eol: '\n', endsWithNewline: true };
+}
+
+/**
+ * Yields the records of `path` chunk by chunk (each batch's spans point into
+ * one buffer), then fills `summary`. Memory is bounded by the chunk size plus
+ * the longest record. Throws a RoteError naming file:line on non-UTF-8 text.
+ * `trusted` skips the UTF-8 check and the hash, for a second pass over a file
+ * already checked (the caller compares size and mtime instead).
+ */
+export async function* scanBatches(path: string, options: { quoted: boolean; trusted?: boolean }, summary: ScanSummary): AsyncGenerator<RecordSpan[]> {
+  const hash = createHash('sha256');
+  let line = 1;
+  let records = 0;
+  let eol: string | null = null;
+  let endsWithNewline = true;
+
+  const split = (buf: Buffer, final: boolean): { spans: RecordSpan[]; rest: Buffer | null } => {
+    const spans: RecordSpan[] = [];
+    const emit = (start: number, end: number, lineCount: number): void => {
+      let contentEnd = end;
+      if (contentEnd > start && buf[contentEnd - 1] === NEWLINE) contentEnd--;
+      if (contentEnd > start && buf[contentEnd - 1] === CARRIAGE_RETURN) contentEnd--;
+      if (eol === null && end > contentEnd) eol = end > contentEnd + 1 ? '\r\n' : '\n';
+      const blank = isBlank(buf, start, contentEnd);
+      if (!blank) records++;
+      spans.push({ buf, start, contentEnd, end, line, blank });
+      line += lineCount;
+    };
+    let recordStart = 0;
+    let position = 0;
+    let quotes = 0;
+    let lineCount = 0;
+    const safeEnd = final ? buf.length : buf.lastIndexOf(NEWLINE) + 1;
+    if (!options.trusted && safeEnd > 0 && !isUtf8(buf.subarray(0, safeEnd))) reportBadUtf8(path, buf, safeEnd, line);
+    while (position < buf.length) {
+      const newline = buf.indexOf(NEWLINE, position);
+      if (newline === -1 && !final) break;
+      const lineEnd = newline === -1 ? buf.length : newline + 1;
+      if (options.quoted) for (let i = position; i < lineEnd; i++) if (buf[i] === QUOTE) quotes++;
+      lineCount++;
+      position = lineEnd;
+      if (options.quoted && quotes % 2 === 1 && position < buf.length) continue;
+      if (options.quoted && quotes % 2 === 1 && !final) break;
+      emit(recordStart, lineEnd, lineCount);
+      recordStart = position;
+      quotes = 0;
+      lineCount = 0;
+    }
+    if (final && recordStart < buf.length) emit(recordStart, buf.length, Math.max(1, lineCount));
+    return { spans, rest: !final && recordStart < buf.length ? buf.subarray(recordStart) : null };
+  };
+
+  const source = new ByteSource(path, options.trusted ? null : hash);
+  await source.open();
+  try {
+    let buf = Buffer.allocUnsafe(1 << 20);
+    let filled = 0;
+    while (true) {
+      if (filled === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const count = await source.read(buf, filled);
+      filled += count;
+      const final = count === 0;
+      if (final && filled > 0) endsWithNewline = buf[filled - 1] === NEWLINE;
+      const { spans, rest } = split(buf.subarray(0, filled), final);
+      // The consumer handles these spans before the next read reuses the buffer.
+      if (spans.length > 0) yield spans;
+      if (final) break;
+      const restLength = rest ? rest.length : 0;
+      if (restLength > 0) buf.copyWithin(0, filled - restLength, filled);
+      filled = restLength;
+    }
+  } finally {
+    await source.close();
+  }
+  summary.records = records;
+  summary.lines = line - 1;
+  summary.sha256 = options.trusted ? '' : hash.digest('hex');
+  summary.eol = eol ?? '\n';
+  summary.endsWithNewline = endsWithNewline;
+}
+
+/** Calls `visit` for every record of `path`, in order, then returns the counts and the file's hash. */
+export async function scanRecords(path: string, options: { quoted: boolean }, visit: (span: RecordSpan) => void): Promise<ScanSummary> {
+  const summary = emptySummary();
+  for await (const spans of scanBatches(path, options, summary)) for (const span of spans) visit(span);
+  return summary;
+}
+
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = buf[i];
+    if (byte !== 32 && byte !== 9 && byte !== CARRIAGE_RETURN) return false;
+  }
+  return true;
+}
+
+function reportBadUtf8(path: string, buf: Buffer, end: number, firstLine: number): never {
+  let line = firstLine;
+  let position = 0;
+  while (position < end) {
+    const newline = buf.indexOf(NEWLINE, position);
+    const lineEnd = newline === -1 || newline >= end ? end : newline + 1;
+    if (!isUtf8(buf.subarray(position, lineEnd))) {
+      throw new RoteError(`${path}:${line}: text is not valid UTF-8; re-encode the manifest as UTF-8 (e.g. iconv -t UTF-8)`);
+    }
+    line++;
+    position = lineEnd;
+  }
+  throw new RoteError(`${path}: text is not valid UTF-8 (a multi-byte character is split across lines); re-encode the manifest as UTF-8`);
+}
+
+/** The records of a file as an async iterator of owned copies, pulled chunk by chunk. */
+export async function* iterateRecords(path: string, options: { quoted: boolean }): AsyncGenerator<{ line: number; bytes: Buffer; text: string; blank: boolean }> {
+  for await (const spans of scanBatches(path, options, emptySummary())) {
+    for (const span of spans) {
+      yield {
+        line: span.line,
+        bytes: Buffer.from(span.buf.subarray(span.start, span.end)),
+        text: span.buf.toString('utf8', span.start, span.contentEnd),
+        blank: span.blank,
+      };
+    }
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * `verifyInjection`: checks a training manifest against the auditor's full
+ * canary set without needing the injection receipt. Records are matched by
+ * normalized transcript, and their audio by sha256 (every record's audio when
+ * `hashAll`, otherwise the records whose transcript matches a canary). Audio
+ * that matches a canary's transcript but not its hash is compared sample by
+ * sample (after resampling, since inject writes canaries at the corpus rate);
+ * anything else is reported as tampered.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { RoteError } from '../util/errors.ts';
+import { sha256File } from '../util/hash.ts';
+import { decodeWav, type DecodedAudio } from '../util/wav.ts';
+import { resample } from '../util/resample.ts';
+import type { CanaryRecord } from '../canary/types.ts';
+import { loadFullCanarySet } from './canaries.ts';
+import { detectManifestFormat, expandManifestPaths } from './detect.ts';
+import { adapterFor } from './formats/index.ts';
+import { kaldiAudioOf, kaldiUtterances } from './formats/kaldi.ts';
+import { normalizeText } from './ids.ts';
+import { iterateRecords } from './lines.ts';
+import type { ManifestFormat, ManifestRecord, Header, VerificationReport, VerifiedCanary } from './types.ts';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface VerifyOptions {
+  /** Manifest files, globs, or a Kaldi data directory. */
+  manifests: string[];
+  /** The full canary-set directory (canary-set.json: held-out canaries included). */
+  canaries: string;
+  format?: ManifestFormat;
+  /** Hash every record's audio, to find canary audio under any transcript (slow on big corpora). */
+  hashAll?: boolean;
+}
+
+interface Candidate {
+  file: string;
+  line: number;
+  recordId?: string;
+  text?: string;
+  /** Absolute audio path, or undefined when not a file. */
+  audioPath?: string;
+  audioRef?: string;
+  byText: CanaryRecord[];
+}
+
+/** Max sample difference (in 16-bit steps) for two renderings of the same canary audio. */
+const SAMPLE_TOLERANCE = 3 / 32768;
+
+export async function verifyInjection(options: VerifyOptions): Promise<VerificationReport> {
+  const loaded = await loadFullCanarySet(options.canaries);
+  const canaries = loaded.set.canaries;
+  const byText = new Map<string, CanaryRecord[]>();
+  const byHash = new Map<string, CanaryRecord>();
+  for (const canary of canaries) {
+    const key = normalizeText(canary.text);
+    byText.set(key, [...(byText.get(key) ?? []), canary]);
+    byHash.set(canary.sha256, canary);
+  }
+  const inputs = await expandManifestPaths(options.manifests);
+  const detected = options.format && !options.format.startsWith('lhotse-')
+    ? { format: options.format, files: inputs.map((path) => ({ path, format: options.format! })) }
+    : await detectManifestFormat(inputs);
+  const format = options.format ?? detected.format;
+
+  const candidates: Candidate[] = [];
+  let records = 0;
+  const consider = (candidate: Omit<Candidate, 'byText'>): void => {
+    const matched = candidate.text === undefined ? [] : (byText.get(normalizeText(candidate.text)) ?? []);
+    if (matched.length > 0 || options.hashAll) candidates.push({ ...candidate, byText: matched });
+  };
+
+  if (format === 'kaldi') {
+    const dir = (await stat(inputs[0]!)).isDirectory() ? inputs[0]! : dirname(inputs[0]!);
+    const file = resolve(dir, 'text');
+    for await (const utterance of kaldiUtterances(dir)) {
+      records++;
+      consider({ file, line: utterance.line, recordId: utterance.id, text: utterance.text });
+    }
+    const audio = await kaldiAudioOf(dir, new Set(candidates.map((c) => c.recordId!)));
+    for (const candidate of candidates) {
+      const entry = audio.get(candidate.recordId!);
+      candidate.audioRef = entry?.path ?? entry?.command;
+      candidate.audioPath = entry?.path ? resolve(dir, entry.path) : undefined;
+    }
+  } else {
+    const recordingAudio = new Map<string, string | undefined>();
+    const pendingRecordings: Candidate[] = [];
+    const ordered = [...detected.files].sort((a, b) => Number(a.format === 'lhotse-recordings') - Number(b.format === 'lhotse-recordings'));
+    for (const { path, format: fileFormat } of ordered) {
+      const adapter = adapterFor(options.format && options.format !== 'kaldi' && !fileFormat.startsWith('lhotse-') ? (options.format as Exclude<ManifestFormat, 'kaldi'>) : (fileFormat as Exclude<ManifestFormat, 'kaldi'>));
+      let header: Header | undefined;
+      for await (const raw of iterateRecords(path, { quoted: adapter.quoted })) {
+        if (raw.blank) continue;
+        const where = { file: path, line: raw.line };
+        if (adapter.header && !header) {
+          header = adapter.parseHeader!(raw.text, where);
+          continue;
+        }
+        const record: ManifestRecord = adapter.parse(raw.text, where, header);
+        if (adapter.format === 'lhotse-recordings') {
+          if (recordingAudio.has(record.id!)) recordingAudio.set(record.id!, adapter.resolveAudio(record, path));
+          if (options.hashAll) consider({ file: path, line: raw.line, recordId: record.id, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
+          continue;
+        }
+        records++;
+        const before = candidates.length;
+        consider({ file: path, line: raw.line, recordId: record.id, text: record.text, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
+        if (adapter.format === 'lhotse-supervisions' && candidates.length > before) {
+          const recordingId = record.fields.recording_id as string;
+          recordingAudio.set(recordingId, undefined);
+          candidates[candidates.length - 1]!.audioRef = recordingId;
+          pendingRecordings.push(candidates[candidates.length - 1]!);
+        }
+      }
+    }
+    for (const candidate of pendingRecordings) {
+      candidate.audioPath = recordingAudio.get(candidate.audioRef!);
+      candidate.audioRef = candidate.audioPath ?? `recording ${candidate.audioRef}`;
+    }
+  }
+
+  // Match audio.
+  const found = new Map<string, VerifiedCanary['positions']>();
+  const report: Pick<VerificationReport, 'tampered' | 'unverifiable'> = { tampered: [], unverifiable: [] };
+  const setAudio = new Map<string, DecodedAudio>();
+  let audioHashed = 0;
+  for (const candidate of candidates) {
+    let audioMatch: CanaryRecord | undefined;
+    if (!candidate.audioPath) {
+      if (candidate.byText.length > 0) report.unverifiable.push({ file: candidate.file, line: candidate.line, audio: candidate.audioRef ?? '', reason: 'audio is not a plain file path (a command or a missing field)' });
+    } else {
+      let sha: string | undefined;
+      try {
+        sha = await sha256File(candidate.audioPath);
+        audioHashed++;
+      } catch (error) {
+        if (candidate.byText.length > 0) report.unverifiable.push({ file: candidate.file, line: candidate.line, audio: candidate.audioPath, reason: `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+      }
+      if (sha !== undefined) {
+        audioMatch = byHash.get(sha);
+        if (!audioMatch && candidate.byText.length > 0) {
+          const canary = candidate.byText[0]!;
+          const verdict = await compareAudio(candidate.audioPath, resolve(loaded.dir, canary.audio), setAudio);
+          if (verdict === null) audioMatch = canary;
+          else report.tampered.push({ canaryId: canary.id, file: candidate.file, line: candidate.line, audio: candidate.audioPath, reason: verdict });
+        }
+      }
+    }
+    const canary = audioMatch ?? candidate.byText[0];
+    if (!canary) continue;
+    const matchedBy: Array<'text' | 'audio'> = [];
+    if (candidate.byText.some((c) => c.id === canary.id)) matchedBy.push('text');
+    if (audioMatch) matchedBy.push('audio');
+    found.set(canary.id, [...(found.get(canary.id) ?? []), { file: candidate.file, line: candidate.line, recordId: candidate.recordId, audio: candidate.audioPath ?? candidate.audioRef, matchedBy }]);
+  }
+
+  const verified = (canary: CanaryRecord): VerifiedCanary => ({ id: canary.id, expected: canary.repetitions, found: found.get(canary.id)?.length ?? 0, positions: found.get(canary.id) ?? [] });
+  const inserted = canaries.filter((c) => c.repetitions !== null).map(verified);
+  const leaks = canaries.filter((c) => c.repetitions === null).map(verified).filter((c) => c.found > 0);
+  const countMismatches = inserted.filter((c) => c.found !== c.expected).map((c) => ({ id: c.id, expected: c.expected!, found: c.found }));
+  return {
+    setId: loaded.set.setId,
+    format,
+    manifests: inputs,
+    records,
+    inserted,
+    countMismatches,
+    leaks,
+    tampered: report.tampered,
+    unverifiable: report.unverifiable,
+    audioHashed,
+    ok: countMismatches.length === 0 && leaks.length === 0 && report.tampered.length === 0,
+  };
+}
+
+/** null when `path` holds the canary's audio (possibly resampled); otherwise why not. */
+async function compareAudio(path: string, setPath: string, cache: Map<string, DecodedAudio>): Promise<string | null> {
+  let candidate: DecodedAudio;
+  try {
+    candidate = decodeWav(await readFile(path), path);
+  } catch (error) {
+    return `not a readable WAV (${(error as Error).message})`;
+  }
+  let reference = cache.get(setPath);
+  if (!reference) {
+    try {
+      reference = decodeWav(await readFile(setPath), setPath);
+    } catch (error) {
+      throw new RoteError(`${setPath}: cannot read the canary set's audio (${(error as Error).message}); verify needs the complete set`, { cause: error });
+    }
+    cache.set(setPath, reference);
+  }
+  const expected = reference.sampleRate === candidate.sampleRate ? reference.samples : resample(reference.samples, reference.sampleRate, candidate.sampleRate);
+  if (expected.length !== candidate.samples.length) {
+    return `audio differs from the canary set: ${candidate.samples.length} samples at ${candidate.sampleRate} Hz, expected ${expected.length}`;
+  }
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i]! - candidate.samples[i]!));
+  if (worst > SAMPLE_TOLERANCE) return `audio differs from the canary set (sha256 mismatch, max sample difference ${(worst * 32768).toFixed(0)} of 32768)`;
+  return null;
+}
+

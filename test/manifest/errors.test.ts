@@ -1,0 +1,93 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { injectCanaries } from '../../src/manifest/index.ts';
+import { RoteError } from '../../src/util/errors.ts';
+import { copyFixture, expectRejection, temporaryDir, writeTestSet } from './helpers.ts';
+
+async function setup(label: string) {
+  const { dir, cleanup } = await temporaryDir(label);
+  const set = await writeTestSet(join(dir, 'set'));
+  const nemo = join(await copyFixture('nemo', dir), 'train_manifest.json');
+  const lines = (await readFile(nemo, 'utf8')).split('\n').filter(Boolean);
+  const inject = (manifests: string[], extra: Record<string, unknown> = {}) =>
+    injectCanaries({ manifests, canaries: set.dir, output: join(dir, 'out', 'm.json'), audioDir: join(dir, 'wav'), sampleRate: 16000, ...extra });
+  const nothingWritten = async () => {
+    assert.not.ok(existsSync(join(dir, 'out', 'm.json')));
+    assert.equal(existsSync(join(dir, 'out')) ? (await readdir(join(dir, 'out'))).filter((n) => n.startsWith('.')) : [], []);
+    assert.equal(existsSync(join(dir, 'wav')) ? await readdir(join(dir, 'wav')) : [], []);
+  };
+  return { dir, set, nemo, lines, inject, nothingWritten, cleanup };
+}
+
+test('malformed NeMo line: file:line and what was expected, nothing written', async () => {
+  const { dir, lines, inject, nothingWritten, cleanup } = await setup('err-malformed');
+  try {
+    const bad = join(dir, 'bad.json');
+    const edited = [...lines];
+    edited[2] = edited[2]!.slice(0, -20);
+    await writeFile(bad, `${edited.join('\n')}\n`);
+    const error = await expectRejection(inject([bad]), /bad\.json:3: .*expected/);
+    assert.instance(error, RoteError);
+    await nothingWritten();
+    const noText = join(dir, 'no-text.json');
+    edited[2] = JSON.stringify({ audio_filepath: '/a.wav', duration: 1 });
+    await writeFile(noText, `${edited.join('\n')}\n`);
+    await expectRejection(inject([noText]), /no-text\.json:3: NeMo record needs a string "text" field \(missing\)/);
+    await nothingWritten();
+  } finally {
+    await cleanup();
+  }
+});
+
+test('unknown format lists the formats tried; mixed formats are refused', async () => {
+  const { dir, nemo, inject, cleanup } = await setup('err-format');
+  try {
+    const unknown = join(dir, 'notes.txt');
+    await writeFile(unknown, 'just some words\nand more\n');
+    await expectRejection(inject([unknown]), /notes\.txt:1: unknown manifest format; formats tried: wenet .*nemo .*lhotse-cuts .*audiofolder .*kaldi/);
+    const wenet = join(await copyFixture('wenet', dir), 'data.list');
+    await expectRejection(inject([nemo, wenet]), /mixed manifest formats: .*train_manifest\.json is nemo, .*data\.list is wenet/);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('missing CSV columns and short rows name the file and line', async () => {
+  const { dir, inject, cleanup } = await setup('err-columns');
+  try {
+    const csv = join(dir, 'metadata.csv');
+    await writeFile(csv, 'path,transcription\na.wav,hello there\n');
+    await expectRejection(inject([csv], { format: 'audiofolder' }), /metadata\.csv:1: audiofolder metadata\.csv header lacks column "file_name" \(found: path, transcription\)/);
+    const sb = join(await copyFixture('speechbrain', dir), 'train-clean-100.csv');
+    const text = await readFile(sb, 'utf8');
+    await writeFile(sb, text.replace(/\r\n1034-121119-0000,[^\r]*/, '\r\n1034-121119-0000,3.6,only-three'));
+    await expectRejection(inject([sb]), /train-clean-100\.csv:5: 3 fields where the header has 5/);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('ids colliding with canary ids, output over input, non-UTF-8 text, unusable audio dir', async () => {
+  const { dir, set, nemo, lines, inject, nothingWritten, cleanup } = await setup('err-misc');
+  try {
+    const wenet = join(dir, 'data.list');
+    await writeFile(wenet, `${JSON.stringify({ key: 'a1', wav: '/x/a1.wav', txt: 'hi' })}\n${JSON.stringify({ key: set.inserted[0]!.id, wav: '/x/b.wav', txt: 'hi' })}\n`);
+    await expectRejection(inject([wenet]), /data\.list:2: id "[0-9a-f]{8}" is a canary id of this set/);
+    await expectRejection(injectCanaries({ manifests: [nemo], canaries: set.dir, output: nemo, audioDir: join(dir, 'wav'), sampleRate: 16000 }), /output is the input manifest/);
+    const latin1 = join(dir, 'latin1.json');
+    await writeFile(latin1, Buffer.concat([Buffer.from(`${lines[0]}\n`), Buffer.from('{"audio_filepath": "/a.wav", "duration": 1.0, "text": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
+    await expectRejection(inject([latin1]), /latin1\.json:2: text is not valid UTF-8/);
+    await nothingWritten();
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    await expectRejection(inject([nemo], { audioDir: join(file, 'wav') }), /audio dir is not a readable, writable directory/);
+    await expectRejection(injectCanaries({ manifests: [nemo], canaries: join(dir, 'nowhere'), output: join(dir, 'o.json'), audioDir: join(dir, 'wav') }), /no canary list found/);
+  } finally {
+    await cleanup();
+  }
+});
+
+test.run();
