@@ -1,0 +1,258 @@
+/**
+ * generateCanarySet: seeded texts -> groups -> TTS (worker threads) ->
+ * speed-up (batched) -> 16-bit WAVs and the canary-set files, written into a
+ * temporary sibling directory that is renamed into place at the end.
+ */
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { RoteError } from '../util/errors.ts';
+import { sha256Hex } from '../util/hash.ts';
+import { SeededRandom } from '../util/random.ts';
+import { temporarySibling } from '../util/atomic.ts';
+import { TOOL_VERSION } from '../util/version.ts';
+import { encodeWav16 } from '../util/wav.ts';
+import {
+  CANARY_SET_FORMAT,
+  type CanaryRecord,
+  type CanarySet,
+  type CanarySetParameters,
+  type TrainingCanaryList,
+  type TtsRecord,
+} from './types.ts';
+import { canaryId, computeSetId } from './canonical.ts';
+import { ESPEAK_ENGINE_NAME, ESPEAK_WASM_VERSION, type SynthesizedSpeech } from './espeak.ts';
+import { synthesizeWithCommand } from './command-tts.ts';
+import { RECOMMENDED_MIN_HOLDOUT, resolveGenerateOptions, type GenerateOptions, type ResolvedGenerateOptions } from './options.ts';
+import { speedUpMany } from './speedup.ts';
+import { defaultConcurrency, SpeechSynthesisPool } from './synthesis-pool.ts';
+import { makeCanaryTexts } from './text.ts';
+import { loadExcludedWords, loadWordList } from './words.ts';
+
+export interface GenerateResult {
+  set: CanarySet;
+  /** Absolute path of the canary-set directory. */
+  dir: string;
+  /** dir/canary-set.json */
+  setPath: string;
+  /** dir/for-training */
+  trainingDir: string;
+  /** dir/for-training/canaries.json */
+  trainingListPath: string;
+  /** Human-readable cautions (e.g. a small held-out group). */
+  warnings: string[];
+  /** Wall-clock seconds (not stored in the set). */
+  seconds: number;
+}
+
+/** Canaries per ffmpeg process; also the unit of pipelining. */
+const BATCH_SIZE = 16;
+/** Batches in flight at once: one synthesizing while another is sped up. */
+const BATCHES_IN_FLIGHT = 3;
+
+interface PlannedCanary {
+  id: string;
+  text: string;
+  repetitions: number | null;
+  voice: string;
+}
+
+/** Refuses a non-empty existing output unless `force`; returns whether something must be replaced. */
+async function checkOutput(out: string, force: boolean): Promise<boolean> {
+  let entries: string[];
+  try {
+    const info = await stat(out);
+    if (!info.isDirectory()) {
+      if (!force) throw new RoteError(`${out} exists and is not a directory; choose another --out or pass --force to replace it`);
+      return true;
+    }
+    entries = await readdir(out);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  if (entries.length > 0 && !force) throw new RoteError(`${out} exists and is not empty; choose another --out or pass --force to replace it`);
+  return true;
+}
+
+/** Seeded assignment: shuffle the texts, first `holdout` are held out, then one block per repetition count; voices rotate within each group. */
+function planCanaries(texts: string[], options: ResolvedGenerateOptions): PlannedCanary[] {
+  const order = new SeededRandom(options.seed).fork('groups').shuffle([...texts]);
+  const groups: (number | null)[] = [null, ...options.repetitions];
+  const planned: PlannedCanary[] = [];
+  let next = 0;
+  for (const repetitions of groups) {
+    const size = repetitions === null ? options.holdout : options.perGroup;
+    for (let j = 0; j < size; j++) {
+      const text = order[next++]!;
+      planned.push({ id: canaryId(options.seed, text), text, repetitions, voice: options.voices[j % options.voices.length]! });
+    }
+  }
+  const ids = new Set(planned.map((c) => c.id));
+  if (ids.size !== planned.length) throw new Error('canary id collision (48-bit hash); use another --seed');
+  return planned.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+function roundDuration(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e6;
+}
+
+/** Writes a canary set; see types.ts for the layout. */
+export async function generateCanarySet(options: GenerateOptions): Promise<GenerateResult> {
+  const started = performance.now();
+  const resolved = resolveGenerateOptions(options);
+  const out = resolve(resolved.out);
+  const replacing = await checkOutput(out, resolved.force);
+
+  const wordlist = await loadWordList(resolved.wordlist);
+  let words = wordlist.words;
+  let excludedWords = 0;
+  if (resolved.excludeWords) {
+    const excluded = await loadExcludedWords(resolved.excludeWords);
+    words = words.filter((word) => !excluded.has(word));
+    excludedWords = wordlist.words.length - words.length;
+  }
+  const count = resolved.holdout + resolved.perGroup * resolved.repetitions.length;
+  const source = `${resolved.wordlist ?? wordlist.name}${excludedWords ? ` (after excluding ${excludedWords} words)` : ''}`;
+  const texts = makeCanaryTexts({ count, wordsPerCanary: resolved.words, words, seed: resolved.seed, source });
+  const planned = planCanaries(texts, resolved);
+
+  const warnings: string[] = [];
+  if (resolved.holdout < RECOMMENDED_MIN_HOLDOUT) {
+    warnings.push(`held-out group of ${resolved.holdout} (< ${RECOMMENDED_MIN_HOLDOUT}): exposure is capped at log2(${resolved.holdout}) = ${Math.log2(resolved.holdout).toFixed(2)} bits and group tests have little power`);
+  }
+
+  const parameters: CanarySetParameters = {
+    seed: resolved.seed,
+    count,
+    wordsPerCanary: resolved.words,
+    wordlist: { name: wordlist.name, sha256: wordlist.sha256, words: wordlist.words.length },
+    excludedWords,
+    voices: resolved.voices,
+    rate: resolved.rate,
+    pitch: resolved.pitch,
+    speed: resolved.speed,
+    speedMethod: resolved.speedMethod,
+    sampleRate: resolved.sampleRate,
+    repetitions: resolved.repetitions,
+    perGroup: resolved.perGroup,
+    holdout: resolved.holdout,
+  };
+  const ttsBase: Omit<TtsRecord, 'voice'> = resolved.ttsCommand
+    ? { engine: 'command', version: resolved.ttsVersion ?? resolved.ttsCommand, rate: resolved.rate, pitch: resolved.pitch }
+    : { engine: ESPEAK_ENGINE_NAME, version: ESPEAK_WASM_VERSION, rate: resolved.rate, pitch: resolved.pitch };
+
+  const temporary = temporarySibling(out);
+  const concurrency = Math.min(resolved.concurrency ?? defaultConcurrency(), planned.length);
+  let pool: SpeechSynthesisPool | undefined;
+  try {
+    await mkdir(join(temporary, 'audio'), { recursive: true });
+    await mkdir(join(temporary, 'for-training', 'audio'), { recursive: true });
+
+    let synthesize: (canary: PlannedCanary) => Promise<SynthesizedSpeech>;
+    if (resolved.ttsCommand) {
+      const template = resolved.ttsCommand;
+      const limiter = createLimiter(concurrency);
+      synthesize = (canary) => limiter(() => synthesizeWithCommand(template, canary.text, { voice: canary.voice, rate: resolved.rate, pitch: resolved.pitch }));
+    } else {
+      const started = await SpeechSynthesisPool.start(concurrency);
+      pool = started;
+      synthesize = (canary) => started.synthesize(canary.text, { voice: canary.voice, rate: resolved.rate, pitch: resolved.pitch });
+    }
+
+    const records = new Map<string, CanaryRecord>();
+    let done = 0;
+    const processBatch = async (batch: PlannedCanary[]) => {
+      const speech = await Promise.all(batch.map(synthesize));
+      const fast = await speedUpMany(speech, { factor: resolved.speed, method: resolved.speedMethod, outputRate: resolved.sampleRate });
+      await Promise.all(
+        batch.map(async (canary, i) => {
+          const wav = encodeWav16(fast[i]!, resolved.sampleRate);
+          const audio = `audio/${canary.id}.wav`;
+          await writeFile(join(temporary, audio), wav);
+          if (canary.repetitions !== null) await writeFile(join(temporary, 'for-training', audio), wav);
+          records.set(canary.id, {
+            id: canary.id,
+            text: canary.text,
+            repetitions: canary.repetitions,
+            audio,
+            durationSec: roundDuration(fast[i]!.length / resolved.sampleRate),
+            sha256: sha256Hex(wav),
+            tts: { ...ttsBase, voice: canary.voice },
+          });
+          options.onProgress?.({ done: ++done, total: planned.length });
+        }),
+      );
+    };
+    const batches: PlannedCanary[][] = [];
+    for (let i = 0; i < planned.length; i += BATCH_SIZE) batches.push(planned.slice(i, i + BATCH_SIZE));
+    const batchLimiter = createLimiter(BATCHES_IN_FLIGHT);
+    await Promise.all(batches.map((batch) => batchLimiter(() => processBatch(batch))));
+
+    const canaries = planned.map((c) => records.get(c.id)!);
+    const set: CanarySet = {
+      format: CANARY_SET_FORMAT,
+      tool: { name: 'rote', version: TOOL_VERSION },
+      setId: computeSetId(parameters, canaries),
+      parameters,
+      canaries,
+    };
+    const training: TrainingCanaryList = {
+      format: CANARY_SET_FORMAT,
+      setId: set.setId,
+      sampleRate: resolved.sampleRate,
+      canaries: canaries
+        .filter((c) => c.repetitions !== null)
+        .map((c) => ({ id: c.id, text: c.text, repetitions: c.repetitions!, audio: c.audio, durationSec: c.durationSec, sha256: c.sha256 })),
+    };
+    await writeFile(join(temporary, 'canary-set.json'), `${JSON.stringify(set, null, 2)}\n`);
+    await writeFile(join(temporary, 'for-training', 'canaries.json'), `${JSON.stringify(training, null, 2)}\n`);
+
+    await moveIntoPlace(temporary, out, replacing);
+    return {
+      set,
+      dir: out,
+      setPath: join(out, 'canary-set.json'),
+      trainingDir: join(out, 'for-training'),
+      trainingListPath: join(out, 'for-training', 'canaries.json'),
+      warnings,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function moveIntoPlace(temporary: string, out: string, replacing: boolean): Promise<void> {
+  if (!replacing) {
+    await rename(temporary, out);
+    return;
+  }
+  const old = temporarySibling(out);
+  await rename(out, old);
+  try {
+    await rename(temporary, out);
+  } catch (error) {
+    await rename(old, out);
+    throw error;
+  }
+  await rm(old, { recursive: true, force: true });
+}
+
+/** Runs at most `limit` of the given tasks at once. */
+function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Seeded canary text. Algorithm (reproducible on any machine):
+ * a SeededRandom(seed).fork('text') stream; for each canary, draw
+ * `wordsPerCanary` DISTINCT words, each uniformly from the words not yet in
+ * that canary (rng.nextInt over the remaining list), join them with single
+ * spaces; a text already drawn is discarded and drawn again. So the set is
+ * uniform over all ordered selections of distinct words, without repeats.
+ */
+import { RoteError } from '../util/errors.ts';
+import { SeededRandom } from '../util/random.ts';
+
+/** How many distinct canaries of `wordsPerCanary` distinct words a list of `wordCount` words can give: P(n, w). */
+export function maxDistinctCanaries(wordCount: number, wordsPerCanary: number): number {
+  if (wordsPerCanary > wordCount) return 0;
+  let total = 1;
+  for (let i = 0; i < wordsPerCanary; i++) {
+    total *= wordCount - i;
+    if (total > Number.MAX_SAFE_INTEGER) return Number.POSITIVE_INFINITY;
+  }
+  return total;
+}
+
+export interface CanaryTextOptions {
+  count: number;
+  wordsPerCanary: number;
+  words: readonly string[];
+  seed: string;
+  /** Names the word list in error messages. */
+  source?: string;
+}
+
+export function makeCanaryTexts(options: CanaryTextOptions): string[] {
+  const { count, wordsPerCanary, words, seed, source = 'the word list' } = options;
+  if (!Number.isInteger(count) || count < 1) throw new RoteError(`canary count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(wordsPerCanary) || wordsPerCanary < 1) throw new RoteError(`--words must be a positive integer, got ${wordsPerCanary}`);
+  const possible = maxDistinctCanaries(words.length, wordsPerCanary);
+  if (possible < count) {
+    throw new RoteError(
+      `${source} has ${words.length} usable words, which give at most ${possible} distinct canaries of ${wordsPerCanary} different words; ` +
+        `${count} were asked for. Use a longer word list (--wordlist), more --words, or fewer canaries (--per-group/--holdout).`,
+    );
+  }
+  const random = new SeededRandom(seed).fork('text');
+  const seen = new Set<string>();
+  const texts: string[] = [];
+  const pool = [...words];
+  while (texts.length < count) {
+    // Partial Fisher-Yates: the first w slots become a uniform ordered draw without replacement.
+    for (let i = 0; i < wordsPerCanary; i++) {
+      const j = i + random.nextInt(pool.length - i);
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    const text = pool.slice(0, wordsPerCanary).join(' ');
+    if (!seen.has(text)) {
+      seen.add(text);
+      texts.push(text);
+    }
+  }
+  return texts;
+}
