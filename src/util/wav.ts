@@ -8,6 +8,7 @@ import { RoteError } from './errors.ts';
 
 interface WaveFileInstance {
   fmt: { numChannels: number; sampleRate: number; bitsPerSample: number; audioFormat: number };
+  data: { samples: Uint8Array };
   fromBuffer(bytes: Uint8Array): void;
   fromScratch(channels: number, sampleRate: number, bitDepth: string, samples: ArrayLike<number>): void;
   toBitDepth(bitDepth: string): void;
@@ -43,8 +44,16 @@ export function decodeWav(bytes: Uint8Array, source = '<buffer>'): DecodedAudio 
   if (wave.fmt.audioFormat === 1 && wave.fmt.bitsPerSample === 16) {
     // 16-bit PCM is scaled by 1/32768 as torchaudio, Kaldi and sherpa-onnx do
     // (wavefile's own float conversion divides positive samples by 32767).
-    const raw = wave.getSamples(false, Int16Array) as unknown as Int16Array | Int16Array[];
-    planes = Array.isArray(raw) ? raw : [raw];
+    // wavefile has parsed the chunks; its per-sample unpacking is slow, so the
+    // interleaved little-endian data bytes are read directly.
+    const bytes = wave.data.samples;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const frames = Math.floor(bytes.byteLength / (2 * channels));
+    planes = Array.from({ length: channels }, (_, channel) => {
+      const plane = new Int16Array(frames);
+      for (let i = 0; i < frames; i++) plane[i] = view.getInt16((i * channels + channel) * 2, true);
+      return plane;
+    });
     scale = 1 / 32768;
   } else {
     try {
