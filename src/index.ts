@@ -4,3 +4,8 @@
 export { TOOL_VERSION } from './util/version.ts';
 export { RoteError } from './util/errors.ts';
 export * from './canary/types.ts';
+export * from './canary/index.ts';
+export * from './manifest/index.ts';
+export * from './audio/index.ts';
+export * from './asr/index.ts';
+export * from './audit/index.ts';

@@ -1,15 +1,18 @@
 /**
  * inject bench: a generated 1M-line NeMo manifest through `injectCanaries`
- * (in a child process, for its peak RSS) against `cat` of the same file.
+ * against `cat file > out`, alternated round by round, medians; `sha256sum`
+ * of the file is timed alongside as the cost of one hash (the receipt needs
+ * two). Injection runs in a child that has loaded rote already (in-process
+ * time); peak RSS from a fresh process; the CLI's wall time separately.
  * Targets (issue 3): time <= 2x cat, peak RSS < 150 MB.
  */
-import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { execFile, fork } from 'node:child_process';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeWav16 } from '../../src/util/wav.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
@@ -43,51 +46,107 @@ async function writeTrainingList(dir: string): Promise<void> {
   await writeFile(join(dir, 'canaries.json'), JSON.stringify({ format: 1, setId: sha256Hex('bench'), sampleRate: 16000, canaries }));
 }
 
-async function timeCat(input: string, output: string): Promise<number> {
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Wall time of a shell command (the same way for cat and sha256sum). */
+async function timeShell(command: string): Promise<number> {
   const start = performance.now();
-  await run_('/bin/sh', ['-c', `cat "${input}" > "${output}"`]);
+  await run_('/bin/sh', ['-c', command]);
   return (performance.now() - start) / 1000;
 }
 
-async function timeInject(input: string, dir: string, validate: 'full' | 'fast', label: string): Promise<{ wall: number; inProcess: number; rssMb: number }> {
-  const output = join(dir, `out-${label}.json`);
+/** A child that has loaded rote and runs injectCanaries on request, timing only the call. */
+function startInjector(dir: string, input: string): { inject: (label: string) => Promise<number>; stop: () => void } {
+  const childPath = join(dir, 'injector.mjs');
+  writeFileSync(childPath, `
+    const { injectCanaries } = await import(${JSON.stringify(pathToFileURL(join(root, 'src/manifest/index.ts')).href)});
+    process.on('message', async ({ output, audioDir }) => {
+      const start = performance.now();
+      await injectCanaries({ manifests: [${JSON.stringify(input)}], canaries: ${JSON.stringify(join(dir, 'set'))}, output, audioDir, sampleRate: 16000 });
+      process.send({ seconds: (performance.now() - start) / 1000 });
+    });
+    process.send({ ready: true });`);
+  const child = fork(childPath, [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = once(child, 'message');
+  return {
+    inject: async (label) => {
+      await ready;
+      const output = join(dir, `out-${label}.json`);
+      const audioDir = join(dir, `wav-${label}`);
+      await rm(output, { force: true });
+      await rm(audioDir, { recursive: true, force: true });
+      const reply = once(child, 'message');
+      child.send({ output, audioDir });
+      const [{ seconds }] = (await reply) as [{ seconds: number }];
+      await rm(output, { force: true });
+      await rm(audioDir, { recursive: true, force: true });
+      return seconds;
+    },
+    stop: () => child.kill(),
+  };
+}
+
+/** Peak RSS of one injection in a fresh process. */
+async function peakRss(dir: string, input: string): Promise<number> {
+  const output = join(dir, 'out-rss.json');
   const script = `
     const { injectCanaries } = await import(${JSON.stringify(join(root, 'src/manifest/index.ts'))});
-    const start = performance.now();
-    await injectCanaries({ manifests: [${JSON.stringify(input)}], canaries: ${JSON.stringify(join(dir, 'set'))}, output: ${JSON.stringify(output)}, audioDir: ${JSON.stringify(join(dir, `wav-${label}`))}, sampleRate: 16000, validate: ${JSON.stringify(validate)} });
-    process.stdout.write(JSON.stringify({ inProcess: (performance.now() - start) / 1000, maxRss: process.resourceUsage().maxRSS }));`;
-  const start = performance.now();
-  const { stdout } = await run_(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
-  const wall = (performance.now() - start) / 1000;
-  const result = JSON.parse(stdout) as { inProcess: number; maxRss: number };
+    await injectCanaries({ manifests: [${JSON.stringify(input)}], canaries: ${JSON.stringify(join(dir, 'set'))}, output: ${JSON.stringify(output)}, audioDir: ${JSON.stringify(join(dir, 'wav-rss'))}, sampleRate: 16000 });
+    process.stdout.write(String(process.resourceUsage().maxRSS));`;
+  const { stdout } = await run_(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });
   await rm(output, { force: true });
-  await rm(join(dir, `wav-${label}`), { recursive: true, force: true });
-  return { wall, inProcess: result.inProcess, rssMb: result.maxRss / 1024 };
+  await rm(join(dir, 'wav-rss'), { recursive: true, force: true });
+  return Number(stdout) / 1024;
 }
+
+const ROUNDS = Number(process.env.ROTE_BENCH_INJECT_ROUNDS ?? 5);
 
 export async function run(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'rote-bench-inject-'));
+  const injector = { stop: () => undefined } as ReturnType<typeof startInjector>;
   try {
     const input = join(dir, 'train_manifest.json');
     await writeManifest(input);
     await writeTrainingList(join(dir, 'set'));
     const size = (await stat(input)).size / 1e6;
-    const empty = await run_(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'src/manifest/index.ts'))}); process.stdout.write(String(process.resourceUsage().maxRSS))`], { cwd: root });
-    console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}; manifest: ${LINES} lines, ${size.toFixed(0)} MB, 30 canaries / 186 copies`);
-    console.log(`node + tsx + rote modules alone: peak RSS ${(Number(empty.stdout) / 1024).toFixed(0)} MB`);
-    const cats: number[] = [];
-    for (let i = 0; i < 3; i++) cats.push(await timeCat(input, join(dir, 'cat-out.json')));
-    const cat = Math.min(...cats);
-    console.log(`cat: ${cat.toFixed(3)} s (best of 3)`);
-    for (const validate of ['full', 'fast'] as const) {
-      const runs = [await timeInject(input, dir, validate, `${validate}-1`), await timeInject(input, dir, validate, `${validate}-2`)];
-      const best = runs.reduce((a, b) => (a.inProcess < b.inProcess ? a : b));
-      console.log(
-        `inject --validate ${validate}: ${best.inProcess.toFixed(3)} s in process (${(best.inProcess / cat).toFixed(2)}x cat), ` +
-          `${best.wall.toFixed(3)} s with node startup (${(best.wall / cat).toFixed(2)}x cat), peak RSS ${Math.max(...runs.map((r) => r.rssMb)).toFixed(0)} MB`,
-      );
+    console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(`manifest: ${LINES} lines, ${size.toFixed(0)} MB, 30 canaries / 186 copies; ${ROUNDS} rounds alternating cat, sha256sum and inject; medians`);
+    Object.assign(injector, startInjector(dir, input));
+    const cat: number[] = [];
+    const sha: number[] = [];
+    const inject: number[] = [];
+    const catOut = join(dir, 'cat-out.json');
+    for (let round = 0; round < ROUNDS; round++) {
+      await rm(catOut, { force: true });
+      cat.push(await timeShell(`cat "${input}" > "${catOut}"`));
+      await rm(catOut, { force: true });
+      sha.push(await timeShell(`sha256sum "${input}" > /dev/null`));
+      inject.push(await injector.inject(String(round)));
     }
+    injector.stop();
+    const ratios = inject.map((t, i) => t / cat[i]!);
+    console.log(`cat file > out: ${median(cat).toFixed(3)} s (runs ${cat.map((t) => t.toFixed(3)).join(' ')})`);
+    console.log(`sha256sum file: ${median(sha).toFixed(3)} s (one hash of the input; inject computes two)`);
+    console.log(`injectCanaries (in process, modules loaded): ${median(inject).toFixed(3)} s (runs ${inject.map((t) => t.toFixed(3)).join(' ')})`);
+    console.log(`ratio inject / cat: ${(median(inject) / median(cat)).toFixed(2)}x (median of per-round ratios ${median(ratios).toFixed(2)}x)`);
+    const baseline = await run_(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'src/manifest/index.ts'))}); process.stdout.write(String(process.resourceUsage().maxRSS))`], { cwd: root });
+    console.log(`peak RSS: ${(await peakRss(dir, input)).toFixed(0)} MB (node + tsx + rote modules alone: ${(Number(baseline.stdout) / 1024).toFixed(0)} MB)`);
+    const cli: number[] = [];
+    const startup: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const out = join(dir, 'out-cli.json');
+      await rm(out, { force: true });
+      await rm(join(dir, 'wav-cli'), { recursive: true, force: true });
+      startup.push(await timeShell(`"${process.execPath}" --import tsx src/cli/main.ts --help > /dev/null`));
+      cli.push(await timeShell(`"${process.execPath}" --import tsx src/cli/main.ts inject --manifest "${input}" --canaries "${join(dir, 'set')}" --out "${out}" --audio-dir "${join(dir, 'wav-cli')}" --sample-rate 16000 --quiet`));
+    }
+    console.log(`CLI: rote inject ${median(cli).toFixed(3)} s wall; rote --help alone (node + tsx + every command's modules) ${median(startup).toFixed(3)} s`);
   } finally {
+    injector.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,24 @@
 import type { Command } from 'commander';
+import { registerGenerate } from './generate.ts';
+import { registerDemo } from './demo.ts';
+import { registerInject } from './inject.ts';
+import { registerVerify } from './verify.ts';
+import { registerTranscribe } from './transcribe.ts';
+import { registerInspectModel } from './inspect-model.ts';
+import { registerDoctor } from './doctor.ts';
+import { registerAudit } from './audit.ts';
+import { registerCompare } from './compare.ts';
 
 /** Every rote command, in the order of the data path. Each module adds one import and one call. */
 export function registerCommands(program: Command): void {
   void program;
+  registerGenerate(program);
+  registerInject(program);
+  registerVerify(program);
+  registerTranscribe(program);
+  registerInspectModel(program);
+  registerAudit(program);
+  registerCompare(program);
+  registerDoctor(program);
+  registerDemo(program);
 }

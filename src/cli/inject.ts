@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { injectCanaries } from '../manifest/index.ts';
+import { RoteError } from '../util/errors.ts';
 import { MANIFEST_FORMATS } from '../manifest/types.ts';
 import { createProgress } from './progress.ts';
 
@@ -9,7 +10,8 @@ export function registerInject(program: Command): void {
     .description('Insert a canary set\'s training canaries into a training manifest (streamed; the input is never modified).')
     .requiredOption('--manifest <paths...>', 'training manifest file(s), a glob in the file name (quote it), or a Kaldi data dir')
     .requiredOption('--canaries <dir>', 'canary-set directory or its for-training/ directory')
-    .requiredOption('--output <path>', 'output manifest file (one input) or directory (shards, lhotse pair, Kaldi data dir)')
+    .option('--out <path>', 'output manifest file (one input) or directory (shards, lhotse pair, Kaldi data dir); required')
+    .addOption(new Option('--output <path>', 'alias of --out').hideHelp())
     .requiredOption('--audio-dir <dir>', 'directory the canary WAVs are written to (created if missing)')
     .addOption(new Option('--format <format>', 'manifest format (default: detected)').choices([...MANIFEST_FORMATS]))
     .option('--seed <seed>', 'seed for ids and positions (default: the canary set id)')
@@ -17,16 +19,18 @@ export function registerInject(program: Command): void {
     .option('--id-prefix <prefix>', 'prefix for inserted record ids (default: none, ids shaped like the corpus ids)')
     .option('--sample-rate <hz>', 'corpus sample rate (default: read from the manifest or its first audio file)', (v) => Number(v))
     .option('--receipt <path>', 'receipt path (default: injection-receipt.json next to the output)')
-    .addOption(new Option('--validate <mode>', 'pass-1 check of NeMo lines: full parses every line, fast checks structure and parses the first 1000').choices(['full', 'fast']).default('full'))
     .option('--json', 'print the receipt as JSON', false)
     .option('--quiet', 'no progress bar or summary', false)
     .action(async (opts) => {
+      if (opts.out !== undefined && opts.output !== undefined && opts.out !== opts.output) throw new RoteError('--out and --output (its alias) name different paths; give one');
+      const output: string | undefined = opts.out ?? opts.output;
+      if (output === undefined) throw new RoteError("required option '--out <path>' not specified");
       let bar: ReturnType<typeof createProgress> | null = null;
       let shown = 0;
       const receipt = await injectCanaries({
-        manifests: opts.manifest, canaries: opts.canaries, output: opts.output, audioDir: opts.audioDir,
+        manifests: opts.manifest, canaries: opts.canaries, output, audioDir: opts.audioDir,
         format: opts.format, seed: opts.seed, link: opts.link, idPrefix: opts.idPrefix, sampleRate: opts.sampleRate,
-        receipt: opts.receipt, validate: opts.validate,
+        receipt: opts.receipt,
         onProgress: (written, total) => {
           bar ??= createProgress('inject', total, { quiet: opts.quiet || opts.json });
           bar.increment(written - shown);

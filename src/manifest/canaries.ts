@@ -1,12 +1,19 @@
 /**
- * Reading the canary-set files this stage needs: the for-training part for
- * inject (all a training team has) and the full set for verify.
+ * The canary-set files this stage needs, read through src/canary's readers
+ * (one validating reader in the code base): the for-training part for inject
+ * (all a training team has) and the full set for verify. The receipt also
+ * needs the sha256 of the file as stored, which those readers do not return,
+ * so the file is hashed before and after the reader reads it: equal hashes
+ * mean the reader saw exactly those bytes.
+ * (For the lead: a `parseTrainingCanaries(bytes, path)` / `parseCanarySet`
+ * export in src/canary/read.ts would let this read the file once.)
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
-import { CANARY_SET_FORMAT, type CanarySet, type TrainingCanaryList } from '../canary/types.ts';
+import { readCanarySet, readTrainingCanaries } from '../canary/read.ts';
+import type { CanarySet, TrainingCanaryList } from '../canary/types.ts';
 
 export interface LoadedTrainingList {
   /** The for-training directory (audio paths are relative to it). */
@@ -19,6 +26,7 @@ export interface LoadedTrainingList {
 export interface LoadedCanarySet {
   dir: string;
   set: CanarySet;
+  /** sha256 of canary-set.json as stored. */
   sha256: string;
 }
 
@@ -30,33 +38,27 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-async function readJson(path: string): Promise<{ value: unknown; sha256: string }> {
-  const bytes = await readFile(path);
-  try {
-    return { value: JSON.parse(bytes.toString('utf8')), sha256: sha256Hex(bytes) };
-  } catch (error) {
-    throw new RoteError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
-  }
+/** Runs `read` (which reads `file`) and returns its result with the sha256 of the bytes it read. */
+async function readHashed<T>(file: string, read: () => Promise<T>): Promise<{ value: T; sha256: string }> {
+  const hash = async (): Promise<string> => sha256Hex(await readFile(file));
+  const before = await hash();
+  const value = await read();
+  if ((await hash()) !== before) throw new RoteError(`${file}: changed while rote was reading it; try again`);
+  return { value, sha256: before };
 }
 
 /** Accepts a canary-set directory or its for-training/ directory. */
 export async function loadTrainingList(path: string): Promise<LoadedTrainingList> {
-  const candidates = [resolve(path, 'canaries.json'), resolve(path, 'for-training', 'canaries.json')];
-  for (const candidate of candidates) {
-    if (!(await isFile(candidate))) continue;
-    const { value, sha256 } = await readJson(candidate);
-    const list = value as TrainingCanaryList;
-    if (list?.format !== CANARY_SET_FORMAT || typeof list.setId !== 'string' || !Array.isArray(list.canaries) || !(list.sampleRate > 0)) {
-      throw new RoteError(`${candidate}: not a rote training canary list (format ${CANARY_SET_FORMAT} with setId, sampleRate, canaries)`);
-    }
-    list.canaries.forEach((canary, index) => {
-      if (typeof canary?.id !== 'string' || typeof canary.text !== 'string' || typeof canary.audio !== 'string' || !Number.isInteger(canary.repetitions) || canary.repetitions < 1) {
-        throw new RoteError(`${candidate}: canaries[${index}] needs id, text, audio and a positive integer repetitions`);
-      }
-    });
-    return { dir: resolve(candidate, '..'), list, sha256 };
+  // The same choice as readTrainingCanaries, plus a set directory that lacks canary-set.json.
+  const candidates = [resolve(path, 'for-training'), resolve(path)];
+  if (!(await isFile(resolve(path, 'canary-set.json')))) candidates.reverse();
+  for (const dir of candidates) {
+    const file = join(dir, 'canaries.json');
+    if (!(await isFile(file))) continue;
+    const { value, sha256 } = await readHashed(file, () => readTrainingCanaries(dir));
+    return { dir, list: value, sha256 };
   }
-  throw new RoteError(`${path}: no canary list found (looked for ${candidates.join(' and ')}); pass a canary-set directory or its for-training/ directory`);
+  throw new RoteError(`${path}: no canary list found (looked for ${candidates.map((dir) => join(dir, 'canaries.json')).join(' and ')}); pass a canary-set directory or its for-training/ directory`);
 }
 
 /** The auditor's full set (held-out canaries included), from a canary-set directory. */
@@ -66,10 +68,6 @@ export async function loadFullCanarySet(path: string): Promise<LoadedCanarySet> 
     const hint = (await isFile(join(path, 'canaries.json'))) ? ' (this is a for-training directory: verify needs the full set, which lists the held-out canaries)' : '';
     throw new RoteError(`${path}: no canary-set.json${hint}; pass the canary-set directory written by rote generate`);
   }
-  const { value, sha256 } = await readJson(file);
-  const set = value as CanarySet;
-  if (set?.format !== CANARY_SET_FORMAT || typeof set.setId !== 'string' || !Array.isArray(set.canaries)) {
-    throw new RoteError(`${file}: not a rote canary set (format ${CANARY_SET_FORMAT} with setId and canaries)`);
-  }
-  return { dir: resolve(path), set, sha256 };
+  const { value, sha256 } = await readHashed(file, () => readCanarySet(resolve(path)));
+  return { dir: resolve(path), set: value, sha256 };
 }

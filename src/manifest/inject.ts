@@ -1,11 +1,14 @@
 /**
  * `injectCanaries`: weaves a canary set's inserted canaries into a training
- * manifest in two streaming passes. Pass 1 validates and counts every record
- * (and, for formats with ids, remembers them in a fixed-size Bloom filter);
- * then each canary copy gets a seeded, uniformly random slot among the
- * manifest's records (across all shards); pass 2 copies the input bytes
- * unchanged and writes each canary record at its slot. Kaldi tables are sorted,
- * so there the slot is the sorted place of a random, corpus-shaped id.
+ * manifest in two streaming passes. Pass 1 (scan.ts) validates and counts
+ * every record, keeping a checkpoint every few records (and, for formats with
+ * ids, the ids in a fixed-size Bloom filter); then each canary copy gets a
+ * seeded, uniformly random slot among the manifest's records (across all
+ * shards); pass 2 (splice.ts) finds each slot's byte offset from the nearest
+ * checkpoint and copies the input bytes unchanged in large chunks with the
+ * canary records spliced in. Input and output hashes are computed on a worker
+ * thread alongside (hash-worker.ts). Kaldi tables are sorted, so there the
+ * slot is the sorted place of a random, corpus-shaped id.
  */
 import { access, constants, mkdir, readdir, realpath, rename, rm, stat, copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -20,10 +23,13 @@ import { detectManifestFormat, expandManifestPaths } from './detect.ts';
 import { adapterFor } from './formats/index.ts';
 import { KALDI_DROPPED, mergeKaldiTable, scanKaldiDir, type KaldiLine } from './formats/kaldi.ts';
 import { BloomFilter, caseLike, drawUniqueId, mimicId } from './ids.ts';
-import { emptySummary, isGzip, scanBatches, type ScanSummary } from './lines.ts';
+import { isGzip } from './lines.ts';
+import { HashWorker, type Insertion } from './hash-worker.ts';
+import { scanManifestFile, type FileScan } from './scan.ts';
+import { locateSlots, spliceCopy } from './splice.ts';
 import { placeCanaryAudio, prepareCanaryAudio, probeSampleRate, removeQuietly } from './audio.ts';
 import { ManifestWriter } from './writer.ts';
-import type { CanaryCopy, CopyPosition, FileSummary, Header, InjectionReceipt, ManifestFormat, ManifestRecord, RecordAdapter } from './types.ts';
+import type { CanaryCopy, CopyPosition, FileSummary, InjectionReceipt, ManifestFormat, ManifestRecord, RecordAdapter } from './types.ts';
 
 export interface InjectOptions {
   /** Manifest files, globs (in the file name), or one Kaldi data directory. */
@@ -46,13 +52,7 @@ export interface InjectOptions {
   sampleRate?: number;
   /** Receipt path (default: injection-receipt.json next to the output). */
   receipt?: string;
-  /**
-   * Pass-1 validation of JSON-lines formats without ids (NeMo): 'full' parses
-   * every line; 'fast' checks every line's structure and UTF-8 and parses the
-   * first 1000 lines of each file and every template line. Default 'full'.
-   */
-  validate?: 'full' | 'fast';
-  /** Called as records are written (pass 2). */
+  /** Called as records are written (pass 2; estimated from the bytes copied). */
   onProgress?: (written: number, total: number) => void;
 }
 
@@ -60,8 +60,6 @@ interface PlannedCopy extends CanaryCopy {
   canary: TrainingCanary;
   positions: CopyPosition[];
 }
-
-const FULL_PARSE_PREFIX = 1000;
 
 export async function injectCanaries(options: InjectOptions): Promise<InjectionReceipt> {
   const training = await loadTrainingList(options.canaries);
@@ -96,242 +94,147 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
   tables.sort((a, b) => Number(a.adapter.format === 'lhotse-supervisions') - Number(b.adapter.format === 'lhotse-supervisions'));
   const outputs = await planOutputs(inputs, options.output);
 
-  // Pass 1.
-  const scannedAt = Date.now();
+  // Pass 1: records checked on this thread, files hashed on the worker meanwhile.
   const ids = tables.some((t) => t.adapter.hasIds) ? new BloomFilter(24) : null;
   const scans = new Map<string, FileScan>();
-  for (const table of tables) {
-    for (const file of table.files) scans.set(file, await scanFile(file, table.adapter, options.validate ?? 'full', ids, canaryIds));
-  }
-  const main = tables[0]!;
-  const mainFirst = main.files.map((f) => scans.get(f)!.first).find((r) => r !== undefined);
-  const textTemplate = tables.map((t) => t.files.map((f) => scans.get(f)!.first?.text).find((x) => x !== undefined)).find((x) => x !== undefined);
-  const sampleRate = await corpusSampleRate(options.sampleRate, mainFirst, main, training.list.sampleRate, warnings);
-
-  // Ids, audio, copies.
-  const idTemplate = mainFirst?.id ?? (mainFirst?.audio ? basename(mainFirst.audio).replace(/\.[^.]*$/, '') : '');
-  const speakerTemplate = tables.map((t) => t.files.map((f) => scans.get(f)!.first?.speaker).find((x) => x !== undefined)).find((x) => x !== undefined) ?? '';
-  const idRandom = random.fork('ids');
-  const taken = new Set<string>();
-  const copies: PlannedCopy[] = [];
-  for (const canary of training.list.canaries) {
-    for (let k = 0; k < canary.repetitions; k++) {
-      let recordId: string;
-      do recordId = (options.idPrefix ?? '') + drawUniqueId(idTemplate, idRandom, ids, taken);
-      while (existsSync(join(audioDir, `${recordId}.wav`)));
-      const speaker = speakerTemplate ? drawUniqueId(speakerTemplate, idRandom, ids, taken) : mimicId('', idRandom);
-      copies.push({
-        canary, canaryId: canary.id, copyIndex: k, recordId, recordingId: recordId, speaker,
-        text: caseLike(canary.text, textTemplate), audioPath: join(audioDir, `${recordId}.wav`),
-        sampleRate, numSamples: 0, durationSec: 0, positions: [],
-      });
-    }
-  }
-
-  const created: string[] = [];
-  const writers: ManifestWriter[] = [];
+  const before = new Map<string, { size: number; mtimeMs: number }>();
+  const hasher = new HashWorker();
   try {
-    const audioMode = await placeAudio(copies, training.dir, sampleRate, options.link ?? false, created);
+    for (const table of tables) {
+      for (const file of table.files) {
+        before.set(file, await stat(file));
+        const hashed = hasher.hashFile(file);
+        hashed.catch(() => undefined);
+        const scan = await scanManifestFile(file, table.adapter, { ids, canaryIds });
+        scan.summary.sha256 = (await hashed).sha256;
+        scans.set(file, scan);
+      }
+    }
+    const main = tables[0]!;
+    const mainFirst = main.files.map((f) => scans.get(f)!.first).find((r) => r !== undefined);
+    const textTemplate = tables.map((t) => t.files.map((f) => scans.get(f)!.first?.text).find((x) => x !== undefined)).find((x) => x !== undefined);
+    const sampleRate = await corpusSampleRate(options.sampleRate, mainFirst, main, training.list.sampleRate, warnings);
 
-    // Pass 2.
-    const outputSummaries: FileSummary[] = [];
-    const total = [...scans.values()].reduce((sum, s) => sum + s.dataRecords, 0) * 1;
-    let written = 0;
-    for (const [tableIndex, table] of tables.entries()) {
-      const tableRecords = table.files.reduce((sum, f) => sum + scans.get(f)!.dataRecords, 0);
-      if (tableRecords === 0) warnings.push(`${table.files.join(', ')}: no records; the canaries are the whole manifest`);
-      const slotRandom = random.fork(`positions/${table.adapter.format}/${tableIndex}`);
-      const slots = copies.map((_, index) => ({ index, slot: slotRandom.nextInt(tableRecords + 1) }));
-      slots.sort((a, b) => a.slot - b.slot || a.index - b.index);
-      let cursor = 0;
-      let recordBase = 0;
-      for (const [fileIndex, file] of table.files.entries()) {
-        const scan = scans.get(file)!;
-        const writer = new ManifestWriter(outputs.get(file)!);
-        writers.push(writer);
-        const isLast = fileIndex === table.files.length - 1;
-        const result = await writeFileWithCanaries({
-          file, scan, adapter: table.adapter, writer, copies, slots, cursor, recordBase, isLast, scannedAt,
-          onRecord: () => {
-            written++;
-            if (options.onProgress && written % 65536 === 0) options.onProgress(written, total);
-          },
+    // Ids, audio, copies.
+    const idTemplate = mainFirst?.id ?? (mainFirst?.audio ? basename(mainFirst.audio).replace(/\.[^.]*$/, '') : '');
+    const speakerTemplate = tables.map((t) => t.files.map((f) => scans.get(f)!.first?.speaker).find((x) => x !== undefined)).find((x) => x !== undefined) ?? '';
+    const idRandom = random.fork('ids');
+    const taken = new Set<string>();
+    const copies: PlannedCopy[] = [];
+    for (const canary of training.list.canaries) {
+      for (let k = 0; k < canary.repetitions; k++) {
+        let recordId: string;
+        do recordId = (options.idPrefix ?? '') + drawUniqueId(idTemplate, idRandom, ids, taken);
+        while (existsSync(join(audioDir, `${recordId}.wav`)));
+        const speaker = speakerTemplate ? drawUniqueId(speakerTemplate, idRandom, ids, taken) : mimicId('', idRandom);
+        copies.push({
+          canary, canaryId: canary.id, copyIndex: k, recordId, recordingId: recordId, speaker,
+          text: caseLike(canary.text, textTemplate), audioPath: join(audioDir, `${recordId}.wav`),
+          sampleRate, numSamples: 0, durationSec: 0, positions: [],
         });
-        cursor = result.cursor;
-        recordBase += scan.dataRecords;
-        if (result.inputSha256 !== scan.summary.sha256) throw new RoteError(`${file}: changed while rote was reading it; run inject again on a file nobody is writing`);
-        const sha256 = await writer.finish();
-        outputSummaries.push({ path: writer.target, sha256, records: scan.summary.records + result.inserted, lines: scan.summary.lines + result.inserted });
       }
     }
-    options.onProgress?.(written, total);
-    for (const writer of writers) await writer.commit();
-    const receipt: InjectionReceipt = {
-      receipt: 1,
-      tool: { name: 'rote', version: TOOL_VERSION },
-      createdAt: new Date().toISOString(),
-      canarySet: { setId: training.list.setId, canariesJsonSha256: training.sha256, canaryCount: training.list.canaries.length, copies: copies.length },
-      format,
-      seed,
-      sampleRate,
-      audioDir,
-      audioMode,
-      inputs: tables.flatMap((t) => t.files).map((f) => ({ path: f, sha256: scans.get(f)!.summary.sha256, records: scans.get(f)!.summary.records, lines: scans.get(f)!.summary.lines })),
-      outputs: outputSummaries,
-      canaries: receiptCanaries(training.list.canaries, copies),
-      warnings,
-    };
-    await writeFileAtomic(options.receipt ?? join(outputs.receiptDir, 'injection-receipt.json'), `${JSON.stringify(receipt, null, 2)}\n`);
-    return receipt;
-  } catch (error) {
-    await Promise.all(writers.map((w) => w.abort()));
-    await removeQuietly(created);
-    throw error;
-  }
-}
 
-interface FileScan {
-  summary: ScanSummary;
-  header?: Header;
-  /** Records excluding the header. */
-  dataRecords: number;
-  first?: ManifestRecord;
-}
+    const created: string[] = [];
+    const writers: ManifestWriter[] = [];
+    try {
+      const audioMode = await placeAudio(copies, training.dir, sampleRate, options.link ?? false, created);
 
-async function scanFile(path: string, adapter: RecordAdapter, validate: 'full' | 'fast', ids: BloomFilter | null, canaryIds: Set<string>): Promise<FileScan> {
-  const summary = emptySummary();
-  let header: Header | undefined;
-  let dataRecords = 0;
-  let first: ManifestRecord | undefined;
-  const fullParse = validate === 'full' || adapter.hasIds || adapter.header;
-  for await (const spans of scanBatches(path, { quoted: adapter.quoted }, summary)) {
-    for (const span of spans) {
-      if (span.blank) continue;
-      const where = { file: path, line: span.line };
-      if (adapter.header && !header) {
-        header = adapter.parseHeader!(span.buf.toString('utf8', span.start, span.contentEnd), where);
-        continue;
-      }
-      dataRecords++;
-      if (!fullParse && dataRecords > FULL_PARSE_PREFIX) {
-        if (!jsonObjectBytes(span.buf, span.start, span.contentEnd)) throw new RoteError(`${path}:${span.line}: malformed line; expected ${adapter.expects}`);
-        continue;
-      }
-      const text = span.buf.toString('utf8', span.start, span.contentEnd);
-      const problem = adapter.quickCheck(text);
-      if (problem) throw new RoteError(`${path}:${span.line}: malformed line; expected ${problem} (${adapter.expects})`);
-      const record = adapter.parse(text, where, header);
-      first ??= record;
-      if (record.id !== undefined) {
-        if (canaryIds.has(record.id)) throw new RoteError(`${path}:${span.line}: id "${record.id}" is a canary id of this set; the manifest already holds these canaries (inject into the original manifest)`);
-        ids?.add(record.id);
-      }
-      if (record.audio && canaryIds.has(basename(record.audio).replace(/\.[^.]*$/, ''))) {
-        throw new RoteError(`${path}:${span.line}: audio "${record.audio}" is named after a canary of this set; the manifest already holds these canaries`);
-      }
-      if (adapter.format === 'lhotse-supervisions') ids?.add((record.fields.recording_id as string) ?? '');
-    }
-  }
-  if (adapter.header && !header) throw new RoteError(`${path}: empty file; expected a header line (${adapter.expects})`);
-  return { summary, header, dataRecords, first };
-}
-
-function jsonObjectBytes(buf: Buffer, start: number, end: number): boolean {
-  while (start < end && (buf[start] === 32 || buf[start] === 9)) start++;
-  while (end > start && (buf[end - 1] === 32 || buf[end - 1] === 9)) end--;
-  return buf[start] === 123 && buf[end - 1] === 125;
-}
-
-interface WriteJob {
-  file: string;
-  scan: FileScan;
-  adapter: RecordAdapter;
-  writer: ManifestWriter;
-  copies: PlannedCopy[];
-  slots: Array<{ index: number; slot: number }>;
-  cursor: number;
-  recordBase: number;
-  isLast: boolean;
-  /** When pass 1 started (ms since epoch): a file modified later is refused. */
-  scannedAt: number;
-  onRecord: () => void;
-}
-
-async function writeFileWithCanaries(job: WriteJob): Promise<{ cursor: number; inserted: number; inputSha256: string }> {
-  const { file, scan, adapter, writer, copies, slots } = job;
-  const summary = emptySummary();
-  const eol = scan.summary.eol;
-  const context = { manifestDir: dirname(writer.target), header: scan.header, eol, templateText: '' };
-  let cursor = job.cursor;
-  let global = job.recordBase;
-  let inserted = 0;
-  let headerSeen = !adapter.header;
-  let previous: { text: string; line: number } | null = null;
-  let lastLine = 0;
-
-  const writeCopies = async (slot: number, template: { text: string; line: number }, outputLine: number, localRecord: number): Promise<void> => {
-    const record = adapter.parse(template.text, { file, line: template.line }, scan.header);
-    context.templateText = template.text;
-    while (cursor < slots.length && slots[cursor]!.slot === slot) {
-      const copy = copies[slots[cursor]!.index]!;
-      await writer.write(Buffer.from(adapter.formatCanary(copy, record, context) + eol));
-      copy.positions.push({ file: writer.target, record: localRecord + inserted + 1, line: outputLine + inserted, recordId: adapter.hasIds ? copy.recordId : undefined, audio: copy.audioPath });
-      inserted++;
-      cursor++;
-    }
-  };
-
-  const before = await stat(file);
-  for await (const spans of scanBatches(file, { quoted: adapter.quoted, trusted: !isGzip(file) }, summary)) {
-    let runStart = -1;
-    let runEnd = -1;
-    for (const span of spans) {
-      lastLine = span.line;
-      if (!span.blank && !headerSeen) {
-        headerSeen = true;
-      } else if (!span.blank) {
-        if (cursor < slots.length && slots[cursor]!.slot === global) {
-          if (runStart >= 0) await writer.write(span.buf.subarray(runStart, runEnd));
-          runStart = -1;
-          const current = { text: span.buf.toString('utf8', span.start, span.contentEnd), line: span.line };
-          await writeCopies(global, previous ?? current, span.line, global - job.recordBase);
+      // Pass 2.
+      const outputSummaries: FileSummary[] = [];
+      const total = [...scans.values()].reduce((sum, s) => sum + s.dataRecords, 0);
+      let written = 0;
+      for (const [tableIndex, table] of tables.entries()) {
+        const tableRecords = table.files.reduce((sum, f) => sum + scans.get(f)!.dataRecords, 0);
+        if (tableRecords === 0) warnings.push(`${table.files.join(', ')}: no records; the canaries are the whole manifest`);
+        const slotRandom = random.fork(`positions/${table.adapter.format}/${tableIndex}`);
+        const slots = copies.map((_, index) => ({ index, slot: slotRandom.nextInt(tableRecords + 1) }));
+        slots.sort((a, b) => a.slot - b.slot || a.index - b.index);
+        let cursor = 0;
+        let recordBase = 0;
+        for (const [fileIndex, file] of table.files.entries()) {
+          const scan = scans.get(file)!;
+          // Slot k means "before the table's record k"; the end of the table belongs to its last file.
+          const limit = recordBase + scan.dataRecords + (fileIndex === table.files.length - 1 ? 1 : 0);
+          const mine: Array<{ index: number; slot: number }> = [];
+          while (cursor < slots.length && slots[cursor]!.slot < limit) mine.push({ index: slots[cursor]!.index, slot: slots[cursor++]!.slot - recordBase });
+          const target = outputs.get(file)!;
+          const hashOnWorker = !isGzip(file) && !isGzip(target);
+          const writer = new ManifestWriter(target, { hash: !hashOnWorker });
+          writers.push(writer);
+          const { insertions, inserted } = await planInsertions(file, table.adapter, scan, target, mine, copies);
+          const outputHash = hashOnWorker ? hasher.hashSpliced(file, insertions) : null;
+          outputHash?.catch(() => undefined);
+          const copied = await spliceCopy(file, insertions, writer, (bytes) => {
+            options.onProgress?.(written + Math.round((scan.dataRecords * bytes) / Math.max(1, scan.summary.bytes)), total);
+          });
+          written += scan.dataRecords;
+          await refuseChanged(file, before.get(file)!, copied, scan);
+          const writerHash = await writer.finish();
+          const sha256 = outputHash ? (await outputHash).sha256 : writerHash;
+          outputSummaries.push({ path: writer.target, sha256, records: scan.summary.records + inserted, lines: scan.summary.lines + inserted });
+          recordBase += scan.dataRecords;
         }
-        global++;
-        job.onRecord();
-        previous = cursor < slots.length && slots[cursor]!.slot === global ? { text: span.buf.toString('utf8', span.start, span.contentEnd), line: span.line } : null;
       }
-      if (runStart < 0) runStart = span.start;
-      runEnd = span.end;
+      options.onProgress?.(written, total);
+      for (const writer of writers) await writer.commit();
+      const receipt: InjectionReceipt = {
+        receipt: 1,
+        tool: { name: 'rote', version: TOOL_VERSION },
+        createdAt: new Date().toISOString(),
+        canarySet: { setId: training.list.setId, canariesJsonSha256: training.sha256, canaryCount: training.list.canaries.length, copies: copies.length },
+        format,
+        seed,
+        sampleRate,
+        audioDir,
+        audioMode,
+        inputs: tables.flatMap((t) => t.files).map((f) => ({ path: f, sha256: scans.get(f)!.summary.sha256, records: scans.get(f)!.summary.records, lines: scans.get(f)!.summary.lines })),
+        outputs: outputSummaries,
+        canaries: receiptCanaries(training.list.canaries, copies),
+        warnings,
+      };
+      await writeFileAtomic(options.receipt ?? join(outputs.receiptDir, 'injection-receipt.json'), `${JSON.stringify(receipt, null, 2)}\n`);
+      return receipt;
+    } catch (error) {
+      await Promise.all(writers.map((w) => w.abort()));
+      await removeQuietly(created);
+      throw error;
     }
-    if (runStart >= 0) await writer.write(spans[0]!.buf.subarray(runStart, runEnd));
+  } finally {
+    await hasher.close();
   }
-  if (job.isLast && cursor < slots.length) {
-    if (!summary.endsWithNewline && lastLine > 0) await writer.write(Buffer.from(eol));
-    const template = previous ?? (await firstDataRecord(file, adapter));
-    if (!template) {
-      if (!headerSeen) throw new RoteError(`${file}: empty file; expected a header line (${adapter.expects})`);
-      throw new RoteError(`${file}: no records to model the canary records on; the manifest must hold at least one record`);
-    }
-    await writeCopies(slots[cursor]!.slot, template, summary.lines + 1, global - job.recordBase);
-  }
-  const after = await stat(file);
-  const unchanged = before.size === after.size && before.mtimeMs === after.mtimeMs && after.mtimeMs < job.scannedAt && summary.lines === scan.summary.lines;
-  return { cursor, inserted, inputSha256: isGzip(file) ? summary.sha256 : unchanged ? scan.summary.sha256 : 'changed' };
 }
 
-async function firstDataRecord(file: string, adapter: RecordAdapter): Promise<{ text: string; line: number } | null> {
-  let skippedHeader = !adapter.header;
-  for await (const spans of scanBatches(file, { quoted: adapter.quoted }, emptySummary())) {
-    for (const span of spans) {
-      if (span.blank) continue;
-      if (!skippedHeader) {
-        skippedHeader = true;
-        continue;
-      }
-      return { text: span.buf.toString('utf8', span.start, span.contentEnd), line: span.line };
+/** The canary records of one file, as byte insertions at their slots' offsets; fills in the copies' positions. */
+async function planInsertions(file: string, adapter: RecordAdapter, scan: FileScan, target: string, mine: Array<{ index: number; slot: number }>, copies: PlannedCopy[]): Promise<{ insertions: Insertion[]; inserted: number }> {
+  const places = await locateSlots(file, adapter, scan, [...new Set(mine.map((m) => m.slot))]);
+  const eol = scan.summary.eol;
+  const context = { manifestDir: dirname(target), header: scan.header, eol, templateText: '' };
+  const insertions: Insertion[] = [];
+  let inserted = 0;
+  let k = 0;
+  for (const place of places) {
+    const template = adapter.parse(place.template.text, { file, line: place.template.line }, scan.header);
+    context.templateText = place.template.text;
+    const parts: string[] = [];
+    if (place.slot === scan.dataRecords && !scan.summary.endsWithNewline && scan.summary.bytes > 0) parts.push(eol);
+    for (; k < mine.length && mine[k]!.slot === place.slot; k++) {
+      const copy = copies[mine[k]!.index]!;
+      parts.push(adapter.formatCanary(copy, template, context) + eol);
+      copy.positions.push({ file: target, record: place.slot + inserted + 1, line: place.line + inserted, recordId: adapter.hasIds ? copy.recordId : undefined, audio: copy.audioPath });
+      inserted++;
     }
+    insertions.push({ offset: place.offset, bytes: Buffer.from(parts.join(''), 'utf8') });
   }
-  return null;
+  return { insertions, inserted };
+}
+
+/** A file written to while rote read it gives a receipt that matches neither version: refused. */
+async function refuseChanged(file: string, before: { size: number; mtimeMs: number }, copied: number, scan: FileScan): Promise<void> {
+  const after = await stat(file);
+  if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || copied !== scan.summary.bytes) {
+    throw new RoteError(`${file}: changed while rote was reading it; run inject again on a file nobody is writing`);
+  }
 }
 
 function receiptCanaries(canaries: TrainingCanary[], copies: PlannedCopy[]): InjectionReceipt['canaries'] {

@@ -18,6 +18,8 @@ const QUOTE = 34;
 /** A record's place in the current buffer, valid until the next batch: copy what you keep. */
 export interface RecordSpan {
   buf: Buffer;
+  /** Offset in the (decompressed) file of buf[0]. */
+  base: number;
   start: number;
   /** End of the content, line terminator excluded. */
   contentEnd: number;
@@ -38,6 +40,8 @@ export interface ScanSummary {
   /** Line terminator of the first line ("\n" when the file has none). */
   eol: string;
   endsWithNewline: boolean;
+  /** Size in bytes (decompressed, for `.gz`). */
+  bytes: number;
 }
 
 export function isGzip(path: string): boolean {
@@ -56,6 +60,8 @@ class ByteSource {
   constructor(
     private readonly path: string,
     private readonly hash: ReturnType<typeof createHash> | null,
+    /** Plain files only: byte offset to start reading at. */
+    private position = 0,
   ) {}
 
   async open(): Promise<void> {
@@ -79,7 +85,8 @@ class ByteSource {
   async read(target: Buffer, offset: number): Promise<number> {
     try {
       if (this.handle) {
-        const { bytesRead } = await this.handle.read(target, offset, target.length - offset, null);
+        const { bytesRead } = await this.handle.read(target, offset, target.length - offset, this.position);
+        this.position += bytesRead;
         this.hash?.update(target.subarray(offset, offset + bytesRead));
         return bytesRead;
       }
@@ -109,9 +116,24 @@ class ByteSource {
   }
 }
 
+/** Where a scan starts: a record boundary found by an earlier scan of the same file (plain files only). */
+export interface ScanStart {
+  offset: number;
+  /** 1-based line number at `offset`. */
+  line: number;
+}
+
+/** Opens `path` for reading from `start` (plain files) or from the beginning (`.gz`). */
+export async function openByteSource(path: string, start = 0): Promise<{ read(target: Buffer, offset: number): Promise<number>; close(): Promise<void> }> {
+  if (start !== 0 && isGzip(path)) throw new Error('a .gz file can only be read from its start');
+  const source = new ByteSource(path, null, start);
+  await source.open();
+  return source;
+}
+
 /** Counts and hash of a scanned file, filled in when its scan finishes. */
 export function emptySummary(): ScanSummary {
-  return { records: 0, lines: 0, sha256: '', eol: '\n', endsWithNewline: true };
+  return { records: 0, lines: 0, sha256: '', eol: '\n', endsWithNewline: true, bytes: 0 };
 }
 
 /**
@@ -119,11 +141,16 @@ export function emptySummary(): ScanSummary {
  * one buffer), then fills `summary`. Memory is bounded by the chunk size plus
  * the longest record. Throws a RoteError naming file:line on non-UTF-8 text.
  * `trusted` skips the UTF-8 check and the hash, for a second pass over a file
- * already checked (the caller compares size and mtime instead).
+ * already checked (the caller compares size and mtime instead); only a
+ * trusted scan may start `from` a record boundary found earlier (plain files).
+ * `hash: false` skips the hash alone (summary.sha256 stays '').
  */
-export async function* scanBatches(path: string, options: { quoted: boolean; trusted?: boolean }, summary: ScanSummary): AsyncGenerator<RecordSpan[]> {
+export async function* scanBatches(path: string, options: { quoted: boolean; trusted?: boolean; from?: ScanStart; hash?: boolean }, summary: ScanSummary): AsyncGenerator<RecordSpan[]> {
   const hash = createHash('sha256');
-  let line = 1;
+  const from = options.from ?? { offset: 0, line: 1 };
+  if (from.offset !== 0 && !options.trusted) throw new Error('a scan from the middle of a file is a trusted re-scan');
+  let line = from.line;
+  let base = from.offset;
   let records = 0;
   let eol: string | null = null;
   let endsWithNewline = true;
@@ -137,7 +164,7 @@ export async function* scanBatches(path: string, options: { quoted: boolean; tru
       if (eol === null && end > contentEnd) eol = end > contentEnd + 1 ? '\r\n' : '\n';
       const blank = isBlank(buf, start, contentEnd);
       if (!blank) records++;
-      spans.push({ buf, start, contentEnd, end, line, blank });
+      spans.push({ buf, base, start, contentEnd, end, line, blank });
       line += lineCount;
     };
     let recordStart = 0;
@@ -164,7 +191,8 @@ export async function* scanBatches(path: string, options: { quoted: boolean; tru
     return { spans, rest: !final && recordStart < buf.length ? buf.subarray(recordStart) : null };
   };
 
-  const source = new ByteSource(path, options.trusted ? null : hash);
+  const hashing = !options.trusted && options.hash !== false;
+  const source = new ByteSource(path, hashing ? hash : null, from.offset);
   await source.open();
   try {
     let buf = Buffer.allocUnsafe(1 << 20);
@@ -179,12 +207,14 @@ export async function* scanBatches(path: string, options: { quoted: boolean; tru
       filled += count;
       const final = count === 0;
       if (final && filled > 0) endsWithNewline = buf[filled - 1] === NEWLINE;
+      if (final) summary.bytes = base + filled;
       const { spans, rest } = split(buf.subarray(0, filled), final);
       // The consumer handles these spans before the next read reuses the buffer.
       if (spans.length > 0) yield spans;
       if (final) break;
       const restLength = rest ? rest.length : 0;
       if (restLength > 0) buf.copyWithin(0, filled - restLength, filled);
+      base += filled - restLength;
       filled = restLength;
     }
   } finally {
@@ -192,7 +222,7 @@ export async function* scanBatches(path: string, options: { quoted: boolean; tru
   }
   summary.records = records;
   summary.lines = line - 1;
-  summary.sha256 = options.trusted ? '' : hash.digest('hex');
+  summary.sha256 = hashing ? hash.digest('hex') : '';
   summary.eol = eol ?? '\n';
   summary.endsWithNewline = endsWithNewline;
 }
@@ -204,7 +234,7 @@ export async function scanRecords(path: string, options: { quoted: boolean }, vi
   return summary;
 }
 
-function isBlank(buf: Buffer, start: number, end: number): boolean {
+export function isBlank(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const byte = buf[i];
     if (byte !== 32 && byte !== 9 && byte !== CARRIAGE_RETURN) return false;
@@ -212,7 +242,7 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-function reportBadUtf8(path: string, buf: Buffer, end: number, firstLine: number): never {
+export function reportBadUtf8(path: string, buf: Buffer, end: number, firstLine: number): never {
   let line = firstLine;
   let position = 0;
   while (position < end) {

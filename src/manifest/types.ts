@@ -94,6 +94,13 @@ export interface RecordAdapter {
   readonly quoted: boolean;
   /** Whether canary copies need ids unique in the manifest. */
   readonly hasIds: boolean;
+  /**
+   * JSON lines only: `parse` accepts a line exactly when it is a JSON object
+   * whose top-level fields have the right kinds (string, number, ...), so a
+   * line with the same keys and kinds as an accepted one is accepted too
+   * (lets pass 1 validate most lines without parsing them; see json-shapes.ts).
+   */
+  readonly acceptsByFieldKinds?: boolean;
   /** Cheap structural check of a record's text; returns what was expected, or null when fine. */
   quickCheck(text: string): string | null;
   /** Does this first record (and header) look like this format? */

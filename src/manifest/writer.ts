@@ -1,8 +1,9 @@
 /**
  * A streaming output file: written to a temporary sibling, hashed as it is
  * written (the stored bytes, after gzip for `.gz`), renamed into place only by
- * `commit()`; `abort()` removes the temporary file. Bytes handed to `write`
- * are copied at once into the writer's own buffer, so callers may reuse theirs.
+ * `commit()`; `abort()` removes the temporary file. Callers may reuse the
+ * bytes they hand to `write` once it resolves (small writes are gathered in
+ * the writer's buffer; large ones go straight to the file).
  */
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
@@ -13,6 +14,8 @@ import { temporarySibling } from '../util/atomic.ts';
 import { isGzip } from './lines.ts';
 
 const BUFFER_SIZE = 1 << 20;
+/** Writes at least this large skip the gathering buffer (one copy less). */
+const DIRECT_WRITE = 1 << 18;
 
 export class ManifestWriter {
   readonly target: string;
@@ -25,9 +28,14 @@ export class ManifestWriter {
   private used = 0;
   private finished = false;
 
-  constructor(target: string) {
+  /** `hash: false` when the caller computes the output hash another way (finish() then returns ''). */
+  constructor(target: string, private readonly options: { hash?: boolean } = {}) {
     this.target = target;
     this.temporary = temporarySibling(target);
+  }
+
+  private get hashing(): boolean {
+    return this.options.hash !== false;
   }
 
   private async ensureOpen(): Promise<void> {
@@ -35,7 +43,7 @@ export class ManifestWriter {
     if (isGzip(this.target)) {
       const file = createWriteStream(this.temporary, { flags: 'wx' });
       this.gzip = createGzip();
-      this.gzip.on('data', (chunk: Buffer) => this.hash.update(chunk));
+      this.gzip.on('data', (chunk: Buffer) => this.hashing && this.hash.update(chunk));
       this.gzipDone = once(file, 'close');
       this.gzip.pipe(file);
     } else {
@@ -45,9 +53,11 @@ export class ManifestWriter {
 
   async write(bytes: Uint8Array): Promise<void> {
     if (bytes.length === 0) return;
-    if (this.used + bytes.length > BUFFER_SIZE) await this.flush();
-    if (bytes.length > BUFFER_SIZE) {
-      await this.emit(Buffer.from(bytes));
+    if (this.used + bytes.length > BUFFER_SIZE || bytes.length >= DIRECT_WRITE) await this.flush();
+    if (bytes.length >= DIRECT_WRITE) {
+      // zlib keeps a reference to what it is given until it has compressed it.
+      const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+      await this.emit(this.gzip || isGzip(this.target) ? Buffer.from(data) : data);
       return;
     }
     this.buffer.set(bytes, this.used);
@@ -67,7 +77,7 @@ export class ManifestWriter {
       if (!this.gzip.write(data)) await once(this.gzip, 'drain');
       return;
     }
-    this.hash.update(data);
+    if (this.hashing) this.hash.update(data);
     let offset = 0;
     while (offset < data.length) offset += (await this.handle!.write(data, offset, data.length - offset)).bytesWritten;
   }
@@ -83,7 +93,7 @@ export class ManifestWriter {
       await this.handle!.close();
     }
     this.finished = true;
-    return this.hash.digest('hex');
+    return this.hashing ? this.hash.digest('hex') : '';
   }
 
   async commit(): Promise<void> {

@@ -1,11 +1,12 @@
-/** Test helpers: a tiny canary set with real WAVs, temporary dirs, fixture copies. */
+/** Test helpers: a tiny canary set with real WAVs (valid for src/canary's readers), temporary dirs, fixture copies. */
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeWav16 } from '../../src/util/wav.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
-import { CANARY_SET_FORMAT, type CanaryRecord, type CanarySet, type TrainingCanaryList } from '../../src/canary/types.ts';
+import { CANARY_SET_FORMAT, type CanaryRecord, type CanarySet, type CanarySetParameters, type TrainingCanaryList } from '../../src/canary/types.ts';
+import { computeSetId } from '../../src/canary/canonical.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/manifests/', import.meta.url));
 
@@ -55,16 +56,11 @@ export async function writeTestSet(dir: string, sampleRate = 16000, repetitions:
       sha256: sha256Hex(wav), tts: { engine: 'test-tone', version: '0', voice: 'none', rate: 175, pitch: 50 },
     });
   }
-  const set: CanarySet = {
-    format: CANARY_SET_FORMAT,
-    tool: { name: 'rote', version: '0.0.0-test' },
-    setId: sha256Hex(JSON.stringify(canaries)),
-    parameters: {
-      seed: 'test', count: canaries.length, wordsPerCanary: 5, wordlist: { name: 'test', sha256: '0'.repeat(64), words: 30 }, excludedWords: 0,
-      voices: ['none'], rate: 175, pitch: 50, speed: 3, speedMethod: 'tempo', sampleRate, repetitions: [...new Set(repetitions.filter((r): r is number => r !== null))], perGroup: 1, holdout: repetitions.filter((r) => r === null).length,
-    },
-    canaries,
+  const parameters: CanarySetParameters = {
+    seed: 'test', count: canaries.length, wordsPerCanary: 5, wordlist: { name: 'test', sha256: '0'.repeat(64), words: 30 }, excludedWords: 0,
+    voices: ['none'], rate: 175, pitch: 50, speed: 3, speedMethod: 'tempo', sampleRate, repetitions: [...new Set(repetitions.filter((r): r is number => r !== null))], perGroup: 1, holdout: repetitions.filter((r) => r === null).length,
   };
+  const set: CanarySet = { format: CANARY_SET_FORMAT, tool: { name: 'rote', version: '0.0.0-test' }, setId: computeSetId(parameters, canaries), parameters, canaries };
   await writeFile(join(dir, 'canary-set.json'), JSON.stringify(set, null, 2));
   const training: TrainingCanaryList = {
     format: CANARY_SET_FORMAT, setId: set.setId, sampleRate,

@@ -15,6 +15,7 @@ export const nemoAdapter: RecordAdapter = {
   header: false,
   quoted: false,
   hasIds: false,
+  acceptsByFieldKinds: true,
   quickCheck: jsonObjectQuickCheck,
   matches(text) {
     try {

@@ -1,0 +1,207 @@
+/**
+ * Pass 1 of an injection over one line-oriented manifest file: every record
+ * validated (file:line errors before anything is written), records and lines
+ * counted, and a checkpoint (byte offset and line) kept every `stride`
+ * records, so pass 2 can find any record without scanning the file again.
+ * Flat JSON-lines formats (NeMo) take a fast path: lines are checked against
+ * learned shapes (json-shapes.ts) over whole chunks and parsed only when they
+ * match none; no per-line string or object is made for the rest.
+ */
+import { isUtf8 } from 'node:buffer';
+import { RoteError } from '../util/errors.ts';
+import type { BloomFilter } from './ids.ts';
+import { ShapeMatcher } from './json-shapes.ts';
+import { emptySummary, isBlank, openByteSource, reportBadUtf8, scanBatches, type ScanStart, type ScanSummary } from './lines.ts';
+import type { Header, ManifestRecord, RecordAdapter, Where } from './types.ts';
+
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const CHUNK = 1 << 20;
+/**
+ * Lines are matched in windows of about this many bytes: their latin1 strings
+ * stay below V8's large-object size, so they die young instead of piling up
+ * in the old generation (which showed as RSS growing with the file).
+ */
+const WINDOW = 64 << 10;
+/** Checkpoint table size: fixed memory; the stride doubles when it fills up. */
+const MAX_CHECKPOINTS = 1 << 16;
+
+/** Byte offsets and lines of every `stride`-th data record (header excluded). */
+export class Checkpoints {
+  stride = 16;
+  private offsets: number[] = [];
+  private lines: number[] = [];
+
+  add(index: number, offset: number, line: number): void {
+    if (index % this.stride !== 0) return;
+    if (this.offsets.length === MAX_CHECKPOINTS) {
+      this.offsets = this.offsets.filter((_, i) => i % 2 === 0);
+      this.lines = this.lines.filter((_, i) => i % 2 === 0);
+      this.stride *= 2;
+      if (index % this.stride !== 0) return;
+    }
+    this.offsets.push(offset);
+    this.lines.push(line);
+  }
+
+  /** The last checkpoint at or before data record `index`; null when there is none. */
+  before(index: number): (ScanStart & { index: number }) | null {
+    const j = Math.min(Math.floor(index / this.stride), this.offsets.length - 1);
+    if (j < 0) return null;
+    return { index: j * this.stride, offset: this.offsets[j]!, line: this.lines[j]! };
+  }
+}
+
+export interface FileScan {
+  summary: ScanSummary;
+  header?: Header;
+  /** Records excluding the header. */
+  dataRecords: number;
+  first?: ManifestRecord;
+  checkpoints: Checkpoints;
+}
+
+export interface ScanChecks {
+  /** Corpus ids go here (formats with ids), to keep canary ids unique. */
+  ids: BloomFilter | null;
+  /** Ids of the set's canaries: a record already carrying one is refused. */
+  canaryIds: Set<string>;
+}
+
+/** Adapters whose records the shape fast path can validate. */
+export function fastPathApplies(adapter: RecordAdapter): boolean {
+  return adapter.acceptsByFieldKinds === true && !adapter.hasIds && !adapter.header && !adapter.quoted;
+}
+
+/** Pass 1 over one file. The file's hash is not computed here (see HashWorker). */
+export async function scanManifestFile(path: string, adapter: RecordAdapter, checks: ScanChecks): Promise<FileScan> {
+  return fastPathApplies(adapter) ? scanJsonLines(path, adapter, checks) : scanRecordByRecord(path, adapter, checks);
+}
+
+/** The full check of one data record; returns its parsed form. */
+function checkRecord(text: string, where: Where, adapter: RecordAdapter, header: Header | undefined, checks: ScanChecks): ManifestRecord {
+  const problem = adapter.quickCheck(text);
+  if (problem) throw new RoteError(`${where.file}:${where.line}: malformed line; expected ${problem} (${adapter.expects})`);
+  const record = adapter.parse(text, where, header);
+  if (record.id !== undefined) {
+    if (checks.canaryIds.has(record.id)) throw new RoteError(`${where.file}:${where.line}: id "${record.id}" is a canary id of this set; the manifest already holds these canaries (inject into the original manifest)`);
+    checks.ids?.add(record.id);
+  }
+  if (adapter.format === 'lhotse-supervisions') checks.ids?.add((record.fields.recording_id as string) ?? '');
+  return record;
+}
+
+async function scanRecordByRecord(path: string, adapter: RecordAdapter, checks: ScanChecks): Promise<FileScan> {
+  const summary = emptySummary();
+  const checkpoints = new Checkpoints();
+  let header: Header | undefined;
+  let dataRecords = 0;
+  let first: ManifestRecord | undefined;
+  for await (const spans of scanBatches(path, { quoted: adapter.quoted, hash: false }, summary)) {
+    for (const span of spans) {
+      if (span.blank) continue;
+      const where = { file: path, line: span.line };
+      const text = span.buf.toString('utf8', span.start, span.contentEnd);
+      if (adapter.header && !header) {
+        header = adapter.parseHeader!(text, where);
+        continue;
+      }
+      checkpoints.add(dataRecords, span.base + span.start, span.line);
+      dataRecords++;
+      const record = checkRecord(text, where, adapter, header, checks);
+      first ??= record;
+    }
+  }
+  if (adapter.header && !header) throw new RoteError(`${path}: empty file; expected a header line (${adapter.expects})`);
+  return { summary, header, dataRecords, first, checkpoints };
+}
+
+async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanChecks): Promise<FileScan> {
+  const summary = emptySummary();
+  const checkpoints = new Checkpoints();
+  const shapes = new ShapeMatcher();
+  let first: ManifestRecord | undefined;
+  let records = 0;
+  let line = 1;
+  let base = 0;
+  let eol: string | null = null;
+  let buf = Buffer.allocUnsafe(CHUNK);
+
+  /** Lines in buf[start, end) (whole lines): matched against the shapes, else checked exactly. */
+  const scanWindow = (start: number, end: number): void => {
+    const text = buf.toString('latin1', start, end);
+    let position = 0;
+    const length = end - start;
+    while (position < length) {
+      const next = shapes.matchLine(text, position);
+      if (next >= 0) {
+        checkpoints.add(records, base + start + position, line);
+        records++;
+        line++;
+        position = next;
+        continue;
+      }
+      const lineStart = start + position;
+      const newline = buf.indexOf(NEWLINE, lineStart);
+      const lineEnd = newline === -1 || newline >= end ? end : newline + 1;
+      let contentEnd = lineEnd;
+      if (contentEnd > lineStart && buf[contentEnd - 1] === NEWLINE) contentEnd--;
+      if (contentEnd > lineStart && buf[contentEnd - 1] === CARRIAGE_RETURN) contentEnd--;
+      if (eol === null && lineEnd > contentEnd) eol = lineEnd > contentEnd + 1 ? '\r\n' : '\n';
+      if (!isBlank(buf, lineStart, contentEnd)) {
+        checkpoints.add(records, base + lineStart, line);
+        records++;
+        const record = checkRecord(buf.toString('utf8', lineStart, contentEnd), { file: path, line }, adapter, undefined, checks);
+        first ??= record;
+        shapes.learn(record.fields);
+      }
+      line++;
+      position = lineEnd - start;
+    }
+  };
+
+  const source = await openByteSource(path);
+  try {
+    let filled = 0;
+    for (;;) {
+      if (filled === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const count = await source.read(buf, filled);
+      filled += count;
+      const final = count === 0;
+      const end = final ? filled : buf.lastIndexOf(NEWLINE, filled - 1) + 1;
+      if (end > 0) {
+        if (!isUtf8(buf.subarray(0, end))) reportBadUtf8(path, buf, end, line);
+        for (let windowStart = 0; windowStart < end; ) {
+          let windowEnd = end;
+          if (end - windowStart > WINDOW) {
+            windowEnd = buf.lastIndexOf(NEWLINE, windowStart + WINDOW - 1) + 1;
+            if (windowEnd <= windowStart) {
+              const newline = buf.indexOf(NEWLINE, windowStart + WINDOW);
+              windowEnd = newline === -1 || newline >= end ? end : newline + 1;
+            }
+          }
+          scanWindow(windowStart, windowEnd);
+          windowStart = windowEnd;
+        }
+      }
+      if (final) {
+        summary.endsWithNewline = filled === 0 || buf[filled - 1] === NEWLINE;
+        summary.bytes = base + filled;
+        break;
+      }
+      buf.copyWithin(0, end, filled);
+      base += end;
+      filled -= end;
+    }
+  } finally {
+    await source.close();
+  }
+  summary.records = records;
+  summary.lines = line - 1;
+  summary.eol = eol ?? '\n';
+  return { summary, dataRecords: records, first, checkpoints };
+}
