@@ -6,8 +6,11 @@ export * from './types.ts';
 export { generateCanarySet, type GenerateResult } from './generate.ts';
 export {
   GENERATE_DEFAULTS,
+  GENERATE_OPTION_SPECS,
   RECOMMENDED_MIN_HOLDOUT,
   resolveGenerateOptions,
+  type GenerateOptionSpec,
+  type OptionValueKind,
   type GenerateOptions,
   type GenerateProgress,
   type ResolvedGenerateOptions,

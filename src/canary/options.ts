@@ -1,10 +1,10 @@
 /**
  * Options of generateCanarySet / `rote generate`: defaults, help texts and
- * validation in one place (the CLI builds its flags from these).
+ * validation in one place (the CLI builds its flags from GENERATE_OPTION_SPECS).
  */
 import { RoteError } from '../util/errors.ts';
 import type { SpeedMethod } from './types.ts';
-import { DEFAULT_VOICES, validateEspeakVoice } from './voices.ts';
+import { DEFAULT_VOICES, describeVoices, validateEspeakVoice } from './voices.ts';
 import { validateCommandTemplate } from './command-tts.ts';
 import { SPEED_METHODS } from './speedup.ts';
 
@@ -69,26 +69,57 @@ export const GENERATE_DEFAULTS = {
 /** Below this, exposure (max log2(holdout)) and the group tests have little resolution. */
 export const RECOMMENDED_MIN_HOLDOUT = 100;
 
-export interface ResolvedGenerateOptions {
-  out: string;
-  seed: string;
-  words: number;
-  repetitions: number[];
-  perGroup: number;
-  holdout: number;
-  wordlist: string | undefined;
-  excludeWords: string | undefined;
-  voices: string[];
-  rate: number;
-  pitch: number;
-  speed: number;
-  speedMethod: SpeedMethod;
-  sampleRate: number;
-  ttsCommand: string | undefined;
-  ttsVersion: string | undefined;
-  concurrency: number | undefined;
-  force: boolean;
+/** How a command-line value is read: one string, an integer, a number, comma-separated lists, or a switch. */
+export type OptionValueKind = 'string' | 'integer' | 'number' | 'integer-list' | 'string-list' | 'switch';
+
+/** One option of generateCanarySet as `rote generate` offers it. */
+export interface GenerateOptionSpec {
+  key: Exclude<keyof GenerateOptions, 'onProgress'>;
+  /** Commander flag syntax, e.g. '--per-group <n>'; its camel-cased long name is `key`. */
+  flag: string;
+  kind: OptionValueKind;
+  description: string;
+  choices?: readonly string[];
 }
+
+const d = GENERATE_DEFAULTS;
+
+/**
+ * Every option with its help text; the default each help text names is the one
+ * resolveGenerateOptions applies (GENERATE_DEFAULTS). src/cli/generate.ts builds
+ * its flags from this list and passes them through unchanged.
+ */
+export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
+  { key: 'out', flag: '-o, --out <dir>', kind: 'string', description: 'output directory of the canary set (required)' },
+  { key: 'seed', flag: '--seed <text>', kind: 'string', description: `PRNG seed; same seed and options give byte-identical output (default: ${d.seed})` },
+  { key: 'words', flag: '--words <n>', kind: 'integer', description: `words per canary, 1..50 (default: ${d.words})` },
+  { key: 'repetitions', flag: '--repetitions <list>', kind: 'integer-list', description: `comma-separated repetition counts, one inserted group each (default: ${d.repetitions.join(',')})` },
+  { key: 'perGroup', flag: '--per-group <n>', kind: 'integer', description: `canaries per inserted group (default: ${d.perGroup})` },
+  { key: 'holdout', flag: '--holdout <n>', kind: 'integer', description: `held-out canaries, never trained on; >= ${RECOMMENDED_MIN_HOLDOUT} recommended: exposure resolution is log2 of it (default: ${d.holdout})` },
+  { key: 'wordlist', flag: '--wordlist <file>', kind: 'string', description: 'word list, one lower-case word per line (default: canaries/words-en.txt, 3710 common words)' },
+  { key: 'excludeWords', flag: '--exclude-words <file>', kind: 'string', description: 'remove words found in this file (word list, text, or JSON-lines training manifest) for out-of-distribution canaries (default: none)' },
+  { key: 'voices', flag: '--voices <list>', kind: 'string-list', description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: ${d.voices.join(',')}; "default" with --tts-command)` },
+  { key: 'rate', flag: '--rate <wpm>', kind: 'integer', description: `speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above (default: ${d.rate})` },
+  { key: 'pitch', flag: '--pitch <n>', kind: 'integer', description: `pitch 0..99 (espeak -p) (default: ${d.pitch})` },
+  { key: 'speed', flag: '--speed <factor>', kind: 'number', description: `speed-up factor, 1 to 8 (default: ${d.speed})` },
+  { key: 'speedMethod', flag: '--speed-method <method>', kind: 'string', choices: SPEED_METHODS, description: `tempo keeps the pitch (ffmpeg atempo); resample raises it (low-pass, then playbackRate) (default: ${d.speedMethod})` },
+  { key: 'sampleRate', flag: '--sample-rate <hz>', kind: 'integer', description: `output sample rate, 8000..48000 (e.g. 8000 for telephone corpora) (default: ${d.sampleRate})` },
+  {
+    key: 'ttsCommand',
+    flag: '--tts-command <template>',
+    kind: 'string',
+    description:
+      'external TTS instead of espeak-ng: a shell command with placeholders {text} {out} (required), {voice} {rate} {pitch}, each ' +
+      "substituted single-quoted; it must write a WAV file to {out}. Example: 'espeak-ng -v {voice} -s {rate} -w {out} {text}' (default: none, the embedded espeak-ng)",
+  },
+  { key: 'ttsVersion', flag: '--tts-version <text>', kind: 'string', description: 'engine version recorded with --tts-command (default: the template)' },
+  { key: 'concurrency', flag: '--concurrency <n>', kind: 'integer', description: 'parallel TTS workers (default: number of cores)' },
+  { key: 'force', flag: '--force', kind: 'switch', description: 'replace an existing non-empty output directory (default: off)' },
+];
+
+/** The resolved options: every GenerateOptions field filled in, except those whose absence means something. */
+type OptionalWhenResolved = 'wordlist' | 'excludeWords' | 'ttsCommand' | 'ttsVersion' | 'concurrency';
+export type ResolvedGenerateOptions = Required<Omit<GenerateOptions, 'onProgress' | OptionalWhenResolved>> & Pick<GenerateOptions, OptionalWhenResolved>;
 
 function integerIn(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new RoteError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
@@ -98,7 +129,6 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
 /** Fills defaults and validates every option; errors name the option and the valid range. */
 export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenerateOptions {
   if (!options.out) throw new RoteError('--out is required: the directory to write the canary set to');
-  const d = GENERATE_DEFAULTS;
   const speed = options.speed ?? d.speed;
   if (typeof speed !== 'number' || !Number.isFinite(speed) || speed < 1 || speed > 8) throw new RoteError(`--speed must be a number from 1 to 8, got ${speed}`);
   const speedMethod = options.speedMethod ?? d.speedMethod;

@@ -26,15 +26,9 @@ export function defaultConcurrency(): number {
   return Math.max(1, availableParallelism());
 }
 
-const WORKER_URL = new URL('./espeak-worker.ts', import.meta.url).href;
-
-// Workers start without the parent's loader hooks when rote runs through bin/rote.js
-// (tsx registered through its API), so each worker registers tsx itself first.
-function workerBootstrap(): string {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(WORKER_URL)}); })`
-    + `.catch((error) => { require('node:worker_threads').parentPort.postMessage({ fatal: String(error && error.stack || error) }); });`;
-}
+// Plain JavaScript, started with no execArgv: the worker never loads tsx, which would cost
+// ~0.3 s of CPU per worker (see espeak-engine.mjs).
+const WORKER_URL = new URL('./espeak-worker.mjs', import.meta.url);
 
 interface Pending {
   request: SynthesisRequest;
@@ -58,14 +52,13 @@ export class SpeechSynthesisPool {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RoteError(`concurrency must be a positive integer, got ${concurrency}`);
     const pool = new SpeechSynthesisPool();
     const module = await compileEspeakModule();
-    const bootstrap = workerBootstrap();
-    await Promise.all(Array.from({ length: concurrency }, () => pool.spawn(bootstrap, module)));
+    await Promise.all(Array.from({ length: concurrency }, () => pool.spawn(module)));
     return pool;
   }
 
-  private spawn(bootstrap: string, module: WebAssembly.Module): Promise<void> {
+  private spawn(module: WebAssembly.Module): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(bootstrap, { eval: true, workerData: { module } });
+      const worker = new Worker(WORKER_URL, { execArgv: [], workerData: { module } });
       this.workers.push(worker);
       let ready = false;
       worker.on('message', (message: SynthesisReply | { ready: true } | { fatal: string }) => {

@@ -1,9 +1,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { generateCanarySet, GENERATE_DEFAULTS, type GenerateOptions, type GenerateResult } from '../canary/index.ts';
-import { describeVoices } from '../canary/voices.ts';
+import {
+  generateCanarySet,
+  GENERATE_OPTION_SPECS,
+  resolveGenerateOptions,
+  type GenerateOptions,
+  type GenerateResult,
+  type OptionValueKind,
+} from '../canary/index.ts';
 import { createProgress } from './progress.ts';
-
-const d = GENERATE_DEFAULTS;
 
 function integer(value: string): number {
   if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer, got "${value}"`);
@@ -14,35 +18,16 @@ function number(value: string): number {
   if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
   return parsed;
 }
-function integerList(value: string): number[] {
-  return value.split(',').map((part) => integer(part));
-}
-function list(value: string): string[] {
-  return value.split(',').map((part) => part.trim()).filter(Boolean);
-}
+const PARSERS: Record<OptionValueKind, ((value: string) => unknown) | undefined> = {
+  string: undefined,
+  switch: undefined,
+  integer,
+  number,
+  'integer-list': (value) => value.split(',').map((part) => integer(part)),
+  'string-list': (value) => value.split(',').map((part) => part.trim()).filter(Boolean),
+};
 
-interface GenerateFlags {
-  out: string;
-  seed: string;
-  words: number;
-  repetitions: number[];
-  perGroup: number;
-  holdout: number;
-  wordlist?: string;
-  excludeWords?: string;
-  voices?: string[];
-  rate: number;
-  pitch: number;
-  speed: number;
-  speedMethod: 'tempo' | 'resample';
-  sampleRate: number;
-  ttsCommand?: string;
-  ttsVersion?: string;
-  concurrency?: number;
-  force?: boolean;
-  quiet?: boolean;
-  json?: boolean;
-}
+type GenerateFlags = Omit<GenerateOptions, 'onProgress'> & { quiet?: boolean; json?: boolean };
 
 export function summarize(result: GenerateResult): object {
   const p = result.set.parameters;
@@ -65,7 +50,7 @@ export function summarize(result: GenerateResult): object {
 }
 
 export function registerGenerate(program: Command): void {
-  program
+  const command = program
     .command('generate')
     .summary('generate a reproducible set of sped-up TTS canaries')
     .description(
@@ -75,64 +60,33 @@ export function registerGenerate(program: Command): void {
         'Frame-rate trap: the default --rate is 100 words/min on purpose. At espeak\'s usual 175 wpm, 3x tempo gives ~46 characters/s, ' +
         'more than a character CTC model with 4x subsampling (25 output frames/s) can emit, so no alignment exists and the canary ' +
         'can never be recognized, memorized or not. Keep speed x rate low enough for the audited model\'s output frame rate.',
-    )
-    .requiredOption('-o, --out <dir>', 'output directory of the canary set (required)')
-    .option('--seed <text>', 'PRNG seed; same seed and options give byte-identical output', d.seed)
-    .option('--words <n>', 'words per canary', integer, d.words)
-    .addOption(new Option('--repetitions <list>', 'comma-separated repetition counts, one inserted group each').argParser(integerList).default([...d.repetitions], d.repetitions.join(',')))
-    .option('--per-group <n>', 'canaries per inserted group', integer, d.perGroup)
-    .option('--holdout <n>', 'held-out canaries, never trained on (>= 100 recommended: exposure resolution is log2 of it)', integer, d.holdout)
-    .option('--wordlist <file>', 'word list, one lower-case word per line (default: canaries/words-en.txt, 3710 common words)')
-    .option('--exclude-words <file>', 'remove words found in this file (word list, text, or JSON-lines training manifest) for out-of-distribution canaries')
-    .option('--voices <list>', `comma-separated voices, rotated within each group (default: ${d.voices.join(',')}); ${describeVoices(false)}`, list)
-    .option('--rate <wpm>', 'speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above', integer, d.rate)
-    .option('--pitch <n>', 'pitch 0..99 (espeak -p)', integer, d.pitch)
-    .option('--speed <factor>', 'speed-up factor, 1 to 8', number, d.speed)
-    .addOption(new Option('--speed-method <method>', 'tempo keeps the pitch (ffmpeg atempo); resample raises it (low-pass, then playbackRate)').choices(['tempo', 'resample']).default(d.speedMethod))
-    .option('--sample-rate <hz>', 'output sample rate (e.g. 8000 for telephone corpora)', integer, d.sampleRate)
-    .option(
-      '--tts-command <template>',
-      'external TTS instead of espeak-ng: a shell command with placeholders {text} {out} (required), {voice} {rate} {pitch}, each ' +
-        'substituted single-quoted; it must write a WAV file to {out}. Example: \'espeak-ng -v {voice} -s {rate} -w {out} {text}\'',
-    )
-    .option('--tts-version <text>', 'engine version recorded with --tts-command (default: the template)')
-    .option('--concurrency <n>', 'parallel TTS workers (default: number of cores)', integer)
-    .option('--force', 'replace an existing non-empty output directory', false)
+    );
+  // Flags come from the API's own option list; no defaults here: resolveGenerateOptions applies them.
+  for (const spec of GENERATE_OPTION_SPECS) {
+    const option = new Option(spec.flag, spec.description);
+    if (spec.key === 'out') option.makeOptionMandatory();
+    const parse = PARSERS[spec.kind];
+    if (parse) option.argParser(parse);
+    if (spec.choices) option.choices(spec.choices);
+    command.addOption(option);
+  }
+  command
     .option('-q, --quiet', 'print nothing but errors', false)
     .option('--json', 'print a JSON summary on stdout instead of text', false)
     .action(async (flags: GenerateFlags) => {
-      const progress = createProgress('generate', flags.holdout + flags.perGroup * flags.repetitions.length, { quiet: flags.quiet || flags.json });
-      const options: GenerateOptions = {
-        out: flags.out,
-        seed: flags.seed,
-        words: flags.words,
-        repetitions: flags.repetitions,
-        perGroup: flags.perGroup,
-        holdout: flags.holdout,
-        wordlist: flags.wordlist,
-        excludeWords: flags.excludeWords,
-        voices: flags.voices,
-        rate: flags.rate,
-        pitch: flags.pitch,
-        speed: flags.speed,
-        speedMethod: flags.speedMethod,
-        sampleRate: flags.sampleRate,
-        ttsCommand: flags.ttsCommand,
-        ttsVersion: flags.ttsVersion,
-        concurrency: flags.concurrency,
-        force: flags.force,
-        onProgress: () => progress.increment(),
-      };
+      const { quiet, json, ...options } = flags;
+      const resolved = resolveGenerateOptions(options);
+      const progress = createProgress('generate', resolved.holdout + resolved.perGroup * resolved.repetitions.length, { quiet: quiet || json });
       let result: GenerateResult;
       try {
-        result = await generateCanarySet(options);
+        result = await generateCanarySet({ ...options, onProgress: () => progress.increment() });
       } finally {
         progress.stop();
       }
       const summary = summarize(result);
-      if (flags.json) {
+      if (json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      } else if (!flags.quiet) {
+      } else if (!quiet) {
         printSummary(result);
       }
     });

@@ -1,12 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { resample } from '../../src/audio/index.ts';
-
-function tone(frequency: number, rate: number, seconds: number, amplitude = 0.5): Float32Array {
-  const x = new Float32Array(Math.round(rate * seconds));
-  for (let i = 0; i < x.length; i++) x[i] = amplitude * Math.sin((2 * Math.PI * frequency * i) / rate);
-  return x;
-}
+import { resample } from '../../src/util/resample.ts';
+import { resample as audioResample } from '../../src/audio/index.ts';
+import { sine } from './signals.ts';
 
 /** RMS away from the edges, where the filter sees the signal start and end. */
 function innerRms(x: Float32Array, edge: number): number {
@@ -36,7 +32,7 @@ function peakFrequency(x: Float32Array, rate: number, lo: number, hi: number): n
 
 for (const [from, to, frequency] of [[22050, 16000, 1000], [44100, 16000, 3000], [8000, 16000, 2500], [48000, 22050, 440]] as const) {
   test(`a ${frequency} Hz tone keeps its frequency and level, ${from} -> ${to} Hz`, () => {
-    const input = tone(frequency, from, 0.5);
+    const input = sine(frequency, from, 0.5);
     const output = resample(input, from, to);
     assert.is(output.length, Math.ceil((input.length * to) / from));
     assert.is(peakFrequency(output, to, frequency - 40, frequency + 40), frequency);
@@ -47,15 +43,19 @@ for (const [from, to, frequency] of [[22050, 16000, 1000], [44100, 16000, 3000],
 
 for (const [from, to, frequency] of [[22050, 16000, 9000], [22050, 16000, 8500], [48000, 16000, 12000], [16000, 8000, 5000]] as const) {
   test(`a ${frequency} Hz tone above the new Nyquist (${to / 2} Hz) is attenuated by >= 40 dB, ${from} -> ${to} Hz`, () => {
-    const input = tone(frequency, from, 0.5);
+    const input = sine(frequency, from, 0.5);
     const output = resample(input, from, to);
     const attenuationDb = 20 * Math.log10(innerRms(output, 200) / innerRms(input, 200));
     assert.ok(attenuationDb <= -40, `only ${attenuationDb.toFixed(1)} dB`);
   });
 }
 
+test('the audio stage serves this same resampler', () => {
+  assert.is(audioResample, resample);
+});
+
 test('equal rates return the input; bad rates are refused', () => {
-  const x = tone(100, 16000, 0.01);
+  const x = sine(100, 16000, 0.01);
   assert.is(resample(x, 16000, 16000), x);
   assert.throws(() => resample(x, 0, 16000), /fromRate/);
   assert.throws(() => resample(x, 16000, Number.NaN), /toRate/);
