@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything the reference training reads, on this machine (Node + rote):
 # corpus -> demo canaries -> injected manifest -> feature store. Then run
-# pack-device.sh (GPU) or train-cpu.sh (CPU). See README.md for timings.
+# pack-device.sh and run the bundle on a GPU (or on the CPU: README.md). See README.md for timings.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 CACHE=.cache/reference

@@ -1,0 +1,138 @@
+/**
+ * The shipped reference models (models/) audited on the canaries they were
+ * trained with (canaries/demo), through `runDemo` (what `npm start` runs):
+ * one audit per model, shared by every test here.
+ * - the baseline memorizes and the audit says so at alpha 0.01;
+ * - the control (never saw a canary) gets "no memorization detected";
+ * - compare: the control memorizes less than the baseline; the clipped
+ *   variants are reported as they truly are (in this training run, clipping
+ *   did not reduce memorization: see models/per-example-clip/MODEL_CARD.md);
+ * - export/engine agreement: rote's ONNX transcripts equal the PyTorch
+ *   models' own (recorded after training, test/fixtures/reference/);
+ * - the model cards hold the audit tables and verdicts this run prints.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_MODELS_DIR, listDemoModels, runDemo, type DemoResult } from '../../src/cli/demo.ts';
+import type { AuditReport } from '../../src/audit/index.ts';
+import { auditSection, PYTORCH_TRANSCRIPTS, transcriptAgreement } from '../../scripts/reference/model-cards.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'rote-reference-'));
+let demo: DemoResult;
+
+function report(name: string): AuditReport {
+  const model = demo.models.find((m) => m.name === name);
+  assert.ok(model, `no ${name} in the demo`);
+  return model!.report;
+}
+
+test.before(async () => {
+  demo = await runDemo({ out: join(work, 'demo'), provider: 'cpu', threads: 2 });
+});
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test('the demo audits the four shipped models, baseline first, and writes every report', () => {
+  assert.equal(demo.models.map((m) => m.name), ['baseline', 'per-example-clip', 'per-core-clip', 'control']);
+  for (const model of demo.models) {
+    assert.is(model.report.canarySet.canaries, 188);
+    assert.is(model.report.rows.length, 188);
+    assert.ok(readFileSync(join(model.reportDir, 'report.html'), 'utf8').includes('<!DOCTYPE html>'));
+  }
+  assert.ok(readFileSync(demo.comparisonPaths.html, 'utf8').includes('<!DOCTYPE html>'));
+  assert.equal(JSON.parse(readFileSync(demo.comparisonPaths.json, 'utf8')).models.map((m: { name: string }) => m.name), demo.models.map((m) => m.name));
+});
+
+test('baseline: memorization detected at alpha 0.01 from a small repetition count', () => {
+  const baseline = report('baseline');
+  assert.is(baseline.settings.alpha, 0.01);
+  assert.ok(baseline.verdict.memorizationDetected, baseline.verdict.sentence);
+  assert.ok(baseline.verdict.smallestRepetitions !== null && baseline.verdict.smallestRepetitions <= 2, baseline.verdict.sentence);
+  const heldOut = baseline.groups.find((g) => g.repetitions === null)!;
+  const once = baseline.groups.find((g) => g.repetitions === 1)!;
+  assert.ok(once.cer.estimate < heldOut.cer.estimate / 4, `x1 CER ${once.cer.estimate} vs held-out ${heldOut.cer.estimate}`);
+});
+
+test('control (never trained on a canary): no memorization detected', () => {
+  const control = report('control');
+  assert.not.ok(control.verdict.memorizationDetected, control.verdict.sentence);
+  assert.is(control.verdict.detectedRepetitions.length, 0);
+  assert.ok(control.tests.every((t) => !t.significant));
+  assert.match(control.verdict.sentence, /no memorization detected/);
+});
+
+test('compare: refuses nothing, finds that the control memorizes less than the baseline from 1 repetition, reports the clipped variants as found', () => {
+  const { comparison } = demo;
+  assert.is(comparison.pairs.length, 3);
+  assert.ok(comparison.pairs.every((pair) => pair.baseline === 'baseline'));
+  const control = comparison.pairs.find((pair) => pair.other === 'control')!;
+  for (const repetitions of [1, 2, 4, 8, 16]) {
+    const cer = control.tests.find((t) => t.repetitions === repetitions && t.score === 'cer')!;
+    assert.is(cer.finding, 'other-memorizes-less', `x${repetitions}`);
+  }
+  assert.match(control.verdict, /control memorizes less than baseline from 1 repetition/);
+  for (const name of ['per-example-clip', 'per-core-clip']) {
+    const pair = comparison.pairs.find((p) => p.other === name)!;
+    const own = report(name);
+    // What the audit truly finds for the clipped models in this training run: they memorize as the baseline does.
+    assert.ok(own.verdict.memorizationDetected, `${name}: ${own.verdict.sentence}`);
+    // Their pair verdict says what the paired tests found, whichever way (no group where they memorize more).
+    assert.not.ok(pair.tests.some((t) => t.finding === 'other-memorizes-more'), pair.verdict);
+    assert.ok(pair.verdict.includes(name));
+  }
+  assert.is(comparison.verdict, comparison.pairs.map((pair) => pair.verdict).join('; '));
+});
+
+const fixture = JSON.parse(readFileSync(PYTORCH_TRANSCRIPTS, 'utf8')) as { models: Record<string, { hypotheses: Record<string, string> }> };
+
+for (const name of ['baseline', 'per-example-clip', 'per-core-clip', 'control']) {
+  test(`${name}: rote's ONNX transcripts equal the PyTorch model's own greedy transcripts`, () => {
+    const hypotheses = fixture.models[name]!.hypotheses;
+    assert.is(Object.keys(hypotheses).length, 188);
+    const agreement = transcriptAgreement(report(name), hypotheses);
+    const detail = agreement.differences.map((d) => `${d.id} ${d.group}: PyTorch "${d.pytorch}" vs rote "${d.rote}"`).join('\n');
+    // Every canary the model trained on (the confident ones) agrees exactly; overall >= 97.5%:
+    // the PyTorch transcripts were computed on an H200 with TF32 matmuls, which flips a
+    // character of up to 4 of 188 uncertain held-out transcripts (see the model cards).
+    if (name !== 'control') assert.is(agreement.insertedSame, agreement.inserted, detail);
+    assert.ok(agreement.same / agreement.total >= 0.975, `${agreement.same}/${agreement.total}:\n${detail}`);
+  });
+}
+
+test('transcript agreement detects a changed transcript and ignores runs of spaces', () => {
+  const original = fixture.models['baseline']!.hypotheses;
+  const before = transcriptAgreement(report('baseline'), original);
+  const [first, second] = Object.keys(original);
+  const changed = { ...original, [first!]: `${original[first!]}x`, [second!]: original[second!]!.replace(' ', '  ') };
+  const after = transcriptAgreement(report('baseline'), changed);
+  assert.is(after.same, before.same - 1);
+  assert.ok(after.differences.some((d) => d.id === first));
+});
+
+test('the model cards hold the audit tables and comparison verdicts that npm start prints now', () => {
+  for (const model of demo.models) {
+    const card = readFileSync(join(DEMO_MODELS_DIR, model.name, 'MODEL_CARD.md'), 'utf8');
+    assert.ok(card.includes(auditSection(model.report)), `${model.name}/MODEL_CARD.md is stale: run node --import tsx scripts/reference/model-cards.ts`);
+    const pair = demo.comparison.pairs.find((p) => p.other === model.name);
+    if (pair) assert.ok(card.includes(pair.verdict), `${model.name}/MODEL_CARD.md: comparison verdict is stale`);
+  }
+});
+
+test('the demo replaces its own output folder and refuses a folder it did not write', async () => {
+  const foreign = join(work, 'foreign');
+  mkdirSync(foreign, { recursive: true });
+  writeFileSync(join(foreign, 'keep.txt'), 'user data');
+  try {
+    await runDemo({ out: foreign, provider: 'cpu' });
+    assert.unreachable('a folder holding other files was replaced');
+  } catch (error) {
+    assert.match((error as Error).message, /not written by rote demo/);
+  }
+  assert.is(readFileSync(join(foreign, 'keep.txt'), 'utf8'), 'user data');
+  assert.equal((await listDemoModels()).map((m) => m.name), ['baseline', 'per-example-clip', 'per-core-clip', 'control']);
+});
+
+test.run();
