@@ -79,6 +79,18 @@ function sessionOptions(name: ProviderName, options: RuntimeOptions): ort.Infere
 }
 
 /** Why a provider cannot run, checked before asking ONNX Runtime (null = worth trying). */
+/**
+ * Under `auto`, WebGPU is tried only where a GPU device node exists: on a
+ * machine without one, Dawn spends ~0.3 s and prints native Vulkan warnings
+ * to stderr before failing. An explicit `--provider webgpu` always tries.
+ */
+function autoPrecheck(name: ProviderName): string | null {
+  if (name !== 'webgpu' || process.platform !== 'linux') return null;
+  const nodes = ['/dev/dri', '/dev/nvidiactl', '/dev/nvidia0', '/dev/kfd'];
+  if (nodes.some((node) => existsSync(node))) return null;
+  return `skipped: no GPU device node (${nodes.join(', ')}) on this machine; --provider webgpu tries anyway`;
+}
+
 function precheck(name: ProviderName): string | null {
   if (name !== 'cuda') return null;
   if (process.platform !== 'linux' || process.arch !== 'x64') return `onnxruntime-node supports CUDA on Linux x64 only (this is ${process.platform} ${process.arch})`;
@@ -117,7 +129,7 @@ export async function createSessions(paths: string[], options: RuntimeOptions = 
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const tried: ProviderReport['tried'] = [];
   for (const name of order) {
-    const reason = precheck(name);
+    const reason = precheck(name) ?? (requested === 'auto' ? autoPrecheck(name) : null);
     if (reason) {
       tried.push({ name, error: reason });
       continue;
