@@ -16,8 +16,10 @@ export {
   type SkippedItem,
   type TranscribeItem,
   type TranscribeOptions,
+  type TranscribeStats,
   type TranscriptionRow,
 } from './transcribe.ts';
+export { defaultFeatureWorkers } from './feature-pool.ts';
 export { ctcGreedy, ctcForcedLogLikelihood, ctcMinimumFrames, logSoftmaxRows } from './ctc.ts';
 export { transducerGreedy, type TransducerGreedyOptions, type TransducerNetworks } from './transducer-greedy.ts';
 export {

@@ -3,16 +3,22 @@
  *
  * Pipeline: every WAV header is probed first (lengths for planning; bad files
  * found before any work), utterances are batched by length (batching.ts), and
- * while ONNX Runtime runs batch k (session.run is asynchronous and runs off the
- * main thread) the main thread loads and computes the features of batch k + 1,
- * so the accelerator does not wait on feature extraction.
- * Rows come in processing order (longest utterances first), each with its id.
+ * features are prepared ahead of the model: by a pool of worker threads
+ * (feature-pool.ts; `featureWorkers`, default per provider) several batches
+ * ahead, or with featureWorkers 0 on the main thread one batch ahead (batch
+ * k + 1 while ONNX Runtime runs batch k off the main thread). As soon as a run
+ * returns, the next batch is started before the finished batch is scored and
+ * its rows yielded, so the model does not wait on that either.
+ * Rows come in processing order (longest utterances first), each with its id;
+ * they are the same whatever the number of feature workers.
  */
-import { loadAudio, type FeatureMatrix } from '../audio/index.ts';
+import type { FeatureMatrix } from '../audio/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { ctcForcedLogLikelihood, ctcMinimumFrames } from './ctc.ts';
 import { DEFAULT_BATCH_FRAMES, padFeatures, planBatches } from './batching.ts';
-import type { Engine } from './families/types.ts';
+import { extractFeatures } from './feature-extract.ts';
+import { defaultFeatureWorkers, FeaturePool, type PooledFeatures } from './feature-pool.ts';
+import type { Engine, UtteranceOutput } from './families/types.ts';
 import { engineOf, type AsrModel } from './model.ts';
 import { detokenize, tokenizeReference } from './vocabulary.ts';
 import { probeWav } from './wav-probe.ts';
@@ -59,11 +65,37 @@ export interface SkippedItem {
 export interface TranscribeOptions {
   /** Padded feature frames per batch (batch size x longest utterance); default DEFAULT_BATCH_FRAMES. */
   batchFrames?: number;
+  /**
+   * Worker threads that load audio and compute features; 0 computes them on the
+   * main thread. Default defaultFeatureWorkers(provider): min(cores - 1, 8) on
+   * cuda and webgpu, 0 on cpu (ONNX Runtime already uses every core there).
+   */
+  featureWorkers?: number;
   /** Skip unreadable / empty audio (reported through onSkip) instead of failing. */
   skipBad?: boolean;
   onProgress?: (done: number, total: number) => void;
   onSkip?: (skipped: SkippedItem) => void;
+  /** Called once when the generator ends (finished, failed or stopped early): where the time went. */
+  onStats?: (stats: TranscribeStats) => void;
 }
+
+export interface TranscribeStats {
+  /** Feature workers that ran (0: features on the main thread). */
+  featureWorkers: number;
+  /** Utterances whose features were computed. */
+  featureUtterances: number;
+  /** Seconds spent reading audio and computing features, summed over utterances (with workers these overlap each other and the model). */
+  featureSec: number;
+  /** Wall seconds the model sat idle waiting for the next batch's features: what feature workers are there to remove. */
+  featureWaitSec: number;
+  /** Wall seconds of the whole call, header probes and worker start included. */
+  wallSec: number;
+  /** Why the default feature workers could not start (features then ran on the main thread); absent when they did. */
+  featureWorkersError?: string;
+}
+
+/** Batches whose features are prepared ahead of the running one (with workers; at least enough to give each worker 2 utterances). */
+export const FEATURE_BATCHES_AHEAD = 2;
 
 interface Prepared {
   items: TranscribeItem[];
@@ -109,7 +141,12 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
   const engine = engineOf(model);
   const batchFrames = options.batchFrames ?? DEFAULT_BATCH_FRAMES;
   if (!Number.isInteger(batchFrames) || batchFrames < 1) throw new RoteError(`--batch-frames must be a positive integer, got ${batchFrames}`);
+  const featureWorkers = options.featureWorkers ?? defaultFeatureWorkers(model.provider.used);
+  const workersByDefault = options.featureWorkers === undefined;
+  if (!Number.isInteger(featureWorkers) || featureWorkers < 0) throw new RoteError(`--feature-workers must be a non-negative integer, got ${featureWorkers}`);
   const { frontend } = engine;
+  const started = performance.now();
+  const stats: TranscribeStats = { featureWorkers: 0, featureUtterances: 0, featureSec: 0, featureWaitSec: 0, wallSec: 0 };
   const total = items.length;
   let done = 0;
   const skip = (item: TranscribeItem, error: unknown): void => {
@@ -119,74 +156,146 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
     options.onProgress?.(done, total);
   };
 
-  // 1. Probe every header: lengths for planning, and bad files found up front.
-  const usable: TranscribeItem[] = [];
-  const estimatedFrames: number[] = [];
-  for (const item of items) {
-    try {
-      const header = await probeWav(item.path);
-      if (header.numSamples === 0) throw new RoteError(`${item.path}: WAV file holds no samples`);
-      usable.push(item);
-      estimatedFrames.push(frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)));
-    } catch (error) {
-      skip(item, error);
-    }
-  }
-  const batches = planBatches(estimatedFrames, batchFrames, engine.padSensitive ? 1 : undefined);
-
-  // 2. Features of one batch (file reads are async; the DSP runs on this thread).
-  const prepare = async (indices: number[]): Promise<Prepared> => {
-    const prepared: Prepared = { items: [], matrices: [], durations: [], notes: [] };
-    for (const index of indices) {
-      const item = usable[index]!;
+  // Workers start while the headers are probed.
+  const poolStarting = featureWorkers > 0 && items.length > 0 ? FeaturePool.start(frontend.spec, Math.min(featureWorkers, items.length)) : null;
+  poolStarting?.catch(() => undefined);
+  let pool: FeaturePool | null = null;
+  let running: Promise<UtteranceOutput[]> | null = null;
+  let stopped = false;
+  try {
+    // 1. Probe every header: lengths for planning, and bad files found up front.
+    const usable: TranscribeItem[] = [];
+    const estimatedFrames: number[] = [];
+    for (const item of items) {
       try {
-        const audio = await loadAudio(item.path, frontend.sampleRate);
-        if (audio.samples.length === 0) throw new RoteError(`${item.path}: WAV file holds no samples`);
-        const matrix = frontend.compute(audio.samples);
-        if (matrix.numFrames === 0) throw new RoteError(`${item.path}: too short for one feature frame (${audio.samples.length} samples)`);
-        prepared.items.push(item);
-        prepared.matrices.push(matrix);
-        prepared.durations.push(audio.samples.length / audio.sampleRate);
-        prepared.notes.push([...audio.notes]);
+        const header = await probeWav(item.path);
+        if (header.numSamples === 0) throw new RoteError(`${item.path}: WAV file holds no samples`);
+        usable.push(item);
+        estimatedFrames.push(frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)));
       } catch (error) {
         skip(item, error);
       }
     }
-    return prepared;
-  };
+    const batches = planBatches(estimatedFrames, batchFrames, engine.padSensitive ? 1 : undefined);
+    if (poolStarting) {
+      try {
+        pool = await poolStarting;
+      } catch (error) {
+        // Workers the caller asked for must run; default ones may give way to the main thread.
+        if (!workersByDefault) throw error;
+        stats.featureWorkersError = errorMessage(error);
+      }
+    }
+    stats.featureWorkers = pool?.size ?? 0;
 
-  // 3. Run batch k while batch k + 1 is prepared.
-  let next: Promise<Prepared> | null = batches.length > 0 ? prepare(batches[0]!) : null;
-  for (let k = 0; k < batches.length; k++) {
-    const current = await next!;
-    if (current.items.length === 0) {
-      next = k + 1 < batches.length ? prepare(batches[k + 1]!) : null;
-      continue;
+    // 2. Features of one batch, in planned order whichever worker finishes first.
+    const extractInline = async (path: string): Promise<PooledFeatures> => {
+      const t = performance.now();
+      const features = await extractFeatures(frontend, path);
+      return { ...features, computeMs: performance.now() - t };
+    };
+    const prepare = async (indices: number[]): Promise<Prepared> => {
+      let settled: PromiseSettledResult<PooledFeatures>[];
+      if (pool) {
+        const workers = pool;
+        settled = await Promise.allSettled(indices.map((index) => workers.extract(usable[index]!.path)));
+      } else {
+        settled = [];
+        for (const index of indices) {
+          try {
+            settled.push({ status: 'fulfilled', value: await extractInline(usable[index]!.path) });
+          } catch (reason) {
+            settled.push({ status: 'rejected', reason });
+          }
+        }
+      }
+      const prepared: Prepared = { items: [], matrices: [], durations: [], notes: [] };
+      if (stopped) return prepared; // the generator ended: failures now are the closed pool's, not the files'
+      settled.forEach((result, i) => {
+        const item = usable[indices[i]!]!;
+        if (result.status === 'rejected') {
+          skip(item, result.reason);
+          return;
+        }
+        stats.featureUtterances++;
+        stats.featureSec += result.value.computeMs / 1000;
+        prepared.items.push(item);
+        prepared.matrices.push(result.value.matrix);
+        prepared.durations.push(result.value.durationSec);
+        prepared.notes.push(result.value.notes);
+      });
+      return prepared;
+    };
+
+    // 3. Keep batches in preparation: one on the main thread, several with workers.
+    const ahead: { prepared: Promise<Prepared>; utterances: number }[] = [];
+    let planned = 0;
+    const fill = (): void => {
+      while (planned < batches.length) {
+        const queued = ahead.reduce((sum, slot) => sum + slot.utterances, 0);
+        const enough = pool ? ahead.length >= FEATURE_BATCHES_AHEAD && queued >= 2 * pool.size : ahead.length >= 1;
+        if (enough) break;
+        const indices = batches[planned++]!;
+        const prepared = prepare(indices);
+        prepared.catch(() => undefined); // awaited in order by takeNext
+        ahead.push({ prepared, utterances: indices.length });
+      }
+    };
+    const takeNext = async (): Promise<Prepared | null> => {
+      for (;;) {
+        fill();
+        const slot = ahead.shift();
+        if (!slot) return null;
+        const waitStarted = performance.now();
+        const prepared = await slot.prepared;
+        stats.featureWaitSec += (performance.now() - waitStarted) / 1000;
+        if (prepared.items.length > 0) return prepared;
+      }
+    };
+    const startRun = (prepared: Prepared): Promise<UtteranceOutput[]> => {
+      const run = engine.run(padFeatures(prepared.matrices));
+      run.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
+      return run;
+    };
+
+    // 4. Run batch k; when it returns start batch k + 1, then score and yield batch k.
+    let current = await takeNext();
+    running = current ? startRun(current) : null;
+    while (current && running) {
+      fill();
+      const outputs = await running;
+      running = null;
+      const finished = current;
+      current = await takeNext();
+      if (current) running = startRun(current);
+      for (let i = 0; i < finished.items.length; i++) {
+        const item = finished.items[i]!;
+        const output = outputs[i]!;
+        const notes = finished.notes[i]!;
+        const referenceScore =
+          item.reference !== undefined && output.logProbs ? scoreReference(engine, output.logProbs, output.outFrames, item.reference, notes) : null;
+        if (item.reference !== undefined && !output.logProbs) notes.push('reference score needs a CTC model; none for this transducer');
+        done++;
+        options.onProgress?.(done, total);
+        yield {
+          id: item.id,
+          path: item.path,
+          hypothesis: detokenize(engine.vocabulary, output.tokenIds),
+          tokenIds: output.tokenIds,
+          durationSec: finished.durations[i]!,
+          frames: finished.matrices[i]!.numFrames,
+          referenceScore,
+          notes,
+        };
+      }
     }
-    const running = engine.run(padFeatures(current.matrices));
-    running.catch(() => undefined); // handled below; avoids an unhandled rejection while preparing
-    next = k + 1 < batches.length ? prepare(batches[k + 1]!) : null;
-    next?.catch(() => undefined);
-    const outputs = await running;
-    for (let i = 0; i < current.items.length; i++) {
-      const item = current.items[i]!;
-      const output = outputs[i]!;
-      const notes = current.notes[i]!;
-      const referenceScore =
-        item.reference !== undefined && output.logProbs ? scoreReference(engine, output.logProbs, output.outFrames, item.reference, notes) : null;
-      if (item.reference !== undefined && !output.logProbs) notes.push('reference score needs a CTC model; none for this transducer');
-      done++;
-      options.onProgress?.(done, total);
-      yield {
-        id: item.id,
-        path: item.path,
-        hypothesis: detokenize(engine.vocabulary, output.tokenIds),
-        tokenIds: output.tokenIds,
-        durationSec: current.durations[i]!,
-        frames: current.matrices[i]!.numFrames,
-        referenceScore,
-        notes,
-      };
-    }
+  } finally {
+    stopped = true;
+    // Stopped early or failed: let the run in flight finish before the caller may close the model.
+    if (running) await running.catch(() => undefined);
+    const workers = pool ?? (poolStarting ? await poolStarting.catch(() => null) : null);
+    await workers?.close();
+    stats.wallSec = (performance.now() - started) / 1000;
+    options.onStats?.(stats);
   }
 }

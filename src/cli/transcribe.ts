@@ -7,15 +7,18 @@ import { createWriteStream } from 'node:fs';
 import { readFile, rename, rm, mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULT_BATCH_FRAMES,
+  defaultFeatureWorkers,
   describeProviderReport,
   loadModel,
   sessionRunTime,
   transcribeFiles,
   type SkippedItem,
   type TranscribeItem,
+  type TranscribeStats,
 } from '../asr/index.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { RoteError } from '../util/errors.ts';
@@ -101,6 +104,7 @@ interface TranscribeFlags {
   deviceId: number;
   threads?: number;
   batchFrames: number;
+  featureWorkers?: number;
   skipBad?: boolean;
   sherpaCompatible?: boolean;
   maxSymbolsPerFrame: number;
@@ -121,6 +125,11 @@ export function registerTranscribe(program: Command): void {
     .option('--device-id <n>', 'GPU index for the cuda provider', nonNegativeInteger('--device-id'), 0)
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: ONNX Runtime chooses, usually one per core)', positiveInteger('--threads'))
     .option('--batch-frames <n>', 'padded feature frames per batch (batch size x longest utterance; 100 frames = 1 s)', positiveInteger('--batch-frames'), DEFAULT_BATCH_FRAMES)
+    .option(
+      '--feature-workers <n>',
+      `worker threads that read audio and compute features while the model runs; 0 = on the main thread (default: on cuda/webgpu min(cores - 1, 8), here ${defaultFeatureWorkers('cuda')}; on cpu 0, as ONNX Runtime already uses every core)`,
+      nonNegativeInteger('--feature-workers'),
+    )
     .option('--skip-bad', 'skip unreadable, empty or corrupt audio files (listed in the summary) instead of stopping (default: stop at the first)')
     .option('--sherpa-compatible', 'NeMo CTC models: use sherpa-onnx\'s feature variant and output lengths instead of NeMo\'s own (default: NeMo\'s)')
     .option('--max-symbols-per-frame <n>', 'transducers: symbols emitted per encoder frame at most', positiveInteger('--max-symbols-per-frame'), 1)
@@ -149,10 +158,13 @@ export function registerTranscribe(program: Command): void {
       const progress = createProgress('transcribe', items.length, { quiet: flags.quiet || flags.json });
       let audioSec = 0;
       let rows = 0;
+      let featureStats = undefined as TranscribeStats | undefined;
       const started = performance.now();
       try {
         for await (const row of transcribeFiles(model, items, {
           batchFrames: flags.batchFrames,
+          ...(flags.featureWorkers !== undefined ? { featureWorkers: flags.featureWorkers } : {}),
+          onStats: (stats) => (featureStats = stats),
           skipBad: flags.skipBad ?? false,
           onProgress: () => progress.increment(),
           onSkip: (item) => skipped.push(item),
@@ -190,13 +202,20 @@ export function registerTranscribe(program: Command): void {
         sessionRunShare: wallSec > 0 ? run.seconds / wallSec : 0,
         batchFrames: flags.batchFrames,
         threads: flags.threads ?? null,
+        cores: availableParallelism(),
+        featureWorkers: featureStats?.featureWorkers ?? 0,
+        featureSec: featureStats?.featureSec ?? 0,
+        featureWaitSec: featureStats?.featureWaitSec ?? 0,
+        featureWorkersError: featureStats?.featureWorkersError ?? null,
       };
+      if (summary.featureWorkersError && !flags.quiet && !flags.json) process.stderr.write(`rote: feature workers did not start, features ran on the main thread: ${summary.featureWorkersError}\n`);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       } else if (!flags.quiet) {
         process.stdout.write(
           `${rows} utterances (${audioSec.toFixed(1)} s of audio) -> ${flags.out}\n` +
             `${summary.utterancesPerSec.toFixed(1)} utterances/s, RTFx ${summary.rtfx.toFixed(1)}, ${(100 * summary.sessionRunShare).toFixed(0)}% of wall time in session.run, on ${model.provider.used}\n` +
+            `features: ${summary.featureWorkers} worker${summary.featureWorkers === 1 ? '' : 's'}, ${summary.featureSec.toFixed(1)} s computing, model idle ${summary.featureWaitSec.toFixed(1)} s waiting for them\n` +
             (skipped.length ? `skipped ${skipped.length}:\n${skipped.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}\n` : ''),
         );
       }
