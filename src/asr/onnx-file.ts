@@ -245,7 +245,8 @@ export async function scanTopLevelFields(bytes: Uint8Array): Promise<ProtoField[
   return scanFields(memorySource(bytes), 0, bytes.length);
 }
 
-function encodeVarint(value: number): number[] {
+/** Protobuf's base-128 varint encoding of a non-negative integer. */
+export function protoVarint(value: number): number[] {
   const out: number[] = [];
   let v = value;
   while (v >= 128) {
@@ -254,6 +255,13 @@ function encodeVarint(value: number): number[] {
   }
   out.push(v);
   return out;
+}
+
+/** One encoded protobuf field: a varint (a number), or length-delimited (a string as UTF-8, or bytes). */
+export function protoField(field: number, payload: number | string | ArrayLike<number>): number[] {
+  if (typeof payload === 'number') return [...protoVarint(field * 8 + WIRE_VARINT), ...protoVarint(payload)];
+  const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
+  return [...protoVarint(field * 8 + WIRE_LENGTH), ...protoVarint(bytes.length), ...Array.from(bytes)];
 }
 
 /**
@@ -266,12 +274,8 @@ export async function withMetadata(bytes: Uint8Array, metadata: Record<string, s
     if (field.field === MODEL_METADATA_PROPS) continue;
     parts.push(bytes.subarray(field.start, field.offset + field.length));
   }
-  const encoder = new TextEncoder();
-  const lengthDelimited = (fieldNumber: number, payload: Uint8Array): Uint8Array =>
-    Uint8Array.from([...encodeVarint(fieldNumber * 8 + WIRE_LENGTH), ...encodeVarint(payload.length), ...payload]);
   for (const [key, value] of Object.entries(metadata)) {
-    const entry = Uint8Array.from([...lengthDelimited(1, encoder.encode(key)), ...lengthDelimited(2, encoder.encode(value))]);
-    parts.push(lengthDelimited(MODEL_METADATA_PROPS, entry));
+    parts.push(Uint8Array.from(protoField(MODEL_METADATA_PROPS, [...protoField(1, key), ...protoField(2, value)])));
   }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;

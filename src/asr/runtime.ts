@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RoteError } from '../util/errors.ts';
+import { protoField } from './onnx-file.ts';
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
 export const PROVIDER_NAMES: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu'];
@@ -175,23 +176,6 @@ export class RunClock {
 }
 
 export { ort };
-
-function protoVarint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 128) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}
-
-function protoField(field: number, payload: number[] | string | number): number[] {
-  if (typeof payload === 'number') return [...protoVarint(field * 8), ...protoVarint(payload)];
-  const bytes = typeof payload === 'string' ? [...new TextEncoder().encode(payload)] : payload;
-  return [...protoVarint(field * 8 + 2), ...protoVarint(bytes.length), ...bytes];
-}
 
 /** A minimal ONNX model (y = Identity(x), float [1]) for probing whether a provider can run at all. */
 export function identityModelBytes(): Uint8Array {

@@ -12,16 +12,11 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { buildAuditReport, type TranscribedRow } from './build-report.ts';
 import { JournalWriter, openJournal, type JournalHeader, JOURNAL_FORMAT } from './journal.ts';
 import { auditHtml, auditMarkdown } from './render.ts';
+import { AUDIT_DEFAULTS } from './defaults.ts';
 import { validateReport } from './schema.ts';
 import type { AuditReport, AuditSettings, CanarySetRecord, ModelRecord, AuditProvider } from './types.ts';
 
-export const AUDIT_DEFAULTS = {
-  alpha: 0.01,
-  confidence: 0.95,
-  bootstrapResamples: 2000,
-  seed: 'rote-audit',
-  provider: 'auto' as AuditProvider,
-};
+export { AUDIT_DEFAULTS };
 
 export interface AuditOptions {
   /** Canary-set directory (holds canary-set.json and audio/). */

@@ -4,6 +4,7 @@
  * checks real reports against them); bump the schema versions on any
  * incompatible change.
  */
+import type { ErrorRates } from './metrics.ts';
 import type { Interval } from './statistics.ts';
 
 export type { Interval } from './statistics.ts';
@@ -39,19 +40,13 @@ export interface CanaryExposure {
   extrapolation: number | null;
 }
 
-export interface CanaryRow {
+/** One canary's row: its error rates (normalized as metrics.ts documents) and scores. */
+export interface CanaryRow extends ErrorRates {
   id: string;
   /** Repetitions in training; null for held-out canaries. */
   repetitions: number | null;
   reference: string;
   hypothesis: string;
-  cer: number;
-  wer: number;
-  characterEdits: number;
-  referenceCharacters: number;
-  wordEdits: number;
-  referenceWords: number;
-  exactMatch: boolean;
   /** CTC negative log-likelihood of the reference per character (null when the model is not CTC). */
   ctcScore: number | null;
   /** The same per token. */

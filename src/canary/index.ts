@@ -29,7 +29,7 @@ export {
 } from './espeak.ts';
 export { synthesizeMany, SpeechSynthesisPool, defaultConcurrency, type SpeechItem } from './synthesis-pool.ts';
 export { synthesizeWithCommand, shellQuote, COMMAND_PLACEHOLDERS } from './command-tts.ts';
-export { speedUp, speedUpMany, SPEED_METHODS, type SpeedUpOptions } from './speedup.ts';
+export { speedUp, speedUpMany, type SpeedUpOptions } from './speedup.ts';
 export { designLowPass, filterZeroPhase, antiAliasDesign, type LowPassDesign } from './resample.ts';
 export { makeCanaryTexts, maxDistinctCanaries, type CanaryTextOptions } from './text.ts';
 export { loadWordList, loadExcludedWords, DEFAULT_WORDLIST_PATH, type WordList } from './words.ts';

@@ -3,10 +3,9 @@
  * validation in one place (the CLI builds its flags from GENERATE_OPTION_SPECS).
  */
 import { RoteError } from '../util/errors.ts';
-import type { SpeedMethod } from './types.ts';
+import { SPEED_METHODS, type SpeedMethod } from './types.ts';
 import { DEFAULT_VOICES, describeVoices, validateEspeakVoice } from './voices.ts';
 import { validateCommandTemplate } from './command-tts.ts';
-import { SPEED_METHODS } from './speedup.ts';
 
 export interface GenerateProgress {
   done: number;

@@ -4,11 +4,9 @@
  * - 'resample' raises the pitch with the speed (low-pass, then web-audio playbackRate).
  * Both return mono float samples at `outputRate`, about duration / factor long.
  */
-import type { SpeedMethod } from './types.ts';
+import { SPEED_METHODS, type SpeedMethod } from './types.ts';
 import { ffmpegTempoBatch, type TempoInput } from './ffmpeg-tempo.ts';
 import { resampleSpeedUp } from './resample.ts';
-
-export const SPEED_METHODS: readonly SpeedMethod[] = ['tempo', 'resample'];
 
 export interface SpeedUpOptions {
   factor: number;

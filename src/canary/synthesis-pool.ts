@@ -3,19 +3,21 @@
  * compiled once in this thread and shared with every worker; each worker
  * keeps one engine for all its utterances. Results do not depend on which
  * worker ran an utterance (each starts from the same memory snapshot).
+ * src/util/worker-pool.ts runs the workers (espeak-worker.mjs speaks its protocol).
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { RoteError } from '../util/errors.ts';
+import { WorkerPool } from '../util/worker-pool.ts';
 import { compileEspeakModule, type SpeechOptions, type SynthesizedSpeech } from './espeak.ts';
 
-export interface SynthesisRequest extends SpeechOptions {
-  id: number;
+/** What espeak-worker.mjs is sent (with an id) and answers. */
+interface SynthesisRequest extends SpeechOptions {
   text: string;
 }
-export type SynthesisReply =
-  | { id: number; samples: Float32Array; sampleRate: number; error?: undefined }
-  | { id: number; error: string };
+interface SynthesisResult {
+  samples: Float32Array;
+  sampleRate: number;
+}
 
 export interface SpeechItem extends SpeechOptions {
   text: string;
@@ -30,106 +32,37 @@ export function defaultConcurrency(): number {
 // ~0.3 s of CPU per worker (see espeak-engine.mjs).
 const WORKER_URL = new URL('./espeak-worker.mjs', import.meta.url);
 
-interface Pending {
-  request: SynthesisRequest;
-  resolve: (speech: SynthesizedSpeech) => void;
-  reject: (error: Error) => void;
-}
-
 export class SpeechSynthesisPool {
-  private readonly workers: Worker[] = [];
-  private readonly idle: Worker[] = [];
-  private readonly queue: Pending[] = [];
-  private readonly running = new Map<Worker, Pending>();
-  private nextId = 0;
-  private closed = false;
-  private failure: Error | undefined;
-
-  private constructor() {}
+  private constructor(private readonly pool: WorkerPool<SynthesisRequest, SynthesisResult>) {}
 
   /** Starts `concurrency` workers (default: one per core) and waits until each has its engine. */
   static async start(concurrency = defaultConcurrency()): Promise<SpeechSynthesisPool> {
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RoteError(`concurrency must be a positive integer, got ${concurrency}`);
-    const pool = new SpeechSynthesisPool();
     const module = await compileEspeakModule();
-    await Promise.all(Array.from({ length: concurrency }, () => pool.spawn(module)));
-    return pool;
-  }
-
-  private spawn(module: WebAssembly.Module): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_URL, { execArgv: [], workerData: { module } });
-      this.workers.push(worker);
-      let ready = false;
-      worker.on('message', (message: SynthesisReply | { ready: true } | { fatal: string }) => {
-        if ('ready' in message) {
-          ready = true;
-          this.idle.push(worker);
-          resolve();
-          this.dispatch();
-          return;
-        }
-        if ('fatal' in message) {
-          const error = new Error(`espeak-ng worker failed to start: ${message.fatal}`);
-          if (!ready) reject(error);
-          this.fail(error);
-          return;
-        }
-        const pending = this.running.get(worker);
-        this.running.delete(worker);
-        this.idle.push(worker);
-        if (pending) {
-          if (message.error !== undefined) pending.reject(new RoteError(`${message.error} (text "${pending.request.text}")`));
-          else pending.resolve({ samples: message.samples, sampleRate: message.sampleRate });
-        }
-        this.dispatch();
-      });
-      worker.on('error', (error) => {
-        if (!ready) reject(error);
-        this.fail(error);
-      });
-      worker.on('exit', (code) => {
-        if (!this.closed) this.fail(new Error(`espeak-ng worker exited unexpectedly (code ${code})`));
-      });
+    const pool = await WorkerPool.start<SynthesisRequest, SynthesisResult>({
+      url: WORKER_URL,
+      workerData: { module },
+      size: concurrency,
+      // Generation awaits speed-up and file writes between requests: keep the workers referenced throughout.
+      unrefWhenIdle: false,
+      workerName: 'espeak-ng worker',
+      poolName: 'SpeechSynthesisPool',
+      requestError: (failure, request) => new RoteError(`${failure.error} (text "${request.text}")`),
     });
+    return new SpeechSynthesisPool(pool);
   }
 
   get size(): number {
-    return this.workers.length;
+    return this.pool.size;
   }
 
-  synthesize(text: string, options: SpeechOptions = {}): Promise<SynthesizedSpeech> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new Error('SpeechSynthesisPool is closed'));
-    return new Promise((resolve, reject) => {
-      const request: SynthesisRequest = { id: this.nextId++, text, voice: options.voice, rate: options.rate, pitch: options.pitch };
-      this.queue.push({ request, resolve, reject });
-      this.dispatch();
-    });
+  async synthesize(text: string, options: SpeechOptions = {}): Promise<SynthesizedSpeech> {
+    const { samples, sampleRate } = await this.pool.request({ text, voice: options.voice, rate: options.rate, pitch: options.pitch });
+    return { samples, sampleRate };
   }
 
-  private dispatch(): void {
-    while (this.idle.length && this.queue.length) {
-      const worker = this.idle.pop()!;
-      const pending = this.queue.shift()!;
-      this.running.set(worker, pending);
-      worker.postMessage(pending.request);
-    }
-  }
-
-  private fail(error: Error): void {
-    if (this.failure || this.closed) return;
-    this.failure = error;
-    for (const pending of [...this.queue, ...this.running.values()]) pending.reject(error);
-    this.queue.length = 0;
-    this.running.clear();
-    void this.close();
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 

@@ -13,6 +13,7 @@
 export const CANARY_SET_FORMAT = 1;
 
 export type SpeedMethod = 'tempo' | 'resample';
+export const SPEED_METHODS: readonly SpeedMethod[] = ['tempo', 'resample'];
 
 export interface TtsRecord {
   /** 'espeak-ng-wasm' or 'command'. */

@@ -1,7 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { audit, AUDIT_DEFAULTS } from '../audit/index.ts';
-import { auditTerminalTable } from '../audit/render.ts';
+import { AUDIT_DEFAULTS } from '../audit/defaults.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 function number(name: string) {
@@ -35,6 +34,7 @@ export function registerAudit(program: Command): void {
     .option('--json', 'print report.json to stdout instead of the table', false)
     .option('--quiet', 'print nothing but errors', false)
     .action(async (opts) => {
+      const { audit, auditTerminalTable } = await import('../audit/index.ts');
       const out = opts.out ?? `audit-${basename(resolve(opts.model))}`;
       const bar: { progress: Progress | null; shown: number } = { progress: null, shown: 0 };
       try {

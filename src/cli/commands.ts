@@ -9,7 +9,11 @@ import { registerDoctor } from './doctor.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompare } from './compare.ts';
 
-/** Every rote command, in the order of the data path. Each module adds one import and one call. */
+/**
+ * Every rote command, in the order of the data path. Each module adds one import and one call.
+ * Command modules import only light modules at the top (commander, option lists, defaults, types)
+ * and load their stage inside the action (`await import(...)`), so `rote --help` loads no stage.
+ */
 export function registerCommands(program: Command): void {
   void program;
   registerGenerate(program);

@@ -1,6 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { compare, writeComparisonReport } from '../audit/index.ts';
-import { comparisonTerminalTable } from '../audit/render.ts';
 
 export function registerCompare(program: Command): void {
   program
@@ -25,6 +23,7 @@ export function registerCompare(program: Command): void {
     .option('--json', 'print comparison.json to stdout instead of the table', false)
     .option('--quiet', 'print nothing but errors', false)
     .action(async (reports: string[], opts) => {
+      const { compare, comparisonTerminalTable, writeComparisonReport } = await import('../audit/index.ts');
       const comparison = await compare(reports, { names: opts.names, alpha: opts.alpha, seed: opts.seed });
       const paths = await writeComparisonReport(comparison, opts.out);
       if (opts.json) process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);

@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { audit, auditTerminalTable, compare, comparisonTerminalTable, writeComparisonReport } from '../audit/index.ts';
 import type { AuditProvider, AuditReport, ComparisonReport } from '../audit/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -106,6 +105,7 @@ async function prepareOut(out: string): Promise<void> {
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
+  const { audit, compare, writeComparisonReport } = await import('../audit/index.ts');
   const out = resolve(options.out);
   const canaries = options.canaries ?? DEMO_CANARIES_DIR;
   if (!existsSync(join(canaries, 'canary-set.json'))) throw new RoteError(`${canaries}: no canary-set.json; the demo needs the repository's canaries/demo`);
@@ -166,6 +166,7 @@ export function registerDemo(program: Command): void {
     .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider').choices(['auto', 'cuda', 'webgpu', 'cpu']).default('auto'))
     .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (flags: { out: string; provider: AuditProvider; quiet: boolean }) => {
+      const { auditTerminalTable, comparisonTerminalTable } = await import('../audit/index.ts');
       const write = (text: string) => {
         if (!flags.quiet) process.stdout.write(text);
       };

@@ -1,6 +1,5 @@
 /** `rote doctor`: which execution providers can run here, and the one step that fixes what is missing. */
 import type { Command } from 'commander';
-import { diagnose } from '../asr/doctor.ts';
 
 export function registerDoctor(program: Command): void {
   program
@@ -8,6 +7,7 @@ export function registerDoctor(program: Command): void {
     .description('Check ONNX Runtime providers (CUDA, WebGPU, CPU): provider libraries, CUDA/cuDNN libraries, a tiny test run on each; say how to fix what is missing.')
     .option('--json', 'print the report as JSON')
     .action(async (flags: { json?: boolean }) => {
+      const { diagnose } = await import('../asr/doctor.ts');
       const report = await diagnose();
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,12 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import {
-  generateCanarySet,
-  GENERATE_OPTION_SPECS,
-  resolveGenerateOptions,
-  type GenerateOptions,
-  type GenerateResult,
-  type OptionValueKind,
-} from '../canary/index.ts';
+import type { GenerateResult } from '../canary/index.ts';
+import { GENERATE_OPTION_SPECS, resolveGenerateOptions, type GenerateOptions, type OptionValueKind } from '../canary/options.ts';
 import { createProgress } from './progress.ts';
 
 function integer(value: string): number {
@@ -76,6 +70,7 @@ export function registerGenerate(program: Command): void {
     .action(async (flags: GenerateFlags) => {
       const { quiet, json, ...options } = flags;
       const resolved = resolveGenerateOptions(options);
+      const { generateCanarySet } = await import('../canary/generate.ts');
       const progress = createProgress('generate', resolved.holdout + resolved.perGroup * resolved.repetitions.length, { quiet: quiet || json });
       let result: GenerateResult;
       try {

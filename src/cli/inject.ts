@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { injectCanaries } from '../manifest/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { MANIFEST_FORMATS } from '../manifest/types.ts';
 import { createProgress } from './progress.ts';
@@ -25,6 +24,7 @@ export function registerInject(program: Command): void {
       if (opts.out !== undefined && opts.output !== undefined && opts.out !== opts.output) throw new RoteError('--out and --output (its alias) name different paths; give one');
       const output: string | undefined = opts.out ?? opts.output;
       if (output === undefined) throw new RoteError("required option '--out <path>' not specified");
+      const { injectCanaries } = await import('../manifest/index.ts');
       let bar: ReturnType<typeof createProgress> | null = null;
       let shown = 0;
       const receipt = await injectCanaries({

@@ -1,7 +1,5 @@
 /** `rote inspect-model DIR`: which model family rote detects, why, and how it will feed and decode it. */
 import { Command, Option } from 'commander';
-import { createFrontend } from '../audio/index.ts';
-import { describeProviderReport, describeValueInfo, detectModel, loadModel } from '../asr/index.ts';
 
 const SIDECAR_HELP = `
 A model rote does not recognize can be described by a rote-model.json next to it:
@@ -27,6 +25,8 @@ export function registerInspectModel(program: Command): void {
     .option('--json', 'print the report as JSON')
     .addHelpText('after', SIDECAR_HELP)
     .action(async (dir: string, flags: { provider: 'auto' | 'cuda' | 'webgpu' | 'cpu'; load: boolean; sherpaCompatible?: boolean; json?: boolean }) => {
+      const { createFrontend } = await import('../audio/index.ts');
+      const { describeProviderReport, describeValueInfo, detectModel, loadModel } = await import('../asr/index.ts');
       const detected = await detectModel(dir);
       const files = [...detected.facts.onnx.values()].map((f) => ({
         path: f.path,

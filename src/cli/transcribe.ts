@@ -9,17 +9,9 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  DEFAULT_BATCH_FRAMES,
-  defaultFeatureWorkers,
-  describeProviderReport,
-  loadModel,
-  sessionRunTime,
-  transcribeFiles,
-  type SkippedItem,
-  type TranscribeItem,
-  type TranscribeStats,
-} from '../asr/index.ts';
+import type { SkippedItem, TranscribeItem, TranscribeStats } from '../asr/index.ts';
+import { DEFAULT_BATCH_FRAMES } from '../asr/batching.ts';
+import { defaultFeatureWorkers } from '../asr/feature-pool.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { RoteError } from '../util/errors.ts';
 import { createProgress } from './progress.ts';
@@ -140,6 +132,7 @@ export function registerTranscribe(program: Command): void {
       if (sources.length !== 1) throw new RoteError(`give exactly one of --input, --list or --canaries (got ${sources.length === 0 ? 'none' : sources.map((s) => `--${s}`).join(', ')})`);
       const items = flags.list ? await readListFile(flags.list) : flags.canaries ? await readCanarySetItems(flags.canaries) : inputItems(flags.input!);
 
+      const { describeProviderReport, loadModel, sessionRunTime, transcribeFiles } = await import('../asr/index.ts');
       const loadStarted = performance.now();
       const model = await loadModel(flags.model, {
         provider: flags.provider,

@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { verifyInjection } from '../manifest/index.ts';
 import { MANIFEST_FORMATS } from '../manifest/types.ts';
 
 export function registerVerify(program: Command): void {
@@ -12,6 +11,7 @@ export function registerVerify(program: Command): void {
     .option('--hash-all', 'hash every record\'s audio, finding canary audio under any transcript (default: only records whose text matches a canary)', false)
     .option('--json', 'print the report as JSON', false)
     .action(async (opts) => {
+      const { verifyInjection } = await import('../manifest/index.ts');
       const report = await verifyInjection({ manifests: opts.manifest, canaries: opts.canaries, format: opts.format, hashAll: opts.hashAll });
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {

@@ -3,9 +3,10 @@
  * copying the bytes) overlaps with validation and writing on the main thread.
  * `hashSpliced` hashes the file an injection will write, computed from its
  * input and the inserted pieces, while the main thread writes that file.
- * The worker is plain JavaScript (evaluated, so no TypeScript loader is needed there).
+ * The worker is plain JavaScript started from a data: URL (no TypeScript loader
+ * there), run by src/util/worker-pool.ts.
  */
-import { Worker } from 'node:worker_threads';
+import { WorkerPool } from '../util/worker-pool.ts';
 
 /** Bytes inserted into a copy of a file before input offset `offset`. */
 export interface Insertion {
@@ -14,9 +15,9 @@ export interface Insertion {
 }
 
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
-const { createHash } = require('node:crypto');
+import { parentPort } from 'node:worker_threads';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 const buffer = Buffer.allocUnsafe(1 << 20);
 parentPort.on('message', ({ id, path, insertions }) => {
   let fd = -1;
@@ -43,63 +44,58 @@ parentPort.on('message', ({ id, path, insertions }) => {
     if (insertions && next < insertions.length) throw new Error('insertion past the end of ' + path);
     parentPort.postMessage({ id, sha256: hash.digest('hex'), bytes: position });
   } catch (error) {
-    parentPort.postMessage({ id, error: { message: error.message, code: error.code } });
+    parentPort.postMessage({ id, error: error.message, code: error.code });
   } finally {
     if (fd >= 0) closeSync(fd);
   }
 });
+parentPort.postMessage({ ready: true });
 `;
+const WORKER_URL = new URL(`data:text/javascript;base64,${Buffer.from(WORKER_SOURCE).toString('base64')}`);
 
-interface Reply {
-  id: number;
-  sha256?: string;
-  bytes?: number;
-  error?: { message: string; code?: string };
+interface HashRequest {
+  path: string;
+  insertions?: Insertion[];
+}
+
+interface HashResult {
+  sha256: string;
+  bytes: number;
 }
 
 export class HashWorker {
-  // No inherited flags: the source is a CommonJS script (not --input-type=module) and needs no tsx.
-  private readonly worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
-  private readonly pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: unknown) => void }>();
-  private nextId = 0;
+  // Started at once and awaited by the first request, so that the worker starts while the caller works.
+  private readonly pool = WorkerPool.start<HashRequest, HashResult>({
+    url: WORKER_URL,
+    size: 1,
+    requestsPerWorker: Infinity,
+    resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+    workerName: 'hash worker',
+    poolName: 'HashWorker',
+    requestError: (failure, request) => Object.assign(new Error(`${request.path}: ${failure.error}`), { code: failure.code }),
+  });
 
   constructor() {
-    this.worker.on('message', (reply: Reply) => {
-      const waiter = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.worker.unref();
-      waiter?.resolve(reply);
-    });
-    this.worker.on('error', (error) => {
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    });
-    // Referenced only while a request is pending: an idle worker never keeps the process alive.
-    this.worker.unref();
+    this.pool.catch(() => undefined);
   }
 
   /** sha256 and size of the stored bytes of `path`. */
-  hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
-    return this.request(path, undefined);
+  hashFile(path: string): Promise<HashResult> {
+    return this.request({ path });
   }
 
   /** sha256 of `path` with `insertions` (sorted by offset) spliced in. */
-  hashSpliced(path: string, insertions: Insertion[]): Promise<{ sha256: string; bytes: number }> {
-    return this.request(path, insertions);
+  hashSpliced(path: string, insertions: Insertion[]): Promise<HashResult> {
+    return this.request({ path, insertions });
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    const pool = await this.pool.catch(() => null);
+    await pool?.close();
   }
 
-  private async request(path: string, insertions: Insertion[] | undefined): Promise<{ sha256: string; bytes: number }> {
-    const id = this.nextId++;
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.ref();
-      this.worker.postMessage({ id, path, insertions });
-    });
-    if (reply.error) throw Object.assign(new Error(`${path}: ${reply.error.message}`), { code: reply.error.code });
-    return { sha256: reply.sha256!, bytes: reply.bytes! };
+  private async request(request: HashRequest): Promise<HashResult> {
+    const { sha256, bytes } = await (await this.pool).request(request);
+    return { sha256, bytes };
   }
 }

@@ -9,23 +9,5 @@ export { RECORD_ADAPTERS, adapterFor } from './formats/index.ts';
 export { isKaldiDir, kaldiUtterances } from './formats/kaldi.ts';
 export { iterateRecords, scanBatches, scanRecords } from './lines.ts';
 export { normalizeText } from './ids.ts';
+export { readManifest } from './read.ts';
 export * from './types.ts';
-
-import { iterateRecords } from './lines.ts';
-import { adapterFor } from './formats/index.ts';
-import type { Header, ManifestFormat, RawRecord } from './types.ts';
-
-/** The records of one manifest file as an async iterator, each with its original bytes. */
-export async function* readManifest(path: string, format: Exclude<ManifestFormat, 'kaldi'>): AsyncGenerator<RawRecord> {
-  const adapter = adapterFor(format);
-  let header: Header | undefined;
-  for await (const raw of iterateRecords(path, { quoted: adapter.quoted })) {
-    if (raw.blank) continue;
-    const where = { file: path, line: raw.line };
-    if (adapter.header && !header) {
-      header = adapter.parseHeader!(raw.text, where);
-      continue;
-    }
-    yield { where, bytes: raw.bytes, record: adapter.parse(raw.text, where, header) };
-  }
-}

@@ -131,6 +131,52 @@ export async function openByteSource(path: string, start = 0): Promise<{ read(ta
   return source;
 }
 
+/** Bytes read from a file and not yet consumed: buf[0, filled), the first at (decompressed) file offset `base`. */
+export interface ReadWindow {
+  buf: Buffer;
+  filled: number;
+  base: number;
+  /** The file is exhausted: buf[0, filled) is all that is left of it. */
+  final: boolean;
+  /** Set by the reader before asking for more: how many leading bytes it is done with (the rest is kept). */
+  consumed: number;
+}
+
+/**
+ * Reads a file through one reused buffer, doubled when the unconsumed bytes
+ * fill it, and yields the window after every read, the last one `final`. The
+ * bytes stay valid until the next step. Memory is bounded by `chunkSize` plus
+ * the longest run the reader leaves unconsumed.
+ */
+export async function* readWindows(path: string, options: { chunkSize: number; start?: number; hash?: ReturnType<typeof createHash> | null }): AsyncGenerator<ReadWindow> {
+  const source = new ByteSource(path, options.hash ?? null, options.start ?? 0);
+  await source.open();
+  const window: ReadWindow = { buf: Buffer.allocUnsafe(options.chunkSize), filled: 0, base: options.start ?? 0, final: false, consumed: 0 };
+  try {
+    for (;;) {
+      if (window.filled === window.buf.length) {
+        const bigger = Buffer.allocUnsafe(window.buf.length * 2);
+        window.buf.copy(bigger, 0, 0, window.filled);
+        window.buf = bigger;
+      }
+      const count = await source.read(window.buf, window.filled);
+      window.filled += count;
+      window.final = count === 0;
+      window.consumed = 0;
+      yield window;
+      if (window.final) return;
+      const { buf, filled, consumed } = window;
+      if (consumed > 0) {
+        buf.copyWithin(0, consumed, filled);
+        window.base += consumed;
+        window.filled = filled - consumed;
+      }
+    }
+  } finally {
+    await source.close();
+  }
+}
+
 /** Counts and hash of a scanned file, filled in when its scan finishes. */
 export function emptySummary(): ScanSummary {
   return { records: 0, lines: 0, sha256: '', eol: '\n', endsWithNewline: true, bytes: 0 };
@@ -158,9 +204,7 @@ export async function* scanBatches(path: string, options: { quoted: boolean; tru
   const split = (buf: Buffer, final: boolean): { spans: RecordSpan[]; rest: Buffer | null } => {
     const spans: RecordSpan[] = [];
     const emit = (start: number, end: number, lineCount: number): void => {
-      let contentEnd = end;
-      if (contentEnd > start && buf[contentEnd - 1] === NEWLINE) contentEnd--;
-      if (contentEnd > start && buf[contentEnd - 1] === CARRIAGE_RETURN) contentEnd--;
+      const contentEnd = contentEndOf(buf, start, end);
       if (eol === null && end > contentEnd) eol = end > contentEnd + 1 ? '\r\n' : '\n';
       const blank = isBlank(buf, start, contentEnd);
       if (!blank) records++;
@@ -192,33 +236,15 @@ export async function* scanBatches(path: string, options: { quoted: boolean; tru
   };
 
   const hashing = !options.trusted && options.hash !== false;
-  const source = new ByteSource(path, hashing ? hash : null, from.offset);
-  await source.open();
-  try {
-    let buf = Buffer.allocUnsafe(1 << 20);
-    let filled = 0;
-    while (true) {
-      if (filled === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const count = await source.read(buf, filled);
-      filled += count;
-      const final = count === 0;
-      if (final && filled > 0) endsWithNewline = buf[filled - 1] === NEWLINE;
-      if (final) summary.bytes = base + filled;
-      const { spans, rest } = split(buf.subarray(0, filled), final);
-      // The consumer handles these spans before the next read reuses the buffer.
-      if (spans.length > 0) yield spans;
-      if (final) break;
-      const restLength = rest ? rest.length : 0;
-      if (restLength > 0) buf.copyWithin(0, filled - restLength, filled);
-      base += filled - restLength;
-      filled = restLength;
-    }
-  } finally {
-    await source.close();
+  for await (const window of readWindows(path, { chunkSize: 1 << 20, start: from.offset, hash: hashing ? hash : null })) {
+    const { buf, filled, final } = window;
+    if (final && filled > 0) endsWithNewline = buf[filled - 1] === NEWLINE;
+    if (final) summary.bytes = window.base + filled;
+    base = window.base;
+    const { spans, rest } = split(buf.subarray(0, filled), final);
+    // The consumer handles these spans before the next read reuses the buffer.
+    if (spans.length > 0) yield spans;
+    window.consumed = filled - (rest ? rest.length : 0);
   }
   summary.records = records;
   summary.lines = line - 1;
@@ -232,6 +258,14 @@ export async function scanRecords(path: string, options: { quoted: boolean }, vi
   const summary = emptySummary();
   for await (const spans of scanBatches(path, options, summary)) for (const span of spans) visit(span);
   return summary;
+}
+
+/** Where the content of the line buf[start, end) ends: before its "\n" or "\r\n". */
+export function contentEndOf(buf: Buffer, start: number, end: number): number {
+  let contentEnd = end;
+  if (contentEnd > start && buf[contentEnd - 1] === NEWLINE) contentEnd--;
+  if (contentEnd > start && buf[contentEnd - 1] === CARRIAGE_RETURN) contentEnd--;
+  return contentEnd;
 }
 
 export function isBlank(buf: Buffer, start: number, end: number): boolean {

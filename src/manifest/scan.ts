@@ -11,11 +11,10 @@ import { isUtf8 } from 'node:buffer';
 import { RoteError } from '../util/errors.ts';
 import type { BloomFilter } from './ids.ts';
 import { ShapeMatcher } from './json-shapes.ts';
-import { emptySummary, isBlank, openByteSource, reportBadUtf8, scanBatches, type ScanStart, type ScanSummary } from './lines.ts';
+import { contentEndOf, emptySummary, isBlank, readWindows, reportBadUtf8, scanBatches, type ScanStart, type ScanSummary } from './lines.ts';
 import type { Header, ManifestRecord, RecordAdapter, Where } from './types.ts';
 
 const NEWLINE = 10;
-const CARRIAGE_RETURN = 13;
 const CHUNK = 1 << 20;
 /**
  * Lines are matched in windows of about this many bytes: their latin1 strings
@@ -125,7 +124,7 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
   let line = 1;
   let base = 0;
   let eol: string | null = null;
-  let buf = Buffer.allocUnsafe(CHUNK);
+  let buf: Buffer = Buffer.alloc(0);
 
   /** Lines in buf[start, end) (whole lines): matched against the shapes, else checked exactly. */
   const scanWindow = (start: number, end: number): void => {
@@ -144,9 +143,7 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
       const lineStart = start + position;
       const newline = buf.indexOf(NEWLINE, lineStart);
       const lineEnd = newline === -1 || newline >= end ? end : newline + 1;
-      let contentEnd = lineEnd;
-      if (contentEnd > lineStart && buf[contentEnd - 1] === NEWLINE) contentEnd--;
-      if (contentEnd > lineStart && buf[contentEnd - 1] === CARRIAGE_RETURN) contentEnd--;
+      const contentEnd = contentEndOf(buf, lineStart, lineEnd);
       if (eol === null && lineEnd > contentEnd) eol = lineEnd > contentEnd + 1 ? '\r\n' : '\n';
       if (!isBlank(buf, lineStart, contentEnd)) {
         checkpoints.add(records, base + lineStart, line);
@@ -160,45 +157,31 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     }
   };
 
-  const source = await openByteSource(path);
-  try {
-    let filled = 0;
-    for (;;) {
-      if (filled === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const count = await source.read(buf, filled);
-      filled += count;
-      const final = count === 0;
-      const end = final ? filled : buf.lastIndexOf(NEWLINE, filled - 1) + 1;
-      if (end > 0) {
-        if (!isUtf8(buf.subarray(0, end))) reportBadUtf8(path, buf, end, line);
-        for (let windowStart = 0; windowStart < end; ) {
-          let windowEnd = end;
-          if (end - windowStart > WINDOW) {
-            windowEnd = buf.lastIndexOf(NEWLINE, windowStart + WINDOW - 1) + 1;
-            if (windowEnd <= windowStart) {
-              const newline = buf.indexOf(NEWLINE, windowStart + WINDOW);
-              windowEnd = newline === -1 || newline >= end ? end : newline + 1;
-            }
+  for await (const window of readWindows(path, { chunkSize: CHUNK })) {
+    const { filled, final } = window;
+    buf = window.buf;
+    base = window.base;
+    const end = final ? filled : buf.lastIndexOf(NEWLINE, filled - 1) + 1;
+    if (end > 0) {
+      if (!isUtf8(buf.subarray(0, end))) reportBadUtf8(path, buf, end, line);
+      for (let windowStart = 0; windowStart < end; ) {
+        let windowEnd = end;
+        if (end - windowStart > WINDOW) {
+          windowEnd = buf.lastIndexOf(NEWLINE, windowStart + WINDOW - 1) + 1;
+          if (windowEnd <= windowStart) {
+            const newline = buf.indexOf(NEWLINE, windowStart + WINDOW);
+            windowEnd = newline === -1 || newline >= end ? end : newline + 1;
           }
-          scanWindow(windowStart, windowEnd);
-          windowStart = windowEnd;
         }
+        scanWindow(windowStart, windowEnd);
+        windowStart = windowEnd;
       }
-      if (final) {
-        summary.endsWithNewline = filled === 0 || buf[filled - 1] === NEWLINE;
-        summary.bytes = base + filled;
-        break;
-      }
-      buf.copyWithin(0, end, filled);
-      base += end;
-      filled -= end;
     }
-  } finally {
-    await source.close();
+    if (final) {
+      summary.endsWithNewline = filled === 0 || buf[filled - 1] === NEWLINE;
+      summary.bytes = base + filled;
+    }
+    window.consumed = end;
   }
   summary.records = records;
   summary.lines = line - 1;

@@ -19,8 +19,8 @@ import { detectManifestFormat, expandManifestPaths } from './detect.ts';
 import { adapterFor } from './formats/index.ts';
 import { kaldiAudioOf, kaldiUtterances } from './formats/kaldi.ts';
 import { normalizeText } from './ids.ts';
-import { iterateRecords } from './lines.ts';
-import type { ManifestFormat, ManifestRecord, Header, VerificationReport, VerifiedCanary } from './types.ts';
+import { readRecords } from './read.ts';
+import type { ManifestFormat, VerificationReport, VerifiedCanary } from './types.ts';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -90,23 +90,15 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     const ordered = [...detected.files].sort((a, b) => Number(a.format === 'lhotse-recordings') - Number(b.format === 'lhotse-recordings'));
     for (const { path, format: fileFormat } of ordered) {
       const adapter = adapterFor(options.format && options.format !== 'kaldi' && !fileFormat.startsWith('lhotse-') ? (options.format as Exclude<ManifestFormat, 'kaldi'>) : (fileFormat as Exclude<ManifestFormat, 'kaldi'>));
-      let header: Header | undefined;
-      for await (const raw of iterateRecords(path, { quoted: adapter.quoted })) {
-        if (raw.blank) continue;
-        const where = { file: path, line: raw.line };
-        if (adapter.header && !header) {
-          header = adapter.parseHeader!(raw.text, where);
-          continue;
-        }
-        const record: ManifestRecord = adapter.parse(raw.text, where, header);
+      for await (const { where, record } of readRecords(path, adapter)) {
         if (adapter.format === 'lhotse-recordings') {
           if (recordingAudio.has(record.id!)) recordingAudio.set(record.id!, adapter.resolveAudio(record, path));
-          if (options.hashAll) consider({ file: path, line: raw.line, recordId: record.id, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
+          if (options.hashAll) consider({ file: path, line: where.line, recordId: record.id, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
           continue;
         }
         records++;
         const before = candidates.length;
-        consider({ file: path, line: raw.line, recordId: record.id, text: record.text, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
+        consider({ file: path, line: where.line, recordId: record.id, text: record.text, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
         if (adapter.format === 'lhotse-supervisions' && candidates.length > before) {
           const recordingId = record.fields.recording_id as string;
           recordingAudio.set(recordingId, undefined);

@@ -57,7 +57,13 @@ test('memory stays bounded: 400k lines need about the RSS of 200k lines', async 
       const { injectCanaries } = await import(${JSON.stringify(join(root, 'src/manifest/index.ts'))});
       const [input, output] = process.argv.slice(-2);
       await injectCanaries({ manifests: [input], canaries: ${JSON.stringify(set.dir)}, output, audioDir: output + '.wav', sampleRate: 16000 });
-      process.stdout.write(String(process.resourceUsage().maxRSS));`;
+      // Peak RSS in kB. On Linux, getrusage's maxRSS of a spawned child starts at the parent's RSS at
+      // fork (the whole test run's), so read the child's own high-water mark where /proc has it.
+      const { readFileSync } = await import('node:fs');
+      let status = '';
+      try { status = readFileSync('/proc/self/status', 'utf8'); } catch {}
+      const highWater = /VmHWM:\\s+(\\d+) kB/.exec(status);
+      process.stdout.write(String(highWater ? Number(highWater[1]) : process.resourceUsage().maxRSS));`;
     const rss = async (name: string): Promise<number> => {
       const { stdout } = await promisify(execFile)(process.execPath, ['--max-semi-space-size=2', '--max-old-space-size=64', '--import', 'tsx', '--input-type=module', '-e', script, join(dir, name), join(dir, `out-${name}`)], { cwd: root });
       const kilobytes = Number(stdout.trim().split(/\s+/).pop());

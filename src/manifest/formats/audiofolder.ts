@@ -5,7 +5,7 @@
  */
 import { relative } from 'node:path';
 import type { RecordAdapter } from '../types.ts';
-import { fillFlatFields, firstTextKey, resolveFromManifest, SPEAKER_KEYS, toPosix } from './common.ts';
+import { fillFlatFields, firstTextKey, resolveRecordAudio, SPEAKER_KEYS, toPosix } from './common.ts';
 import { formatRow, parseHeaderRow, parseRow, rowToFields } from './table.ts';
 
 export const audiofolderAdapter: RecordAdapter = {
@@ -38,7 +38,5 @@ export const audiofolderAdapter: RecordAdapter = {
     const fields = fillFlatFields(template.fields, copy, { audioKey: 'file_name', audioValue: toPosix(relative(context.manifestDir, copy.audioPath)), textKey });
     return formatRow(fields, header);
   },
-  resolveAudio(record, manifestPath) {
-    return resolveFromManifest(record.audio, manifestPath);
-  },
+  resolveAudio: resolveRecordAudio,
 };

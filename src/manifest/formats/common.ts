@@ -75,6 +75,19 @@ export function requireString(fields: Record<string, unknown>, key: string, wher
   return value;
 }
 
+/** A JSON-lines adapter's `matches`: the line is a JSON object that `accepts` takes. */
+export function jsonObjectMatcher(accepts: (fields: Record<string, unknown>) => boolean): (text: string) => boolean {
+  return (text) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    return !!value && typeof value === 'object' && !Array.isArray(value) && accepts(value as Record<string, unknown>);
+  };
+}
+
 export function jsonObjectQuickCheck(text: string): string | null {
   const trimmed = text.trim();
   return trimmed.startsWith('{') && trimmed.endsWith('}') ? null : 'one JSON object per line';
@@ -115,8 +128,13 @@ export function toPosix(path: string): string {
   return sep === '/' ? path : path.split(sep).join('/');
 }
 
-/** Resolves a manifest's audio reference: absolute stays, relative is taken against the manifest's directory. */
-export function resolveFromManifest(audio: string | undefined, manifestPath: string): string | undefined {
+/**
+ * `resolveAudio` of the formats whose record.audio is a path as the manifest
+ * writes it: absolute stays, relative is taken against the manifest's directory;
+ * URLs and paths with shell variables are not files.
+ */
+export function resolveRecordAudio(record: ManifestRecord, manifestPath: string): string | undefined {
+  const audio = record.audio;
   if (!audio || /^[a-z]+:\/\//i.test(audio) || audio.includes('$')) return undefined;
   return isAbsolute(audio) ? audio : resolve(dirname(manifestPath), audio);
 }

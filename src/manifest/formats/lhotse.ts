@@ -7,22 +7,16 @@
  */
 import { RoteError } from '../../util/errors.ts';
 import type { CanaryCopy, ManifestRecord, RecordAdapter, Where } from '../types.ts';
-import { detectJsonStyle, jsonObjectQuickCheck, parseJsonObject, PyFloat, resolveFromManifest, SPEAKER_ATTRIBUTE_KEYS, speakerValue, stringifyJson } from './common.ts';
+import { detectJsonStyle, jsonObjectMatcher, jsonObjectQuickCheck, parseJsonObject, PyFloat, resolveRecordAudio, SPEAKER_ATTRIBUTE_KEYS, speakerValue, stringifyJson } from './common.ts';
 
 type Json = Record<string, unknown>;
-
-function tryParse(text: string): Json | null {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
-  } catch {
-    return null;
-  }
-}
 
 const isRecording = (fields: Json): boolean => Array.isArray(fields.sources) && typeof fields.sampling_rate === 'number';
 const isSupervision = (fields: Json): boolean => typeof fields.recording_id === 'string' && typeof fields.start === 'number' && !('sources' in fields);
 const isCut = (fields: Json): boolean => typeof fields.type === 'string' && /Cut$/.test(fields.type) || (Array.isArray(fields.supervisions) && typeof fields.id === 'string' && 'duration' in fields);
+
+/** What the three lhotse manifests share: JSON objects, one a line, each with an id. */
+const LHOTSE_LINES = { header: false, quoted: false, hasIds: true, quickCheck: jsonObjectQuickCheck } as const;
 
 function recordingSource(recording: unknown): string | undefined {
   const sources = (recording as Json | undefined)?.sources;
@@ -75,14 +69,8 @@ function speakerOf(supervision: unknown): string | undefined {
 export const lhotseCutsAdapter: RecordAdapter = {
   format: 'lhotse-cuts',
   expects: 'lhotse cuts: JSON lines with "id", "supervisions", "recording" and "type": "MonoCut"',
-  header: false,
-  quoted: false,
-  hasIds: true,
-  quickCheck: jsonObjectQuickCheck,
-  matches(text) {
-    const fields = tryParse(text);
-    return !!fields && isCut(fields);
-  },
+  ...LHOTSE_LINES,
+  matches: jsonObjectMatcher(isCut),
   parse(text, where): ManifestRecord {
     const fields = parseJsonObject(text, where, 'a lhotse cut object');
     if (typeof fields.id !== 'string') fail(where, 'lhotse cut needs a string "id"');
@@ -117,22 +105,14 @@ export const lhotseCutsAdapter: RecordAdapter = {
     if (!('recording' in out)) out.recording = recordingFor(copy, undefined);
     return stringifyJson(out, detectJsonStyle(context.templateText));
   },
-  resolveAudio(record, manifestPath) {
-    return resolveFromManifest(record.audio, manifestPath);
-  },
+  resolveAudio: resolveRecordAudio,
 };
 
 export const lhotseRecordingsAdapter: RecordAdapter = {
   format: 'lhotse-recordings',
   expects: 'lhotse recordings: JSON lines with "id", "sources" and "sampling_rate"',
-  header: false,
-  quoted: false,
-  hasIds: true,
-  quickCheck: jsonObjectQuickCheck,
-  matches(text) {
-    const fields = tryParse(text);
-    return !!fields && isRecording(fields);
-  },
+  ...LHOTSE_LINES,
+  matches: jsonObjectMatcher(isRecording),
   parse(text, where) {
     const fields = parseJsonObject(text, where, 'a lhotse recording object');
     if (typeof fields.id !== 'string') fail(where, 'lhotse recording needs a string "id"');
@@ -142,22 +122,14 @@ export const lhotseRecordingsAdapter: RecordAdapter = {
   formatCanary(copy, template, context) {
     return stringifyJson(recordingFor(copy, template.fields), detectJsonStyle(context.templateText));
   },
-  resolveAudio(record, manifestPath) {
-    return resolveFromManifest(record.audio, manifestPath);
-  },
+  resolveAudio: resolveRecordAudio,
 };
 
 export const lhotseSupervisionsAdapter: RecordAdapter = {
   format: 'lhotse-supervisions',
   expects: 'lhotse supervisions: JSON lines with "id", "recording_id", "start", "duration"',
-  header: false,
-  quoted: false,
-  hasIds: true,
-  quickCheck: jsonObjectQuickCheck,
-  matches(text) {
-    const fields = tryParse(text);
-    return !!fields && isSupervision(fields);
-  },
+  ...LHOTSE_LINES,
+  matches: jsonObjectMatcher(isSupervision),
   parse(text, where) {
     const fields = parseJsonObject(text, where, 'a lhotse supervision object');
     if (typeof fields.id !== 'string' || typeof fields.recording_id !== 'string') fail(where, 'lhotse supervision needs string "id" and "recording_id"');

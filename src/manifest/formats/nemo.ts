@@ -5,7 +5,7 @@
  */
 import { RoteError } from '../../util/errors.ts';
 import type { RecordAdapter } from '../types.ts';
-import { detectJsonStyle, fillFlatFields, jsonObjectQuickCheck, parseJsonObject, pathLike, requireString, resolveFromManifest, SPEAKER_KEYS, stringifyJson } from './common.ts';
+import { detectJsonStyle, fillFlatFields, jsonObjectMatcher, jsonObjectQuickCheck, parseJsonObject, pathLike, requireString, resolveRecordAudio, SPEAKER_KEYS, stringifyJson } from './common.ts';
 
 const EXPECTED = 'a NeMo object like {"audio_filepath": "...", "duration": 1.5, "text": "..."}';
 
@@ -17,14 +17,7 @@ export const nemoAdapter: RecordAdapter = {
   hasIds: false,
   acceptsByFieldKinds: true,
   quickCheck: jsonObjectQuickCheck,
-  matches(text) {
-    try {
-      const fields = JSON.parse(text) as Record<string, unknown>;
-      return typeof fields === 'object' && fields !== null && typeof fields.audio_filepath === 'string';
-    } catch {
-      return false;
-    }
-  },
+  matches: jsonObjectMatcher((fields) => typeof fields.audio_filepath === 'string'),
   parse(text, where) {
     const fields = parseJsonObject(text, where, EXPECTED);
     const audio = requireString(fields, 'audio_filepath', where, 'NeMo');
@@ -40,7 +33,5 @@ export const nemoAdapter: RecordAdapter = {
     const fields = fillFlatFields(template.fields, copy, { audioKey: 'audio_filepath', audioValue, textKey: 'text' });
     return stringifyJson(fields, detectJsonStyle(context.templateText));
   },
-  resolveAudio(record, manifestPath) {
-    return resolveFromManifest(record.audio, manifestPath);
-  },
+  resolveAudio: resolveRecordAudio,
 };

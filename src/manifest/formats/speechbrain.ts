@@ -4,7 +4,7 @@
  * canary paths are written absolute.
  */
 import type { RecordAdapter } from '../types.ts';
-import { fillFlatFields, firstTextKey, resolveFromManifest, SPEAKER_KEYS } from './common.ts';
+import { fillFlatFields, firstTextKey, resolveRecordAudio, SPEAKER_KEYS } from './common.ts';
 import { formatRow, parseHeaderRow, parseRow, rowToFields } from './table.ts';
 
 const AUDIO_COLUMNS = ['wav', 'file_path', 'path', 'audio'];
@@ -40,7 +40,5 @@ export const speechbrainAdapter: RecordAdapter = {
     for (const column of header.columns) if (/_format$/.test(column)) fields[column] = 'wav';
     return formatRow(fields, header);
   },
-  resolveAudio(record, manifestPath) {
-    return resolveFromManifest(record.audio, manifestPath);
-  },
+  resolveAudio: resolveRecordAudio,
 };

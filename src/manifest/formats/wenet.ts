@@ -3,7 +3,7 @@
  * fields kept. WeNet opens `wav` as given, so canary paths are absolute.
  */
 import type { RecordAdapter } from '../types.ts';
-import { detectJsonStyle, fillFlatFields, jsonObjectQuickCheck, parseJsonObject, requireString, resolveFromManifest, SPEAKER_KEYS, stringifyJson } from './common.ts';
+import { detectJsonStyle, fillFlatFields, jsonObjectMatcher, jsonObjectQuickCheck, parseJsonObject, requireString, resolveRecordAudio, SPEAKER_KEYS, stringifyJson } from './common.ts';
 
 const EXPECTED = 'a WeNet object like {"key": "...", "wav": "/path.wav", "txt": "..."}';
 
@@ -14,14 +14,7 @@ export const wenetAdapter: RecordAdapter = {
   quoted: false,
   hasIds: true,
   quickCheck: jsonObjectQuickCheck,
-  matches(text) {
-    try {
-      const fields = JSON.parse(text) as Record<string, unknown>;
-      return typeof fields === 'object' && fields !== null && typeof fields.key === 'string' && typeof fields.wav === 'string' && typeof fields.txt === 'string';
-    } catch {
-      return false;
-    }
-  },
+  matches: jsonObjectMatcher((fields) => typeof fields.key === 'string' && typeof fields.wav === 'string' && typeof fields.txt === 'string'),
   parse(text, where) {
     const fields = parseJsonObject(text, where, EXPECTED);
     const id = requireString(fields, 'key', where, 'WeNet');
@@ -34,7 +27,5 @@ export const wenetAdapter: RecordAdapter = {
     const fields = fillFlatFields(template.fields, copy, { audioKey: 'wav', audioValue: copy.audioPath, textKey: 'txt', idKey: 'key' });
     return stringifyJson(fields, detectJsonStyle(context.templateText));
   },
-  resolveAudio(record, manifestPath) {
-    return resolveFromManifest(record.audio, manifestPath);
-  },
+  resolveAudio: resolveRecordAudio,
 };
