@@ -5,8 +5,10 @@
  * - the baseline memorizes and the audit says so at alpha 0.01;
  * - the control (never saw a canary) gets "no memorization detected";
  * - compare: the control memorizes less than the baseline; the clipped
- *   variants are reported as they truly are (in this training run, clipping
- *   did not reduce memorization: see models/per-example-clip/MODEL_CARD.md);
+ *   variants are reported as they truly are (see "The clipping finding" in
+ *   models/per-example-clip/MODEL_CARD.md);
+ * - each shipped model is the run the C search chose over every training
+ *   round (scripts/reference/results/), its model.onnx that run's export;
  * - export/engine agreement: rote's ONNX transcripts equal the PyTorch
  *   models' own (recorded after training, test/fixtures/reference/);
  * - the model cards hold the audit tables and verdicts this run prints.
@@ -18,10 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_MODELS_DIR, listDemoModels, runDemo, type DemoResult } from '../../src/cli/demo.ts';
 import type { AuditReport } from '../../src/audit/index.ts';
-import { auditSection, PYTORCH_TRANSCRIPTS, transcriptAgreement } from '../../scripts/reference/model-cards.ts';
+import { sha256File } from '../../src/util/hash.ts';
+import { auditSection, loadTraining, PYTORCH_TRANSCRIPTS, shippedMismatch, transcriptAgreement, type Training, type TranscriptFixture } from '../../scripts/reference/model-cards.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'rote-reference-'));
 let demo: DemoResult;
+let training: Training;
 
 function report(name: string): AuditReport {
   const model = demo.models.find((m) => m.name === name);
@@ -31,6 +35,7 @@ function report(name: string): AuditReport {
 
 test.before(async () => {
   demo = await runDemo({ out: join(work, 'demo'), provider: 'cpu', threads: 2 });
+  training = await loadTraining();
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -64,6 +69,17 @@ test('control (never trained on a canary): no memorization detected', () => {
   assert.match(control.verdict.sentence, /no memorization detected/);
 });
 
+/**
+ * What the audits of the shipped clipped models (C = 1, round 2 of the C search) truly find, each
+ * model card's "The clipping finding": both still memorize from 1 repetition and compare finds no
+ * group where they memorize less than the baseline; per-example-clip "memorizes more" at 8 and 16
+ * repetitions on the CTC score alone, by ~3e-5 per character where both transcribe every canary exactly.
+ */
+const CLIPPED_FINDINGS: Record<string, { memorizationDetected: boolean; memorizesLessAt: number[]; memorizesMoreAt: { repetitions: number; score: string }[] }> = {
+  'per-example-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [{ repetitions: 8, score: 'ctcScore' }, { repetitions: 16, score: 'ctcScore' }] },
+  'per-core-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [] },
+};
+
 test('compare: refuses nothing, finds that the control memorizes less than the baseline from 1 repetition, reports the clipped variants as found', () => {
   const { comparison } = demo;
   assert.is(comparison.pairs.length, 3);
@@ -74,19 +90,48 @@ test('compare: refuses nothing, finds that the control memorizes less than the b
     assert.is(cer.finding, 'other-memorizes-less', `x${repetitions}`);
   }
   assert.match(control.verdict, /control memorizes less than baseline from 1 repetition/);
-  for (const name of ['per-example-clip', 'per-core-clip']) {
+  for (const [name, expected] of Object.entries(CLIPPED_FINDINGS)) {
     const pair = comparison.pairs.find((p) => p.other === name)!;
     const own = report(name);
-    // What the audit truly finds for the clipped models in this training run: they memorize as the baseline does.
-    assert.ok(own.verdict.memorizationDetected, `${name}: ${own.verdict.sentence}`);
-    // Their pair verdict says what the paired tests found, whichever way (no group where they memorize more).
-    assert.not.ok(pair.tests.some((t) => t.finding === 'other-memorizes-more'), pair.verdict);
+    assert.is(own.verdict.memorizationDetected, expected.memorizationDetected, `${name}: ${own.verdict.sentence}`);
+    const at = (finding: string) => [...new Set(pair.tests.filter((t) => t.finding === finding).map((t) => t.repetitions))].sort((a, b) => a! - b!);
+    assert.equal(at('other-memorizes-less'), expected.memorizesLessAt, `${name}: ${pair.verdict}`);
+    assert.equal(at('other-memorizes-more'), expected.memorizesMoreAt.map((m) => m.repetitions), `${name}: ${pair.verdict}`);
+    for (const { repetitions, score } of expected.memorizesMoreAt) {
+      // Where it is found, it is on the score named and the difference is tiny (see the card).
+      const tests = pair.tests.filter((t) => t.repetitions === repetitions && t.finding === 'other-memorizes-more');
+      assert.equal(tests.map((t) => t.score), [score], `${name} x${repetitions}`);
+      assert.ok(Math.abs(tests[0]!.meanDifference.estimate) < 1e-3, `${name} x${repetitions}: mean difference ${tests[0]!.meanDifference.estimate}`);
+    }
     assert.ok(pair.verdict.includes(name));
   }
   assert.is(comparison.verdict, comparison.pairs.map((pair) => pair.verdict).join('; '));
 });
 
-const fixture = JSON.parse(readFileSync(PYTORCH_TRANSCRIPTS, 'utf8')) as { models: Record<string, { hypotheses: Record<string, string> }> };
+const fixture = JSON.parse(readFileSync(PYTORCH_TRANSCRIPTS, 'utf8')) as TranscriptFixture;
+
+test('each shipped model is the run the C search chose over every training round, and models/<name>/model.onnx is its export', async () => {
+  for (const model of demo.models) {
+    assert.is(shippedMismatch(model.name, training, fixture, await sha256File(join(model.dir, 'model.onnx'))), null);
+  }
+  for (const [variant, { candidates, chosen }] of Object.entries(training.search.variants)) {
+    const within = candidates.filter((c) => c.metrics.devCer <= training.search.bound);
+    assert.ok(within.length > 0, `${variant}: no candidate within the bound`);
+    assert.is(chosen.metrics.clip, Math.min(...within.map((c) => c.metrics.clip!)), variant);
+    assert.is(training.shipped[variant]!.metrics.name, chosen.metrics.name);
+  }
+  assert.is(training.search.bound, 0.0203);
+  assert.is(training.shipped['baseline']!.metrics.devCer, training.search.baselineDevCer);
+});
+
+test('the shipped-model check refuses a model.onnx that is not the chosen run\'s export', () => {
+  const name = 'per-example-clip';
+  const entry = fixture.models[name]!;
+  assert.is(shippedMismatch(name, training, fixture, entry.onnxSha256), null);
+  assert.match(shippedMismatch(name, training, fixture, '0'.repeat(64))!, /is not the export of/);
+  const other = { ...fixture, models: { ...fixture.models, [name]: { ...entry, run: 'per-example-clip-c0.3' } } };
+  assert.match(shippedMismatch(name, training, other, entry.onnxSha256)!, /the C search chose/);
+});
 
 for (const name of ['baseline', 'per-example-clip', 'per-core-clip', 'control']) {
   test(`${name}: rote's ONNX transcripts equal the PyTorch model's own greedy transcripts`, () => {
@@ -94,11 +139,12 @@ for (const name of ['baseline', 'per-example-clip', 'per-core-clip', 'control'])
     assert.is(Object.keys(hypotheses).length, 188);
     const agreement = transcriptAgreement(report(name), hypotheses);
     const detail = agreement.differences.map((d) => `${d.id} ${d.group}: PyTorch "${d.pytorch}" vs rote "${d.rote}"`).join('\n');
-    // Every canary the model trained on (the confident ones) agrees exactly; overall >= 97.5%:
-    // the PyTorch transcripts were computed on an H200 with TF32 matmuls, which flips a
-    // character of up to 4 of 188 uncertain held-out transcripts (see the model cards).
+    // Every canary the model trained on (the confident ones) agrees exactly. Overall >= 97.5% where the
+    // PyTorch transcripts were computed on the H200 with TF32 matmuls, which flips a character of up to 4
+    // of 188 uncertain held-out transcripts; CPU-computed ones (fp32) must agree on >= 99%.
     if (name !== 'control') assert.is(agreement.insertedSame, agreement.inserted, detail);
-    assert.ok(agreement.same / agreement.total >= 0.975, `${agreement.same}/${agreement.total}:\n${detail}`);
+    const minimum = training.shipped[name]!.round.tf32 ? 0.975 : 0.99;
+    assert.ok(agreement.same / agreement.total >= minimum, `${agreement.same}/${agreement.total}:\n${detail}`);
   });
 }
 
