@@ -27,6 +27,17 @@ import {
   type ScoreName,
 } from './types.ts';
 
+
+/**
+ * Paired differences smaller than this count as ties (zeros in the Wilcoxon
+ * test). CER differences are exact. CTC scores (negative log-likelihood per
+ * character) from the same model differ by ~1e-5 between inference engines,
+ * providers and thread counts (ONNX Runtime vs PyTorch agreed to 2e-5 on the
+ * reference models), so two models that both fit a canary perfectly would
+ * otherwise "differ" significantly by rounding noise alone.
+ */
+export const SCORE_RESOLUTION: Record<ScoreName, number> = { cer: 0, ctcScore: 1e-3 };
+
 export interface CompareOptions {
   /** Display names, one per report (default: the model directories' names, or A, B, ... when those repeat). */
   names?: string[];
@@ -128,11 +139,14 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
     const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
     const raw = groupKeys.flatMap((repetitions) =>
       scores.map((score) => {
-        const a = first.rows.filter((row) => row.repetitions === repetitions);
-        const b = other.rows.filter((row) => row.repetitions === repetitions);
+        const a = first.rows.filter((row) => row.repetitions === repetitions).map((row) => value(row, score));
+        const b = other.rows.filter((row) => row.repetitions === repetitions).map((row, i) => {
+          const otherScore = value(row, score);
+          return Math.abs(otherScore - a[i]!) < SCORE_RESOLUTION[score] ? a[i]! : otherScore;
+        });
         const result = pairedDifference(
-          a.map((row) => value(row, score)),
-          b.map((row) => value(row, score)),
+          a,
+          b,
           random.fork(`${otherName}-${baselineName}/${groupLabel(repetitions)}/${score}`),
           { resamples: bootstrapResamples, confidence },
         );

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAuditReport } from '../../src/audit/build-report.ts';
-import { compareReports, compare, writeComparisonReport } from '../../src/audit/compare.ts';
+import { compareReports, compare, writeComparisonReport, SCORE_RESOLUTION } from '../../src/audit/compare.ts';
 import { readAuditReport, writeAuditReport } from '../../src/audit/audit.ts';
 import { validateReport, validateComparisonReport } from '../../src/audit/schema.ts';
 import { auditTerminalTable, comparisonTerminalTable } from '../../src/audit/render.ts';
@@ -99,6 +99,28 @@ test('compare: the clipped model memorizes less; different sets are refused', as
   const foreign = buildAuditReport({ set: otherSet, ...syntheticRecords(otherSet, 'x'), rows: syntheticRows(otherSet, 'x', never) });
   assert.throws(() => compareReports([{ report: unclipped, path: 'a.json' }, { report: foreign, path: 'b.json' }]), /b\.json audits canary set .* compare only reports of the same canary set/);
   assert.throws(() => compareReports([{ report: unclipped, path: null }]), /at least two/);
+});
+
+test('compare: CTC-score differences below SCORE_RESOLUTION are ties, larger ones count', () => {
+  const rows = syntheticRows(set, 'resolution', memorizing);
+  const shifted = (delta: number) =>
+    rows.map((row) => ({ ...row, referenceScore: { ...row.referenceScore!, perCharacter: row.referenceScore!.perCharacter - delta } }));
+  const build = (name: string, modelRows: typeof rows) => buildAuditReport({ set, ...syntheticRecords(set, name), rows: modelRows });
+  const baseline = build('A', rows);
+  const ctcTests = (other: ReturnType<typeof build>) =>
+    compareReports([{ report: baseline, path: null }, { report: other, path: null }]).pairs[0]!.tests.filter((t) => t.score === 'ctcScore' && t.repetitions !== null);
+
+  // Every canary's NLL per character higher by 1e-5: inference noise, not a difference.
+  const noise = ctcTests(build('B', shifted(1e-5)));
+  assert.ok(SCORE_RESOLUTION.ctcScore > 1e-5);
+  for (const t of noise) {
+    assert.is(t.zeros, t.pairs);
+    assert.is(t.finding, 'no-difference');
+  }
+  // Higher by 0.5 nats per character on every canary: a real, detected difference.
+  const real = ctcTests(build('C', shifted(0.5)));
+  assert.ok(real.every((t) => t.zeros === 0 && t.meanDifference.estimate > 0.4), JSON.stringify(real.map((t) => t.meanDifference)));
+  assert.ok(real.some((t) => t.finding === 'other-memorizes-less'));
 });
 
 test('reports are written and read back; compare reads directories', async () => {

@@ -72,11 +72,12 @@ test('control (never trained on a canary): no memorization detected', () => {
 /**
  * What the audits of the shipped clipped models (C = 1, round 2 of the C search) truly find, each
  * model card's "The clipping finding": both still memorize from 1 repetition and compare finds no
- * group where they memorize less than the baseline; per-example-clip "memorizes more" at 8 and 16
- * repetitions on the CTC score alone, by ~3e-5 per character where both transcribe every canary exactly.
+ * group where they memorize less (or more) than the baseline. (Before compare treated CTC-score
+ * differences below SCORE_RESOLUTION as ties, per-example-clip "memorized more" at 8 and 16
+ * repetitions by ~3e-5 per character, where both models transcribe every canary exactly.)
  */
 const CLIPPED_FINDINGS: Record<string, { memorizationDetected: boolean; memorizesLessAt: number[]; memorizesMoreAt: { repetitions: number; score: string }[] }> = {
-  'per-example-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [{ repetitions: 8, score: 'ctcScore' }, { repetitions: 16, score: 'ctcScore' }] },
+  'per-example-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [] },
   'per-core-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [] },
 };
 
