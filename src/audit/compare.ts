@@ -190,7 +190,7 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
     kind: 'rote-comparison-report',
     tool: { name: 'rote', version: TOOL_VERSION },
     canarySet: { setId: first.canarySet.setId, canaries: first.canarySet.canaries },
-    settings: { alpha, confidence, bootstrapResamples, seed },
+    settings: { alpha, confidence, bootstrapResamples, seed, scoreResolution: { ...SCORE_RESOLUTION } },
     models: reports.map((report, i) => ({
       name: names[i]!,
       reportPath: sources[i]!.path,

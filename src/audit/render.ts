@@ -273,6 +273,8 @@ export function comparisonMarkdown(report: ComparisonReport): string {
     '',
     '## Paired tests (Wilcoxon signed-rank, two-sided, per canary; difference = other - baseline)',
     '',
+    tiesNote(report),
+    '',
     markdownTable(pairs.header, pairs.rows),
     '',
     ...report.pairs.map((pair) => `- ${pair.other} vs ${pair.baseline}: ${pair.verdict}`),
@@ -314,10 +316,16 @@ export function comparisonHtml(report: ComparisonReport): string {
     htmlTable(groups.header, groups.rows),
     cerChart,
     '<h2>Paired tests</h2>',
-    '<p>Wilcoxon signed-rank, two-sided, on per-canary differences (other - baseline); Holm-corrected over the inserted groups and scores of each pair.</p>',
+    `<p>Wilcoxon signed-rank, two-sided, on per-canary differences (other - baseline); Holm-corrected over the inserted groups and scores of each pair. ${escapeXml(tiesNote(report))}</p>`,
     htmlTable(pairs.header, pairs.rows, [], [0, 7]),
     ...differenceCharts,
     `<ul>${report.pairs.map((pair) => `<li>${escapeXml(`${pair.other} vs ${pair.baseline}: ${pair.verdict}`)}</li>`).join('')}</ul>`,
   ].join('\n');
   return htmlPage('rote comparison report', body);
+}
+
+function tiesNote(report: ComparisonReport): string {
+  const { cer, ctcScore } = report.settings.scoreResolution;
+  const cerPart = cer > 0 ? `CER differences under ${cer} also count as ties.` : 'CER differences are exact.';
+  return `CTC-score differences under ${ctcScore} nats per character count as ties (below that, scores of the same model differ by inference noise alone); ${cerPart}`;
 }

@@ -167,7 +167,7 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
     kind: { const: 'rote-comparison-report' },
     tool,
     canarySet: object({ setId: string, canaries: integer }),
-    settings: object({ alpha: probability, confidence: probability, bootstrapResamples: integer, seed: string }),
+    settings: object({ alpha: probability, confidence: probability, bootstrapResamples: integer, seed: string, scoreResolution: object({ cer: number, ctcScore: number }) }),
     models: array(
       object({
         name: string,

@@ -221,7 +221,8 @@ export interface ComparisonReport {
   kind: 'rote-comparison-report';
   tool: { name: 'rote'; version: string };
   canarySet: { setId: string; canaries: number };
-  settings: { alpha: number; confidence: number; bootstrapResamples: number; seed: string };
+  /** scoreResolution: paired differences below it were counted as ties (see SCORE_RESOLUTION in compare.ts). */
+  settings: { alpha: number; confidence: number; bootstrapResamples: number; seed: string; scoreResolution: Record<ScoreName, number> };
   models: ComparisonModel[];
   groups: ComparisonGroup[];
   pairs: ComparisonPair[];
