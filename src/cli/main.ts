@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../util/version.ts';
-import { RoteError } from '../util/errors.ts';
+import { describeSystemError, RoteError } from '../util/errors.ts';
 import { registerCommands } from './commands.ts';
 
 const program = new Command('rote')
@@ -20,7 +20,11 @@ try {
     process.stderr.write(`rote: ${error.message}\n`);
     process.exitCode = error.exitCode;
   } else {
-    process.stderr.write(`rote: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 1;
+    // A file-system error that no stage turned into a RoteError is still a problem
+    // with the user's paths, not a bug: one line, no stack trace.
+    const system = describeSystemError(error);
+    process.stderr.write(system ? `rote: ${system}\n` : `rote: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = system ? 2 : 1;
   }
 }
+
