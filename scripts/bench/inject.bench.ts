@@ -1,9 +1,12 @@
 /**
  * inject bench: a generated 1M-line NeMo manifest through `injectCanaries`
- * against `cat file > out`, alternated round by round, medians; `sha256sum`
- * of the file is timed alongside as the cost of one hash (the receipt needs
- * two). Injection runs in a child that has loaded rote already (in-process
- * time); peak RSS from a fresh process; the CLI's wall time separately.
+ * against `cat file > out`, alternated round by round, medians. Alongside:
+ * the floor of any two-pass design (`cat file > /dev/null; cat file > out`),
+ * `sha256sum` of the file, and inject with `check: 'full'` and with
+ * `hash: 'sha256'`. Then a cold-cache round set: the input's pages dropped
+ * (`dd iflag=nocache count=0`) before each cat and each inject. Injection runs
+ * in a child that has loaded rote already (in-process time); peak RSS from a
+ * fresh process; the CLI's wall time separately.
  * Targets (issue 3): time <= 2x cat, peak RSS < 150 MB.
  */
 import { execFile, fork } from 'node:child_process';
@@ -60,27 +63,28 @@ async function timeShell(command: string): Promise<number> {
 }
 
 /** A child that has loaded rote and runs injectCanaries on request, timing only the call. */
-function startInjector(dir: string, input: string): { inject: (label: string) => Promise<number>; stop: () => void } {
+function startInjector(dir: string, input: string): { inject: (label: string, options?: Record<string, unknown>, before?: () => Promise<unknown>) => Promise<number>; stop: () => void } {
   const childPath = join(dir, 'injector.mjs');
   writeFileSync(childPath, `
     const { injectCanaries } = await import(${JSON.stringify(pathToFileURL(join(root, 'src/manifest/index.ts')).href)});
-    process.on('message', async ({ output, audioDir }) => {
+    process.on('message', async ({ output, audioDir, options }) => {
       const start = performance.now();
-      await injectCanaries({ manifests: [${JSON.stringify(input)}], canaries: ${JSON.stringify(join(dir, 'set'))}, output, audioDir, sampleRate: 16000 });
+      await injectCanaries({ manifests: [${JSON.stringify(input)}], canaries: ${JSON.stringify(join(dir, 'set'))}, output, audioDir, sampleRate: 16000, ...options });
       process.send({ seconds: (performance.now() - start) / 1000 });
     });
     process.send({ ready: true });`);
   const child = fork(childPath, [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = once(child, 'message');
   return {
-    inject: async (label) => {
+    inject: async (label, options = {}, before) => {
       await ready;
       const output = join(dir, `out-${label}.json`);
       const audioDir = join(dir, `wav-${label}`);
       await rm(output, { force: true });
       await rm(audioDir, { recursive: true, force: true });
+      await before?.();
       const reply = once(child, 'message');
-      child.send({ output, audioDir });
+      child.send({ output, audioDir, options });
       const [{ seconds }] = (await reply) as [{ seconds: number }];
       await rm(output, { force: true });
       await rm(audioDir, { recursive: true, force: true });
@@ -117,22 +121,45 @@ export async function run(): Promise<void> {
     console.log(`manifest: ${LINES} lines, ${size.toFixed(0)} MB, 30 canaries / 186 copies; ${ROUNDS} rounds alternating cat, sha256sum and inject; medians`);
     Object.assign(injector, startInjector(dir, input));
     const cat: number[] = [];
+    const floor: number[] = [];
     const sha: number[] = [];
     const inject: number[] = [];
+    const full: number[] = [];
+    const sha256: number[] = [];
     const catOut = join(dir, 'cat-out.json');
     for (let round = 0; round < ROUNDS; round++) {
       await rm(catOut, { force: true });
       cat.push(await timeShell(`cat "${input}" > "${catOut}"`));
       await rm(catOut, { force: true });
+      floor.push(await timeShell(`cat "${input}" > /dev/null; cat "${input}" > "${catOut}"`));
+      await rm(catOut, { force: true });
       sha.push(await timeShell(`sha256sum "${input}" > /dev/null`));
       inject.push(await injector.inject(String(round)));
+      full.push(await injector.inject(`full-${round}`, { check: 'full' }));
+      sha256.push(await injector.inject(`sha-${round}`, { hash: 'sha256' }));
     }
+    const runs = (times: number[]): string => `${median(times).toFixed(3)} s (runs ${times.map((t) => t.toFixed(3)).join(' ')})`;
+    const ratio = (times: number[]): string => `${(median(times) / median(cat)).toFixed(2)}x cat (median of per-round ratios ${median(times.map((t, i) => t / cat[i]!)).toFixed(2)}x)`;
+    console.log(`cat file > out: ${runs(cat)}`);
+    console.log(`two-pass floor (cat file > /dev/null; cat file > out): ${runs(floor)}: ${ratio(floor)}`);
+    console.log(`sha256sum file: ${runs(sha)}`);
+    console.log(`injectCanaries (in process, modules loaded; defaults: check structure, hash xxh128): ${runs(inject)}: ${ratio(inject)}`);
+    console.log(`injectCanaries check full: ${runs(full)}: ${ratio(full)}`);
+    console.log(`injectCanaries hash sha256: ${runs(sha256)}: ${ratio(sha256)}`);
+
+    // Cold cache: the input's pages dropped before each run (the output is a new file either way).
+    const drop = (): Promise<number> => timeShell(`dd if="${input}" iflag=nocache count=0 status=none`);
+    const coldCat: number[] = [];
+    const coldInject: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await rm(catOut, { force: true });
+      await drop();
+      coldCat.push(await timeShell(`cat "${input}" > "${catOut}"`));
+      await rm(catOut, { force: true });
+      coldInject.push(await injector.inject(`cold-${round}`, {}, drop));
+    }
+    console.log(`cold cache: cat file > out ${runs(coldCat)}; injectCanaries ${runs(coldInject)}: ${(median(coldInject) / median(coldCat)).toFixed(2)}x cold cat`);
     injector.stop();
-    const ratios = inject.map((t, i) => t / cat[i]!);
-    console.log(`cat file > out: ${median(cat).toFixed(3)} s (runs ${cat.map((t) => t.toFixed(3)).join(' ')})`);
-    console.log(`sha256sum file: ${median(sha).toFixed(3)} s (one hash of the input; inject computes two)`);
-    console.log(`injectCanaries (in process, modules loaded): ${median(inject).toFixed(3)} s (runs ${inject.map((t) => t.toFixed(3)).join(' ')})`);
-    console.log(`ratio inject / cat: ${(median(inject) / median(cat)).toFixed(2)}x (median of per-round ratios ${median(ratios).toFixed(2)}x)`);
     const baseline = await run_(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'src/manifest/index.ts'))}); process.stdout.write(String(process.resourceUsage().maxRSS))`], { cwd: root });
     console.log(`peak RSS: ${(await peakRss(dir, input)).toFixed(0)} MB (node + tsx + rote modules alone: ${(Number(baseline.stdout) / 1024).toFixed(0)} MB)`);
     const cli: number[] = [];

@@ -1,12 +1,13 @@
 /**
- * sha256 of manifest files on a second thread, so that hashing (as costly as
- * copying the bytes) overlaps with validation and writing on the main thread.
- * `hashSpliced` hashes the file an injection will write, computed from its
- * input and the inserted pieces, while the main thread writes that file.
- * The worker is plain JavaScript started from a data: URL (no TypeScript loader
- * there), run by src/util/worker-pool.ts.
+ * Digests of manifest files on a second thread, so that hashing overlaps with
+ * counting and writing on the main thread. `hashSpliced` hashes the file an
+ * injection will write, computed from its input and the inserted pieces,
+ * while the main thread writes that file. The worker is plain JavaScript
+ * started from a data: URL (no TypeScript loader there), run by
+ * src/util/worker-pool.ts; it loads hash-wasm through createRequire.
  */
 import { WorkerPool } from '../util/worker-pool.ts';
+import { HASH_WASM_PATH, type FileHashAlgorithm } from '../util/hash.ts';
 
 /** Bytes inserted into a copy of a file before input offset `offset`. */
 export interface Insertion {
@@ -15,14 +16,25 @@ export interface Insertion {
 }
 
 const WORKER_SOURCE = `
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { openSync, readSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+const { createXXHash128 } = createRequire(workerData.hashWasm)(workerData.hashWasm);
+const xxh128 = await createXXHash128();
 const buffer = Buffer.allocUnsafe(1 << 20);
-parentPort.on('message', ({ id, path, insertions }) => {
+function start(algorithm) {
+  if (algorithm === 'sha256') {
+    const hash = createHash('sha256');
+    return { update: (data) => hash.update(data), digest: () => 'sha256:' + hash.digest('hex') };
+  }
+  xxh128.init();
+  return { update: (data) => xxh128.update(data), digest: () => 'xxh128:' + xxh128.digest('hex') };
+}
+parentPort.on('message', ({ id, path, algorithm, insertions }) => {
   let fd = -1;
   try {
-    const hash = createHash('sha256');
+    const hash = start(algorithm);
     fd = openSync(path, 'r');
     let position = 0;
     let next = 0;
@@ -42,7 +54,7 @@ parentPort.on('message', ({ id, path, insertions }) => {
       position = end;
     }
     if (insertions && next < insertions.length) throw new Error('insertion past the end of ' + path);
-    parentPort.postMessage({ id, sha256: hash.digest('hex'), bytes: position });
+    parentPort.postMessage({ id, hash: hash.digest(), bytes: position });
   } catch (error) {
     parentPort.postMessage({ id, error: error.message, code: error.code });
   } finally {
@@ -55,11 +67,13 @@ const WORKER_URL = new URL(`data:text/javascript;base64,${Buffer.from(WORKER_SOU
 
 interface HashRequest {
   path: string;
+  algorithm: FileHashAlgorithm;
   insertions?: Insertion[];
 }
 
 interface HashResult {
-  sha256: string;
+  /** "<algorithm>:<hex>" */
+  hash: string;
   bytes: number;
 }
 
@@ -67,6 +81,7 @@ export class HashWorker {
   // Started at once and awaited by the first request, so that the worker starts while the caller works.
   private readonly pool = WorkerPool.start<HashRequest, HashResult>({
     url: WORKER_URL,
+    workerData: { hashWasm: HASH_WASM_PATH },
     size: 1,
     requestsPerWorker: Infinity,
     resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
@@ -75,18 +90,18 @@ export class HashWorker {
     requestError: (failure, request) => Object.assign(new Error(`${request.path}: ${failure.error}`), { code: failure.code }),
   });
 
-  constructor() {
+  constructor(private readonly algorithm: FileHashAlgorithm) {
     this.pool.catch(() => undefined);
   }
 
-  /** sha256 and size of the stored bytes of `path`. */
+  /** Digest and size of the stored bytes of `path`. */
   hashFile(path: string): Promise<HashResult> {
-    return this.request({ path });
+    return this.request({ path, algorithm: this.algorithm });
   }
 
-  /** sha256 of `path` with `insertions` (sorted by offset) spliced in. */
+  /** Digest of `path` with `insertions` (sorted by offset) spliced in. */
   hashSpliced(path: string, insertions: Insertion[]): Promise<HashResult> {
-    return this.request({ path, insertions });
+    return this.request({ path, algorithm: this.algorithm, insertions });
   }
 
   async close(): Promise<void> {
@@ -95,7 +110,7 @@ export class HashWorker {
   }
 
   private async request(request: HashRequest): Promise<HashResult> {
-    const { sha256, bytes } = await (await this.pool).request(request);
-    return { sha256, bytes };
+    const { hash, bytes } = await (await this.pool).request(request);
+    return { hash, bytes };
   }
 }

@@ -16,6 +16,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
 import { SeededRandom } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
+import type { FileHashAlgorithm } from '../util/hash.ts';
 import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
 import type { TrainingCanary } from '../canary/types.ts';
 import { loadTrainingList } from './canaries.ts';
@@ -25,7 +26,7 @@ import { KALDI_DROPPED, mergeKaldiTable, scanKaldiDir, type KaldiLine } from './
 import { BloomFilter, caseLike, drawUniqueId, mimicId } from './ids.ts';
 import { isGzip } from './lines.ts';
 import { HashWorker, type Insertion } from './hash-worker.ts';
-import { scanManifestFile, type FileScan } from './scan.ts';
+import { scanManifestFile, type CheckDepth, type FileScan } from './scan.ts';
 import { locateSlots, spliceCopy } from './splice.ts';
 import { placeCanaryAudio, prepareCanaryAudio, probeSampleRate, removeQuietly } from './audio.ts';
 import { ManifestWriter } from './writer.ts';
@@ -52,6 +53,16 @@ export interface InjectOptions {
   sampleRate?: number;
   /** Receipt path (default: injection-receipt.json next to the output). */
   receipt?: string;
+  /**
+   * How deeply pass 1 checks records of large JSON-lines manifests (NeMo):
+   * 'structure' (default) parses the first FULL_CHECK_RECORDS records and
+   * checks every later line for UTF-8 and a JSON object's braces; 'full'
+   * checks every line as JSON with the format's fields. Other formats are
+   * always checked in full.
+   */
+  check?: CheckDepth;
+  /** Digest of input and output files in the receipt (default xxh128; sha256 to resist deliberate tampering). */
+  hash?: FileHashAlgorithm;
   /** Called as records are written (pass 2; estimated from the bytes copied). */
   onProgress?: (written: number, total: number) => void;
 }
@@ -60,6 +71,9 @@ interface PlannedCopy extends CanaryCopy {
   canary: TrainingCanary;
   positions: CopyPosition[];
 }
+
+/** Canaries whose audio is placed at the same time. */
+const AUDIO_LANES = 8;
 
 export async function injectCanaries(options: InjectOptions): Promise<InjectionReceipt> {
   const training = await loadTrainingList(options.canaries);
@@ -70,6 +84,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
     : await detectManifestFormat(inputs);
   const format = options.format ?? detected.format;
   const seed = options.seed ?? training.list.setId;
+  const hash = options.hash ?? 'xxh128';
   const random = new SeededRandom(seed);
   const audioDir = resolve(options.audioDir);
   await prepareAudioDir(audioDir);
@@ -98,16 +113,17 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
   const ids = tables.some((t) => t.adapter.hasIds) ? new BloomFilter(24) : null;
   const scans = new Map<string, FileScan>();
   const before = new Map<string, { size: number; mtimeMs: number }>();
-  const hasher = new HashWorker();
+  // Awaited only for the receipt: planning and audio overlap with the hashing.
+  const inputHashes = new Map<string, Promise<{ hash: string }>>();
+  const hasher = new HashWorker(hash);
   try {
     for (const table of tables) {
       for (const file of table.files) {
         before.set(file, await stat(file));
         const hashed = hasher.hashFile(file);
         hashed.catch(() => undefined);
-        const scan = await scanManifestFile(file, table.adapter, { ids, canaryIds });
-        scan.summary.sha256 = (await hashed).sha256;
-        scans.set(file, scan);
+        inputHashes.set(file, hashed);
+        scans.set(file, await scanManifestFile(file, table.adapter, { ids, canaryIds, depth: options.check ?? 'structure' }));
       }
     }
     const main = tables[0]!;
@@ -160,7 +176,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
           while (cursor < slots.length && slots[cursor]!.slot < limit) mine.push({ index: slots[cursor]!.index, slot: slots[cursor++]!.slot - recordBase });
           const target = outputs.get(file)!;
           const hashOnWorker = !isGzip(file) && !isGzip(target);
-          const writer = new ManifestWriter(target, { hash: !hashOnWorker });
+          const writer = new ManifestWriter(target, { hash: hashOnWorker ? false : hash });
           writers.push(writer);
           const { insertions, inserted } = await planInsertions(file, table.adapter, scan, target, mine, copies);
           const outputHash = hashOnWorker ? hasher.hashSpliced(file, insertions) : null;
@@ -171,15 +187,16 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
           written += scan.dataRecords;
           await refuseChanged(file, before.get(file)!, copied, scan);
           const writerHash = await writer.finish();
-          const sha256 = outputHash ? (await outputHash).sha256 : writerHash;
-          outputSummaries.push({ path: writer.target, sha256, records: scan.summary.records + inserted, lines: scan.summary.lines + inserted });
+          const outputDigest = outputHash ? (await outputHash).hash : writerHash;
+          outputSummaries.push({ path: writer.target, hash: outputDigest, records: scan.summary.records + inserted, lines: scan.summary.lines + inserted });
           recordBase += scan.dataRecords;
         }
       }
       options.onProgress?.(written, total);
+      for (const [file, hashed] of inputHashes) scans.get(file)!.summary.hash = (await hashed).hash;
       for (const writer of writers) await writer.commit();
       const receipt: InjectionReceipt = {
-        receipt: 1,
+        receipt: 2,
         tool: { name: 'rote', version: TOOL_VERSION },
         createdAt: new Date().toISOString(),
         canarySet: { setId: training.list.setId, canariesJsonSha256: training.sha256, canaryCount: training.list.canaries.length, copies: copies.length },
@@ -188,7 +205,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
         sampleRate,
         audioDir,
         audioMode,
-        inputs: tables.flatMap((t) => t.files).map((f) => ({ path: f, sha256: scans.get(f)!.summary.sha256, records: scans.get(f)!.summary.records, lines: scans.get(f)!.summary.lines })),
+        inputs: tables.flatMap((t) => t.files).map((f) => ({ path: f, hash: scans.get(f)!.summary.hash, records: scans.get(f)!.summary.records, lines: scans.get(f)!.summary.lines })),
         outputs: outputSummaries,
         canaries: receiptCanaries(training.list.canaries, copies),
         warnings,
@@ -271,7 +288,9 @@ async function placeAudio(copies: PlannedCopy[], trainingDir: string, sampleRate
   let mode: InjectionReceipt['audioMode'] = link ? 'link' : 'copy';
   const byCanary = new Map<string, PlannedCopy[]>();
   for (const copy of copies) byCanary.set(copy.canaryId, [...(byCanary.get(copy.canaryId) ?? []), copy]);
-  for (const group of byCanary.values()) {
+  // Canaries in parallel (file system calls overlap in libuv's thread pool); one canary's copies in order.
+  const groups = [...byCanary.values()];
+  const placeGroup = async (group: PlannedCopy[]): Promise<void> => {
     const canary = group[0]!.canary;
     const prepared = await prepareCanaryAudio(resolve(trainingDir, canary.audio), canary.sha256, sampleRate);
     let firstCopy: string | undefined;
@@ -283,7 +302,14 @@ async function placeAudio(copies: PlannedCopy[], trainingDir: string, sampleRate
       copy.numSamples = prepared.numSamples;
       copy.durationSec = prepared.numSamples / sampleRate;
     }
-  }
+  };
+  let nextGroup = 0;
+  const lanes = Array.from({ length: Math.min(AUDIO_LANES, groups.length) }, async () => {
+    while (nextGroup < groups.length) await placeGroup(groups[nextGroup++]!);
+  });
+  const settled = await Promise.allSettled(lanes);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
   return mode;
 }
 
@@ -343,7 +369,8 @@ async function injectKaldi(
   warnings: string[],
 ): Promise<InjectionReceipt> {
   const ids = new BloomFilter(24);
-  const scan = await scanKaldiDir(dir, ids, canaryIds, random.fork('id-samples'));
+  const hash = options.hash ?? 'xxh128';
+  const scan = await scanKaldiDir(dir, ids, canaryIds, random.fork('id-samples'), hash);
   const outputDir = resolve(options.output);
   if ((await realpath(dir)) === resolve(outputDir) || (existsSync(outputDir) && (await realpath(outputDir)) === (await realpath(dir)))) {
     throw new RoteError(`${outputDir}: output is the input data dir; rote never modifies a training manifest in place, choose another --output`);
@@ -400,7 +427,7 @@ async function injectKaldi(
       }
       if (file.key === null) {
         await copyFile(file.path, target);
-        outputs.push({ path: join(outputDir, file.name), sha256: file.summary.sha256, records: file.summary.records, lines: file.summary.lines });
+        outputs.push({ path: join(outputDir, file.name), hash: file.summary.hash, records: file.summary.records, lines: file.summary.lines });
         continue;
       }
       const lines: KaldiLine[] = copies.map((copy, index) => {
@@ -408,18 +435,18 @@ async function injectKaldi(
         return { key: Buffer.from(key), line: `${key} ${kaldiValue(file.name, copy, genders[index]!, file.firstValue)}`, copy: index };
       });
       lines.sort((a, b) => Buffer.compare(a.key, b.key));
-      const writer = new ManifestWriter(target);
+      const writer = new ManifestWriter(target, { hash });
       try {
-        const merged = await mergeKaldiTable(file, lines, writer, file.summary.eol);
-        if (merged.summary.sha256 !== file.summary.sha256) throw new RoteError(`${file.path}: changed while rote was reading it; run inject again`);
-        const sha256 = await writer.finish();
+        const merged = await mergeKaldiTable(file, lines, writer, file.summary.eol, hash);
+        if (merged.summary.hash !== file.summary.hash) throw new RoteError(`${file.path}: changed while rote was reading it; run inject again`);
+        const outputDigest = await writer.finish();
         await writer.commit();
         if (file.name === 'text') {
           for (const [index, line] of merged.copyLines) {
             copies[index]!.positions.push({ file: join(outputDir, 'text'), record: line, line, recordId: copies[index]!.recordId, audio: copies[index]!.audioPath });
           }
         }
-        outputs.push({ path: join(outputDir, file.name), sha256, records: merged.lines, lines: merged.lines });
+        outputs.push({ path: join(outputDir, file.name), hash: outputDigest, records: merged.lines, lines: merged.lines });
       } catch (error) {
         await writer.abort();
         throw error;
@@ -428,7 +455,7 @@ async function injectKaldi(
     if (existsSync(outputDir)) await rm(outputDir, { recursive: true });
     await rename(temporaryDir, outputDir);
     const receipt: InjectionReceipt = {
-      receipt: 1,
+      receipt: 2,
       tool: { name: 'rote', version: TOOL_VERSION },
       createdAt: new Date().toISOString(),
       canarySet: { setId: training.list.setId, canariesJsonSha256: training.sha256, canaryCount: training.list.canaries.length, copies: copies.length },
@@ -437,7 +464,7 @@ async function injectKaldi(
       sampleRate,
       audioDir,
       audioMode,
-      inputs: scan.files.map((f) => ({ path: f.path, sha256: f.summary.sha256, records: f.summary.records, lines: f.summary.lines })),
+      inputs: scan.files.map((f) => ({ path: f.path, hash: f.summary.hash, records: f.summary.records, lines: f.summary.lines })),
       outputs,
       canaries: receiptCanaries(training.list.canaries, copies),
       warnings,

@@ -6,10 +6,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { access, open, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { RoteError } from '../util/errors.ts';
+import { createFileHash, type FileHashAlgorithm, type StreamingHash } from '../util/hash.ts';
 
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
@@ -35,8 +36,8 @@ export interface ScanSummary {
   /** Non-blank records (the header included, when there is one). */
   records: number;
   lines: number;
-  /** sha256 of the file's stored bytes. */
-  sha256: string;
+  /** Digest of the file's stored bytes ("<algorithm>:<hex>"; '' when not computed). */
+  hash: string;
   /** Line terminator of the first line ("\n" when the file has none). */
   eol: string;
   endsWithNewline: boolean;
@@ -55,13 +56,16 @@ export function isGzip(path: string): boolean {
  */
 class ByteSource {
   private handle: FileHandle | null = null;
+  private fd: number | null = null;
   private gunzipped: AsyncIterator<Buffer> | null = null;
   private leftover: Buffer | null = null;
   constructor(
     private readonly path: string,
-    private readonly hash: ReturnType<typeof createHash> | null,
+    private readonly hash: StreamingHash | null,
     /** Plain files only: byte offset to start reading at. */
     private position = 0,
+    /** Plain files only: synchronous reads (no thread-pool round trip per read). */
+    private readonly sync = false,
   ) {}
 
   async open(): Promise<void> {
@@ -73,6 +77,8 @@ class ByteSource {
         file.on('error', (error) => gunzip.destroy(error));
         this.gunzipped = (file.pipe(gunzip) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
         await access(this.path);
+      } else if (this.sync) {
+        this.fd = openSync(this.path, 'r');
       } else {
         this.handle = await open(this.path, 'r');
       }
@@ -84,6 +90,12 @@ class ByteSource {
   /** Fills `target[offset..]` as far as one read goes; 0 at the end of the file. */
   async read(target: Buffer, offset: number): Promise<number> {
     try {
+      if (this.fd !== null) {
+        const bytesRead = readSync(this.fd, target, offset, target.length - offset, this.position);
+        this.position += bytesRead;
+        this.hash?.update(target.subarray(offset, offset + bytesRead));
+        return bytesRead;
+      }
       if (this.handle) {
         const { bytesRead } = await this.handle.read(target, offset, target.length - offset, this.position);
         this.position += bytesRead;
@@ -104,6 +116,8 @@ class ByteSource {
   }
 
   async close(): Promise<void> {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
     await this.handle?.close();
     await this.gunzipped?.return?.();
   }
@@ -148,8 +162,8 @@ export interface ReadWindow {
  * bytes stay valid until the next step. Memory is bounded by `chunkSize` plus
  * the longest run the reader leaves unconsumed.
  */
-export async function* readWindows(path: string, options: { chunkSize: number; start?: number; hash?: ReturnType<typeof createHash> | null }): AsyncGenerator<ReadWindow> {
-  const source = new ByteSource(path, options.hash ?? null, options.start ?? 0);
+export async function* readWindows(path: string, options: { chunkSize: number; start?: number; hash?: StreamingHash | null; sync?: boolean }): AsyncGenerator<ReadWindow> {
+  const source = new ByteSource(path, options.hash ?? null, options.start ?? 0, options.sync === true && !isGzip(path));
   await source.open();
   const window: ReadWindow = { buf: Buffer.allocUnsafe(options.chunkSize), filled: 0, base: options.start ?? 0, final: false, consumed: 0 };
   try {
@@ -179,7 +193,7 @@ export async function* readWindows(path: string, options: { chunkSize: number; s
 
 /** Counts and hash of a scanned file, filled in when its scan finishes. */
 export function emptySummary(): ScanSummary {
-  return { records: 0, lines: 0, sha256: '', eol: '\n', endsWithNewline: true, bytes: 0 };
+  return { records: 0, lines: 0, hash: '', eol: '\n', endsWithNewline: true, bytes: 0 };
 }
 
 /**
@@ -189,10 +203,12 @@ export function emptySummary(): ScanSummary {
  * `trusted` skips the UTF-8 check and the hash, for a second pass over a file
  * already checked (the caller compares size and mtime instead); only a
  * trusted scan may start `from` a record boundary found earlier (plain files).
- * `hash: false` skips the hash alone (summary.sha256 stays '').
+ * `hash` names the digest (default sha256); false skips it alone (summary.hash stays '').
+ * `chunkSize`: bytes per read (default 1 MiB; small for a few records from a checkpoint).
  */
-export async function* scanBatches(path: string, options: { quoted: boolean; trusted?: boolean; from?: ScanStart; hash?: boolean }, summary: ScanSummary): AsyncGenerator<RecordSpan[]> {
-  const hash = createHash('sha256');
+export async function* scanBatches(path: string, options: { quoted: boolean; trusted?: boolean; from?: ScanStart; hash?: FileHashAlgorithm | false; chunkSize?: number }, summary: ScanSummary): AsyncGenerator<RecordSpan[]> {
+  const algorithm = options.trusted || options.hash === false ? null : (options.hash ?? 'sha256');
+  const hash = algorithm ? await createFileHash(algorithm) : null;
   const from = options.from ?? { offset: 0, line: 1 };
   if (from.offset !== 0 && !options.trusted) throw new Error('a scan from the middle of a file is a trusted re-scan');
   let line = from.line;
@@ -235,8 +251,7 @@ export async function* scanBatches(path: string, options: { quoted: boolean; tru
     return { spans, rest: !final && recordStart < buf.length ? buf.subarray(recordStart) : null };
   };
 
-  const hashing = !options.trusted && options.hash !== false;
-  for await (const window of readWindows(path, { chunkSize: 1 << 20, start: from.offset, hash: hashing ? hash : null })) {
+  for await (const window of readWindows(path, { chunkSize: options.chunkSize ?? 1 << 20, start: from.offset, hash })) {
     const { buf, filled, final } = window;
     if (final && filled > 0) endsWithNewline = buf[filled - 1] === NEWLINE;
     if (final) summary.bytes = window.base + filled;
@@ -248,13 +263,13 @@ export async function* scanBatches(path: string, options: { quoted: boolean; tru
   }
   summary.records = records;
   summary.lines = line - 1;
-  summary.sha256 = hashing ? hash.digest('hex') : '';
+  summary.hash = hash ? hash.digest() : '';
   summary.eol = eol ?? '\n';
   summary.endsWithNewline = endsWithNewline;
 }
 
 /** Calls `visit` for every record of `path`, in order, then returns the counts and the file's hash. */
-export async function scanRecords(path: string, options: { quoted: boolean }, visit: (span: RecordSpan) => void): Promise<ScanSummary> {
+export async function scanRecords(path: string, options: { quoted: boolean; hash?: FileHashAlgorithm | false }, visit: (span: RecordSpan) => void): Promise<ScanSummary> {
   const summary = emptySummary();
   for await (const spans of scanBatches(path, options, summary)) for (const span of spans) visit(span);
   return summary;
@@ -302,5 +317,42 @@ export async function* iterateRecords(path: string, options: { quoted: boolean }
         blank: span.blank,
       };
     }
+  }
+}
+
+/**
+ * The records of a plain, unquoted file from a record boundary found by an
+ * earlier scan (trusted: no UTF-8 check, no hash), read synchronously from an
+ * open descriptor in small chunks: for visiting a few records at many places
+ * of one file without opening it again each time. Each span is valid until
+ * the next is taken.
+ */
+export function* spansFromSync(fd: number, from: ScanStart, chunkSize: number): Generator<RecordSpan> {
+  let buf = Buffer.allocUnsafe(chunkSize);
+  let filled = 0;
+  let base = from.offset;
+  let line = from.line;
+  for (;;) {
+    if (filled === buf.length) {
+      const grown = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(grown, 0, 0, filled);
+      buf = grown;
+    }
+    const count = readSync(fd, buf, filled, buf.length - filled, base + filled);
+    filled += count;
+    let start = 0;
+    for (;;) {
+      const newline = buf.indexOf(NEWLINE, start);
+      const end = newline === -1 || newline >= filled ? (count === 0 && start < filled ? filled : -1) : newline + 1;
+      if (end === -1) break;
+      const contentEnd = contentEndOf(buf, start, end);
+      yield { buf, base, start, contentEnd, end, line, blank: isBlank(buf, start, contentEnd) };
+      line++;
+      start = end;
+    }
+    if (count === 0) return;
+    buf.copy(buf, 0, start, filled);
+    base += start;
+    filled -= start;
   }
 }

@@ -3,16 +3,23 @@
  * validated (file:line errors before anything is written), records and lines
  * counted, and a checkpoint (byte offset and line) kept every `stride`
  * records, so pass 2 can find any record without scanning the file again.
- * Flat JSON-lines formats (NeMo) take a fast path: lines are checked against
- * learned shapes (json-shapes.ts) over whole chunks and parsed only when they
- * match none; no per-line string or object is made for the rest.
+ * Flat JSON-lines formats (NeMo) take a fast path. Checked in full, lines
+ * are matched against learned shapes (json-shapes.ts) over whole chunks and
+ * parsed only when they match none; no per-line string or object is made for
+ * the rest. At the default depth ('structure') only the first
+ * FULL_CHECK_RECORDS records get that; later lines are checked for UTF-8 and
+ * for a JSON object's braces, which is what finding record boundaries needs
+ * (a JSON string cannot hold a raw newline) and costs about as much as
+ * reading the file, where the full check costs several times that.
  */
 import { isUtf8 } from 'node:buffer';
 import { RoteError } from '../util/errors.ts';
 import type { BloomFilter } from './ids.ts';
 import { ShapeMatcher } from './json-shapes.ts';
 import { contentEndOf, emptySummary, isBlank, readWindows, reportBadUtf8, scanBatches, type ScanStart, type ScanSummary } from './lines.ts';
-import type { Header, ManifestRecord, RecordAdapter, Where } from './types.ts';
+import { FULL_CHECK_RECORDS, type CheckDepth, type Header, type ManifestRecord, type RecordAdapter, type Where } from './types.ts';
+
+export { CHECK_DEPTHS, FULL_CHECK_RECORDS, type CheckDepth } from './types.ts';
 
 const NEWLINE = 10;
 const CHUNK = 1 << 20;
@@ -22,6 +29,8 @@ const CHUNK = 1 << 20;
  * in the old generation (which showed as RSS growing with the file).
  */
 const WINDOW = 64 << 10;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
 /** Checkpoint table size: fixed memory; the stride doubles when it fills up. */
 const MAX_CHECKPOINTS = 1 << 16;
 
@@ -65,7 +74,10 @@ export interface ScanChecks {
   ids: BloomFilter | null;
   /** Ids of the set's canaries: a record already carrying one is refused. */
   canaryIds: Set<string>;
+  /** JSON-lines fast path only (see FULL_CHECK_RECORDS); other formats are checked in full. */
+  depth: CheckDepth;
 }
+
 
 /** Adapters whose records the shape fast path can validate. */
 export function fastPathApplies(adapter: RecordAdapter): boolean {
@@ -126,12 +138,61 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
   let eol: string | null = null;
   let buf: Buffer = Buffer.alloc(0);
 
+  /** The slow path for one line at buf[lineStart..]: checked exactly (throws the precise error), and its shape learned. */
+  const checkLine = (lineStart: number, end: number): number => {
+    const newline = buf.indexOf(NEWLINE, lineStart);
+    const lineEnd = newline === -1 || newline >= end ? end : newline + 1;
+    const contentEnd = contentEndOf(buf, lineStart, lineEnd);
+    if (eol === null && lineEnd > contentEnd) eol = lineEnd > contentEnd + 1 ? '\r\n' : '\n';
+    if (!isBlank(buf, lineStart, contentEnd)) {
+      checkpoints.add(records, base + lineStart, line);
+      records++;
+      const record = checkRecord(buf.toString('utf8', lineStart, contentEnd), { file: path, line }, adapter, undefined, checks);
+      first ??= record;
+      shapes.learn(record.fields);
+    }
+    line++;
+    return lineEnd;
+  };
+
+  /** Lines in buf[start, end) (whole lines): non-blank ones must be "{...}"; any that is not is checked exactly. */
+  const structureWindow = (start: number, end: number): void => {
+    let position = start;
+    while (position < end) {
+      const newline = buf.indexOf(NEWLINE, position);
+      const lineEnd = newline === -1 || newline >= end ? end : newline + 1;
+      let head = position;
+      while (head < lineEnd && (buf[head] === 32 || buf[head] === 9)) head++;
+      let tail = lineEnd - 1;
+      while (tail >= head && (buf[tail] === NEWLINE || buf[tail] === 13 || buf[tail] === 32 || buf[tail] === 9)) tail--;
+      if (tail < head) {
+        line++;
+      } else if (buf[head] === OPEN_BRACE && buf[tail] === CLOSE_BRACE) {
+        checkpoints.add(records, base + position, line);
+        records++;
+        line++;
+      } else {
+        checkLine(position, end);
+      }
+      position = lineEnd;
+    }
+  };
+
   /** Lines in buf[start, end) (whole lines): matched against the shapes, else checked exactly. */
+  const structural = checks.depth === 'structure';
   const scanWindow = (start: number, end: number): void => {
+    if (structural && records >= FULL_CHECK_RECORDS) {
+      structureWindow(start, end);
+      return;
+    }
     const text = buf.toString('latin1', start, end);
     let position = 0;
     const length = end - start;
     while (position < length) {
+      if (structural && records >= FULL_CHECK_RECORDS) {
+        structureWindow(start + position, end);
+        return;
+      }
       const next = shapes.matchLine(text, position);
       if (next >= 0) {
         checkpoints.add(records, base + start + position, line);
@@ -140,24 +201,12 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
         position = next;
         continue;
       }
-      const lineStart = start + position;
-      const newline = buf.indexOf(NEWLINE, lineStart);
-      const lineEnd = newline === -1 || newline >= end ? end : newline + 1;
-      const contentEnd = contentEndOf(buf, lineStart, lineEnd);
-      if (eol === null && lineEnd > contentEnd) eol = lineEnd > contentEnd + 1 ? '\r\n' : '\n';
-      if (!isBlank(buf, lineStart, contentEnd)) {
-        checkpoints.add(records, base + lineStart, line);
-        records++;
-        const record = checkRecord(buf.toString('utf8', lineStart, contentEnd), { file: path, line }, adapter, undefined, checks);
-        first ??= record;
-        shapes.learn(record.fields);
-      }
-      line++;
-      position = lineEnd - start;
+      position = checkLine(start + position, end) - start;
     }
   };
 
-  for await (const window of readWindows(path, { chunkSize: CHUNK })) {
+  // Synchronous reads: the hash worker reads the same file meanwhile, and a read on libuv's pool would make a third busy thread on two cores.
+  for await (const window of readWindows(path, { chunkSize: CHUNK, sync: true })) {
     const { filled, final } = window;
     buf = window.buf;
     base = window.base;

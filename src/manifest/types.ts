@@ -123,15 +123,23 @@ export interface CopyPosition {
   audio: string;
 }
 
+/** How deeply pass 1 checks JSON-lines records (see scan.ts). */
+export type CheckDepth = 'structure' | 'full';
+export const CHECK_DEPTHS: readonly CheckDepth[] = ['structure', 'full'];
+/** Records checked in full at the 'structure' depth before the structural check takes over. */
+export const FULL_CHECK_RECORDS = 10_000;
+
 export interface FileSummary {
   path: string;
-  sha256: string;
+  /** Digest of the file's stored bytes, "<algorithm>:<hex>" (xxh128 or sha256). */
+  hash: string;
   records: number;
   lines: number;
 }
 
 export interface InjectionReceipt {
-  receipt: 1;
+  /** 2: file digests are "<algorithm>:<hex>" in `hash` (1 had `sha256`). */
+  receipt: 2;
   tool: { name: 'rote'; version: string };
   createdAt: string;
   canarySet: { setId: string; canariesJsonSha256: string; canaryCount: number; copies: number };

@@ -5,12 +5,12 @@
  * bytes they hand to `write` once it resolves (small writes are gathered in
  * the writer's buffer; large ones go straight to the file).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { createGzip, type Gzip } from 'node:zlib';
 import { once } from 'node:events';
 import { temporarySibling } from '../util/atomic.ts';
+import { createFileHash, type FileHashAlgorithm, type StreamingHash } from '../util/hash.ts';
 import { isGzip } from './lines.ts';
 
 const BUFFER_SIZE = 1 << 20;
@@ -23,27 +23,24 @@ export class ManifestWriter {
   private handle: FileHandle | null = null;
   private gzip: Gzip | null = null;
   private gzipDone: Promise<unknown> | null = null;
-  private readonly hash = createHash('sha256');
+  private hash: StreamingHash | null = null;
   private readonly buffer = Buffer.allocUnsafe(BUFFER_SIZE);
   private used = 0;
   private finished = false;
 
-  /** `hash: false` when the caller computes the output hash another way (finish() then returns ''). */
-  constructor(target: string, private readonly options: { hash?: boolean } = {}) {
+  /** `hash`: the digest finish() returns; false when the caller computes the output hash another way (finish() then returns ''). */
+  constructor(target: string, private readonly options: { hash: FileHashAlgorithm | false }) {
     this.target = target;
     this.temporary = temporarySibling(target);
   }
 
-  private get hashing(): boolean {
-    return this.options.hash !== false;
-  }
-
   private async ensureOpen(): Promise<void> {
     if (this.handle || this.gzip) return;
+    if (this.options.hash) this.hash = await createFileHash(this.options.hash);
     if (isGzip(this.target)) {
       const file = createWriteStream(this.temporary, { flags: 'wx' });
       this.gzip = createGzip();
-      this.gzip.on('data', (chunk: Buffer) => this.hashing && this.hash.update(chunk));
+      this.gzip.on('data', (chunk: Buffer) => this.hash?.update(chunk));
       this.gzipDone = once(file, 'close');
       this.gzip.pipe(file);
     } else {
@@ -77,12 +74,30 @@ export class ManifestWriter {
       if (!this.gzip.write(data)) await once(this.gzip, 'drain');
       return;
     }
-    if (this.hashing) this.hash.update(data);
+    this.hash?.update(data);
     let offset = 0;
     while (offset < data.length) offset += (await this.handle!.write(data, offset, data.length - offset)).bytesWritten;
   }
 
-  /** Finishes writing; returns the sha256 of the stored bytes. The file stays temporary until commit(). */
+  /**
+   * The file descriptor for synchronous writes straight to the file, when
+   * that is allowed: a plain (not gzip) output that this writer does not
+   * hash, with its buffer flushed. Null otherwise.
+   */
+  async directDescriptor(): Promise<number | null> {
+    if (isGzip(this.target) || this.options.hash) return null;
+    await this.flush();
+    await this.ensureOpen();
+    return this.handle!.fd;
+  }
+
+  /** Writes all of `bytes` synchronously to a descriptor from directDescriptor(). */
+  static writeAllSync(fd: number, bytes: Uint8Array): void {
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+  }
+
+  /** Finishes writing; returns the digest of the stored bytes ("<algorithm>:<hex>"). The file stays temporary until commit(). */
   async finish(): Promise<string> {
     await this.flush();
     await this.ensureOpen();
@@ -93,7 +108,7 @@ export class ManifestWriter {
       await this.handle!.close();
     }
     this.finished = true;
-    return this.hashing ? this.hash.digest('hex') : '';
+    return this.hash ? this.hash.digest() : '';
   }
 
   async commit(): Promise<void> {

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { injectCanaries } from '../../src/manifest/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
+import { FULL_CHECK_RECORDS } from '../../src/manifest/types.ts';
 import { copyFixture, expectRejection, temporaryDir, writeTestSet } from './helpers.ts';
 
 async function setup(label: string) {
@@ -37,6 +38,36 @@ test('malformed NeMo line: file:line and what was expected, nothing written', as
     await writeFile(noText, `${edited.join('\n')}\n`);
     await expectRejection(inject([noText]), /no-text\.json:3: NeMo record needs a string "text" field \(missing\)/);
     await nothingWritten();
+  } finally {
+    await cleanup();
+  }
+});
+
+test('large NeMo manifests: structure check past the first records by default, every line with check "full"', async () => {
+  const { dir, lines, inject, nothingWritten, cleanup } = await setup('err-depth');
+  try {
+    const count = FULL_CHECK_RECORDS + 40;
+    const many = Array.from({ length: count }, (_, i) => lines[i % lines.length]!);
+    const badLine = FULL_CHECK_RECORDS + 21;
+    // Past the fully checked records, a line that is not one JSON object is still refused, with its line.
+    const truncated = [...many];
+    truncated[badLine - 1] = truncated[badLine - 1]!.slice(0, -20);
+    await writeFile(join(dir, 'truncated.json'), `${truncated.join('\n')}\n`);
+    await expectRejection(inject([join(dir, 'truncated.json')]), new RegExp(`truncated\\.json:${badLine}: .*expected`));
+    await nothingWritten();
+    // A well-formed object missing a field is only found by the full check there...
+    const noText = [...many];
+    noText[badLine - 1] = JSON.stringify({ audio_filepath: '/a.wav', duration: 1 });
+    await writeFile(join(dir, 'no-text.json'), `${noText.join('\n')}\n`);
+    await expectRejection(inject([join(dir, 'no-text.json')], { check: 'full' }), new RegExp(`no-text\\.json:${badLine}: NeMo record needs a string "text" field`));
+    await nothingWritten();
+    const receipt = await inject([join(dir, 'no-text.json')]);
+    assert.is(receipt.inputs[0]!.records, count);
+    // ...and within the first FULL_CHECK_RECORDS records the default check is the full one.
+    const early = [...many];
+    early[99] = JSON.stringify({ audio_filepath: '/a.wav', duration: 1 });
+    await writeFile(join(dir, 'early.json'), `${early.join('\n')}\n`);
+    await expectRejection(inject([join(dir, 'early.json')], { output: join(dir, 'out2', 'm.json') }), /early\.json:100: NeMo record needs a string "text" field/);
   } finally {
     await cleanup();
   }

@@ -6,7 +6,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { injectCanaries, readManifest, verifyInjection, normalizeText, adapterFor, detectManifestFormat, type InjectionReceipt, type RawRecord, type ManifestFormat } from '../../src/manifest/index.ts';
-import { sha256File } from '../../src/util/hash.ts';
+import { hashFile } from '../../src/util/hash.ts';
 import { readWav } from '../../src/util/wav.ts';
 import { copyFixture, temporaryDir, writeTestSet, type TestSet } from './helpers.ts';
 
@@ -65,7 +65,7 @@ for (const testCase of cases) {
       for (const file of files) {
         const output = receipt.outputs.find((o) => o.path.endsWith(file.path.split('/').pop()!))!;
         assert.ok(output, `no output for ${file.path}`);
-        assert.is(await sha256File(output.path), output.sha256);
+        assert.is(await hashFile(output.path, 'xxh128'), output.hash);
         const before = await records(file.path, file.format);
         const after = await records(output.path, file.format);
         assert.is(after.length, before.length + copies);

@@ -12,6 +12,7 @@ import { RoteError } from '../../util/errors.ts';
 import { emptySummary, scanBatches, type ScanSummary } from '../lines.ts';
 import type { BloomFilter } from '../ids.ts';
 import type { SeededRandom } from '../../util/random.ts';
+import type { FileHashAlgorithm } from '../../util/hash.ts';
 import type { ManifestWriter } from '../writer.ts';
 
 export const KALDI_EXPECTS = 'a directory with wav.scp, text and utt2spk';
@@ -70,7 +71,7 @@ function splitKey(buf: Buffer, start: number, end: number): number {
  * Pass 1: every table checked (sorted, unique keys, UTF-8, no blank lines),
  * counted and hashed; every id added to `ids`; canary ids refused.
  */
-export async function scanKaldiDir(dir: string, ids: BloomFilter, canaryIds: Set<string>, random: SeededRandom): Promise<KaldiScan> {
+export async function scanKaldiDir(dir: string, ids: BloomFilter, canaryIds: Set<string>, random: SeededRandom, hash: FileHashAlgorithm): Promise<KaldiScan> {
   const idSamples: Array<{ utt: string; spk: string }> = [];
   const names = (await readdir(dir)).sort();
   const hasSegments = names.includes('segments');
@@ -89,7 +90,7 @@ export async function scanKaldiDir(dir: string, ids: BloomFilter, canaryIds: Set
     let previous: Buffer | null = null;
     let firstValue = '';
     let count = 0;
-    for await (const spans of scanBatches(path, { quoted: false }, summary)) {
+    for await (const spans of scanBatches(path, { quoted: false, hash }, summary)) {
       if (key === null) continue;
       for (const span of spans) {
         const where = `${path}:${span.line}`;
@@ -145,7 +146,7 @@ export interface KaldiLine {
  * Pass 2 for one table: the table's lines with `insert` (sorted by key)
  * merged in. Returns the 1-based output line of each inserted copy.
  */
-export async function mergeKaldiTable(file: KaldiFile, insert: KaldiLine[], writer: ManifestWriter, eol: string): Promise<{ summary: ScanSummary; lines: number; copyLines: Map<number, number> }> {
+export async function mergeKaldiTable(file: KaldiFile, insert: KaldiLine[], writer: ManifestWriter, eol: string, hash: FileHashAlgorithm): Promise<{ summary: ScanSummary; lines: number; copyLines: Map<number, number> }> {
   const summary = emptySummary();
   const copyLines = new Map<number, number>();
   let next = 0;
@@ -159,7 +160,7 @@ export async function mergeKaldiTable(file: KaldiFile, insert: KaldiLine[], writ
     }
   };
   let sawFinalNewline = true;
-  for await (const spans of scanBatches(file.path, { quoted: false }, summary)) {
+  for await (const spans of scanBatches(file.path, { quoted: false, hash }, summary)) {
     let runStart = -1;
     let runEnd = -1;
     for (const span of spans) {

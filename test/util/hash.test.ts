@@ -1,0 +1,55 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileHash, hashFile } from '../../src/util/hash.ts';
+import { HashWorker } from '../../src/manifest/hash-worker.ts';
+
+interface Vector { name: string; bytes: number; xxh128: string; sha256: string }
+const { vectors } = JSON.parse(await readFile(new URL('../fixtures/hash/vectors.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
+
+/** The inputs scripts/parity/make_hash_vectors.sh hashed, rebuilt byte for byte. */
+function input(name: string): Buffer {
+  if (name === 'empty') return Buffer.alloc(0);
+  if (name === 'a') return Buffer.from('a');
+  if (name === 'b240') return Buffer.from(Array.from({ length: 240 }, (_, i) => 33 + ((i * 7) % 90)));
+  if (name === 'mib') return Buffer.from(Array.from({ length: 1048583 }, (_, i) => 32 + ((i * 13 + Math.floor(i / 97)) % 95)));
+  throw new Error(`unknown vector ${name}`);
+}
+
+test('xxh128 and sha256 file digests equal xxhsum -H2 and sha256sum (streamed, on the worker, spliced)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rote-hash-'));
+  const worker = new HashWorker('xxh128');
+  const sha = new HashWorker('sha256');
+  try {
+    for (const vector of vectors) {
+      const bytes = input(vector.name);
+      assert.is(bytes.length, vector.bytes, vector.name);
+      const path = join(dir, vector.name);
+      await writeFile(path, bytes);
+      assert.is(await hashFile(path, 'xxh128'), `xxh128:${vector.xxh128}`, vector.name);
+      assert.is(await hashFile(path, 'sha256'), `sha256:${vector.sha256}`, vector.name);
+      assert.is((await worker.hashFile(path)).hash, `xxh128:${vector.xxh128}`, vector.name);
+      assert.is((await sha.hashFile(path)).hash, `sha256:${vector.sha256}`, vector.name);
+      // In pieces of odd sizes: the streaming state carries across updates.
+      const pieces = await createFileHash('xxh128');
+      for (let offset = 0; offset < bytes.length; offset += 65_537) pieces.update(bytes.subarray(offset, offset + 65_537));
+      assert.is(pieces.digest(), `xxh128:${vector.xxh128}`, vector.name);
+    }
+    // hashSpliced: the digest of the file the insertions would make, without writing it.
+    const mib = input('mib');
+    const cuts = [0, 5, 1 << 20, mib.length];
+    const insertions = cuts.map((offset, i) => ({ offset, bytes: Buffer.from(`{"inserted": ${i}}\n`) }));
+    const spliced = Buffer.concat(cuts.flatMap((offset, i) => [mib.subarray(i === 0 ? 0 : cuts[i - 1], offset), insertions[i]!.bytes]));
+    await writeFile(join(dir, 'spliced'), spliced);
+    assert.is((await worker.hashSpliced(join(dir, 'mib'), insertions)).hash, await hashFile(join(dir, 'spliced'), 'xxh128'));
+    assert.is((await sha.hashSpliced(join(dir, 'mib'), insertions)).hash, await hashFile(join(dir, 'spliced'), 'sha256'));
+  } finally {
+    await worker.close();
+    await sha.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
