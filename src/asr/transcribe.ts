@@ -5,8 +5,12 @@
  * found before any work), utterances are batched by length (batching.ts), and
  * features are prepared ahead of the model: by a pool of worker threads
  * (feature-pool.ts; `featureWorkers`, default per provider) several batches
- * ahead, or with featureWorkers 0 on the main thread one batch ahead (batch
- * k + 1 while ONNX Runtime runs batch k off the main thread). As soon as a run
+ * ahead, or with featureWorkers 0 on the main thread one batch ahead. Note
+ * that onnxruntime-node (1.30) runs session.run synchronously on the main
+ * thread (deferred by setImmediate), so main-thread features and the CPU
+ * provider's compute take turns; only feature workers overlap with a run,
+ * which pays on GPU providers (the CPU provider keeps every core busy
+ * already). As soon as a run
  * returns, the next batch is started before the finished batch is scored and
  * its rows yielded, so the model does not wait on that either.
  * Rows come in processing order (longest utterances first), each with its id;
@@ -15,7 +19,7 @@
 import type { FeatureMatrix } from '../audio/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { ctcForcedLogLikelihood, ctcMinimumFrames } from './ctc.ts';
-import { DEFAULT_BATCH_FRAMES, padFeatures, planBatches } from './batching.ts';
+import { defaultBatchFrames, padFeatures, planBatches } from './batching.ts';
 import { extractFeatures } from './feature-extract.ts';
 import { defaultFeatureWorkers, FeaturePool, type PooledFeatures } from './feature-pool.ts';
 import type { Engine, UtteranceOutput } from './families/types.ts';
@@ -63,7 +67,7 @@ export interface SkippedItem {
 }
 
 export interface TranscribeOptions {
-  /** Padded feature frames per batch (batch size x longest utterance); default DEFAULT_BATCH_FRAMES. */
+  /** Padded feature frames per batch (batch size x longest utterance); default defaultBatchFrames(provider): 2500 on cpu, 10000 on GPUs. */
   batchFrames?: number;
   /**
    * Worker threads that load audio and compute features; 0 computes them on the
@@ -139,7 +143,7 @@ function scoreReference(engine: Engine, logProbs: Float32Array, outFrames: numbe
 
 export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[], options: TranscribeOptions = {}): AsyncGenerator<TranscriptionRow> {
   const engine = engineOf(model);
-  const batchFrames = options.batchFrames ?? DEFAULT_BATCH_FRAMES;
+  const batchFrames = options.batchFrames ?? defaultBatchFrames(model.provider.used);
   if (!Number.isInteger(batchFrames) || batchFrames < 1) throw new RoteError(`--batch-frames must be a positive integer, got ${batchFrames}`);
   const featureWorkers = options.featureWorkers ?? defaultFeatureWorkers(model.provider.used);
   const workersByDefault = options.featureWorkers === undefined;

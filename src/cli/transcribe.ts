@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { SkippedItem, TranscribeItem, TranscribeStats } from '../asr/index.ts';
-import { DEFAULT_BATCH_FRAMES } from '../asr/batching.ts';
+import { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, defaultBatchFrames } from '../asr/batching.ts';
 import { defaultFeatureWorkers } from '../asr/feature-pool.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { RoteError } from '../util/errors.ts';
@@ -95,7 +95,7 @@ interface TranscribeFlags {
   provider: 'auto' | 'cuda' | 'webgpu' | 'cpu';
   deviceId: number;
   threads?: number;
-  batchFrames: number;
+  batchFrames?: number;
   featureWorkers?: number;
   skipBad?: boolean;
   sherpaCompatible?: boolean;
@@ -116,7 +116,7 @@ export function registerTranscribe(program: Command): void {
     .addOption(new Option('--provider <name>', 'execution provider; auto tries cuda, then webgpu, then cpu').choices(['auto', 'cuda', 'webgpu', 'cpu']).default('auto'))
     .option('--device-id <n>', 'GPU index for the cuda provider', nonNegativeInteger('--device-id'), 0)
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: ONNX Runtime chooses, usually one per core)', positiveInteger('--threads'))
-    .option('--batch-frames <n>', 'padded feature frames per batch (batch size x longest utterance; 100 frames = 1 s)', positiveInteger('--batch-frames'), DEFAULT_BATCH_FRAMES)
+    .option('--batch-frames <n>', `padded feature frames per batch (batch size x longest utterance; 100 frames = 1 s; default ${DEFAULT_CPU_BATCH_FRAMES} on cpu, ${DEFAULT_BATCH_FRAMES} on cuda/webgpu)`, positiveInteger('--batch-frames'))
     .option(
       '--feature-workers <n>',
       `worker threads that read audio and compute features while the model runs; 0 = on the main thread (default: on cuda/webgpu min(cores - 1, 8), here ${defaultFeatureWorkers('cuda')}; on cpu 0, as ONNX Runtime already uses every core)`,
@@ -155,7 +155,7 @@ export function registerTranscribe(program: Command): void {
       const started = performance.now();
       try {
         for await (const row of transcribeFiles(model, items, {
-          batchFrames: flags.batchFrames,
+          ...(flags.batchFrames !== undefined ? { batchFrames: flags.batchFrames } : {}),
           ...(flags.featureWorkers !== undefined ? { featureWorkers: flags.featureWorkers } : {}),
           onStats: (stats) => (featureStats = stats),
           skipBad: flags.skipBad ?? false,
@@ -193,7 +193,7 @@ export function registerTranscribe(program: Command): void {
         sessionRunSec: run.seconds,
         sessionRuns: run.runs,
         sessionRunShare: wallSec > 0 ? run.seconds / wallSec : 0,
-        batchFrames: flags.batchFrames,
+        batchFrames: flags.batchFrames ?? defaultBatchFrames(model.provider.used),
         threads: flags.threads ?? null,
         cores: availableParallelism(),
         featureWorkers: featureStats?.featureWorkers ?? 0,
