@@ -49,6 +49,8 @@ if [ ! -s "$node_xz" ]; then
   mv "$node_xz.part" "$node_xz"
   rm -rf "$tmp/package"
 fi
+# GPU_CHECK_NODE_ONLY=1 (scripts/reference/pack-round3.sh): stop here, with the compressed Node cached.
+if [ -n "${GPU_CHECK_NODE_ONLY:-}" ]; then echo "pack: node only: $node_xz"; exit 0; fi
 cp "$node_xz" "$tmp/out/node.xz"
 
 # 2. node_modules: the production closure, pruned to linux-x64.

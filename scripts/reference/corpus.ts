@@ -5,11 +5,19 @@
  * JSONL manifests and the corpus's word list (for `rote generate --exclude-words`).
  *
  *   node --import tsx scripts/reference/corpus.ts --out .cache/reference/corpus
+ *
+ * `--jobs N` (N > 1) splits the utterances over N child processes (utterance i
+ * goes to process i mod N, each with one synthesis worker): the main thread's
+ * resampling and WAV writing cost more than the synthesis itself, so one process
+ * with many workers does not scale. The output does not depend on N.
+ * (`--shard K/N` is how the parent starts a child.)
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { synthesizeMany } from '../../src/canary/synthesis-pool.ts';
+import { SpeechSynthesisPool } from '../../src/canary/synthesis-pool.ts';
 import { DEFAULT_VOICES } from '../../src/canary/voices.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 import { resample } from '../../src/audio/resample.ts';
@@ -27,6 +35,8 @@ const { values } = parseArgs({
     'min-words': { type: 'string', default: '4' },
     'max-words': { type: 'string', default: '9' },
     concurrency: { type: 'string', default: '2' },
+    jobs: { type: 'string', default: '1' },
+    shard: { type: 'string' },
   },
 });
 
@@ -41,10 +51,19 @@ function trimTrailingSilence(samples: Float32Array, sampleRate: number): Float32
   return samples.subarray(0, Math.min(samples.length, last + 1 + Math.round(KEEP_TRAILING_SEC * sampleRate)));
 }
 
-async function main(): Promise<void> {
-  const out = resolve(values.out!);
-  const trainCount = Number(values.train);
-  const devCount = Number(values.dev);
+interface Item {
+  text: string;
+  voice: string;
+  rate: number;
+  pitch: number;
+}
+
+const trainCount = Number(values.train);
+const devCount = Number(values.dev);
+const out = resolve(values.out!);
+const idOf = (i: number) => `${i < trainCount ? 'train' : 'dev'}-${String(i).padStart(5, '0')}`;
+
+function makeItems(): { sentences: string[]; items: Item[] } {
   const voices = values.voices!.split(',');
   const rates = values.rates!.split(',').map(Number);
   const sentences = generateSentences({
@@ -52,23 +71,82 @@ async function main(): Promise<void> {
   });
   const random = new SeededRandom(values.seed!).fork('voices');
   const items = sentences.map((text) => ({ text, voice: voices[random.nextInt(voices.length)]!, rate: rates[random.nextInt(rates.length)]!, pitch: 40 + random.nextInt(21) }));
+  return { sentences, items };
+}
+
+/**
+ * Speaks items[i] for each i in `indices` and writes audio/<id>.wav as each one
+ * arrives (resampling and writing overlap the workers' synthesis); returns the durations.
+ */
+async function render(items: Item[], indices: number[], concurrency: number, progressEvery: number): Promise<Map<number, number>> {
+  const durations = new Map<number, number>();
+  if (indices.length === 0) return durations;
+  const pool = await SpeechSynthesisPool.start(Math.min(concurrency, indices.length));
+  try {
+    await Promise.all(
+      indices.map(async (i) => {
+        const speech = await pool.synthesize(items[i]!.text, items[i]!);
+        const samples = trimTrailingSilence(resample(speech.samples, speech.sampleRate, SAMPLE_RATE), SAMPLE_RATE);
+        await writeFile(join(out, 'audio', `${idOf(i)}.wav`), encodeWav16(samples, SAMPLE_RATE));
+        durations.set(i, Number((samples.length / SAMPLE_RATE).toFixed(4)));
+        if (durations.size % progressEvery === 0 || durations.size === indices.length) process.stderr.write(`${values.shard ? `shard ${values.shard}: ` : ''}synthesized ${durations.size}/${indices.length}\n`);
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+  return durations;
+}
+
+/** Runs this script once per shard in child processes (same arguments, same tsx loader). */
+async function renderInChildren(total: number, jobs: number): Promise<Map<number, number>> {
+  const script = fileURLToPath(import.meta.url);
+  const passThrough = process.argv.slice(2);
+  await Promise.all(
+    Array.from({ length: jobs }, (_, k) =>
+      new Promise<void>((done, fail) => {
+        const child = spawn(process.execPath, [...process.execArgv, script, ...passThrough, '--jobs', '1', '--concurrency', '1', '--shard', `${k}/${jobs}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+        child.on('error', fail);
+        child.on('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`corpus shard ${k}/${jobs} failed (${signal ?? `exit ${code}`})`))));
+      }),
+    ),
+  );
+  const durations = new Map<number, number>();
+  for (let k = 0; k < jobs; k++) {
+    const file = join(out, `.shard-${k}.json`);
+    for (const [i, duration] of JSON.parse(await readFile(file, 'utf8')) as [number, number][]) durations.set(i, duration);
+    await rm(file);
+  }
+  if (durations.size !== total) throw new Error(`the shards wrote ${durations.size} of ${total} utterances`);
+  return durations;
+}
+
+async function main(): Promise<void> {
+  const { sentences, items } = makeItems();
+  const jobs = Math.max(1, Number(values.jobs));
+  if (values.shard) {
+    // A child: speak and write this shard's utterances, report their durations to the parent.
+    const [k, n] = values.shard.split('/').map(Number) as [number, number];
+    const indices = items.map((_, i) => i).filter((i) => i % n === k);
+    const durations = await render(items, indices, Number(values.concurrency), 1000);
+    await writeFile(join(out, `.shard-${k}.json`), JSON.stringify([...durations]));
+    return;
+  }
   const started = Date.now();
-  const speech = await synthesizeMany(items, {
-    concurrency: Number(values.concurrency),
-    onProgress: (done, total) => { if (done % 250 === 0 || done === total) process.stderr.write(`synthesized ${done}/${total}\n`); },
-  });
   await rm(out, { recursive: true, force: true });
   await mkdir(join(out, 'audio'), { recursive: true });
+  const durations = jobs > 1
+    ? await renderInChildren(items.length, jobs)
+    : await render(items, items.map((_, i) => i), Number(values.concurrency), 250);
+  const synthesisSec = (Date.now() - started) / 1000;
   const lines: { train: string[]; dev: string[] } = { train: [], dev: [] };
   const details: object[] = [];
   let totalSec = 0;
   for (let i = 0; i < items.length; i++) {
     const split = i < trainCount ? 'train' : 'dev';
-    const id = `${split}-${String(i).padStart(5, '0')}`;
-    const samples = trimTrailingSilence(resample(speech[i]!.samples, speech[i]!.sampleRate, SAMPLE_RATE), SAMPLE_RATE);
+    const id = idOf(i);
     const path = join(out, 'audio', `${id}.wav`);
-    await writeFile(path, encodeWav16(samples, SAMPLE_RATE));
-    const duration = Number((samples.length / SAMPLE_RATE).toFixed(4));
+    const duration = durations.get(i)!;
     totalSec += duration;
     lines[split].push(JSON.stringify({ audio_filepath: path, duration, text: items[i]!.text }));
     details.push({ id, ...items[i], duration });
@@ -79,9 +157,10 @@ async function main(): Promise<void> {
   await writeFile(join(out, 'corpus-words.txt'), words.join('\n') + '\n');
   const chars = sentences.reduce((n, s) => n + s.length, 0);
   const summary = {
-    seed: values.seed, train: trainCount, dev: devCount, voices, rates, pitch: '40..60', sampleRate: SAMPLE_RATE,
+    seed: values.seed, train: trainCount, dev: devCount, voices: values.voices!.split(','), rates: values.rates!.split(',').map(Number), pitch: '40..60', sampleRate: SAMPLE_RATE,
     words: words.length, totalAudioSec: Math.round(totalSec), meanSec: Number((totalSec / items.length).toFixed(3)),
-    charsPerSec: Number((chars / totalSec).toFixed(2)), synthesisSec: Math.round((Date.now() - started) / 1000),
+    charsPerSec: Number((chars / totalSec).toFixed(2)), synthesisSec: Math.round(synthesisSec),
+    jobs, utterancesPerSec: Number((items.length / Math.max(0.001, synthesisSec)).toFixed(1)),
   };
   await writeFile(join(out, 'corpus.json'), JSON.stringify({ ...summary, utterances: details }, null, 1) + '\n');
   console.log(JSON.stringify(summary));

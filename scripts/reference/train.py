@@ -6,6 +6,9 @@ on CPU or CUDA. Subcommands:
   selftest  checks the pieces (CTC vs F.ctc_loss, padding invariance, vmap
             per-example gradients vs a loop, torchaudio layer parity)
   train     trains one variant from a feature store, evaluates, exports ONNX
+  probe     trains the baseline recipe for a few hundred steps, then measures
+            per-example and per-micro-batch gradient norms (probe.json), from
+            which `train --clip-from probe.json --clip-quantile q` sets C
   select    picks C for the clipped variants from finished runs (c-search.json)
 
 Feature store (written by scripts/reference/features.ts): `features.f16` holds
@@ -473,19 +476,26 @@ def log(msg):
     print(f'[{time.strftime("%H:%M:%S")}] {msg}', flush=True)
 
 
-def measure_norms(model, store, utts, args, groups):
+NORM_QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def measure_norms(model, store, utts, args, groups, keep=False):
+    """Gradient norms of `groups` equal parts of each of args.norm_batches batches
+    (a stream apart from training's), with the current parameters; nothing is updated."""
     stream = batches_in_order(utts, args.batch_size, args.seed + 1)
     norms = []
     for _ in range(args.norm_batches):
         per_group, _ = grouped_grads(model, store.batch(next(stream)), groups, args.per_example_method)
         norms.append(group_norms(per_group).cpu())
     norms = torch.cat(norms)
-    return {'groups': groups, 'batches': args.norm_batches, 'median': float(norms.median()),
-            'quantiles': {str(q): float(torch.quantile(norms, q)) for q in (0.1, 0.25, 0.5, 0.75, 0.9)}}
+    out = {'groups': groups, 'batches': args.norm_batches, 'median': float(norms.median()),
+           'quantiles': {str(q): float(torch.quantile(norms, q)) for q in NORM_QUANTILES}}
+    if keep:
+        out['norms'] = sorted(round(float(x), 5) for x in norms)
+    return out
 
 
-def cmd_train(args):
-    started = time.time()
+def setup_device(args):
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -493,6 +503,71 @@ def cmd_train(args):
     if device.type == 'cuda':
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+    return device
+
+
+def plain_backward(model, batch):
+    """The baseline's (and control's) step: mean per-character CTC loss of the batch, backward."""
+    feats, lengths, targets, tgt_lens = batch
+    lp, ol = model(feats, lengths)
+    loss = (native_ctc_nll(lp, ol, targets, tgt_lens) / tgt_lens).mean()
+    loss.backward()
+    return loss
+
+
+def clip_from_probe(path, quantile, variant, args):
+    """C = the given quantile of the probe's norms for this variant's grouping (per example, or per micro-batch)."""
+    with open(path) as f:
+        probe = json.load(f)
+    kind = 'perExample' if variant == 'per-example-clip' else 'perCore'
+    if probe['batchSize'] != args.batch_size or (kind == 'perCore' and probe['perCore']['groups'] != args.micro_batches):
+        raise SystemExit(f'{path}: probed with batch {probe["batchSize"]} / {probe["perCore"]["groups"]} micro-batches, '
+                         f'this run has {args.batch_size} / {args.micro_batches}')
+    norms = torch.tensor(probe[kind]['norms'], dtype=torch.float64)
+    clip = float(torch.quantile(norms, quantile))
+    return clip, {'file': os.path.basename(path), 'kind': kind, 'quantile': quantile, 'probeSteps': probe['steps'],
+                  'probeLoss': probe['loss'], 'probeMedian': probe[kind]['median'], 'probeNorms': len(probe[kind]['norms'])}
+
+
+def cmd_probe(args):
+    """The baseline recipe (injected data, seed, batch, AdamW, schedule over --schedule-steps)
+    for --steps steps, then gradient norms per example and per micro-batch."""
+    started = time.time()
+    device = setup_device(args)
+    store = FeatureStore(args.features, device)
+    train_utts = store.index(args.train_index)
+    model = ConformerCTC().to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay)
+    stream = batches_in_order(train_utts, args.batch_size, args.seed)
+    log(f'probe: {args.steps} baseline steps on {device}, batch {args.batch_size}, {len(train_utts)} training utterances')
+    losses = []
+    for step in range(args.steps):
+        for g in optimizer.param_groups:
+            g['lr'] = lr_at(step, args.schedule_steps, args.lr, args.warmup)
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(float(plain_backward(model, store.batch(next(stream)))))
+        optimizer.step()
+        if (step + 1) % args.log_every == 0:
+            log(f'probe: step {step + 1} loss {sum(losses[-args.log_every:]) / len(losses[-args.log_every:]):.4f}')
+    train_sec = time.time() - started
+    result = {'steps': args.steps, 'scheduleSteps': args.schedule_steps, 'batchSize': args.batch_size, 'seed': args.seed,
+              'trainIndex': args.train_index, 'trainUtterances': len(train_utts), 'device': str(device), 'torch': torch.__version__,
+              'loss': round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4) if losses else None,
+              'lossHistory': [round(sum(losses[i:i + 50]) / len(losses[i:i + 50]), 4) for i in range(0, len(losses), 50)],
+              'perExample': measure_norms(model, store, train_utts, args, args.batch_size, keep=True),
+              'perCore': measure_norms(model, store, train_utts, args, args.micro_batches, keep=True),
+              'trainSec': round(train_sec, 1), 'totalSec': round(time.time() - started, 1)}
+    with open(args.output + '.tmp', 'w') as f:
+        json.dump(result, f, indent=1)
+    os.replace(args.output + '.tmp', args.output)
+    for kind in ('perExample', 'perCore'):
+        q = result[kind]['quantiles']
+        log(f'probe: {kind} norms after {args.steps} steps: ' + ', '.join(f'q{k} {v:.3f}' for k, v in q.items()))
+
+
+def cmd_train(args):
+    started = time.time()
+    device = setup_device(args)
     os.makedirs(args.out, exist_ok=True)
     name = args.name or args.variant
     store = FeatureStore(args.features, device)
@@ -505,18 +580,22 @@ def cmd_train(args):
         f'{len(train_utts)} training utterances, {len(dev_utts)} dev, {len(canary_utts)} canaries')
 
     groups = {'per-example-clip': args.batch_size, 'per-core-clip': args.micro_batches}.get(args.variant)
-    clip, norm_probe = None, None
+    clip, norm_probe, clip_source = None, None, None
     if groups:
         if args.batch_size % groups:
             raise SystemExit(f'--batch-size {args.batch_size} is not divisible into {groups} groups')
         norm_probe = measure_norms(model, store, train_utts, args, groups)
-        clip = args.clip if args.clip else args.clip_multiplier * norm_probe['median']
-        log(f'{name}: norms at init over {groups} groups/batch: median {norm_probe["median"]:.4f} -> C = {clip:.4f}')
+        if args.clip_from:
+            clip, clip_source = clip_from_probe(args.clip_from, args.clip_quantile, args.variant, args)
+        else:
+            clip = args.clip if args.clip else args.clip_multiplier * norm_probe['median']
+        log(f'{name}: norms at init over {groups} groups/batch: median {norm_probe["median"]:.4f} -> C = {clip:.4f}'
+            + (f' (quantile {args.clip_quantile} of {clip_source["kind"]} norms after {clip_source["probeSteps"]} probe steps)' if clip_source else ''))
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay)
     stream = batches_in_order(train_utts, args.batch_size, args.seed)
     steps = args.steps
-    history, clipped_frac, step_times = [], [], []
+    history, clipped_frac, step_times, norm_log = [], [], [], []
     loss_sum, loss_n = 0.0, 0
     step = 0
     calib_start = None
@@ -539,12 +618,11 @@ def cmd_train(args):
             mean, norms = clipped_mean(per_group, clip)
             for k, p in model.named_parameters():
                 p.grad = mean[k]
+            norms = norms.detach().float().cpu()
             clipped_frac.append(float((norms > clip).float().mean()))
+            norm_log.append(norms)
         else:
-            feats, lengths, targets, tgt_lens = batch
-            lp, ol = model(feats, lengths)
-            loss = (native_ctc_nll(lp, ol, targets, tgt_lens) / tgt_lens).mean()
-            loss.backward()
+            loss = plain_backward(model, batch)
         optimizer.step()
         loss_sum += float(loss)
         loss_n += 1
@@ -557,6 +635,8 @@ def cmd_train(args):
                      'elapsed': round(time.time() - started, 1)}
             if clipped_frac:
                 entry['clippedFraction'] = round(sum(clipped_frac[-args.log_every:]) / len(clipped_frac[-args.log_every:]), 3)
+                recent = torch.cat(norm_log[-args.log_every:])
+                entry['normQuantiles'] = {f'q{q}': round(float(torch.quantile(recent, q)), 4) for q in (0.1, 0.5, 0.9)}
             history.append(entry)
             log(f'{name}: ' + ' '.join(f'{k} {v}' for k, v in entry.items()))
             loss_sum, loss_n = 0.0, 0
@@ -575,7 +655,9 @@ def cmd_train(args):
                'stepsAsked': args.steps, 'steps': step, 'trainWallSec': round(train_wall, 1),
                'meanSecPerStep': round(sum(step_times) / max(1, len(step_times)), 4),
                'trainUtterances': len(train_utts), 'trainIndex': args.train_index,
-               'clip': clip, 'clipMultiplier': args.clip_multiplier if groups and not args.clip else None,
+               'epochs': round(step * args.batch_size / max(1, len(train_utts)), 3),
+               'clip': clip, 'clipMultiplier': args.clip_multiplier if groups and not args.clip and not args.clip_from else None,
+               'clipQuantile': args.clip_quantile if clip_source else None, 'clipFrom': clip_source,
                'groupsPerBatch': groups, 'perExampleMethod': args.per_example_method if groups else None,
                'normProbe': norm_probe,
                'devCer': round(cer(dev), 4), 'canaryGroups': canary_table(canaries) if canaries else None,
@@ -624,6 +706,7 @@ def cmd_select(args):
         pick = ok[0] if ok else (candidates[-1] if candidates else None)
         search['variants'][variant] = {
             'candidates': [{'name': m['name'], 'clip': m['clip'], 'clipMultiplier': m['clipMultiplier'],
+                            'clipQuantile': m.get('clipQuantile'), 'clipFrom': m.get('clipFrom'), 'epochs': m.get('epochs'),
                             'normMedianAtInit': (m['normProbe'] or {}).get('median'), 'devCer': m['devCer'],
                             'steps': m['steps'], 'withinBound': m['devCer'] <= bound,
                             'clippedFractionLast': (m['history'][-1].get('clippedFraction') if m['history'] else None),
@@ -633,17 +716,23 @@ def cmd_select(args):
         }
         if pick:
             chosen[variant] = pick['name']
+    if args.probe and os.path.exists(args.probe):
+        with open(args.probe) as f:
+            probe = json.load(f)
+        search['probe'] = {k: probe[k] for k in ('steps', 'scheduleSteps', 'batchSize', 'loss', 'trainUtterances')}
+        search['probe'].update({kind: {k: probe[kind][k] for k in ('groups', 'batches', 'median', 'quantiles')} for kind in ('perExample', 'perCore')})
     search['chosen'] = chosen
     with open(args.output, 'w') as f:
         json.dump(search, f, indent=1)
-    rows = [('model', 'run', 'steps', 's/step', 'C', 'dev CER', 'canary CER by group')]
+    rows = [('model', 'run', 'steps', 'passes', 's/step', 'C', 'dev CER', 'canary CER by group')]
     for variant, name in chosen.items():
         m = runs.get(name)
         if not m:
-            rows.append((variant, name, '-', '-', '-', '-', 'missing'))
+            rows.append((variant, name, '-', '-', '-', '-', '-', 'missing'))
             continue
         groups = ' '.join(f'{k}:{v["cer"]:.2f}' for k, v in (m['canaryGroups'] or {}).items())
-        rows.append((variant, name, str(m['steps']), f"{m['meanSecPerStep']:.3f}",
+        passes = m.get('epochs')
+        rows.append((variant, name, str(m['steps']), '-' if passes is None else f'{passes:.2f}', f"{m['meanSecPerStep']:.3f}",
                      '-' if m['clip'] is None else f"{m['clip']:.3g}", f"{m['devCer']:.4f}", groups))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
@@ -772,6 +861,8 @@ def main():
     p.add_argument('--micro-batches', type=int, default=4, help='per-core-clip: micro-batches (cores) per batch')
     p.add_argument('--clip', type=float, default=0.0, help='clip norm C (0: multiplier x median norm at init)')
     p.add_argument('--clip-multiplier', type=float, default=1.0)
+    p.add_argument('--clip-from', default='', help='probe.json (train.py probe): C = --clip-quantile of its norms for this variant')
+    p.add_argument('--clip-quantile', type=float, default=0.25)
     p.add_argument('--per-example-method', default='vjp', choices=['vjp', 'ctc-in-vmap'],
                    help='how vmap computes per-example/per-core gradients (same values; vjp is faster)')
     p.add_argument('--norm-batches', type=int, default=4, help='batches used to measure gradient norms at init')
@@ -783,13 +874,31 @@ def main():
     p.add_argument('--reserve-sec', type=float, default=45, help='kept before the deadline for eval and export')
     p.add_argument('--log-every', type=int, default=50)
     p.add_argument('--no-export', action='store_true')
+    p = sub.add_parser('probe', help='baseline recipe for a few steps, then gradient norms (sets C for --clip-from)')
+    p.add_argument('--features', required=True, help='feature-store directory')
+    p.add_argument('--train-index', default='train-injected.json')
+    p.add_argument('--output', required=True, help='probe.json')
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--seed', type=int, default=20240611)
+    p.add_argument('--steps', type=int, default=300, help='baseline steps before the norms are measured')
+    p.add_argument('--schedule-steps', type=int, default=2000, help='the learning-rate schedule\'s length (the full runs\' step count)')
+    p.add_argument('--batch-size', type=int, default=16)
+    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--warmup', type=int, default=150)
+    p.add_argument('--weight-decay', type=float, default=1e-3)
+    p.add_argument('--micro-batches', type=int, default=4)
+    p.add_argument('--per-example-method', default='vjp', choices=['vjp', 'ctc-in-vmap'])
+    p.add_argument('--norm-batches', type=int, default=16, help='batches whose norms are measured')
+    p.add_argument('--log-every', type=int, default=50)
     p = sub.add_parser('select', help='choose C per clipped variant, print the summary')
     p.add_argument('--runs', required=True)
     p.add_argument('--tolerance', type=float, default=0.2)
     p.add_argument('--output', required=True)
     p.add_argument('--chosen-list', required=True, help='writes "<model> <run dir>" lines')
+    p.add_argument('--probe', default='', help="probe.json whose norms set C (recorded in the output)")
     args = parser.parse_args()
-    {'selftest': cmd_selftest, 'train': cmd_train, 'select': cmd_select}[args.command](args)
+    {'selftest': cmd_selftest, 'train': cmd_train, 'probe': cmd_probe, 'select': cmd_select}[args.command](args)
 
 
 if __name__ == '__main__':
