@@ -108,8 +108,15 @@ async function lastRecord(file: string, adapter: RecordAdapter, scan: FileScan):
  */
 export async function spliceCopy(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void): Promise<number> {
   const fd = isGzip(file) ? null : await writer.directDescriptor();
-  const position = fd === null ? await spliceCopyAsync(file, insertions, writer, onBytes) : await spliceCopySync(file, insertions, fd, onBytes);
-  return position;
+  if (fd === null) return spliceCopyAsync(file, insertions, writer, onBytes);
+  try {
+    return await spliceCopySync(file, insertions, fd, onBytes);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (error instanceof RoteError || typeof code !== 'string') throw error;
+    // Synchronous reads and writes report no path: name the files here.
+    throw new RoteError(`${file} -> ${writer.target}: copy failed (${(error as Error).message}); nothing was written, check the disk and run inject again`, { cause: error });
+  }
 }
 
 /**
