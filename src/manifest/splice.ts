@@ -120,9 +120,31 @@ export async function spliceCopy(file: string, insertions: Insertion[], writer: 
 }
 
 /**
+ * The pieces to write for one chunk buf[0, count) read at input offset
+ * `position`: input bytes cut at each insertion that falls in the chunk (at
+ * its end only when the input is exhausted, count 0), the insertion's bytes
+ * in between. `next` is the first insertion not yet placed. The same cut as
+ * the hash worker's (hash-worker.ts), which cannot import this.
+ */
+export function splicePieces(buf: Uint8Array, count: number, position: number, insertions: Insertion[], next: number): { pieces: Uint8Array[]; next: number } {
+  const end = position + count;
+  const pieces: Uint8Array[] = [];
+  let from = 0;
+  while (next < insertions.length && insertions[next]!.offset <= end && (count > 0 || insertions[next]!.offset === end)) {
+    const cut = insertions[next]!.offset - position;
+    if (cut > from) pieces.push(buf.subarray(from, cut));
+    from = Math.max(from, cut);
+    pieces.push(insertions[next]!.bytes);
+    next++;
+  }
+  if (count > from) pieces.push(buf.subarray(from, count));
+  return { pieces, next };
+}
+
+/**
  * Plain file to plain file: synchronous reads and writes of cache-sized
  * chunks, about as fast as `cat` (asynchronous 1 MiB reads and writes took
- * about 3x as long here: a thread-pool round trip per call, and chunks that
+ * about 190 ms against 65 ms for 196 MB here: a thread-pool round trip per call, and chunks that
  * miss the CPU caches). The event loop gets a turn every YIELD_BYTES, for
  * progress bars and the hash worker's messages.
  */
@@ -141,18 +163,11 @@ async function spliceCopySync(file: string, insertions: Insertion[], out: number
   try {
     for (;;) {
       const count = readSync(input, buf, 0, SYNC_CHUNK, position);
-      const end = position + count;
-      let from = 0;
-      while (next < insertions.length && insertions[next]!.offset <= end && (count > 0 || insertions[next]!.offset === end)) {
-        const cut = insertions[next]!.offset - position;
-        if (cut > from) ManifestWriter.writeAllSync(out, buf.subarray(from, cut));
-        from = Math.max(from, cut);
-        ManifestWriter.writeAllSync(out, insertions[next]!.bytes);
-        next++;
-      }
+      const chunk = splicePieces(buf, count, position, insertions, next);
+      for (const piece of chunk.pieces) ManifestWriter.writeAllSync(out, piece);
+      next = chunk.next;
       if (count === 0) break;
-      ManifestWriter.writeAllSync(out, buf.subarray(from, count));
-      position = end;
+      position += count;
       if (position - yielded >= YIELD_BYTES) {
         yielded = position;
         onBytes?.(position);
@@ -181,18 +196,11 @@ async function spliceCopyAsync(file: string, insertions: Insertion[], writer: Ma
       const buf = buffers[which]!;
       which ^= 1;
       if (count > 0) reading = source.read(buffers[which]!, 0);
-      const end = position + count;
-      let from = 0;
-      while (next < insertions.length && insertions[next]!.offset <= end && (count > 0 || insertions[next]!.offset === end)) {
-        const cut = insertions[next]!.offset - position;
-        if (cut > from) await writer.write(buf.subarray(from, cut));
-        from = Math.max(from, cut);
-        await writer.write(insertions[next]!.bytes);
-        next++;
-      }
+      const chunk = splicePieces(buf, count, position, insertions, next);
+      for (const piece of chunk.pieces) await writer.write(piece);
+      next = chunk.next;
       if (count === 0) break;
-      await writer.write(buf.subarray(from, count));
-      position = end;
+      position += count;
       onBytes?.(position);
     }
   } finally {

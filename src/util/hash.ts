@@ -49,7 +49,3 @@ export async function hashFile(path: string, algorithm: FileHashAlgorithm): Prom
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest();
 }
-
-export function isFileHashAlgorithm(value: string): value is FileHashAlgorithm {
-  return (FILE_HASH_ALGORITHMS as readonly string[]).includes(value);
-}
