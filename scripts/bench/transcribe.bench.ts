@@ -143,7 +143,7 @@ async function runWorkers(): Promise<void> {
     for (const n of [0, 1, 2]) {
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
-      if (n === 0) for (const path of paths) await extractFeatures(frontend, path);
+      if (n === 0) for (const path of paths) extractFeatures(frontend, path);
       else await Promise.all(paths.map((path) => pools.get(n)!.extract(path)));
       const cpu = process.cpuUsage(cpuBefore);
       (featureRuns[n] ??= []).push({ wall: (performance.now() - started) / 1000, cpu: (cpu.user + cpu.system) / 1e6 });
@@ -235,13 +235,14 @@ export async function run(): Promise<void> {
     return { seconds: (performance.now() - started) / 1000, runSeconds: sessionRunTime(rote).seconds - before, texts };
   };
 
-  // warm-up, then alternate the two twice and keep each one's best
+  // warm-up, then alternate the two (ROTE_BENCH_ROUNDS, default 7) and report each one's median and best
+  const rounds = Number(process.env.ROTE_BENCH_ROUNDS ?? 7);
   sherpaRun();
   await roteRun();
   const sherpaTimes: number[] = [];
   const roteTimes: { seconds: number; runSeconds: number }[] = [];
   let agreement = 0;
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < rounds; round++) {
     const s = sherpaRun();
     const r = await roteRun();
     sherpaTimes.push(s.seconds);
@@ -249,11 +250,20 @@ export async function run(): Promise<void> {
     agreement = files.filter((f) => s.texts.get(f) === r.texts.get(f)).length / files.length;
   }
   await rote.close();
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
+  const sherpaMedian = median(sherpaTimes);
+  const roteMedian = median(roteTimes.map((r) => r.seconds));
   const sherpaBest = Math.min(...sherpaTimes);
   const roteBest = roteTimes.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  const row = (name: string, seconds: number, extra = ''): string =>
-    `${name.padEnd(18)} ${(files.length / seconds).toFixed(1).padStart(8)} utt/s   RTFx ${(audioSec / seconds).toFixed(1).padStart(7)}   ${seconds.toFixed(2)} s${extra}`;
-  console.log(row('sherpa-onnx-node', sherpaBest));
-  console.log(row('rote (batched)', roteBest.seconds, `   (${((100 * roteBest.runSeconds) / roteBest.seconds).toFixed(0)}% in session.run)`));
-  console.log(`ratio rote / sherpa: ${(sherpaBest / roteBest.seconds).toFixed(2)}x   identical transcripts: ${(100 * agreement).toFixed(1)}%`);
+  const runShare = median(roteTimes.map((r) => r.runSeconds / r.seconds));
+  const row = (name: string, seconds: number, best: number, extra = ''): string =>
+    `${name.padEnd(18)} ${(files.length / seconds).toFixed(1).padStart(8)} utt/s   RTFx ${(audioSec / seconds).toFixed(1).padStart(7)}   median ${seconds.toFixed(3)} s, best ${best.toFixed(3)} s${extra}`;
+  console.log(`${rounds} alternated rounds after a warm-up:`);
+  console.log(row('sherpa-onnx-node', sherpaMedian, sherpaBest));
+  console.log(row('rote (batched)', roteMedian, roteBest.seconds, `   (${(100 * runShare).toFixed(0)}% in session.run)`));
+  console.log(`ratio rote / sherpa: ${(sherpaMedian / roteMedian).toFixed(2)}x of medians, ${(sherpaBest / roteBest.seconds).toFixed(2)}x of bests   identical transcripts: ${(100 * agreement).toFixed(1)}%`);
 }

@@ -76,7 +76,6 @@ function sessionOptions(name: ProviderName, options: RuntimeOptions): ort.Infere
     logSeverityLevel: 3,
   };
   if (options.threads !== undefined) result.intraOpNumThreads = options.threads;
-  if (process.env.EXP_NOSPIN) (result as Record<string, unknown>).extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   return result;
 }
 

@@ -172,7 +172,7 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
     const estimatedFrames: number[] = [];
     for (const item of items) {
       try {
-        const header = await probeWav(item.path);
+        const header = probeWav(item.path);
         if (header.numSamples === 0) throw new RoteError(`${item.path}: WAV file holds no samples`);
         usable.push(item);
         estimatedFrames.push(frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)));
@@ -193,9 +193,9 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
     stats.featureWorkers = pool?.size ?? 0;
 
     // 2. Features of one batch, in planned order whichever worker finishes first.
-    const extractInline = async (path: string): Promise<PooledFeatures> => {
+    const extractInline = (path: string): PooledFeatures => {
       const t = performance.now();
-      const features = await extractFeatures(frontend, path);
+      const features = extractFeatures(frontend, path);
       return { ...features, computeMs: performance.now() - t };
     };
     const prepare = async (indices: number[]): Promise<Prepared> => {
@@ -207,7 +207,7 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
         settled = [];
         for (const index of indices) {
           try {
-            settled.push({ status: 'fulfilled', value: await extractInline(usable[index]!.path) });
+            settled.push({ status: 'fulfilled', value: extractInline(usable[index]!.path) });
           } catch (reason) {
             settled.push({ status: 'rejected', reason });
           }
@@ -263,14 +263,18 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
     };
 
     // 4. Run batch k; when it returns start batch k + 1, then score and yield batch k.
+    // fill() comes before each run starts: inline features are computed
+    // synchronously, and after the run was started they would be counted in
+    // its clock (the binding starts the native run on a later tick).
     let current = await takeNext();
+    fill();
     running = current ? startRun(current) : null;
     while (current && running) {
-      fill();
       const outputs = await running;
       running = null;
       const finished = current;
       current = await takeNext();
+      fill();
       if (current) running = startRun(current);
       for (let i = 0; i < finished.items.length; i++) {
         const item = finished.items[i]!;

@@ -2,7 +2,8 @@
  * Power spectra of real frames: |X_k|^2 for k = 0..n/2 of an n-point real DFT.
  *
  * Two implementations with one interface: a hand-written real FFT (an
- * n/2-point complex FFT, one radix-4 pass then radix-2 stages, on the even/odd
+ * n/2-point complex FFT, a radix-4 first pass then radix-2 stages fused in
+ * pairs, on the even/odd
  * samples packed as re/im, then the standard split into the real spectrum) and
  * an adapter over fft.js's `realTransform`.
  * Frontends use `createPowerSpectrum`, which picks the hand-written one: on this
@@ -39,14 +40,28 @@ export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
     for (let b = 0; b < bits; b++) if (i & (1 << b)) reversed |= 1 << (bits - 1 - b);
     bitReversed[i] = reversed;
   }
-  // Twiddles of the half-size complex FFT, stored contiguously per stage
-  // (span 4, 8, ...): e^{-i pi k / span}, k < span.
-  const stageCos = new Float64Array(Math.max(1, half));
-  const stageSin = new Float64Array(Math.max(1, half));
-  for (let span = 4, offset = 0; span < half; offset += span, span <<= 1) {
+  // Twiddles of the half-size complex FFT after its first two stages. Stages
+  // of span s and 2s (s = 4, 16, 64, ...) run fused as one pass ("radix-2^2":
+  // one sweep over memory instead of two), with w1 = e^{-i pi k / s} and
+  // w2 = e^{-i pi k / 2s}, k < s, stored contiguously per pass. When the
+  // stage count is odd, the last stage (span half / 2) runs alone with w1.
+  const passes: { span: number; offset: number; fused: boolean }[] = [];
+  let twiddleCount = 0;
+  for (let span = 4; span < half; span <<= 2) {
+    const fused = 2 * span < half;
+    passes.push({ span, offset: twiddleCount, fused });
+    twiddleCount += span;
+  }
+  const w1Cos = new Float64Array(Math.max(1, twiddleCount));
+  const w1Sin = new Float64Array(Math.max(1, twiddleCount));
+  const w2Cos = new Float64Array(Math.max(1, twiddleCount));
+  const w2Sin = new Float64Array(Math.max(1, twiddleCount));
+  for (const { span, offset } of passes) {
     for (let k = 0; k < span; k++) {
-      stageCos[offset + k] = Math.cos((Math.PI * k) / span);
-      stageSin[offset + k] = -Math.sin((Math.PI * k) / span);
+      w1Cos[offset + k] = Math.cos((Math.PI * k) / span);
+      w1Sin[offset + k] = -Math.sin((Math.PI * k) / span);
+      w2Cos[offset + k] = Math.cos((Math.PI * k) / (2 * span));
+      w2Sin[offset + k] = -Math.sin((Math.PI * k) / (2 * span));
     }
   }
   // Split twiddles of the full-size real transform: e^{-2 pi i k / size}, k <= half.
@@ -77,24 +92,48 @@ export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
       re[a + 1] = d0r + d1i; im[a + 1] = d0i - d1r;
       re[a + 3] = d0r - d1i; im[a + 3] = d0i + d1r;
     }
-    let offset = 0;
-    for (let span = 4; span < half; span <<= 1) {
+    for (const { span, offset, fused } of passes) {
+      if (!fused) {
+        for (let k = 0; k < span; k++) {
+          const wr = w1Cos[offset + k]!;
+          const wi = w1Sin[offset + k]!;
+          for (let a = k; a < half; a += 2 * span) {
+            const b = a + span;
+            const rb = re[b]!, ib = im[b]!;
+            const br = rb * wr - ib * wi;
+            const bi = rb * wi + ib * wr;
+            const ra = re[a]!, ia = im[a]!;
+            re[b] = ra - br;
+            im[b] = ia - bi;
+            re[a] = ra + br;
+            im[a] = ia + bi;
+          }
+        }
+        continue;
+      }
+      const step = 4 * span;
       for (let k = 0; k < span; k++) {
-        const wr = stageCos[offset + k]!;
-        const wi = stageSin[offset + k]!;
-        for (let a = k; a < half; a += 2 * span) {
-          const b = a + span;
-          const rb = re[b]!, ib = im[b]!;
-          const br = rb * wr - ib * wi;
-          const bi = rb * wi + ib * wr;
-          const ra = re[a]!, ia = im[a]!;
-          re[b] = ra - br;
-          im[b] = ia - bi;
-          re[a] = ra + br;
-          im[a] = ia + bi;
+        const ar = w1Cos[offset + k]!, ai = w1Sin[offset + k]!;
+        const br = w2Cos[offset + k]!, bi = w2Sin[offset + k]!;
+        for (let i0 = k; i0 < half; i0 += step) {
+          const i1 = i0 + span, i2 = i1 + span, i3 = i2 + span;
+          // Stage of span s: (x0, x1) and (x2, x3) with w1.
+          const r1 = re[i1]!, m1 = im[i1]!, r3 = re[i3]!, m3 = im[i3]!;
+          const t1r = r1 * ar - m1 * ai, t1i = r1 * ai + m1 * ar;
+          const t3r = r3 * ar - m3 * ai, t3i = r3 * ai + m3 * ar;
+          const r0 = re[i0]!, m0 = im[i0]!, r2 = re[i2]!, m2 = im[i2]!;
+          const y0r = r0 + t1r, y0i = m0 + t1i, y1r = r0 - t1r, y1i = m0 - t1i;
+          const y2r = r2 + t3r, y2i = m2 + t3i, y3r = r2 - t3r, y3i = m2 - t3i;
+          // Stage of span 2s: (y0, y2) with w2, (y1, y3) with w2 * (-i).
+          const u2r = y2r * br - y2i * bi, u2i = y2r * bi + y2i * br;
+          const v3r = y3r * br - y3i * bi, v3i = y3r * bi + y3i * br;
+          re[i0] = y0r + u2r; im[i0] = y0i + u2i;
+          re[i2] = y0r - u2r; im[i2] = y0i - u2i;
+          // (-i) v3 = (v3i, -v3r)
+          re[i1] = y1r + v3i; im[i1] = y1i - v3r;
+          re[i3] = y1r - v3i; im[i3] = y1i + v3r;
         }
       }
-      offset += span;
     }
     // X[0] = Re Z[0] + Im Z[0]; X[half] = Re Z[0] - Im Z[0].
     const dc = re[0]! + im[0]!;

@@ -19,4 +19,4 @@ export {
 export type { Frontend, FrontendSpec } from './features/frontend.ts';
 export { createFrontend, kaldiFbank, nemoMel, sherpaNemoMel, FRONTEND_TYPES } from './features/frontend.ts';
 export { resample } from './resample.ts';
-export { loadAudio, type LoadedAudio } from './load.ts';
+export { loadAudio, loadAudioSync, type LoadedAudio } from './load.ts';

@@ -3,7 +3,7 @@
  * averaged to mono, resampled to the frontend's rate, with a note for each
  * conversion so reports can say what was done to the input.
  */
-import { readWav } from '../util/wav.ts';
+import { readWav, readWavSync, type DecodedAudio } from '../util/wav.ts';
 import { resample } from './resample.ts';
 
 export interface LoadedAudio {
@@ -15,7 +15,15 @@ export interface LoadedAudio {
 }
 
 export async function loadAudio(path: string, targetRate: number): Promise<LoadedAudio> {
-  const decoded = await readWav(path);
+  return toTarget(await readWav(path), targetRate);
+}
+
+/** loadAudio with a synchronous read (see readWavSync): for recognition loops over many small files. */
+export function loadAudioSync(path: string, targetRate: number): LoadedAudio {
+  return toTarget(readWavSync(path), targetRate);
+}
+
+function toTarget(decoded: DecodedAudio, targetRate: number): LoadedAudio {
   const notes: string[] = [];
   if (decoded.channels > 1) notes.push(`downmixed ${decoded.channels} channels`);
   let samples = decoded.samples;

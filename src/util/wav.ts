@@ -3,6 +3,7 @@
  * type-checks but fails at run time, so it is loaded with createRequire.
  */
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { RoteError } from './errors.ts';
 
@@ -39,36 +40,59 @@ export function decodeWav(bytes: Uint8Array, source = '<buffer>'): DecodedAudio 
   const channels = wave.fmt.numChannels;
   const sampleRate = wave.fmt.sampleRate;
   if (!channels || !sampleRate) throw new RoteError(`${source}: WAV header has no channels or sample rate`);
-  let planes: ArrayLike<number>[];
-  let scale = 1;
   if (wave.fmt.audioFormat === 1 && wave.fmt.bitsPerSample === 16) {
     // 16-bit PCM is scaled by 1/32768 as torchaudio, Kaldi and sherpa-onnx do
     // (wavefile's own float conversion divides positive samples by 32767).
     // wavefile has parsed the chunks; its per-sample unpacking is slow, so the
     // interleaved little-endian data bytes are read directly.
-    const bytes = wave.data.samples;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const frames = Math.floor(bytes.byteLength / (2 * channels));
-    planes = Array.from({ length: channels }, (_, channel) => {
-      const plane = new Int16Array(frames);
-      for (let i = 0; i < frames; i++) plane[i] = view.getInt16((i * channels + channel) * 2, true);
-      return plane;
-    });
-    scale = 1 / 32768;
-  } else {
-    try {
-      wave.toBitDepth('32f');
-    } catch (error) {
-      throw new RoteError(`${source}: unsupported WAV encoding (${(error as Error).message})`, { cause: error });
-    }
-    const raw = wave.getSamples(false, Float32Array) as unknown as Float32Array | Float32Array[];
-    planes = Array.isArray(raw) ? raw : [raw];
+    return { samples: downmixPcm16(wave.data.samples, channels), sampleRate, channels };
   }
+  try {
+    wave.toBitDepth('32f');
+  } catch (error) {
+    throw new RoteError(`${source}: unsupported WAV encoding (${(error as Error).message})`, { cause: error });
+  }
+  const raw = wave.getSamples(false, Float32Array) as unknown as Float32Array | Float32Array[];
+  const planes = Array.isArray(raw) ? raw : [raw];
   const length = planes[0]?.length ?? 0;
   const samples = new Float32Array(length);
-  const weight = scale / planes.length;
+  const weight = 1 / planes.length;
   for (const plane of planes) for (let i = 0; i < length; i++) samples[i]! += plane[i]! * weight;
   return { samples, sampleRate, channels };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Interleaved little-endian int16 frames -> mono float samples (channel mean, / 32768). */
+function downmixPcm16(bytes: Uint8Array, channels: number): Float32Array {
+  const frames = Math.floor(bytes.byteLength / (2 * channels));
+  const samples = new Float32Array(frames);
+  const weight = 1 / 32768 / channels;
+  if (LITTLE_ENDIAN) {
+    const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+    const pcm = new Int16Array(aligned.buffer, aligned.byteOffset, frames * channels);
+    if (channels === 1) {
+      for (let i = 0; i < frames; i++) samples[i] = pcm[i]! * weight;
+    } else {
+      for (let i = 0; i < frames; i++) {
+        let sum = 0;
+        for (let c = 0; c < channels; c++) sum += pcm[i * channels + c]!;
+        samples[i] = sum * weight;
+      }
+    }
+    return samples;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < frames; i++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += view.getInt16((i * channels + c) * 2, true);
+    samples[i] = sum * weight;
+  }
+  return samples;
+}
+
+function unreadable(path: string, error: unknown): RoteError {
+  return new RoteError(`${path}: cannot read audio file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
 }
 
 export async function readWav(path: string): Promise<DecodedAudio> {
@@ -76,7 +100,22 @@ export async function readWav(path: string): Promise<DecodedAudio> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new RoteError(`${path}: cannot read audio file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw unreadable(path, error);
+  }
+  return decodeWav(bytes, path);
+}
+
+/**
+ * readWav with a synchronous read: for loops that read many small files one
+ * after another (recognition), where fs.promises.readFile's thread-pool round
+ * trips cost ~10x the read itself (0.2-0.3 ms against 0.02 ms for a 45 kB file).
+ */
+export function readWavSync(path: string): DecodedAudio {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw unreadable(path, error);
   }
   return decodeWav(bytes, path);
 }

@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAudio } from '../../src/audio/index.ts';
-import { encodeWav16 } from '../../src/util/wav.ts';
+import { loadAudio, loadAudioSync } from '../../src/audio/index.ts';
+import { decodeWav, encodeWav16 } from '../../src/util/wav.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { PARITY_DIR } from './fixtures.ts';
 
@@ -76,6 +76,37 @@ test('empty and missing files are RoteErrors naming the file', async () => {
       assert.ok((error as Error).message.includes(path));
     }
   }
+});
+
+test('loadAudioSync gives what loadAudio gives (stereo, resampled, and the parity file)', async () => {
+  const wave = new WaveFile();
+  wave.fromScratch(2, 22050, '16', [tone(440, 22050, 0.5), tone(330, 22050, 0.5)]);
+  const path = join(dir, 'stereo-sync.wav');
+  writeFileSync(path, wave.toBuffer());
+  for (const file of [path, join(PARITY_DIR, 'espeak-1.wav')]) {
+    const viaPromise = await loadAudio(file, 16000);
+    const viaSync = loadAudioSync(file, 16000);
+    assert.equal(viaSync.notes, viaPromise.notes);
+    assert.equal(Array.from(viaSync.samples), Array.from(viaPromise.samples));
+  }
+  assert.throws(() => loadAudioSync(join(dir, 'missing.wav'), 16000), (error: Error) => error instanceof RoteError && error.message.includes('missing.wav'));
+});
+
+test('16-bit PCM decodes exactly (x / 32768), also from bytes at an odd offset', () => {
+  const wave = new WaveFile();
+  const pcm = tone(500, 16000, 0.1);
+  pcm[0] = -32768;
+  pcm[1] = 32767;
+  wave.fromScratch(1, 16000, '16', pcm);
+  const bytes = wave.toBuffer();
+  const shifted = new Uint8Array(bytes.length + 1);
+  shifted.set(bytes, 1);
+  const aligned = decodeWav(bytes);
+  const unaligned = decodeWav(shifted.subarray(1));
+  assert.equal(Array.from(unaligned.samples), Array.from(aligned.samples));
+  assert.is(aligned.samples[0], -1);
+  assert.is(aligned.samples[1], 32767 / 32768);
+  for (let i = 0; i < pcm.length; i++) assert.is(aligned.samples[i], Math.fround(pcm[i]! / 32768));
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

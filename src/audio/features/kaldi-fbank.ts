@@ -64,44 +64,58 @@ export function createKaldiFbankPlan(options: Partial<KaldiFbankOptions> = {}): 
     return kaldiNumFrames(numSamples, frameLength, frameShift, o.snipEdges);
   }
 
+  const { dither, removeDcOffset, useEnergy, rawEnergy, usePower, useLogFbank, numBins, snipEdges, scale } = o;
+  const halfShift = Math.floor(frameShift / 2);
+  const halfLength = Math.floor(frameLength / 2);
+
   function compute(samples: Float32Array): FeatureMatrix {
     const n = samples.length;
     const frames = numFrames(n);
     const data = new Float32Array(frames * numColumns);
-    const gaussian = o.dither > 0 ? new GaussianSource(o.ditherSeed) : undefined;
-    const scale = o.scale;
+    const gaussian = dither > 0 ? new GaussianSource(o.ditherSeed) : undefined;
     for (let f = 0; f < frames; f++) {
-      const start = o.snipEdges ? f * frameShift : f * frameShift + Math.floor(frameShift / 2) - Math.floor(frameLength / 2);
+      const start = snipEdges ? f * frameShift : f * frameShift + halfShift - halfLength;
+      let sum = 0;
       if (start >= 0 && start + frameLength <= n) {
-        for (let j = 0; j < frameLength; j++) frame[j] = samples[start + j]! * scale;
+        for (let j = 0; j < frameLength; j++) {
+          const value = samples[start + j]! * scale;
+          frame[j] = value;
+          sum += value;
+        }
       } else {
-        for (let j = 0; j < frameLength; j++) frame[j] = samples[reflectIndex(start + j, n)]! * scale;
+        for (let j = 0; j < frameLength; j++) {
+          const value = samples[reflectIndex(start + j, n)]! * scale;
+          frame[j] = value;
+          sum += value;
+        }
       }
-      if (gaussian) for (let j = 0; j < frameLength; j++) frame[j] += gaussian.next() * o.dither;
-      if (o.removeDcOffset) {
-        let sum = 0;
-        for (let j = 0; j < frameLength; j++) sum += frame[j]!;
-        const mean = sum / frameLength;
-        for (let j = 0; j < frameLength; j++) frame[j]! -= mean;
+      if (gaussian) {
+        sum = 0;
+        for (let j = 0; j < frameLength; j++) sum += frame[j] += gaussian.next() * dither;
       }
+      const mean = removeDcOffset ? sum / frameLength : 0;
       let logEnergy = 0;
-      if (o.useEnergy && o.rawEnergy) logEnergy = frameLogEnergy(frame, frameLength);
-      if (preemph !== 0) {
-        for (let j = frameLength - 1; j > 0; j--) frame[j]! -= preemph * frame[j - 1]!;
-        frame[0]! -= preemph * frame[0]!;
-      }
-      for (let j = 0; j < frameLength; j++) frame[j]! *= window[j]!;
+      if (useEnergy && rawEnergy) logEnergy = frameLogEnergy(frame, frameLength, mean);
+      // DC removal, pre-emphasis and window in one backward pass:
+      // z[j] = (x[j] - mean) - c (x[j-1] - mean), z[0] = (x[0] - mean)(1 - c).
+      const shift = mean * (1 - preemph);
+      for (let j = frameLength - 1; j > 0; j--) frame[j] = (frame[j]! - preemph * frame[j - 1]! - shift) * window[j]!;
+      frame[0] = (frame[0]! - mean) * (1 - preemph) * window[0]!;
       // frame[frameLength..paddedLength) stays zero: nothing writes there.
-      if (o.useEnergy && !o.rawEnergy) logEnergy = frameLogEnergy(frame, frameLength);
+      if (useEnergy && !rawEnergy) logEnergy = frameLogEnergy(frame, frameLength, 0);
       fft.compute(frame, power);
-      if (!o.usePower) for (let k = 0; k < power.length; k++) power[k] = Math.sqrt(power[k]!);
+      if (!usePower) for (let k = 0; k < power.length; k++) power[k] = Math.sqrt(power[k]!);
       applyMelBank(mel, power, energies);
-      const row = f * numColumns;
-      for (let b = 0; b < o.numBins; b++) {
-        const e = energies[b]!;
-        data[row + melOffset + b] = o.useLogFbank ? Math.log(e > FLT_EPSILON ? e : FLT_EPSILON) : e;
+      const row = f * numColumns + melOffset;
+      if (useLogFbank) {
+        for (let b = 0; b < numBins; b++) {
+          const e = energies[b]!;
+          data[row + b] = Math.log(e > FLT_EPSILON ? e : FLT_EPSILON);
+        }
+      } else {
+        for (let b = 0; b < numBins; b++) data[row + b] = energies[b]!;
       }
-      if (o.useEnergy) data[row] = Math.max(logEnergy, logEnergyFloor);
+      if (useEnergy) data[row - 1] = Math.max(logEnergy, logEnergyFloor);
     }
     return { data, numFrames: frames, numBins: numColumns };
   }
@@ -109,8 +123,9 @@ export function createKaldiFbankPlan(options: Partial<KaldiFbankOptions> = {}): 
   return { options: o, frameLength, frameShift, paddedLength, numColumns, numFrames, compute };
 }
 
-function frameLogEnergy(frame: Float64Array, length: number): number {
+/** log(sum (frame[j] - mean)^2), floored at FLT_EPSILON. */
+function frameLogEnergy(frame: Float64Array, length: number, mean: number): number {
   let sum = 0;
-  for (let j = 0; j < length; j++) sum += frame[j]! * frame[j]!;
+  for (let j = 0; j < length; j++) sum += (frame[j]! - mean) * (frame[j]! - mean);
   return Math.log(Math.max(sum, FLT_EPSILON));
 }

@@ -14,8 +14,11 @@ export interface SparseMelBank {
   readonly numBins: number;
   /** Number of power-spectrum bins the filters read (n/2 + 1). */
   readonly numFftBins: number;
+  /** First power-spectrum bin each filter reads. */
   readonly first: Int32Array;
-  readonly weights: Float64Array[];
+  /** Filter b's weights are weights[start[b] .. start[b + 1]) (one flat array: no per-filter indirection in the hot loop). */
+  readonly start: Int32Array;
+  readonly weights: Float64Array;
 }
 
 /** Kaldi's mel scale: 1127 ln(1 + f / 700). */
@@ -42,16 +45,20 @@ export function slaneyMelToHz(mel: number): number {
 
 function sparsify(dense: Float64Array[], numFftBins: number): SparseMelBank {
   const first = new Int32Array(dense.length);
-  const weights: Float64Array[] = [];
+  const start = new Int32Array(dense.length + 1);
+  const rows: Float64Array[] = [];
   dense.forEach((row, bin) => {
     let lo = row.findIndex((w) => w !== 0);
     let hi = lo;
     for (let k = 0; k < row.length; k++) if (row[k] !== 0) hi = k;
     if (lo < 0) lo = hi = 0; // an empty filter (too many bins for the FFT): one zero weight
     first[bin] = lo;
-    weights.push(row.slice(lo, hi + 1));
+    rows.push(row.slice(lo, hi + 1));
+    start[bin + 1] = start[bin]! + hi + 1 - lo;
   });
-  return { numBins: dense.length, numFftBins, first, weights };
+  const weights = new Float64Array(start[dense.length]!);
+  rows.forEach((row, bin) => weights.set(row, start[bin]!));
+  return { numBins: dense.length, numFftBins, first, start, weights };
 }
 
 /** Kaldi / torchaudio.compliance.kaldi mel banks (no VTLN). `highFreq <= 0` means Nyquist + highFreq. */
@@ -104,13 +111,15 @@ export function slaneyMelBank(numBins: number, fftSize: number, sampleRate: numb
   return sparsify(dense, numFftBins);
 }
 
-/** out[b] = sum_k weights[b][k] * power[first[b] + k]. */
+/** out[b] = sum_k weights[start[b] + k] * power[first[b] + k]. */
 export function applyMelBank(bank: SparseMelBank, power: Float64Array, out: Float64Array): void {
-  for (let b = 0; b < bank.numBins; b++) {
-    const w = bank.weights[b]!;
-    const offset = bank.first[b]!;
+  const { first, start, weights, numBins } = bank;
+  for (let b = 0; b < numBins; b++) {
+    const from = start[b]!;
+    const shift = first[b]! - from;
+    const to = start[b + 1]!;
     let sum = 0;
-    for (let k = 0; k < w.length; k++) sum += w[k]! * power[offset + k]!;
+    for (let k = from; k < to; k++) sum += weights[k]! * power[k + shift]!;
     out[b] = sum;
   }
 }
