@@ -143,7 +143,7 @@ export async function run(): Promise<void> {
     console.log(`cat file > out: ${runs(cat)}`);
     console.log(`two-pass floor (cat file > /dev/null; cat file > out): ${runs(floor)}: ${ratio(floor)}`);
     console.log(`sha256sum file: ${runs(sha)}`);
-    console.log(`injectCanaries (in process, modules loaded; defaults: check structure, hash xxh128): ${runs(inject)}: ${ratio(inject)}`);
+    console.log(`injectCanaries (in process, modules loaded; defaults: check structure, hash xxh3): ${runs(inject)}: ${ratio(inject)}`);
     console.log(`injectCanaries check full: ${runs(full)}: ${ratio(full)}`);
     console.log(`injectCanaries hash sha256: ${runs(sha256)}: ${ratio(sha256)}`);
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Reference digests for rote's file hashes (src/util/hash.ts), from the C
-# implementations: xxhsum (Debian package xxhash, XXH3 128-bit: -H2) and
+# implementations: xxhsum (Debian package xxhash, XXH3 64-bit: -H3) and
 # coreutils sha256sum. Inputs are generated here, byte-reproducibly:
 #   empty, "a", 240 bytes (XXH3's mid-size path), 1 MiB + 7 of a pattern (the
 #   streaming path across update calls).
@@ -20,8 +20,8 @@ awk 'BEGIN { for (i = 0; i < 1048583; i++) printf "%c", 32 + (i * 13 + int(i / 9
   for name in empty a b240 mib; do
     [ $first -eq 1 ] || printf ',\n'
     first=0
-    printf '    { "name": "%s", "bytes": %s, "xxh128": "%s", "sha256": "%s" }' "$name" "$(wc -c < "$tmp/$name" | tr -d ' ')" \
-      "$(xxhsum -H2 < "$tmp/$name" | cut -d' ' -f1)" "$(sha256sum < "$tmp/$name" | cut -d' ' -f1)"
+    printf '    { "name": "%s", "bytes": %s, "xxh3": "%s", "sha256": "%s" }' "$name" "$(wc -c < "$tmp/$name" | tr -d ' ')" \
+      "$(xxhsum -H3 < "$tmp/$name" | awk '{ print $NF }')" "$(sha256sum < "$tmp/$name" | cut -d' ' -f1)"
   done
   printf '\n  ]\n}\n'
 } > "$out"

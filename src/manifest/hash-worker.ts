@@ -4,10 +4,11 @@
  * injection will write, computed from its input and the inserted pieces,
  * while the main thread writes that file. The worker is plain JavaScript
  * started from a data: URL (no TypeScript loader there), run by
- * src/util/worker-pool.ts; it loads hash-wasm through createRequire.
+ * src/util/worker-pool.ts; it loads the XXH3 implementation the main thread
+ * would use (src/util/hash.ts) through createRequire.
  */
 import { WorkerPool } from '../util/worker-pool.ts';
-import { HASH_WASM_PATH, type FileHashAlgorithm } from '../util/hash.ts';
+import { xxh3ModulePaths, type FileHashAlgorithm } from '../util/hash.ts';
 
 /** Bytes inserted into a copy of a file before input offset `offset`. */
 export interface Insertion {
@@ -20,16 +21,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openSync, readSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-const { createXXHash128 } = createRequire(workerData.hashWasm)(workerData.hashWasm);
-const xxh128 = await createXXHash128();
+const { native, wasm } = workerData.modules;
+const nativeXxh3 = native ? createRequire(native)(native).xxh3 : null;
+const wasmXxh3 = nativeXxh3 ? null : await createRequire(wasm)(wasm).createXXHash3();
 const buffer = Buffer.allocUnsafe(1 << 20);
 function start(algorithm) {
   if (algorithm === 'sha256') {
     const hash = createHash('sha256');
     return { update: (data) => hash.update(data), digest: () => 'sha256:' + hash.digest('hex') };
   }
-  xxh128.init();
-  return { update: (data) => xxh128.update(data), digest: () => 'xxh128:' + xxh128.digest('hex') };
+  if (nativeXxh3) {
+    const hash = nativeXxh3.Xxh3.withSeed(0n);
+    return { update: (data) => hash.update(data), digest: () => 'xxh3:' + hash.digest().toString(16).padStart(16, '0') };
+  }
+  wasmXxh3.init();
+  return { update: (data) => wasmXxh3.update(data), digest: () => 'xxh3:' + wasmXxh3.digest('hex') };
 }
 parentPort.on('message', ({ id, path, algorithm, insertions }) => {
   let fd = -1;
@@ -81,7 +87,7 @@ export class HashWorker {
   // Started at once and awaited by the first request, so that the worker starts while the caller works.
   private readonly pool = WorkerPool.start<HashRequest, HashResult>({
     url: WORKER_URL,
-    workerData: { hashWasm: HASH_WASM_PATH },
+    workerData: { modules: xxh3ModulePaths() },
     size: 1,
     requestsPerWorker: Infinity,
     resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },

@@ -61,7 +61,7 @@ export interface InjectOptions {
    * always checked in full.
    */
   check?: CheckDepth;
-  /** Digest of input and output files in the receipt (default xxh128; sha256 to resist deliberate tampering). */
+  /** Digest of input and output files in the receipt (default xxh3; sha256 to resist deliberate tampering). */
   hash?: FileHashAlgorithm;
   /** Called as records are written (pass 2; estimated from the bytes copied). */
   onProgress?: (written: number, total: number) => void;
@@ -84,7 +84,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
     : await detectManifestFormat(inputs);
   const format = options.format ?? detected.format;
   const seed = options.seed ?? training.list.setId;
-  const hash = options.hash ?? 'xxh128';
+  const hash = options.hash ?? 'xxh3';
   const random = new SeededRandom(seed);
   const audioDir = resolve(options.audioDir);
   await prepareAudioDir(audioDir);
@@ -369,7 +369,7 @@ async function injectKaldi(
   warnings: string[],
 ): Promise<InjectionReceipt> {
   const ids = new BloomFilter(24);
-  const hash = options.hash ?? 'xxh128';
+  const hash = options.hash ?? 'xxh3';
   const scan = await scanKaldiDir(dir, ids, canaryIds, random.fork('id-samples'), hash);
   const outputDir = resolve(options.output);
   if ((await realpath(dir)) === resolve(outputDir) || (existsSync(outputDir) && (await realpath(outputDir)) === (await realpath(dir)))) {

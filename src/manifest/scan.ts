@@ -37,6 +37,8 @@ const MAX_CHECKPOINTS = 1 << 16;
 /** Byte offsets and lines of every `stride`-th data record (header excluded). */
 export class Checkpoints {
   stride = 16;
+  /** stride - 1: `(index & mask) === 0` is the caller's cheap pre-check for add(). */
+  mask = 15;
   private offsets: number[] = [];
   private lines: number[] = [];
 
@@ -46,6 +48,7 @@ export class Checkpoints {
       this.offsets = this.offsets.filter((_, i) => i % 2 === 0);
       this.lines = this.lines.filter((_, i) => i % 2 === 0);
       this.stride *= 2;
+      this.mask = this.stride - 1;
       if (index % this.stride !== 0) return;
     }
     this.offsets.push(offset);
@@ -161,9 +164,18 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     while (position < end) {
       const newline = buf.indexOf(NEWLINE, position);
       const lineEnd = newline === -1 || newline >= end ? end : newline + 1;
+      // The common line, "{...}\n" with nothing around the braces, is settled by two bytes.
+      let tail = lineEnd - 1;
+      if (buf[tail] === NEWLINE) tail--;
+      if (buf[position] === OPEN_BRACE && buf[tail] === CLOSE_BRACE && tail > position) {
+        if ((records & checkpoints.mask) === 0) checkpoints.add(records, base + position, line);
+        records++;
+        line++;
+        position = lineEnd;
+        continue;
+      }
       let head = position;
       while (head < lineEnd && (buf[head] === 32 || buf[head] === 9)) head++;
-      let tail = lineEnd - 1;
       while (tail >= head && (buf[tail] === NEWLINE || buf[tail] === 13 || buf[tail] === 32 || buf[tail] === 9)) tail--;
       if (tail < head) {
         line++;

@@ -107,10 +107,10 @@ async function lastRecord(file: string, adapter: RecordAdapter, scan: FileScan):
  * (ascending offsets) spliced in; returns the number of input bytes copied.
  */
 export async function spliceCopy(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void): Promise<number> {
-  const fd = isGzip(file) ? null : await writer.directDescriptor();
-  if (fd === null) return spliceCopyAsync(file, insertions, writer, onBytes);
+  const write = isGzip(file) ? null : await writer.syncWriter();
+  if (write === null) return spliceCopyAsync(file, insertions, writer, onBytes);
   try {
-    return await spliceCopySync(file, insertions, fd, onBytes);
+    return await spliceCopySync(file, insertions, write, onBytes);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof RoteError || typeof code !== 'string') throw error;
@@ -148,7 +148,7 @@ export function splicePieces(buf: Uint8Array, count: number, position: number, i
  * miss the CPU caches). The event loop gets a turn every YIELD_BYTES, for
  * progress bars and the hash worker's messages.
  */
-async function spliceCopySync(file: string, insertions: Insertion[], out: number, onBytes?: (copied: number) => void): Promise<number> {
+async function spliceCopySync(file: string, insertions: Insertion[], write: (bytes: Uint8Array) => void, onBytes?: (copied: number) => void): Promise<number> {
   let input: number;
   try {
     input = openSync(file, 'r');
@@ -164,7 +164,7 @@ async function spliceCopySync(file: string, insertions: Insertion[], out: number
     for (;;) {
       const count = readSync(input, buf, 0, SYNC_CHUNK, position);
       const chunk = splicePieces(buf, count, position, insertions, next);
-      for (const piece of chunk.pieces) ManifestWriter.writeAllSync(out, piece);
+      for (const piece of chunk.pieces) write(piece);
       next = chunk.next;
       if (count === 0) break;
       position += count;

@@ -131,7 +131,7 @@ export const FULL_CHECK_RECORDS = 10_000;
 
 export interface FileSummary {
   path: string;
-  /** Digest of the file's stored bytes, "<algorithm>:<hex>" (xxh128 or sha256). */
+  /** Digest of the file's stored bytes, "<algorithm>:<hex>" (xxh3 or sha256). */
   hash: string;
   records: number;
   lines: number;

@@ -28,7 +28,7 @@ export class ManifestWriter {
   private used = 0;
   private finished = false;
 
-  /** `hash`: the digest finish() returns; false when the caller computes the output hash another way (finish() then returns ''). */
+  /** `hash`: the digest finish() returns; false for none (finish() then returns ''). */
   constructor(target: string, private readonly options: { hash: FileHashAlgorithm | false }) {
     this.target = target;
     this.temporary = temporarySibling(target);
@@ -80,21 +80,21 @@ export class ManifestWriter {
   }
 
   /**
-   * The file descriptor for synchronous writes straight to the file, when
-   * that is allowed: a plain (not gzip) output that this writer does not
-   * hash, with its buffer flushed. Null otherwise.
+   * For plain (not gzip) outputs: flushes the buffer and returns a function
+   * that writes all of its bytes synchronously to the file (hashing them, when
+   * this writer hashes). Null for gzip outputs, which go through `write`.
    */
-  async directDescriptor(): Promise<number | null> {
-    if (isGzip(this.target) || this.options.hash) return null;
+  async syncWriter(): Promise<((bytes: Uint8Array) => void) | null> {
+    if (isGzip(this.target)) return null;
     await this.flush();
     await this.ensureOpen();
-    return this.handle!.fd;
-  }
-
-  /** Writes all of `bytes` synchronously to a descriptor from directDescriptor(). */
-  static writeAllSync(fd: number, bytes: Uint8Array): void {
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    const fd = this.handle!.fd;
+    const hash = this.hash;
+    return (bytes: Uint8Array): void => {
+      hash?.update(bytes);
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    };
   }
 
   /** Finishes writing; returns the digest of the stored bytes ("<algorithm>:<hex>"). The file stays temporary until commit(). */

@@ -65,7 +65,8 @@ for (const testCase of cases) {
       for (const file of files) {
         const output = receipt.outputs.find((o) => o.path.endsWith(file.path.split('/').pop()!))!;
         assert.ok(output, `no output for ${file.path}`);
-        assert.is(await hashFile(output.path, 'xxh128'), output.hash);
+        assert.is(await hashFile(output.path, 'xxh3'), output.hash);
+        assert.is(receipt.inputs.find((i) => i.path === file.path)?.hash, await hashFile(file.path, 'xxh3'), `input digest of ${file.path}`);
         const before = await records(file.path, file.format);
         const after = await records(output.path, file.format);
         assert.is(after.length, before.length + copies);
