@@ -75,15 +75,13 @@ export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
   const im = new Float64Array(half);
 
   function compute(frame: Float64Array, power: Float64Array): void {
-    for (let i = 0; i < half; i++) {
-      const j = bitReversed[i]!;
-      re[j] = frame[2 * i]!;
-      im[j] = frame[2 * i + 1]!;
-    }
-    // First two stages have trivial twiddles (1 and -i): one radix-4 pass.
+    // First two stages have trivial twiddles (1 and -i): one radix-4 pass,
+    // reading its inputs straight from the frame in bit-reversed order
+    // (z[j] = frame[2j] + i frame[2j + 1]).
     for (let a = 0; a < half; a += 4) {
-      const r0 = re[a]!, i0 = im[a]!, r1 = re[a + 1]!, i1 = im[a + 1]!;
-      const r2 = re[a + 2]!, i2 = im[a + 2]!, r3 = re[a + 3]!, i3 = im[a + 3]!;
+      const p0 = 2 * bitReversed[a]!, p1 = 2 * bitReversed[a + 1]!, p2 = 2 * bitReversed[a + 2]!, p3 = 2 * bitReversed[a + 3]!;
+      const r0 = frame[p0]!, i0 = frame[p0 + 1]!, r1 = frame[p1]!, i1 = frame[p1 + 1]!;
+      const r2 = frame[p2]!, i2 = frame[p2 + 1]!, r3 = frame[p3]!, i3 = frame[p3 + 1]!;
       const s0r = r0 + r1, s0i = i0 + i1, d0r = r0 - r1, d0i = i0 - i1;
       const s1r = r2 + r3, s1i = i2 + i3, d1r = r2 - r3, d1i = i2 - i3;
       re[a] = s0r + s1r; im[a] = s0i + s1i;

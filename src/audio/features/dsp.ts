@@ -72,24 +72,28 @@ export class GaussianSource {
  */
 export function normalizePerFeature(data: Float32Array | Float64Array, numFrames: number, numBins: number, variance: 'unbiased' | 'population'): void {
   if (numFrames === 0) return;
-  const mean = new Float64Array(numBins);
+  // One pass of sums shifted by the first frame (no cancellation when the
+  // values sit far from zero), then one pass applying (x - mean) / (std + eps).
+  const shift = new Float64Array(numBins);
+  const sums = new Float64Array(numBins);
   const squares = new Float64Array(numBins);
-  for (let f = 0; f < numFrames; f++) {
-    const row = f * numBins;
-    for (let b = 0; b < numBins; b++) mean[b] += data[row + b]!;
-  }
-  for (let b = 0; b < numBins; b++) mean[b]! /= numFrames;
-  for (let f = 0; f < numFrames; f++) {
+  for (let b = 0; b < numBins; b++) shift[b] = data[b]!;
+  for (let f = 1; f < numFrames; f++) {
     const row = f * numBins;
     for (let b = 0; b < numBins; b++) {
-      const d = data[row + b]! - mean[b]!;
+      const d = data[row + b]! - shift[b]!;
+      sums[b] += d;
       squares[b] += d * d;
     }
   }
   const denominator = variance === 'unbiased' ? numFrames - 1 : numFrames;
+  const mean = new Float64Array(numBins);
   const inverseStd = new Float64Array(numBins);
   for (let b = 0; b < numBins; b++) {
-    const std = denominator > 0 ? Math.sqrt(squares[b]! / denominator) : 0;
+    const sum = sums[b]!;
+    mean[b] = shift[b]! + sum / numFrames;
+    const spread = Math.max(0, squares[b]! - (sum * sum) / numFrames);
+    const std = denominator > 0 ? Math.sqrt(spread / denominator) : 0;
     inverseStd[b] = 1 / (std + 1e-5);
   }
   for (let f = 0; f < numFrames; f++) {
