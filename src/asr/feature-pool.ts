@@ -7,17 +7,15 @@
  * matrices come back as transferred buffers (no copy). Requests are served in
  * the order they are made (src/util/worker-pool.ts runs the workers).
  *
- * Workers start fast: feature-worker.ts and the modules it imports are bundled
- * once per process with esbuild (already installed: tsx is built on it) into one
- * ES module started from a data: URL with no execArgv, so no worker loads tsx
- * (measured here: ~0.12 s to a ready worker, against ~0.5-0.8 s through tsx).
+ * Workers start fast: feature-worker.ts and the modules it imports run as one
+ * esbuild bundle (src/util/worker-bundle.ts), without tsx.
  * Idle workers are unref'd: a pool that is not working never keeps the process alive.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { FrontendSpec } from '../audio/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { WorkerPool } from '../util/worker-pool.ts';
+import { workerBundle } from '../util/worker-bundle.ts';
 import type { ExtractedFeatures } from './feature-extract.ts';
 import type { FeatureRequest, FeatureResult } from './feature-worker.ts';
 import type { ProviderName } from './runtime.ts';
@@ -49,31 +47,13 @@ export interface PooledFeatures extends ExtractedFeatures {
 
 const WORKER_ENTRY = new URL('./feature-worker.ts', import.meta.url);
 
-let bundled: Promise<URL> | null = null;
-
 /** The worker entry and its imports as one ES module, built once per process. */
-function workerBundle(): Promise<URL> {
-  bundled ??= (async () => {
-    const { build } = await import('esbuild');
-    const result = await build({
-      entryPoints: [fileURLToPath(WORKER_ENTRY)],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      // The bundled modules use import.meta.url only to createRequire CommonJS packages
-      // (wavefile, fft.js): resolve them from the worker entry's real location.
-      define: { 'import.meta.url': JSON.stringify(WORKER_ENTRY.href) },
-    });
-    const code = result.outputFiles[0]!.text;
-    return new URL(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
-  })().catch((error: unknown) => {
-    bundled = null;
-    throw new Error(`cannot bundle the feature worker (${error instanceof Error ? error.message : String(error)}); featureWorkers 0 computes features on the main thread`, { cause: error });
-  });
-  return bundled;
+async function featureWorkerBundle(): Promise<URL> {
+  try {
+    return await workerBundle(WORKER_ENTRY, 'the feature worker');
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; featureWorkers 0 computes features on the main thread`, { cause: error });
+  }
 }
 
 export class FeaturePool {
@@ -82,7 +62,7 @@ export class FeaturePool {
   /** Starts `size` workers for the frontend `spec` and waits until each has built its frontend. */
   static async start(spec: FrontendSpec, size: number): Promise<FeaturePool> {
     if (!Number.isInteger(size) || size < 1) throw new RoteError(`feature workers must be a positive integer, got ${size}`);
-    const url = await workerBundle();
+    const url = await featureWorkerBundle();
     const pool = await WorkerPool.start<FeatureRequest, FeatureResult>({
       url,
       workerData: { spec },

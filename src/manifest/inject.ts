@@ -6,8 +6,9 @@
  * seeded, uniformly random slot among the manifest's records (across all
  * shards); pass 2 (splice.ts) finds each slot's byte offset from the nearest
  * checkpoint and copies the input bytes unchanged in large chunks with the
- * canary records spliced in. Input and output hashes are computed on a worker
- * thread alongside (hash-worker.ts). Kaldi tables are sorted, so there the
+ * canary records spliced in. A second thread (worker.ts) computes the input
+ * and output digests alongside pass 2 from one read of the input. Kaldi tables
+ * are sorted, so there the
  * slot is the sorted place of a random, corpus-shaped id.
  */
 import { access, constants, mkdir, readdir, realpath, rename, rm, stat, copyFile } from 'node:fs/promises';
@@ -25,9 +26,9 @@ import { adapterFor } from './formats/index.ts';
 import { KALDI_DROPPED, mergeKaldiTable, scanKaldiDir, type KaldiLine } from './formats/kaldi.ts';
 import { BloomFilter, caseLike, drawUniqueId, mimicId } from './ids.ts';
 import { isGzip } from './lines.ts';
-import { HashWorker, type Insertion } from './hash-worker.ts';
+import { ManifestWorker } from './worker.ts';
 import { scanManifestFile, type CheckDepth, type FileScan } from './scan.ts';
-import { locateSlots, spliceCopy } from './splice.ts';
+import { locateSlots, spliceCopy, type Insertion } from './splice.ts';
 import { placeCanaryAudio, prepareCanaryAudio, probeSampleRate, removeQuietly } from './audio.ts';
 import { ManifestWriter } from './writer.ts';
 import type { CanaryCopy, CopyPosition, FileSummary, InjectionReceipt, ManifestFormat, ManifestRecord, RecordAdapter } from './types.ts';
@@ -109,20 +110,24 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
   tables.sort((a, b) => Number(a.adapter.format === 'lhotse-supervisions') - Number(b.adapter.format === 'lhotse-supervisions'));
   const outputs = await planOutputs(inputs, options.output);
 
-  // Pass 1: records checked on this thread, files hashed on the worker meanwhile.
+  // Pass 1: records checked and counted.
   const ids = tables.some((t) => t.adapter.hasIds) ? new BloomFilter(24) : null;
   const scans = new Map<string, FileScan>();
   const before = new Map<string, { size: number; mtimeMs: number }>();
-  // Awaited only for the receipt: planning and audio overlap with the hashing.
+  // Plain input to plain output: both digests come from the worker in pass 2, from one read.
+  const digestsInPass2 = (file: string): boolean => !isGzip(file) && !isGzip(outputs.get(file)!);
+  // The others' input digests, awaited only for the receipt.
   const inputHashes = new Map<string, Promise<{ hash: string }>>();
-  const hasher = new HashWorker(hash);
+  const worker = new ManifestWorker(hash);
   try {
     for (const table of tables) {
       for (const file of table.files) {
         before.set(file, await stat(file));
-        const hashed = hasher.hashFile(file);
-        hashed.catch(() => undefined);
-        inputHashes.set(file, hashed);
+        if (!digestsInPass2(file)) {
+          const hashed = worker.hashFile(file);
+          hashed.catch(() => undefined);
+          inputHashes.set(file, hashed);
+        }
         scans.set(file, await scanManifestFile(file, table.adapter, { ids, canaryIds, depth: options.check ?? 'structure' }));
       }
     }
@@ -175,19 +180,24 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
           const mine: Array<{ index: number; slot: number }> = [];
           while (cursor < slots.length && slots[cursor]!.slot < limit) mine.push({ index: slots[cursor]!.index, slot: slots[cursor++]!.slot - recordBase });
           const target = outputs.get(file)!;
-          const hashOnWorker = !isGzip(file) && !isGzip(target);
+          const hashOnWorker = digestsInPass2(file);
           const writer = new ManifestWriter(target, { hash: hashOnWorker ? false : hash });
           writers.push(writer);
           const { insertions, inserted } = await planInsertions(file, table.adapter, scan, target, mine, copies);
-          const outputHash = hashOnWorker ? hasher.hashSpliced(file, insertions) : null;
-          outputHash?.catch(() => undefined);
+          const digests = hashOnWorker ? worker.hashSpliced(file, insertions) : null;
+          digests?.catch(() => undefined);
+          if (digests) {
+            const inputDigest = digests.then((d) => ({ hash: d.input }));
+            inputDigest.catch(() => undefined);
+            inputHashes.set(file, inputDigest);
+          }
           const copied = await spliceCopy(file, insertions, writer, (bytes) => {
             options.onProgress?.(written + Math.round((scan.dataRecords * bytes) / Math.max(1, scan.summary.bytes)), total);
           });
           written += scan.dataRecords;
           await refuseChanged(file, before.get(file)!, copied, scan);
           const writerHash = await writer.finish();
-          const outputDigest = outputHash ? (await outputHash).hash : writerHash;
+          const outputDigest = digests ? (await digests).output : writerHash;
           outputSummaries.push({ path: writer.target, hash: outputDigest, records: scan.summary.records + inserted, lines: scan.summary.lines + inserted });
           recordBase += scan.dataRecords;
         }
@@ -218,7 +228,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
       throw error;
     }
   } finally {
-    await hasher.close();
+    await worker.close();
   }
 }
 

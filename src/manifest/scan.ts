@@ -87,7 +87,7 @@ export function fastPathApplies(adapter: RecordAdapter): boolean {
   return adapter.acceptsByFieldKinds === true && !adapter.hasIds && !adapter.header && !adapter.quoted;
 }
 
-/** Pass 1 over one file. The file's hash is not computed here (see HashWorker). */
+/** Pass 1 over one file. The file's digest is not computed here (see ManifestWorker, worker.ts). */
 export async function scanManifestFile(path: string, adapter: RecordAdapter, checks: ScanChecks): Promise<FileScan> {
   return fastPathApplies(adapter) ? scanJsonLines(path, adapter, checks) : scanRecordByRecord(path, adapter, checks);
 }

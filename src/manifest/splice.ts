@@ -6,7 +6,6 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { RoteError } from '../util/errors.ts';
-import type { Insertion } from './hash-worker.ts';
 import { isGzip, openByteSource, scanBatches, emptySummary, spansFromSync } from './lines.ts';
 import type { FileScan } from './scan.ts';
 import type { RecordAdapter } from './types.ts';
@@ -17,6 +16,12 @@ const SYNC_CHUNK = 128 << 10;
 /** Reads from a checkpoint to a slot: a few records (the buffer grows for longer ones). */
 const SLOT_CHUNK = 16 << 10;
 const YIELD_BYTES = 32 << 20;
+
+/** Bytes inserted into a copy of a file before input offset `offset`. */
+export interface Insertion {
+  offset: number;
+  bytes: Uint8Array;
+}
 
 export interface SlotPlace {
   /** File-local slot: the canaries go before data record `slot` (0-based), or at the end when slot = dataRecords. */
@@ -123,8 +128,8 @@ export async function spliceCopy(file: string, insertions: Insertion[], writer: 
  * The pieces to write for one chunk buf[0, count) read at input offset
  * `position`: input bytes cut at each insertion that falls in the chunk (at
  * its end only when the input is exhausted, count 0), the insertion's bytes
- * in between. `next` is the first insertion not yet placed. The same cut as
- * the hash worker's (hash-worker.ts), which cannot import this.
+ * in between. `next` is the first insertion not yet placed. The manifest
+ * worker (worker-entry.ts) hashes the output through the same cut.
  */
 export function splicePieces(buf: Uint8Array, count: number, position: number, insertions: Insertion[], next: number): { pieces: Uint8Array[]; next: number } {
   const end = position + count;
@@ -146,7 +151,7 @@ export function splicePieces(buf: Uint8Array, count: number, position: number, i
  * chunks, about as fast as `cat` (asynchronous 1 MiB reads and writes took
  * about 190 ms against 65 ms for 196 MB here: a thread-pool round trip per call, and chunks that
  * miss the CPU caches). The event loop gets a turn every YIELD_BYTES, for
- * progress bars and the hash worker's messages.
+ * progress bars and the manifest worker's messages.
  */
 async function spliceCopySync(file: string, insertions: Insertion[], write: (bytes: Uint8Array) => void, onBytes?: (copied: number) => void): Promise<number> {
   let input: number;

@@ -52,14 +52,6 @@ function nativeXxhash(): NativeXxhash | null {
   return native;
 }
 
-/** Module files of the two XXH3 implementations, for worker threads that load them themselves (createRequire). */
-export function xxh3ModulePaths(): { native: string | null; wasm: string } {
-  const require = createRequire(import.meta.url);
-  let nativePath: string | null = null;
-  if (nativeXxhash()) nativePath = require.resolve('@node-rs/xxhash');
-  return { native: nativePath, wasm: require.resolve('hash-wasm') };
-}
-
 /** Which XXH3 implementation createFileHash uses: 'native' or 'wasm' (forced with `implementation`). */
 export type Xxh3Implementation = 'native' | 'wasm';
 
@@ -77,7 +69,8 @@ export async function createFileHash(algorithm: FileHashAlgorithm, implementatio
     const hash = xxhash.xxh3.Xxh3.withSeed(0n);
     return { update: (data) => void hash.update(data), digest: () => `xxh3:${hash.digest().toString(16).padStart(16, '0')}` };
   }
-  const { createXXHash3 } = await import('hash-wasm');
+  // Through require, like the native package: worker bundles (src/util/worker-bundle.ts) then leave it out.
+  const { createXXHash3 } = createRequire(import.meta.url)('hash-wasm') as typeof import('hash-wasm');
   const hash = await createXXHash3();
   hash.init();
   return { update: (data) => void hash.update(data), digest: () => `xxh3:${hash.digest('hex')}` };

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileHash, hashFile, xxh3Implementation } from '../../src/util/hash.ts';
-import { HashWorker } from '../../src/manifest/hash-worker.ts';
+import { ManifestWorker } from '../../src/manifest/worker.ts';
 
 interface Vector { name: string; bytes: number; xxh3: string; sha256: string }
 const { vectors } = JSON.parse(await readFile(new URL('../fixtures/hash/vectors.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
@@ -44,9 +44,9 @@ test('xxh3 (native and WebAssembly) and sha256 digests equal xxhsum -H3 and sha2
   }
 });
 
-test('the hash worker gives the same digests, and hashSpliced the digest of the file the insertions make', async () => {
+test('the manifest worker gives the same digests; hashSpliced gives the input\'s and that of the file the insertions make', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'rote-hash-'));
-  const workers = { xxh3: new HashWorker('xxh3'), sha256: new HashWorker('sha256') };
+  const workers = { xxh3: new ManifestWorker('xxh3'), sha256: new ManifestWorker('sha256') };
   try {
     for (const vector of vectors) {
       const path = join(dir, vector.name);
@@ -60,7 +60,9 @@ test('the hash worker gives the same digests, and hashSpliced the digest of the 
     const spliced = Buffer.concat(cuts.flatMap((offset, i) => [mib.subarray(i === 0 ? 0 : cuts[i - 1], offset), insertions[i]!.bytes]));
     await writeFile(join(dir, 'spliced'), spliced);
     for (const algorithm of ['xxh3', 'sha256'] as const) {
-      assert.is((await workers[algorithm].hashSpliced(join(dir, 'mib'), insertions)).hash, await hashFile(join(dir, 'spliced'), algorithm));
+      const digests = await workers[algorithm].hashSpliced(join(dir, 'mib'), insertions);
+      assert.is(digests.output, await hashFile(join(dir, 'spliced'), algorithm));
+      assert.is(digests.input, await hashFile(join(dir, 'mib'), algorithm));
     }
   } finally {
     await workers.xxh3.close();

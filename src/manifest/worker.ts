@@ -1,0 +1,52 @@
+/**
+ * A second thread for injections (its code: worker-entry.ts): while the main
+ * thread writes an output, the worker computes the digests of the input and of
+ * that output from one read of the input (and digests of gzip inputs while the
+ * main thread scans them). Started at once and awaited by the first request,
+ * so it starts while the caller works; runs as an esbuild bundle
+ * (src/util/worker-bundle.ts).
+ */
+import { workerBundle } from '../util/worker-bundle.ts';
+import { WorkerPool } from '../util/worker-pool.ts';
+import type { FileHashAlgorithm } from '../util/hash.ts';
+import type { Insertion } from './splice.ts';
+import type { HashReply, ManifestWorkerReply, ManifestWorkerRequest, SplicedReply } from './worker-entry.ts';
+
+const ENTRY = new URL('./worker-entry.ts', import.meta.url);
+
+export class ManifestWorker {
+  private readonly pool = workerBundle(ENTRY, 'the manifest worker').then((url) =>
+    WorkerPool.start<ManifestWorkerRequest, ManifestWorkerReply>({
+      url,
+      size: 1,
+      requestsPerWorker: Infinity,
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+      workerName: 'manifest worker',
+      poolName: 'ManifestWorker',
+      requestError: (failure, request) => Object.assign(new Error(`${request.path}: ${failure.error}`), { code: failure.code }),
+    }),
+  );
+
+  constructor(private readonly algorithm: FileHashAlgorithm) {
+    this.pool.catch(() => undefined);
+  }
+
+  /** Digest and size of the stored bytes of `path`. */
+  async hashFile(path: string): Promise<HashReply> {
+    return (await this.request({ kind: 'hash', path, algorithm: this.algorithm })) as HashReply;
+  }
+
+  /** Digests of `path` and of `path` with `insertions` (sorted by offset) spliced in. */
+  async hashSpliced(path: string, insertions: Insertion[]): Promise<SplicedReply> {
+    return (await this.request({ kind: 'spliced', path, algorithm: this.algorithm, insertions })) as SplicedReply;
+  }
+
+  async close(): Promise<void> {
+    const pool = await this.pool.catch(() => null);
+    await pool?.close();
+  }
+
+  private async request(request: ManifestWorkerRequest): Promise<ManifestWorkerReply> {
+    return (await this.pool).request(request);
+  }
+}
