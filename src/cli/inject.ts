@@ -19,7 +19,7 @@ export function registerInject(program: Command): void {
     .option('--id-prefix <prefix>', 'prefix for inserted record ids (default: none, ids shaped like the corpus ids)')
     .option('--sample-rate <hz>', 'corpus sample rate (default: read from the manifest or its first audio file)', (v) => Number(v))
     .option('--receipt <path>', 'receipt path (default: injection-receipt.json next to the output)')
-    .addOption(new Option('--check <depth>', `how deeply NeMo-style JSON lines are checked before anything is written: "structure" parses the first ${FULL_CHECK_RECORDS} records and checks every later line is a UTF-8 JSON object on one line; "full" parses every line (about 1.6x the time on large manifests); other formats are always checked in full`).choices([...CHECK_DEPTHS]).default('structure'))
+    .addOption(new Option('--check <depth>', `how deeply NeMo-style JSON lines are checked before anything is written: "structure" parses the first ${FULL_CHECK_RECORDS} records and checks every later line is a UTF-8 JSON object on one line; "full" parses every line (about 1.8x the time on large manifests); other formats are always checked in full`).choices([...CHECK_DEPTHS]).default('structure'))
     .addOption(new Option('--hash <algorithm>', 'digest of input and output files in the receipt: xxh3 identifies files (fast), sha256 also resists deliberate tampering').choices([...FILE_HASH_ALGORITHMS]).default('xxh3'))
     .option('--json', 'print the receipt as JSON', false)
     .option('--quiet', 'no progress bar or summary', false)
