@@ -127,16 +127,22 @@ export async function run(): Promise<void> {
     const full: number[] = [];
     const sha256: number[] = [];
     const catOut = join(dir, 'cat-out.json');
+    // Before each timed run: earlier outputs removed and dirty pages written back
+    // (`sync`), so no run pays for the previous one's writeback.
+    const settle = (): Promise<number> => timeShell('sync');
     for (let round = 0; round < ROUNDS; round++) {
       await rm(catOut, { force: true });
+      await settle();
       cat.push(await timeShell(`cat "${input}" > "${catOut}"`));
       await rm(catOut, { force: true });
+      await settle();
       floor.push(await timeShell(`cat "${input}" > /dev/null; cat "${input}" > "${catOut}"`));
       await rm(catOut, { force: true });
+      await settle();
       sha.push(await timeShell(`sha256sum "${input}" > /dev/null`));
-      inject.push(await injector.inject(String(round)));
-      full.push(await injector.inject(`full-${round}`, { check: 'full' }));
-      sha256.push(await injector.inject(`sha-${round}`, { hash: 'sha256' }));
+      inject.push(await injector.inject(String(round), {}, settle));
+      full.push(await injector.inject(`full-${round}`, { check: 'full' }, settle));
+      sha256.push(await injector.inject(`sha-${round}`, { hash: 'sha256' }, settle));
     }
     const runs = (times: number[]): string => `${median(times).toFixed(3)} s (runs ${times.map((t) => t.toFixed(3)).join(' ')})`;
     const ratio = (times: number[]): string => `${(median(times) / median(cat)).toFixed(2)}x cat (median of per-round ratios ${median(times.map((t, i) => t / cat[i]!)).toFixed(2)}x)`;
@@ -148,7 +154,7 @@ export async function run(): Promise<void> {
     console.log(`injectCanaries hash sha256: ${runs(sha256)}: ${ratio(sha256)}`);
 
     // Cold cache: the input's pages dropped before each run (the output is a new file either way).
-    const drop = (): Promise<number> => timeShell(`dd if="${input}" iflag=nocache count=0 status=none`);
+    const drop = async (): Promise<number> => (await settle()) + (await timeShell(`dd if="${input}" iflag=nocache count=0 status=none`));
     const coldCat: number[] = [];
     const coldInject: number[] = [];
     for (let round = 0; round < 3; round++) {

@@ -22,7 +22,8 @@ import { FULL_CHECK_RECORDS, type CheckDepth, type Header, type ManifestRecord, 
 export { CHECK_DEPTHS, FULL_CHECK_RECORDS, type CheckDepth } from './types.ts';
 
 const NEWLINE = 10;
-const CHUNK = 1 << 20;
+/** Bytes per read: chunks that stay in the CPU's L2 cache while they are scanned (1 MiB ones took ~5% longer here). */
+const CHUNK = 256 << 10;
 /**
  * Lines are matched in windows of about this many bytes: their latin1 strings
  * stay below V8's large-object size, so they die young instead of piling up

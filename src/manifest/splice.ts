@@ -12,7 +12,7 @@ import type { RecordAdapter } from './types.ts';
 import { ManifestWriter } from './writer.ts';
 
 const CHUNK = 1 << 20;
-const SYNC_CHUNK = 128 << 10;
+const SYNC_CHUNK = 256 << 10;
 /** Reads from a checkpoint to a slot: a few records (the buffer grows for longer ones). */
 const SLOT_CHUNK = 16 << 10;
 const YIELD_BYTES = 32 << 20;
@@ -148,10 +148,11 @@ export function splicePieces(buf: Uint8Array, count: number, position: number, i
 
 /**
  * Plain file to plain file: synchronous reads and writes of cache-sized
- * chunks, about as fast as `cat` (asynchronous 1 MiB reads and writes took
- * about 190 ms against 65 ms for 196 MB here: a thread-pool round trip per call, and chunks that
- * miss the CPU caches). The event loop gets a turn every YIELD_BYTES, for
- * progress bars and the manifest worker's messages.
+ * (256 KiB) chunks, about as fast as `cat` (asynchronous 1 MiB reads and
+ * writes took about 190 ms against 65 ms for 196 MB here: a thread-pool round
+ * trip per call, and chunks that miss the CPU caches;
+ * scripts/bench/copy-chunks.mjs compares chunk sizes). The event loop gets a
+ * turn every YIELD_BYTES, for progress bars and the manifest worker's messages.
  */
 async function spliceCopySync(file: string, insertions: Insertion[], write: (bytes: Uint8Array) => void, onBytes?: (copied: number) => void): Promise<number> {
   let input: number;
