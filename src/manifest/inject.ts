@@ -159,6 +159,8 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
     const created: string[] = [];
     const writers: ManifestWriter[] = [];
     try {
+      // The worker boots while this thread mostly waits on the audio copies (it is needed by pass 2).
+      worker.start();
       const audioMode = await placeAudio(copies, training.dir, sampleRate, options.link ?? false, created);
 
       // Pass 2.

@@ -14,7 +14,7 @@ import { ManifestWriter } from './writer.ts';
 const CHUNK = 1 << 20;
 const SYNC_CHUNK = 256 << 10;
 /** Reads from a checkpoint to a slot: a few records (the buffer grows for longer ones). */
-const SLOT_CHUNK = 16 << 10;
+const SLOT_CHUNK = 4 << 10;
 const YIELD_BYTES = 32 << 20;
 
 /** Bytes inserted into a copy of a file before input offset `offset`. */

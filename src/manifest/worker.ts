@@ -2,9 +2,8 @@
  * A second thread for injections (its code: worker-entry.ts): while the main
  * thread writes an output, the worker computes the digests of the input and of
  * that output from one read of the input (and digests of gzip inputs while the
- * main thread scans them). Started at once and awaited by the first request,
- * so it starts while the caller works; runs as an esbuild bundle
- * (src/util/worker-bundle.ts).
+ * main thread scans them). It starts on `start()` or the first request; runs
+ * as an esbuild bundle (src/util/worker-bundle.ts).
  */
 import { workerBundle } from '../util/worker-bundle.ts';
 import { WorkerPool } from '../util/worker-pool.ts';
@@ -15,19 +14,28 @@ import type { HashReply, ManifestWorkerReply, ManifestWorkerRequest, SplicedRepl
 const ENTRY = new URL('./worker-entry.ts', import.meta.url);
 
 export class ManifestWorker {
-  private readonly pool = workerBundle(ENTRY, 'the manifest worker').then((url) =>
-    WorkerPool.start<ManifestWorkerRequest, ManifestWorkerReply>({
-      url,
-      size: 1,
-      requestsPerWorker: Infinity,
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
-      workerName: 'manifest worker',
-      poolName: 'ManifestWorker',
-      requestError: (failure, request) => Object.assign(new Error(`${request.path}: ${failure.error}`), { code: failure.code }),
-    }),
-  );
+  private pool: Promise<WorkerPool<ManifestWorkerRequest, ManifestWorkerReply>> | null = null;
 
-  constructor(private readonly algorithm: FileHashAlgorithm) {
+  constructor(private readonly algorithm: FileHashAlgorithm) {}
+
+  /**
+   * Starts the worker (bundle and thread, ~35 ms here) without waiting for it;
+   * the first request does it too. Starting it while the main thread waits on
+   * I/O keeps the start from slowing a scan on the other core.
+   */
+  start(): void {
+    if (this.pool) return;
+    this.pool = workerBundle(ENTRY, 'the manifest worker').then((url) =>
+      WorkerPool.start<ManifestWorkerRequest, ManifestWorkerReply>({
+        url,
+        size: 1,
+        requestsPerWorker: Infinity,
+        resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+        workerName: 'manifest worker',
+        poolName: 'ManifestWorker',
+        requestError: (failure, request) => Object.assign(new Error(`${request.path}: ${failure.error}`), { code: failure.code }),
+      }),
+    );
     this.pool.catch(() => undefined);
   }
 
@@ -42,11 +50,12 @@ export class ManifestWorker {
   }
 
   async close(): Promise<void> {
-    const pool = await this.pool.catch(() => null);
+    const pool = await this.pool?.catch(() => null);
     await pool?.close();
   }
 
   private async request(request: ManifestWorkerRequest): Promise<ManifestWorkerReply> {
-    return (await this.pool).request(request);
+    this.start();
+    return (await this.pool!).request(request);
   }
 }
