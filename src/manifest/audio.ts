@@ -3,7 +3,8 @@
  * header, and placing canary WAVs in the audio dir (copied, hard-linked, or
  * resampled when the corpus rate differs).
  */
-import { copyFile, constants, link, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { copyFile, constants, link, open, rm, writeFile } from 'node:fs/promises';
 import { RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { decodeWav, encodeWav16 } from '../util/wav.ts';
@@ -67,11 +68,16 @@ export interface PreparedCanaryAudio {
   resampled: boolean;
 }
 
-/** Reads a canary's WAV, checks its hash against the set, and resamples it when the corpus rate differs. */
-export async function prepareCanaryAudio(sourcePath: string, expectedSha256: string, targetRate: number): Promise<PreparedCanaryAudio> {
+/**
+ * Reads a canary's WAV, checks its hash against the set, and resamples it when
+ * the corpus rate differs. Synchronous: for a few dozen small files one call
+ * each costs less than thread-pool round trips (placing copies, which creates
+ * files, is faster in parallel: placeCanaryAudio).
+ */
+export function prepareCanaryAudio(sourcePath: string, expectedSha256: string, targetRate: number): PreparedCanaryAudio {
   let bytes: Buffer;
   try {
-    bytes = await readFile(sourcePath);
+    bytes = readFileSync(sourcePath);
   } catch (error) {
     throw new RoteError(`${sourcePath}: cannot read canary audio (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }

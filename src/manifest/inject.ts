@@ -29,7 +29,7 @@ import { isGzip } from './lines.ts';
 import { ManifestWorker } from './worker.ts';
 import { scanManifestFile, type CheckDepth, type FileScan } from './scan.ts';
 import { locateSlots, spliceCopy, type Insertion } from './splice.ts';
-import { placeCanaryAudio, prepareCanaryAudio, probeSampleRate, removeQuietly } from './audio.ts';
+import { placeCanaryAudio, prepareCanaryAudio, probeSampleRate, removeQuietly, type PreparedCanaryAudio } from './audio.ts';
 import { ManifestWriter } from './writer.ts';
 import type { CanaryCopy, CopyPosition, FileSummary, InjectionReceipt, ManifestFormat, ManifestRecord, RecordAdapter } from './types.ts';
 
@@ -158,10 +158,14 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
 
     const created: string[] = [];
     const writers: ManifestWriter[] = [];
+    let placing: Promise<InjectionReceipt['audioMode']> | null = null;
     try {
-      // The worker boots while this thread mostly waits on the audio copies (it is needed by pass 2).
+      // The worker (needed by pass 2) boots while this thread mostly waits on the audio reads.
       worker.start();
-      const audioMode = await placeAudio(copies, training.dir, sampleRate, options.link ?? false, created);
+      const prepared = prepareAudio(copies, training.dir, sampleRate);
+      // The copies are written into the audio dir while pass 2 copies the manifest.
+      placing = placeAudio(copies, prepared, options.link ?? false, created);
+      placing.catch(() => undefined);
 
       // Pass 2.
       const outputSummaries: FileSummary[] = [];
@@ -205,6 +209,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
         }
       }
       options.onProgress?.(written, total);
+      const audioMode = await placing;
       for (const [file, hashed] of inputHashes) scans.get(file)!.summary.hash = (await hashed).hash;
       for (const writer of writers) await writer.commit();
       const receipt: InjectionReceipt = {
@@ -225,6 +230,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
       await writeFileAtomic(options.receipt ?? join(outputs.receiptDir, 'injection-receipt.json'), `${JSON.stringify(receipt, null, 2)}\n`);
       return receipt;
     } catch (error) {
+      await placing?.catch(() => undefined);
       await Promise.all(writers.map((w) => w.abort()));
       await removeQuietly(created);
       throw error;
@@ -296,33 +302,53 @@ async function corpusSampleRate(option: number | undefined, first: ManifestRecor
   return fallback;
 }
 
-async function placeAudio(copies: PlannedCopy[], trainingDir: string, sampleRate: number, link: boolean, created: string[]): Promise<InjectionReceipt['audioMode']> {
+/**
+ * Canary audio in two steps: `prepareAudio` reads and checks each canary's WAV
+ * (and resamples it when the corpus rate differs), which sets every copy's
+ * duration for its manifest record; `placeAudio` then writes the copies into
+ * the audio dir, which can run while the manifest is copied.
+ */
+function prepareAudio(copies: PlannedCopy[], trainingDir: string, sampleRate: number): Map<string, PreparedCanaryAudio> {
+  const prepared = new Map<string, PreparedCanaryAudio>();
+  for (const copy of copies) {
+    const { canary } = copy;
+    if (!prepared.has(canary.id)) prepared.set(canary.id, prepareCanaryAudio(resolve(trainingDir, canary.audio), canary.sha256, sampleRate));
+  }
+  for (const copy of copies) {
+    const audio = prepared.get(copy.canaryId)!;
+    copy.numSamples = audio.numSamples;
+    copy.durationSec = audio.numSamples / sampleRate;
+  }
+  return prepared;
+}
+
+async function placeAudio(copies: PlannedCopy[], prepared: Map<string, PreparedCanaryAudio>, link: boolean, created: string[]): Promise<InjectionReceipt['audioMode']> {
   let mode: InjectionReceipt['audioMode'] = link ? 'link' : 'copy';
   const byCanary = new Map<string, PlannedCopy[]>();
   for (const copy of copies) byCanary.set(copy.canaryId, [...(byCanary.get(copy.canaryId) ?? []), copy]);
-  // Canaries in parallel (file system calls overlap in libuv's thread pool); one canary's copies in order.
-  const groups = [...byCanary.values()];
-  const placeGroup = async (group: PlannedCopy[]): Promise<void> => {
-    const canary = group[0]!.canary;
-    const prepared = await prepareCanaryAudio(resolve(trainingDir, canary.audio), canary.sha256, sampleRate);
+  // One canary's copies in order (later ones may link to the first).
+  await inLanes([...byCanary.values()], async (group) => {
+    const audio = prepared.get(group[0]!.canaryId)!;
     let firstCopy: string | undefined;
     for (const copy of group) {
-      const placed = await placeCanaryAudio(prepared, copy.audioPath, link, firstCopy);
+      const placed = await placeCanaryAudio(audio, copy.audioPath, link, firstCopy);
       created.push(copy.audioPath);
       firstCopy ??= copy.audioPath;
       if (placed === 'resample') mode = 'resample';
-      copy.numSamples = prepared.numSamples;
-      copy.durationSec = prepared.numSamples / sampleRate;
     }
-  };
-  let nextGroup = 0;
-  const lanes = Array.from({ length: Math.min(AUDIO_LANES, groups.length) }, async () => {
-    while (nextGroup < groups.length) await placeGroup(groups[nextGroup++]!);
+  });
+  return mode;
+}
+
+/** Runs `work` on the items AUDIO_LANES at a time (file creation overlaps in libuv's thread pool); the first failure, once all have settled. */
+async function inLanes<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(AUDIO_LANES, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
   });
   const settled = await Promise.allSettled(lanes);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) throw failure.reason;
-  return mode;
 }
 
 /** Output path for each input (a file for one input, a directory otherwise); refuses to overwrite an input. */
@@ -427,7 +453,7 @@ async function injectKaldi(
   const genderRandom = random.fork('gender');
   const genders = copies.map(() => (genderRandom.nextInt(2) === 0 ? 'm' : 'f'));
   try {
-    const audioMode = await placeAudio(copies, training.dir, sampleRate, options.link ?? false, created);
+    const audioMode = await placeAudio(copies, prepareAudio(copies, training.dir, sampleRate), options.link ?? false, created);
     await mkdir(temporaryDir, { recursive: true });
     const outputs: FileSummary[] = [];
     for (const name of scan.skipped) warnings.push(`${join(dir, name)}: sub-directory not copied (split dirs are stale after injection; recreate them)`);

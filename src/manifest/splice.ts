@@ -15,7 +15,8 @@ const CHUNK = 1 << 20;
 const SYNC_CHUNK = 256 << 10;
 /** Reads from a checkpoint to a slot: a few records (the buffer grows for longer ones). */
 const SLOT_CHUNK = 4 << 10;
-const YIELD_BYTES = 32 << 20;
+/** The synchronous copy gives the event loop a turn this often (progress, canary audio being placed meanwhile). */
+const YIELD_BYTES = 4 << 20;
 
 /** Bytes inserted into a copy of a file before input offset `offset`. */
 export interface Insertion {
@@ -152,7 +153,8 @@ export function splicePieces(buf: Uint8Array, count: number, position: number, i
  * writes took about 190 ms against 65 ms for 196 MB here: a thread-pool round
  * trip per call, and chunks that miss the CPU caches;
  * scripts/bench/copy-chunks.mjs compares chunk sizes). The event loop gets a
- * turn every YIELD_BYTES, for progress bars and the manifest worker's messages.
+ * turn every YIELD_BYTES, for progress bars, the manifest worker's messages
+ * and the canary audio placed meanwhile (inject.ts).
  */
 async function spliceCopySync(file: string, insertions: Insertion[], write: (bytes: Uint8Array) => void, onBytes?: (copied: number) => void): Promise<number> {
   let input: number;
