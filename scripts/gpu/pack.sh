@@ -158,6 +158,6 @@ shared=0
 awk -v p="$packed" -v t="$tree" -v s="$shared" -v l="$limit_mib" 'BEGIN {
   total = p + t + s
   printf "pack: .device/gpu %.1f MiB + working tree %.1f MiB = %.1f MiB of the %d MiB a device call carries\n", p / 1048576, (t + s) / 1048576, total / 1048576, l
-  if (total > l * 1048576) { print "pack: OVER THE LIMIT: the device call would be refused" > "/dev/stderr"; exit 1 }
+  if (total > l * 1048576) { print "pack: OVER THE LIMIT: the device call would be refused (bash scripts/reference/models-aside.sh out --with-demo moves the shipped models and demo canaries aside for the call; models-aside.sh back after it)" > "/dev/stderr"; exit 1 }
 }'
 echo "pack: device command: bash scripts/gpu-check.sh run   (carry: [\".device/gpu\"])"
