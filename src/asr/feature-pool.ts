@@ -52,7 +52,7 @@ async function featureWorkerBundle(): Promise<URL> {
   try {
     return await workerBundle(WORKER_ENTRY, 'the feature worker');
   } catch (error) {
-    throw new Error(`${(error as Error).message}; featureWorkers 0 computes features on the main thread`, { cause: error });
+    throw new RoteError(`${(error as Error).message} (featureWorkers 0 computes features on the main thread)`, { cause: error });
   }
 }
 

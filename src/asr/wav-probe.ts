@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { RoteError } from '../util/errors.ts';
+import { unreadableAudio } from '../util/wav.ts';
 
 export interface WavHeader {
   sampleRate: number;
@@ -47,7 +48,7 @@ export function probeWav(path: string): WavHeader {
   try {
     fd = openSync(path, 'r');
   } catch (error) {
-    throw new RoteError(`${path}: cannot read audio file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw unreadableAudio(path, error);
   }
   try {
     const { size } = fstatSync(fd);

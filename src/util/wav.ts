@@ -91,7 +91,8 @@ function downmixPcm16(bytes: Uint8Array, channels: number): Float32Array {
   return samples;
 }
 
-function unreadable(path: string, error: unknown): RoteError {
+/** The error for an audio file that cannot be read (missing, a directory, no permission). */
+export function unreadableAudio(path: string, error: unknown): RoteError {
   return new RoteError(`${path}: cannot read audio file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
 }
 
@@ -100,7 +101,7 @@ export async function readWav(path: string): Promise<DecodedAudio> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw unreadable(path, error);
+    throw unreadableAudio(path, error);
   }
   return decodeWav(bytes, path);
 }
@@ -115,7 +116,7 @@ export function readWavSync(path: string): DecodedAudio {
   try {
     bytes = readFileSync(path);
   } catch (error) {
-    throw unreadable(path, error);
+    throw unreadableAudio(path, error);
   }
   return decodeWav(bytes, path);
 }

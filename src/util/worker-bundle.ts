@@ -6,6 +6,7 @@
  * tsx). Each entry is bundled once per process.
  */
 import { fileURLToPath } from 'node:url';
+import { RoteError } from './errors.ts';
 
 const bundles = new Map<string, Promise<URL>>();
 
@@ -34,6 +35,6 @@ export function workerBundle(entry: URL, what: string): Promise<URL> {
     bundles.set(entry.href, bundle);
   }
   return bundle.catch((error: unknown) => {
-    throw new Error(`cannot bundle ${what} (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+    throw new RoteError(`cannot bundle ${what} (${error instanceof Error ? error.message : String(error)}); esbuild comes with the dependencies: run npm ci`, { cause: error });
   });
 }
