@@ -1,9 +1,11 @@
 /**
  * inject bench: a generated 1M-line NeMo manifest through `injectCanaries`
- * against `cat file > out`, alternated round by round, medians. Alongside:
- * the floor of any two-pass design (`cat file > /dev/null; cat file > out`),
- * `sha256sum` of the file, and inject with `check: 'full'` and with
- * `hash: 'sha256'`. Then a cold-cache round set: the input's pages dropped
+ * against `cat file > out`, alternated round by round, medians. (GNU cat 9
+ * copies a file to a file with copy_file_range: the kernel copies the pages,
+ * nothing passes through cat's memory; Node has no such call for a range.)
+ * Alongside: a copy through user space (`dd bs=256K`), the floor of any
+ * two-pass design (`cat file > /dev/null; cat file > out`), `sha256sum` of
+ * the file, and inject with `check: 'full'` and with `hash: 'sha256'`. Then a cold-cache round set: the input's pages dropped
  * (`dd iflag=nocache count=0`) before each cat and each inject. Injection runs
  * in a child that has loaded rote already (in-process time); peak RSS from a
  * fresh process; the CLI's wall time separately.
@@ -121,6 +123,7 @@ export async function run(): Promise<void> {
     console.log(`manifest: ${LINES} lines, ${size.toFixed(0)} MB, 30 canaries / 186 copies; ${ROUNDS} rounds alternating cat, sha256sum and inject; medians`);
     Object.assign(injector, startInjector(dir, input));
     const cat: number[] = [];
+    const userCopy: number[] = [];
     const floor: number[] = [];
     const sha: number[] = [];
     const inject: number[] = [];
@@ -136,6 +139,9 @@ export async function run(): Promise<void> {
       cat.push(await timeShell(`cat "${input}" > "${catOut}"`));
       await rm(catOut, { force: true });
       await settle();
+      userCopy.push(await timeShell(`dd if="${input}" of="${catOut}" bs=256K status=none`));
+      await rm(catOut, { force: true });
+      await settle();
       floor.push(await timeShell(`cat "${input}" > /dev/null; cat "${input}" > "${catOut}"`));
       await rm(catOut, { force: true });
       await settle();
@@ -147,6 +153,7 @@ export async function run(): Promise<void> {
     const runs = (times: number[]): string => `${median(times).toFixed(3)} s (runs ${times.map((t) => t.toFixed(3)).join(' ')})`;
     const ratio = (times: number[]): string => `${(median(times) / median(cat)).toFixed(2)}x cat (median of per-round ratios ${median(times.map((t, i) => t / cat[i]!)).toFixed(2)}x)`;
     console.log(`cat file > out: ${runs(cat)}`);
+    console.log(`copy through user space (dd bs=256K): ${runs(userCopy)}: ${ratio(userCopy)}`);
     console.log(`two-pass floor (cat file > /dev/null; cat file > out): ${runs(floor)}: ${ratio(floor)}`);
     console.log(`sha256sum file: ${runs(sha)}`);
     console.log(`injectCanaries (in process, modules loaded; defaults: check structure, hash xxh3): ${runs(inject)}: ${ratio(inject)}`);

@@ -118,7 +118,9 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
   const digestsInPass2 = (file: string): boolean => !isGzip(file) && !isGzip(outputs.get(file)!);
   // The others' input digests, awaited only for the receipt.
   const inputHashes = new Map<string, Promise<{ hash: string }>>();
+  // Started now, its ~30 ms start overlaps pass 1, so pass 2 finds it ready.
   const worker = new ManifestWorker(hash);
+  worker.start();
   try {
     for (const table of tables) {
       for (const file of table.files) {
@@ -160,8 +162,6 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
     const writers: ManifestWriter[] = [];
     let placing: Promise<InjectionReceipt['audioMode']> | null = null;
     try {
-      // The worker (needed by pass 2) boots while this thread mostly waits on the audio reads.
-      worker.start();
       const prepared = prepareAudio(copies, training.dir, sampleRate);
       // The copies are written into the audio dir while pass 2 copies the manifest.
       placing = placeAudio(copies, prepared, options.link ?? false, created);

@@ -160,12 +160,13 @@ export interface ReadWindow {
  * Reads a file through one reused buffer, doubled when the unconsumed bytes
  * fill it, and yields the window after every read, the last one `final`. The
  * bytes stay valid until the next step. Memory is bounded by `chunkSize` plus
- * the longest run the reader leaves unconsumed.
+ * the longest run the reader leaves unconsumed. `buffer`: the buffer to start
+ * with (a doubled one replaces it).
  */
-export async function* readWindows(path: string, options: { chunkSize: number; start?: number; hash?: StreamingHash | null; sync?: boolean }): AsyncGenerator<ReadWindow> {
+export async function* readWindows(path: string, options: { chunkSize: number; start?: number; hash?: StreamingHash | null; sync?: boolean; buffer?: Buffer }): AsyncGenerator<ReadWindow> {
   const source = new ByteSource(path, options.hash ?? null, options.start ?? 0, options.sync === true && !isGzip(path));
   await source.open();
-  const window: ReadWindow = { buf: Buffer.allocUnsafe(options.chunkSize), filled: 0, base: options.start ?? 0, final: false, consumed: 0 };
+  const window: ReadWindow = { buf: options.buffer ?? Buffer.allocUnsafe(options.chunkSize), filled: 0, base: options.start ?? 0, final: false, consumed: 0 };
   try {
     for (;;) {
       if (window.filled === window.buf.length) {

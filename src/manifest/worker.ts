@@ -19,9 +19,10 @@ export class ManifestWorker {
   constructor(private readonly algorithm: FileHashAlgorithm) {}
 
   /**
-   * Starts the worker (bundle and thread, ~35 ms here) without waiting for it;
-   * the first request does it too. Starting it while the main thread waits on
-   * I/O keeps the start from slowing a scan on the other core.
+   * Starts the worker (bundle and thread, ~30 ms here) without waiting for it;
+   * the first request does it too. inject.ts starts it before pass 1: started
+   * after it, the worker still booted while pass 2 copied, and the digests
+   * came last (6% slower, paired rounds in scripts/bench/RESULTS.md).
    */
   start(): void {
     if (this.pool) return;
