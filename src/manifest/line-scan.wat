@@ -10,7 +10,7 @@
   ;; Bytes [0, 64) stay zero: loads at pos - 2 read them, never a line.
   (memory (export "memory") 5)
   ;; Lines settled by the last call of scan, and where the last of them started
-;; (kept up to date only byte by byte, which is how a call that reaches its limit ends).
+  ;; (kept up to date only byte by byte, which is how a call that reaches its limit ends).
   (global $settled (export "settled") (mut i32) (i32.const 0))
   (global $lastStart (export "lastStart") (mut i32) (i32.const 0))
   ;; Set by $bytes: 1 when it stopped (limit reached or a line to look at), 0 when it ran to $to.
