@@ -6,10 +6,10 @@
  * seeded, uniformly random slot among the manifest's records (across all
  * shards); pass 2 (splice.ts) finds each slot's byte offset from the nearest
  * checkpoint and copies the input bytes unchanged in large chunks with the
- * canary records spliced in. A second thread (worker.ts) computes the input
- * and output digests alongside pass 2 from one read of the input. Kaldi tables
- * are sorted, so there the
- * slot is the sorted place of a random, corpus-shaped id.
+ * canary records spliced in. A second thread (worker.ts) reads the input for
+ * that copy and computes the input and output digests from the same read.
+ * Kaldi tables are sorted, so there the slot is the sorted place of a random,
+ * corpus-shaped id.
  */
 import { access, constants, mkdir, readdir, realpath, rename, rm, stat, copyFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -29,6 +29,7 @@ import { isGzip } from './lines.ts';
 import { ManifestWorker } from './worker.ts';
 import { scanManifestFile, type CheckDepth, type FileScan } from './scan.ts';
 import { locateSlots, spliceCopy, type Insertion } from './splice.ts';
+import { createRing, RingReader } from './ring.ts';
 import { placeCanaryAudio, prepareCanaryAudio, probeSampleRate, removeQuietly, type PreparedCanaryAudio } from './audio.ts';
 import { ManifestWriter } from './writer.ts';
 import type { CanaryCopy, CopyPosition, FileSummary, InjectionReceipt, ManifestFormat, ManifestRecord, RecordAdapter } from './types.ts';
@@ -190,7 +191,9 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
           const writer = new ManifestWriter(target, { hash: hashOnWorker ? false : hash });
           writers.push(writer);
           const { insertions, inserted } = await planInsertions(file, table.adapter, scan, target, mine, copies);
-          const digests = hashOnWorker ? worker.hashSpliced(file, insertions) : null;
+          // Plain to plain: the worker reads the input once, for this thread's copy and both digests.
+          const ring = hashOnWorker ? createRing() : null;
+          const digests = ring ? worker.spliceThroughRing(file, insertions, ring) : null;
           digests?.catch(() => undefined);
           if (digests) {
             const inputDigest = digests.then((d) => ({ hash: d.input }));
@@ -199,7 +202,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
           }
           const copied = await spliceCopy(file, insertions, writer, (bytes) => {
             options.onProgress?.(written + Math.round((scan.dataRecords * bytes) / Math.max(1, scan.summary.bytes)), total);
-          });
+          }, ring && digests ? new RingReader(ring, digests) : undefined);
           written += scan.dataRecords;
           await refuseChanged(file, before.get(file)!, copied, scan);
           const writerHash = await writer.finish();

@@ -9,14 +9,14 @@ import { RoteError } from '../util/errors.ts';
 import { isGzip, openByteSource, scanBatches, emptySummary, spansFromSync } from './lines.ts';
 import type { FileScan } from './scan.ts';
 import type { RecordAdapter } from './types.ts';
+import type { RingReader } from './ring.ts';
 import { ManifestWriter } from './writer.ts';
 
 const CHUNK = 1 << 20;
-const SYNC_CHUNK = 256 << 10;
 /** Reads from a checkpoint to a slot: a few records (the buffer grows for longer ones). */
 const SLOT_CHUNK = 4 << 10;
-/** The synchronous copy gives the event loop a turn this often (progress, canary audio being placed meanwhile). */
-const YIELD_BYTES = 4 << 20;
+/** Progress is reported this often. */
+const PROGRESS_BYTES = 4 << 20;
 
 /** Bytes inserted into a copy of a file before input offset `offset`. */
 export interface Insertion {
@@ -111,16 +111,19 @@ async function lastRecord(file: string, adapter: RecordAdapter, scan: FileScan):
 /**
  * Copies `file` (decompressed when `.gz`) to `writer` with `insertions`
  * (ascending offsets) spliced in; returns the number of input bytes copied.
+ * With `ring` (a plain file to a plain file), the chunks come from the
+ * manifest worker's read of the file (ring.ts) instead of a read here.
  */
-export async function spliceCopy(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void): Promise<number> {
-  const write = isGzip(file) ? null : await writer.syncWriter();
-  if (write === null) return spliceCopyAsync(file, insertions, writer, onBytes);
+export async function spliceCopy(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void, ring?: RingReader): Promise<number> {
+  const write = ring && !isGzip(file) ? await writer.syncWriter() : null;
+  if (write === null || !ring) return spliceCopyAsync(file, insertions, writer, onBytes);
   try {
-    return await spliceCopySync(file, insertions, write, onBytes);
+    return await spliceCopyFromRing(file, insertions, write, ring, onBytes);
   } catch (error) {
+    ring.abandon();
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof RoteError || typeof code !== 'string') throw error;
-    // Synchronous reads and writes report no path: name the files here.
+    // Synchronous writes and the worker's reads report no path: name the files here.
     throw new RoteError(`${file} -> ${writer.target}: copy failed (${(error as Error).message}); nothing was written, check the disk and run inject again`, { cause: error });
   }
 }
@@ -148,42 +151,28 @@ export function splicePieces(buf: Uint8Array, count: number, position: number, i
 }
 
 /**
- * Plain file to plain file: synchronous reads and writes of cache-sized
- * (256 KiB) chunks, about as fast as `cat` (asynchronous 1 MiB reads and
- * writes took about 190 ms against 65 ms for 196 MB here: a thread-pool round
- * trip per call, and chunks that miss the CPU caches;
- * scripts/bench/copy-chunks.mjs compares chunk sizes). The event loop gets a
- * turn every YIELD_BYTES, for progress bars, the manifest worker's messages
- * and the canary audio placed meanwhile (inject.ts).
+ * Plain file to plain file: the manifest worker reads 256 KiB chunks (they
+ * stay in the CPU caches) into shared slots and this thread writes them
+ * synchronously, so the input is read once for the copy and both digests.
+ * The event loop gets a turn at every wait for a chunk (progress, the canary
+ * audio placed meanwhile by inject.ts).
  */
-async function spliceCopySync(file: string, insertions: Insertion[], write: (bytes: Uint8Array) => void, onBytes?: (copied: number) => void): Promise<number> {
-  let input: number;
-  try {
-    input = openSync(file, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new RoteError(`${file}: cannot read manifest (${code ?? (error as Error).message})`, { cause: error });
-  }
-  const buf = Buffer.allocUnsafe(SYNC_CHUNK);
+async function spliceCopyFromRing(file: string, insertions: Insertion[], write: (bytes: Uint8Array) => void, ring: RingReader, onBytes?: (copied: number) => void): Promise<number> {
   let position = 0;
   let next = 0;
-  let yielded = 0;
-  try {
-    for (;;) {
-      const count = readSync(input, buf, 0, SYNC_CHUNK, position);
-      const chunk = splicePieces(buf, count, position, insertions, next);
-      for (const piece of chunk.pieces) write(piece);
-      next = chunk.next;
-      if (count === 0) break;
-      position += count;
-      if (position - yielded >= YIELD_BYTES) {
-        yielded = position;
-        onBytes?.(position);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+  let reported = 0;
+  for (;;) {
+    const bytes = await ring.next();
+    const chunk = splicePieces(bytes, bytes.length, position, insertions, next);
+    for (const piece of chunk.pieces) write(piece);
+    next = chunk.next;
+    ring.release();
+    if (bytes.length === 0) break;
+    position += bytes.length;
+    if (position - reported >= PROGRESS_BYTES) {
+      reported = position;
+      onBytes?.(position);
     }
-  } finally {
-    closeSync(input);
   }
   onBytes?.(position);
   if (next < insertions.length) throw new RoteError(`${file}: shorter than when it was first read; run inject again on a file nobody is writing`);

@@ -1,7 +1,8 @@
 /**
- * A second thread for injections (its code: worker-entry.ts): while the main
- * thread writes an output, the worker computes the digests of the input and of
- * that output from one read of the input (and digests of gzip inputs while the
+ * A second thread for injections (its code: worker-entry.ts): it reads a
+ * plain input into shared slots that the main thread writes out with the
+ * canary records spliced in (ring.ts), and computes the digests of the input
+ * and of that output from the same read (and digests of gzip inputs while the
  * main thread scans them). It starts on `start()` or the first request; runs
  * as an esbuild bundle (src/util/worker-bundle.ts).
  */
@@ -9,6 +10,7 @@ import { workerBundle } from '../util/worker-bundle.ts';
 import { WorkerPool } from '../util/worker-pool.ts';
 import type { FileHashAlgorithm } from '../util/hash.ts';
 import type { Insertion } from './splice.ts';
+import type { SharedRing } from './ring.ts';
 import type { HashReply, ManifestWorkerReply, ManifestWorkerRequest, SplicedReply } from './worker-entry.ts';
 
 const ENTRY = new URL('./worker-entry.ts', import.meta.url);
@@ -45,9 +47,13 @@ export class ManifestWorker {
     return (await this.request({ kind: 'hash', path, algorithm: this.algorithm })) as HashReply;
   }
 
-  /** Digests of `path` and of `path` with `insertions` (sorted by offset) spliced in. */
-  async hashSpliced(path: string, insertions: Insertion[]): Promise<SplicedReply> {
-    return (await this.request({ kind: 'spliced', path, algorithm: this.algorithm, insertions })) as SplicedReply;
+  /**
+   * Reads `path` into `ring` for the main thread to copy (ring.ts), and
+   * returns the digests of `path` and of `path` with `insertions` (sorted by
+   * offset) spliced in.
+   */
+  async spliceThroughRing(path: string, insertions: Insertion[], ring: SharedRing): Promise<SplicedReply> {
+    return (await this.request({ kind: 'spliced', path, algorithm: this.algorithm, insertions, ring })) as SplicedReply;
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileHash, hashFile, xxh3Implementation } from '../../src/util/hash.ts';
 import { ManifestWorker } from '../../src/manifest/worker.ts';
+import { createRing, RingReader } from '../../src/manifest/ring.ts';
+import { spliceCopy } from '../../src/manifest/splice.ts';
+import { ManifestWriter } from '../../src/manifest/writer.ts';
+import { RoteError } from '../../src/util/errors.ts';
 
 interface Vector { name: string; bytes: number; xxh3: string; sha256: string }
 const { vectors } = JSON.parse(await readFile(new URL('../fixtures/hash/vectors.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
@@ -44,7 +48,7 @@ test('xxh3 (native and WebAssembly) and sha256 digests equal xxhsum -H3 and sha2
   }
 });
 
-test('the manifest worker gives the same digests; hashSpliced gives the input\'s and that of the file the insertions make', async () => {
+test('the manifest worker gives the same digests; through the ring, the input\'s and that of the copy the main thread writes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'rote-hash-'));
   const workers = { xxh3: new ManifestWorker('xxh3'), sha256: new ManifestWorker('sha256') };
   try {
@@ -60,13 +64,57 @@ test('the manifest worker gives the same digests; hashSpliced gives the input\'s
     const spliced = Buffer.concat(cuts.flatMap((offset, i) => [mib.subarray(i === 0 ? 0 : cuts[i - 1], offset), insertions[i]!.bytes]));
     await writeFile(join(dir, 'spliced'), spliced);
     for (const algorithm of ['xxh3', 'sha256'] as const) {
-      const digests = await workers[algorithm].hashSpliced(join(dir, 'mib'), insertions);
-      assert.is(digests.output, await hashFile(join(dir, 'spliced'), algorithm));
-      assert.is(digests.input, await hashFile(join(dir, 'mib'), algorithm));
+      // Small slots, so the worker waits for free ones many times over.
+      const ring = createRing(3, 64 << 10);
+      const digests = workers[algorithm].spliceThroughRing(join(dir, 'mib'), insertions, ring);
+      const writer = new ManifestWriter(join(dir, `copy-${algorithm}`), { hash: false });
+      const copied = await spliceCopy(join(dir, 'mib'), insertions, writer, undefined, new RingReader(ring, digests));
+      await writer.finish();
+      await writer.commit();
+      assert.is(copied, mib.length);
+      assert.ok((await readFile(join(dir, `copy-${algorithm}`))).equals(spliced), 'the copy written from the ring');
+      assert.is((await digests).output, await hashFile(join(dir, 'spliced'), algorithm));
+      assert.is((await digests).input, await hashFile(join(dir, 'mib'), algorithm));
     }
   } finally {
     await workers.xxh3.close();
     await workers.sha256.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a copy through the ring fails cleanly, never hangs: a write that fails stops the worker, a read that fails stops the copy', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rote-ring-'));
+  const worker = new ManifestWorker('xxh3');
+  try {
+    await writeFile(join(dir, 'mib'), input('mib'));
+    // The disk fills after three writes: the copy fails naming the files, and the worker's side is abandoned.
+    let writes = 0;
+    const full = {
+      target: join(dir, 'out'),
+      syncWriter: async () => () => {
+        if (++writes > 3) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+    } as unknown as ManifestWriter;
+    let ring = createRing(2, 16 << 10);
+    let digests = worker.spliceThroughRing(join(dir, 'mib'), [], ring);
+    digests.catch(() => undefined);
+    const failed = await spliceCopy(join(dir, 'mib'), [], full, undefined, new RingReader(ring, digests)).then(() => null, (error: Error) => error);
+    assert.instance(failed, RoteError);
+    assert.match(failed!.message, /mib -> .*out: copy failed \(ENOSPC/);
+    assert.match(await digests.then(() => 'finished', (error: Error) => error.message), /abandoned/);
+    // The input vanishes before the worker reads it: the copy fails with the worker's error.
+    ring = createRing(2, 16 << 10);
+    digests = worker.spliceThroughRing(join(dir, 'gone'), [], ring);
+    digests.catch(() => undefined);
+    const writer = new ManifestWriter(join(dir, 'out2'), { hash: false });
+    const missing = await spliceCopy(join(dir, 'gone'), [], writer, undefined, new RingReader(ring, digests)).then(() => null, (error: Error) => error);
+    await writer.abort();
+    assert.match(missing?.message ?? '', /gone.*ENOENT/);
+    // The worker still serves.
+    assert.is((await worker.hashFile(join(dir, 'mib'))).bytes, input('mib').length);
+  } finally {
+    await worker.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
