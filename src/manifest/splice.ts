@@ -115,11 +115,17 @@ async function lastRecord(file: string, adapter: RecordAdapter, scan: FileScan):
  * manifest worker's read of the file (ring.ts) instead of a read here.
  */
 export async function spliceCopy(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void, ring?: RingReader): Promise<number> {
-  const write = ring && !isGzip(file) ? await writer.syncWriter() : null;
-  if (write === null || !ring) return spliceCopyAsync(file, insertions, writer, onBytes);
+  if (!ring) return spliceCopyAsync(file, insertions, writer, onBytes);
   try {
+    const write = isGzip(file) ? null : await writer.syncWriter();
+    if (write === null) {
+      // Only plain to plain goes through the ring: a worker filling it for nobody is stopped.
+      ring.abandon();
+      return await spliceCopyAsync(file, insertions, writer, onBytes);
+    }
     return await spliceCopyFromRing(file, insertions, write, ring, onBytes);
   } catch (error) {
+    // The worker's side stops too, whatever failed here.
     ring.abandon();
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof RoteError || typeof code !== 'string') throw error;
