@@ -15,7 +15,7 @@ import { ManifestWriter } from './writer.ts';
 const CHUNK = 1 << 20;
 /** Reads from a checkpoint to a slot: a few records (the buffer grows for longer ones). */
 const SLOT_CHUNK = 4 << 10;
-/** Progress is reported this often. */
+/** Progress is reported, and the event loop gets a turn, this often. */
 const PROGRESS_BYTES = 4 << 20;
 
 /** Bytes inserted into a copy of a file before input offset `offset`. */
@@ -160,8 +160,9 @@ export function splicePieces(buf: Uint8Array, count: number, position: number, i
  * Plain file to plain file: the manifest worker reads 256 KiB chunks (they
  * stay in the CPU caches) into shared slots and this thread writes them
  * synchronously, so the input is read once for the copy and both digests.
- * The event loop gets a turn at every wait for a chunk (progress, the canary
- * audio placed meanwhile by inject.ts).
+ * The event loop gets a turn at every wait for a chunk and every
+ * PROGRESS_BYTES (progress bars, the canary audio placed meanwhile by
+ * inject.ts).
  */
 async function spliceCopyFromRing(file: string, insertions: Insertion[], write: (bytes: Uint8Array) => void, ring: RingReader, onBytes?: (copied: number) => void): Promise<number> {
   let position = 0;
@@ -178,6 +179,8 @@ async function spliceCopyFromRing(file: string, insertions: Insertion[], write: 
     if (position - reported >= PROGRESS_BYTES) {
       reported = position;
       onBytes?.(position);
+      // A chunk that is ready needs no wait, so the event loop also gets a turn here.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
   onBytes?.(position);
