@@ -5,8 +5,9 @@
  * nothing passes through cat's memory; Node has no such call for a range.)
  * Alongside: a copy through user space (`dd bs=256K`), the floor of any
  * two-pass design (`cat file > /dev/null; cat file > out`), `sha256sum` of
- * the file, and inject with `check: 'full'` and with `hash: 'sha256'`. Then a cold-cache round set: the input's pages dropped
- * (`dd iflag=nocache count=0`) before each cat and each inject. Injection runs
+ * the file, and inject with `check: 'full'` and with `hash: 'sha256'`. Then
+ * a cold-cache round set: the input's pages dropped (`dd iflag=nocache
+ * count=0`) before each cat and each inject. Injection runs
  * in a child that has loaded rote already (in-process time); peak RSS from a
  * fresh process; the CLI's wall time separately.
  * Targets (issue 3): time <= 2x cat, peak RSS < 150 MB.

@@ -92,7 +92,7 @@ test('pass 1 counts records and places checkpoints at record starts, through odd
     // The same counts and record starts, the slow way.
     const bytes = Buffer.from(text);
     const starts: number[] = [];
-    let recordLines: number[] = [];
+    const recordLines: number[] = [];
     for (let offset = 0, line = 1; offset < bytes.length; line++) {
       const newline = bytes.indexOf(10, offset);
       const lineEnd = newline === -1 ? bytes.length : newline + 1;
@@ -112,7 +112,6 @@ test('pass 1 counts records and places checkpoints at record starts, through odd
       assert.is(checkpoint.offset, starts[checkpoint.index], `checkpoint before record ${index}`);
       assert.is(checkpoint.line, recordLines[checkpoint.index]);
     }
-    recordLines = [];
   } finally {
     await cleanup();
   }
