@@ -114,7 +114,7 @@ export async function run(): Promise<void> {
     const roteRun = async (round: number) => {
       let canaries: { id: string; text: string; voice: string }[] = [];
       const measured = await measure(async () => {
-        const result = await generateCanarySet({ out: join(root, `rote-${round}`), perGroup: PER_GROUP, holdout: HOLDOUT });
+        const result = await generateCanarySet({ out: join(root, `rote-${round}`), seed: 'bench', perGroup: PER_GROUP, holdout: HOLDOUT });
         canaries = result.set.canaries.map((c) => ({ id: c.id, text: c.text, voice: c.tts.voice }));
       });
       rote.push(measured);

@@ -3,8 +3,8 @@
  * speed-up (batched) -> 16-bit WAVs and the canary-set files, written into a
  * temporary sibling directory that is renamed into place at the end.
  */
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
@@ -42,6 +42,8 @@ export interface GenerateResult {
   warnings: string[];
   /** Wall-clock seconds (not stored in the set). */
   seconds: number;
+  /** True when no seed was given and one was drawn from a cryptographic source (recorded in canary-set.json only). */
+  seedDrawn: boolean;
 }
 
 /** Canaries per ffmpeg process; also the unit of pipelining. */
@@ -56,22 +58,106 @@ interface PlannedCanary {
   voice: string;
 }
 
-/** Refuses a non-empty existing output unless `force`; returns whether something must be replaced. */
+/** The only names a canary set written by rote holds at its top level. */
+const SET_ENTRIES = new Set(['audio', 'canary-set.json', 'for-training']);
+
+/** Whether `dir` holds a canary set rote wrote and nothing else (what --force may replace). */
+async function isRoteCanarySet(dir: string, entries: string[]): Promise<boolean> {
+  if (!entries.includes('canary-set.json') || !entries.every((name) => SET_ENTRIES.has(name))) return false;
+  try {
+    const value = JSON.parse(await readFile(join(dir, 'canary-set.json'), 'utf8')) as { format?: unknown; tool?: { name?: unknown } };
+    return value?.format === CANARY_SET_FORMAT && value.tool?.name === 'rote';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses an existing output that is not an empty folder, unless `force` and it is a canary set rote wrote
+ * (never a file, never a folder with other content, never the working directory or one of its ancestors).
+ * Returns whether something must be replaced.
+ */
 async function checkOutput(out: string, force: boolean): Promise<boolean> {
   let entries: string[];
   try {
     const info = await stat(out);
-    if (!info.isDirectory()) {
-      if (!force) throw new RoteError(`${out} exists and is not a directory; choose another --out or pass --force to replace it`);
-      return true;
-    }
+    if (!info.isDirectory()) throw new RoteError(`--out ${out} exists and is a file; rote generate writes a folder and never replaces a file (not even with --force); choose another --out`);
     entries = await readdir(out);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
-  if (entries.length > 0 && !force) throw new RoteError(`${out} exists and is not empty; choose another --out or pass --force to replace it`);
+  const cwd = process.cwd();
+  if (cwd === out || relative(out, cwd).split(sep)[0] !== '..') {
+    throw new RoteError(`--out ${out} is the working directory or one of its ancestors; rote generate never replaces it; choose a new folder for the canary set`);
+  }
+  if (entries.length === 0) return true;
+  if (!force) throw new RoteError(`--out ${out} exists and is not empty; choose another --out, or pass --force to replace a canary set written by rote generate`);
+  if (!(await isRoteCanarySet(out, entries))) {
+    const foreign = entries.filter((name) => !SET_ENTRIES.has(name));
+    const what = foreign.length > 0 ? `holds files a canary set does not (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''})` : 'has no canary-set.json written by rote';
+    throw new RoteError(`--out ${out} ${what}; --force replaces only a canary set written by rote generate; choose another --out or remove it yourself`);
+  }
   return true;
+}
+
+const TEMPORARY_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary folders (`.OUT.tmp-PID-*`) that interrupted runs of generate for the same --out
+ * left next to it, when their process is gone and they hold nothing but canary-set files; returns their paths.
+ */
+export async function removeStaleTemporaries(out: string): Promise<string[]> {
+  const parent = dirname(out);
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = TEMPORARY_NAME.exec(name);
+    if (!match || match[1] !== basename(out) || processIsAlive(Number(match[2]))) continue;
+    const path = join(parent, name);
+    try {
+      if (!(await stat(path)).isDirectory()) continue;
+      if (!(await readdir(path)).every((entry) => SET_ENTRIES.has(entry))) continue;
+      await rm(path, { recursive: true, force: true });
+      removed.push(path);
+    } catch {
+      // Another run may be removing it at the same time.
+    }
+  }
+  return removed;
+}
+
+/** Seconds of speech per letter below which TTS output is implausibly short (no voice speaks 60 letters a second). */
+export const MIN_SECONDS_PER_LETTER = 1 / 60;
+/** Peak amplitude below which TTS output counts as silence (about -60 dBFS). */
+export const SILENCE_PEAK = 1e-3;
+
+/** Why `samples` (TTS output for `text`) cannot be a canary, or null when it is plausible speech. */
+export function implausibleSpeech(text: string, samples: Float32Array, sampleRate: number): string | null {
+  if (samples.length === 0) return 'the audio is empty (0 samples)';
+  let peak = 0;
+  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]!));
+  if (!(peak >= SILENCE_PEAK)) return `the audio is silent (peak ${peak.toExponential(1)}, below ${SILENCE_PEAK})`;
+  const letters = text.replace(/[^\p{L}\p{N}]/gu, '').length;
+  const seconds = samples.length / sampleRate;
+  const minimum = letters * MIN_SECONDS_PER_LETTER;
+  if (seconds < minimum) return `the audio is implausibly short: ${seconds.toFixed(3)} s for ${letters} letters (at least ${minimum.toFixed(2)} s expected)`;
+  return null;
 }
 
 /** Seeded assignment: shuffle the texts, first `holdout` are held out, then one block per repetition count; voices rotate within each group. */
@@ -102,6 +188,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
   const resolved = resolveGenerateOptions(options);
   const out = resolve(resolved.out);
   const replacing = await checkOutput(out, resolved.force);
+  const leftovers = await removeStaleTemporaries(out);
 
   const wordlist = await loadWordList(resolved.wordlist);
   let words = wordlist.words;
@@ -117,6 +204,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
   const planned = planCanaries(texts, resolved);
 
   const warnings: string[] = [];
+  if (leftovers.length > 0) warnings.push(`removed ${leftovers.length} temporary folder(s) left by interrupted runs: ${leftovers.join(', ')}`);
   if (resolved.holdout < RECOMMENDED_MIN_HOLDOUT) {
     warnings.push(`held-out group of ${resolved.holdout} (< ${RECOMMENDED_MIN_HOLDOUT}): exposure is capped at log2(${resolved.holdout}) = ${Math.log2(resolved.holdout).toFixed(2)} bits and group tests have little power`);
   }
@@ -163,6 +251,15 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     let done = 0;
     const processBatch = async (batch: PlannedCanary[]) => {
       const speech = await Promise.all(batch.map(synthesize));
+      batch.forEach((canary, i) => {
+        const problem = implausibleSpeech(canary.text, speech[i]!.samples, speech[i]!.sampleRate);
+        if (problem) {
+          const engine = resolved.ttsCommand
+            ? `--tts-command ${resolved.ttsCommand}; check that the command writes the spoken text as a WAV to {out}`
+            : `the embedded espeak-ng (voice ${canary.voice}, rate ${resolved.rate})`;
+          throw new RoteError(`canary ${canary.id} ("${canary.text}"): ${problem}; TTS by ${engine}`);
+        }
+      });
       const fast = await speedUpMany(speech, { factor: resolved.speed, method: resolved.speedMethod, outputRate: resolved.sampleRate });
       await Promise.all(
         batch.map(async (canary, i) => {
@@ -216,6 +313,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
       trainingListPath: join(out, 'for-training', 'canaries.json'),
       warnings,
       seconds: (performance.now() - started) / 1000,
+      seedDrawn: options.seed === undefined,
     };
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });

@@ -2,6 +2,7 @@
  * Options of generateCanarySet / `rote generate`: defaults, help texts and
  * validation in one place (the CLI builds its flags from GENERATE_OPTION_SPECS).
  */
+import { randomBytes } from 'node:crypto';
 import { RoteError } from '../util/errors.ts';
 import { SPEED_METHODS, type SpeedMethod } from './types.ts';
 import { DEFAULT_VOICES, describeVoices, validateEspeakVoice } from './voices.ts';
@@ -15,7 +16,10 @@ export interface GenerateProgress {
 export interface GenerateOptions {
   /** Output directory of the canary set (required). */
   out: string;
-  /** PRNG seed: the same seed and options give the same set, byte for byte. */
+  /**
+   * PRNG seed: the same seed and options give the same set, byte for byte (a reproducible, hence guessable, set).
+   * Default: 128 bits from a cryptographic source, recorded in canary-set.json (never in for-training/).
+   */
   seed?: string;
   /** Words per canary. */
   words?: number;
@@ -52,7 +56,6 @@ export interface GenerateOptions {
 }
 
 export const GENERATE_DEFAULTS = {
-  seed: 'rote',
   words: 6,
   repetitions: [1, 2, 4, 8, 16],
   perGroup: 10,
@@ -90,7 +93,14 @@ const d = GENERATE_DEFAULTS;
  */
 export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
   { key: 'out', flag: '-o, --out <dir>', kind: 'string', description: 'output directory of the canary set (required)' },
-  { key: 'seed', flag: '--seed <text>', kind: 'string', description: `PRNG seed; same seed and options give byte-identical output (default: ${d.seed})` },
+  {
+    key: 'seed',
+    flag: '--seed <text>',
+    kind: 'string',
+    description:
+      'PRNG seed for a reproducible set: the same seed and options give byte-identical output, so anyone who knows the seed knows the canaries; ' +
+      'use it for tests and demos, not for a real audit (default: 128 bits drawn from a cryptographic source, recorded in canary-set.json, never in for-training/)',
+  },
   { key: 'words', flag: '--words <n>', kind: 'integer', description: `words per canary, 1..50 (default: ${d.words})` },
   { key: 'repetitions', flag: '--repetitions <list>', kind: 'integer-list', description: `comma-separated repetition counts, one inserted group each (default: ${d.repetitions.join(',')})` },
   { key: 'perGroup', flag: '--per-group <n>', kind: 'integer', description: `canaries per inserted group (default: ${d.perGroup})` },
@@ -144,7 +154,7 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
   if (options.concurrency !== undefined) integerIn('--concurrency', options.concurrency, 1, 256);
   return {
     out: options.out,
-    seed: String(options.seed ?? d.seed),
+    seed: options.seed === undefined ? randomBytes(16).toString('hex') : String(options.seed),
     words: integerIn('--words', options.words ?? d.words, 1, 50),
     repetitions,
     perGroup: integerIn('--per-group', options.perGroup ?? d.perGroup, 1, 1_000_000),

@@ -39,6 +39,7 @@ export function summarize(result: GenerateResult): object {
     audioSeconds: Math.round(result.set.canaries.reduce((sum, c) => sum + c.durationSec, 0) * 100) / 100,
     forTraining: result.trainingDir,
     seconds: Math.round(result.seconds * 100) / 100,
+    seed: result.seedDrawn ? 'drawn at random (recorded in canary-set.json only)' : 'given with --seed (reproducible)',
     warnings: result.warnings,
   };
 }
@@ -46,7 +47,7 @@ export function summarize(result: GenerateResult): object {
 export function registerGenerate(program: Command): void {
   const command = program
     .command('generate')
-    .summary('generate a reproducible set of sped-up TTS canaries')
+    .summary('generate a secret set of sped-up TTS canaries (reproducible with --seed)')
     .description(
       'Generate a canary set: seeded random-word texts, synthesized with TTS (embedded espeak-ng by default), sped up, ' +
         'assigned to repetition groups and a held-out group. Writes DIR/canary-set.json (the auditor\'s copy), DIR/audio/*.wav, ' +
@@ -95,6 +96,7 @@ export function printSummary(result: GenerateResult): void {
     `  inserted: ${inserted} (${p.perGroup} each at repetitions ${p.repetitions.join(', ')}); held out: ${p.holdout}`,
     `  ${p.wordsPerCanary} words each, ${p.speed}x ${p.speedMethod}, ${p.sampleRate} Hz, rate ${p.rate} wpm, voices ${p.voices.join(', ')}`,
     `  set id ${result.set.setId.slice(0, 16)}...; auditor's copy: ${result.setPath}`,
+    `  seed: ${result.seedDrawn ? 'drawn at random, recorded in the auditor\'s copy only (keep it secret)' : 'given with --seed: anyone with the seed and options can regenerate this set'}`,
     `  give the training team ONLY: ${result.trainingDir}`,
     ...result.warnings.map((w) => `  warning: ${w}`),
   ];

@@ -97,8 +97,7 @@ test('bad options: unknown voice lists the voices; speed out of range; existing 
 
 test('--force replaces an existing set', async () => {
   const out = join(root, 'forced');
-  await mkdir(out);
-  await writeFile(join(out, 'old.txt'), 'old');
+  await generateCanarySet({ ...small, seed: 'old', out, perGroup: 1, holdout: 1 });
   const result = await generateCanarySet({ ...small, out, perGroup: 1, holdout: 1, force: true });
   assert.equal((await readdir(out)).sort(), ['audio', 'canary-set.json', 'for-training']);
   assert.is(result.set.canaries.length, 3);
