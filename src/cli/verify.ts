@@ -1,31 +1,70 @@
 import { Command, Option } from 'commander';
-import { MANIFEST_FORMATS } from '../manifest/types.ts';
+import { MANIFEST_FORMATS, type VerificationReport } from '../manifest/types.ts';
+
+/** Exit status of `rote verify` for a report (see the command's description). */
+export function verifyExitCode(report: VerificationReport): number {
+  if (report.leaks.length > 0) return 3;
+  if (report.countMismatches.length > 0 || report.tampered.length > 0) return 4;
+  if (!report.ok) return 5;
+  return 0;
+}
+
+/** The last line of verify's text output: ok, or every kind of problem with its count. */
+export function verifySummaryLine(report: VerificationReport): string {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  if (report.ok) {
+    const accepted = report.unverifiableAccepted ? `; ${plural(report.unverifiable.length, 'record', 'records')} with unverifiable audio accepted (--allow-unverifiable)` : '';
+    return `ok: the manifest holds exactly the intended canaries${accepted}`;
+  }
+  const problems = [
+    report.countMismatches.length > 0 ? `${plural(report.countMismatches.length, 'canary', 'canaries')} with a count mismatch (${report.countMismatches.filter((m) => m.found < m.expected).length} missing copies, ${report.countMismatches.filter((m) => m.found > m.expected).length} extra)` : '',
+    report.leaks.length > 0 ? `${plural(report.leaks.length, 'held-out canary', 'held-out canaries')} leaked` : '',
+    report.tampered.length > 0 ? `${plural(report.tampered.length, 'record', 'records')} with tampered audio` : '',
+    report.unverifiable.length > 0 && !report.unverifiableAccepted ? `${plural(report.unverifiable.length, 'record', 'records')} whose canary audio could not be checked (pass --allow-unverifiable to accept)` : '',
+  ].filter(Boolean);
+  return `NOT OK: ${problems.join('; ')}`;
+}
 
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('Check a training manifest against the full canary set: inserted counts, held-out leaks, tampered audio. Exit 0 when all is as intended, 3 when a held-out canary leaked, 4 on a count mismatch or tampered audio.')
+    .description(
+      'Check a training manifest against the full canary set: inserted counts, held-out leaks, tampered audio. Exit 0 when all is as intended, ' +
+        '3 when a held-out canary leaked, 4 on a count mismatch or tampered audio, 5 when canary audio could not be read (a missing file, a broken ' +
+        'relative path, a command) and --allow-unverifiable was not given. Canary audio must match the set sample for sample, unless it was resampled ' +
+        'to another rate (then within ±3 of 32768 per sample; the report says which rule applied).',
+    )
     .requiredOption('--manifest <paths...>', 'training manifest file(s), a glob in the file name (quote it), or a Kaldi data dir')
     .requiredOption('--canaries <dir>', 'the full canary-set directory (with canary-set.json)')
     .addOption(new Option('--format <format>', 'manifest format (default: detected)').choices([...MANIFEST_FORMATS]))
     .option('--hash-all', 'hash every record\'s audio, finding canary audio under any transcript (default: only records whose text matches a canary)', false)
+    .option('--allow-unverifiable', 'accept records whose canary audio cannot be read (listed, exit 0) instead of failing with exit 5', false)
     .option('--json', 'print the report as JSON', false)
+    .option('--quiet', 'no progress bar', false)
     .action(async (opts) => {
       const { verifyInjection } = await import('../manifest/index.ts');
-      const report = await verifyInjection({ manifests: opts.manifest, canaries: opts.canaries, format: opts.format, hashAll: opts.hashAll });
+      const { createVerifyProgress } = await import('./progress.ts');
+      const progress = createVerifyProgress({ quiet: opts.quiet || opts.json });
+      let report: VerificationReport;
+      try {
+        report = await verifyInjection({ manifests: opts.manifest, canaries: opts.canaries, format: opts.format, hashAll: opts.hashAll, allowUnverifiable: opts.allowUnverifiable, onProgress: progress.update });
+      } finally {
+        progress.stop();
+      }
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
         const found = report.inserted.filter((c) => c.found > 0).length;
         const lines = [
           `${report.format}: ${report.records} records; ${found}/${report.inserted.length} inserted canaries found, ${report.audioHashed} audio files hashed`,
+          `audio compared: ${report.audioMatch.rule}${report.audioMatch.resampled.length > 0 ? ` (resampled: ${report.audioMatch.resampled.map((r) => `${r} Hz`).join(', ')})` : ''}`,
           ...report.countMismatches.map((m) => `  count mismatch: ${m.id} found ${m.found}, expected ${m.expected}`),
           ...report.leaks.map((l) => `  LEAK: held-out canary ${l.id} found ${l.found}x (${l.positions.map((p) => `${p.file}:${p.line}`).join(', ')})`),
           ...report.tampered.map((t) => `  tampered: ${t.file}:${t.line} (${t.canaryId}): ${t.reason}`),
           ...report.unverifiable.map((u) => `  unverifiable audio: ${u.file}:${u.line} ${u.audio}: ${u.reason}`),
-          report.ok ? 'ok: the manifest holds exactly the intended canaries' : 'NOT OK',
+          verifySummaryLine(report),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
       }
-      process.exitCode = report.leaks.length > 0 ? 3 : report.ok ? 0 : 4;
+      process.exitCode = verifyExitCode(report);
     });
 }

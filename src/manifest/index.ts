@@ -3,7 +3,7 @@
  * and receipt-free verification.
  */
 export { injectCanaries, type InjectOptions } from './inject.ts';
-export { verifyInjection, type VerifyOptions } from './verify.ts';
+export { verifyInjection, type VerifyOptions, type VerifyProgress } from './verify.ts';
 export { detectManifestFormat, detectFileFormat, expandManifestPaths } from './detect.ts';
 export { RECORD_ADAPTERS, adapterFor } from './formats/index.ts';
 export { isKaldiDir, kaldiUtterances } from './formats/kaldi.ts';

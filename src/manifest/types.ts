@@ -186,5 +186,9 @@ export interface VerificationReport {
   unverifiable: Array<{ file: string; line: number; audio: string; reason: string }>;
   /** Audio files hashed while matching. */
   audioHashed: number;
+  /** How audio whose sha256 differs was compared: exactly, or (listed rate pairs "from->to" Hz) within a tolerance after resampling. */
+  audioMatch: { rule: string; resampled: string[] };
+  /** True when `unverifiable` is not empty and the caller accepted it (allowUnverifiable); otherwise unverifiable audio makes `ok` false. */
+  unverifiableAccepted: boolean;
   ok: boolean;
 }

@@ -4,8 +4,10 @@
  * normalized transcript, and their audio by sha256 (every record's audio when
  * `hashAll`, otherwise the records whose transcript matches a canary). Audio
  * that matches a canary's transcript but not its hash is compared sample by
- * sample (after resampling, since inject writes canaries at the corpus rate);
- * anything else is reported as tampered.
+ * sample: exactly when the rates agree, within VerificationReport's stated
+ * tolerance only after resampling (inject writes canaries at the corpus rate);
+ * anything else is reported as tampered. Audio that cannot be read makes the
+ * report not ok unless `allowUnverifiable`.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -32,7 +34,21 @@ export interface VerifyOptions {
   format?: ManifestFormat;
   /** Hash every record's audio, to find canary audio under any transcript (slow on big corpora). */
   hashAll?: boolean;
+  /** Accept records whose canary audio cannot be read (listed in `unverifiable`) instead of failing. */
+  allowUnverifiable?: boolean;
+  /** Called now and then while reading manifests (bytes) and checking audio (records); totals of 0 are unknown. */
+  onProgress?: (progress: VerifyProgress) => void;
 }
+
+export interface VerifyProgress {
+  stage: 'read' | 'audio';
+  done: number;
+  total: number;
+  records: number;
+}
+
+/** Records read between two progress calls. */
+const PROGRESS_EVERY = 1 << 14;
 
 interface Candidate {
   file: string;
@@ -45,8 +61,9 @@ interface Candidate {
   byText: CanaryRecord[];
 }
 
-/** Max sample difference (in 16-bit steps) for two renderings of the same canary audio. */
-const SAMPLE_TOLERANCE = 3 / 32768;
+/** Max sample difference (in 16-bit steps) between the set's audio resampled here and a canary inject resampled; same-rate audio must match exactly. */
+export const RESAMPLED_TOLERANCE_STEPS = 3;
+const SAMPLE_TOLERANCE = RESAMPLED_TOLERANCE_STEPS / 32768;
 
 export async function verifyInjection(options: VerifyOptions): Promise<VerificationReport> {
   const loaded = await loadFullCanarySet(options.canaries);
@@ -66,6 +83,12 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
 
   const candidates: Candidate[] = [];
   let records = 0;
+  const readTotal = detected.files.some((f) => f.path.endsWith('.gz')) ? 0 : await manifestBytes(format === 'kaldi' ? [] : detected.files.map((f) => f.path));
+  let readDone = 0;
+  const readProgress = (bytes: number): void => {
+    readDone += bytes;
+    if (options.onProgress && records % PROGRESS_EVERY === 0) options.onProgress({ stage: 'read', done: readDone, total: readTotal, records });
+  };
   const consider = (candidate: Omit<Candidate, 'byText'>): void => {
     const matched = candidate.text === undefined ? [] : (byText.get(normalizeText(candidate.text)) ?? []);
     if (matched.length > 0 || options.hashAll) candidates.push({ ...candidate, byText: matched });
@@ -76,6 +99,7 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     const file = resolve(dir, 'text');
     for await (const utterance of kaldiUtterances(dir)) {
       records++;
+      readProgress(0);
       consider({ file, line: utterance.line, recordId: utterance.id, text: utterance.text });
     }
     const audio = await kaldiAudioOf(dir, new Set(candidates.map((c) => c.recordId!)));
@@ -90,13 +114,14 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     const ordered = [...detected.files].sort((a, b) => Number(a.format === 'lhotse-recordings') - Number(b.format === 'lhotse-recordings'));
     for (const { path, format: fileFormat } of ordered) {
       const adapter = adapterFor(options.format && options.format !== 'kaldi' && !fileFormat.startsWith('lhotse-') ? (options.format as Exclude<ManifestFormat, 'kaldi'>) : (fileFormat as Exclude<ManifestFormat, 'kaldi'>));
-      for await (const { where, record } of readRecords(path, adapter)) {
+      for await (const { where, record, bytes } of readRecords(path, adapter)) {
         if (adapter.format === 'lhotse-recordings') {
           if (recordingAudio.has(record.id!)) recordingAudio.set(record.id!, adapter.resolveAudio(record, path));
           if (options.hashAll) consider({ file: path, line: where.line, recordId: record.id, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
           continue;
         }
         records++;
+        readProgress(bytes.length);
         const before = candidates.length;
         consider({ file: path, line: where.line, recordId: record.id, text: record.text, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
         if (adapter.format === 'lhotse-supervisions' && candidates.length > before) {
@@ -113,12 +138,16 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     }
   }
 
+  options.onProgress?.({ stage: 'read', done: readDone, total: readTotal, records });
+
   // Match audio.
   const found = new Map<string, VerifiedCanary['positions']>();
   const report: Pick<VerificationReport, 'tampered' | 'unverifiable'> = { tampered: [], unverifiable: [] };
   const setAudio = new Map<string, DecodedAudio>();
+  const resampled = new Set<string>();
   let audioHashed = 0;
-  for (const candidate of candidates) {
+  for (const [index, candidate] of candidates.entries()) {
+    if (index % 256 === 0) options.onProgress?.({ stage: 'audio', done: index, total: candidates.length, records });
     let audioMatch: CanaryRecord | undefined;
     if (!candidate.audioPath) {
       if (candidate.byText.length > 0) report.unverifiable.push({ file: candidate.file, line: candidate.line, audio: candidate.audioRef ?? '', reason: 'audio is not a plain file path (a command or a missing field)' });
@@ -135,7 +164,10 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
         if (!audioMatch && candidate.byText.length > 0) {
           const canary = candidate.byText[0]!;
           const verdict = await compareAudio(candidate.audioPath, resolve(loaded.dir, canary.audio), setAudio);
-          if (verdict === null) audioMatch = canary;
+          if (typeof verdict === 'object') {
+            audioMatch = canary;
+            if (verdict.resampledFrom !== null) resampled.add(`${verdict.resampledFrom}->${verdict.rate}`);
+          }
           else report.tampered.push({ canaryId: canary.id, file: candidate.file, line: candidate.line, audio: candidate.audioPath, reason: verdict });
         }
       }
@@ -152,6 +184,8 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
   const inserted = canaries.filter((c) => c.repetitions !== null).map(verified);
   const leaks = canaries.filter((c) => c.repetitions === null).map(verified).filter((c) => c.found > 0);
   const countMismatches = inserted.filter((c) => c.found !== c.expected).map((c) => ({ id: c.id, expected: c.expected!, found: c.found }));
+  const allowUnverifiable = options.allowUnverifiable ?? false;
+  options.onProgress?.({ stage: 'audio', done: candidates.length, total: candidates.length, records });
   return {
     setId: loaded.set.setId,
     format,
@@ -163,12 +197,32 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     tampered: report.tampered,
     unverifiable: report.unverifiable,
     audioHashed,
-    ok: countMismatches.length === 0 && leaks.length === 0 && report.tampered.length === 0,
+    audioMatch: resampled.size === 0
+      ? { rule: 'exact', resampled: [] }
+      : { rule: `exact at the set's rate; within ±${RESAMPLED_TOLERANCE_STEPS} of 32768 per sample after resampling`, resampled: [...resampled].sort() },
+    unverifiableAccepted: allowUnverifiable && report.unverifiable.length > 0,
+    ok: countMismatches.length === 0 && leaks.length === 0 && report.tampered.length === 0 && (report.unverifiable.length === 0 || allowUnverifiable),
   };
 }
 
-/** null when `path` holds the canary's audio (possibly resampled); otherwise why not. */
-async function compareAudio(path: string, setPath: string, cache: Map<string, DecodedAudio>): Promise<string | null> {
+/** Total size of the given files in bytes (0 when one cannot be read: unknown). */
+async function manifestBytes(paths: string[]): Promise<number> {
+  let total = 0;
+  for (const path of paths) {
+    try {
+      total += (await stat(path)).size;
+    } catch {
+      return 0;
+    }
+  }
+  return total;
+}
+
+/**
+ * How `path` matched the canary's audio (`resampledFrom` null: sample for sample at the set's rate), or why it
+ * does not: at the set's rate every sample must be equal; after resampling each may differ by RESAMPLED_TOLERANCE_STEPS.
+ */
+async function compareAudio(path: string, setPath: string, cache: Map<string, DecodedAudio>): Promise<string | { resampledFrom: number | null; rate: number }> {
   let candidate: DecodedAudio;
   try {
     candidate = decodeWav(await readFile(path), path);
@@ -190,7 +244,9 @@ async function compareAudio(path: string, setPath: string, cache: Map<string, De
   }
   let worst = 0;
   for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i]! - candidate.samples[i]!));
-  if (worst > SAMPLE_TOLERANCE) return `audio differs from the canary set (sha256 mismatch, max sample difference ${(worst * 32768).toFixed(0)} of 32768)`;
-  return null;
+  const wasResampled = reference.sampleRate !== candidate.sampleRate;
+  if (!wasResampled && worst > 0) return `audio differs from the canary set (sha256 mismatch, max sample difference ${Math.max(1, Math.round(worst * 32768))} of 32768; nothing was resampled, so an exact match is required)`;
+  if (worst > SAMPLE_TOLERANCE) return `audio differs from the canary set (sha256 mismatch, max sample difference ${(worst * 32768).toFixed(0)} of 32768 after resampling ${reference.sampleRate} -> ${candidate.sampleRate} Hz, tolerance ${RESAMPLED_TOLERANCE_STEPS})`;
+  return { resampledFrom: wasResampled ? reference.sampleRate : null, rate: candidate.sampleRate };
 }
 
