@@ -2,13 +2,14 @@
  * audit(): check the canary set, transcribe every canary with the model,
  * journal rows as they finish (resumable), build and write the report.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readCanarySet, verifyCanaryAudio } from '../canary/index.ts';
 import { loadModel, transcribeFiles, type ModelInfo } from '../asr/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { lockDirectory, LOCK_FILE, type DirectoryLock } from '../util/lock.ts';
 import { buildAuditReport, type TranscribedRow } from './build-report.ts';
 import { JournalWriter, openJournal, type JournalHeader, JOURNAL_FORMAT } from './journal.ts';
 import { auditHtml, auditMarkdown } from './render.ts';
@@ -41,6 +42,8 @@ export interface AuditOptions {
   restart?: boolean;
   /** Called after each canary (done includes rows resumed from the journal). */
   onProgress?: (done: number, total: number) => void;
+  /** Told what the run did on its own (e.g. took over the lock of a run that is gone). */
+  onNotice?: (message: string) => void;
 }
 
 function checkSettings(options: AuditOptions): AuditSettings {
@@ -104,7 +107,13 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     const out = options.out ?? null;
     const done = new Map<string, TranscribedRow>();
     let writer: JournalWriter | null = null;
+    let lock: DirectoryLock | null = null;
+    let createdOut = false;
+    let createdJournal = false;
+    try {
     if (out) {
+      createdOut = (await mkdir(out, { recursive: true })) !== undefined;
+      lock = await lockDirectory(out, `rote audit --model ${resolve(options.model)}`, options.onNotice);
       const header: JournalHeader = {
         kind: 'rote-audit-rows',
         format: JOURNAL_FORMAT,
@@ -114,6 +123,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
         transcription: { provider: settings.provider, batchFrames: settings.batchFrames },
       };
       const journal = await openJournal(join(out, 'rows.jsonl'), header, { restart: options.restart ?? false });
+      createdJournal = journal.rows.length === 0;
       const ids = new Set(set.canaries.map((canary) => canary.id));
       for (const row of journal.rows) if (ids.has(row.id)) done.set(row.id, row);
       writer = await JournalWriter.open(join(out, 'rows.jsonl'));
@@ -149,8 +159,26 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     validateReport(report, 'the report being written');
     if (out) await writeAuditReport(report, out);
     return report;
+    } catch (error) {
+      // A run that failed before its first row leaves nothing behind: no header-only journal, no empty folder it made.
+      if (out && lock && createdJournal && done.size === 0) await rm(join(out, 'rows.jsonl'), { force: true });
+      await lock?.release();
+      lock = null;
+      if (out && createdOut) await removeIfEmpty(out);
+      throw error;
+    } finally {
+      await lock?.release();
+    }
   } finally {
     await model.close();
+  }
+}
+
+async function removeIfEmpty(dir: string): Promise<void> {
+  try {
+    if ((await readdir(dir)).filter((name) => name !== LOCK_FILE).length === 0) await rmdir(dir);
+  } catch {
+    // Not empty or already gone: leave it.
   }
 }
 

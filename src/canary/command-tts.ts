@@ -50,7 +50,10 @@ export async function synthesizeWithCommand(template: string, text: string, opti
   try {
     await new Promise<void>((resolve, reject) => {
       execFile('/bin/sh', ['-c', command], { maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
-        if (error) reject(new RoteError(`--tts-command failed (${error.code ?? error.message}) for text "${text}": ${command}${stderr ? `\n${stderr.trim()}` : ''}`));
+        if (error) {
+          const how = error.signal ? `killed by ${error.signal}` : typeof error.code === 'number' ? `exit code ${error.code}` : String(error.code ?? error.message);
+          reject(new RoteError(`--tts-command failed (${how}) for text "${text}": ${command}${stderr ? `\n${stderr.trim()}` : ''}`));
+        }
         else resolve();
       });
     });

@@ -9,6 +9,7 @@ import { RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
 import { temporarySibling } from '../util/atomic.ts';
+import { processIsAlive } from '../util/lock.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { encodeWav16 } from '../util/wav.ts';
 import {
@@ -102,16 +103,6 @@ async function checkOutput(out: string, force: boolean): Promise<boolean> {
 }
 
 const TEMPORARY_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
-
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes the temporary folders (`.OUT.tmp-PID-*`) that interrupted runs of generate for the same --out

@@ -51,6 +51,7 @@ export function registerAudit(program: Command): void {
           bootstrapResamples: opts.bootstrap,
           seed: opts.seed,
           restart: opts.restart,
+          onNotice: (message: string) => process.stderr.write(`rote: ${message}\n`),
           onProgress: (done, total) => {
             bar.progress ??= createProgress('audit', total, { quiet: opts.quiet || opts.json });
             bar.progress.increment(done - bar.shown);

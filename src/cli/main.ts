@@ -11,9 +11,27 @@ const program = new Command('rote')
 
 registerCommands(program);
 
+// Every exit other than 0 says why: a command's verdict (its own output), an error printed below, or this last word
+// for a run that ends before finishing (work left waiting on something that will never come, process.exit elsewhere).
+let finished = false;
+process.on('exit', (code) => {
+  if (code !== 0 && !finished) process.stderr.write(`rote: stopped with exit code ${code} before the command finished (nothing was left to wait on; a worker or child process may have died)\n`);
+});
+
+// A reader that goes away (`rote ... --json | head`) ends the run quietly, with the status the command set.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    finished = true;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 try {
   await program.parseAsync(process.argv);
+  finished = true;
 } catch (error) {
+  finished = true;
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
   } else if (error instanceof RoteError) {

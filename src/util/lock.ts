@@ -1,0 +1,106 @@
+/**
+ * A lock on an output directory: a file `.rote.lock` created exclusively, holding who took it (pid, host, start
+ * time, what). A second run is refused with the holder's details; a lock left by a process that is gone (same
+ * host, pid no longer running) is taken over, and the caller is told.
+ */
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { RoteError } from './errors.ts';
+
+export const LOCK_FILE = '.rote.lock';
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  started: string;
+  what: string;
+}
+
+export interface DirectoryLock {
+  path: string;
+  holder: LockHolder;
+  release(): Promise<void>;
+}
+
+/** Whether a process with this pid runs on this machine (EPERM: it runs, as another user). */
+export function processIsAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function describe(holder: LockHolder): string {
+  return `pid ${holder.pid} on host ${holder.host}, started ${holder.started} (${holder.what})`;
+}
+
+async function readHolder(path: string): Promise<{ text: string; holder: LockHolder | null } | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const value = JSON.parse(text) as LockHolder;
+    if (typeof value.pid === 'number' && typeof value.host === 'string') return { text, holder: value };
+  } catch {
+    // A lock torn by a crash while it was written.
+  }
+  return { text, holder: null };
+}
+
+/**
+ * Takes the lock on `dir` (which must exist) for `what`, e.g. "rote audit". Throws a RoteError naming the holder
+ * when another live process holds it; `onNotice` hears about a stale lock taken over.
+ */
+export async function lockDirectory(dir: string, what: string, onNotice: (message: string) => void = () => {}): Promise<DirectoryLock> {
+  const path = join(dir, LOCK_FILE);
+  const holder: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), what };
+  const text = `${JSON.stringify(holder)}\n`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await writeFile(path, text, { flag: 'wx' });
+      return {
+        path,
+        holder,
+        release: async () => {
+          const current = await readHolder(path).catch(() => null);
+          if (current?.text === text) await unlink(path).catch(() => {});
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const found = await readHolder(path);
+    if (!found) continue;
+    const other = found.holder;
+    if (other && (other.host !== holder.host || processIsAlive(other.pid))) {
+      const elsewhere = other.host !== holder.host ? `; if that run is gone, delete ${path}` : '';
+      throw new RoteError(`${dir} is in use by another run: ${describe(other)}; wait for it to finish or choose another --out${elsewhere}`);
+    }
+    // Stale: move it aside, and make sure what was moved is what was judged stale (another run may have taken over meanwhile).
+    const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await rename(path, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    const moved = await readHolder(aside);
+    if (moved && moved.text !== found.text) {
+      await rename(aside, path);
+      continue;
+    }
+    await unlink(aside).catch(() => {});
+    onNotice(`${dir}: took over the lock of a run that is gone (${other ? describe(other) : 'unreadable lock file'})`);
+  }
+  throw new RoteError(`${path}: could not take the lock (other runs keep taking it); try again`);
+}
