@@ -1,0 +1,71 @@
+/**
+ * The CLI under faults (issue 13): `--json` into a reader that goes away (`| head`) ends quietly for every
+ * command, and a killed TTS child process is named in the error. Cases listed in docs/reliability.md.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeTestSet } from '../manifest/helpers.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const rote = join(ROOT, 'bin/rote.js');
+const MODEL = join(ROOT, 'test/fixtures/models/sidecar-ctc');
+const work = await mkdtemp(join(tmpdir(), 'rote-cli-reliability-'));
+const set = (await writeTestSet(join(work, 'set'), 16000, [1, 2, null, null, null])).dir;
+const manifest = join(ROOT, 'test/fixtures/manifests/nemo/train_manifest.json');
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [rote, ...args], (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+  });
+}
+
+/** Runs rote with stdout closed by its reader before anything is written (as `| head` does). */
+function runIntoClosedPipe(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [rote, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.destroy();
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+test('--json into a closed pipe: every command ends quietly with its own exit status (no EPIPE stack)', async () => {
+  const injected = join(work, 'injected.json');
+  const prepared = await run(['inject', '--manifest', manifest, '--canaries', join(set, 'for-training'), '--out', injected, '--audio-dir', join(work, 'wav'), '--sample-rate', '16000', '--json']);
+  assert.is(prepared.code, 0, prepared.stderr);
+  const audited = await run(['audit', '--canaries', set, '--model', MODEL, '--out', join(work, 'audit-a'), '--provider', 'cpu', '--bootstrap', '100', '--quiet']);
+  assert.is(audited.code, 0, audited.stderr);
+  const commands: string[][] = [
+    ['verify', '--manifest', injected, '--canaries', set, '--json'],
+    ['audit', '--canaries', set, '--model', MODEL, '--out', join(work, 'audit-b'), '--provider', 'cpu', '--bootstrap', '100', '--json'],
+    ['compare', join(work, 'audit-a'), join(work, 'audit-b'), '--json'],
+    ['inject', '--manifest', manifest, '--canaries', join(set, 'for-training'), '--out', join(work, 'again.json'), '--audio-dir', join(work, 'wav-again'), '--sample-rate', '16000', '--json'],
+    ['transcribe', '--model', MODEL, '--canaries', set, '--out', join(work, 'rows.jsonl'), '--provider', 'cpu', '--json'],
+    ['inspect-model', MODEL, '--json'],
+    ['doctor', '--json'],
+  ];
+  for (const args of commands) {
+    const result = await runIntoClosedPipe(args);
+    // (doctor's WebGPU probe prints Dawn's own warnings on this machine; a JavaScript stack names .js/.ts/.mjs files)
+    assert.is(result.stderr.includes('EPIPE') || /\n\s+at .*\.(?:js|mjs|ts):\d+:\d+/.test(result.stderr), false, `${args[0]}: ${result.stderr}`);
+    assert.is(result.code, 0, `${args[0]} exited ${result.code} (${result.signal}): ${result.stderr}`);
+  }
+});
+
+test('a TTS command killed by a signal is named in the error (exit 2)', async () => {
+  const result = await run(['generate', '--out', join(work, 'killed'), '--tts-command', 'kill -9 $$; : {text} {out}', '--per-group', '1', '--repetitions', '1', '--holdout', '1', '--quiet']);
+  assert.is(result.code, 2);
+  assert.match(result.stderr, /^rote: --tts-command failed \(killed by SIGKILL\) for text "[a-z ]+": kill -9/);
+});
+
+test.after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+test.run();
