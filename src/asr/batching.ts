@@ -19,6 +19,27 @@ export const DEFAULT_CPU_BATCH_FRAMES = 2500;
 export function defaultBatchFrames(provider: string): number {
   return provider === 'cpu' ? DEFAULT_CPU_BATCH_FRAMES : DEFAULT_BATCH_FRAMES;
 }
+/**
+ * Longest utterance transcribed by default, in seconds. Attention memory grows with the square of the length:
+ * peak resident memory of \`rote transcribe\` with the 3M-parameter reference Conformer-CTC (models/baseline, cpu,
+ * 1 thread, one utterance of pink noise; /usr/bin/time, see docs/reliability.md) was 0.17 GB at 10 s, 0.24 GB at
+ * 30 s, 0.49 GB at 60 s and 1.41 GB at 120 s (about 0.14 + 0.00093 T + 0.00008 T^2 GB), so 600 s would need ~30 GB.
+ * Canaries are a few seconds long; corpus utterances rarely exceed 35 s.
+ */
+export const DEFAULT_MAX_DURATION_SEC = 60;
+
+/**
+ * The memory budget in words, for --help: padded frames per batch bound the memory that grows with length,
+ * the longest utterance bounds the memory that grows with its square.
+ */
+export function describeMemoryBudget(): string {
+  return (
+    'memory budget: a batch holds at most --batch-frames padded feature frames (an utterance longer than that runs alone), ' +
+    `and no utterance is longer than --max-duration (default ${DEFAULT_MAX_DURATION_SEC} s; attention memory grows with the square of the length). ` +
+    'Measured peak memory with the 3M-parameter reference Conformer on cpu: 0.24 GB at 30 s, 0.49 GB at 60 s, 1.4 GB at 120 s; larger models need more'
+  );
+}
+
 /** Upper bound on utterances per batch, whatever the budget. */
 export const MAX_BATCH_SIZE = 256;
 

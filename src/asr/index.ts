@@ -32,5 +32,5 @@ export {
   type Vocabulary,
   type VocabularyKind,
 } from './vocabulary.ts';
-export { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, defaultBatchFrames, MAX_BATCH_SIZE, padFeatures, planBatches } from './batching.ts';
+export { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SEC, defaultBatchFrames, describeMemoryBudget, MAX_BATCH_SIZE, padFeatures, planBatches } from './batching.ts';
 export { readOnnxFile, readOnnxBytes, withMetadata, describeValueInfo, type OnnxFileFacts, type OnnxValueInfo, type OnnxDim } from './onnx-file.ts';

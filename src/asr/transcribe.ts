@@ -19,7 +19,7 @@
 import type { FeatureMatrix } from '../audio/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { ctcForcedLogLikelihood, ctcMinimumFrames } from './ctc.ts';
-import { defaultBatchFrames, padFeatures, planBatches } from './batching.ts';
+import { DEFAULT_MAX_DURATION_SEC, defaultBatchFrames, padFeatures, planBatches } from './batching.ts';
 import { extractFeatures } from './feature-extract.ts';
 import { defaultFeatureWorkers, FeaturePool, type PooledFeatures } from './feature-pool.ts';
 import type { Engine, UtteranceOutput } from './families/types.ts';
@@ -75,6 +75,11 @@ export interface TranscribeOptions {
    * cuda and webgpu, 0 on cpu (ONNX Runtime already uses every core there).
    */
   featureWorkers?: number;
+  /**
+   * Longest utterance in seconds (default DEFAULT_MAX_DURATION_SEC): a longer one is refused before any work
+   * (skipped with skipBad), since the memory it needs grows with the square of its length.
+   */
+  maxDurationSec?: number;
   /** Skip unreadable / empty audio (reported through onSkip) instead of failing. */
   skipBad?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -145,6 +150,8 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
   const engine = engineOf(model);
   const batchFrames = options.batchFrames ?? defaultBatchFrames(model.provider.used);
   if (!Number.isInteger(batchFrames) || batchFrames < 1) throw new RoteError(`--batch-frames must be a positive integer, got ${batchFrames}`);
+  const maxDurationSec = options.maxDurationSec ?? DEFAULT_MAX_DURATION_SEC;
+  if (!(maxDurationSec > 0) || !Number.isFinite(maxDurationSec)) throw new RoteError(`--max-duration must be a positive number of seconds, got ${maxDurationSec}`);
   const featureWorkers = options.featureWorkers ?? defaultFeatureWorkers(model.provider.used);
   const workersByDefault = options.featureWorkers === undefined;
   if (!Number.isInteger(featureWorkers) || featureWorkers < 0) throw new RoteError(`--feature-workers must be a non-negative integer, got ${featureWorkers}`);
@@ -174,6 +181,13 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
       try {
         const header = probeWav(item.path);
         if (header.numSamples === 0) throw new RoteError(`${item.path}: WAV file holds no samples`);
+        const seconds = header.numSamples / header.sampleRate;
+        if (seconds > maxDurationSec) {
+          throw new RoteError(
+            `${item.path}: ${seconds.toFixed(1)} s of audio, longer than --max-duration ${maxDurationSec} s; the memory a model needs grows with the square of the length ` +
+              '(about 1.4 GB at 120 s and 30 GB at 600 s for the small reference model); split the audio, or raise --max-duration if the machine has the memory',
+          );
+        }
         usable.push(item);
         estimatedFrames.push(frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)));
       } catch (error) {

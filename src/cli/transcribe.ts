@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { SkippedItem, TranscribeItem, TranscribeStats } from '../asr/index.ts';
-import { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, defaultBatchFrames } from '../asr/batching.ts';
+import { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SEC, defaultBatchFrames, describeMemoryBudget } from '../asr/batching.ts';
 import { defaultFeatureWorkers } from '../asr/feature-pool.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { RoteError } from '../util/errors.ts';
@@ -20,6 +20,14 @@ function positiveInteger(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
     return n;
   };
 }
@@ -98,6 +106,7 @@ interface TranscribeFlags {
   batchFrames?: number;
   featureWorkers?: number;
   skipBad?: boolean;
+  maxDuration?: number;
   sherpaCompatible?: boolean;
   maxSymbolsPerFrame: number;
   json?: boolean;
@@ -107,7 +116,7 @@ interface TranscribeFlags {
 export function registerTranscribe(program: Command): void {
   program
     .command('transcribe')
-    .description('Transcribe audio files with an ONNX ASR model (NeMo CTC, sherpa-onnx CTC or transducer, or a rote-model.json sidecar); writes one JSON line per utterance.')
+    .description(`Transcribe audio files with an ONNX ASR model (NeMo CTC, sherpa-onnx CTC or transducer, or a rote-model.json sidecar); writes one JSON line per utterance.\n\n${describeMemoryBudget()}.`)
     .requiredOption('--model <dir>', 'model directory (see `rote inspect-model`)')
     .option('--input <wav...>', 'WAV files to transcribe (ids are the file names without extension)')
     .option('--list <file>', 'text file, one utterance per line: PATH, ID<TAB>PATH or ID<TAB>PATH<TAB>REFERENCE (paths relative to the file)')
@@ -122,7 +131,8 @@ export function registerTranscribe(program: Command): void {
       `worker threads that read audio and compute features while the model runs; 0 = on the main thread (default: on cuda/webgpu min(cores - 1, 8), here ${defaultFeatureWorkers('cuda')}; on cpu 0, as ONNX Runtime already uses every core)`,
       nonNegativeInteger('--feature-workers'),
     )
-    .option('--skip-bad', 'skip unreadable, empty or corrupt audio files (listed in the summary) instead of stopping (default: stop at the first)')
+    .option('--max-duration <seconds>', `longest utterance to transcribe; a longer one is an error (or skipped with --skip-bad) (default: ${DEFAULT_MAX_DURATION_SEC})`, positiveNumber('--max-duration'))
+    .option('--skip-bad', 'skip unreadable, empty, corrupt or too long audio files (listed in the summary) instead of stopping (default: stop at the first)')
     .option('--sherpa-compatible', 'NeMo CTC models: use sherpa-onnx\'s feature variant and output lengths instead of NeMo\'s own (default: NeMo\'s)')
     .option('--max-symbols-per-frame <n>', 'transducers: symbols emitted per encoder frame at most', positiveInteger('--max-symbols-per-frame'), 1)
     .option('--json', 'print the summary as JSON on stdout (provider, utterancesPerSec, rtfx, sessionRunShare, skipped, ...)')
@@ -157,6 +167,7 @@ export function registerTranscribe(program: Command): void {
         for await (const row of transcribeFiles(model, items, {
           ...(flags.batchFrames !== undefined ? { batchFrames: flags.batchFrames } : {}),
           ...(flags.featureWorkers !== undefined ? { featureWorkers: flags.featureWorkers } : {}),
+          ...(flags.maxDuration !== undefined ? { maxDurationSec: flags.maxDuration } : {}),
           onStats: (stats) => (featureStats = stats),
           skipBad: flags.skipBad ?? false,
           onProgress: () => progress.increment(),
