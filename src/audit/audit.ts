@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readCanarySet, verifyCanaryAudio } from '../canary/index.ts';
-import { loadModel, transcribeFiles, type ModelInfo } from '../asr/index.ts';
+import { describeProviderReport, loadModel, transcribeFiles, type ModelInfo } from '../asr/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -42,8 +42,11 @@ export interface AuditOptions {
   restart?: boolean;
   /** Called after each canary (done includes rows resumed from the journal). */
   onProgress?: (done: number, total: number) => void;
-  /** Told what the run did on its own (e.g. took over the lock of a run that is gone). */
-  onNotice?: (message: string) => void;
+  /**
+   * Told, one line each, what the run chose or did on its own: `info` the provider that ran and why the others
+   * did not; `warning` something to know (it took over the lock of a run that is gone).
+   */
+  onNotice?: (message: string, kind: 'info' | 'warning') => void;
 }
 
 function checkSettings(options: AuditOptions): AuditSettings {
@@ -102,6 +105,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   if (canarySet.holdout === 0) throw new RoteError(`${join(options.canaries, 'canary-set.json')}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`);
 
   const model = await loadModel(options.model, { provider: settings.provider, ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}) });
+  options.onNotice?.(`${model.info.family} model, ${describeProviderReport(model.provider)}`, 'info');
   try {
     const record = modelRecord(model.info, options.model);
     const out = options.out ?? null;
@@ -113,7 +117,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     try {
     if (out) {
       createdOut = (await mkdir(out, { recursive: true })) !== undefined;
-      lock = await lockDirectory(out, `rote audit --model ${resolve(options.model)}`, options.onNotice);
+      lock = await lockDirectory(out, `rote audit --model ${resolve(options.model)}`, (message) => options.onNotice?.(message, 'warning'));
       const header: JournalHeader = {
         kind: 'rote-audit-rows',
         format: JOURNAL_FORMAT,

@@ -51,7 +51,9 @@ export function registerAudit(program: Command): void {
           bootstrapResamples: opts.bootstrap,
           seed: opts.seed,
           restart: opts.restart,
-          onNotice: (message: string) => process.stderr.write(`rote: ${message}\n`),
+          onNotice: (message: string, kind: 'info' | 'warning') => {
+            if (kind === 'warning' || !opts.quiet) process.stderr.write(`rote: ${message}\n`);
+          },
           onProgress: (done, total) => {
             bar.progress ??= createProgress('audit', total, { quiet: opts.quiet || opts.json });
             bar.progress.increment(done - bar.shown);

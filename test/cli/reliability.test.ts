@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,12 +35,17 @@ function runIntoClosedPipe(args: string[]): Promise<{ code: number | null; signa
   });
 }
 
-test('--json into a closed pipe: every command ends quietly with its own exit status (no EPIPE stack)', async () => {
+test('--json into a closed pipe: every command ends quietly with its own exit status (no EPIPE stack); audit names its provider', async () => {
   const injected = join(work, 'injected.json');
   const prepared = await run(['inject', '--manifest', manifest, '--canaries', join(set, 'for-training'), '--out', injected, '--audio-dir', join(work, 'wav'), '--sample-rate', '16000', '--json']);
   assert.is(prepared.code, 0, prepared.stderr);
-  const audited = await run(['audit', '--canaries', set, '--model', MODEL, '--out', join(work, 'audit-a'), '--provider', 'cpu', '--bootstrap', '100', '--quiet']);
+  const audited = await run(['audit', '--canaries', set, '--model', MODEL, '--out', join(work, 'audit-a'), '--provider', 'auto', '--bootstrap', '100']);
   assert.is(audited.code, 0, audited.stderr);
+  // The provider that ran, and why the ones tried before it did not (README, GPU).
+  const provider = /^rote: sidecar-ctc model, ran on (\w+)( \(not used: cuda: .+\))?$/m.exec(audited.stderr);
+  assert.ok(provider, audited.stderr);
+  if (provider[1] !== 'cuda') assert.ok(provider[2], 'the text output does not say why cuda did not run');
+  assert.match(await readFile(join(work, 'audit-a', 'report.md'), 'utf8'), new RegExp(`Provider: ${provider[1]}`));
   const commands: string[][] = [
     ['verify', '--manifest', injected, '--canaries', set, '--json'],
     ['audit', '--canaries', set, '--model', MODEL, '--out', join(work, 'audit-b'), '--provider', 'cpu', '--bootstrap', '100', '--json'],
