@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readCanarySet, verifyCanaryAudio } from '../canary/index.ts';
 import { describeProviderReport, loadModel, transcribeFiles, type ModelInfo } from '../asr/index.ts';
-import { RoteError } from '../util/errors.ts';
+import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { lockDirectory, LOCK_FILE, type DirectoryLock } from '../util/lock.ts';
@@ -169,7 +169,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       await lock?.release();
       lock = null;
       if (out && createdOut) await removeIfEmpty(out);
-      throw error;
+      throw out ? await explainWriteFailure(error, out, '--out') : error;
     } finally {
       await lock?.release();
     }

@@ -5,7 +5,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { RoteError } from '../util/errors.ts';
+import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
 import { temporarySibling } from '../util/atomic.ts';
@@ -308,7 +308,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     };
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
-    throw error;
+    throw await explainWriteFailure(error, out, '--out');
   } finally {
     await pool?.close();
   }

@@ -154,7 +154,10 @@ export function registerTranscribe(program: Command): void {
       const loadSec = (performance.now() - loadStarted) / 1000;
       if (!flags.quiet && !flags.json) process.stderr.write(`rote: ${model.info.family} model, ${describeProviderReport(model.provider)}\n`);
 
-      await mkdir(dirname(resolve(flags.out)), { recursive: true });
+      const { explainWriteFailure } = await import('../util/errors.ts');
+      await mkdir(dirname(resolve(flags.out)), { recursive: true }).catch(async (error: unknown) => {
+        throw await explainWriteFailure(error, flags.out, '--out');
+      });
       const temporary = temporarySibling(flags.out);
       const stream = createWriteStream(temporary);
       const skipped: SkippedItem[] = [];
@@ -183,7 +186,7 @@ export function registerTranscribe(program: Command): void {
       } catch (error) {
         stream.destroy();
         await rm(temporary, { force: true });
-        throw error;
+        throw await explainWriteFailure(error, flags.out, '--out');
       } finally {
         progress.stop();
       }

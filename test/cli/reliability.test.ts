@@ -4,8 +4,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,37 @@ test('a TTS command killed by a signal is named in the error (exit 2)', async ()
   const result = await run(['generate', '--out', join(work, 'killed'), '--tts-command', 'kill -9 $$; : {text} {out}', '--per-group', '1', '--repetitions', '1', '--holdout', '1', '--quiet']);
   assert.is(result.code, 2);
   assert.match(result.stderr, /^rote: --tts-command failed \(killed by SIGKILL\) for text "[a-z ]+": kill -9/);
+});
+
+test('a full disk and a read-only file system name the destination and the real cause (tmpfs; skipped where none can be mounted)', async () => {
+  const mountPoint = join(work, 'small-disk');
+  await mkdir(mountPoint);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint]);
+  if (mounted.status !== 0) {
+    console.log(`  (skipped: cannot mount a tmpfs here: ${mounted.stderr?.toString().trim() || mounted.error?.message})`);
+    return;
+  }
+  try {
+    const full = await run(['generate', '--out', join(mountPoint, 'set'), '--seed', 'disk', '--per-group', '10', '--repetitions', '1,2', '--holdout', '10', '--quiet']);
+    assert.is(full.code, 2);
+    assert.is(full.stderr, `rote: --out ${join(mountPoint, 'set')}: cannot write there: no space left on the device (ENOSPC); free some space or choose another --out\n`);
+    assert.equal(await readdir(mountPoint), [], 'the failed run left files on the full disk');
+    assert.is(spawnSync('mount', ['-o', 'remount,ro', mountPoint]).status, 0);
+    const readOnly = [
+      ['generate', '--out', join(mountPoint, 'set'), '--seed', 'disk', '--per-group', '1', '--repetitions', '1', '--holdout', '1', '--quiet'],
+      ['audit', '--canaries', set, '--model', MODEL, '--out', join(mountPoint, 'audit'), '--provider', 'cpu', '--quiet'],
+    ];
+    for (const args of readOnly) {
+      const result = await run(args);
+      assert.is(result.code, 2);
+      assert.is(result.stderr, `rote: --out ${join(mountPoint, args[0] === 'generate' ? 'set' : 'audit')}: cannot write there: ${mountPoint} is on a read-only file system (EROFS); choose another --out\n`);
+    }
+    const transcribed = await run(['transcribe', '--model', MODEL, '--canaries', set, '--out', join(mountPoint, 'rows.jsonl'), '--provider', 'cpu', '--quiet']);
+    assert.is(transcribed.code, 2);
+    assert.is(transcribed.stderr, `rote: --out ${join(mountPoint, 'rows.jsonl')}: cannot write there: read-only file system (EROFS); choose another --out\n`);
+  } finally {
+    spawnSync('umount', [mountPoint]);
+  }
 });
 
 test.after(async () => {
