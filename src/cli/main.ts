@@ -15,7 +15,12 @@ registerCommands(program);
 // for a run that ends before finishing (work left waiting on something that will never come, process.exit elsewhere).
 let finished = false;
 process.on('exit', (code) => {
-  if (code !== 0 && !finished) process.stderr.write(`rote: stopped with exit code ${code} before the command finished (nothing was left to wait on; a worker or child process may have died)\n`);
+  if (finished) return;
+  // Node exits with 13 when the command's promise can never settle (it reports 0 here, before setting it).
+  const status = code || 13;
+  const why = code ? 'after the error above' : 'it was left waiting on work that will never complete (a worker thread or child process may have died)';
+  process.stderr.write(`rote: stopped with exit code ${status} before the command finished: ${why}\n`);
+  process.exitCode = status;
 });
 
 // A reader that goes away (`rote ... --json | head`) ends the run quietly, with the status the command set.

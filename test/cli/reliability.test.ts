@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,17 @@ test('a TTS command killed by a signal is named in the error (exit 2)', async ()
   const result = await run(['generate', '--out', join(work, 'killed'), '--tts-command', 'kill -9 $$; : {text} {out}', '--per-group', '1', '--repetitions', '1', '--holdout', '1', '--quiet']);
   assert.is(result.code, 2);
   assert.match(result.stderr, /^rote: --tts-command failed \(killed by SIGKILL\) for text "[a-z ]+": kill -9/);
+});
+
+test('a command left waiting forever (its promise never settles) still ends with a reason and a non-zero status', async () => {
+  // Stand-in for a worker or child that dies without a word: the command's promise can never settle.
+  const hang = join(work, 'never-settles.mjs');
+  await writeFile(hang, `import { Command } from ${JSON.stringify(join(ROOT, 'node_modules/commander/esm.mjs'))};\nCommand.prototype.parseAsync = () => new Promise(() => {});\n`);
+  const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, ['--import', hang, rote, 'doctor'], (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }));
+  });
+  assert.is(result.code, 13);
+  assert.match(result.stderr, /^rote: stopped with exit code 13 before the command finished: it was left waiting on work that will never complete/);
 });
 
 test('a full disk and a read-only file system name the destination and the real cause (tmpfs; skipped where none can be mounted)', async () => {
