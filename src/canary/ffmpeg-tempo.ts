@@ -19,6 +19,7 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
+import { RoteError } from '../util/errors.ts';
 
 const require = createRequire(import.meta.url);
 const FFMPEG_PATH = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
@@ -104,7 +105,10 @@ async function tempoOneRate(inputs: readonly TempoInput[], options: { factor: nu
     let pending = 2; // the output stream has ended and ffmpeg has exited successfully
     const finish = () => --pending === 0 && resolve(received);
     command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
-      reject(new Error(`ffmpeg tempo failed: ${error.message}${stderr ? `\n${stderr}` : ''}`));
+      const killed = /killed with signal (\w+)/.exec(error.message);
+      // Killed from outside (the OOM killer, a user): not a bug in rote, one line says so.
+      if (killed) reject(new RoteError(`the speed-up's ffmpeg process (${FFMPEG_PATH}) was killed by ${killed[1]} (out of memory, or stopped from outside); nothing was written, run the command again`));
+      else reject(new Error(`ffmpeg tempo failed: ${error.message}${stderr ? `\n${stderr}` : ''}`));
     });
     command.on('end', finish);
     const output = command.pipe();

@@ -8,6 +8,7 @@ import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeTestSet } from '../manifest/helpers.ts';
 
@@ -67,6 +68,51 @@ test('a TTS command killed by a signal is named in the error (exit 2)', async ()
   const result = await run(['generate', '--out', join(work, 'killed'), '--tts-command', 'kill -9 $$; : {text} {out}', '--per-group', '1', '--repetitions', '1', '--holdout', '1', '--quiet']);
   assert.is(result.code, 2);
   assert.match(result.stderr, /^rote: --tts-command failed \(killed by SIGKILL\) for text "[a-z ]+": kill -9/);
+});
+
+/** Pids of `parent`'s child processes named `name` (Linux /proc). */
+function childrenNamed(parent: number, name: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && comm === name) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+test('the speed-up\'s ffmpeg killed mid-run: one line naming it and the signal, exit 2, nothing left behind', async () => {
+  if (!existsSync('/proc/self/stat')) return console.log('  (skipped: no /proc)');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const out = join(work, `ffmpeg-killed-${attempt}`);
+    const child = spawn(process.execPath, [rote, 'generate', '--out', out, '--seed', 'ffmpeg', '--per-group', '20', '--holdout', '40', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let killed = false;
+    let running = true;
+    void exited.then(() => (running = false));
+    while (running && !killed) {
+      const ffmpeg = childrenNamed(child.pid!, 'ffmpeg');
+      if (ffmpeg.length > 0) {
+        process.kill(ffmpeg[0]!, 'SIGKILL');
+        killed = true;
+      } else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const code = await exited;
+    if (!killed) continue; // generate finished before an ffmpeg could be caught: try again
+    assert.is(code, 2, stderr);
+    assert.match(stderr, /^rote: the speed-up's ffmpeg process \(.*ffmpeg\) was killed by SIGKILL \(out of memory, or stopped from outside\); nothing was written, run the command again\n$/);
+    assert.not.ok((await readdir(work)).some((name) => name.includes(`ffmpeg-killed-${attempt}`)), 'a folder was left behind');
+    return;
+  }
+  assert.unreachable('no ffmpeg process could be caught in 3 runs of generate');
 });
 
 test('a command left waiting forever (its promise never settles) still ends with a reason and a non-zero status', async () => {
