@@ -30,6 +30,8 @@ export interface AuditOptions {
   deviceId?: number;
   threads?: number;
   batchFrames?: number;
+  /** Longest canary transcribed, in seconds (default DEFAULT_MAX_DURATION_SEC of src/asr/batching.ts); a longer one fails the audit before any row. */
+  maxDurationSec?: number;
   /** Significance level of the per-group tests after Holm's correction (default 0.01). */
   alpha?: number;
   /** Confidence level of the intervals (default 0.95). */
@@ -140,7 +142,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       const total = set.canaries.length;
       options.onProgress?.(done.size, total);
       if (pending.length > 0) {
-        const transcribeOptions = settings.batchFrames !== null ? { batchFrames: settings.batchFrames } : {};
+        const transcribeOptions = { ...(settings.batchFrames !== null ? { batchFrames: settings.batchFrames } : {}), ...(options.maxDurationSec !== undefined ? { maxDurationSec: options.maxDurationSec } : {}) };
         for await (const result of transcribeFiles(model, pending, transcribeOptions)) {
           const row: TranscribedRow = {
             id: result.id,

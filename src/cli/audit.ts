@@ -26,6 +26,7 @@ export function registerAudit(program: Command): void {
     .option('--device-id <n>', 'GPU index for cuda (default: 0)', number('--device-id'))
     .option('--threads <n>', 'CPU provider intra-op threads (default: ONNX Runtime\'s choice)', number('--threads'))
     .option('--batch-frames <n>', 'feature frames per batch (default: the engine\'s)', number('--batch-frames'))
+    .option('--max-duration <seconds>', 'longest canary to transcribe; a longer one stops the audit before any row, as its memory grows with the square of the length (default: 60)', number('--max-duration'))
     .option('--alpha <p>', 'significance level after Holm correction', number('--alpha'), AUDIT_DEFAULTS.alpha)
     .option('--confidence <level>', 'confidence level of intervals', number('--confidence'), AUDIT_DEFAULTS.confidence)
     .option('--bootstrap <n>', 'bootstrap resamples per interval', number('--bootstrap'), AUDIT_DEFAULTS.bootstrapResamples)
@@ -46,6 +47,7 @@ export function registerAudit(program: Command): void {
           deviceId: opts.deviceId,
           threads: opts.threads,
           batchFrames: opts.batchFrames,
+          maxDurationSec: opts.maxDuration,
           alpha: opts.alpha,
           confidence: opts.confidence,
           bootstrapResamples: opts.bootstrap,

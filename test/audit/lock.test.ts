@@ -81,6 +81,11 @@ test('an audit that fails before its first row leaves no header-only rows.jsonl 
   const failure = await rejection(audit({ canaries: set, model: MODEL, out, provider: 'cpu', onProgress: () => { throw new Error('progress display failed'); } }));
   assert.match(failure.message, /progress display failed/);
   assert.not.ok(existsSync(out), 'the failed run left its --out folder');
+  // A real failure after the model loaded: canaries (0.4 s) longer than the maximum duration.
+  const tooLong = await rejection(audit({ canaries: set, model: MODEL, out, provider: 'cpu', maxDurationSec: 0.3 }));
+  assert.instance(tooLong, RoteError);
+  assert.match(tooLong.message, /\.wav: 0\.4 s of audio, longer than --max-duration 0\.3 s/);
+  assert.not.ok(existsSync(out), 'the failed run left its --out folder');
   // An existing folder stays, without a journal or lock.
   const existing = join(work, 'existing-out');
   await mkdir(existing);
