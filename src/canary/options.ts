@@ -152,6 +152,7 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
   if (voices.length === 0) throw new RoteError('--voices needs at least one voice');
   if (!ttsCommand) voices.forEach((voice) => validateEspeakVoice(voice));
   if (options.concurrency !== undefined) integerIn('--concurrency', options.concurrency, 1, 256);
+  if (options.seed !== undefined && String(options.seed).trim() === '') throw new RoteError('--seed must not be empty: leave it out for a secret random seed, or give a text for a reproducible set');
   return {
     out: options.out,
     seed: options.seed === undefined ? randomBytes(16).toString('hex') : String(options.seed),
