@@ -126,6 +126,21 @@ test('a command left waiting forever (its promise never settles) still ends with
   assert.match(result.stderr, /^rote: stopped with exit code 13 before the command finished: it was left waiting on work that will never complete/);
 });
 
+test('--out of the wrong kind: a file where audit needs a folder, a folder where transcribe needs a file', async () => {
+  const file = join(work, 'a-file');
+  await writeFile(file, 'mine');
+  const audited = await run(['audit', '--canaries', set, '--model', MODEL, '--out', file, '--provider', 'cpu', '--quiet']);
+  assert.is(audited.code, 2);
+  assert.is(audited.stderr, `rote: --out ${file}: ${file} is a file where a folder is needed; choose another --out\n`);
+  assert.is(await readFile(file, 'utf8'), 'mine');
+  const folder = join(work, 'a-folder');
+  await mkdir(folder);
+  const transcribed = await run(['transcribe', '--model', MODEL, '--canaries', set, '--out', folder, '--provider', 'cpu', '--quiet']);
+  assert.is(transcribed.code, 2);
+  assert.is(transcribed.stderr, `rote: --out ${folder} is a folder; give a file path\n`);
+  assert.equal((await readdir(work)).filter((name) => name.startsWith('.a-folder')), [], 'a temporary file was left behind');
+});
+
 test('a full disk and a read-only file system name the destination and the real cause (tmpfs; skipped where none can be mounted)', async () => {
   const mountPoint = join(work, 'small-disk');
   await mkdir(mountPoint);
