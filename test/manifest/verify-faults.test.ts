@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,6 +126,18 @@ test('verify: count mismatches end in a one-line summary; progress reaches the m
   const audio = events.filter((e) => e.stage === 'audio');
   assert.is(audio.at(-1)!.done, audio.at(-1)!.total);
   assert.ok(audio.at(-1)!.total > 0);
+});
+
+test('verify on a terminal draws progress (reading, then checking audio); not when stderr is a pipe', async () => {
+  const script = spawnSync('script', ['--version']);
+  if (script.status !== 0) return console.log('  (skipped: no script(1) to give verify a terminal)');
+  const command = [process.execPath, rote, 'verify', '--manifest', same.manifest, '--canaries', set.dir].map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+  const terminal = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8' });
+  assert.is(terminal.status, 0, terminal.stdout);
+  assert.match(terminal.stdout, /verify reading manifests \[.*\] 100% \| \d+ records/);
+  assert.match(terminal.stdout, /verify checking canary audio \[.*\] 100%/);
+  const piped = await cli(['--manifest', same.manifest, '--canaries', set.dir]);
+  assert.is(piped.stderr, '');
 });
 
 test.after(cleanup);
