@@ -50,7 +50,7 @@ export interface GenerateOptions {
   ttsVersion?: string;
   /** Parallel synthesis workers (default: available cores). */
   concurrency?: number;
-  /** Replace an existing non-empty output directory. */
+  /** Replace a canary set rote wrote at `out` (never a file, a folder with other content, the working directory or an ancestor). */
   force?: boolean;
   onProgress?: (progress: GenerateProgress) => void;
 }
@@ -123,7 +123,7 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
   },
   { key: 'ttsVersion', flag: '--tts-version <text>', kind: 'string', description: 'engine version recorded with --tts-command (default: the template)' },
   { key: 'concurrency', flag: '--concurrency <n>', kind: 'integer', description: 'parallel TTS workers (default: number of cores)' },
-  { key: 'force', flag: '--force', kind: 'switch', description: 'replace an existing non-empty output directory (default: off)' },
+  { key: 'force', flag: '--force', kind: 'switch', description: 'replace a canary set that rote generate wrote at --out; never a file, a folder holding anything else, or the working directory or its ancestors (default: off)' },
 ];
 
 /** The resolved options: every GenerateOptions field filled in, except those whose absence means something. */
