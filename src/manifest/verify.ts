@@ -116,6 +116,7 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
       const adapter = adapterFor(options.format && options.format !== 'kaldi' && !fileFormat.startsWith('lhotse-') ? (options.format as Exclude<ManifestFormat, 'kaldi'>) : (fileFormat as Exclude<ManifestFormat, 'kaldi'>));
       for await (const { where, record, bytes } of readRecords(path, adapter)) {
         if (adapter.format === 'lhotse-recordings') {
+          readDone += bytes.length;
           if (recordingAudio.has(record.id!)) recordingAudio.set(record.id!, adapter.resolveAudio(record, path));
           if (options.hashAll) consider({ file: path, line: where.line, recordId: record.id, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
           continue;
