@@ -50,7 +50,7 @@ test('--json into a closed pipe: every command ends quietly with its own exit st
   const commands: string[][] = [
     ['verify', '--manifest', injected, '--canaries', set, '--json'],
     ['audit', '--canaries', set, '--model', MODEL, '--out', join(work, 'audit-b'), '--provider', 'cpu', '--bootstrap', '100', '--json'],
-    ['compare', join(work, 'audit-a'), join(work, 'audit-b'), '--json'],
+    ['compare', join(work, 'audit-a'), join(work, 'audit-b'), '--out', join(work, 'comparison'), '--json'],
     ['inject', '--manifest', manifest, '--canaries', join(set, 'for-training'), '--out', join(work, 'again.json'), '--audio-dir', join(work, 'wav-again'), '--sample-rate', '16000', '--json'],
     ['transcribe', '--model', MODEL, '--canaries', set, '--out', join(work, 'rows.jsonl'), '--provider', 'cpu', '--json'],
     ['inspect-model', MODEL, '--json'],
