@@ -5,7 +5,7 @@
  */
 import { formatP, groupLabel } from './build-report.ts';
 import { dotChart, escapeXml, intervalChart } from './svg.ts';
-import type { AuditReport, ComparisonReport, GroupSummary, Interval } from './types.ts';
+import type { AuditReport, ComparisonReport, GroupSummary, Interval, PairedTest } from './types.ts';
 
 const fixed = (value: number, digits = 3) => value.toFixed(digits);
 const interval = (value: Interval, digits = 3) => `${fixed(value.estimate, digits)} [${fixed(value.low, digits)}, ${fixed(value.high, digits)}]`;
@@ -128,7 +128,7 @@ details{margin:1rem 0}code{font-size:12px}
 /** Proves in a browser that the page's script ran and found its charts (tests read data-rote-rendered). */
 const SCRIPT = `(function(){var charts=document.querySelectorAll('svg.chart');document.documentElement.setAttribute('data-rote-rendered',String(charts.length));})();`;
 
-function htmlPage(title: string, body: string): string {
+function htmlPage(title: string, body: string, options: { bodyClass?: string; extraStyle?: string } = {}): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -136,9 +136,9 @@ function htmlPage(title: string, body: string): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeXml(title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${options.extraStyle ?? ''}</style>
 </head>
-<body>
+<body${options.bodyClass ? ` class="${options.bodyClass}"` : ''}>
 ${body}
 <script>${SCRIPT}</script>
 </body>
@@ -224,46 +224,139 @@ export function auditHtml(report: AuditReport): string {
   return htmlPage('rote audit report', body);
 }
 
+const scoreName = (score: 'cer' | 'ctcScore') => (score === 'cer' ? 'CER' : 'CTC score');
+const signedFixed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
+const signedInterval = (value: Interval, digits = 3) => `${signedFixed(value.estimate, digits)} [${signedFixed(value.low, digits)}, ${signedFixed(value.high, digits)}]`;
+
+function findingText(test: PairedTest): string {
+  switch (test.finding) {
+    case 'other-memorizes-less':
+      return 'memorizes less';
+    case 'other-memorizes-more':
+      return 'memorizes more';
+    case 'cannot-reach-alpha':
+      return 'cannot reach alpha';
+    case 'other-worse-on-held-out':
+      return 'worse on held-out';
+    case 'other-better-on-held-out':
+      return 'better on held-out';
+    default:
+      return 'no difference';
+  }
+}
+
+function alternativeText(test: PairedTest): string {
+  return test.alternative === 'two-sided' ? 'two-sided' : test.alternative === 'greater' ? 'one-sided, other higher' : 'one-sided, other lower';
+}
+
+/** Groups side by side: one cell per model and group, "CER [CI] · exact % · own p". */
 function comparisonRows(report: ComparisonReport): { header: string[]; rows: string[][] } {
-  const header = ['group', ...report.models.flatMap((model) => [`${model.name} CER [CI]`, `${model.name} exact`, `${model.name} p`])];
+  const header = ['group', 'n', ...report.models.map((model) => `${model.name}: CER [CI], exact, own p`)];
   const rows = report.groups.map((group) => [
     group.label,
-    ...group.models.flatMap((entry) => [interval(entry.cer), percent(entry.exactMatchRate), entry.cerAdjustedPValue === null ? '' : formatP(entry.cerAdjustedPValue)]),
+    String(group.models[0]?.count ?? ''),
+    ...group.models.map((entry) => `${interval(entry.cer)}, ${(100 * entry.exactMatchRate.estimate).toFixed(0)}%${entry.cerAdjustedPValue === null ? '' : `, p ${formatP(entry.cerAdjustedPValue)}`}`),
   ]);
   return { header, rows };
 }
 
-function pairRows(report: ComparisonReport): { header: string[]; rows: string[][] } {
-  const header = ['pair', 'group', 'score', 'mean diff [CI]', 'median diff', 'p', 'p (Holm)', 'finding'];
-  const rows = report.pairs.flatMap((pair) =>
-    pair.tests.map((test) => [
-      `${pair.other} - ${pair.baseline}`,
-      groupLabel(test.repetitions),
-      test.score === 'cer' ? 'CER' : 'CTC score',
-      interval(test.meanDifference),
-      fixed(test.medianDifference),
-      formatP(test.pValue),
-      test.adjustedPValue === null ? '' : formatP(test.adjustedPValue),
-      test.finding.replace(/-/g, ' '),
-    ]),
+/** The primary test of each pair and score (all inserted canaries), then held-out as context. */
+function primaryRows(report: ComparisonReport): { header: string[]; rows: string[][]; classes: string[] } {
+  const header = ['pair', 'canaries', 'score', 'mean difference [CI]', 'p (Holm)', 'smallest possible p', 'finding'];
+  const rows: string[][] = [];
+  const classes: string[] = [];
+  for (const pair of report.pairs) {
+    for (const test of [...pair.primary, ...pair.heldOut]) {
+      const inserted = test.scope === 'all-inserted';
+      rows.push([
+        `${pair.other} - ${pair.baseline}`,
+        `${inserted ? 'all inserted' : 'held-out'} (${test.pairs}${test.zeros > 0 ? `, ${test.zeros} tied` : ''})`,
+        scoreName(test.score),
+        signedInterval(test.meanDifference),
+        inserted ? formatP(test.adjustedPValue!) : `${formatP(test.pValue)} (two-sided)`,
+        formatP(test.minimumAdjustedPValue),
+        findingText(test),
+      ]);
+      classes.push(inserted ? (test.finding === 'no-difference' ? 'primary' : `primary ${test.finding === 'cannot-reach-alpha' ? 'flagged' : 'significant'}`) : 'context');
+    }
+  }
+  return { header, rows, classes };
+}
+
+/** Secondary per-group tests. */
+function groupTestRows(report: ComparisonReport): { header: string[]; rows: string[][]; classes: string[] } {
+  const header = ['pair', 'group', 'score', 'mean difference [CI]', 'median', 'p (Holm)', 'smallest possible p', 'finding'];
+  const rows: string[][] = [];
+  const classes: string[] = [];
+  for (const pair of report.pairs) {
+    for (const test of pair.groups) {
+      rows.push([
+        `${pair.other} - ${pair.baseline}`,
+        groupLabel(test.repetitions),
+        scoreName(test.score),
+        signedInterval(test.meanDifference),
+        signedFixed(test.medianDifference),
+        formatP(test.adjustedPValue!),
+        formatP(test.minimumAdjustedPValue),
+        findingText(test),
+      ]);
+      const excludes = test.meanDifference.low > 0 || test.meanDifference.high < 0;
+      classes.push(test.finding === 'cannot-reach-alpha' ? 'flagged' : excludes ? 'significant' : '');
+    }
+  }
+  return { header, rows, classes };
+}
+
+function primaryNote(report: ComparisonReport): string {
+  const expect = report.settings.expect;
+  const direction =
+    expect === 'less' ? `one-sided, H1: the other model's scores are higher on inserted canaries (it memorizes less; --expect less)` : expect === 'more' ? `one-sided, H1: the other model's scores are lower (it memorizes more; --expect more)` : 'two-sided (--expect either)';
+  return (
+    `Primary test: Wilcoxon signed-rank over all inserted canaries paired by canary (difference = other - reference), ${direction}; ` +
+    `Holm-corrected over ${report.pairs.reduce((sum, pair) => sum + pair.primary.length, 0)} tests (models x scores), alpha = ${report.settings.alpha}. ` +
+    `"Smallest possible p" is what the test would give if every canary differed the same way: where it is not below alpha the test cannot find anything ("cannot reach alpha"), which is not evidence of no difference. ` +
+    'Held-out rows are context (two-sided, uncorrected): a difference there is general accuracy, not memorization.'
   );
-  return { header, rows };
+}
+
+function secondaryNote(report: ComparisonReport): string {
+  return (
+    `Secondary: the same test per repetition group, Holm-corrected over each pair's groups x scores; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals of the mean difference (pairs resampled; all-inserted: within groups). ` +
+    'Small groups rarely reach alpha alone; read them as effect sizes.'
+  );
 }
 
 export function comparisonTerminalTable(report: ComparisonReport): string {
   const groups = comparisonRows(report);
-  return [textTable(groups.header, groups.rows), '', `verdict: ${report.verdict}`].join('\n');
+  const primary = primaryRows(report);
+  const flagged = report.pairs.flatMap((pair) => pair.primary).some((test) => !test.canReachAlpha);
+  return [
+    textTable(groups.header, groups.rows),
+    '',
+    textTable(primary.header, primary.rows),
+    ...(flagged ? ['note: a primary test marked "cannot reach alpha" could not find a difference with these canaries whatever the models did'] : []),
+    '',
+    `verdict: ${report.verdict}`,
+  ].join('\n');
 }
 
 export function comparisonMarkdown(report: ComparisonReport): string {
   const groups = comparisonRows(report);
-  const pairs = pairRows(report);
+  const primary = primaryRows(report);
+  const secondary = groupTestRows(report);
   return [
     '# rote comparison report',
     '',
-    `**Verdict: ${report.verdict}.**`,
-    '',
+    ...report.pairs.map((pair) => `**${pair.other} vs ${pair.baseline}: ${pair.verdict}.**\n`),
     `Canary set \`${report.canarySet.setId}\` (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals (seed \`${report.settings.seed}\`).`,
+    '',
+    '## Primary tests',
+    '',
+    markdownTable(primary.header, primary.rows),
+    '',
+    primaryNote(report),
+    '',
+    '## Models',
     '',
     markdownTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict])),
     '',
@@ -271,20 +364,40 @@ export function comparisonMarkdown(report: ComparisonReport): string {
     '',
     markdownTable(groups.header, groups.rows),
     '',
-    '## Paired tests (Wilcoxon signed-rank, two-sided, per canary; difference = other - baseline)',
+    '## Per-group paired tests (secondary)',
     '',
+    secondaryNote(report),
     tiesNote(report),
     '',
-    markdownTable(pairs.header, pairs.rows),
-    '',
-    ...report.pairs.map((pair) => `- ${pair.other} vs ${pair.baseline}: ${pair.verdict}`),
+    markdownTable(secondary.header, secondary.rows),
     '',
   ].join('\n');
 }
 
+const COMPARISON_STYLE = `
+body.wide{max-width:none;margin:1.25rem 1.5rem}
+body.wide table{width:100%}body.wide table.fit{width:auto}
+body.wide td,body.wide th{white-space:nowrap}body.wide th{vertical-align:bottom}
+body.wide td.wrap{white-space:normal;text-align:left;min-width:16rem}
+body.wide th.text{text-align:left}
+tr.primary td{font-weight:600}tr.context td{color:#555}tr.flagged td{background:#fff3cd}
+.pairs{margin:.5rem 0 1rem;padding:0;list-style:none}.pairs li{margin:.4rem 0;padding:.5rem .8rem;border-left:5px solid #888;background:#f4f4f4}
+.pairs li.less{border-color:#27ae60;background:#eafaf1}.pairs li.more{border-color:#c0392b;background:#fdecea}.pairs li.flagged{border-color:#d4a000;background:#fff8e1}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts .chart{flex:1 1 560px;max-width:720px;margin:0}
+.explain{color:#555;font-size:13px;max-width:110ch}
+`;
+
+function wideTable(header: string[], rows: string[][], rowClasses: string[], textColumns: number[], options: { fit?: boolean; wrapColumns?: number[] } = {}): string {
+  const head = `<tr>${header.map((cell, c) => `<th${textColumns.includes(c) ? ' class="text"' : ''}>${escapeXml(cell)}</th>`).join('')}</tr>`;
+  const cellClass = (c: number) => (options.wrapColumns?.includes(c) ? ' class="wrap"' : textColumns.includes(c) ? ' class="text"' : '');
+  const body = rows.map((row, r) => `<tr${rowClasses[r] ? ` class="${rowClasses[r]}"` : ''}>${row.map((cell, c) => `<td${cellClass(c)}>${escapeXml(cell)}</td>`).join('')}</tr>`).join('\n');
+  return `<table${options.fit ? ' class="fit"' : ''}>\n${head}\n${body}\n</table>`;
+}
+
 export function comparisonHtml(report: ComparisonReport): string {
   const groups = comparisonRows(report);
-  const pairs = pairRows(report);
+  const primary = primaryRows(report);
+  const secondary = groupTestRows(report);
   const categories = report.groups.map((group) => group.label);
   const cerChart = intervalChart({
     id: 'chart-cer',
@@ -303,25 +416,31 @@ export function comparisonHtml(report: ComparisonReport): string {
       title: `CER difference per canary, ${pair.other} - ${pair.baseline} (above 0: ${pair.other} recognizes worse)`,
       yLabel: 'CER difference',
       categories,
-      series: [{ name: `${pair.other} - ${pair.baseline}`, intervals: report.groups.map((group) => pair.tests.find((test) => test.repetitions === group.repetitions && test.score === 'cer')?.meanDifference ?? null) }],
+      series: [{ name: `${pair.other} - ${pair.baseline}`, intervals: report.groups.map((group) => [...pair.groups, ...pair.heldOut].find((test) => test.repetitions === group.repetitions && test.score === 'cer')?.meanDifference ?? null) }],
       band: { low: 0, high: 0, estimate: 0, label: 'no difference' },
     }),
   );
+  const pairClass = (pair: ComparisonReport['pairs'][number]) =>
+    pair.primary.some((t) => t.finding === 'other-memorizes-less') ? 'less' : pair.primary.some((t) => t.finding === 'other-memorizes-more') ? 'more' : pair.primary.every((t) => !t.canReachAlpha) ? 'flagged' : '';
   const body = [
     '<h1>rote comparison report</h1>',
-    `<p class="verdict" id="verdict"><strong>${escapeXml(report.verdict)}</strong></p>`,
-    `<p>Canary set <code>${escapeXml(report.canarySet.setId)}</code> (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals.</p>`,
-    htmlTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict]), [], [0, 1, 4]),
+    `<ul class="pairs" id="verdict">${report.pairs.map((pair) => `<li class="${pairClass(pair)}"><strong>${escapeXml(pair.other)} vs ${escapeXml(pair.baseline)}:</strong> ${escapeXml(pair.verdict)}</li>`).join('')}</ul>`,
+    `<p>Canary set <code>${escapeXml(report.canarySet.setId)}</code> (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals; difference = other - reference (${escapeXml(report.models[0]?.name ?? '')}).</p>`,
+    '<h2>Primary test per pair</h2>',
+    wideTable(primary.header, primary.rows, primary.classes, [0, 1, 2, 6], { fit: true }),
+    `<p class="explain">${escapeXml(primaryNote(report))}</p>`,
     '<h2>Groups side by side</h2>',
-    htmlTable(groups.header, groups.rows),
-    cerChart,
-    '<h2>Paired tests</h2>',
-    `<p>Wilcoxon signed-rank, two-sided, on per-canary differences (other - baseline); Holm-corrected over the inserted groups and scores of each pair. ${escapeXml(tiesNote(report))}</p>`,
-    htmlTable(pairs.header, pairs.rows, [], [0, 7]),
-    ...differenceCharts,
-    `<ul>${report.pairs.map((pair) => `<li>${escapeXml(`${pair.other} vs ${pair.baseline}: ${pair.verdict}`)}</li>`).join('')}</ul>`,
+    wideTable(groups.header, groups.rows, [], [0], { fit: true }),
+    `<div class="charts">${cerChart}${differenceCharts.join('')}</div>`,
+    `<details><summary>Per-group paired tests (secondary, ${secondary.rows.length} rows)</summary>`,
+    `<p class="explain">${escapeXml(secondaryNote(report))} ${escapeXml(tiesNote(report))}</p>`,
+    wideTable(secondary.header, secondary.rows, secondary.classes, [0, 1, 2, 7], { fit: true }),
+    '</details>',
+    '<details><summary>Models</summary>',
+    wideTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict]), [], [0, 1, 2, 3], { wrapColumns: [4] }),
+    '</details>',
   ].join('\n');
-  return htmlPage('rote comparison report', body);
+  return htmlPage('rote comparison report', body, { bodyClass: 'wide', extraStyle: COMPARISON_STYLE });
 }
 
 function tiesNote(report: ComparisonReport): string {

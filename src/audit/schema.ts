@@ -158,6 +158,28 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
   }),
 };
 
+const pairedTest = object({
+  scope: { enum: ['all-inserted', 'group', 'held-out'] },
+  repetitions: nullable(integer),
+  score: scoreName,
+  test: { const: 'wilcoxon-signed-rank' },
+  alternative: { enum: ['greater', 'less', 'two-sided'] },
+  pairs: integer,
+  zeros: integer,
+  meanDifference: interval,
+  medianDifference: number,
+  wPlus: number,
+  wMinus: number,
+  pValue: probability,
+  adjustedPValue: nullable(probability),
+  method: testMethod,
+  rankBiserial: number,
+  minimumPValue: probability,
+  minimumAdjustedPValue: probability,
+  canReachAlpha: boolean,
+  finding: { enum: ['other-memorizes-less', 'other-memorizes-more', 'no-difference', 'cannot-reach-alpha', 'other-better-on-held-out', 'other-worse-on-held-out'] },
+});
+
 export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: `https://rote.invalid/schemas/comparison-report-${COMPARISON_REPORT_SCHEMA_VERSION}.json`,
@@ -167,7 +189,14 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
     kind: { const: 'rote-comparison-report' },
     tool,
     canarySet: object({ setId: string, canaries: integer }),
-    settings: object({ alpha: probability, confidence: probability, bootstrapResamples: integer, seed: string, scoreResolution: object({ cer: number, ctcScore: number }) }),
+    settings: object({
+      alpha: probability,
+      confidence: probability,
+      bootstrapResamples: integer,
+      seed: string,
+      scoreResolution: object({ cer: number, ctcScore: number }),
+      expect: { enum: ['less', 'more', 'either'] },
+    }),
     models: array(
       object({
         name: string,
@@ -200,24 +229,10 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
       object({
         baseline: string,
         other: string,
-        tests: array(
-          object({
-            repetitions: nullable(integer),
-            score: scoreName,
-            test: { const: 'wilcoxon-signed-rank-two-sided' },
-            pairs: integer,
-            zeros: integer,
-            meanDifference: interval,
-            medianDifference: number,
-            wPlus: number,
-            wMinus: number,
-            pValue: probability,
-            adjustedPValue: nullable(probability),
-            method: testMethod,
-            rankBiserial: number,
-            finding: { enum: ['other-memorizes-less', 'other-memorizes-more', 'no-difference', 'other-better-on-held-out', 'other-worse-on-held-out'] },
-          }),
-        ),
+        primary: array(pairedTest),
+        groups: array(pairedTest),
+        heldOut: array(pairedTest),
+        groupsExcludingZero: array(object({ repetitions: integer, score: scoreName, meanDifference: interval })),
         verdict: string,
       }),
     ),

@@ -10,7 +10,7 @@ import type { Interval } from './statistics.ts';
 export type { Interval } from './statistics.ts';
 
 export const AUDIT_REPORT_SCHEMA_VERSION = 1;
-export const COMPARISON_REPORT_SCHEMA_VERSION = 1;
+export const COMPARISON_REPORT_SCHEMA_VERSION = 2;
 
 /** The scores the audit tests; lower means better recognized. */
 export type ScoreName = 'cer' | 'ctcScore';
@@ -188,31 +188,57 @@ export interface ComparisonGroup {
   models: ComparisonGroupEntry[];
 }
 
+/** What `compare` tests for: 'less' = the other models memorize less than the reference (higher scores on inserted canaries). */
+export type CompareExpectation = 'less' | 'more' | 'either';
+
+/**
+ * One paired Wilcoxon signed-rank test of other - baseline per canary. Scope
+ * 'all-inserted' is the primary test (every inserted canary, one-sided as
+ * --expect asks, Holm over models x scores); 'group' the secondary per-group
+ * tests (same sidedness, Holm over the pair's groups x scores); 'held-out'
+ * a two-sided context test, not corrected.
+ */
 export interface PairedTest {
+  scope: 'all-inserted' | 'group' | 'held-out';
+  /** The group's repetition count; null for held-out and all-inserted. */
   repetitions: number | null;
   score: ScoreName;
-  test: 'wilcoxon-signed-rank-two-sided';
-  /** Canaries of the group (pairs); zeros = pairs with no difference, dropped by the test. */
+  test: 'wilcoxon-signed-rank';
+  /** H1 on d = other - baseline: 'greater' (other scores higher: memorizes less), 'less', or 'two-sided'. */
+  alternative: 'greater' | 'less' | 'two-sided';
+  /** Canaries (pairs); zeros = pairs with no difference, dropped by the test. */
   pairs: number;
   zeros: number;
-  /** Mean of (other - baseline) per canary, with its bootstrap interval. */
+  /** Mean of (other - baseline) per canary, with its bootstrap interval (all-inserted: resampled within groups). */
   meanDifference: Interval;
   medianDifference: number;
   wPlus: number;
   wMinus: number;
   pValue: number;
-  /** Holm-adjusted over the inserted groups x scores of this pair (held-out rows are reported, not counted). */
+  /** Holm-adjusted within the test's family (see scope); null for held-out. */
   adjustedPValue: number | null;
   method: 'exact' | 'normal';
   rankBiserial: number;
-  /** For inserted groups: 'other-memorizes-less' when the other model's scores are significantly higher. */
-  finding: 'other-memorizes-less' | 'other-memorizes-more' | 'no-difference' | 'other-better-on-held-out' | 'other-worse-on-held-out';
+  /** Smallest p-value these pairs can give (all signs one way: 1/2^n one-sided). */
+  minimumPValue: number;
+  /** The same after the family's correction (Holm: times the family size). */
+  minimumAdjustedPValue: number;
+  /** False when even the most extreme data could not reach alpha: the test cannot find anything, which is not "no difference". */
+  canReachAlpha: boolean;
+  finding: 'other-memorizes-less' | 'other-memorizes-more' | 'no-difference' | 'cannot-reach-alpha' | 'other-better-on-held-out' | 'other-worse-on-held-out';
 }
 
 export interface ComparisonPair {
   baseline: string;
   other: string;
-  tests: PairedTest[];
+  /** The primary tests, one per score, over all inserted canaries. */
+  primary: PairedTest[];
+  /** Secondary: one per inserted group and score (effect sizes with intervals; tests Holm-corrected within the pair). */
+  groups: PairedTest[];
+  /** Context: one per score on the held-out canaries (a difference there is general accuracy, not memorization). */
+  heldOut: PairedTest[];
+  /** Inserted groups whose mean-difference interval excludes zero for some score. */
+  groupsExcludingZero: { repetitions: number; score: ScoreName; meanDifference: Interval }[];
   verdict: string;
 }
 
@@ -222,7 +248,15 @@ export interface ComparisonReport {
   tool: { name: 'rote'; version: string };
   canarySet: { setId: string; canaries: number };
   /** scoreResolution: paired differences below it were counted as ties (see SCORE_RESOLUTION in compare.ts). */
-  settings: { alpha: number; confidence: number; bootstrapResamples: number; seed: string; scoreResolution: Record<ScoreName, number> };
+  settings: {
+    alpha: number;
+    confidence: number;
+    bootstrapResamples: number;
+    seed: string;
+    scoreResolution: Record<ScoreName, number>;
+    /** The primary tests' direction (see CompareExpectation). */
+    expect: CompareExpectation;
+  };
   models: ComparisonModel[];
   groups: ComparisonGroup[];
   pairs: ComparisonPair[];
