@@ -452,7 +452,7 @@ function card(input: {
     `\`rote audit --canaries canaries/demo --model models/${name}\` (what \`npm start\` prints for this model; alpha ${report.settings.alpha}, CPU provider when generated):`,
     '',
     auditSection(report),
-    ...(pair ? ['', `Compared with the baseline (\`rote compare\`, paired Wilcoxon per group): ${pair.verdict}.`] : []),
+    ...(pair ? ['', `Compared with the baseline (\`rote compare\`): ${pair.verdict}.`] : []),
     ...(name === 'baseline' || name === 'control' ? ['', heldOutNote(comparison)] : []),
     '',
     ...(clipped ? [cSearchSection(name, training), '', clippingFinding(name, training, pair, report, comparison), ''] : []),

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readCanarySet, verifyCanaryAudio } from '../canary/index.ts';
-import { loadModel, transcribeFiles, type ModelInfo } from '../asr/index.ts';
+import { loadModel, referenceFrameBudget, transcribeFiles, type FrameBudget, type ModelInfo } from '../asr/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -145,7 +145,13 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     } finally {
       await writer?.close();
     }
-    const report = buildAuditReport({ set, canarySet, model: record, rows: [...done.values()], settings });
+    // Which canaries the model can emit at all (from the feature frames each row was given).
+    const frameBudgets = new Map<string, FrameBudget>();
+    for (const canary of set.canaries) {
+      const row = done.get(canary.id);
+      if (row) frameBudgets.set(canary.id, referenceFrameBudget(model, canary.text, row.frames));
+    }
+    const report = buildAuditReport({ set, canarySet, model: record, rows: [...done.values()], settings, frameBudgets });
     validateReport(report, 'the report being written');
     if (out) await writeAuditReport(report, out);
     return report;

@@ -86,7 +86,7 @@ function defaultNames(reports: AuditReport[]): string[] {
 const scoreText = (score: ScoreName) => (score === 'cer' ? 'CER' : 'CTC score');
 const signed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
 
-function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expect: CompareExpectation, confidence: number): string {
+function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expect: CompareExpectation, confidence: number, family: number): string {
   const { baseline, other, primary } = pair;
   const sided = expect === 'either' ? 'two-sided' : 'one-sided';
   const evidence = primary.map((test) => `${scoreText(test.score)} p = ${formatP(test.adjustedPValue!)}`).join(', ');
@@ -105,9 +105,14 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
     sentence = `no difference: every inserted canary scores the same with ${other} and ${baseline} (${n} of ${n} tied on ${primary.map((t) => scoreText(t.score)).join(' and ')})`;
   } else if (primary.length > 0 && primary.every((test) => !test.canReachAlpha)) {
     const best = Math.min(...primary.map((test) => test.minimumAdjustedPValue));
+    // Would the test reach alpha if no canary were tied? Then ties (equal scores), not the design, are why it cannot.
+    const untiedBest = Math.min(1, family * (expect === 'either' ? 2 : 1) * 2 ** -n);
+    const tied = primary.map((test) => `${test.zeros} on ${scoreText(test.score)}`).join(', ');
     sentence =
-      `cannot tell ${other} from ${baseline}: with ${n} inserted canaries (${primary[0]!.zeros} tied) the smallest Holm-corrected p-value possible is ${formatP(best)}, ` +
-      `not below alpha = ${alpha}; audit more canaries`;
+      untiedBest < alpha
+        ? `${other} and ${baseline} score the same on most inserted canaries (of ${n}: ${tied}), too many ties for the test to reach alpha = ${alpha} ` +
+          `(smallest Holm-corrected p-value possible with the canaries that differ: ${formatP(best)}): no difference is detectable, and none can be ruled out`
+        : `cannot tell ${other} from ${baseline}: with ${n} inserted canaries the smallest Holm-corrected p-value possible is ${formatP(best)}, not below alpha = ${alpha}; audit more canaries`;
   } else {
     sentence = `no difference detected between ${other} and ${baseline} ${how}`;
     if (expect !== 'either') {
@@ -282,7 +287,7 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
         .filter((test) => test.meanDifference.low > 0 || test.meanDifference.high < 0)
         .map((test) => ({ repetitions: test.repetitions!, score: test.score, meanDifference: test.meanDifference })),
     };
-    return { ...draft, verdict: pairVerdict(draft, alpha, expect, confidence) };
+    return { ...draft, verdict: pairVerdict(draft, alpha, expect, confidence, primaryEntries.length) };
   });
 
   return {

@@ -45,6 +45,8 @@ export interface DesignReach {
   alpha: number;
   canReachAlpha: boolean;
   margin: number;
+  /** What to change in `rote generate`. */
+  remedy: string;
 }
 
 export interface DesignSizes {
@@ -70,11 +72,11 @@ export function designReach(sizes: DesignSizes): DesignReach[] {
   const alpha = sizes.alpha ?? AUDIT_DEFAULTS.alpha;
   const scores = sizes.scores ?? 2;
   const others = sizes.otherModels ?? 1;
-  const reach = (test: string, p: number): DesignReach => ({ test, minimumAdjustedPValue: p, alpha, canReachAlpha: p < alpha, margin: alpha / p });
+  const reach = (test: string, p: number, remedy: string): DesignReach => ({ test, minimumAdjustedPValue: p, alpha, canReachAlpha: p < alpha, margin: alpha / p, remedy });
   return [
-    reach('audit: per-group Mann-Whitney vs held-out', holmMinimumP(mannWhitneyMinimumP(sizes.perGroup, sizes.holdout), sizes.groups * scores)),
-    reach('compare: pooled paired test (primary)', holmMinimumP(signedRankMinimumP(sizes.perGroup * sizes.groups, false), others * scores)),
-    reach('compare: per-group paired tests (secondary)', holmMinimumP(signedRankMinimumP(sizes.perGroup, false), sizes.groups * scores)),
+    reach('audit: per-group Mann-Whitney vs held-out', holmMinimumP(mannWhitneyMinimumP(sizes.perGroup, sizes.holdout), sizes.groups * scores), 'use more canaries per group (--per-group) and held out (--holdout)'),
+    reach('compare: pooled paired test (primary)', holmMinimumP(signedRankMinimumP(sizes.perGroup * sizes.groups, false), others * scores), 'use more canaries per group (--per-group)'),
+    reach('compare: per-group paired tests (secondary)', holmMinimumP(signedRankMinimumP(sizes.perGroup, false), sizes.groups * scores), 'use more canaries per group (--per-group)'),
   ];
 }
 
@@ -82,10 +84,13 @@ export function designReach(sizes: DesignSizes): DesignReach[] {
 export function designWarnings(sizes: DesignSizes, minimumMargin = 4): string[] {
   return designReach(sizes).flatMap((entry) => {
     if (!entry.canReachAlpha) {
-      return [`${entry.test} can never reach alpha = ${entry.alpha}: its smallest possible Holm-corrected p-value is ${entry.minimumAdjustedPValue.toPrecision(2)}; use more canaries per group (--per-group) or held out (--holdout)`];
+      return [`${entry.test} can never reach alpha = ${entry.alpha}: its smallest possible Holm-corrected p-value is ${entry.minimumAdjustedPValue.toPrecision(2)}; ${entry.remedy}`];
     }
     if (entry.margin < minimumMargin) {
-      return [`${entry.test} reaches alpha = ${entry.alpha} only if every canary points the same way (smallest Holm-corrected p ${entry.minimumAdjustedPValue.toPrecision(2)}); one tie or reversed canary loses it: use more canaries per group (--per-group)`];
+      return [
+        `${entry.test} can barely reach alpha = ${entry.alpha}: its smallest possible Holm-corrected p-value is ${entry.minimumAdjustedPValue.toPrecision(2)} ` +
+          `(only ${entry.margin.toFixed(1)}x below alpha), so a tie or a canary pointing the other way can lose it: ${entry.remedy}`,
+      ];
     }
     return [];
   });

@@ -52,6 +52,8 @@ export function auditTerminalTable(report: AuditReport): string {
     textTable(header, rows),
     `* significant at alpha = ${report.settings.alpha} (one-sided Mann-Whitney vs held-out, Holm-corrected)`,
     `verdict: ${report.verdict.sentence}`,
+    ...report.verdict.inconclusiveReasons.map((reason) => `inconclusive because: ${reason}`),
+    ...(report.feasibility.infeasible > 0 ? [feasibilityLine(report)] : []),
     ...report.verdict.notes.map((note) => `note: ${note}`),
   ].join('\n');
 }
@@ -75,8 +77,10 @@ export function auditMarkdown(report: AuditReport): string {
     `# rote audit report`,
     '',
     `**Verdict: ${report.verdict.sentence}.**`,
+    ...report.verdict.inconclusiveReasons.map((reason) => `\n> Inconclusive because: ${reason}.`),
     ...report.verdict.notes.map((note) => `\n> Note: ${note}.`),
     '',
+    `- ${feasibilityLine(report)}`,
     `- Canary set: \`${report.canarySet.setId}\` (${report.canarySet.canaries} canaries, repetitions ${report.canarySet.repetitions.join(', ')}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x) from \`${report.canarySet.dir}\``,
     `- Model: \`${report.model.dir}\` (${report.model.family}, ${report.model.isCtc ? 'CTC' : 'not CTC'}), fingerprint \`${report.model.fingerprint.slice(0, 16)}\``,
     `- Provider: ${report.providers.join(', ')}; rote ${report.tool.version}; alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% intervals (${report.settings.bootstrapResamples} bootstrap resamples, seed \`${report.settings.seed}\`; Wilson for exact-match rates)`,
@@ -90,9 +94,11 @@ export function auditMarkdown(report: AuditReport): string {
     '## Tests',
     '',
     markdownTable(
-      ['group', 'score', 'U', 'p', 'p (Holm)', 'method', 'rank-biserial', 'P(inserted < held-out)'],
-      report.tests.map((test) => [groupLabel(test.repetitions), test.score === 'cer' ? 'CER' : 'CTC score', String(test.u), formatP(test.pValue), formatP(test.adjustedPValue), test.method + (test.ties ? ' (ties)' : ''), fixed(test.rankBiserial, 2), fixed(test.commonLanguage, 2)]),
+      TEST_HEADER,
+      report.tests.map(testCells),
     ),
+    '',
+    POWER_NOTE,
     '',
     '## Skew-normal fits to held-out scores (extrapolated exposure)',
     '',
@@ -110,11 +116,43 @@ export function auditMarkdown(report: AuditReport): string {
   ].join('\n');
 }
 
+const TEST_HEADER = ['group', 'score', 'U', 'p', 'p (Holm)', 'smallest possible p (Holm)', 'p if recognized perfectly (Holm)', 'method', 'rank-biserial', 'P(inserted < held-out)'];
+
+function testCells(test: AuditReport['tests'][number]): string[] {
+  return [
+    groupLabel(test.repetitions),
+    test.score === 'cer' ? 'CER' : 'CTC score',
+    String(test.u),
+    formatP(test.pValue),
+    formatP(test.adjustedPValue),
+    `${formatP(test.minimumAdjustedPValue)}${test.canReachAlpha ? '' : ' (cannot reach alpha)'}`,
+    formatP(test.perfectMemorizationPValue),
+    test.method + (test.ties ? ' (ties)' : ''),
+    fixed(test.rankBiserial, 2),
+    fixed(test.commonLanguage, 2),
+  ];
+}
+
+const POWER_NOTE =
+  '"Smallest possible p" is the Holm-corrected p-value of the most extreme data these group sizes allow; "p if recognized perfectly" is what the group would get with every canary recognized perfectly against these held-out scores. ' +
+  'A test whose smallest possible p is not below alpha cannot find memorization (flagged); an audit where no group could reach alpha even if recognized perfectly is inconclusive, never "no memorization".';
+
+function feasibilityLine(report: AuditReport): string {
+  const f = report.feasibility;
+  if (!f.checked) return 'Feasibility: not checked (report built without the model\'s frame budgets)';
+  const groups = f.byGroup.filter((group) => group.infeasible > 0).map((group) => `${groupLabel(group.repetitions)}: ${group.infeasible}/${group.count}`);
+  return (
+    `Feasibility: ${f.infeasible} of ${f.canaries} canaries cannot be recognized by this model at any level of memorization (reference needs more output frames than the audio gives)` +
+    `${groups.length > 0 ? ` (${groups.join(', ')})` : ''}; an audit that detects nothing is inconclusive above ${Math.round(f.limit * 100)}%`
+  );
+}
+
 const STYLE = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
 .verdict{font-size:1.1rem;padding:.75rem 1rem;border-left:5px solid #888;background:#f4f4f4}
-.verdict.detected{border-color:#c0392b;background:#fdecea}.verdict.clear{border-color:#27ae60;background:#eafaf1}
+.verdict.detected{border-color:#c0392b;background:#fdecea}.verdict.clear{border-color:#27ae60;background:#eafaf1}.verdict.inconclusive{border-color:#d4a000;background:#fff8e1}
+tr.flagged td{background:#fff3cd}
 .note{color:#7a5b00}
 table{border-collapse:collapse;margin:.5rem 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th:first-child,td:first-child,td.text{text-align:left}tr.significant td{background:#fff4e5}
@@ -192,12 +230,13 @@ export function auditHtml(report: AuditReport): string {
     lines: [{ value: Math.log2(heldOut.count), label: `max log2 ${heldOut.count}` }],
   });
   const significantRows = report.groups.map((group) => (report.tests.some((test) => test.repetitions === group.repetitions && test.significant) ? 'significant' : ''));
-  const verdictClass = report.verdict.memorizationDetected ? 'detected' : 'clear';
+  const verdictClass = report.verdict.status === 'detected' ? 'detected' : report.verdict.status === 'inconclusive' ? 'inconclusive' : 'clear';
   const body = [
     `<h1>rote audit report</h1>`,
     `<p class="verdict ${verdictClass}" id="verdict"><strong>${escapeXml(report.verdict.sentence)}</strong></p>`,
+    ...report.verdict.inconclusiveReasons.map((reason) => `<p class="note">Inconclusive because: ${escapeXml(reason)}</p>`),
     ...report.verdict.notes.map((note) => `<p class="note">Note: ${escapeXml(note)}</p>`),
-    `<ul><li>Canary set <code>${escapeXml(report.canarySet.setId)}</code>: ${report.canarySet.canaries} canaries, repetitions ${escapeXml(report.canarySet.repetitions.join(', '))}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x</li>`,
+    `<ul><li>${escapeXml(feasibilityLine(report))}</li><li>Canary set <code>${escapeXml(report.canarySet.setId)}</code>: ${report.canarySet.canaries} canaries, repetitions ${escapeXml(report.canarySet.repetitions.join(', '))}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x</li>`,
     `<li>Model <code>${escapeXml(report.model.dir)}</code> (${escapeXml(report.model.family)}), fingerprint <code>${escapeXml(report.model.fingerprint.slice(0, 16))}</code>, provider ${escapeXml(report.providers.join(', '))}</li>`,
     `<li>rote ${escapeXml(report.tool.version)}, alpha ${report.settings.alpha}, ${Math.round(report.settings.confidence * 100)}% intervals (bootstrap, ${report.settings.bootstrapResamples} resamples, seed <code>${escapeXml(report.settings.seed)}</code>; Wilson for exact matches)</li></ul>`,
     `<h2>Groups</h2>`,
@@ -207,10 +246,11 @@ export function auditHtml(report: AuditReport): string {
     exposureChart,
     `<h2>Tests</h2>`,
     htmlTable(
-      ['group', 'score', 'U', 'p', 'p (Holm)', 'method', 'rank-biserial', 'P(inserted < held-out)'],
-      report.tests.map((test) => [groupLabel(test.repetitions), test.score === 'cer' ? 'CER' : 'CTC score', String(test.u), formatP(test.pValue), formatP(test.adjustedPValue), test.method + (test.ties ? ' (ties)' : ''), fixed(test.rankBiserial, 2), fixed(test.commonLanguage, 2)]),
-      report.tests.map((test) => (test.significant ? 'significant' : '')),
+      TEST_HEADER,
+      report.tests.map(testCells),
+      report.tests.map((test) => (test.significant ? 'significant' : test.canReachAlpha ? '' : 'flagged')),
     ),
+    `<p>${escapeXml(POWER_NOTE)}</p>`,
     `<details><summary>Canaries (${report.rows.length})</summary>`,
     `<p>Text normalization: ${escapeXml(report.normalization)}.</p>`,
     htmlTable(

@@ -9,7 +9,7 @@ import type { Interval } from './statistics.ts';
 
 export type { Interval } from './statistics.ts';
 
-export const AUDIT_REPORT_SCHEMA_VERSION = 1;
+export const AUDIT_REPORT_SCHEMA_VERSION = 2;
 export const COMPARISON_REPORT_SCHEMA_VERSION = 2;
 
 /** The scores the audit tests; lower means better recognized. */
@@ -98,9 +98,31 @@ export interface GroupTest {
   method: 'exact' | 'normal';
   ties: boolean;
   minimumPValue: number;
+  /** The smallest Holm-adjusted p-value these group sizes allow (no ties): 1 / C(n1 + n2, n1) times the number of tests. */
+  minimumAdjustedPValue: number;
+  /** False when minimumAdjustedPValue >= alpha: this test cannot find memorization, whatever the model did. */
+  canReachAlpha: boolean;
+  /**
+   * The Holm-adjusted p-value this group would get if every one of its canaries
+   * were recognized perfectly (score 0) against these held-out scores: at or
+   * above alpha, the held-out group leaves no room to detect memorization.
+   */
+  perfectMemorizationPValue: number;
   rankBiserial: number;
   commonLanguage: number;
   significant: boolean;
+}
+
+/** Canaries the model cannot emit at all (their reference needs more output frames than their audio gives). */
+export interface FeasibilitySummary {
+  /** False when the report was built without the model's frame budgets; then nothing is known. */
+  checked: boolean;
+  canaries: number;
+  infeasible: number;
+  /** Share of canaries above which an audit that detects nothing is inconclusive. */
+  limit: number;
+  byGroup: { repetitions: number | null; count: number; infeasible: number }[];
+  infeasibleIds: string[];
 }
 
 export interface SkewNormalFitRecord {
@@ -115,11 +137,15 @@ export interface SkewNormalFitRecord {
 }
 
 export interface AuditVerdict {
+  /** 'inconclusive': nothing detected, but the audit could not have detected memorization (see inconclusiveReasons). */
+  status: 'detected' | 'not-detected' | 'inconclusive';
   memorizationDetected: boolean;
   /** Smallest repetition count with a significant test; null when none. */
   smallestRepetitions: number | null;
   detectedRepetitions: number[];
   sentence: string;
+  /** Why the audit refuses to conclude (empty unless status is 'inconclusive'). */
+  inconclusiveReasons: string[];
   notes: string[];
 }
 
@@ -158,6 +184,7 @@ export interface AuditReport {
   fits: SkewNormalFitRecord[];
   groups: GroupSummary[];
   tests: GroupTest[];
+  feasibility: FeasibilitySummary;
   verdict: AuditVerdict;
 }
 

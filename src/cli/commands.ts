@@ -8,6 +8,7 @@ import { registerInspectModel } from './inspect-model.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompare } from './compare.ts';
+import { registerCheckCanaries } from './check-canaries.ts';
 
 /**
  * Every rote command, in the order of the data path. Each module adds one import and one call.
@@ -17,6 +18,7 @@ import { registerCompare } from './compare.ts';
 export function registerCommands(program: Command): void {
   void program;
   registerGenerate(program);
+  registerCheckCanaries(program);
   registerInject(program);
   registerVerify(program);
   registerTranscribe(program);
