@@ -453,7 +453,7 @@ export function comparisonHtml(report: ComparisonReport): string {
   const differenceCharts = report.pairs.map((pair, index) =>
     intervalChart({
       id: `chart-difference-${index}`,
-      title: `CER difference per canary, ${pair.other} - ${pair.baseline} (above 0: ${pair.other} recognizes worse)`,
+      title: `CER difference, ${pair.other} - ${pair.baseline} (above 0: ${pair.other} worse)`,
       yLabel: 'CER difference',
       categories,
       series: [{ name: `${pair.other} - ${pair.baseline}`, intervals: report.groups.map((group) => [...pair.groups, ...pair.heldOut].find((test) => test.repetitions === group.repetitions && test.score === 'cer')?.meanDifference ?? null) }],
