@@ -81,6 +81,21 @@ test('check-canaries tells before training: the trap is not usable, a slower set
   assert.is(report.verdict.status, 'not-detected', report.verdict.sentence);
 });
 
+test('rote generate warns when its group sizes keep the default audit or compare from reaching alpha, and --model checks feasibility', async () => {
+  const run = await rote(['generate', '--out', join(work, 'small'), '--seed', 'small', '--repetitions', '1,2', '--per-group', '4', '--holdout', '10', '--rate', '300', '--speed', '5', '--model', CTC_MODEL, '--json']);
+  assert.is(run.code, AUDIT_EXIT_CODES.inconclusive, run.stderr);
+  const summary = JSON.parse(run.stdout);
+  assert.ok(summary.warnings.some((w: string) => /^compare: per-group paired tests \(secondary\) can never reach alpha = 0\.01: its smallest possible Holm-corrected p-value is 0\.25/.test(w)), summary.warnings.join('\n'));
+  assert.is(summary.check.usable, false);
+  assert.is(summary.check.infeasible, 18);
+  // The defaults: no power warning.
+  const defaults = await rote(['generate', '--out', join(work, 'defaults'), '--seed', 'defaults', '--words', '2', '--json']);
+  assert.is(defaults.code, 0, defaults.stderr);
+  const resolved = JSON.parse(defaults.stdout);
+  assert.is(resolved.inserted, 80);
+  assert.equal(resolved.warnings.filter((w: string) => /alpha/.test(w)), []);
+});
+
 test('held-out canaries recognized too well: inconclusive, not "no memorization"', () => {
   const set = syntheticSet('too-easy', 12, 24);
   // Every canary, held-out included, recognized perfectly: a memorized group could not stand out.
