@@ -287,7 +287,12 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
         .filter((test) => test.meanDifference.low > 0 || test.meanDifference.high < 0)
         .map((test) => ({ repetitions: test.repetitions!, score: test.score, meanDifference: test.meanDifference })),
     };
-    return { ...draft, verdict: pairVerdict(draft, alpha, expect, confidence, primaryEntries.length) };
+    let verdict = pairVerdict(draft, alpha, expect, confidence, primaryEntries.length);
+    const inconclusive = [0, names.indexOf(otherName)].filter((i) => reports[i]!.verdict.status === 'inconclusive').map((i) => names[i]!);
+    if (inconclusive.length > 0) {
+      verdict += `; caution: the audit of ${inconclusive.join(' and ')} is inconclusive (${reports[names.indexOf(inconclusive[0]!)]!.verdict.inconclusiveReasons[0]!.split(' (')[0]}), so scores compared here may carry no information on memorization`;
+    }
+    return { ...draft, verdict };
   });
 
   return {
@@ -304,6 +309,7 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       family: report.model.family,
       providers: report.providers,
       verdict: report.verdict.sentence,
+      verdictStatus: report.verdict.status,
     })),
     groups,
     pairs,

@@ -219,6 +219,7 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
         family: string,
         providers: array(string),
         verdict: string,
+        verdictStatus: { enum: ['detected', 'not-detected', 'inconclusive'] },
       }),
     ),
     groups: array(

@@ -196,6 +196,8 @@ export interface ComparisonModel {
   family: string;
   providers: string[];
   verdict: string;
+  /** The model's own audit verdict status; 'inconclusive' audits make any comparison with them inconclusive too. */
+  verdictStatus: AuditVerdict['status'];
 }
 
 export interface ComparisonGroupEntry {

@@ -60,6 +60,16 @@ test('the trap: audit refuses to conclude, exit code 5, in the terminal, report.
   const quiet = await rote(['audit', '--canaries', join(work, 'trap'), '--model', CTC_MODEL, '--out', out, '--provider', 'cpu', '--bootstrap', '200', '--quiet']);
   assert.is(quiet.code, AUDIT_EXIT_CODES.inconclusive);
   assert.match(quiet.stderr, /^rote: inconclusive: 24 of 24 canaries/);
+  // A comparison of such audits carries the caution (through the CLI, --expect either).
+  const compared = await rote(['compare', out, join(out, 'report.json'), '--names', 'a,b', '--expect', 'either', '--out', join(work, 'cmp-trap'), '--json']);
+  assert.is(compared.code, 0, compared.stderr);
+  const comparison = JSON.parse(compared.stdout);
+  assert.is(comparison.settings.expect, 'either');
+  assert.equal(comparison.models.map((m: { verdictStatus: string }) => m.verdictStatus), ['inconclusive', 'inconclusive']);
+  assert.match(comparison.verdict, /; caution: the audit of a and b is inconclusive \(24 of 24 canaries cannot be recognized by this model at any level of memorization\), so scores compared here may carry no information on memorization$/);
+  const bad = await rote(['compare', out, out, '--names', 'a,b', '--expect', 'sideways']);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /argument 'sideways' is invalid. Allowed choices are less, more, either/);
 });
 
 test('check-canaries tells before training: the trap is not usable, a slower set is', async () => {
