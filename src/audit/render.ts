@@ -374,7 +374,7 @@ export function comparisonTerminalTable(report: ComparisonReport): string {
     textTable(groups.header, groups.rows),
     '',
     textTable(primary.header, primary.rows),
-    ...(flagged ? ['note: a primary test marked "cannot reach alpha" could not find a difference with these canaries whatever the models did'] : []),
+    ...(flagged ? ['note: a primary test marked "cannot reach alpha" could not go below alpha with the canaries whose scores differ (too few canaries, or too many tied): it is not evidence of no difference'] : []),
     '',
     `verdict: ${report.verdict}`,
   ].join('\n');
