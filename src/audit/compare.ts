@@ -233,7 +233,8 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
 
   // Holm families: the primary tests of every pair together; each pair's group tests; held-out uncorrected.
   const primaryEntries = drafts.flatMap((draft) => draft.analysed.filter((entry) => entry.raw.scope === 'all-inserted'));
-  const primaryAdjusted = new Map(primaryEntries.map((entry, i) => [entry, holmAdjust(primaryEntries.map((e) => e.pValue))[i]!]));
+  const primaryHolm = holmAdjust(primaryEntries.map((entry) => entry.pValue));
+  const primaryAdjusted = new Map(primaryEntries.map((entry, i) => [entry, primaryHolm[i]!]));
   const pairs: ComparisonPair[] = drafts.map(({ baselineName, otherName, analysed }) => {
     const groupEntries = analysed.filter((entry) => entry.raw.scope === 'group');
     const groupAdjusted = holmAdjust(groupEntries.map((entry) => entry.pValue));
