@@ -16,6 +16,8 @@ import { buildAuditReport } from '../../src/audit/build-report.ts';
 import { validateReport } from '../../src/audit/schema.ts';
 import { AUDIT_EXIT_CODES } from '../../src/audit/defaults.ts';
 import { checkCanaries } from '../../src/audit/check-canaries.ts';
+import { featureFramesOfWav, loadModel, referenceFrameBudget, transcribeFiles } from '../../src/asr/index.ts';
+import { readCanarySet } from '../../src/canary/index.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -104,6 +106,24 @@ test('rote generate warns when its group sizes keep the default audit or compare
   const resolved = JSON.parse(defaults.stdout);
   assert.is(resolved.inserted, 80);
   assert.equal(resolved.warnings.filter((w: string) => /alpha/.test(w)), []);
+});
+
+test('frame budgets: feature frames from the WAV header equal those the model was given; the CTC rule counts repeats', async () => {
+  const model = await loadModel(CTC_MODEL, { provider: 'cpu' });
+  try {
+    for (const name of ['trap', 'fits']) {
+      const dir = join(work, name);
+      const set = await readCanarySet(dir);
+      const items = set.canaries.slice(0, 8).map((canary) => ({ id: canary.id, path: join(dir, canary.audio) }));
+      for await (const row of transcribeFiles(model, items)) assert.is(featureFramesOfWav(model, row.path), row.frames, `${name}/${row.id}`);
+    }
+    // Characters with a space separator: "aab" needs a, blank, a, b = 4 frames; 4 feature frames per output frame (ceil).
+    assert.equal(referenceFrameBudget(model, 'aab', 16), { tokens: 3, neededFrames: 4, outputFrames: 4, feasible: true });
+    assert.equal(referenceFrameBudget(model, 'aab', 12), { tokens: 3, neededFrames: 4, outputFrames: 3, feasible: false });
+    assert.is(referenceFrameBudget(model, 'ab ab', 100).neededFrames, 5);
+  } finally {
+    await model.close();
+  }
 });
 
 test('held-out canaries recognized too well: inconclusive, not "no memorization"', () => {
