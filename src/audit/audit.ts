@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { buildAuditReport, type TranscribedRow } from './build-report.ts';
 import { JournalWriter, openJournal, type JournalHeader, JOURNAL_FORMAT } from './journal.ts';
 import { auditHtml, auditMarkdown } from './render.ts';
-import { AUDIT_DEFAULTS } from './defaults.ts';
+import { AUDIT_DEFAULTS, EPSILON_DEFAULTS } from './defaults.ts';
 import { validateReport } from './schema.ts';
 import type { AuditReport, AuditSettings, CanarySetRecord, ModelRecord, AuditProvider } from './types.ts';
 
@@ -37,6 +37,10 @@ export interface AuditOptions {
   bootstrapResamples?: number;
   /** Bootstrap seed (default 'rote-audit'). */
   seed?: string;
+  /** δ of the one-run ε lower bound, for sets generated with --membership bernoulli (default 1e-5). */
+  delta?: number;
+  /** Confidence of the one-run ε lower bound (default 0.95). */
+  epsilonConfidence?: number;
   /** Discard rows of an earlier run in `out` instead of resuming. */
   restart?: boolean;
   /** Called after each canary (done includes rows resumed from the journal). */
@@ -83,6 +87,9 @@ export function modelRecord(info: ModelInfo, dir: string): ModelRecord {
 
 export async function audit(options: AuditOptions): Promise<AuditReport> {
   const settings = checkSettings(options);
+  const epsilon = { delta: options.delta ?? EPSILON_DEFAULTS.delta, confidence: options.epsilonConfidence ?? EPSILON_DEFAULTS.confidence };
+  if (!(epsilon.delta >= 0 && epsilon.delta < 1)) throw new RoteError(`--delta must be at least 0 and below 1, got ${epsilon.delta}`);
+  if (!(epsilon.confidence > 0 && epsilon.confidence < 1)) throw new RoteError(`--epsilon-confidence must be between 0 and 1 (exclusive), got ${epsilon.confidence}`);
   const set = await readCanarySet(options.canaries);
   await verifyCanaryAudio(options.canaries, set);
   const setBytes = await readFile(join(options.canaries, 'canary-set.json'));
@@ -95,6 +102,8 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     holdout: set.canaries.filter((canary) => canary.repetitions === null).length,
     speed: set.parameters.speed,
     sampleRate: set.parameters.sampleRate,
+    membership: set.parameters.membership ?? 'groups',
+    origin: set.parameters.imported ? 'imported' : 'generated',
   };
   if (canarySet.holdout === 0) throw new RoteError(`${join(options.canaries, 'canary-set.json')}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`);
 
@@ -151,7 +160,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       const row = done.get(canary.id);
       if (row) frameBudgets.set(canary.id, referenceFrameBudget(model, canary.text, row.frames));
     }
-    const report = buildAuditReport({ set, canarySet, model: record, rows: [...done.values()], settings, frameBudgets });
+    const report = buildAuditReport({ set, canarySet, model: record, rows: [...done.values()], settings, frameBudgets, epsilon });
     validateReport(report, 'the report being written');
     if (out) await writeAuditReport(report, out);
     return report;

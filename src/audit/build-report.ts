@@ -7,7 +7,8 @@ import type { CanarySet } from '../canary/types.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { SeededRandom } from '../util/random.ts';
 import { errorRates } from './metrics.ts';
-import { INFEASIBLE_LIMIT } from './defaults.ts';
+import { EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
+import { epsilonAudit, membershipInferenceSummary } from './privacy.ts';
 import { holmMinimumP, mannWhitneyMinimumP } from './power.ts';
 import { extrapolationExposures, interpolationExposures } from './exposure.ts';
 import { bootstrapMeanInterval, holmAdjust, mannWhitneyLess, quantileSorted, wilsonInterval } from './statistics.ts';
@@ -56,6 +57,8 @@ export interface BuildReportInput {
    * says feasibility was not checked.
    */
   frameBudgets?: ReadonlyMap<string, { neededFrames: number; outputFrames: number; feasible: boolean }>;
+  /** The one-run ε audit of a --membership bernoulli set (default EPSILON_DEFAULTS: δ 1e-5, confidence 0.95). */
+  epsilon?: { delta: number; confidence: number };
 }
 
 export function groupLabel(repetitions: number | null): string {
@@ -217,6 +220,8 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     groups,
     tests,
     feasibility,
+    membershipInference: membershipInferenceSummary(rows, random.fork('membership'), { resamples: settings.bootstrapResamples, confidence: settings.confidence, label: groupLabel }),
+    epsilon: set.parameters.membership === 'bernoulli' ? epsilonAudit(rows, input.epsilon ?? EPSILON_DEFAULTS) : null,
     verdict: auditVerdict(groups, tests, settings.alpha, ctcNote(rows), feasibility),
   };
 }

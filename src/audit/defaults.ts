@@ -9,6 +9,12 @@ export const AUDIT_DEFAULTS = {
   provider: 'auto' as AuditProvider,
 };
 
+/** Defaults of the one-run ε lower bound (sets generated with --membership bernoulli): δ and the confidence of the bound. */
+export const EPSILON_DEFAULTS = {
+  delta: 1e-5,
+  confidence: 0.95,
+};
+
 /**
  * An audit that detects nothing is inconclusive when more than this share of
  * its canaries cannot be recognized by the model at all (too fast for its

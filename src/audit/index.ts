@@ -5,7 +5,7 @@
 export { audit, readAuditReport, writeAuditReport, modelRecord, AUDIT_DEFAULTS, type AuditOptions } from './audit.ts';
 export { compare, compareReports, writeComparisonReport, COMPARE_EXPECTATIONS, type CompareOptions, type ReportSource } from './compare.ts';
 export { checkCanaries, type CanaryCheck, type CanaryCheckReport, type CheckCanariesOptions } from './check-canaries.ts';
-export { AUDIT_EXIT_CODES, INFEASIBLE_LIMIT } from './defaults.ts';
+export { AUDIT_EXIT_CODES, EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
 export { designReach, designWarnings, holmMinimumP, mannWhitneyMinimumP, signedRankMinimumP, type DesignReach, type DesignSizes } from './power.ts';
 export { buildAuditReport, groupLabel, NORMALIZATION_DESCRIPTION, type BuildReportInput, type TranscribedRow } from './build-report.ts';
 export * from './types.ts';
@@ -28,3 +28,6 @@ export {
   type PairedDifference,
 } from './statistics.ts';
 export { owensT, normalCdf, logNormalCdf } from './normal.ts';
+export { rocCurve, rocAuc, tprAtFpr, allowedFalsePositives, membershipInference, type RocCurve, type MembershipInferenceResult, type TprAtFprResult } from './roc.ts';
+export { oneRunPValue, oneRunEpsilon, oneRunAudit, guessGrid, GUESS_SHARES, type OneRunAuditResult, type OneRunGuess } from './epsilon.ts';
+export { MEMBERSHIP_FPRS, membershipScores } from './privacy.ts';

@@ -5,6 +5,7 @@
  */
 import { formatP, groupLabel } from './build-report.ts';
 import { dotChart, escapeXml, intervalChart } from './svg.ts';
+import { privacyHtml, privacyMarkdown, privacyTerminalLines } from './render-privacy.ts';
 import type { AuditReport, ComparisonReport, GroupSummary, Interval, PairedTest } from './types.ts';
 
 const fixed = (value: number, digits = 3) => value.toFixed(digits);
@@ -55,6 +56,7 @@ export function auditTerminalTable(report: AuditReport): string {
     ...report.verdict.inconclusiveReasons.map((reason) => `inconclusive because: ${reason}`),
     ...(report.feasibility.infeasible > 0 ? [feasibilityLine(report)] : []),
     ...report.verdict.notes.map((note) => `note: ${note}`),
+    ...privacyTerminalLines(report),
   ].join('\n');
 }
 
@@ -100,6 +102,7 @@ export function auditMarkdown(report: AuditReport): string {
     '',
     POWER_NOTE,
     '',
+    privacyMarkdown(report),
     '## Skew-normal fits to held-out scores (extrapolated exposure)',
     '',
     markdownTable(
@@ -251,6 +254,7 @@ export function auditHtml(report: AuditReport): string {
       report.tests.map((test) => (test.significant ? 'significant' : test.canReachAlpha ? '' : 'flagged')),
     ),
     `<p>${escapeXml(POWER_NOTE)}</p>`,
+    privacyHtml(report),
     `<details><summary>Canaries (${report.rows.length})</summary>`,
     `<p>Text normalization: ${escapeXml(report.normalization)}.</p>`,
     htmlTable(

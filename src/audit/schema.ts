@@ -46,6 +46,7 @@ const tool = object({ name: { const: 'rote' }, version: string });
 const canaryExposure = object({ rank: integer, interpolation: number, extrapolation: nullable(number) });
 const scoreExposureSummary = object({ interpolation: summary, extrapolation: nullable(summary) });
 const testMethod: JsonSchema = { enum: ['exact', 'normal'] };
+const epsilonGuess = object({ guesses: integer, guessed: integer, correct: integer, epsilon: { type: 'number', minimum: 0 } });
 
 export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -64,6 +65,8 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
       holdout: integer,
       speed: number,
       sampleRate: integer,
+      membership: { enum: ['groups', 'bernoulli'] },
+      origin: { enum: ['generated', 'imported'] },
     }),
     model: object({
       dir: string,
@@ -159,6 +162,37 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
       byGroup: array(object({ repetitions: nullable(integer), count: integer, infeasible: integer })),
       infeasibleIds: array(string),
     }),
+    membershipInference: object({
+      score: scoreName,
+      method: string,
+      groups: array(
+        object({
+          repetitions: nullable(integer),
+          label: string,
+          positives: integer,
+          negatives: integer,
+          curve: object({ fpr: array(probability), tpr: array(probability) }),
+          auc: interval,
+          tprAtFpr: array(object({ fpr: probability, allowedFalsePositives: integer, tpr: nullable(interval), note: nullable(string) })),
+        }),
+      ),
+    }),
+    epsilon: nullable(
+      object({
+        method: { const: 'one-run' },
+        score: scoreName,
+        candidates: integer,
+        included: integer,
+        delta: probability,
+        confidence: probability,
+        significancePerGuess: probability,
+        grid: array(epsilonGuess),
+        epsilon: { type: 'number', minimum: 0 },
+        maximumEpsilon: { type: 'number', minimum: 0 },
+        best: nullable(epsilonGuess),
+        sentence: string,
+      }),
+    ),
     verdict: object({
       status: { enum: ['detected', 'not-detected', 'inconclusive'] },
       memorizationDetected: boolean,

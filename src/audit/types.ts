@@ -168,6 +168,61 @@ export interface CanarySetRecord {
   holdout: number;
   speed: number;
   sampleRate: number;
+  /** 'groups': repetition groups and a held-out group; 'bernoulli': each candidate trained on once with probability 1/2 (the one-run ε audit). */
+  membership: 'groups' | 'bernoulli';
+  /** 'generated' by rote generate, or 'imported' by rote import-canaries from canaries made elsewhere. */
+  origin: 'generated' | 'imported';
+}
+
+/** Membership inference of one inserted group (or of all inserted canaries: repetitions null) against the held-out group; see roc.ts. */
+export interface MembershipInferenceGroup {
+  /** Null: every inserted canary pooled. */
+  repetitions: number | null;
+  label: string;
+  positives: number;
+  negatives: number;
+  /** ROC vertices, FPR ascending, from (0, 0) to (1, 1). */
+  curve: { fpr: number[]; tpr: number[] };
+  auc: Interval;
+  /** TPR at each FPR of the report; tpr null (with a note) where the held-out group is too small to resolve that FPR. */
+  tprAtFpr: { fpr: number; allowedFalsePositives: number; tpr: Interval | null; note: string | null }[];
+}
+
+export interface MembershipInferenceSummary {
+  /** The score ranked: the CTC log-likelihood per character (higher = "in") where every canary has one, else CER (lower = "in"). */
+  score: ScoreName;
+  /** How the intervals are computed and what they mean. */
+  method: string;
+  /** Pooled first, then one per repetition group. */
+  groups: MembershipInferenceGroup[];
+}
+
+/** One k+ of the one-run audit's grid: guesses r (ties never split, so r >= k+), correct v, and the bound at the corrected significance. */
+export interface EpsilonGuess {
+  guesses: number;
+  guessed: number;
+  correct: number;
+  epsilon: number;
+}
+
+/** The one-run ε lower bound (Steinke, Nasr, Jagielski, NeurIPS 2023) of a --membership bernoulli set; see epsilon.ts. */
+export interface EpsilonAudit {
+  method: 'one-run';
+  score: ScoreName;
+  candidates: number;
+  included: number;
+  delta: number;
+  confidence: number;
+  /** (1 - confidence) / grid size: Bonferroni over the fixed k+ grid. */
+  significancePerGuess: number;
+  grid: EpsilonGuess[];
+  /** The largest bound over the grid; 0 when no k+ rejects ε = 0. */
+  epsilon: number;
+  /** The largest ε̂ this design could show (every guess right at the best k+): the audit's power. */
+  maximumEpsilon: number;
+  best: EpsilonGuess | null;
+  /** What ε̂ means, in words. */
+  sentence: string;
 }
 
 export interface AuditReport {
@@ -185,6 +240,9 @@ export interface AuditReport {
   groups: GroupSummary[];
   tests: GroupTest[];
   feasibility: FeasibilitySummary;
+  membershipInference: MembershipInferenceSummary;
+  /** Null unless the set was generated with --membership bernoulli. */
+  epsilon: EpsilonAudit | null;
   verdict: AuditVerdict;
 }
 
