@@ -33,6 +33,7 @@ export function summarize(result: GenerateResult): object {
     inserted,
     heldOut: result.set.canaries.length - inserted,
     groups: Object.fromEntries(p.repetitions.map((r) => [`x${r}`, p.perGroup])),
+    membership: p.membership ?? 'groups',
     speed: p.speed,
     speedMethod: p.speedMethod,
     sampleRate: p.sampleRate,
@@ -72,9 +73,9 @@ export function registerGenerate(program: Command): void {
       const { quiet, json, model, ...options } = flags;
       const resolved = resolveGenerateOptions(options);
       const { designWarnings } = await import('../audit/power.ts');
-      const powerWarnings = designWarnings({ perGroup: resolved.perGroup, groups: resolved.repetitions.length, holdout: resolved.holdout });
+      const powerWarnings = resolved.membership === 'bernoulli' ? [] : designWarnings({ perGroup: resolved.perGroup, groups: resolved.repetitions.length, holdout: resolved.holdout });
       const { generateCanarySet } = await import('../canary/generate.ts');
-      const progress = createProgress('generate', resolved.holdout + resolved.perGroup * resolved.repetitions.length, { quiet: quiet || json });
+      const progress = createProgress('generate', resolved.candidates ?? resolved.holdout + resolved.perGroup * resolved.repetitions.length, { quiet: quiet || json });
       let result: GenerateResult;
       try {
         result = await generateCanarySet({ ...options, onProgress: () => progress.increment() });
@@ -105,7 +106,9 @@ export function printSummary(result: GenerateResult): void {
   const inserted = result.set.canaries.filter((c) => c.repetitions !== null).length;
   const lines = [
     `wrote ${result.set.canaries.length} canaries to ${result.dir} in ${result.seconds.toFixed(1)} s`,
-    `  inserted: ${inserted} (${p.perGroup} each at repetitions ${p.repetitions.join(', ')}); held out: ${p.holdout}`,
+    p.membership === 'bernoulli'
+      ? `  bernoulli membership: ${inserted} of ${p.candidates} candidates drawn in (each inserted once), ${p.holdout} left out; rote audit computes the one-run epsilon lower bound`
+      : `  inserted: ${inserted} (${p.perGroup} each at repetitions ${p.repetitions.join(', ')}); held out: ${p.holdout}`,
     `  ${p.wordsPerCanary} words each, ${p.speed}x ${p.speedMethod}, ${p.sampleRate} Hz, rate ${p.rate} wpm, voices ${p.voices.join(', ')}`,
     `  set id ${result.set.setId.slice(0, 16)}...; auditor's copy: ${result.setPath}`,
     `  give the training team ONLY: ${result.trainingDir}`,

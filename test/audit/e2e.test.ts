@@ -50,6 +50,9 @@ test('a random-weight CTC model: no memorization detected, complete report files
   assert.equal(report.providers, ['cpu']);
   assert.is(report.model.family, 'sidecar-ctc');
   assert.ok(report.rows.some((row) => row.ctcScore !== null), 'CTC scores present');
+  // Membership inference of a model that never saw the canaries: every AUC interval covers chance; no ε for a group design.
+  for (const group of report.membershipInference.groups) assert.ok(group.auc.low < 0.5 && group.auc.high > 0.5, `${group.label}: AUC ${JSON.stringify(group.auc)}`);
+  assert.is(report.epsilon, null);
   assert.is(await lines(join(out, 'rows.jsonl')), 25);
   const html = await readFile(join(out, 'report.html'), 'utf8');
   assert.ok(html.includes('id="chart-cer"') && html.includes('id="chart-exposure"'));
