@@ -57,7 +57,7 @@ interface PlannedCanary {
 }
 
 /** Refuses a non-empty existing output unless `force`; returns whether something must be replaced. */
-async function checkOutput(out: string, force: boolean): Promise<boolean> {
+export async function checkOutput(out: string, force: boolean): Promise<boolean> {
   let entries: string[];
   try {
     const info = await stat(out);
@@ -243,7 +243,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
   }
 }
 
-async function moveIntoPlace(temporary: string, out: string, replacing: boolean): Promise<void> {
+export async function moveIntoPlace(temporary: string, out: string, replacing: boolean): Promise<void> {
   if (!replacing) {
     await rename(temporary, out);
     return;

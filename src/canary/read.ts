@@ -126,6 +126,7 @@ function checkCanary(c: Checker, value: unknown, i: number): CanaryRecord {
       rate: c.number(tts.rate, `${f}.tts.rate`),
       pitch: c.number(tts.pitch, `${f}.tts.pitch`),
     },
+    ...(r.importedId !== undefined ? { importedId: c.string(r.importedId, `${f}.importedId`) } : {}),
   };
 }
 

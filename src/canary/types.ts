@@ -37,6 +37,8 @@ export interface CanaryRecord {
   durationSec: number;
   sha256: string;
   tts: TtsRecord;
+  /** The canary's id in the list it was imported from (rote import-canaries; absent for generated canaries). Never given to the training team. */
+  importedId?: string;
 }
 
 export interface CanarySetParameters {

@@ -9,6 +9,7 @@ import { registerDoctor } from './doctor.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompare } from './compare.ts';
 import { registerCheckCanaries } from './check-canaries.ts';
+import { registerImportCanaries } from './import-canaries.ts';
 
 /**
  * Every rote command, in the order of the data path. Each module adds one import and one call.
@@ -18,6 +19,7 @@ import { registerCheckCanaries } from './check-canaries.ts';
 export function registerCommands(program: Command): void {
   void program;
   registerGenerate(program);
+  registerImportCanaries(program);
   registerCheckCanaries(program);
   registerInject(program);
   registerVerify(program);

@@ -2,16 +2,21 @@
  * The one-run ε audit end to end on real data: generate --membership bernoulli
  * (small, shared by every test here), inject its for-training part into a NeMo
  * manifest, verify it, and audit the random-weight CTC test model, which never
- * saw the canaries: its AUC intervals cover 0.5 and ε̂ is near 0.
+ * saw the canaries: its AUC intervals cover 0.5 and ε̂ is near 0. Then the same
+ * canaries, listed as if made elsewhere, through rote import-canaries.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, readdir, writeFile, copyFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateCanarySet, readCanarySet, readTrainingCanaries, resolveGenerateOptions } from '../../src/canary/index.ts';
+import { generateCanarySet, importCanarySet, readCanarySet, readTrainingCanaries, resolveGenerateOptions, verifyCanaryAudio } from '../../src/canary/index.ts';
+import { sha256Hex } from '../../src/util/hash.ts';
+import { encodeWav16 } from '../../src/util/wav.ts';
+import { RoteError } from '../../src/util/errors.ts';
 import { injectCanaries, verifyInjection } from '../../src/manifest/index.ts';
-import { audit, validateReport } from '../../src/audit/index.ts';
+import { audit, compare, validateReport } from '../../src/audit/index.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CTC_MODEL = join(ROOT, 'test/fixtures/models/sidecar-ctc');
@@ -84,6 +89,107 @@ test('audit of the untrained test model: AUC interval covers 0.5, ε̂ near 0, r
   let error: unknown = null;
   await audit({ canaries: set, model: CTC_MODEL, provider: 'cpu', delta: 2 }).catch((caught) => (error = caught));
   assert.match(String(error), /--delta must be at least 0 and below 1, got 2/);
+});
+
+/** The generated canaries as another tool's list: its own ids, relative WAV paths, sha256 of the files. */
+async function writeList(kind: 'tsv' | 'jsonl', edit: (rows: string[][]) => string[][] = (rows) => rows): Promise<string> {
+  const canaries = (await readCanarySet(set)).canaries;
+  const rows = await Promise.all(
+    canaries.map(async (c, i) => [`study_${String(i).padStart(3, '0')}`, c.text, c.repetitions === null ? 'held-out' : String(c.repetitions), c.audio, sha256Hex(await readFile(join(set, c.audio)))]),
+  );
+  const edited = edit(rows);
+  const path = join(set, `list-${kind}-${Math.random().toString(36).slice(2)}.${kind}`);
+  const text =
+    kind === 'tsv'
+      ? ['id\ttext\trepetitions\taudio\tsha256', ...edited.map((row) => row.join('\t'))].join('\n')
+      : edited.map(([id, text, repetitions, audio, sha256]) => JSON.stringify({ id, text, repetitions: repetitions === 'held-out' ? null : Number(repetitions), audio, sha256 })).join('\n');
+  await writeFile(path, `${text}\n`);
+  return path;
+}
+
+async function importError(options: Parameters<typeof importCanarySet>[0]): Promise<string> {
+  try {
+    await importCanarySet(options);
+  } catch (error) {
+    assert.instance(error, RoteError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the import to fail');
+}
+
+test('import-canaries: a TSV list becomes a regular set with provenance; the audit and ε path give the same answers', async () => {
+  const list = await writeList('tsv');
+  const out = join(work, 'imported');
+  const result = await importCanarySet({ list, out, membership: 'bernoulli', speed: 2.5 });
+  const original = await readCanarySet(set);
+  const imported = await readCanarySet(out);
+  await verifyCanaryAudio(out, imported);
+  assert.equal(imported.parameters.imported, { list: list.split('/').pop()!, listSha256: sha256Hex(await readFile(list)) });
+  assert.is(imported.parameters.membership, 'bernoulli');
+  assert.is(imported.canaries.length, 40);
+  assert.ok(imported.canaries.every((c) => /^[0-9a-f]{12}$/.test(c.id) && c.importedId!.startsWith('study_') && c.tts.engine === 'imported'));
+  // Same texts with the same membership; the audio is the same samples.
+  const key = (c: { text: string; repetitions: number | null }) => `${c.text}|${c.repetitions}`;
+  assert.equal(imported.canaries.map(key).sort(), original.canaries.map(key).sort());
+  const byText = new Map(original.canaries.map((c) => [c.text, c]));
+  for (const c of imported.canaries) assert.is(c.sha256, byText.get(c.text)!.sha256);
+  // for-training: the drawn canaries under opaque ids; the list's ids never reach it.
+  const training = await readFile(join(result.trainingDir, 'canaries.json'), 'utf8');
+  assert.not.match(training, /study_/);
+  assert.is(JSON.parse(training).canaries.length, original.canaries.filter((c) => c.repetitions !== null).length);
+
+  const fromGenerated = await audit({ canaries: set, model: CTC_MODEL, provider: 'cpu', bootstrapResamples: 300 });
+  const fromImported = await audit({ canaries: out, model: CTC_MODEL, provider: 'cpu', bootstrapResamples: 300 });
+  assert.is(fromImported.canarySet.origin, 'imported');
+  assert.is(fromImported.epsilon!.epsilon, fromGenerated.epsilon!.epsilon);
+  assert.equal(fromImported.epsilon!.grid.map((g) => [g.guessed, g.correct]), fromGenerated.epsilon!.grid.map((g) => [g.guessed, g.correct]));
+  assert.is(fromImported.membershipInference.groups[0]!.auc.estimate, fromGenerated.membershipInference.groups[0]!.auc.estimate);
+  assert.is(fromImported.verdict.sentence, fromGenerated.verdict.sentence);
+  const comparison = await compare([fromImported, fromImported], { names: ['imported-a', 'imported-b'] });
+  assert.is(comparison.canarySet.setId, imported.setId);
+  assert.ok(comparison.pairs[0]!.primary.every((t) => t.finding === 'no-difference' || t.finding === 'cannot-reach-alpha'));
+});
+
+test('import-canaries: JSON lines, a folder given apart from the list, the CLI', async () => {
+  const list = await writeList('jsonl');
+  const listDir = join(work, 'lists');
+  await (await import('node:fs/promises')).mkdir(listDir, { recursive: true });
+  const moved = join(listDir, 'canaries.jsonl');
+  await copyFile(list, moved);
+  const out = join(work, 'imported-jsonl');
+  const cli = spawnSync(process.execPath, [join(ROOT, 'bin/rote.js'), 'import-canaries', '--list', moved, '--audio-dir', set, '--out', out, '--json'], { encoding: 'utf8' });
+  assert.is(cli.status, 0, cli.stderr);
+  const summary = JSON.parse(cli.stdout);
+  assert.is(summary.canaries, 40);
+  assert.is(summary.membership, 'groups');
+  assert.equal(summary.repetitions, [1]);
+  assert.is((await readCanarySet(out)).parameters.imported!.list, 'canaries.jsonl');
+  // Without --audio-dir the paths are relative to the list's folder, where they are not.
+  const missing = spawnSync(process.execPath, [join(ROOT, 'bin/rote.js'), 'import-canaries', '--list', moved, '--out', join(work, 'nowhere')], { encoding: 'utf8' });
+  assert.is(missing.status, 2);
+  assert.match(missing.stderr, /canaries\.jsonl:1: audio .* cannot be read \(ENOENT\)/);
+});
+
+test('import-canaries: bad rows are errors naming the file and line; nothing is written', async () => {
+  const out = join(work, 'bad');
+  const cases: [(rows: string[][]) => string[][], RegExp][] = [
+    [(rows) => rows.map((row, i) => (i === 3 ? [row[0]!, row[1]!, 'twice', row[3]!, row[4]!] : row)), /:5: repetitions must be a positive integer or held-out/],
+    [(rows) => rows.map((row, i) => (i === 6 ? [row[0]!, row[1]!, row[2]!, row[3]!, '0'.repeat(64)] : row)), /:8: audio .* has sha256 [0-9a-f]{64}, the list says 0{64}/],
+    [(rows) => [...rows, rows[2]!], /:42: id study_002 is listed again \(first on line 4\)/],
+    [(rows) => rows.map((row, i) => (i === 0 ? [row[0]!, '', row[2]!, row[3]!, row[4]!] : row)), /:2: text is missing or empty/],
+    [(rows) => rows.map((row) => [row[0]!, row[1]!, row[2]!, row[3]!]), /:2: 4 tab-separated fields, the header has 5/],
+    [(rows) => rows.map((row) => [row[0]!, row[1]!, '1', row[3]!, row[4]!]), /no held-out canary listed/],
+  ];
+  for (const [edit, expected] of cases) assert.match(await importError({ list: await writeList('tsv', edit), out }), expected);
+  assert.match(await importError({ list: await writeList('tsv', (rows) => rows.map((row, i) => (i === 1 ? [row[0]!, row[1]!, '4', row[3]!, row[4]!] : row))), out, membership: 'bernoulli' }), /:3: --membership bernoulli needs repetitions 1 or held-out/);
+  const header = join(work, 'header.tsv');
+  await writeFile(header, 'id\ttranscript\trepetitions\twav\n');
+  assert.match(await importError({ list: header, out }), /header\.tsv:1: the header row lacks columns text, audio/);
+  // A WAV at another sample rate.
+  const other = join(set, 'other-rate.wav');
+  await writeFile(other, encodeWav16(new Float32Array(800), 8000));
+  assert.match(await importError({ list: await writeList('tsv', (rows) => rows.map((row, i) => (i === 5 ? [row[0]!, row[1]!, row[2]!, 'other-rate.wav', ''] : row))), out }), /:7: audio .*other-rate\.wav is at 8000 Hz, line 2's at 16000 Hz/);
+  assert.is((await readdir(work)).filter((name) => name.startsWith('bad') || name.startsWith('.bad')).length, 0, 'nothing half-written');
 });
 
 test.run();
