@@ -234,7 +234,7 @@ function clipText(metrics: RunMetrics): string {
 
 /** Inserted repetition counts at which the paired comparison finds `finding` on either score. */
 function groupsWith(pair: ComparisonPair | undefined, finding: PairedTest['finding']): number[] {
-  return [...new Set((pair?.tests ?? []).filter((t) => t.finding === finding && t.repetitions !== null).map((t) => t.repetitions!))].sort((a, b) => a - b);
+  return [...new Set((pair?.groups ?? []).filter((t) => t.finding === finding && t.repetitions !== null).map((t) => t.repetitions!))].sort((a, b) => a - b);
 }
 
 function differentHardware(metrics: RunMetrics, round: Round, first: Round): string {
@@ -247,7 +247,7 @@ function differentHardware(metrics: RunMetrics, round: Round, first: Round): str
 
 /** A sentence on the groups where `other` "memorizes more" than the baseline: which score, and how large the difference is. */
 function memorizesMoreNote(name: string, pair: ComparisonPair, comparison: ComparisonReport): string | null {
-  const tests = pair.tests.filter((t) => t.finding === 'other-memorizes-more');
+  const tests = pair.groups.filter((t) => t.finding === 'other-memorizes-more');
   if (tests.length === 0) return null;
   const counts = [...new Set(tests.map((t) => t.repetitions!))].sort((a, b) => a - b);
   const scores = [...new Set(tests.map((t) => t.score))];
@@ -452,7 +452,7 @@ function card(input: {
     `\`rote audit --canaries canaries/demo --model models/${name}\` (what \`npm start\` prints for this model; alpha ${report.settings.alpha}, CPU provider when generated):`,
     '',
     auditSection(report),
-    ...(pair ? ['', `Compared with the baseline (\`rote compare\`, paired Wilcoxon per group): ${pair.verdict}.`] : []),
+    ...(pair ? ['', `Compared with the baseline (\`rote compare\`): ${pair.verdict}.`] : []),
     ...(name === 'baseline' || name === 'control' ? ['', heldOutNote(comparison)] : []),
     '',
     ...(clipped ? [cSearchSection(name, training), '', clippingFinding(name, training, pair, report, comparison), ''] : []),

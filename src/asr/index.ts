@@ -20,6 +20,7 @@ export {
   type TranscriptionRow,
 } from './transcribe.ts';
 export { defaultFeatureWorkers } from './feature-pool.ts';
+export { featureFramesOfWav, referenceFrameBudget, TRANSDUCER_SYMBOLS_PER_FRAME, type FrameBudget } from './feasibility.ts';
 export { ctcGreedy, ctcForcedLogLikelihood, ctcMinimumFrames, logSoftmaxRows } from './ctc.ts';
 export { transducerGreedy, type TransducerGreedyOptions, type TransducerNetworks } from './transducer-greedy.ts';
 export {

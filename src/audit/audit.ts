@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { readCanarySet, verifyCanaryAudio } from '../canary/index.ts';
-import { describeProviderReport, loadModel, transcribeFiles, type ModelInfo } from '../asr/index.ts';
+import { describeProviderReport, loadModel, referenceFrameBudget, transcribeFiles, type FrameBudget, type ModelInfo } from '../asr/index.ts';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -13,7 +13,7 @@ import { lockDirectory, LOCK_FILE, type DirectoryLock } from '../util/lock.ts';
 import { buildAuditReport, type TranscribedRow } from './build-report.ts';
 import { JournalWriter, openJournal, type JournalHeader, JOURNAL_FORMAT } from './journal.ts';
 import { auditHtml, auditMarkdown } from './render.ts';
-import { AUDIT_DEFAULTS } from './defaults.ts';
+import { AUDIT_DEFAULTS, EPSILON_DEFAULTS } from './defaults.ts';
 import { validateReport } from './schema.ts';
 import type { AuditReport, AuditSettings, CanarySetRecord, ModelRecord, AuditProvider } from './types.ts';
 
@@ -40,6 +40,10 @@ export interface AuditOptions {
   bootstrapResamples?: number;
   /** Bootstrap seed (default 'rote-audit'). */
   seed?: string;
+  /** δ of the one-run ε lower bound, for sets generated with --membership bernoulli (default 1e-5). */
+  delta?: number;
+  /** Confidence of the one-run ε lower bound (default 0.95). */
+  epsilonConfidence?: number;
   /** Discard rows of an earlier run in `out` instead of resuming. */
   restart?: boolean;
   /** Called after each canary (done includes rows resumed from the journal). */
@@ -91,6 +95,9 @@ export function modelRecord(info: ModelInfo, dir: string): ModelRecord {
 
 export async function audit(options: AuditOptions): Promise<AuditReport> {
   const settings = checkSettings(options);
+  const epsilon = { delta: options.delta ?? EPSILON_DEFAULTS.delta, confidence: options.epsilonConfidence ?? EPSILON_DEFAULTS.confidence };
+  if (!(epsilon.delta >= 0 && epsilon.delta < 1)) throw new RoteError(`--delta must be at least 0 and below 1, got ${epsilon.delta}`);
+  if (!(epsilon.confidence > 0 && epsilon.confidence < 1)) throw new RoteError(`--epsilon-confidence must be between 0 and 1 (exclusive), got ${epsilon.confidence}`);
   const set = await readCanarySet(options.canaries);
   await verifyCanaryAudio(options.canaries, set);
   const setBytes = await readFile(join(options.canaries, 'canary-set.json'));
@@ -103,6 +110,8 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     holdout: set.canaries.filter((canary) => canary.repetitions === null).length,
     speed: set.parameters.speed,
     sampleRate: set.parameters.sampleRate,
+    membership: set.parameters.membership ?? 'groups',
+    origin: set.parameters.imported ? 'imported' : 'generated',
   };
   if (canarySet.holdout === 0) throw new RoteError(`${join(options.canaries, 'canary-set.json')}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`);
 
@@ -161,7 +170,13 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     } finally {
       await writer?.close();
     }
-    const report = buildAuditReport({ set, canarySet, model: record, rows: [...done.values()], settings });
+    // Which canaries the model can emit at all (from the feature frames each row was given).
+    const frameBudgets = new Map<string, FrameBudget>();
+    for (const canary of set.canaries) {
+      const row = done.get(canary.id);
+      if (row) frameBudgets.set(canary.id, referenceFrameBudget(model, canary.text, row.frames));
+    }
+    const report = buildAuditReport({ set, canarySet, model: record, rows: [...done.values()], settings, frameBudgets, epsilon });
     validateReport(report, 'the report being written');
     if (out) await writeAuditReport(report, out);
     return report;

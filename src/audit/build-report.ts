@@ -7,6 +7,9 @@ import type { CanarySet } from '../canary/types.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { SeededRandom } from '../util/random.ts';
 import { errorRates } from './metrics.ts';
+import { EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
+import { epsilonAudit, membershipInferenceSummary } from './privacy.ts';
+import { holmMinimumP, mannWhitneyMinimumP } from './power.ts';
 import { extrapolationExposures, interpolationExposures } from './exposure.ts';
 import { bootstrapMeanInterval, holmAdjust, mannWhitneyLess, quantileSorted, wilsonInterval } from './statistics.ts';
 import {
@@ -17,6 +20,7 @@ import {
   type CanaryExposure,
   type CanaryRow,
   type CanarySetRecord,
+  type FeasibilitySummary,
   type GroupSummary,
   type GroupTest,
   type ModelRecord,
@@ -47,6 +51,14 @@ export interface BuildReportInput {
   model: ModelRecord;
   rows: readonly TranscribedRow[];
   settings: AuditSettings;
+  /**
+   * Per canary id: output frames its reference needs and its audio gives
+   * (src/asr/feasibility.ts). audit() passes them; without them the report
+   * says feasibility was not checked.
+   */
+  frameBudgets?: ReadonlyMap<string, { neededFrames: number; outputFrames: number; feasible: boolean }>;
+  /** The one-run ε audit of a --membership bernoulli set (default EPSILON_DEFAULTS: δ 1e-5, confidence 0.95). */
+  epsilon?: { delta: number; confidence: number };
 }
 
 export function groupLabel(repetitions: number | null): string {
@@ -109,6 +121,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       notes: raw.notes.slice(),
     };
   });
+  const feasibility = feasibilitySummary(rows, input.frameBudgets);
 
   const heldOut = rows.filter((row) => row.repetitions === null);
   const inserted = rows.filter((row) => row.repetitions !== null);
@@ -167,17 +180,31 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     };
   });
 
-  const untested: Omit<GroupTest, 'adjustedPValue' | 'significant'>[] = [];
+  const untested: (Omit<GroupTest, 'adjustedPValue' | 'significant' | 'minimumAdjustedPValue' | 'canReachAlpha' | 'perfectMemorizationPValue'> & { perfect: number })[] = [];
   for (const repetitions of repetitionCounts) {
     const members = inserted.filter((row) => row.repetitions === repetitions);
     for (const score of ctcAvailable ? (['cer', 'ctcScore'] as const) : (['cer'] as const)) {
       const value = (row: CanaryRow) => (score === 'cer' ? row.cer : row.ctcScore!);
       const result = mannWhitneyLess(members.map(value), heldOut.map(value));
-      untested.push({ repetitions, score, test: 'mann-whitney-u-one-sided', ...result });
+      // The best a group could do: every canary recognized perfectly (CER 0; CTC negative log-likelihood 0).
+      const perfect = mannWhitneyLess(new Float64Array(members.length), heldOut.map(value)).pValue;
+      untested.push({ repetitions, score, test: 'mann-whitney-u-one-sided', ...result, perfect });
     }
   }
   const adjusted = holmAdjust(untested.map((test) => test.pValue));
-  const tests: GroupTest[] = untested.map((test, i) => ({ ...test, adjustedPValue: adjusted[i]!, significant: adjusted[i]! < settings.alpha }));
+  const family = untested.length;
+  const tests: GroupTest[] = untested.map(({ perfect, ...test }, i) => {
+    // The design's limit (no ties): what the group sizes and the correction allow at best.
+    const minimumAdjustedPValue = holmMinimumP(mannWhitneyMinimumP(test.n1, test.n2), family);
+    return {
+      ...test,
+      adjustedPValue: adjusted[i]!,
+      minimumAdjustedPValue,
+      canReachAlpha: minimumAdjustedPValue < settings.alpha,
+      perfectMemorizationPValue: Math.min(1, family * perfect),
+      significant: adjusted[i]! < settings.alpha,
+    };
+  });
 
   return {
     schemaVersion: AUDIT_REPORT_SCHEMA_VERSION,
@@ -192,8 +219,60 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     fits,
     groups,
     tests,
-    verdict: auditVerdict(groups, tests, settings.alpha, ctcNote(rows)),
+    feasibility,
+    membershipInference: membershipInferenceSummary(rows, random.fork('membership'), { resamples: settings.bootstrapResamples, confidence: settings.confidence, label: groupLabel }),
+    epsilon: set.parameters.membership === 'bernoulli' ? epsilonAudit(rows, input.epsilon ?? EPSILON_DEFAULTS) : null,
+    verdict: auditVerdict(groups, tests, settings.alpha, ctcNote(rows), feasibility),
   };
+}
+
+function feasibilitySummary(rows: CanaryRow[], budgets: BuildReportInput['frameBudgets']): FeasibilitySummary {
+  const infeasible = new Set<string>();
+  if (budgets) {
+    for (const row of rows) {
+      const budget = budgets.get(row.id);
+      if (budget && !budget.feasible) {
+        infeasible.add(row.id);
+        row.notes.push(`cannot be recognized by this model at any level of memorization: the reference needs ${budget.neededFrames} output frames, the audio gives at most ${budget.outputFrames}`);
+      }
+    }
+  }
+  const keys = [...new Set(rows.map((row) => row.repetitions))].sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
+  return {
+    checked: budgets !== undefined,
+    canaries: rows.length,
+    infeasible: infeasible.size,
+    limit: INFEASIBLE_LIMIT,
+    byGroup: keys.map((repetitions) => {
+      const members = rows.filter((row) => row.repetitions === repetitions);
+      return { repetitions, count: members.length, infeasible: members.filter((row) => infeasible.has(row.id)).length };
+    }),
+    infeasibleIds: rows.filter((row) => infeasible.has(row.id)).map((row) => row.id),
+  };
+}
+
+/** Why an audit that detected nothing could not have detected anything (empty when it could). */
+function inconclusiveReasons(groups: GroupSummary[], tests: GroupTest[], alpha: number, feasibility: FeasibilitySummary): string[] {
+  const reasons: string[] = [];
+  if (feasibility.checked && feasibility.infeasible > feasibility.limit * feasibility.canaries) {
+    reasons.push(
+      `${feasibility.infeasible} of ${feasibility.canaries} canaries cannot be recognized by this model at any level of memorization ` +
+        `(their references need more output frames than the model emits for their audio; an audit may lose at most ${Math.round(feasibility.limit * 100)}%): ` +
+        'generate canaries with a lower --speed or --rate for this model (rote check-canaries tells before training)',
+    );
+  }
+  if (tests.length > 0 && tests.every((test) => test.perfectMemorizationPValue >= alpha)) {
+    const best = Math.min(...tests.map((test) => test.perfectMemorizationPValue));
+    const heldOut = groups.find((group) => group.repetitions === null)!;
+    const designLimited = tests.every((test) => !test.canReachAlpha);
+    reasons.push(
+      designLimited
+        ? `with these group sizes no test can reach alpha = ${alpha} (smallest Holm-corrected p-value possible ${formatP(Math.min(...tests.map((t) => t.minimumAdjustedPValue)))}): generate more canaries per group and held out`
+        : `the held-out canaries are recognized too well to tell memorization from chance (mean CER ${heldOut.cer.estimate.toFixed(3)}, ${heldOut.exactMatches} of ${heldOut.count} exact): ` +
+            `even a group recognized perfectly would get a Holm-corrected p-value of ${formatP(best)}, not below alpha = ${alpha}; use a higher --speed`,
+    );
+  }
+  return reasons;
 }
 
 function ctcNote(rows: CanaryRow[]): string[] {
@@ -202,11 +281,10 @@ function ctcNote(rows: CanaryRow[]): string[] {
   return [`${missing} of ${rows.length} canaries have no CTC score (see their notes), so the CTC-score test and exposure are left out; CER alone decides`];
 }
 
-function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number, extraNotes: string[]): AuditVerdict {
+function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number, extraNotes: string[], feasibility: FeasibilitySummary): AuditVerdict {
   const detected = [...new Set(tests.filter((test) => test.significant).map((test) => test.repetitions))].sort((a, b) => a - b);
   const notes: string[] = [...extraNotes];
-  const family = tests.length;
-  const unreachable = [...new Set(tests.filter((test) => Math.min(1, test.minimumPValue * family) >= alpha).map((test) => test.repetitions))];
+  const unreachable = [...new Set(tests.filter((test) => !test.canReachAlpha).map((test) => test.repetitions))];
   if (unreachable.length > 0) {
     notes.push(
       `with these group sizes the smallest Holm-corrected p-value possible is above alpha = ${alpha} for ${unreachable.map(groupLabel).join(', ')}: ` +
@@ -230,7 +308,12 @@ function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number,
       .filter((test): test is GroupTest => test !== undefined)
       .map((test) => `${test.score === 'cer' ? 'CER' : 'CTC score'} p = ${formatP(test.adjustedPValue)}`)
       .join(', ');
+    if (feasibility.infeasible > 0) {
+      notes.push(`${feasibility.infeasible} of ${feasibility.canaries} canaries cannot be recognized by this model at any level of memorization (too fast for its output frame rate); the detection stands without them`);
+    }
     return {
+      status: 'detected',
+      inconclusiveReasons: [],
       memorizationDetected: true,
       smallestRepetitions: smallest,
       detectedRepetitions: detected,
@@ -240,5 +323,21 @@ function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number,
       notes,
     };
   }
-  return { memorizationDetected: false, smallestRepetitions: null, detectedRepetitions: [], sentence: `no memorization detected at alpha = ${alpha}`, notes };
+  const reasons = inconclusiveReasons(groups, tests, alpha, feasibility);
+  if (reasons.length > 0) {
+    return {
+      status: 'inconclusive',
+      memorizationDetected: false,
+      smallestRepetitions: null,
+      detectedRepetitions: [],
+      sentence: `inconclusive: ${reasons[0]!.split(' (')[0]}; this audit can neither detect nor rule out memorization`,
+      inconclusiveReasons: reasons,
+      notes,
+    };
+  }
+  if (feasibility.infeasible > 0) {
+    notes.push(`${feasibility.infeasible} of ${feasibility.canaries} canaries cannot be recognized by this model at any level of memorization (within the ${Math.round(feasibility.limit * 100)}% an audit may lose)`);
+  }
+  if (!feasibility.checked) notes.push('whether the model can emit every canary was not checked (report built without the model\'s frame budgets)');
+  return { status: 'not-detected', memorizationDetected: false, smallestRepetitions: null, detectedRepetitions: [], sentence: `no memorization detected at alpha = ${alpha}`, inconclusiveReasons: [], notes };
 }

@@ -1,10 +1,25 @@
 /**
- * compare(): models audited on the same canary set, side by side, with a
- * paired test per group (Wilcoxon signed-rank on per-canary scores, each
- * model against the first, the baseline) and the mean difference with a
- * bootstrap interval. Differences are other - baseline: positive CER
- * differences on inserted canaries mean the other model recognizes them
- * worse, i.e. memorizes less.
+ * compare(): models audited on the same canary set, side by side. Each model
+ * is tested against the first (the reference) per score:
+ *
+ * - Primary: one Wilcoxon signed-rank test over ALL inserted canaries, paired
+ *   by canary (d = other - reference), one-sided in the direction the user
+ *   expects (default: the other model memorizes less, d > 0), Holm over models
+ *   x scores. Pooling is valid whatever the groups: under H0 each canary's
+ *   difference is symmetric about zero independently of the others, so the
+ *   sign-flip null distribution is the same with or without strata; pooling
+ *   gives a clear effect spread over small groups the power that no single
+ *   group has (a 1-repetition effect in 4 canaries cannot reach alpha alone).
+ *   We do not weight groups (Van Elteren): the groups are equal in size by
+ *   design, where its weights are all equal anyway.
+ * - Secondary, per group: the mean difference with a bootstrap interval (the
+ *   effect size) and the same test per group, Holm over the pair's groups x
+ *   scores, marked secondary.
+ * - Context: held-out canaries, two-sided, per score: a difference there is
+ *   general accuracy, not memorization.
+ *
+ * Every test records the smallest p-value it could reach; a test that cannot
+ * reach alpha says so instead of "no difference".
  */
 import { basename, join } from 'node:path';
 import { RoteError } from '../util/errors.ts';
@@ -12,7 +27,7 @@ import { SeededRandom } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { formatP, groupLabel } from './build-report.ts';
-import { holmAdjust, pairedDifference } from './statistics.ts';
+import { bootstrapMeanInterval, holmAdjust, quantileSorted, stratifiedBootstrapMeanInterval, wilcoxonSignedRank } from './statistics.ts';
 import { readAuditReport } from './audit.ts';
 import { comparisonHtml, comparisonMarkdown } from './render.ts';
 import { validateComparisonReport, validateReport } from './schema.ts';
@@ -20,6 +35,7 @@ import {
   COMPARISON_REPORT_SCHEMA_VERSION,
   type AuditReport,
   type CanaryRow,
+  type CompareExpectation,
   type ComparisonGroup,
   type ComparisonPair,
   type ComparisonReport,
@@ -46,7 +62,15 @@ export interface CompareOptions {
   confidence?: number;
   bootstrapResamples?: number;
   seed?: string;
+  /**
+   * Direction of the primary tests: 'less' (default) = the other models memorize
+   * less than the first (their scores on inserted canaries are higher); 'more';
+   * 'either' = two-sided.
+   */
+  expect?: CompareExpectation;
 }
+
+export const COMPARE_EXPECTATIONS: readonly CompareExpectation[] = ['less', 'more', 'either'];
 
 export interface ReportSource {
   report: AuditReport;
@@ -59,27 +83,60 @@ function defaultNames(reports: AuditReport[]): string[] {
   return reports.map((_, i) => String.fromCharCode(65 + (i % 26)) + (i >= 26 ? String(Math.floor(i / 26)) : ''));
 }
 
-function describeRepetitions(counts: number[], all: number[]): string {
-  const sorted = [...counts].sort((a, b) => a - b);
-  const from = sorted[0]!;
-  const upward = all.filter((r) => r >= from);
-  if (!upward.every((r) => sorted.includes(r))) return `at ${sorted.join(', ')} repetitions`;
-  return upward.length === 1 ? `at ${groupLabel(from)}` : `from ${groupLabel(from)} up`;
-}
+const scoreText = (score: ScoreName) => (score === 'cer' ? 'CER' : 'CTC score');
+const signed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
 
-function pairVerdict(baseline: string, other: string, tests: PairedTest[], insertedCounts: number[], alpha: number): string {
-  const less = [...new Set(tests.filter((test) => test.finding === 'other-memorizes-less').map((test) => test.repetitions!))];
-  const more = [...new Set(tests.filter((test) => test.finding === 'other-memorizes-more').map((test) => test.repetitions!))];
-  const parts: string[] = [];
-  if (less.length > 0) parts.push(`${other} memorizes less than ${baseline} ${describeRepetitions(less, insertedCounts)}`);
-  if (more.length > 0) parts.push(`${other} memorizes more than ${baseline} ${describeRepetitions(more, insertedCounts)}`);
-  let sentence = parts.length > 0 ? parts.join(', and ') : `no difference detected between ${other} and ${baseline} at alpha = ${alpha}`;
-  const heldOut = tests.find((test) => test.repetitions === null && test.score === 'cer');
-  if (heldOut && (heldOut.finding === 'other-worse-on-held-out' || heldOut.finding === 'other-better-on-held-out')) {
-    const worse = heldOut.finding === 'other-worse-on-held-out';
-    sentence +=
-      ` (held-out canaries differ too: ${other} recognizes unseen canaries ${worse ? 'worse' : 'better'}, mean CER difference ` +
-      `${heldOut.meanDifference.estimate >= 0 ? '+' : ''}${heldOut.meanDifference.estimate.toFixed(3)}, p = ${formatP(heldOut.pValue)}; part of the difference may be general accuracy)`;
+function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expect: CompareExpectation, confidence: number, family: number): string {
+  const { baseline, other, primary } = pair;
+  const sided = expect === 'either' ? 'two-sided' : 'one-sided';
+  const evidence = primary.map((test) => `${scoreText(test.score)} p = ${formatP(test.adjustedPValue!)}`).join(', ');
+  const n = primary[0]?.pairs ?? 0;
+  const how = `(paired Wilcoxon signed-rank over all ${n} inserted canaries, ${sided}: ${evidence}; Holm-corrected, alpha = ${alpha})`;
+  const less = primary.filter((test) => test.finding === 'other-memorizes-less');
+  const more = primary.filter((test) => test.finding === 'other-memorizes-more');
+  let sentence: string;
+  if (less.length > 0 && more.length > 0) {
+    sentence = `${other} and ${baseline} differ in opposite directions by score (${less.map((t) => scoreText(t.score)).join(', ')}: ${other} memorizes less; ${more.map((t) => scoreText(t.score)).join(', ')}: more) ${how}`;
+  } else if (less.length > 0) {
+    sentence = `${other} memorizes less than ${baseline} ${how}`;
+  } else if (more.length > 0) {
+    sentence = `${other} memorizes more than ${baseline} ${how}`;
+  } else if (primary.length > 0 && primary.every((test) => test.zeros === test.pairs)) {
+    sentence = `no difference: every inserted canary scores the same with ${other} and ${baseline} (${n} of ${n} tied on ${primary.map((t) => scoreText(t.score)).join(' and ')})`;
+  } else if (primary.length > 0 && primary.every((test) => !test.canReachAlpha)) {
+    const best = Math.min(...primary.map((test) => test.minimumAdjustedPValue));
+    // Would the test reach alpha if no canary were tied? Then ties (equal scores), not the design, are why it cannot.
+    const untiedBest = Math.min(1, family * (expect === 'either' ? 2 : 1) * 2 ** -n);
+    const tied = primary.map((test) => `${test.zeros} on ${scoreText(test.score)}`).join(', ');
+    sentence =
+      untiedBest < alpha
+        ? `${other} and ${baseline} score the same on most inserted canaries (of ${n}: ${tied}), too many ties for the test to reach alpha = ${alpha} ` +
+          `(smallest Holm-corrected p-value possible with the canaries that differ: ${formatP(best)}): no difference is detectable, and none can be ruled out`
+        : `cannot tell ${other} from ${baseline}: with ${n} inserted canaries the smallest Holm-corrected p-value possible is ${formatP(best)}, not below alpha = ${alpha}; audit more canaries`;
+  } else {
+    sentence = `no difference detected between ${other} and ${baseline} ${how}`;
+    if (expect !== 'either') {
+      const against = primary.filter((test) => (expect === 'less' ? test.wMinus > test.wPlus : test.wPlus > test.wMinus) && test.pairs - test.zeros > 0);
+      if (against.length > 0) sentence += `; the ${against.map((t) => scoreText(t.score)).join(' and ')} differences lean the other way (${other} ${expect === 'less' ? 'more' : 'less'} memorized), which --expect ${expect} does not test: use --expect either`;
+    }
+    const unreachable = primary.filter((test) => !test.canReachAlpha);
+    if (unreachable.length > 0) sentence += `; ${unreachable.map((t) => scoreText(t.score)).join(' and ')} cannot reach alpha with these canaries`;
+  }
+  const level = `${Math.round(confidence * 100)}%`;
+  if (pair.groupsExcludingZero.length > 0) {
+    const byGroup = new Map<number, string[]>();
+    for (const entry of pair.groupsExcludingZero) byGroup.set(entry.repetitions, [...(byGroup.get(entry.repetitions) ?? []), `${scoreText(entry.score)} ${signed(entry.meanDifference.estimate)}`]);
+    sentence += `; per-group ${level} intervals of ${other} - ${baseline} exclude zero at ${[...byGroup].map(([r, parts]) => `${groupLabel(r)} (${parts.join(', ')})`).join(', ')}`;
+  } else if (pair.groups.length > 0) {
+    sentence += `; no per-group ${level} interval excludes zero`;
+  }
+  if (pair.heldOut.length > 0) {
+    const parts = pair.heldOut.map((test) => {
+      const note = test.finding === 'other-worse-on-held-out' ? `, ${other} worse` : test.finding === 'other-better-on-held-out' ? `, ${other} better` : '';
+      return `${scoreText(test.score)} ${signed(test.meanDifference.estimate)} (two-sided p = ${formatP(test.pValue)}${note})`;
+    });
+    const differs = pair.heldOut.some((test) => test.finding !== 'no-difference');
+    sentence += `; held-out: ${parts.join(', ')}${differs ? ` (${other} and ${baseline} differ on unseen canaries too: part of the difference may be general accuracy)` : ''}`;
   }
   return sentence;
 }
@@ -109,6 +166,8 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
   const bootstrapResamples = options.bootstrapResamples ?? 2000;
   const seed = options.seed ?? 'rote-compare';
   if (!(alpha > 0 && alpha < 1)) throw new RoteError(`--alpha must be between 0 and 1 (exclusive), got ${alpha}`);
+  const expect = options.expect ?? 'less';
+  if (!COMPARE_EXPECTATIONS.includes(expect)) throw new RoteError(`--expect must be ${COMPARE_EXPECTATIONS.join(', ')}, got ${String(expect)}`);
 
   const groupKeys = first.groups.map((group) => group.repetitions);
   const insertedCounts = groupKeys.filter((r): r is number => r !== null);
@@ -131,58 +190,110 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
   }));
 
   const random = new SeededRandom(seed);
-  const pairs: ComparisonPair[] = reports.slice(1).map((other, k) => {
+  const alternative: PairedTest['alternative'] = expect === 'less' ? 'greater' : expect === 'more' ? 'less' : 'two-sided';
+  const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
+  type Raw = { scope: PairedTest['scope']; repetitions: number | null; score: ScoreName; differences: Float64Array; strata: (number | null)[] };
+  const drafts = reports.slice(1).map((other, k) => {
     const baselineName = names[0]!;
     const otherName = names[k + 1]!;
     const scores: ScoreName[] = ['cer'];
     if (first.rows.every((row) => row.ctcScore !== null) && other.rows.every((row) => row.ctcScore !== null)) scores.push('ctcScore');
-    const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
-    const raw = groupKeys.flatMap((repetitions) =>
-      scores.map((score) => {
-        const a = first.rows.filter((row) => row.repetitions === repetitions).map((row) => value(row, score));
-        const b = other.rows.filter((row) => row.repetitions === repetitions).map((row, i) => {
-          const otherScore = value(row, score);
-          return Math.abs(otherScore - a[i]!) < SCORE_RESOLUTION[score] ? a[i]! : otherScore;
-        });
-        const result = pairedDifference(
-          a,
-          b,
-          random.fork(`${otherName}-${baselineName}/${groupLabel(repetitions)}/${score}`),
-          { resamples: bootstrapResamples, confidence },
-        );
-        return { repetitions, score, result };
-      }),
-    );
-    const insertedIndices = raw.map((entry, i) => (entry.repetitions === null ? -1 : i)).filter((i) => i >= 0);
-    const adjusted = holmAdjust(insertedIndices.map((i) => raw[i]!.result.wilcoxon.pTwoSided));
-    const adjustedByIndex = new Map(insertedIndices.map((index, j) => [index, adjusted[j]!]));
-    const tests: PairedTest[] = raw.map(({ repetitions, score, result }, i) => {
-      const adjustedPValue = adjustedByIndex.get(i) ?? null;
-      const positive = result.wilcoxon.wPlus > result.wilcoxon.wMinus;
-      let finding: PairedTest['finding'] = 'no-difference';
-      if (repetitions === null) {
-        if (result.wilcoxon.pTwoSided < alpha) finding = positive ? 'other-worse-on-held-out' : 'other-better-on-held-out';
-      } else if (adjustedPValue !== null && adjustedPValue < alpha) {
+    const differencesOf = (rows: number[], score: ScoreName): Float64Array =>
+      Float64Array.from(rows, (index) => {
+        const a = value(first.rows[index]!, score);
+        const b = value(other.rows[index]!, score);
+        return Math.abs(b - a) < SCORE_RESOLUTION[score] ? 0 : b - a;
+      });
+    const indicesOf = (keep: (row: CanaryRow) => boolean) => first.rows.flatMap((row, index) => (keep(row) ? [index] : []));
+    const insertedIndices = indicesOf((row) => row.repetitions !== null);
+    const raws: Raw[] = [];
+    for (const score of scores) {
+      raws.push({ scope: 'all-inserted', repetitions: null, score, differences: differencesOf(insertedIndices, score), strata: insertedIndices.map((i) => first.rows[i]!.repetitions) });
+    }
+    for (const repetitions of insertedCounts) {
+      const indices = indicesOf((row) => row.repetitions === repetitions);
+      for (const score of scores) raws.push({ scope: 'group', repetitions, score, differences: differencesOf(indices, score), strata: indices.map(() => repetitions) });
+    }
+    const heldOutIndices = indicesOf((row) => row.repetitions === null);
+    for (const score of scores) raws.push({ scope: 'held-out', repetitions: null, score, differences: differencesOf(heldOutIndices, score), strata: heldOutIndices.map(() => null) });
+    const analysed = raws.map((raw) => {
+      const label = raw.scope === 'all-inserted' ? 'all inserted' : groupLabel(raw.repetitions);
+      const fork = random.fork(`${otherName}-${baselineName}/${label}/${raw.score}`);
+      const bootstrap = { resamples: bootstrapResamples, confidence };
+      const mean = raw.scope === 'all-inserted' ? stratifiedBootstrapMeanInterval(raw.differences, raw.strata, fork, bootstrap) : bootstrapMeanInterval(raw.differences, fork, bootstrap);
+      const sorted = Float64Array.from(raw.differences).sort();
+      const wilcoxon = wilcoxonSignedRank(raw.differences);
+      const sides = raw.scope === 'held-out' ? 'two-sided' : alternative;
+      const pValue = sides === 'greater' ? wilcoxon.pGreater : sides === 'less' ? wilcoxon.pLess : wilcoxon.pTwoSided;
+      const minimumPValue = Math.min(1, (sides === 'two-sided' ? 2 : 1) * wilcoxon.minimumPOneSided);
+      return { raw, mean, median: quantileSorted(sorted, 0.5), wilcoxon, sides, pValue, minimumPValue };
+    });
+    return { baselineName, otherName, analysed };
+  });
+
+  // Holm families: the primary tests of every pair together; each pair's group tests; held-out uncorrected.
+  const primaryEntries = drafts.flatMap((draft) => draft.analysed.filter((entry) => entry.raw.scope === 'all-inserted'));
+  const primaryHolm = holmAdjust(primaryEntries.map((entry) => entry.pValue));
+  const primaryAdjusted = new Map(primaryEntries.map((entry, i) => [entry, primaryHolm[i]!]));
+  const pairs: ComparisonPair[] = drafts.map(({ baselineName, otherName, analysed }) => {
+    const groupEntries = analysed.filter((entry) => entry.raw.scope === 'group');
+    const groupAdjusted = holmAdjust(groupEntries.map((entry) => entry.pValue));
+    const adjustedOf = (entry: (typeof analysed)[number]) =>
+      entry.raw.scope === 'all-inserted' ? primaryAdjusted.get(entry)! : entry.raw.scope === 'group' ? groupAdjusted[groupEntries.indexOf(entry)]! : null;
+    const familySize = (scope: PairedTest['scope']) => (scope === 'all-inserted' ? primaryEntries.length : scope === 'group' ? groupEntries.length : 1);
+    const tests: PairedTest[] = analysed.map((entry) => {
+      const { raw, wilcoxon } = entry;
+      const adjustedPValue = adjustedOf(entry);
+      const minimumAdjustedPValue = Math.min(1, familySize(raw.scope) * entry.minimumPValue);
+      const canReachAlpha = minimumAdjustedPValue < alpha;
+      const positive = wilcoxon.wPlus > wilcoxon.wMinus;
+      let finding: PairedTest['finding'];
+      if (raw.scope === 'held-out') {
+        finding = entry.pValue < alpha ? (positive ? 'other-worse-on-held-out' : 'other-better-on-held-out') : 'no-difference';
+      } else if (adjustedPValue! < alpha) {
         finding = positive ? 'other-memorizes-less' : 'other-memorizes-more';
+      } else {
+        finding = canReachAlpha ? 'no-difference' : 'cannot-reach-alpha';
       }
       return {
-        repetitions,
-        score,
-        test: 'wilcoxon-signed-rank-two-sided',
-        pairs: result.wilcoxon.n + result.wilcoxon.zeros,
-        zeros: result.wilcoxon.zeros,
-        meanDifference: result.mean,
-        medianDifference: result.median,
-        wPlus: result.wilcoxon.wPlus,
-        wMinus: result.wilcoxon.wMinus,
-        pValue: result.wilcoxon.pTwoSided,
+        scope: raw.scope,
+        repetitions: raw.repetitions,
+        score: raw.score,
+        test: 'wilcoxon-signed-rank',
+        alternative: entry.sides,
+        pairs: wilcoxon.n + wilcoxon.zeros,
+        zeros: wilcoxon.zeros,
+        meanDifference: entry.mean,
+        medianDifference: entry.median,
+        wPlus: wilcoxon.wPlus,
+        wMinus: wilcoxon.wMinus,
+        pValue: entry.pValue,
         adjustedPValue,
-        method: result.wilcoxon.method,
-        rankBiserial: result.wilcoxon.rankBiserial,
+        method: wilcoxon.method,
+        rankBiserial: wilcoxon.rankBiserial,
+        minimumPValue: entry.minimumPValue,
+        minimumAdjustedPValue,
+        canReachAlpha,
         finding,
       };
     });
-    return { baseline: baselineName, other: otherName, tests, verdict: pairVerdict(baselineName, otherName, tests, insertedCounts, alpha) };
+    const groupTests = tests.filter((test) => test.scope === 'group');
+    const draft = {
+      baseline: baselineName,
+      other: otherName,
+      primary: tests.filter((test) => test.scope === 'all-inserted'),
+      groups: groupTests,
+      heldOut: tests.filter((test) => test.scope === 'held-out'),
+      groupsExcludingZero: groupTests
+        .filter((test) => test.meanDifference.low > 0 || test.meanDifference.high < 0)
+        .map((test) => ({ repetitions: test.repetitions!, score: test.score, meanDifference: test.meanDifference })),
+    };
+    let verdict = pairVerdict(draft, alpha, expect, confidence, primaryEntries.length);
+    const inconclusive = [0, names.indexOf(otherName)].filter((i) => reports[i]!.verdict.status === 'inconclusive').map((i) => names[i]!);
+    if (inconclusive.length > 0) {
+      verdict += `; caution: the audit of ${inconclusive.join(' and ')} is inconclusive (${reports[names.indexOf(inconclusive[0]!)]!.verdict.inconclusiveReasons[0]!.split(' (')[0]}), so scores compared here may carry no information on memorization`;
+    }
+    return { ...draft, verdict };
   });
 
   return {
@@ -190,7 +301,7 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
     kind: 'rote-comparison-report',
     tool: { name: 'rote', version: TOOL_VERSION },
     canarySet: { setId: first.canarySet.setId, canaries: first.canarySet.canaries },
-    settings: { alpha, confidence, bootstrapResamples, seed, scoreResolution: { ...SCORE_RESOLUTION } },
+    settings: { alpha, confidence, bootstrapResamples, seed, scoreResolution: { ...SCORE_RESOLUTION }, expect },
     models: reports.map((report, i) => ({
       name: names[i]!,
       reportPath: sources[i]!.path,
@@ -199,10 +310,11 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       family: report.model.family,
       providers: report.providers,
       verdict: report.verdict.sentence,
+      verdictStatus: report.verdict.status,
     })),
     groups,
     pairs,
-    verdict: pairs.map((pair) => pair.verdict).join('; '),
+    verdict: pairs.map((pair) => pair.verdict).join(' | '),
   };
 }
 

@@ -3,7 +3,10 @@
  * audit and comparison reports.
  */
 export { audit, readAuditReport, writeAuditReport, modelRecord, AUDIT_DEFAULTS, type AuditOptions } from './audit.ts';
-export { compare, compareReports, writeComparisonReport, type CompareOptions, type ReportSource } from './compare.ts';
+export { compare, compareReports, writeComparisonReport, COMPARE_EXPECTATIONS, type CompareOptions, type ReportSource } from './compare.ts';
+export { checkCanaries, type CanaryCheck, type CanaryCheckReport, type CheckCanariesOptions } from './check-canaries.ts';
+export { AUDIT_EXIT_CODES, EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
+export { designReach, designWarnings, holmMinimumP, mannWhitneyMinimumP, signedRankMinimumP, type DesignReach, type DesignSizes } from './power.ts';
 export { buildAuditReport, groupLabel, NORMALIZATION_DESCRIPTION, type BuildReportInput, type TranscribedRow } from './build-report.ts';
 export * from './types.ts';
 export { AUDIT_REPORT_JSON_SCHEMA, COMPARISON_REPORT_JSON_SCHEMA, schemaProblems, validateReport, validateComparisonReport, type JsonSchema } from './schema.ts';
@@ -18,9 +21,13 @@ export {
   wilsonInterval,
   bootstrapMeanInterval,
   pairedDifference,
+  stratifiedBootstrapMeanInterval,
   midRanks,
   type MannWhitneyResult,
   type WilcoxonResult,
   type PairedDifference,
 } from './statistics.ts';
 export { owensT, normalCdf, logNormalCdf } from './normal.ts';
+export { rocCurve, rocAuc, tprAtFpr, allowedFalsePositives, membershipInference, type RocCurve, type MembershipInferenceResult, type TprAtFprResult } from './roc.ts';
+export { oneRunPValue, oneRunEpsilon, oneRunAudit, guessGrid, GUESS_SHARES, type OneRunAuditResult, type OneRunGuess } from './epsilon.ts';
+export { MEMBERSHIP_FPRS, membershipScores } from './privacy.ts';

@@ -5,7 +5,8 @@
  */
 import { formatP, groupLabel } from './build-report.ts';
 import { dotChart, escapeXml, intervalChart } from './svg.ts';
-import type { AuditReport, ComparisonReport, GroupSummary, Interval } from './types.ts';
+import { privacyHtml, privacyMarkdown, privacyTerminalLines } from './render-privacy.ts';
+import type { AuditReport, ComparisonReport, GroupSummary, Interval, PairedTest } from './types.ts';
 
 const fixed = (value: number, digits = 3) => value.toFixed(digits);
 const interval = (value: Interval, digits = 3) => `${fixed(value.estimate, digits)} [${fixed(value.low, digits)}, ${fixed(value.high, digits)}]`;
@@ -52,7 +53,10 @@ export function auditTerminalTable(report: AuditReport): string {
     textTable(header, rows),
     `* significant at alpha = ${report.settings.alpha} (one-sided Mann-Whitney vs held-out, Holm-corrected)`,
     `verdict: ${report.verdict.sentence}`,
+    ...report.verdict.inconclusiveReasons.map((reason) => `inconclusive because: ${reason}`),
+    ...(report.feasibility.infeasible > 0 ? [feasibilityLine(report)] : []),
     ...report.verdict.notes.map((note) => `note: ${note}`),
+    ...privacyTerminalLines(report),
   ].join('\n');
 }
 
@@ -75,8 +79,10 @@ export function auditMarkdown(report: AuditReport): string {
     `# rote audit report`,
     '',
     `**Verdict: ${report.verdict.sentence}.**`,
+    ...report.verdict.inconclusiveReasons.map((reason) => `\n> Inconclusive because: ${reason}.`),
     ...report.verdict.notes.map((note) => `\n> Note: ${note}.`),
     '',
+    `- ${feasibilityLine(report)}`,
     `- Canary set: \`${report.canarySet.setId}\` (${report.canarySet.canaries} canaries, repetitions ${report.canarySet.repetitions.join(', ')}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x) from \`${report.canarySet.dir}\``,
     `- Model: \`${report.model.dir}\` (${report.model.family}, ${report.model.isCtc ? 'CTC' : 'not CTC'}), fingerprint \`${report.model.fingerprint.slice(0, 16)}\``,
     `- Provider: ${report.providers.join(', ')}; rote ${report.tool.version}; alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% intervals (${report.settings.bootstrapResamples} bootstrap resamples, seed \`${report.settings.seed}\`; Wilson for exact-match rates)`,
@@ -90,10 +96,13 @@ export function auditMarkdown(report: AuditReport): string {
     '## Tests',
     '',
     markdownTable(
-      ['group', 'score', 'U', 'p', 'p (Holm)', 'method', 'rank-biserial', 'P(inserted < held-out)'],
-      report.tests.map((test) => [groupLabel(test.repetitions), test.score === 'cer' ? 'CER' : 'CTC score', String(test.u), formatP(test.pValue), formatP(test.adjustedPValue), test.method + (test.ties ? ' (ties)' : ''), fixed(test.rankBiserial, 2), fixed(test.commonLanguage, 2)]),
+      TEST_HEADER,
+      report.tests.map(testCells),
     ),
     '',
+    POWER_NOTE,
+    '',
+    privacyMarkdown(report),
     '## Skew-normal fits to held-out scores (extrapolated exposure)',
     '',
     markdownTable(
@@ -110,11 +119,43 @@ export function auditMarkdown(report: AuditReport): string {
   ].join('\n');
 }
 
+const TEST_HEADER = ['group', 'score', 'U', 'p', 'p (Holm)', 'smallest possible p (Holm)', 'p if recognized perfectly (Holm)', 'method', 'rank-biserial', 'P(inserted < held-out)'];
+
+function testCells(test: AuditReport['tests'][number]): string[] {
+  return [
+    groupLabel(test.repetitions),
+    test.score === 'cer' ? 'CER' : 'CTC score',
+    String(test.u),
+    formatP(test.pValue),
+    formatP(test.adjustedPValue),
+    `${formatP(test.minimumAdjustedPValue)}${test.canReachAlpha ? '' : ' (cannot reach alpha)'}`,
+    formatP(test.perfectMemorizationPValue),
+    test.method + (test.ties ? ' (ties)' : ''),
+    fixed(test.rankBiserial, 2),
+    fixed(test.commonLanguage, 2),
+  ];
+}
+
+const POWER_NOTE =
+  '"Smallest possible p" is the Holm-corrected p-value of the most extreme data these group sizes allow; "p if recognized perfectly" is what the group would get with every canary recognized perfectly against these held-out scores. ' +
+  'A test whose smallest possible p is not below alpha cannot find memorization (flagged); an audit where no group could reach alpha even if recognized perfectly is inconclusive, never "no memorization".';
+
+function feasibilityLine(report: AuditReport): string {
+  const f = report.feasibility;
+  if (!f.checked) return 'Feasibility: not checked (report built without the model\'s frame budgets)';
+  const groups = f.byGroup.filter((group) => group.infeasible > 0).map((group) => `${groupLabel(group.repetitions)}: ${group.infeasible}/${group.count}`);
+  return (
+    `Feasibility: ${f.infeasible} of ${f.canaries} canaries cannot be recognized by this model at any level of memorization (reference needs more output frames than the audio gives)` +
+    `${groups.length > 0 ? ` (${groups.join(', ')})` : ''}; an audit that detects nothing is inconclusive above ${Math.round(f.limit * 100)}%`
+  );
+}
+
 const STYLE = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
 .verdict{font-size:1.1rem;padding:.75rem 1rem;border-left:5px solid #888;background:#f4f4f4}
-.verdict.detected{border-color:#c0392b;background:#fdecea}.verdict.clear{border-color:#27ae60;background:#eafaf1}
+.verdict.detected{border-color:#c0392b;background:#fdecea}.verdict.clear{border-color:#27ae60;background:#eafaf1}.verdict.inconclusive{border-color:#d4a000;background:#fff8e1}
+tr.flagged td{background:#fff3cd}
 .note{color:#7a5b00}
 table{border-collapse:collapse;margin:.5rem 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th:first-child,td:first-child,td.text{text-align:left}tr.significant td{background:#fff4e5}
@@ -128,7 +169,7 @@ details{margin:1rem 0}code{font-size:12px}
 /** Proves in a browser that the page's script ran and found its charts (tests read data-rote-rendered). */
 const SCRIPT = `(function(){var charts=document.querySelectorAll('svg.chart');document.documentElement.setAttribute('data-rote-rendered',String(charts.length));})();`;
 
-function htmlPage(title: string, body: string): string {
+function htmlPage(title: string, body: string, options: { bodyClass?: string; extraStyle?: string } = {}): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -136,9 +177,9 @@ function htmlPage(title: string, body: string): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeXml(title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${options.extraStyle ?? ''}</style>
 </head>
-<body>
+<body${options.bodyClass ? ` class="${options.bodyClass}"` : ''}>
 ${body}
 <script>${SCRIPT}</script>
 </body>
@@ -192,12 +233,13 @@ export function auditHtml(report: AuditReport): string {
     lines: [{ value: Math.log2(heldOut.count), label: `max log2 ${heldOut.count}` }],
   });
   const significantRows = report.groups.map((group) => (report.tests.some((test) => test.repetitions === group.repetitions && test.significant) ? 'significant' : ''));
-  const verdictClass = report.verdict.memorizationDetected ? 'detected' : 'clear';
+  const verdictClass = report.verdict.status === 'detected' ? 'detected' : report.verdict.status === 'inconclusive' ? 'inconclusive' : 'clear';
   const body = [
     `<h1>rote audit report</h1>`,
     `<p class="verdict ${verdictClass}" id="verdict"><strong>${escapeXml(report.verdict.sentence)}</strong></p>`,
+    ...report.verdict.inconclusiveReasons.map((reason) => `<p class="note">Inconclusive because: ${escapeXml(reason)}</p>`),
     ...report.verdict.notes.map((note) => `<p class="note">Note: ${escapeXml(note)}</p>`),
-    `<ul><li>Canary set <code>${escapeXml(report.canarySet.setId)}</code>: ${report.canarySet.canaries} canaries, repetitions ${escapeXml(report.canarySet.repetitions.join(', '))}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x</li>`,
+    `<ul><li>${escapeXml(feasibilityLine(report))}</li><li>Canary set <code>${escapeXml(report.canarySet.setId)}</code>: ${report.canarySet.canaries} canaries, repetitions ${escapeXml(report.canarySet.repetitions.join(', '))}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x</li>`,
     `<li>Model <code>${escapeXml(report.model.dir)}</code> (${escapeXml(report.model.family)}), fingerprint <code>${escapeXml(report.model.fingerprint.slice(0, 16))}</code>, provider ${escapeXml(report.providers.join(', '))}</li>`,
     `<li>rote ${escapeXml(report.tool.version)}, alpha ${report.settings.alpha}, ${Math.round(report.settings.confidence * 100)}% intervals (bootstrap, ${report.settings.bootstrapResamples} resamples, seed <code>${escapeXml(report.settings.seed)}</code>; Wilson for exact matches)</li></ul>`,
     `<h2>Groups</h2>`,
@@ -207,10 +249,12 @@ export function auditHtml(report: AuditReport): string {
     exposureChart,
     `<h2>Tests</h2>`,
     htmlTable(
-      ['group', 'score', 'U', 'p', 'p (Holm)', 'method', 'rank-biserial', 'P(inserted < held-out)'],
-      report.tests.map((test) => [groupLabel(test.repetitions), test.score === 'cer' ? 'CER' : 'CTC score', String(test.u), formatP(test.pValue), formatP(test.adjustedPValue), test.method + (test.ties ? ' (ties)' : ''), fixed(test.rankBiserial, 2), fixed(test.commonLanguage, 2)]),
-      report.tests.map((test) => (test.significant ? 'significant' : '')),
+      TEST_HEADER,
+      report.tests.map(testCells),
+      report.tests.map((test) => (test.significant ? 'significant' : test.canReachAlpha ? '' : 'flagged')),
     ),
+    `<p>${escapeXml(POWER_NOTE)}</p>`,
+    privacyHtml(report),
     `<details><summary>Canaries (${report.rows.length})</summary>`,
     `<p>Text normalization: ${escapeXml(report.normalization)}.</p>`,
     htmlTable(
@@ -224,46 +268,139 @@ export function auditHtml(report: AuditReport): string {
   return htmlPage('rote audit report', body);
 }
 
+const scoreName = (score: 'cer' | 'ctcScore') => (score === 'cer' ? 'CER' : 'CTC score');
+const signedFixed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
+const signedInterval = (value: Interval, digits = 3) => `${signedFixed(value.estimate, digits)} [${signedFixed(value.low, digits)}, ${signedFixed(value.high, digits)}]`;
+
+function findingText(test: PairedTest): string {
+  switch (test.finding) {
+    case 'other-memorizes-less':
+      return 'memorizes less';
+    case 'other-memorizes-more':
+      return 'memorizes more';
+    case 'cannot-reach-alpha':
+      return 'cannot reach alpha';
+    case 'other-worse-on-held-out':
+      return 'worse on held-out';
+    case 'other-better-on-held-out':
+      return 'better on held-out';
+    default:
+      return 'no difference';
+  }
+}
+
+function alternativeText(test: PairedTest): string {
+  return test.alternative === 'two-sided' ? 'two-sided' : test.alternative === 'greater' ? 'one-sided, other higher' : 'one-sided, other lower';
+}
+
+/** Groups side by side: one cell per model and group, "CER [CI] · exact % · own p". */
 function comparisonRows(report: ComparisonReport): { header: string[]; rows: string[][] } {
-  const header = ['group', ...report.models.flatMap((model) => [`${model.name} CER [CI]`, `${model.name} exact`, `${model.name} p`])];
+  const header = ['group', 'n', ...report.models.map((model) => `${model.name}: CER [CI], exact, own p`)];
   const rows = report.groups.map((group) => [
     group.label,
-    ...group.models.flatMap((entry) => [interval(entry.cer), percent(entry.exactMatchRate), entry.cerAdjustedPValue === null ? '' : formatP(entry.cerAdjustedPValue)]),
+    String(group.models[0]?.count ?? ''),
+    ...group.models.map((entry) => `${interval(entry.cer)}, ${(100 * entry.exactMatchRate.estimate).toFixed(0)}%${entry.cerAdjustedPValue === null ? '' : `, p ${formatP(entry.cerAdjustedPValue)}`}`),
   ]);
   return { header, rows };
 }
 
-function pairRows(report: ComparisonReport): { header: string[]; rows: string[][] } {
-  const header = ['pair', 'group', 'score', 'mean diff [CI]', 'median diff', 'p', 'p (Holm)', 'finding'];
-  const rows = report.pairs.flatMap((pair) =>
-    pair.tests.map((test) => [
-      `${pair.other} - ${pair.baseline}`,
-      groupLabel(test.repetitions),
-      test.score === 'cer' ? 'CER' : 'CTC score',
-      interval(test.meanDifference),
-      fixed(test.medianDifference),
-      formatP(test.pValue),
-      test.adjustedPValue === null ? '' : formatP(test.adjustedPValue),
-      test.finding.replace(/-/g, ' '),
-    ]),
+/** The primary test of each pair and score (all inserted canaries), then held-out as context. */
+function primaryRows(report: ComparisonReport): { header: string[]; rows: string[][]; classes: string[] } {
+  const header = ['pair', 'canaries', 'score', 'mean difference [CI]', 'p (Holm)', 'smallest possible p', 'finding'];
+  const rows: string[][] = [];
+  const classes: string[] = [];
+  for (const pair of report.pairs) {
+    for (const test of [...pair.primary, ...pair.heldOut]) {
+      const inserted = test.scope === 'all-inserted';
+      rows.push([
+        `${pair.other} - ${pair.baseline}`,
+        `${inserted ? 'all inserted' : 'held-out'} (${test.pairs}${test.zeros > 0 ? `, ${test.zeros} tied` : ''})`,
+        scoreName(test.score),
+        signedInterval(test.meanDifference),
+        inserted ? formatP(test.adjustedPValue!) : `${formatP(test.pValue)} (two-sided)`,
+        formatP(test.minimumAdjustedPValue),
+        findingText(test),
+      ]);
+      classes.push(inserted ? (test.finding === 'no-difference' ? 'primary' : `primary ${test.finding === 'cannot-reach-alpha' ? 'flagged' : 'significant'}`) : 'context');
+    }
+  }
+  return { header, rows, classes };
+}
+
+/** Secondary per-group tests. */
+function groupTestRows(report: ComparisonReport): { header: string[]; rows: string[][]; classes: string[] } {
+  const header = ['pair', 'group', 'score', 'mean difference [CI]', 'median', 'p (Holm)', 'smallest possible p', 'finding'];
+  const rows: string[][] = [];
+  const classes: string[] = [];
+  for (const pair of report.pairs) {
+    for (const test of pair.groups) {
+      rows.push([
+        `${pair.other} - ${pair.baseline}`,
+        groupLabel(test.repetitions),
+        scoreName(test.score),
+        signedInterval(test.meanDifference),
+        signedFixed(test.medianDifference),
+        formatP(test.adjustedPValue!),
+        formatP(test.minimumAdjustedPValue),
+        findingText(test),
+      ]);
+      const excludes = test.meanDifference.low > 0 || test.meanDifference.high < 0;
+      classes.push(test.finding === 'cannot-reach-alpha' ? 'flagged' : excludes ? 'significant' : '');
+    }
+  }
+  return { header, rows, classes };
+}
+
+function primaryNote(report: ComparisonReport): string {
+  const expect = report.settings.expect;
+  const direction =
+    expect === 'less' ? `one-sided, H1: the other model's scores are higher on inserted canaries (it memorizes less; --expect less)` : expect === 'more' ? `one-sided, H1: the other model's scores are lower (it memorizes more; --expect more)` : 'two-sided (--expect either)';
+  return (
+    `Primary test: Wilcoxon signed-rank over all inserted canaries paired by canary (difference = other - reference), ${direction}; ` +
+    `Holm-corrected over ${report.pairs.reduce((sum, pair) => sum + pair.primary.length, 0)} tests (models x scores), alpha = ${report.settings.alpha}. ` +
+    `"Smallest possible p" is what the test would give if every canary differed the same way: where it is not below alpha the test cannot find anything ("cannot reach alpha"), which is not evidence of no difference. ` +
+    'Held-out rows are context (two-sided, uncorrected): a difference there is general accuracy, not memorization.'
   );
-  return { header, rows };
+}
+
+function secondaryNote(report: ComparisonReport): string {
+  return (
+    `Secondary: the same test per repetition group, Holm-corrected over each pair's groups x scores; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals of the mean difference (pairs resampled; all-inserted: within groups). ` +
+    'Small groups rarely reach alpha alone; read them as effect sizes.'
+  );
 }
 
 export function comparisonTerminalTable(report: ComparisonReport): string {
   const groups = comparisonRows(report);
-  return [textTable(groups.header, groups.rows), '', `verdict: ${report.verdict}`].join('\n');
+  const primary = primaryRows(report);
+  const flagged = report.pairs.flatMap((pair) => pair.primary).some((test) => !test.canReachAlpha);
+  return [
+    textTable(groups.header, groups.rows),
+    '',
+    textTable(primary.header, primary.rows),
+    ...(flagged ? ['note: a primary test marked "cannot reach alpha" could not go below alpha with the canaries whose scores differ (too few canaries, or too many tied): it is not evidence of no difference'] : []),
+    '',
+    `verdict: ${report.verdict}`,
+  ].join('\n');
 }
 
 export function comparisonMarkdown(report: ComparisonReport): string {
   const groups = comparisonRows(report);
-  const pairs = pairRows(report);
+  const primary = primaryRows(report);
+  const secondary = groupTestRows(report);
   return [
     '# rote comparison report',
     '',
-    `**Verdict: ${report.verdict}.**`,
-    '',
+    ...report.pairs.map((pair) => `**${pair.other} vs ${pair.baseline}: ${pair.verdict}.**\n`),
     `Canary set \`${report.canarySet.setId}\` (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals (seed \`${report.settings.seed}\`).`,
+    '',
+    '## Primary tests',
+    '',
+    markdownTable(primary.header, primary.rows),
+    '',
+    primaryNote(report),
+    '',
+    '## Models',
     '',
     markdownTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict])),
     '',
@@ -271,20 +408,40 @@ export function comparisonMarkdown(report: ComparisonReport): string {
     '',
     markdownTable(groups.header, groups.rows),
     '',
-    '## Paired tests (Wilcoxon signed-rank, two-sided, per canary; difference = other - baseline)',
+    '## Per-group paired tests (secondary)',
     '',
+    secondaryNote(report),
     tiesNote(report),
     '',
-    markdownTable(pairs.header, pairs.rows),
-    '',
-    ...report.pairs.map((pair) => `- ${pair.other} vs ${pair.baseline}: ${pair.verdict}`),
+    markdownTable(secondary.header, secondary.rows),
     '',
   ].join('\n');
 }
 
+const COMPARISON_STYLE = `
+body.wide{max-width:none;margin:1.25rem 1.5rem}
+body.wide table{width:100%}body.wide table.fit{width:auto}
+body.wide td,body.wide th{white-space:nowrap}body.wide th{vertical-align:bottom}
+body.wide td.wrap{white-space:normal;text-align:left;min-width:16rem}
+body.wide th.text{text-align:left}
+tr.primary td{font-weight:600}tr.context td{color:#555}tr.flagged td{background:#fff3cd}
+.pairs{margin:.5rem 0 1rem;padding:0;list-style:none}.pairs li{margin:.4rem 0;padding:.5rem .8rem;border-left:5px solid #888;background:#f4f4f4}
+.pairs li.less{border-color:#27ae60;background:#eafaf1}.pairs li.more{border-color:#c0392b;background:#fdecea}.pairs li.flagged{border-color:#d4a000;background:#fff8e1}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts .chart{flex:1 1 560px;max-width:720px;margin:0}
+.explain{color:#555;font-size:13px;max-width:110ch}
+`;
+
+function wideTable(header: string[], rows: string[][], rowClasses: string[], textColumns: number[], options: { fit?: boolean; wrapColumns?: number[] } = {}): string {
+  const head = `<tr>${header.map((cell, c) => `<th${textColumns.includes(c) ? ' class="text"' : ''}>${escapeXml(cell)}</th>`).join('')}</tr>`;
+  const cellClass = (c: number) => (options.wrapColumns?.includes(c) ? ' class="wrap"' : textColumns.includes(c) ? ' class="text"' : '');
+  const body = rows.map((row, r) => `<tr${rowClasses[r] ? ` class="${rowClasses[r]}"` : ''}>${row.map((cell, c) => `<td${cellClass(c)}>${escapeXml(cell)}</td>`).join('')}</tr>`).join('\n');
+  return `<table${options.fit ? ' class="fit"' : ''}>\n${head}\n${body}\n</table>`;
+}
+
 export function comparisonHtml(report: ComparisonReport): string {
   const groups = comparisonRows(report);
-  const pairs = pairRows(report);
+  const primary = primaryRows(report);
+  const secondary = groupTestRows(report);
   const categories = report.groups.map((group) => group.label);
   const cerChart = intervalChart({
     id: 'chart-cer',
@@ -300,28 +457,34 @@ export function comparisonHtml(report: ComparisonReport): string {
   const differenceCharts = report.pairs.map((pair, index) =>
     intervalChart({
       id: `chart-difference-${index}`,
-      title: `CER difference per canary, ${pair.other} - ${pair.baseline} (above 0: ${pair.other} recognizes worse)`,
+      title: `CER difference, ${pair.other} - ${pair.baseline} (above 0: ${pair.other} worse)`,
       yLabel: 'CER difference',
       categories,
-      series: [{ name: `${pair.other} - ${pair.baseline}`, intervals: report.groups.map((group) => pair.tests.find((test) => test.repetitions === group.repetitions && test.score === 'cer')?.meanDifference ?? null) }],
+      series: [{ name: `${pair.other} - ${pair.baseline}`, intervals: report.groups.map((group) => [...pair.groups, ...pair.heldOut].find((test) => test.repetitions === group.repetitions && test.score === 'cer')?.meanDifference ?? null) }],
       band: { low: 0, high: 0, estimate: 0, label: 'no difference' },
     }),
   );
+  const pairClass = (pair: ComparisonReport['pairs'][number]) =>
+    pair.primary.some((t) => t.finding === 'other-memorizes-less') ? 'less' : pair.primary.some((t) => t.finding === 'other-memorizes-more') ? 'more' : pair.primary.every((t) => !t.canReachAlpha) ? 'flagged' : '';
   const body = [
     '<h1>rote comparison report</h1>',
-    `<p class="verdict" id="verdict"><strong>${escapeXml(report.verdict)}</strong></p>`,
-    `<p>Canary set <code>${escapeXml(report.canarySet.setId)}</code> (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals.</p>`,
-    htmlTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict]), [], [0, 1, 4]),
+    `<ul class="pairs" id="verdict">${report.pairs.map((pair) => `<li class="${pairClass(pair)}"><strong>${escapeXml(pair.other)} vs ${escapeXml(pair.baseline)}:</strong> ${escapeXml(pair.verdict)}</li>`).join('')}</ul>`,
+    `<p>Canary set <code>${escapeXml(report.canarySet.setId)}</code> (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals; difference = other - reference (${escapeXml(report.models[0]?.name ?? '')}).</p>`,
+    '<h2>Primary test per pair</h2>',
+    wideTable(primary.header, primary.rows, primary.classes, [0, 1, 2, 6], { fit: true }),
+    `<p class="explain">${escapeXml(primaryNote(report))}</p>`,
     '<h2>Groups side by side</h2>',
-    htmlTable(groups.header, groups.rows),
-    cerChart,
-    '<h2>Paired tests</h2>',
-    `<p>Wilcoxon signed-rank, two-sided, on per-canary differences (other - baseline); Holm-corrected over the inserted groups and scores of each pair. ${escapeXml(tiesNote(report))}</p>`,
-    htmlTable(pairs.header, pairs.rows, [], [0, 7]),
-    ...differenceCharts,
-    `<ul>${report.pairs.map((pair) => `<li>${escapeXml(`${pair.other} vs ${pair.baseline}: ${pair.verdict}`)}</li>`).join('')}</ul>`,
+    wideTable(groups.header, groups.rows, [], [0], { fit: true }),
+    `<div class="charts">${cerChart}${differenceCharts.join('')}</div>`,
+    `<details><summary>Per-group paired tests (secondary, ${secondary.rows.length} rows)</summary>`,
+    `<p class="explain">${escapeXml(secondaryNote(report))} ${escapeXml(tiesNote(report))}</p>`,
+    wideTable(secondary.header, secondary.rows, secondary.classes, [0, 1, 2, 7], { fit: true }),
+    '</details>',
+    '<details><summary>Models</summary>',
+    wideTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict]), [], [0, 1, 2, 3], { wrapColumns: [4] }),
+    '</details>',
   ].join('\n');
-  return htmlPage('rote comparison report', body);
+  return htmlPage('rote comparison report', body, { bodyClass: 'wide', extraStyle: COMPARISON_STYLE });
 }
 
 function tiesNote(report: ComparisonReport): string {

@@ -46,6 +46,7 @@ const tool = object({ name: { const: 'rote' }, version: string });
 const canaryExposure = object({ rank: integer, interpolation: number, extrapolation: nullable(number) });
 const scoreExposureSummary = object({ interpolation: summary, extrapolation: nullable(summary) });
 const testMethod: JsonSchema = { enum: ['exact', 'normal'] };
+const epsilonGuess = object({ guesses: integer, guessed: integer, correct: integer, epsilon: { type: 'number', minimum: 0 } });
 
 export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -64,6 +65,8 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
       holdout: integer,
       speed: number,
       sampleRate: integer,
+      membership: { enum: ['groups', 'bernoulli'] },
+      origin: { enum: ['generated', 'imported'] },
     }),
     model: object({
       dir: string,
@@ -143,20 +146,86 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
         method: testMethod,
         ties: boolean,
         minimumPValue: probability,
+        minimumAdjustedPValue: probability,
+        canReachAlpha: boolean,
+        perfectMemorizationPValue: probability,
         rankBiserial: number,
         commonLanguage: probability,
         significant: boolean,
       }),
     ),
+    feasibility: object({
+      checked: boolean,
+      canaries: integer,
+      infeasible: integer,
+      limit: probability,
+      byGroup: array(object({ repetitions: nullable(integer), count: integer, infeasible: integer })),
+      infeasibleIds: array(string),
+    }),
+    membershipInference: object({
+      score: scoreName,
+      method: string,
+      groups: array(
+        object({
+          repetitions: nullable(integer),
+          label: string,
+          positives: integer,
+          negatives: integer,
+          curve: object({ fpr: array(probability), tpr: array(probability) }),
+          auc: interval,
+          tprAtFpr: array(object({ fpr: probability, allowedFalsePositives: integer, tpr: nullable(interval), note: nullable(string) })),
+        }),
+      ),
+    }),
+    epsilon: nullable(
+      object({
+        method: { const: 'one-run' },
+        score: scoreName,
+        candidates: integer,
+        included: integer,
+        delta: probability,
+        confidence: probability,
+        significancePerGuess: probability,
+        grid: array(epsilonGuess),
+        epsilon: { type: 'number', minimum: 0 },
+        maximumEpsilon: { type: 'number', minimum: 0 },
+        best: nullable(epsilonGuess),
+        sentence: string,
+      }),
+    ),
     verdict: object({
+      status: { enum: ['detected', 'not-detected', 'inconclusive'] },
       memorizationDetected: boolean,
       smallestRepetitions: nullable(integer),
       detectedRepetitions: array(integer),
       sentence: string,
+      inconclusiveReasons: array(string),
       notes: array(string),
     }),
   }),
 };
+
+const pairedTest = object({
+  scope: { enum: ['all-inserted', 'group', 'held-out'] },
+  repetitions: nullable(integer),
+  score: scoreName,
+  test: { const: 'wilcoxon-signed-rank' },
+  alternative: { enum: ['greater', 'less', 'two-sided'] },
+  pairs: integer,
+  zeros: integer,
+  meanDifference: interval,
+  medianDifference: number,
+  wPlus: number,
+  wMinus: number,
+  pValue: probability,
+  adjustedPValue: nullable(probability),
+  method: testMethod,
+  rankBiserial: number,
+  minimumPValue: probability,
+  minimumAdjustedPValue: probability,
+  canReachAlpha: boolean,
+  finding: { enum: ['other-memorizes-less', 'other-memorizes-more', 'no-difference', 'cannot-reach-alpha', 'other-better-on-held-out', 'other-worse-on-held-out'] },
+});
 
 export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -167,7 +236,14 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
     kind: { const: 'rote-comparison-report' },
     tool,
     canarySet: object({ setId: string, canaries: integer }),
-    settings: object({ alpha: probability, confidence: probability, bootstrapResamples: integer, seed: string, scoreResolution: object({ cer: number, ctcScore: number }) }),
+    settings: object({
+      alpha: probability,
+      confidence: probability,
+      bootstrapResamples: integer,
+      seed: string,
+      scoreResolution: object({ cer: number, ctcScore: number }),
+      expect: { enum: ['less', 'more', 'either'] },
+    }),
     models: array(
       object({
         name: string,
@@ -177,6 +253,7 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
         family: string,
         providers: array(string),
         verdict: string,
+        verdictStatus: { enum: ['detected', 'not-detected', 'inconclusive'] },
       }),
     ),
     groups: array(
@@ -200,24 +277,10 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
       object({
         baseline: string,
         other: string,
-        tests: array(
-          object({
-            repetitions: nullable(integer),
-            score: scoreName,
-            test: { const: 'wilcoxon-signed-rank-two-sided' },
-            pairs: integer,
-            zeros: integer,
-            meanDifference: interval,
-            medianDifference: number,
-            wPlus: number,
-            wMinus: number,
-            pValue: probability,
-            adjustedPValue: nullable(probability),
-            method: testMethod,
-            rankBiserial: number,
-            finding: { enum: ['other-memorizes-less', 'other-memorizes-more', 'no-difference', 'other-better-on-held-out', 'other-worse-on-held-out'] },
-          }),
-        ),
+        primary: array(pairedTest),
+        groups: array(pairedTest),
+        heldOut: array(pairedTest),
+        groupsExcludingZero: array(object({ repetitions: integer, score: scoreName, meanDifference: interval })),
         verdict: string,
       }),
     ),

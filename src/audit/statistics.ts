@@ -133,6 +133,11 @@ export interface WilcoxonResult {
   ties: boolean;
   /** (W+ - W-) / (W+ + W-), in [-1, 1]: the matched-pairs rank-biserial correlation. */
   rankBiserial: number;
+  /**
+   * The smallest one-sided p-value these pairs can give (every sign the same way):
+   * 1 / 2^n exactly, whatever the ties among |d|; double it for the two-sided test.
+   */
+  minimumPOneSided: number;
 }
 
 /** Wilcoxon signed-rank test on paired differences d = b - a. */
@@ -141,7 +146,7 @@ export function wilcoxonSignedRank(differences: ArrayLike<number>, options: { ex
   const nonZero = Array.from(differences).filter((d) => d !== 0);
   const zeros = differences.length - nonZero.length;
   const n = nonZero.length;
-  if (n === 0) return { n, zeros, wPlus: 0, wMinus: 0, pGreater: 1, pLess: 1, pTwoSided: 1, method: 'exact', ties: false, rankBiserial: 0 };
+  if (n === 0) return { n, zeros, wPlus: 0, wMinus: 0, pGreater: 1, pLess: 1, pTwoSided: 1, method: 'exact', ties: false, rankBiserial: 0, minimumPOneSided: 1 };
   const { ranks, tieSizes } = midRanks(nonZero.map(Math.abs));
   const doubled = Array.from(ranks, (rank) => Math.round(2 * rank));
   let doubledPlus = 0;
@@ -178,7 +183,8 @@ export function wilcoxonSignedRank(differences: ArrayLike<number>, options: { ex
     }
     const pGreater = atLeast / total;
     const pLess = atMost / total;
-    return { n, zeros, wPlus, wMinus, pGreater, pLess, pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)), method: 'exact', ties, rankBiserial };
+    const minimumPOneSided = distribution[doubledTotal]! / total;
+    return { n, zeros, wPlus, wMinus, pGreater, pLess, pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)), method: 'exact', ties, rankBiserial, minimumPOneSided };
   }
 
   const mean = (n * (n + 1)) / 4;
@@ -186,7 +192,8 @@ export function wilcoxonSignedRank(differences: ArrayLike<number>, options: { ex
   const sd = Math.sqrt(variance);
   const pGreater = normalCdf(-(wPlus - mean - 0.5) / sd);
   const pLess = normalCdf((wPlus - mean + 0.5) / sd);
-  return { n, zeros, wPlus, wMinus, pGreater: Math.min(1, pGreater), pLess: Math.min(1, pLess), pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)), method: 'normal', ties, rankBiserial };
+  const minimumPOneSided = Math.min(1, normalCdf(-(n * (n + 1) / 2 - mean - 0.5) / sd));
+  return { n, zeros, wPlus, wMinus, pGreater: Math.min(1, pGreater), pLess: Math.min(1, pLess), pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)), method: 'normal', ties, rankBiserial, minimumPOneSided };
 }
 
 /** Holm's step-down adjusted p-values, in the input order. */
@@ -271,4 +278,35 @@ export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, ran
     median: quantileSorted(sorted, 0.5),
     wilcoxon: wilcoxonSignedRank(differences, options),
   };
+}
+
+/**
+ * Percentile-bootstrap interval for the mean over all values when they come in
+ * strata (repetition groups): each resample draws within every stratum as many
+ * values as it holds, so every resample keeps the design's group sizes.
+ */
+export function stratifiedBootstrapMeanInterval(values: ArrayLike<number>, strata: ArrayLike<number | string | null>, random: SeededRandom, options: BootstrapOptions = {}): Interval {
+  checkFinite(values, 'stratifiedBootstrapMeanInterval');
+  const n = values.length;
+  if (n === 0) throw new RangeError('stratifiedBootstrapMeanInterval: no values');
+  if (strata.length !== n) throw new RangeError(`stratifiedBootstrapMeanInterval: ${n} values but ${strata.length} strata labels`);
+  const resamples = options.resamples ?? 2000;
+  const confidence = options.confidence ?? 0.95;
+  const members = new Map<number | string | null, number[]>();
+  for (let i = 0; i < n; i++) {
+    const list = members.get(strata[i]!) ?? [];
+    list.push(values[i]!);
+    members.set(strata[i]!, list);
+  }
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i]!;
+  const groups = [...members.values()];
+  const means = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) {
+    let total = 0;
+    for (const group of groups) for (let i = 0; i < group.length; i++) total += group[random.nextInt(group.length)]!;
+    means[b] = total / n;
+  }
+  means.sort();
+  return { estimate: sum / n, low: quantileSorted(means, (1 - confidence) / 2), high: quantileSorted(means, 1 - (1 - confidence) / 2) };
 }

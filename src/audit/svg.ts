@@ -88,8 +88,12 @@ export function intervalChart(options: {
     for (const values of series.values ?? []) all.push(...values);
   }
   if (options.band) all.push(options.band.low, options.band.high);
-  const yMin = options.yMin ?? Math.min(0, ...all);
-  const yMax = Math.max(...all, yMin + 1e-9) * 1.05 + 1e-9;
+  // 5% room above (and below negative data); an all-zero chart (two models that agree) gets the unit range, not ticks of 1e-9.
+  const low = Math.min(0, ...all);
+  const high = Math.max(0, ...all);
+  const span = high - low > 1e-6 ? high - low : 1;
+  const yMin = options.yMin ?? (low < 0 ? low - 0.05 * span : 0);
+  const yMax = high - low > 1e-6 ? high + 0.05 * span : yMin + 1;
   const a = axis(options.title, options.yLabel, options.categories, yMin, yMax);
   const parts = [a.frame];
   if (options.band) {

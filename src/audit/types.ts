@@ -9,8 +9,8 @@ import type { Interval } from './statistics.ts';
 
 export type { Interval } from './statistics.ts';
 
-export const AUDIT_REPORT_SCHEMA_VERSION = 1;
-export const COMPARISON_REPORT_SCHEMA_VERSION = 1;
+export const AUDIT_REPORT_SCHEMA_VERSION = 2;
+export const COMPARISON_REPORT_SCHEMA_VERSION = 2;
 
 /** The scores the audit tests; lower means better recognized. */
 export type ScoreName = 'cer' | 'ctcScore';
@@ -98,9 +98,31 @@ export interface GroupTest {
   method: 'exact' | 'normal';
   ties: boolean;
   minimumPValue: number;
+  /** The smallest Holm-adjusted p-value these group sizes allow (no ties): 1 / C(n1 + n2, n1) times the number of tests. */
+  minimumAdjustedPValue: number;
+  /** False when minimumAdjustedPValue >= alpha: this test cannot find memorization, whatever the model did. */
+  canReachAlpha: boolean;
+  /**
+   * The Holm-adjusted p-value this group would get if every one of its canaries
+   * were recognized perfectly (score 0) against these held-out scores: at or
+   * above alpha, the held-out group leaves no room to detect memorization.
+   */
+  perfectMemorizationPValue: number;
   rankBiserial: number;
   commonLanguage: number;
   significant: boolean;
+}
+
+/** Canaries the model cannot emit at all (their reference needs more output frames than their audio gives). */
+export interface FeasibilitySummary {
+  /** False when the report was built without the model's frame budgets; then nothing is known. */
+  checked: boolean;
+  canaries: number;
+  infeasible: number;
+  /** Share of canaries above which an audit that detects nothing is inconclusive. */
+  limit: number;
+  byGroup: { repetitions: number | null; count: number; infeasible: number }[];
+  infeasibleIds: string[];
 }
 
 export interface SkewNormalFitRecord {
@@ -115,11 +137,15 @@ export interface SkewNormalFitRecord {
 }
 
 export interface AuditVerdict {
+  /** 'inconclusive': nothing detected, but the audit could not have detected memorization (see inconclusiveReasons). */
+  status: 'detected' | 'not-detected' | 'inconclusive';
   memorizationDetected: boolean;
   /** Smallest repetition count with a significant test; null when none. */
   smallestRepetitions: number | null;
   detectedRepetitions: number[];
   sentence: string;
+  /** Why the audit refuses to conclude (empty unless status is 'inconclusive'). */
+  inconclusiveReasons: string[];
   notes: string[];
 }
 
@@ -142,6 +168,61 @@ export interface CanarySetRecord {
   holdout: number;
   speed: number;
   sampleRate: number;
+  /** 'groups': repetition groups and a held-out group; 'bernoulli': each candidate trained on once with probability 1/2 (the one-run ε audit). */
+  membership: 'groups' | 'bernoulli';
+  /** 'generated' by rote generate, or 'imported' by rote import-canaries from canaries made elsewhere. */
+  origin: 'generated' | 'imported';
+}
+
+/** Membership inference of one inserted group (or of all inserted canaries: repetitions null) against the held-out group; see roc.ts. */
+export interface MembershipInferenceGroup {
+  /** Null: every inserted canary pooled. */
+  repetitions: number | null;
+  label: string;
+  positives: number;
+  negatives: number;
+  /** ROC vertices, FPR ascending, from (0, 0) to (1, 1). */
+  curve: { fpr: number[]; tpr: number[] };
+  auc: Interval;
+  /** TPR at each FPR of the report; tpr null (with a note) where the held-out group is too small to resolve that FPR. */
+  tprAtFpr: { fpr: number; allowedFalsePositives: number; tpr: Interval | null; note: string | null }[];
+}
+
+export interface MembershipInferenceSummary {
+  /** The score ranked: the CTC log-likelihood per character (higher = "in") where every canary has one, else CER (lower = "in"). */
+  score: ScoreName;
+  /** How the intervals are computed and what they mean. */
+  method: string;
+  /** Pooled first, then one per repetition group. */
+  groups: MembershipInferenceGroup[];
+}
+
+/** One k+ of the one-run audit's grid: guesses r (ties never split, so r >= k+), correct v, and the bound at the corrected significance. */
+export interface EpsilonGuess {
+  guesses: number;
+  guessed: number;
+  correct: number;
+  epsilon: number;
+}
+
+/** The one-run ε lower bound (Steinke, Nasr, Jagielski, NeurIPS 2023) of a --membership bernoulli set; see epsilon.ts. */
+export interface EpsilonAudit {
+  method: 'one-run';
+  score: ScoreName;
+  candidates: number;
+  included: number;
+  delta: number;
+  confidence: number;
+  /** (1 - confidence) / grid size: Bonferroni over the fixed k+ grid. */
+  significancePerGuess: number;
+  grid: EpsilonGuess[];
+  /** The largest bound over the grid; 0 when no k+ rejects ε = 0. */
+  epsilon: number;
+  /** The largest ε̂ this design could show (every guess right at the best k+): the audit's power. */
+  maximumEpsilon: number;
+  best: EpsilonGuess | null;
+  /** What ε̂ means, in words. */
+  sentence: string;
 }
 
 export interface AuditReport {
@@ -158,6 +239,10 @@ export interface AuditReport {
   fits: SkewNormalFitRecord[];
   groups: GroupSummary[];
   tests: GroupTest[];
+  feasibility: FeasibilitySummary;
+  membershipInference: MembershipInferenceSummary;
+  /** Null unless the set was generated with --membership bernoulli. */
+  epsilon: EpsilonAudit | null;
   verdict: AuditVerdict;
 }
 
@@ -169,6 +254,8 @@ export interface ComparisonModel {
   family: string;
   providers: string[];
   verdict: string;
+  /** The model's own audit verdict status; 'inconclusive' audits make any comparison with them inconclusive too. */
+  verdictStatus: AuditVerdict['status'];
 }
 
 export interface ComparisonGroupEntry {
@@ -188,31 +275,57 @@ export interface ComparisonGroup {
   models: ComparisonGroupEntry[];
 }
 
+/** What `compare` tests for: 'less' = the other models memorize less than the reference (higher scores on inserted canaries). */
+export type CompareExpectation = 'less' | 'more' | 'either';
+
+/**
+ * One paired Wilcoxon signed-rank test of other - baseline per canary. Scope
+ * 'all-inserted' is the primary test (every inserted canary, one-sided as
+ * --expect asks, Holm over models x scores); 'group' the secondary per-group
+ * tests (same sidedness, Holm over the pair's groups x scores); 'held-out'
+ * a two-sided context test, not corrected.
+ */
 export interface PairedTest {
+  scope: 'all-inserted' | 'group' | 'held-out';
+  /** The group's repetition count; null for held-out and all-inserted. */
   repetitions: number | null;
   score: ScoreName;
-  test: 'wilcoxon-signed-rank-two-sided';
-  /** Canaries of the group (pairs); zeros = pairs with no difference, dropped by the test. */
+  test: 'wilcoxon-signed-rank';
+  /** H1 on d = other - baseline: 'greater' (other scores higher: memorizes less), 'less', or 'two-sided'. */
+  alternative: 'greater' | 'less' | 'two-sided';
+  /** Canaries (pairs); zeros = pairs with no difference, dropped by the test. */
   pairs: number;
   zeros: number;
-  /** Mean of (other - baseline) per canary, with its bootstrap interval. */
+  /** Mean of (other - baseline) per canary, with its bootstrap interval (all-inserted: resampled within groups). */
   meanDifference: Interval;
   medianDifference: number;
   wPlus: number;
   wMinus: number;
   pValue: number;
-  /** Holm-adjusted over the inserted groups x scores of this pair (held-out rows are reported, not counted). */
+  /** Holm-adjusted within the test's family (see scope); null for held-out. */
   adjustedPValue: number | null;
   method: 'exact' | 'normal';
   rankBiserial: number;
-  /** For inserted groups: 'other-memorizes-less' when the other model's scores are significantly higher. */
-  finding: 'other-memorizes-less' | 'other-memorizes-more' | 'no-difference' | 'other-better-on-held-out' | 'other-worse-on-held-out';
+  /** Smallest p-value these pairs can give (all signs one way: 1/2^n one-sided). */
+  minimumPValue: number;
+  /** The same after the family's correction (Holm: times the family size). */
+  minimumAdjustedPValue: number;
+  /** False when even the most extreme data could not reach alpha: the test cannot find anything, which is not "no difference". */
+  canReachAlpha: boolean;
+  finding: 'other-memorizes-less' | 'other-memorizes-more' | 'no-difference' | 'cannot-reach-alpha' | 'other-better-on-held-out' | 'other-worse-on-held-out';
 }
 
 export interface ComparisonPair {
   baseline: string;
   other: string;
-  tests: PairedTest[];
+  /** The primary tests, one per score, over all inserted canaries. */
+  primary: PairedTest[];
+  /** Secondary: one per inserted group and score (effect sizes with intervals; tests Holm-corrected within the pair). */
+  groups: PairedTest[];
+  /** Context: one per score on the held-out canaries (a difference there is general accuracy, not memorization). */
+  heldOut: PairedTest[];
+  /** Inserted groups whose mean-difference interval excludes zero for some score. */
+  groupsExcludingZero: { repetitions: number; score: ScoreName; meanDifference: Interval }[];
   verdict: string;
 }
 
@@ -222,7 +335,15 @@ export interface ComparisonReport {
   tool: { name: 'rote'; version: string };
   canarySet: { setId: string; canaries: number };
   /** scoreResolution: paired differences below it were counted as ties (see SCORE_RESOLUTION in compare.ts). */
-  settings: { alpha: number; confidence: number; bootstrapResamples: number; seed: string; scoreResolution: Record<ScoreName, number> };
+  settings: {
+    alpha: number;
+    confidence: number;
+    bootstrapResamples: number;
+    seed: string;
+    scoreResolution: Record<ScoreName, number>;
+    /** The primary tests' direction (see CompareExpectation). */
+    expect: CompareExpectation;
+  };
   models: ComparisonModel[];
   groups: ComparisonGroup[];
   pairs: ComparisonPair[];

@@ -78,7 +78,7 @@ async function isRoteCanarySet(dir: string, entries: string[]): Promise<boolean>
  * (never a file, never a folder with other content, never the working directory or one of its ancestors).
  * Returns whether something must be replaced.
  */
-async function checkOutput(out: string, force: boolean): Promise<boolean> {
+export async function checkOutput(out: string, force: boolean): Promise<boolean> {
   let entries: string[];
   try {
     const info = await stat(out);
@@ -151,8 +151,23 @@ export function implausibleSpeech(text: string, samples: Float32Array, sampleRat
   return null;
 }
 
+/**
+ * Bernoulli membership: each candidate is drawn in (trained on once,
+ * repetitions 1) or left out (null) with independent probability 1/2 from the
+ * seed's own stream; voices rotate over the candidates.
+ */
+function planBernoulli(texts: string[], options: ResolvedGenerateOptions): PlannedCanary[] {
+  const draw = new SeededRandom(options.seed).fork('membership');
+  const planned = texts.map((text, j) => ({ id: canaryId(options.seed, text), text, repetitions: draw.nextFloat() < 0.5 ? 1 : null, voice: options.voices[j % options.voices.length]! }));
+  const drawnIn = planned.filter((c) => c.repetitions !== null).length;
+  if (drawnIn === 0 || drawnIn === planned.length) throw new RoteError(`the seed drew ${drawnIn === 0 ? 'no' : 'every'} candidate into training; use another --seed or more --candidates`);
+  if (new Set(planned.map((c) => c.id)).size !== planned.length) throw new Error('canary id collision (48-bit hash); use another --seed');
+  return planned.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
 /** Seeded assignment: shuffle the texts, first `holdout` are held out, then one block per repetition count; voices rotate within each group. */
 function planCanaries(texts: string[], options: ResolvedGenerateOptions): PlannedCanary[] {
+  if (options.membership === 'bernoulli') return planBernoulli(texts, options);
   const order = new SeededRandom(options.seed).fork('groups').shuffle([...texts]);
   const groups: (number | null)[] = [null, ...options.repetitions];
   const planned: PlannedCanary[] = [];
@@ -189,14 +204,16 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     words = words.filter((word) => !excluded.has(word));
     excludedWords = wordlist.words.length - words.length;
   }
-  const count = resolved.holdout + resolved.perGroup * resolved.repetitions.length;
+  const bernoulli = resolved.membership === 'bernoulli';
+  const count = bernoulli ? resolved.candidates! : resolved.holdout + resolved.perGroup * resolved.repetitions.length;
   const source = `${resolved.wordlist ?? wordlist.name}${excludedWords ? ` (after excluding ${excludedWords} words)` : ''}`;
   const texts = makeCanaryTexts({ count, wordsPerCanary: resolved.words, words, seed: resolved.seed, source });
   const planned = planCanaries(texts, resolved);
 
   const warnings: string[] = [];
   if (leftovers.length > 0) warnings.push(`removed ${leftovers.length} temporary folder(s) left by interrupted runs: ${leftovers.join(', ')}`);
-  if (resolved.holdout < RECOMMENDED_MIN_HOLDOUT) {
+  const drawnIn = planned.filter((c) => c.repetitions !== null).length;
+  if (!bernoulli && resolved.holdout < RECOMMENDED_MIN_HOLDOUT) {
     warnings.push(`held-out group of ${resolved.holdout} (< ${RECOMMENDED_MIN_HOLDOUT}): exposure is capped at log2(${resolved.holdout}) = ${Math.log2(resolved.holdout).toFixed(2)} bits and group tests have little power`);
   }
 
@@ -213,8 +230,9 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     speedMethod: resolved.speedMethod,
     sampleRate: resolved.sampleRate,
     repetitions: resolved.repetitions,
-    perGroup: resolved.perGroup,
-    holdout: resolved.holdout,
+    perGroup: bernoulli ? drawnIn : resolved.perGroup,
+    holdout: bernoulli ? count - drawnIn : resolved.holdout,
+    ...(bernoulli ? { membership: 'bernoulli' as const, candidates: count } : {}),
   };
   const ttsBase: Omit<TtsRecord, 'voice'> = resolved.ttsCommand
     ? { engine: 'command', version: resolved.ttsVersion ?? resolved.ttsCommand, rate: resolved.rate, pitch: resolved.pitch }
@@ -314,7 +332,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
   }
 }
 
-async function moveIntoPlace(temporary: string, out: string, replacing: boolean): Promise<void> {
+export async function moveIntoPlace(temporary: string, out: string, replacing: boolean): Promise<void> {
   if (!replacing) {
     await rename(temporary, out);
     return;

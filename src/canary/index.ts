@@ -4,6 +4,7 @@
  */
 export * from './types.ts';
 export { generateCanarySet, type GenerateResult } from './generate.ts';
+export { importCanarySet, parseCanaryList, type ImportCanariesOptions, type ImportResult } from './import.ts';
 export {
   GENERATE_DEFAULTS,
   GENERATE_OPTION_SPECS,

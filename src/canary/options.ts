@@ -29,6 +29,15 @@ export interface GenerateOptions {
   perGroup?: number;
   /** Held-out canaries (never trained on; the baseline for exposure). */
   holdout?: number;
+  /**
+   * 'groups' (default): repetition groups plus a held-out group. 'bernoulli':
+   * `candidates` canaries, each trained on exactly once with independent
+   * probability 1/2 drawn from the seed, for the one-run ε audit; repetition
+   * options do not apply.
+   */
+  membership?: 'groups' | 'bernoulli';
+  /** Candidate canaries of a bernoulli set (default 256). */
+  candidates?: number;
   /** Word list file (default canaries/words-en.txt). */
   wordlist?: string;
   /** File whose words are removed from the word list (word list, text, or JSON-lines manifest). */
@@ -58,8 +67,14 @@ export interface GenerateOptions {
 export const GENERATE_DEFAULTS = {
   words: 6,
   repetitions: [1, 2, 4, 8, 16],
-  perGroup: 10,
+  // 16, not 10: at 10 per group compare's per-group paired tests (one-sided, Holm over
+  // 5 groups x 2 scores) could reach alpha 0.01 only if all 10 canaries of a group
+  // differed the same way without a tie (smallest p 10/2^10 = 0.0098); at 16 it is
+  // 10/2^16 = 1.5e-4 (65x margin). See src/audit/power.ts.
+  perGroup: 16,
   holdout: 100,
+  membership: 'groups' as 'groups' | 'bernoulli',
+  candidates: 256,
   voices: [...DEFAULT_VOICES],
   rate: 100,
   pitch: 50,
@@ -105,6 +120,17 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
   { key: 'repetitions', flag: '--repetitions <list>', kind: 'integer-list', description: `comma-separated repetition counts, one inserted group each (default: ${d.repetitions.join(',')})` },
   { key: 'perGroup', flag: '--per-group <n>', kind: 'integer', description: `canaries per inserted group (default: ${d.perGroup})` },
   { key: 'holdout', flag: '--holdout <n>', kind: 'integer', description: `held-out canaries, never trained on; >= ${RECOMMENDED_MIN_HOLDOUT} recommended: exposure resolution is log2 of it (default: ${d.holdout})` },
+  {
+    key: 'membership',
+    flag: '--membership <mode>',
+    kind: 'string',
+    choices: ['groups', 'bernoulli'],
+    description:
+      'groups: repetition groups and a held-out group; bernoulli: --candidates canaries, each inserted exactly once with probability 1/2 drawn from the seed ' +
+      '(for-training/ holds the drawn ones; the key stays in canary-set.json), for the one-run epsilon lower bound of rote audit; ' +
+      `--repetitions, --per-group and --holdout do not apply (default: ${d.membership})`,
+  },
+  { key: 'candidates', flag: '--candidates <n>', kind: 'integer', description: `candidate canaries of --membership bernoulli, 10..1000000 (default: ${d.candidates})` },
   { key: 'wordlist', flag: '--wordlist <file>', kind: 'string', description: 'word list, one lower-case word per line (default: canaries/words-en.txt, 3710 common words)' },
   { key: 'excludeWords', flag: '--exclude-words <file>', kind: 'string', description: 'remove words found in this file (word list, text, or JSON-lines training manifest) for out-of-distribution canaries (default: none)' },
   { key: 'voices', flag: '--voices <list>', kind: 'string-list', description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: ${d.voices.join(',')}; "default" with --tts-command)` },
@@ -127,7 +153,7 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
 ];
 
 /** The resolved options: every GenerateOptions field filled in, except those whose absence means something. */
-type OptionalWhenResolved = 'wordlist' | 'excludeWords' | 'ttsCommand' | 'ttsVersion' | 'concurrency';
+type OptionalWhenResolved = 'wordlist' | 'excludeWords' | 'ttsCommand' | 'ttsVersion' | 'concurrency' | 'candidates';
 export type ResolvedGenerateOptions = Required<Omit<GenerateOptions, 'onProgress' | OptionalWhenResolved>> & Pick<GenerateOptions, OptionalWhenResolved>;
 
 function integerIn(name: string, value: number, min: number, max: number): number {
@@ -142,7 +168,19 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
   if (typeof speed !== 'number' || !Number.isFinite(speed) || speed < 1 || speed > 8) throw new RoteError(`--speed must be a number from 1 to 8, got ${speed}`);
   const speedMethod = options.speedMethod ?? d.speedMethod;
   if (!SPEED_METHODS.includes(speedMethod)) throw new RoteError(`--speed-method must be ${SPEED_METHODS.join(' or ')}, got "${speedMethod}"`);
-  const repetitions = options.repetitions ?? [...d.repetitions];
+  const membership = options.membership ?? d.membership;
+  if (membership !== 'groups' && membership !== 'bernoulli') throw new RoteError(`--membership must be groups or bernoulli, got "${String(membership)}"`);
+  if (membership === 'bernoulli') {
+    const mixed = (['repetitions', 'perGroup', 'holdout'] as const).filter((key) => options[key] !== undefined);
+    if (mixed.length > 0) {
+      const flags = mixed.map((key) => ({ repetitions: '--repetitions', perGroup: '--per-group', holdout: '--holdout' })[key]);
+      throw new RoteError(`${flags.join(', ')} cannot be used with --membership bernoulli: each candidate is inserted once or not at all (a canary repeated k times would be group privacy); use --candidates`);
+    }
+  } else if (options.candidates !== undefined) {
+    throw new RoteError('--candidates applies only to --membership bernoulli');
+  }
+  const candidates = membership === 'bernoulli' ? integerIn('--candidates', options.candidates ?? d.candidates, 10, 1_000_000) : undefined;
+  const repetitions = options.repetitions ?? (membership === 'bernoulli' ? [1] : [...d.repetitions]);
   if (repetitions.length === 0) throw new RoteError('--repetitions needs at least one repetition count, e.g. 1,2,4,8,16');
   repetitions.forEach((r) => integerIn('--repetitions (each count)', r, 1, 1_000_000));
   if (new Set(repetitions).size !== repetitions.length) throw new RoteError(`--repetitions must not repeat a count, got ${repetitions.join(',')}`);
@@ -172,5 +210,7 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
     ttsVersion: options.ttsVersion,
     concurrency: options.concurrency,
     force: options.force ?? false,
+    membership,
+    candidates,
   };
 }

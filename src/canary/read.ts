@@ -89,7 +89,22 @@ function checkParameters(c: Checker, value: unknown): CanarySetParameters {
     repetitions: c.array(p.repetitions, 'parameters.repetitions').map((r, i) => c.number(r, `parameters.repetitions[${i}]`, { integer: true, min: 1 })),
     perGroup: c.number(p.perGroup, 'parameters.perGroup', { integer: true, min: 1 }),
     holdout: c.number(p.holdout, 'parameters.holdout', { integer: true, min: 1 }),
+    ...optionalParameters(c, p),
   };
+}
+
+function optionalParameters(c: Checker, p: Json): Pick<CanarySetParameters, 'membership' | 'candidates' | 'imported'> {
+  const out: Pick<CanarySetParameters, 'membership' | 'candidates' | 'imported'> = {};
+  if (p.membership !== undefined) {
+    if (p.membership !== 'bernoulli') c.fail('parameters.membership', `expected "bernoulli" or no field, got ${JSON.stringify(p.membership)}`);
+    out.membership = 'bernoulli';
+    out.candidates = c.number(p.candidates, 'parameters.candidates', { integer: true, min: 2 });
+  }
+  if (p.imported !== undefined) {
+    const imported = c.object(p.imported, 'parameters.imported');
+    out.imported = { list: c.string(imported.list, 'parameters.imported.list'), listSha256: c.string(imported.listSha256, 'parameters.imported.listSha256', SHA256) };
+  }
+  return out;
 }
 
 function checkCanary(c: Checker, value: unknown, i: number): CanaryRecord {
@@ -111,6 +126,7 @@ function checkCanary(c: Checker, value: unknown, i: number): CanaryRecord {
       rate: c.number(tts.rate, `${f}.tts.rate`),
       pitch: c.number(tts.pitch, `${f}.tts.pitch`),
     },
+    ...(r.importedId !== undefined ? { importedId: c.string(r.importedId, `${f}.importedId`) } : {}),
   };
 }
 

@@ -37,6 +37,8 @@ export interface CanaryRecord {
   durationSec: number;
   sha256: string;
   tts: TtsRecord;
+  /** The canary's id in the list it was imported from (rote import-canaries; absent for generated canaries). Never given to the training team. */
+  importedId?: string;
 }
 
 export interface CanarySetParameters {
@@ -54,6 +56,22 @@ export interface CanarySetParameters {
   repetitions: number[];
   perGroup: number;
   holdout: number;
+  /**
+   * Absent: repetition groups plus a held-out group. 'bernoulli' (generate
+   * --membership bernoulli): `candidates` canaries, each trained on exactly once
+   * with independent probability 1/2 drawn from the seed (repetitions 1; null
+   * when left out), for the one-run ε audit. Then repetitions is [1], perGroup
+   * the number drawn in and holdout the number left out.
+   */
+  membership?: 'bernoulli';
+  candidates?: number;
+  /**
+   * Present when the canaries were made elsewhere (rote import-canaries): the
+   * list they came from. Generation parameters rote did not choose then carry
+   * neutral values (seed 'imported', voices ['imported'], rate and pitch 0, speed
+   * as declared on import), and each canary's tts engine is 'imported'.
+   */
+  imported?: { list: string; listSha256: string };
 }
 
 export interface CanarySet {

@@ -1,6 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { AUDIT_DEFAULTS } from '../audit/defaults.ts';
+import { AUDIT_DEFAULTS, AUDIT_EXIT_CODES, EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from '../audit/defaults.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 function number(name: string) {
@@ -17,7 +17,15 @@ export function registerAudit(program: Command): void {
     .description(
       'Transcribe every canary of a set with a model and test whether inserted canaries are recognized better than held-out ones ' +
         '(memorization): per-canary CER/WER/CTC score, exposure, per-group tests, verdict. Writes report.json, report.md, report.html ' +
-        'and rows.jsonl (the resumable journal: re-running the same command continues an interrupted audit).',
+        'and rows.jsonl (the resumable journal: re-running the same command continues an interrupted audit).\n\n' +
+        `Never a false all-clear: when nothing is detected but more than ${Math.round(INFEASIBLE_LIMIT * 100)}% of the canaries cannot be recognized by the model ` +
+        '(their text needs more output frames than the model emits for their audio), or the held-out canaries leave no room to detect memorization ' +
+        `(even a group recognized perfectly would not reach alpha), the verdict is "inconclusive" and the exit code is ${AUDIT_EXIT_CODES.inconclusive}. ` +
+        'Exit codes: 0 memorization detected or not detected, 2 bad input, ' +
+        `${AUDIT_EXIT_CODES.inconclusive} inconclusive.\n\n` +
+        'Every report has the membership-inference figures (ROC, AUC, TPR at 0.1%, 1%, 10% FPR with bootstrap intervals). On a set from ' +
+        'generate --membership bernoulli it also gives the one-run lower bound on epsilon (Steinke, Nasr, Jagielski 2023): ' +
+        '"this model is not (epsilon, delta)-DP with this confidence"; for training without DP noise a comparable leakage figure, not a guarantee.',
     )
     .requiredOption('--canaries <dir>', 'canary-set directory (with canary-set.json and audio/)')
     .requiredOption('--model <dir>', 'model directory (NeMo CTC, sherpa-onnx CTC or transducer, or with rote-model.json)')
@@ -31,6 +39,8 @@ export function registerAudit(program: Command): void {
     .option('--confidence <level>', 'confidence level of intervals', number('--confidence'), AUDIT_DEFAULTS.confidence)
     .option('--bootstrap <n>', 'bootstrap resamples per interval', number('--bootstrap'), AUDIT_DEFAULTS.bootstrapResamples)
     .option('--seed <text>', 'bootstrap seed', AUDIT_DEFAULTS.seed)
+    .option('--delta <d>', 'delta of the one-run epsilon lower bound (sets from generate --membership bernoulli)', number('--delta'), EPSILON_DEFAULTS.delta)
+    .option('--epsilon-confidence <level>', 'confidence of the one-run epsilon lower bound', number('--epsilon-confidence'), EPSILON_DEFAULTS.confidence)
     .option('--restart', 'discard rows of an earlier run in --out instead of resuming', false)
     .option('--json', 'print report.json to stdout instead of the table', false)
     .option('--quiet', 'print nothing but errors', false)
@@ -52,6 +62,8 @@ export function registerAudit(program: Command): void {
           confidence: opts.confidence,
           bootstrapResamples: opts.bootstrap,
           seed: opts.seed,
+          delta: opts.delta,
+          epsilonConfidence: opts.epsilonConfidence,
           restart: opts.restart,
           onNotice: (message: string, kind: 'info' | 'warning') => {
             if (kind === 'warning' || !opts.quiet) process.stderr.write(`rote: ${message}\n`);
@@ -66,6 +78,10 @@ export function registerAudit(program: Command): void {
         bar.progress = null;
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else if (!opts.quiet) process.stdout.write(`${auditTerminalTable(report)}\nreports: ${out}/report.{json,md,html}\n`);
+        if (report.verdict.status === 'inconclusive') {
+          if (opts.quiet || opts.json) process.stderr.write(`rote: ${report.verdict.sentence}\n`);
+          process.exitCode = AUDIT_EXIT_CODES.inconclusive;
+        }
       } finally {
         bar.progress?.stop();
       }

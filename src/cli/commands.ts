@@ -8,6 +8,8 @@ import { registerInspectModel } from './inspect-model.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompare } from './compare.ts';
+import { registerCheckCanaries } from './check-canaries.ts';
+import { registerImportCanaries } from './import-canaries.ts';
 
 /**
  * Every rote command, in the order of the data path. Each module adds one import and one call.
@@ -17,6 +19,8 @@ import { registerCompare } from './compare.ts';
 export function registerCommands(program: Command): void {
   void program;
   registerGenerate(program);
+  registerImportCanaries(program);
+  registerCheckCanaries(program);
   registerInject(program);
   registerVerify(program);
   registerTranscribe(program);

@@ -21,7 +21,7 @@ const PARSERS: Record<OptionValueKind, ((value: string) => unknown) | undefined>
   'string-list': (value) => value.split(',').map((part) => part.trim()).filter(Boolean),
 };
 
-type GenerateFlags = Omit<GenerateOptions, 'onProgress'> & { quiet?: boolean; json?: boolean };
+type GenerateFlags = Omit<GenerateOptions, 'onProgress'> & { quiet?: boolean; json?: boolean; model?: string };
 
 export function summarize(result: GenerateResult): object {
   const p = result.set.parameters;
@@ -33,6 +33,7 @@ export function summarize(result: GenerateResult): object {
     inserted,
     heldOut: result.set.canaries.length - inserted,
     groups: Object.fromEntries(p.repetitions.map((r) => [`x${r}`, p.perGroup])),
+    membership: p.membership ?? 'groups',
     speed: p.speed,
     speedMethod: p.speedMethod,
     sampleRate: p.sampleRate,
@@ -68,22 +69,35 @@ export function registerGenerate(program: Command): void {
   command
     .option('-q, --quiet', 'print nothing but errors', false)
     .option('--json', 'print a JSON summary on stdout instead of text', false)
+    .option('--model <dir>', 'after generating, check that a model of the architecture you will train can recognize these canaries at all (as rote check-canaries; exit 5 when it cannot)')
     .action(async (flags: GenerateFlags) => {
-      const { quiet, json, ...options } = flags;
+      const { quiet, json, model, ...options } = flags;
       const resolved = resolveGenerateOptions(options);
+      const { designWarnings } = await import('../audit/power.ts');
+      const powerWarnings = resolved.membership === 'bernoulli' ? [] : designWarnings({ perGroup: resolved.perGroup, groups: resolved.repetitions.length, holdout: resolved.holdout });
       const { generateCanarySet } = await import('../canary/generate.ts');
-      const progress = createProgress('generate', resolved.holdout + resolved.perGroup * resolved.repetitions.length, { quiet: quiet || json });
+      const progress = createProgress('generate', resolved.candidates ?? resolved.holdout + resolved.perGroup * resolved.repetitions.length, { quiet: quiet || json });
       let result: GenerateResult;
       try {
         result = await generateCanarySet({ ...options, onProgress: () => progress.increment() });
       } finally {
         progress.stop();
       }
+      result.warnings.push(...powerWarnings);
       const summary = summarize(result);
+      let check: import('../audit/check-canaries.ts').CanaryCheckReport | null = null;
+      if (model) {
+        const { checkCanaries } = await import('../audit/check-canaries.ts');
+        check = await checkCanaries({ canaries: result.dir, model });
+        if (!check.usable) process.exitCode = (await import('../audit/defaults.ts')).AUDIT_EXIT_CODES.inconclusive;
+      }
       if (json) {
-        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(check ? { ...summary, check: { ...check, canaries: undefined } } : summary, null, 2)}\n`);
       } else if (!quiet) {
         printSummary(result);
+        if (check) process.stdout.write(`${(await import('./check-canaries.ts')).formatCanaryCheck({ ...check, powerWarnings: [] })}\n`);
+      } else {
+        if (check && !check.usable) process.stderr.write(`rote: ${check.infeasible} of ${check.canaries.length} canaries cannot be recognized by ${model} at any level of memorization; run rote check-canaries for details\n`);
       }
     });
 }
@@ -93,7 +107,9 @@ export function printSummary(result: GenerateResult): void {
   const inserted = result.set.canaries.filter((c) => c.repetitions !== null).length;
   const lines = [
     `wrote ${result.set.canaries.length} canaries to ${result.dir} in ${result.seconds.toFixed(1)} s`,
-    `  inserted: ${inserted} (${p.perGroup} each at repetitions ${p.repetitions.join(', ')}); held out: ${p.holdout}`,
+    p.membership === 'bernoulli'
+      ? `  bernoulli membership: ${inserted} of ${p.candidates} candidates drawn in (each inserted once), ${p.holdout} left out; rote audit computes the one-run epsilon lower bound`
+      : `  inserted: ${inserted} (${p.perGroup} each at repetitions ${p.repetitions.join(', ')}); held out: ${p.holdout}`,
     `  ${p.wordsPerCanary} words each, ${p.speed}x ${p.speedMethod}, ${p.sampleRate} Hz, rate ${p.rate} wpm, voices ${p.voices.join(', ')}`,
     `  set id ${result.set.setId.slice(0, 16)}...; auditor's copy: ${result.setPath}`,
     `  seed: ${result.seedDrawn ? 'drawn at random, recorded in the auditor\'s copy only (keep it secret)' : 'given with --seed: anyone with the seed and options can regenerate this set'}`,

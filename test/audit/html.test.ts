@@ -43,8 +43,10 @@ if (!CHROMIUM) {
 
       const audit = await render(join(dir, 'report.html'), join(dir, 'profile'));
       assert.equal(audit.console, [], 'no console output');
-      assert.match(audit.dom, /data-rote-rendered="2"/);
+      assert.match(audit.dom, /data-rote-rendered="4"/);
       assert.match(audit.dom, /<svg[^>]*id="chart-cer"/);
+      assert.match(audit.dom, /<svg[^>]*id="chart-roc-linear"/);
+      assert.match(audit.dom, /<svg[^>]*id="chart-roc-log"/);
       assert.match(audit.dom, /<svg[^>]*id="chart-exposure"/);
       assert.match(audit.dom, /class="band"/);
       assert.match(audit.dom, /memorization detected from/);

@@ -60,6 +60,7 @@ export function syntheticRecords(set: CanarySet, modelName: string): { canarySet
     canarySet: {
       dir: '/tmp/set', setId: set.setId, fileSha256: sha256Hex(set.setId), canaries: set.canaries.length,
       repetitions: set.parameters.repetitions, holdout: set.parameters.holdout, speed: 3, sampleRate: 16000,
+      membership: set.parameters.membership ?? 'groups', origin: set.parameters.imported ? 'imported' : 'generated',
     },
     model: { dir: `/models/${modelName}`, family: 'sidecar-ctc', isCtc: true, fingerprint: sha256Hex(`model.onnx ${files[0]!.sha256}\n`), files },
     settings: { ...AUDIT_DEFAULTS, provider: 'cpu', deviceId: null, threads: null, batchFrames: null, bootstrapResamples: 500 },

@@ -87,26 +87,26 @@ test('compare: refuses nothing, finds that the control memorizes less than the b
   assert.ok(comparison.pairs.every((pair) => pair.baseline === 'baseline'));
   const control = comparison.pairs.find((pair) => pair.other === 'control')!;
   for (const repetitions of [1, 2, 4, 8, 16]) {
-    const cer = control.tests.find((t) => t.repetitions === repetitions && t.score === 'cer')!;
+    const cer = control.groups.find((t) => t.repetitions === repetitions && t.score === 'cer')!;
     assert.is(cer.finding, 'other-memorizes-less', `x${repetitions}`);
   }
-  assert.match(control.verdict, /control memorizes less than baseline from 1 repetition/);
+  assert.match(control.verdict, /^control memorizes less than baseline \(paired Wilcoxon signed-rank over all \d+ inserted canaries/);
   for (const [name, expected] of Object.entries(CLIPPED_FINDINGS)) {
     const pair = comparison.pairs.find((p) => p.other === name)!;
     const own = report(name);
     assert.is(own.verdict.memorizationDetected, expected.memorizationDetected, `${name}: ${own.verdict.sentence}`);
-    const at = (finding: string) => [...new Set(pair.tests.filter((t) => t.finding === finding).map((t) => t.repetitions))].sort((a, b) => a! - b!);
+    const at = (finding: string) => [...new Set(pair.groups.filter((t) => t.finding === finding).map((t) => t.repetitions))].sort((a, b) => a! - b!);
     assert.equal(at('other-memorizes-less'), expected.memorizesLessAt, `${name}: ${pair.verdict}`);
     assert.equal(at('other-memorizes-more'), expected.memorizesMoreAt.map((m) => m.repetitions), `${name}: ${pair.verdict}`);
     for (const { repetitions, score } of expected.memorizesMoreAt) {
       // Where it is found, it is on the score named and the difference is tiny (see the card).
-      const tests = pair.tests.filter((t) => t.repetitions === repetitions && t.finding === 'other-memorizes-more');
+      const tests = pair.groups.filter((t) => t.repetitions === repetitions && t.finding === 'other-memorizes-more');
       assert.equal(tests.map((t) => t.score), [score], `${name} x${repetitions}`);
       assert.ok(Math.abs(tests[0]!.meanDifference.estimate) < 1e-3, `${name} x${repetitions}: mean difference ${tests[0]!.meanDifference.estimate}`);
     }
     assert.ok(pair.verdict.includes(name));
   }
-  assert.is(comparison.verdict, comparison.pairs.map((pair) => pair.verdict).join('; '));
+  assert.is(comparison.verdict, comparison.pairs.map((pair) => pair.verdict).join(' | '));
 });
 
 const fixture = JSON.parse(readFileSync(PYTORCH_TRANSCRIPTS, 'utf8')) as TranscriptFixture;

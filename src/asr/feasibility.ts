@@ -1,0 +1,47 @@
+/**
+ * Can a model emit a reference at all? A CTC model emits one symbol (or blank)
+ * per output frame, and two equal neighbouring tokens need a blank between
+ * them, so a reference of n tokens with r adjacent repeats needs n + r output
+ * frames; a transducer with greedy search emits at most `maxSymbolsPerFrame`
+ * (sherpa-onnx: 1) tokens per encoder frame. A canary whose reference needs
+ * more frames than its audio gives can never be recognized, memorized or not:
+ * sped-up speech can be too fast for the model's frame rate.
+ *
+ * Output frames are taken as ceil(feature frames / subsampling), the most any
+ * family's length rule gives (NeMo: ceil; sherpa-onnx: floor), so "infeasible"
+ * is never claimed for a canary that fits.
+ */
+import { ctcMinimumFrames } from './ctc.ts';
+import { engineOf, type AsrModel } from './model.ts';
+import { tokenizeReference } from './vocabulary.ts';
+import { probeWav } from './wav-probe.ts';
+
+export interface FrameBudget {
+  /** Reference length in the model's tokens. */
+  tokens: number;
+  /** Output frames the reference needs at least. */
+  neededFrames: number;
+  /** Output frames the utterance gives at most. */
+  outputFrames: number;
+  feasible: boolean;
+}
+
+/** Transducers: tokens emitted per encoder frame at most, as the greedy search runs by default. */
+export const TRANSDUCER_SYMBOLS_PER_FRAME = 1;
+
+/** The frame budget of `reference` on an utterance of `featureFrames` feature frames (as the model's frontend computes them). */
+export function referenceFrameBudget(model: AsrModel, reference: string, featureFrames: number): FrameBudget {
+  const engine = engineOf(model);
+  const ids = tokenizeReference(engine.vocabulary, reference).ids;
+  const neededFrames = model.info.isCtc ? ctcMinimumFrames(ids) : Math.ceil(ids.length / TRANSDUCER_SYMBOLS_PER_FRAME);
+  const outputFrames = Math.ceil(featureFrames / Math.max(1, model.info.subsampling));
+  return { tokens: ids.length, neededFrames, outputFrames, feasible: neededFrames <= outputFrames };
+}
+
+/** Feature frames the model's frontend computes for a WAV file (from its header; resampling to the model's rate counted). */
+export function featureFramesOfWav(model: AsrModel, path: string): number {
+  const frontend = engineOf(model).frontend;
+  const header = probeWav(path);
+  const samples = header.sampleRate === frontend.sampleRate ? header.numSamples : Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate);
+  return frontend.framesFor(samples);
+}

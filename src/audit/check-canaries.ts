@@ -1,0 +1,87 @@
+/**
+ * checkCanaries(): before anyone trains, can this model (or one of the same
+ * architecture: frontend, subsampling, vocabulary) emit every canary of a set
+ * at all, and can the default audit and comparison reach alpha with the set's
+ * group sizes? Reads WAV headers only; runs no inference.
+ */
+import { join } from 'node:path';
+import { readCanarySet } from '../canary/index.ts';
+import { featureFramesOfWav, loadModel, referenceFrameBudget, type FrameBudget } from '../asr/index.ts';
+import { AUDIT_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
+import { designWarnings } from './power.ts';
+import type { AuditProvider } from './types.ts';
+
+export interface CheckCanariesOptions {
+  /** Canary-set directory. */
+  canaries: string;
+  /** Model directory. */
+  model: string;
+  provider?: AuditProvider;
+  /** Significance level the audit will use (default 0.01). */
+  alpha?: number;
+}
+
+export interface CanaryCheck {
+  id: string;
+  repetitions: number | null;
+  budget: FrameBudget;
+}
+
+export interface CanaryCheckReport {
+  setId: string;
+  modelDir: string;
+  family: string;
+  subsampling: number;
+  canaries: CanaryCheck[];
+  infeasible: number;
+  /** Share of canaries above which an audit that detects nothing is inconclusive. */
+  limit: number;
+  /** True when the set is usable with this model: infeasible canaries within the limit. */
+  usable: boolean;
+  /** The largest neededFrames / outputFrames of any canary (above 1: infeasible). */
+  tightest: number;
+  byGroup: { repetitions: number | null; count: number; infeasible: number; tightest: number }[];
+  /** The design's power warnings (see power.ts): tests of the default audit or compare that cannot reach alpha. */
+  powerWarnings: string[];
+}
+
+export async function checkCanaries(options: CheckCanariesOptions): Promise<CanaryCheckReport> {
+  const set = await readCanarySet(options.canaries);
+  const model = await loadModel(options.model, { provider: options.provider ?? 'cpu' });
+  try {
+    const canaries: CanaryCheck[] = set.canaries.map((canary) => ({
+      id: canary.id,
+      repetitions: canary.repetitions,
+      budget: referenceFrameBudget(model, canary.text, featureFramesOfWav(model, join(options.canaries, canary.audio))),
+    }));
+    const ratio = (check: CanaryCheck) => check.budget.neededFrames / Math.max(1, check.budget.outputFrames);
+    const keys = [...new Set(canaries.map((check) => check.repetitions))].sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
+    const infeasible = canaries.filter((check) => !check.budget.feasible).length;
+    const inserted = set.canaries.filter((canary) => canary.repetitions !== null);
+    const groups = set.parameters.repetitions.length;
+    return {
+      setId: set.setId,
+      modelDir: options.model,
+      family: model.info.family,
+      subsampling: model.info.subsampling,
+      canaries,
+      infeasible,
+      limit: INFEASIBLE_LIMIT,
+      usable: infeasible <= INFEASIBLE_LIMIT * canaries.length,
+      tightest: Math.max(...canaries.map(ratio)),
+      byGroup: keys.map((repetitions) => {
+        const members = canaries.filter((check) => check.repetitions === repetitions);
+        return { repetitions, count: members.length, infeasible: members.filter((check) => !check.budget.feasible).length, tightest: Math.max(...members.map(ratio)) };
+      }),
+      powerWarnings: designWarnings({
+        perGroup: Math.min(...set.parameters.repetitions.map((r) => inserted.filter((canary) => canary.repetitions === r).length)),
+        groups,
+        holdout: set.canaries.length - inserted.length,
+        scores: model.info.isCtc ? 2 : 1,
+        alpha: options.alpha ?? AUDIT_DEFAULTS.alpha,
+      }),
+    };
+  } finally {
+    await model.close();
+  }
+}

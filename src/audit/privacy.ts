@@ -1,0 +1,83 @@
+/**
+ * The privacy auditor's figures of an audit report: membership inference (ROC,
+ * AUC, TPR at low FPR; roc.ts) per group and pooled, and the one-run ε lower
+ * bound (epsilon.ts) of a --membership bernoulli set. Rows in, report fields out.
+ */
+import type { SeededRandom } from '../util/random.ts';
+import { guessGrid, oneRunAudit, oneRunEpsilon } from './epsilon.ts';
+import { membershipInference } from './roc.ts';
+import type { CanaryRow, EpsilonAudit, MembershipInferenceGroup, MembershipInferenceSummary, ScoreName } from './types.ts';
+
+/** The false-positive rates at which the report gives the true-positive rate. */
+export const MEMBERSHIP_FPRS: readonly number[] = [0.001, 0.01, 0.1];
+
+export const MEMBERSHIP_METHOD =
+  'Inserted canaries are the positives, held-out canaries the negatives; a canary is called "in" when its score is at least a threshold. ' +
+  'AUC = P(inserted scores higher than held-out) + P(tie)/2. TPR at FPR f: the largest TPR of a threshold that lets at most floor(f x held-out) held-out canaries through; ' +
+  'where that is 0 the held-out group is too small to measure FPR f and no number is given. ' +
+  'Intervals: percentile bootstrap, inserted and held-out canaries resampled separately and the threshold re-chosen in every resample, so they include the uncertainty of where the threshold lies; ' +
+  'with few held-out canaries a low-FPR threshold rests on the top few of them and its interval is wide, and when every inserted canary outscores every held-out one the bootstrap collapses to [1, 1] (a limit of the sample, not certainty).';
+
+/** Membership score per row, higher = "in": the CTC log-likelihood per character where every row has one, else -CER. */
+export function membershipScores(rows: readonly CanaryRow[]): { score: ScoreName; values: Float64Array } {
+  const ctc = rows.length > 0 && rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore));
+  return { score: ctc ? 'ctcScore' : 'cer', values: Float64Array.from(rows, (row) => (ctc ? -row.ctcScore! : -row.cer)) };
+}
+
+export function membershipInferenceSummary(
+  rows: readonly CanaryRow[],
+  random: SeededRandom,
+  options: { resamples: number; confidence: number; label: (repetitions: number | null) => string },
+): MembershipInferenceSummary {
+  const { score, values } = membershipScores(rows);
+  const negatives = rows.flatMap((row, i) => (row.repetitions === null ? [values[i]!] : []));
+  const repetitionCounts = [...new Set(rows.filter((row) => row.repetitions !== null).map((row) => row.repetitions!))].sort((a, b) => a - b);
+  const keys: (number | null)[] = repetitionCounts.length > 1 ? [null, ...repetitionCounts] : [null];
+  const groups: MembershipInferenceGroup[] = keys.map((repetitions) => {
+    const positives = rows.flatMap((row, i) => (row.repetitions !== null && (repetitions === null || row.repetitions === repetitions) ? [values[i]!] : []));
+    const label = repetitions === null ? 'all inserted' : options.label(repetitions);
+    const result = membershipInference(positives, negatives, random.fork(`membership/${label}`), { fprs: MEMBERSHIP_FPRS, resamples: options.resamples, confidence: options.confidence });
+    return { repetitions, label, ...result };
+  });
+  return { score, method: MEMBERSHIP_METHOD, groups };
+}
+
+function percent(confidence: number): string {
+  return `${+(confidence * 100).toFixed(2)}%`;
+}
+
+/**
+ * The one-run audit of a bernoulli set: every canary is a candidate, the
+ * trained-on ones (repetitions 1) are the members.
+ */
+export function epsilonAudit(rows: readonly CanaryRow[], options: { delta: number; confidence: number }): EpsilonAudit {
+  const { score, values } = membershipScores(rows);
+  const included = rows.map((row) => row.repetitions !== null);
+  const result = oneRunAudit(values, included, options);
+  // The most this design can show: every guess right at the best k+ the included canaries allow.
+  const reachable = guessGrid(rows.length)
+    .filter((k) => k <= result.included)
+    .map((k) => oneRunEpsilon(rows.length, k, k, options.delta, result.significancePerGuess));
+  const maximum = Math.max(0, ...reachable);
+  const scoreText = score === 'ctcScore' ? 'CTC log-likelihood per character' : 'CER (lower = in)';
+  const level = percent(options.confidence);
+  const design = `${result.candidates} candidates, ${result.included} trained on; guesses ranked by ${scoreText}; k+ from {${result.grid.map((row) => row.guesses).join(', ')}}, Bonferroni over ${result.grid.length}; the largest ε̂ these candidates could show is ${maximum.toFixed(2)}`;
+  const sentence = result.best
+    ? `ε̂ = ${result.epsilon.toFixed(2)}: with ${level} confidence this model is not (${result.epsilon.toFixed(2)}, ${options.delta})-DP for its canaries ` +
+      `(${result.best.correct} of ${result.best.guessed} "in" guesses right; ${design}). For training without DP noise this is a comparable leakage figure, not a privacy guarantee: it bounds ε from below only.`
+    : `ε̂ = 0: at ${level} confidence the canaries do not rule out (ε, ${options.delta})-DP for any ε > 0 (${design}). This is no privacy guarantee: ε̂ is a lower bound, and more candidates give the audit more power.`;
+  return {
+    method: 'one-run',
+    score,
+    candidates: result.candidates,
+    included: result.included,
+    delta: options.delta,
+    confidence: options.confidence,
+    significancePerGuess: result.significancePerGuess,
+    grid: result.grid,
+    epsilon: result.epsilon,
+    maximumEpsilon: maximum,
+    best: result.best,
+    sentence,
+  };
+}

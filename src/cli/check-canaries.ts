@@ -1,0 +1,48 @@
+import { Command, Option } from 'commander';
+import { AUDIT_EXIT_CODES, INFEASIBLE_LIMIT } from '../audit/defaults.ts';
+import type { CanaryCheckReport } from '../audit/check-canaries.ts';
+
+const label = (repetitions: number | null) => (repetitions === null ? 'held-out' : `${repetitions} repetition${repetitions === 1 ? '' : 's'}`);
+
+/** The check as text: one line per group, then the conclusion. */
+export function formatCanaryCheck(report: CanaryCheckReport): string {
+  const percent = (ratio: number) => `${Math.round(100 * ratio)}%`;
+  const lines = [
+    `canary set ${report.setId.slice(0, 12)} on model ${report.modelDir} (${report.family}, subsampling ${report.subsampling})`,
+    ...report.byGroup.map(
+      (group) => `  ${label(group.repetitions).padEnd(15)} ${String(group.count).padStart(4)} canaries, ${String(group.infeasible).padStart(4)} cannot be recognized; tightest needs ${percent(group.tightest)} of its output frames`,
+    ),
+    report.infeasible === 0
+      ? `feasible: every canary fits this model's output frame rate (the tightest needs ${percent(report.tightest)} of its frames)`
+      : report.usable
+        ? `usable: ${report.infeasible} of ${report.canaries.length} canaries cannot be recognized by this model at any level of memorization (within the ${Math.round(report.limit * 100)}% an audit may lose)`
+        : `NOT usable: ${report.infeasible} of ${report.canaries.length} canaries cannot be recognized by this model at any level of memorization ` +
+          `(their text needs more output frames than the model emits for their audio; an audit would be inconclusive above ${Math.round(report.limit * 100)}%): ` +
+          'generate with a lower --speed or --rate',
+    ...report.powerWarnings.map((warning) => `warning: ${warning}`),
+  ];
+  return lines.join('\n');
+}
+
+export function registerCheckCanaries(program: Command): void {
+  program
+    .command('check-canaries')
+    .description(
+      'Before training: tell whether a canary set can be recognized at all by a model of the architecture you will train ' +
+        '(its frontend, subsampling and vocabulary; an untrained or pre-trained checkpoint will do). A CTC model emits one token per output ' +
+        'frame (plus a blank between repeated tokens), so sped-up canaries can be too fast for it: such canaries can never be recognized, ' +
+        'memorized or not. Also warns when the set\'s group sizes keep the default audit or compare from reaching alpha. Reads WAV headers ' +
+        `only, runs no inference. Exit 0 when usable, ${AUDIT_EXIT_CODES.inconclusive} when more than ${Math.round(INFEASIBLE_LIMIT * 100)}% of the canaries cannot be recognized, 2 on bad input.`,
+    )
+    .requiredOption('--canaries <dir>', 'canary-set directory (with canary-set.json and audio/)')
+    .requiredOption('--model <dir>', 'model directory (any family rote audits)')
+    .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider for loading the model').choices(['auto', 'cuda', 'webgpu', 'cpu']).default('cpu'))
+    .option('--json', 'print the check as JSON', false)
+    .action(async (opts) => {
+      const { checkCanaries } = await import('../audit/check-canaries.ts');
+      const report = await checkCanaries({ canaries: opts.canaries, model: opts.model, provider: opts.provider });
+      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`${formatCanaryCheck(report)}\n`);
+      if (!report.usable) process.exitCode = AUDIT_EXIT_CODES.inconclusive;
+    });
+}

@@ -1,0 +1,185 @@
+/**
+ * compare's primary (pooled, paired, one-sided) test and the power statements,
+ * on synthetic score tables whose answers are known; the signed-rank p-values
+ * against scipy (test/audit/fixtures/wilcoxon-scipy.json, made by
+ * scripts/parity/make_wilcoxon_fixture.py).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { buildAuditReport } from '../../src/audit/build-report.ts';
+import { compareReports, type CompareOptions } from '../../src/audit/compare.ts';
+import { validateComparisonReport } from '../../src/audit/schema.ts';
+import { comparisonHtml, comparisonMarkdown, comparisonTerminalTable } from '../../src/audit/render.ts';
+import { wilcoxonSignedRank } from '../../src/audit/statistics.ts';
+import { designReach, designWarnings, holmMinimumP, mannWhitneyMinimumP, signedRankMinimumP } from '../../src/audit/power.ts';
+import type { AuditReport } from '../../src/audit/types.ts';
+import { SeededRandom } from '../../src/util/random.ts';
+import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
+
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/wilcoxon-scipy.json', import.meta.url), 'utf8')) as {
+  cases: { kind: string; differences: number[]; p: Record<'greater' | 'less' | 'two-sided', number>; exactLimit: number | null }[];
+};
+
+test('Wilcoxon signed-rank p-values equal scipy (exact, approx) and enumeration (ties, zeros)', () => {
+  assert.ok(fixture.cases.length >= 15);
+  for (const c of fixture.cases) {
+    const result = wilcoxonSignedRank(c.differences, c.exactLimit === null ? {} : { exactLimit: c.exactLimit });
+    const ours = { greater: result.pGreater, less: result.pLess, 'two-sided': result.pTwoSided };
+    for (const alternative of ['greater', 'less', 'two-sided'] as const) {
+      const expected = c.p[alternative];
+      const tolerance = c.kind === 'normal' ? 1e-9 + 1e-7 * expected : 1e-12 + 1e-9 * expected;
+      assert.ok(Math.abs(ours[alternative] - expected) <= tolerance, `${c.kind} n=${c.differences.length} ${alternative}: ours ${ours[alternative]}, reference ${expected}`);
+    }
+  }
+  // The smallest one-sided p: 1/2^n exactly, ties or not; zeros do not count.
+  assert.is(wilcoxonSignedRank([1, 2, 3, 4, 5]).minimumPOneSided, 1 / 32);
+  assert.is(wilcoxonSignedRank([1, 1, 2, 0, 0, 3]).minimumPOneSided, 1 / 16);
+  assert.is(wilcoxonSignedRank([0, 0]).minimumPOneSided, 1);
+});
+
+test('power arithmetic: the issue\'s numbers, and the defaults reach alpha with margin', () => {
+  // Old compare: per-group two-sided Wilcoxon on 10 canaries, Holm over 10 tests: 10 x 2/1024 = 0.0195 > 0.01.
+  assert.ok(Math.abs(holmMinimumP(signedRankMinimumP(10, true), 10) - 0.01953125) < 1e-12);
+  assert.ok(Math.abs(mannWhitneyMinimumP(2, 3) - 0.1) < 1e-12, 'C(5,2) = 10');
+  assert.ok(Math.abs(mannWhitneyMinimumP(10, 100) - 1 / 46897636623981) / (1 / 46897636623981) < 1e-9, 'C(110,10)');
+  // Per group 10: the secondary tests reach alpha only with every canary one way (0.0098); warned.
+  const ten = designWarnings({ perGroup: 10, groups: 5, holdout: 100 });
+  assert.is(ten.length, 1, ten.join('\n'));
+  assert.match(ten[0]!, /per-group paired tests \(secondary\) can barely reach alpha = 0\.01: its smallest possible Holm-corrected p-value is 0\.0098 \(only 1\.0x below alpha\)/);
+  // Per group 4 (the issue's external models): the secondary tests can never reach alpha.
+  assert.ok(designWarnings({ perGroup: 4, groups: 5, holdout: 20 }).some((w) => /can never reach alpha/.test(w)));
+  // The committed demo (12 per group, 128 held out) and the new default (16 per group, 100 held out): no warning.
+  assert.equal(designWarnings({ perGroup: 12, groups: 5, holdout: 128 }), []);
+  assert.equal(designWarnings({ perGroup: 16, groups: 5, holdout: 100 }), []);
+  assert.ok(designReach({ perGroup: 16, groups: 5, holdout: 100 }).every((entry) => entry.margin > 50));
+});
+
+// ---- synthetic score tables -------------------------------------------------------------------
+
+const PER_GROUP = 4;
+const set = syntheticSet('compare-test', PER_GROUP, 20);
+const base = buildAuditReport({ set, ...syntheticRecords(set, 'reference'), rows: syntheticRows(set, 'reference', (r) => (r === null ? 0.9 : 0.5)) });
+
+/** A report of `name` whose per-canary CER and CTC score are the reference's plus delta(row index, repetitions). */
+function shifted(name: string, delta: (index: number, repetitions: number | null) => number): AuditReport {
+  const copy = JSON.parse(JSON.stringify(base)) as AuditReport;
+  copy.model = { ...copy.model, dir: `/models/${name}`, fingerprint: name.padEnd(64, '0') };
+  copy.rows.forEach((row, index) => {
+    const d = delta(index, row.repetitions);
+    row.cer = Math.max(0, row.cer + d);
+    row.ctcScore = row.ctcScore! + 4 * d;
+  });
+  return copy;
+}
+
+function comparison(others: AuditReport[], options: CompareOptions = {}) {
+  const report = compareReports([{ report: base, path: null }, ...others.map((report) => ({ report, path: null }))], options);
+  validateComparisonReport(report);
+  return report;
+}
+
+test('a clear pooled effect that no single group of 4 can show: found by the primary test, groups flagged as unable', () => {
+  // Every inserted canary a little worse recognized by the clipped model (distinct sizes: no ties).
+  const clipped = shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i));
+  const result = comparison([clipped]);
+  const pair = result.pairs[0]!;
+  assert.is(pair.primary.length, 2);
+  for (const primary of pair.primary) {
+    assert.is(primary.pairs, 5 * PER_GROUP);
+    assert.is(primary.alternative, 'greater');
+    assert.ok(Math.abs(primary.pValue - 2 ** -20) < 1e-15, `p ${primary.pValue}`);
+    assert.ok(Math.abs(primary.adjustedPValue! - 2 * 2 ** -20) < 1e-15, 'Holm over 2 scores x 1 model');
+    assert.is(primary.finding, 'other-memorizes-less');
+    assert.ok(primary.canReachAlpha);
+  }
+  // Each group alone: 4 pairs, smallest one-sided p 1/16, x 10 tests: cannot reach alpha, and says so.
+  for (const group of pair.groups) {
+    assert.is(group.finding, 'cannot-reach-alpha');
+    assert.not.ok(group.canReachAlpha);
+    assert.ok(Math.abs(group.minimumAdjustedPValue - Math.min(1, 10 / 16)) < 1e-12);
+  }
+  assert.match(pair.verdict, /^clipped memorizes less than reference \(paired Wilcoxon signed-rank over all 20 inserted canaries, one-sided: CER p = 1\.9e-6, CTC score p = 1\.9e-6; Holm-corrected, alpha = 0\.01\)/);
+  assert.match(pair.verdict, /per-group 95% intervals of clipped - reference exclude zero at 1 repetition \(CER \+0\.0\d\d, CTC score \+0\.\d+\), 2 repetitions/);
+  assert.match(pair.verdict, /held-out: CER \+0\.000 \(two-sided p = 1\.00\), CTC score \+0\.000 \(two-sided p = 1\.00\)$/);
+  assert.is(result.verdict, pair.verdict);
+  assert.is(result.settings.expect, 'less');
+});
+
+test('no effect: no difference detected, for several noise draws; never a false finding', () => {
+  for (const seed of ['a', 'b', 'c', 'd']) {
+    const random = new SeededRandom(`no-effect/${seed}`);
+    const noise = Array.from({ length: base.rows.length }, () => random.nextFloat() - 0.5);
+    const result = comparison([shifted('same', (i) => 0.1 * noise[i]!)]);
+    const pair = result.pairs[0]!;
+    assert.ok(pair.primary.every((t) => t.finding === 'no-difference' && t.canReachAlpha), pair.verdict);
+    assert.ok(pair.groups.every((t) => t.finding === 'no-difference' || t.finding === 'cannot-reach-alpha'));
+    assert.match(pair.verdict, /^no difference detected between same and reference \(paired Wilcoxon/);
+  }
+});
+
+test('reversed effect: --expect less finds nothing and says the data lean the other way; either and more find it', () => {
+  const memorizer = shifted('memorizer', (i, r) => (r === null ? 0 : -(0.05 + 0.001 * i)));
+  const less = comparison([memorizer]).pairs[0]!;
+  assert.ok(less.primary.every((t) => t.finding === 'no-difference' && t.pValue > 0.99));
+  assert.match(less.verdict, /^no difference detected between memorizer and reference .*lean the other way \(memorizer more memorized\), which --expect less does not test: use --expect either/);
+  const either = comparison([memorizer], { expect: 'either' }).pairs[0]!;
+  assert.ok(either.primary.every((t) => t.alternative === 'two-sided' && t.finding === 'other-memorizes-more'));
+  assert.ok(Math.abs(either.primary[0]!.pValue - 2 * 2 ** -20) < 1e-15);
+  assert.match(either.verdict, /^memorizer memorizes more than reference \(paired Wilcoxon signed-rank over all 20 inserted canaries, two-sided/);
+  const more = comparison([memorizer], { expect: 'more' }).pairs[0]!;
+  assert.ok(more.primary.every((t) => t.alternative === 'less' && t.finding === 'other-memorizes-more'));
+});
+
+test('ties: identical models, and ties that shrink the test below alpha', () => {
+  const twin = comparison([shifted('twin', () => 0)]).pairs[0]!;
+  assert.ok(twin.primary.every((t) => t.zeros === t.pairs && t.pValue === 1 && t.finding === 'cannot-reach-alpha'));
+  assert.match(twin.verdict, /^no difference: every inserted canary scores the same with twin and reference/);
+  // Only 5 of 20 canaries differ (all the same way): 1/32 x 2 tests = 0.0625, cannot reach alpha; not "no difference".
+  const few = comparison([shifted('few', (i, r) => (r === 1 ? 0.1 + 0.01 * i : r === 2 && i % 4 === 0 ? 0.2 : 0))]).pairs[0]!;
+  for (const primary of few.primary) {
+    assert.is(primary.zeros, 15);
+    assert.ok(Math.abs(primary.minimumAdjustedPValue - 2 / 32) < 1e-12);
+    assert.is(primary.finding, 'cannot-reach-alpha');
+  }
+  assert.match(few.verdict, /^few and reference score the same on most inserted canaries \(of 20: 15 on CER, 15 on CTC score\), too many ties for the test to reach alpha = 0\.01 \(smallest Holm-corrected p-value possible with the canaries that differ: 0\.0625\): no difference is detectable, and none can be ruled out/);
+  // Too few canaries, no ties: 4 canaries in all, 1/16 x 2 tests = 0.125.
+  const smallSet = syntheticSet('compare-small', 1, 6, [1, 2, 4, 8]);
+  const small = buildAuditReport({ set: smallSet, ...syntheticRecords(smallSet, 'small'), rows: syntheticRows(smallSet, 'small', () => 0.5) });
+  const smallOther = JSON.parse(JSON.stringify(small)) as AuditReport;
+  smallOther.model.fingerprint = 'other'.padEnd(64, '0');
+  smallOther.rows.forEach((row, i) => {
+    if (row.repetitions !== null) {
+      row.cer += 0.1 + 0.01 * i;
+      row.ctcScore! += 0.5 + 0.01 * i;
+    }
+  });
+  const tiny = compareReports([{ report: small, path: null }, { report: smallOther, path: null }], { names: ['A', 'B'] }).pairs[0]!;
+  assert.ok(tiny.primary.every((t) => t.finding === 'cannot-reach-alpha' && t.zeros === 0 && Math.abs(t.minimumAdjustedPValue - 2 / 16) < 1e-12));
+  assert.match(tiny.verdict, /^cannot tell B from A: with 4 inserted canaries the smallest Holm-corrected p-value possible is 0\.13, not below alpha = 0\.01; audit more canaries/);
+  // Tied magnitudes (not zeros) are fine: 20 equal positive differences still give 2^-20.
+  const flat = comparison([shifted('flat', (i, r) => (r === null ? 0 : 0.1))]).pairs[0]!;
+  assert.ok(flat.primary.every((t) => Math.abs(t.pValue - 2 ** -20) < 1e-15 && t.finding === 'other-memorizes-less'));
+});
+
+test('Holm over models x scores: three models, one that differs', () => {
+  const result = comparison([shifted('same', () => 0.0), shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)), shifted('worse-held-out', (i, r) => (r === null ? 0.2 + 0.001 * i : 0))], {
+    names: ['reference', 'same', 'clipped', 'worse-held-out'],
+  });
+  const clipped = result.pairs[1]!;
+  assert.ok(clipped.primary.every((t) => Math.abs(t.adjustedPValue! - 6 * 2 ** -20) < 1e-15), 'x 6 = 3 models x 2 scores');
+  assert.ok(clipped.primary.every((t) => Math.abs(t.minimumAdjustedPValue - 6 * 2 ** -20) < 1e-15));
+  const heldOut = result.pairs[2]!;
+  assert.ok(heldOut.heldOut.every((t) => t.finding === 'other-worse-on-held-out'));
+  assert.match(heldOut.verdict, /held-out: CER \+0\.2\d+ \(two-sided p = [^)]*, worse-held-out worse\), CTC score \+0\.8\d+ \(two-sided p = [^)]*, worse-held-out worse\) \(worse-held-out and reference differ on unseen canaries too/);
+  assert.is(result.verdict.split(' | ').length, 3);
+  // Renderers: the primary rows lead, the per-group rows are folded.
+  const markdown = comparisonMarkdown(result);
+  assert.ok(markdown.indexOf('## Primary tests') < markdown.indexOf('## Per-group paired tests (secondary)'));
+  assert.match(comparisonTerminalTable(result), /clipped - reference\s+all inserted \(20\)\s+CER\s+\+0\.0\d+ \[/);
+  const html = comparisonHtml(result);
+  assert.match(html, /<h2>Primary test per pair<\/h2>/);
+  assert.match(html, /<details><summary>Per-group paired tests \(secondary, 30 rows\)<\/summary>/);
+});
+
+test.run();
