@@ -39,15 +39,19 @@ export function oneRunPValue(m: number, r: number, v: number, epsilon: number, d
   if (!(delta >= 0 && delta <= 1)) throw new RangeError(`one-run audit: delta must be in [0, 1], got ${delta}`);
   if (v === 0) return 1;
   const { logQ, logNotQ } = logAccuracy(epsilon);
-  const logFactorialR = jStat.gammaln(r + 1);
-  const pmf = (j: number) => Math.exp(logFactorialR - jStat.gammaln(j + 1) - jStat.gammaln(r - j + 1) + j * logQ + (r - j) * logNotQ);
+  const logOdds = logQ - logNotQ;
+  // log P[Bin(r, q) = v] from log-gamma, then neighbours by the ratio pmf(j+1)/pmf(j) = (r-j)/(j+1) · q/(1-q).
+  const logPmfAtV = jStat.gammaln(r + 1) - jStat.gammaln(v + 1) - jStat.gammaln(r - v + 1) + v * logQ + (r - v) * logNotQ;
   let beta = 0;
-  for (let j = v; j <= r; j++) beta += pmf(j);
+  for (let j = v, logPmf = logPmfAtV; j <= r; logPmf += Math.log((r - j) / (j + 1)) + logOdds, j++) beta += Math.exp(logPmf);
   let alpha = 0;
   if (delta > 0) {
     let below = 0; // P[v - i <= Bin(r, q) < v]
+    let logPmf = logPmfAtV;
     for (let i = 1; i <= v; i++) {
-      below += pmf(v - i);
+      const j = v - i; // pmf(j) = pmf(j+1) · (j+1)/(r-j) · (1-q)/q
+      logPmf += Math.log((j + 1) / (r - j)) - logOdds;
+      below += Math.exp(logPmf);
       alpha = Math.max(alpha, below / i);
     }
   }

@@ -54,6 +54,19 @@ test('generate --membership bernoulli: each candidate in once or not at all, for
   assert.throws(() => resolveGenerateOptions({ out: 'x', membership: 'bernoulli', candidates: 5 }), /--candidates must be an integer from 10/);
 });
 
+test('rote generate --membership bernoulli through the CLI: a design too small for a meaningful ε̂ is warned about', () => {
+  const out = join(work, 'tiny');
+  const cli = spawnSync(process.execPath, [join(ROOT, 'bin/rote.js'), 'generate', '--out', out, '--membership', 'bernoulli', '--candidates', '10', '--words', '2', '--concurrency', '1', '--json'], { encoding: 'utf8' });
+  assert.is(cli.status, 0, cli.stderr);
+  const summary = JSON.parse(cli.stdout);
+  assert.is(summary.membership, 'bernoulli');
+  assert.is(summary.canaries, 10);
+  assert.ok(summary.warnings.some((w: string) => /with 10 candidates the largest epsilon lower bound even a perfect membership attack could give is 0\.\d\d/.test(w)), JSON.stringify(summary.warnings));
+  const mixed = spawnSync(process.execPath, [join(ROOT, 'bin/rote.js'), 'generate', '--out', join(work, 'mixed'), '--membership', 'bernoulli', '--repetitions', '1,2'], { encoding: 'utf8' });
+  assert.is(mixed.status, 2);
+  assert.match(mixed.stderr, /--repetitions cannot be used with --membership bernoulli/);
+});
+
 test('inject and verify work on a bernoulli set (each drawn canary once, no left-out canary leaks)', async () => {
   const manifest = join(work, 'train-with-canaries.json');
   const receipt = await injectCanaries({ manifests: [join(ROOT, 'test/fixtures/manifests/nemo/train_manifest.json')], canaries: set, output: manifest, audioDir: join(work, 'wav'), sampleRate: 16000 });
