@@ -36,12 +36,15 @@ function runIntoClosedPipe(args: string[]): Promise<{ code: number | null; signa
   });
 }
 
+const INCONCLUSIVE_EXIT = 5;
+
 test('--json into a closed pipe: every command ends quietly with its own exit status (no EPIPE stack); audit names its provider', async () => {
   const injected = join(work, 'injected.json');
   const prepared = await run(['inject', '--manifest', manifest, '--canaries', join(set, 'for-training'), '--out', injected, '--audio-dir', join(work, 'wav'), '--sample-rate', '16000', '--json']);
   assert.is(prepared.code, 0, prepared.stderr);
   const audited = await run(['audit', '--canaries', set, '--model', MODEL, '--out', join(work, 'audit-a'), '--provider', 'auto', '--bootstrap', '100']);
-  assert.is(audited.code, 0, audited.stderr);
+  // The test set is tones, not speech: no canary can be recognized, so the audit is inconclusive (exit 5) by design.
+  assert.is(audited.code, INCONCLUSIVE_EXIT, audited.stderr);
   // The provider that ran, and why the ones tried before it did not (README, GPU).
   const provider = /^rote: sidecar-ctc model, ran on (\w+)( \(not used: cuda: .+\))?$/m.exec(audited.stderr);
   assert.ok(provider, audited.stderr);
@@ -60,7 +63,7 @@ test('--json into a closed pipe: every command ends quietly with its own exit st
     const result = await runIntoClosedPipe(args);
     // (doctor's WebGPU probe prints Dawn's own warnings on this machine; a JavaScript stack names .js/.ts/.mjs files)
     assert.is(result.stderr.includes('EPIPE') || /\n\s+at .*\.(?:js|mjs|ts):\d+:\d+/.test(result.stderr), false, `${args[0]}: ${result.stderr}`);
-    assert.is(result.code, 0, `${args[0]} exited ${result.code} (${result.signal}): ${result.stderr}`);
+    assert.is(result.code, args[0] === 'audit' ? INCONCLUSIVE_EXIT : 0, `${args[0]} exited ${result.code} (${result.signal}): ${result.stderr}`);
   }
 });
 
