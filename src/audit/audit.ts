@@ -3,7 +3,7 @@
  * journal rows as they finish (resumable), build and write the report.
  */
 import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { readCanarySet, verifyCanaryAudio } from '../canary/index.ts';
 import { describeProviderReport, loadModel, referenceFrameBudget, transcribeFiles, type FrameBudget, type ModelInfo } from '../asr/index.ts';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
@@ -82,7 +82,9 @@ function checkSettings(options: AuditOptions): AuditSettings {
 /** Model files relative to the model directory, and their combined fingerprint. */
 export function modelRecord(info: ModelInfo, dir: string): ModelRecord {
   const files = info.files
-    .map((file) => ({ path: isAbsolute(file.path) ? relative(dir, file.path) : file.path, sha256: file.sha256 }))
+    // Relative to the model folder however either was written (models/x vs /abs/models/x), so a resumed audit
+    // run from another working directory recognizes its own rows.
+    .map((file) => ({ path: relative(resolve(dir), resolve(file.path)), sha256: file.sha256 }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     dir: resolve(dir),

@@ -1,0 +1,31 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { relative, resolve } from 'node:path';
+import { modelRecord } from '../../src/audit/audit.ts';
+import { loadModel } from '../../src/asr/model.ts';
+
+async function infoOf(dir: string) {
+  const model = await loadModel(dir, { provider: 'cpu' });
+  await model.close();
+  return model.info;
+}
+
+const MODEL = 'test/fixtures/models/sidecar-ctc';
+
+test('modelRecord: the same model folder written relative or absolute gives the same fingerprint (a resumed audit from another directory keeps its rows)', async () => {
+  const fromRelative = modelRecord(await infoOf(MODEL), MODEL);
+  const fromAbsolute = modelRecord(await infoOf(resolve(MODEL)), resolve(MODEL));
+  const fromElsewhere = relative(resolve('test'), resolve(MODEL));
+  process.chdir('test');
+  try {
+    const fromOtherCwd = modelRecord(await infoOf(fromElsewhere), fromElsewhere);
+    assert.is(fromOtherCwd.fingerprint, fromRelative.fingerprint);
+  } finally {
+    process.chdir('..');
+  }
+  assert.is(fromAbsolute.fingerprint, fromRelative.fingerprint);
+  assert.equal(fromRelative.files.map((file) => file.path), fromAbsolute.files.map((file) => file.path));
+  assert.ok(fromRelative.files.every((file) => !file.path.includes('/')), JSON.stringify(fromRelative.files));
+});
+
+test.run();
