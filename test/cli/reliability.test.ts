@@ -92,7 +92,7 @@ function childrenNamed(parent: number, name: string): number[] {
 
 test('the speed-up\'s ffmpeg killed mid-run: one line naming it and the signal, exit 2, nothing left behind', async () => {
   if (!existsSync('/proc/self/stat')) return console.log('  (skipped: no /proc)');
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const out = join(work, `ffmpeg-killed-${attempt}`);
     const child = spawn(process.execPath, [rote, 'generate', '--out', out, '--seed', 'ffmpeg', '--per-group', '20', '--holdout', '40', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -110,12 +110,18 @@ test('the speed-up\'s ffmpeg killed mid-run: one line naming it and the signal, 
     }
     const code = await exited;
     if (!killed) continue; // generate finished before an ffmpeg could be caught: try again
+    if (code === 0) {
+      // The signal landed on an ffmpeg that had already written its output and exited: harmless, and the set
+      // must then be complete. Try again for a kill that lands mid-run.
+      assert.ok(existsSync(join(out, 'canary-set.json')), `exit 0 without a complete set: ${stderr}`);
+      continue;
+    }
     assert.is(code, 2, stderr);
     assert.match(stderr, /^rote: the speed-up's ffmpeg process \(.*ffmpeg\) was killed by SIGKILL \(out of memory, or stopped from outside\); nothing was written, run the command again\n$/);
     assert.not.ok((await readdir(work)).some((name) => name.includes(`ffmpeg-killed-${attempt}`)), 'a folder was left behind');
     return;
   }
-  assert.unreachable('no ffmpeg process could be caught in 3 runs of generate');
+  assert.unreachable('no ffmpeg process could be caught mid-run in 5 runs of generate');
 });
 
 test('a command left waiting forever (its promise never settles) still ends with a reason and a non-zero status', async () => {
