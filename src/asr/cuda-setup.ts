@@ -85,7 +85,7 @@ async function freeBytes(dir: string): Promise<number> {
 }
 
 function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(0)} MB`;
+  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 0)} MB`;
 }
 
 function diskError(error: unknown, where: string): RoteError | null {
@@ -135,7 +135,7 @@ export async function installCudaProvider(options: InstallOptions): Promise<Inst
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging);
     try {
-      await run('tar', ['-xzf', tarball, '-C', staging, ...pkg.files.map((f) => f.entry)], { maxBuffer: 1 << 20 });
+      await run('tar', ['-xzf', tarball, '--no-same-owner', '-C', staging, ...pkg.files.map((f) => f.entry)], { maxBuffer: 1 << 20 });
     } catch (error) {
       const disk = diskError(error, targetDir);
       if (disk) throw disk;

@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
+import { constants, homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 
 /**
@@ -457,4 +457,22 @@ export function reexecPlan(
   const { additions } = report();
   if (additions.length === 0) return null;
   return { ldLibraryPath: [...additions, ...(env.LD_LIBRARY_PATH ?? '').split(delimiter).filter(Boolean)].join(delimiter), added: additions };
+}
+
+/**
+ * Why the dynamic loader refuses a library, in its own words (dlerror), or null
+ * when it loads. ONNX Runtime's exception says only "Failed to load shared
+ * library"; this names the culprit (e.g. "libcublasLt.so.13: cannot open shared
+ * object file"). Called only after ONNX Runtime failed. A library that loads is
+ * not a Node addon, so Node reports "did not self-register" and closes it again.
+ */
+export function dlopenError(path: string): string | null {
+  try {
+    process.dlopen({ exports: {} } as NodeJS.Module, path, constants.dlopen.RTLD_LAZY ?? 1);
+    return null;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/self-register|napi_register_module/i.test(message)) return null;
+    return message.split('\n')[0]!;
+  }
 }

@@ -4,9 +4,10 @@
  * load), session creation and timed runs.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RoteError } from '../util/errors.ts';
-import { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, pipCommandFor, REEXEC_MARKER, SETUP_CUDA_COMMAND, type CudaLibraryReport } from './cuda.ts';
+import { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, dlopenError, ortBinaryDir, pipCommandFor, REEXEC_MARKER, SETUP_CUDA_COMMAND, type CudaLibraryReport } from './cuda.ts';
 import { protoField } from './onnx-file.ts';
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
@@ -37,6 +38,15 @@ function firstLine(error: unknown): string {
   if (assertion >= 0) line = line.slice(assertion + ' was false. '.length);
   line = line.replace(/^\/\S+:\d+ \S+(\([^)]*\))*\S* /, '');
   return line.length > 400 ? `${line.slice(0, 400)}...` : line;
+}
+
+/** ONNX Runtime's error, and for a CUDA provider that did not load, the loader's reason (the library it names). */
+function providerError(name: ProviderName, error: unknown): string {
+  const line = firstLine(error);
+  if (name !== 'cuda' || !line.includes('Failed to load shared library')) return line;
+  const dir = ortBinaryDir();
+  const reason = dir ? dlopenError(join(dir, 'libonnxruntime_providers_cuda.so')) : null;
+  return reason ? `${line}: ${reason}` : line;
 }
 
 function executionProvider(name: ProviderName, deviceId: number): ort.InferenceSession.ExecutionProviderConfig {
@@ -147,7 +157,7 @@ export async function createSessions(paths: string[], options: RuntimeOptions = 
       if (name === 'cpu') {
         throw new RoteError(`ONNX Runtime cannot load ${paths.join(', ')} on the CPU: ${firstLine(error)}; check the file is a complete ONNX model`, { cause: error });
       }
-      tried.push({ name, error: firstLine(error) });
+      tried.push({ name, error: providerError(name, error) });
     }
   }
   const last = tried[tried.length - 1]!;
@@ -200,6 +210,6 @@ export async function probeProvider(name: ProviderName, options: RuntimeOptions 
     await session.release();
     return null;
   } catch (error) {
-    return firstLine(error);
+    return providerError(name, error);
   }
 }

@@ -8,6 +8,7 @@ import {
   CUDA_PROVIDER_LIBRARIES,
   cudaLibraryReport,
   cudaSearchDirs,
+  dlopenError,
   elfNeeded,
   elfNeededOfFile,
   loaderPathAdditions,
@@ -197,6 +198,17 @@ test('reexecPlan: only ORT commands, not for cpu/webgpu, only with the provider,
   let asked = false;
   reexecPlan(['generate'], {}, () => ((asked = true), { additions: ['/w'] }) as unknown as CudaLibraryReport, () => true, 'linux-x64');
   assert.is(asked, false, 'no library search for commands that never open a session');
+});
+
+test('dlopenError: the loader\'s own reason for a library that does not load, null for one that does', () => {
+  const root = tree(['nvidia/cu13/lib/libcublasLt.so.13']);
+  try {
+    assert.match(dlopenError(join(root, 'nvidia/cu13/lib/libcublasLt.so.13'))!, /libcublasLt\.so\.13: (file too short|invalid ELF header)/);
+    assert.match(dlopenError(join(root, 'missing.so'))!, 'missing.so');
+    assert.is(dlopenError(join(ortBinaryDir()!, 'libonnxruntime.so.1')), null);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test.run();
