@@ -81,7 +81,7 @@ export async function diagnose(): Promise<DoctorReport> {
       libraries: libraries.libraries,
       driver: libraries.driver,
       additions: libraries.additions,
-      addedByRote: process.env[REEXEC_MARKER] || null,
+      addedByRote: process.env[REEXEC_MARKER] && process.env[REEXEC_MARKER] !== 'off' ? process.env[REEXEC_MARKER]! : null,
     },
     providers,
   };

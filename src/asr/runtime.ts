@@ -112,7 +112,7 @@ function fixFor(name: ProviderName, reason = ''): string {
     if (reason.startsWith('NVIDIA driver')) return 'install the NVIDIA driver (`nvidia-smi` must work), or use --provider auto or cpu';
     if (reason.startsWith('CUDA runtime')) return `install the CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} runtime and cuDNN 9 (\`${pipCommandFor(cudaLibraryReport().required.libraries)}\`; rote finds them in Python wheels and CUDA toolkits), or use --provider auto or cpu; \`rote doctor\` lists what it found`;
     if (reason.startsWith('CUDA libraries found')) return `start rote through bin/rote.js, or set LD_LIBRARY_PATH as shown`;
-    return `check the driver (\`nvidia-smi\`) and \`rote doctor\`${process.env[REEXEC_MARKER] ? ` (rote added ${process.env[REEXEC_MARKER]} to LD_LIBRARY_PATH)` : ''}, or use --provider auto or cpu`;
+    return `check the driver (\`nvidia-smi\`) and \`rote doctor\`${process.env[REEXEC_MARKER] && process.env[REEXEC_MARKER] !== 'off' ? ` (rote added ${process.env[REEXEC_MARKER]} to LD_LIBRARY_PATH)` : ''}, or use --provider auto or cpu`;
   }
   if (name === 'webgpu') return 'WebGPU needs a GPU with Vulkan drivers (check `rote doctor`); use --provider auto or cpu';
   return 'check that onnxruntime-node is installed (`npm ci`)';
