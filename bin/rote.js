@@ -7,22 +7,30 @@
 // those directories on LD_LIBRARY_PATH (the dynamic loader reads it only at start).
 // ROTE_CUDA_REEXEC marks the second process, so it never loops; setting it yourself
 // (ROTE_CUDA_REEXEC=off) turns the re-exec off.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { register } from 'tsx/esm/api';
 
 register();
 const { cudaLibraryReport, reexecPlan, REEXEC_MARKER } = await import('../src/asr/cuda.ts');
 const plan = reexecPlan(process.argv.slice(2), process.env, () => cudaLibraryReport());
 if (plan) {
-  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, LD_LIBRARY_PATH: plan.ldLibraryPath, [REEXEC_MARKER]: plan.added.join(':') },
   });
-  if (child.error) {
-    process.stderr.write(`rote: could not restart with the CUDA libraries on LD_LIBRARY_PATH (${child.error.message}); run with ROTE_CUDA_REEXEC=off to skip it\n`);
+  // Ctrl-C reaches both processes (same process group): this one waits for the child to
+  // finish on its own; a SIGTERM or SIGHUP sent to this process alone is passed on.
+  const forwarded = { SIGINT: () => undefined, SIGTERM: () => child.kill('SIGTERM'), SIGHUP: () => child.kill('SIGHUP') };
+  for (const [signal, handler] of Object.entries(forwarded)) process.on(signal, handler);
+  child.on('error', (error) => {
+    process.stderr.write(`rote: could not restart with the CUDA libraries on LD_LIBRARY_PATH (${error.message}); run with ROTE_CUDA_REEXEC=off to skip it\n`);
     process.exit(1);
-  }
-  if (child.signal) process.kill(process.pid, child.signal);
-  process.exit(child.status ?? 1);
+  });
+  child.on('exit', (code, signal) => {
+    for (const [name, handler] of Object.entries(forwarded)) process.off(name, handler);
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+} else {
+  await import('../src/cli/main.ts');
 }
-await import('../src/cli/main.ts');

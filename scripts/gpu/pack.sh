@@ -6,7 +6,9 @@
 #                         stripped (`strip`: 99 -> 86 MB, same code), xz -9e
 #   node_modules.tar.xz   rote's production dependency closure (`npm ls --omit=dev`), linux-x64
 #                         binaries only (other platforms of onnxruntime-node and
-#                         node-web-audio-api dropped; ffmpeg replaced by a stub that says so)
+#                         node-web-audio-api dropped; ffmpeg replaced by a stub that says so;
+#                         the CUDA provider of `npm run setup:cuda` left out: it travels in
+#                         parts, scripts/gpu/pack-cuda.sh)
 #   gl/*.deb              Vulkan loader + GLVND libraries (Debian amd64) for WebGPU (Dawn)
 #   manifest.json         versions, sizes, sha256 of package-lock.json (run checks it)
 # The project itself (src/, bin/, package.json, canaries/) is NOT packed: it travels with the
@@ -63,6 +65,8 @@ excludes=(
   --exclude='node_modules/onnxruntime-node/bin/napi-v6/darwin'
   --exclude='node_modules/onnxruntime-node/bin/napi-v6/win32'
   --exclude='node_modules/onnxruntime-node/bin/napi-v6/linux/arm64'
+  --exclude='node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_*'
+  --exclude='node_modules/onnxruntime-node/bin/napi-v6/linux/x64/.rote-cuda-staging-*'
   --exclude='node_modules/node-web-audio-api/node-web-audio-api.darwin-*'
   --exclude='node_modules/node-web-audio-api/node-web-audio-api.win32-*'
   --exclude='node_modules/node-web-audio-api/node-web-audio-api.linux-arm*'
