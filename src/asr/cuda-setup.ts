@@ -163,9 +163,19 @@ export async function installCudaProvider(options: InstallOptions): Promise<Inst
   }
 }
 
-/** Leftover staging directories of interrupted runs (named with a pid), removed. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** Leftover staging directories of interrupted runs (named with their pid; a running one's is kept), removed. */
 export async function removeStaleStaging(targetDir: string): Promise<void> {
   for (const name of await readdir(targetDir).catch(() => [] as string[])) {
-    if (name.startsWith('.rote-cuda-staging-')) await rm(join(targetDir, name), { recursive: true, force: true });
+    const pid = /^\.rote-cuda-staging-(\d+)$/.exec(name)?.[1];
+    if (pid && (Number(pid) === process.pid || !alive(Number(pid)))) await rm(join(targetDir, name), { recursive: true, force: true });
   }
 }

@@ -161,12 +161,14 @@ test('clear errors: wrong platform, no onnxruntime-node, no disk space, a failed
   }
 });
 
-test('removeStaleStaging removes what an interrupted run left', async () => {
+test('removeStaleStaging removes what an interrupted run left, not what a running one is using', async () => {
   const f = fixture();
   try {
-    mkdirSync(join(f.target, '.rote-cuda-staging-12345', 'package'), { recursive: true });
+    // A pid no process has (above the kernel's pid_max of 4194304), and this very process (running).
+    mkdirSync(join(f.target, '.rote-cuda-staging-999999999', 'package'), { recursive: true });
+    mkdirSync(join(f.target, `.rote-cuda-staging-${process.ppid}`), { recursive: true });
     await removeStaleStaging(f.target);
-    assert.equal(readdirSync(f.target), ['libonnxruntime.so.1']);
+    assert.equal(readdirSync(f.target).sort(), [`.rote-cuda-staging-${process.ppid}`, 'libonnxruntime.so.1']);
   } finally {
     rmSync(f.dir, { recursive: true, force: true });
   }
