@@ -1,9 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   CUDA_PROVIDER_LIBRARIES,
   cudaLibraryReport,
@@ -207,6 +209,35 @@ test('dlopenError: the loader\'s own reason for a library that does not load, nu
     assert.match(dlopenError(join(root, 'missing.so'))!, 'missing.so');
     assert.is(dlopenError(join(ortBinaryDir()!, 'libonnxruntime.so.1')), null);
   } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('bin/rote.js restarts once with the wheel and driver directories on LD_LIBRARY_PATH (rote doctor --json)', async () => {
+  // The provider must be next to libonnxruntime.so.1 for the restart: stand-in files are put
+  // there for this test and removed after it, unless `npm run setup:cuda` installed the real ones.
+  const ort = ortBinaryDir()!;
+  const placed = CUDA_PROVIDER_LIBRARIES.filter((name) => !existsSync(join(ort, name)));
+  for (const name of placed) writeFileSync(join(ort, name), 'stand-in provider (test/asr/cuda.test.ts)\n');
+  const root = tree(FAKE_TREE);
+  try {
+    const rote = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
+    const extra = [join(root, 'usr/local/cuda-12.4/targets/x86_64-linux/lib'), join(root, 'usr/lib/x86_64-linux-gnu')].join(':');
+    const env: NodeJS.ProcessEnv = { ...process.env, VIRTUAL_ENV: join(root, 'venv'), ROTE_CUDA_LIBRARY_PATH: extra, LD_LIBRARY_PATH: '' };
+    delete env.ROTE_CUDA_REEXEC;
+    const { stdout } = await promisify(execFile)(process.execPath, [rote, 'doctor', '--json'], { env, maxBuffer: 1 << 24 });
+    const report = JSON.parse(stdout) as { cuda: { addedByRote: string | null; additions: string[]; libraries: { name: string; source: string; onLoaderPath: boolean }[] }; providers: { cuda: string | null; cpu: string | null } };
+    const added = report.cuda.addedByRote?.split(':') ?? [];
+    assert.ok(added.includes(join(root, `${WHEEL}/cu13/lib`)), `added: ${report.cuda.addedByRote}`);
+    assert.ok(added.includes(join(root, `${WHEEL}/cudnn/lib`)));
+    assert.ok(added.includes(join(root, 'usr/lib/x86_64-linux-gnu')), 'the (stand-in) driver directory too');
+    assert.equal(report.cuda.additions, [], 'in the restarted process nothing is left to add');
+    assert.ok(report.cuda.libraries.filter((l) => l.name !== 'libcudart.so.13').every((l) => l.onLoaderPath && l.source === 'LD_LIBRARY_PATH'));
+    assert.is(report.providers.cpu, null);
+    assert.type(report.providers.cuda, 'string'); // no GPU and stand-in libraries: CUDA fails, with the loader's reason
+    assert.match(report.providers.cuda!, /Failed to load shared library: .*(file too short|invalid ELF header)/);
+  } finally {
+    for (const name of placed) rmSync(join(ort, name), { force: true });
     rmSync(root, { recursive: true, force: true });
   }
 });
