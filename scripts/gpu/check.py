@@ -100,6 +100,21 @@ def probe(work, python, budget):
     except ValueError:
         facts["doctor"] = {"error": f"rc {r['rc']}: {tail(r['stderr'], 5)}"}
         log(f"rote doctor failed: {facts['doctor']['error']}")
+    # Libraries rote did not find: where are they on this disk? (A gap in rote's search, recorded;
+    # the CUDA runs then get ROTE_CUDA_LIBRARY_PATH so the measurement still happens.)
+    missing = [lib.get("name") for lib in ((facts.get("doctor") or {}).get("cuda") or {}).get("libraries", []) if not lib.get("path")]
+    if cuda["installed"] and missing:
+        prune = []
+        for p in ["/proc", "/sys", "/dev", "/run", work]:
+            prune += ["-path", p, "-prune", "-o"]
+        names = []
+        for name in missing:
+            names += (["-o"] if names else []) + ["-name", name]
+        r = run(["find", "/"] + prune + ["("] + names + [")", "-print"], budget.cap(30, 240))
+        found = sorted({p for p in r["stdout"].split("\n") if p.strip()})
+        cuda["missed_by_rote"] = {"libraries": missing, "found_on_disk": found, "timed_out": r["timed_out"]}
+        cuda["extra_library_path"] = ":".join(sorted({os.path.dirname(p) for p in found}))
+        log(f"rote did not find {missing}; on disk: {found or 'nowhere'}")
     facts["cuda_provider"] = cuda
     return facts
 
@@ -257,7 +272,7 @@ def table(rows):
     return "\n".join(lines)
 
 
-def parity(work, node, model_dir, provider, items, budget):
+def parity(work, node, model_dir, provider, items, budget, env):
     """The same utterances through models/baseline on `provider` and on the CPU: hypotheses compared."""
     rows = {}
     for p in (provider, "cpu"):
@@ -267,7 +282,7 @@ def parity(work, node, model_dir, provider, items, budget):
         write_list(list_path, items)
         cmd = [node, "bin/rote.js", "transcribe", "--model", model_dir, "--list", list_path, "--out", rows_path,
                "--provider", p, "--json"]
-        r = run(cmd, budget.cap(60, 5), cwd=work)
+        r = run(cmd, budget.cap(60, 5), env=env, cwd=work)
         if r["rc"] != 0:
             return {"provider": provider, "error": f"{p}: rc {r['rc']}: {tail(r['stderr'], 3)}"}
         used = (json.loads(r["stdout"]).get("provider") or {}).get("used")
@@ -344,6 +359,10 @@ def main():
         shuffled = list(items)
         random.Random(1).shuffle(shuffled)  # subsets with the same length distribution as the whole set
         gpu_env = dict(os.environ)  # rote finds the CUDA libraries itself (bin/rote.js re-exec)
+        extra_path = results["probe"]["cuda_provider"].get("extra_library_path")
+        if extra_path:  # only where rote's own search missed them (recorded in the probe facts)
+            gpu_env["ROTE_CUDA_LIBRARY_PATH"] = extra_path
+            log(f"CUDA runs with ROTE_CUDA_LIBRARY_PATH={extra_path} (rote's search missed them: see probe.cuda_provider)")
         results["runs"] = []
         cuda_ready = results["probe"]["cuda_provider"]["installed"]
 
@@ -420,7 +439,7 @@ def main():
         elif budget.left() < 30:
             results["parity"] = {"skipped": "time budget spent"}
         else:
-            results["parity"] = parity(opts.work, node, shipped, best["provider_requested"], shuffled[:parity_count], budget)
+            results["parity"] = parity(opts.work, node, shipped, best["provider_requested"], shuffled[:parity_count], budget, gpu_env)
         log(f"transcripts: {results['parity']}")
         finish("ok")
     except SystemExit as error:
