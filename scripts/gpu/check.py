@@ -3,10 +3,11 @@
 numpy for the fallback audio; Python 3.9+).
 
 Stages, each under a time budget (the whole run ends within GPU_CHECK_BUDGET_S, default 330 s,
-counted from the start of run.sh):
-  1. probe: GPU, ONNX Runtime's CUDA provider libraries (the device's Python onnxruntime
-     first, then a search of the disk), copied next to the carried libonnxruntime.so.1
-     when a matching version (1.30.0, as onnxruntime-node) is found;
+counted from the start of run.sh; default 300 s):
+  1. probe: GPU, Vulkan, and `rote doctor --json` with the carried Node: the CUDA provider
+     that run.sh placed from the carried bundle (npm package pinned in src/asr/cuda.ts), the
+     CUDA 13 / cuDNN 9 libraries rote found on its own (PyTorch's nvidia wheels, toolkits,
+     the loader path) and a tiny model on each provider;
   2. model: scripts/gpu/build_conformer.py with this machine's PyTorch (~121M parameters);
   3. canaries: `rote generate` with the carried Node (espeak-ng wasm, resample speed-up);
   4. `rote transcribe --provider P --json` runs: cuda and webgpu each first on 200 canaries,
@@ -27,7 +28,6 @@ import subprocess
 import sys
 import time
 
-ORT_NODE_VERSION = "1.30.0"
 CUDA_LIBRARIES = ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"]
 
 
@@ -82,92 +82,41 @@ def probe(work, python, budget):
     facts["libvulkan"] = [line.strip() for line in r["stdout"].splitlines() if "libvulkan.so" in line]
     facts["VK_DRIVER_FILES"] = os.environ.get("VK_DRIVER_FILES")
 
-    code = ("import json, os, onnxruntime as o; print(json.dumps({'version': o.__version__, "
-            "'providers': o.get_available_providers(), 'capi': os.path.join(os.path.dirname(o.__file__), 'capi')}))")
-    r = run([python, "-c", code], 60)
-    try:
-        facts["python_onnxruntime"] = json.loads(r["stdout"].strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        facts["python_onnxruntime"] = {"error": tail(r["stderr"], 3)}
-    log(f"Python onnxruntime: {facts['python_onnxruntime']}")
-
-    candidates = []
-    capi = facts["python_onnxruntime"].get("capi")
-    if capi and os.path.isfile(os.path.join(capi, CUDA_LIBRARIES[1])):
-        candidates.append((capi, facts["python_onnxruntime"].get("version")))
-    if not candidates and os.name == "posix":
-        prune = ["/proc", "/sys", "/dev", "/run", work]
-        expr = []
-        for p in prune:
-            expr += ["-path", p, "-prune", "-o"]
-        r = run(["find", "/"] + expr + ["-name", CUDA_LIBRARIES[1], "-print"], budget.cap(30, 240))
-        found = sorted({os.path.dirname(p) for p in r["stdout"].split("\n") if p.strip()})
-        facts["cuda_provider_search"] = {"found": found, "timed_out": r["timed_out"], "seconds": round(r["seconds"], 1)}
-        for directory in found:
-            candidates.append((directory, version_near(directory)))
-    facts["cuda_provider_candidates"] = [{"dir": d, "version": v} for d, v in candidates]
-    log(f"CUDA provider libraries found: {facts['cuda_provider_candidates'] or 'none'}")
-
     ort_dir = os.path.join(work, "node_modules", "onnxruntime-node", "bin", "napi-v6", "linux", "x64")
-    cuda = {"installed": False, "reason": None, "ldd_missing": []}
-    chosen = next(((d, v) for d, v in candidates if v == ORT_NODE_VERSION
-                   and all(os.path.isfile(os.path.join(d, n)) for n in CUDA_LIBRARIES)), None)
-    if chosen is None and candidates:
-        cuda["reason"] = (f"CUDA provider libraries found ({', '.join(f'{d} (version {v})' for d, v in candidates)}) "
-                          f"but none of version {ORT_NODE_VERSION} with both {' and '.join(CUDA_LIBRARIES)}")
-    elif chosen is None:
-        py = facts["python_onnxruntime"]
-        python_note = (f"the Python onnxruntime {py['version']} has providers {py.get('providers')}" if "version" in py
-                       else "no Python onnxruntime")
-        cuda["reason"] = (f"no libonnxruntime_providers_cuda.so on this machine ({python_note}), and ORT's CUDA "
-                          f"provider (230 MB, 164 MB compressed) does not fit the 64 MiB a device call carries")
-    else:
-        for name in CUDA_LIBRARIES:
-            shutil.copy2(os.path.join(chosen[0], name), os.path.join(ort_dir, name))
-        cuda["installed"] = True
-        cuda["from"] = chosen[0]
-        r = run(["ldd", os.path.join(ort_dir, CUDA_LIBRARIES[1])], 20, env=cuda_env(python))
-        cuda["ldd_missing"] = [line.strip() for line in r["stdout"].splitlines() if "not found" in line]
-        log(f"copied {CUDA_LIBRARIES} from {chosen[0]} to {ort_dir}; ldd missing: {cuda['ldd_missing'] or 'none'}")
+    cuda = {"installed": all(os.path.isfile(os.path.join(ort_dir, n)) for n in CUDA_LIBRARIES), "reason": None}
+    if not cuda["installed"]:
+        cuda["reason"] = ("the CUDA provider was not carried (scripts/gpu/check.sh pack-cuda, then one "
+                          "`receive` call per part before `run`)")
+    node = os.path.join(work, "node", "bin", "node")
+    r = run([node, "bin/rote.js", "doctor", "--json"], budget.cap(60, 240), cwd=work)
+    try:
+        doctor = json.loads(r["stdout"])
+        facts["doctor"] = {k: doctor.get(k) for k in ("onnxruntime", "cudaProvider", "cuda", "providers", "advice")}
+        for line in doctor.get("advice", []):
+            log(f"doctor: {line}")
+        for lib in (doctor.get("cuda") or {}).get("libraries", []) + [(doctor.get("cuda") or {}).get("driver") or {}]:
+            if lib:
+                log(f"doctor: {'found  ' if lib.get('path') else 'missing'} {lib.get('name')} {lib.get('path') or ''} ({lib.get('source')})")
+    except ValueError:
+        facts["doctor"] = {"error": f"rc {r['rc']}: {tail(r['stderr'], 5)}"}
+        log(f"rote doctor failed: {facts['doctor']['error']}")
+    # Libraries rote did not find: where are they on this disk? (A gap in rote's search, recorded;
+    # the CUDA runs then get ROTE_CUDA_LIBRARY_PATH so the measurement still happens.)
+    missing = [lib.get("name") for lib in ((facts.get("doctor") or {}).get("cuda") or {}).get("libraries", []) if not lib.get("path")]
+    if cuda["installed"] and missing:
+        prune = []
+        for p in ["/proc", "/sys", "/dev", "/run", work]:
+            prune += ["-path", p, "-prune", "-o"]
+        names = []
+        for name in missing:
+            names += (["-o"] if names else []) + ["-name", name]
+        r = run(["find", "/"] + prune + ["("] + names + [")", "-print"], budget.cap(30, 240))
+        found = sorted({p for p in r["stdout"].split("\n") if p.strip()})
+        cuda["missed_by_rote"] = {"libraries": missing, "found_on_disk": found, "timed_out": r["timed_out"]}
+        cuda["extra_library_path"] = ":".join(sorted({os.path.dirname(p) for p in found}))
+        log(f"rote did not find {missing}; on disk: {found or 'nowhere'}")
     facts["cuda_provider"] = cuda
     return facts
-
-
-def version_near(directory):
-    """The onnxruntime version of a site-packages install holding `directory`, if any."""
-    parts = directory.split(os.sep)
-    for i in range(len(parts), 0, -1):
-        site = os.sep.join(parts[:i])
-        try:
-            names = os.listdir(site)
-        except OSError:
-            continue
-        for name in names:
-            m = re.match(r"onnxruntime(?:_gpu|_cuda\d*)?-([\d.]+)\.dist-info$", name)
-            if m:
-                return m.group(1)
-    m = re.search(r"(\d+\.\d+\.\d+)", directory)
-    return m.group(1) if m else None
-
-
-def cuda_env(python):
-    """LD_LIBRARY_PATH with the CUDA libraries PyTorch's wheels bring (nvidia/*/lib), for the CUDA provider."""
-    env = dict(os.environ)
-    dirs = []
-    r = run([python, "-c", "import site, sys; print('\\n'.join(site.getsitepackages() + [site.getusersitepackages()]))"], 30)
-    for site_dir in r["stdout"].split("\n"):
-        nvidia = os.path.join(site_dir.strip(), "nvidia")
-        if site_dir.strip() and os.path.isdir(nvidia):
-            for root, subdirs, files in os.walk(nvidia):
-                if os.path.basename(root) == "lib" and any(".so" in f for f in files):
-                    dirs.append(root)
-    for d in ["/usr/local/cuda/lib64", "/usr/local/nvidia/lib64", "/usr/lib/x86_64-linux-gnu"]:
-        if os.path.isdir(d):
-            dirs.append(d)
-    if env.get("LD_LIBRARY_PATH"):
-        dirs.append(env["LD_LIBRARY_PATH"])
-    env["LD_LIBRARY_PATH"] = ":".join(dirs)
-    return env
 
 
 # ---------------------------------------------------------------- 2. model
@@ -306,6 +255,14 @@ def row_for(result):
             "share": f"{100 * s.get('sessionRunShare', 0):.0f}%", "notes": "; ".join(notes)}
 
 
+def parity_summary(p):
+    if not p:
+        return "not run"
+    if "skipped" in p or "error" in p:
+        return p.get("skipped") or p.get("error")
+    return f"{p['identical']} of {p['utterances']} identical ({p['provider']}, ran on {p['ran_on']}, vs cpu)"
+
+
 def table(rows):
     head = ["provider", "utterances", "wall s", "utt/s", "RTFx", "session.run share", "notes"]
     keys = ["provider", "utterances", "wall", "uttps", "rtfx", "share", "notes"]
@@ -313,6 +270,29 @@ def table(rows):
     for row in rows:
         lines.append("| " + " | ".join(str(row[k]).replace("|", "/") for k in keys) + " |")
     return "\n".join(lines)
+
+
+def parity(work, node, model_dir, provider, items, budget, env):
+    """The same utterances through models/baseline on `provider` and on the CPU: hypotheses compared."""
+    rows = {}
+    for p in (provider, "cpu"):
+        tag = f"parity-{p}"
+        list_path = os.path.join(work, f"list-{tag}.tsv")
+        rows_path = os.path.join(work, f"rows-{tag}.jsonl")
+        write_list(list_path, items)
+        cmd = [node, "bin/rote.js", "transcribe", "--model", model_dir, "--list", list_path, "--out", rows_path,
+               "--provider", p, "--json"]
+        r = run(cmd, budget.cap(60, 5), env=env, cwd=work)
+        if r["rc"] != 0:
+            return {"provider": provider, "error": f"{p}: rc {r['rc']}: {tail(r['stderr'], 3)}"}
+        used = (json.loads(r["stdout"]).get("provider") or {}).get("used")
+        with open(rows_path) as f:
+            rows[p] = {row["id"]: row.get("hypothesis") for row in map(json.loads, filter(str.strip, f))}
+        rows[p + ":used"] = used
+    same = [i for i in rows["cpu"] if rows[provider].get(i) == rows["cpu"][i]]
+    differ = [{"id": i, provider: rows[provider].get(i), "cpu": rows["cpu"][i]} for i in rows["cpu"] if i not in same]
+    return {"model": "models/baseline", "provider": provider, "ran_on": rows[provider + ":used"], "utterances": len(rows["cpu"]),
+            "identical": len(same), "differ": differ[:10]}
 
 
 # ---------------------------------------------------------------- main
@@ -325,11 +305,12 @@ def main():
     parser.add_argument("--elapsed", type=float, default=0.0, help="seconds run.sh already spent")
     opts = parser.parse_args()
     small = os.environ.get("GPU_CHECK_SMALL") == "1"
-    budget_total = float(os.environ.get("GPU_CHECK_BUDGET_S", "330"))
+    budget_total = float(os.environ.get("GPU_CHECK_BUDGET_S", "300"))
     canary_count = int(os.environ.get("GPU_CHECK_CANARIES", "40" if small else "2000"))
     cpu_count = int(os.environ.get("GPU_CHECK_CPU_UTTERANCES", "20" if small else "400"))
     auto_count = int(os.environ.get("GPU_CHECK_AUTO_UTTERANCES", "8" if small else "64"))
     probe_count = int(os.environ.get("GPU_CHECK_FIRST_UTTERANCES", "10" if small else "200"))
+    parity_count = int(os.environ.get("GPU_CHECK_PARITY_UTTERANCES", "8" if small else "64"))
     threads = os.environ.get("GPU_CHECK_THREADS")
     batch_frames = os.environ.get("GPU_CHECK_BATCH_FRAMES")
     budget = Budget(budget_total, opts.elapsed)
@@ -344,7 +325,9 @@ def main():
         results["seconds"] = round(budget_total - budget.left(), 1)
         markdown = ["# rote GPU check", "", f"{results['date']}; GPU: {results.get('probe', {}).get('gpu')}; "
                     f"{results.get('probe', {}).get('cores')} cores; model: {results.get('model_summary', '?')}; "
-                    f"audio: {results.get('audio_summary', '?')}", "", table(rows), "", f"status: {status}"]
+                    f"audio: {results.get('audio_summary', '?')}", "", table(rows), "",
+                    f"transcripts (models/baseline, GPU vs CPU): {parity_summary(results.get('parity'))}", "",
+                    f"status: {status}"]
         with open(os.path.join(opts.out, "gpu-check.json"), "w") as f:
             json.dump(results, f, indent=1)
         with open(os.path.join(opts.out, "gpu-check.md"), "w") as f:
@@ -375,7 +358,11 @@ def main():
             extra += ["--batch-frames", batch_frames]
         shuffled = list(items)
         random.Random(1).shuffle(shuffled)  # subsets with the same length distribution as the whole set
-        gpu_env = cuda_env(python) if results["probe"]["cuda_provider"]["installed"] else dict(os.environ)
+        gpu_env = dict(os.environ)  # rote finds the CUDA libraries itself (bin/rote.js re-exec)
+        extra_path = results["probe"]["cuda_provider"].get("extra_library_path")
+        if extra_path:  # only where rote's own search missed them (recorded in the probe facts)
+            gpu_env["ROTE_CUDA_LIBRARY_PATH"] = extra_path
+            log(f"CUDA runs with ROTE_CUDA_LIBRARY_PATH={extra_path} (rote's search missed them: see probe.cuda_provider)")
         results["runs"] = []
         cuda_ready = results["probe"]["cuda_provider"]["installed"]
 
@@ -443,6 +430,17 @@ def main():
             subset = shuffled[: best["summary"]["utterances"]] if best["summary"]["utterances"] < len(items) else items
             attempt(best["provider_requested"], subset, budget.cap(120, 5),
                     label=f"{best['provider_requested']} --batch-frames {frames}", args=args)
+        # Transcripts: the shipped models/baseline on the GPU provider that ran vs the CPU.
+        shipped = os.path.join(opts.work, "shipped-models", "baseline")
+        if not os.path.isfile(os.path.join(shipped, "model.onnx")):
+            results["parity"] = {"skipped": "models/baseline not carried (it travels in the CUDA bundle)"}
+        elif best is None or not ran_on(best, best["provider_requested"]):
+            results["parity"] = {"skipped": "no GPU provider ran"}
+        elif budget.left() < 30:
+            results["parity"] = {"skipped": "time budget spent"}
+        else:
+            results["parity"] = parity(opts.work, node, shipped, best["provider_requested"], shuffled[:parity_count], budget, gpu_env)
+        log(f"transcripts: {results['parity']}")
         finish("ok")
     except SystemExit as error:
         finish(f"failed: {error}")

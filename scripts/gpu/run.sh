@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/gpu/run.sh (called as `scripts/gpu-check.sh run`, on the device machine): unpacks
+# scripts/gpu/run.sh (called as `scripts/gpu/check.sh run`, on the device machine): unpacks
 # .device/gpu/ (see pack.sh) into $GPU_CHECK_WORK, copies the project's current sources next
 # to it, makes the Vulkan loader available for WebGPU, then hands over to check.py (model,
 # canaries, one `rote transcribe` per provider, the table). Everything goes to $OUT.
@@ -7,6 +7,7 @@
 # Environment: OUT (default /tmp/gpu-check-out), GPU_CHECK_WORK (default /tmp/rote-gpu),
 # GPU_CHECK_PACK (default .device/gpu), GPU_CHECK_PYTHON (default python3),
 # GPU_CHECK_SMALL=1 (dry run: small model, few canaries), GPU_CHECK_BUDGET_S (whole run),
+# the CUDA bundle: .device/cuda-*/ (scripts/gpu/pack-cuda.sh; scripts/gpu/cuda_bundle.py assembles it),
 # GPU_CHECK_VULKAN=private (unpack the Vulkan loader under $GPU_CHECK_WORK, not into /).
 set -uo pipefail
 
@@ -33,7 +34,7 @@ fail() { echo "gpu-check: $*" >&2; exit 1; }
 
 prepare() {
   stage "unpack $pack -> $work"
-  [ -f "$pack/manifest.json" ] || fail "no pack at $pack: run 'bash scripts/gpu-check.sh pack' on the build machine and carry .device/gpu"
+  [ -f "$pack/manifest.json" ] || fail "no pack at $pack: run 'bash scripts/gpu/check.sh pack' on the build machine and carry .device/gpu"
   rm -rf "$work"
   mkdir -p "$work/node/bin" || fail "cannot create $work"
   decompress "$pack/node.xz" >"$work/node/bin/node" || fail "cannot unpack node.xz"
@@ -49,6 +50,20 @@ prepare() {
     echo "WARNING: package-lock.json changed since the pack was made: node_modules may be stale (re-run pack)"
   fi
   echo "node $("$work/node/bin/node" --version), $(du -sm "$work" | cut -f1) MB unpacked, $(nproc) cores"
+
+  stage "CUDA bundle (.device/cuda-*, carried in parts by earlier calls)"
+  # The provider goes next to the carried libonnxruntime.so.1, as `npm run setup:cuda` places it;
+  # models/baseline to $work/shipped-models for the CUDA-vs-CPU transcripts. The CUDA 13 runtime
+  # libraries are NOT set up here: rote finds them itself (bin/rote.js, src/asr/cuda.ts).
+  if "$python_bin" "$repo/scripts/gpu/cuda_bundle.py" assemble "$repo/.device" "$work/cuda-bundle" >"$work/cuda-bundle.json"; then
+    cat "$work/cuda-bundle.json"
+    cp "$work"/cuda-bundle/provider/*.so "$work/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/"
+    mkdir -p "$work/shipped-models"
+    cp -r "$work/cuda-bundle/models/baseline" "$work/shipped-models/"
+    rm -rf "$work/cuda-bundle"
+  else
+    echo "no CUDA provider: $(cat "$work/cuda-bundle.json")"
+  fi
 
   stage "Vulkan loader for WebGPU"
   # prepare runs in a pipeline (a subshell): what the check needs in its environment goes to env.sh.

@@ -5,6 +5,7 @@
  */
 export type { ProviderName, ProviderReport, RuntimeOptions } from './runtime.ts';
 export { AUTO_ORDER, CUDA_PROVIDER_LIBRARIES, describeProviderReport, missingCudaProviderLibraries, ortBinaryDir, SETUP_CUDA_COMMAND } from './runtime.ts';
+export { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, loaderPathAdditions, type CudaLibraryReport, type LibraryLocation } from './cuda.ts';
 export type { FamilyName, LoadModelOptions, ModelInfo } from './families/types.ts';
 export { FAMILIES } from './families/registry.ts';
 export { parseSidecar, type SidecarSpec } from './families/sidecar-ctc.ts';

@@ -4,10 +4,10 @@
  * load), session creation and timed runs.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RoteError } from '../util/errors.ts';
+import { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, dlopenError, ortBinaryDir, pipCommandFor, REEXEC_MARKER, SETUP_CUDA_COMMAND, type CudaLibraryReport } from './cuda.ts';
 import { protoField } from './onnx-file.ts';
 
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
@@ -28,29 +28,7 @@ export interface RuntimeOptions {
   threads?: number;
 }
 
-export const SETUP_CUDA_COMMAND = 'npm run setup:cuda';
-
-/** Where onnxruntime-node keeps libonnxruntime.so.1 on this platform (null when not found). */
-export function ortBinaryDir(): string | null {
-  try {
-    const require = createRequire(import.meta.url);
-    const root = dirname(require.resolve('onnxruntime-node/package.json'));
-    const dir = join(root, 'bin', 'napi-v6', process.platform, process.arch);
-    return existsSync(dir) ? dir : null;
-  } catch {
-    return null;
-  }
-}
-
-export const CUDA_PROVIDER_LIBRARIES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
-
-/** Missing CUDA provider libraries next to libonnxruntime.so.1 (empty = all there). */
-export function missingCudaProviderLibraries(): string[] {
-  const dir = ortBinaryDir();
-  if (process.platform !== 'linux' || process.arch !== 'x64') return CUDA_PROVIDER_LIBRARIES;
-  if (!dir) return CUDA_PROVIDER_LIBRARIES;
-  return CUDA_PROVIDER_LIBRARIES.filter((name) => !existsSync(join(dir, name)));
-}
+export { CUDA_PROVIDER_LIBRARIES, missingCudaProviderLibraries, ortBinaryDir, SETUP_CUDA_COMMAND } from './cuda.ts';
 
 /** The informative part of an ONNX Runtime error: first line, without its source-file prefix and assertion text. */
 function firstLine(error: unknown): string {
@@ -60,6 +38,15 @@ function firstLine(error: unknown): string {
   if (assertion >= 0) line = line.slice(assertion + ' was false. '.length);
   line = line.replace(/^\/\S+:\d+ \S+(\([^)]*\))*\S* /, '');
   return line.length > 400 ? `${line.slice(0, 400)}...` : line;
+}
+
+/** ONNX Runtime's error, and for a CUDA provider that did not load, the loader's reason (the library it names). */
+function providerError(name: ProviderName, error: unknown): string {
+  const line = firstLine(error);
+  if (name !== 'cuda' || !line.includes('Failed to load shared library')) return line;
+  const dir = ortBinaryDir();
+  const reason = dir ? dlopenError(join(dir, 'libonnxruntime_providers_cuda.so')) : null;
+  return reason ? `${line}: ${reason}` : line;
 }
 
 function executionProvider(name: ProviderName, deviceId: number): ort.InferenceSession.ExecutionProviderConfig {
@@ -92,16 +79,41 @@ function autoPrecheck(name: ProviderName): string | null {
   return `skipped: no GPU device node (${nodes.join(', ')}) on this machine; --provider webgpu tries anyway`;
 }
 
-function precheck(name: ProviderName): string | null {
-  if (name !== 'cuda') return null;
-  if (process.platform !== 'linux' || process.arch !== 'x64') return `onnxruntime-node supports CUDA on Linux x64 only (this is ${process.platform} ${process.arch})`;
-  const missing = missingCudaProviderLibraries();
-  if (missing.length > 0) return `CUDA provider libraries not installed: ${missing.join(', ')} missing next to libonnxruntime.so.1 in ${ortBinaryDir() ?? 'onnxruntime-node'}`;
+/**
+ * Why CUDA cannot run, from the libraries alone (null = worth asking ONNX Runtime).
+ * ONNX Runtime's own error is only "Failed to load shared library" (the missing
+ * library goes to its log on stderr), so rote names it here.
+ */
+export function cudaMissingReason(report: CudaLibraryReport): string | null {
+  if (report.providerMissing.length > 0) {
+    return `CUDA provider libraries not installed: ${report.providerMissing.join(', ')} missing next to libonnxruntime.so.1 in ${report.providerDir ?? 'onnxruntime-node'}`;
+  }
+  const missing = report.libraries.filter((l) => !l.path);
+  if (missing.length > 0) {
+    const others = missing.flatMap((l) => l.otherVersions).filter(Boolean);
+    return `CUDA runtime ${missing.length === 1 ? 'library' : 'libraries'} ${missing.map((l) => l.name).join(', ')} not found (the provider needs these exact major versions${others.length ? `; found only ${others.join(', ')}` : ''})`;
+  }
+  if (!report.driver.path) return `NVIDIA driver library ${report.driver.name} not found (no NVIDIA driver on this machine)`;
+  if (report.additions.length > 0) {
+    return `CUDA libraries found but not on the loader path: ${report.additions.join(', ')} (bin/rote.js adds them itself; from the API start node with LD_LIBRARY_PATH=${report.additions.join(':')})`;
+  }
   return null;
 }
 
-function fixFor(name: ProviderName): string {
-  if (name === 'cuda') return `run \`${SETUP_CUDA_COMMAND}\` (Linux x64, needs internet) to install ONNX Runtime's CUDA provider, make sure CUDA 12 and cuDNN 9 libraries are on the library path (see \`rote doctor\`), or use --provider auto or cpu`;
+function precheck(name: ProviderName): string | null {
+  if (name !== 'cuda') return null;
+  if (process.platform !== 'linux' || process.arch !== 'x64') return `onnxruntime-node supports CUDA on Linux x64 only (this is ${process.platform} ${process.arch})`;
+  return cudaMissingReason(cudaLibraryReport());
+}
+
+function fixFor(name: ProviderName, reason = ''): string {
+  if (name === 'cuda') {
+    if (reason.startsWith('CUDA provider libraries not installed')) return `run \`${SETUP_CUDA_COMMAND}\` (Linux x64, downloads ${CUDA_PROVIDER_PACKAGE.name} from the npm registry), or use --provider auto or cpu`;
+    if (reason.startsWith('NVIDIA driver')) return 'install the NVIDIA driver (`nvidia-smi` must work), or use --provider auto or cpu';
+    if (reason.startsWith('CUDA runtime')) return `install the CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} runtime and cuDNN 9 (\`${pipCommandFor(cudaLibraryReport().required.libraries)}\`; rote finds them in Python wheels and CUDA toolkits), or use --provider auto or cpu; \`rote doctor\` lists what it found`;
+    if (reason.startsWith('CUDA libraries found')) return `start rote through bin/rote.js, or set LD_LIBRARY_PATH as shown`;
+    return `check the driver (\`nvidia-smi\`) and \`rote doctor\`${process.env[REEXEC_MARKER] && process.env[REEXEC_MARKER] !== 'off' ? ` (rote added ${process.env[REEXEC_MARKER]} to LD_LIBRARY_PATH)` : ''}, or use --provider auto or cpu`;
+  }
   if (name === 'webgpu') return 'WebGPU needs a GPU with Vulkan drivers (check `rote doctor`); use --provider auto or cpu';
   return 'check that onnxruntime-node is installed (`npm ci`)';
 }
@@ -145,11 +157,11 @@ export async function createSessions(paths: string[], options: RuntimeOptions = 
       if (name === 'cpu') {
         throw new RoteError(`ONNX Runtime cannot load ${paths.join(', ')} on the CPU: ${firstLine(error)}; check the file is a complete ONNX model`, { cause: error });
       }
-      tried.push({ name, error: firstLine(error) });
+      tried.push({ name, error: providerError(name, error) });
     }
   }
   const last = tried[tried.length - 1]!;
-  throw new RoteError(`provider ${last.name} is not available: ${last.error}. Fix: ${fixFor(last.name)}`);
+  throw new RoteError(`provider ${last.name} is not available: ${last.error}. Fix: ${fixFor(last.name, last.error)}`);
 }
 
 /** One sentence per provider that did not run, for reports. */
@@ -198,6 +210,6 @@ export async function probeProvider(name: ProviderName, options: RuntimeOptions 
     await session.release();
     return null;
   } catch (error) {
-    return firstLine(error);
+    return providerError(name, error);
   }
 }

@@ -20,8 +20,13 @@ export function registerDoctor(program: Command): void {
         `  binaries: ${report.onnxruntime.binaryDir ?? 'not found'}`,
         'CUDA provider libraries (next to libonnxruntime.so.1):',
         ...[...report.cudaProvider.present.map((l) => `  ${mark(true)} ${l}`), ...report.cudaProvider.missing.map((l) => `  ${mark(false)} ${l}`)],
-        'CUDA / cuDNN libraries:',
-        ...Object.entries(report.cudaLibraries).map(([name, where]) => `  ${mark(where !== null)} ${name}${where ? ` (${where})` : ''}`),
+        `CUDA / cuDNN libraries (needed: ${report.cuda.requiredFrom}):`,
+        ...[...report.cuda.libraries, report.cuda.driver].map(
+          (l) =>
+            `  ${mark(l.path !== null)} ${l.name}${l.path ? ` (${l.path}; ${l.onLoaderPath ? `loader path, ${l.source}` : `${l.source}, off the loader path`})` : ''}${!l.path && l.otherVersions.length ? ` (other versions seen: ${l.otherVersions.join(', ')})` : ''}`,
+        ),
+        ...(report.cuda.addedByRote ? [`  rote added to LD_LIBRARY_PATH at start: ${report.cuda.addedByRote}`] : []),
+        ...(report.cuda.additions.length ? [`  off the loader path: ${report.cuda.additions.join(', ')} (bin/rote.js adds these when it starts)`] : []),
         'providers (tiny test model):',
         ...Object.entries(report.providers).map(([name, error]) => `  ${error === null ? 'runs   ' : 'fails  '} ${name}${error ? `: ${error}` : ''}`),
         '',

@@ -1,6 +1,6 @@
 /**
  * `rote transcribe`: audio files through an ONNX ASR model into JSONL rows.
- * Flags are part of a contract (scripts/gpu-check.sh calls
+ * Flags are part of a contract (scripts/gpu/check.sh calls
  * `rote transcribe --model DIR --provider P ... --json`); keep them stable.
  */
 import { createWriteStream } from 'node:fs';
