@@ -17,12 +17,10 @@ import { RoteError } from '../util/errors.ts';
 import { EspeakCore, pcm16WavToFloat, type SpeechOptions, type SynthesizedSpeech } from './espeak-engine.mjs';
 
 export {
-  adoptEspeakModule,
   compileEspeakModule,
   ESPEAK_ENGINE_NAME,
   ESPEAK_SAMPLE_RATE,
   ESPEAK_WASM_VERSION,
-  pcm16WavToFloat,
   type SpeechOptions,
   type SynthesizedSpeech,
 } from './espeak-engine.mjs';
