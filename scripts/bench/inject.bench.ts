@@ -20,7 +20,7 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { encodeWav16 } from '../../src/util/wav.ts';
+import { encodeWav16 } from '../../src/audio/wav.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 
 const LINES = Number(process.env.ROTE_BENCH_INJECT_LINES ?? 1_000_000);

@@ -10,7 +10,7 @@ import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { TOOL_VERSION } from '../util/version.ts';
-import { encodeWav16 } from '../util/wav.ts';
+import { encodeWav16 } from '../audio/wav.ts';
 import {
   CANARY_SET_FORMAT,
   type CanaryRecord,

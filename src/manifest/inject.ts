@@ -30,7 +30,8 @@ import { ManifestWorker } from './worker.ts';
 import { scanManifestFile, type CheckDepth, type FileScan } from './scan.ts';
 import { locateSlots, spliceCopy, type Insertion } from './splice.ts';
 import { createRing, RingReader } from './ring.ts';
-import { placeCanaryAudio, prepareCanaryAudio, probeSampleRate, removeQuietly, type PreparedCanaryAudio } from './audio.ts';
+import { placeCanaryAudio, prepareCanaryAudio, removeQuietly, type PreparedCanaryAudio } from './audio.ts';
+import { probeSampleRate } from '../audio/sample-rate.ts';
 import { ManifestWriter } from './writer.ts';
 import type { CanaryCopy, CopyPosition, FileSummary, InjectionReceipt, ManifestFormat, ManifestRecord, RecordAdapter } from './types.ts';
 

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { injectCanaries, verifyInjection, detectManifestFormat } from '../../src/manifest/index.ts';
-import { readWav } from '../../src/util/wav.ts';
+import { readWav } from '../../src/audio/wav.ts';
 import { copyFixture, expectRejection, temporaryDir, writeTestSet } from './helpers.ts';
 
 function table(text: string): Array<[string, string]> {
