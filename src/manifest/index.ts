@@ -7,7 +7,7 @@ export { verifyInjection, type VerifyOptions } from './verify.ts';
 export { detectManifestFormat, detectFileFormat, expandManifestPaths } from './detect.ts';
 export { RECORD_ADAPTERS, adapterFor } from './formats/index.ts';
 export { isKaldiDir, kaldiUtterances } from './formats/kaldi.ts';
-export { iterateRecords, scanBatches, scanRecords } from './lines.ts';
+export { iterateRecords, scanBatches, scanRecords } from './stream/lines.ts';
 export { normalizeText } from './ids.ts';
 export { readManifest } from './read.ts';
 export * from './types.ts';

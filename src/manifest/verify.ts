@@ -15,7 +15,7 @@ import { decodeWav, type DecodedAudio } from '../audio/wav.ts';
 import { resample } from '../audio/resample.ts';
 import type { CanaryRecord } from '../canary/types.ts';
 import { loadFullCanarySet } from './canaries.ts';
-import { detectManifestFormat, expandManifestPaths } from './detect.ts';
+import { expandManifestPaths, manifestFormats } from './detect.ts';
 import { adapterFor } from './formats/index.ts';
 import { kaldiAudioOf, kaldiUtterances } from './formats/kaldi.ts';
 import { normalizeText } from './ids.ts';
@@ -59,10 +59,8 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     byHash.set(canary.sha256, canary);
   }
   const inputs = await expandManifestPaths(options.manifests);
-  const detected = options.format && !options.format.startsWith('lhotse-')
-    ? { format: options.format, files: inputs.map((path) => ({ path, format: options.format! })) }
-    : await detectManifestFormat(inputs);
-  const format = options.format ?? detected.format;
+  const detected = await manifestFormats(inputs, options.format);
+  const format = detected.format;
 
   const candidates: Candidate[] = [];
   let records = 0;
@@ -89,7 +87,7 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     const pendingRecordings: Candidate[] = [];
     const ordered = [...detected.files].sort((a, b) => Number(a.format === 'lhotse-recordings') - Number(b.format === 'lhotse-recordings'));
     for (const { path, format: fileFormat } of ordered) {
-      const adapter = adapterFor(options.format && options.format !== 'kaldi' && !fileFormat.startsWith('lhotse-') ? (options.format as Exclude<ManifestFormat, 'kaldi'>) : (fileFormat as Exclude<ManifestFormat, 'kaldi'>));
+      const adapter = adapterFor(fileFormat as Exclude<ManifestFormat, 'kaldi'>);
       for await (const { where, record } of readRecords(path, adapter)) {
         if (adapter.format === 'lhotse-recordings') {
           if (recordingAudio.has(record.id!)) recordingAudio.set(record.id!, adapter.resolveAudio(record, path));

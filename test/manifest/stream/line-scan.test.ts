@@ -2,12 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLineScanner } from '../../src/manifest/line-scan.ts';
-import { scanManifestFile } from '../../src/manifest/scan.ts';
-import { adapterFor } from '../../src/manifest/formats/index.ts';
-import { FULL_CHECK_RECORDS } from '../../src/manifest/types.ts';
-import { SeededRandom } from '../../src/util/random.ts';
-import { temporaryDir } from './helpers.ts';
+import { createLineScanner } from '../../../src/manifest/stream/line-scan.ts';
+import { scanManifestFile } from '../../../src/manifest/stream/scan.ts';
+import { adapterFor } from '../../../src/manifest/formats/index.ts';
+import { FULL_CHECK_RECORDS } from '../../../src/manifest/types.ts';
+import { SeededRandom } from '../../../src/util/random.ts';
+import { temporaryDir } from '../helpers.ts';
 
 const OPEN = 0x7b;
 const CLOSE = 0x7d;

@@ -3,11 +3,12 @@
  * hard-linked, or resampled when the corpus rate differs).
  */
 import { readFileSync } from 'node:fs';
-import { copyFile, constants, link, rm, writeFile } from 'node:fs/promises';
+import { copyFile, constants, link, rename, rm, writeFile } from 'node:fs/promises';
 import { RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { decodeWav, encodeWav16 } from '../audio/wav.ts';
 import { resample } from '../audio/resample.ts';
+import { writeError } from './write-error.ts';
 
 export interface PreparedCanaryAudio {
   /** WAV bytes at the corpus rate (undefined when the source is used as is). */
@@ -64,12 +65,30 @@ export async function placeCanaryAudio(prepared: PreparedCanaryAudio, target: st
     await copyFile(prepared.sourcePath, target, constants.COPYFILE_EXCL);
     return 'copy';
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new RoteError(`${target}: already exists; rote never overwrites audio, use an empty --audio-dir`, { cause: error });
-    if (code === 'EACCES' || code === 'ENOENT' || code === 'EROFS' || code === 'ENOTDIR') {
-      throw new RoteError(`${target}: cannot write canary audio (${code}); check that --audio-dir is a writable directory`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RoteError(`${target}: already exists; rote never overwrites audio, use an empty --audio-dir`, { cause: error });
+    throw writeError(target, error, 'cannot write canary audio; check that --audio-dir is a writable directory with free space');
+  }
+}
+
+/**
+ * Moves staged copies to their names in the audio dir, never replacing a
+ * file (a hard link to the new name, then the staged name goes with its
+ * directory). Returns the paths placed so far through `placed`.
+ */
+export async function moveIntoPlace(moves: Array<{ from: string; to: string }>, placed: string[]): Promise<void> {
+  for (const { from, to } of moves) {
+    try {
+      await link(from, to);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new RoteError(`${to}: already exists; rote never overwrites audio, use an empty --audio-dir`, { cause: error });
+      // A file system without hard links: a rename (the name was checked free when the ids were drawn).
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw writeError(to, error, 'cannot place canary audio; check that --audio-dir is a writable directory');
+      await rename(from, to).catch((failure: unknown) => {
+        throw writeError(to, failure, 'cannot place canary audio; check that --audio-dir is a writable directory');
+      });
     }
-    throw error;
+    placed.push(to);
   }
 }
 
