@@ -90,6 +90,7 @@ function startInjector(dir: string, input: string): { inject: (label: string, op
       child.send({ output, audioDir, options });
       const [{ seconds }] = (await reply) as [{ seconds: number }];
       await rm(output, { force: true });
+      await rm(`${output}.receipt.json`, { force: true });
       await rm(audioDir, { recursive: true, force: true });
       return seconds;
     },
@@ -106,6 +107,7 @@ async function peakRss(dir: string, input: string): Promise<number> {
     process.stdout.write(String(process.resourceUsage().maxRSS));`;
   const { stdout } = await run_(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });
   await rm(output, { force: true });
+  await rm(`${output}.receipt.json`, { force: true });
   await rm(join(dir, 'wav-rss'), { recursive: true, force: true });
   return Number(stdout) / 1024;
 }
@@ -182,6 +184,7 @@ export async function run(): Promise<void> {
     for (let round = 0; round < 3; round++) {
       const out = join(dir, 'out-cli.json');
       await rm(out, { force: true });
+      await rm(`${out}.receipt.json`, { force: true });
       await rm(join(dir, 'wav-cli'), { recursive: true, force: true });
       startup.push(await timeShell(`"${process.execPath}" --import tsx src/cli/main.ts --help > /dev/null`));
       cli.push(await timeShell(`"${process.execPath}" --import tsx src/cli/main.ts inject --manifest "${input}" --canaries "${join(dir, 'set')}" --out "${out}" --audio-dir "${join(dir, 'wav-cli')}" --sample-rate 16000 --quiet`));

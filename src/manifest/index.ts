@@ -2,7 +2,7 @@
  * The manifest stage: training-manifest adapters, streaming canary injection
  * and receipt-free verification.
  */
-export { injectCanaries, type InjectOptions } from './inject.ts';
+export { injectCanaries, receiptPathFor, type InjectOptions } from './inject.ts';
 export { verifyInjection, type VerifyOptions } from './verify.ts';
 export { detectManifestFormat, detectFileFormat, expandManifestPaths } from './detect.ts';
 export { RECORD_ADAPTERS, adapterFor } from './formats/index.ts';

@@ -48,9 +48,19 @@ export function audioPathOf(audioDir: string, recordId: string): string {
   return join(audioDir, `${recordId}.wav`);
 }
 
-/** A canary's audio file name taken in the audio dir (compared without case: some file systems ignore it). */
-export function audioNameTaken(existing: ReadonlySet<string>, recordId: string): boolean {
-  return existing.has(`${recordId}.wav`.toLowerCase());
+/**
+ * The names a canary's audio may not take, from a listing of the audio dir:
+ * every file's name without its extension, lower-cased, so `X.wav` meets
+ * neither the corpus's `X.flac` (tools that key recordings by file stem would
+ * merge them) nor `x.WAV` on a file system that ignores case.
+ */
+export function takenAudioStems(names: string[]): Set<string> {
+  return new Set(names.map((name) => name.replace(/\.[^.]*$/, '').toLowerCase()));
+}
+
+/** Whether a copy with this record id would meet a taken name (takenAudioStems). */
+export function audioNameTaken(stems: ReadonlySet<string>, recordId: string): boolean {
+  return stems.has(recordId.toLowerCase());
 }
 
 /** Sets every copy's length from its canary's prepared audio. */

@@ -18,13 +18,13 @@ import { probeSampleRate } from '../audio/sample-rate.ts';
 import { loadTrainingList } from './canaries.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
 import { moveIntoPlace, placeCanaryAudio, prepareCanaryAudio, removeQuietly, type PreparedCanaryAudio } from './canary-audio.ts';
-import { audioNameTaken, audioPathOf, buildReceipt, planCopies, receiptPathFor, withDurations, type PlannedCopy } from './inject-plan.ts';
+import { audioNameTaken, audioPathOf, buildReceipt, planCopies, receiptPathFor, takenAudioStems, withDurations, type PlannedCopy } from './inject-plan.ts';
 import { removeDeadLeftovers } from './leftovers.ts';
 import type { CheckDepth } from './stream/scan.ts';
 import { KaldiDirTarget, kaldiInputDir } from './targets/kaldi-dir.ts';
 import { RecordTablesTarget } from './targets/record-tables.ts';
 import type { InjectionTarget } from './targets/target.ts';
-import { writeError } from './write-error.ts';
+import { whyNotWritable, writeError } from './write-error.ts';
 import type { InjectionReceipt, ManifestFormat } from './types.ts';
 
 export { receiptPathFor } from './inject-plan.ts';
@@ -126,8 +126,8 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
   const placed: string[] = [];
   let placing: Promise<InjectionReceipt['audioMode']> | null = null;
   try {
-    await mkdir(staging, { recursive: true }).catch((error: unknown) => {
-      throw writeError(audioDir, error, 'cannot create the audio dir; pass --audio-dir a directory you can write');
+    await mkdir(staging, { recursive: true }).catch(async (error: unknown) => {
+      throw writeError(audioDir, await whyNotWritable(audioDir, error), 'cannot create the audio dir; pass --audio-dir a directory you can write');
     });
     // The copies are written into the staging folder while pass 2 copies the manifest.
     placing = placeAudio(copies, prepared, options.link ?? false, staging);
@@ -202,10 +202,10 @@ async function realpathOfNearest(path: string): Promise<string> {
   return (await realpath(existing)) + rest;
 }
 
-/** File names in the audio dir, lower-cased (canary names must not meet them on any file system). */
+/** The names already in the audio dir that canary audio may not take (takenAudioStems). */
 async function audioNames(audioDir: string): Promise<Set<string>> {
   try {
-    return new Set((await readdir(audioDir)).map((name) => name.toLowerCase()));
+    return takenAudioStems(await readdir(audioDir));
   } catch {
     return new Set();
   }

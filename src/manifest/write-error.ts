@@ -3,7 +3,9 @@
  * means: disk full names the file being written, not the one read; a
  * read-only target says so instead of "no such file".
  */
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { access, constants, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { RoteError } from '../util/errors.ts';
 
 /** mkdir -p for an output directory, its failure named after the directory (a read-only target is not "no such file"). */
@@ -11,8 +13,25 @@ export async function makeDirectory(dir: string, flag = '--out'): Promise<void> 
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
-    throw writeError(dir, error, `cannot create the directory; choose a writable ${flag}`);
+    throw writeError(dir, await whyNotWritable(dir, error), `cannot create the directory; choose a writable ${flag}`);
   }
+}
+
+/**
+ * The real reason a path cannot be created: a recursive mkdir under a
+ * read-only or unwritable directory reports ENOENT; the nearest existing
+ * ancestor's access check gives EROFS or EACCES instead.
+ */
+export async function whyNotWritable(path: string, error: unknown): Promise<unknown> {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error;
+  let existing = dirname(path);
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  try {
+    await access(existing, constants.W_OK);
+  } catch (reason) {
+    return reason;
+  }
+  return error;
 }
 
 /** A write that failed, named after its destination, with what the error code means. */
