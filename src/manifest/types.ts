@@ -186,5 +186,7 @@ export interface VerificationReport {
   unverifiable: Array<{ file: string; line: number; audio: string; reason: string }>;
   /** Audio files hashed while matching. */
   audioHashed: number;
+  /** The injection receipt found next to the manifest (OUT.receipt.json), and whether the manifest is still what inject wrote. */
+  receipt?: { path: string; matches: boolean; differing: string[] };
   ok: boolean;
 }

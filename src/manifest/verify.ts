@@ -16,6 +16,7 @@ import { resample } from '../audio/resample.ts';
 import type { CanaryRecord } from '../canary/types.ts';
 import { loadFullCanarySet } from './canaries.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
+import { checkReceiptOf } from './receipt.ts';
 import { adapterFor } from './formats/index.ts';
 import { kaldiAudioOf, kaldiUtterances } from './formats/kaldi.ts';
 import { normalizeText } from './ids.ts';
@@ -161,6 +162,7 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     tampered: report.tampered,
     unverifiable: report.unverifiable,
     audioHashed,
+    receipt: await checkReceiptOf(inputs),
     ok: countMismatches.length === 0 && leaks.length === 0 && report.tampered.length === 0,
   };
 }

@@ -10,7 +10,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { injectCanaries, receiptPathFor } from '../../src/manifest/index.ts';
+import { injectCanaries, receiptPathFor, verifyInjection } from '../../src/manifest/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { copyFixture, expectRejection, temporaryDir, writeTestSet } from './helpers.ts';
 
@@ -76,6 +76,28 @@ test('case 6: receipts are named after their output, so two injections into one 
     await writeFile(`${c}.receipt.json`, '{}\n');
     await expectRejection(inject({ output: c, audioDir: join(dir, 'wav-c') }), /c\.json\.receipt\.json: the receipt of an earlier injection is there; pass --force/);
     assert.not.ok(existsSync(c));
+  } finally {
+    await cleanup();
+  }
+});
+
+test('case 6: verify finds the receipt named after the manifest and says whether the manifest is still what inject wrote', async () => {
+  const { dir, set, inject, cleanup } = await setup('rel-verify-receipt');
+  try {
+    const out = join(dir, 'out', 'm.json');
+    await inject();
+    const report = await verifyInjection({ manifests: [out], canaries: set.dir });
+    assert.equal(report.receipt, { path: `${out}.receipt.json`, matches: true, differing: [] });
+    await writeFile(out, `${await readFile(out, 'utf8')}\n`);
+    const changed = await verifyInjection({ manifests: [out], canaries: set.dir });
+    assert.equal(changed.receipt, { path: `${out}.receipt.json`, matches: false, differing: [out] });
+    // A Kaldi data dir: the receipt sits next to the dir, not inside it.
+    const kaldi = join(await copyFixture('kaldi', dir), 'train');
+    await injectCanaries({ manifests: [kaldi], canaries: set.dir, output: join(dir, 'kaldi-out'), audioDir: join(dir, 'kaldi-wav'), sampleRate: 16000 });
+    assert.not.ok((await readdir(join(dir, 'kaldi-out'))).some((n) => n.includes('receipt')));
+    const kaldiReport = await verifyInjection({ manifests: [join(dir, 'kaldi-out')], canaries: set.dir });
+    assert.is(kaldiReport.receipt?.path, `${join(dir, 'kaldi-out')}.receipt.json`);
+    assert.ok(kaldiReport.receipt?.matches);
   } finally {
     await cleanup();
   }
