@@ -9,16 +9,15 @@
  * the rest. At the default depth ('structure') only the first
  * FULL_CHECK_RECORDS records get that; later lines are checked for UTF-8 and
  * for a JSON object's braces, which is what finding record boundaries needs
- * (a JSON string cannot hold a raw newline) and costs less than reading the
- * file (16 bytes at a time, in WebAssembly: line-scan.wat), where the full
- * check costs several times that.
+ * (a JSON string cannot hold a raw newline) and costs about as much as
+ * reading the file (two byte checks settle a plain "{...}" line), where the
+ * full check costs several times that.
  */
 import { isUtf8 } from 'node:buffer';
 import { RoteError } from '../../util/errors.ts';
 import { createFileHash, type FileHashAlgorithm } from '../../util/hash.ts';
 import type { BloomFilter, IdSet } from '../ids.ts';
 import { ShapeMatcher } from './json-shapes.ts';
-import { createLineScanner } from './line-scan.ts';
 import { contentEndOf, emptySummary, isBlank, readWindows, reportBadUtf8, scanBatches, type ScanStart, type ScanSummary } from './lines.ts';
 import { FULL_CHECK_RECORDS, type CheckDepth, type Header, type ManifestRecord, type RecordAdapter, type Where } from '../types.ts';
 
@@ -208,35 +207,11 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     return position;
   };
 
-  /**
-   * structureLines over buf[start, end), 16 bytes at a time while the buffer
-   * is the WebAssembly scanner's (a line longer than a chunk moves the rest of
-   * the file to a bigger plain buffer): it settles the "{...}" lines up to
-   * the next checkpoint, or up to a line it cannot settle, which
-   * structureLines takes.
-   */
-  const structureWindow = (start: number, end: number): void => {
-    if (scanner === null || buf !== scanner.buffer) {
-      structureLines(start, end, Infinity);
-      return;
-    }
-    let position = start;
-    while (position < end) {
-      const checkpoint = Math.ceil(records / checkpoints.stride) * checkpoints.stride;
-      const limit = checkpoint - records + 1;
-      const { stop, settled, lastStart } = scanner.scan(position, end, limit);
-      if (settled === limit) checkpoints.add(checkpoint, base + lastStart, line + settled - 1);
-      records += settled;
-      line += settled;
-      position = settled === limit ? stop : structureLines(stop, end, 1);
-    }
-  };
-
   /** Lines in buf[start, end) (whole lines): matched against the shapes, else checked exactly. */
   const structural = checks.depth === 'structure';
   const scanWindow = (start: number, end: number): void => {
     if (structural && records >= FULL_CHECK_RECORDS) {
-      structureWindow(start, end);
+      structureLines(start, end, Infinity);
       return;
     }
     const text = buf.toString('latin1', start, end);
@@ -244,7 +219,7 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     const length = end - start;
     while (position < length) {
       if (structural && records >= FULL_CHECK_RECORDS) {
-        structureWindow(start + position, end);
+        structureLines(start + position, end, Infinity);
         return;
       }
       const next = shapes.matchLine(text, position);
@@ -259,10 +234,9 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     }
   };
 
-  const scanner = structural ? createLineScanner(CHUNK) : null;
   const hash = checks.hash ? await createFileHash(checks.hash) : null;
   // Synchronous reads: a read on libuv's pool would be a thread-pool round trip per chunk.
-  for await (const window of readWindows(path, { chunkSize: CHUNK, sync: true, buffer: scanner?.buffer, hash })) {
+  for await (const window of readWindows(path, { chunkSize: CHUNK, sync: true, hash })) {
     const { filled, final } = window;
     buf = window.buf;
     base = window.base;
