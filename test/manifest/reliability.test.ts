@@ -103,6 +103,32 @@ test('case 6: verify finds the receipt named after the manifest and says whether
   }
 });
 
+test('case 4: a WAV cut short is an error in inject and verify, naming the file and what is wrong', async () => {
+  const { dir, set, inject, cleanup } = await setup('rel-truncated');
+  try {
+    const out = join(dir, 'out', 'm.json');
+    const receipt = await inject();
+    const copy = receipt.canaries[0]!.positions[0]!.audio;
+    const bytes = await readFile(copy);
+    await writeFile(copy, bytes.subarray(0, bytes.length - 100));
+    const report = await verifyInjection({ manifests: [out], canaries: set.dir });
+    assert.not.ok(report.ok);
+    assert.ok(report.tampered.some((t) => t.audio.endsWith(basename(copy)) && /truncated WAV: its data chunk declares \d+ bytes but the file holds \d+/.test(t.reason)), JSON.stringify(report.tampered));
+    // The set's own WAV cut short (its listed sha256 updated, so only the length is wrong).
+    const listPath = join(set.dir, 'for-training', 'canaries.json');
+    const list = JSON.parse(await readFile(listPath, 'utf8'));
+    const wavPath = join(set.dir, 'for-training', list.canaries[0].audio);
+    const cut = (await readFile(wavPath)).subarray(0, 2000);
+    await writeFile(wavPath, cut);
+    list.canaries[0].sha256 = (await import('node:crypto')).createHash('sha256').update(cut).digest('hex');
+    await writeFile(listPath, JSON.stringify(list));
+    await expectRejection(inject({ output: join(dir, 'again.json'), audioDir: join(dir, 'wav-again') }), /\.wav: truncated WAV: its data chunk declares \d+ bytes but the file holds 1956/);
+    assert.not.ok(existsSync(join(dir, 'wav-again')));
+  } finally {
+    await cleanup();
+  }
+});
+
 test('case 7: an inject killed mid-run leaves no canary audio and no output; the rerun removes its leftovers and says so', async () => {
   const { dir, set, nemo, cleanup } = await setup('rel-killed');
   try {

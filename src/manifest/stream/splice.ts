@@ -4,7 +4,7 @@
  * are read), then copy the input to the output in large chunks with the
  * canary records spliced in at those byte offsets.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { RoteError } from '../../util/errors.ts';
 import { isGzip, openByteSource, scanBatches, emptySummary, spansFromSync } from './lines.ts';
 import type { FileScan } from './scan.ts';
