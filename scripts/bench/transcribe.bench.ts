@@ -30,7 +30,7 @@ import { extractFeatures } from '../../src/asr/feature-extract.ts';
 import { FeaturePool } from '../../src/asr/feature-pool.ts';
 import { createFrontend } from '../../src/audio/index.ts';
 import { readCanarySetItems } from '../../src/cli/transcribe.ts';
-import { encodeWav16, readWav } from '../../src/util/wav.ts';
+import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SPEECH = join(ROOT, 'test', 'fixtures', 'models', 'speech');

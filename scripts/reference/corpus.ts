@@ -21,7 +21,7 @@ import { SpeechSynthesisPool } from '../../src/canary/synthesis-pool.ts';
 import { DEFAULT_VOICES } from '../../src/canary/voices.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 import { resample } from '../../src/audio/resample.ts';
-import { encodeWav16 } from '../../src/util/wav.ts';
+import { encodeWav16 } from '../../src/audio/wav.ts';
 import { generateSentences } from './grammar.ts';
 
 const { values } = parseArgs({

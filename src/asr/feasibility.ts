@@ -14,7 +14,7 @@
 import { ctcMinimumFrames } from './ctc.ts';
 import { engineOf, type AsrModel } from './model.ts';
 import { tokenizeReference } from './vocabulary.ts';
-import { probeWav } from './wav-probe.ts';
+import { probeWav } from '../audio/wav.ts';
 
 export interface FrameBudget {
   /** Reference length in the model's tokens. */

@@ -25,7 +25,7 @@ import { defaultFeatureWorkers, FeaturePool, type PooledFeatures } from './featu
 import type { Engine, UtteranceOutput } from './families/types.ts';
 import { engineOf, type AsrModel } from './model.ts';
 import { detokenize, tokenizeReference } from './vocabulary.ts';
-import { probeWav } from './wav-probe.ts';
+import { probeWav } from '../audio/wav.ts';
 
 export interface TranscribeItem {
   id: string;

@@ -1,9 +1,9 @@
 /**
- * Audio file loading for recognition: WAV through src/util/wav.ts, channels
+ * Audio file loading for recognition: WAV through wav.ts, channels
  * averaged to mono, resampled to the frontend's rate, with a note for each
  * conversion so reports can say what was done to the input.
  */
-import { readWav, readWavSync, type DecodedAudio } from '../util/wav.ts';
+import { readWav, readWavSync, type DecodedAudio } from './wav.ts';
 import { resample } from './resample.ts';
 
 export interface LoadedAudio {

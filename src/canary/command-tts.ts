@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RoteError } from '../util/errors.ts';
-import { readWav } from '../util/wav.ts';
+import { readWav } from '../audio/wav.ts';
 import type { SpeechOptions, SynthesizedSpeech } from './espeak.ts';
 
 export const COMMAND_PLACEHOLDERS = ['text', 'out', 'voice', 'rate', 'pitch'] as const;

@@ -11,7 +11,7 @@ import { SeededRandom } from '../util/random.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { processIsAlive } from '../util/lock.ts';
 import { TOOL_VERSION } from '../util/version.ts';
-import { encodeWav16 } from '../util/wav.ts';
+import { encodeWav16 } from '../audio/wav.ts';
 import {
   CANARY_SET_FORMAT,
   type CanaryRecord,

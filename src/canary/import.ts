@@ -23,7 +23,7 @@ import { RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { TOOL_VERSION } from '../util/version.ts';
-import { decodeWav, encodeWav16 } from '../util/wav.ts';
+import { decodeWav, encodeWav16 } from '../audio/wav.ts';
 import { computeSetId } from './canonical.ts';
 import { checkOutput, moveIntoPlace } from './generate.ts';
 import { CANARY_SET_FORMAT, type CanaryRecord, type CanarySet, type CanarySetParameters, type TrainingCanaryList } from './types.ts';

@@ -31,7 +31,7 @@ export {
 export { synthesizeMany, SpeechSynthesisPool, defaultConcurrency, type SpeechItem } from './synthesis-pool.ts';
 export { synthesizeWithCommand, shellQuote, COMMAND_PLACEHOLDERS } from './command-tts.ts';
 export { speedUp, speedUpMany, type SpeedUpOptions } from './speedup.ts';
-export { designLowPass, filterZeroPhase, antiAliasDesign, type LowPassDesign } from './resample.ts';
+export { designLowPass, filterZeroPhase, antiAliasDesign, type LowPassDesign } from './speedup-resample.ts';
 export { makeCanaryTexts, maxDistinctCanaries, type CanaryTextOptions } from './text.ts';
 export { loadWordList, loadExcludedWords, DEFAULT_WORDLIST_PATH, type WordList } from './words.ts';
 export { DEFAULT_VOICES, ESPEAK_ENGLISH_BASES, ESPEAK_VARIANTS, listEspeakVoices, validateEspeakVoice, describeVoices } from './voices.ts';

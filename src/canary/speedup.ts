@@ -6,7 +6,7 @@
  */
 import { SPEED_METHODS, type SpeedMethod } from './types.ts';
 import { ffmpegTempoBatch, type TempoInput } from './ffmpeg-tempo.ts';
-import { resampleSpeedUp } from './resample.ts';
+import { resampleSpeedUp } from './speedup-resample.ts';
 
 export interface SpeedUpOptions {
   factor: number;

@@ -18,7 +18,8 @@ export function registerInject(program: Command): void {
     .option('--link', 'hard-link canary audio instead of copying it', false)
     .option('--id-prefix <prefix>', 'prefix for inserted record ids (default: none, ids shaped like the corpus ids)')
     .option('--sample-rate <hz>', 'corpus sample rate (default: read from the manifest or its first audio file)', (v) => Number(v))
-    .option('--receipt <path>', 'receipt path (default: injection-receipt.json next to the output)')
+    .option('--receipt <path>', 'receipt path (default: the output\'s path + .receipt.json, next to it, e.g. train.json.receipt.json)')
+    .option('--force', 'replace an existing output manifest (and its receipt); without it, inject refuses to overwrite', false)
     .addOption(new Option('--check <depth>', `how deeply NeMo-style JSON lines are checked before anything is written: "structure" parses the first ${FULL_CHECK_RECORDS} records and checks every later line is a UTF-8 JSON object on one line; "full" parses every line (about 1.8x the time on large manifests); other formats are always checked in full`).choices([...CHECK_DEPTHS]).default('structure'))
     .addOption(new Option('--hash <algorithm>', 'digest of input and output files in the receipt: xxh3 identifies files (fast), sha256 also resists deliberate tampering').choices([...FILE_HASH_ALGORITHMS]).default('xxh3'))
     .option('--json', 'print the receipt as JSON', false)
@@ -30,10 +31,19 @@ export function registerInject(program: Command): void {
       const { injectCanaries } = await import('../manifest/index.ts');
       let bar: ReturnType<typeof createProgress> | null = null;
       let shown = 0;
+      let checkBar: ReturnType<typeof createProgress> | null = null;
+      let checked = 0;
       const receipt = await injectCanaries({
         manifests: opts.manifest, canaries: opts.canaries, output, audioDir: opts.audioDir,
         format: opts.format, seed: opts.seed, link: opts.link, idPrefix: opts.idPrefix, sampleRate: opts.sampleRate,
-        receipt: opts.receipt, check: opts.check, hash: opts.hash,
+        receipt: opts.receipt, check: opts.check, hash: opts.hash, force: opts.force,
+        onScanProgress: (done, total) => {
+          if (checked >= total) return;
+          checkBar ??= createProgress('check (bytes)', total, { quiet: opts.quiet || opts.json });
+          checkBar.increment(done - checked);
+          checked = done;
+          if (done >= total) checkBar.stop();
+        },
         onProgress: (written, total) => {
           bar ??= createProgress('inject', total, { quiet: opts.quiet || opts.json });
           bar.increment(written - shown);

@@ -61,6 +61,11 @@ export function registerVerify(program: Command): void {
           ...report.leaks.map((l) => `  LEAK: held-out canary ${l.id} found ${l.found}x (${l.positions.map((p) => `${p.file}:${p.line}`).join(', ')})`),
           ...report.tampered.map((t) => `  tampered: ${t.file}:${t.line} (${t.canaryId}): ${t.reason}`),
           ...report.unverifiable.map((u) => `  unverifiable audio: ${u.file}:${u.line} ${u.audio}: ${u.reason}`),
+          ...(report.receipt
+            ? [report.receipt.matches
+              ? `  receipt: ${report.receipt.path} (the manifest is byte for byte what inject wrote)`
+              : `  receipt: ${report.receipt.path}; changed since inject wrote it: ${report.receipt.differing.join(', ')}`]
+            : []),
           verifySummaryLine(report),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);

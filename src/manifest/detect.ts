@@ -6,7 +6,7 @@
 import { stat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
-import { iterateRecords } from './lines.ts';
+import { iterateRecords } from './stream/lines.ts';
 import { RECORD_ADAPTERS } from './formats/index.ts';
 import { KALDI_EXPECTS, isKaldiDir } from './formats/kaldi.ts';
 import type { Header, ManifestFormat } from './types.ts';
@@ -75,6 +75,18 @@ export async function detectManifestFormat(paths: string[]): Promise<{ format: M
     return { format: 'lhotse-supervisions', files };
   }
   throw new RoteError(`mixed manifest formats: ${files.map((f) => `${f.path} is ${f.format}`).join(', ')}; give files of one format (lhotse recordings + supervisions may be combined)`);
+}
+
+/**
+ * The format of every input, for inject and verify alike: detected, or the
+ * one forced with --format. A forced lhotse format still lets each file of a
+ * recordings + supervisions pair be read as what it is.
+ */
+export async function manifestFormats(paths: string[], forced?: ManifestFormat): Promise<{ format: ManifestFormat; files: DetectedFile[] }> {
+  if (forced && !forced.startsWith('lhotse-')) return { format: forced, files: paths.map((path) => ({ path, format: forced })) };
+  const detected = await detectManifestFormat(paths);
+  if (!forced) return detected;
+  return { format: forced, files: detected.files.map((f) => ({ path: f.path, format: f.format.startsWith('lhotse-') ? f.format : forced })) };
 }
 
 /** Expands the user's manifest arguments: plain paths, directories, and `*`/`?` globs in the last path component. */

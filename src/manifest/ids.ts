@@ -69,6 +69,57 @@ export class BloomFilter {
   }
 }
 
+/**
+ * Exact-enough set of ids for duplicate checks over millions of records: a
+ * 64-bit hash per id (two independent 32-bit FNV-style hashes) in an
+ * open-addressing table, 8 bytes per slot, grown at half load. Two different
+ * ids share a hash with odds of about n^2 / 2^65 (1e-8 for 1M ids).
+ */
+export class IdSet {
+  private high = new Uint32Array(1 << 16);
+  private low = new Uint32Array(1 << 16);
+  private used = new Uint8Array(1 << 16);
+  private count = 0;
+
+  /** Adds `id`; false when it was there already. */
+  add(id: string): boolean {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (let i = 0; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 13;
+    }
+    h1 >>>= 0;
+    h2 >>>= 0;
+    if (!this.insert(h1, h2)) return false;
+    if (++this.count * 2 > this.used.length) this.grow();
+    return true;
+  }
+
+  private insert(h1: number, h2: number): boolean {
+    const mask = this.used.length - 1;
+    for (let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
+      if (!this.used[slot]) {
+        this.used[slot] = 1;
+        this.high[slot] = h1;
+        this.low[slot] = h2;
+        return true;
+      }
+      if (this.high[slot] === h1 && this.low[slot] === h2) return false;
+    }
+  }
+
+  private grow(): void {
+    const { high, low, used } = this;
+    this.high = new Uint32Array(used.length * 2);
+    this.low = new Uint32Array(used.length * 2);
+    this.used = new Uint8Array(used.length * 2);
+    for (let i = 0; i < used.length; i++) if (used[i]) this.insert(high[i]!, low[i]!);
+  }
+}
+
 /** Draws ids shaped like `template` that are unique among `taken` and the corpus. */
 export function drawUniqueId(template: string, random: SeededRandom, corpusIds: BloomFilter | null, taken: Set<string>): string {
   for (let attempt = 0; attempt < 300; attempt++) {

@@ -1,5 +1,5 @@
 import { adapterFor } from './formats/index.ts';
-import { iterateRecords } from './lines.ts';
+import { iterateRecords } from './stream/lines.ts';
 import type { Header, ManifestFormat, RawRecord, RecordAdapter } from './types.ts';
 
 /** The records of one manifest file read with `adapter`, each with its place and original bytes; blank lines skipped, the header parsed first. */

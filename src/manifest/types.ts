@@ -190,5 +190,7 @@ export interface VerificationReport {
   audioMatch: { rule: string; resampled: string[] };
   /** True when `unverifiable` is not empty and the caller accepted it (allowUnverifiable); otherwise unverifiable audio makes `ok` false. */
   unverifiableAccepted: boolean;
+  /** The injection receipt found next to the manifest (OUT.receipt.json), and whether the manifest is still what inject wrote. */
+  receipt?: { path: string; matches: boolean; differing: string[] };
   ok: boolean;
 }

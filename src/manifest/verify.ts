@@ -13,11 +13,12 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
 import { sha256File } from '../util/hash.ts';
-import { decodeWav, type DecodedAudio } from '../util/wav.ts';
-import { resample } from '../util/resample.ts';
+import { decodeWav, type DecodedAudio } from '../audio/wav.ts';
+import { resample } from '../audio/resample.ts';
 import type { CanaryRecord } from '../canary/types.ts';
 import { loadFullCanarySet } from './canaries.ts';
-import { detectManifestFormat, expandManifestPaths } from './detect.ts';
+import { expandManifestPaths, manifestFormats } from './detect.ts';
+import { checkReceiptOf } from './receipt.ts';
 import { adapterFor } from './formats/index.ts';
 import { kaldiAudioOf, kaldiUtterances } from './formats/kaldi.ts';
 import { normalizeText } from './ids.ts';
@@ -76,10 +77,8 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     byHash.set(canary.sha256, canary);
   }
   const inputs = await expandManifestPaths(options.manifests);
-  const detected = options.format && !options.format.startsWith('lhotse-')
-    ? { format: options.format, files: inputs.map((path) => ({ path, format: options.format! })) }
-    : await detectManifestFormat(inputs);
-  const format = options.format ?? detected.format;
+  const detected = await manifestFormats(inputs, options.format);
+  const format = detected.format;
 
   const candidates: Candidate[] = [];
   let records = 0;
@@ -113,7 +112,7 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
     const pendingRecordings: Candidate[] = [];
     const ordered = [...detected.files].sort((a, b) => Number(a.format === 'lhotse-recordings') - Number(b.format === 'lhotse-recordings'));
     for (const { path, format: fileFormat } of ordered) {
-      const adapter = adapterFor(options.format && options.format !== 'kaldi' && !fileFormat.startsWith('lhotse-') ? (options.format as Exclude<ManifestFormat, 'kaldi'>) : (fileFormat as Exclude<ManifestFormat, 'kaldi'>));
+      const adapter = adapterFor(fileFormat as Exclude<ManifestFormat, 'kaldi'>);
       for await (const { where, record, bytes } of readRecords(path, adapter)) {
         if (adapter.format === 'lhotse-recordings') {
           readDone += bytes.length;
@@ -202,6 +201,7 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
       ? { rule: 'exact', resampled: [] }
       : { rule: `exact at the set's rate; within ±${RESAMPLED_TOLERANCE_STEPS} of 32768 per sample after resampling`, resampled: [...resampled].sort() },
     unverifiableAccepted: allowUnverifiable && report.unverifiable.length > 0,
+    receipt: await checkReceiptOf(inputs),
     ok: countMismatches.length === 0 && leaks.length === 0 && report.tampered.length === 0 && (report.unverifiable.length === 0 || allowUnverifiable),
   };
 }

@@ -7,7 +7,7 @@ import { loadModel, transcribeFiles, type AsrModel, type TranscribeItem, type Tr
 import { extractFeatures } from '../../src/asr/feature-extract.ts';
 import { defaultFeatureWorkers, FeaturePool } from '../../src/asr/feature-pool.ts';
 import { RoteError } from '../../src/util/errors.ts';
-import { encodeWav16, readWav } from '../../src/util/wav.ts';
+import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
 
 const FAMILY_DIRS = ['nemo-ctc', 'transducer', 'sidecar-ctc'];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_DURATION_SEC, loadModel, planBatches, transcribeFiles, type TranscriptionRow } from '../../src/asr/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
-import { encodeWav16 } from '../../src/util/wav.ts';
+import { encodeWav16 } from '../../src/audio/wav.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

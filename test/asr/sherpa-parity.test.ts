@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resample } from '../../src/audio/index.ts';
 import { loadModel, transcribeFiles } from '../../src/asr/index.ts';
-import { encodeWav16, readWav } from '../../src/util/wav.ts';
+import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
 
 interface SherpaRecognizer {

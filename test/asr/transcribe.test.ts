@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { resample } from '../../src/audio/index.ts';
 import { loadModel, planBatches, padFeatures, transcribeFiles, type AsrModel, type TranscriptionRow, type TranscribeItem } from '../../src/asr/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
-import { encodeWav16, readWav } from '../../src/util/wav.ts';
+import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
 
 const FAMILY_DIRS = ['nemo-ctc', 'transducer', 'sidecar-ctc'];

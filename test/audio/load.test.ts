@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAudio, loadAudioSync } from '../../src/audio/index.ts';
-import { decodeWav, encodeWav16 } from '../../src/util/wav.ts';
+import { decodeWav, encodeWav16 } from '../../src/audio/wav.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { PARITY_DIR } from './fixtures.ts';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCanarySet, importCanarySet, readCanarySet, readTrainingCanaries, resolveGenerateOptions, verifyCanaryAudio } from '../../src/canary/index.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
-import { encodeWav16 } from '../../src/util/wav.ts';
+import { encodeWav16 } from '../../src/audio/wav.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { injectCanaries, verifyInjection } from '../../src/manifest/index.ts';
 import { audit, compare, validateReport } from '../../src/audit/index.ts';

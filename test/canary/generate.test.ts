@@ -11,7 +11,7 @@ import {
   ESPEAK_VARIANTS,
   type GenerateOptions,
 } from '../../src/canary/index.ts';
-import { readWav } from '../../src/util/wav.ts';
+import { readWav } from '../../src/audio/wav.ts';
 import { rejectsWithRoteError } from './helpers.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'rote-test-generate-'));

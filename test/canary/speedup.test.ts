@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { speedUp, speedUpMany, synthesizeSpeech } from '../../src/canary/index.ts';
-import { sine, toneAmplitude } from '../util/signals.ts';
+import { sine, toneAmplitude } from '../audio/signals.ts';
 
 /** First and last 10 ms frame whose RMS is within 30 dB of the loudest frame: where speech starts and ends. */
 function speechSpanSeconds(samples: Float32Array, sampleRate: number): number {

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { injectCanaries, readManifest, verifyInjection, normalizeText, adapterFor, detectManifestFormat, type InjectionReceipt, type RawRecord, type ManifestFormat } from '../../src/manifest/index.ts';
 import { hashFile } from '../../src/util/hash.ts';
-import { readWav } from '../../src/util/wav.ts';
+import { readWav } from '../../src/audio/wav.ts';
 import { copyFixture, temporaryDir, writeTestSet, type TestSet } from './helpers.ts';
 
 async function records(path: string, format: Exclude<ManifestFormat, 'kaldi'>): Promise<RawRecord[]> {
@@ -118,7 +118,7 @@ test('nemo: relative audio paths stay relative, resampled to the corpus rate fou
   const { dir, cleanup } = await temporaryDir('nemo-rel');
   try {
     const set = await writeTestSet(join(dir, 'set'), 22050);
-    const { encodeWav16 } = await import('../../src/util/wav.ts');
+    const { encodeWav16 } = await import('../../src/audio/wav.ts');
     const { writeFile, mkdir } = await import('node:fs/promises');
     await mkdir(join(dir, 'corpus', 'wavs'), { recursive: true });
     await writeFile(join(dir, 'corpus', 'wavs', 'utt_0001.wav'), encodeWav16(new Float32Array(8000), 8000));

@@ -3,7 +3,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeWav16 } from '../../src/util/wav.ts';
+import { encodeWav16 } from '../../src/audio/wav.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { CANARY_SET_FORMAT, type CanaryRecord, type CanarySet, type CanarySetParameters, type TrainingCanaryList } from '../../src/canary/types.ts';
 import { computeSetId } from '../../src/canary/canonical.ts';

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { injectCanaries, verifyInjection, detectManifestFormat } from '../../src/manifest/index.ts';
-import { readWav } from '../../src/util/wav.ts';
+import { readWav } from '../../src/audio/wav.ts';
 import { copyFixture, expectRejection, temporaryDir, writeTestSet } from './helpers.ts';
 
 function table(text: string): Array<[string, string]> {
@@ -92,7 +92,8 @@ test('kaldi: unsorted table, output over input, and an existing output dir are r
     await writeFile(join(input, 'text'), `${lines.join('\n')}\n`);
     await expectRejection(injectCanaries({ manifests: [input], canaries: set.dir, output: join(dir, 'o'), audioDir: join(dir, 'wav'), sampleRate: 16000 }), /text:5: .*out of order.*LC_ALL=C/);
     assert.is((await readdir(dir)).includes('o'), false);
-    assert.is((await readdir(join(dir, 'wav'))).length, 0);
+    // No audio dir is left behind by a run that failed its checks (issue 13, case 9).
+    assert.is((await readdir(dir)).includes('wav'), false);
   } finally {
     await cleanup();
   }

@@ -9,7 +9,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { injectCanaries, verifyInjection, type InjectionReceipt, type VerifyProgress } from '../../src/manifest/index.ts';
-import { encodeWav16, readWav } from '../../src/util/wav.ts';
+import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { copyFixture, temporaryDir, writeTestSet } from './helpers.ts';
 
 const rote = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { injectCanaries, verifyInjection, type InjectionReceipt } from '../../src/manifest/index.ts';
-import { encodeWav16, readWav } from '../../src/util/wav.ts';
+import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { copyFixture, temporaryDir, writeTestSet, type TestSet } from './helpers.ts';
 
 async function injected(label: string): Promise<{ dir: string; set: TestSet; manifest: string; lines: string[]; receipt: InjectionReceipt; cleanup: () => Promise<void> }> {

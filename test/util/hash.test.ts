@@ -1,13 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileHash, hashFile, xxh3Implementation } from '../../src/util/hash.ts';
-import { ManifestWorker } from '../../src/manifest/worker.ts';
-import { createRing, RingReader } from '../../src/manifest/ring.ts';
-import { spliceCopy } from '../../src/manifest/splice.ts';
-import { ManifestWriter } from '../../src/manifest/writer.ts';
+import { scanManifestFile } from '../../src/manifest/stream/scan.ts';
+import { spliceCopy } from '../../src/manifest/stream/splice.ts';
+import { ManifestWriter } from '../../src/manifest/stream/writer.ts';
+import { adapterFor } from '../../src/manifest/formats/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
 
 interface Vector { name: string; bytes: number; xxh3: string; sha256: string }
@@ -48,73 +48,48 @@ test('xxh3 (native and WebAssembly) and sha256 digests equal xxhsum -H3 and sha2
   }
 });
 
-test('the manifest worker gives the same digests; through the ring, the input\'s and that of the copy the main thread writes', async () => {
+test('an injection\'s digests: the input\'s from pass 1\'s read (JSON-lines fast path and record by record), the copy\'s from its writer, as xxhsum and sha256sum give them', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'rote-hash-'));
-  const workers = { xxh3: new ManifestWorker('xxh3'), sha256: new ManifestWorker('sha256') };
   try {
-    for (const vector of vectors) {
-      const path = join(dir, vector.name);
-      await writeFile(path, input(vector.name));
-      assert.is((await workers.xxh3.hashFile(path)).hash, `xxh3:${vector.xxh3}`, vector.name);
-      assert.is((await workers.sha256.hashFile(path)).hash, `sha256:${vector.sha256}`, vector.name);
+    // Lines of a NeMo manifest: the fast path (no ids) and the record-by-record path (WeNet has ids).
+    const lines = Array.from({ length: 3000 }, (_, i) => `{"key": "utt${i}", "wav": "/a/${i}.wav", "audio_filepath": "/a/${i}.wav", "duration": 1.5, "txt": "x ${i}", "text": "words ${i}"}\n`).join('');
+    await writeFile(join(dir, 'm.json'), lines);
+    for (const format of ['nemo', 'wenet'] as const) {
+      for (const algorithm of ['xxh3', 'sha256'] as const) {
+        const scan = await scanManifestFile(join(dir, 'm.json'), adapterFor(format), { ids: null, canaryIds: new Set(), depth: 'structure', hash: algorithm });
+        assert.is(scan.summary.hash, await hashFile(join(dir, 'm.json'), algorithm), `${format} ${algorithm}`);
+      }
     }
     const mib = input('mib');
+    await writeFile(join(dir, 'mib'), mib);
     const cuts = [0, 5, 1 << 20, mib.length];
     const insertions = cuts.map((offset, i) => ({ offset, bytes: Buffer.from(`{"inserted": ${i}}\n`) }));
     const spliced = Buffer.concat(cuts.flatMap((offset, i) => [mib.subarray(i === 0 ? 0 : cuts[i - 1], offset), insertions[i]!.bytes]));
     await writeFile(join(dir, 'spliced'), spliced);
     for (const algorithm of ['xxh3', 'sha256'] as const) {
-      // Small slots, so the worker waits for free ones many times over.
-      const ring = createRing(3, 64 << 10);
-      const digests = workers[algorithm].spliceThroughRing(join(dir, 'mib'), insertions, ring);
-      const writer = new ManifestWriter(join(dir, `copy-${algorithm}`), { hash: false });
-      const copied = await spliceCopy(join(dir, 'mib'), insertions, writer, undefined, new RingReader(ring, digests));
-      await writer.finish();
+      const writer = new ManifestWriter(join(dir, `copy-${algorithm}`), { hash: algorithm });
+      const copied = await spliceCopy(join(dir, 'mib'), insertions, writer);
+      const digest = await writer.finish();
       await writer.commit();
       assert.is(copied, mib.length);
-      assert.ok((await readFile(join(dir, `copy-${algorithm}`))).equals(spliced), 'the copy written from the ring');
-      assert.is((await digests).output, await hashFile(join(dir, 'spliced'), algorithm));
-      assert.is((await digests).input, await hashFile(join(dir, 'mib'), algorithm));
+      assert.ok((await readFile(join(dir, `copy-${algorithm}`))).equals(spliced), 'the spliced copy');
+      assert.is(digest, await hashFile(join(dir, 'spliced'), algorithm));
     }
   } finally {
-    await workers.xxh3.close();
-    await workers.sha256.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
 
-test('a copy through the ring fails cleanly, never hangs: a write that fails stops the worker, a read that fails stops the copy', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'rote-ring-'));
-  const worker = new ManifestWorker('xxh3');
+test('a copy that cannot read its input names it and leaves no output', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rote-copy-'));
   try {
-    await writeFile(join(dir, 'mib'), input('mib'));
-    // The disk fills after three writes: the copy fails naming the files, and the worker's side is abandoned.
-    let writes = 0;
-    const full = {
-      target: join(dir, 'out'),
-      syncWriter: async () => () => {
-        if (++writes > 3) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-      },
-    } as unknown as ManifestWriter;
-    let ring = createRing(2, 16 << 10);
-    let digests = worker.spliceThroughRing(join(dir, 'mib'), [], ring);
-    digests.catch(() => undefined);
-    const failed = await spliceCopy(join(dir, 'mib'), [], full, undefined, new RingReader(ring, digests)).then(() => null, (error: Error) => error);
-    assert.instance(failed, RoteError);
-    assert.match(failed!.message, /mib -> .*out: copy failed \(ENOSPC/);
-    assert.match(await digests.then(() => 'finished', (error: Error) => error.message), /abandoned/);
-    // The input vanishes before the worker reads it: the copy fails with the worker's error.
-    ring = createRing(2, 16 << 10);
-    digests = worker.spliceThroughRing(join(dir, 'gone'), [], ring);
-    digests.catch(() => undefined);
-    const writer = new ManifestWriter(join(dir, 'out2'), { hash: false });
-    const missing = await spliceCopy(join(dir, 'gone'), [], writer, undefined, new RingReader(ring, digests)).then(() => null, (error: Error) => error);
+    const writer = new ManifestWriter(join(dir, 'out'), { hash: false });
+    const missing = await spliceCopy(join(dir, 'gone'), [], writer).then(() => null, (error: Error) => error);
     await writer.abort();
-    assert.match(missing?.message ?? '', /gone.*ENOENT/);
-    // The worker still serves.
-    assert.is((await worker.hashFile(join(dir, 'mib'))).bytes, input('mib').length);
+    assert.instance(missing, RoteError);
+    assert.match(missing!.message, /gone: cannot read manifest \(ENOENT\)/);
+    assert.equal(await readdir(dir), []);
   } finally {
-    await worker.close();
     await rm(dir, { recursive: true, force: true });
   }
 });

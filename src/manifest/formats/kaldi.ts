@@ -9,11 +9,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
-import { emptySummary, scanBatches, type ScanSummary } from '../lines.ts';
+import { emptySummary, scanBatches, type ScanSummary } from '../stream/lines.ts';
 import type { BloomFilter } from '../ids.ts';
 import type { SeededRandom } from '../../util/random.ts';
 import type { FileHashAlgorithm } from '../../util/hash.ts';
-import type { ManifestWriter } from '../writer.ts';
+import type { ManifestWriter } from '../stream/writer.ts';
 
 export const KALDI_EXPECTS = 'a directory with wav.scp, text and utt2spk';
 

@@ -1,11 +1,13 @@
 /**
- * WAV in/out through wavefile. wavefile is CommonJS and its ESM named import
- * type-checks but fails at run time, so it is loaded with createRequire.
+ * WAV in/out, the one WAV reader of rote (the plain-JS espeak worker keeps its
+ * own): the RIFF chunk walk (headers, probes, truncation check) is here;
+ * samples are decoded through wavefile. wavefile is CommonJS and its ESM named
+ * import type-checks but fails at run time, so it is loaded with createRequire.
  */
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { RoteError } from './errors.ts';
+import { RoteError } from '../util/errors.ts';
 
 interface WaveFileInstance {
   fmt: { numChannels: number; sampleRate: number; bitsPerSample: number; audioFormat: number };
@@ -28,9 +30,11 @@ export interface DecodedAudio {
   channels: number;
 }
 
-/** Decodes WAV bytes; `source` names the file in error messages. */
+/** Decodes WAV bytes; `source` names the file in error messages. A data chunk cut short is an error. */
 export function decodeWav(bytes: Uint8Array, source = '<buffer>'): DecodedAudio {
   if (bytes.length === 0) throw new RoteError(`${source}: empty file, not a WAV`);
+  // The header checks (RIFF, fmt before data, a data chunk, not truncated), before wavefile decodes it.
+  parseWavHeader(bytes, bytes.length, source);
   const wave = new WaveFile();
   try {
     wave.fromBuffer(bytes);
@@ -89,6 +93,103 @@ function downmixPcm16(bytes: Uint8Array, channels: number): Float32Array {
     samples[i] = sum * weight;
   }
   return samples;
+}
+
+export interface WavHeader {
+  sampleRate: number;
+  channels: number;
+  /** Sample frames (per channel). */
+  numSamples: number;
+}
+
+interface WavChunks {
+  format?: { channels: number; sampleRate: number; blockAlign: number };
+  /** The data chunk: where its bytes start and the size its header declares. */
+  data?: { offset: number; declaredBytes: number };
+  /** A data chunk came before any fmt chunk. */
+  dataBeforeFormat: boolean;
+}
+
+/**
+ * Data sizes a writer that cannot seek back puts in the header (0xFFFFFFFF;
+ * sox and espeak-ng write 0x7FFFF000 to a pipe): "until the end of the file".
+ */
+const STREAMED_DATA_SIZE = 0x7ffff000;
+
+/** Walks the RIFF chunks of a WAV's first bytes up to its data chunk; null when not RIFF/WAVE. Never throws. */
+function walkWavChunks(bytes: Uint8Array): WavChunks | null {
+  const ascii = (at: number): string => String.fromCharCode(...bytes.subarray(at, at + 4));
+  if (bytes.length < 12 || ascii(0) !== 'RIFF' || ascii(8) !== 'WAVE') return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chunks: WavChunks = { dataBeforeFormat: false };
+  let at = 12;
+  while (at + 8 <= bytes.length) {
+    const id = ascii(at);
+    const size = view.getUint32(at + 4, true);
+    if (id === 'fmt ') {
+      if (at + 24 > bytes.length) break;
+      chunks.format = { channels: view.getUint16(at + 10, true), sampleRate: view.getUint32(at + 12, true), blockAlign: view.getUint16(at + 20, true) };
+    } else if (id === 'data') {
+      chunks.dataBeforeFormat = !chunks.format;
+      chunks.data = { offset: at + 8, declaredBytes: size };
+      return chunks;
+    }
+    at += 8 + size + (size % 2);
+  }
+  return chunks;
+}
+
+/**
+ * Parses a WAV header from its first bytes (`fileSize`: the whole file's
+ * size). A streamed data size (see STREAMED_DATA_SIZE) means the rest of the
+ * file; a data chunk that declares more bytes than the file holds is refused
+ * (a truncated file is not a shorter utterance). Pure.
+ */
+export function parseWavHeader(bytes: Uint8Array, fileSize: number, source: string): WavHeader {
+  if (fileSize === 0) throw new RoteError(`${source}: empty file, not a WAV`);
+  const chunks = walkWavChunks(bytes);
+  if (!chunks) throw new RoteError(`${source}: not a WAV file (no RIFF/WAVE header)`);
+  if (chunks.dataBeforeFormat) throw new RoteError(`${source}: WAV data chunk before its fmt chunk`);
+  const { format, data } = chunks;
+  if (!data || !format) throw new RoteError(`${source}: WAV file has no data chunk (truncated or corrupt)`);
+  if (!format.channels || !format.sampleRate || !format.blockAlign) throw new RoteError(`${source}: WAV header has no channels, sample rate or block size`);
+  const available = Math.max(0, fileSize - data.offset);
+  let dataBytes = data.declaredBytes;
+  if (dataBytes >= STREAMED_DATA_SIZE) dataBytes = available;
+  else if (dataBytes > available) {
+    throw new RoteError(`${source}: truncated WAV: its data chunk declares ${dataBytes} bytes but the file holds ${available}; copy or re-create the file`);
+  }
+  return { sampleRate: format.sampleRate, channels: format.channels, numSamples: Math.floor(dataBytes / format.blockAlign) };
+}
+
+/** The sample rate in a WAV's fmt chunk, from its first bytes; undefined when not a WAV or no fmt chunk is among them. */
+export function wavSampleRate(head: Uint8Array): number | undefined {
+  return walkWavChunks(head)?.format?.sampleRate || undefined;
+}
+
+const HEADER_BYTES = 1 << 16;
+
+/**
+ * A WAV's header only (RIFF chunks up to `data`), to learn an utterance's
+ * length before decoding it, so batches can be planned without holding every
+ * file's samples in memory. Synchronous, like the feature reads: one small
+ * read per file is cheaper than thread-pool round trips.
+ */
+export function probeWav(path: string): WavHeader {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw unreadableAudio(path, error);
+  }
+  try {
+    const { size } = fstatSync(fd);
+    const buffer = new Uint8Array(Math.min(size, HEADER_BYTES));
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
+    return parseWavHeader(buffer.subarray(0, bytesRead), size, path);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The error for an audio file that cannot be read (missing, a directory, no permission). */

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { resample } from '../../src/util/resample.ts';
+import { resample } from '../../src/audio/resample.ts';
 import { resample as audioResample } from '../../src/audio/index.ts';
 import { sine } from './signals.ts';
 

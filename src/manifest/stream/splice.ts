@@ -4,19 +4,16 @@
  * are read), then copy the input to the output in large chunks with the
  * canary records spliced in at those byte offsets.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { RoteError } from '../util/errors.ts';
+import { closeSync, openSync } from 'node:fs';
+import { RoteError } from '../../util/errors.ts';
 import { isGzip, openByteSource, scanBatches, emptySummary, spansFromSync } from './lines.ts';
 import type { FileScan } from './scan.ts';
-import type { RecordAdapter } from './types.ts';
-import type { RingReader } from './ring.ts';
+import type { RecordAdapter } from '../types.ts';
 import { ManifestWriter } from './writer.ts';
 
 const CHUNK = 1 << 20;
 /** Reads from a checkpoint to a slot: a few records (the buffer grows for longer ones). */
 const SLOT_CHUNK = 4 << 10;
-/** Progress is reported, and the event loop gets a turn, this often. */
-const PROGRESS_BYTES = 4 << 20;
 
 /** Bytes inserted into a copy of a file before input offset `offset`. */
 export interface Insertion {
@@ -111,25 +108,15 @@ async function lastRecord(file: string, adapter: RecordAdapter, scan: FileScan):
 /**
  * Copies `file` (decompressed when `.gz`) to `writer` with `insertions`
  * (ascending offsets) spliced in; returns the number of input bytes copied.
- * With `ring` (a plain file to a plain file), the chunks come from the
- * manifest worker's read of the file (ring.ts) instead of a read here.
+ * Two buffers: the next chunk is read while this one is written. A failed
+ * read or write names both files.
  */
-export async function spliceCopy(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void, ring?: RingReader): Promise<number> {
-  if (!ring) return spliceCopyAsync(file, insertions, writer, onBytes);
+export async function spliceCopy(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void): Promise<number> {
   try {
-    const write = isGzip(file) ? null : await writer.syncWriter();
-    if (write === null) {
-      // Only plain to plain goes through the ring: a worker filling it for nobody is stopped.
-      ring.abandon();
-      return await spliceCopyAsync(file, insertions, writer, onBytes);
-    }
-    return await spliceCopyFromRing(file, insertions, write, ring, onBytes);
+    return await spliceCopyChunks(file, insertions, writer, onBytes);
   } catch (error) {
-    // The worker's side stops too, whatever failed here.
-    ring.abandon();
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof RoteError || typeof code !== 'string') throw error;
-    // Synchronous writes and the worker's reads report no path: name the files here.
     throw new RoteError(`${file} -> ${writer.target}: copy failed (${(error as Error).message}); nothing was written, check the disk and run inject again`, { cause: error });
   }
 }
@@ -138,8 +125,7 @@ export async function spliceCopy(file: string, insertions: Insertion[], writer: 
  * The pieces to write for one chunk buf[0, count) read at input offset
  * `position`: input bytes cut at each insertion that falls in the chunk (at
  * its end only when the input is exhausted, count 0), the insertion's bytes
- * in between. `next` is the first insertion not yet placed. The manifest
- * worker (worker-entry.ts) hashes the output through the same cut.
+ * in between. `next` is the first insertion not yet placed.
  */
 export function splicePieces(buf: Uint8Array, count: number, position: number, insertions: Insertion[], next: number): { pieces: Uint8Array[]; next: number } {
   const end = position + count;
@@ -156,41 +142,8 @@ export function splicePieces(buf: Uint8Array, count: number, position: number, i
   return { pieces, next };
 }
 
-/**
- * Plain file to plain file: the manifest worker reads 256 KiB chunks (they
- * stay in the CPU caches) into shared slots and this thread writes them
- * synchronously, so the input is read once for the copy and both digests.
- * The event loop gets a turn at every wait for a chunk and every
- * PROGRESS_BYTES (progress bars, the canary audio placed meanwhile by
- * inject.ts).
- */
-async function spliceCopyFromRing(file: string, insertions: Insertion[], write: (bytes: Uint8Array) => void, ring: RingReader, onBytes?: (copied: number) => void): Promise<number> {
-  let position = 0;
-  let next = 0;
-  let reported = 0;
-  for (;;) {
-    const bytes = await ring.next();
-    const chunk = splicePieces(bytes, bytes.length, position, insertions, next);
-    for (const piece of chunk.pieces) write(piece);
-    next = chunk.next;
-    ring.release();
-    if (bytes.length === 0) break;
-    position += bytes.length;
-    if (position - reported >= PROGRESS_BYTES) {
-      reported = position;
-      onBytes?.(position);
-      // A chunk that is ready needs no wait, so the event loop also gets a turn here.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-  onBytes?.(position);
-  if (next < insertions.length) throw new RoteError(`${file}: shorter than when it was first read; run inject again on a file nobody is writing`);
-  return position;
-}
-
-async function spliceCopyAsync(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void): Promise<number> {
+async function spliceCopyChunks(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void): Promise<number> {
   const source = await openByteSource(file);
-  // Two buffers: the next chunk is read while this one is written.
   const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
   let which = 0;
   let reading = source.read(buffers[0]!, 0);

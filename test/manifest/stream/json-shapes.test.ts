@@ -5,9 +5,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ShapeMatcher } from '../../src/manifest/json-shapes.ts';
-import { nemoAdapter } from '../../src/manifest/formats/nemo.ts';
-import { SeededRandom } from '../../src/util/random.ts';
+import { ShapeMatcher } from '../../../src/manifest/stream/json-shapes.ts';
+import { nemoAdapter } from '../../../src/manifest/formats/nemo.ts';
+import { SeededRandom } from '../../../src/util/random.ts';
 
 const EXEMPLARS = [
   '{"audio_filepath": "/data/a/1-2-0001.flac", "duration": 12.3, "text": "hello world", "lang": "en"}',

@@ -5,12 +5,14 @@
  * bytes they hand to `write` once it resolves (small writes are gathered in
  * the writer's buffer; large ones go straight to the file).
  */
-import { createWriteStream, writeSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { createGzip, type Gzip } from 'node:zlib';
 import { once } from 'node:events';
-import { temporarySibling } from '../util/atomic.ts';
-import { createFileHash, type FileHashAlgorithm, type StreamingHash } from '../util/hash.ts';
+import { temporarySibling } from '../../util/atomic.ts';
+import { createFileHash, type FileHashAlgorithm, type StreamingHash } from '../../util/hash.ts';
+import { RoteError } from '../../util/errors.ts';
+import { writeError } from '../write-error.ts';
 import { isGzip } from './lines.ts';
 
 const BUFFER_SIZE = 1 << 20;
@@ -34,7 +36,21 @@ export class ManifestWriter {
     this.temporary = temporarySibling(target);
   }
 
+  /** A failed write, named after the output (not the input being copied). */
+  private failed(error: unknown): never {
+    if (error instanceof RoteError) throw error;
+    throw writeError(this.target, error, 'the output manifest could not be written; free space or choose another --out, and run inject again');
+  }
+
   private async ensureOpen(): Promise<void> {
+    try {
+      await this.open();
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  private async open(): Promise<void> {
     if (this.handle || this.gzip) return;
     if (this.options.hash) this.hash = await createFileHash(this.options.hash);
     if (isGzip(this.target)) {
@@ -70,6 +86,14 @@ export class ManifestWriter {
 
   private async emit(data: Buffer): Promise<void> {
     await this.ensureOpen();
+    try {
+      await this.emitOpen(data);
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  private async emitOpen(data: Buffer): Promise<void> {
     if (this.gzip) {
       if (!this.gzip.write(data)) await once(this.gzip, 'drain');
       return;
@@ -79,40 +103,26 @@ export class ManifestWriter {
     while (offset < data.length) offset += (await this.handle!.write(data, offset, data.length - offset)).bytesWritten;
   }
 
-  /**
-   * For plain (not gzip) outputs: flushes the buffer and returns a function
-   * that writes all of its bytes synchronously to the file (hashing them, when
-   * this writer hashes). Null for gzip outputs, which go through `write`.
-   */
-  async syncWriter(): Promise<((bytes: Uint8Array) => void) | null> {
-    if (isGzip(this.target)) return null;
-    await this.flush();
-    await this.ensureOpen();
-    const fd = this.handle!.fd;
-    const hash = this.hash;
-    return (bytes: Uint8Array): void => {
-      hash?.update(bytes);
-      let offset = 0;
-      while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    };
-  }
-
   /** Finishes writing; returns the digest of the stored bytes ("<algorithm>:<hex>"). The file stays temporary until commit(). */
   async finish(): Promise<string> {
     await this.flush();
     await this.ensureOpen();
-    if (this.gzip) {
-      this.gzip.end();
-      await this.gzipDone;
-    } else {
-      await this.handle!.close();
+    try {
+      if (this.gzip) {
+        this.gzip.end();
+        await this.gzipDone;
+      } else {
+        await this.handle!.close();
+      }
+    } catch (error) {
+      this.failed(error);
     }
     this.finished = true;
     return this.hash ? this.hash.digest() : '';
   }
 
   async commit(): Promise<void> {
-    await rename(this.temporary, this.target);
+    await rename(this.temporary, this.target).catch((error: unknown) => this.failed(error));
   }
 
   async abort(): Promise<void> {

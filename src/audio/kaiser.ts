@@ -1,7 +1,7 @@
 /**
  * Kaiser-windowed sinc filters: the one implementation behind the resampler
- * (src/util/resample.ts, re-exported by src/audio) and the anti-aliasing
- * low-pass of the canary stage's resample speed-up. Pure functions.
+ * (src/audio/resample.ts) and the anti-aliasing low-pass of the canary
+ * stage's speed-up (src/canary/speedup-resample.ts). Pure functions.
  * Design formulas: J. F. Kaiser, "Nonrecursive digital filter design using
  * the I0-sinh window function" (1974), as in Oppenheim & Schafer 7.5.3.
  */

@@ -9,19 +9,19 @@
  * the rest. At the default depth ('structure') only the first
  * FULL_CHECK_RECORDS records get that; later lines are checked for UTF-8 and
  * for a JSON object's braces, which is what finding record boundaries needs
- * (a JSON string cannot hold a raw newline) and costs less than reading the
- * file (16 bytes at a time, in WebAssembly: line-scan.wat), where the full
- * check costs several times that.
+ * (a JSON string cannot hold a raw newline) and costs about as much as
+ * reading the file (two byte checks settle a plain "{...}" line), where the
+ * full check costs several times that.
  */
 import { isUtf8 } from 'node:buffer';
-import { RoteError } from '../util/errors.ts';
-import type { BloomFilter } from './ids.ts';
+import { RoteError } from '../../util/errors.ts';
+import { createFileHash, type FileHashAlgorithm } from '../../util/hash.ts';
+import type { BloomFilter, IdSet } from '../ids.ts';
 import { ShapeMatcher } from './json-shapes.ts';
-import { createLineScanner } from './line-scan.ts';
 import { contentEndOf, emptySummary, isBlank, readWindows, reportBadUtf8, scanBatches, type ScanStart, type ScanSummary } from './lines.ts';
-import { FULL_CHECK_RECORDS, type CheckDepth, type Header, type ManifestRecord, type RecordAdapter, type Where } from './types.ts';
+import { FULL_CHECK_RECORDS, type CheckDepth, type Header, type ManifestRecord, type RecordAdapter, type Where } from '../types.ts';
 
-export { CHECK_DEPTHS, FULL_CHECK_RECORDS, type CheckDepth } from './types.ts';
+export { CHECK_DEPTHS, FULL_CHECK_RECORDS, type CheckDepth } from '../types.ts';
 
 const NEWLINE = 10;
 /** Bytes per read: chunks that stay in the CPU's L2 cache while they are scanned (1 MiB ones took ~5% longer here). */
@@ -78,10 +78,16 @@ export interface FileScan {
 export interface ScanChecks {
   /** Corpus ids go here (formats with ids), to keep canary ids unique. */
   ids: BloomFilter | null;
+  /** Ids seen so far in this table (across its shards): a record whose id is there already is refused. */
+  seen?: IdSet;
   /** Ids of the set's canaries: a record already carrying one is refused. */
   canaryIds: Set<string>;
   /** JSON-lines fast path only (see FULL_CHECK_RECORDS); other formats are checked in full. */
   depth: CheckDepth;
+  /** Digest of the file's stored bytes, computed from pass 1's read (summary.hash); none when absent. */
+  hash?: FileHashAlgorithm;
+  /** Called as the file is read, with the bytes read so far (for progress bars). */
+  onBytes?: (bytes: number) => void;
 }
 
 
@@ -90,7 +96,7 @@ export function fastPathApplies(adapter: RecordAdapter): boolean {
   return adapter.acceptsByFieldKinds === true && !adapter.hasIds && !adapter.header && !adapter.quoted;
 }
 
-/** Pass 1 over one file. The file's digest is not computed here (see ManifestWorker, worker.ts). */
+/** Pass 1 over one file; with `checks.hash`, the file's digest from the same read. */
 export async function scanManifestFile(path: string, adapter: RecordAdapter, checks: ScanChecks): Promise<FileScan> {
   return fastPathApplies(adapter) ? scanJsonLines(path, adapter, checks) : scanRecordByRecord(path, adapter, checks);
 }
@@ -102,6 +108,7 @@ function checkRecord(text: string, where: Where, adapter: RecordAdapter, header:
   const record = adapter.parse(text, where, header);
   if (record.id !== undefined) {
     if (checks.canaryIds.has(record.id)) throw new RoteError(`${where.file}:${where.line}: id "${record.id}" is a canary id of this set; the manifest already holds these canaries (inject into the original manifest)`);
+    if (checks.seen && !checks.seen.add(record.id)) throw new RoteError(`${where.file}:${where.line}: duplicate id "${record.id}"; every record needs its own id (remove or rename the duplicate)`);
     checks.ids?.add(record.id);
   }
   if (adapter.format === 'lhotse-supervisions') checks.ids?.add((record.fields.recording_id as string) ?? '');
@@ -114,7 +121,7 @@ async function scanRecordByRecord(path: string, adapter: RecordAdapter, checks: 
   let header: Header | undefined;
   let dataRecords = 0;
   let first: ManifestRecord | undefined;
-  for await (const spans of scanBatches(path, { quoted: adapter.quoted, hash: false }, summary)) {
+  for await (const spans of scanBatches(path, { quoted: adapter.quoted, hash: checks.hash ?? false }, summary)) {
     for (const span of spans) {
       if (span.blank) continue;
       const where = { file: path, line: span.line };
@@ -128,6 +135,8 @@ async function scanRecordByRecord(path: string, adapter: RecordAdapter, checks: 
       const record = checkRecord(text, where, adapter, header, checks);
       first ??= record;
     }
+    const last = spans[spans.length - 1];
+    if (last) checks.onBytes?.(last.base + last.end);
   }
   if (adapter.header && !header) throw new RoteError(`${path}: empty file; expected a header line (${adapter.expects})`);
   return { summary, header, dataRecords, first, checkpoints };
@@ -198,35 +207,11 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     return position;
   };
 
-  /**
-   * structureLines over buf[start, end), 16 bytes at a time while the buffer
-   * is the WebAssembly scanner's (a line longer than a chunk moves the rest of
-   * the file to a bigger plain buffer): it settles the "{...}" lines up to
-   * the next checkpoint, or up to a line it cannot settle, which
-   * structureLines takes.
-   */
-  const structureWindow = (start: number, end: number): void => {
-    if (scanner === null || buf !== scanner.buffer) {
-      structureLines(start, end, Infinity);
-      return;
-    }
-    let position = start;
-    while (position < end) {
-      const checkpoint = Math.ceil(records / checkpoints.stride) * checkpoints.stride;
-      const limit = checkpoint - records + 1;
-      const { stop, settled, lastStart } = scanner.scan(position, end, limit);
-      if (settled === limit) checkpoints.add(checkpoint, base + lastStart, line + settled - 1);
-      records += settled;
-      line += settled;
-      position = settled === limit ? stop : structureLines(stop, end, 1);
-    }
-  };
-
   /** Lines in buf[start, end) (whole lines): matched against the shapes, else checked exactly. */
   const structural = checks.depth === 'structure';
   const scanWindow = (start: number, end: number): void => {
     if (structural && records >= FULL_CHECK_RECORDS) {
-      structureWindow(start, end);
+      structureLines(start, end, Infinity);
       return;
     }
     const text = buf.toString('latin1', start, end);
@@ -234,7 +219,7 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     const length = end - start;
     while (position < length) {
       if (structural && records >= FULL_CHECK_RECORDS) {
-        structureWindow(start + position, end);
+        structureLines(start + position, end, Infinity);
         return;
       }
       const next = shapes.matchLine(text, position);
@@ -249,9 +234,9 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     }
   };
 
-  const scanner = structural ? createLineScanner(CHUNK) : null;
+  const hash = checks.hash ? await createFileHash(checks.hash) : null;
   // Synchronous reads: a read on libuv's pool would be a thread-pool round trip per chunk.
-  for await (const window of readWindows(path, { chunkSize: CHUNK, sync: true, buffer: scanner?.buffer })) {
+  for await (const window of readWindows(path, { chunkSize: CHUNK, sync: true, hash })) {
     const { filled, final } = window;
     buf = window.buf;
     base = window.base;
@@ -271,6 +256,7 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
         windowStart = windowEnd;
       }
     }
+    checks.onBytes?.(base + end);
     if (final) {
       summary.endsWithNewline = filled === 0 || buf[filled - 1] === NEWLINE;
       summary.bytes = base + filled;
@@ -280,5 +266,6 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
   summary.records = records;
   summary.lines = line - 1;
   summary.eol = eol ?? '\n';
+  summary.hash = hash ? hash.digest() : '';
   return { summary, dataRecords: records, first, checkpoints };
 }

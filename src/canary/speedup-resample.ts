@@ -1,13 +1,13 @@
 /**
  * Speed-up by resampling (pitch rises with the speed, like playing a tape
- * faster): a Kaiser-windowed sinc low-pass (src/util/dsp/kaiser.ts), then node-web-audio-api's
+ * faster): a Kaiser-windowed sinc low-pass (src/audio/kaiser.ts), then node-web-audio-api's
  * OfflineAudioContext plays the buffer at `playbackRate = factor` into the
  * output rate. The web-audio source resamples without any anti-aliasing
  * filter (a 3 kHz tone sped up 3x into 16 kHz aliases to 7 kHz at full
  * amplitude), so everything that would land above the output Nyquist is
  * removed first, at the input rate.
  */
-import { designLowPass, filterZeroPhase, type LowPassDesign } from '../util/dsp/kaiser.ts';
+import { designLowPass, filterZeroPhase, type LowPassDesign } from '../audio/kaiser.ts';
 
 export { designLowPass, filterZeroPhase, type LowPassDesign };
 

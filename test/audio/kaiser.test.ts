@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { besselI0, designLowPass, filterZeroPhase, kaiserBeta, kaiserWindow } from '../../src/util/dsp/kaiser.ts';
+import { besselI0, designLowPass, filterZeroPhase, kaiserBeta, kaiserWindow } from '../../src/audio/kaiser.ts';
 import { sine, toneAmplitude } from './signals.ts';
 
 test('I0 and the Kaiser window: I0(0) = 1, known values; window 1 at the centre, 1/I0(beta) at the edges', () => {

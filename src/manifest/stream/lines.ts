@@ -9,8 +9,8 @@ import { access, open, type FileHandle } from 'node:fs/promises';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
-import { RoteError } from '../util/errors.ts';
-import { createFileHash, type FileHashAlgorithm, type StreamingHash } from '../util/hash.ts';
+import { RoteError } from '../../util/errors.ts';
+import { createFileHash, type FileHashAlgorithm, type StreamingHash } from '../../util/hash.ts';
 
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
