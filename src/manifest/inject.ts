@@ -20,7 +20,7 @@ import { expandManifestPaths, manifestFormats } from './detect.ts';
 import { moveIntoPlace, placeCanaryAudio, prepareCanaryAudio, removeQuietly, type PreparedCanaryAudio } from './canary-audio.ts';
 import { audioNameTaken, audioPathOf, buildReceipt, planCopies, receiptPathFor, takenAudioStems, withDurations, type PlannedCopy } from './inject-plan.ts';
 import { removeDeadLeftovers } from './leftovers.ts';
-import type { CheckDepth } from './stream/scan.ts';
+import type { CheckDepth } from './types.ts';
 import { KaldiDirTarget, kaldiInputDir } from './targets/kaldi-dir.ts';
 import { RecordTablesTarget } from './targets/record-tables.ts';
 import type { InjectionTarget } from './targets/target.ts';

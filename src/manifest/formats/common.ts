@@ -144,6 +144,3 @@ export function firstTextKey(fields: Record<string, unknown> | string[]): string
   return TEXT_KEYS.find((key) => keys.includes(key));
 }
 
-export function templateRecordText(record: ManifestRecord): string | undefined {
-  return record.text;
-}

@@ -18,11 +18,11 @@ import type { FileHashAlgorithm } from '../../util/hash.ts';
 import { adapterFor } from '../formats/index.ts';
 import { BloomFilter, IdSet, drawUniqueId, mimicId } from '../ids.ts';
 import { drawSlots, type CopyIdentity, type PlannedCopy } from '../inject-plan.ts';
-import { scanManifestFile, type CheckDepth, type FileScan } from '../stream/scan.ts';
+import { scanManifestFile, type FileScan } from '../stream/scan.ts';
 import { locateSlots, spliceCopy, type Insertion } from '../stream/splice.ts';
 import { ManifestWriter } from '../stream/writer.ts';
 import type { DetectedFile } from '../detect.ts';
-import type { FileSummary, ManifestFormat, ManifestRecord, RecordAdapter } from '../types.ts';
+import type { CheckDepth, FileSummary, ManifestFormat, ManifestRecord, RecordAdapter } from '../types.ts';
 import { makeDirectory } from '../write-error.ts';
 import type { InjectionTarget, ScanProgress } from './target.ts';
 
