@@ -99,7 +99,7 @@ interface TranscribeFlags {
   featureWorkers?: number;
   skipBad?: boolean;
   sherpaCompatible?: boolean;
-  maxSymbolsPerFrame: number;
+  maxSymbolsPerFrame?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -107,7 +107,7 @@ interface TranscribeFlags {
 export function registerTranscribe(program: Command): void {
   program
     .command('transcribe')
-    .description('Transcribe audio files with an ONNX ASR model (NeMo CTC, sherpa-onnx CTC or transducer, or a rote-model.json sidecar); writes one JSON line per utterance.')
+    .description('Transcribe audio files with an ONNX ASR model (NeMo CTC, NeMo RNNT/TDT in NeMo or sherpa-onnx layout, sherpa-onnx CTC or transducer, or a rote-model.json sidecar); writes one JSON line per utterance.')
     .requiredOption('--model <dir>', 'model directory (see `rote inspect-model`)')
     .option('--input <wav...>', 'WAV files to transcribe (ids are the file names without extension)')
     .option('--list <file>', 'text file, one utterance per line: PATH, ID<TAB>PATH or ID<TAB>PATH<TAB>REFERENCE (paths relative to the file)')
@@ -124,7 +124,7 @@ export function registerTranscribe(program: Command): void {
     )
     .option('--skip-bad', 'skip unreadable, empty or corrupt audio files (listed in the summary) instead of stopping (default: stop at the first)')
     .option('--sherpa-compatible', 'NeMo CTC models: use sherpa-onnx\'s feature variant and output lengths instead of NeMo\'s own (default: NeMo\'s)')
-    .option('--max-symbols-per-frame <n>', 'transducers: symbols emitted per encoder frame at most', positiveInteger('--max-symbols-per-frame'), 1)
+    .option('--max-symbols-per-frame <n>', 'transducers: symbols emitted per encoder frame at most (default: 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo)', positiveInteger('--max-symbols-per-frame'))
     .option('--json', 'print the summary as JSON on stdout (provider, utterancesPerSec, rtfx, sessionRunShare, skipped, ...)')
     .option('--quiet', 'no progress bar, no summary text')
     .action(async (flags: TranscribeFlags) => {
@@ -139,7 +139,7 @@ export function registerTranscribe(program: Command): void {
         deviceId: flags.deviceId,
         ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
         ...(flags.sherpaCompatible ? { sherpaCompatible: true } : {}),
-        maxSymbolsPerFrame: flags.maxSymbolsPerFrame,
+        ...(flags.maxSymbolsPerFrame !== undefined ? { maxSymbolsPerFrame: flags.maxSymbolsPerFrame } : {}),
       });
       const loadSec = (performance.now() - loadStarted) / 1000;
       if (!flags.quiet && !flags.json) process.stderr.write(`rote: ${model.info.family} model, ${describeProviderReport(model.provider)}\n`);

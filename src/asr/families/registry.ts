@@ -9,12 +9,13 @@ import { RoteError } from '../../util/errors.ts';
 import { readOnnxFile, type OnnxFileFacts } from '../onnx-file.ts';
 import { SIDECAR_NAME } from './common.ts';
 import { nemoCtc } from './nemo-ctc.ts';
+import { nemoTransducer, sherpaNemoTransducer } from './nemo-transducer.ts';
 import { sherpaNemoCtc } from './sherpa-nemo-ctc.ts';
 import { sherpaTransducer } from './sherpa-transducer.ts';
 import { sidecarCtc } from './sidecar-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
 
-export const FAMILIES: readonly FamilyDefinition[] = [sidecarCtc, sherpaNemoCtc, sherpaTransducer, nemoCtc];
+export const FAMILIES: readonly FamilyDefinition[] = [sidecarCtc, sherpaNemoCtc, sherpaTransducer, sherpaNemoTransducer, nemoCtc, nemoTransducer];
 
 /** Reads the directory listing, every .onnx file's metadata and declared inputs/outputs, and the sidecar. */
 export async function gatherDirectoryFacts(dir: string): Promise<DirectoryFacts> {

@@ -11,13 +11,19 @@
  */
 import { join } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
+import type { OnnxFileFacts } from '../onnx-file.ts';
 import { loadVocabulary } from '../vocabulary.ts';
 import { createCtcEngine } from './ctc-engine.ts';
 import { hasInputs, hasOutputs, onnxWhere, positiveIntegerMetadata, preferFullPrecision, SIDECAR_NAME } from './common.ts';
 import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
 
+/** A NeMo transducer's encoder (sherpa-onnx writes the same metadata on it): prediction-network metadata, or NeMo's bare encoder outputs. */
+function isTransducerEncoder(f: OnnxFileFacts): boolean {
+  return f.metadata.pred_rnn_layers !== undefined || f.metadata.pred_hidden !== undefined || (hasOutputs(f, ['outputs', 'encoded_lengths']) && !hasOutputs(f, ['logprobs']));
+}
+
 function candidates(facts: DirectoryFacts): string[] {
-  return onnxWhere(facts, (f) => f.metadata.vocab_size !== undefined && f.metadata.subsampling_factor !== undefined && hasInputs(f, ['audio_signal', 'length']));
+  return onnxWhere(facts, (f) => f.metadata.vocab_size !== undefined && f.metadata.subsampling_factor !== undefined && hasInputs(f, ['audio_signal', 'length']) && !isTransducerEncoder(f));
 }
 
 export const sherpaNemoCtc: FamilyDefinition = {
@@ -27,7 +33,7 @@ export const sherpaNemoCtc: FamilyDefinition = {
     const missing: string[] = [];
     if (facts.sidecar) missing.push(`${SIDECAR_NAME} present (the sidecar family takes precedence)`);
     const models = candidates(facts);
-    if (models.length === 0) missing.push('an .onnx file with inputs audio_signal + length and metadata vocab_size + subsampling_factor');
+    if (models.length === 0) missing.push('an .onnx file with inputs audio_signal + length and metadata vocab_size + subsampling_factor (not a transducer encoder)');
     if (!facts.files.includes('tokens.txt')) missing.push('tokens.txt');
     if (missing.length > 0) return { ok: false, missing };
     const model = preferFullPrecision(models)!;
