@@ -46,8 +46,12 @@ export interface NemoTransducerConfig {
 
 /** Grid rows per joint call when scoring (bounded memory: rows x width floats). */
 export const LATTICE_ROWS_PER_CALL = 2048;
-/** Parakeet / NeMo TDT configs' durations, assumed when a TDT export does not record them. */
-export const DEFAULT_TDT_DURATIONS = [0, 1, 2, 3, 4];
+/**
+ * A TDT export does not record its durations; NeMo's TDT configs (Parakeet: [0, 1, 2, 3, 4])
+ * use 0..N-1, which is what sherpa-onnx assumes too. Up to this many extra joint outputs are
+ * read that way; more is taken for a vocabulary that does not belong to the model.
+ */
+export const MAX_ASSUMED_DURATIONS = 8;
 
 function fixedDim(info: OnnxValueInfo | undefined, axis: number): number | null {
   const dim = info?.shape?.[axis];
@@ -285,15 +289,15 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
   const extra = width - numClasses;
   const detectedBecause = [...config.detectedBecause];
   if (extra > 0) {
-    durations = config.declared.durations ?? (extra === DEFAULT_TDT_DURATIONS.length ? DEFAULT_TDT_DURATIONS : null);
+    durations = config.declared.durations ?? (extra <= MAX_ASSUMED_DURATIONS ? Array.from({ length: extra }, (_, i) => i) : null);
     if (!durations || durations.length !== extra) {
       await release();
       throw new RoteError(
         `${config.vocabularyFile}: ${numClasses} tokens (blank included) but the joint outputs ${width} values: ${extra} more than the tokens. ` +
-          `A TDT model has its duration logits there; rote knows the durations ${DEFAULT_TDT_DURATIONS.join(',')} (5 values) or reads them from encoder metadata "durations"; otherwise the vocabulary file does not belong to this model`,
+          `A TDT model has its duration logits there (rote reads up to ${MAX_ASSUMED_DURATIONS} as durations 0..N-1, or takes them from encoder metadata "durations"${config.declared.durations ? `, here ${config.declared.durations.length}` : ''}); otherwise the vocabulary file does not belong to this model`,
       );
     }
-    detectedBecause.push(`TDT: the joint outputs ${width} = ${numClasses} token logits + ${extra} duration logits; durations ${durations.join(', ')}${config.declared.durations ? ' (metadata)' : ' (NeMo TDT default; the export does not record them)'}`);
+    detectedBecause.push(`TDT: the joint outputs ${width} = ${numClasses} token logits + ${extra} duration logits; durations ${durations.join(', ')}${config.declared.durations ? ' (metadata)' : ' (0..N-1 as NeMo\'s TDT configs; the export does not record them)'}`);
   } else {
     detectedBecause.push(`RNNT: the joint outputs ${width} = ${numClasses} token logits (blank last)`);
   }
