@@ -718,6 +718,39 @@ def make_nemo_transducers(out, feats, seed=5):
     write_transducer_parity(os.path.join(out, "transducer-parity"), rnnt, tdt, feats, feats128)
 
 
+class SmallCtcWithLengths(nn.Module):
+    """A small NeMo-style CTC export with 128 mel bins (Parakeet-CTC's frontend) that also
+    returns its output lengths: audio_signal [B, 128, T], length -> logprobs, encoded_lengths."""
+
+    def __init__(self, vocab_with_blank, num_bins=128):
+        super().__init__()
+        self.layout = "BFT"
+        self.encoder = Encoder(num_bins=num_bins, d_model=32, blocks=1, heads=2, kernel=7, channels=4)
+        self.head = nn.Linear(32, vocab_with_blank)
+
+    def forward(self, features, lengths):
+        x, out_lengths = self.encoder(features.transpose(1, 2), lengths)
+        return torch.log_softmax(self.head(x), dim=-1), out_lengths
+
+
+def make_nemo_ctc_128(out, seed=7):
+    torch.manual_seed(seed)
+    vocab = len(BPE_PIECES) + 1
+    model = SmallCtcWithLengths(vocab).eval()
+    make_peaky(model.head, 6.0)
+    feats = calibration_features_bins(128)
+    wrapped = lambda x, l: model(x, l)[0]  # calibrate_ctc_blank reads log-probs only
+    wrapped.layout, wrapped.head = "BFT", model.head
+    calibrate_ctc_blank(wrapped, feats, vocab - 1, normalize=True, never=(0,))
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "model.onnx")
+    export(model, (torch.randn(2, 128, 120), torch.tensor([120, 90])), path, ["audio_signal", "length"], ["logprobs", "encoded_lengths"],
+           {"audio_signal": [0, 2], "length": [0], "logprobs": [0, 1], "encoded_lengths": [0]})
+    add_metadata(path, {})
+    with open(os.path.join(out, "vocab.txt"), "w") as f:
+        f.write(nemo_vocab_txt(BPE_PIECES))
+
+
 CALIBRATION_WAVS = []
 
 
@@ -776,7 +809,7 @@ def main():
     parser.add_argument("--only-bench", action="store_true", help="write only the bench model (reads the existing speech)")
     parser.add_argument("--speech", help="speech fixtures directory (default OUT/speech)")
     parser.add_argument("--only-transducers", action="store_true",
-                        help="write only the NeMo transducer models and their parity fixture (reads the existing speech)")
+                        help="write only the NeMo transducer models, their parity fixture and the 128-bin CTC model (reads the existing speech)")
     args = parser.parse_args()
     speech_dir = args.speech or os.path.join(args.out, "speech")
     if args.only_bench or args.only_transducers:
@@ -787,6 +820,7 @@ def main():
     CALIBRATION_WAVS[:] = wavs
     if args.only_transducers:
         make_nemo_transducers(args.out, feats)
+        make_nemo_ctc_128(os.path.join(args.out, "nemo-ctc-128"))
         print("wrote", args.out)
         return
     if not args.only_bench:
@@ -794,6 +828,7 @@ def main():
         make_transducer(os.path.join(args.out, "transducer"), feats)
         make_sidecar_ctc(os.path.join(args.out, "sidecar-ctc"), feats)
         make_nemo_transducers(args.out, feats)
+        make_nemo_ctc_128(os.path.join(args.out, "nemo-ctc-128"))
     if args.bench or args.only_bench:
         make_nemo_ctc(os.path.join(args.out, "bench-nemo-ctc"), feats, d_model=256, blocks=6, seed=4)
     print("wrote", args.out)

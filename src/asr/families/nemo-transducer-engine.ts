@@ -62,11 +62,6 @@ function stateInputs(facts: OnnxFileFacts): OnnxValueInfo[] {
   return facts.inputs.filter((i) => /state/i.test(i.name) || i.name.startsWith('onnx::LSTM'));
 }
 
-/** Declared feature bins of the encoder's audio_signal [B, F, T], or null. */
-export function declaredFeatureBins(encoder: OnnxFileFacts): number | null {
-  return fixedDim(encoder.inputs.find((i) => i.name === 'audio_signal'), 1);
-}
-
 interface Network {
   stateSizes: number[];
   step(frames: Float32Array, labels: Int32Array, states: Float32Array[], n: number): Promise<StatefulStepResult>;

@@ -26,8 +26,8 @@ import type { FrontendSpec } from '../../audio/index.ts';
 import { RoteError } from '../../util/errors.ts';
 import type { OnnxFileFacts } from '../onnx-file.ts';
 import { loadVocabulary } from '../vocabulary.ts';
-import { hasInputs, hasOutputs, onnxWhere, positiveIntegerMetadata, preferFullPrecision, SIDECAR_NAME } from './common.ts';
-import { createNemoTransducerEngine, declaredFeatureBins } from './nemo-transducer-engine.ts';
+import { hasInputs, hasOutputs, modelMelBins, onnxWhere, positiveIntegerMetadata, preferFullPrecision, SIDECAR_NAME } from './common.ts';
+import { createNemoTransducerEngine } from './nemo-transducer-engine.ts';
 import type { DirectoryFacts, Detection, FamilyDefinition, LoadModelOptions } from './types.ts';
 
 const NEMO_MAX_SYMBOLS = 10;
@@ -56,17 +56,11 @@ function nemoPair(facts: DirectoryFacts): { encoder?: string; decoderJoint?: str
 }
 
 function frontendFor(encoder: OnnxFileFacts, options: LoadModelOptions, because: string[]): FrontendSpec {
-  const metadataBins = positiveIntegerMetadata(encoder, 'feat_dim');
-  const declaredBins = declaredFeatureBins(encoder);
-  if (metadataBins !== null && declaredBins !== null && metadataBins !== declaredBins) {
-    throw new RoteError(`${encoder.path}: metadata feat_dim=${metadataBins} but the input audio_signal declares ${declaredBins} feature bins`);
-  }
-  const numBins = declaredBins ?? metadataBins;
-  if (numBins === null) throw new RoteError(`${encoder.path}: the number of mel bins is unknown: audio_signal does not fix its feature axis and there is no feat_dim metadata (re-export with a fixed feature axis, or add feat_dim)`);
+  const { numBins, because: binsBecause } = modelMelBins(encoder, 'audio_signal', 1);
   const normalizeType = (encoder.metadata.normalize_type ?? 'per_feature').trim();
   if (!['', 'NA', 'per_feature'].includes(normalizeType)) throw new RoteError(`${encoder.path}: metadata normalize_type="${normalizeType}" is not supported (rote knows "per_feature" and "" / "NA")`);
   const normalize = normalizeType === 'per_feature' ? 'per_feature' : 'none';
-  because.push(`features: NeMo log-mel, ${numBins} bins (${declaredBins !== null ? 'declared audio_signal shape' : 'metadata feat_dim'}), normalization ${normalize}${encoder.metadata.normalize_type === undefined ? ' (NeMo default; the export does not record it)' : ''}`);
+  because.push(`features: NeMo log-mel, ${binsBecause}, normalization ${normalize}${encoder.metadata.normalize_type === undefined ? ' (NeMo default; the export does not record it)' : ''}`);
   if (options.sherpaCompatible) because.push('--sherpa-compatible has no effect on NeMo transducers: features stay NeMo\'s own');
   return { type: 'nemo-mel', numBins, normalize };
 }
