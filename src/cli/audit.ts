@@ -26,6 +26,7 @@ export function registerAudit(program: Command): void {
     .option('--device-id <n>', 'GPU index for cuda (default: 0)', number('--device-id'))
     .option('--threads <n>', 'CPU provider intra-op threads (default: ONNX Runtime\'s choice)', number('--threads'))
     .option('--batch-frames <n>', 'feature frames per batch (default: the engine\'s)', number('--batch-frames'))
+    .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer)').choices(['ctc', 'transducer']))
     .option('--alpha <p>', 'significance level after Holm correction', number('--alpha'), AUDIT_DEFAULTS.alpha)
     .option('--confidence <level>', 'confidence level of intervals', number('--confidence'), AUDIT_DEFAULTS.confidence)
     .option('--bootstrap <n>', 'bootstrap resamples per interval', number('--bootstrap'), AUDIT_DEFAULTS.bootstrapResamples)
@@ -46,6 +47,7 @@ export function registerAudit(program: Command): void {
           deviceId: opts.deviceId,
           threads: opts.threads,
           batchFrames: opts.batchFrames,
+          head: opts.head,
           alpha: opts.alpha,
           confidence: opts.confidence,
           bootstrapResamples: opts.bootstrap,

@@ -100,6 +100,7 @@ interface TranscribeFlags {
   skipBad?: boolean;
   sherpaCompatible?: boolean;
   maxSymbolsPerFrame?: number;
+  head?: 'ctc' | 'transducer';
   json?: boolean;
   quiet?: boolean;
 }
@@ -124,6 +125,7 @@ export function registerTranscribe(program: Command): void {
     )
     .option('--skip-bad', 'skip unreadable, empty or corrupt audio files (listed in the summary) instead of stopping (default: stop at the first)')
     .option('--sherpa-compatible', 'NeMo CTC models: use sherpa-onnx\'s feature variant and output lengths instead of NeMo\'s own (default: NeMo\'s)')
+    .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer, as NeMo)').choices(['ctc', 'transducer']))
     .option('--max-symbols-per-frame <n>', 'transducers: symbols emitted per encoder frame at most (default: 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo)', positiveInteger('--max-symbols-per-frame'))
     .option('--json', 'print the summary as JSON on stdout (provider, utterancesPerSec, rtfx, sessionRunShare, skipped, ...)')
     .option('--quiet', 'no progress bar, no summary text')
@@ -140,6 +142,7 @@ export function registerTranscribe(program: Command): void {
         ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
         ...(flags.sherpaCompatible ? { sherpaCompatible: true } : {}),
         ...(flags.maxSymbolsPerFrame !== undefined ? { maxSymbolsPerFrame: flags.maxSymbolsPerFrame } : {}),
+        ...(flags.head ? { head: flags.head } : {}),
       });
       const loadSec = (performance.now() - loadStarted) / 1000;
       if (!flags.quiet && !flags.json) process.stderr.write(`rote: ${model.info.family} model, ${describeProviderReport(model.provider)}\n`);

@@ -137,4 +137,38 @@ test('sherpa-nemo-transducer is not taken for a sherpa NeMo CTC model, and a wro
   }
 });
 
+test('hybrid RNNT-CTC with both heads (NeMo and sherpa-onnx layouts): the transducer by default, --head ctc for the CTC head', async () => {
+  const { dir, remove } = temporaryDirectory('hybrid');
+  try {
+    for (const name of ['encoder-model.onnx', 'decoder_joint-model.onnx', 'vocab.txt']) copyFileSync(join(MODELS, 'nemo-transducer', name), join(dir, name));
+    writeFileSync(join(dir, 'model.onnx'), await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), {}));
+    const detected = await detectModel(dir);
+    assert.is(detected.family, 'nemo-transducer');
+    assert.match(detected.because[0]!, 'hybrid RNNT-CTC: both heads are exported (nemo-ctc and nemo-transducer); using the transducer head (default; --head ctc uses the other)');
+    assert.is((await detectModel(dir, { head: 'ctc' })).family, 'nemo-ctc');
+    const items = speechFixtures().slice(0, 2).map((s) => ({ id: s.id, path: s.path, reference: s.text }));
+    for (const head of ['ctc', 'transducer'] as const) {
+      const model = await loadModel(dir, { provider: 'cpu', threads: 1, head });
+      assert.is(model.info.isCtc, head === 'ctc');
+      assert.match(model.info.detectedBecause.join(' '), `using the ${head === 'ctc' ? 'CTC' : 'transducer'} head (--head)`);
+      for await (const row of transcribeFiles(model, items, { featureWorkers: 0 })) assert.ok(row.referenceScore && row.referenceScore.logLikelihood < 0, `${head}: scored`);
+      await model.close();
+    }
+  } finally {
+    remove();
+  }
+  const sherpa = temporaryDirectory('hybrid-sherpa');
+  try {
+    for (const name of ['encoder.onnx', 'decoder.onnx', 'joiner.onnx', 'tokens.txt']) copyFileSync(join(MODELS, 'sherpa-nemo-transducer', name), join(sherpa.dir, name));
+    copyFileSync(join(MODELS, 'nemo-ctc', 'model.onnx'), join(sherpa.dir, 'model.onnx'));
+    assert.is((await detectModel(sherpa.dir)).family, 'sherpa-nemo-transducer');
+    assert.is((await detectModel(sherpa.dir, { head: 'ctc' })).family, 'sherpa-nemo-ctc');
+  } finally {
+    sherpa.remove();
+  }
+  // --head names what is missing on a single-head model
+  assert.match((await failure(detectModel(join(MODELS, 'nemo-transducer'), { head: 'ctc' }))).message, /--head ctc: this model \(nemo-transducer\) has no CTC head/);
+  assert.match((await failure(detectModel(join(MODELS, 'nemo-ctc'), { head: 'transducer' }))).message, /has no transducer head/);
+});
+
 test.run();

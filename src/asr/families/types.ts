@@ -30,6 +30,8 @@ export interface LoadModelOptions extends RuntimeOptions {
    * of NeMo's own (the default). For comparisons with sherpa-onnx.
    */
   sherpaCompatible?: boolean;
+  /** Hybrid RNNT-CTC directories (both heads exported): which head to use (default 'transducer', as NeMo). */
+  head?: 'ctc' | 'transducer';
   /** Transducers: symbols emitted per encoder frame at most (default 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo). */
   maxSymbolsPerFrame?: number;
 }
