@@ -22,7 +22,7 @@ export function registerInspectModel(program: Command): void {
     .addOption(new Option('--provider <name>', 'provider used to open the model for the full report').choices(['auto', 'cuda', 'webgpu', 'cpu']).default('cpu'))
     .option('--no-load', 'only detect (no ONNX Runtime session; skips frontend, vocabulary and subsampling details)')
     .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to report (default: transducer)').choices(['ctc', 'transducer']))
-    .option('--sherpa-compatible', 'NeMo CTC models: show the sherpa-onnx-compatible feature variant (default: NeMo\'s own)')
+    .option('--sherpa-compatible', 'NeMo CTC and transducer models: show the sherpa-onnx-compatible feature variant (default: NeMo\'s own)')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', SIDECAR_HELP)
     .action(async (dir: string, flags: { provider: 'auto' | 'cuda' | 'webgpu' | 'cpu'; load: boolean; sherpaCompatible?: boolean; head?: 'ctc' | 'transducer'; json?: boolean }) => {

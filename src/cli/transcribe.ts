@@ -124,7 +124,7 @@ export function registerTranscribe(program: Command): void {
       nonNegativeInteger('--feature-workers'),
     )
     .option('--skip-bad', 'skip unreadable, empty or corrupt audio files (listed in the summary) instead of stopping (default: stop at the first)')
-    .option('--sherpa-compatible', 'NeMo CTC models: use sherpa-onnx\'s feature variant and output lengths instead of NeMo\'s own (default: NeMo\'s)')
+    .option('--sherpa-compatible', 'NeMo CTC and transducer models: use sherpa-onnx\'s feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo\'s own (default: NeMo\'s)')
     .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer, as NeMo)').choices(['ctc', 'transducer']))
     .option('--max-symbols-per-frame <n>', 'transducers: symbols emitted per encoder frame at most (default: 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo)', positiveInteger('--max-symbols-per-frame'))
     .option('--json', 'print the summary as JSON on stdout (provider, utterancesPerSec, rtfx, sessionRunShare, skipped, ...)')

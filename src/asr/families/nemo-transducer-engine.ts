@@ -40,7 +40,8 @@ export interface NemoTransducerConfig {
   frontend: FrontendSpec;
   /** Metadata values when the export records them (sherpa-onnx), else null. */
   declared: { layers: number | null; hidden: number | null; subsampling: number | null; durations: number[] | null };
-  maxSymbolsPerFrame: number;
+  /** Symbols per frame at most, by the kind of joint the probe finds. */
+  maxSymbolsPerFrame: { rnnt: number; tdt: number };
   detectedBecause: string[];
 }
 
@@ -296,8 +297,9 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
   } else {
     detectedBecause.push(`RNNT: the joint outputs ${width} = ${numClasses} token logits (blank last)`);
   }
+  const maxSymbolsPerFrame = durations ? config.maxSymbolsPerFrame.tdt : config.maxSymbolsPerFrame.rnnt;
   detectedBecause.push(
-    `greedy search as NeMo (state kept on blank, blank embedded as zeros), at most ${config.maxSymbolsPerFrame} symbol(s) per frame; ${layers}-layer LSTM prediction network, hidden ${hidden}${rowByRow ? '; a state input fixes batch 1, so the prediction network runs one utterance at a time' : ''}`,
+    `greedy search as NeMo (state kept on blank, blank embedded as zeros), at most ${maxSymbolsPerFrame} symbol(s) per frame; ${layers}-layer LSTM prediction network, hidden ${hidden}${rowByRow ? '; a state input fixes batch 1, so the prediction network runs one utterance at a time' : ''}`,
   );
   detectedBecause.push(`reference score: teacher-forced ${durations ? 'TDT' : 'RNNT'} log-likelihood over the T x (U + 1) lattice`);
 
@@ -311,7 +313,7 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
       blankId: vocabulary.blankId,
       numClasses,
       encoderDim: encoded.dim,
-      maxSymbolsPerFrame: config.maxSymbolsPerFrame,
+      maxSymbolsPerFrame,
       ...(durations ? { durations } : {}),
     });
     const outputs: UtteranceOutput[] = [];

@@ -19,7 +19,9 @@
  * decoder_outputs -> outputs [B, T, U, V + 1]), tokens.txt with "<blk>" last.
  *
  * Features: NeMo's (nemo-mel), the bins from the declared audio_signal [B, F, T] or
- * metadata feat_dim, per-feature normalization unless normalize_type says otherwise.
+ * metadata feat_dim, per-feature normalization unless normalize_type says otherwise;
+ * `sherpaCompatible` uses sherpa-onnx's frontend for NeMo transducers instead (and its
+ * 5 symbols per frame for TDT), to compare transcripts with sherpa-onnx.
  */
 import { join } from 'node:path';
 import type { FrontendSpec } from '../../audio/index.ts';
@@ -60,10 +62,24 @@ function frontendFor(encoder: OnnxFileFacts, options: LoadModelOptions, because:
   const normalizeType = (encoder.metadata.normalize_type ?? 'per_feature').trim();
   if (!['', 'NA', 'per_feature'].includes(normalizeType)) throw new RoteError(`${encoder.path}: metadata normalize_type="${normalizeType}" is not supported (rote knows "per_feature" and "" / "NA")`);
   const normalize = normalizeType === 'per_feature' ? 'per_feature' : 'none';
-  because.push(`features: NeMo log-mel, ${binsBecause}, normalization ${normalize}${encoder.metadata.normalize_type === undefined ? ' (NeMo default; the export does not record it)' : ''}`);
-  if (options.sherpaCompatible) because.push('--sherpa-compatible has no effect on NeMo transducers: features stay NeMo\'s own');
+  const recorded = encoder.metadata.normalize_type === undefined ? ' (NeMo default; the export does not record it)' : '';
+  if (options.sherpaCompatible) {
+    because.push(`features: sherpa-onnx's NeMo transducer frontend (sherpa-compatible: Kaldi framing, povey window, mel 0-7600 Hz librosa-style, population variance), ${binsBecause}, normalization ${normalize}${recorded}`);
+    return { type: 'sherpa-nemo-mel', numBins, normalize, ...SHERPA_NEMO_TRANSDUCER_FRONTEND };
+  }
+  because.push(`features: NeMo log-mel, ${binsBecause}, normalization ${normalize}${recorded}`);
   return { type: 'nemo-mel', numBins, normalize };
 }
+
+/**
+ * What sherpa-onnx changes, for NeMo transducers, from its NeMo CTC frontend
+ * (offline-recognizer-transducer-nemo-impl.h PostInit sets low_freq 0, librosa mel banks,
+ * no DC removal, but leaves the feature config's povey window and high_freq -400).
+ */
+export const SHERPA_NEMO_TRANSDUCER_FRONTEND = { window: 'povey', highFreq: -400 } as const;
+
+/** sherpa-onnx's NeMo greedy search: 10 symbols per frame for RNNT, 5 for TDT. */
+export const SHERPA_TDT_MAX_SYMBOLS = 5;
 
 export const nemoTransducer: FamilyDefinition = {
   name: 'nemo-transducer',
@@ -97,7 +113,7 @@ export const nemoTransducer: FamilyDefinition = {
         vocabularyFile: vocabName,
         frontend,
         declared: declaredFromMetadata(encoderFacts),
-        maxSymbolsPerFrame: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS,
+        maxSymbolsPerFrame: { rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS, tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS) },
         detectedBecause: detected,
       },
       options,
@@ -174,7 +190,7 @@ export const sherpaNemoTransducer: FamilyDefinition = {
         vocabularyFile: 'tokens.txt',
         frontend,
         declared: declaredFromMetadata(encoderFacts),
-        maxSymbolsPerFrame: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS,
+        maxSymbolsPerFrame: { rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS, tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS) },
         detectedBecause: detected,
       },
       options,
