@@ -418,9 +418,9 @@ NEMO_VOCAB = BPE_PIECES  # V pieces (<unk> first); the RNNT blank is id V (last)
 class NemoEncoderExport(nn.Module):
     """NeMo's encoder export: audio_signal [B, F, T] + length -> outputs [B, D, T'] + encoded_lengths."""
 
-    def __init__(self, num_bins, d_model):
+    def __init__(self, num_bins, d_model, blocks=1, heads=2, kernel=7, channels=4):
         super().__init__()
-        self.encoder = Encoder(num_bins=num_bins, d_model=d_model, blocks=1, heads=2, kernel=7, channels=4)
+        self.encoder = Encoder(num_bins=num_bins, d_model=d_model, blocks=blocks, heads=heads, kernel=kernel, channels=channels)
 
     def forward(self, audio_signal, length):
         x, lengths = self.encoder(audio_signal.transpose(1, 2), length)
@@ -507,11 +507,11 @@ class SherpaNemoJoiner(nn.Module):
 
 
 class NemoTransducer:
-    def __init__(self, num_bins=80, d_model=32, pred_hidden=32, layers=2, joint_hidden=32, durations=()):
+    def __init__(self, num_bins=80, d_model=32, pred_hidden=32, layers=2, joint_hidden=32, durations=(), encoder_size=None):
         self.vocab = len(NEMO_VOCAB)
         self.num_bins, self.layers, self.pred_hidden = num_bins, layers, pred_hidden
         self.durations = list(durations)
-        self.encoder = NemoEncoderExport(num_bins, d_model).eval()
+        self.encoder = NemoEncoderExport(num_bins, d_model, **(encoder_size or {})).eval()
         self.prediction = NemoPrediction(self.vocab, pred_hidden, layers).eval()
         self.joint = NemoJoint(d_model, pred_hidden, joint_hidden, self.vocab + 1 + len(self.durations), self.vocab).eval()
 
@@ -733,6 +733,22 @@ class SmallCtcWithLengths(nn.Module):
         return torch.log_softmax(self.head(x), dim=-1), out_lengths
 
 
+def make_bench_transducer(out, feats, seed=9):
+    """A larger random-weight NeMo RNNT (d_model 256, 6 blocks, LSTM 2 x 320) in sherpa-onnx's
+    layout (decoder state batch fixed at 1, as distributed) and NeMo's own, for
+    scripts/bench/transducer.bench.ts (not committed)."""
+    torch.manual_seed(seed)
+    model = NemoTransducer(d_model=256, pred_hidden=320, joint_hidden=320, encoder_size={"blocks": 6, "heads": 4, "kernel": 15, "channels": 16})
+    make_peaky(model.joint.out, 2.0)
+    make_peaky(model.joint.pred, 0.3)
+    make_peaky(model.joint.enc, 5.0)
+    calibrate_nemo_transducer(model, [normalized(f) for f in feats])
+    export_sherpa_layout(model, os.path.join(out, "bench-sherpa-nemo-transducer"))
+    export_nemo_layout(model, os.path.join(out, "bench-nemo-transducer"))
+    with open(os.path.join(out, "bench-nemo-transducer", "vocab.txt"), "w") as f:
+        f.write(nemo_vocab_txt(NEMO_VOCAB))
+
+
 def make_nemo_ctc_128(out, seed=7):
     torch.manual_seed(seed)
     vocab = len(BPE_PIECES) + 1
@@ -808,16 +824,22 @@ def main():
     parser.add_argument("--bench", action="store_true", help="also write a larger bench model to OUT/bench-nemo-ctc")
     parser.add_argument("--only-bench", action="store_true", help="write only the bench model (reads the existing speech)")
     parser.add_argument("--speech", help="speech fixtures directory (default OUT/speech)")
+    parser.add_argument("--only-bench-transducer", action="store_true",
+                        help="write only the larger NeMo RNNT bench models to OUT/bench-{sherpa-,}nemo-transducer (reads the existing speech)")
     parser.add_argument("--only-transducers", action="store_true",
                         help="write only the NeMo transducer models, their parity fixture and the 128-bin CTC model (reads the existing speech)")
     args = parser.parse_args()
     speech_dir = args.speech or os.path.join(args.out, "speech")
-    if args.only_bench or args.only_transducers:
+    if args.only_bench or args.only_transducers or args.only_bench_transducer:
         wavs = sorted(os.path.join(speech_dir, n) for n in os.listdir(speech_dir) if n.endswith(".wav"))
     else:
         wavs = synthesize_speech(speech_dir)
     feats = calibration_features(wavs)
     CALIBRATION_WAVS[:] = wavs
+    if args.only_bench_transducer:
+        make_bench_transducer(args.out, feats)
+        print("wrote", args.out)
+        return
     if args.only_transducers:
         make_nemo_transducers(args.out, feats)
         make_nemo_ctc_128(os.path.join(args.out, "nemo-ctc-128"))

@@ -27,8 +27,12 @@ export interface StatefulStepResult {
 export interface StatefulTransducerNetwork {
   /** Floats per row of each state tensor (layers x hidden for an LSTM's h and c). */
   stateSizes: number[];
-  /** frames: [n, encoderDim]; labels: [n] last labels; states: [n, stateSizes[i]] each. */
-  step(frames: Float32Array, labels: Int32Array, states: Float32Array[], n: number): Promise<StatefulStepResult>;
+  /**
+   * frames: [n, encoderDim]; labels: [n] last labels; states: [n, stateSizes[i]] each.
+   * keys (from the search): per row, a string that changes exactly when the row's
+   * (label, state) pair changes, so a network may reuse its prediction-network output.
+   */
+  step(frames: Float32Array, labels: Int32Array, states: Float32Array[], n: number, keys?: string[]): Promise<StatefulStepResult>;
 }
 
 export interface StatefulGreedyOptions {
@@ -40,6 +44,8 @@ export interface StatefulGreedyOptions {
   /** TDT: the duration of each duration logit (e.g. [0, 1, 2, 3, 4]). Absent: RNNT. */
   durations?: number[];
 }
+
+let searches = 0;
 
 function argmax(values: Float32Array, from: number, count: number): number {
   let best = 0;
@@ -68,6 +74,7 @@ export async function statefulTransducerGreedy(
   const states = sizes.map((size) => new Float32Array(n * size));
   const frame = new Array<number>(n).fill(0);
   const symbols = new Array<number>(n).fill(0);
+  const search = ++searches;
 
   for (;;) {
     const active: number[] = [];
@@ -83,7 +90,8 @@ export async function statefulTransducerGreedy(
       rowLabels[row] = labels[i]!;
       sizes.forEach((size, s) => rowStates[s]!.set(states[s]!.subarray(i * size, (i + 1) * size), row * size));
     });
-    const result = await network.step(frames, rowLabels, rowStates, rows);
+    const keys = active.map((i) => `${search}:${i}:${tokens[i]!.length}`);
+    const result = await network.step(frames, rowLabels, rowStates, rows, keys);
     const width = result.logits.length / rows;
     if (!Number.isInteger(width) || width < numClasses + (durations ? durations.length : 0)) {
       throw new RangeError(`the joint returned ${result.logits.length} values for ${rows} rows; expected ${numClasses}${durations ? ` + ${durations.length} durations` : ''} per row`);

@@ -65,7 +65,7 @@ function stateInputs(facts: OnnxFileFacts): OnnxValueInfo[] {
 
 interface Network {
   stateSizes: number[];
-  step(frames: Float32Array, labels: Int32Array, states: Float32Array[], n: number): Promise<StatefulStepResult>;
+  step(frames: Float32Array, labels: Int32Array, states: Float32Array[], n: number, keys?: string[]): Promise<StatefulStepResult>;
   lattice(frames: Float32Array, count: number, targets: number[]): Promise<Float32Array>;
   release(): Promise<void>;
 }
@@ -205,14 +205,26 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
       const out = await clock.run(joinerSession, feeds, () => `${files.joinerFile} given encoder_outputs [${batch}, ${encoderDim}, ${frames}], decoder_outputs [${batch}, ${predWidth}, ${columns}]`);
       return (out[joinOut] as ort.Tensor).data as Float32Array;
     };
+    // The prediction network's output per search row, rerun only after an emission (as sherpa-onnx does).
+    let cache = new Map<string, { output: Float32Array; width: number; states: Float32Array[] }>();
     network = {
       stateSizes: [stateSize, stateSize],
-      async step(frames, labels, rows, n) {
+      async step(frames, labels, rows, n, keys) {
         const encoderDim = frames.length / n;
-        const predicted = await predict(labels, rows, n);
+        const stale = keys ? [...Array(n).keys()].filter((r) => !cache.has(keys[r]!)) : [...Array(n).keys()];
+        const fresh = new Map<number, { output: Float32Array; width: number; states: Float32Array[] }>();
+        if (stale.length > 0) {
+          const predicted = await predict(Int32Array.from(stale, (r) => labels[r]!), rows.map((s) => pickRows(s, stale, stateSize)), stale.length);
+          stale.forEach((r, j) => {
+            fresh.set(r, { output: predicted.outputs.slice(j * predicted.width, (j + 1) * predicted.width), width: predicted.width, states: predicted.states.map((s) => s.slice(j * stateSize, (j + 1) * stateSize)) });
+          });
+        }
+        const entries = [...Array(n).keys()].map((r) => fresh.get(r) ?? cache.get(keys![r]!)!);
+        if (keys) cache = new Map(entries.map((e, r) => [keys[r]!, e]));
+        const width = entries[0]!.width;
         // [n, D] and [n, H'] are [n, D, 1] and [n, H', 1] as they lie in memory.
-        const logits = await joinCall(frames, encoderDim, 1, predicted.outputs, predicted.width, 1, n);
-        return { logits, states: predicted.states };
+        const logits = await joinCall(frames, encoderDim, 1, concat(entries.map((e) => e.output)), width, 1, n);
+        return { logits, states: [0, 1].map((i) => concat(entries.map((e) => e.states[i]!))) };
       },
       async lattice(frames, count, targets) {
         const encoderDim = frames.length / count;
@@ -362,6 +374,12 @@ function concat(parts: Float32Array[]): Float32Array {
     out.set(p, at);
     at += p.length;
   }
+  return out;
+}
+
+function pickRows(values: Float32Array, rows: number[], size: number): Float32Array {
+  const out = new Float32Array(rows.length * size);
+  rows.forEach((r, j) => out.set(values.subarray(r * size, (r + 1) * size), j * size));
   return out;
 }
 
