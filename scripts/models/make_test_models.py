@@ -18,6 +18,19 @@ Writes (default DIR = test/fixtures/models):
   sidecar-ctc/model.onnx + chars.txt + rote-model.json
                                            generic CTC (feats [B,T,80] + feats_len, kaldi fbank,
                                            character vocabulary, blank 0) described by a sidecar
+  nemo-transducer/encoder-model.onnx decoder_joint-model.onnx vocab.txt
+                                           NeMo RNNT as `model.export()` writes it (LSTM prediction
+                                           network, 2 layers; raw joint logits, blank last)
+  sherpa-nemo-transducer/encoder.onnx decoder.onnx joiner.onnx tokens.txt
+                                           the same weights in sherpa-onnx's layout (encoder metadata,
+                                           decoder state batch fixed at 1)
+  nemo-tdt/encoder-model.onnx decoder_joint-model.onnx vocab.txt
+                                           NeMo TDT (durations 0..4 after the token logits), 128 bins
+  transducer-parity/data.f32 + reference.json
+                                           features of 3 utterances per model, torch greedy tokens (NeMo's
+                                           search), joint lattices for teacher-forced targets and their
+                                           log-likelihoods (torchaudio rnnt_loss; TDT forward in float64)
+  nemo-ctc-128/model.onnx + vocab.txt      small NeMo CTC export with 128 bins and an encoded_lengths output
 
 Weights are random (seeded) so transcripts are arbitrary, but deterministic and input
 dependent. Two things make them usable for tests:
@@ -27,7 +40,10 @@ dependent. Two things make them usable for tests:
     speech fixtures so about half the frames are blank and several tokens win.
 
 `--bench` additionally writes a larger model (d_model 256, 6 blocks) to DIR/bench-nemo-ctc
-for scripts/bench/transcribe.bench.ts (not committed).
+for scripts/bench/transcribe.bench.ts (not committed); `--only-bench-transducer` a larger
+NeMo RNNT in both layouts for scripts/bench/transducer.bench.ts (not committed);
+`--only-transducers` rewrites only the NeMo transducer fixtures, their parity fixture and
+nemo-ctc-128 (byte-reproducible with Debian's torch 1.13).
 """
 import argparse
 import json
