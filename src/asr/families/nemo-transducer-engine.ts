@@ -70,7 +70,9 @@ interface Network {
   release(): Promise<void>;
 }
 
-function int32Tensor(values: Int32Array | number[], dims: number[]): ort.Tensor {
+/** An integer input as the model declares it: int64 (ONNX elem type 7) or int32 (NeMo's targets). */
+function integerTensor(info: OnnxValueInfo | undefined, values: Int32Array | number[], dims: number[]): ort.Tensor {
+  if (info?.elemType === 7) return new ort.Tensor('int64', BigInt64Array.from(Array.from(values, BigInt)), dims);
   return new ort.Tensor('int32', Int32Array.from(values), dims);
 }
 
@@ -78,7 +80,10 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
   const { encoder, network: files, vocabulary } = config;
   const frontend = createFrontend(config.frontend);
   const audio = encoder.inputs.find((i) => i.name === 'audio_signal') ?? encoder.inputs[0];
-  const lengthsInput = encoder.inputs.find((i) => i !== audio);
+  const lengthsInput = encoder.inputs.find((i) => i.name === 'length') ?? encoder.inputs.find((i) => i !== audio);
+  if (encoder.inputs.length > 2) {
+    throw new RoteError(`${encoder.path}: the encoder takes ${encoder.inputs.map((i) => i.name).join(', ')}: a cache-aware streaming export, which rote does not run; export the model for offline use (audio_signal and length only)`);
+  }
   if (!audio || !lengthsInput || encoder.outputs.length < 2) {
     throw new RoteError(`${encoder.path}: model input mismatch: rote feeds audio_signal [B, ${frontend.numBins}, T] float32 and length [B] int64 and reads outputs [B, D, T'] and encoded_lengths; the model declares inputs ${encoder.inputs.map(describeValueInfo).join(', ')} and outputs ${encoder.outputs.map(describeValueInfo).join(', ')}`);
   }
@@ -111,14 +116,16 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
   if (files.kind === 'decoder-joint') {
     const session = sessions[1]!;
     const f = files.facts;
-    const [encIn, targetsIn, lengthIn] = [f.inputs[0]!.name, f.inputs[1]!.name, f.inputs[2]!.name];
+    const byName = (name: string, fallback: number): OnnxValueInfo => f.inputs.find((i) => i.name === name) ?? f.inputs[fallback]!;
+    const [encInfo, targetsInfo, lengthInfo] = [byName('encoder_outputs', 0), byName('targets', 1), byName('target_length', 2)];
+    const [encIn, targetsIn, lengthIn] = [encInfo.name, targetsInfo.name, lengthInfo.name];
     const outName = f.outputs[0]!.name;
     const stateOuts = f.outputs.slice(-2).map((o) => o.name);
     const call = async (frames: Float32Array, labels: Int32Array, rows: Float32Array[], n: number, encoderDim: number): Promise<StatefulStepResult> => {
       const feeds: Record<string, ort.Tensor> = {
         [encIn]: new ort.Tensor('float32', frames, [n, encoderDim, 1]),
-        [targetsIn]: int32Tensor(labels, [n, 1]),
-        [lengthIn]: int32Tensor(new Int32Array(n).fill(1), [n]),
+        [targetsIn]: integerTensor(targetsInfo, labels, [n, 1]),
+        [lengthIn]: integerTensor(lengthInfo, new Int32Array(n).fill(1), [n]),
       };
       states.forEach((s, i) => {
         feeds[s.name] = new ort.Tensor('float32', stateRowsToLayerMajor(rows[i]!, layers, n, hidden), [layers, n, hidden]);
@@ -176,14 +183,15 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
     const [decoderSession, joinerSession] = [sessions[1]!, sessions[2]!];
     const d = files.decoder;
     const j = files.joiner;
-    const [targetsIn, lengthIn] = [d.inputs[0]!.name, d.inputs[1]!.name];
+    const [targetsInfo, lengthInfo] = [d.inputs.find((i) => i.name === 'targets') ?? d.inputs[0]!, d.inputs.find((i) => i.name === 'target_length') ?? d.inputs[1]!];
+    const [targetsIn, lengthIn] = [targetsInfo.name, lengthInfo.name];
     const decoderOut = d.outputs[0]!.name;
     const stateOuts = d.outputs.slice(-2).map((o) => o.name);
     const [joinEnc, joinDec] = [j.inputs[0]!.name, j.inputs[1]!.name];
     const joinOut = j.outputs[0]!.name;
     /** Prediction network on n rows -> outputs [n, H'] and the states after the labels. */
     const predictCall = async (labels: Int32Array, rows: Float32Array[], n: number): Promise<{ outputs: Float32Array; width: number; states: Float32Array[] }> => {
-      const feeds: Record<string, ort.Tensor> = { [targetsIn]: int32Tensor(labels, [n, 1]), [lengthIn]: int32Tensor(new Int32Array(n).fill(1), [n]) };
+      const feeds: Record<string, ort.Tensor> = { [targetsIn]: integerTensor(targetsInfo, labels, [n, 1]), [lengthIn]: integerTensor(lengthInfo, new Int32Array(n).fill(1), [n]) };
       states.forEach((s, i) => {
         feeds[s.name] = new ort.Tensor('float32', stateRowsToLayerMajor(rows[i]!, layers, n, hidden), [layers, n, hidden]);
       });
