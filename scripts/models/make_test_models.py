@@ -575,9 +575,11 @@ def nemo_vocab_txt(pieces):
     return "\n".join(lines) + "\n"
 
 
-def export_nemo_layout(model, out, suffix="model"):
+def export_nemo_layout(model, out, suffix="model", free_time_axes=True):
     """`model.export("model.onnx")` for a transducer: encoder-model.onnx + decoder_joint-model.onnx.
-    Dynamic axes as lists, as NeMo's Exportable passes them (names *_dynamic_axes_N)."""
+    Dynamic axes as lists, as NeMo's Exportable passes them (names *_dynamic_axes_N).
+    free_time_axes=False fixes encoder_outputs' T and targets' U at 1 (a one-step-only export:
+    rote then scores cell by cell instead of one lattice call)."""
     os.makedirs(out, exist_ok=True)
     enc_path = os.path.join(out, f"encoder-{suffix}.onnx")
     export(model.encoder, (torch.randn(2, model.num_bins, 120), torch.tensor([120, 90])), enc_path,
@@ -590,8 +592,9 @@ def export_nemo_layout(model, out, suffix="model"):
                 torch.tensor([1, 1], dtype=torch.int32), h, c), dec_path,
            ["encoder_outputs", "targets", "target_length", "input_states_1", "input_states_2"],
            ["outputs", "prednet_lengths", "output_states_1", "output_states_2"],
-           {"encoder_outputs": [0, 2], "targets": [0, 1], "target_length": [0], "input_states_1": [1], "input_states_2": [1],
-            "outputs": [0, 1, 2], "prednet_lengths": [0], "output_states_1": [1], "output_states_2": [1]})
+           {"encoder_outputs": [0, 2] if free_time_axes else [0], "targets": [0, 1] if free_time_axes else [0], "target_length": [0],
+            "input_states_1": [1], "input_states_2": [1], "outputs": [0, 1, 2] if free_time_axes else [0],
+            "prednet_lengths": [0], "output_states_1": [1], "output_states_2": [1]})
     add_metadata(enc_path, {})
     add_metadata(dec_path, {})
 
@@ -728,7 +731,7 @@ def make_nemo_transducers(out, feats, seed=5):
     make_peaky(tdt.joint.pred, 0.3)
     make_peaky(tdt.joint.enc, 5.0)
     calibrate_nemo_transducer(tdt, [normalized(f) for f in feats128])
-    export_nemo_layout(tdt, os.path.join(out, "nemo-tdt"))
+    export_nemo_layout(tdt, os.path.join(out, "nemo-tdt"), free_time_axes=False)
     with open(os.path.join(out, "nemo-tdt", "vocab.txt"), "w") as f:
         f.write(nemo_vocab_txt(NEMO_VOCAB))
     write_transducer_parity(os.path.join(out, "transducer-parity"), rnnt, tdt, feats, feats128)

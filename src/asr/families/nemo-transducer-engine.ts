@@ -121,6 +121,8 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
     const [encIn, targetsIn, lengthIn] = [encInfo.name, targetsInfo.name, lengthInfo.name];
     const outName = f.outputs[0]!.name;
     const stateOuts = f.outputs.slice(-2).map((o) => o.name);
+    // NeMo declares encoder_outputs [B, D, T] and targets [B, U] with free T and U: the whole lattice fits one call.
+    const wholeLattice = fixedDim(encInfo, 2) === null && fixedDim(targetsInfo, 1) === null;
     const call = async (frames: Float32Array, labels: Int32Array, rows: Float32Array[], n: number, encoderDim: number): Promise<StatefulStepResult> => {
       const feeds: Record<string, ort.Tensor> = {
         [encIn]: new ort.Tensor('float32', frames, [n, encoderDim, 1]),
@@ -151,8 +153,22 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
       async lattice(frames, count, targets) {
         const encoderDim = frames.length / count;
         const columns = targets.length + 1;
-        // The state before each target: s_0 = zeros (label blank), s_u = state after label u - 1.
         const labels = [vocabulary.blankId, ...targets];
+        if (wholeLattice) {
+          // One call: encoder_outputs [1, D, T] and targets [1, U + 1] = [blank, y_1..y_U] from zero
+          // states; the LSTM reads the targets in order, so output [1, T, U + 1, W] is the lattice.
+          const feeds: Record<string, ort.Tensor> = {
+            [encIn]: new ort.Tensor('float32', framesToBDT(frames, count, encoderDim), [1, encoderDim, count]),
+            [targetsIn]: integerTensor(targetsInfo, labels, [1, columns]),
+            [lengthIn]: integerTensor(lengthInfo, [columns], [1]),
+          };
+          states.forEach((st) => {
+            feeds[st.name] = new ort.Tensor('float32', new Float32Array(stateSize), [layers, 1, hidden]);
+          });
+          const out = await clock.run(session, feeds, () => `${files.file} given encoder_outputs [1, ${encoderDim}, ${count}], targets [1, ${columns}]`);
+          return (out[outName] as ort.Tensor).data as Float32Array;
+        }
+        // Row by row: the state before each target (s_0 = zeros with label blank, s_u = state after label u - 1), then a grid of single cells.
         const before: Float32Array[][] = [[new Float32Array(stateSize), new Float32Array(stateSize)]];
         for (let u = 1; u < columns; u++) {
           const result = await step(frames.subarray(0, encoderDim), Int32Array.of(labels[u - 1]!), before[u - 1]!, 1);
@@ -187,6 +203,8 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
     const [targetsIn, lengthIn] = [targetsInfo.name, lengthInfo.name];
     const decoderOut = d.outputs[0]!.name;
     const stateOuts = d.outputs.slice(-2).map((o) => o.name);
+    // targets [B, U] with a free U: the prediction network reads a whole target sequence in one call.
+    const sequenceDecoder = fixedDim(targetsInfo, 1) === null;
     const [joinEnc, joinDec] = [j.inputs[0]!.name, j.inputs[1]!.name];
     const joinOut = j.outputs[0]!.name;
     /** Prediction network on n rows -> outputs [n, H'] and the states after the labels. */
@@ -238,23 +256,34 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
         const encoderDim = frames.length / count;
         const columns = targets.length + 1;
         const labels = [vocabulary.blankId, ...targets];
-        let rows: Float32Array[] = [new Float32Array(stateSize), new Float32Array(stateSize)];
-        const outputs: Float32Array[] = [];
-        let predWidth = 0;
-        for (let u = 0; u < columns; u++) {
-          const predicted = await predict(Int32Array.of(labels[u]!), rows, 1);
-          outputs.push(predicted.outputs);
-          predWidth = predicted.width;
-          rows = predicted.states;
+        let decoderBHU: Float32Array;
+        let predWidth: number;
+        if (sequenceDecoder) {
+          // One call: targets [1, U + 1] from zero states -> outputs [1, H', U + 1].
+          const feeds: Record<string, ort.Tensor> = { [targetsIn]: integerTensor(targetsInfo, labels, [1, columns]), [lengthIn]: integerTensor(lengthInfo, [columns], [1]) };
+          states.forEach((st) => {
+            feeds[st.name] = new ort.Tensor('float32', new Float32Array(stateSize), [layers, 1, hidden]);
+          });
+          const g = (await clock.run(decoderSession, feeds, () => `${files.decoderFile} given targets [1, ${columns}]`))[decoderOut] as ort.Tensor;
+          decoderBHU = g.data as Float32Array;
+          predWidth = g.dims[1]!;
+        } else {
+          let rows: Float32Array[] = [new Float32Array(stateSize), new Float32Array(stateSize)];
+          const outputs: Float32Array[] = [];
+          predWidth = 0;
+          for (let u = 0; u < columns; u++) {
+            const predicted = await predict(Int32Array.of(labels[u]!), rows, 1);
+            outputs.push(predicted.outputs);
+            predWidth = predicted.width;
+            rows = predicted.states;
+          }
+          decoderBHU = new Float32Array(predWidth * columns);
+          outputs.forEach((g, u) => {
+            for (let k = 0; k < predWidth; k++) decoderBHU[k * columns + u] = g[k]!;
+          });
         }
         // joiner: encoder_outputs [1, D, T] and decoder_outputs [1, H', U + 1] -> [1, T, U + 1, W].
-        const encoderBDT = new Float32Array(encoderDim * count);
-        for (let t = 0; t < count; t++) for (let k = 0; k < encoderDim; k++) encoderBDT[k * count + t] = frames[t * encoderDim + k]!;
-        const decoderBHU = new Float32Array(predWidth * columns);
-        outputs.forEach((g, u) => {
-          for (let k = 0; k < predWidth; k++) decoderBHU[k * columns + u] = g[k]!;
-        });
-        return joinCall(encoderBDT, encoderDim, count, decoderBHU, predWidth, columns, 1);
+        return joinCall(framesToBDT(frames, count, encoderDim), encoderDim, count, decoderBHU, predWidth, columns, 1);
       },
       release,
     };
@@ -382,6 +411,13 @@ function concat(parts: Float32Array[]): Float32Array {
     out.set(p, at);
     at += p.length;
   }
+  return out;
+}
+
+/** [T, D] frame-major -> [D, T] (one utterance's encoder output as NeMo's joints take it). */
+function framesToBDT(frames: Float32Array, count: number, dim: number): Float32Array {
+  const out = new Float32Array(dim * count);
+  for (let t = 0; t < count; t++) for (let k = 0; k < dim; k++) out[k * count + t] = frames[t * dim + k]!;
   return out;
 }
 
