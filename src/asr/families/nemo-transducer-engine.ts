@@ -45,8 +45,18 @@ export interface NemoTransducerConfig {
   detectedBecause: string[];
 }
 
-/** Grid rows per joint call when scoring (bounded memory: rows x width floats). */
+/** Grid rows per joint call when scoring cell by cell (bounded memory: rows x width floats). */
 export const LATTICE_ROWS_PER_CALL = 2048;
+/** Joint outputs per lattice call at most (frames are split into chunks beyond it): 16 M floats, 64 MB. */
+export const LATTICE_VALUES_PER_CALL = 16 * 1024 * 1024;
+
+/** Frame chunks [start, end) so that frames x columns x width stays under LATTICE_VALUES_PER_CALL. */
+function frameChunks(count: number, columns: number, width: number): [number, number][] {
+  const size = Math.max(1, Math.floor(LATTICE_VALUES_PER_CALL / Math.max(1, columns * width)));
+  const chunks: [number, number][] = [];
+  for (let start = 0; start < count; start += size) chunks.push([start, Math.min(count, start + size)]);
+  return chunks;
+}
 /**
  * A TDT export does not record its durations; NeMo's TDT configs (Parakeet: [0, 1, 2, 3, 4])
  * use 0..N-1, which is what sherpa-onnx assumes too. Up to this many extra joint outputs are
@@ -155,18 +165,22 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
         const columns = targets.length + 1;
         const labels = [vocabulary.blankId, ...targets];
         if (wholeLattice) {
-          // One call: encoder_outputs [1, D, T] and targets [1, U + 1] = [blank, y_1..y_U] from zero
-          // states; the LSTM reads the targets in order, so output [1, T, U + 1, W] is the lattice.
-          const feeds: Record<string, ort.Tensor> = {
-            [encIn]: new ort.Tensor('float32', framesToBDT(frames, count, encoderDim), [1, encoderDim, count]),
-            [targetsIn]: integerTensor(targetsInfo, labels, [1, columns]),
-            [lengthIn]: integerTensor(lengthInfo, [columns], [1]),
-          };
-          states.forEach((st) => {
-            feeds[st.name] = new ort.Tensor('float32', new Float32Array(stateSize), [layers, 1, hidden]);
-          });
-          const out = await clock.run(session, feeds, () => `${files.file} given encoder_outputs [1, ${encoderDim}, ${count}], targets [1, ${columns}]`);
-          return (out[outName] as ort.Tensor).data as Float32Array;
+          // One call per chunk of frames: encoder_outputs [1, D, T] and targets [1, U + 1] = [blank, y_1..y_U]
+          // from zero states; the LSTM reads the targets in order, so output [1, T, U + 1, W] is the lattice.
+          const parts: Float32Array[] = [];
+          for (const [start, end] of frameChunks(count, columns, width)) {
+            const feeds: Record<string, ort.Tensor> = {
+              [encIn]: new ort.Tensor('float32', framesToBDT(frames.subarray(start * encoderDim, end * encoderDim), end - start, encoderDim), [1, encoderDim, end - start]),
+              [targetsIn]: integerTensor(targetsInfo, labels, [1, columns]),
+              [lengthIn]: integerTensor(lengthInfo, [columns], [1]),
+            };
+            states.forEach((st) => {
+              feeds[st.name] = new ort.Tensor('float32', new Float32Array(stateSize), [layers, 1, hidden]);
+            });
+            const out = await clock.run(session, feeds, () => `${files.file} given encoder_outputs [1, ${encoderDim}, ${end - start}], targets [1, ${columns}]`);
+            parts.push((out[outName] as ort.Tensor).data as Float32Array);
+          }
+          return concat(parts);
         }
         // Row by row: the state before each target (s_0 = zeros with label blank, s_u = state after label u - 1), then a grid of single cells.
         const before: Float32Array[][] = [[new Float32Array(stateSize), new Float32Array(stateSize)]];
@@ -282,8 +296,12 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
             for (let k = 0; k < predWidth; k++) decoderBHU[k * columns + u] = g[k]!;
           });
         }
-        // joiner: encoder_outputs [1, D, T] and decoder_outputs [1, H', U + 1] -> [1, T, U + 1, W].
-        return joinCall(framesToBDT(frames, count, encoderDim), encoderDim, count, decoderBHU, predWidth, columns, 1);
+        // joiner: encoder_outputs [1, D, T] and decoder_outputs [1, H', U + 1] -> [1, T, U + 1, W], by chunks of frames.
+        const parts: Float32Array[] = [];
+        for (const [start, end] of frameChunks(count, columns, width)) {
+          parts.push(await joinCall(framesToBDT(frames.subarray(start * encoderDim, end * encoderDim), end - start, encoderDim), encoderDim, end - start, decoderBHU, predWidth, columns, 1));
+        }
+        return concat(parts);
       },
       release,
     };
