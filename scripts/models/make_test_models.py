@@ -53,6 +53,7 @@ import subprocess
 import tempfile
 
 import onnx
+import onnx.numpy_helper
 import torch
 import torch.nn as nn
 import torchaudio
@@ -369,7 +370,10 @@ def make_nemo_ctc(out, feats, d_model=64, blocks=2, seed=1):
     write_tokens(os.path.join(out, "tokens.txt"), BPE_PIECES + ["<blk>"])
 
 
-def make_transducer(out, feats, seed=2):
+def make_transducer(out, feats, seed=2, write=True):
+    """write=False: rebuild the modules only and take the joiner's (calibrated) weights from the
+    committed OUT/joiner.onnx, so that a reference computed with them is the committed model's
+    (recalibrating can differ by float rounding)."""
     torch.manual_seed(seed)
     pieces = ["<blk>", "<sos/eos>", "<unk>"] + BPE_PIECES[1:]
     vocab, context_size, joiner_dim = len(pieces), 2, 64
@@ -378,6 +382,12 @@ def make_transducer(out, feats, seed=2):
     joiner = TransducerJoiner(joiner_dim, vocab).eval()
     make_peaky(joiner.out, 6.0)
     calibrate_transducer_blank(encoder, decoder, joiner, feats)
+    if not write:
+        committed = {i.name: onnx.numpy_helper.to_array(i) for i in onnx.load(os.path.join(out, "joiner.onnx")).graph.initializer}
+        with torch.no_grad():
+            joiner.out.weight.copy_(torch.from_numpy(committed["out.weight"].copy()))
+            joiner.out.bias.copy_(torch.from_numpy(committed["out.bias"].copy()))
+        return encoder, decoder, joiner, context_size
     os.makedirs(out, exist_ok=True)
     enc_path, dec_path, join_path = (os.path.join(out, n) for n in ("encoder.onnx", "decoder.onnx", "joiner.onnx"))
     export(encoder, (torch.randn(2, 120, 80), torch.tensor([120, 90])), enc_path, ["x", "x_lens"],
@@ -392,6 +402,40 @@ def make_transducer(out, feats, seed=2):
     add_metadata(dec_path, {"vocab_size": vocab, "context_size": context_size})
     add_metadata(join_path, {"joiner_dim": joiner_dim})
     write_tokens(os.path.join(out, "tokens.txt"), pieces)
+    return encoder, decoder, joiner, context_size
+
+
+def write_icefall_parity(out, modules, feats):
+    """transducer-parity/icefall.{f32,json}: for the icefall-style transducer, the Kaldi fbank of
+    2 utterances (truncated), the joiner lattice for teacher-forced targets (stateless decoder on
+    the last context_size tokens, start [-1, blank]) and torchaudio's rnnt_loss on it (blank 0)."""
+    encoder, decoder, joiner, context_size = modules
+    os.makedirs(out, exist_ok=True)
+    targets = [[3, 7, 12, 5, 20], [15, 4, 9, 9, 18, 6]]
+    cases, blobs, offset = [], [], 0
+    with torch.no_grad():
+        for i, frames_in in enumerate((120, 88)):
+            f = feats[i][:frames_in].contiguous()
+            enc, lens = encoder(f.unsqueeze(0), torch.tensor([frames_in]))
+            frames = int(lens[0])
+            history = [-1] * (context_size - 1) + [0] + targets[i]
+            contexts = torch.tensor([history[u:u + context_size] for u in range(len(targets[i]) + 1)])
+            dec = decoder(contexts)
+            lattice = joiner(enc[0, :frames].unsqueeze(1), dec.unsqueeze(0))  # [T, U + 1, V]
+            loss = torchaudio.functional.rnnt_loss(
+                lattice.unsqueeze(0).contiguous(), torch.tensor([targets[i]], dtype=torch.int32),
+                torch.tensor([frames], dtype=torch.int32), torch.tensor([len(targets[i])], dtype=torch.int32), blank=0, reduction="none")
+            cases.append({"utterance": i, "featureOffset": offset, "numFrames": f.shape[0], "numBins": f.shape[1], "encoderFrames": frames,
+                          "targets": targets[i], "latticeOffset": offset + f.numel(), "latticeShape": list(lattice.shape),
+                          "logLikelihood": -float(loss[0]), "scorer": "torchaudio.functional.rnnt_loss (raw logits, float32)"})
+            blobs += [f.view(-1), lattice.contiguous().view(-1)]
+            offset += f.numel() + lattice.numel()
+    torch.cat(blobs).numpy().astype("<f4").tofile(os.path.join(out, "icefall.f32"))
+    with open(os.path.join(out, "icefall.json"), "w") as fh:
+        json.dump({"generator": "scripts/models/make_test_models.py (write_icefall_parity)", "torch": torch.__version__,
+                   "torchaudio": torchaudio.__version__, "model": "transducer (icefall-style, committed fixture)",
+                   "data": "icefall.f32 (little-endian float32; Kaldi fbank [numFrames, numBins] then joiner lattice [T, U + 1, V])",
+                   "cases": cases}, fh, indent=1)
 
 
 def make_sidecar_ctc(out, feats, seed=3):
@@ -846,7 +890,7 @@ def main():
     parser.add_argument("--only-bench-transducer", action="store_true",
                         help="write only the larger NeMo RNNT bench models to OUT/bench-{sherpa-,}nemo-transducer (reads the existing speech)")
     parser.add_argument("--only-transducers", action="store_true",
-                        help="write only the NeMo transducer models, their parity fixture and the 128-bin CTC model (reads the existing speech)")
+                        help="write only the transducer models (NeMo and icefall-style), their parity fixtures and the 128-bin CTC model (reads the existing speech)")
     args = parser.parse_args()
     speech_dir = args.speech or os.path.join(args.out, "speech")
     if args.only_bench or args.only_transducers or args.only_bench_transducer:
@@ -860,15 +904,18 @@ def main():
         print("wrote", args.out)
         return
     if args.only_transducers:
+        icefall = make_transducer(os.path.join(args.out, "transducer"), feats, write=False)
+        write_icefall_parity(os.path.join(args.out, "transducer-parity"), icefall, feats)
         make_nemo_transducers(args.out, feats)
         make_nemo_ctc_128(os.path.join(args.out, "nemo-ctc-128"))
         print("wrote", args.out)
         return
     if not args.only_bench:
         make_nemo_ctc(os.path.join(args.out, "nemo-ctc"), feats)
-        make_transducer(os.path.join(args.out, "transducer"), feats)
+        icefall = make_transducer(os.path.join(args.out, "transducer"), feats)
         make_sidecar_ctc(os.path.join(args.out, "sidecar-ctc"), feats)
         make_nemo_transducers(args.out, feats)
+        write_icefall_parity(os.path.join(args.out, "transducer-parity"), icefall, feats)
         make_nemo_ctc_128(os.path.join(args.out, "nemo-ctc-128"))
     if args.bench or args.only_bench:
         make_nemo_ctc(os.path.join(args.out, "bench-nemo-ctc"), feats, d_model=256, blocks=6, seed=4)

@@ -2,7 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rnntForcedLogLikelihood, statefulTransducerGreedy, tdtForcedLogLikelihood, type StatefulTransducerNetwork } from '../../src/asr/index.ts';
+import { loadModel, rnntForcedLogLikelihood, statefulTransducerGreedy, tdtForcedLogLikelihood, type StatefulTransducerNetwork } from '../../src/asr/index.ts';
+import { padFeatures } from '../../src/asr/batching.ts';
+import { engineOf } from '../../src/asr/model.ts';
 import { MODELS } from './helpers.ts';
 
 interface ParityCase {
@@ -46,6 +48,30 @@ test('TDT forward on the fixture lattices = the Python float64 reference (relati
     const ours = tdtForcedLogLikelihood(lattice(c), frames, c.targets, BLANK, BLANK + 1, DURATIONS, width);
     const relative = Math.abs(ours - c.logLikelihood) / Math.abs(c.logLikelihood);
     assert.ok(relative <= 1e-4, `utterance ${c.utterance}: ${ours} vs reference ${c.logLikelihood} (relative ${relative})`);
+  }
+});
+
+test('icefall-style transducer: the teacher-forced score = torchaudio rnnt_loss on the same lattice and through the model (<= 1e-4)', async () => {
+  const icefall = JSON.parse(readFileSync(join(PARITY, 'icefall.json'), 'utf8')) as {
+    cases: { featureOffset: number; numFrames: number; numBins: number; encoderFrames: number; targets: number[]; latticeOffset: number; latticeShape: [number, number, number]; logLikelihood: number }[];
+  };
+  const raw = readFileSync(join(PARITY, 'icefall.f32'));
+  const values = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const close = (ours: number, theirs: number, what: string) => assert.ok(Math.abs(ours - theirs) <= 1e-4 * Math.abs(theirs), `${what}: ${ours} vs torchaudio ${theirs}`);
+  for (const c of icefall.cases) {
+    const [frames, columns, width] = c.latticeShape;
+    close(rnntForcedLogLikelihood(values.subarray(c.latticeOffset, c.latticeOffset + frames * columns * width), frames, c.targets, 0, width), c.logLikelihood, 'lattice');
+  }
+  const model = await loadModel(join(MODELS, 'transducer'), { provider: 'cpu', threads: 1 });
+  try {
+    const matrices = icefall.cases.map((c) => ({ data: values.subarray(c.featureOffset, c.featureOffset + c.numFrames * c.numBins), numFrames: c.numFrames, numBins: c.numBins }));
+    const outputs = await engineOf(model).run(padFeatures(matrices), icefall.cases.map((c) => c.targets));
+    icefall.cases.forEach((c, i) => {
+      assert.is(outputs[i]!.outFrames, c.encoderFrames);
+      close(outputs[i]!.forcedLogLikelihood!, c.logLikelihood, `utterance ${i} through the model`);
+    });
+  } finally {
+    await model.close();
   }
 });
 
