@@ -145,7 +145,7 @@ function scoreReference(engine: Engine, output: UtteranceOutput, reference: stri
   if (!output.logProbs) {
     // Transducers score inside run() (they need the encoder output and the networks).
     if (output.forcedLogLikelihood === undefined || output.forcedLogLikelihood === null) {
-      notes.push('reference score needs a CTC model or a NeMo transducer; none for this model');
+      notes.push('this model gives no reference score');
       return null;
     }
     return referenceScore(output.forcedLogLikelihood, tokens);
