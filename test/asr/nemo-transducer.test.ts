@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { detectModel, loadModel, transcribeFiles, withMetadata } from '../../src/asr/index.ts';
 import { engineOf } from '../../src/asr/model.ts';
 import { padFeatures } from '../../src/asr/batching.ts';
+import { createNemoTransducerEngine } from '../../src/asr/families/nemo-transducer-engine.ts';
+import { gatherDirectoryFacts } from '../../src/asr/families/registry.ts';
+import { loadVocabulary } from '../../src/asr/vocabulary.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
 
@@ -71,6 +74,43 @@ for (const [dir, modelName] of [
     }
   });
 }
+
+test('the cell-by-cell lattice (exports with fixed T/U axes) scores as the one-call lattice, in both layouts', async () => {
+  const cases = reference.cases.filter((c) => c.model === 'rnnt');
+  for (const dir of ['nemo-transducer', 'sherpa-nemo-transducer']) {
+    const facts = await gatherDirectoryFacts(join(MODELS, dir));
+    const split = dir.startsWith('sherpa');
+    const vocabularyFile = split ? 'tokens.txt' : 'vocab.txt';
+    const engine = await createNemoTransducerEngine(
+      {
+        family: split ? 'sherpa-nemo-transducer' : 'nemo-transducer',
+        dir: facts.dir,
+        encoderFile: split ? 'encoder.onnx' : 'encoder-model.onnx',
+        encoder: facts.onnx.get(split ? 'encoder.onnx' : 'encoder-model.onnx')!,
+        network: split
+          ? { kind: 'split', decoderFile: 'decoder.onnx', decoder: facts.onnx.get('decoder.onnx')!, joinerFile: 'joiner.onnx', joiner: facts.onnx.get('joiner.onnx')! }
+          : { kind: 'decoder-joint', file: 'decoder_joint-model.onnx', facts: facts.onnx.get('decoder_joint-model.onnx')! },
+        vocabulary: await loadVocabulary(join(facts.dir, vocabularyFile), split ? 'from-file' : 'last'),
+        vocabularyFile,
+        frontend: { type: 'nemo-mel', numBins: 80 },
+        declared: { layers: null, hidden: null, subsampling: null, durations: null },
+        maxSymbolsPerFrame: { rnnt: 10, tdt: 10 },
+        detectedBecause: [],
+        latticeByCells: true,
+      },
+      { provider: 'cpu', threads: 1 },
+    );
+    try {
+      const outputs = await engine.run(padFeatures(matrices(cases)), cases.map((c) => c.targets));
+      cases.forEach((c, i) => {
+        const relative = Math.abs(outputs[i]!.forcedLogLikelihood! - c.logLikelihood) / Math.abs(c.logLikelihood);
+        assert.ok(relative <= 1e-4, `${dir} utterance ${i}: ${outputs[i]!.forcedLogLikelihood} vs ${c.logLikelihood}`);
+      });
+    } finally {
+      await engine.close();
+    }
+  }
+});
 
 test('the two RNNT layouts (same weights) transcribe and score WAVs identically; references get a transducer score', async () => {
   const items = speechFixtures().slice(0, 4).map((s) => ({ id: s.id, path: s.path, reference: s.text }));

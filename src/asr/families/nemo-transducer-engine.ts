@@ -43,6 +43,8 @@ export interface NemoTransducerConfig {
   /** Symbols per frame at most, by the kind of joint the probe finds. */
   maxSymbolsPerFrame: { rnnt: number; tdt: number };
   detectedBecause: string[];
+  /** Score cell by cell even where the export would take the whole lattice in one call (the fallback path, for tests). */
+  latticeByCells?: boolean;
 }
 
 /** Grid rows per joint call when scoring cell by cell (bounded memory: rows x width floats). */
@@ -132,7 +134,7 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
     const outName = f.outputs[0]!.name;
     const stateOuts = f.outputs.slice(-2).map((o) => o.name);
     // NeMo declares encoder_outputs [B, D, T] and targets [B, U] with free T and U: the whole lattice fits one call.
-    const wholeLattice = fixedDim(encInfo, 2) === null && fixedDim(targetsInfo, 1) === null;
+    const wholeLattice = !config.latticeByCells && fixedDim(encInfo, 2) === null && fixedDim(targetsInfo, 1) === null;
     const call = async (frames: Float32Array, labels: Int32Array, rows: Float32Array[], n: number, encoderDim: number): Promise<StatefulStepResult> => {
       const feeds: Record<string, ort.Tensor> = {
         [encIn]: new ort.Tensor('float32', frames, [n, encoderDim, 1]),
@@ -218,7 +220,7 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
     const decoderOut = d.outputs[0]!.name;
     const stateOuts = d.outputs.slice(-2).map((o) => o.name);
     // targets [B, U] with a free U: the prediction network reads a whole target sequence in one call.
-    const sequenceDecoder = fixedDim(targetsInfo, 1) === null;
+    const sequenceDecoder = !config.latticeByCells && fixedDim(targetsInfo, 1) === null;
     const [joinEnc, joinDec] = [j.inputs[0]!.name, j.inputs[1]!.name];
     const joinOut = j.outputs[0]!.name;
     /** Prediction network on n rows -> outputs [n, H'] and the states after the labels. */
