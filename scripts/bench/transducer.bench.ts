@@ -12,6 +12,7 @@
  * falls back to the tiny committed test models and says so.
  * Files: the 40 committed espeak-ng sentences at speeds 1.0, 1.3 and 1.6.
  * sherpa-onnx decodes file by file (its Node API has no batch decode); rote batches.
+ * The '+ teacher-forced score' lanes also score each sentence's text (what an audit does).
  * Environment: ROTE_BENCH_THREADS (default 2), ROTE_BENCH_ROUNDS (default 3, best of).
  */
 import { execFileSync } from 'node:child_process';
@@ -96,13 +97,21 @@ export async function run(): Promise<void> {
     }
     return out;
   };
+  const texts = new Map<string, string>();
+  const { utterances } = JSON.parse(readFileSync(join(SPEECH, 'texts.json'), 'utf8')) as { utterances: { id: string; text: string }[] };
+  for (const path of paths) texts.set(path, utterances.find((u) => path.includes(`${u.id}-x`))!.text);
+  const sherpaLayout = await loadModel(sherpaDir, { provider: 'cpu', threads, sherpaCompatible: true });
+  const nemoLayout = await loadModel(nemoDir, { provider: 'cpu', threads, sherpaCompatible: true });
   const roteModels = [
-    { name: 'rote, sherpa-onnx layout (prediction network row by row)', model: await loadModel(sherpaDir, { provider: 'cpu', threads, sherpaCompatible: true }) },
-    { name: 'rote, NeMo layout (decoder_joint, batched)', model: await loadModel(nemoDir, { provider: 'cpu', threads, sherpaCompatible: true }) },
+    { name: 'rote, sherpa-onnx layout (prediction network row by row)', model: sherpaLayout, score: false },
+    { name: 'rote, NeMo layout (decoder_joint, batched)', model: nemoLayout, score: false },
+    { name: 'rote, sherpa-onnx layout + teacher-forced score', model: sherpaLayout, score: true },
+    { name: 'rote, NeMo layout + teacher-forced score', model: nemoLayout, score: true },
   ];
-  const roteRun = async (model: (typeof roteModels)[number]['model']): Promise<Map<string, string>> => {
+  const roteRun = async (model: typeof nemoLayout, score: boolean): Promise<Map<string, string>> => {
     const out = new Map<string, string>();
-    for await (const row of transcribeFiles(model, paths.map((path, i) => ({ id: String(i), path })), { featureWorkers: 0 })) out.set(row.path, row.hypothesis);
+    const items = paths.map((path, i) => ({ id: String(i), path, ...(score ? { reference: texts.get(path)! } : {}) }));
+    for await (const row of transcribeFiles(model, items, { featureWorkers: 0 })) out.set(row.path, row.hypothesis);
     return out;
   };
 
@@ -117,9 +126,10 @@ export async function run(): Promise<void> {
   };
   for (let round = 0; round <= rounds; round++) {
     await time('sherpa-onnx-node 1.13.8 (file by file)', sherpaRun, round > 0);
-    for (const r of roteModels) await time(r.name, () => roteRun(r.model), round > 0);
+    for (const r of roteModels) await time(r.name, () => roteRun(r.model, r.score), round > 0);
   }
-  for (const r of roteModels) await r.model.close();
+  await sherpaLayout.close();
+  await nemoLayout.close();
 
   const sherpaName = 'sherpa-onnx-node 1.13.8 (file by file)';
   const sherpaWall = best.get(sherpaName)!;
@@ -128,7 +138,7 @@ export async function run(): Promise<void> {
     const ours = transcripts.get(name)!;
     const same = paths.filter((p) => ours.get(p) === theirs.get(p)).length;
     console.log(
-      `  ${name.padEnd(58)} ${(paths.length / wall).toFixed(1).padStart(7)} utt/s  RTFx ${(audioSec / wall).toFixed(1).padStart(6)}  ` +
+      `  ${name.padEnd(60)} ${(paths.length / wall).toFixed(1).padStart(7)} utt/s  RTFx ${(audioSec / wall).toFixed(1).padStart(6)}  ` +
         `wall ${wall.toFixed(2)} s  ${name === sherpaName ? '' : `${(sherpaWall / wall).toFixed(2)}x sherpa  transcripts equal to sherpa: ${same}/${paths.length}`}`,
     );
   }
