@@ -1,6 +1,7 @@
 /**
  * The ASR stage: ONNX Runtime sessions and providers, model families (NeMo CTC,
- * sherpa-onnx CTC and transducer, sidecar-described CTC), batching, decoding and
+ * sherpa-onnx CTC and transducer, NeMo RNNT/TDT in NeMo's and sherpa-onnx's layouts,
+ * sidecar-described CTC), batching, decoding and
  * vocabularies.
  */
 export type { ProviderName, ProviderReport, RuntimeOptions } from './runtime.ts';
@@ -24,6 +25,8 @@ export { defaultFeatureWorkers } from './feature-pool.ts';
 export { featureFramesOfWav, referenceFrameBudget, TRANSDUCER_SYMBOLS_PER_FRAME, type FrameBudget } from './feasibility.ts';
 export { ctcGreedy, ctcForcedLogLikelihood, ctcMinimumFrames, logSoftmaxRows } from './ctc.ts';
 export { transducerGreedy, type TransducerGreedyOptions, type TransducerNetworks } from './transducer-greedy.ts';
+export { statefulTransducerGreedy, type StatefulGreedyOptions, type StatefulTransducerNetwork } from './transducer-stateful.ts';
+export { rnntForcedLogLikelihood, tdtForcedLogLikelihood } from './transducer-score.ts';
 export {
   buildVocabulary,
   detokenize,

@@ -20,7 +20,7 @@ export function engineOf(model: AsrModel): Engine {
 
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<AsrModel> {
   const facts = await gatherDirectoryFacts(dir);
-  const { family, because } = chooseFamily(facts);
+  const { family, because } = chooseFamily(facts, options.head);
   const engine = await family.load(facts, because, options);
   let closed = false;
   const model: AsrModel = {
@@ -37,8 +37,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
 }
 
 /** What detection would pick, without creating any ONNX Runtime session (for inspect-model). */
-export async function detectModel(dir: string): Promise<{ family: ModelInfo['family']; because: string[]; facts: Awaited<ReturnType<typeof gatherDirectoryFacts>> }> {
+export async function detectModel(dir: string, options: Pick<LoadModelOptions, 'head'> = {}): Promise<{ family: ModelInfo['family']; because: string[]; facts: Awaited<ReturnType<typeof gatherDirectoryFacts>> }> {
   const facts = await gatherDirectoryFacts(dir);
-  const { family, because } = chooseFamily(facts);
+  const { family, because } = chooseFamily(facts, options.head);
   return { family: family.name, because, facts };
 }

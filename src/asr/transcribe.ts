@@ -35,7 +35,7 @@ export interface TranscribeItem {
 }
 
 export interface ReferenceScore {
-  /** ln P(reference | audio) under CTC (sum over all alignments). */
+  /** ln P(reference | audio) under CTC, or teacher-forced under the transducer (sum over all alignments). */
   logLikelihood: number;
   /** Reference length in model tokens and in characters (spaces between words included). */
   tokens: number;
@@ -123,20 +123,18 @@ export function sessionRunTime(model: AsrModel): { seconds: number; runs: number
   return { seconds: clock.runMs / 1000, runs: clock.runs };
 }
 
-function scoreReference(engine: Engine, logProbs: Float32Array, outFrames: number, reference: string, notes: string[]): ReferenceScore | null {
+/** The reference's token ids, or null (with a note) when none of it is in the vocabulary. */
+function referenceTokens(engine: Engine, reference: string, notes: string[]): ReturnType<typeof tokenizeReference> | null {
   const tokens = tokenizeReference(engine.vocabulary, reference);
   notes.push(...tokens.notes);
   if (tokens.ids.length === 0) {
     notes.push('reference has no tokens in the model vocabulary; no score');
     return null;
   }
-  const needed = ctcMinimumFrames(tokens.ids);
-  if (needed > outFrames) {
-    notes.push(`reference needs at least ${needed} output frames, the utterance has ${outFrames}; no score`);
-    return null;
-  }
-  const vocabSize = engine.vocabulary.pieces.length;
-  const logLikelihood = ctcForcedLogLikelihood(logProbs, outFrames, vocabSize, tokens.ids, engine.vocabulary.blankId);
+  return tokens;
+}
+
+function referenceScore(logLikelihood: number, tokens: ReturnType<typeof tokenizeReference>): ReferenceScore {
   return {
     logLikelihood,
     tokens: tokens.ids.length,
@@ -144,6 +142,26 @@ function scoreReference(engine: Engine, logProbs: Float32Array, outFrames: numbe
     perToken: logLikelihood / tokens.ids.length,
     perCharacter: tokens.characters > 0 ? logLikelihood / tokens.characters : logLikelihood,
   };
+}
+
+function scoreReference(engine: Engine, output: UtteranceOutput, reference: string, notes: string[]): ReferenceScore | null {
+  const tokens = referenceTokens(engine, reference, notes);
+  if (!tokens) return null;
+  if (!output.logProbs) {
+    // Transducers score inside run() (they need the encoder output and the networks).
+    if (output.forcedLogLikelihood === undefined || output.forcedLogLikelihood === null) {
+      notes.push('this model gives no reference score');
+      return null;
+    }
+    return referenceScore(output.forcedLogLikelihood, tokens);
+  }
+  const needed = ctcMinimumFrames(tokens.ids);
+  if (needed > output.outFrames) {
+    notes.push(`reference needs at least ${needed} output frames, the utterance has ${output.outFrames}; no score`);
+    return null;
+  }
+  const vocabSize = engine.vocabulary.pieces.length;
+  return referenceScore(ctcForcedLogLikelihood(output.logProbs, output.outFrames, vocabSize, tokens.ids, engine.vocabulary.blankId), tokens);
 }
 
 export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[], options: TranscribeOptions = {}): AsyncGenerator<TranscriptionRow> {
@@ -271,7 +289,9 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
       }
     };
     const startRun = (prepared: Prepared): Promise<UtteranceOutput[]> => {
-      const run = engine.run(padFeatures(prepared.matrices));
+      // Transducers score the reference inside the run; CTC engines from their log-probs afterwards.
+      const targets = engine.info.isCtc ? undefined : prepared.items.map((item) => (item.reference !== undefined ? tokenizeReference(engine.vocabulary, item.reference).ids : null));
+      const run = engine.run(padFeatures(prepared.matrices), targets);
       run.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
       return run;
     };
@@ -294,9 +314,7 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
         const item = finished.items[i]!;
         const output = outputs[i]!;
         const notes = finished.notes[i]!;
-        const referenceScore =
-          item.reference !== undefined && output.logProbs ? scoreReference(engine, output.logProbs, output.outFrames, item.reference, notes) : null;
-        if (item.reference !== undefined && !output.logProbs) notes.push('reference score needs a CTC model; none for this transducer');
+        const referenceScore = item.reference !== undefined ? scoreReference(engine, output, item.reference, notes) : null;
         done++;
         options.onProgress?.(done, total);
         yield {

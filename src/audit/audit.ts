@@ -32,6 +32,8 @@ export interface AuditOptions {
   batchFrames?: number;
   /** Longest canary transcribed, in seconds (default DEFAULT_MAX_DURATION_SEC of src/asr/batching.ts); a longer one fails the audit before any row. */
   maxDurationSec?: number;
+  /** Hybrid RNNT-CTC models: which head to use (default: the transducer). */
+  head?: 'ctc' | 'transducer';
   /** Significance level of the per-group tests after Holm's correction (default 0.01). */
   alpha?: number;
   /** Confidence level of the intervals (default 0.95). */
@@ -117,7 +119,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   };
   if (canarySet.holdout === 0) throw new RoteError(`${join(options.canaries, 'canary-set.json')}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`);
 
-  const model = await loadModel(options.model, { provider: settings.provider, ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}) });
+  const model = await loadModel(options.model, { provider: settings.provider, ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.head ? { head: options.head } : {}) });
   options.onNotice?.(`${model.info.family} model, ${describeProviderReport(model.provider)}`, 'info');
   try {
     const record = modelRecord(model.info, options.model);

@@ -35,6 +35,7 @@ export function registerAudit(program: Command): void {
     .option('--threads <n>', 'CPU provider intra-op threads (default: ONNX Runtime\'s choice)', number('--threads'))
     .option('--batch-frames <n>', 'feature frames per batch (default: the engine\'s)', number('--batch-frames'))
     .option('--max-duration <seconds>', 'longest canary to transcribe; a longer one stops the audit before any row, as its memory grows with the square of the length (default: 60)', number('--max-duration'))
+    .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer)').choices(['ctc', 'transducer']))
     .option('--alpha <p>', 'significance level after Holm correction', number('--alpha'), AUDIT_DEFAULTS.alpha)
     .option('--confidence <level>', 'confidence level of intervals', number('--confidence'), AUDIT_DEFAULTS.confidence)
     .option('--bootstrap <n>', 'bootstrap resamples per interval', number('--bootstrap'), AUDIT_DEFAULTS.bootstrapResamples)
@@ -58,6 +59,7 @@ export function registerAudit(program: Command): void {
           threads: opts.threads,
           batchFrames: opts.batchFrames,
           maxDurationSec: opts.maxDuration,
+          head: opts.head,
           alpha: opts.alpha,
           confidence: opts.confidence,
           bootstrapResamples: opts.bootstrap,

@@ -21,13 +21,14 @@ export function registerInspectModel(program: Command): void {
     .argument('<dir>', 'model directory')
     .addOption(new Option('--provider <name>', 'provider used to open the model for the full report').choices(['auto', 'cuda', 'webgpu', 'cpu']).default('cpu'))
     .option('--no-load', 'only detect (no ONNX Runtime session; skips frontend, vocabulary and subsampling details)')
-    .option('--sherpa-compatible', 'NeMo CTC models: show the sherpa-onnx-compatible feature variant (default: NeMo\'s own)')
+    .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to report (default: transducer)').choices(['ctc', 'transducer']))
+    .option('--sherpa-compatible', 'NeMo CTC and transducer models: show the sherpa-onnx-compatible feature variant (default: NeMo\'s own)')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', SIDECAR_HELP)
-    .action(async (dir: string, flags: { provider: 'auto' | 'cuda' | 'webgpu' | 'cpu'; load: boolean; sherpaCompatible?: boolean; json?: boolean }) => {
+    .action(async (dir: string, flags: { provider: 'auto' | 'cuda' | 'webgpu' | 'cpu'; load: boolean; sherpaCompatible?: boolean; head?: 'ctc' | 'transducer'; json?: boolean }) => {
       const { createFrontend } = await import('../audio/index.ts');
       const { describeProviderReport, describeValueInfo, detectModel, loadModel } = await import('../asr/index.ts');
-      const detected = await detectModel(dir);
+      const detected = await detectModel(dir, flags.head ? { head: flags.head } : {});
       const files = [...detected.facts.onnx.values()].map((f) => ({
         path: f.path,
         metadata: f.metadata,
@@ -36,7 +37,7 @@ export function registerInspectModel(program: Command): void {
       }));
       let loaded = null;
       if (flags.load) {
-        const model = await loadModel(dir, { provider: flags.provider, ...(flags.sherpaCompatible ? { sherpaCompatible: true } : {}) });
+        const model = await loadModel(dir, { provider: flags.provider, ...(flags.sherpaCompatible ? { sherpaCompatible: true } : {}), ...(flags.head ? { head: flags.head } : {}) });
         loaded = { info: model.info, frontendResolved: createFrontend(model.info.frontend).resolved, provider: model.provider };
         await model.close();
       }
@@ -54,6 +55,7 @@ export function registerInspectModel(program: Command): void {
         lines.push(
           `vocabulary: ${info.vocabulary.size} tokens (${info.vocabulary.kind}), blank id ${info.vocabulary.blankId}`,
           `subsampling: ${info.subsampling}`,
+          `decoding: ${info.isCtc ? 'CTC greedy' : info.decoder?.kind === 'tdt' ? `TDT greedy (durations ${info.decoder.durations.join(', ')})` : info.decoder?.kind === 'rnnt' ? 'RNNT greedy (NeMo)' : 'transducer greedy (stateless decoder)'}; reference score: ${info.isCtc ? 'CTC forced log-likelihood' : info.decoder ? `teacher-forced ${info.decoder.kind.toUpperCase()} log-likelihood` : 'none'}`,
           `frontend: ${Object.entries(loaded.frontendResolved).map(([k, v]) => `${k}=${v}`).join(', ')}`,
           `provider: ${describeProviderReport(loaded.provider)}`,
           'sha256:',

@@ -108,7 +108,8 @@ interface TranscribeFlags {
   skipBad?: boolean;
   maxDuration?: number;
   sherpaCompatible?: boolean;
-  maxSymbolsPerFrame: number;
+  maxSymbolsPerFrame?: number;
+  head?: 'ctc' | 'transducer';
   json?: boolean;
   quiet?: boolean;
 }
@@ -116,7 +117,7 @@ interface TranscribeFlags {
 export function registerTranscribe(program: Command): void {
   program
     .command('transcribe')
-    .description(`Transcribe audio files with an ONNX ASR model (NeMo CTC, sherpa-onnx CTC or transducer, or a rote-model.json sidecar); writes one JSON line per utterance.\n\n${describeMemoryBudget()}.`)
+    .description(`Transcribe audio files with an ONNX ASR model (NeMo CTC, NeMo RNNT/TDT in NeMo or sherpa-onnx layout, sherpa-onnx CTC or transducer, or a rote-model.json sidecar); writes one JSON line per utterance.\n\n${describeMemoryBudget()}.`)
     .requiredOption('--model <dir>', 'model directory (see `rote inspect-model`)')
     .option('--input <wav...>', 'WAV files to transcribe (ids are the file names without extension)')
     .option('--list <file>', 'text file, one utterance per line: PATH, ID<TAB>PATH or ID<TAB>PATH<TAB>REFERENCE (paths relative to the file)')
@@ -133,8 +134,9 @@ export function registerTranscribe(program: Command): void {
     )
     .option('--max-duration <seconds>', `longest utterance to transcribe; a longer one is an error (or skipped with --skip-bad) (default: ${DEFAULT_MAX_DURATION_SEC})`, positiveNumber('--max-duration'))
     .option('--skip-bad', 'skip unreadable, empty, corrupt or too long audio files (listed in the summary) instead of stopping (default: stop at the first)')
-    .option('--sherpa-compatible', 'NeMo CTC models: use sherpa-onnx\'s feature variant and output lengths instead of NeMo\'s own (default: NeMo\'s)')
-    .option('--max-symbols-per-frame <n>', 'transducers: symbols emitted per encoder frame at most', positiveInteger('--max-symbols-per-frame'), 1)
+    .option('--sherpa-compatible', 'NeMo CTC and transducer models: use sherpa-onnx\'s feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo\'s own (default: NeMo\'s)')
+    .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer, as NeMo)').choices(['ctc', 'transducer']))
+    .option('--max-symbols-per-frame <n>', 'transducers: symbols emitted per encoder frame at most (default: 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo)', positiveInteger('--max-symbols-per-frame'))
     .option('--json', 'print the summary as JSON on stdout (provider, utterancesPerSec, rtfx, sessionRunShare, skipped, ...)')
     .option('--quiet', 'no progress bar, no summary text')
     .action(async (flags: TranscribeFlags) => {
@@ -149,7 +151,8 @@ export function registerTranscribe(program: Command): void {
         deviceId: flags.deviceId,
         ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
         ...(flags.sherpaCompatible ? { sherpaCompatible: true } : {}),
-        maxSymbolsPerFrame: flags.maxSymbolsPerFrame,
+        ...(flags.maxSymbolsPerFrame !== undefined ? { maxSymbolsPerFrame: flags.maxSymbolsPerFrame } : {}),
+        ...(flags.head ? { head: flags.head } : {}),
       });
       const loadSec = (performance.now() - loadStarted) / 1000;
       if (!flags.quiet && !flags.json) process.stderr.write(`rote: ${model.info.family} model, ${describeProviderReport(model.provider)}\n`);

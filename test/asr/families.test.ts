@@ -2,9 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectModel, loadModel, withMetadata } from '../../src/asr/index.ts';
+import { detectModel, loadModel, transcribeFiles, withMetadata } from '../../src/asr/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
-import { MODELS, temporaryDirectory } from './helpers.ts';
+import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   const error = await promise.then(() => null, (e: Error) => e);
@@ -38,7 +38,7 @@ test('each fixture directory is detected as its family, with reasons', async () 
 test('loadModel: info for each family (frontend, vocabulary, subsampling, files)', async () => {
   const ctc = await loadModel(join(MODELS, 'nemo-ctc'), { provider: 'cpu', threads: 1 });
   assert.is(ctc.info.isCtc, true);
-  assert.equal(ctc.info.frontend, { type: 'nemo-mel', normalize: 'per_feature' });
+  assert.equal(ctc.info.frontend, { type: 'nemo-mel', numBins: 80, normalize: 'per_feature' });
   assert.equal(ctc.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
   assert.is(ctc.info.subsampling, 4);
   assert.equal(ctc.info.files.map((f) => f.sha256.length), [64, 64]);
@@ -72,6 +72,49 @@ test('a plain NeMo export (no metadata, vocab.txt) is nemo-ctc; subsampling foun
   }
 });
 
+test('mel bins from the declared audio_signal shape (128-bin model) and output lengths from its encoded_lengths output', async () => {
+  assert.is((await detectModel(join(MODELS, 'nemo-ctc-128'))).family, 'nemo-ctc');
+  const model = await loadModel(join(MODELS, 'nemo-ctc-128'), { provider: 'cpu', threads: 1 });
+  try {
+    assert.equal(model.info.frontend, { type: 'nemo-mel', numBins: 128 });
+    const because = model.info.detectedBecause.join(' ');
+    assert.match(because, '128 mel bins (declared audio_signal shape)');
+    assert.match(because, "output frames per utterance from the model's encoded_lengths output");
+    const items = speechFixtures().slice(0, 3).map((s) => ({ id: s.id, path: s.path, reference: s.text }));
+    const rows = [];
+    for await (const row of transcribeFiles(model, items, { featureWorkers: 0 })) rows.push(row);
+    assert.ok(rows.some((r) => r.hypothesis.length > 0), 'the 128-bin model transcribes');
+    assert.ok(rows.every((r) => r.referenceScore !== null && r.referenceScore.logLikelihood < 0));
+  } finally {
+    await model.close();
+  }
+  // metadata feat_dim that contradicts the declared shape is refused, naming both
+  const { dir, remove } = temporaryDirectory('feat-dim');
+  try {
+    writeFileSync(join(dir, 'model.onnx'), await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), { vocab_size: '33', subsampling_factor: '4', feat_dim: '128' }));
+    copyFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), join(dir, 'tokens.txt'));
+    assert.match((await failure(loadModel(dir, { provider: 'cpu' }))).message, /metadata feat_dim=128 but the input audio_signal .* declares 80 feature bins/);
+  } finally {
+    remove();
+  }
+});
+
+test('sherpa NeMo CTC from a hybrid model: vocab_size without the blank, tokens.txt with <blk> last', async () => {
+  const { dir, remove } = temporaryDirectory('hybrid-ctc');
+  try {
+    writeFileSync(join(dir, 'model.onnx'), await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), { vocab_size: '32', subsampling_factor: '4', normalize_type: 'per_feature', model_type: 'EncDecHybridRNNTCTCBPEModel' }));
+    copyFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), join(dir, 'tokens.txt'));
+    const model = await loadModel(dir, { provider: 'cpu', threads: 1 });
+    assert.equal(model.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
+    assert.match(model.info.detectedBecause.join(' '), 'vocab_size=32 counts no blank');
+    await model.close();
+    writeFileSync(join(dir, 'tokens.txt'), readFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), 'utf8').replace('<blk>', '<eps>'));
+    assert.match((await failure(loadModel(dir, { provider: 'cpu' }))).message, /33 tokens but .*vocab_size=32/);
+  } finally {
+    remove();
+  }
+});
+
 test('unknown layout: the error lists what each family needs and the sidecar', async () => {
   const { dir, remove } = temporaryDirectory('unknown');
   try {
@@ -81,7 +124,7 @@ test('unknown layout: the error lists what each family needs and the sidecar', a
     assert.match(error.message, 'unknown model layout');
     assert.match(error.message, 'inputs: feats, feats_len');
     assert.match(error.message, 'sherpa-nemo-ctc');
-    assert.match(error.message, 'metadata vocab_size + subsampling_factor');
+    assert.match(error.message, 'metadata vocab_size + subsampling_factor (not a transducer encoder)');
     assert.match(error.message, 'write rote-model.json');
   } finally {
     remove();

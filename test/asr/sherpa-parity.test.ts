@@ -7,7 +7,9 @@
  * and its floor(T / 4) output frames). That is the family the audit scores (CTC
  * forced score) and the harder case: sherpa-onnx does not compute NeMo's
  * features, so the default (NeMo-exact) frontend is not expected to match it.
- * The transducer (kaldi fbank in both) is compared too. Utterances: the 40
+ * The transducer (kaldi fbank in both) is compared too, and the NeMo RNNT in
+ * sherpa-onnx's layout (sherpa-compatible: sherpa's NeMo transducer frontend, which
+ * keeps the povey window and the 7600 Hz upper mel edge of its feature defaults). Utterances: the 40
  * committed espeak-ng sentences as they are and sped up 1.6x (as canaries are).
  */
 import { test } from 'uvu';
@@ -88,6 +90,18 @@ test('transducer (kaldi fbank in both): agree on >= 99% of transcripts', async (
   );
   const ours = await roteTranscripts(dir, paths);
   const { share, differences } = agreement(ours, theirs);
+  assert.ok(share >= 0.99, `agreement ${(100 * share).toFixed(1)}% of ${paths.length}:\n${differences.join('\n')}`);
+});
+
+test('NeMo transducer, sherpa-onnx layout (rote sherpa-compatible: sherpa\'s NeMo transducer frontend): agree on >= 99% of transcripts', async () => {
+  const dir = join(MODELS, 'sherpa-nemo-transducer');
+  const theirs = sherpaTranscripts(
+    { transducer: { encoder: join(dir, 'encoder.onnx'), decoder: join(dir, 'decoder.onnx'), joiner: join(dir, 'joiner.onnx') }, tokens: join(dir, 'tokens.txt') },
+    paths,
+  );
+  const ours = await roteTranscripts(dir, paths);
+  const { share, differences } = agreement(ours, theirs);
+  assert.ok(new Set(theirs.values()).size > paths.length / 2, 'transcripts differ between utterances');
   assert.ok(share >= 0.99, `agreement ${(100 * share).toFixed(1)}% of ${paths.length}:\n${differences.join('\n')}`);
 });
 

@@ -59,13 +59,13 @@ test('a random-weight CTC model: no memorization detected, complete report files
   validateReport(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')));
 });
 
-test('a random-weight transducer: CER only, no memorization', async () => {
+test('a random-weight transducer: CER and the teacher-forced transducer score, no memorization', async () => {
   const report = await audit({ canaries: set, model: TRANSDUCER_MODEL, provider: 'cpu', bootstrapResamples: 300 });
-  assert.ok(report.rows.every((row) => row.ctcScore === null));
-  assert.ok(report.tests.every((t) => t.score === 'cer'));
+  assert.ok(report.rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore)), 'every canary has a transducer score');
+  assert.ok(report.tests.some((t) => t.score === 'ctcScore'));
   assert.not.ok(report.verdict.memorizationDetected);
   const comparison = await compare([join(work, 'ctc'), report], { names: ['ctc', 'transducer'] });
-  assert.is([...comparison.pairs[0]!.primary, ...comparison.pairs[0]!.groups].filter((t) => t.score === 'ctcScore').length, 0);
+  assert.ok(comparison.pairs[0]!.primary.some((t) => t.score === 'cer'), 'a CTC audit and a transducer audit compare on CER');
 });
 
 test('kill -9 mid-audit, then the same command resumes to the identical report', async () => {

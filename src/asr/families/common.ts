@@ -1,5 +1,6 @@
 /** Helpers shared by the family detectors (pure, on DirectoryFacts). */
-import type { OnnxFileFacts } from '../onnx-file.ts';
+import { RoteError } from '../../util/errors.ts';
+import { describeValueInfo, type OnnxFileFacts } from '../onnx-file.ts';
 import type { DirectoryFacts } from './types.ts';
 
 export const SIDECAR_NAME = 'rote-model.json';
@@ -27,4 +28,24 @@ export function positiveIntegerMetadata(f: OnnxFileFacts, key: string): number |
   if (raw === undefined || !/^\d+$/.test(raw.trim())) return null;
   const value = Number(raw);
   return value > 0 ? value : null;
+}
+
+/**
+ * Mel bins the model wants: the fixed size of its features input's bin axis, else the
+ * sherpa-onnx metadata feat_dim; a RoteError when they disagree or neither exists.
+ */
+export function modelMelBins(f: OnnxFileFacts, input: string, axis: number): { numBins: number; because: string } {
+  const info = f.inputs.find((i) => i.name === input);
+  const dim = info?.shape?.[axis];
+  const declared = dim && dim.value !== null && dim.value > 0 ? dim.value : null;
+  const metadata = positiveIntegerMetadata(f, 'feat_dim');
+  if (declared !== null && metadata !== null && declared !== metadata) {
+    throw new RoteError(`${f.path}: metadata feat_dim=${metadata} but the input ${describeValueInfo(info!)} declares ${declared} feature bins; fix the metadata`);
+  }
+  if (declared !== null) return { numBins: declared, because: `${declared} mel bins (declared ${input} shape)` };
+  if (metadata !== null) return { numBins: metadata, because: `${metadata} mel bins (metadata feat_dim)` };
+  throw new RoteError(
+    `${f.path}: the number of mel bins is unknown: the input ${info ? describeValueInfo(info) : input} does not fix its feature axis and there is no feat_dim metadata. ` +
+      'Re-export with a fixed feature axis, add feat_dim metadata (e.g. with onnx in Python), or describe the model in rote-model.json',
+  );
 }

@@ -36,6 +36,9 @@ export interface CtcModelConfig {
 
 export const PROBE_FRAMES = 256;
 
+/** Output names exports use for the valid output frames per utterance (NeMo, ESPnet/WeNet, icefall, others). */
+export const OUTPUT_LENGTH_NAMES = ['encoded_lengths', 'log_probs_len', 'encoder_out_lens', 'out_lengths'];
+
 export function outputFrames(inputFrames: number, subsampling: number, rule: 'ceil' | 'floor'): number {
   return rule === 'ceil' ? Math.ceil(inputFrames / subsampling) : Math.floor(inputFrames / subsampling);
 }
@@ -97,6 +100,8 @@ export async function createCtcEngine(config: CtcModelConfig, options: RuntimeOp
 
   let subsampling = config.subsampling === 'probe' ? 1 : config.subsampling;
   const detectedBecause = [...config.detectedBecause];
+  const lengthsOutput = OUTPUT_LENGTH_NAMES.find((name) => config.facts.outputs.some((o) => o.name === name)) ?? null;
+  if (lengthsOutput) detectedBecause.push(`output frames per utterance from the model's ${lengthsOutput} output`);
 
   async function run(batch: FeatureBatch): Promise<UtteranceOutput[]> {
     const n = batch.frames.length;
@@ -129,9 +134,10 @@ export async function createCtcEngine(config: CtcModelConfig, options: RuntimeOp
     const classes = output.dims[2]!;
     if (classes !== vocabSize) throw new RoteError(`${modelPath}: output has ${classes} classes but the vocabulary has ${vocabSize} tokens (blank included)`);
     const values = output.data as Float32Array;
+    const declared = lengthsOutput ? Array.from(results[lengthsOutput]!.data as BigInt64Array | Int32Array, Number) : null;
     const outputs: UtteranceOutput[] = [];
     for (let b = 0; b < n; b++) {
-      const frames = Math.min(outMax, outputFrames(batch.frames[b]!, subsampling, config.outputLengthRule));
+      const frames = Math.max(0, Math.min(outMax, declared ? declared[b]! : outputFrames(batch.frames[b]!, subsampling, config.outputLengthRule)));
       const logProbs = values.slice(b * outMax * vocabSize, (b * outMax + frames) * vocabSize);
       if (!config.outputIsLogProbs) logSoftmaxRows(logProbs, frames, vocabSize);
       outputs.push({ tokenIds: ctcGreedy(logProbs, frames, vocabSize, config.vocabulary.blankId), logProbs, outFrames: frames });

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { loadVocabulary } from '../vocabulary.ts';
 import { createCtcEngine } from './ctc-engine.ts';
-import { hasInputs, hasOutputs, onnxWhere, preferFullPrecision, SIDECAR_NAME } from './common.ts';
+import { hasInputs, hasOutputs, modelMelBins, onnxWhere, preferFullPrecision, SIDECAR_NAME } from './common.ts';
 import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
 
 function candidates(facts: DirectoryFacts): string[] {
@@ -49,6 +49,7 @@ export const nemoCtc: FamilyDefinition = {
     const f = facts.onnx.get(modelFile)!;
     const vocabName = vocabularyFile(facts)!;
     const vocabulary = await loadVocabulary(join(facts.dir, vocabName), 'last');
+    const bins = modelMelBins(f, 'audio_signal', 1);
     return createCtcEngine(
       {
         family: 'nemo-ctc',
@@ -61,11 +62,11 @@ export const nemoCtc: FamilyDefinition = {
         lengthsInput: 'length',
         output: 'logprobs',
         outputIsLogProbs: true,
-        frontend: options.sherpaCompatible ? { type: 'sherpa-nemo-mel' } : { type: 'nemo-mel' },
+        frontend: options.sherpaCompatible ? { type: 'sherpa-nemo-mel', numBins: bins.numBins } : { type: 'nemo-mel', numBins: bins.numBins },
         vocabulary,
         subsampling: 'probe',
         outputLengthRule: options.sherpaCompatible ? 'floor' : 'ceil',
-        detectedBecause: because,
+        detectedBecause: [...because, `features: ${bins.because}`],
       },
       options,
     );

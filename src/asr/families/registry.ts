@@ -9,12 +9,13 @@ import { RoteError } from '../../util/errors.ts';
 import { readOnnxFile, type OnnxFileFacts } from '../onnx-file.ts';
 import { SIDECAR_NAME } from './common.ts';
 import { nemoCtc } from './nemo-ctc.ts';
+import { nemoTransducer, sherpaNemoTransducer } from './nemo-transducer.ts';
 import { sherpaNemoCtc } from './sherpa-nemo-ctc.ts';
 import { sherpaTransducer } from './sherpa-transducer.ts';
 import { sidecarCtc } from './sidecar-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
 
-export const FAMILIES: readonly FamilyDefinition[] = [sidecarCtc, sherpaNemoCtc, sherpaTransducer, nemoCtc];
+export const FAMILIES: readonly FamilyDefinition[] = [sidecarCtc, sherpaNemoCtc, sherpaTransducer, sherpaNemoTransducer, nemoCtc, nemoTransducer];
 
 /** Reads the directory listing, every .onnx file's metadata and declared inputs/outputs, and the sidecar. */
 export async function gatherDirectoryFacts(dir: string): Promise<DirectoryFacts> {
@@ -45,8 +46,38 @@ export interface FamilyChoice {
   because: string[];
 }
 
+/** Which head of a hybrid RNNT-CTC model to use. */
+export type HeadChoice = 'ctc' | 'transducer';
+
+const CTC_HEADS = new Set(['nemo-ctc', 'sherpa-nemo-ctc']);
+const TRANSDUCER_HEADS = new Set(['nemo-transducer', 'sherpa-nemo-transducer']);
+const TRANSDUCERS = new Set([...TRANSDUCER_HEADS, 'sherpa-transducer']);
+
+/**
+ * A hybrid RNNT-CTC model exported with both heads matches one NeMo CTC family and one
+ * NeMo transducer family: the transducer is used unless `head` says 'ctc' (NeMo decodes
+ * hybrids with the transducer by default). Any other double match stays ambiguous.
+ */
+function hybridChoice(matches: FamilyChoice[], head: HeadChoice | undefined): FamilyChoice | null {
+  if (matches.length !== 2) return null;
+  const ctc = matches.find((m) => CTC_HEADS.has(m.family.name));
+  const transducer = matches.find((m) => TRANSDUCER_HEADS.has(m.family.name));
+  if (!ctc || !transducer) return null;
+  const chosen = head === 'ctc' ? ctc : transducer;
+  const other = chosen === ctc ? transducer : ctc;
+  return {
+    family: chosen.family,
+    because: [
+      `hybrid RNNT-CTC: both heads are exported (${ctc.family.name} and ${transducer.family.name}); using the ${head === 'ctc' ? 'CTC' : 'transducer'} head${head ? ' (--head)' : ' (default; --head ctc uses the other)'}`,
+      ...chosen.because,
+      `not used: ${other.because.join('; ')}`,
+    ],
+  };
+}
+
 /** The one family that matches, or a RoteError saying what each family needs. */
-export function chooseFamily(facts: DirectoryFacts): FamilyChoice {
+export function chooseFamily(facts: DirectoryFacts, head?: HeadChoice): FamilyChoice {
+  if (head !== undefined && head !== 'ctc' && head !== 'transducer') throw new RoteError(`--head must be ctc or transducer, got "${String(head)}"`);
   const matches: FamilyChoice[] = [];
   const misses: string[] = [];
   for (const family of FAMILIES) {
@@ -54,7 +85,16 @@ export function chooseFamily(facts: DirectoryFacts): FamilyChoice {
     if (detection.ok) matches.push({ family, because: detection.because });
     else misses.push(`  ${family.name} (${family.summary}): missing ${detection.missing.join('; ')}`);
   }
-  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 1) {
+    const only = matches[0]!;
+    const isTransducer = TRANSDUCERS.has(only.family.name);
+    if (head && (head === 'transducer') !== isTransducer) {
+      throw new RoteError(`${facts.dir}: --head ${head}: this model (${only.family.name}) has no ${head === 'ctc' ? 'CTC' : 'transducer'} head; drop --head, or add the other head's export to the directory`);
+    }
+    return only;
+  }
+  const hybrid = hybridChoice(matches, head);
+  if (hybrid) return hybrid;
   if (matches.length > 1) {
     throw new RoteError(`${facts.dir}: ambiguous model directory, it matches ${matches.map((m) => m.family.name).join(' and ')}; keep one model per directory, or write a ${SIDECAR_NAME} to say which model to use`);
   }

@@ -4,7 +4,8 @@
  * -> decoder_out; metadata vocab_size and context_size), joiner*.onnx
  * (encoder_out, decoder_out -> logit) and tokens.txt (blank <blk>, usually 0).
  * Features: Kaldi fbank with icefall / lhotse / sherpa-onnx defaults. Decoding:
- * batched greedy search (transducer-greedy.ts).
+ * batched greedy search (transducer-greedy.ts); reference score: the teacher-forced
+ * RNNT log-likelihood (transducer-score.ts).
  */
 import { join } from 'node:path';
 import { createFrontend, type FrontendSpec } from '../../audio/index.ts';
@@ -13,6 +14,8 @@ import { sha256File } from '../../util/hash.ts';
 import { describeValueInfo, type OnnxFileFacts } from '../onnx-file.ts';
 import { createSessions, ort, RunClock } from '../runtime.ts';
 import { transducerGreedy } from '../transducer-greedy.ts';
+import { rnntForcedLogLikelihood } from '../transducer-score.ts';
+import { LATTICE_VALUES_PER_CALL } from './nemo-transducer-engine.ts';
 import { loadVocabulary } from '../vocabulary.ts';
 import { onnxWhere, positiveIntegerMetadata, preferFullPrecision, SIDECAR_NAME } from './common.ts';
 import type { DirectoryFacts, Detection, Engine, FamilyDefinition, FeatureBatch, UtteranceOutput } from './types.ts';
@@ -91,7 +94,48 @@ export const sherpaTransducer: FamilyDefinition = {
     );
     const maxSymbolsPerFrame = options.maxSymbolsPerFrame ?? 1;
 
-    async function run(batch: FeatureBatch): Promise<UtteranceOutput[]> {
+    const decodeContexts = async (contexts: number[][]): Promise<{ data: Float32Array; width: number }> => {
+      const flat = contexts.flat();
+      const tensor = decoderType === 'int32' ? new ort.Tensor('int32', Int32Array.from(flat), [contexts.length, contextSize!]) : new ort.Tensor('int64', BigInt64Array.from(flat.map(BigInt)), [contexts.length, contextSize!]);
+      const result = (await clock.run(decoderSession, { [decoderIn]: tensor }, () => `${names.decoder} given y [${contexts.length}, ${contextSize}]`))[decoderOutName] as ort.Tensor;
+      return { data: result.data as Float32Array, width: result.dims[result.dims.length - 1]! };
+    };
+    const joinRows = async (frames: Float32Array, frameDim: number, decoded: Float32Array, decodedDim: number, rows: number): Promise<Float32Array> => {
+      const feeds = {
+        [joinerIn[0]!]: new ort.Tensor('float32', frames, [rows, frameDim]),
+        [joinerIn[1]!]: new ort.Tensor('float32', decoded, [rows, decodedDim]),
+      };
+      return ((await clock.run(joinerSession, feeds, () => `${names.joiner} given [${rows}, ${frameDim}] x2`))[joinerOutName] as ort.Tensor).data as Float32Array;
+    };
+
+    /**
+     * Teacher-forced ln P(targets | frames): the decoder on every prefix's context (one call,
+     * start [-1, ..., blank] as the search), the joiner on the T x (U + 1) grid (rows in chunks),
+     * the RNNT forward over it.
+     */
+    async function forcedLogLikelihood(frames: Float32Array, count: number, frameDim: number, targets: number[]): Promise<number> {
+      const history = [...new Array<number>(contextSize! - 1).fill(-1), vocabulary.blankId, ...targets];
+      const columns = targets.length + 1;
+      const decoded = await decodeContexts(Array.from({ length: columns }, (_, u) => history.slice(u, u + contextSize!)));
+      const total = count * columns;
+      const perCall = Math.max(1, Math.floor(LATTICE_VALUES_PER_CALL / vocabSize!));
+      const lattice = new Float32Array(total * vocabSize!);
+      for (let start = 0; start < total; start += perCall) {
+        const rows = Math.min(perCall, total - start);
+        const gridFrames = new Float32Array(rows * frameDim);
+        const gridDecoded = new Float32Array(rows * decoded.width);
+        for (let r = 0; r < rows; r++) {
+          const t = Math.floor((start + r) / columns);
+          const u = (start + r) % columns;
+          gridFrames.set(frames.subarray(t * frameDim, (t + 1) * frameDim), r * frameDim);
+          gridDecoded.set(decoded.data.subarray(u * decoded.width, (u + 1) * decoded.width), r * decoded.width);
+        }
+        lattice.set((await joinRows(gridFrames, frameDim, gridDecoded, decoded.width, rows)).subarray(0, rows * vocabSize!), start * vocabSize!);
+      }
+      return rnntForcedLogLikelihood(lattice, count, targets, vocabulary.blankId, vocabSize!);
+    }
+
+    async function run(batch: FeatureBatch, targets?: (number[] | null)[]): Promise<UtteranceOutput[]> {
       const n = batch.frames.length;
       const dims = [n, batch.maxFrames, batch.numBins];
       const lengths =
@@ -125,7 +169,15 @@ export const sherpaTransducer: FamilyDefinition = {
         },
         { blankId: vocabulary.blankId, contextSize: contextSize!, vocabSize: vocabSize!, encoderDim: encoderDim!, decoderDim: decoderWidth ?? encoderDim!, maxSymbolsPerFrame, ...(vocabulary.unkId !== null ? { unkId: vocabulary.unkId } : {}) },
       );
-      return tokens.map((tokenIds, i) => ({ tokenIds, logProbs: null, outFrames: encoderLens[i]! }));
+      const outputs: UtteranceOutput[] = [];
+      for (let i = 0; i < tokens.length; i++) {
+        const target = targets?.[i];
+        const frames = Math.min(encoderLens[i]!, maxFrames);
+        const start = i * maxFrames * encoderDim!;
+        const score = target && target.length > 0 && frames > 0 ? await forcedLogLikelihood((encoderOut.data as Float32Array).subarray(start, start + frames * encoderDim!), frames, encoderDim!, target) : null;
+        outputs.push({ tokenIds: tokens[i]!, logProbs: null, outFrames: encoderLens[i]!, forcedLogLikelihood: score });
+      }
+      return outputs;
     }
 
     return {
@@ -137,7 +189,7 @@ export const sherpaTransducer: FamilyDefinition = {
         frontend: FRONTEND,
         vocabulary: { size: vocabSize, blankId: vocabulary.blankId, kind: vocabulary.kind },
         subsampling: 4,
-        detectedBecause: [...because, `greedy search, at most ${maxSymbolsPerFrame} symbol(s) per frame${vocabulary.unkId !== null ? '; <unk> read as blank (as sherpa-onnx)' : ''}`],
+        detectedBecause: [...because, `greedy search, at most ${maxSymbolsPerFrame} symbol(s) per frame${vocabulary.unkId !== null ? '; <unk> read as blank (as sherpa-onnx)' : ''}`, 'reference score: teacher-forced RNNT log-likelihood over the T x (U + 1) lattice'],
       },
       provider: report,
       frontend,

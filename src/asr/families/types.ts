@@ -8,7 +8,7 @@ import type { OnnxFileFacts } from '../onnx-file.ts';
 import type { ProviderReport, RunClock, RuntimeOptions } from '../runtime.ts';
 import type { Vocabulary } from '../vocabulary.ts';
 
-export type FamilyName = 'nemo-ctc' | 'sherpa-nemo-ctc' | 'sherpa-transducer' | 'sidecar-ctc';
+export type FamilyName = 'nemo-ctc' | 'sherpa-nemo-ctc' | 'sherpa-transducer' | 'nemo-transducer' | 'sherpa-nemo-transducer' | 'sidecar-ctc';
 
 export interface ModelInfo {
   family: FamilyName;
@@ -19,6 +19,8 @@ export interface ModelInfo {
   vocabulary: { size: number; blankId: number; kind: 'sentencepiece' | 'characters' };
   subsampling: number;
   detectedBecause: string[];
+  /** Transducers with a stateful prediction network: RNNT, or TDT with its durations. */
+  decoder?: { kind: 'rnnt' } | { kind: 'tdt'; durations: number[] };
 }
 
 export interface LoadModelOptions extends RuntimeOptions {
@@ -28,7 +30,9 @@ export interface LoadModelOptions extends RuntimeOptions {
    * of NeMo's own (the default). For comparisons with sherpa-onnx.
    */
   sherpaCompatible?: boolean;
-  /** Transducers: symbols emitted per encoder frame at most (default 1, as sherpa-onnx). */
+  /** Hybrid RNNT-CTC directories (both heads exported): which head to use (default 'transducer', as NeMo). */
+  head?: 'ctc' | 'transducer';
+  /** Transducers: symbols emitted per encoder frame at most (default 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo). */
   maxSymbolsPerFrame?: number;
 }
 
@@ -58,6 +62,11 @@ export interface UtteranceOutput {
   /** CTC: [outFrames, vocabSize] log-probabilities of the valid frames. */
   logProbs: Float32Array | null;
   outFrames: number;
+  /**
+   * Transducers, when `run` was given targets for this utterance: ln P(targets | audio),
+   * teacher-forced over every alignment (null when no targets were given).
+   */
+  forcedLogLikelihood?: number | null;
 }
 
 export interface Engine {
@@ -68,7 +77,8 @@ export interface Engine {
   clock: RunClock;
   /** True when padding changes results (a model without a lengths input): batches of one. */
   padSensitive?: boolean;
-  run(batch: FeatureBatch): Promise<UtteranceOutput[]>;
+  /** targets: per utterance, token ids to score (transducers; CTC engines score from logProbs instead). */
+  run(batch: FeatureBatch, targets?: (number[] | null)[]): Promise<UtteranceOutput[]>;
   close(): Promise<void>;
 }
 
