@@ -127,7 +127,7 @@ test('the default seed is secret: drawn at random, recorded in canary-set.json, 
   const again = await generateCanarySet({ ...tiny, seed: a.set.parameters.seed, out: join(root, 'random-again') });
   assert.not.ok(again.seedDrawn);
   assert.is(again.set.setId, a.set.setId);
-  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, seed: ' ', out: join(root, 'empty-seed') }), /--seed must not be empty/);
+  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, seed: ' ', out: join(root, 'empty-seed') }), /^seed must not be empty/);
 });
 
 test.after(async () => {
