@@ -3,8 +3,8 @@
  * sherpa-onnx CTC and transducer, sidecar-described CTC), batching, decoding and
  * vocabularies.
  */
-export type { ProviderName, ProviderReport, RuntimeOptions } from './runtime.ts';
-export { AUTO_ORDER, CUDA_PROVIDER_LIBRARIES, describeProviderReport, missingCudaProviderLibraries, ortBinaryDir, SETUP_CUDA_COMMAND } from './runtime.ts';
+export type { ProviderChoice, ProviderName, ProviderReport, RuntimeOptions } from './runtime.ts';
+export { AUTO_ORDER, PROVIDER_CHOICES, PROVIDER_NAMES, CUDA_PROVIDER_LIBRARIES, describeProviderReport, missingCudaProviderLibraries, ortBinaryDir, SETUP_CUDA_COMMAND } from './runtime.ts';
 export type { FamilyName, LoadModelOptions, ModelInfo } from './families/types.ts';
 export { FAMILIES } from './families/registry.ts';
 export { parseSidecar, type SidecarSpec } from './families/sidecar-ctc.ts';

@@ -10,10 +10,8 @@ import * as ort from 'onnxruntime-node';
 import { RoteError } from '../util/errors.ts';
 import { protoField } from './onnx-file.ts';
 
-export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
-export const PROVIDER_NAMES: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu'];
-/** The order `auto` tries. */
-export const AUTO_ORDER: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu'];
+import { AUTO_ORDER, PROVIDER_NAMES, type ProviderChoice, type ProviderName } from './providers.ts';
+export { AUTO_ORDER, PROVIDER_CHOICES, PROVIDER_NAMES, type ProviderChoice, type ProviderName } from './providers.ts';
 
 export interface ProviderReport {
   used: ProviderName;
@@ -22,7 +20,7 @@ export interface ProviderReport {
 }
 
 export interface RuntimeOptions {
-  provider?: 'auto' | ProviderName;
+  provider?: ProviderChoice;
   deviceId?: number;
   /** Intra-op threads for the CPU provider (default: ONNX Runtime's choice). */
   threads?: number;

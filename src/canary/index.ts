@@ -16,7 +16,7 @@ export {
   type GenerateProgress,
   type ResolvedGenerateOptions,
 } from './options.ts';
-export { readCanarySet, readTrainingCanaries, verifyCanaryAudio } from './read.ts';
+export { openCanarySet, readCanarySet, readTrainingCanaries, verifyCanaryAudio, type OpenedCanarySet } from './read.ts';
 export {
   synthesizeSpeech,
   EspeakEngine,

@@ -118,3 +118,8 @@ export function resolveOption<T>(specs: readonly OptionSpec[], key: string, valu
   check(spec, resolved);
   return resolved;
 }
+
+/** The specs of `keys`, in that order (a command that offers only some of an API's options). */
+export function pickSpecs<Key extends string>(specs: readonly OptionSpec<Key>[], keys: readonly Key[]): OptionSpec<Key>[] {
+  return keys.map((key) => findSpec(specs, key));
+}
