@@ -118,3 +118,12 @@ export const CHECK_CANARIES_OPTION_SPECS = [
 
 /** The flags `rote check-canaries` offers (alpha is API-only there). */
 export const CHECK_CANARIES_CLI_KEYS = ['canaries', 'model', 'provider'] as const;
+
+/** Where `rote demo` writes by default. */
+export const DEMO_OUT = 'rote-out/demo';
+
+/** Options of runDemo() that `rote demo` offers. */
+export const DEMO_OPTION_SPECS = [
+  { key: 'out', flag: '-o, --out <dir>', kind: 'string', default: DEMO_OUT, description: 'output folder, replaced on every run (refused if it holds files the demo did not write)' },
+  { ...provider, default: 'auto' },
+] as const satisfies readonly OptionSpec[];
