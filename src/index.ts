@@ -3,6 +3,7 @@
  */
 export { TOOL_VERSION } from './util/version.ts';
 export { RoteError } from './util/errors.ts';
+export { OptionError, resolveOption, type OptionSpec, type OptionValueKind } from './util/options.ts';
 export * from './canary/types.ts';
 export * from './canary/index.ts';
 export * from './manifest/index.ts';

@@ -35,3 +35,5 @@ export {
 } from './vocabulary.ts';
 export { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SEC, defaultBatchFrames, describeMemoryBudget, MAX_BATCH_SIZE, padFeatures, planBatches } from './batching.ts';
 export { readOnnxFile, readOnnxBytes, withMetadata, describeValueInfo, type OnnxFileFacts, type OnnxValueInfo, type OnnxDim } from './onnx-file.ts';
+export { itemsFromPaths, readCanarySetItems, readListFile, transcribeToFile, type TranscribeFileSummary, type TranscribeToFileOptions } from './transcribe-file.ts';
+export { TRANSCRIBE_OPTION_SPECS } from './options.ts';

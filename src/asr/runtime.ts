@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RoteError } from '../util/errors.ts';
+import { OptionError } from '../util/options.ts';
 import { protoField } from './onnx-file.ts';
 
 import { AUTO_ORDER, PROVIDER_NAMES, type ProviderChoice, type ProviderName } from './providers.ts';
@@ -120,10 +121,10 @@ export async function createSessions(paths: string[], options: RuntimeOptions = 
     throw new RoteError(`unknown provider "${String(requested)}"; use one of auto, ${PROVIDER_NAMES.join(', ')}`);
   }
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
-    throw new RoteError(`--threads must be a positive integer, got ${options.threads}`);
+    throw new OptionError((name) => `${name('threads')} must be a positive integer, got ${options.threads}`);
   }
   if (options.deviceId !== undefined && (!Number.isInteger(options.deviceId) || options.deviceId < 0)) {
-    throw new RoteError(`--device-id must be a non-negative integer, got ${options.deviceId}`);
+    throw new OptionError((name) => `${name('deviceId')} must be a non-negative integer, got ${options.deviceId}`);
   }
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const tried: ProviderReport['tried'] = [];

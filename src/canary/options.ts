@@ -205,3 +205,20 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
     candidates,
   };
 }
+
+/** Options of importCanarySet (`rote import-canaries`), declared once (src/util/options.ts). */
+export const IMPORT_OPTION_SPECS = [
+  { key: 'list', flag: '--list <file>', kind: 'string', required: true, description: 'the canary list: .tsv, or .jsonl (JSON lines)' },
+  { key: 'audioDir', flag: '--audio-dir <dir>', kind: 'string', description: "folder the list's audio paths are relative to (default: the list's folder)" },
+  { key: 'out', flag: '-o, --out <dir>', kind: 'string', required: true, description: 'output directory of the canary set' },
+  { key: 'speed', flag: '--speed <factor>', kind: 'number', min: 1, max: 8, description: 'speed-up already applied to the audio, recorded in the set only (default: 1, none or unknown)', default: 1 },
+  {
+    key: 'membership',
+    flag: '--membership <mode>',
+    kind: 'string',
+    choices: ['groups', 'bernoulli'],
+    default: 'groups',
+    description: 'bernoulli: each listed canary was trained on once with independent probability 1/2 (repetitions 1 or held-out), for the one-run epsilon audit',
+  },
+  { key: 'force', flag: '--force', kind: 'switch', default: false, description: 'replace an existing non-empty output directory' },
+] as const satisfies readonly OptionSpec[];

@@ -154,6 +154,21 @@ export async function openCanarySet(dir: string): Promise<OpenedCanarySet> {
   return { dir: resolve(dir), path, set: checkCanarySet(path, parseJson(path, bytes.toString('utf8'))), hash: sha256Hex(bytes) };
 }
 
+/**
+ * Only the id, audio path (joined to DIR) and text of every canary of DIR/canary-set.json, without
+ * validating the rest of the set: `rote transcribe --canaries` also reads partial or hand-made sets.
+ * Everything that relies on the set (audit, verify, demo) uses openCanarySet.
+ */
+export async function readCanaryTexts(dir: string): Promise<{ id: string; path: string; text: string }[]> {
+  const path = join(dir, 'canary-set.json');
+  const c = new Checker(path);
+  const root = c.object(await readJson(path, 'the canary set'), '(top level)');
+  return c.array(root.canaries, 'canaries').map((value, i) => {
+    const canary = c.object(value, `canaries[${i}]`);
+    return { id: c.string(canary.id, `canaries[${i}].id`), path: join(dir, c.string(canary.audio, `canaries[${i}].audio`)), text: c.string(canary.text, `canaries[${i}].text`) };
+  });
+}
+
 /** Reads and validates DIR/canary-set.json (the auditor's copy, every canary). */
 export async function readCanarySet(dir: string): Promise<CanarySet> {
   return (await openCanarySet(dir)).set;

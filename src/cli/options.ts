@@ -23,8 +23,19 @@ const PARSERS: Record<OptionValueKind, ((value: string) => unknown) | undefined>
   'string-list': (value) => value.split(',').map((part) => part.trim()).filter(Boolean),
 };
 
-/** Option objects built from a spec, with the API key they stand for. */
-const SPEC_KEYS = new WeakMap<Option, string>();
+/** A commander option that stores its value under the API's key (--bootstrap -> bootstrapResamples), so flags pass through unchanged. */
+class SpecOption extends Option {
+  constructor(
+    readonly key: string,
+    flags: string,
+    description: string,
+  ) {
+    super(flags, description);
+  }
+  override attributeName(): string {
+    return this.key;
+  }
+}
 
 function shownDefault(value: NonNullable<OptionSpec['default']>): string {
   return Array.isArray(value) ? value.join(',') : String(value);
@@ -38,19 +49,19 @@ function shownDefault(value: NonNullable<OptionSpec['default']>): string {
 export function addSpecOptions(command: Command, specs: readonly OptionSpec[]): Command {
   for (const spec of specs) {
     const help = spec.default !== undefined && !spec.description.includes('(default') ? `${spec.description} (default: ${shownDefault(spec.default)})` : spec.description;
-    const option = new Option(spec.flag, help);
+    const option = new SpecOption(spec.key, spec.flag, help);
     if (spec.required) option.makeOptionMandatory();
     const parse = PARSERS[spec.kind];
-    if (parse) option.argParser(parse);
+    // A variadic flag (--input <wav...>) collects its values itself.
+    if (parse && !option.variadic) option.argParser(parse);
     if (spec.choices) option.choices(spec.choices);
-    SPEC_KEYS.set(option, spec.key);
     command.addOption(option);
   }
   return command;
 }
 
-/** The flag of an option key on `command` (its spec's flag, or the flag whose attribute is the key), else --kebab-case. */
+/** The flag of an option key on `command` (the option storing its value under the key), else --kebab-case. */
 export function flagOf(command: Command | null, key: string): string {
-  const option = command?.options.find((o) => (SPEC_KEYS.get(o) ?? o.attributeName()) === key);
+  const option = command?.options.find((o) => o.attributeName() === key);
   return option?.long ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
