@@ -87,7 +87,7 @@ test('bad options: unknown voice lists the voices; speed out of range; existing 
   const existing = join(root, 'existing');
   await mkdir(existing);
   await writeFile(join(existing, 'keep.txt'), 'mine');
-  await rejectsWithRoteError(() => generateCanarySet({ ...small, out: existing }), /exists and is not empty.*--force/);
+  await rejectsWithRoteError(() => generateCanarySet({ ...small, out: existing }), /exists and is not empty.*\bforce\b/);
   assert.is(await readFile(join(existing, 'keep.txt'), 'utf8'), 'mine');
   const tiny = join(root, 'tiny.txt');
   await writeFile(tiny, 'apple\nriver\nstone\n');

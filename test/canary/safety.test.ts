@@ -41,7 +41,7 @@ test('--force never replaces a file, a folder with foreign content, or the worki
   const folder = join(root, 'd');
   await mkdir(join(folder, 'sub'), { recursive: true });
   await writeFile(join(folder, 'notes.txt'), 'keep');
-  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: folder, force: true }), /holds files a canary set does not \(notes\.txt, sub\); --force replaces only a canary set/);
+  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: folder, force: true }), /holds files a canary set does not \(notes\.txt, sub\); force replaces only a canary set/);
   const cwd = process.cwd();
   try {
     process.chdir(join(folder, 'sub'));
