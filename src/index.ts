@@ -10,6 +10,7 @@
  */
 export { TOOL_VERSION } from './util/version.ts';
 export { RoteError } from './util/errors.ts';
+export { OptionError } from './util/options.ts';
 
 // Canary sets: generate, import, read.
 export {

@@ -29,7 +29,7 @@ import { loadModel, sessionRunTime, transcribeFiles, type TranscribeItem, type T
 import { extractFeatures } from '../../src/asr/feature-extract.ts';
 import { FeaturePool } from '../../src/asr/feature-pool.ts';
 import { createFrontend } from '../../src/audio/index.ts';
-import { readCanarySetItems } from '../../src/cli/transcribe.ts';
+import { readCanarySetItems } from '../../src/asr/transcribe-file.ts';
 import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { auditTerminalTable, editDistance, type AuditProvider, type AuditReport, type ComparisonPair, type ComparisonReport, type PairedTest } from '../../src/audit/index.ts';
 import { sha256File } from '../../src/util/hash.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
-import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/cli/demo.ts';
+import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/audit/demo.ts';
 import { sherpaPeer, type SherpaPeerResult } from './sherpa-peer.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');

@@ -4,8 +4,8 @@
  * sidecar-described CTC), batching, decoding and
  * vocabularies.
  */
-export type { ProviderName, ProviderReport, RuntimeOptions } from './runtime.ts';
-export { AUTO_ORDER, CUDA_PROVIDER_LIBRARIES, describeProviderReport, missingCudaProviderLibraries, ortBinaryDir, SETUP_CUDA_COMMAND } from './runtime.ts';
+export type { ProviderChoice, ProviderName, ProviderReport, RuntimeOptions } from './runtime.ts';
+export { AUTO_ORDER, PROVIDER_CHOICES, PROVIDER_NAMES, CUDA_PROVIDER_LIBRARIES, describeProviderReport, missingCudaProviderLibraries, ortBinaryDir, SETUP_CUDA_COMMAND } from './runtime.ts';
 export { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, loaderPathAdditions, type CudaLibraryReport, type LibraryLocation } from './cuda.ts';
 export type { FamilyName, LoadModelOptions, ModelInfo } from './families/types.ts';
 export { FAMILIES } from './families/registry.ts';
@@ -39,3 +39,5 @@ export {
 } from './vocabulary.ts';
 export { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SEC, defaultBatchFrames, describeMemoryBudget, MAX_BATCH_SIZE, padFeatures, planBatches } from './batching.ts';
 export { readOnnxFile, readOnnxBytes, withMetadata, describeValueInfo, type OnnxFileFacts, type OnnxValueInfo, type OnnxDim } from './onnx-file.ts';
+export { itemsFromPaths, readCanarySetItems, readListFile, transcribeToFile, type TranscribeFileSummary, type TranscribeToFileOptions } from './transcribe-file.ts';
+export { TRANSCRIBE_OPTION_SPECS } from './options.ts';

@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RoteError } from '../util/errors.ts';
 import { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, dlopenError, ortBinaryDir, pipCommandFor, REEXEC_MARKER, SETUP_CUDA_COMMAND, type CudaLibraryReport } from './cuda.ts';
+import { OptionError } from '../util/options.ts';
 import { protoField } from './onnx-file.ts';
 
-export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
-export const PROVIDER_NAMES: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu'];
-/** The order `auto` tries. */
-export const AUTO_ORDER: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu'];
+import { AUTO_ORDER, PROVIDER_NAMES, type ProviderChoice, type ProviderName } from './providers.ts';
+export { AUTO_ORDER, PROVIDER_CHOICES, PROVIDER_NAMES, type ProviderChoice, type ProviderName } from './providers.ts';
 
 export interface ProviderReport {
   used: ProviderName;
@@ -22,7 +21,7 @@ export interface ProviderReport {
 }
 
 export interface RuntimeOptions {
-  provider?: 'auto' | ProviderName;
+  provider?: ProviderChoice;
   deviceId?: number;
   /** Intra-op threads for the CPU provider (default: ONNX Runtime's choice). */
   threads?: number;
@@ -134,10 +133,10 @@ export async function createSessions(paths: string[], options: RuntimeOptions = 
     throw new RoteError(`unknown provider "${String(requested)}"; use one of auto, ${PROVIDER_NAMES.join(', ')}`);
   }
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
-    throw new RoteError(`--threads must be a positive integer, got ${options.threads}`);
+    throw new OptionError((name) => `${name('threads')} must be a positive integer, got ${options.threads}`);
   }
   if (options.deviceId !== undefined && (!Number.isInteger(options.deviceId) || options.deviceId < 0)) {
-    throw new RoteError(`--device-id must be a non-negative integer, got ${options.deviceId}`);
+    throw new OptionError((name) => `${name('deviceId')} must be a non-negative integer, got ${options.deviceId}`);
   }
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const tried: ProviderReport['tried'] = [];

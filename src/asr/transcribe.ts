@@ -18,6 +18,7 @@
  */
 import type { FeatureMatrix } from '../audio/index.ts';
 import { RoteError } from '../util/errors.ts';
+import { OptionError } from '../util/options.ts';
 import { ctcForcedLogLikelihood, ctcMinimumFrames } from './ctc.ts';
 import { DEFAULT_MAX_DURATION_SEC, defaultBatchFrames, padFeatures, planBatches } from './batching.ts';
 import { extractFeatures } from './feature-extract.ts';
@@ -167,12 +168,12 @@ function scoreReference(engine: Engine, output: UtteranceOutput, reference: stri
 export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[], options: TranscribeOptions = {}): AsyncGenerator<TranscriptionRow> {
   const engine = engineOf(model);
   const batchFrames = options.batchFrames ?? defaultBatchFrames(model.provider.used);
-  if (!Number.isInteger(batchFrames) || batchFrames < 1) throw new RoteError(`--batch-frames must be a positive integer, got ${batchFrames}`);
+  if (!Number.isInteger(batchFrames) || batchFrames < 1) throw new OptionError((name) => `${name('batchFrames')} must be a positive integer, got ${batchFrames}`);
   const maxDurationSec = options.maxDurationSec ?? DEFAULT_MAX_DURATION_SEC;
-  if (!(maxDurationSec > 0) || !Number.isFinite(maxDurationSec)) throw new RoteError(`--max-duration must be a positive number of seconds, got ${maxDurationSec}`);
+  if (!(maxDurationSec > 0) || !Number.isFinite(maxDurationSec)) throw new OptionError((name) => `${name('maxDurationSec')} must be a positive number of seconds, got ${maxDurationSec}`);
   const featureWorkers = options.featureWorkers ?? defaultFeatureWorkers(model.provider.used);
   const workersByDefault = options.featureWorkers === undefined;
-  if (!Number.isInteger(featureWorkers) || featureWorkers < 0) throw new RoteError(`--feature-workers must be a non-negative integer, got ${featureWorkers}`);
+  if (!Number.isInteger(featureWorkers) || featureWorkers < 0) throw new OptionError((name) => `${name('featureWorkers')} must be a non-negative integer, got ${featureWorkers}`);
   const { frontend } = engine;
   const started = performance.now();
   const stats: TranscribeStats = { featureWorkers: 0, featureUtterances: 0, featureSec: 0, featureWaitSec: 0, wallSec: 0 };

@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { readCanarySet, verifyCanaryAudio } from '../canary/index.ts';
+import { openCanarySet, verifyCanaryAudio } from '../canary/index.ts';
 import { describeProviderReport, loadModel, referenceFrameBudget, transcribeFiles, type FrameBudget, type ModelInfo } from '../asr/index.ts';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
@@ -13,9 +13,10 @@ import { lockDirectory, LOCK_FILE, type DirectoryLock } from '../util/lock.ts';
 import { buildAuditReport, type TranscribedRow } from './build-report.ts';
 import { JournalWriter, openJournal, type JournalHeader, JOURNAL_FORMAT } from './journal.ts';
 import { auditHtml, auditMarkdown } from './render.ts';
-import { AUDIT_DEFAULTS, EPSILON_DEFAULTS } from './defaults.ts';
+import { AUDIT_DEFAULTS } from './defaults.ts';
+import { resolveAuditSettings } from './options.ts';
 import { validateReport } from './schema.ts';
-import type { AuditReport, AuditSettings, CanarySetRecord, ModelRecord, AuditProvider } from './types.ts';
+import type { AuditReport, CanarySetRecord, ModelRecord, AuditProvider } from './types.ts';
 
 export { AUDIT_DEFAULTS };
 
@@ -34,17 +35,17 @@ export interface AuditOptions {
   maxDurationSec?: number;
   /** Hybrid RNNT-CTC models: which head to use (default: the transducer). */
   head?: 'ctc' | 'transducer';
-  /** Significance level of the per-group tests after Holm's correction (default 0.01). */
+  /** Significance level of the per-group tests after Holm's correction (defaults, ranges, help: AUDIT_OPTION_SPECS in options.ts). */
   alpha?: number;
-  /** Confidence level of the intervals (default 0.95). */
+  /** Confidence level of the intervals. */
   confidence?: number;
-  /** Bootstrap resamples per interval (default 2000). */
+  /** Bootstrap resamples per interval. */
   bootstrapResamples?: number;
-  /** Bootstrap seed (default 'rote-audit'). */
+  /** Bootstrap seed. */
   seed?: string;
-  /** δ of the one-run ε lower bound, for sets generated with --membership bernoulli (default 1e-5). */
+  /** δ of the one-run ε lower bound, for sets generated with --membership bernoulli. */
   delta?: number;
-  /** Confidence of the one-run ε lower bound (default 0.95). */
+  /** Confidence of the one-run ε lower bound. */
   epsilonConfidence?: number;
   /** Discard rows of an earlier run in `out` instead of resuming. */
   restart?: boolean;
@@ -55,30 +56,6 @@ export interface AuditOptions {
    * did not; `warning` something to know (it took over the lock of a run that is gone).
    */
   onNotice?: (message: string, kind: 'info' | 'warning') => void;
-}
-
-function checkSettings(options: AuditOptions): AuditSettings {
-  const alpha = options.alpha ?? AUDIT_DEFAULTS.alpha;
-  const confidence = options.confidence ?? AUDIT_DEFAULTS.confidence;
-  const bootstrapResamples = options.bootstrapResamples ?? AUDIT_DEFAULTS.bootstrapResamples;
-  const provider = options.provider ?? AUDIT_DEFAULTS.provider;
-  if (!(alpha > 0 && alpha < 1)) throw new RoteError(`--alpha must be between 0 and 1 (exclusive), got ${alpha}`);
-  if (!(confidence > 0 && confidence < 1)) throw new RoteError(`--confidence must be between 0 and 1 (exclusive), got ${confidence}`);
-  if (!Number.isInteger(bootstrapResamples) || bootstrapResamples < 100) throw new RoteError(`--bootstrap must be an integer >= 100, got ${bootstrapResamples}`);
-  if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new RoteError(`--provider must be auto, cuda, webgpu or cpu, got ${String(provider)}`);
-  for (const [name, value] of [['--device-id', options.deviceId], ['--threads', options.threads], ['--batch-frames', options.batchFrames]] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < (name === '--device-id' ? 0 : 1))) throw new RoteError(`${name} must be a ${name === '--device-id' ? 'non-negative' : 'positive'} integer, got ${value}`);
-  }
-  return {
-    alpha,
-    confidence,
-    bootstrapResamples,
-    seed: options.seed ?? AUDIT_DEFAULTS.seed,
-    provider,
-    deviceId: options.deviceId ?? null,
-    threads: options.threads ?? null,
-    batchFrames: options.batchFrames ?? null,
-  };
 }
 
 /** Model files relative to the model directory, and their combined fingerprint. */
@@ -98,17 +75,14 @@ export function modelRecord(info: ModelInfo, dir: string): ModelRecord {
 }
 
 export async function audit(options: AuditOptions): Promise<AuditReport> {
-  const settings = checkSettings(options);
-  const epsilon = { delta: options.delta ?? EPSILON_DEFAULTS.delta, confidence: options.epsilonConfidence ?? EPSILON_DEFAULTS.confidence };
-  if (!(epsilon.delta >= 0 && epsilon.delta < 1)) throw new RoteError(`--delta must be at least 0 and below 1, got ${epsilon.delta}`);
-  if (!(epsilon.confidence > 0 && epsilon.confidence < 1)) throw new RoteError(`--epsilon-confidence must be between 0 and 1 (exclusive), got ${epsilon.confidence}`);
-  const set = await readCanarySet(options.canaries);
+  const { settings, epsilon, maxDurationSec } = resolveAuditSettings(options);
+  const opened = await openCanarySet(options.canaries);
+  const set = opened.set;
   await verifyCanaryAudio(options.canaries, set);
-  const setBytes = await readFile(join(options.canaries, 'canary-set.json'));
   const canarySet: CanarySetRecord = {
-    dir: resolve(options.canaries),
+    dir: opened.dir,
     setId: set.setId,
-    fileSha256: sha256Hex(setBytes),
+    fileSha256: opened.hash,
     canaries: set.canaries.length,
     repetitions: [...set.parameters.repetitions].sort((a, b) => a - b),
     holdout: set.canaries.filter((canary) => canary.repetitions === null).length,
@@ -117,7 +91,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     membership: set.parameters.membership ?? 'groups',
     origin: set.parameters.imported ? 'imported' : 'generated',
   };
-  if (canarySet.holdout === 0) throw new RoteError(`${join(options.canaries, 'canary-set.json')}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`);
+  if (canarySet.holdout === 0) throw new RoteError(`${opened.path}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`);
 
   const model = await loadModel(options.model, { provider: settings.provider, ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.head ? { head: options.head } : {}) });
   options.onNotice?.(`${model.info.family} model, ${describeProviderReport(model.provider)}`, 'info');
@@ -155,7 +129,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
       const total = set.canaries.length;
       options.onProgress?.(done.size, total);
       if (pending.length > 0) {
-        const transcribeOptions = { ...(settings.batchFrames !== null ? { batchFrames: settings.batchFrames } : {}), ...(options.maxDurationSec !== undefined ? { maxDurationSec: options.maxDurationSec } : {}) };
+        const transcribeOptions = { ...(settings.batchFrames !== null ? { batchFrames: settings.batchFrames } : {}), ...(maxDurationSec !== undefined ? { maxDurationSec } : {}) };
         for await (const result of transcribeFiles(model, pending, transcribeOptions)) {
           const row: TranscribedRow = {
             id: result.id,

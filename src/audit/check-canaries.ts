@@ -7,7 +7,9 @@
 import { join } from 'node:path';
 import { readCanarySet } from '../canary/index.ts';
 import { featureFramesOfWav, loadModel, referenceFrameBudget, type FrameBudget } from '../asr/index.ts';
-import { AUDIT_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
+import { resolveOption } from '../util/options.ts';
+import { INFEASIBLE_LIMIT } from './defaults.ts';
+import { CHECK_CANARIES_OPTION_SPECS } from './options.ts';
 import { designWarnings } from './power.ts';
 import type { AuditProvider } from './types.ts';
 
@@ -17,7 +19,7 @@ export interface CheckCanariesOptions {
   /** Model directory. */
   model: string;
   provider?: AuditProvider;
-  /** Significance level the audit will use (default 0.01). */
+  /** Significance level the audit will use (default: the audit's; see CHECK_CANARIES_OPTION_SPECS). */
   alpha?: number;
 }
 
@@ -46,8 +48,10 @@ export interface CanaryCheckReport {
 }
 
 export async function checkCanaries(options: CheckCanariesOptions): Promise<CanaryCheckReport> {
+  const provider = resolveOption(CHECK_CANARIES_OPTION_SPECS, 'provider', options.provider)!;
+  const alpha = resolveOption(CHECK_CANARIES_OPTION_SPECS, 'alpha', options.alpha)!;
   const set = await readCanarySet(options.canaries);
-  const model = await loadModel(options.model, { provider: options.provider ?? 'cpu' });
+  const model = await loadModel(options.model, { provider });
   try {
     const canaries: CanaryCheck[] = set.canaries.map((canary) => ({
       id: canary.id,
@@ -78,7 +82,7 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
         groups,
         holdout: set.canaries.length - inserted.length,
         scores: model.info.isCtc ? 2 : 1,
-        alpha: options.alpha ?? AUDIT_DEFAULTS.alpha,
+        alpha,
       }),
     };
   } finally {

@@ -23,6 +23,9 @@
  */
 import { basename, join } from 'node:path';
 import { RoteError } from '../util/errors.ts';
+import { OptionError, resolveOption } from '../util/options.ts';
+import { AUDIT_DEFAULTS } from './defaults.ts';
+import { COMPARE_EXPECTATIONS, COMPARE_OPTION_SPECS } from './options.ts';
 import { SeededRandom } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -57,7 +60,7 @@ export const SCORE_RESOLUTION: Record<ScoreName, number> = { cer: 0, ctcScore: 1
 export interface CompareOptions {
   /** Display names, one per report (default: the model directories' names, or A, B, ... when those repeat). */
   names?: string[];
-  /** Significance level (default: the reports' common alpha, else 0.01). */
+  /** Significance level (default: the reports' common alpha, else AUDIT_DEFAULTS.alpha). Ranges and defaults: COMPARE_OPTION_SPECS. */
   alpha?: number;
   confidence?: number;
   bootstrapResamples?: number;
@@ -70,7 +73,7 @@ export interface CompareOptions {
   expect?: CompareExpectation;
 }
 
-export const COMPARE_EXPECTATIONS: readonly CompareExpectation[] = ['less', 'more', 'either'];
+export { COMPARE_EXPECTATIONS };
 
 export interface ReportSource {
   report: AuditReport;
@@ -158,16 +161,15 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
     if (ids !== first.rows.map((row) => row.id).join('\n')) throw new RoteError(`${where(i)} and ${where(0)} hold different canaries although their set ids match; re-run both audits with this rote`);
   });
   const names = options.names ?? defaultNames(reports);
-  if (names.length !== reports.length) throw new RoteError(`--names gives ${names.length} names for ${reports.length} reports`);
-  if (new Set(names).size !== names.length) throw new RoteError(`--names repeats a name: ${names.join(', ')}`);
+  if (names.length !== reports.length) throw new OptionError((name) => `${name('names')} gives ${names.length} names for ${reports.length} reports`);
+  if (new Set(names).size !== names.length) throw new OptionError((name) => `${name('names')} repeats a name: ${names.join(', ')}`);
   const alphas = [...new Set(reports.map((report) => report.settings.alpha))];
-  const alpha = options.alpha ?? (alphas.length === 1 ? alphas[0]! : 0.01);
-  const confidence = options.confidence ?? 0.95;
-  const bootstrapResamples = options.bootstrapResamples ?? 2000;
-  const seed = options.seed ?? 'rote-compare';
-  if (!(alpha > 0 && alpha < 1)) throw new RoteError(`--alpha must be between 0 and 1 (exclusive), got ${alpha}`);
-  const expect = options.expect ?? 'less';
-  if (!COMPARE_EXPECTATIONS.includes(expect)) throw new RoteError(`--expect must be ${COMPARE_EXPECTATIONS.join(', ')}, got ${String(expect)}`);
+  const option = <T>(key: (typeof COMPARE_OPTION_SPECS)[number]['key'], value: T | undefined) => resolveOption(COMPARE_OPTION_SPECS, key, value);
+  const alpha = option('alpha', options.alpha ?? (alphas.length === 1 ? alphas[0]! : AUDIT_DEFAULTS.alpha))!;
+  const confidence = option('confidence', options.confidence)!;
+  const bootstrapResamples = option('bootstrapResamples', options.bootstrapResamples)!;
+  const seed = option('seed', options.seed)!;
+  const expect = option('expect', options.expect)!;
 
   const groupKeys = first.groups.map((group) => group.repetitions);
   const insertedCounts = groupKeys.filter((r): r is number => r !== null);

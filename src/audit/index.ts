@@ -4,6 +4,16 @@
  */
 export { audit, readAuditReport, writeAuditReport, modelRecord, AUDIT_DEFAULTS, type AuditOptions } from './audit.ts';
 export { compare, compareReports, writeComparisonReport, COMPARE_EXPECTATIONS, type CompareOptions, type ReportSource } from './compare.ts';
+export { runDemo, listDemoModels, DEMO_CANARIES_DIR, DEMO_MODELS_DIR, DEMO_MODEL_DESCRIPTIONS, DEMO_MODEL_ORDER, DEMO_OUT, type DemoModel, type DemoModelResult, type DemoOptions, type DemoResult } from './demo.ts';
+export {
+  AUDIT_OPTION_SPECS,
+  CHECK_CANARIES_OPTION_SPECS,
+  COMPARE_OPTION_SPECS,
+  DEMO_OPTION_SPECS,
+  resolveAuditSettings,
+  type AuditSettingsInput,
+  type ResolvedAuditSettings,
+} from './options.ts';
 export { checkCanaries, type CanaryCheck, type CanaryCheckReport, type CheckCanariesOptions } from './check-canaries.ts';
 export { AUDIT_EXIT_CODES, EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
 export { designReach, designWarnings, holmMinimumP, mannWhitneyMinimumP, signedRankMinimumP, type DesignReach, type DesignSizes } from './power.ts';

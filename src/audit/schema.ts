@@ -7,6 +7,7 @@
  * tests (test/audit/report.test.ts validates freshly built reports).
  */
 import { RoteError } from '../util/errors.ts';
+import { PROVIDER_CHOICES } from '../asr/providers.ts';
 import { AUDIT_REPORT_SCHEMA_VERSION, COMPARISON_REPORT_SCHEMA_VERSION, type AuditReport, type ComparisonReport } from './types.ts';
 
 export type JsonSchema = {
@@ -81,7 +82,7 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
       confidence: probability,
       bootstrapResamples: integer,
       seed: string,
-      provider: { enum: ['auto', 'cuda', 'webgpu', 'cpu'] },
+      provider: { enum: [...PROVIDER_CHOICES] },
       deviceId: nullable(integer),
       threads: nullable(integer),
       batchFrames: nullable(integer),

@@ -8,6 +8,7 @@ import type { ErrorRates } from './metrics.ts';
 import type { Interval } from './statistics.ts';
 
 export type { Interval } from './statistics.ts';
+import type { ProviderChoice } from '../asr/providers.ts';
 
 export const AUDIT_REPORT_SCHEMA_VERSION = 2;
 export const COMPARISON_REPORT_SCHEMA_VERSION = 2;
@@ -15,7 +16,8 @@ export const COMPARISON_REPORT_SCHEMA_VERSION = 2;
 /** The scores the audit tests; lower means better recognized. */
 export type ScoreName = 'cer' | 'ctcScore';
 
-export type AuditProvider = 'auto' | 'cuda' | 'webgpu' | 'cpu';
+/** The provider vocabulary of src/asr/runtime.ts (PROVIDER_CHOICES). */
+export type AuditProvider = ProviderChoice;
 
 /** Everything that shaped the numbers, recorded in the report. */
 export interface AuditSettings {

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RoteError } from '../util/errors.ts';
+import { OptionError } from '../util/options.ts';
 import { readWav } from '../audio/wav.ts';
 import type { SpeechOptions, SynthesizedSpeech } from './espeak.ts';
 
@@ -24,11 +25,11 @@ export function shellQuote(value: string): string {
 export function validateCommandTemplate(template: string): void {
   for (const match of template.matchAll(/\{([a-z]+)\}/g)) {
     if (!(COMMAND_PLACEHOLDERS as readonly string[]).includes(match[1]!)) {
-      throw new RoteError(`--tts-command: unknown placeholder {${match[1]}}; known: ${COMMAND_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`);
+      throw new OptionError((name) => `${name('ttsCommand')}: unknown placeholder {${match[1]}}; known: ${COMMAND_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`);
     }
   }
   for (const required of ['text', 'out']) {
-    if (!template.includes(`{${required}}`)) throw new RoteError(`--tts-command must contain {${required}} (the command gets the text as {text} and writes a WAV file to {out})`);
+    if (!template.includes(`{${required}}`)) throw new OptionError((name) => `${name('ttsCommand')} must contain {${required}} (the command gets the text as {text} and writes a WAV file to {out})`);
   }
 }
 

@@ -6,6 +6,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
+import { OptionError } from '../util/options.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
 import { temporarySibling } from '../util/atomic.ts';
@@ -82,7 +83,7 @@ export async function checkOutput(out: string, force: boolean): Promise<boolean>
   let entries: string[];
   try {
     const info = await stat(out);
-    if (!info.isDirectory()) throw new RoteError(`--out ${out} exists and is a file; rote generate writes a folder and never replaces a file (not even with --force); choose another --out`);
+    if (!info.isDirectory()) throw new OptionError((name) => `${name('out')} ${out} exists and is a file; rote generate writes a folder and never replaces a file (not even with ${name('force')}); choose another ${name('out')}`);
     entries = await readdir(out);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -90,14 +91,14 @@ export async function checkOutput(out: string, force: boolean): Promise<boolean>
   }
   const cwd = process.cwd();
   if (cwd === out || relative(out, cwd).split(sep)[0] !== '..') {
-    throw new RoteError(`--out ${out} is the working directory or one of its ancestors; rote generate never replaces it; choose a new folder for the canary set`);
+    throw new OptionError((name) => `${name('out')} ${out} is the working directory or one of its ancestors; rote generate never replaces it; choose a new folder for the canary set`);
   }
   if (entries.length === 0) return true;
-  if (!force) throw new RoteError(`--out ${out} exists and is not empty; choose another --out, or pass --force to replace a canary set written by rote generate`);
+  if (!force) throw new OptionError((name) => `${name('out')} ${out} exists and is not empty; choose another ${name('out')}, or pass ${name('force')} to replace a canary set written by rote generate`);
   if (!(await isRoteCanarySet(out, entries))) {
     const foreign = entries.filter((name) => !SET_ENTRIES.has(name));
     const what = foreign.length > 0 ? `holds files a canary set does not (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''})` : 'has no canary-set.json written by rote';
-    throw new RoteError(`--out ${out} ${what}; --force replaces only a canary set written by rote generate; choose another --out or remove it yourself`);
+    throw new OptionError((name) => `${name('out')} ${out} ${what}; ${name('force')} replaces only a canary set written by rote generate; choose another ${name('out')} or remove it yourself`);
   }
   return true;
 }

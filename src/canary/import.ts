@@ -20,6 +20,8 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
+import { resolveOption } from '../util/options.ts';
+import { IMPORT_OPTION_SPECS } from './options.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { TOOL_VERSION } from '../util/version.ts';
@@ -124,12 +126,11 @@ function roundDuration(seconds: number): number {
 }
 
 export async function importCanarySet(options: ImportCanariesOptions): Promise<ImportResult> {
-  const list = resolve(options.list);
-  const out = resolve(options.out);
-  const speed = options.speed ?? 1;
-  if (!(Number.isFinite(speed) && speed >= 1 && speed <= 8)) throw new RoteError(`--speed must be a number from 1 to 8 (the speed-up already applied to the audio), got ${speed}`);
-  const membership = options.membership ?? 'groups';
-  if (membership !== 'groups' && membership !== 'bernoulli') throw new RoteError(`--membership must be groups or bernoulli, got "${String(membership)}"`);
+  const option = <T>(key: (typeof IMPORT_OPTION_SPECS)[number]['key'], value: T | undefined) => resolveOption(IMPORT_OPTION_SPECS, key, value);
+  const list = resolve(option('list', options.list)!);
+  const out = resolve(option('out', options.out)!);
+  const speed = option('speed', options.speed)!;
+  const membership = option('membership', options.membership)!;
   let bytes: Buffer;
   try {
     bytes = await readFile(list);

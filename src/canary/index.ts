@@ -8,6 +8,7 @@ export { importCanarySet, parseCanaryList, type ImportCanariesOptions, type Impo
 export {
   GENERATE_DEFAULTS,
   GENERATE_OPTION_SPECS,
+  IMPORT_OPTION_SPECS,
   RECOMMENDED_MIN_HOLDOUT,
   resolveGenerateOptions,
   type GenerateOptionSpec,
@@ -16,7 +17,7 @@ export {
   type GenerateProgress,
   type ResolvedGenerateOptions,
 } from './options.ts';
-export { readCanarySet, readTrainingCanaries, verifyCanaryAudio } from './read.ts';
+export { openCanarySet, readCanarySet, readCanaryTexts, readTrainingCanaries, verifyCanaryAudio, type OpenedCanarySet } from './read.ts';
 export {
   synthesizeSpeech,
   EspeakEngine,

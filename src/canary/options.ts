@@ -3,7 +3,7 @@
  * validation in one place (the CLI builds its flags from GENERATE_OPTION_SPECS).
  */
 import { randomBytes } from 'node:crypto';
-import { RoteError } from '../util/errors.ts';
+import { OptionError, resolveOption, type OptionSpec, type OptionValueKind } from '../util/options.ts';
 import { SPEED_METHODS, type SpeedMethod } from './types.ts';
 import { DEFAULT_VOICES, describeVoices, validateEspeakVoice } from './voices.ts';
 import { validateCommandTemplate } from './command-tts.ts';
@@ -86,18 +86,10 @@ export const GENERATE_DEFAULTS = {
 /** Below this, exposure (max log2(holdout)) and the group tests have little resolution. */
 export const RECOMMENDED_MIN_HOLDOUT = 100;
 
-/** How a command-line value is read: one string, an integer, a number, comma-separated lists, or a switch. */
-export type OptionValueKind = 'string' | 'integer' | 'number' | 'integer-list' | 'string-list' | 'switch';
+export type { OptionValueKind };
 
-/** One option of generateCanarySet as `rote generate` offers it. */
-export interface GenerateOptionSpec {
-  key: Exclude<keyof GenerateOptions, 'onProgress'>;
-  /** Commander flag syntax, e.g. '--per-group <n>'; its camel-cased long name is `key`. */
-  flag: string;
-  kind: OptionValueKind;
-  description: string;
-  choices?: readonly string[];
-}
+/** One option of generateCanarySet as `rote generate` offers it (the house's OptionSpec, src/util/options.ts). */
+export type GenerateOptionSpec = OptionSpec<Exclude<keyof GenerateOptions, 'onProgress'>>;
 
 const d = GENERATE_DEFAULTS;
 
@@ -107,7 +99,7 @@ const d = GENERATE_DEFAULTS;
  * its flags from this list and passes them through unchanged.
  */
 export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
-  { key: 'out', flag: '-o, --out <dir>', kind: 'string', description: 'output directory of the canary set (required)' },
+  { key: 'out', required: true,  flag: '-o, --out <dir>', kind: 'string', description: 'output directory of the canary set (required)' },
   {
     key: 'seed',
     flag: '--seed <text>',
@@ -116,12 +108,13 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
       'PRNG seed for a reproducible set: the same seed and options give byte-identical output, so anyone who knows the seed knows the canaries; ' +
       'use it for tests and demos, not for a real audit (default: 128 bits drawn from a cryptographic source, recorded in canary-set.json, never in for-training/)',
   },
-  { key: 'words', flag: '--words <n>', kind: 'integer', description: `words per canary, 1..50 (default: ${d.words})` },
-  { key: 'repetitions', flag: '--repetitions <list>', kind: 'integer-list', description: `comma-separated repetition counts, one inserted group each (default: ${d.repetitions.join(',')})` },
-  { key: 'perGroup', flag: '--per-group <n>', kind: 'integer', description: `canaries per inserted group (default: ${d.perGroup})` },
-  { key: 'holdout', flag: '--holdout <n>', kind: 'integer', description: `held-out canaries, never trained on; >= ${RECOMMENDED_MIN_HOLDOUT} recommended: exposure resolution is log2 of it (default: ${d.holdout})` },
+  { key: 'words', min: 1, max: 50, default: d.words,  flag: '--words <n>', kind: 'integer', description: `words per canary, 1..50 (default: ${d.words})` },
+  { key: 'repetitions', min: 1, max: 1_000_000, default: d.repetitions,  flag: '--repetitions <list>', kind: 'integer-list', description: `comma-separated repetition counts, one inserted group each (default: ${d.repetitions.join(',')})` },
+  { key: 'perGroup', min: 1, max: 1_000_000, default: d.perGroup,  flag: '--per-group <n>', kind: 'integer', description: `canaries per inserted group (default: ${d.perGroup})` },
+  { key: 'holdout', min: 1, max: 1_000_000, default: d.holdout,  flag: '--holdout <n>', kind: 'integer', description: `held-out canaries, never trained on; >= ${RECOMMENDED_MIN_HOLDOUT} recommended: exposure resolution is log2 of it (default: ${d.holdout})` },
   {
     key: 'membership',
+    default: d.membership,
     flag: '--membership <mode>',
     kind: 'string',
     choices: ['groups', 'bernoulli'],
@@ -130,15 +123,15 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
       '(for-training/ holds the drawn ones; the key stays in canary-set.json), for the one-run epsilon lower bound of rote audit; ' +
       `--repetitions, --per-group and --holdout do not apply (default: ${d.membership})`,
   },
-  { key: 'candidates', flag: '--candidates <n>', kind: 'integer', description: `candidate canaries of --membership bernoulli, 10..1000000 (default: ${d.candidates})` },
+  { key: 'candidates', min: 10, max: 1_000_000, default: d.candidates,  flag: '--candidates <n>', kind: 'integer', description: `candidate canaries of --membership bernoulli, 10..1000000 (default: ${d.candidates})` },
   { key: 'wordlist', flag: '--wordlist <file>', kind: 'string', description: 'word list, one lower-case word per line (default: canaries/words-en.txt, 3710 common words)' },
   { key: 'excludeWords', flag: '--exclude-words <file>', kind: 'string', description: 'remove words found in this file (word list, text, or JSON-lines training manifest) for out-of-distribution canaries (default: none)' },
-  { key: 'voices', flag: '--voices <list>', kind: 'string-list', description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: ${d.voices.join(',')}; "default" with --tts-command)` },
-  { key: 'rate', flag: '--rate <wpm>', kind: 'integer', description: `speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above (default: ${d.rate})` },
-  { key: 'pitch', flag: '--pitch <n>', kind: 'integer', description: `pitch 0..99 (espeak -p) (default: ${d.pitch})` },
-  { key: 'speed', flag: '--speed <factor>', kind: 'number', description: `speed-up factor, 1 to 8 (default: ${d.speed})` },
-  { key: 'speedMethod', flag: '--speed-method <method>', kind: 'string', choices: SPEED_METHODS, description: `tempo keeps the pitch (ffmpeg atempo); resample raises it (low-pass, then playbackRate) (default: ${d.speedMethod})` },
-  { key: 'sampleRate', flag: '--sample-rate <hz>', kind: 'integer', description: `output sample rate, 8000..48000 (e.g. 8000 for telephone corpora) (default: ${d.sampleRate})` },
+  { key: 'voices', default: d.voices,  flag: '--voices <list>', kind: 'string-list', description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: ${d.voices.join(',')}; "default" with --tts-command)` },
+  { key: 'rate', min: 80, max: 450, default: d.rate,  flag: '--rate <wpm>', kind: 'integer', description: `speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above (default: ${d.rate})` },
+  { key: 'pitch', min: 0, max: 99, default: d.pitch,  flag: '--pitch <n>', kind: 'integer', description: `pitch 0..99 (espeak -p) (default: ${d.pitch})` },
+  { key: 'speed', min: 1, max: 8, default: d.speed,  flag: '--speed <factor>', kind: 'number', description: `speed-up factor, 1 to 8 (default: ${d.speed})` },
+  { key: 'speedMethod', default: d.speedMethod,  flag: '--speed-method <method>', kind: 'string', choices: SPEED_METHODS, description: `tempo keeps the pitch (ffmpeg atempo); resample raises it (low-pass, then playbackRate) (default: ${d.speedMethod})` },
+  { key: 'sampleRate', min: 8000, max: 48000, default: d.sampleRate,  flag: '--sample-rate <hz>', kind: 'integer', description: `output sample rate, 8000..48000 (e.g. 8000 for telephone corpora) (default: ${d.sampleRate})` },
   {
     key: 'ttsCommand',
     flag: '--tts-command <template>',
@@ -148,69 +141,84 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
       "substituted single-quoted; it must write a WAV file to {out}. Example: 'espeak-ng -v {voice} -s {rate} -w {out} {text}' (default: none, the embedded espeak-ng)",
   },
   { key: 'ttsVersion', flag: '--tts-version <text>', kind: 'string', description: 'engine version recorded with --tts-command (default: the template)' },
-  { key: 'concurrency', flag: '--concurrency <n>', kind: 'integer', description: 'parallel TTS workers (default: number of cores)' },
-  { key: 'force', flag: '--force', kind: 'switch', description: 'replace a canary set that rote generate wrote at --out; never a file, a folder holding anything else, or the working directory or its ancestors (default: off)' },
+  { key: 'concurrency', min: 1, max: 256,  flag: '--concurrency <n>', kind: 'integer', description: 'parallel TTS workers (default: number of cores)' },
+  { key: 'force', default: false,  flag: '--force', kind: 'switch', description: 'replace a canary set that rote generate wrote at --out; never a file, a folder holding anything else, or the working directory or its ancestors (default: off)' },
 ];
 
 /** The resolved options: every GenerateOptions field filled in, except those whose absence means something. */
 type OptionalWhenResolved = 'wordlist' | 'excludeWords' | 'ttsCommand' | 'ttsVersion' | 'concurrency' | 'candidates';
 export type ResolvedGenerateOptions = Required<Omit<GenerateOptions, 'onProgress' | OptionalWhenResolved>> & Pick<GenerateOptions, OptionalWhenResolved>;
 
-function integerIn(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RoteError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
-  return value;
-}
+const resolve = <Key extends GenerateOptionSpec['key']>(key: Key, value: GenerateOptions[Key]) => resolveOption(GENERATE_OPTION_SPECS, key, value);
 
-/** Fills defaults and validates every option; errors name the option and the valid range. */
+/** Fills defaults and validates every option; errors name the option key and the valid range. */
 export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenerateOptions {
-  if (!options.out) throw new RoteError('--out is required: the directory to write the canary set to');
-  const speed = options.speed ?? d.speed;
-  if (typeof speed !== 'number' || !Number.isFinite(speed) || speed < 1 || speed > 8) throw new RoteError(`--speed must be a number from 1 to 8, got ${speed}`);
-  const speedMethod = options.speedMethod ?? d.speedMethod;
-  if (!SPEED_METHODS.includes(speedMethod)) throw new RoteError(`--speed-method must be ${SPEED_METHODS.join(' or ')}, got "${speedMethod}"`);
-  const membership = options.membership ?? d.membership;
-  if (membership !== 'groups' && membership !== 'bernoulli') throw new RoteError(`--membership must be groups or bernoulli, got "${String(membership)}"`);
+  if (!options.out) throw new OptionError((name) => `${name('out')} is required: the directory to write the canary set to`);
+  const speed = resolve('speed', options.speed)!;
+  const speedMethod = resolve('speedMethod', options.speedMethod)!;
+  const membership = resolve('membership', options.membership)!;
   if (membership === 'bernoulli') {
     const mixed = (['repetitions', 'perGroup', 'holdout'] as const).filter((key) => options[key] !== undefined);
     if (mixed.length > 0) {
-      const flags = mixed.map((key) => ({ repetitions: '--repetitions', perGroup: '--per-group', holdout: '--holdout' })[key]);
-      throw new RoteError(`${flags.join(', ')} cannot be used with --membership bernoulli: each candidate is inserted once or not at all (a canary repeated k times would be group privacy); use --candidates`);
+      throw new OptionError(
+        (name) =>
+          `${mixed.map(name).join(', ')} cannot be used with ${name('membership')} bernoulli: each candidate is inserted once or not at all (a canary repeated k times would be group privacy); use ${name('candidates')}`,
+      );
     }
   } else if (options.candidates !== undefined) {
-    throw new RoteError('--candidates applies only to --membership bernoulli');
+    throw new OptionError((name) => `${name('candidates')} applies only to ${name('membership')} bernoulli`);
   }
-  const candidates = membership === 'bernoulli' ? integerIn('--candidates', options.candidates ?? d.candidates, 10, 1_000_000) : undefined;
-  const repetitions = options.repetitions ?? (membership === 'bernoulli' ? [1] : [...d.repetitions]);
-  if (repetitions.length === 0) throw new RoteError('--repetitions needs at least one repetition count, e.g. 1,2,4,8,16');
-  repetitions.forEach((r) => integerIn('--repetitions (each count)', r, 1, 1_000_000));
-  if (new Set(repetitions).size !== repetitions.length) throw new RoteError(`--repetitions must not repeat a count, got ${repetitions.join(',')}`);
+  const candidates = membership === 'bernoulli' ? resolve('candidates', options.candidates) : undefined;
+  const repetitions = [...(options.repetitions ?? (membership === 'bernoulli' ? [1] : d.repetitions))];
+  if (repetitions.length === 0) throw new OptionError((name) => `${name('repetitions')} needs at least one repetition count, e.g. 1,2,4,8,16`);
+  resolve('repetitions', repetitions);
+  if (new Set(repetitions).size !== repetitions.length) throw new OptionError((name) => `${name('repetitions')} must not repeat a count, got ${repetitions.join(',')}`);
   const ttsCommand = options.ttsCommand;
   if (ttsCommand !== undefined) validateCommandTemplate(ttsCommand);
-  const voices = options.voices ?? (ttsCommand ? ['default'] : [...d.voices]);
-  if (voices.length === 0) throw new RoteError('--voices needs at least one voice');
+  const voices = [...(options.voices ?? (ttsCommand ? ['default'] : d.voices))];
+  if (voices.length === 0) throw new OptionError((name) => `${name('voices')} needs at least one voice`);
   if (!ttsCommand) voices.forEach((voice) => validateEspeakVoice(voice));
-  if (options.concurrency !== undefined) integerIn('--concurrency', options.concurrency, 1, 256);
-  if (options.seed !== undefined && String(options.seed).trim() === '') throw new RoteError('--seed must not be empty: leave it out for a secret random seed, or give a text for a reproducible set');
+  resolve('concurrency', options.concurrency);
+  if (options.seed !== undefined && String(options.seed).trim() === '') {
+    throw new OptionError((name) => `${name('seed')} must not be empty: leave it out for a secret random seed, or give a text for a reproducible set`);
+  }
   return {
     out: options.out,
     seed: options.seed === undefined ? randomBytes(16).toString('hex') : String(options.seed),
-    words: integerIn('--words', options.words ?? d.words, 1, 50),
+    words: resolve('words', options.words)!,
     repetitions,
-    perGroup: integerIn('--per-group', options.perGroup ?? d.perGroup, 1, 1_000_000),
-    holdout: integerIn('--holdout', options.holdout ?? d.holdout, 1, 1_000_000),
+    perGroup: resolve('perGroup', options.perGroup)!,
+    holdout: resolve('holdout', options.holdout)!,
     wordlist: options.wordlist,
     excludeWords: options.excludeWords,
     voices,
-    rate: integerIn('--rate', options.rate ?? d.rate, 80, 450),
-    pitch: integerIn('--pitch', options.pitch ?? d.pitch, 0, 99),
+    rate: resolve('rate', options.rate)!,
+    pitch: resolve('pitch', options.pitch)!,
     speed,
     speedMethod,
-    sampleRate: integerIn('--sample-rate', options.sampleRate ?? d.sampleRate, 8000, 48000),
+    sampleRate: resolve('sampleRate', options.sampleRate)!,
     ttsCommand,
     ttsVersion: options.ttsVersion,
     concurrency: options.concurrency,
-    force: options.force ?? false,
+    force: resolve('force', options.force)!,
     membership,
     candidates,
   };
 }
+
+/** Options of importCanarySet (`rote import-canaries`), declared once (src/util/options.ts). */
+export const IMPORT_OPTION_SPECS = [
+  { key: 'list', flag: '--list <file>', kind: 'string', required: true, description: 'the canary list: .tsv, or .jsonl (JSON lines)' },
+  { key: 'audioDir', flag: '--audio-dir <dir>', kind: 'string', description: "folder the list's audio paths are relative to (default: the list's folder)" },
+  { key: 'out', flag: '-o, --out <dir>', kind: 'string', required: true, description: 'output directory of the canary set' },
+  { key: 'speed', flag: '--speed <factor>', kind: 'number', min: 1, max: 8, description: 'speed-up already applied to the audio, recorded in the set only (default: 1, none or unknown)', default: 1 },
+  {
+    key: 'membership',
+    flag: '--membership <mode>',
+    kind: 'string',
+    choices: ['groups', 'bernoulli'],
+    default: 'groups',
+    description: 'bernoulli: each listed canary was trained on once with independent probability 1/2 (repetitions 1 or held-out), for the one-run epsilon audit',
+  },
+  { key: 'force', flag: '--force', kind: 'switch', default: false, description: 'replace an existing non-empty output directory' },
+] as const satisfies readonly OptionSpec[];

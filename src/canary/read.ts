@@ -3,9 +3,9 @@
  * the file and the field (e.g. "canary-set.json: canaries[3].sha256").
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
-import { sha256File } from '../util/hash.ts';
+import { sha256File, sha256Hex } from '../util/hash.ts';
 import {
   CANARY_SET_FORMAT,
   type CanaryRecord,
@@ -50,19 +50,25 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const ID = /^[0-9a-z]+$/;
 const AUDIO = /^audio\/[0-9a-z]+\.wav$/;
 
-async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
+async function readText(path: string, what: string): Promise<Buffer> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new RoteError(`${path}: cannot read ${what} (${code ?? (error as Error).message})${code === 'ENOENT' ? '; is this a directory written by rote generate?' : ''}`, { cause: error });
   }
+}
+
+function parseJson(path: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new RoteError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  return parseJson(path, (await readText(path, what)).toString('utf8'));
 }
 
 function checkParameters(c: Checker, value: unknown): CanarySetParameters {
@@ -130,11 +136,47 @@ function checkCanary(c: Checker, value: unknown, i: number): CanaryRecord {
   };
 }
 
-/** Reads and validates DIR/canary-set.json (the auditor's copy, every canary). */
-export async function readCanarySet(dir: string): Promise<CanarySet> {
+/** A canary-set directory read once: the validated set and the sha256 of the canary-set.json bytes it was parsed from. */
+export interface OpenedCanarySet {
+  /** The directory, resolved; audio paths of the set are relative to it. */
+  dir: string;
+  /** Its canary-set.json. */
+  path: string;
+  set: CanarySet;
+  /** sha256 (hex) of canary-set.json as read. */
+  hash: string;
+}
+
+/** Reads DIR/canary-set.json once: parses and validates it, and hashes the same bytes. */
+export async function openCanarySet(dir: string): Promise<OpenedCanarySet> {
+  const path = join(dir, 'canary-set.json');
+  const bytes = await readText(path, 'the canary set');
+  return { dir: resolve(dir), path, set: checkCanarySet(path, parseJson(path, bytes.toString('utf8'))), hash: sha256Hex(bytes) };
+}
+
+/**
+ * Only the id, audio path (joined to DIR) and text of every canary of DIR/canary-set.json, without
+ * validating the rest of the set: `rote transcribe --canaries` also reads partial or hand-made sets.
+ * Everything that relies on the set (audit, verify, demo) uses openCanarySet.
+ */
+export async function readCanaryTexts(dir: string): Promise<{ id: string; path: string; text: string }[]> {
   const path = join(dir, 'canary-set.json');
   const c = new Checker(path);
   const root = c.object(await readJson(path, 'the canary set'), '(top level)');
+  return c.array(root.canaries, 'canaries').map((value, i) => {
+    const canary = c.object(value, `canaries[${i}]`);
+    return { id: c.string(canary.id, `canaries[${i}].id`), path: join(dir, c.string(canary.audio, `canaries[${i}].audio`)), text: c.string(canary.text, `canaries[${i}].text`) };
+  });
+}
+
+/** Reads and validates DIR/canary-set.json (the auditor's copy, every canary). */
+export async function readCanarySet(dir: string): Promise<CanarySet> {
+  return (await openCanarySet(dir)).set;
+}
+
+function checkCanarySet(path: string, value: unknown): CanarySet {
+  const c = new Checker(path);
+  const root = c.object(value, '(top level)');
   c.format(root.format);
   const tool = c.object(root.tool, 'tool');
   if (tool.name !== 'rote') c.fail('tool.name', `expected "rote", got ${JSON.stringify(tool.name)}`);

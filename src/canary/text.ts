@@ -7,6 +7,7 @@
  * uniform over all ordered selections of distinct words, without repeats.
  */
 import { RoteError } from '../util/errors.ts';
+import { OptionError } from '../util/options.ts';
 import { SeededRandom } from '../util/random.ts';
 
 /** How many distinct canaries of `wordsPerCanary` distinct words a list of `wordCount` words can give: P(n, w). */
@@ -32,7 +33,7 @@ export interface CanaryTextOptions {
 export function makeCanaryTexts(options: CanaryTextOptions): string[] {
   const { count, wordsPerCanary, words, seed, source = 'the word list' } = options;
   if (!Number.isInteger(count) || count < 1) throw new RoteError(`canary count must be a positive integer, got ${count}`);
-  if (!Number.isInteger(wordsPerCanary) || wordsPerCanary < 1) throw new RoteError(`--words must be a positive integer, got ${wordsPerCanary}`);
+  if (!Number.isInteger(wordsPerCanary) || wordsPerCanary < 1) throw new OptionError((name) => `${name('words')} must be a positive integer, got ${wordsPerCanary}`);
   const possible = maxDistinctCanaries(words.length, wordsPerCanary);
   if (possible < count) {
     throw new RoteError(

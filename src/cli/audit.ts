@@ -1,18 +1,12 @@
 import { basename, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { AUDIT_DEFAULTS, AUDIT_EXIT_CODES, EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from '../audit/defaults.ts';
+import type { Command } from 'commander';
+import { AUDIT_EXIT_CODES, INFEASIBLE_LIMIT } from '../audit/defaults.ts';
+import { AUDIT_OPTION_SPECS } from '../audit/options.ts';
+import { addSpecOptions } from './options.ts';
 import { createProgress, type Progress } from './progress.ts';
 
-function number(name: string) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`${name} must be a number`);
-    return parsed;
-  };
-}
-
 export function registerAudit(program: Command): void {
-  program
+  const command = program
     .command('audit')
     .description(
       'Transcribe every canary of a set with a model and test whether inserted canaries are recognized better than held-out ones ' +
@@ -26,23 +20,9 @@ export function registerAudit(program: Command): void {
         'Every report has the membership-inference figures (ROC, AUC, TPR at 0.1%, 1%, 10% FPR with bootstrap intervals). On a set from ' +
         'generate --membership bernoulli it also gives the one-run lower bound on epsilon (Steinke, Nasr, Jagielski 2023): ' +
         '"this model is not (epsilon, delta)-DP with this confidence"; for training without DP noise a comparable leakage figure, not a guarantee.',
-    )
-    .requiredOption('--canaries <dir>', 'canary-set directory (with canary-set.json and audio/)')
-    .requiredOption('--model <dir>', 'model directory (NeMo CTC, sherpa-onnx CTC or transducer, or with rote-model.json)')
-    .option('--out <dir>', 'output directory (default: audit-<model directory name>)')
-    .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider').choices(['auto', 'cuda', 'webgpu', 'cpu']).default(AUDIT_DEFAULTS.provider))
-    .option('--device-id <n>', 'GPU index for cuda (default: 0)', number('--device-id'))
-    .option('--threads <n>', 'CPU provider intra-op threads (default: ONNX Runtime\'s choice)', number('--threads'))
-    .option('--batch-frames <n>', 'feature frames per batch (default: the engine\'s)', number('--batch-frames'))
-    .option('--max-duration <seconds>', 'longest canary to transcribe; a longer one stops the audit before any row, as its memory grows with the square of the length (default: 60)', number('--max-duration'))
-    .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer)').choices(['ctc', 'transducer']))
-    .option('--alpha <p>', 'significance level after Holm correction', number('--alpha'), AUDIT_DEFAULTS.alpha)
-    .option('--confidence <level>', 'confidence level of intervals', number('--confidence'), AUDIT_DEFAULTS.confidence)
-    .option('--bootstrap <n>', 'bootstrap resamples per interval', number('--bootstrap'), AUDIT_DEFAULTS.bootstrapResamples)
-    .option('--seed <text>', 'bootstrap seed', AUDIT_DEFAULTS.seed)
-    .option('--delta <d>', 'delta of the one-run epsilon lower bound (sets from generate --membership bernoulli)', number('--delta'), EPSILON_DEFAULTS.delta)
-    .option('--epsilon-confidence <level>', 'confidence of the one-run epsilon lower bound', number('--epsilon-confidence'), EPSILON_DEFAULTS.confidence)
-    .option('--restart', 'discard rows of an earlier run in --out instead of resuming', false)
+    );
+  // Flags from the API's own option list; audit() applies the defaults and names bad keys (main.ts shows the flags).
+  addSpecOptions(command, AUDIT_OPTION_SPECS)
     .option('--json', 'print report.json to stdout instead of the table', false)
     .option('--quiet', 'print nothing but errors', false)
     .action(async (opts) => {
@@ -50,23 +30,10 @@ export function registerAudit(program: Command): void {
       const out = opts.out ?? `audit-${basename(resolve(opts.model))}`;
       const bar: { progress: Progress | null; shown: number } = { progress: null, shown: 0 };
       try {
+        const { json, quiet, ...options } = opts;
         const report = await audit({
-          canaries: opts.canaries,
-          model: opts.model,
+          ...options,
           out,
-          provider: opts.provider,
-          deviceId: opts.deviceId,
-          threads: opts.threads,
-          batchFrames: opts.batchFrames,
-          maxDurationSec: opts.maxDuration,
-          head: opts.head,
-          alpha: opts.alpha,
-          confidence: opts.confidence,
-          bootstrapResamples: opts.bootstrap,
-          seed: opts.seed,
-          delta: opts.delta,
-          epsilonConfidence: opts.epsilonConfidence,
-          restart: opts.restart,
           onNotice: (message: string, kind: 'info' | 'warning') => {
             if (kind === 'warning' || !opts.quiet) process.stderr.write(`rote: ${message}\n`);
           },

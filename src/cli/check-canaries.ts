@@ -1,6 +1,8 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { AUDIT_EXIT_CODES, INFEASIBLE_LIMIT } from '../audit/defaults.ts';
 import type { CanaryCheckReport } from '../audit/check-canaries.ts';
+import { CHECK_CANARIES_CLI_KEYS, CHECK_CANARIES_OPTION_SPECS, pickSpecs } from '../audit/options.ts';
+import { addSpecOptions } from './options.ts';
 
 const label = (repetitions: number | null) => (repetitions === null ? 'held-out' : `${repetitions} repetition${repetitions === 1 ? '' : 's'}`);
 
@@ -25,7 +27,7 @@ export function formatCanaryCheck(report: CanaryCheckReport): string {
 }
 
 export function registerCheckCanaries(program: Command): void {
-  program
+  const command = program
     .command('check-canaries')
     .description(
       'Before training: tell whether a canary set can be recognized at all by a model of the architecture you will train ' +
@@ -33,10 +35,8 @@ export function registerCheckCanaries(program: Command): void {
         'frame (plus a blank between repeated tokens), so sped-up canaries can be too fast for it: such canaries can never be recognized, ' +
         'memorized or not. Also warns when the set\'s group sizes keep the default audit or compare from reaching alpha. Reads WAV headers ' +
         `only, runs no inference. Exit 0 when usable, ${AUDIT_EXIT_CODES.inconclusive} when more than ${Math.round(INFEASIBLE_LIMIT * 100)}% of the canaries cannot be recognized, 2 on bad input.`,
-    )
-    .requiredOption('--canaries <dir>', 'canary-set directory (with canary-set.json and audio/)')
-    .requiredOption('--model <dir>', 'model directory (any family rote audits)')
-    .addOption(new Option('--provider <name>', 'ONNX Runtime execution provider for loading the model').choices(['auto', 'cuda', 'webgpu', 'cpu']).default('cpu'))
+    );
+  addSpecOptions(command, pickSpecs(CHECK_CANARIES_OPTION_SPECS, CHECK_CANARIES_CLI_KEYS))
     .option('--json', 'print the check as JSON', false)
     .action(async (opts) => {
       const { checkCanaries } = await import('../audit/check-canaries.ts');

@@ -1,25 +1,8 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import type { GenerateResult } from '../canary/index.ts';
-import { GENERATE_OPTION_SPECS, resolveGenerateOptions, type GenerateOptions, type OptionValueKind } from '../canary/options.ts';
+import { GENERATE_OPTION_SPECS, resolveGenerateOptions, type GenerateOptions } from '../canary/options.ts';
+import { addSpecOptions } from './options.ts';
 import { createProgress } from './progress.ts';
-
-function integer(value: string): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer, got "${value}"`);
-  return Number(value);
-}
-function number(value: string): number {
-  const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
-  return parsed;
-}
-const PARSERS: Record<OptionValueKind, ((value: string) => unknown) | undefined> = {
-  string: undefined,
-  switch: undefined,
-  integer,
-  number,
-  'integer-list': (value) => value.split(',').map((part) => integer(part)),
-  'string-list': (value) => value.split(',').map((part) => part.trim()).filter(Boolean),
-};
 
 type GenerateFlags = Omit<GenerateOptions, 'onProgress'> & { quiet?: boolean; json?: boolean; model?: string };
 
@@ -58,14 +41,7 @@ export function registerGenerate(program: Command): void {
         'can never be recognized, memorized or not. Keep speed x rate low enough for the audited model\'s output frame rate.',
     );
   // Flags come from the API's own option list; no defaults here: resolveGenerateOptions applies them.
-  for (const spec of GENERATE_OPTION_SPECS) {
-    const option = new Option(spec.flag, spec.description);
-    if (spec.key === 'out') option.makeOptionMandatory();
-    const parse = PARSERS[spec.kind];
-    if (parse) option.argParser(parse);
-    if (spec.choices) option.choices(spec.choices);
-    command.addOption(option);
-  }
+  addSpecOptions(command, GENERATE_OPTION_SPECS);
   command
     .option('-q, --quiet', 'print nothing but errors', false)
     .option('--json', 'print a JSON summary on stdout instead of text', false)

@@ -1,8 +1,10 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
+import { IMPORT_OPTION_SPECS } from '../canary/options.ts';
+import { addSpecOptions } from './options.ts';
 import { createProgress } from './progress.ts';
 
 export function registerImportCanaries(program: Command): void {
-  program
+  const command = program
     .command('import-canaries')
     .summary('turn canaries made elsewhere into a rote canary set')
     .description(
@@ -12,17 +14,8 @@ export function registerImportCanaries(program: Command): void {
         'Audio paths are relative to --audio-dir (default: the list\'s folder). Listed sha256 values are checked; every WAV is decoded and ' +
         'written 16-bit mono (all at one sample rate). Each canary gets a new opaque id (the list\'s id is kept in canary-set.json as importedId, ' +
         'never in for-training/). The set records its provenance as imported (the list\'s name and sha256). Bad rows are errors naming the file and line.',
-    )
-    .requiredOption('--list <file>', 'the canary list: .tsv, or .jsonl (JSON lines)')
-    .option('--audio-dir <dir>', 'folder the list\'s audio paths are relative to (default: the list\'s folder)')
-    .requiredOption('-o, --out <dir>', 'output directory of the canary set')
-    .option('--speed <factor>', 'speed-up already applied to the audio, recorded in the set only (default: 1, none or unknown)', (value: string) => {
-      const parsed = Number(value);
-      if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
-      return parsed;
-    })
-    .addOption(new Option('--membership <mode>', 'bernoulli: each listed canary was trained on once with independent probability 1/2 (repetitions 1 or held-out), for the one-run epsilon audit').choices(['groups', 'bernoulli']).default('groups'))
-    .option('--force', 'replace an existing non-empty output directory', false)
+    );
+  addSpecOptions(command, IMPORT_OPTION_SPECS)
     .option('--json', 'print a JSON summary', false)
     .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (opts) => {
@@ -30,8 +23,9 @@ export function registerImportCanaries(program: Command): void {
       let bar: ReturnType<typeof createProgress> | null = null;
       let shown = 0;
       try {
+        const { json, quiet, ...options } = opts;
         const result = await importCanarySet({
-          list: opts.list, audioDir: opts.audioDir, out: opts.out, speed: opts.speed, membership: opts.membership, force: opts.force,
+          ...options,
           onProgress: (done, total) => {
             bar ??= createProgress('import', total, { quiet: opts.quiet || opts.json });
             bar.increment(done - shown);

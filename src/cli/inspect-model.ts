@@ -1,5 +1,6 @@
 /** `rote inspect-model DIR`: which model family rote detects, why, and how it will feed and decode it. */
 import { Command, Option } from 'commander';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../asr/providers.ts';
 
 const SIDECAR_HELP = `
 A model rote does not recognize can be described by a rote-model.json next to it:
@@ -19,13 +20,13 @@ export function registerInspectModel(program: Command): void {
     .command('inspect-model')
     .description('Show which model family rote detects in a directory and why, its inputs, outputs, metadata, frontend, vocabulary and subsampling.')
     .argument('<dir>', 'model directory')
-    .addOption(new Option('--provider <name>', 'provider used to open the model for the full report').choices(['auto', 'cuda', 'webgpu', 'cpu']).default('cpu'))
+    .addOption(new Option('--provider <name>', 'provider used to open the model for the full report').choices(PROVIDER_CHOICES).default('cpu'))
     .option('--no-load', 'only detect (no ONNX Runtime session; skips frontend, vocabulary and subsampling details)')
     .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to report (default: transducer)').choices(['ctc', 'transducer']))
     .option('--sherpa-compatible', 'NeMo CTC and transducer models: show the sherpa-onnx-compatible feature variant (default: NeMo\'s own)')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', SIDECAR_HELP)
-    .action(async (dir: string, flags: { provider: 'auto' | 'cuda' | 'webgpu' | 'cpu'; load: boolean; sherpaCompatible?: boolean; head?: 'ctc' | 'transducer'; json?: boolean }) => {
+    .action(async (dir: string, flags: { provider: ProviderChoice; load: boolean; sherpaCompatible?: boolean; head?: 'ctc' | 'transducer'; json?: boolean }) => {
       const { createFrontend } = await import('../audio/index.ts');
       const { describeProviderReport, describeValueInfo, detectModel, loadModel } = await import('../asr/index.ts');
       const detected = await detectModel(dir, flags.head ? { head: flags.head } : {});

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../util/version.ts';
 import { describeSystemError, RoteError } from '../util/errors.ts';
+import { OptionError } from '../util/options.ts';
 import { registerCommands } from './commands.ts';
+import { flagOf } from './options.ts';
 
 const program = new Command('rote')
   .description('Audit speech recognition models for unintended memorization of their training data.')
@@ -10,6 +12,11 @@ const program = new Command('rote')
   .exitOverride();
 
 registerCommands(program);
+// Library errors name option keys (perGroup); the command that ran turns them into its flags (--per-group).
+let running: Command | null = null;
+program.hook('preAction', (_program, command) => {
+  running = command;
+});
 
 // Every exit other than 0 says why: a command's verdict (its own output), an error printed below, or this last word
 // for a run that ends before finishing (work left waiting on something that will never come, process.exit elsewhere).
@@ -40,7 +47,8 @@ try {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
   } else if (error instanceof RoteError) {
-    process.stderr.write(`rote: ${error.message}\n`);
+    const message = error instanceof OptionError ? error.render((key) => flagOf(running, key)) : error.message;
+    process.stderr.write(`rote: ${message}\n`);
     process.exitCode = error.exitCode;
   } else {
     // A file-system error that no stage turned into a RoteError is still a problem

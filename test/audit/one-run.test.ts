@@ -49,9 +49,9 @@ test('generate --membership bernoulli: each candidate in once or not at all, for
   // The draw comes from the seed: another seed draws another key.
   const again = resolveGenerateOptions({ out: 'x', membership: 'bernoulli', candidates: 40 });
   assert.is(again.candidates, 40);
-  assert.throws(() => resolveGenerateOptions({ out: 'x', membership: 'bernoulli', perGroup: 4 }), /--per-group cannot be used with --membership bernoulli/);
-  assert.throws(() => resolveGenerateOptions({ out: 'x', candidates: 40 }), /--candidates applies only to --membership bernoulli/);
-  assert.throws(() => resolveGenerateOptions({ out: 'x', membership: 'bernoulli', candidates: 5 }), /--candidates must be an integer from 10/);
+  assert.throws(() => resolveGenerateOptions({ out: 'x', membership: 'bernoulli', perGroup: 4 }), /^perGroup cannot be used with membership bernoulli/);
+  assert.throws(() => resolveGenerateOptions({ out: 'x', candidates: 40 }), /^candidates applies only to membership bernoulli/);
+  assert.throws(() => resolveGenerateOptions({ out: 'x', membership: 'bernoulli', candidates: 5 }), /^candidates must be an integer from 10/);
 });
 
 test('rote generate --membership bernoulli through the CLI: a design too small for a meaningful ε̂ is warned about', () => {
@@ -101,7 +101,7 @@ test('audit of the untrained test model: AUC interval covers 0.5, ε̂ near 0, r
   assert.is(strict.epsilon!.confidence, 0.99);
   let error: unknown = null;
   await audit({ canaries: set, model: CTC_MODEL, provider: 'cpu', delta: 2 }).catch((caught) => (error = caught));
-  assert.match(String(error), /--delta must be at least 0 and below 1, got 2/);
+  assert.match(String(error), /\bdelta must be at least 0 and below 1, got 2/);
 });
 
 /** The generated canaries as another tool's list: its own ids, relative WAV paths, sha256 of the files. */

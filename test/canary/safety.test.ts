@@ -41,7 +41,7 @@ test('--force never replaces a file, a folder with foreign content, or the worki
   const folder = join(root, 'd');
   await mkdir(join(folder, 'sub'), { recursive: true });
   await writeFile(join(folder, 'notes.txt'), 'keep');
-  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: folder, force: true }), /holds files a canary set does not \(notes\.txt, sub\); --force replaces only a canary set/);
+  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: folder, force: true }), /holds files a canary set does not \(notes\.txt, sub\); force replaces only a canary set/);
   const cwd = process.cwd();
   try {
     process.chdir(join(folder, 'sub'));
@@ -127,7 +127,7 @@ test('the default seed is secret: drawn at random, recorded in canary-set.json, 
   const again = await generateCanarySet({ ...tiny, seed: a.set.parameters.seed, out: join(root, 'random-again') });
   assert.not.ok(again.seedDrawn);
   assert.is(again.set.setId, a.set.setId);
-  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, seed: ' ', out: join(root, 'empty-seed') }), /--seed must not be empty/);
+  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, seed: ' ', out: join(root, 'empty-seed') }), /^seed must not be empty/);
 });
 
 test.after(async () => {

@@ -1,0 +1,62 @@
+/**
+ * Options of transcribeToFile() (`rote transcribe`), declared once (src/util/options.ts). A light
+ * module: no ONNX Runtime, so --help stays fast. The flags are a contract (scripts/gpu/check.sh).
+ */
+import type { OptionSpec } from '../util/options.ts';
+import { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SEC } from './batching.ts';
+import { defaultFeatureWorkers } from './feature-pool.ts';
+import { PROVIDER_CHOICES } from './providers.ts';
+
+export const TRANSCRIBE_OPTION_SPECS = [
+  { key: 'model', flag: '--model <dir>', kind: 'string', required: true, description: 'model directory (see `rote inspect-model`)' },
+  { key: 'input', flag: '--input <wav...>', kind: 'string-list', description: 'WAV files to transcribe (ids are the file names without extension)' },
+  { key: 'list', flag: '--list <file>', kind: 'string', description: 'text file, one utterance per line: PATH, ID<TAB>PATH or ID<TAB>PATH<TAB>REFERENCE (paths relative to the file)' },
+  { key: 'canaries', flag: '--canaries <setdir>', kind: 'string', description: 'a canary-set directory from `rote generate`: every canary, with its text as the reference' },
+  {
+    key: 'out',
+    flag: '--out <rows.jsonl>',
+    kind: 'string',
+    required: true,
+    description: 'output JSONL: one row {id, path, hypothesis, tokenIds, durationSec, frames, referenceScore, notes} per utterance, written atomically',
+  },
+  { key: 'provider', flag: '--provider <name>', kind: 'string', choices: PROVIDER_CHOICES, default: 'auto', description: 'execution provider; auto tries cuda, then webgpu, then cpu' },
+  { key: 'deviceId', flag: '--device-id <n>', kind: 'integer', min: 0, default: 0, description: 'GPU index for the cuda provider' },
+  { key: 'threads', flag: '--threads <n>', kind: 'integer', min: 1, description: 'ONNX Runtime intra-op threads (default: ONNX Runtime chooses, usually one per core)' },
+  {
+    key: 'batchFrames',
+    flag: '--batch-frames <n>',
+    kind: 'integer',
+    min: 1,
+    description: `padded feature frames per batch (batch size x longest utterance; 100 frames = 1 s; default ${DEFAULT_CPU_BATCH_FRAMES} on cpu, ${DEFAULT_BATCH_FRAMES} on cuda/webgpu)`,
+  },
+  {
+    key: 'featureWorkers',
+    flag: '--feature-workers <n>',
+    kind: 'integer',
+    min: 0,
+    description: `worker threads that read audio and compute features while the model runs; 0 = on the main thread (default: on cuda/webgpu min(cores - 1, 8), here ${defaultFeatureWorkers('cuda')}; on cpu 0, as ONNX Runtime already uses every core)`,
+  },
+  {
+    key: 'maxDurationSec',
+    flag: '--max-duration <seconds>',
+    kind: 'number',
+    min: 0,
+    exclusive: 'both',
+    description: `longest utterance to transcribe; a longer one is an error (or skipped with --skip-bad) (default: ${DEFAULT_MAX_DURATION_SEC})`,
+  },
+  { key: 'skipBad', flag: '--skip-bad', kind: 'switch', description: 'skip unreadable, empty, corrupt or too long audio files (listed in the summary) instead of stopping (default: stop at the first)' },
+  {
+    key: 'sherpaCompatible',
+    flag: '--sherpa-compatible',
+    kind: 'switch',
+    description: "NeMo CTC and transducer models: use sherpa-onnx's feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo's own (default: NeMo's)",
+  },
+  { key: 'head', flag: '--head <head>', kind: 'string', choices: ['ctc', 'transducer'], description: 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer, as NeMo)' },
+  {
+    key: 'maxSymbolsPerFrame',
+    flag: '--max-symbols-per-frame <n>',
+    kind: 'integer',
+    min: 1,
+    description: 'transducers: symbols emitted per encoder frame at most (default: 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo)',
+  },
+] as const satisfies readonly OptionSpec[];

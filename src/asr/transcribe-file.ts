@@ -1,0 +1,198 @@
+/**
+ * transcribeToFile() (`rote transcribe`): audio files named one of three ways (paths, a list file,
+ * a canary set) through a model into a JSONL file written atomically, with a summary of the run.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { readCanaryTexts } from '../canary/read.ts';
+import { temporarySibling } from '../util/atomic.ts';
+import { explainWriteFailure, RoteError } from '../util/errors.ts';
+import { OptionError, resolveOption } from '../util/options.ts';
+import { defaultBatchFrames } from './batching.ts';
+import { loadModel, type AsrModel } from './model.ts';
+import { TRANSCRIBE_OPTION_SPECS } from './options.ts';
+import type { ProviderChoice } from './providers.ts';
+import type { ProviderReport } from './runtime.ts';
+import { sessionRunTime, transcribeFiles, type SkippedItem, type TranscribeItem, type TranscribeStats } from './transcribe.ts';
+
+/**
+ * A list file: one utterance per line, `PATH`, `ID<TAB>PATH` or `ID<TAB>PATH<TAB>REFERENCE`;
+ * blank lines and lines starting with # are ignored; relative paths are relative to the list file.
+ */
+export async function readListFile(path: string): Promise<TranscribeItem[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new OptionError((name) => `${path}: cannot read the ${name('list')} file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+  const base = dirname(resolve(path));
+  const items: TranscribeItem[] = [];
+  text.split(/\r?\n/).forEach((line, index) => {
+    if (!line.trim() || line.startsWith('#')) return;
+    const fields = line.split('\t');
+    if (fields.length > 3) throw new RoteError(`${path}:${index + 1}: expected PATH, ID<TAB>PATH or ID<TAB>PATH<TAB>REFERENCE, got ${fields.length} tab-separated fields`);
+    const [id, file, reference] = fields.length === 1 ? [basename(fields[0]!, extname(fields[0]!)), fields[0]!, undefined] : [fields[0]!, fields[1]!, fields[2]];
+    if (!file.trim()) throw new RoteError(`${path}:${index + 1}: empty path`);
+    items.push({ id, path: isAbsolute(file) ? file : join(base, file), ...(reference !== undefined ? { reference } : {}) });
+  });
+  if (items.length === 0) throw new OptionError((name) => `${path}: the ${name('list')} file names no audio files`);
+  return items;
+}
+
+/** Every canary of a canary-set directory, with its text as the reference. */
+export async function readCanarySetItems(dir: string): Promise<TranscribeItem[]> {
+  return (await readCanaryTexts(dir)).map(({ id, path, text }) => ({ id, path, reference: text }));
+}
+
+/** Audio files by path; ids are the file names without extension (#2, #3, ... for repeats). */
+export function itemsFromPaths(paths: string[]): TranscribeItem[] {
+  const seen = new Map<string, number>();
+  return paths.map((path) => {
+    let id = basename(path, extname(path));
+    const count = seen.get(id) ?? 0;
+    seen.set(id, count + 1);
+    if (count > 0) id = `${id}#${count + 1}`;
+    return { id, path };
+  });
+}
+
+export interface TranscribeToFileOptions {
+  /** Model directory. */
+  model: string;
+  /** Exactly one of input (audio paths), list (a list file, see readListFile) and canaries (a canary-set directory). */
+  input?: string[];
+  list?: string;
+  canaries?: string;
+  /** Output JSONL, written atomically. */
+  out: string;
+  provider?: ProviderChoice;
+  deviceId?: number;
+  threads?: number;
+  batchFrames?: number;
+  featureWorkers?: number;
+  maxDurationSec?: number;
+  skipBad?: boolean;
+  sherpaCompatible?: boolean;
+  maxSymbolsPerFrame?: number;
+  /** Hybrid RNNT-CTC models: which head to use (default: the transducer). */
+  head?: 'ctc' | 'transducer';
+  /** Told once the model is loaded (before any audio is read). */
+  onModelLoaded?: (model: AsrModel) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface TranscribeFileSummary {
+  model: { dir: string; family: string; frontend: string };
+  provider: ProviderReport;
+  out: string;
+  utterances: number;
+  skipped: SkippedItem[];
+  audioSec: number;
+  loadSec: number;
+  wallSec: number;
+  utterancesPerSec: number;
+  rtfx: number;
+  sessionRunSec: number;
+  sessionRuns: number;
+  sessionRunShare: number;
+  batchFrames: number;
+  threads: number | null;
+  cores: number;
+  featureWorkers: number;
+  featureSec: number;
+  featureWaitSec: number;
+  featureWorkersError: string | null;
+}
+
+export async function transcribeToFile(options: TranscribeToFileOptions): Promise<TranscribeFileSummary> {
+  const option = <T>(key: (typeof TRANSCRIBE_OPTION_SPECS)[number]['key'], value: T | undefined) => resolveOption(TRANSCRIBE_OPTION_SPECS, key, value);
+  const modelDir = option('model', options.model)!;
+  const out = option('out', options.out)!;
+  const sources = (['input', 'list', 'canaries'] as const).filter((key) => (key === 'input' ? options.input?.length : options[key]));
+  if (sources.length !== 1) throw new OptionError((name) => `give exactly one of ${name('input')}, ${name('list')} or ${name('canaries')} (got ${sources.length === 0 ? 'none' : sources.map(name).join(', ')})`);
+  const provider = option('provider', options.provider)!;
+  const deviceId = option('deviceId', options.deviceId)!;
+  const threads = option('threads', options.threads);
+  const batchFrames = option('batchFrames', options.batchFrames);
+  const featureWorkers = option('featureWorkers', options.featureWorkers);
+  const maxDurationSec = option('maxDurationSec', options.maxDurationSec);
+  const maxSymbolsPerFrame = option('maxSymbolsPerFrame', options.maxSymbolsPerFrame);
+  const head = option('head', options.head);
+  const items = options.list ? await readListFile(options.list) : options.canaries ? await readCanarySetItems(options.canaries) : itemsFromPaths(options.input!);
+
+  const loadStarted = performance.now();
+  const model = await loadModel(modelDir, {
+    provider,
+    deviceId,
+    ...(threads !== undefined ? { threads } : {}),
+    ...(options.sherpaCompatible ? { sherpaCompatible: true } : {}),
+    ...(maxSymbolsPerFrame !== undefined ? { maxSymbolsPerFrame } : {}),
+    ...(head ? { head } : {}),
+  });
+  const loadSec = (performance.now() - loadStarted) / 1000;
+  try {
+    options.onModelLoaded?.(model);
+    await mkdir(dirname(resolve(out)), { recursive: true }).catch(async (error: unknown) => {
+      throw await explainWriteFailure(error, out, '--out');
+    });
+    const temporary = temporarySibling(out);
+    const stream = createWriteStream(temporary);
+    const skipped: SkippedItem[] = [];
+    let audioSec = 0;
+    let rows = 0;
+    let featureStats = undefined as TranscribeStats | undefined;
+    const started = performance.now();
+    try {
+      for await (const row of transcribeFiles(model, items, {
+        ...(batchFrames !== undefined ? { batchFrames } : {}),
+        ...(featureWorkers !== undefined ? { featureWorkers } : {}),
+        ...(maxDurationSec !== undefined ? { maxDurationSec } : {}),
+        onStats: (stats) => (featureStats = stats),
+        skipBad: options.skipBad ?? false,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        onSkip: (item) => skipped.push(item),
+      })) {
+        rows++;
+        audioSec += row.durationSec;
+        if (!stream.write(`${JSON.stringify(row)}\n`)) await once(stream, 'drain');
+      }
+      stream.end();
+      await once(stream, 'finish');
+      await rename(temporary, out);
+    } catch (error) {
+      stream.destroy();
+      await rm(temporary, { force: true });
+      throw await explainWriteFailure(error, out, '--out');
+    }
+    const wallSec = (performance.now() - started) / 1000;
+    const run = sessionRunTime(model);
+    return {
+      model: { dir: model.info.dir, family: model.info.family, frontend: model.info.frontend.type },
+      provider: model.provider,
+      out,
+      utterances: rows,
+      skipped,
+      audioSec,
+      loadSec,
+      wallSec,
+      utterancesPerSec: wallSec > 0 ? rows / wallSec : 0,
+      rtfx: wallSec > 0 ? audioSec / wallSec : 0,
+      sessionRunSec: run.seconds,
+      sessionRuns: run.runs,
+      sessionRunShare: wallSec > 0 ? run.seconds / wallSec : 0,
+      batchFrames: batchFrames ?? defaultBatchFrames(model.provider.used),
+      threads: threads ?? null,
+      cores: availableParallelism(),
+      featureWorkers: featureStats?.featureWorkers ?? 0,
+      featureSec: featureStats?.featureSec ?? 0,
+      featureWaitSec: featureStats?.featureWaitSec ?? 0,
+      featureWorkersError: featureStats?.featureWorkersError ?? null,
+    };
+  } finally {
+    await model.close();
+  }
+}
