@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { addSpecOptions, flagOf } from '../../src/cli/options.ts';
 import { AUDIT_OPTION_SPECS } from '../../src/audit/options.ts';
-import { TRANSCRIBE_OPTION_SPECS } from '../../src/asr/options.ts';
+import { INSPECT_MODEL_OPTION_SPECS, TRANSCRIBE_OPTION_SPECS } from '../../src/asr/options.ts';
 import { INJECT_OPTION_SPECS, VERIFY_OPTION_SPECS } from '../../src/manifest/options.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -55,6 +55,16 @@ test('inject and verify: flags stored under the API keys; key errors read as fla
   assert.is(rote([...inject, '--out', 'a.json', '--output', 'b.json']).stderr, 'rote: --out and --output (its alias) name different paths; give one\n');
   assert.is(rote(inject).stderr, "rote: required option '--out <path>' not specified\n");
   assert.not.match(rote(['inject', '--help']).stdout, /--output/);
+});
+
+test('inspect-model: --no-load is stored as load (true unless given), --head and --provider by their specs', () => {
+  assert.equal(parsed(INSPECT_MODEL_OPTION_SPECS, []), { load: true });
+  assert.equal(parsed(INSPECT_MODEL_OPTION_SPECS, ['--no-load', '--head', 'ctc', '--provider', 'cpu', '--sherpa-compatible']), { load: false, head: 'ctc', provider: 'cpu', sherpaCompatible: true });
+  const detectOnly = spawnSync(process.execPath, [join(ROOT, 'bin/rote.js'), 'inspect-model', 'models/baseline', '--no-load', '--json'], { cwd: ROOT, encoding: 'utf8' });
+  assert.is(detectOnly.status, 0, detectOnly.stderr);
+  const report = JSON.parse(detectOnly.stdout);
+  assert.is(report.family, 'sherpa-nemo-ctc');
+  assert.is(report.info, undefined);
 });
 
 test.run();
