@@ -60,3 +60,17 @@ export const TRANSCRIBE_OPTION_SPECS = [
     description: 'transducers: symbols emitted per encoder frame at most (default: 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo)',
   },
 ] as const satisfies readonly OptionSpec[];
+
+/** Flags of `rote inspect-model` (a CLI report: it has no API options object; the command resolves them with resolveOption). */
+export const INSPECT_MODEL_OPTION_SPECS = [
+  { key: 'provider', flag: '--provider <name>', kind: 'string', choices: PROVIDER_CHOICES, default: 'cpu', description: 'provider used to open the model for the full report' },
+  {
+    key: 'load',
+    flag: '--no-load',
+    kind: 'switch',
+    default: true,
+    description: 'only detect (no ONNX Runtime session; skips frontend, vocabulary and subsampling details) (default: the model is opened)',
+  },
+  { key: 'head', flag: '--head <head>', kind: 'string', choices: ['ctc', 'transducer'], description: 'hybrid RNNT-CTC models with both heads exported: which head to report (default: transducer)' },
+  { key: 'sherpaCompatible', flag: '--sherpa-compatible', kind: 'switch', description: "NeMo CTC and transducer models: show the sherpa-onnx-compatible feature variant (default: NeMo's own)" },
+] as const satisfies readonly OptionSpec[];

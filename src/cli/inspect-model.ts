@@ -1,6 +1,9 @@
 /** `rote inspect-model DIR`: which model family rote detects, why, and how it will feed and decode it. */
-import { Command, Option } from 'commander';
-import { PROVIDER_CHOICES, type ProviderChoice } from '../asr/providers.ts';
+import type { Command } from 'commander';
+import type { ProviderChoice } from '../asr/providers.ts';
+import { INSPECT_MODEL_OPTION_SPECS } from '../asr/options.ts';
+import { resolveOption } from '../util/options.ts';
+import { addSpecOptions } from './options.ts';
 
 const SIDECAR_HELP = `
 A model rote does not recognize can be described by a rote-model.json next to it:
@@ -16,20 +19,23 @@ A model rote does not recognize can be described by a rote-model.json next to it
 kaldi-fbank, nemo-mel, sherpa-nemo-mel, with their options; lengths may be null.)`;
 
 export function registerInspectModel(program: Command): void {
-  program
+  const command = program
     .command('inspect-model')
     .description('Show which model family rote detects in a directory and why, its inputs, outputs, metadata, frontend, vocabulary and subsampling.')
-    .argument('<dir>', 'model directory')
-    .addOption(new Option('--provider <name>', 'provider used to open the model for the full report').choices(PROVIDER_CHOICES).default('cpu'))
-    .option('--no-load', 'only detect (no ONNX Runtime session; skips frontend, vocabulary and subsampling details)')
-    .addOption(new Option('--head <head>', 'hybrid RNNT-CTC models with both heads exported: which head to report (default: transducer)').choices(['ctc', 'transducer']))
-    .option('--sherpa-compatible', 'NeMo CTC and transducer models: show the sherpa-onnx-compatible feature variant (default: NeMo\'s own)')
+    .argument('<dir>', 'model directory');
+  addSpecOptions(command, INSPECT_MODEL_OPTION_SPECS);
+  command
     .option('--json', 'print the report as JSON')
     .addHelpText('after', SIDECAR_HELP)
-    .action(async (dir: string, flags: { provider: ProviderChoice; load: boolean; sherpaCompatible?: boolean; head?: 'ctc' | 'transducer'; json?: boolean }) => {
+    .action(async (dir: string, flags: { provider?: ProviderChoice; load?: boolean; sherpaCompatible?: boolean; head?: 'ctc' | 'transducer'; json?: boolean }) => {
+      const option = <T>(key: (typeof INSPECT_MODEL_OPTION_SPECS)[number]['key'], value: T | undefined) => resolveOption(INSPECT_MODEL_OPTION_SPECS, key, value);
+      const provider = option('provider', flags.provider)!;
+      const load = option('load', flags.load)!;
+      const head = option('head', flags.head);
+      const sherpaCompatible = option('sherpaCompatible', flags.sherpaCompatible);
       const { createFrontend } = await import('../audio/index.ts');
       const { describeProviderReport, describeValueInfo, detectModel, loadModel } = await import('../asr/index.ts');
-      const detected = await detectModel(dir, flags.head ? { head: flags.head } : {});
+      const detected = await detectModel(dir, head ? { head } : {});
       const files = [...detected.facts.onnx.values()].map((f) => ({
         path: f.path,
         metadata: f.metadata,
@@ -37,8 +43,8 @@ export function registerInspectModel(program: Command): void {
         outputs: f.outputs.map(describeValueInfo),
       }));
       let loaded = null;
-      if (flags.load) {
-        const model = await loadModel(dir, { provider: flags.provider, ...(flags.sherpaCompatible ? { sherpaCompatible: true } : {}), ...(flags.head ? { head: flags.head } : {}) });
+      if (load) {
+        const model = await loadModel(dir, { provider, ...(sherpaCompatible ? { sherpaCompatible: true } : {}), ...(head ? { head } : {}) });
         loaded = { info: model.info, frontendResolved: createFrontend(model.info.frontend).resolved, provider: model.provider };
         await model.close();
       }

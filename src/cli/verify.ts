@@ -1,5 +1,10 @@
-import { Command, Option } from 'commander';
-import { MANIFEST_FORMATS, type VerificationReport } from '../manifest/types.ts';
+import type { Command } from 'commander';
+import type { VerificationReport } from '../manifest/types.ts';
+import type { VerifyOptions } from '../manifest/verify.ts';
+import { VERIFY_OPTION_SPECS } from '../manifest/options.ts';
+import { addSpecOptions } from './options.ts';
+
+type VerifyFlags = Omit<VerifyOptions, 'onProgress'> & { json: boolean; quiet: boolean };
 
 /** Exit status of `rote verify` for a report (see the command's description). */
 export function verifyExitCode(report: VerificationReport): number {
@@ -26,32 +31,30 @@ export function verifySummaryLine(report: VerificationReport): string {
 }
 
 export function registerVerify(program: Command): void {
-  program
+  const command = program
     .command('verify')
     .description(
       'Check a training manifest against the full canary set: inserted counts, held-out leaks, tampered audio. Exit 0 when all is as intended, ' +
         '3 when a held-out canary leaked, 4 on a count mismatch or tampered audio, 5 when canary audio could not be read (a missing file, a broken ' +
         'relative path, a command) and --allow-unverifiable was not given. Canary audio must match the set sample for sample, unless it was resampled ' +
         'to another rate (then within ±3 of 32768 per sample; the report says which rule applied).',
-    )
-    .requiredOption('--manifest <paths...>', 'training manifest file(s), a glob in the file name (quote it), or a Kaldi data dir')
-    .requiredOption('--canaries <dir>', 'the full canary-set directory (with canary-set.json)')
-    .addOption(new Option('--format <format>', 'manifest format (default: detected)').choices([...MANIFEST_FORMATS]))
-    .option('--hash-all', 'hash every record\'s audio, finding canary audio under any transcript (default: only records whose text matches a canary)', false)
-    .option('--allow-unverifiable', 'accept records whose canary audio cannot be read (listed, exit 0) instead of failing with exit 5', false)
+    );
+  addSpecOptions(command, VERIFY_OPTION_SPECS);
+  command
     .option('--json', 'print the report as JSON', false)
     .option('--quiet', 'no progress bar', false)
-    .action(async (opts) => {
+    .action(async (flags: VerifyFlags) => {
+      const { json, quiet, ...options } = flags;
       const { verifyInjection } = await import('../manifest/index.ts');
       const { createVerifyProgress } = await import('./progress.ts');
-      const progress = createVerifyProgress({ quiet: opts.quiet || opts.json });
+      const progress = createVerifyProgress({ quiet: quiet || json });
       let report: VerificationReport;
       try {
-        report = await verifyInjection({ manifests: opts.manifest, canaries: opts.canaries, format: opts.format, hashAll: opts.hashAll, allowUnverifiable: opts.allowUnverifiable, onProgress: progress.update });
+        report = await verifyInjection({ ...options, onProgress: progress.update });
       } finally {
         progress.stop();
       }
-      if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else {
         const found = report.inserted.filter((c) => c.found > 0).length;
         const lines = [

@@ -11,6 +11,8 @@ import { access, constants, mkdir, readdir, realpath, rm, rmdir, stat } from 'no
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { RoteError } from '../util/errors.ts';
+import { resolveOption } from '../util/options.ts';
+import { INJECT_OPTION_SPECS } from './options.ts';
 import { SeededRandom } from '../util/random.ts';
 import type { FileHashAlgorithm } from '../util/hash.ts';
 import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
@@ -73,27 +75,47 @@ const AUDIO_LANES = 8;
 /** The staging folder's name in the audio dir (a temporary sibling of this name). */
 const STAGING = 'rote-canary-audio';
 
-export async function injectCanaries(options: InjectOptions): Promise<InjectionReceipt> {
+type InjectOptionKey = (typeof INJECT_OPTION_SPECS)[number]['key'];
+
+/** Every option of injectCanaries, defaults filled in and checked against INJECT_OPTION_SPECS (errors name the keys). */
+function resolveInjectOptions(options: InjectOptions) {
+  const option = <Key extends InjectOptionKey>(key: Key): InjectOptions[Key] => resolveOption(INJECT_OPTION_SPECS, key, options[key]);
+  return {
+    manifests: option('manifests'),
+    canaries: option('canaries'),
+    output: option('output'),
+    audioDir: option('audioDir'),
+    format: option('format'),
+    seed: option('seed'),
+    link: option('link')!,
+    idPrefix: option('idPrefix')!,
+    sampleRate: option('sampleRate'),
+    receipt: option('receipt'),
+    force: option('force')!,
+    check: option('check')!,
+    hash: option('hash')!,
+  };
+}
+
+export async function injectCanaries(injectOptions: InjectOptions): Promise<InjectionReceipt> {
+  const options = { ...injectOptions, ...resolveInjectOptions(injectOptions) };
   const training = await loadTrainingList(options.canaries);
   const canaryIds = new Set(training.list.canaries.map((c) => c.id));
   const audioDir = resolve(options.audioDir);
   await checkAudioDir(audioDir, training.dir);
-  if (options.sampleRate !== undefined && (!Number.isInteger(options.sampleRate) || options.sampleRate <= 0)) {
-    throw new RoteError(`--sample-rate must be a positive integer (got ${options.sampleRate})`);
-  }
   const inputs = await expandManifestPaths(options.manifests);
   const { format, files } = await manifestFormats(inputs, options.format);
   const seed = options.seed ?? training.list.setId;
-  const hash: FileHashAlgorithm = options.hash ?? 'xxh3';
+  const hash: FileHashAlgorithm = options.hash;
   const random = new SeededRandom(seed);
-  const force = options.force ?? false;
+  const force = options.force;
 
   let target: InjectionTarget;
   if (format === 'kaldi') {
     if (inputs.length !== 1) throw new RoteError('a Kaldi data dir is injected alone: give exactly one directory');
     target = new KaldiDirTarget(await kaldiInputDir(inputs[0]!), options.output, random, { canaryIds, hash });
   } else {
-    target = new RecordTablesTarget(format, files, options.output, { canaryIds, check: options.check ?? 'structure', hash });
+    target = new RecordTablesTarget(format, files, options.output, { canaryIds, check: options.check, hash });
   }
   await target.checkOutputs(force);
   const receiptPath = resolve(options.receipt ?? receiptPathFor(resolve(options.output)));
@@ -115,7 +137,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
   const taken = new Set<string>();
   const copies = planCopies(
     training.list.canaries,
-    () => target.drawIdentity(idRandom, taken, options.idPrefix ?? '', (id) => audioNameTaken(existingNames, id)),
+    () => target.drawIdentity(idRandom, taken, options.idPrefix, (id) => audioNameTaken(existingNames, id)),
     { audioDir, sampleRate, textTemplate: target.textTemplate() },
   );
   const prepared = prepareAudio(copies, training.dir, sampleRate);
@@ -130,7 +152,7 @@ export async function injectCanaries(options: InjectOptions): Promise<InjectionR
       throw writeError(audioDir, await whyNotWritable(audioDir, error), 'cannot create the audio dir; pass --audio-dir a directory you can write');
     });
     // The copies are written into the staging folder while pass 2 copies the manifest.
-    placing = placeAudio(copies, prepared, options.link ?? false, staging);
+    placing = placeAudio(copies, prepared, options.link, staging);
     placing.catch(() => undefined);
     const outputs = await target.write(copies, random, options.onProgress);
     const audioMode = await placing;

@@ -12,6 +12,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
+import { resolveOption } from '../util/options.ts';
+import { VERIFY_OPTION_SPECS } from './options.ts';
 import { sha256File } from '../util/hash.ts';
 import { decodeWav, type DecodedAudio } from '../audio/wav.ts';
 import { resample } from '../audio/resample.ts';
@@ -66,7 +68,20 @@ interface Candidate {
 export const RESAMPLED_TOLERANCE_STEPS = 3;
 const SAMPLE_TOLERANCE = RESAMPLED_TOLERANCE_STEPS / 32768;
 
-export async function verifyInjection(options: VerifyOptions): Promise<VerificationReport> {
+/** Every option of verifyInjection, defaults filled in and checked against VERIFY_OPTION_SPECS (errors name the keys). */
+function resolveVerifyOptions(options: VerifyOptions) {
+  const option = <Key extends (typeof VERIFY_OPTION_SPECS)[number]['key']>(key: Key): VerifyOptions[Key] => resolveOption(VERIFY_OPTION_SPECS, key, options[key]);
+  return {
+    manifests: option('manifests'),
+    canaries: option('canaries'),
+    format: option('format'),
+    hashAll: option('hashAll')!,
+    allowUnverifiable: option('allowUnverifiable')!,
+  };
+}
+
+export async function verifyInjection(verifyOptions: VerifyOptions): Promise<VerificationReport> {
+  const options = { ...verifyOptions, ...resolveVerifyOptions(verifyOptions) };
   const loaded = await loadFullCanarySet(options.canaries);
   const canaries = loaded.set.canaries;
   const byText = new Map<string, CanaryRecord[]>();
@@ -184,7 +199,7 @@ export async function verifyInjection(options: VerifyOptions): Promise<Verificat
   const inserted = canaries.filter((c) => c.repetitions !== null).map(verified);
   const leaks = canaries.filter((c) => c.repetitions === null).map(verified).filter((c) => c.found > 0);
   const countMismatches = inserted.filter((c) => c.found !== c.expected).map((c) => ({ id: c.id, expected: c.expected!, found: c.found }));
-  const allowUnverifiable = options.allowUnverifiable ?? false;
+  const allowUnverifiable = options.allowUnverifiable;
   options.onProgress?.({ stage: 'audio', done: candidates.length, total: candidates.length, records });
   return {
     setId: loaded.set.setId,

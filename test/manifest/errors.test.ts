@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { injectCanaries } from '../../src/manifest/index.ts';
+import { injectCanaries, verifyInjection } from '../../src/manifest/index.ts';
+import { OptionError } from '../../src/util/options.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { FULL_CHECK_RECORDS } from '../../src/manifest/types.ts';
 import { copyFixture, expectRejection, temporaryDir, writeTestSet } from './helpers.ts';
@@ -116,6 +117,27 @@ test('ids colliding with canary ids, output over input, non-UTF-8 text, unusable
     await writeFile(file, 'x');
     await expectRejection(inject([nemo], { audioDir: join(file, 'wav') }), /audio dir is not a readable, writable directory/);
     await expectRejection(injectCanaries({ manifests: [nemo], canaries: join(dir, 'nowhere'), output: join(dir, 'o.json'), audioDir: join(dir, 'wav') }), /no canary list found/);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('option errors name the API keys (INJECT_/VERIFY_OPTION_SPECS), before anything is read or written', async () => {
+  const { set, nemo, inject, nothingWritten, cleanup } = await setup('err-options');
+  try {
+    const rate = await expectRejection(inject([nemo], { sampleRate: 5 }), /^sampleRate must be an integer from 1000 to 384000, got 5$/);
+    assert.instance(rate, OptionError);
+    assert.equal((rate as OptionError).keys, ['sampleRate']);
+    await expectRejection(inject([nemo], { sampleRate: 16000.5 }), /^sampleRate must be an integer from 1000 to 384000, got 16000\.5$/);
+    await expectRejection(inject([nemo], { check: 'deep' }), /^check must be structure or full, got "deep"$/);
+    await expectRejection(inject([nemo], { hash: 'md5' }), /^hash must be xxh3 or sha256, got "md5"$/);
+    await expectRejection(inject([nemo], { format: 'csv' }), /^format must be nemo, kaldi, .* or commonvoice, got "csv"$/);
+    await expectRejection(inject([nemo], { output: undefined }), /^output is required$/);
+    await expectRejection(inject([nemo], { link: 'yes' }), /^link must be true or false, got "yes"$/);
+    await nothingWritten();
+    await expectRejection(verifyInjection({ manifests: [nemo], canaries: set.dir, format: 'csv' as never }), /^format must be nemo, kaldi, .* or commonvoice, got "csv"$/);
+    await expectRejection(verifyInjection({ manifests: [nemo], canaries: set.dir, hashAll: 1 as never }), /^hashAll must be true or false, got 1$/);
+    await expectRejection(verifyInjection({ manifests: undefined as never, canaries: set.dir }), /^manifests is required$/);
   } finally {
     await cleanup();
   }
