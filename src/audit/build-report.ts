@@ -222,7 +222,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     feasibility,
     membershipInference: membershipInferenceSummary(rows, random.fork('membership'), { resamples: settings.bootstrapResamples, confidence: settings.confidence, label: groupLabel }),
     epsilon: set.parameters.membership === 'bernoulli' ? epsilonAudit(rows, input.epsilon ?? EPSILON_DEFAULTS) : null,
-    verdict: auditVerdict(groups, tests, settings.alpha, ctcNote(rows), feasibility),
+    verdict: auditVerdict(groups, tests, settings.alpha, ctcNote(rows), feasibility, rows),
   };
 }
 
@@ -252,8 +252,16 @@ function feasibilitySummary(rows: CanaryRow[], budgets: BuildReportInput['frameB
 }
 
 /** Why an audit that detected nothing could not have detected anything (empty when it could). */
-function inconclusiveReasons(groups: GroupSummary[], tests: GroupTest[], alpha: number, feasibility: FeasibilitySummary): string[] {
+function inconclusiveReasons(groups: GroupSummary[], tests: GroupTest[], alpha: number, feasibility: FeasibilitySummary, rows: CanaryRow[]): string[] {
   const reasons: string[] = [];
+  // A model that writes nothing for any canary measured nothing (a wrong vocabulary, frontend or head): every
+  // CER is 1 and the tests would read "not detected" although no recognition was ever observed.
+  if (rows.length > 0 && rows.every((row) => row.hypothesis.trim() === '')) {
+    reasons.push(
+      `the model produced no text for any of the ${rows.length} canaries (every transcript is empty): ` +
+        'check its vocabulary, frontend and head with rote inspect-model and rote transcribe on ordinary speech before auditing',
+    );
+  }
   if (feasibility.checked && feasibility.infeasible > feasibility.limit * feasibility.canaries) {
     reasons.push(
       `${feasibility.infeasible} of ${feasibility.canaries} canaries cannot be recognized by this model at any level of memorization ` +
@@ -281,7 +289,7 @@ function ctcNote(rows: CanaryRow[]): string[] {
   return [`${missing} of ${rows.length} canaries have no CTC score (see their notes), so the CTC-score test and exposure are left out; CER alone decides`];
 }
 
-function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number, extraNotes: string[], feasibility: FeasibilitySummary): AuditVerdict {
+function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number, extraNotes: string[], feasibility: FeasibilitySummary, rows: CanaryRow[]): AuditVerdict {
   const detected = [...new Set(tests.filter((test) => test.significant).map((test) => test.repetitions))].sort((a, b) => a - b);
   const notes: string[] = [...extraNotes];
   const unreachable = [...new Set(tests.filter((test) => !test.canReachAlpha).map((test) => test.repetitions))];
@@ -323,7 +331,7 @@ function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number,
       notes,
     };
   }
-  const reasons = inconclusiveReasons(groups, tests, alpha, feasibility);
+  const reasons = inconclusiveReasons(groups, tests, alpha, feasibility, rows);
   if (reasons.length > 0) {
     return {
       status: 'inconclusive',

@@ -141,6 +141,18 @@ test('held-out canaries recognized too well: inconclusive, not "no memorization"
   assert.ok(hard.tests.every((t) => t.perfectMemorizationPValue < 1e-4));
 });
 
+test('a model that writes nothing for any canary: inconclusive, never "no memorization detected"', () => {
+  const set = syntheticSet('silent-model', 12, 24);
+  const rows = syntheticRows(set, 'silent', () => 0.9).map((row) => ({ ...row, hypothesis: '', referenceScore: null }));
+  const report = buildAuditReport({ set, ...syntheticRecords(set, 'silent'), rows });
+  validateReport(report);
+  assert.is(report.verdict.status, 'inconclusive');
+  assert.match(report.verdict.sentence, /^inconclusive: the model produced no text for any of the 84 canaries; this audit can neither detect nor rule out memorization$/);
+  // One canary with text is a measurement: the usual verdict applies.
+  const oneWord = buildAuditReport({ set, ...syntheticRecords(set, 'silent'), rows: rows.map((row, i) => (i === 0 ? { ...row, hypothesis: 'word' } : row)) });
+  assert.is.not(oneWord.verdict.inconclusiveReasons?.some((reason) => reason.includes('no text')), true);
+});
+
 test('groups too small for any test to reach alpha: inconclusive, with the smallest p stated', () => {
   const set = syntheticSet('tiny', 2, 4, [1, 2, 4]);
   const report = buildAuditReport({ set, ...syntheticRecords(set, 'tiny'), rows: syntheticRows(set, 'tiny', () => 0.9) });
