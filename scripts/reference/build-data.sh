@@ -39,8 +39,18 @@ for n in "$TRAIN" "$DEV" "$JOBS"; do
 done
 stage() { echo "== $(date -u +%H:%M:%S) $*"; }
 
-stage "corpus: $TRAIN train + $DEV dev, seed $SEED, $JOBS processes"
-node --import tsx scripts/reference/corpus.ts --out "$CACHE/corpus" --train "$TRAIN" --dev "$DEV" --seed "$SEED" --jobs "$JOBS"
+same_corpus() {  # corpus.json (written last by corpus.ts) records these settings
+  [ -f "$CACHE/corpus/corpus.json" ] && node -e '
+    const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    process.exit(c.train === +process.argv[2] && c.dev === +process.argv[3] && c.seed === process.argv[4] ? 0 : 1);' \
+    "$CACHE/corpus/corpus.json" "$TRAIN" "$DEV" "$SEED"
+}
+if same_corpus; then
+  stage "corpus: $CACHE/corpus already holds $TRAIN + $DEV utterances of seed $SEED (kept; remove it to resynthesize)"
+else
+  stage "corpus: $TRAIN train + $DEV dev, seed $SEED, $JOBS processes"
+  node --import tsx scripts/reference/corpus.ts --out "$CACHE/corpus" --train "$TRAIN" --dev "$DEV" --seed "$SEED" --jobs "$JOBS"
+fi
 
 if [ -e "$CANARIES/canary-set.json" ] && [ -z "$FORCE_CANARIES" ]; then
   stage "canaries: checking the existing $CANARIES (not regenerated)"

@@ -540,9 +540,13 @@ def cmd_probe(args):
     model = ConformerCTC(dim=args.dim, layers=args.layers).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay)
     stream = batches_in_order(train_utts, args.batch_size, args.seed)
-    log(f'probe: {args.steps} baseline steps on {device}, batch {args.batch_size}, {len(train_utts)} training utterances')
     losses = []
-    for step in range(args.steps):
+    if args.weights:
+        model.load_state_dict(torch.load(args.weights, map_location=device))
+        log(f'probe: the baseline run\'s weights after {args.steps} steps ({args.weights}), {len(train_utts)} training utterances')
+    else:
+        log(f'probe: {args.steps} baseline steps on {device}, batch {args.batch_size}, {len(train_utts)} training utterances')
+    for step in range(0 if args.weights else args.steps):
         for g in optimizer.param_groups:
             g['lr'] = lr_at(step, args.schedule_steps, args.lr, args.warmup)
         optimizer.zero_grad(set_to_none=True)
@@ -551,7 +555,7 @@ def cmd_probe(args):
         if (step + 1) % args.log_every == 0:
             log(f'probe: step {step + 1} loss {sum(losses[-args.log_every:]) / len(losses[-args.log_every:]):.4f}')
     train_sec = time.time() - started
-    result = {'steps': args.steps, 'scheduleSteps': args.schedule_steps, 'batchSize': args.batch_size, 'seed': args.seed,
+    result = {'steps': args.steps, 'weightsFrom': os.path.basename(args.weights) if args.weights else None, 'scheduleSteps': args.schedule_steps, 'batchSize': args.batch_size, 'seed': args.seed,
               'trainIndex': args.train_index, 'trainUtterances': len(train_utts), 'device': str(device), 'torch': torch.__version__,
               'loss': round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4) if losses else None,
               'lossHistory': [round(sum(losses[i:i + 50]) / len(losses[i:i + 50]), 4) for i in range(0, len(losses), 50)],
@@ -698,6 +702,10 @@ def cmd_train(args):
         if device.type == 'cuda':
             torch.cuda.synchronize()
         step_times.append(time.time() - t0)
+        if args.save_weights_at and step == args.save_weights_at:
+            weights_path = os.path.join(args.out, f'weights-step{step}.pt')
+            torch.save(model.state_dict(), weights_path + '.tmp')
+            os.replace(weights_path + '.tmp', weights_path)
         if step % args.log_every == 0 or step == steps:
             entry = {'step': step, 'loss': round(loss_sum / loss_n, 4), 'secPerStep': round(sum(step_times[-args.log_every:]) / len(step_times[-args.log_every:]), 4),
                      'elapsed': round(time.time() - started, 1)}
@@ -962,6 +970,8 @@ def main():
     p.add_argument('--checkpoint-every', type=int, default=200,
                    help='steps between checkpoints (checkpoint.pt in --out; a rerun resumes from it); 0: none')
     p.add_argument('--no-resume', action='store_true', help='start afresh even if --out has a checkpoint')
+    p.add_argument('--save-weights-at', type=int, default=0,
+                   help='also save the weights after this step (weights-step<N>.pt): `probe --weights` measures norms there')
     p.add_argument('--norm-batches', type=int, default=4, help='batches used to measure gradient norms at init')
     p.add_argument('--deadline', type=float, default=float('inf'), help='unix time by which the run (training, evaluation, export) should be done')
     p.add_argument('--barrier-dir', default='', help='agree on a common step count with the other runs here')
@@ -989,6 +999,8 @@ def main():
     p.add_argument('--micro-batches', type=int, default=4)
     p.add_argument('--per-example-method', default='vjp', choices=['vjp', 'ctc-in-vmap'])
     p.add_argument('--norm-batches', type=int, default=16, help='batches whose norms are measured')
+    p.add_argument('--weights', default='', help="weights saved by the baseline run after --steps steps (train --save-weights-at): "
+                   "the same model as the probe's own --steps steps of the baseline recipe, so they are not trained again")
     p.add_argument('--log-every', type=int, default=50)
     p = sub.add_parser('select', help='choose C per clipped variant, print the summary')
     p.add_argument('--runs', required=True)
