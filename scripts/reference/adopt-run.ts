@@ -9,9 +9,9 @@
  *           the PyTorch model's canary transcripts (<run>/transcripts.json) into
  *           test/fixtures/reference/pytorch-canary-transcripts.json.
  *
- *   node --import tsx scripts/reference/adopt-run.ts record --round cpu-c1-2000-steps <run dir> [--log FILE]
- *   node --import tsx scripts/reference/adopt-run.ts ship --round cpu-c1-2000-steps <run dir>
- * Then rerun model-cards.ts (it refuses cards whose shipped model is not the C search's choice).
+ *   node --import tsx scripts/reference/adopt-run.ts record --round cpu-d96x4-1-pass <run dir> [--log FILE]
+ *   node --import tsx scripts/reference/adopt-run.ts ship --round cpu-d96x4-1-pass <run dir>
+ * Then rerun model-cards.ts (it refuses cards whose shipped model is not the C rule's choice).
  */
 import { copyFile, readFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -56,8 +56,12 @@ async function main(): Promise<void> {
   }
   if (!existsSync(join(roundDir, 'runs', `${metrics.name}.metrics.json`))) throw new Error(`record ${metrics.name} in ${values.round} first`);
   const modelDir = join(ROOT, 'models', metrics.variant);
-  const [shippedTokens, runTokens] = await Promise.all([readFile(join(modelDir, 'tokens.txt'), 'utf8'), readFile(join(run, 'tokens.txt'), 'utf8')]);
-  if (shippedTokens !== runTokens) throw new Error(`${run}/tokens.txt differs from ${modelDir}/tokens.txt`);
+  const runTokens = await readFile(join(run, 'tokens.txt'), 'utf8');
+  if (existsSync(join(modelDir, 'tokens.txt'))) {
+    if ((await readFile(join(modelDir, 'tokens.txt'), 'utf8')) !== runTokens) throw new Error(`${run}/tokens.txt differs from ${modelDir}/tokens.txt`);
+  } else {
+    await writeFileAtomic(join(modelDir, 'tokens.txt'), runTokens);
+  }
   const transcripts = JSON.parse(await readFile(join(run, 'transcripts.json'), 'utf8')) as { canaries: { id: string; hypothesis: string }[] };
   const fixture = JSON.parse(await readFile(FIXTURE, 'utf8')) as TranscriptFixture;
   fixture.models[metrics.variant] = {

@@ -131,7 +131,8 @@ def frame_mask(length, lengths):
 class ConformerCTC(nn.Module):
     """NeMo CTC export form: audio_signal [B,80,T] + length [B] -> logprobs [B,T',V]."""
 
-    def __init__(self, dim=144, layers=6, heads=4, ffn=576, kernel=15):
+    def __init__(self, dim=96, layers=4, heads=4, ffn=None, kernel=15):
+        ffn = ffn or 4 * dim
         super().__init__()
         self.config = dict(dim=dim, layers=layers, heads=heads, ffn=ffn, kernel=kernel)
         self.subsample1 = nn.Conv1d(FEATURE_DIM, dim, 3, stride=2, padding=1)
@@ -519,7 +520,7 @@ def clip_from_probe(path, quantile, variant, args):
     """C = the given quantile of the probe's norms for this variant's grouping (per example, or per micro-batch)."""
     with open(path) as f:
         probe = json.load(f)
-    kind = 'perExample' if variant == 'per-example-clip' else 'perCore'
+    kind = 'perExample' if variant.endswith('per-example-clip') else 'perCore'
     if probe['batchSize'] != args.batch_size or (kind == 'perCore' and probe['perCore']['groups'] != args.micro_batches):
         raise SystemExit(f'{path}: probed with batch {probe["batchSize"]} / {probe["perCore"]["groups"]} micro-batches, '
                          f'this run has {args.batch_size} / {args.micro_batches}')
@@ -536,12 +537,16 @@ def cmd_probe(args):
     device = setup_device(args)
     store = FeatureStore(args.features, device)
     train_utts = store.index(args.train_index)
-    model = ConformerCTC().to(device)
+    model = ConformerCTC(dim=args.dim, layers=args.layers).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay)
     stream = batches_in_order(train_utts, args.batch_size, args.seed)
-    log(f'probe: {args.steps} baseline steps on {device}, batch {args.batch_size}, {len(train_utts)} training utterances')
     losses = []
-    for step in range(args.steps):
+    if args.weights:
+        model.load_state_dict(torch.load(args.weights, map_location=device))
+        log(f'probe: the baseline run\'s weights after {args.steps} steps ({args.weights}), {len(train_utts)} training utterances')
+    else:
+        log(f'probe: {args.steps} baseline steps on {device}, batch {args.batch_size}, {len(train_utts)} training utterances')
+    for step in range(0 if args.weights else args.steps):
         for g in optimizer.param_groups:
             g['lr'] = lr_at(step, args.schedule_steps, args.lr, args.warmup)
         optimizer.zero_grad(set_to_none=True)
@@ -550,7 +555,7 @@ def cmd_probe(args):
         if (step + 1) % args.log_every == 0:
             log(f'probe: step {step + 1} loss {sum(losses[-args.log_every:]) / len(losses[-args.log_every:]):.4f}')
     train_sec = time.time() - started
-    result = {'steps': args.steps, 'scheduleSteps': args.schedule_steps, 'batchSize': args.batch_size, 'seed': args.seed,
+    result = {'steps': args.steps, 'weightsFrom': os.path.basename(args.weights) if args.weights else None, 'scheduleSteps': args.schedule_steps, 'batchSize': args.batch_size, 'seed': args.seed,
               'trainIndex': args.train_index, 'trainUtterances': len(train_utts), 'device': str(device), 'torch': torch.__version__,
               'loss': round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4) if losses else None,
               'lossHistory': [round(sum(losses[i:i + 50]) / len(losses[i:i + 50]), 4) for i in range(0, len(losses), 50)],
@@ -565,6 +570,30 @@ def cmd_probe(args):
         log(f'probe: {kind} norms after {args.steps} steps: ' + ', '.join(f'q{k} {v:.3f}' for k, v in q.items()))
 
 
+def adaptive_rule(variant, quantile):
+    if variant == 'adaptive-per-core-clip':
+        return 'smallest per-core (micro-batch) gradient norm (adaptive per-core clipping, arXiv 2406.02004)'
+    return f'{quantile} quantile of its per-example gradient norms'
+
+
+def adaptive_clip(norms, variant, quantile):
+    """C for one step from this batch's own norms: the smallest micro-batch norm
+    (adaptive per-core), or the given quantile of the per-example norms."""
+    if variant == 'adaptive-per-core-clip':
+        return norms.min()
+    return torch.quantile(norms.double(), quantile).to(norms.dtype)
+
+
+def checkpoint_args(args):
+    """The settings a checkpoint must share with the run that resumes it."""
+    keys = ('variant', 'train_index', 'seed', 'steps', 'batch_size', 'lr', 'warmup', 'weight_decay', 'micro_batches',
+            'clip', 'clip_multiplier', 'clip_from', 'clip_quantile', 'adaptive_quantile', 'dim', 'layers')
+    return {k: getattr(args, k) for k in keys}
+
+
+VARIANTS = ['baseline', 'per-example-clip', 'per-core-clip', 'control', 'adaptive-per-example-clip', 'adaptive-per-core-clip']
+
+
 def cmd_train(args):
     started = time.time()
     device = setup_device(args)
@@ -574,35 +603,57 @@ def cmd_train(args):
     train_utts = store.index(args.train_index)
     dev_utts = store.index(args.dev_index)
     canary_utts = store.index(args.canary_index) if args.canary_index else []
-    model = ConformerCTC().to(device)
+    model = ConformerCTC(dim=args.dim, layers=args.layers).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     log(f'{name}: {args.variant} on {device} ({FUNC_API}, torch {torch.__version__}), {n_params} parameters, '
         f'{len(train_utts)} training utterances, {len(dev_utts)} dev, {len(canary_utts)} canaries')
 
-    groups = {'per-example-clip': args.batch_size, 'per-core-clip': args.micro_batches}.get(args.variant)
+    adaptive = args.variant.startswith('adaptive-')
+    groups = {'per-example-clip': args.batch_size, 'per-core-clip': args.micro_batches}.get(args.variant.replace('adaptive-', ''))
     clip, norm_probe, clip_source = None, None, None
     if groups:
         if args.batch_size % groups:
             raise SystemExit(f'--batch-size {args.batch_size} is not divisible into {groups} groups')
         norm_probe = measure_norms(model, store, train_utts, args, groups)
-        if args.clip_from:
+        if adaptive:
+            log(f'{name}: adaptive C: each batch\'s {adaptive_rule(args.variant, args.adaptive_quantile)}')
+        elif args.clip_from:
             clip, clip_source = clip_from_probe(args.clip_from, args.clip_quantile, args.variant, args)
         else:
             clip = args.clip if args.clip else args.clip_multiplier * norm_probe['median']
-        log(f'{name}: norms at init over {groups} groups/batch: median {norm_probe["median"]:.4f} -> C = {clip:.4f}'
-            + (f' (quantile {args.clip_quantile} of {clip_source["kind"]} norms after {clip_source["probeSteps"]} probe steps)' if clip_source else ''))
+        if not adaptive:
+            log(f'{name}: norms at init over {groups} groups/batch: median {norm_probe["median"]:.4f} -> C = {clip:.4f}'
+                + (f' (quantile {args.clip_quantile} of {clip_source["kind"]} norms after {clip_source["probeSteps"]} probe steps)' if clip_source else ''))
+    canary_texts = {u['text'] for u in canary_utts}
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay)
     stream = batches_in_order(train_utts, args.batch_size, args.seed)
     steps = args.steps
-    history, clipped_frac, step_times, norm_log = [], [], [], []
+    history, clipped_frac, step_times, norm_log, clip_log = [], [], [], [], []
+    exposure = {'canary': [0, 0, 0.0], 'ordinary': [0, 0, 0.0]}  # exposures, clipped, sum of scales (per log window)
+    exposure_total = {'canary': [0, 0, 0.0], 'ordinary': [0, 0, 0.0]}
     loss_sum, loss_n = 0.0, 0
     step = 0
     calib_start = None
+    checkpoint_path = os.path.join(args.out, 'checkpoint.pt')
+    resumed_from = None
+    if os.path.exists(checkpoint_path) and not args.no_resume:
+        state = torch.load(checkpoint_path, map_location=device)
+        if state['args'] != checkpoint_args(args):
+            raise SystemExit(f'{checkpoint_path}: made with other settings ({state["args"]}); remove it or use another --out')
+        model.load_state_dict(state['model'])
+        optimizer.load_state_dict(state['optimizer'])
+        step, steps, history, exposure_total = state['step'], state['steps'], state['history'], state['exposureTotal']
+        step_times = state['stepTimes']
+        started -= state['trainWallSec']
+        for _ in range(step):  # the same batch stream as an uninterrupted run
+            next(stream)
+        resumed_from = step
+        log(f'{name}: resumed from {checkpoint_path} at step {step} of {steps}')
     while step < steps:
         if step == args.calibration_steps // 3:
             calib_start, calib_from = time.time(), step
-        if step == args.calibration_steps and args.barrier_dir:
+        if step == args.calibration_steps and args.barrier_dir and resumed_from is None:
             rate = (time.time() - calib_start) / max(1, step - calib_from)
             steps = agree_on_steps(args, name, rate, started)
         if time.time() > args.deadline - args.reserve_sec:
@@ -611,18 +662,39 @@ def cmd_train(args):
         t0 = time.time()
         for g in optimizer.param_groups:
             g['lr'] = lr_at(step, steps if step >= args.calibration_steps else args.steps, args.lr, args.warmup)
-        batch = store.batch(next(stream))
+        utts = next(stream)
+        batch = store.batch(utts)
         optimizer.zero_grad(set_to_none=True)
         if groups:
             per_group, loss = grouped_grads(model, batch, groups, args.per_example_method)
-            mean, norms = clipped_mean(per_group, clip)
+            if adaptive:
+                step_clip = adaptive_clip(group_norms(per_group).detach(), args.variant, args.adaptive_quantile)
+            else:
+                step_clip = clip
+            mean, norms = clipped_mean(per_group, step_clip)
             for k, p in model.named_parameters():
                 p.grad = mean[k]
             norms = norms.detach().float().cpu()
-            clipped_frac.append(float((norms > clip).float().mean()))
+            step_clip = float(step_clip)
+            clipped = norms > step_clip * (1 + 1e-6)
+            scales = 1.0 / torch.clamp(norms / step_clip, min=1.0)
+            clipped_frac.append(float(clipped.float().mean()))
             norm_log.append(norms)
+            clip_log.append(step_clip)
+            size = len(utts) // groups
+            for i, u in enumerate(utts):
+                kind = 'canary' if u['text'] in canary_texts else 'ordinary'
+                g = i // size
+                for acc in (exposure[kind], exposure_total[kind]):
+                    acc[0] += 1
+                    acc[1] += int(clipped[g])
+                    acc[2] += float(scales[g])
         else:
             loss = plain_backward(model, batch)
+            for u in utts:
+                kind = 'canary' if u['text'] in canary_texts else 'ordinary'
+                exposure[kind][0] += 1
+                exposure_total[kind][0] += 1
         optimizer.step()
         loss_sum += float(loss)
         loss_n += 1
@@ -630,6 +702,10 @@ def cmd_train(args):
         if device.type == 'cuda':
             torch.cuda.synchronize()
         step_times.append(time.time() - t0)
+        if args.save_weights_at and step == args.save_weights_at:
+            weights_path = os.path.join(args.out, f'weights-step{step}.pt')
+            torch.save(model.state_dict(), weights_path + '.tmp')
+            os.replace(weights_path + '.tmp', weights_path)
         if step % args.log_every == 0 or step == steps:
             entry = {'step': step, 'loss': round(loss_sum / loss_n, 4), 'secPerStep': round(sum(step_times[-args.log_every:]) / len(step_times[-args.log_every:]), 4),
                      'elapsed': round(time.time() - started, 1)}
@@ -637,9 +713,23 @@ def cmd_train(args):
                 entry['clippedFraction'] = round(sum(clipped_frac[-args.log_every:]) / len(clipped_frac[-args.log_every:]), 3)
                 recent = torch.cat(norm_log[-args.log_every:])
                 entry['normQuantiles'] = {f'q{q}': round(float(torch.quantile(recent, q)), 4) for q in (0.1, 0.5, 0.9)}
+                recent_clip = clip_log[-args.log_every:]
+                entry['clipMean'] = round(sum(recent_clip) / len(recent_clip), 4)
+                entry['exposures'] = {k: {'n': v[0], 'clippedShare': round(v[1] / v[0], 3) if v[0] else None,
+                                          'meanScale': round(v[2] / v[0], 4) if v[0] else None} for k, v in exposure.items()}
+            else:
+                entry['exposures'] = {k: {'n': v[0]} for k, v in exposure.items()}
+            exposure = {'canary': [0, 0, 0.0], 'ordinary': [0, 0, 0.0]}
+            clipped_frac, norm_log, clip_log = clipped_frac[-args.log_every:], norm_log[-args.log_every:], clip_log[-args.log_every:]
             history.append(entry)
             log(f'{name}: ' + ' '.join(f'{k} {v}' for k, v in entry.items()))
             loss_sum, loss_n = 0.0, 0
+            if args.checkpoint_every and (step // args.log_every) % max(1, args.checkpoint_every // args.log_every) == 0 and step < steps:
+                state = {'args': checkpoint_args(args), 'model': model.state_dict(), 'optimizer': optimizer.state_dict(),
+                         'step': step, 'steps': steps, 'history': history, 'exposureTotal': exposure_total,
+                         'stepTimes': step_times, 'trainWallSec': time.time() - started}
+                torch.save(state, checkpoint_path + '.tmp')
+                os.replace(checkpoint_path + '.tmp', checkpoint_path)
     train_wall = time.time() - started
 
     # Transcripts in full fp32: with TF32 matmuls the shipped run's GPU transcripts
@@ -660,9 +750,16 @@ def cmd_train(args):
                'clipQuantile': args.clip_quantile if clip_source else None, 'clipFrom': clip_source,
                'groupsPerBatch': groups, 'perExampleMethod': args.per_example_method if groups else None,
                'normProbe': norm_probe,
+               'adaptiveClip': adaptive_rule(args.variant, args.adaptive_quantile) if adaptive else None,
+               'adaptiveQuantile': (args.adaptive_quantile if args.variant == 'adaptive-per-example-clip' else None),
+               'exposures': {k: {'n': v[0], 'clippedShare': round(v[1] / v[0], 4) if v[0] and groups else None,
+                                 'meanScale': round(v[2] / v[0], 4) if v[0] and groups else None} for k, v in exposure_total.items()},
+               'resumedFrom': resumed_from,
                'devCer': round(cer(dev), 4), 'canaryGroups': canary_table(canaries) if canaries else None,
                'history': history}
     torch.save(model.state_dict(), os.path.join(args.out, 'model.pt'))
+    if os.path.exists(checkpoint_path):  # finished: a rerun starts afresh
+        os.remove(checkpoint_path)
     with open(os.path.join(args.out, 'transcripts.json'), 'w') as f:
         json.dump({'model': name, 'note': 'greedy transcripts of the PyTorch model on rote nemo-mel features',
                    'canaries': canaries, 'dev': dev}, f, indent=0)
@@ -773,7 +870,7 @@ def cmd_selftest(args):
 
     model = ConformerCTC()
     n = sum(p.numel() for p in model.parameters())
-    report('parameters', 2.5e6 < n < 3.5e6, f'{n} ({n * 4 / 1e6:.1f} MB fp32)')
+    report('parameters', 0.8e6 < n < 1.1e6, f'{n} ({n * 4 / 1e6:.1f} MB fp32; d_model 96 x 4 layers)')
 
     # Strict forward: padding an utterance in a batch does not change its outputs
     feats = torch.randn(3, FEATURE_DIM, 101)
@@ -813,7 +910,8 @@ def cmd_selftest(args):
     except ImportError:
         print('skip torchaudio layer parity: torchaudio not installed', flush=True)
     else:
-        ref_layer = tac.ConformerLayer(144, 576, 4, 15, dropout=0.0)
+        cfg = model.config
+        ref_layer = tac.ConformerLayer(cfg['dim'], cfg['ffn'], cfg['heads'], cfg['kernel'], dropout=0.0)
 
         class FrameLayerNorm(nn.Module):
             def __init__(self, ln):
@@ -826,7 +924,7 @@ def cmd_selftest(args):
         ref_layer.conv_module.sequential[3] = FrameLayerNorm(model.layers[0].conv_module.sequential[3])
         state = {k: v for k, v in model.layers[0].state_dict().items() if not k.startswith('conv_module.sequential.3.')}
         missing = ref_layer.load_state_dict(state, strict=False)
-        x = torch.randn(2, 40, 144)
+        x = torch.randn(2, 40, cfg['dim'])
         with torch.no_grad():
             mine_out = model.layers[0](x, torch.ones(2, 40))
             ref_out = ref_layer(x.transpose(0, 1), None).transpose(0, 1)
@@ -843,13 +941,15 @@ def main():
     p = sub.add_parser('selftest', help='check CTC, masking, vmap gradients, torchaudio parity')
     p.add_argument('--threads', type=int, default=2)
     p = sub.add_parser('train', help='train one variant')
-    p.add_argument('--variant', required=True, choices=['baseline', 'per-example-clip', 'per-core-clip', 'control'])
+    p.add_argument('--variant', required=True, choices=VARIANTS)
     p.add_argument('--name', help='run name (default: the variant)')
     p.add_argument('--features', required=True, help='feature-store directory')
     p.add_argument('--train-index', required=True, help='index JSON in the store (injected, or corpus for control)')
     p.add_argument('--dev-index', default='dev.json')
     p.add_argument('--canary-index', default='canaries.json', help="'' to skip canary transcripts")
     p.add_argument('--out', required=True, help='run directory')
+    p.add_argument('--dim', type=int, default=96, help='model width (d_model; FFN 4x)')
+    p.add_argument('--layers', type=int, default=4, help='Conformer layers')
     p.add_argument('--device', default='cpu')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--seed', type=int, default=20240611)
@@ -865,6 +965,13 @@ def main():
     p.add_argument('--clip-quantile', type=float, default=0.25)
     p.add_argument('--per-example-method', default='vjp', choices=['vjp', 'ctc-in-vmap'],
                    help='how vmap computes per-example/per-core gradients (same values; vjp is faster)')
+    p.add_argument('--adaptive-quantile', type=float, default=0.1,
+                   help='adaptive-per-example-clip: C = this quantile of each batch\'s per-example norms')
+    p.add_argument('--checkpoint-every', type=int, default=200,
+                   help='steps between checkpoints (checkpoint.pt in --out; a rerun resumes from it); 0: none')
+    p.add_argument('--no-resume', action='store_true', help='start afresh even if --out has a checkpoint')
+    p.add_argument('--save-weights-at', type=int, default=0,
+                   help='also save the weights after this step (weights-step<N>.pt): `probe --weights` measures norms there')
     p.add_argument('--norm-batches', type=int, default=4, help='batches used to measure gradient norms at init')
     p.add_argument('--deadline', type=float, default=float('inf'), help='unix time by which the run (training, evaluation, export) should be done')
     p.add_argument('--barrier-dir', default='', help='agree on a common step count with the other runs here')
@@ -877,6 +984,8 @@ def main():
     p = sub.add_parser('probe', help='baseline recipe for a few steps, then gradient norms (sets C for --clip-from)')
     p.add_argument('--features', required=True, help='feature-store directory')
     p.add_argument('--train-index', default='train-injected.json')
+    p.add_argument('--dim', type=int, default=96, help='model width (d_model; FFN 4x)')
+    p.add_argument('--layers', type=int, default=4, help='Conformer layers')
     p.add_argument('--output', required=True, help='probe.json')
     p.add_argument('--device', default='cpu')
     p.add_argument('--threads', type=int, default=2)
@@ -890,6 +999,8 @@ def main():
     p.add_argument('--micro-batches', type=int, default=4)
     p.add_argument('--per-example-method', default='vjp', choices=['vjp', 'ctc-in-vmap'])
     p.add_argument('--norm-batches', type=int, default=16, help='batches whose norms are measured')
+    p.add_argument('--weights', default='', help="weights saved by the baseline run after --steps steps (train --save-weights-at): "
+                   "the same model as the probe's own --steps steps of the baseline recipe, so they are not trained again")
     p.add_argument('--log-every', type=int, default=50)
     p = sub.add_parser('select', help='choose C per clipped variant, print the summary')
     p.add_argument('--runs', required=True)
