@@ -114,16 +114,16 @@ test('compare: refuses nothing, finds that the control memorizes less than the b
     assert.is(own.verdict.memorizationDetected, expected.memorizationDetected, `${name}: ${own.verdict.sentence}`);
     const at = (finding: string) => [...new Set([...pair.groups, ...pair.heldOut].filter((t) => t.finding === finding).map((t) => t.repetitions))].sort((a, b) => a! - b!);
     assert.equal(at('other-memorizes-less'), expected.memorizesLessAt, `${name}: ${pair.verdict}`);
-    assert.equal(at('other-memorizes-more'), expected.memorizesMoreAt.map((m) => m.repetitions), `${name}: ${pair.verdict}`);
+    // Compare tests one side (--expect less, the default); more memorization shows as per-group intervals of
+    // (clipped - baseline) below zero on the score named.
     for (const { repetitions, score } of expected.memorizesMoreAt) {
-      // Where it is found, it is on the score named, and the mean difference's interval excludes 0.
-      const tests = [...pair.groups, ...pair.heldOut].filter((t) => t.repetitions === repetitions && t.finding === 'other-memorizes-more');
-      assert.equal(tests.map((t) => t.score), [score], `${name} x${repetitions}`);
-      assert.ok(tests[0]!.meanDifference.high < 0, `${name} x${repetitions}: mean difference ${JSON.stringify(tests[0]!.meanDifference)}`);
+      const below = pair.groupsExcludingZero.filter((g) => g.repetitions === repetitions && g.score === score);
+      assert.is(below.length, 1, `${name} x${repetitions} ${score}: ${JSON.stringify(pair.groupsExcludingZero)}`);
+      assert.ok(below[0]!.meanDifference.high < 0, `${name} x${repetitions}: mean difference ${JSON.stringify(below[0]!.meanDifference)}`);
     }
     assert.ok(pair.verdict.includes(name));
   }
-  assert.is(comparison.verdict, comparison.pairs.map((pair) => pair.verdict).join('; '));
+  assert.is(comparison.verdict, comparison.pairs.map((pair) => pair.verdict).join(' | '));
 });
 
 const fixture = JSON.parse(readFileSync(PYTORCH_TRANSCRIPTS, 'utf8')) as TranscriptFixture;
