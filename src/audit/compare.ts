@@ -15,6 +15,13 @@
  * - Secondary, per group: the mean difference with a bootstrap interval (the
  *   effect size) and the same test per group, Holm over the pair's groups x
  *   scores, marked secondary.
+ * - Control (difference in differences): a model that is less accurate
+ *   everywhere also scores higher on inserted canaries. Per score, a one-sided
+ *   Mann-Whitney U test (same direction) of the paired differences on inserted
+ *   canaries against those on held-out canaries, Holm over models x scores. A
+ *   primary finding ("memorizes less/more") needs both this test and the
+ *   primary one; a primary test that is significant while the inserted
+ *   difference is not beyond the held-out one is 'not-beyond-held-out'.
  * - Context: held-out canaries, two-sided, per score: a difference there is
  *   general accuracy, not memorization.
  *
@@ -30,13 +37,15 @@ import { SeededRandom } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { formatP, groupLabel } from './build-report.ts';
-import { bootstrapMeanInterval, holmAdjust, quantileSorted, stratifiedBootstrapMeanInterval, wilcoxonSignedRank } from './statistics.ts';
+import { bootstrapMeanInterval, holmAdjust, mannWhitneyLess, quantileSorted, stratifiedBootstrapMeanInterval, wilcoxonSignedRank } from './statistics.ts';
 import { readAuditReport } from './audit.ts';
+import { mannWhitneyMinimumP } from './power.ts';
 import { comparisonHtml, comparisonMarkdown } from './render.ts';
 import { validateComparisonReport, validateReport } from './schema.ts';
 import {
   COMPARISON_REPORT_SCHEMA_VERSION,
   type AuditReport,
+  type BeyondHeldOutTest,
   type CanaryRow,
   type CompareExpectation,
   type ComparisonGroup,
@@ -97,8 +106,29 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
   const how = `(paired Wilcoxon signed-rank over all ${n} inserted canaries, ${sided}: ${evidence}; Holm-corrected, alpha = ${alpha})`;
   const less = primary.filter((test) => test.finding === 'other-memorizes-less');
   const more = primary.filter((test) => test.finding === 'other-memorizes-more');
+  const notBeyond = primary.filter((test) => test.finding === 'not-beyond-held-out');
+  const control = (tests: PairedTest[]) =>
+    tests
+      .map((test) => pair.beyondHeldOut.find((entry) => entry.score === test.score)!)
+      .map((entry) => `${scoreText(entry.score)} ${signed(entry.differenceInDifferences)}, p = ${formatP(entry.adjustedPValue)}`)
+      .join('; ');
+  // Why a significant primary test is not a memorization finding: the held-out control.
+  const notBeyondText = (tests: PairedTest[]) => {
+    const entries = tests.map((test) => pair.beyondHeldOut.find((entry) => entry.score === test.score)!);
+    const heldOutCount = entries[0]?.heldOut ?? 0;
+    const details = tests
+      .map((test) => `${scoreText(test.score)} ${signed(test.meanDifference.estimate)} on inserted vs ${signed(pair.heldOut.find((h) => h.score === test.score)?.meanDifference.estimate ?? 0)} on held-out`)
+      .join(', ');
+    return entries.every((entry) => !entry.canReachAlpha)
+      ? `${other} and ${baseline} differ on inserted canaries (${details}), but with ${heldOutCount} held-out canaries the control against held-out canaries cannot reach alpha = ${alpha} ` +
+          `(smallest Holm-corrected p-value possible: ${formatP(Math.min(...entries.map((entry) => entry.minimumAdjustedPValue)))}): memorization cannot be told from general accuracy, so no memorization difference is established`
+      : `no memorization difference established: ${other} and ${baseline} differ on inserted canaries, but as much on held-out canaries (${details}; ` +
+          `inserted vs held-out differences, Mann-Whitney U ${sided}, Holm-corrected: ${control(tests)}): that is general accuracy, not memorization`;
+  };
   let sentence: string;
-  if (less.length > 0 && more.length > 0) {
+  if (notBeyond.length > 0 && less.length === 0 && more.length === 0) {
+    sentence = `${notBeyondText(notBeyond)} ${how}`;
+  } else if (less.length > 0 && more.length > 0) {
     sentence = `${other} and ${baseline} differ in opposite directions by score (${less.map((t) => scoreText(t.score)).join(', ')}: ${other} memorizes less; ${more.map((t) => scoreText(t.score)).join(', ')}: more) ${how}`;
   } else if (less.length > 0) {
     sentence = `${other} memorizes less than ${baseline} ${how}`;
@@ -124,6 +154,11 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
     }
     const unreachable = primary.filter((test) => !test.canReachAlpha);
     if (unreachable.length > 0) sentence += `; ${unreachable.map((t) => scoreText(t.score)).join(' and ')} cannot reach alpha with these canaries`;
+  }
+  if (less.length > 0 || more.length > 0) {
+    const found = [...less, ...more];
+    sentence += `; beyond held-out: the inserted differences exceed the held-out ones (difference in mean differences, Mann-Whitney U ${sided}, Holm-corrected: ${control(found)})`;
+    if (notBeyond.length > 0) sentence += `; on ${notBeyond.map((t) => scoreText(t.score)).join(' and ')}: ${notBeyondText(notBeyond)}`;
   }
   const level = `${Math.round(confidence * 100)}%`;
   if (pair.groupsExcludingZero.length > 0) {
@@ -204,7 +239,8 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       Float64Array.from(rows, (index) => {
         const a = value(first.rows[index]!, score);
         const b = value(other.rows[index]!, score);
-        return Math.abs(b - a) < SCORE_RESOLUTION[score] ? 0 : b - a;
+        // Snapped to 1e-12 so that equal differences compare equal (0.4 - 0.2 and 0.3 - 0.1 differ in the last bit).
+        return Math.abs(b - a) < SCORE_RESOLUTION[score] ? 0 : Math.round((b - a) * 1e12) / 1e12;
       });
     const indicesOf = (keep: (row: CanaryRow) => boolean) => first.rows.flatMap((row, index) => (keep(row) ? [index] : []));
     const insertedIndices = indicesOf((row) => row.repetitions !== null);
@@ -230,14 +266,37 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       const minimumPValue = Math.min(1, (sides === 'two-sided' ? 2 : 1) * wilcoxon.minimumPOneSided);
       return { raw, mean, median: quantileSorted(sorted, 0.5), wilcoxon, sides, pValue, minimumPValue };
     });
-    return { baselineName, otherName, analysed };
+    // The control: inserted differences against held-out differences (difference in differences).
+    const meanOf = (values: Float64Array) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+    const beyond = scores.map((score) => {
+      const inserted = raws.find((raw) => raw.scope === 'all-inserted' && raw.score === score)!.differences;
+      const heldOut = raws.find((raw) => raw.scope === 'held-out' && raw.score === score)!.differences;
+      const higher = mannWhitneyLess(heldOut, inserted); // H1: the held-out differences are smaller, i.e. the inserted ones higher
+      const lower = mannWhitneyLess(inserted, heldOut);
+      const pValue = alternative === 'greater' ? higher.pValue : alternative === 'less' ? lower.pValue : Math.min(1, 2 * Math.min(higher.pValue, lower.pValue));
+      // What the design can reach (no ties): differences tied across inserted and held-out canaries are
+      // evidence of no difference beyond held-out, not a reason the control could not find one.
+      const minimumPValue = Math.min(1, (alternative === 'two-sided' ? 2 : 1) * mannWhitneyMinimumP(inserted.length, heldOut.length));
+      return { score, inserted: inserted.length, heldOut: heldOut.length, differenceInDifferences: meanOf(inserted) - meanOf(heldOut), pValue, minimumPValue, method: higher.method, rankBiserial: higher.rankBiserial };
+    });
+    return { baselineName, otherName, analysed, beyond };
   });
 
   // Holm families: the primary tests of every pair together; each pair's group tests; held-out uncorrected.
   const primaryEntries = drafts.flatMap((draft) => draft.analysed.filter((entry) => entry.raw.scope === 'all-inserted'));
   const primaryHolm = holmAdjust(primaryEntries.map((entry) => entry.pValue));
   const primaryAdjusted = new Map(primaryEntries.map((entry, i) => [entry, primaryHolm[i]!]));
-  const pairs: ComparisonPair[] = drafts.map(({ baselineName, otherName, analysed }) => {
+  const beyondEntries = drafts.flatMap((draft) => draft.beyond);
+  const beyondHolm = holmAdjust(beyondEntries.map((entry) => entry.pValue));
+  const pairs: ComparisonPair[] = drafts.map(({ baselineName, otherName, analysed, beyond }) => {
+    const beyondHeldOut: BeyondHeldOutTest[] = beyond.map((entry) => {
+      const adjustedPValue = beyondHolm[beyondEntries.indexOf(entry)]!;
+      const minimumAdjustedPValue = Math.min(1, beyondEntries.length * entry.minimumPValue);
+      const canReachAlpha = minimumAdjustedPValue < alpha;
+      const finding: BeyondHeldOutTest['finding'] =
+        adjustedPValue < alpha ? (entry.rankBiserial > 0 ? 'inserted-higher' : 'inserted-lower') : canReachAlpha ? 'no-difference' : 'cannot-reach-alpha';
+      return { ...entry, test: 'mann-whitney-u', alternative, adjustedPValue, minimumAdjustedPValue, canReachAlpha, finding };
+    });
     const groupEntries = analysed.filter((entry) => entry.raw.scope === 'group');
     const groupAdjusted = holmAdjust(groupEntries.map((entry) => entry.pValue));
     const adjustedOf = (entry: (typeof analysed)[number]) =>
@@ -254,6 +313,11 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
         finding = entry.pValue < alpha ? (positive ? 'other-worse-on-held-out' : 'other-better-on-held-out') : 'no-difference';
       } else if (adjustedPValue! < alpha) {
         finding = positive ? 'other-memorizes-less' : 'other-memorizes-more';
+        // Memorization only where the inserted difference also goes beyond the held-out one (the control).
+        if (raw.scope === 'all-inserted') {
+          const control = beyondHeldOut.find((entry) => entry.score === raw.score)!.finding;
+          if (control !== (positive ? 'inserted-higher' : 'inserted-lower')) finding = 'not-beyond-held-out';
+        }
       } else {
         finding = canReachAlpha ? 'no-difference' : 'cannot-reach-alpha';
       }
@@ -286,6 +350,7 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       primary: tests.filter((test) => test.scope === 'all-inserted'),
       groups: groupTests,
       heldOut: tests.filter((test) => test.scope === 'held-out'),
+      beyondHeldOut,
       groupsExcludingZero: groupTests
         .filter((test) => test.meanDifference.low > 0 || test.meanDifference.high < 0)
         .map((test) => ({ repetitions: test.repetitions!, score: test.score, meanDifference: test.meanDifference })),

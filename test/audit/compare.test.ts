@@ -100,10 +100,43 @@ test('a clear pooled effect that no single group of 4 can show: found by the pri
     assert.ok(Math.abs(group.minimumAdjustedPValue - Math.min(1, 10 / 16)) < 1e-12);
   }
   assert.match(pair.verdict, /^clipped memorizes less than reference \(paired Wilcoxon signed-rank over all 20 inserted canaries, one-sided: CER p = 1\.9e-6, CTC score p = 1\.9e-6; Holm-corrected, alpha = 0\.01\)/);
+  // The control: every inserted difference above every held-out one (0): p = 1 / C(40, 20), x 2 (Holm).
+  assert.is(pair.beyondHeldOut.length, 2);
+  for (const control of pair.beyondHeldOut) {
+    assert.is(control.alternative, 'greater');
+    assert.is(control.inserted, 20);
+    assert.is(control.heldOut, 20);
+    assert.ok(Math.abs(control.adjustedPValue - 2 / 137846528820) / (2 / 137846528820) < 1e-9, `p ${control.adjustedPValue}`);
+    assert.is(control.finding, 'inserted-higher');
+    assert.ok(control.differenceInDifferences > 0.05);
+  }
+  assert.match(pair.verdict, /; beyond held-out: the inserted differences exceed the held-out ones \(difference in mean differences, Mann-Whitney U one-sided, Holm-corrected: CER \+0\.0\d+, p = 1\.5e-11; CTC score/);
   assert.match(pair.verdict, /per-group 95% intervals of clipped - reference exclude zero at 1 repetition \(CER \+0\.0\d\d, CTC score \+0\.\d+\), 2 repetitions/);
   assert.match(pair.verdict, /held-out: CER \+0\.000 \(two-sided p = 1\.00\), CTC score \+0\.000 \(two-sided p = 1\.00\)$/);
   assert.is(result.verdict, pair.verdict);
   assert.is(result.settings.expect, 'less');
+});
+
+test('general accuracy is not memorization: a model worse by a constant on every canary, inserted and held-out alike', () => {
+  for (const [name, delta] of [['sloppy', () => 0.2], ...['a', 'b', 'c'].map((seed) => {
+    const random = new SeededRandom(`sloppy/${seed}`);
+    const noise = Array.from({ length: base.rows.length }, () => random.nextFloat() - 0.5);
+    return [`sloppy-${seed}`, (i: number) => 0.2 + 0.05 * noise[i]!];
+  })] as [string, (i: number) => number][]) {
+    const result = comparison([shifted(name, delta)]);
+    const pair = result.pairs[0]!;
+    // The inserted canaries alone: significant (what the old compare reported as "memorizes less").
+    assert.ok(pair.primary.every((t) => t.adjustedPValue! < 0.01), pair.verdict);
+    assert.ok(pair.primary.every((t) => t.finding === 'not-beyond-held-out'), pair.verdict);
+    assert.ok(pair.beyondHeldOut.every((t) => t.finding === 'no-difference' && t.canReachAlpha && t.adjustedPValue >= 0.01), JSON.stringify(pair.beyondHeldOut));
+    assert.ok(pair.heldOut.every((t) => t.finding === 'other-worse-on-held-out'));
+    assert.match(pair.verdict, new RegExp(`^no memorization difference established: ${name} and reference differ on inserted canaries, but as much on held-out canaries \\(CER \\+0\\.\\d+ on inserted vs \\+0\\.\\d+ on held-out, .*that is general accuracy, not memorization`));
+    assert.not.match(pair.verdict, /memorizes less/);
+    validateComparisonReport(result);
+    assert.match(comparisonMarkdown(result), /inserted vs held-out \(20 vs 20\) \| CER \| [+-]0\.\d+ \(difference in differences\) \| [^|]+ \| [^|]+ \| no difference/);
+    assert.match(comparisonTerminalTable(result), /not beyond held-out \(general accuracy\)/);
+    assert.match(comparisonHtml(result), /inserted vs held-out \(20 vs 20\)/);
+  }
 });
 
 test('no effect: no difference detected, for several noise draws; never a false finding', () => {
