@@ -170,10 +170,17 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
   }
   if (pair.heldOut.length > 0) {
     const parts = pair.heldOut.map((test) => {
-      const note = test.finding === 'other-worse-on-held-out' ? `, ${other} worse` : test.finding === 'other-better-on-held-out' ? `, ${other} better` : '';
+      const note =
+        test.finding === 'other-worse-on-held-out'
+          ? `, ${other} worse`
+          : test.finding === 'other-better-on-held-out'
+            ? `, ${other} better`
+            : test.finding === 'cannot-reach-alpha'
+              ? `, cannot reach alpha = ${alpha} with ${test.pairs} held-out canaries${test.zeros > 0 ? ` (${test.zeros} tied)` : ''}: smallest possible p ${formatP(test.minimumAdjustedPValue)}`
+              : '';
       return `${scoreText(test.score)} ${signed(test.meanDifference.estimate)} (two-sided p = ${formatP(test.pValue)}${note})`;
     });
-    const differs = pair.heldOut.some((test) => test.finding !== 'no-difference');
+    const differs = pair.heldOut.some((test) => test.finding === 'other-worse-on-held-out' || test.finding === 'other-better-on-held-out');
     sentence += `; held-out: ${parts.join(', ')}${differs ? ` (${other} and ${baseline} differ on unseen canaries too: part of the difference may be general accuracy)` : ''}`;
   }
   return sentence;
@@ -310,7 +317,8 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       const positive = wilcoxon.wPlus > wilcoxon.wMinus;
       let finding: PairedTest['finding'];
       if (raw.scope === 'held-out') {
-        finding = entry.pValue < alpha ? (positive ? 'other-worse-on-held-out' : 'other-better-on-held-out') : 'no-difference';
+        // Too few held-out canaries (or too many tied) to reach alpha is not "no difference"; all tied is.
+        finding = entry.pValue < alpha ? (positive ? 'other-worse-on-held-out' : 'other-better-on-held-out') : canReachAlpha || wilcoxon.n === 0 ? 'no-difference' : 'cannot-reach-alpha';
       } else if (adjustedPValue! < alpha) {
         finding = positive ? 'other-memorizes-less' : 'other-memorizes-more';
         // Memorization only where the inserted difference also goes beyond the held-out one (the control).

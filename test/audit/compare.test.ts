@@ -195,6 +195,28 @@ test('ties: identical models, and ties that shrink the test below alpha', () => 
   assert.ok(flat.primary.every((t) => Math.abs(t.pValue - 2 ** -20) < 1e-15 && t.finding === 'other-memorizes-less'));
 });
 
+test('a held-out test that cannot reach alpha (5 held-out canaries) says so instead of "no difference"', () => {
+  const fewSet = syntheticSet('compare-few-held-out', 4, 5);
+  const reference = buildAuditReport({ set: fewSet, ...syntheticRecords(fewSet, 'reference'), rows: syntheticRows(fewSet, 'reference', (r) => (r === null ? 0.9 : 0.5)) });
+  const other = JSON.parse(JSON.stringify(reference)) as AuditReport;
+  other.model.fingerprint = 'other'.padEnd(64, '0');
+  other.rows.forEach((row, i) => {
+    row.cer += 0.1 + 0.001 * i;
+    row.ctcScore! += 0.4 + 0.004 * i;
+  });
+  const result = compareReports([{ report: reference, path: null }, { report: other, path: null }], { names: ['A', 'B'] });
+  validateComparisonReport(result);
+  const pair = result.pairs[0]!;
+  for (const heldOut of pair.heldOut) {
+    // Every held-out canary the same way: two-sided p = 2 / 2^5 = 0.0625, the smallest possible.
+    assert.ok(Math.abs(heldOut.pValue - 2 / 32) < 1e-12);
+    assert.not.ok(heldOut.canReachAlpha);
+    assert.is(heldOut.finding, 'cannot-reach-alpha');
+  }
+  assert.match(pair.verdict, /held-out: CER \+0\.1\d+ \(two-sided p = 0\.0625, cannot reach alpha = 0\.01 with 5 held-out canaries: smallest possible p 0\.0625\), CTC score/);
+  assert.match(comparisonTerminalTable(result), /held-out \(5\)\s+CER.*cannot reach alpha/);
+});
+
 test('Holm over models x scores: three models, one that differs', () => {
   const result = comparison([shifted('same', () => 0.0), shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)), shifted('worse-held-out', (i, r) => (r === null ? 0.2 + 0.001 * i : 0))], {
     names: ['reference', 'same', 'clipped', 'worse-held-out'],
