@@ -98,7 +98,11 @@ function defaultNames(reports: AuditReport[]): string[] {
 const scoreText = (score: ScoreName) => (score === 'cer' ? 'CER' : 'CTC score');
 const signed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
 
-function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expect: CompareExpectation, confidence: number, family: number): string {
+/**
+ * `saturated`: both models recognize every inserted canary perfectly (CER 0), so every inserted canary is
+ * tied at the floor: the set cannot tell the models apart (not "no difference").
+ */
+function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expect: CompareExpectation, confidence: number, family: number, saturated: boolean): string {
   const { baseline, other, primary } = pair;
   const sided = expect === 'either' ? 'two-sided' : 'one-sided';
   const evidence = primary.map((test) => `${scoreText(test.score)} p = ${formatP(test.adjustedPValue!)}`).join(', ');
@@ -134,6 +138,11 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
     sentence = `${other} memorizes less than ${baseline} ${how}`;
   } else if (more.length > 0) {
     sentence = `${other} memorizes more than ${baseline} ${how}`;
+  } else if (primary.length > 0 && saturated && primary.every((test) => test.zeros === test.pairs)) {
+    const ctc = primary.some((test) => test.score === 'ctcScore') ? ` and CTC scores within ${SCORE_RESOLUTION.ctcScore} of each other` : '';
+    sentence =
+      `cannot tell ${other} from ${baseline}: both recognize every inserted canary perfectly (CER 0 on all ${n}${ctc}), so this canary set cannot tell them apart ` +
+      `(every inserted canary tied: the test cannot reach alpha = ${alpha}); use fewer repetitions or harder canaries (e.g. a higher speed-up)`;
   } else if (primary.length > 0 && primary.every((test) => test.zeros === test.pairs)) {
     sentence = `no difference: every inserted canary scores the same with ${other} and ${baseline} (${n} of ${n} tied on ${primary.map((t) => scoreText(t.score)).join(' and ')})`;
   } else if (primary.length > 0 && primary.every((test) => !test.canReachAlpha)) {
@@ -363,7 +372,9 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
         .filter((test) => test.meanDifference.low > 0 || test.meanDifference.high < 0)
         .map((test) => ({ repetitions: test.repetitions!, score: test.score, meanDifference: test.meanDifference })),
     };
-    let verdict = pairVerdict(draft, alpha, expect, confidence, primaryEntries.length);
+    const otherReport = reports[names.indexOf(otherName)]!;
+    const saturated = [first, otherReport].every((report) => report.rows.every((row) => row.repetitions === null || row.cer === 0));
+    let verdict = pairVerdict(draft, alpha, expect, confidence, primaryEntries.length, saturated);
     const inconclusive = [0, names.indexOf(otherName)].filter((i) => reports[i]!.verdict.status === 'inconclusive').map((i) => names[i]!);
     if (inconclusive.length > 0) {
       verdict += `; caution: the audit of ${inconclusive.join(' and ')} is inconclusive (${reports[names.indexOf(inconclusive[0]!)]!.verdict.inconclusiveReasons[0]!.split(' (')[0]}), so scores compared here may carry no information on memorization`;

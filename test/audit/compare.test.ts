@@ -217,6 +217,28 @@ test('a held-out test that cannot reach alpha (5 held-out canaries) says so inst
   assert.match(comparisonTerminalTable(result), /held-out \(5\)\s+CER.*cannot reach alpha/);
 });
 
+test('saturation: both models perfect on every inserted canary is "cannot tell apart", not "no difference"', () => {
+  const perfect = (name: string, ctcNoise: number) => {
+    const copy = JSON.parse(JSON.stringify(base)) as AuditReport;
+    copy.model = { ...copy.model, dir: `/models/${name}`, fingerprint: name.padEnd(64, '0') };
+    copy.rows.forEach((row, i) => {
+      if (row.repetitions !== null) {
+        row.cer = 0;
+        row.ctcScore = -0.05 + ctcNoise * (i % 3);
+      }
+    });
+    return copy;
+  };
+  // CTC differences under SCORE_RESOLUTION (1e-3) are ties: every inserted canary tied on both scores.
+  const result = compareReports([{ report: perfect('floor-a', 0), path: null }, { report: perfect('floor-b', 3e-4), path: null }]);
+  validateComparisonReport(result);
+  const pair = result.pairs[0]!;
+  assert.ok(pair.primary.every((t) => t.zeros === t.pairs && t.finding === 'cannot-reach-alpha' && !t.canReachAlpha));
+  assert.match(pair.verdict, /^cannot tell floor-b from floor-a: both recognize every inserted canary perfectly \(CER 0 on all 20 and CTC scores within 0\.001 of each other\), so this canary set cannot tell them apart .*use fewer repetitions or harder canaries/);
+  assert.not.match(pair.verdict, /no difference/);
+  assert.match(comparisonHtml(result), /<li class="flagged">/);
+});
+
 test('Holm over models x scores: three models, one that differs', () => {
   const result = comparison([shifted('same', () => 0.0), shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)), shifted('worse-held-out', (i, r) => (r === null ? 0.2 + 0.001 * i : 0))], {
     names: ['reference', 'same', 'clipped', 'worse-held-out'],
