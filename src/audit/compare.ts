@@ -195,6 +195,17 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
   return sentence;
 }
 
+/**
+ * The smallest Holm-adjusted p-value each test of a family can reach, from each test's own smallest p.
+ * Holm's adjusted p of test i is at least its own p and at least m times the family's smallest p (the first
+ * step), so max(own_i, m x min_j own_j) is a lower bound; m x own_i is not (step-down multiplies later
+ * tests by less than m).
+ */
+export function holmMinimumAdjusted(ownMinima: readonly number[]): number[] {
+  const smallest = Math.min(...ownMinima);
+  return ownMinima.map((own) => Math.min(1, Math.max(own, ownMinima.length * smallest)));
+}
+
 /** The comparison from reports already read (pure). */
 export function compareReports(sources: ReportSource[], options: CompareOptions = {}): ComparisonReport {
   if (sources.length < 2) throw new RoteError(`compare needs at least two audit reports, got ${sources.length}`);
@@ -302,12 +313,14 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
   const primaryEntries = drafts.flatMap((draft) => draft.analysed.filter((entry) => entry.raw.scope === 'all-inserted'));
   const primaryHolm = holmAdjust(primaryEntries.map((entry) => entry.pValue));
   const primaryAdjusted = new Map(primaryEntries.map((entry, i) => [entry, primaryHolm[i]!]));
+  const primaryMinimum = holmMinimumAdjusted(primaryEntries.map((entry) => entry.minimumPValue));
   const beyondEntries = drafts.flatMap((draft) => draft.beyond);
   const beyondHolm = holmAdjust(beyondEntries.map((entry) => entry.pValue));
+  const beyondMinimum = holmMinimumAdjusted(beyondEntries.map((entry) => entry.minimumPValue));
   const pairs: ComparisonPair[] = drafts.map(({ baselineName, otherName, analysed, beyond }) => {
     const beyondHeldOut: BeyondHeldOutTest[] = beyond.map((entry) => {
       const adjustedPValue = beyondHolm[beyondEntries.indexOf(entry)]!;
-      const minimumAdjustedPValue = Math.min(1, beyondEntries.length * entry.minimumPValue);
+      const minimumAdjustedPValue = beyondMinimum[beyondEntries.indexOf(entry)]!;
       const canReachAlpha = minimumAdjustedPValue < alpha;
       const finding: BeyondHeldOutTest['finding'] =
         adjustedPValue < alpha ? (entry.rankBiserial > 0 ? 'inserted-higher' : 'inserted-lower') : canReachAlpha ? 'no-difference' : 'cannot-reach-alpha';
@@ -317,11 +330,13 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
     const groupAdjusted = holmAdjust(groupEntries.map((entry) => entry.pValue));
     const adjustedOf = (entry: (typeof analysed)[number]) =>
       entry.raw.scope === 'all-inserted' ? primaryAdjusted.get(entry)! : entry.raw.scope === 'group' ? groupAdjusted[groupEntries.indexOf(entry)]! : null;
-    const familySize = (scope: PairedTest['scope']) => (scope === 'all-inserted' ? primaryEntries.length : scope === 'group' ? groupEntries.length : 1);
+    const groupMinimum = holmMinimumAdjusted(groupEntries.map((entry) => entry.minimumPValue));
+    const minimumAdjustedOf = (entry: (typeof analysed)[number]) =>
+      entry.raw.scope === 'all-inserted' ? primaryMinimum[primaryEntries.indexOf(entry)]! : entry.raw.scope === 'group' ? groupMinimum[groupEntries.indexOf(entry)]! : entry.minimumPValue;
     const tests: PairedTest[] = analysed.map((entry) => {
       const { raw, wilcoxon } = entry;
       const adjustedPValue = adjustedOf(entry);
-      const minimumAdjustedPValue = Math.min(1, familySize(raw.scope) * entry.minimumPValue);
+      const minimumAdjustedPValue = minimumAdjustedOf(entry);
       const canReachAlpha = minimumAdjustedPValue < alpha;
       const positive = wilcoxon.wPlus > wilcoxon.wMinus;
       let finding: PairedTest['finding'];

@@ -310,7 +310,7 @@ export interface PairedTest {
   rankBiserial: number;
   /** Smallest p-value these pairs can give (all signs one way: 1/2^n one-sided). */
   minimumPValue: number;
-  /** The same after the family's correction (Holm: times the family size). */
+  /** The same after the family's correction (Holm: max(own, family size x the family's smallest), a lower bound). */
   minimumAdjustedPValue: number;
   /** False when even the most extreme data could not reach alpha: the test cannot find anything, which is not "no difference". */
   canReachAlpha: boolean;

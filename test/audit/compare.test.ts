@@ -239,6 +239,27 @@ test('saturation: both models perfect on every inserted canary is "cannot tell a
   assert.match(comparisonHtml(result), /<li class="flagged">/);
 });
 
+test('smallest possible Holm p: max(own, m x the family smallest), a lower bound under step-down', () => {
+  // 'eight': only the 8 canaries at 1 and 2 repetitions differ (all one way): own smallest p 1/256. Family: 2 models x 2 scores.
+  const result = comparison([shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)), shifted('eight', (i, r) => (r === 1 || r === 2 ? 0.05 + 0.001 * i : 0))], {
+    names: ['reference', 'clipped', 'eight'],
+  });
+  const eight = result.pairs[1]!;
+  for (const primary of eight.primary) {
+    assert.is(primary.zeros, 12);
+    assert.ok(Math.abs(primary.pValue - 1 / 256) < 1e-15);
+    // Holm: 4 x, 3 x 2^-20 for clipped, then 2 x 1/256 and 1 x 1/256 -> 2/256 < alpha. The old bound, 4 x 1/256 = 0.0156, said it could not.
+    assert.ok(Math.abs(primary.adjustedPValue! - 2 / 256) < 1e-15, `adjusted ${primary.adjustedPValue}`);
+    assert.ok(Math.abs(primary.minimumAdjustedPValue - 1 / 256) < 1e-15, `minimum ${primary.minimumAdjustedPValue}`);
+    assert.ok(primary.minimumAdjustedPValue <= primary.adjustedPValue!);
+    assert.ok(primary.canReachAlpha);
+    assert.is(primary.finding, 'other-memorizes-less');
+  }
+  assert.ok(result.pairs[0]!.primary.every((t) => Math.abs(t.minimumAdjustedPValue - 4 * 2 ** -20) < 1e-15));
+  // Per-group family (10 tests per pair): groups with no differing canary have own smallest p 1, the rest 1/16.
+  for (const group of eight.groups) assert.ok(Math.abs(group.minimumAdjustedPValue - (group.repetitions! <= 2 ? 10 / 16 : 1)) < 1e-12);
+});
+
 test('Holm over models x scores: three models, one that differs', () => {
   const result = comparison([shifted('same', () => 0.0), shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)), shifted('worse-held-out', (i, r) => (r === null ? 0.2 + 0.001 * i : 0))], {
     names: ['reference', 'same', 'clipped', 'worse-held-out'],
