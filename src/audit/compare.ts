@@ -66,6 +66,9 @@ import {
  */
 export const SCORE_RESOLUTION: Record<ScoreName, number> = { cer: 0, ctcScore: 1e-3 };
 
+/** Groups with fewer canaries than this are not listed as "interval excludes zero" (their bootstrap is degenerate). */
+const MINIMUM_GROUP_FOR_INTERVAL = 3;
+
 export interface CompareOptions {
   /** Display names, one per report (default: the model directories' names, or A, B, ... when those repeat). */
   names?: string[];
@@ -201,7 +204,7 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
  * step), so max(own_i, m x min_j own_j) is a lower bound; m x own_i is not (step-down multiplies later
  * tests by less than m).
  */
-export function holmMinimumAdjusted(ownMinima: readonly number[]): number[] {
+function holmMinimumAdjusted(ownMinima: readonly number[]): number[] {
   const smallest = Math.min(...ownMinima);
   return ownMinima.map((own) => Math.min(1, Math.max(own, ownMinima.length * smallest)));
 }
@@ -384,7 +387,8 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       heldOut: tests.filter((test) => test.scope === 'held-out'),
       beyondHeldOut,
       groupsExcludingZero: groupTests
-        .filter((test) => test.meanDifference.low > 0 || test.meanDifference.high < 0)
+        // A degenerate bootstrap (1 or 2 canaries, or identical differences: a zero-width interval) "excludes zero" trivially.
+        .filter((test) => test.pairs >= MINIMUM_GROUP_FOR_INTERVAL && test.meanDifference.high > test.meanDifference.low && (test.meanDifference.low > 0 || test.meanDifference.high < 0))
         .map((test) => ({ repetitions: test.repetitions!, score: test.score, meanDifference: test.meanDifference })),
     };
     const otherReport = reports[names.indexOf(otherName)]!;

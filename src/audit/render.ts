@@ -359,7 +359,8 @@ function groupTestRows(report: ComparisonReport): { header: string[]; rows: stri
         formatP(test.minimumAdjustedPValue),
         findingText(test),
       ]);
-      const excludes = test.meanDifference.low > 0 || test.meanDifference.high < 0;
+      // As groupsExcludingZero (compare.ts): at least 3 canaries and an interval of positive width.
+      const excludes = test.pairs >= 3 && test.meanDifference.high > test.meanDifference.low && (test.meanDifference.low > 0 || test.meanDifference.high < 0);
       classes.push(test.finding === 'cannot-reach-alpha' ? 'flagged' : excludes ? 'significant' : '');
     }
   }

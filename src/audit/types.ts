@@ -361,7 +361,7 @@ export interface ComparisonPair {
   heldOut: PairedTest[];
   /** Control, one per score: do the inserted differences go beyond the held-out ones? (A primary finding needs both.) */
   beyondHeldOut: BeyondHeldOutTest[];
-  /** Inserted groups whose mean-difference interval excludes zero for some score. */
+  /** Inserted groups whose mean-difference interval excludes zero for some score (groups of 3+ canaries with an interval of positive width only). */
   groupsExcludingZero: { repetitions: number; score: ScoreName; meanDifference: Interval }[];
   verdict: string;
 }

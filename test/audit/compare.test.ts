@@ -132,6 +132,12 @@ test('general accuracy is not memorization: a model worse by a constant on every
     assert.ok(pair.heldOut.every((t) => t.finding === 'other-worse-on-held-out'));
     assert.match(pair.verdict, new RegExp(`^no memorization difference established: ${name} and reference differ on inserted canaries, but as much on held-out canaries \\(CER \\+0\\.\\d+ on inserted vs \\+0\\.\\d+ on held-out, .*that is general accuracy, not memorization`));
     assert.not.match(pair.verdict, /memorizes less/);
+    // Identical differences give zero-width per-group intervals: not listed as excluding zero.
+    if (name === 'sloppy') {
+      assert.equal(pair.groupsExcludingZero, []);
+      assert.ok(pair.groups.every((t) => t.meanDifference.low === t.meanDifference.high && t.meanDifference.low > 0));
+      assert.match(pair.verdict, /; no per-group 95% interval excludes zero/);
+    }
     validateComparisonReport(result);
     assert.match(comparisonMarkdown(result), /inserted vs held-out \(20 vs 20\) \| CER \| [+-]0\.\d+ \(difference in differences\) \| [^|]+ \| [^|]+ \| no difference/);
     assert.match(comparisonTerminalTable(result), /not beyond held-out \(general accuracy\)/);
@@ -189,6 +195,9 @@ test('ties: identical models, and ties that shrink the test below alpha', () => 
   });
   const tiny = compareReports([{ report: small, path: null }, { report: smallOther, path: null }], { names: ['A', 'B'] }).pairs[0]!;
   assert.ok(tiny.primary.every((t) => t.finding === 'cannot-reach-alpha' && t.zeros === 0 && Math.abs(t.minimumAdjustedPValue - 2 / 16) < 1e-12));
+  // One canary per group: a degenerate bootstrap, never listed as excluding zero.
+  assert.ok(tiny.groups.every((t) => t.pairs === 1 && t.meanDifference.low > 0));
+  assert.equal(tiny.groupsExcludingZero, []);
   assert.match(tiny.verdict, /^cannot tell B from A: with 4 inserted canaries the smallest Holm-corrected p-value possible is 0\.13, not below alpha = 0\.01; audit more canaries/);
   // Tied magnitudes (not zeros) are fine: 20 equal positive differences still give 2^-20.
   const flat = comparison([shifted('flat', (i, r) => (r === null ? 0 : 0.1))]).pairs[0]!;
