@@ -15,6 +15,13 @@
  * - Secondary, per group: the mean difference with a bootstrap interval (the
  *   effect size) and the same test per group, Holm over the pair's groups x
  *   scores, marked secondary.
+ * - Control (difference in differences): a model that is less accurate
+ *   everywhere also scores higher on inserted canaries. Per score, a one-sided
+ *   Mann-Whitney U test (same direction) of the paired differences on inserted
+ *   canaries against those on held-out canaries, Holm over models x scores. A
+ *   primary finding ("memorizes less/more") needs both this test and the
+ *   primary one; a primary test that is significant while the inserted
+ *   difference is not beyond the held-out one is 'not-beyond-held-out'.
  * - Context: held-out canaries, two-sided, per score: a difference there is
  *   general accuracy, not memorization.
  *
@@ -30,13 +37,15 @@ import { SeededRandom } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { formatP, groupLabel } from './build-report.ts';
-import { bootstrapMeanInterval, holmAdjust, quantileSorted, stratifiedBootstrapMeanInterval, wilcoxonSignedRank } from './statistics.ts';
+import { bootstrapMeanInterval, holmAdjust, mannWhitneyLess, quantileSorted, stratifiedBootstrapMeanInterval, wilcoxonSignedRank } from './statistics.ts';
 import { readAuditReport } from './audit.ts';
+import { mannWhitneyMinimumP } from './power.ts';
 import { comparisonHtml, comparisonMarkdown } from './render.ts';
 import { validateComparisonReport, validateReport } from './schema.ts';
 import {
   COMPARISON_REPORT_SCHEMA_VERSION,
   type AuditReport,
+  type BeyondHeldOutTest,
   type CanaryRow,
   type CompareExpectation,
   type ComparisonGroup,
@@ -56,6 +65,9 @@ import {
  * otherwise "differ" significantly by rounding noise alone.
  */
 export const SCORE_RESOLUTION: Record<ScoreName, number> = { cer: 0, ctcScore: 1e-3 };
+
+/** Groups with fewer canaries than this are not listed as "interval excludes zero" (their bootstrap is degenerate). */
+const MINIMUM_GROUP_FOR_INTERVAL = 3;
 
 export interface CompareOptions {
   /** Display names, one per report (default: the model directories' names, or A, B, ... when those repeat). */
@@ -89,7 +101,11 @@ function defaultNames(reports: AuditReport[]): string[] {
 const scoreText = (score: ScoreName) => (score === 'cer' ? 'CER' : 'CTC score');
 const signed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
 
-function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expect: CompareExpectation, confidence: number, family: number): string {
+/**
+ * `saturated`: both models recognize every inserted canary perfectly (CER 0), so every inserted canary is
+ * tied at the floor: the set cannot tell the models apart (not "no difference").
+ */
+function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expect: CompareExpectation, confidence: number, family: number, saturated: boolean): string {
   const { baseline, other, primary } = pair;
   const sided = expect === 'either' ? 'two-sided' : 'one-sided';
   const evidence = primary.map((test) => `${scoreText(test.score)} p = ${formatP(test.adjustedPValue!)}`).join(', ');
@@ -97,13 +113,39 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
   const how = `(paired Wilcoxon signed-rank over all ${n} inserted canaries, ${sided}: ${evidence}; Holm-corrected, alpha = ${alpha})`;
   const less = primary.filter((test) => test.finding === 'other-memorizes-less');
   const more = primary.filter((test) => test.finding === 'other-memorizes-more');
+  const notBeyond = primary.filter((test) => test.finding === 'not-beyond-held-out');
+  const control = (tests: PairedTest[]) =>
+    tests
+      .map((test) => pair.beyondHeldOut.find((entry) => entry.score === test.score)!)
+      .map((entry) => `${scoreText(entry.score)} ${signed(entry.differenceInDifferences)}, p = ${formatP(entry.adjustedPValue)}`)
+      .join('; ');
+  // Why a significant primary test is not a memorization finding: the held-out control.
+  const notBeyondText = (tests: PairedTest[]) => {
+    const entries = tests.map((test) => pair.beyondHeldOut.find((entry) => entry.score === test.score)!);
+    const heldOutCount = entries[0]?.heldOut ?? 0;
+    const details = tests
+      .map((test) => `${scoreText(test.score)} ${signed(test.meanDifference.estimate)} on inserted vs ${signed(pair.heldOut.find((h) => h.score === test.score)?.meanDifference.estimate ?? 0)} on held-out`)
+      .join(', ');
+    return entries.every((entry) => !entry.canReachAlpha)
+      ? `${other} and ${baseline} differ on inserted canaries (${details}), but with ${heldOutCount} held-out canaries the control against held-out canaries cannot reach alpha = ${alpha} ` +
+          `(smallest Holm-corrected p-value possible: ${formatP(Math.min(...entries.map((entry) => entry.minimumAdjustedPValue)))}): memorization cannot be told from general accuracy, so no memorization difference is established`
+      : `no memorization difference established: ${other} and ${baseline} differ on inserted canaries, but as much on held-out canaries (${details}; ` +
+          `inserted vs held-out differences, Mann-Whitney U ${sided}, Holm-corrected: ${control(tests)}): that is general accuracy, not memorization`;
+  };
   let sentence: string;
-  if (less.length > 0 && more.length > 0) {
+  if (notBeyond.length > 0 && less.length === 0 && more.length === 0) {
+    sentence = `${notBeyondText(notBeyond)} ${how}`;
+  } else if (less.length > 0 && more.length > 0) {
     sentence = `${other} and ${baseline} differ in opposite directions by score (${less.map((t) => scoreText(t.score)).join(', ')}: ${other} memorizes less; ${more.map((t) => scoreText(t.score)).join(', ')}: more) ${how}`;
   } else if (less.length > 0) {
     sentence = `${other} memorizes less than ${baseline} ${how}`;
   } else if (more.length > 0) {
     sentence = `${other} memorizes more than ${baseline} ${how}`;
+  } else if (primary.length > 0 && saturated && primary.every((test) => test.zeros === test.pairs)) {
+    const ctc = primary.some((test) => test.score === 'ctcScore') ? ` and CTC scores within ${SCORE_RESOLUTION.ctcScore} of each other` : '';
+    sentence =
+      `cannot tell ${other} from ${baseline}: both recognize every inserted canary perfectly (CER 0 on all ${n}${ctc}), so this canary set cannot tell them apart ` +
+      `(every inserted canary tied: the test cannot reach alpha = ${alpha}); use fewer repetitions or harder canaries (e.g. a higher speed-up)`;
   } else if (primary.length > 0 && primary.every((test) => test.zeros === test.pairs)) {
     sentence = `no difference: every inserted canary scores the same with ${other} and ${baseline} (${n} of ${n} tied on ${primary.map((t) => scoreText(t.score)).join(' and ')})`;
   } else if (primary.length > 0 && primary.every((test) => !test.canReachAlpha)) {
@@ -125,6 +167,11 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
     const unreachable = primary.filter((test) => !test.canReachAlpha);
     if (unreachable.length > 0) sentence += `; ${unreachable.map((t) => scoreText(t.score)).join(' and ')} cannot reach alpha with these canaries`;
   }
+  if (less.length > 0 || more.length > 0) {
+    const found = [...less, ...more];
+    sentence += `; beyond held-out: the inserted differences exceed the held-out ones (difference in mean differences, Mann-Whitney U ${sided}, Holm-corrected: ${control(found)})`;
+    if (notBeyond.length > 0) sentence += `; on ${notBeyond.map((t) => scoreText(t.score)).join(' and ')}: ${notBeyondText(notBeyond)}`;
+  }
   const level = `${Math.round(confidence * 100)}%`;
   if (pair.groupsExcludingZero.length > 0) {
     const byGroup = new Map<number, string[]>();
@@ -135,13 +182,31 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
   }
   if (pair.heldOut.length > 0) {
     const parts = pair.heldOut.map((test) => {
-      const note = test.finding === 'other-worse-on-held-out' ? `, ${other} worse` : test.finding === 'other-better-on-held-out' ? `, ${other} better` : '';
+      const note =
+        test.finding === 'other-worse-on-held-out'
+          ? `, ${other} worse`
+          : test.finding === 'other-better-on-held-out'
+            ? `, ${other} better`
+            : test.finding === 'cannot-reach-alpha'
+              ? `, cannot reach alpha = ${alpha} with ${test.pairs} held-out canaries${test.zeros > 0 ? ` (${test.zeros} tied)` : ''}: smallest possible p ${formatP(test.minimumAdjustedPValue)}`
+              : '';
       return `${scoreText(test.score)} ${signed(test.meanDifference.estimate)} (two-sided p = ${formatP(test.pValue)}${note})`;
     });
-    const differs = pair.heldOut.some((test) => test.finding !== 'no-difference');
+    const differs = pair.heldOut.some((test) => test.finding === 'other-worse-on-held-out' || test.finding === 'other-better-on-held-out');
     sentence += `; held-out: ${parts.join(', ')}${differs ? ` (${other} and ${baseline} differ on unseen canaries too: part of the difference may be general accuracy)` : ''}`;
   }
   return sentence;
+}
+
+/**
+ * The smallest Holm-adjusted p-value each test of a family can reach, from each test's own smallest p.
+ * Holm's adjusted p of test i is at least its own p and at least m times the family's smallest p (the first
+ * step), so max(own_i, m x min_j own_j) is a lower bound; m x own_i is not (step-down multiplies later
+ * tests by less than m).
+ */
+function holmMinimumAdjusted(ownMinima: readonly number[]): number[] {
+  const smallest = Math.min(...ownMinima);
+  return ownMinima.map((own) => Math.min(1, Math.max(own, ownMinima.length * smallest)));
 }
 
 /** The comparison from reports already read (pure). */
@@ -204,7 +269,8 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       Float64Array.from(rows, (index) => {
         const a = value(first.rows[index]!, score);
         const b = value(other.rows[index]!, score);
-        return Math.abs(b - a) < SCORE_RESOLUTION[score] ? 0 : b - a;
+        // Snapped to 1e-12 so that equal differences compare equal (0.4 - 0.2 and 0.3 - 0.1 differ in the last bit).
+        return Math.abs(b - a) < SCORE_RESOLUTION[score] ? 0 : Math.round((b - a) * 1e12) / 1e12;
       });
     const indicesOf = (keep: (row: CanaryRow) => boolean) => first.rows.flatMap((row, index) => (keep(row) ? [index] : []));
     const insertedIndices = indicesOf((row) => row.repetitions !== null);
@@ -230,30 +296,63 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       const minimumPValue = Math.min(1, (sides === 'two-sided' ? 2 : 1) * wilcoxon.minimumPOneSided);
       return { raw, mean, median: quantileSorted(sorted, 0.5), wilcoxon, sides, pValue, minimumPValue };
     });
-    return { baselineName, otherName, analysed };
+    // The control: inserted differences against held-out differences (difference in differences).
+    const meanOf = (values: Float64Array) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+    const beyond = scores.map((score) => {
+      const inserted = raws.find((raw) => raw.scope === 'all-inserted' && raw.score === score)!.differences;
+      const heldOut = raws.find((raw) => raw.scope === 'held-out' && raw.score === score)!.differences;
+      const higher = mannWhitneyLess(heldOut, inserted); // H1: the held-out differences are smaller, i.e. the inserted ones higher
+      const lower = mannWhitneyLess(inserted, heldOut);
+      const pValue = alternative === 'greater' ? higher.pValue : alternative === 'less' ? lower.pValue : Math.min(1, 2 * Math.min(higher.pValue, lower.pValue));
+      // What the design can reach (no ties): differences tied across inserted and held-out canaries are
+      // evidence of no difference beyond held-out, not a reason the control could not find one.
+      const minimumPValue = Math.min(1, (alternative === 'two-sided' ? 2 : 1) * mannWhitneyMinimumP(inserted.length, heldOut.length));
+      return { score, inserted: inserted.length, heldOut: heldOut.length, differenceInDifferences: meanOf(inserted) - meanOf(heldOut), pValue, minimumPValue, method: higher.method, rankBiserial: higher.rankBiserial };
+    });
+    return { baselineName, otherName, analysed, beyond };
   });
 
   // Holm families: the primary tests of every pair together; each pair's group tests; held-out uncorrected.
   const primaryEntries = drafts.flatMap((draft) => draft.analysed.filter((entry) => entry.raw.scope === 'all-inserted'));
   const primaryHolm = holmAdjust(primaryEntries.map((entry) => entry.pValue));
   const primaryAdjusted = new Map(primaryEntries.map((entry, i) => [entry, primaryHolm[i]!]));
-  const pairs: ComparisonPair[] = drafts.map(({ baselineName, otherName, analysed }) => {
+  const primaryMinimum = holmMinimumAdjusted(primaryEntries.map((entry) => entry.minimumPValue));
+  const beyondEntries = drafts.flatMap((draft) => draft.beyond);
+  const beyondHolm = holmAdjust(beyondEntries.map((entry) => entry.pValue));
+  const beyondMinimum = holmMinimumAdjusted(beyondEntries.map((entry) => entry.minimumPValue));
+  const pairs: ComparisonPair[] = drafts.map(({ baselineName, otherName, analysed, beyond }) => {
+    const beyondHeldOut: BeyondHeldOutTest[] = beyond.map((entry) => {
+      const adjustedPValue = beyondHolm[beyondEntries.indexOf(entry)]!;
+      const minimumAdjustedPValue = beyondMinimum[beyondEntries.indexOf(entry)]!;
+      const canReachAlpha = minimumAdjustedPValue < alpha;
+      const finding: BeyondHeldOutTest['finding'] =
+        adjustedPValue < alpha ? (entry.rankBiserial > 0 ? 'inserted-higher' : 'inserted-lower') : canReachAlpha ? 'no-difference' : 'cannot-reach-alpha';
+      return { ...entry, test: 'mann-whitney-u', alternative, adjustedPValue, minimumAdjustedPValue, canReachAlpha, finding };
+    });
     const groupEntries = analysed.filter((entry) => entry.raw.scope === 'group');
     const groupAdjusted = holmAdjust(groupEntries.map((entry) => entry.pValue));
     const adjustedOf = (entry: (typeof analysed)[number]) =>
       entry.raw.scope === 'all-inserted' ? primaryAdjusted.get(entry)! : entry.raw.scope === 'group' ? groupAdjusted[groupEntries.indexOf(entry)]! : null;
-    const familySize = (scope: PairedTest['scope']) => (scope === 'all-inserted' ? primaryEntries.length : scope === 'group' ? groupEntries.length : 1);
+    const groupMinimum = holmMinimumAdjusted(groupEntries.map((entry) => entry.minimumPValue));
+    const minimumAdjustedOf = (entry: (typeof analysed)[number]) =>
+      entry.raw.scope === 'all-inserted' ? primaryMinimum[primaryEntries.indexOf(entry)]! : entry.raw.scope === 'group' ? groupMinimum[groupEntries.indexOf(entry)]! : entry.minimumPValue;
     const tests: PairedTest[] = analysed.map((entry) => {
       const { raw, wilcoxon } = entry;
       const adjustedPValue = adjustedOf(entry);
-      const minimumAdjustedPValue = Math.min(1, familySize(raw.scope) * entry.minimumPValue);
+      const minimumAdjustedPValue = minimumAdjustedOf(entry);
       const canReachAlpha = minimumAdjustedPValue < alpha;
       const positive = wilcoxon.wPlus > wilcoxon.wMinus;
       let finding: PairedTest['finding'];
       if (raw.scope === 'held-out') {
-        finding = entry.pValue < alpha ? (positive ? 'other-worse-on-held-out' : 'other-better-on-held-out') : 'no-difference';
+        // Too few held-out canaries (or too many tied) to reach alpha is not "no difference"; all tied is.
+        finding = entry.pValue < alpha ? (positive ? 'other-worse-on-held-out' : 'other-better-on-held-out') : canReachAlpha || wilcoxon.n === 0 ? 'no-difference' : 'cannot-reach-alpha';
       } else if (adjustedPValue! < alpha) {
         finding = positive ? 'other-memorizes-less' : 'other-memorizes-more';
+        // Memorization only where the inserted difference also goes beyond the held-out one (the control).
+        if (raw.scope === 'all-inserted') {
+          const control = beyondHeldOut.find((entry) => entry.score === raw.score)!.finding;
+          if (control !== (positive ? 'inserted-higher' : 'inserted-lower')) finding = 'not-beyond-held-out';
+        }
       } else {
         finding = canReachAlpha ? 'no-difference' : 'cannot-reach-alpha';
       }
@@ -286,11 +385,15 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       primary: tests.filter((test) => test.scope === 'all-inserted'),
       groups: groupTests,
       heldOut: tests.filter((test) => test.scope === 'held-out'),
+      beyondHeldOut,
       groupsExcludingZero: groupTests
-        .filter((test) => test.meanDifference.low > 0 || test.meanDifference.high < 0)
+        // A degenerate bootstrap (1 or 2 canaries, or identical differences: a zero-width interval) "excludes zero" trivially.
+        .filter((test) => test.pairs >= MINIMUM_GROUP_FOR_INTERVAL && test.meanDifference.high > test.meanDifference.low && (test.meanDifference.low > 0 || test.meanDifference.high < 0))
         .map((test) => ({ repetitions: test.repetitions!, score: test.score, meanDifference: test.meanDifference })),
     };
-    let verdict = pairVerdict(draft, alpha, expect, confidence, primaryEntries.length);
+    const otherReport = reports[names.indexOf(otherName)]!;
+    const saturated = [first, otherReport].every((report) => report.rows.every((row) => row.repetitions === null || row.cer === 0));
+    let verdict = pairVerdict(draft, alpha, expect, confidence, primaryEntries.length, saturated);
     const inconclusive = [0, names.indexOf(otherName)].filter((i) => reports[i]!.verdict.status === 'inconclusive').map((i) => names[i]!);
     if (inconclusive.length > 0) {
       verdict += `; caution: the audit of ${inconclusive.join(' and ')} is inconclusive (${reports[names.indexOf(inconclusive[0]!)]!.verdict.inconclusiveReasons[0]!.split(' (')[0]}), so scores compared here may carry no information on memorization`;

@@ -278,6 +278,8 @@ function findingText(test: PairedTest): string {
       return 'memorizes less';
     case 'other-memorizes-more':
       return 'memorizes more';
+    case 'not-beyond-held-out':
+      return 'not beyond held-out (general accuracy)';
     case 'cannot-reach-alpha':
       return 'cannot reach alpha';
     case 'other-worse-on-held-out':
@@ -321,7 +323,20 @@ function primaryRows(report: ComparisonReport): { header: string[]; rows: string
         formatP(test.minimumAdjustedPValue),
         findingText(test),
       ]);
-      classes.push(inserted ? (test.finding === 'no-difference' ? 'primary' : `primary ${test.finding === 'cannot-reach-alpha' ? 'flagged' : 'significant'}`) : 'context');
+      classes.push(inserted ? (test.finding === 'no-difference' ? 'primary' : `primary ${test.finding === 'cannot-reach-alpha' || test.finding === 'not-beyond-held-out' ? 'flagged' : 'significant'}`) : 'context');
+    }
+    for (const test of pair.beyondHeldOut) {
+      const finding = { 'inserted-higher': 'inserted above held-out', 'inserted-lower': 'inserted below held-out', 'no-difference': 'no difference', 'cannot-reach-alpha': 'cannot reach alpha' }[test.finding];
+      rows.push([
+        `${pair.other} - ${pair.baseline}`,
+        `inserted vs held-out (${test.inserted} vs ${test.heldOut})`,
+        scoreName(test.score),
+        `${signedFixed(test.differenceInDifferences)} (difference in differences)`,
+        formatP(test.adjustedPValue),
+        formatP(test.minimumAdjustedPValue),
+        finding,
+      ]);
+      classes.push(test.finding === 'cannot-reach-alpha' ? 'flagged' : test.finding === 'no-difference' ? 'context' : 'significant');
     }
   }
   return { header, rows, classes };
@@ -344,7 +359,8 @@ function groupTestRows(report: ComparisonReport): { header: string[]; rows: stri
         formatP(test.minimumAdjustedPValue),
         findingText(test),
       ]);
-      const excludes = test.meanDifference.low > 0 || test.meanDifference.high < 0;
+      // As groupsExcludingZero (compare.ts): at least 3 canaries and an interval of positive width.
+      const excludes = test.pairs >= 3 && test.meanDifference.high > test.meanDifference.low && (test.meanDifference.low > 0 || test.meanDifference.high < 0);
       classes.push(test.finding === 'cannot-reach-alpha' ? 'flagged' : excludes ? 'significant' : '');
     }
   }
@@ -359,6 +375,8 @@ function primaryNote(report: ComparisonReport): string {
     `Primary test: Wilcoxon signed-rank over all inserted canaries paired by canary (difference = other - reference), ${direction}; ` +
     `Holm-corrected over ${report.pairs.reduce((sum, pair) => sum + pair.primary.length, 0)} tests (models x scores), alpha = ${report.settings.alpha}. ` +
     `"Smallest possible p" is what the test would give if every canary differed the same way: where it is not below alpha the test cannot find anything ("cannot reach alpha"), which is not evidence of no difference. ` +
+    'Inserted-vs-held-out rows are the control: a Mann-Whitney U test (same direction, Holm over models x scores) of the differences on inserted canaries against those on held-out canaries; ' +
+    '"memorizes less/more" needs both it and the primary test, since a model less accurate everywhere differs on inserted canaries too. ' +
     'Held-out rows are context (two-sided, uncorrected): a difference there is general accuracy, not memorization.'
   );
 }
@@ -373,7 +391,7 @@ function secondaryNote(report: ComparisonReport): string {
 export function comparisonTerminalTable(report: ComparisonReport): string {
   const groups = comparisonRows(report);
   const primary = primaryRows(report);
-  const flagged = report.pairs.flatMap((pair) => pair.primary).some((test) => !test.canReachAlpha);
+  const flagged = report.pairs.flatMap((pair) => [...pair.primary, ...pair.beyondHeldOut]).some((test) => !test.canReachAlpha);
   return [
     textTable(groups.header, groups.rows),
     '',

@@ -225,7 +225,24 @@ const pairedTest = object({
   minimumPValue: probability,
   minimumAdjustedPValue: probability,
   canReachAlpha: boolean,
-  finding: { enum: ['other-memorizes-less', 'other-memorizes-more', 'no-difference', 'cannot-reach-alpha', 'other-better-on-held-out', 'other-worse-on-held-out'] },
+  finding: { enum: ['other-memorizes-less', 'other-memorizes-more', 'not-beyond-held-out', 'no-difference', 'cannot-reach-alpha', 'other-better-on-held-out', 'other-worse-on-held-out'] },
+});
+
+const beyondHeldOutTest = object({
+  score: scoreName,
+  test: { const: 'mann-whitney-u' },
+  alternative: { enum: ['greater', 'less', 'two-sided'] },
+  inserted: integer,
+  heldOut: integer,
+  differenceInDifferences: number,
+  pValue: probability,
+  adjustedPValue: probability,
+  method: testMethod,
+  rankBiserial: number,
+  minimumPValue: probability,
+  minimumAdjustedPValue: probability,
+  canReachAlpha: boolean,
+  finding: { enum: ['inserted-higher', 'inserted-lower', 'no-difference', 'cannot-reach-alpha'] },
 });
 
 export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
@@ -281,6 +298,7 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
         primary: array(pairedTest),
         groups: array(pairedTest),
         heldOut: array(pairedTest),
+        beyondHeldOut: array(beyondHeldOutTest),
         groupsExcludingZero: array(object({ repetitions: integer, score: scoreName, meanDifference: interval })),
         verdict: string,
       }),

@@ -310,11 +310,44 @@ export interface PairedTest {
   rankBiserial: number;
   /** Smallest p-value these pairs can give (all signs one way: 1/2^n one-sided). */
   minimumPValue: number;
-  /** The same after the family's correction (Holm: times the family size). */
+  /** The same after the family's correction (Holm: max(own, family size x the family's smallest), a lower bound). */
   minimumAdjustedPValue: number;
   /** False when even the most extreme data could not reach alpha: the test cannot find anything, which is not "no difference". */
   canReachAlpha: boolean;
-  finding: 'other-memorizes-less' | 'other-memorizes-more' | 'no-difference' | 'cannot-reach-alpha' | 'other-better-on-held-out' | 'other-worse-on-held-out';
+  /**
+   * Primary tests: 'other-memorizes-less'/'-more' only when the inserted difference also goes beyond the
+   * held-out one (see BeyondHeldOutTest); 'not-beyond-held-out' when the Wilcoxon test is significant but
+   * the models differ as much on held-out canaries (general accuracy, not memorization).
+   */
+  finding: 'other-memorizes-less' | 'other-memorizes-more' | 'not-beyond-held-out' | 'no-difference' | 'cannot-reach-alpha' | 'other-better-on-held-out' | 'other-worse-on-held-out';
+}
+
+/**
+ * The control of a primary test (difference in differences): a Mann-Whitney U test of the paired
+ * differences (other - baseline) on inserted canaries against those on held-out canaries, per score,
+ * in the primary tests' direction, Holm over models x scores. A model that is less accurate everywhere
+ * shifts both alike; only a difference beyond the held-out one is memorization.
+ */
+export interface BeyondHeldOutTest {
+  score: ScoreName;
+  test: 'mann-whitney-u';
+  /** H1 on the inserted differences relative to the held-out ones: 'greater' (other memorizes less), 'less', 'two-sided'. */
+  alternative: 'greater' | 'less' | 'two-sided';
+  inserted: number;
+  heldOut: number;
+  /** Mean inserted difference minus mean held-out difference. */
+  differenceInDifferences: number;
+  pValue: number;
+  /** Holm-adjusted over models x scores. */
+  adjustedPValue: number;
+  method: 'exact' | 'normal';
+  /** Rank-biserial correlation, positive when the inserted differences tend to be larger than the held-out ones. */
+  rankBiserial: number;
+  minimumPValue: number;
+  minimumAdjustedPValue: number;
+  canReachAlpha: boolean;
+  /** 'inserted-higher'/'inserted-lower': the inserted differences are significantly above/below the held-out ones. */
+  finding: 'inserted-higher' | 'inserted-lower' | 'no-difference' | 'cannot-reach-alpha';
 }
 
 export interface ComparisonPair {
@@ -326,7 +359,9 @@ export interface ComparisonPair {
   groups: PairedTest[];
   /** Context: one per score on the held-out canaries (a difference there is general accuracy, not memorization). */
   heldOut: PairedTest[];
-  /** Inserted groups whose mean-difference interval excludes zero for some score. */
+  /** Control, one per score: do the inserted differences go beyond the held-out ones? (A primary finding needs both.) */
+  beyondHeldOut: BeyondHeldOutTest[];
+  /** Inserted groups whose mean-difference interval excludes zero for some score (groups of 3+ canaries with an interval of positive width only). */
   groupsExcludingZero: { repetitions: number; score: ScoreName; meanDifference: Interval }[];
   verdict: string;
 }

@@ -100,10 +100,49 @@ test('a clear pooled effect that no single group of 4 can show: found by the pri
     assert.ok(Math.abs(group.minimumAdjustedPValue - Math.min(1, 10 / 16)) < 1e-12);
   }
   assert.match(pair.verdict, /^clipped memorizes less than reference \(paired Wilcoxon signed-rank over all 20 inserted canaries, one-sided: CER p = 1\.9e-6, CTC score p = 1\.9e-6; Holm-corrected, alpha = 0\.01\)/);
+  // The control: every inserted difference above every held-out one (0): p = 1 / C(40, 20), x 2 (Holm).
+  assert.is(pair.beyondHeldOut.length, 2);
+  for (const control of pair.beyondHeldOut) {
+    assert.is(control.alternative, 'greater');
+    assert.is(control.inserted, 20);
+    assert.is(control.heldOut, 20);
+    assert.ok(Math.abs(control.adjustedPValue - 2 / 137846528820) / (2 / 137846528820) < 1e-9, `p ${control.adjustedPValue}`);
+    assert.is(control.finding, 'inserted-higher');
+    assert.ok(control.differenceInDifferences > 0.05);
+  }
+  assert.match(pair.verdict, /; beyond held-out: the inserted differences exceed the held-out ones \(difference in mean differences, Mann-Whitney U one-sided, Holm-corrected: CER \+0\.0\d+, p = 1\.5e-11; CTC score/);
   assert.match(pair.verdict, /per-group 95% intervals of clipped - reference exclude zero at 1 repetition \(CER \+0\.0\d\d, CTC score \+0\.\d+\), 2 repetitions/);
   assert.match(pair.verdict, /held-out: CER \+0\.000 \(two-sided p = 1\.00\), CTC score \+0\.000 \(two-sided p = 1\.00\)$/);
   assert.is(result.verdict, pair.verdict);
   assert.is(result.settings.expect, 'less');
+});
+
+test('general accuracy is not memorization: a model worse by a constant on every canary, inserted and held-out alike', () => {
+  for (const [name, delta] of [['sloppy', () => 0.2], ...['a', 'b', 'c'].map((seed) => {
+    const random = new SeededRandom(`sloppy/${seed}`);
+    const noise = Array.from({ length: base.rows.length }, () => random.nextFloat() - 0.5);
+    return [`sloppy-${seed}`, (i: number) => 0.2 + 0.05 * noise[i]!];
+  })] as [string, (i: number) => number][]) {
+    const result = comparison([shifted(name, delta)]);
+    const pair = result.pairs[0]!;
+    // The inserted canaries alone: significant (what the old compare reported as "memorizes less").
+    assert.ok(pair.primary.every((t) => t.adjustedPValue! < 0.01), pair.verdict);
+    assert.ok(pair.primary.every((t) => t.finding === 'not-beyond-held-out'), pair.verdict);
+    assert.ok(pair.beyondHeldOut.every((t) => t.finding === 'no-difference' && t.canReachAlpha && t.adjustedPValue >= 0.01), JSON.stringify(pair.beyondHeldOut));
+    assert.ok(pair.heldOut.every((t) => t.finding === 'other-worse-on-held-out'));
+    assert.match(pair.verdict, new RegExp(`^no memorization difference established: ${name} and reference differ on inserted canaries, but as much on held-out canaries \\(CER \\+0\\.\\d+ on inserted vs \\+0\\.\\d+ on held-out, .*that is general accuracy, not memorization`));
+    assert.not.match(pair.verdict, /memorizes less/);
+    // Identical differences give zero-width per-group intervals: not listed as excluding zero.
+    if (name === 'sloppy') {
+      assert.equal(pair.groupsExcludingZero, []);
+      assert.ok(pair.groups.every((t) => t.meanDifference.low === t.meanDifference.high && t.meanDifference.low > 0));
+      assert.match(pair.verdict, /; no per-group 95% interval excludes zero/);
+    }
+    validateComparisonReport(result);
+    assert.match(comparisonMarkdown(result), /inserted vs held-out \(20 vs 20\) \| CER \| [+-]0\.\d+ \(difference in differences\) \| [^|]+ \| [^|]+ \| no difference/);
+    assert.match(comparisonTerminalTable(result), /not beyond held-out \(general accuracy\)/);
+    assert.match(comparisonHtml(result), /inserted vs held-out \(20 vs 20\)/);
+  }
 });
 
 test('no effect: no difference detected, for several noise draws; never a false finding', () => {
@@ -156,10 +195,78 @@ test('ties: identical models, and ties that shrink the test below alpha', () => 
   });
   const tiny = compareReports([{ report: small, path: null }, { report: smallOther, path: null }], { names: ['A', 'B'] }).pairs[0]!;
   assert.ok(tiny.primary.every((t) => t.finding === 'cannot-reach-alpha' && t.zeros === 0 && Math.abs(t.minimumAdjustedPValue - 2 / 16) < 1e-12));
+  // One canary per group: a degenerate bootstrap, never listed as excluding zero.
+  assert.ok(tiny.groups.every((t) => t.pairs === 1 && t.meanDifference.low > 0));
+  assert.equal(tiny.groupsExcludingZero, []);
   assert.match(tiny.verdict, /^cannot tell B from A: with 4 inserted canaries the smallest Holm-corrected p-value possible is 0\.13, not below alpha = 0\.01; audit more canaries/);
   // Tied magnitudes (not zeros) are fine: 20 equal positive differences still give 2^-20.
   const flat = comparison([shifted('flat', (i, r) => (r === null ? 0 : 0.1))]).pairs[0]!;
   assert.ok(flat.primary.every((t) => Math.abs(t.pValue - 2 ** -20) < 1e-15 && t.finding === 'other-memorizes-less'));
+});
+
+test('a held-out test that cannot reach alpha (5 held-out canaries) says so instead of "no difference"', () => {
+  const fewSet = syntheticSet('compare-few-held-out', 4, 5);
+  const reference = buildAuditReport({ set: fewSet, ...syntheticRecords(fewSet, 'reference'), rows: syntheticRows(fewSet, 'reference', (r) => (r === null ? 0.9 : 0.5)) });
+  const other = JSON.parse(JSON.stringify(reference)) as AuditReport;
+  other.model.fingerprint = 'other'.padEnd(64, '0');
+  other.rows.forEach((row, i) => {
+    row.cer += 0.1 + 0.001 * i;
+    row.ctcScore! += 0.4 + 0.004 * i;
+  });
+  const result = compareReports([{ report: reference, path: null }, { report: other, path: null }], { names: ['A', 'B'] });
+  validateComparisonReport(result);
+  const pair = result.pairs[0]!;
+  for (const heldOut of pair.heldOut) {
+    // Every held-out canary the same way: two-sided p = 2 / 2^5 = 0.0625, the smallest possible.
+    assert.ok(Math.abs(heldOut.pValue - 2 / 32) < 1e-12);
+    assert.not.ok(heldOut.canReachAlpha);
+    assert.is(heldOut.finding, 'cannot-reach-alpha');
+  }
+  assert.match(pair.verdict, /held-out: CER \+0\.1\d+ \(two-sided p = 0\.0625, cannot reach alpha = 0\.01 with 5 held-out canaries: smallest possible p 0\.0625\), CTC score/);
+  assert.match(comparisonTerminalTable(result), /held-out \(5\)\s+CER.*cannot reach alpha/);
+});
+
+test('saturation: both models perfect on every inserted canary is "cannot tell apart", not "no difference"', () => {
+  const perfect = (name: string, ctcNoise: number) => {
+    const copy = JSON.parse(JSON.stringify(base)) as AuditReport;
+    copy.model = { ...copy.model, dir: `/models/${name}`, fingerprint: name.padEnd(64, '0') };
+    copy.rows.forEach((row, i) => {
+      if (row.repetitions !== null) {
+        row.cer = 0;
+        row.ctcScore = -0.05 + ctcNoise * (i % 3);
+      }
+    });
+    return copy;
+  };
+  // CTC differences under SCORE_RESOLUTION (1e-3) are ties: every inserted canary tied on both scores.
+  const result = compareReports([{ report: perfect('floor-a', 0), path: null }, { report: perfect('floor-b', 3e-4), path: null }]);
+  validateComparisonReport(result);
+  const pair = result.pairs[0]!;
+  assert.ok(pair.primary.every((t) => t.zeros === t.pairs && t.finding === 'cannot-reach-alpha' && !t.canReachAlpha));
+  assert.match(pair.verdict, /^cannot tell floor-b from floor-a: both recognize every inserted canary perfectly \(CER 0 on all 20 and CTC scores within 0\.001 of each other\), so this canary set cannot tell them apart .*use fewer repetitions or harder canaries/);
+  assert.not.match(pair.verdict, /no difference/);
+  assert.match(comparisonHtml(result), /<li class="flagged">/);
+});
+
+test('smallest possible Holm p: max(own, m x the family smallest), a lower bound under step-down', () => {
+  // 'eight': only the 8 canaries at 1 and 2 repetitions differ (all one way): own smallest p 1/256. Family: 2 models x 2 scores.
+  const result = comparison([shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)), shifted('eight', (i, r) => (r === 1 || r === 2 ? 0.05 + 0.001 * i : 0))], {
+    names: ['reference', 'clipped', 'eight'],
+  });
+  const eight = result.pairs[1]!;
+  for (const primary of eight.primary) {
+    assert.is(primary.zeros, 12);
+    assert.ok(Math.abs(primary.pValue - 1 / 256) < 1e-15);
+    // Holm: 4 x, 3 x 2^-20 for clipped, then 2 x 1/256 and 1 x 1/256 -> 2/256 < alpha. The old bound, 4 x 1/256 = 0.0156, said it could not.
+    assert.ok(Math.abs(primary.adjustedPValue! - 2 / 256) < 1e-15, `adjusted ${primary.adjustedPValue}`);
+    assert.ok(Math.abs(primary.minimumAdjustedPValue - 1 / 256) < 1e-15, `minimum ${primary.minimumAdjustedPValue}`);
+    assert.ok(primary.minimumAdjustedPValue <= primary.adjustedPValue!);
+    assert.ok(primary.canReachAlpha);
+    assert.is(primary.finding, 'other-memorizes-less');
+  }
+  assert.ok(result.pairs[0]!.primary.every((t) => Math.abs(t.minimumAdjustedPValue - 4 * 2 ** -20) < 1e-15));
+  // Per-group family (10 tests per pair): groups with no differing canary have own smallest p 1, the rest 1/16.
+  for (const group of eight.groups) assert.ok(Math.abs(group.minimumAdjustedPValue - (group.repetitions! <= 2 ? 10 / 16 : 1)) < 1e-12);
 });
 
 test('Holm over models x scores: three models, one that differs', () => {

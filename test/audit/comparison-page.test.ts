@@ -82,7 +82,7 @@ if (!CHROMIUM) {
       // The line counter sees wrapping where it is allowed (the models' own long verdicts): it can fail.
       assert.ok(Math.max(...layout.wrapLines) > 1, `wrapped verdict cells: ${layout.wrapLines}`);
       const [primary, groups] = layout.tables;
-      assert.is(primary!.rows, 1 + 3 * 4, 'header + 3 pairs x (2 primary + 2 held-out)');
+      assert.is(primary!.rows, 1 + 3 * 6, 'header + 3 pairs x (2 primary + 2 held-out + 2 inserted-vs-held-out controls)');
       for (const table of layout.tables.filter((t) => t.visible)) {
         assert.equal(table.wrapped, [], `cells on one line: ${table.wrapped.join(' | ')}`);
         assert.ok(table.textHeaders.every((align) => align === 'left'), 'text headers aligned with their cells');
