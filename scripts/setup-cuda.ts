@@ -9,7 +9,13 @@
  *   npm run setup:cuda -- --without-driver  install on a machine without an NVIDIA
  *                                           driver (an image built without a GPU)
  */
-import { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, nvidiaDriver, ortBinaryDir, pipCommandFor } from '../src/asr/cuda.ts';
+import {
+  CUDA_PROVIDER_PACKAGE,
+  cudaLibraryReport,
+  nvidiaDriver,
+  ortBinaryDir,
+  pipCommandFor,
+} from '../src/asr/cuda.ts';
 import { installCudaProvider, removeStaleStaging } from '../src/asr/cuda-setup.ts';
 import { RoteError } from '../src/util/errors.ts';
 
@@ -28,9 +34,13 @@ const say = (line: string): void => void process.stdout.write(`setup:cuda: ${lin
 async function main(): Promise<void> {
   if (unknown.length) throw new RoteError(`unknown option ${unknown.join(', ')}; see \`npm run setup:cuda -- --help\``);
   const platform = `${process.platform}-${process.arch}`;
-  if (platform !== 'linux-x64') throw new RoteError(`ONNX Runtime's CUDA provider for onnxruntime-node exists for Linux x64 only (this is ${platform}); use --provider webgpu or cpu`);
+  if (platform !== 'linux-x64')
+    throw new RoteError(
+      `ONNX Runtime's CUDA provider for onnxruntime-node exists for Linux x64 only (this is ${platform}); use --provider webgpu or cpu`,
+    );
   const targetDir = ortBinaryDir();
-  if (!targetDir) throw new RoteError('onnxruntime-node is not installed (no bin/napi-v6/linux/x64): run `npm ci` first');
+  if (!targetDir)
+    throw new RoteError('onnxruntime-node is not installed (no bin/napi-v6/linux/x64): run `npm ci` first');
   const driver = nvidiaDriver();
   if (!driver.present) {
     const message = `no NVIDIA driver on this machine (${driver.evidence}): CUDA cannot run here. Install the NVIDIA driver (\`nvidia-smi\` must work), or pass --without-driver to install the provider anyway (e.g. building an image without a GPU)`;
@@ -38,15 +48,23 @@ async function main(): Promise<void> {
     say(`warning: ${message}`);
   }
   if (args.includes('--dry-run')) {
-    say(`would install ${CUDA_PROVIDER_PACKAGE.files.map((f) => f.name).join(', ')} from ${CUDA_PROVIDER_PACKAGE.name}@${CUDA_PROVIDER_PACKAGE.version} (${CUDA_PROVIDER_PACKAGE.integrity.slice(0, 23)}...) into ${targetDir}`);
+    say(
+      `would install ${CUDA_PROVIDER_PACKAGE.files.map((f) => f.name).join(', ')} from ${CUDA_PROVIDER_PACKAGE.name}@${CUDA_PROVIDER_PACKAGE.version} (${CUDA_PROVIDER_PACKAGE.integrity.slice(0, 23)}...) into ${targetDir}`,
+    );
   } else {
     await removeStaleStaging(targetDir);
     await installCudaProvider({ targetDir, log: say });
   }
   const report = cudaLibraryReport();
   const missing = report.libraries.filter((l) => !l.path);
-  for (const l of report.libraries) say(`  ${l.path ? 'found  ' : 'missing'} ${l.name}${l.path ? ` (${l.path}${l.onLoaderPath ? '' : `, ${l.source}: rote adds it to LD_LIBRARY_PATH`})` : ''}`);
-  if (missing.length) say(`the CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} runtime libraries are not all here; install them with \`${pipCommandFor(report.required.libraries)}\` (or a CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} toolkit with cuDNN 9), then check with \`node bin/rote.js doctor\``);
+  for (const l of report.libraries)
+    say(
+      `  ${l.path ? 'found  ' : 'missing'} ${l.name}${l.path ? ` (${l.path}${l.onLoaderPath ? '' : `, ${l.source}: rote adds it to LD_LIBRARY_PATH`})` : ''}`,
+    );
+  if (missing.length)
+    say(
+      `the CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} runtime libraries are not all here; install them with \`${pipCommandFor(report.required.libraries)}\` (or a CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} toolkit with cuDNN 9), then check with \`node bin/rote.js doctor\``,
+    );
   else say('done; `node bin/rote.js doctor` runs a tiny model on every provider');
 }
 

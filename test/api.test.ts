@@ -6,10 +6,34 @@ import { readFile } from 'node:fs/promises';
 const front = await import('rote');
 
 test('the front door is a named list: what users call is there, internals are not', () => {
-  for (const name of ['generateCanarySet', 'importCanarySet', 'injectCanaries', 'verifyInjection', 'loadModel', 'transcribeFiles', 'audit', 'compare', 'checkCanaries', 'readAuditReport', 'writeAuditReport', 'writeComparisonReport', 'validateReport', 'RoteError']) {
+  for (const name of [
+    'generateCanarySet',
+    'importCanarySet',
+    'injectCanaries',
+    'verifyInjection',
+    'loadModel',
+    'transcribeFiles',
+    'audit',
+    'compare',
+    'checkCanaries',
+    'readAuditReport',
+    'writeAuditReport',
+    'writeComparisonReport',
+    'validateReport',
+    'RoteError',
+  ]) {
     assert.type((front as Record<string, unknown>)[name], 'function', name);
   }
-  for (const internal of ['padFeatures', 'owensT', 'shellQuote', 'planBatches', 'midRanks', 'readOnnxBytes', 'scanRecords', 'canonicalJson']) {
+  for (const internal of [
+    'padFeatures',
+    'owensT',
+    'shellQuote',
+    'planBatches',
+    'midRanks',
+    'readOnnxBytes',
+    'scanRecords',
+    'canonicalJson',
+  ]) {
     assert.not.ok(internal in front, `${internal} is on the front door`);
   }
 });
@@ -28,7 +52,12 @@ test('internals stay reachable through the stage subpaths', async () => {
 
 test('every name the README imports from rote is on the front door', async () => {
   const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-  const names = [...readme.matchAll(/import \{([\w\s,]+)\} from 'rote'/g)].flatMap((match) => match[1]!.split(',').map((name) => name.trim()).filter(Boolean));
+  const names = [...readme.matchAll(/import \{([\w\s,]+)\} from 'rote'/g)].flatMap((match) =>
+    match[1]!
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
   assert.ok(names.length > 0, 'README imports nothing from rote');
   for (const name of names) assert.ok(name in front, `README imports ${name}, which the front door does not export`);
 });

@@ -19,12 +19,21 @@ test('the README API script runs as written on the shipped models', async () => 
   try {
     const file = join(dir, 'snippet.mts');
     await writeFile(file, script!);
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { cwd: root, maxBuffer: 1 << 24 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      maxBuffer: 1 << 24,
+    });
     assert.match(stdout, /models\/baseline \[detected\] memorization detected from 1 repetition/);
     assert.match(stdout, /models\/control \[not-detected\] no memorization detected/);
     assert.match(stdout, /held-out: CER 0\.\d+ \[/);
-    assert.match(stdout, /cer over 60 canaries: p = \d\.\de-\d+ \(smallest possible \d\.\de-\d+\): other-memorizes-less/);
-    assert.match(stdout.trim().split('\n').pop()!, /^control memorizes less than baseline \(paired Wilcoxon signed-rank over all 60 inserted canaries, one-sided/);
+    assert.match(
+      stdout,
+      /cer over 60 canaries: p = \d\.\de-\d+ \(smallest possible \d\.\de-\d+\): other-memorizes-less/,
+    );
+    assert.match(
+      stdout.trim().split('\n').pop()!,
+      /^control memorizes less than baseline \(paired Wilcoxon signed-rank over all 60 inserted canaries, one-sided/,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
     await rm(join(root, 'rote-out', 'api'), { recursive: true, force: true });

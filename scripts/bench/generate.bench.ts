@@ -28,7 +28,10 @@ const USER_HZ = 100;
 function cpuSeconds(): { self: number; children: number } {
   try {
     const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return { self: (Number(fields[11]) + Number(fields[12])) / USER_HZ, children: (Number(fields[13]) + Number(fields[14])) / USER_HZ };
+    return {
+      self: (Number(fields[11]) + Number(fields[12])) / USER_HZ,
+      children: (Number(fields[13]) + Number(fields[14])) / USER_HZ,
+    };
   } catch {
     const usage = process.cpuUsage();
     return { self: (usage.user + usage.system) / 1e6, children: Number.NaN };
@@ -46,7 +49,11 @@ async function measure(task: () => Promise<unknown>): Promise<Measured> {
   const started = performance.now();
   await task();
   const after = cpuSeconds();
-  return { seconds: (performance.now() - started) / 1000, cpuSelf: after.self - before.self, cpuChildren: after.children - before.children };
+  return {
+    seconds: (performance.now() - started) / 1000,
+    cpuSelf: after.self - before.self,
+    cpuChildren: after.children - before.children,
+  };
 }
 
 function which(program: string): string | null {
@@ -62,7 +69,11 @@ function ensureBaselineTools(): { espeak: string; ffmpeg: string } {
   let ffmpeg = which('ffmpeg');
   if (!espeak || !ffmpeg) {
     console.log('installing Debian espeak-ng and ffmpeg for the baseline (apt-get)...');
-    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng ffmpeg'], { stdio: 'inherit' });
+    execFileSync(
+      'sh',
+      ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng ffmpeg'],
+      { stdio: 'inherit' },
+    );
     espeak = which('espeak-ng');
     ffmpeg = which('ffmpeg');
   }
@@ -72,7 +83,9 @@ function ensureBaselineTools(): { espeak: string; ffmpeg: string } {
 
 function exec(program: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(program, args, (error, _stdout, stderr) => (error ? reject(new Error(`${program} failed: ${stderr || error.message}`)) : resolve()));
+    execFile(program, args, (error, _stdout, stderr) =>
+      error ? reject(new Error(`${program} failed: ${stderr || error.message}`)) : resolve(),
+    );
   });
 }
 
@@ -91,7 +104,23 @@ async function baseline(
       const canary = canaries[next++]!;
       const raw = join(directory, `${canary.id}.raw.wav`);
       await exec(tools.espeak, ['-v', canary.voice, '-s', rate, '-p', '50', '-w', raw, canary.text]);
-      await exec(tools.ffmpeg, ['-nostdin', '-v', 'error', '-y', '-i', raw, '-af', atempo, '-ar', '16000', '-ac', '1', '-c:a', 'pcm_s16le', join(directory, `${canary.id}.wav`)]);
+      await exec(tools.ffmpeg, [
+        '-nostdin',
+        '-v',
+        'error',
+        '-y',
+        '-i',
+        raw,
+        '-af',
+        atempo,
+        '-ar',
+        '16000',
+        '-ac',
+        '1',
+        '-c:a',
+        'pcm_s16le',
+        join(directory, `${canary.id}.wav`),
+      ]);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
@@ -114,7 +143,12 @@ export async function run(): Promise<void> {
     const roteRun = async (round: number) => {
       let canaries: { id: string; text: string; voice: string }[] = [];
       const measured = await measure(async () => {
-        const result = await generateCanarySet({ out: join(root, `rote-${round}`), seed: 'bench', perGroup: PER_GROUP, holdout: HOLDOUT });
+        const result = await generateCanarySet({
+          out: join(root, `rote-${round}`),
+          seed: 'bench',
+          perGroup: PER_GROUP,
+          holdout: HOLDOUT,
+        });
         canaries = result.set.canaries.map((c) => ({ id: c.id, text: c.text, voice: c.tts.voice }));
       });
       rote.push(measured);
@@ -129,10 +163,18 @@ export async function run(): Promise<void> {
     await rm(root, { recursive: true, force: true });
   }
   const best = rote.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  console.log(`machine: ${parallel} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, load average ${loadBefore.toFixed(1)} before / ${loadavg()[0]!.toFixed(1)} after`);
-  console.log(`canaries: ${count} (6 words, rate ${GENERATE_DEFAULTS.rate} wpm, 3x tempo, 16 kHz); rote: better of 2 runs around 1 baseline run`);
+  console.log(
+    `machine: ${parallel} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}, load average ${loadBefore.toFixed(1)} before / ${loadavg()[0]!.toFixed(1)} after`,
+  );
+  console.log(
+    `canaries: ${count} (6 words, rate ${GENERATE_DEFAULTS.rate} wpm, 3x tempo, 16 kHz); rote: better of 2 runs around 1 baseline run`,
+  );
   console.log(describe('rote generate (in process)', count, best));
   console.log(describe(`espeak-ng CLI + ffmpeg x${parallel}`, count, base));
-  console.log(`ratio rote / baseline: ${(base.seconds / best.seconds).toFixed(2)} by wall time, ${((base.cpuSelf + base.cpuChildren) / (best.cpuSelf + best.cpuChildren)).toFixed(2)} by CPU time`);
-  console.log(`CPU-bound rate on ${parallel} idle cores: rote <= ${((parallel * count) / (best.cpuSelf + best.cpuChildren)).toFixed(1)} canaries/s, baseline <= ${((parallel * count) / (base.cpuSelf + base.cpuChildren)).toFixed(1)}`);
+  console.log(
+    `ratio rote / baseline: ${(base.seconds / best.seconds).toFixed(2)} by wall time, ${((base.cpuSelf + base.cpuChildren) / (best.cpuSelf + best.cpuChildren)).toFixed(2)} by CPU time`,
+  );
+  console.log(
+    `CPU-bound rate on ${parallel} idle cores: rote <= ${((parallel * count) / (best.cpuSelf + best.cpuChildren)).toFixed(1)} canaries/s, baseline <= ${((parallel * count) / (base.cpuSelf + base.cpuChildren)).toFixed(1)}`,
+  );
 }

@@ -47,9 +47,19 @@ async function writeTrainingList(dir: string): Promise<void> {
     const wav = encodeWav16(samples, 16000);
     const id = sha256Hex(`bench-${i}`).slice(0, 8);
     await writeFile(join(dir, 'audio', `${id}.wav`), wav);
-    canaries.push({ id, text: `bench canary number ${i} words`, repetitions: repetitions[i % 5]!, audio: `audio/${id}.wav`, durationSec: 1, sha256: sha256Hex(wav) });
+    canaries.push({
+      id,
+      text: `bench canary number ${i} words`,
+      repetitions: repetitions[i % 5]!,
+      audio: `audio/${id}.wav`,
+      durationSec: 1,
+      sha256: sha256Hex(wav),
+    });
   }
-  await writeFile(join(dir, 'canaries.json'), JSON.stringify({ format: 1, setId: sha256Hex('bench'), sampleRate: 16000, canaries }));
+  await writeFile(
+    join(dir, 'canaries.json'),
+    JSON.stringify({ format: 1, setId: sha256Hex('bench'), sampleRate: 16000, canaries }),
+  );
 }
 
 const median = (values: number[]): number => {
@@ -66,17 +76,30 @@ async function timeShell(command: string): Promise<number> {
 }
 
 /** A child that has loaded rote and runs injectCanaries on request, timing only the call. */
-function startInjector(dir: string, input: string): { inject: (label: string, options?: Record<string, unknown>, before?: () => Promise<unknown>) => Promise<number>; stop: () => void } {
+function startInjector(
+  dir: string,
+  input: string,
+): {
+  inject: (label: string, options?: Record<string, unknown>, before?: () => Promise<unknown>) => Promise<number>;
+  stop: () => void;
+} {
   const childPath = join(dir, 'injector.mjs');
-  writeFileSync(childPath, `
+  writeFileSync(
+    childPath,
+    `
     const { injectCanaries } = await import(${JSON.stringify(pathToFileURL(join(root, 'src/manifest/index.ts')).href)});
     process.on('message', async ({ output, audioDir, options }) => {
       const start = performance.now();
       await injectCanaries({ manifests: [${JSON.stringify(input)}], canaries: ${JSON.stringify(join(dir, 'set'))}, output, audioDir, sampleRate: 16000, ...options });
       process.send({ seconds: (performance.now() - start) / 1000 });
     });
-    process.send({ ready: true });`);
-  const child = fork(childPath, [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    process.send({ ready: true });`,
+  );
+  const child = fork(childPath, [], {
+    cwd: root,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ready = once(child, 'message');
   return {
     inject: async (label, options = {}, before) => {
@@ -105,7 +128,9 @@ async function peakRss(dir: string, input: string): Promise<number> {
     const { injectCanaries } = await import(${JSON.stringify(join(root, 'src/manifest/index.ts'))});
     await injectCanaries({ manifests: [${JSON.stringify(input)}], canaries: ${JSON.stringify(join(dir, 'set'))}, output: ${JSON.stringify(output)}, audioDir: ${JSON.stringify(join(dir, 'wav-rss'))}, sampleRate: 16000 });
     process.stdout.write(String(process.resourceUsage().maxRSS));`;
-  const { stdout } = await run_(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });
+  const { stdout } = await run_(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+  });
   await rm(output, { force: true });
   await rm(`${output}.receipt.json`, { force: true });
   await rm(join(dir, 'wav-rss'), { recursive: true, force: true });
@@ -122,8 +147,14 @@ export async function run(): Promise<void> {
     await writeManifest(input);
     await writeTrainingList(join(dir, 'set'));
     const size = (await stat(input)).size / 1e6;
-    console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    console.log(`manifest: ${LINES} lines, ${size.toFixed(0)} MB, 30 canaries / 186 copies; ${ROUNDS} rounds alternating cat, sha256sum and inject; medians`);
+    console.log(
+      `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
+    console.log(
+      `manifest: ${LINES} lines, ${size.toFixed(0)} MB, 30 canaries / 186 copies; ${ROUNDS} rounds alternating cat, sha256sum and inject; medians`,
+    );
     Object.assign(injector, startInjector(dir, input));
     const cat: number[] = [];
     const userCopy: number[] = [];
@@ -153,19 +184,24 @@ export async function run(): Promise<void> {
       full.push(await injector.inject(`full-${round}`, { check: 'full' }, settle));
       sha256.push(await injector.inject(`sha-${round}`, { hash: 'sha256' }, settle));
     }
-    const runs = (times: number[]): string => `${median(times).toFixed(3)} s (runs ${times.map((t) => t.toFixed(3)).join(' ')})`;
+    const runs = (times: number[]): string =>
+      `${median(times).toFixed(3)} s (runs ${times.map((t) => t.toFixed(3)).join(' ')})`;
     // On a noisy VM the fastest runs are the least disturbed ones: their ratio is printed too.
-    const ratio = (times: number[]): string => `${(median(times) / median(cat)).toFixed(2)}x cat (median of per-round ratios ${median(times.map((t, i) => t / cat[i]!)).toFixed(2)}x; fastest runs ${(Math.min(...times) / Math.min(...cat)).toFixed(2)}x)`;
+    const ratio = (times: number[]): string =>
+      `${(median(times) / median(cat)).toFixed(2)}x cat (median of per-round ratios ${median(times.map((t, i) => t / cat[i]!)).toFixed(2)}x; fastest runs ${(Math.min(...times) / Math.min(...cat)).toFixed(2)}x)`;
     console.log(`cat file > out: ${runs(cat)}`);
     console.log(`copy through user space (dd bs=256K): ${runs(userCopy)}: ${ratio(userCopy)}`);
     console.log(`two-pass floor (cat file > /dev/null; cat file > out): ${runs(floor)}: ${ratio(floor)}`);
     console.log(`sha256sum file: ${runs(sha)}`);
-    console.log(`injectCanaries (in process, modules loaded; defaults: check structure, hash xxh3): ${runs(inject)}: ${ratio(inject)}`);
+    console.log(
+      `injectCanaries (in process, modules loaded; defaults: check structure, hash xxh3): ${runs(inject)}: ${ratio(inject)}`,
+    );
     console.log(`injectCanaries check full: ${runs(full)}: ${ratio(full)}`);
     console.log(`injectCanaries hash sha256: ${runs(sha256)}: ${ratio(sha256)}`);
 
     // Cold cache: the input's pages dropped before each run (the output is a new file either way).
-    const drop = async (): Promise<number> => (await settle()) + (await timeShell(`dd if="${input}" iflag=nocache count=0 status=none`));
+    const drop = async (): Promise<number> =>
+      (await settle()) + (await timeShell(`dd if="${input}" iflag=nocache count=0 status=none`));
     const coldCat: number[] = [];
     const coldInject: number[] = [];
     for (let round = 0; round < 5; round++) {
@@ -175,10 +211,24 @@ export async function run(): Promise<void> {
       await rm(catOut, { force: true });
       coldInject.push(await injector.inject(`cold-${round}`, {}, drop));
     }
-    console.log(`cold cache: cat file > out ${runs(coldCat)}; injectCanaries ${runs(coldInject)}: ${(median(coldInject) / median(coldCat)).toFixed(2)}x cold cat`);
+    console.log(
+      `cold cache: cat file > out ${runs(coldCat)}; injectCanaries ${runs(coldInject)}: ${(median(coldInject) / median(coldCat)).toFixed(2)}x cold cat`,
+    );
     injector.stop();
-    const baseline = await run_(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'src/manifest/index.ts'))}); process.stdout.write(String(process.resourceUsage().maxRSS))`], { cwd: root });
-    console.log(`peak RSS: ${(await peakRss(dir, input)).toFixed(0)} MB (node + tsx + rote modules alone: ${(Number(baseline.stdout) / 1024).toFixed(0)} MB)`);
+    const baseline = await run_(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `await import(${JSON.stringify(join(root, 'src/manifest/index.ts'))}); process.stdout.write(String(process.resourceUsage().maxRSS))`,
+      ],
+      { cwd: root },
+    );
+    console.log(
+      `peak RSS: ${(await peakRss(dir, input)).toFixed(0)} MB (node + tsx + rote modules alone: ${(Number(baseline.stdout) / 1024).toFixed(0)} MB)`,
+    );
     const cli: number[] = [];
     const startup: number[] = [];
     for (let round = 0; round < 3; round++) {
@@ -187,9 +237,15 @@ export async function run(): Promise<void> {
       await rm(`${out}.receipt.json`, { force: true });
       await rm(join(dir, 'wav-cli'), { recursive: true, force: true });
       startup.push(await timeShell(`"${process.execPath}" --import tsx src/cli/main.ts --help > /dev/null`));
-      cli.push(await timeShell(`"${process.execPath}" --import tsx src/cli/main.ts inject --manifest "${input}" --canaries "${join(dir, 'set')}" --out "${out}" --audio-dir "${join(dir, 'wav-cli')}" --sample-rate 16000 --quiet`));
+      cli.push(
+        await timeShell(
+          `"${process.execPath}" --import tsx src/cli/main.ts inject --manifest "${input}" --canaries "${join(dir, 'set')}" --out "${out}" --audio-dir "${join(dir, 'wav-cli')}" --sample-rate 16000 --quiet`,
+        ),
+      );
     }
-    console.log(`CLI: rote inject ${median(cli).toFixed(3)} s wall; rote --help alone (node + tsx + every command's modules) ${median(startup).toFixed(3)} s`);
+    console.log(
+      `CLI: rote inject ${median(cli).toFixed(3)} s wall; rote --help alone (node + tsx + every command's modules) ${median(startup).toFixed(3)} s`,
+    );
   } finally {
     injector.stop();
     await rm(dir, { recursive: true, force: true });

@@ -25,7 +25,13 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resample } from '../../src/audio/index.ts';
-import { loadModel, sessionRunTime, transcribeFiles, type TranscribeItem, type TranscribeStats } from '../../src/asr/index.ts';
+import {
+  loadModel,
+  sessionRunTime,
+  transcribeFiles,
+  type TranscribeItem,
+  type TranscribeStats,
+} from '../../src/asr/index.ts';
 import { extractFeatures } from '../../src/asr/feature-extract.ts';
 import { FeaturePool } from '../../src/asr/feature-pool.ts';
 import { createFrontend } from '../../src/audio/index.ts';
@@ -48,25 +54,39 @@ interface Sherpa {
 
 function benchModel(): { dir: string; description: string } {
   const dir = join(CACHE, 'bench-nemo-ctc');
-  if (existsSync(join(dir, 'model.onnx'))) return { dir, description: 'random-weight NeMo CTC Conformer, d_model 256, 6 blocks (bench-nemo-ctc)' };
+  if (existsSync(join(dir, 'model.onnx')))
+    return { dir, description: 'random-weight NeMo CTC Conformer, d_model 256, 6 blocks (bench-nemo-ctc)' };
   try {
-    execFileSync('/usr/bin/python3', [join(ROOT, 'scripts', 'models', 'make_test_models.py'), '--only-bench', '--out', CACHE, '--speech', SPEECH], { stdio: 'ignore' });
+    execFileSync(
+      '/usr/bin/python3',
+      [join(ROOT, 'scripts', 'models', 'make_test_models.py'), '--only-bench', '--out', CACHE, '--speech', SPEECH],
+      { stdio: 'ignore' },
+    );
     return { dir, description: 'random-weight NeMo CTC Conformer, d_model 256, 6 blocks (bench-nemo-ctc)' };
   } catch {
-    return { dir: join(ROOT, 'test', 'fixtures', 'models', 'nemo-ctc'), description: 'tiny committed test model (no /usr/bin/python3 with torch to build the bench model)' };
+    return {
+      dir: join(ROOT, 'test', 'fixtures', 'models', 'nemo-ctc'),
+      description: 'tiny committed test model (no /usr/bin/python3 with torch to build the bench model)',
+    };
   }
 }
 
 async function benchFiles(): Promise<string[]> {
   const dir = join(CACHE, 'audio');
   mkdirSync(dir, { recursive: true });
-  const { utterances } = JSON.parse(readFileSync(join(SPEECH, 'texts.json'), 'utf8')) as { utterances: { id: string; file: string }[] };
+  const { utterances } = JSON.parse(readFileSync(join(SPEECH, 'texts.json'), 'utf8')) as {
+    utterances: { id: string; file: string }[];
+  };
   const files: string[] = [];
   for (const u of utterances) {
     const audio = await readWav(join(SPEECH, u.file));
     for (const speed of SPEEDS) {
       const path = join(dir, `${u.id}-x${speed}.wav`);
-      if (!existsSync(path)) writeFileSync(path, encodeWav16(speed === 1 ? audio.samples : resample(audio.samples, Math.round(16000 * speed), 16000), 16000));
+      if (!existsSync(path))
+        writeFileSync(
+          path,
+          encodeWav16(speed === 1 ? audio.samples : resample(audio.samples, Math.round(16000 * speed), 16000), 16000),
+        );
       files.push(path);
     }
   }
@@ -131,7 +151,9 @@ async function runWorkers(): Promise<void> {
     const w = await readWav(item.path);
     audioSec += w.samples.length / w.sampleRate;
   }
-  console.log(`files: ${items.length} demo canaries (${audioSec.toFixed(1)} s of audio); ORT threads ${threads}; machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); best of ${rounds} alternated rounds`);
+  console.log(
+    `files: ${items.length} demo canaries (${audioSec.toFixed(1)} s of audio); ORT threads ${threads}; machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); best of ${rounds} alternated rounds`,
+  );
 
   // 1. Features alone (read + decode + NeMo mel), no model: main thread vs pools.
   const frontend = createFrontend({ type: 'nemo-mel' });
@@ -150,7 +172,9 @@ async function runWorkers(): Promise<void> {
     }
   }
   for (const pool of pools.values()) await pool.close();
-  console.log('\nfeatures alone (nemo-mel, WAV read + decode + features, pool already started; CPU = process CPU time, all threads):');
+  console.log(
+    '\nfeatures alone (nemo-mel, WAV read + decode + features, pool already started; CPU = process CPU time, all threads):',
+  );
   for (const n of [0, 1, 2]) {
     const best = featureRuns[n]!.reduce((a, b) => (b.wall < a.wall ? b : a));
     console.log(
@@ -164,7 +188,8 @@ async function runWorkers(): Promise<void> {
     { name: 'fake-fast (1 Slice node)', dir: fakeFastModel() },
     { name: 'test nemo-ctc (tiny)', dir: join(ROOT, 'test', 'fixtures', 'models', 'nemo-ctc') },
   ];
-  if (existsSync(join(ROOT, 'models', 'baseline', 'model.onnx'))) models.push({ name: 'models/baseline', dir: join(ROOT, 'models', 'baseline') });
+  if (existsSync(join(ROOT, 'models', 'baseline', 'model.onnx')))
+    models.push({ name: 'models/baseline', dir: join(ROOT, 'models', 'baseline') });
   for (const { name, dir } of models) {
     const model = await loadModel(dir, { provider: 'cpu', threads });
     const best = new Map<number, { wall: number; run: number; stats: TranscribeStats }>();
@@ -179,7 +204,8 @@ async function runWorkers(): Promise<void> {
         if (rows !== items.length) throw new Error(`${name}: ${rows} rows for ${items.length} files`);
         if (round === 0) continue; // warm-up
         const previous = best.get(featureWorkers);
-        if (!previous || wall < previous.wall) best.set(featureWorkers, { wall, run: sessionRunTime(model).seconds - before, stats: stats! });
+        if (!previous || wall < previous.wall)
+          best.set(featureWorkers, { wall, run: sessionRunTime(model).seconds - before, stats: stats! });
       }
     }
     await model.close();
@@ -205,12 +231,20 @@ export async function run(): Promise<void> {
     audioSec += w.samples.length / w.sampleRate;
   }
   console.log(`model: ${model.description}`);
-  console.log(`files: ${files.length} utterances, ${audioSec.toFixed(1)} s of audio; threads: ${threads}; machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'})`);
+  console.log(
+    `files: ${files.length} utterances, ${audioSec.toFixed(1)} s of audio; threads: ${threads}; machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'})`,
+  );
 
   const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as Sherpa;
   const recognizer = new sherpa.OfflineRecognizer({
     featConfig: { sampleRate: 16000, featureDim: 80 },
-    modelConfig: { nemoCtc: { model: join(model.dir, 'model.onnx') }, tokens: join(model.dir, 'tokens.txt'), numThreads: threads, provider: 'cpu', debug: 0 },
+    modelConfig: {
+      nemoCtc: { model: join(model.dir, 'model.onnx') },
+      tokens: join(model.dir, 'tokens.txt'),
+      numThreads: threads,
+      provider: 'cpu',
+      debug: 0,
+    },
     decodingMethod: 'greedy_search',
   });
   const sherpaRun = (): { seconds: number; texts: Map<string, string> } => {
@@ -231,7 +265,11 @@ export async function run(): Promise<void> {
     const texts = new Map<string, string>();
     const before = sessionRunTime(rote).seconds;
     const started = performance.now();
-    for await (const row of transcribeFiles(rote, files.map((path, i) => ({ id: String(i), path })))) texts.set(row.path, row.hypothesis);
+    for await (const row of transcribeFiles(
+      rote,
+      files.map((path, i) => ({ id: String(i), path })),
+    ))
+      texts.set(row.path, row.hypothesis);
     return { seconds: (performance.now() - started) / 1000, runSeconds: sessionRunTime(rote).seconds - before, texts };
   };
 
@@ -264,6 +302,10 @@ export async function run(): Promise<void> {
     `${name.padEnd(18)} ${(files.length / seconds).toFixed(1).padStart(8)} utt/s   RTFx ${(audioSec / seconds).toFixed(1).padStart(7)}   median ${seconds.toFixed(3)} s, best ${best.toFixed(3)} s${extra}`;
   console.log(`${rounds} alternated rounds after a warm-up:`);
   console.log(row('sherpa-onnx-node', sherpaMedian, sherpaBest));
-  console.log(row('rote (batched)', roteMedian, roteBest.seconds, `   (${(100 * runShare).toFixed(0)}% in session.run)`));
-  console.log(`ratio rote / sherpa: ${(sherpaMedian / roteMedian).toFixed(2)}x of medians, ${(sherpaBest / roteBest.seconds).toFixed(2)}x of bests   identical transcripts: ${(100 * agreement).toFixed(1)}%`);
+  console.log(
+    row('rote (batched)', roteMedian, roteBest.seconds, `   (${(100 * runShare).toFixed(0)}% in session.run)`),
+  );
+  console.log(
+    `ratio rote / sherpa: ${(sherpaMedian / roteMedian).toFixed(2)}x of medians, ${(sherpaBest / roteBest.seconds).toFixed(2)}x of bests   identical transcripts: ${(100 * agreement).toFixed(1)}%`,
+  );
 }

@@ -43,20 +43,38 @@ function benchModels(): { sherpaDir: string; nemoDir: string; description: strin
   const sherpaDir = join(CACHE, 'bench-sherpa-nemo-transducer');
   const nemoDir = join(CACHE, 'bench-nemo-transducer');
   const description = 'random-weight NeMo RNNT, Conformer d_model 256 x 6 blocks, LSTM 2 x 320';
-  if (existsSync(join(sherpaDir, 'encoder.onnx')) && existsSync(join(nemoDir, 'encoder-model.onnx'))) return { sherpaDir, nemoDir, description };
+  if (existsSync(join(sherpaDir, 'encoder.onnx')) && existsSync(join(nemoDir, 'encoder-model.onnx')))
+    return { sherpaDir, nemoDir, description };
   try {
-    execFileSync('/usr/bin/python3', [join(ROOT, 'scripts', 'models', 'make_test_models.py'), '--only-bench-transducer', '--out', CACHE, '--speech', SPEECH], { stdio: 'ignore' });
+    execFileSync(
+      '/usr/bin/python3',
+      [
+        join(ROOT, 'scripts', 'models', 'make_test_models.py'),
+        '--only-bench-transducer',
+        '--out',
+        CACHE,
+        '--speech',
+        SPEECH,
+      ],
+      { stdio: 'ignore' },
+    );
     return { sherpaDir, nemoDir, description };
   } catch {
     const models = join(ROOT, 'test', 'fixtures', 'models');
-    return { sherpaDir: join(models, 'sherpa-nemo-transducer'), nemoDir: join(models, 'nemo-transducer'), description: 'tiny committed test models (no /usr/bin/python3 with torch to build the bench model)' };
+    return {
+      sherpaDir: join(models, 'sherpa-nemo-transducer'),
+      nemoDir: join(models, 'nemo-transducer'),
+      description: 'tiny committed test models (no /usr/bin/python3 with torch to build the bench model)',
+    };
   }
 }
 
 async function benchFiles(): Promise<{ paths: string[]; audioSec: number }> {
   const dir = join(CACHE, 'audio');
   mkdirSync(dir, { recursive: true });
-  const { utterances } = JSON.parse(readFileSync(join(SPEECH, 'texts.json'), 'utf8')) as { utterances: { id: string; file: string }[] };
+  const { utterances } = JSON.parse(readFileSync(join(SPEECH, 'texts.json'), 'utf8')) as {
+    utterances: { id: string; file: string }[];
+  };
   const paths: string[] = [];
   let audioSec = 0;
   for (const u of utterances) {
@@ -79,11 +97,23 @@ export async function run(): Promise<void> {
   const { paths, audioSec } = await benchFiles();
   const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as Sherpa;
   console.log(`model: ${description}`);
-  console.log(`files: ${paths.length} (${audioSec.toFixed(1)} s of audio); ${threads} ORT threads each; machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); best of ${rounds} alternated rounds after a warm-up`);
+  console.log(
+    `files: ${paths.length} (${audioSec.toFixed(1)} s of audio); ${threads} ORT threads each; machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); best of ${rounds} alternated rounds after a warm-up`,
+  );
 
   const recognizer = new sherpa.OfflineRecognizer({
     featConfig: { sampleRate: 16000, featureDim: 80 },
-    modelConfig: { transducer: { encoder: join(sherpaDir, 'encoder.onnx'), decoder: join(sherpaDir, 'decoder.onnx'), joiner: join(sherpaDir, 'joiner.onnx') }, tokens: join(sherpaDir, 'tokens.txt'), numThreads: threads, provider: 'cpu', debug: 0 },
+    modelConfig: {
+      transducer: {
+        encoder: join(sherpaDir, 'encoder.onnx'),
+        decoder: join(sherpaDir, 'decoder.onnx'),
+        joiner: join(sherpaDir, 'joiner.onnx'),
+      },
+      tokens: join(sherpaDir, 'tokens.txt'),
+      numThreads: threads,
+      provider: 'cpu',
+      debug: 0,
+    },
     decodingMethod: 'greedy_search',
   });
   const sherpaRun = (): Map<string, string> => {
@@ -98,7 +128,9 @@ export async function run(): Promise<void> {
     return out;
   };
   const texts = new Map<string, string>();
-  const { utterances } = JSON.parse(readFileSync(join(SPEECH, 'texts.json'), 'utf8')) as { utterances: { id: string; text: string }[] };
+  const { utterances } = JSON.parse(readFileSync(join(SPEECH, 'texts.json'), 'utf8')) as {
+    utterances: { id: string; text: string }[];
+  };
   for (const path of paths) texts.set(path, utterances.find((u) => path.includes(`${u.id}-x`))!.text);
   const sherpaLayout = await loadModel(sherpaDir, { provider: 'cpu', threads, sherpaCompatible: true });
   const nemoLayout = await loadModel(nemoDir, { provider: 'cpu', threads, sherpaCompatible: true });
@@ -117,7 +149,11 @@ export async function run(): Promise<void> {
 
   const best = new Map<string, number>();
   const transcripts = new Map<string, Map<string, string>>();
-  const time = async (name: string, work: () => Promise<Map<string, string>> | Map<string, string>, record: boolean): Promise<void> => {
+  const time = async (
+    name: string,
+    work: () => Promise<Map<string, string>> | Map<string, string>,
+    record: boolean,
+  ): Promise<void> => {
     const started = performance.now();
     const out = await work();
     const wall = (performance.now() - started) / 1000;

@@ -20,7 +20,8 @@ const frames = 20000;
 
 function bestMicroseconds(fft: PowerSpectrum): number {
   const input = new Float64Array(size);
-  for (let i = 0; i < size; i++) input[i] = Math.sin(i * 0.37) + 0.3 * Math.cos(i * 1.91) + ((i * 7919) % 13) / 13 - 0.5;
+  for (let i = 0; i < size; i++)
+    input[i] = Math.sin(i * 0.37) + 0.3 * Math.cos(i * 1.91) + ((i * 7919) % 13) / 13 - 0.5;
   const power = new Float64Array(size / 2 + 1);
   for (let i = 0; i < 5000; i++) fft.compute(input, power);
   let best = Infinity;
@@ -44,7 +45,11 @@ async function pffftPowerSpectrum(n: number): Promise<PowerSpectrum> {
   const { default: create } = (await import(PFFFT_PACKAGE)) as { default: () => Promise<PffftModule> };
   const m = await create();
   const setup = m._pffft_new_setup(n, 0); // PFFFT_REAL
-  const [input, output, work] = [m._pffft_aligned_malloc(4 * n), m._pffft_aligned_malloc(4 * n), m._pffft_aligned_malloc(4 * n)];
+  const [input, output, work] = [
+    m._pffft_aligned_malloc(4 * n),
+    m._pffft_aligned_malloc(4 * n),
+    m._pffft_aligned_malloc(4 * n),
+  ];
   return {
     size: n,
     compute(frame, power) {
@@ -70,7 +75,12 @@ async function pffftInstalled(): Promise<boolean> {
 }
 
 if (only) {
-  const fft = only === 'hand' ? createRealFftPowerSpectrum(size) : only === 'pffft' ? await pffftPowerSpectrum(size) : createFftJsPowerSpectrum(size);
+  const fft =
+    only === 'hand'
+      ? createRealFftPowerSpectrum(size)
+      : only === 'pffft'
+        ? await pffftPowerSpectrum(size)
+        : createFftJsPowerSpectrum(size);
   console.log(bestMicroseconds(fft));
 } else {
   const names: ('hand' | 'fftjs' | 'pffft')[] = ['hand', 'fftjs'];
@@ -78,13 +88,22 @@ if (only) {
   const best: Record<string, number> = { hand: Infinity, fftjs: Infinity, pffft: Infinity };
   for (let round = 0; round < 3; round++) {
     for (const name of names) {
-      const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), String(size), name], { encoding: 'utf8' });
+      const out = execFileSync(
+        process.execPath,
+        [...process.execArgv, fileURLToPath(import.meta.url), String(size), name],
+        { encoding: 'utf8' },
+      );
       best[name] = Math.min(best[name]!, Number(out.trim()));
     }
   }
   console.log(`hand-written n=${size}: ${best.hand!.toFixed(2)} us/frame`);
   console.log(`fft.js       n=${size}: ${best.fftjs!.toFixed(2)} us/frame`);
-  if (names.includes('pffft')) console.log(`pffft-wasm   n=${size}: ${best.pffft!.toFixed(2)} us/frame (SIMD, float32, copies in and out included)`);
+  if (names.includes('pffft'))
+    console.log(
+      `pffft-wasm   n=${size}: ${best.pffft!.toFixed(2)} us/frame (SIMD, float32, copies in and out included)`,
+    );
   else console.log(`pffft-wasm: not installed (npm i --no-save @echogarden/pffft-wasm@0.4.2 to time it too)`);
-  console.log(`fft.js / hand-written time ratio: ${(best.fftjs! / best.hand!).toFixed(2)}${names.includes('pffft') ? `, pffft-wasm / hand-written ${(best.pffft! / best.hand!).toFixed(2)}` : ''} (best of 3 processes x 7 rounds x ${frames} frames each)`);
+  console.log(
+    `fft.js / hand-written time ratio: ${(best.fftjs! / best.hand!).toFixed(2)}${names.includes('pffft') ? `, pffft-wasm / hand-written ${(best.pffft! / best.hand!).toFixed(2)}` : ''} (best of 3 processes x 7 rounds x ${frames} frames each)`,
+  );
 }

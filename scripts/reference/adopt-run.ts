@@ -33,11 +33,17 @@ interface RunFiles {
 
 export interface TranscriptFixture {
   note: string;
-  models: Record<string, { run: string; source: string; computedOn: string; onnxSha256: string; hypotheses: Record<string, string> }>;
+  models: Record<
+    string,
+    { run: string; source: string; computedOn: string; onnxSha256: string; hypotheses: Record<string, string> }
+  >;
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { round: { type: 'string' }, log: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { round: { type: 'string' }, log: { type: 'string' } },
+  });
   const [action, runArg] = positionals;
   if (!values.round || !runArg || (action !== 'record' && action !== 'ship')) {
     throw new Error('usage: adopt-run.ts record|ship --round <results folder name> <run dir> [--log FILE]');
@@ -49,20 +55,27 @@ async function main(): Promise<void> {
     const log = resolve(values.log ?? `${run}.log`);
     const console = await readFile(log, 'utf8');
     if (!console.includes(`${metrics.name}: done:`)) throw new Error(`${log}: the run has not logged "done"`);
-    await writeFileAtomic(join(roundDir, 'runs', `${metrics.name}.metrics.json`), await readFile(join(run, 'metrics.json')));
+    await writeFileAtomic(
+      join(roundDir, 'runs', `${metrics.name}.metrics.json`),
+      await readFile(join(run, 'metrics.json')),
+    );
     await writeFileAtomic(join(roundDir, 'runs', `${metrics.name}.console.txt`), console);
     process.stdout.write(`recorded ${metrics.name} in ${join(roundDir, 'runs')}\n`);
     return;
   }
-  if (!existsSync(join(roundDir, 'runs', `${metrics.name}.metrics.json`))) throw new Error(`record ${metrics.name} in ${values.round} first`);
+  if (!existsSync(join(roundDir, 'runs', `${metrics.name}.metrics.json`)))
+    throw new Error(`record ${metrics.name} in ${values.round} first`);
   const modelDir = join(ROOT, 'models', metrics.variant);
   const runTokens = await readFile(join(run, 'tokens.txt'), 'utf8');
   if (existsSync(join(modelDir, 'tokens.txt'))) {
-    if ((await readFile(join(modelDir, 'tokens.txt'), 'utf8')) !== runTokens) throw new Error(`${run}/tokens.txt differs from ${modelDir}/tokens.txt`);
+    if ((await readFile(join(modelDir, 'tokens.txt'), 'utf8')) !== runTokens)
+      throw new Error(`${run}/tokens.txt differs from ${modelDir}/tokens.txt`);
   } else {
     await writeFileAtomic(join(modelDir, 'tokens.txt'), runTokens);
   }
-  const transcripts = JSON.parse(await readFile(join(run, 'transcripts.json'), 'utf8')) as { canaries: { id: string; hypothesis: string }[] };
+  const transcripts = JSON.parse(await readFile(join(run, 'transcripts.json'), 'utf8')) as {
+    canaries: { id: string; hypothesis: string }[];
+  };
   const fixture = JSON.parse(await readFile(FIXTURE, 'utf8')) as TranscriptFixture;
   fixture.models[metrics.variant] = {
     run: metrics.name,

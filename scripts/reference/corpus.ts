@@ -67,10 +67,18 @@ function makeItems(): { sentences: string[]; items: Item[] } {
   const voices = values.voices!.split(',');
   const rates = values.rates!.split(',').map(Number);
   const sentences = generateSentences({
-    count: trainCount + devCount, seed: values.seed!, minWords: Number(values['min-words']), maxWords: Number(values['max-words']),
+    count: trainCount + devCount,
+    seed: values.seed!,
+    minWords: Number(values['min-words']),
+    maxWords: Number(values['max-words']),
   });
   const random = new SeededRandom(values.seed!).fork('voices');
-  const items = sentences.map((text) => ({ text, voice: voices[random.nextInt(voices.length)]!, rate: rates[random.nextInt(rates.length)]!, pitch: 40 + random.nextInt(21) }));
+  const items = sentences.map((text) => ({
+    text,
+    voice: voices[random.nextInt(voices.length)]!,
+    rate: rates[random.nextInt(rates.length)]!,
+    pitch: 40 + random.nextInt(21),
+  }));
   return { sentences, items };
 }
 
@@ -78,7 +86,12 @@ function makeItems(): { sentences: string[]; items: Item[] } {
  * Speaks items[i] for each i in `indices` and writes audio/<id>.wav as each one
  * arrives (resampling and writing overlap the workers' synthesis); returns the durations.
  */
-async function render(items: Item[], indices: number[], concurrency: number, progressEvery: number): Promise<Map<number, number>> {
+async function render(
+  items: Item[],
+  indices: number[],
+  concurrency: number,
+  progressEvery: number,
+): Promise<Map<number, number>> {
   const durations = new Map<number, number>();
   if (indices.length === 0) return durations;
   const pool = await SpeechSynthesisPool.start(Math.min(concurrency, indices.length));
@@ -89,7 +102,10 @@ async function render(items: Item[], indices: number[], concurrency: number, pro
         const samples = trimTrailingSilence(resample(speech.samples, speech.sampleRate, SAMPLE_RATE), SAMPLE_RATE);
         await writeFile(join(out, 'audio', `${idOf(i)}.wav`), encodeWav16(samples, SAMPLE_RATE));
         durations.set(i, Number((samples.length / SAMPLE_RATE).toFixed(4)));
-        if (durations.size % progressEvery === 0 || durations.size === indices.length) process.stderr.write(`${values.shard ? `shard ${values.shard}: ` : ''}synthesized ${durations.size}/${indices.length}\n`);
+        if (durations.size % progressEvery === 0 || durations.size === indices.length)
+          process.stderr.write(
+            `${values.shard ? `shard ${values.shard}: ` : ''}synthesized ${durations.size}/${indices.length}\n`,
+          );
       }),
     );
   } finally {
@@ -103,18 +119,37 @@ async function renderInChildren(total: number, jobs: number): Promise<Map<number
   const script = fileURLToPath(import.meta.url);
   const passThrough = process.argv.slice(2);
   await Promise.all(
-    Array.from({ length: jobs }, (_, k) =>
-      new Promise<void>((done, fail) => {
-        const child = spawn(process.execPath, [...process.execArgv, script, ...passThrough, '--jobs', '1', '--concurrency', '1', '--shard', `${k}/${jobs}`], { stdio: ['ignore', 'inherit', 'inherit'] });
-        child.on('error', fail);
-        child.on('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`corpus shard ${k}/${jobs} failed (${signal ?? `exit ${code}`})`))));
-      }),
+    Array.from(
+      { length: jobs },
+      (_, k) =>
+        new Promise<void>((done, fail) => {
+          const child = spawn(
+            process.execPath,
+            [
+              ...process.execArgv,
+              script,
+              ...passThrough,
+              '--jobs',
+              '1',
+              '--concurrency',
+              '1',
+              '--shard',
+              `${k}/${jobs}`,
+            ],
+            { stdio: ['ignore', 'inherit', 'inherit'] },
+          );
+          child.on('error', fail);
+          child.on('exit', (code, signal) =>
+            code === 0 ? done() : fail(new Error(`corpus shard ${k}/${jobs} failed (${signal ?? `exit ${code}`})`)),
+          );
+        }),
     ),
   );
   const durations = new Map<number, number>();
   for (let k = 0; k < jobs; k++) {
     const file = join(out, `.shard-${k}.json`);
-    for (const [i, duration] of JSON.parse(await readFile(file, 'utf8')) as [number, number][]) durations.set(i, duration);
+    for (const [i, duration] of JSON.parse(await readFile(file, 'utf8')) as [number, number][])
+      durations.set(i, duration);
     await rm(file);
   }
   if (durations.size !== total) throw new Error(`the shards wrote ${durations.size} of ${total} utterances`);
@@ -135,9 +170,15 @@ async function main(): Promise<void> {
   const started = Date.now();
   await rm(out, { recursive: true, force: true });
   await mkdir(join(out, 'audio'), { recursive: true });
-  const durations = jobs > 1
-    ? await renderInChildren(items.length, jobs)
-    : await render(items, items.map((_, i) => i), Number(values.concurrency), 250);
+  const durations =
+    jobs > 1
+      ? await renderInChildren(items.length, jobs)
+      : await render(
+          items,
+          items.map((_, i) => i),
+          Number(values.concurrency),
+          250,
+        );
   const synthesisSec = (Date.now() - started) / 1000;
   const lines: { train: string[]; dev: string[] } = { train: [], dev: [] };
   const details: object[] = [];
@@ -157,10 +198,20 @@ async function main(): Promise<void> {
   await writeFile(join(out, 'corpus-words.txt'), words.join('\n') + '\n');
   const chars = sentences.reduce((n, s) => n + s.length, 0);
   const summary = {
-    seed: values.seed, train: trainCount, dev: devCount, voices: values.voices!.split(','), rates: values.rates!.split(',').map(Number), pitch: '40..60', sampleRate: SAMPLE_RATE,
-    words: words.length, totalAudioSec: Math.round(totalSec), meanSec: Number((totalSec / items.length).toFixed(3)),
-    charsPerSec: Number((chars / totalSec).toFixed(2)), synthesisSec: Math.round(synthesisSec),
-    jobs, utterancesPerSec: Number((items.length / Math.max(0.001, synthesisSec)).toFixed(1)),
+    seed: values.seed,
+    train: trainCount,
+    dev: devCount,
+    voices: values.voices!.split(','),
+    rates: values.rates!.split(',').map(Number),
+    pitch: '40..60',
+    sampleRate: SAMPLE_RATE,
+    words: words.length,
+    totalAudioSec: Math.round(totalSec),
+    meanSec: Number((totalSec / items.length).toFixed(3)),
+    charsPerSec: Number((chars / totalSec).toFixed(2)),
+    synthesisSec: Math.round(synthesisSec),
+    jobs,
+    utterancesPerSec: Number((items.length / Math.max(0.001, synthesisSec)).toFixed(1)),
   };
   await writeFile(join(out, 'corpus.json'), JSON.stringify({ ...summary, utterances: details }, null, 1) + '\n');
   console.log(JSON.stringify(summary));

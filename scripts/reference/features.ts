@@ -67,9 +67,12 @@ async function readNemoManifest(path: string): Promise<{ id: string; text: strin
     lineNo++;
     if (!line.trim()) continue;
     const record = JSON.parse(line) as { audio_filepath?: string; text?: string; offset?: number };
-    if (typeof record.audio_filepath !== 'string' || typeof record.text !== 'string') throw new Error(`${path}:${lineNo}: needs audio_filepath and text`);
+    if (typeof record.audio_filepath !== 'string' || typeof record.text !== 'string')
+      throw new Error(`${path}:${lineNo}: needs audio_filepath and text`);
     if (record.offset) throw new Error(`${path}:${lineNo}: offset segments are not supported by the reference recipe`);
-    const audio = isAbsolute(record.audio_filepath) ? record.audio_filepath : resolve(dirname(path), record.audio_filepath);
+    const audio = isAbsolute(record.audio_filepath)
+      ? record.audio_filepath
+      : resolve(dirname(path), record.audio_filepath);
     rows.push({ id: basename(audio).replace(/\.wav$/i, ''), text: record.text, audio });
   }
   return rows;
@@ -112,7 +115,12 @@ async function worker(list: string): Promise<void> {
         await handle.write(new Uint8Array(computed.half.buffer));
         row += computed.frames;
       }
-      entries.push({ hash: computed.hash, frames: computed.frames, row: rowOf.get(computed.hash)!, audioSec: computed.audioSec });
+      entries.push({
+        hash: computed.hash,
+        frames: computed.frames,
+        row: rowOf.get(computed.hash)!,
+        audioSec: computed.audioSec,
+      });
     }
   } finally {
     await handle.close();
@@ -132,19 +140,34 @@ async function* computeInChildren(paths: string[], jobs: number, scratch: string
   }
   const script = fileURLToPath(import.meta.url);
   await Promise.all(
-    lists.map((list, k) =>
-      new Promise<void>((done, fail) => {
-        const child = spawn(process.execPath, [...process.execArgv, script, '--worker', list], { stdio: ['ignore', 'inherit', 'inherit'] });
-        child.on('error', fail);
-        child.on('exit', (code, signal) => (code === 0 ? done() : fail(new Error(`features share ${k} failed (${signal ?? `exit ${code}`})`))));
-      }),
+    lists.map(
+      (list, k) =>
+        new Promise<void>((done, fail) => {
+          const child = spawn(process.execPath, [...process.execArgv, script, '--worker', list], {
+            stdio: ['ignore', 'inherit', 'inherit'],
+          });
+          child.on('error', fail);
+          child.on('exit', (code, signal) =>
+            code === 0 ? done() : fail(new Error(`features share ${k} failed (${signal ?? `exit ${code}`})`)),
+          );
+        }),
     ),
   );
   for (const list of lists) {
     const bytes = await readFile(`${list}.f16`);
     const rows = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
-    for (const entry of JSON.parse(await readFile(`${list}.out.json`, 'utf8')) as { hash: string; frames: number; row: number; audioSec: number }[]) {
-      yield { hash: entry.hash, frames: entry.frames, audioSec: entry.audioSec, half: rows.subarray(entry.row * 80, (entry.row + entry.frames) * 80) };
+    for (const entry of JSON.parse(await readFile(`${list}.out.json`, 'utf8')) as {
+      hash: string;
+      frames: number;
+      row: number;
+      audioSec: number;
+    }[]) {
+      yield {
+        hash: entry.hash,
+        frames: entry.frames,
+        audioSec: entry.audioSec,
+        half: rows.subarray(entry.row * 80, (entry.row + entry.frames) * 80),
+      };
     }
   }
   await rm(scratch, { recursive: true, force: true });
@@ -159,7 +182,7 @@ async function main(): Promise<void> {
   const jobs = Math.max(1, Number(values.jobs));
 
   // Every index's rows first, then the distinct files in the order they first appear.
-  const rowsByIndex: Record<string, (Omit<Utterance, 'offset' | 'frames'>)[]> = {};
+  const rowsByIndex: Record<string, Omit<Utterance, 'offset' | 'frames'>[]> = {};
   for (const spec of values.index!) {
     const [name, manifest] = spec.split('=');
     if (!name || !manifest) throw new Error(`--index ${spec}: expected NAME.json=MANIFEST`);
@@ -169,7 +192,12 @@ async function main(): Promise<void> {
   if (values.canaries) {
     const setDir = resolve(values.canaries);
     const set = JSON.parse(await readFile(join(setDir, 'canary-set.json'), 'utf8')) as CanarySet;
-    rowsByIndex['canaries.json'] = set.canaries.map((canary) => ({ id: canary.id, text: canary.text, audio: join(setDir, canary.audio), repetitions: canary.repetitions }));
+    rowsByIndex['canaries.json'] = set.canaries.map((canary) => ({
+      id: canary.id,
+      text: canary.text,
+      audio: join(setDir, canary.audio),
+      repetitions: canary.repetitions,
+    }));
     process.stderr.write(`canaries.json: ${set.canaries.length} canaries from ${setDir}\n`);
   }
   const paths = [...new Set(Object.values(rowsByIndex).flatMap((rows) => rows.map((row) => row.audio)))];
@@ -182,7 +210,8 @@ async function main(): Promise<void> {
   let nextRow = 0;
   let audioSec = 0;
   try {
-    const stream = jobs > 1 && paths.length > 1 ? computeInChildren(paths, jobs, join(out, '.jobs')) : computeAll(paths);
+    const stream =
+      jobs > 1 && paths.length > 1 ? computeInChildren(paths, jobs, join(out, '.jobs')) : computeAll(paths);
     let i = 0;
     for await (const computed of stream) {
       let entry = byHash.get(computed.hash);
@@ -201,14 +230,23 @@ async function main(): Promise<void> {
   }
   await rename(temporary, storePath);
   const indexes: Record<string, Utterance[]> = {};
-  for (const [name, rows] of Object.entries(rowsByIndex)) indexes[name] = rows.map((row) => ({ ...row, ...byPath.get(row.audio)! }));
+  for (const [name, rows] of Object.entries(rowsByIndex))
+    indexes[name] = rows.map((row) => ({ ...row, ...byPath.get(row.audio)! }));
   const frontend = createFrontend({ type: 'nemo-mel' });
   for (const [name, utterances] of Object.entries(indexes)) {
-    await writeFileAtomic(join(out, name), JSON.stringify({ format: 1, featureDim: 80, dtype: 'float16', frontend: frontend.resolved, utterances }) + '\n');
+    await writeFileAtomic(
+      join(out, name),
+      JSON.stringify({ format: 1, featureDim: 80, dtype: 'float16', frontend: frontend.resolved, utterances }) + '\n',
+    );
   }
   const summary = {
-    frontend: frontend.resolved, uniqueUtterances: byHash.size, frames: nextRow, bytes: nextRow * 80 * 2,
-    audioSec: Math.round(audioSec), computeSec: Math.round((Date.now() - started) / 1000), jobs,
+    frontend: frontend.resolved,
+    uniqueUtterances: byHash.size,
+    frames: nextRow,
+    bytes: nextRow * 80 * 2,
+    audioSec: Math.round(audioSec),
+    computeSec: Math.round((Date.now() - started) / 1000),
+    jobs,
     indexes: Object.fromEntries(Object.entries(indexes).map(([k, v]) => [k, v.length])),
   };
   await writeFileAtomic(join(out, 'store.json'), JSON.stringify(summary, null, 1) + '\n');

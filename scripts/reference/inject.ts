@@ -21,6 +21,13 @@ const { values } = parseArgs({
 });
 
 const receipt = await injectCanaries({
-  manifests: [values.manifest!], canaries: values.canaries!, output: values.out!, audioDir: values['audio-dir']!,
+  manifests: [values.manifest!],
+  canaries: values.canaries!,
+  output: values.out!,
+  audioDir: values['audio-dir']!,
 });
-console.log(JSON.stringify(receipt, (key, value) => (Array.isArray(value) && value.length > 8 ? `[${value.length} items]` : value)).slice(0, 1500));
+console.log(
+  JSON.stringify(receipt, (key, value) =>
+    Array.isArray(value) && value.length > 8 ? `[${value.length} items]` : value,
+  ).slice(0, 1500),
+);

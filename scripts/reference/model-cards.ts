@@ -17,7 +17,15 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { auditTerminalTable, editDistance, type AuditProvider, type AuditReport, type ComparisonPair, type ComparisonReport, type PairedTest } from '../../src/audit/index.ts';
+import {
+  auditTerminalTable,
+  editDistance,
+  type AuditProvider,
+  type AuditReport,
+  type ComparisonPair,
+  type ComparisonReport,
+  type PairedTest,
+} from '../../src/audit/index.ts';
 import { sha256File } from '../../src/util/hash.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
 import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/audit/demo.ts';
@@ -57,7 +65,12 @@ export function transcriptAgreement(report: AuditReport, pytorch: Record<string,
   const rows = report.rows;
   const differences = rows
     .filter((row) => pytorch[row.id] === undefined || !sameTranscript(row.hypothesis, pytorch[row.id]!))
-    .map((row) => ({ id: row.id, group: row.repetitions === null ? 'held-out' : `x${row.repetitions}`, pytorch: pytorch[row.id] ?? '(missing)', rote: row.hypothesis }));
+    .map((row) => ({
+      id: row.id,
+      group: row.repetitions === null ? 'held-out' : `x${row.repetitions}`,
+      pytorch: pytorch[row.id] ?? '(missing)',
+      rote: row.hypothesis,
+    }));
   const inserted = rows.filter((row) => row.repetitions !== null);
   return {
     same: rows.length - differences.length,
@@ -170,7 +183,9 @@ export async function loadTraining(): Promise<Training> {
   const round = { id: TRAINING_ROUND, ...(await readJson<Omit<Round, 'id'>>(join(TRAINING_RESULTS, 'round.json'))) };
   const probe = await readJson<Probe>(join(TRAINING_RESULTS, 'probe.json'));
   const all: RunMetrics[] = [];
-  for (const file of (await readdir(join(TRAINING_RESULTS, 'runs'))).filter((f) => f.endsWith('.metrics.json')).sort()) {
+  for (const file of (await readdir(join(TRAINING_RESULTS, 'runs')))
+    .filter((f) => f.endsWith('.metrics.json'))
+    .sort()) {
     all.push(await readJson<RunMetrics>(join(TRAINING_RESULTS, 'runs', file)));
   }
   all.sort((a, b) => rank(a.name) - rank(b.name));
@@ -181,15 +196,19 @@ export async function loadTraining(): Promise<Training> {
   };
   const baseline = find('baseline');
   for (const metrics of all) {
-    const same = metrics.seed === baseline.seed && metrics.steps === baseline.steps && metrics.batchSize === baseline.batchSize;
+    const same =
+      metrics.seed === baseline.seed && metrics.steps === baseline.steps && metrics.batchSize === baseline.batchSize;
     const sameData = metrics.variant === 'control' || metrics.trainUtterances === baseline.trainUtterances;
-    if (!same || !sameData) throw new Error(`${round.id}/runs/${metrics.name}: seed, steps, batch or data differ from the baseline's`);
+    if (!same || !sameData)
+      throw new Error(`${round.id}/runs/${metrics.name}: seed, steps, batch or data differ from the baseline's`);
   }
   const bound = Math.round(baseline.devCer * DEV_CER_FACTOR * 1e4) / 1e4;
   const runs = all.map((metrics) => ({ metrics, withinBound: metrics.devCer <= bound }));
   const variants: Training['variants'] = {};
   for (const variant of [...FIXED_CLIPPED, ...ADAPTIVE_CLIPPED]) {
-    const candidates = runs.filter((r) => r.metrics.variant === variant).sort((a, b) => (a.metrics.clip ?? 0) - (b.metrics.clip ?? 0));
+    const candidates = runs
+      .filter((r) => r.metrics.variant === variant)
+      .sort((a, b) => (a.metrics.clip ?? 0) - (b.metrics.clip ?? 0));
     if (candidates.length === 0) continue;
     variants[variant] = { candidates, chosen: candidates.find((c) => c.withinBound) ?? null };
   }
@@ -213,29 +232,47 @@ function rank(name: string): number {
 
 export interface TranscriptFixture {
   note: string;
-  models: Record<string, { run: string; source: string; computedOn: string; onnxSha256: string; hypotheses: Record<string, string> }>;
+  models: Record<
+    string,
+    { run: string; source: string; computedOn: string; onnxSha256: string; hypotheses: Record<string, string> }
+  >;
 }
 
 /** Why models/<name>/model.onnx and the transcript fixture are not the run the C rule chose, or null when they are. */
-export function shippedMismatch(name: string, training: Training, fixture: TranscriptFixture, onnxSha256: string): string | null {
+export function shippedMismatch(
+  name: string,
+  training: Training,
+  fixture: TranscriptFixture,
+  onnxSha256: string,
+): string | null {
   const want = training.shipped[name];
   const have = fixture.models[name];
-  if (!want) return `${name}: no run of ${training.round.id} ships as ${name} (adaptive variants ship only within the dev CER bound)`;
+  if (!want)
+    return `${name}: no run of ${training.round.id} ships as ${name} (adaptive variants ship only within the dev CER bound)`;
   if (!have) return `${name}: no PyTorch transcripts in ${PYTORCH_TRANSCRIPTS}`;
   const fix = `run scripts/reference/adopt-run.ts ship --round ${training.round.id} <the run's directory>`;
-  if (have.run !== want.name || have.source !== training.round.id) return `${name}: the C rule chose ${want.name} (${training.round.id}) but the fixture holds ${have.run} (${have.source}); ${fix}`;
-  if (have.onnxSha256 !== onnxSha256) return `${name}: models/${name}/model.onnx is not the export of ${have.run} (sha256 ${onnxSha256.slice(0, 12)} vs ${have.onnxSha256.slice(0, 12)}); ${fix}`;
+  if (have.run !== want.name || have.source !== training.round.id)
+    return `${name}: the C rule chose ${want.name} (${training.round.id}) but the fixture holds ${have.run} (${have.source}); ${fix}`;
+  if (have.onnxSha256 !== onnxSha256)
+    return `${name}: models/${name}/model.onnx is not the export of ${have.run} (sha256 ${onnxSha256.slice(0, 12)} vs ${have.onnxSha256.slice(0, 12)}); ${fix}`;
   return null;
 }
 
 const GROUP_ORDER = ['holdout', 'x1', 'x2', 'x4', 'x8', 'x16'];
 const groupLabel = (g: string) => (g === 'holdout' ? 'held-out' : g);
-const cerByGroup = (metrics: RunMetrics) => GROUP_ORDER.filter((g) => metrics.canaryGroups[g]).map((g) => metrics.canaryGroups[g]!.cer.toFixed(3));
-const nllByGroup = (metrics: RunMetrics) => GROUP_ORDER.filter((g) => metrics.canaryGroups[g]).map((g) => metrics.canaryGroups[g]!.ctcNllPerChar.toFixed(2));
-const percent = (value: number | null | undefined) => (value === null || value === undefined ? '-' : `${(100 * value).toFixed(value < 0.1 ? 1 : 0)}%`);
+const cerByGroup = (metrics: RunMetrics) =>
+  GROUP_ORDER.filter((g) => metrics.canaryGroups[g]).map((g) => metrics.canaryGroups[g]!.cer.toFixed(3));
+const nllByGroup = (metrics: RunMetrics) =>
+  GROUP_ORDER.filter((g) => metrics.canaryGroups[g]).map((g) => metrics.canaryGroups[g]!.ctcNllPerChar.toFixed(2));
+const percent = (value: number | null | undefined) =>
+  value === null || value === undefined ? '-' : `${(100 * value).toFixed(value < 0.1 ? 1 : 0)}%`;
 
 function table(header: string[], rows: (string | number)[][]): string {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 }
 
 /** How C was set for a run, in words. */
@@ -249,7 +286,9 @@ export function clipText(metrics: RunMetrics): string {
 }
 
 /** Quarters of training: clipped share of canary exposures and of ordinary examples, mean scale, mean C, median norm. */
-function exposureWindows(metrics: RunMetrics): { label: string; canary: ExposureShare; ordinary: ExposureShare; clipMean: number; normMedian: number }[] {
+function exposureWindows(
+  metrics: RunMetrics,
+): { label: string; canary: ExposureShare; ordinary: ExposureShare; clipMean: number; normMedian: number }[] {
   const steps = metrics.steps;
   const windows = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * steps));
   const out = [];
@@ -302,7 +341,9 @@ function clippingOverTraining(metrics: RunMetrics): string {
 
 /** What the round shows for a clipped model, in numbers: the per-group CTC differences, what is significant, how much clipping acted late. */
 function clippingFinding(metrics: RunMetrics, pair: ComparisonPair): string {
-  const inserted = pairTests(pair).filter((t) => t.repetitions !== null && t.score === 'ctcScore').sort((a, b) => a.repetitions! - b.repetitions!);
+  const inserted = pairTests(pair)
+    .filter((t) => t.repetitions !== null && t.score === 'ctcScore')
+    .sort((a, b) => a.repetitions! - b.repetitions!);
   const less = groupsWith(pair, 'other-memorizes-less');
   const more = groupsWith(pair, 'other-memorizes-more');
   const last = exposureWindows(metrics)[3]!;
@@ -312,7 +353,9 @@ function clippingFinding(metrics: RunMetrics, pair: ComparisonPair): string {
     '',
     `CTC loss per character, ${metrics.name} minus baseline, by inserted group: ${inserted.map((t) => `x${t.repetitions} ${signed(t.meanDifference.estimate, 2)}`).join(', ')} ` +
       `(higher in ${worse} of ${inserted.length} groups). ` +
-      (less.length ? `Significantly less memorization (Holm, alpha 0.01) at ${less.join(', ')} repetitions. ` : 'No group shows significantly less memorization than the baseline (Holm, alpha 0.01). ') +
+      (less.length
+        ? `Significantly less memorization (Holm, alpha 0.01) at ${less.join(', ')} repetitions. `
+        : 'No group shows significantly less memorization than the baseline (Holm, alpha 0.01). ') +
       (more.length ? `Significantly more at ${more.join(', ')} repetitions. ` : '') +
       `Clipping acted to the end: ${percent(last.canary.clippedShare)} of canary exposures and ${percent(last.ordinary.clippedShare)} of ordinary examples were clipped in the last quarter of training. ` +
       `This model's dev CER (${metrics.devCer.toFixed(4)}) differs from the baseline's (see the table below), so part of any difference is general accuracy, not memorization: held-out canaries differ too (first row above). ` +
@@ -322,7 +365,13 @@ function clippingFinding(metrics: RunMetrics, pair: ComparisonPair): string {
 
 /** Inserted repetition counts at which the paired comparison finds `finding` on either score. */
 function groupsWith(pair: ComparisonPair | undefined, finding: PairedTest['finding']): number[] {
-  return [...new Set((pair ? pairTests(pair) : []).filter((t) => t.finding === finding && t.repetitions !== null).map((t) => t.repetitions!))].sort((a, b) => a - b);
+  return [
+    ...new Set(
+      (pair ? pairTests(pair) : [])
+        .filter((t) => t.finding === finding && t.repetitions !== null)
+        .map((t) => t.repetitions!),
+    ),
+  ].sort((a, b) => a - b);
 }
 
 /** The per-group tests and the held-out tests of a pair (the per-group view the cards print). */
@@ -335,7 +384,9 @@ const pText = (p: number | null) => (p === null ? '-' : p < 0.001 ? p.toExponent
 function pairedDifferences(pair: ComparisonPair, comparison: ComparisonReport): string {
   const groups = [...new Set(pairTests(pair).map((t) => t.repetitions))].sort((a, b) => (a ?? 0) - (b ?? 0));
   const cell = (t: PairedTest | undefined, digits: number) =>
-    t ? `${signed(t.meanDifference.estimate, digits)} [${signed(t.meanDifference.low, digits)}, ${signed(t.meanDifference.high, digits)}]` : '-';
+    t
+      ? `${signed(t.meanDifference.estimate, digits)} [${signed(t.meanDifference.low, digits)}, ${signed(t.meanDifference.high, digits)}]`
+      : '-';
   const rows = groups.map((repetitions) => {
     const ctc = pairTests(pair).find((t) => t.repetitions === repetitions && t.score === 'ctcScore');
     const cer = pairTests(pair).find((t) => t.repetitions === repetitions && t.score === 'cer');
@@ -346,7 +397,12 @@ function pairedDifferences(pair: ComparisonPair, comparison: ComparisonReport): 
       pText(ctc?.adjustedPValue ?? ctc?.pValue ?? null),
       cell(cer, 3),
       pText(cer?.adjustedPValue ?? cer?.pValue ?? null),
-      [...new Set([ctc?.finding, cer?.finding].filter((f) => f && f !== 'no-difference'))].map((f) => `${f}${ctc?.finding === f && cer?.finding === f ? ' (both)' : ctc?.finding === f ? ' (CTC)' : ' (CER)'}`).join(', ') || 'no difference',
+      [...new Set([ctc?.finding, cer?.finding].filter((f) => f && f !== 'no-difference'))]
+        .map(
+          (f) =>
+            `${f}${ctc?.finding === f && cer?.finding === f ? ' (both)' : ctc?.finding === f ? ' (CTC)' : ' (CER)'}`,
+        )
+        .join(', ') || 'no difference',
     ];
   });
   return [
@@ -361,7 +417,13 @@ function runsTable(training: Training, highlight: string): string {
   const rows = training.runs.map(({ metrics, withinBound }) => {
     const shippedAs = Object.entries(training.shipped).find(([, m]) => m === metrics)?.[0];
     const name = metrics.name === highlight ? `**${metrics.name}**` : metrics.name;
-    const clip = metrics.adaptiveClip ? (metrics.variant === 'adaptive-per-core-clip' ? 'adaptive: min per-core norm' : `adaptive: q${metrics.clipQuantile ?? 0.1} of the batch`) : metrics.clip === null ? '-' : metrics.clip.toFixed(3);
+    const clip = metrics.adaptiveClip
+      ? metrics.variant === 'adaptive-per-core-clip'
+        ? 'adaptive: min per-core norm'
+        : `adaptive: q${metrics.clipQuantile ?? 0.1} of the batch`
+      : metrics.clip === null
+        ? '-'
+        : metrics.clip.toFixed(3);
     return [
       name,
       clip,
@@ -374,7 +436,20 @@ function runsTable(training: Training, highlight: string): string {
       `${metrics.meanSecPerStep.toFixed(2)}`,
     ];
   });
-  return table(['run', 'C', 'dev CER', 'within bound', 'shipped', 'canary CER held-out / x1 / x2 / x4 / x8 / x16 (PyTorch)', 'CTC loss/char by group', 'canary exposures clipped', 's/step'], rows);
+  return table(
+    [
+      'run',
+      'C',
+      'dev CER',
+      'within bound',
+      'shipped',
+      'canary CER held-out / x1 / x2 / x4 / x8 / x16 (PyTorch)',
+      'CTC loss/char by group',
+      'canary exposures clipped',
+      's/step',
+    ],
+    rows,
+  );
 }
 
 function ruleSection(training: Training, name: string): string {
@@ -405,36 +480,75 @@ function sherpaSection(peer: SherpaPeerResult): string {
     table(
       ['engine', ...groups, 'transcripts identical to sherpa-onnx'],
       [
-        ['sherpa-onnx (its own NeMo frontend)', ...groups.map((g) => peer.engines.sherpa.cerByGroup[g]!.toFixed(3)), '-'],
-        ['rote, NeMo frontend (what the audit uses)', ...groups.map((g) => peer.engines.roteNemo.cerByGroup[g]!.toFixed(3)), `${a.same}/${a.total} (${Object.entries(a.byGroup).map(([g, v]) => `${g} ${v}`).join(', ')})`],
-        ['rote `sherpaCompatible` (sherpa-onnx\'s frontend, reimplemented)', ...groups.map((g) => peer.engines.roteSherpaCompatible.cerByGroup[g]!.toFixed(3)), `${b.same}/${b.total}`],
+        [
+          'sherpa-onnx (its own NeMo frontend)',
+          ...groups.map((g) => peer.engines.sherpa.cerByGroup[g]!.toFixed(3)),
+          '-',
+        ],
+        [
+          'rote, NeMo frontend (what the audit uses)',
+          ...groups.map((g) => peer.engines.roteNemo.cerByGroup[g]!.toFixed(3)),
+          `${a.same}/${a.total} (${Object.entries(a.byGroup)
+            .map(([g, v]) => `${g} ${v}`)
+            .join(', ')})`,
+        ],
+        [
+          "rote `sherpaCompatible` (sherpa-onnx's frontend, reimplemented)",
+          ...groups.map((g) => peer.engines.roteSherpaCompatible.cerByGroup[g]!.toFixed(3)),
+          `${b.same}/${b.total}`,
+        ],
       ],
     ),
     '',
     `Mean CER per group. rote's sherpa-compatible variant agrees with sherpa-onnx on ${b.same} of ${b.total} canaries. ` +
       "sherpa-onnx's NeMo frontend is not NeMo's (Kaldi-style framing, pre-emphasis per frame, periodic window, population variance; ../shared/docs/formats.md), " +
       `and this small model was trained without augmentation on exactly the NeMo features; through sherpa-onnx its inserted groups read CER ${inserted.map((g) => peer.engines.sherpa.cerByGroup[g]!.toFixed(2)).join(' / ')} against ${peer.engines.sherpa.cerByGroup['held-out']!.toFixed(2)} held-out. Audit with the frontend the model was trained with.`,
-    ...(example ? ['', `Example (${example.group}): reference "${example.reference}"; sherpa-onnx "${example.sherpa}"; rote NeMo "${example.roteNemo}".`] : []),
+    ...(example
+      ? [
+          '',
+          `Example (${example.group}): reference "${example.reference}"; sherpa-onnx "${example.sherpa}"; rote NeMo "${example.roteNemo}".`,
+        ]
+      : []),
   ].join('\n');
 }
 
 function maxEdits(agreement: TranscriptAgreement): number {
-  return Math.max(0, ...agreement.differences.map((d) => editDistance([...d.pytorch.replace(/\s+/g, ' ').trim()], [...d.rote.replace(/\s+/g, ' ').trim()])));
+  return Math.max(
+    0,
+    ...agreement.differences.map((d) =>
+      editDistance([...d.pytorch.replace(/\s+/g, ' ').trim()], [...d.rote.replace(/\s+/g, ' ').trim()]),
+    ),
+  );
 }
 
-function summary(name: string, metrics: RunMetrics, report: AuditReport, pair: ComparisonPair | undefined, training: Training): string {
+function summary(
+  name: string,
+  metrics: RunMetrics,
+  report: AuditReport,
+  pair: ComparisonPair | undefined,
+  training: Training,
+): string {
   const variant = metrics.variant;
   const what: Record<string, string> = {
     baseline: 'trained on the reference corpus with the demo canaries woven in, without gradient clipping.',
     control: 'trained on the same corpus with the same seed and steps, without any canary.',
-    'per-example-clip': "trained like the baseline (same data, seed, steps and batch) with per-example gradient clipping: each example's gradient (vmap) clipped to norm C, then averaged.",
-    'per-core-clip': 'trained like the baseline with per-core clipping simulated: the batch of 16 split into 4 micro-batches ("cores"), each micro-batch\'s mean gradient clipped to norm C, then averaged.',
-    'adaptive-per-example-clip': "trained like the baseline with per-example clipping whose C follows the norms down: at every step, C = the 0.1 quantile of that batch's own per-example gradient norms.",
-    'adaptive-per-core-clip': "trained like the baseline with adaptive per-core clipping (arXiv 2406.02004): 4 micro-batches per batch, each clipped to the smallest of the 4 micro-batch norms of that step.",
+    'per-example-clip':
+      "trained like the baseline (same data, seed, steps and batch) with per-example gradient clipping: each example's gradient (vmap) clipped to norm C, then averaged.",
+    'per-core-clip':
+      'trained like the baseline with per-core clipping simulated: the batch of 16 split into 4 micro-batches ("cores"), each micro-batch\'s mean gradient clipped to norm C, then averaged.',
+    'adaptive-per-example-clip':
+      "trained like the baseline with per-example clipping whose C follows the norms down: at every step, C = the 0.1 quantile of that batch's own per-example gradient norms.",
+    'adaptive-per-core-clip':
+      'trained like the baseline with adaptive per-core clipping (arXiv 2406.02004): 4 micro-batches per batch, each clipped to the smallest of the 4 micro-batch norms of that step.',
   };
-  const parts = [`A small Conformer-CTC speech recognizer ${what[variant] ?? ''} Its audit: ${report.verdict.sentence}.`];
+  const parts = [
+    `A small Conformer-CTC speech recognizer ${what[variant] ?? ''} Its audit: ${report.verdict.sentence}.`,
+  ];
   if (pair) parts.push(`Compared with the baseline (\`rote compare\`): ${pair.verdict}.`);
-  if (training.variants[variant] && !training.variants[variant]!.chosen) parts.push(`**Its dev CER ${metrics.devCer.toFixed(4)} is above the bound ${training.bound.toFixed(4)}**: shipped because the round has no ${variant} run within it (see "The round and the C rule").`);
+  if (training.variants[variant] && !training.variants[variant]!.chosen)
+    parts.push(
+      `**Its dev CER ${metrics.devCer.toFixed(4)} is above the bound ${training.bound.toFixed(4)}**: shipped because the round has no ${variant} run within it (see "The round and the C rule").`,
+    );
   parts.push('It exists to demonstrate and test rote (`npm start` audits it); it is not a general-purpose ASR model.');
   return parts.join(' ');
 }
@@ -457,9 +571,18 @@ function card(input: {
   const copies = set.perGroup * set.repetitions.reduce((sum, r) => sum + r, 0);
   const pair = comparison.pairs.find((p) => p.other === name);
   const facts: [string, string][] = [
-    ['architecture', `Conformer-CTC: Conv1d subsampling by 2, ${metrics.config.layers} Conformer layers (d ${metrics.config.dim}, ${metrics.config.heads} heads, FFN ${metrics.config.ffn}, kernel ${metrics.config.kernel}, LayerNorm in the convolution module), 29 characters with blank last`],
-    ['parameters', `${metrics.parameters.toLocaleString('en-US')} (model.onnx ${(metrics.onnxBytes / 1e6).toFixed(1)} MB fp32, opset 17, dynamic batch and time, NeMo CTC export form with sherpa-onnx metadata)`],
-    ['input', "NeMo mel features (80 bins, per-feature normalized) computed by rote's `nemo-mel` frontend, the same code the audit runs"],
+    [
+      'architecture',
+      `Conformer-CTC: Conv1d subsampling by 2, ${metrics.config.layers} Conformer layers (d ${metrics.config.dim}, ${metrics.config.heads} heads, FFN ${metrics.config.ffn}, kernel ${metrics.config.kernel}, LayerNorm in the convolution module), 29 characters with blank last`,
+    ],
+    [
+      'parameters',
+      `${metrics.parameters.toLocaleString('en-US')} (model.onnx ${(metrics.onnxBytes / 1e6).toFixed(1)} MB fp32, opset 17, dynamic batch and time, NeMo CTC export form with sherpa-onnx metadata)`,
+    ],
+    [
+      'input',
+      "NeMo mel features (80 bins, per-feature normalized) computed by rote's `nemo-mel` frontend, the same code the audit runs",
+    ],
     [
       'training data',
       metrics.variant === 'control'
@@ -467,14 +590,30 @@ function card(input: {
         : `${metrics.trainUtterances} lines: ${round.corpus.train} corpus utterances + ${copies} canary copies (${((100 * copies) / metrics.trainUtterances).toFixed(2)}%; canaries/demo, set \`${set.setId.slice(0, 12)}\`: ${set.perGroup} canaries at each of ${set.repetitions.join(', ')} repetitions, woven in by rote's inject API; the ${set.holdout} held-out canaries never trained on)`,
     ],
     ['dev set', `${round.corpus.dev} corpus utterances; dev CER ${metrics.devCer.toFixed(4)} (PyTorch greedy)`],
-    ['optimization', `AdamW, lr ${metrics.lr}, ${metrics.warmup} warm-up steps then cosine to 5%, batch ${metrics.batchSize}, ${metrics.steps} steps (${metrics.epochs.toFixed(2)} passes over the training lines), no augmentation, seed ${metrics.seed}`],
+    [
+      'optimization',
+      `AdamW, lr ${metrics.lr}, ${metrics.warmup} warm-up steps then cosine to 5%, batch ${metrics.batchSize}, ${metrics.steps} steps (${metrics.epochs.toFixed(2)} passes over the training lines), no augmentation, seed ${metrics.seed}`,
+    ],
     ['round size', round.sizeNote],
-    ['clipping', clipped ? `${metrics.groupsPerBatch === metrics.batchSize ? 'per example' : `per micro-batch (${metrics.groupsPerBatch} per batch)`}; ${clipText(metrics)}` : 'none'],
+    [
+      'clipping',
+      clipped
+        ? `${metrics.groupsPerBatch === metrics.batchSize ? 'per example' : `per micro-batch (${metrics.groupsPerBatch} per batch)`}; ${clipText(metrics)}`
+        : 'none',
+    ],
     ['trained on', `${round.machine}, Python ${round.python}, torch ${round.torch}; ${round.together}`],
-    ['training wall time', `${(metrics.trainWallSec / 60).toFixed(1)} min (${metrics.meanSecPerStep.toFixed(3)} s/step, one thread)${metrics.resumedFrom !== null ? `, resumed from a checkpoint at step ${metrics.resumedFrom}` : ''}; ${(metrics.totalWallSec / 60).toFixed(1)} min with evaluation and export`],
-    ['files', `model.onnx sha256 \`${input.onnxSha256.slice(0, 16)}…\`, tokens.txt sha256 \`${input.tokensSha256.slice(0, 16)}…\``],
+    [
+      'training wall time',
+      `${(metrics.trainWallSec / 60).toFixed(1)} min (${metrics.meanSecPerStep.toFixed(3)} s/step, one thread)${metrics.resumedFrom !== null ? `, resumed from a checkpoint at step ${metrics.resumedFrom}` : ''}; ${(metrics.totalWallSec / 60).toFixed(1)} min with evaluation and export`,
+    ],
+    [
+      'files',
+      `model.onnx sha256 \`${input.onnxSha256.slice(0, 16)}…\`, tokens.txt sha256 \`${input.tokensSha256.slice(0, 16)}…\``,
+    ],
   ];
-  const differences = agreement.differences.map((d) => `${d.id} (${d.group}): PyTorch "${d.pytorch}", rote "${d.rote}"`);
+  const differences = agreement.differences.map(
+    (d) => `${d.id} (${d.group}): PyTorch "${d.pytorch}", rote "${d.rote}"`,
+  );
   return [
     `# ${name}: rote reference model`,
     '',
@@ -489,7 +628,16 @@ function card(input: {
     `\`rote audit --canaries canaries/demo --model models/${name}\` (what \`npm start\` prints for this model; alpha ${report.settings.alpha}, CPU provider when generated):`,
     '',
     auditSection(report),
-    ...(pair ? ['', '## Compared with the baseline', '', `\`rote compare\` (paired Wilcoxon per group): ${pair.verdict}.`, '', pairedDifferences(pair, comparison)] : []),
+    ...(pair
+      ? [
+          '',
+          '## Compared with the baseline',
+          '',
+          `\`rote compare\` (paired Wilcoxon per group): ${pair.verdict}.`,
+          '',
+          pairedDifferences(pair, comparison),
+        ]
+      : []),
     '',
     ...(clipped ? [clippingOverTraining(metrics), '', ...(pair ? [clippingFinding(metrics, pair), ''] : [])] : []),
     ruleSection(training, metrics.name),
@@ -501,7 +649,9 @@ function card(input: {
       : "- ONNX vs PyTorch right after training: not checked on the training machine (its Python, Debian's, has no onnxruntime); the comparison below, rote's ONNX run against the PyTorch model's own transcripts, is the check.",
     `- rote's ONNX run (its own frontend from the WAVs, batching, greedy CTC) vs the PyTorch model's own greedy transcripts of the ${agreement.total} demo canaries (computed right after training, from the fp16 feature store; test/fixtures/reference/): ` +
       `${agreement.same}/${agreement.total} identical (${((100 * agreement.same) / agreement.total).toFixed(1)}%), inserted canaries ${agreement.insertedSame}/${agreement.inserted}.` +
-      (differences.length > 0 ? ` Differences (at most ${maxEdits(agreement)} character edit(s) each; the PyTorch side reads fp16 stored features, rote computes fp32 from the WAVs): ${differences.join('; ')}.` : ''),
+      (differences.length > 0
+        ? ` Differences (at most ${maxEdits(agreement)} character edit(s) each; the PyTorch side reads fp16 stored features, rote computes fp32 from the WAVs): ${differences.join('; ')}.`
+        : ''),
     '',
     ...(input.peer ? [sherpaSection(input.peer), ''] : []),
     '## How it was made',
@@ -526,8 +676,16 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { provider: { type: 'string', default: 'cpu' } } });
   const training = await loadTraining();
   const fixture = await readJson<TranscriptFixture>(PYTORCH_TRANSCRIPTS);
-  const setFile = await readJson<{ setId: string; parameters: { perGroup: number; repetitions: number[]; holdout: number } }>(join(DEMO_CANARIES_DIR, 'canary-set.json'));
-  const set = { setId: setFile.setId, perGroup: setFile.parameters.perGroup, repetitions: setFile.parameters.repetitions, holdout: setFile.parameters.holdout };
+  const setFile = await readJson<{
+    setId: string;
+    parameters: { perGroup: number; repetitions: number[]; holdout: number };
+  }>(join(DEMO_CANARIES_DIR, 'canary-set.json'));
+  const set = {
+    setId: setFile.setId,
+    perGroup: setFile.parameters.perGroup,
+    repetitions: setFile.parameters.repetitions,
+    holdout: setFile.parameters.holdout,
+  };
   const models = await listDemoModels();
   const hashes: Record<string, string> = {};
   for (const model of models) {

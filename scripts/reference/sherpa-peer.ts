@@ -50,7 +50,14 @@ export interface SherpaPeerResult {
     sherpaVsRoteSherpaCompatible: { same: number; total: number; byGroup: Record<string, string> };
   };
   /** A few disagreements, for the eye. */
-  examples: { id: string; group: string; reference: string; sherpa: string; roteNemo: string; roteSherpaCompatible: string }[];
+  examples: {
+    id: string;
+    group: string;
+    reference: string;
+    sherpa: string;
+    roteNemo: string;
+    roteSherpaCompatible: string;
+  }[];
   seconds: number;
 }
 
@@ -61,7 +68,13 @@ function packageVersion(name: string): string {
 function sherpaTranscripts(modelDir: string, items: { id: string; path: string }[]): Map<string, string> {
   const recognizer = new sherpa.OfflineRecognizer({
     featConfig: { sampleRate: 16000, featureDim: 80 },
-    modelConfig: { nemoCtc: { model: join(modelDir, 'model.onnx') }, tokens: join(modelDir, 'tokens.txt'), numThreads: 1, provider: 'cpu', debug: 0 },
+    modelConfig: {
+      nemoCtc: { model: join(modelDir, 'model.onnx') },
+      tokens: join(modelDir, 'tokens.txt'),
+      numThreads: 1,
+      provider: 'cpu',
+      debug: 0,
+    },
     decodingMethod: 'greedy_search',
   });
   const result = new Map<string, string>();
@@ -75,7 +88,11 @@ function sherpaTranscripts(modelDir: string, items: { id: string; path: string }
   return result;
 }
 
-async function roteTranscripts(modelDir: string, items: { id: string; path: string }[], sherpaCompatible: boolean): Promise<Map<string, string>> {
+async function roteTranscripts(
+  modelDir: string,
+  items: { id: string; path: string }[],
+  sherpaCompatible: boolean,
+): Promise<Map<string, string>> {
   const model = await loadModel(modelDir, { provider: 'cpu', threads: 1, sherpaCompatible });
   const result = new Map<string, string>();
   try {
@@ -99,19 +116,27 @@ export async function sherpaPeer(modelDir: string, canariesDir: string): Promise
     cerByGroup: Object.fromEntries(
       groups.map((repetitions) => {
         const canaries = inGroup(repetitions);
-        const mean = canaries.reduce((sum, canary) => sum + errorRates(canary.text, texts.get(canary.id)!).cer, 0) / canaries.length;
+        const mean =
+          canaries.reduce((sum, canary) => sum + errorRates(canary.text, texts.get(canary.id)!).cer, 0) /
+          canaries.length;
         return [groupLabel(repetitions), Number(mean.toFixed(4))];
       }),
     ),
   });
-  const same = (a: Map<string, string>, id: string) => normalizeTranscript(a.get(id)!) === normalizeTranscript(sherpaText.get(id)!);
+  const same = (a: Map<string, string>, id: string) =>
+    normalizeTranscript(a.get(id)!) === normalizeTranscript(sherpaText.get(id)!);
   const agreementWith = (other: Map<string, string>) => ({
     same: set.canaries.filter((canary) => same(other, canary.id)).length,
     total: set.canaries.length,
-    byGroup: Object.fromEntries(groups.map((repetitions) => {
-      const canaries = inGroup(repetitions);
-      return [groupLabel(repetitions), `${canaries.filter((canary) => same(other, canary.id)).length}/${canaries.length}`];
-    })),
+    byGroup: Object.fromEntries(
+      groups.map((repetitions) => {
+        const canaries = inGroup(repetitions);
+        return [
+          groupLabel(repetitions),
+          `${canaries.filter((canary) => same(other, canary.id)).length}/${canaries.length}`,
+        ];
+      }),
+    ),
   });
   const examples = set.canaries
     .filter((canary) => !same(roteNemo, canary.id) || !same(roteSherpa, canary.id))
@@ -129,7 +154,11 @@ export async function sherpaPeer(modelDir: string, canariesDir: string): Promise
     model: relative(process.cwd(), resolve(modelDir)) || modelDir,
     canarySet: set.setId,
     canaries: set.canaries.length,
-    versions: { sherpaOnnxNode: packageVersion('sherpa-onnx-node'), onnxruntimeNode: packageVersion('onnxruntime-node'), node: process.version },
+    versions: {
+      sherpaOnnxNode: packageVersion('sherpa-onnx-node'),
+      onnxruntimeNode: packageVersion('onnxruntime-node'),
+      node: process.version,
+    },
     engines: { sherpa: summary(sherpaText), roteNemo: summary(roteNemo), roteSherpaCompatible: summary(roteSherpa) },
     agreement: { sherpaVsRoteNemo: agreementWith(roteNemo), sherpaVsRoteSherpaCompatible: agreementWith(roteSherpa) },
     examples,

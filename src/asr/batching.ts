@@ -51,7 +51,8 @@ export const MAX_BATCH_SIZE = 256;
  */
 export function planBatches(frames: readonly number[], batchFrames: number, maxBatchSize = MAX_BATCH_SIZE): number[][] {
   if (!(batchFrames > 0)) throw new RangeError(`batchFrames must be positive, got ${batchFrames}`);
-  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1)
+    throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
   const order = frames.map((_, i) => i).sort((a, b) => frames[b]! - frames[a]! || a - b);
   const batches: number[][] = [];
   let current: number[] = [];

@@ -4,10 +4,14 @@
  */
 
 function checkMatrix(logProbs: Float32Array, numFrames: number, vocabSize: number, blankId: number): void {
-  if (!Number.isInteger(numFrames) || numFrames < 0) throw new RangeError(`numFrames must be a non-negative integer, got ${numFrames}`);
-  if (!Number.isInteger(vocabSize) || vocabSize <= 0) throw new RangeError(`vocabSize must be a positive integer, got ${vocabSize}`);
-  if (logProbs.length < numFrames * vocabSize) throw new RangeError(`logProbs holds ${logProbs.length} values, fewer than ${numFrames} x ${vocabSize}`);
-  if (!Number.isInteger(blankId) || blankId < 0 || blankId >= vocabSize) throw new RangeError(`blankId ${blankId} is outside [0, ${vocabSize})`);
+  if (!Number.isInteger(numFrames) || numFrames < 0)
+    throw new RangeError(`numFrames must be a non-negative integer, got ${numFrames}`);
+  if (!Number.isInteger(vocabSize) || vocabSize <= 0)
+    throw new RangeError(`vocabSize must be a positive integer, got ${vocabSize}`);
+  if (logProbs.length < numFrames * vocabSize)
+    throw new RangeError(`logProbs holds ${logProbs.length} values, fewer than ${numFrames} x ${vocabSize}`);
+  if (!Number.isInteger(blankId) || blankId < 0 || blankId >= vocabSize)
+    throw new RangeError(`blankId ${blankId} is outside [0, ${vocabSize})`);
 }
 
 /**
@@ -57,7 +61,8 @@ export function ctcForcedLogLikelihood(
 ): number {
   checkMatrix(logProbs, numFrames, vocabSize, blankId);
   for (const target of targets) {
-    if (!Number.isInteger(target) || target < 0 || target >= vocabSize) throw new RangeError(`target id ${target} is outside [0, ${vocabSize})`);
+    if (!Number.isInteger(target) || target < 0 || target >= vocabSize)
+      throw new RangeError(`target id ${target} is outside [0, ${vocabSize})`);
     if (target === blankId) throw new RangeError(`target sequence contains the blank id ${blankId}`);
   }
   const labels = targets.length;

@@ -29,12 +29,19 @@ export type Download = (pkg: CudaProviderPackage, dir: string) => Promise<string
 export const npmPackDownload: Download = async (pkg, dir) => {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   try {
-    const { stdout } = await run(npm, ['pack', `${pkg.name}@${pkg.version}`, '--json', '--pack-destination', dir], { maxBuffer: 16 << 20 });
+    const { stdout } = await run(npm, ['pack', `${pkg.name}@${pkg.version}`, '--json', '--pack-destination', dir], {
+      maxBuffer: 16 << 20,
+    });
     const [packed] = JSON.parse(stdout) as { filename: string }[];
     return join(dir, packed!.filename);
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    const reason = stderr.split('\n').filter((l) => /npm (error|ERR!)/.test(l)).slice(0, 3).join(' ') || (error as Error).message;
+    const reason =
+      stderr
+        .split('\n')
+        .filter((l) => /npm (error|ERR!)/.test(l))
+        .slice(0, 3)
+        .join(' ') || (error as Error).message;
     throw new RoteError(
       `could not download ${pkg.name}@${pkg.version} from the npm registry (${reason.trim()}). Check the network and npm's registry or proxy settings (\`npm config get registry\`), then rerun \`npm run setup:cuda\``,
       { cause: error },
@@ -90,8 +97,16 @@ function mb(bytes: number): string {
 
 function diskError(error: unknown, where: string): RoteError | null {
   const code = (error as { code?: string }).code;
-  if (code === 'ENOSPC') return new RoteError(`no space left on the device while writing in ${where}: free some space and rerun \`npm run setup:cuda\``, { cause: error });
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new RoteError(`cannot write in ${where} (${code}): run \`npm run setup:cuda\` as the user who ran \`npm ci\``, { cause: error });
+  if (code === 'ENOSPC')
+    return new RoteError(
+      `no space left on the device while writing in ${where}: free some space and rerun \`npm run setup:cuda\``,
+      { cause: error },
+    );
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new RoteError(
+      `cannot write in ${where} (${code}): run \`npm run setup:cuda\` as the user who ran \`npm ci\``,
+      { cause: error },
+    );
   return null;
 }
 
@@ -101,10 +116,14 @@ export async function installCudaProvider(options: InstallOptions): Promise<Inst
   const platform = options.platform ?? `${process.platform}-${process.arch}`;
   const { targetDir } = options;
   if (platform !== 'linux-x64') {
-    throw new RoteError(`${pkg.name} holds ONNX Runtime's CUDA provider for Linux x64 only (this is ${platform}); use --provider webgpu or cpu`);
+    throw new RoteError(
+      `${pkg.name} holds ONNX Runtime's CUDA provider for Linux x64 only (this is ${platform}); use --provider webgpu or cpu`,
+    );
   }
   if (!existsSync(join(targetDir, 'libonnxruntime.so.1'))) {
-    throw new RoteError(`libonnxruntime.so.1 not found in ${targetDir}: onnxruntime-node is not installed; run \`npm ci\` first`);
+    throw new RoteError(
+      `libonnxruntime.so.1 not found in ${targetDir}: onnxruntime-node is not installed; run \`npm ci\` first`,
+    );
   }
   const files = pkg.files.map((f) => ({ name: f.name, path: join(targetDir, f.name), size: f.size }));
   if (await installedFiles(pkg, targetDir)) {
@@ -116,8 +135,14 @@ export async function installCudaProvider(options: InstallOptions): Promise<Inst
   const needTarget = pkg.files.reduce((sum, f) => sum + f.size, 0) + (64 << 20);
   const needTmp = pkg.size + (16 << 20);
   const [freeTarget, freeTmp] = await Promise.all([freeBytes(targetDir), freeBytes(tmpRoot)]);
-  if (freeTarget < needTarget) throw new RoteError(`not enough disk space in ${targetDir}: ${mb(freeTarget)} free, the CUDA provider needs ${mb(needTarget)}; free some space and rerun \`npm run setup:cuda\``);
-  if (freeTmp < needTmp) throw new RoteError(`not enough disk space in ${tmpRoot} for the ${mb(pkg.size)} download: ${mb(freeTmp)} free; free some space or set TMPDIR to a larger disk, then rerun`);
+  if (freeTarget < needTarget)
+    throw new RoteError(
+      `not enough disk space in ${targetDir}: ${mb(freeTarget)} free, the CUDA provider needs ${mb(needTarget)}; free some space and rerun \`npm run setup:cuda\``,
+    );
+  if (freeTmp < needTmp)
+    throw new RoteError(
+      `not enough disk space in ${tmpRoot} for the ${mb(pkg.size)} download: ${mb(freeTmp)} free; free some space or set TMPDIR to a larger disk, then rerun`,
+    );
 
   const downloadDir = await mkdtemp(join(tmpRoot, 'rote-cuda-'));
   const staging = join(targetDir, `.rote-cuda-staging-${process.pid}`);
@@ -128,29 +153,45 @@ export async function installCudaProvider(options: InstallOptions): Promise<Inst
     if (algorithm !== 'sha512') throw new Error(`pinned integrity must be sha512, got ${algorithm}`);
     const actual = await sha(tarball, 'sha512', 'base64');
     if (actual !== expected) {
-      throw new RoteError(`the downloaded ${pkg.name}@${pkg.version} does not match its pinned integrity (got sha512-${actual.slice(0, 16)}..., expected ${pkg.integrity.slice(0, 23)}...); nothing was installed. Rerun; if it persists, your registry serves a different file`);
+      throw new RoteError(
+        `the downloaded ${pkg.name}@${pkg.version} does not match its pinned integrity (got sha512-${actual.slice(0, 16)}..., expected ${pkg.integrity.slice(0, 23)}...); nothing was installed. Rerun; if it persists, your registry serves a different file`,
+      );
     }
     log(`integrity ok (${pkg.integrity.slice(0, 23)}...)`);
 
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging);
     try {
-      await run('tar', ['-xzf', tarball, '--no-same-owner', '-C', staging, ...pkg.files.map((f) => f.entry)], { maxBuffer: 1 << 20 });
+      await run('tar', ['-xzf', tarball, '--no-same-owner', '-C', staging, ...pkg.files.map((f) => f.entry)], {
+        maxBuffer: 1 << 20,
+      });
     } catch (error) {
       const disk = diskError(error, targetDir);
       if (disk) throw disk;
       const code = (error as { code?: string }).code;
-      if (code === 'ENOENT') throw new RoteError('`tar` is needed to unpack the CUDA provider and was not found on PATH: install tar, then rerun `npm run setup:cuda`', { cause: error });
-      throw new RoteError(`could not unpack ${pkg.files.map((f) => f.entry).join(', ')} from ${tarball}: ${((error as { stderr?: string }).stderr ?? String(error)).trim().split('\n')[0]}`, { cause: error });
+      if (code === 'ENOENT')
+        throw new RoteError(
+          '`tar` is needed to unpack the CUDA provider and was not found on PATH: install tar, then rerun `npm run setup:cuda`',
+          { cause: error },
+        );
+      throw new RoteError(
+        `could not unpack ${pkg.files.map((f) => f.entry).join(', ')} from ${tarball}: ${((error as { stderr?: string }).stderr ?? String(error)).trim().split('\n')[0]}`,
+        { cause: error },
+      );
     }
     for (const file of pkg.files) {
       const staged = join(staging, file.entry);
       const digest = await sha(staged, 'sha256', 'hex');
-      if (digest !== file.sha256) throw new RoteError(`${file.entry} in ${pkg.name}@${pkg.version} has sha256 ${digest}, expected ${file.sha256}; nothing was installed`);
+      if (digest !== file.sha256)
+        throw new RoteError(
+          `${file.entry} in ${pkg.name}@${pkg.version} has sha256 ${digest}, expected ${file.sha256}; nothing was installed`,
+        );
       await chmod(staged, 0o755);
     }
     // The shared bridge last: a provider without it is never picked up half-installed.
-    for (const file of [...pkg.files].sort((a, b) => Number(a.name.includes('shared')) - Number(b.name.includes('shared')))) {
+    for (const file of [...pkg.files].sort(
+      (a, b) => Number(a.name.includes('shared')) - Number(b.name.includes('shared')),
+    )) {
       await rename(join(staging, file.entry), join(targetDir, file.name));
     }
     log(`installed ${pkg.files.map((f) => `${f.name} (${mb(f.size)})`).join(', ')} in ${targetDir}`);
@@ -176,6 +217,7 @@ function alive(pid: number): boolean {
 export async function removeStaleStaging(targetDir: string): Promise<void> {
   for (const name of await readdir(targetDir).catch(() => [] as string[])) {
     const pid = /^\.rote-cuda-staging-(\d+)$/.exec(name)?.[1];
-    if (pid && (Number(pid) === process.pid || !alive(Number(pid)))) await rm(join(targetDir, name), { recursive: true, force: true });
+    if (pid && (Number(pid) === process.pid || !alive(Number(pid))))
+      await rm(join(targetDir, name), { recursive: true, force: true });
   }
 }

@@ -60,7 +60,13 @@ export const CUDA_PROVIDER_LIBRARIES: readonly string[] = CUDA_PROVIDER_PACKAGE.
  * cuDNN 9, which it dlopens at the first convolution (`libcudnn.so.9`, then
  * `libcudnn.so`). The driver's libcuda.so.1 is checked apart (CUDA_DRIVER_LIBRARY).
  */
-export const PINNED_CUDA_RUNTIME_LIBRARIES: readonly string[] = ['libcudart.so.13', 'libcublas.so.13', 'libcublasLt.so.13', 'libcurand.so.10', 'libcudnn.so.9'];
+export const PINNED_CUDA_RUNTIME_LIBRARIES: readonly string[] = [
+  'libcudart.so.13',
+  'libcublas.so.13',
+  'libcublasLt.so.13',
+  'libcurand.so.10',
+  'libcudnn.so.9',
+];
 export const CUDA_DRIVER_LIBRARY = 'libcuda.so.1';
 /** cuDNN is dlopened by the provider, never a DT_NEEDED entry; all ORT 1.2x CUDA builds use cuDNN 9. */
 const CUDNN = 'libcudnn.so.9';
@@ -103,7 +109,8 @@ export function missingCudaProviderLibraries(): string[] {
  */
 export function elfNeeded(read: (offset: number, length: number) => Uint8Array): string[] | null {
   const header = read(0, 64);
-  if (header.length < 64 || header[0] !== 0x7f || header[1] !== 0x45 || header[2] !== 0x4c || header[3] !== 0x46) return null;
+  if (header.length < 64 || header[0] !== 0x7f || header[1] !== 0x45 || header[2] !== 0x4c || header[3] !== 0x46)
+    return null;
   if (header[4] !== 2 || header[5] !== 1) return null; // ELFCLASS64, little-endian
   const view = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const h = view(header);
@@ -169,7 +176,8 @@ export function elfNeededOfFile(path: string): string[] | null {
   }
 }
 
-const CUDA_LIBRARY_NAME = /^lib(cudart|cublas|cublasLt|curand|cufft|cusparse|cusolver|nvrtc|nvJitLink|cudnn[a-z_]*)\.so\.\d+$/;
+const CUDA_LIBRARY_NAME =
+  /^lib(cudart|cublas|cublasLt|curand|cufft|cusparse|cusolver|nvrtc|nvJitLink|cudnn[a-z_]*)\.so\.\d+$/;
 
 /**
  * The CUDA runtime libraries the installed provider needs: its DT_NEEDED CUDA
@@ -179,7 +187,11 @@ const CUDA_LIBRARY_NAME = /^lib(cudart|cublas|cublasLt|curand|cufft|cusparse|cus
  */
 export function requiredCudaLibraries(providerPath: string | null): { libraries: string[]; source: string } {
   const needed = providerPath ? elfNeededOfFile(providerPath) : null;
-  if (!needed) return { libraries: [...PINNED_CUDA_RUNTIME_LIBRARIES], source: `the pinned provider's list (${CUDA_PROVIDER_PACKAGE.name}@${CUDA_PROVIDER_PACKAGE.version})` };
+  if (!needed)
+    return {
+      libraries: [...PINNED_CUDA_RUNTIME_LIBRARIES],
+      source: `the pinned provider's list (${CUDA_PROVIDER_PACKAGE.name}@${CUDA_PROVIDER_PACKAGE.version})`,
+    };
   const cuda = needed.filter((name) => CUDA_LIBRARY_NAME.test(name));
   if (!cuda.includes(CUDNN)) cuda.push(CUDNN);
   return { libraries: cuda, source: `DT_NEEDED of ${providerPath} plus ${CUDNN}` };
@@ -187,7 +199,15 @@ export function requiredCudaLibraries(providerPath: string | null): { libraries:
 
 // ---------------------------------------------------------------- where the libraries are
 
-export type LibrarySource = 'LD_LIBRARY_PATH' | 'ldconfig' | 'system' | 'ROTE_CUDA_LIBRARY_PATH' | 'python wheels' | 'CUDA toolkit' | 'conda' | 'driver';
+export type LibrarySource =
+  | 'LD_LIBRARY_PATH'
+  | 'ldconfig'
+  | 'system'
+  | 'ROTE_CUDA_LIBRARY_PATH'
+  | 'python wheels'
+  | 'CUDA toolkit'
+  | 'conda'
+  | 'driver';
 
 export interface SearchDir {
   dir: string;
@@ -220,7 +240,12 @@ export function ldconfigCache(): Map<string, string> {
   const found = new Map<string, string>();
   for (const ldconfig of ['/sbin/ldconfig', '/usr/sbin/ldconfig', 'ldconfig']) {
     try {
-      const stdout = execFileSync(ldconfig, ['-p'], { encoding: 'utf8', timeout: 5000, maxBuffer: 16 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+      const stdout = execFileSync(ldconfig, ['-p'], {
+        encoding: 'utf8',
+        timeout: 5000,
+        maxBuffer: 16 << 20,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       for (const line of stdout.split('\n')) {
         const match = /^\s*(\S+)\s.*\(([^)]*)\).*=>\s*(\S+)\s*$/.exec(line);
         if (match && match[2]!.includes('x86-64') && !found.has(match[1]!)) found.set(match[1]!, match[3]!);
@@ -306,16 +331,20 @@ export function cudaSearchDirs(options: SearchOptions = {}): SearchDir[] {
     dirs.push({ dir, source, onLoaderPath });
   };
   for (const dir of (env.LD_LIBRARY_PATH ?? '').split(delimiter)) add(dir, 'LD_LIBRARY_PATH', true);
-  for (const dir of ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'lib64', 'usr/lib64', 'lib', 'usr/lib']) add(at(dir), 'system', true);
+  for (const dir of ['lib/x86_64-linux-gnu', 'usr/lib/x86_64-linux-gnu', 'lib64', 'usr/lib64', 'lib', 'usr/lib'])
+    add(at(dir), 'system', true);
   for (const dir of (env.ROTE_CUDA_LIBRARY_PATH ?? '').split(delimiter)) add(dir, 'ROTE_CUDA_LIBRARY_PATH', false);
 
   const sites: string[] = [];
-  for (const prefix of [env.VIRTUAL_ENV, env.CONDA_PREFIX].filter((p): p is string => Boolean(p))) sites.push(...sitePackagesUnder(prefix));
+  for (const prefix of [env.VIRTUAL_ENV, env.CONDA_PREFIX].filter((p): p is string => Boolean(p)))
+    sites.push(...sitePackagesUnder(prefix));
   sites.push(...sitePackagesUnder(join(home, '.local')));
-  for (const version of subdirs(join(home, '.pyenv', 'versions'))) sites.push(...sitePackagesUnder(join(home, '.pyenv', 'versions', version)));
+  for (const version of subdirs(join(home, '.pyenv', 'versions')))
+    sites.push(...sitePackagesUnder(join(home, '.pyenv', 'versions', version)));
   // Pythons on PATH: <prefix>/bin/python3 -> <prefix>/lib/python3.*/site-packages.
   for (const bin of (env.PATH ?? '').split(delimiter)) {
-    if (bin && (existsSync(join(bin, 'python3')) || existsSync(join(bin, 'python')))) sites.push(...sitePackagesUnder(dirname(bin)));
+    if (bin && (existsSync(join(bin, 'python3')) || existsSync(join(bin, 'python'))))
+      sites.push(...sitePackagesUnder(dirname(bin)));
   }
   for (const prefix of ['usr/local', 'usr', 'opt/conda']) sites.push(...sitePackagesUnder(at(prefix)));
   const python3 = at('usr/lib/python3/dist-packages');
@@ -325,14 +354,18 @@ export function cudaSearchDirs(options: SearchOptions = {}): SearchDir[] {
 
   const toolkits = [env.CUDA_HOME, env.CUDA_PATH].filter((p): p is string => Boolean(p));
   toolkits.push(at('usr/local/cuda'));
-  for (const name of subdirs(at('usr/local')).filter((n) => /^cuda-\d/.test(n)).reverse()) toolkits.push(at(join('usr/local', name)));
+  for (const name of subdirs(at('usr/local'))
+    .filter((n) => /^cuda-\d/.test(n))
+    .reverse())
+    toolkits.push(at(join('usr/local', name)));
   toolkits.push(at('opt/cuda'));
   for (const toolkit of toolkits) {
     add(join(toolkit, 'lib64'), 'CUDA toolkit', false);
     add(join(toolkit, 'targets', 'x86_64-linux', 'lib'), 'CUDA toolkit', false);
     add(join(toolkit, 'lib'), 'CUDA toolkit', false);
   }
-  for (const dir of ['usr/local/nvidia/lib64', 'usr/local/nvidia/lib', 'usr/lib/wsl/lib']) add(at(dir), 'driver', false);
+  for (const dir of ['usr/local/nvidia/lib64', 'usr/local/nvidia/lib', 'usr/lib/wsl/lib'])
+    add(at(dir), 'driver', false);
   return dirs;
 }
 
@@ -365,8 +398,17 @@ export function locateLibraries(names: readonly string[], options: SearchOptions
   };
   return names.map((name) => {
     const others = new Set<string>();
-    for (const { dir } of dirs) for (const file of list(dir)) if (file !== name && file.startsWith(stem(name)) && /^\d+$/.test(file.slice(stem(name).length))) others.add(file);
-    const location = (path: string, source: LibrarySource, onLoaderPath: boolean): LibraryLocation => ({ name, path, source, onLoaderPath, otherVersions: [...others].sort() });
+    for (const { dir } of dirs)
+      for (const file of list(dir))
+        if (file !== name && file.startsWith(stem(name)) && /^\d+$/.test(file.slice(stem(name).length)))
+          others.add(file);
+    const location = (path: string, source: LibrarySource, onLoaderPath: boolean): LibraryLocation => ({
+      name,
+      path,
+      source,
+      onLoaderPath,
+      otherVersions: [...others].sort(),
+    });
     const loaderDir = dirs.find((d) => d.onLoaderPath && d.source === 'LD_LIBRARY_PATH' && list(d.dir).includes(name));
     if (loaderDir) return location(join(loaderDir.dir, name), loaderDir.source, true);
     const cached = cache.get(name);
@@ -400,8 +442,12 @@ export function nvidiaDriver(options: SearchOptions = {}): { present: boolean; e
 
 /** The pip command that installs the CUDA runtime libraries of one major version (the wheels PyTorch uses). */
 export function pipCommandFor(libraries: readonly string[]): string {
-  const major = Number(/^libcudart\.so\.(\d+)$/.exec(libraries.find((l) => l.startsWith('libcudart.so.')) ?? '')?.[1] ?? CUDA_PROVIDER_PACKAGE.cudaMajor);
-  if (major === 12) return 'pip install nvidia-cuda-runtime-cu12 nvidia-cublas-cu12 nvidia-curand-cu12 nvidia-cufft-cu12 nvidia-cudnn-cu12';
+  const major = Number(
+    /^libcudart\.so\.(\d+)$/.exec(libraries.find((l) => l.startsWith('libcudart.so.')) ?? '')?.[1] ??
+      CUDA_PROVIDER_PACKAGE.cudaMajor,
+  );
+  if (major === 12)
+    return 'pip install nvidia-cuda-runtime-cu12 nvidia-cublas-cu12 nvidia-curand-cu12 nvidia-cufft-cu12 nvidia-cudnn-cu12';
   return `pip install "nvidia-cuda-runtime==${major}.*" "nvidia-cublas==${major}.*" nvidia-curand nvidia-cudnn-cu${major}`;
 }
 
@@ -419,14 +465,24 @@ export interface CudaLibraryReport {
 export function cudaLibraryReport(options: SearchOptions & { providerDir?: string | null } = {}): CudaLibraryReport {
   const providerDir = options.providerDir === undefined ? ortBinaryDir() : options.providerDir;
   const providerMissing = missingProviderLibraries(providerDir);
-  const provider = providerDir && !providerMissing.includes('libonnxruntime_providers_cuda.so') ? join(providerDir, 'libonnxruntime_providers_cuda.so') : null;
+  const provider =
+    providerDir && !providerMissing.includes('libonnxruntime_providers_cuda.so')
+      ? join(providerDir, 'libonnxruntime_providers_cuda.so')
+      : null;
   const required = requiredCudaLibraries(provider);
   const ldconfig = options.ldconfig === undefined ? ldconfigCache() : options.ldconfig;
   const located = locateLibraries([...required.libraries, CUDA_DRIVER_LIBRARY], { ...options, ldconfig });
   const libraries = located.slice(0, -1);
   const driver = located[located.length - 1]!;
   const env = options.env ?? process.env;
-  return { providerDir, providerMissing, required, libraries, driver, additions: loaderPathAdditions(located, env.LD_LIBRARY_PATH ?? '') };
+  return {
+    providerDir,
+    providerMissing,
+    required,
+    libraries,
+    driver,
+    additions: loaderPathAdditions(located, env.LD_LIBRARY_PATH ?? ''),
+  };
 }
 
 /** The commands that open ONNX Runtime sessions (the only ones worth a re-exec). */
@@ -456,7 +512,10 @@ export function reexecPlan(
   if (!providerInstalled()) return null;
   const { additions } = report();
   if (additions.length === 0) return null;
-  return { ldLibraryPath: [...additions, ...(env.LD_LIBRARY_PATH ?? '').split(delimiter).filter(Boolean)].join(delimiter), added: additions };
+  return {
+    ldLibraryPath: [...additions, ...(env.LD_LIBRARY_PATH ?? '').split(delimiter).filter(Boolean)].join(delimiter),
+    added: additions,
+  };
 }
 
 /**

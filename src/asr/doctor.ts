@@ -8,8 +8,22 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, pipCommandFor, REEXEC_MARKER, type LibraryLocation } from './cuda.ts';
-import { CUDA_PROVIDER_LIBRARIES, missingCudaProviderLibraries, ort, ortBinaryDir, probeProvider, SETUP_CUDA_COMMAND, type ProviderName } from './runtime.ts';
+import {
+  CUDA_PROVIDER_PACKAGE,
+  cudaLibraryReport,
+  pipCommandFor,
+  REEXEC_MARKER,
+  type LibraryLocation,
+} from './cuda.ts';
+import {
+  CUDA_PROVIDER_LIBRARIES,
+  missingCudaProviderLibraries,
+  ort,
+  ortBinaryDir,
+  probeProvider,
+  SETUP_CUDA_COMMAND,
+  type ProviderName,
+} from './runtime.ts';
 
 export interface DoctorReport {
   node: string;
@@ -39,20 +53,42 @@ export function doctorAdvice(report: Omit<DoctorReport, 'advice'>): string[] {
   const linuxX64 = report.platform === 'linux-x64';
   const cuda = report.cuda;
   const missing = cuda.libraries.filter((l) => !l.path);
-  if (report.providers.cuda === null) advice.push(`CUDA works: \`--provider auto\` will use it${cuda.addedByRote ? ` (rote put ${cuda.addedByRote} on LD_LIBRARY_PATH)` : ''}.`);
-  else if (!linuxX64) advice.push(`CUDA: onnxruntime-node supports it on Linux x64 only (this is ${report.platform}); use webgpu or cpu.`);
-  else if (report.cudaProvider.missing.length > 0) advice.push(`CUDA: ONNX Runtime's CUDA provider is not installed (${report.cudaProvider.missing.join(', ')}). Fix: \`${SETUP_CUDA_COMMAND}\` (downloads ${CUDA_PROVIDER_PACKAGE.name}@${CUDA_PROVIDER_PACKAGE.version} from the npm registry).`);
+  if (report.providers.cuda === null)
+    advice.push(
+      `CUDA works: \`--provider auto\` will use it${cuda.addedByRote ? ` (rote put ${cuda.addedByRote} on LD_LIBRARY_PATH)` : ''}.`,
+    );
+  else if (!linuxX64)
+    advice.push(
+      `CUDA: onnxruntime-node supports it on Linux x64 only (this is ${report.platform}); use webgpu or cpu.`,
+    );
+  else if (report.cudaProvider.missing.length > 0)
+    advice.push(
+      `CUDA: ONNX Runtime's CUDA provider is not installed (${report.cudaProvider.missing.join(', ')}). Fix: \`${SETUP_CUDA_COMMAND}\` (downloads ${CUDA_PROVIDER_PACKAGE.name}@${CUDA_PROVIDER_PACKAGE.version} from the npm registry).`,
+    );
   else if (missing.length > 0) {
     const others = missing.flatMap((l) => l.otherVersions);
     advice.push(
       `CUDA: the provider is installed but ${missing.map((l) => l.name).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not on this machine${others.length ? ` (found other major versions only: ${others.join(', ')})` : ''}. Fix: \`${pipCommandFor(cuda.libraries.map((l) => l.name))}\` (rote finds the wheels' libraries itself), or a CUDA toolkit with cuDNN 9 (set ROTE_CUDA_LIBRARY_PATH if it is somewhere unusual).`,
     );
-  } else if (!cuda.driver.path) advice.push(`CUDA: no NVIDIA driver (${cuda.driver.name} not found). Fix: install the NVIDIA driver; \`nvidia-smi\` must work.`);
-  else if (cuda.additions.length > 0) advice.push(`CUDA: libraries found off the loader path (${cuda.additions.join(', ')}). Fix: start rote through \`rote\` / bin/rote.js (it adds them itself), or \`export LD_LIBRARY_PATH=${cuda.additions.join(':')}\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\` for the API.`);
-  else advice.push(`CUDA: every library was found but the provider failed: ${report.providers.cuda}. Check the driver (\`nvidia-smi\`; CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} needs driver 580 or newer).`);
+  } else if (!cuda.driver.path)
+    advice.push(
+      `CUDA: no NVIDIA driver (${cuda.driver.name} not found). Fix: install the NVIDIA driver; \`nvidia-smi\` must work.`,
+    );
+  else if (cuda.additions.length > 0)
+    advice.push(
+      `CUDA: libraries found off the loader path (${cuda.additions.join(', ')}). Fix: start rote through \`rote\` / bin/rote.js (it adds them itself), or \`export LD_LIBRARY_PATH=${cuda.additions.join(':')}\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\` for the API.`,
+    );
+  else
+    advice.push(
+      `CUDA: every library was found but the provider failed: ${report.providers.cuda}. Check the driver (\`nvidia-smi\`; CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} needs driver 580 or newer).`,
+    );
   if (report.providers.webgpu === null) advice.push('WebGPU works (Dawn over Vulkan).');
-  else advice.push(`WebGPU: not available (${report.providers.webgpu}); it needs a GPU with Vulkan drivers and the Vulkan loader (libvulkan1).`);
-  if (report.providers.cpu !== null) advice.push(`CPU provider failed (${report.providers.cpu}): reinstall dependencies with \`npm ci\`.`);
+  else
+    advice.push(
+      `WebGPU: not available (${report.providers.webgpu}); it needs a GPU with Vulkan drivers and the Vulkan loader (libvulkan1).`,
+    );
+  if (report.providers.cpu !== null)
+    advice.push(`CPU provider failed (${report.providers.cpu}): reinstall dependencies with \`npm ci\`.`);
   return advice;
 }
 
@@ -60,7 +96,9 @@ export async function diagnose(): Promise<DoctorReport> {
   const require = createRequire(import.meta.url);
   let version = 'unknown';
   try {
-    version = (require(join(dirname(require.resolve('onnxruntime-node/package.json')), 'package.json')) as { version: string }).version;
+    version = (
+      require(join(dirname(require.resolve('onnxruntime-node/package.json')), 'package.json')) as { version: string }
+    ).version;
   } catch {
     // reported as unknown
   }
@@ -81,12 +119,15 @@ export async function diagnose(): Promise<DoctorReport> {
       libraries: libraries.libraries,
       driver: libraries.driver,
       additions: libraries.additions,
-      addedByRote: process.env[REEXEC_MARKER] && process.env[REEXEC_MARKER] !== 'off' ? process.env[REEXEC_MARKER]! : null,
+      addedByRote:
+        process.env[REEXEC_MARKER] && process.env[REEXEC_MARKER] !== 'off' ? process.env[REEXEC_MARKER]! : null,
     },
     providers,
   };
   if (binaryDir && existsSync(binaryDir)) {
-    const extra = readdirSync(binaryDir).filter((f) => f.startsWith('libonnxruntime_providers_') && !CUDA_PROVIDER_LIBRARIES.includes(f));
+    const extra = readdirSync(binaryDir).filter(
+      (f) => f.startsWith('libonnxruntime_providers_') && !CUDA_PROVIDER_LIBRARIES.includes(f),
+    );
     if (extra.length) base.cudaProvider.present.push(...extra);
   }
   return { ...base, advice: doctorAdvice(base) };

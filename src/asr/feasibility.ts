@@ -42,6 +42,9 @@ export function referenceFrameBudget(model: AsrModel, reference: string, feature
 export function featureFramesOfWav(model: AsrModel, path: string): number {
   const frontend = engineOf(model).frontend;
   const header = probeWav(path);
-  const samples = header.sampleRate === frontend.sampleRate ? header.numSamples : Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate);
+  const samples =
+    header.sampleRate === frontend.sampleRate
+      ? header.numSamples
+      : Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate);
   return frontend.framesFor(samples);
 }

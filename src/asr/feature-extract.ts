@@ -19,6 +19,7 @@ export function extractFeatures(frontend: Frontend, path: string): ExtractedFeat
   const audio = loadAudioSync(path, frontend.sampleRate);
   if (audio.samples.length === 0) throw new RoteError(`${path}: WAV file holds no samples`);
   const matrix = frontend.compute(audio.samples);
-  if (matrix.numFrames === 0) throw new RoteError(`${path}: too short for one feature frame (${audio.samples.length} samples)`);
+  if (matrix.numFrames === 0)
+    throw new RoteError(`${path}: too short for one feature frame (${audio.samples.length} samples)`);
   return { matrix, durationSec: audio.samples.length / audio.sampleRate, notes: [...audio.notes] };
 }

@@ -52,7 +52,9 @@ async function featureWorkerBundle(): Promise<URL> {
   try {
     return await workerBundle(WORKER_ENTRY, 'the feature worker');
   } catch (error) {
-    throw new RoteError(`${(error as Error).message} (featureWorkers 0 computes features on the main thread)`, { cause: error });
+    throw new RoteError(`${(error as Error).message} (featureWorkers 0 computes features on the main thread)`, {
+      cause: error,
+    });
   }
 }
 
@@ -61,7 +63,8 @@ export class FeaturePool {
 
   /** Starts `size` workers for the frontend `spec` and waits until each has built its frontend. */
   static async start(spec: FrontendSpec, size: number): Promise<FeaturePool> {
-    if (!Number.isInteger(size) || size < 1) throw new RoteError(`feature workers must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new RoteError(`feature workers must be a positive integer, got ${size}`);
     const url = await featureWorkerBundle();
     const pool = await WorkerPool.start<FeatureRequest, FeatureResult>({
       url,

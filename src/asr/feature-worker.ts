@@ -36,14 +36,29 @@ try {
       const { matrix, durationSec, notes } = extractFeatures(frontend, request.path);
       let data = matrix.data;
       if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
-      const reply: FeatureResult & { id: number } = { id: request.id, data, numFrames: matrix.numFrames, numBins: matrix.numBins, durationSec, notes, computeMs: performance.now() - started };
+      const reply: FeatureResult & { id: number } = {
+        id: request.id,
+        data,
+        numFrames: matrix.numFrames,
+        numBins: matrix.numBins,
+        durationSec,
+        notes,
+        computeMs: performance.now() - started,
+      };
       port.postMessage(reply, [data.buffer as ArrayBuffer]);
     } catch (error) {
-      const reply: WorkerFailure = { id: request.id, error: error instanceof Error ? error.message : String(error), userError: error instanceof RoteError };
+      const reply: WorkerFailure = {
+        id: request.id,
+        error: error instanceof Error ? error.message : String(error),
+        userError: error instanceof RoteError,
+      };
       port.postMessage(reply);
     }
   });
   port.postMessage({ ready: true } satisfies WorkerStatus);
 } catch (error) {
-  port.postMessage({ fatal: error instanceof Error ? error.message : String(error), userError: error instanceof RoteError } satisfies WorkerStatus);
+  port.postMessage({
+    fatal: error instanceof Error ? error.message : String(error),
+    userError: error instanceof RoteError,
+  } satisfies WorkerStatus);
 }

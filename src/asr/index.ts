@@ -5,8 +5,23 @@
  * vocabularies.
  */
 export type { ProviderChoice, ProviderName, ProviderReport, RuntimeOptions } from './runtime.ts';
-export { AUTO_ORDER, PROVIDER_CHOICES, PROVIDER_NAMES, CUDA_PROVIDER_LIBRARIES, describeProviderReport, missingCudaProviderLibraries, ortBinaryDir, SETUP_CUDA_COMMAND } from './runtime.ts';
-export { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, loaderPathAdditions, type CudaLibraryReport, type LibraryLocation } from './cuda.ts';
+export {
+  AUTO_ORDER,
+  PROVIDER_CHOICES,
+  PROVIDER_NAMES,
+  CUDA_PROVIDER_LIBRARIES,
+  describeProviderReport,
+  missingCudaProviderLibraries,
+  ortBinaryDir,
+  SETUP_CUDA_COMMAND,
+} from './runtime.ts';
+export {
+  CUDA_PROVIDER_PACKAGE,
+  cudaLibraryReport,
+  loaderPathAdditions,
+  type CudaLibraryReport,
+  type LibraryLocation,
+} from './cuda.ts';
 export type { FamilyName, LoadModelOptions, ModelInfo } from './families/types.ts';
 export { FAMILIES } from './families/registry.ts';
 export { parseSidecar, type SidecarSpec } from './families/sidecar-ctc.ts';
@@ -22,10 +37,19 @@ export {
   type TranscriptionRow,
 } from './transcribe.ts';
 export { defaultFeatureWorkers } from './feature-pool.ts';
-export { featureFramesOfWav, referenceFrameBudget, TRANSDUCER_SYMBOLS_PER_FRAME, type FrameBudget } from './feasibility.ts';
+export {
+  featureFramesOfWav,
+  referenceFrameBudget,
+  TRANSDUCER_SYMBOLS_PER_FRAME,
+  type FrameBudget,
+} from './feasibility.ts';
 export { ctcGreedy, ctcForcedLogLikelihood, ctcMinimumFrames, logSoftmaxRows } from './ctc.ts';
 export { transducerGreedy, type TransducerGreedyOptions, type TransducerNetworks } from './transducer-greedy.ts';
-export { statefulTransducerGreedy, type StatefulGreedyOptions, type StatefulTransducerNetwork } from './transducer-stateful.ts';
+export {
+  statefulTransducerGreedy,
+  type StatefulGreedyOptions,
+  type StatefulTransducerNetwork,
+} from './transducer-stateful.ts';
 export { rnntForcedLogLikelihood, tdtForcedLogLikelihood } from './transducer-score.ts';
 export {
   buildVocabulary,
@@ -37,7 +61,31 @@ export {
   type Vocabulary,
   type VocabularyKind,
 } from './vocabulary.ts';
-export { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SEC, defaultBatchFrames, describeMemoryBudget, MAX_BATCH_SIZE, padFeatures, planBatches } from './batching.ts';
-export { readOnnxFile, readOnnxBytes, withMetadata, describeValueInfo, type OnnxFileFacts, type OnnxValueInfo, type OnnxDim } from './onnx-file.ts';
-export { itemsFromPaths, readCanarySetItems, readListFile, transcribeToFile, type TranscribeFileSummary, type TranscribeToFileOptions } from './transcribe-file.ts';
+export {
+  DEFAULT_BATCH_FRAMES,
+  DEFAULT_CPU_BATCH_FRAMES,
+  DEFAULT_MAX_DURATION_SEC,
+  defaultBatchFrames,
+  describeMemoryBudget,
+  MAX_BATCH_SIZE,
+  padFeatures,
+  planBatches,
+} from './batching.ts';
+export {
+  readOnnxFile,
+  readOnnxBytes,
+  withMetadata,
+  describeValueInfo,
+  type OnnxFileFacts,
+  type OnnxValueInfo,
+  type OnnxDim,
+} from './onnx-file.ts';
+export {
+  itemsFromPaths,
+  readCanarySetItems,
+  readListFile,
+  transcribeToFile,
+  type TranscribeFileSummary,
+  type TranscribeToFileOptions,
+} from './transcribe-file.ts';
 export { TRANSCRIBE_OPTION_SPECS } from './options.ts';

@@ -37,7 +37,14 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
 }
 
 /** What detection would pick, without creating any ONNX Runtime session (for inspect-model). */
-export async function detectModel(dir: string, options: Pick<LoadModelOptions, 'head'> = {}): Promise<{ family: ModelInfo['family']; because: string[]; facts: Awaited<ReturnType<typeof gatherDirectoryFacts>> }> {
+export async function detectModel(
+  dir: string,
+  options: Pick<LoadModelOptions, 'head'> = {},
+): Promise<{
+  family: ModelInfo['family'];
+  because: string[];
+  facts: Awaited<ReturnType<typeof gatherDirectoryFacts>>;
+}> {
   const facts = await gatherDirectoryFacts(dir);
   const { family, because } = chooseFamily(facts, options.head);
   return { family: family.name, because, facts };

@@ -69,7 +69,10 @@ interface ByteSource {
 }
 
 function memorySource(data: Uint8Array): ByteSource {
-  return { size: data.length, bytes: async (offset, length) => data.subarray(offset, Math.min(data.length, offset + length)) };
+  return {
+    size: data.length,
+    bytes: async (offset, length) => data.subarray(offset, Math.min(data.length, offset + length)),
+  };
 }
 
 function fileSource(handle: FileHandle, size: number): ByteSource {
@@ -193,7 +196,8 @@ async function readFacts(source: ByteSource, path: string): Promise<OnnxFileFact
   let sawGraph = false;
   for (const field of await scanFields(source, 0, source.size)) {
     if (field.field === MODEL_IR_VERSION && field.varint !== undefined) facts.irVersion = field.varint;
-    else if (field.field === MODEL_PRODUCER_NAME && field.wireType === WIRE_LENGTH) facts.producer = await readString(source, field);
+    else if (field.field === MODEL_PRODUCER_NAME && field.wireType === WIRE_LENGTH)
+      facts.producer = await readString(source, field);
     else if (field.field === MODEL_METADATA_PROPS && field.wireType === WIRE_LENGTH) {
       const [key, value] = await readStringEntry(source, field);
       facts.metadata[key] = value;
@@ -215,14 +219,19 @@ export async function readOnnxFile(path: string): Promise<OnnxFileFacts> {
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw new RoteError(`${path}: cannot open ONNX file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new RoteError(
+      `${path}: cannot open ONNX file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
   }
   try {
     const { size } = await handle.stat();
     return await readFacts(fileSource(handle, size), path);
   } catch (error) {
     if (error instanceof ProtoError) {
-      throw new RoteError(`${path}: not a readable ONNX model (${error.message}); re-export it or check the download`, { cause: error });
+      throw new RoteError(`${path}: not a readable ONNX model (${error.message}); re-export it or check the download`, {
+        cause: error,
+      });
     }
     throw error;
   } finally {
@@ -235,7 +244,8 @@ export async function readOnnxBytes(bytes: Uint8Array, name = '<bytes>'): Promis
   try {
     return await readFacts(memorySource(bytes), name);
   } catch (error) {
-    if (error instanceof ProtoError) throw new RoteError(`${name}: not a readable ONNX model (${error.message})`, { cause: error });
+    if (error instanceof ProtoError)
+      throw new RoteError(`${name}: not a readable ONNX model (${error.message})`, { cause: error });
     throw error;
   }
 }
@@ -288,8 +298,16 @@ export async function withMetadata(bytes: Uint8Array, metadata: Record<string, s
 
 /** 'x [N, T, 80] float' style description of a declared input or output. */
 export function describeValueInfo(info: OnnxValueInfo): string {
-  const shape = info.shape ? `[${info.shape.map((d) => (d.value !== null && d.value > 0 ? String(d.value) : d.param || '?')).join(', ')}]` : '[?]';
+  const shape = info.shape
+    ? `[${info.shape.map((d) => (d.value !== null && d.value > 0 ? String(d.value) : d.param || '?')).join(', ')}]`
+    : '[?]';
   return `${info.name} ${shape} ${ELEM_TYPE_NAMES[info.elemType] ?? `type${info.elemType}`}`;
 }
 
-export const ELEM_TYPE_NAMES: Record<number, string> = { 1: 'float32', 6: 'int32', 7: 'int64', 10: 'float16', 11: 'float64' };
+export const ELEM_TYPE_NAMES: Record<number, string> = {
+  1: 'float32',
+  6: 'int32',
+  7: 'int64',
+  10: 'float16',
+  11: 'float64',
+};

@@ -8,20 +8,63 @@ import { defaultFeatureWorkers } from './feature-pool.ts';
 import { PROVIDER_CHOICES } from './providers.ts';
 
 export const TRANSCRIBE_OPTION_SPECS = [
-  { key: 'model', flag: '--model <dir>', kind: 'string', required: true, description: 'model directory (see `rote inspect-model`)' },
-  { key: 'input', flag: '--input <wav...>', kind: 'string-list', description: 'WAV files to transcribe (ids are the file names without extension)' },
-  { key: 'list', flag: '--list <file>', kind: 'string', description: 'text file, one utterance per line: PATH, ID<TAB>PATH or ID<TAB>PATH<TAB>REFERENCE (paths relative to the file)' },
-  { key: 'canaries', flag: '--canaries <setdir>', kind: 'string', description: 'a canary-set directory from `rote generate`: every canary, with its text as the reference' },
+  {
+    key: 'model',
+    flag: '--model <dir>',
+    kind: 'string',
+    required: true,
+    description: 'model directory (see `rote inspect-model`)',
+  },
+  {
+    key: 'input',
+    flag: '--input <wav...>',
+    kind: 'string-list',
+    description: 'WAV files to transcribe (ids are the file names without extension)',
+  },
+  {
+    key: 'list',
+    flag: '--list <file>',
+    kind: 'string',
+    description:
+      'text file, one utterance per line: PATH, ID<TAB>PATH or ID<TAB>PATH<TAB>REFERENCE (paths relative to the file)',
+  },
+  {
+    key: 'canaries',
+    flag: '--canaries <setdir>',
+    kind: 'string',
+    description: 'a canary-set directory from `rote generate`: every canary, with its text as the reference',
+  },
   {
     key: 'out',
     flag: '--out <rows.jsonl>',
     kind: 'string',
     required: true,
-    description: 'output JSONL: one row {id, path, hypothesis, tokenIds, durationSec, frames, referenceScore, notes} per utterance, written atomically',
+    description:
+      'output JSONL: one row {id, path, hypothesis, tokenIds, durationSec, frames, referenceScore, notes} per utterance, written atomically',
   },
-  { key: 'provider', flag: '--provider <name>', kind: 'string', choices: PROVIDER_CHOICES, default: 'auto', description: 'execution provider; auto tries cuda, then webgpu, then cpu' },
-  { key: 'deviceId', flag: '--device-id <n>', kind: 'integer', min: 0, default: 0, description: 'GPU index for the cuda provider' },
-  { key: 'threads', flag: '--threads <n>', kind: 'integer', min: 1, description: 'ONNX Runtime intra-op threads (default: ONNX Runtime chooses, usually one per core)' },
+  {
+    key: 'provider',
+    flag: '--provider <name>',
+    kind: 'string',
+    choices: PROVIDER_CHOICES,
+    default: 'auto',
+    description: 'execution provider; auto tries cuda, then webgpu, then cpu',
+  },
+  {
+    key: 'deviceId',
+    flag: '--device-id <n>',
+    kind: 'integer',
+    min: 0,
+    default: 0,
+    description: 'GPU index for the cuda provider',
+  },
+  {
+    key: 'threads',
+    flag: '--threads <n>',
+    kind: 'integer',
+    min: 1,
+    description: 'ONNX Runtime intra-op threads (default: ONNX Runtime chooses, usually one per core)',
+  },
   {
     key: 'batchFrames',
     flag: '--batch-frames <n>',
@@ -44,33 +87,67 @@ export const TRANSCRIBE_OPTION_SPECS = [
     exclusive: 'both',
     description: `longest utterance to transcribe; a longer one is an error (or skipped with --skip-bad) (default: ${DEFAULT_MAX_DURATION_SEC})`,
   },
-  { key: 'skipBad', flag: '--skip-bad', kind: 'switch', description: 'skip unreadable, empty, corrupt or too long audio files (listed in the summary) instead of stopping (default: stop at the first)' },
+  {
+    key: 'skipBad',
+    flag: '--skip-bad',
+    kind: 'switch',
+    description:
+      'skip unreadable, empty, corrupt or too long audio files (listed in the summary) instead of stopping (default: stop at the first)',
+  },
   {
     key: 'sherpaCompatible',
     flag: '--sherpa-compatible',
     kind: 'switch',
-    description: "NeMo CTC and transducer models: use sherpa-onnx's feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo's own (default: NeMo's)",
+    description:
+      "NeMo CTC and transducer models: use sherpa-onnx's feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo's own (default: NeMo's)",
   },
-  { key: 'head', flag: '--head <head>', kind: 'string', choices: ['ctc', 'transducer'], description: 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer, as NeMo)' },
+  {
+    key: 'head',
+    flag: '--head <head>',
+    kind: 'string',
+    choices: ['ctc', 'transducer'],
+    description: 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer, as NeMo)',
+  },
   {
     key: 'maxSymbolsPerFrame',
     flag: '--max-symbols-per-frame <n>',
     kind: 'integer',
     min: 1,
-    description: 'transducers: symbols emitted per encoder frame at most (default: 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo)',
+    description:
+      'transducers: symbols emitted per encoder frame at most (default: 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo)',
   },
 ] as const satisfies readonly OptionSpec[];
 
 /** Flags of `rote inspect-model` (a CLI report: it has no API options object; the command resolves them with resolveOption). */
 export const INSPECT_MODEL_OPTION_SPECS = [
-  { key: 'provider', flag: '--provider <name>', kind: 'string', choices: PROVIDER_CHOICES, default: 'cpu', description: 'provider used to open the model for the full report' },
+  {
+    key: 'provider',
+    flag: '--provider <name>',
+    kind: 'string',
+    choices: PROVIDER_CHOICES,
+    default: 'cpu',
+    description: 'provider used to open the model for the full report',
+  },
   {
     key: 'load',
     flag: '--no-load',
     kind: 'switch',
     default: true,
-    description: 'only detect (no ONNX Runtime session; skips frontend, vocabulary and subsampling details) (default: the model is opened)',
+    description:
+      'only detect (no ONNX Runtime session; skips frontend, vocabulary and subsampling details) (default: the model is opened)',
   },
-  { key: 'head', flag: '--head <head>', kind: 'string', choices: ['ctc', 'transducer'], description: 'hybrid RNNT-CTC models with both heads exported: which head to report (default: transducer)' },
-  { key: 'sherpaCompatible', flag: '--sherpa-compatible', kind: 'switch', description: "NeMo CTC and transducer models: show the sherpa-onnx-compatible feature variant (default: NeMo's own)" },
+  {
+    key: 'head',
+    flag: '--head <head>',
+    kind: 'string',
+    choices: ['ctc', 'transducer'],
+    description: 'hybrid RNNT-CTC models with both heads exported: which head to report (default: transducer)',
+  },
+  {
+    key: 'sherpaCompatible',
+    flag: '--sherpa-compatible',
+    kind: 'switch',
+    description:
+      "NeMo CTC and transducer models: show the sherpa-onnx-compatible feature variant (default: NeMo's own)",
+  },
 ] as const satisfies readonly OptionSpec[];

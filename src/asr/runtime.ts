@@ -7,7 +7,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RoteError } from '../util/errors.ts';
-import { CUDA_PROVIDER_PACKAGE, cudaLibraryReport, dlopenError, ortBinaryDir, pipCommandFor, REEXEC_MARKER, SETUP_CUDA_COMMAND, type CudaLibraryReport } from './cuda.ts';
+import {
+  CUDA_PROVIDER_PACKAGE,
+  cudaLibraryReport,
+  dlopenError,
+  ortBinaryDir,
+  pipCommandFor,
+  REEXEC_MARKER,
+  SETUP_CUDA_COMMAND,
+  type CudaLibraryReport,
+} from './cuda.ts';
 import { OptionError } from '../util/options.ts';
 import { protoField } from './onnx-file.ts';
 
@@ -32,7 +41,11 @@ export { CUDA_PROVIDER_LIBRARIES, missingCudaProviderLibraries, ortBinaryDir, SE
 /** The informative part of an ONNX Runtime error: first line, without its source-file prefix and assertion text. */
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  let line = message.split('\n').find((l) => l.trim().length > 0)?.trim() ?? 'unknown error';
+  let line =
+    message
+      .split('\n')
+      .find((l) => l.trim().length > 0)
+      ?.trim() ?? 'unknown error';
   const assertion = line.lastIndexOf(' was false. ');
   if (assertion >= 0) line = line.slice(assertion + ' was false. '.length);
   line = line.replace(/^\/\S+:\d+ \S+(\([^)]*\))*\S* /, '');
@@ -92,7 +105,8 @@ export function cudaMissingReason(report: CudaLibraryReport): string | null {
     const others = missing.flatMap((l) => l.otherVersions).filter(Boolean);
     return `CUDA runtime ${missing.length === 1 ? 'library' : 'libraries'} ${missing.map((l) => l.name).join(', ')} not found (the provider needs these exact major versions${others.length ? `; found only ${others.join(', ')}` : ''})`;
   }
-  if (!report.driver.path) return `NVIDIA driver library ${report.driver.name} not found (no NVIDIA driver on this machine)`;
+  if (!report.driver.path)
+    return `NVIDIA driver library ${report.driver.name} not found (no NVIDIA driver on this machine)`;
   if (report.additions.length > 0) {
     return `CUDA libraries found but not on the loader path: ${report.additions.join(', ')} (bin/rote.js adds them itself; from the API start node with LD_LIBRARY_PATH=${report.additions.join(':')})`;
   }
@@ -101,19 +115,25 @@ export function cudaMissingReason(report: CudaLibraryReport): string | null {
 
 function precheck(name: ProviderName): string | null {
   if (name !== 'cuda') return null;
-  if (process.platform !== 'linux' || process.arch !== 'x64') return `onnxruntime-node supports CUDA on Linux x64 only (this is ${process.platform} ${process.arch})`;
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return `onnxruntime-node supports CUDA on Linux x64 only (this is ${process.platform} ${process.arch})`;
   return cudaMissingReason(cudaLibraryReport());
 }
 
 function fixFor(name: ProviderName, reason = ''): string {
   if (name === 'cuda') {
-    if (reason.startsWith('CUDA provider libraries not installed')) return `run \`${SETUP_CUDA_COMMAND}\` (Linux x64, downloads ${CUDA_PROVIDER_PACKAGE.name} from the npm registry), or use --provider auto or cpu`;
-    if (reason.startsWith('NVIDIA driver')) return 'install the NVIDIA driver (`nvidia-smi` must work), or use --provider auto or cpu';
-    if (reason.startsWith('CUDA runtime')) return `install the CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} runtime and cuDNN 9 (\`${pipCommandFor(cudaLibraryReport().required.libraries)}\`; rote finds them in Python wheels and CUDA toolkits), or use --provider auto or cpu; \`rote doctor\` lists what it found`;
-    if (reason.startsWith('CUDA libraries found')) return `start rote through bin/rote.js, or set LD_LIBRARY_PATH as shown`;
+    if (reason.startsWith('CUDA provider libraries not installed'))
+      return `run \`${SETUP_CUDA_COMMAND}\` (Linux x64, downloads ${CUDA_PROVIDER_PACKAGE.name} from the npm registry), or use --provider auto or cpu`;
+    if (reason.startsWith('NVIDIA driver'))
+      return 'install the NVIDIA driver (`nvidia-smi` must work), or use --provider auto or cpu';
+    if (reason.startsWith('CUDA runtime'))
+      return `install the CUDA ${CUDA_PROVIDER_PACKAGE.cudaMajor} runtime and cuDNN 9 (\`${pipCommandFor(cudaLibraryReport().required.libraries)}\`; rote finds them in Python wheels and CUDA toolkits), or use --provider auto or cpu; \`rote doctor\` lists what it found`;
+    if (reason.startsWith('CUDA libraries found'))
+      return `start rote through bin/rote.js, or set LD_LIBRARY_PATH as shown`;
     return `check the driver (\`nvidia-smi\`) and \`rote doctor\`${process.env[REEXEC_MARKER] && process.env[REEXEC_MARKER] !== 'off' ? ` (rote added ${process.env[REEXEC_MARKER]} to LD_LIBRARY_PATH)` : ''}, or use --provider auto or cpu`;
   }
-  if (name === 'webgpu') return 'WebGPU needs a GPU with Vulkan drivers (check `rote doctor`); use --provider auto or cpu';
+  if (name === 'webgpu')
+    return 'WebGPU needs a GPU with Vulkan drivers (check `rote doctor`); use --provider auto or cpu';
   return 'check that onnxruntime-node is installed (`npm ci`)';
 }
 
@@ -154,7 +174,10 @@ export async function createSessions(paths: string[], options: RuntimeOptions = 
     } catch (error) {
       await Promise.all(sessions.map((s) => s.release().catch(() => undefined)));
       if (name === 'cpu') {
-        throw new RoteError(`ONNX Runtime cannot load ${paths.join(', ')} on the CPU: ${firstLine(error)}; check the file is a complete ONNX model`, { cause: error });
+        throw new RoteError(
+          `ONNX Runtime cannot load ${paths.join(', ')} on the CPU: ${firstLine(error)}; check the file is a complete ONNX model`,
+          { cause: error },
+        );
       }
       tried.push({ name, error: providerError(name, error) });
     }
@@ -173,12 +196,18 @@ export function describeProviderReport(report: ProviderReport): string {
 export class RunClock {
   runMs = 0;
   runs = 0;
-  async run(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, describe: () => string): Promise<ort.InferenceSession.OnnxValueMapType> {
+  async run(
+    session: ort.InferenceSession,
+    feeds: Record<string, ort.Tensor>,
+    describe: () => string,
+  ): Promise<ort.InferenceSession.OnnxValueMapType> {
     const started = performance.now();
     try {
       return await session.run(feeds);
     } catch (error) {
-      throw new RoteError(`model input mismatch or model failure: ${describe()}: ${firstLine(error)}`, { cause: error });
+      throw new RoteError(`model input mismatch or model failure: ${describe()}: ${firstLine(error)}`, {
+        cause: error,
+      });
     } finally {
       this.runMs += performance.now() - started;
       this.runs++;
@@ -191,12 +220,19 @@ export { ort };
 /** A minimal ONNX model (y = Identity(x), float [1]) for probing whether a provider can run at all. */
 export function identityModelBytes(): Uint8Array {
   const tensorType = (name: string): number[] =>
-    protoField(11, [...protoField(1, name), ...protoField(2, protoField(1, [...protoField(1, 1), ...protoField(2, protoField(1, protoField(1, 1)))]))]);
+    protoField(11, [
+      ...protoField(1, name),
+      ...protoField(2, protoField(1, [...protoField(1, 1), ...protoField(2, protoField(1, protoField(1, 1)))])),
+    ]);
   const node = protoField(1, [...protoField(1, 'x'), ...protoField(2, 'y'), ...protoField(4, 'Identity')]);
   const graph = [...node, ...protoField(2, 'probe'), ...tensorType('x').map((b) => b)];
   const output = tensorType('y');
   output[0] = 12 * 8 + 2; // graph.output = 12 (same layout as input = 11)
-  return Uint8Array.from([...protoField(1, 7), ...protoField(8, [...protoField(1, ''), ...protoField(2, 13)]), ...protoField(7, [...graph, ...output])]);
+  return Uint8Array.from([
+    ...protoField(1, 7),
+    ...protoField(8, [...protoField(1, ''), ...protoField(2, 13)]),
+    ...protoField(7, [...graph, ...output]),
+  ]);
 }
 
 /** Tries to create (and run) a session on one provider; returns null when it works, else the reason. */

@@ -16,7 +16,13 @@ import { loadModel, type AsrModel } from './model.ts';
 import { TRANSCRIBE_OPTION_SPECS } from './options.ts';
 import type { ProviderChoice } from './providers.ts';
 import type { ProviderReport } from './runtime.ts';
-import { sessionRunTime, transcribeFiles, type SkippedItem, type TranscribeItem, type TranscribeStats } from './transcribe.ts';
+import {
+  sessionRunTime,
+  transcribeFiles,
+  type SkippedItem,
+  type TranscribeItem,
+  type TranscribeStats,
+} from './transcribe.ts';
 
 /**
  * A list file: one utterance per line, `PATH`, `ID<TAB>PATH` or `ID<TAB>PATH<TAB>REFERENCE`;
@@ -27,17 +33,31 @@ export async function readListFile(path: string): Promise<TranscribeItem[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new OptionError((name) => `${path}: cannot read the ${name('list')} file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new OptionError(
+      (name) =>
+        `${path}: cannot read the ${name('list')} file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
   }
   const base = dirname(resolve(path));
   const items: TranscribeItem[] = [];
   text.split(/\r?\n/).forEach((line, index) => {
     if (!line.trim() || line.startsWith('#')) return;
     const fields = line.split('\t');
-    if (fields.length > 3) throw new RoteError(`${path}:${index + 1}: expected PATH, ID<TAB>PATH or ID<TAB>PATH<TAB>REFERENCE, got ${fields.length} tab-separated fields`);
-    const [id, file, reference] = fields.length === 1 ? [basename(fields[0]!, extname(fields[0]!)), fields[0]!, undefined] : [fields[0]!, fields[1]!, fields[2]];
+    if (fields.length > 3)
+      throw new RoteError(
+        `${path}:${index + 1}: expected PATH, ID<TAB>PATH or ID<TAB>PATH<TAB>REFERENCE, got ${fields.length} tab-separated fields`,
+      );
+    const [id, file, reference] =
+      fields.length === 1
+        ? [basename(fields[0]!, extname(fields[0]!)), fields[0]!, undefined]
+        : [fields[0]!, fields[1]!, fields[2]];
     if (!file.trim()) throw new RoteError(`${path}:${index + 1}: empty path`);
-    items.push({ id, path: isAbsolute(file) ? file : join(base, file), ...(reference !== undefined ? { reference } : {}) });
+    items.push({
+      id,
+      path: isAbsolute(file) ? file : join(base, file),
+      ...(reference !== undefined ? { reference } : {}),
+    });
   });
   if (items.length === 0) throw new OptionError((name) => `${path}: the ${name('list')} file names no audio files`);
   return items;
@@ -109,11 +129,18 @@ export interface TranscribeFileSummary {
 }
 
 export async function transcribeToFile(options: TranscribeToFileOptions): Promise<TranscribeFileSummary> {
-  const option = <T>(key: (typeof TRANSCRIBE_OPTION_SPECS)[number]['key'], value: T | undefined) => resolveOption(TRANSCRIBE_OPTION_SPECS, key, value);
+  const option = <T>(key: (typeof TRANSCRIBE_OPTION_SPECS)[number]['key'], value: T | undefined) =>
+    resolveOption(TRANSCRIBE_OPTION_SPECS, key, value);
   const modelDir = option('model', options.model)!;
   const out = option('out', options.out)!;
-  const sources = (['input', 'list', 'canaries'] as const).filter((key) => (key === 'input' ? options.input?.length : options[key]));
-  if (sources.length !== 1) throw new OptionError((name) => `give exactly one of ${name('input')}, ${name('list')} or ${name('canaries')} (got ${sources.length === 0 ? 'none' : sources.map(name).join(', ')})`);
+  const sources = (['input', 'list', 'canaries'] as const).filter((key) =>
+    key === 'input' ? options.input?.length : options[key],
+  );
+  if (sources.length !== 1)
+    throw new OptionError(
+      (name) =>
+        `give exactly one of ${name('input')}, ${name('list')} or ${name('canaries')} (got ${sources.length === 0 ? 'none' : sources.map(name).join(', ')})`,
+    );
   const provider = option('provider', options.provider)!;
   const deviceId = option('deviceId', options.deviceId)!;
   const threads = option('threads', options.threads);
@@ -122,7 +149,11 @@ export async function transcribeToFile(options: TranscribeToFileOptions): Promis
   const maxDurationSec = option('maxDurationSec', options.maxDurationSec);
   const maxSymbolsPerFrame = option('maxSymbolsPerFrame', options.maxSymbolsPerFrame);
   const head = option('head', options.head);
-  const items = options.list ? await readListFile(options.list) : options.canaries ? await readCanarySetItems(options.canaries) : itemsFromPaths(options.input!);
+  const items = options.list
+    ? await readListFile(options.list)
+    : options.canaries
+      ? await readCanarySetItems(options.canaries)
+      : itemsFromPaths(options.input!);
 
   const loadStarted = performance.now();
   const model = await loadModel(modelDir, {

@@ -125,7 +125,11 @@ export function sessionRunTime(model: AsrModel): { seconds: number; runs: number
 }
 
 /** The reference's token ids, or null (with a note) when none of it is in the vocabulary. */
-function referenceTokens(engine: Engine, reference: string, notes: string[]): ReturnType<typeof tokenizeReference> | null {
+function referenceTokens(
+  engine: Engine,
+  reference: string,
+  notes: string[],
+): ReturnType<typeof tokenizeReference> | null {
   const tokens = tokenizeReference(engine.vocabulary, reference);
   notes.push(...tokens.notes);
   if (tokens.ids.length === 0) {
@@ -145,7 +149,12 @@ function referenceScore(logLikelihood: number, tokens: ReturnType<typeof tokeniz
   };
 }
 
-function scoreReference(engine: Engine, output: UtteranceOutput, reference: string, notes: string[]): ReferenceScore | null {
+function scoreReference(
+  engine: Engine,
+  output: UtteranceOutput,
+  reference: string,
+  notes: string[],
+): ReferenceScore | null {
   const tokens = referenceTokens(engine, reference, notes);
   if (!tokens) return null;
   if (!output.logProbs) {
@@ -162,32 +171,56 @@ function scoreReference(engine: Engine, output: UtteranceOutput, reference: stri
     return null;
   }
   const vocabSize = engine.vocabulary.pieces.length;
-  return referenceScore(ctcForcedLogLikelihood(output.logProbs, output.outFrames, vocabSize, tokens.ids, engine.vocabulary.blankId), tokens);
+  return referenceScore(
+    ctcForcedLogLikelihood(output.logProbs, output.outFrames, vocabSize, tokens.ids, engine.vocabulary.blankId),
+    tokens,
+  );
 }
 
-export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[], options: TranscribeOptions = {}): AsyncGenerator<TranscriptionRow> {
+export async function* transcribeFiles(
+  model: AsrModel,
+  items: TranscribeItem[],
+  options: TranscribeOptions = {},
+): AsyncGenerator<TranscriptionRow> {
   const engine = engineOf(model);
   const batchFrames = options.batchFrames ?? defaultBatchFrames(model.provider.used);
-  if (!Number.isInteger(batchFrames) || batchFrames < 1) throw new OptionError((name) => `${name('batchFrames')} must be a positive integer, got ${batchFrames}`);
+  if (!Number.isInteger(batchFrames) || batchFrames < 1)
+    throw new OptionError((name) => `${name('batchFrames')} must be a positive integer, got ${batchFrames}`);
   const maxDurationSec = options.maxDurationSec ?? DEFAULT_MAX_DURATION_SEC;
-  if (!(maxDurationSec > 0) || !Number.isFinite(maxDurationSec)) throw new OptionError((name) => `${name('maxDurationSec')} must be a positive number of seconds, got ${maxDurationSec}`);
+  if (!(maxDurationSec > 0) || !Number.isFinite(maxDurationSec))
+    throw new OptionError(
+      (name) => `${name('maxDurationSec')} must be a positive number of seconds, got ${maxDurationSec}`,
+    );
   const featureWorkers = options.featureWorkers ?? defaultFeatureWorkers(model.provider.used);
   const workersByDefault = options.featureWorkers === undefined;
-  if (!Number.isInteger(featureWorkers) || featureWorkers < 0) throw new OptionError((name) => `${name('featureWorkers')} must be a non-negative integer, got ${featureWorkers}`);
+  if (!Number.isInteger(featureWorkers) || featureWorkers < 0)
+    throw new OptionError((name) => `${name('featureWorkers')} must be a non-negative integer, got ${featureWorkers}`);
   const { frontend } = engine;
   const started = performance.now();
-  const stats: TranscribeStats = { featureWorkers: 0, featureUtterances: 0, featureSec: 0, featureWaitSec: 0, wallSec: 0 };
+  const stats: TranscribeStats = {
+    featureWorkers: 0,
+    featureUtterances: 0,
+    featureSec: 0,
+    featureWaitSec: 0,
+    wallSec: 0,
+  };
   const total = items.length;
   let done = 0;
   const skip = (item: TranscribeItem, error: unknown): void => {
-    if (!options.skipBad) throw error instanceof RoteError ? error : new RoteError(`${item.path}: ${errorMessage(error)}`, { cause: error });
+    if (!options.skipBad)
+      throw error instanceof RoteError
+        ? error
+        : new RoteError(`${item.path}: ${errorMessage(error)}`, { cause: error });
     done++;
     options.onSkip?.({ id: item.id, path: item.path, reason: errorMessage(error) });
     options.onProgress?.(done, total);
   };
 
   // Workers start while the headers are probed.
-  const poolStarting = featureWorkers > 0 && items.length > 0 ? FeaturePool.start(frontend.spec, Math.min(featureWorkers, items.length)) : null;
+  const poolStarting =
+    featureWorkers > 0 && items.length > 0
+      ? FeaturePool.start(frontend.spec, Math.min(featureWorkers, items.length))
+      : null;
   poolStarting?.catch(() => undefined);
   let pool: FeaturePool | null = null;
   let running: Promise<UtteranceOutput[]> | null = null;
@@ -208,7 +241,9 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
           );
         }
         usable.push(item);
-        estimatedFrames.push(frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)));
+        estimatedFrames.push(
+          frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)),
+        );
       } catch (error) {
         skip(item, error);
       }
@@ -291,7 +326,11 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
     };
     const startRun = (prepared: Prepared): Promise<UtteranceOutput[]> => {
       // Transducers score the reference inside the run; CTC engines from their log-probs afterwards.
-      const targets = engine.info.isCtc ? undefined : prepared.items.map((item) => (item.reference !== undefined ? tokenizeReference(engine.vocabulary, item.reference).ids : null));
+      const targets = engine.info.isCtc
+        ? undefined
+        : prepared.items.map((item) =>
+            item.reference !== undefined ? tokenizeReference(engine.vocabulary, item.reference).ids : null,
+          );
       const run = engine.run(padFeatures(prepared.matrices), targets);
       run.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
       return run;
@@ -315,7 +354,8 @@ export async function* transcribeFiles(model: AsrModel, items: TranscribeItem[],
         const item = finished.items[i]!;
         const output = outputs[i]!;
         const notes = finished.notes[i]!;
-        const referenceScore = item.reference !== undefined ? scoreReference(engine, output, item.reference, notes) : null;
+        const referenceScore =
+          item.reference !== undefined ? scoreReference(engine, output, item.reference, notes) : null;
         done++;
         options.onProgress?.(done, total);
         yield {

@@ -45,9 +45,13 @@ export async function transducerGreedy(
 ): Promise<number[][]> {
   const { blankId, contextSize, vocabSize, encoderDim, decoderDim } = options;
   const maxSymbols = options.maxSymbolsPerFrame ?? 1;
-  if (!Number.isInteger(maxSymbols) || maxSymbols < 1) throw new RangeError(`maxSymbolsPerFrame must be a positive integer, got ${maxSymbols}`);
+  if (!Number.isInteger(maxSymbols) || maxSymbols < 1)
+    throw new RangeError(`maxSymbolsPerFrame must be a positive integer, got ${maxSymbols}`);
   const n = lengths.length;
-  if (encoderOut.length < n * maxFrames * encoderDim) throw new RangeError(`encoderOut holds ${encoderOut.length} values, fewer than ${n} x ${maxFrames} x ${encoderDim}`);
+  if (encoderOut.length < n * maxFrames * encoderDim)
+    throw new RangeError(
+      `encoderOut holds ${encoderOut.length} values, fewer than ${n} x ${maxFrames} x ${encoderDim}`,
+    );
   const hypotheses: number[][] = lengths.map(() => [...new Array<number>(contextSize - 1).fill(-1), blankId]);
   const decoderOut = new Float32Array(n * decoderDim);
 

@@ -23,16 +23,36 @@ function logAddExp(a: number, b: number): number {
   return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
 }
 
-function checkLattice(logits: Float32Array, frames: number, targets: number[], blankId: number, numClasses: number, width: number): void {
+function checkLattice(
+  logits: Float32Array,
+  frames: number,
+  targets: number[],
+  blankId: number,
+  numClasses: number,
+  width: number,
+): void {
   if (!Number.isInteger(frames) || frames < 1) throw new RangeError(`frames must be a positive integer, got ${frames}`);
-  if (!Number.isInteger(blankId) || blankId < 0 || blankId >= numClasses) throw new RangeError(`blankId ${blankId} outside 0..${numClasses - 1}`);
+  if (!Number.isInteger(blankId) || blankId < 0 || blankId >= numClasses)
+    throw new RangeError(`blankId ${blankId} outside 0..${numClasses - 1}`);
   if (width < numClasses) throw new RangeError(`width ${width} is smaller than numClasses ${numClasses}`);
-  if (logits.length < frames * (targets.length + 1) * width) throw new RangeError(`logits hold ${logits.length} values, fewer than ${frames} x ${targets.length + 1} x ${width}`);
-  for (const id of targets) if (!Number.isInteger(id) || id < 0 || id >= numClasses || id === blankId) throw new RangeError(`target ${id} is not a token id (0..${numClasses - 1}, not the blank)`);
+  if (logits.length < frames * (targets.length + 1) * width)
+    throw new RangeError(
+      `logits hold ${logits.length} values, fewer than ${frames} x ${targets.length + 1} x ${width}`,
+    );
+  for (const id of targets)
+    if (!Number.isInteger(id) || id < 0 || id >= numClasses || id === blankId)
+      throw new RangeError(`target ${id} is not a token id (0..${numClasses - 1}, not the blank)`);
 }
 
 /** Per lattice node: log P(blank) and log P(next target), from the raw logits. */
-function emissionTables(logits: Float32Array, frames: number, targets: number[], blankId: number, numClasses: number, width: number): { blank: Float64Array; token: Float64Array } {
+function emissionTables(
+  logits: Float32Array,
+  frames: number,
+  targets: number[],
+  blankId: number,
+  numClasses: number,
+  width: number,
+): { blank: Float64Array; token: Float64Array } {
   const columns = targets.length + 1;
   const blank = new Float64Array(frames * columns);
   const token = new Float64Array(frames * columns).fill(-Infinity);
@@ -52,7 +72,14 @@ function emissionTables(logits: Float32Array, frames: number, targets: number[],
  * alpha(t, u - 1) + token(t, u - 1)); ln P = alpha(T - 1, U) + blank(T - 1, U).
  * What torchaudio.functional.rnnt_loss returns negated.
  */
-export function rnntForcedLogLikelihood(logits: Float32Array, frames: number, targets: number[], blankId: number, numClasses: number, width = numClasses): number {
+export function rnntForcedLogLikelihood(
+  logits: Float32Array,
+  frames: number,
+  targets: number[],
+  blankId: number,
+  numClasses: number,
+  width = numClasses,
+): number {
   checkLattice(logits, frames, targets, blankId, numClasses, width);
   const columns = targets.length + 1;
   const { blank, token } = emissionTables(logits, frames, targets, blankId, numClasses, width);
@@ -62,7 +89,8 @@ export function rnntForcedLogLikelihood(logits: Float32Array, frames: number, ta
   for (let u = 1; u < columns; u++) alpha[u] = alpha[u - 1]! + token[u - 1]!;
   for (let t = 1; t < frames; t++) {
     next[0] = alpha[0]! + blank[(t - 1) * columns]!;
-    for (let u = 1; u < columns; u++) next[u] = logAddExp(alpha[u]! + blank[(t - 1) * columns + u]!, next[u - 1]! + token[t * columns + u - 1]!);
+    for (let u = 1; u < columns; u++)
+      next[u] = logAddExp(alpha[u]! + blank[(t - 1) * columns + u]!, next[u - 1]! + token[t * columns + u - 1]!);
     [alpha, next] = [next, alpha];
   }
   return alpha[columns - 1]! + blank[(frames - 1) * columns + columns - 1]!;
@@ -75,10 +103,22 @@ export function rnntForcedLogLikelihood(logits: Float32Array, frames: number, ta
  * ln P = logsumexp over d >= 1 of alpha(T - d, U) + blank(T - d, U) + dur_d(T - d, U)
  * (the last step is a blank landing exactly on T).
  */
-export function tdtForcedLogLikelihood(logits: Float32Array, frames: number, targets: number[], blankId: number, numClasses: number, durations: number[], width = numClasses + durations.length): number {
+export function tdtForcedLogLikelihood(
+  logits: Float32Array,
+  frames: number,
+  targets: number[],
+  blankId: number,
+  numClasses: number,
+  durations: number[],
+  width = numClasses + durations.length,
+): number {
   checkLattice(logits, frames, targets, blankId, numClasses, width);
-  if (width < numClasses + durations.length) throw new RangeError(`width ${width} leaves no room for ${durations.length} duration logits after ${numClasses} token logits`);
-  if (durations.length === 0 || durations.some((d) => !Number.isInteger(d) || d < 0)) throw new RangeError(`durations must be non-negative integers, got ${durations.join(', ')}`);
+  if (width < numClasses + durations.length)
+    throw new RangeError(
+      `width ${width} leaves no room for ${durations.length} duration logits after ${numClasses} token logits`,
+    );
+  if (durations.length === 0 || durations.some((d) => !Number.isInteger(d) || d < 0))
+    throw new RangeError(`durations must be non-negative integers, got ${durations.join(', ')}`);
   const columns = targets.length + 1;
   const { blank, token } = emissionTables(logits, frames, targets, blankId, numClasses, width);
   const duration = new Float64Array(frames * columns * durations.length);

@@ -32,7 +32,13 @@ export interface StatefulTransducerNetwork {
    * keys (from the search): per row, a string that changes exactly when the row's
    * (label, state) pair changes, so a network may reuse its prediction-network output.
    */
-  step(frames: Float32Array, labels: Int32Array, states: Float32Array[], n: number, keys?: string[]): Promise<StatefulStepResult>;
+  step(
+    frames: Float32Array,
+    labels: Int32Array,
+    states: Float32Array[],
+    n: number,
+    keys?: string[],
+  ): Promise<StatefulStepResult>;
 }
 
 export interface StatefulGreedyOptions {
@@ -63,11 +69,16 @@ export async function statefulTransducerGreedy(
 ): Promise<number[][]> {
   const { blankId, numClasses, encoderDim } = options;
   const maxSymbols = options.maxSymbolsPerFrame ?? 10;
-  if (!Number.isInteger(maxSymbols) || maxSymbols < 1) throw new RangeError(`maxSymbolsPerFrame must be a positive integer, got ${maxSymbols}`);
+  if (!Number.isInteger(maxSymbols) || maxSymbols < 1)
+    throw new RangeError(`maxSymbolsPerFrame must be a positive integer, got ${maxSymbols}`);
   const durations = options.durations ?? null;
-  if (durations && (durations.length === 0 || durations.some((d) => !Number.isInteger(d) || d < 0))) throw new RangeError(`TDT durations must be non-negative integers, got ${durations.join(', ')}`);
+  if (durations && (durations.length === 0 || durations.some((d) => !Number.isInteger(d) || d < 0)))
+    throw new RangeError(`TDT durations must be non-negative integers, got ${durations.join(', ')}`);
   const n = lengths.length;
-  if (encoderOut.length < n * maxFrames * encoderDim) throw new RangeError(`encoderOut holds ${encoderOut.length} values, fewer than ${n} x ${maxFrames} x ${encoderDim}`);
+  if (encoderOut.length < n * maxFrames * encoderDim)
+    throw new RangeError(
+      `encoderOut holds ${encoderOut.length} values, fewer than ${n} x ${maxFrames} x ${encoderDim}`,
+    );
   const sizes = network.stateSizes;
   const tokens: number[][] = lengths.map(() => []);
   const labels = new Int32Array(n).fill(blankId);
@@ -94,7 +105,9 @@ export async function statefulTransducerGreedy(
     const result = await network.step(frames, rowLabels, rowStates, rows, keys);
     const width = result.logits.length / rows;
     if (!Number.isInteger(width) || width < numClasses + (durations ? durations.length : 0)) {
-      throw new RangeError(`the joint returned ${result.logits.length} values for ${rows} rows; expected ${numClasses}${durations ? ` + ${durations.length} durations` : ''} per row`);
+      throw new RangeError(
+        `the joint returned ${result.logits.length} values for ${rows} rows; expected ${numClasses}${durations ? ` + ${durations.length} durations` : ''} per row`,
+      );
     }
     active.forEach((i, row) => {
       const base = row * width;
@@ -125,7 +138,8 @@ export async function statefulTransducerGreedy(
 export function stateRowsFromLayerMajor(values: Float32Array, layers: number, n: number, hidden: number): Float32Array {
   const rows = new Float32Array(layers * n * hidden);
   for (let l = 0; l < layers; l++) {
-    for (let b = 0; b < n; b++) rows.set(values.subarray((l * n + b) * hidden, (l * n + b + 1) * hidden), (b * layers + l) * hidden);
+    for (let b = 0; b < n; b++)
+      rows.set(values.subarray((l * n + b) * hidden, (l * n + b + 1) * hidden), (b * layers + l) * hidden);
   }
   return rows;
 }
@@ -134,7 +148,8 @@ export function stateRowsFromLayerMajor(values: Float32Array, layers: number, n:
 export function stateRowsToLayerMajor(rows: Float32Array, layers: number, n: number, hidden: number): Float32Array {
   const values = new Float32Array(layers * n * hidden);
   for (let b = 0; b < n; b++) {
-    for (let l = 0; l < layers; l++) values.set(rows.subarray((b * layers + l) * hidden, (b * layers + l + 1) * hidden), (l * n + b) * hidden);
+    for (let l = 0; l < layers; l++)
+      values.set(rows.subarray((b * layers + l) * hidden, (b * layers + l + 1) * hidden), (l * n + b) * hidden);
   }
   return values;
 }

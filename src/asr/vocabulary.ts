@@ -64,7 +64,8 @@ export interface ParsedTokenFile {
 export function parseTokenFile(text: string, source: string): ParsedTokenFile {
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new RoteError(`${source}: empty token file; it must list one token per line ("<piece> <id>")`);
+  if (lines.length === 0)
+    throw new RoteError(`${source}: empty token file; it must list one token per line ("<piece> <id>")`);
   const withIds = lines.map((line) => /^(.+?)\s+(\d+)$/.exec(line) ?? /^(\s)\s*(\d+)$/.exec(line));
   const allHaveIds = withIds.every((match) => match !== null);
   if (allHaveIds) {
@@ -75,7 +76,10 @@ export function parseTokenFile(text: string, source: string): ParsedTokenFile {
       pieces[id] = match![1]!;
     });
     for (let id = 0; id < pieces.length; id++) {
-      if (pieces[id] === undefined) throw new RoteError(`${source}: no token has id ${id}; ids must run from 0 to ${pieces.length - 1} without gaps`);
+      if (pieces[id] === undefined)
+        throw new RoteError(
+          `${source}: no token has id ${id}; ids must run from 0 to ${pieces.length - 1} without gaps`,
+        );
     }
     return { pieces, nemoStyle: false };
   }
@@ -97,7 +101,11 @@ function isSpecial(piece: string): boolean {
  * Builds a vocabulary. `blankId`: 'last' (NeMo: blank = V, appended when the file
  * lacks it), 'from-file' (the id of <blk>/<blank>/<eps>), or a number.
  */
-export function buildVocabulary(parsed: ParsedTokenFile, blank: 'last' | 'from-file' | number, source: string): Vocabulary {
+export function buildVocabulary(
+  parsed: ParsedTokenFile,
+  blank: 'last' | 'from-file' | number,
+  source: string,
+): Vocabulary {
   const pieces = [...parsed.pieces];
   let blankId: number;
   if (blank === 'last') {
@@ -106,13 +114,19 @@ export function buildVocabulary(parsed: ParsedTokenFile, blank: 'last' | 'from-f
     blankId = pieces.length - 1;
   } else if (blank === 'from-file') {
     const found = BLANK_SPELLINGS.map((spelling) => pieces.indexOf(spelling)).find((id) => id >= 0);
-    if (found === undefined) throw new RoteError(`${source}: no blank token; add a line "<blk> <id>" (or <blank>/<eps>) with the model's blank id`);
+    if (found === undefined)
+      throw new RoteError(
+        `${source}: no blank token; add a line "<blk> <id>" (or <blank>/<eps>) with the model's blank id`,
+      );
     blankId = found;
   } else {
-    if (!Number.isInteger(blank) || blank < 0 || blank >= pieces.length) throw new RoteError(`${source}: blank id ${blank} is outside the ${pieces.length} tokens`);
+    if (!Number.isInteger(blank) || blank < 0 || blank >= pieces.length)
+      throw new RoteError(`${source}: blank id ${blank} is outside the ${pieces.length} tokens`);
     blankId = blank;
   }
-  const kind: VocabularyKind = pieces.some((p) => p.startsWith(WORD_START) && p.length > 1 && !isSpecial(p)) ? 'sentencepiece' : 'characters';
+  const kind: VocabularyKind = pieces.some((p) => p.startsWith(WORD_START) && p.length > 1 && !isSpecial(p))
+    ? 'sentencepiece'
+    : 'characters';
   const specialIds = new Set<number>([blankId]);
   pieces.forEach((p, id) => {
     if (isSpecial(p)) specialIds.add(id);
@@ -137,7 +151,10 @@ export async function loadVocabulary(path: string, blank: 'last' | 'from-file' |
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new RoteError(`${path}: cannot read the vocabulary file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the model directory needs its tokens.txt`, { cause: error });
+    throw new RoteError(
+      `${path}: cannot read the vocabulary file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the model directory needs its tokens.txt`,
+      { cause: error },
+    );
   }
   return buildVocabulary(parseTokenFile(text, path), blank, path);
 }
@@ -174,7 +191,10 @@ function caseFolder(vocabulary: Vocabulary): (text: string) => string {
 /** A reference transcript in the model's tokens (see the module comment for the rules). Pure. */
 export function tokenizeReference(vocabulary: Vocabulary, reference: string): ReferenceTokens {
   const fold = caseFolder(vocabulary);
-  const words = fold(reference).trim().split(/\s+/u).filter((w) => w.length > 0);
+  const words = fold(reference)
+    .trim()
+    .split(/\s+/u)
+    .filter((w) => w.length > 0);
   const dropped = new Set<string>();
   const ids: number[] = [];
   const index = new Map<string, number>();
@@ -204,7 +224,9 @@ export function tokenizeReference(vocabulary: Vocabulary, reference: string): Re
     for (const word of words) {
       const chars = [...(WORD_START + word)];
       // best[i]: fewest pieces covering chars[0..i), with the covered-character count as the first criterion
-      const cost: { covered: number; pieces: number; from: number; id: number }[] = [{ covered: 0, pieces: 0, from: -1, id: -1 }];
+      const cost: { covered: number; pieces: number; from: number; id: number }[] = [
+        { covered: 0, pieces: 0, from: -1, id: -1 },
+      ];
       for (let end = 1; end <= chars.length; end++) {
         // skipping chars[end-1] (uncovered) keeps the previous cost
         let best = { ...cost[end - 1]!, from: end - 1, id: -1 };
@@ -213,13 +235,19 @@ export function tokenizeReference(vocabulary: Vocabulary, reference: string): Re
           if (id === undefined) continue;
           const before = cost[start]!;
           const candidate = { covered: before.covered + (end - start), pieces: before.pieces + 1, from: start, id };
-          if (candidate.covered > best.covered || (candidate.covered === best.covered && (candidate.pieces < best.pieces || (candidate.pieces === best.pieces && best.id >= 0 && candidate.from < best.from)))) best = candidate;
+          if (
+            candidate.covered > best.covered ||
+            (candidate.covered === best.covered &&
+              (candidate.pieces < best.pieces ||
+                (candidate.pieces === best.pieces && best.id >= 0 && candidate.from < best.from)))
+          )
+            best = candidate;
         }
         cost[end] = best;
       }
       const wordIds: number[] = [];
       let keptText = '';
-      for (let end = chars.length; end > 0; ) {
+      for (let end = chars.length; end > 0;) {
         const step = cost[end]!;
         if (step.id >= 0) {
           wordIds.unshift(step.id);
@@ -232,7 +260,12 @@ export function tokenizeReference(vocabulary: Vocabulary, reference: string): Re
       keptWords.push(keptText.replace(/^\u2581/u, ''));
     }
   }
-  const notes = dropped.size > 0 ? [`reference characters not in the vocabulary were dropped: ${[...dropped].map((c) => JSON.stringify(c)).join(' ')}`] : [];
+  const notes =
+    dropped.size > 0
+      ? [
+          `reference characters not in the vocabulary were dropped: ${[...dropped].map((c) => JSON.stringify(c)).join(' ')}`,
+        ]
+      : [];
   const characters = keptWords.join(' ').length;
   return { ids, characters, notes };
 }

@@ -79,16 +79,35 @@ export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
     // reading its inputs straight from the frame in bit-reversed order
     // (z[j] = frame[2j] + i frame[2j + 1]).
     for (let a = 0; a < half; a += 4) {
-      const p0 = 2 * bitReversed[a]!, p1 = 2 * bitReversed[a + 1]!, p2 = 2 * bitReversed[a + 2]!, p3 = 2 * bitReversed[a + 3]!;
-      const r0 = frame[p0]!, i0 = frame[p0 + 1]!, r1 = frame[p1]!, i1 = frame[p1 + 1]!;
-      const r2 = frame[p2]!, i2 = frame[p2 + 1]!, r3 = frame[p3]!, i3 = frame[p3 + 1]!;
-      const s0r = r0 + r1, s0i = i0 + i1, d0r = r0 - r1, d0i = i0 - i1;
-      const s1r = r2 + r3, s1i = i2 + i3, d1r = r2 - r3, d1i = i2 - i3;
-      re[a] = s0r + s1r; im[a] = s0i + s1i;
-      re[a + 2] = s0r - s1r; im[a + 2] = s0i - s1i;
+      const p0 = 2 * bitReversed[a]!,
+        p1 = 2 * bitReversed[a + 1]!,
+        p2 = 2 * bitReversed[a + 2]!,
+        p3 = 2 * bitReversed[a + 3]!;
+      const r0 = frame[p0]!,
+        i0 = frame[p0 + 1]!,
+        r1 = frame[p1]!,
+        i1 = frame[p1 + 1]!;
+      const r2 = frame[p2]!,
+        i2 = frame[p2 + 1]!,
+        r3 = frame[p3]!,
+        i3 = frame[p3 + 1]!;
+      const s0r = r0 + r1,
+        s0i = i0 + i1,
+        d0r = r0 - r1,
+        d0i = i0 - i1;
+      const s1r = r2 + r3,
+        s1i = i2 + i3,
+        d1r = r2 - r3,
+        d1i = i2 - i3;
+      re[a] = s0r + s1r;
+      im[a] = s0i + s1i;
+      re[a + 2] = s0r - s1r;
+      im[a + 2] = s0i - s1i;
       // d1 * (-i) = (d1i, -d1r)
-      re[a + 1] = d0r + d1i; im[a + 1] = d0i - d1r;
-      re[a + 3] = d0r - d1i; im[a + 3] = d0i + d1r;
+      re[a + 1] = d0r + d1i;
+      im[a + 1] = d0i - d1r;
+      re[a + 3] = d0r - d1i;
+      im[a + 3] = d0i + d1r;
     }
     for (const { span, offset, fused } of passes) {
       if (!fused) {
@@ -97,10 +116,12 @@ export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
           const wi = w1Sin[offset + k]!;
           for (let a = k; a < half; a += 2 * span) {
             const b = a + span;
-            const rb = re[b]!, ib = im[b]!;
+            const rb = re[b]!,
+              ib = im[b]!;
             const br = rb * wr - ib * wi;
             const bi = rb * wi + ib * wr;
-            const ra = re[a]!, ia = im[a]!;
+            const ra = re[a]!,
+              ia = im[a]!;
             re[b] = ra - br;
             im[b] = ia - bi;
             re[a] = ra + br;
@@ -111,25 +132,49 @@ export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
       }
       const step = 4 * span;
       for (let k = 0; k < span; k++) {
-        const ar = w1Cos[offset + k]!, ai = w1Sin[offset + k]!;
-        const br = w2Cos[offset + k]!, bi = w2Sin[offset + k]!;
+        const ar = w1Cos[offset + k]!,
+          ai = w1Sin[offset + k]!;
+        const br = w2Cos[offset + k]!,
+          bi = w2Sin[offset + k]!;
         for (let i0 = k; i0 < half; i0 += step) {
-          const i1 = i0 + span, i2 = i1 + span, i3 = i2 + span;
+          const i1 = i0 + span,
+            i2 = i1 + span,
+            i3 = i2 + span;
           // Stage of span s: (x0, x1) and (x2, x3) with w1.
-          const r1 = re[i1]!, m1 = im[i1]!, r3 = re[i3]!, m3 = im[i3]!;
-          const t1r = r1 * ar - m1 * ai, t1i = r1 * ai + m1 * ar;
-          const t3r = r3 * ar - m3 * ai, t3i = r3 * ai + m3 * ar;
-          const r0 = re[i0]!, m0 = im[i0]!, r2 = re[i2]!, m2 = im[i2]!;
-          const y0r = r0 + t1r, y0i = m0 + t1i, y1r = r0 - t1r, y1i = m0 - t1i;
-          const y2r = r2 + t3r, y2i = m2 + t3i, y3r = r2 - t3r, y3i = m2 - t3i;
+          const r1 = re[i1]!,
+            m1 = im[i1]!,
+            r3 = re[i3]!,
+            m3 = im[i3]!;
+          const t1r = r1 * ar - m1 * ai,
+            t1i = r1 * ai + m1 * ar;
+          const t3r = r3 * ar - m3 * ai,
+            t3i = r3 * ai + m3 * ar;
+          const r0 = re[i0]!,
+            m0 = im[i0]!,
+            r2 = re[i2]!,
+            m2 = im[i2]!;
+          const y0r = r0 + t1r,
+            y0i = m0 + t1i,
+            y1r = r0 - t1r,
+            y1i = m0 - t1i;
+          const y2r = r2 + t3r,
+            y2i = m2 + t3i,
+            y3r = r2 - t3r,
+            y3i = m2 - t3i;
           // Stage of span 2s: (y0, y2) with w2, (y1, y3) with w2 * (-i).
-          const u2r = y2r * br - y2i * bi, u2i = y2r * bi + y2i * br;
-          const v3r = y3r * br - y3i * bi, v3i = y3r * bi + y3i * br;
-          re[i0] = y0r + u2r; im[i0] = y0i + u2i;
-          re[i2] = y0r - u2r; im[i2] = y0i - u2i;
+          const u2r = y2r * br - y2i * bi,
+            u2i = y2r * bi + y2i * br;
+          const v3r = y3r * br - y3i * bi,
+            v3i = y3r * bi + y3i * br;
+          re[i0] = y0r + u2r;
+          im[i0] = y0i + u2i;
+          re[i2] = y0r - u2r;
+          im[i2] = y0i - u2i;
           // (-i) v3 = (v3i, -v3r)
-          re[i1] = y1r + v3i; im[i1] = y1i - v3r;
-          re[i3] = y1r - v3i; im[i3] = y1i + v3r;
+          re[i1] = y1r + v3i;
+          im[i1] = y1i - v3r;
+          re[i3] = y1r - v3i;
+          im[i3] = y1i + v3r;
         }
       }
     }

@@ -55,7 +55,8 @@ export interface LowPassDesign {
  */
 export function designLowPass(sampleRate: number, design: LowPassDesign): Float32Array {
   const { cutoffHz, transitionHz, attenuationDb } = design;
-  if (!(cutoffHz > 0 && cutoffHz < sampleRate / 2)) throw new RangeError(`low-pass cut-off ${cutoffHz} Hz must be in (0, ${sampleRate / 2})`);
+  if (!(cutoffHz > 0 && cutoffHz < sampleRate / 2))
+    throw new RangeError(`low-pass cut-off ${cutoffHz} Hz must be in (0, ${sampleRate / 2})`);
   if (!(transitionHz > 0)) throw new RangeError(`transition width must be > 0, got ${transitionHz}`);
   const beta = kaiserBeta(attenuationDb);
   let length = Math.ceil((attenuationDb - 8) / (2.285 * 2 * Math.PI * (transitionHz / sampleRate))) + 1;
@@ -67,7 +68,11 @@ export function designLowPass(sampleRate: number, design: LowPassDesign): Float3
   let sum = 0;
   for (let i = 0; i < length; i++) {
     const t = i - middle;
-    taps[i] = 2 * normalizedCutoff * sinc(2 * normalizedCutoff * t) * (middle === 0 ? 1 : kaiserWindow(t / middle, beta, i0Beta));
+    taps[i] =
+      2 *
+      normalizedCutoff *
+      sinc(2 * normalizedCutoff * t) *
+      (middle === 0 ? 1 : kaiserWindow(t / middle, beta, i0Beta));
     sum += taps[i]!;
   }
   const result = new Float32Array(length);

@@ -52,8 +52,12 @@ function kernel(): Float64Array {
  * when the rates are equal.
  */
 export function resample(samples: Float32Array, fromRate: number, toRate: number): Float32Array {
-  for (const [name, rate] of [['fromRate', fromRate], ['toRate', toRate]] as const) {
-    if (!Number.isFinite(rate) || rate <= 0) throw new RoteError(`resample: ${name} must be a positive number of Hz, got ${rate}`);
+  for (const [name, rate] of [
+    ['fromRate', fromRate],
+    ['toRate', toRate],
+  ] as const) {
+    if (!Number.isFinite(rate) || rate <= 0)
+      throw new RoteError(`resample: ${name} must be a positive number of Hz, got ${rate}`);
   }
   if (fromRate === toRate) return samples;
   const table = kernel();

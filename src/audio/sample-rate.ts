@@ -32,7 +32,8 @@ export function sampleRateFromHeader(head: Buffer): number | undefined {
   }
   let offset = 0;
   if (head.toString('latin1', 0, 3) === 'ID3' && head.length >= 10) {
-    offset = 10 + (((head[6]! & 0x7f) << 21) | ((head[7]! & 0x7f) << 14) | ((head[8]! & 0x7f) << 7) | (head[9]! & 0x7f));
+    offset =
+      10 + (((head[6]! & 0x7f) << 21) | ((head[7]! & 0x7f) << 14) | ((head[8]! & 0x7f) << 7) | (head[9]! & 0x7f));
   }
   for (; offset + 4 <= head.length; offset++) {
     if (head[offset] !== 0xff || (head[offset + 1]! & 0xe0) !== 0xe0) continue;

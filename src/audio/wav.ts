@@ -128,7 +128,11 @@ function walkWavChunks(bytes: Uint8Array): WavChunks | null {
     const size = view.getUint32(at + 4, true);
     if (id === 'fmt ') {
       if (at + 24 > bytes.length) break;
-      chunks.format = { channels: view.getUint16(at + 10, true), sampleRate: view.getUint32(at + 12, true), blockAlign: view.getUint16(at + 20, true) };
+      chunks.format = {
+        channels: view.getUint16(at + 10, true),
+        sampleRate: view.getUint32(at + 12, true),
+        blockAlign: view.getUint16(at + 20, true),
+      };
     } else if (id === 'data') {
       chunks.dataBeforeFormat = !chunks.format;
       chunks.data = { offset: at + 8, declaredBytes: size };
@@ -152,14 +156,21 @@ export function parseWavHeader(bytes: Uint8Array, fileSize: number, source: stri
   if (chunks.dataBeforeFormat) throw new RoteError(`${source}: WAV data chunk before its fmt chunk`);
   const { format, data } = chunks;
   if (!data || !format) throw new RoteError(`${source}: WAV file has no data chunk (truncated or corrupt)`);
-  if (!format.channels || !format.sampleRate || !format.blockAlign) throw new RoteError(`${source}: WAV header has no channels, sample rate or block size`);
+  if (!format.channels || !format.sampleRate || !format.blockAlign)
+    throw new RoteError(`${source}: WAV header has no channels, sample rate or block size`);
   const available = Math.max(0, fileSize - data.offset);
   let dataBytes = data.declaredBytes;
   if (dataBytes >= STREAMED_DATA_SIZE) dataBytes = available;
   else if (dataBytes > available) {
-    throw new RoteError(`${source}: truncated WAV: its data chunk declares ${dataBytes} bytes but the file holds ${available}; copy or re-create the file`);
+    throw new RoteError(
+      `${source}: truncated WAV: its data chunk declares ${dataBytes} bytes but the file holds ${available}; copy or re-create the file`,
+    );
   }
-  return { sampleRate: format.sampleRate, channels: format.channels, numSamples: Math.floor(dataBytes / format.blockAlign) };
+  return {
+    sampleRate: format.sampleRate,
+    channels: format.channels,
+    numSamples: Math.floor(dataBytes / format.blockAlign),
+  };
 }
 
 /** The sample rate in a WAV's fmt chunk, from its first bytes; undefined when not a WAV or no fmt chunk is among them. */
@@ -194,7 +205,10 @@ export function probeWav(path: string): WavHeader {
 
 /** The error for an audio file that cannot be read (missing, a directory, no permission). */
 export function unreadableAudio(path: string, error: unknown): RoteError {
-  return new RoteError(`${path}: cannot read audio file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  return new RoteError(
+    `${path}: cannot read audio file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    { cause: error },
+  );
 }
 
 export async function readWav(path: string): Promise<DecodedAudio> {

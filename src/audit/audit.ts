@@ -5,7 +5,14 @@
 import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { openCanarySet, verifyCanaryAudio } from '../canary/index.ts';
-import { describeProviderReport, loadModel, referenceFrameBudget, transcribeFiles, type FrameBudget, type ModelInfo } from '../asr/index.ts';
+import {
+  describeProviderReport,
+  loadModel,
+  referenceFrameBudget,
+  transcribeFiles,
+  type FrameBudget,
+  type ModelInfo,
+} from '../asr/index.ts';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -91,9 +98,17 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     membership: set.parameters.membership ?? 'groups',
     origin: set.parameters.imported ? 'imported' : 'generated',
   };
-  if (canarySet.holdout === 0) throw new RoteError(`${opened.path}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`);
+  if (canarySet.holdout === 0)
+    throw new RoteError(
+      `${opened.path}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`,
+    );
 
-  const model = await loadModel(options.model, { provider: settings.provider, ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}), ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.head ? { head: options.head } : {}) });
+  const model = await loadModel(options.model, {
+    provider: settings.provider,
+    ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.head ? { head: options.head } : {}),
+  });
   options.onNotice?.(`${model.info.family} model, ${describeProviderReport(model.provider)}`, 'info');
   try {
     const record = modelRecord(model.info, options.model);
@@ -104,60 +119,73 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     let createdOut = false;
     let createdJournal = false;
     try {
-    if (out) {
-      createdOut = (await mkdir(out, { recursive: true })) !== undefined;
-      lock = await lockDirectory(out, `rote audit --model ${resolve(options.model)}`, (message) => options.onNotice?.(message, 'warning'));
-      const header: JournalHeader = {
-        kind: 'rote-audit-rows',
-        format: JOURNAL_FORMAT,
-        setId: set.setId,
-        canarySetSha256: canarySet.fileSha256,
-        modelFingerprint: record.fingerprint,
-        transcription: { provider: settings.provider, batchFrames: settings.batchFrames },
-      };
-      const journal = await openJournal(join(out, 'rows.jsonl'), header, { restart: options.restart ?? false });
-      createdJournal = journal.rows.length === 0;
-      const ids = new Set(set.canaries.map((canary) => canary.id));
-      for (const row of journal.rows) if (ids.has(row.id)) done.set(row.id, row);
-      writer = await JournalWriter.open(join(out, 'rows.jsonl'));
-    }
-    try {
-      const pending = set.canaries
-        .filter((canary) => !done.has(canary.id))
-        .sort((a, b) => (a.id < b.id ? -1 : 1))
-        .map((canary) => ({ id: canary.id, path: join(options.canaries, canary.audio), reference: canary.text }));
-      const total = set.canaries.length;
-      options.onProgress?.(done.size, total);
-      if (pending.length > 0) {
-        const transcribeOptions = { ...(settings.batchFrames !== null ? { batchFrames: settings.batchFrames } : {}), ...(maxDurationSec !== undefined ? { maxDurationSec } : {}) };
-        for await (const result of transcribeFiles(model, pending, transcribeOptions)) {
-          const row: TranscribedRow = {
-            id: result.id,
-            hypothesis: result.hypothesis,
-            durationSec: result.durationSec,
-            frames: result.frames,
-            referenceScore: result.referenceScore,
-            notes: result.notes,
-            provider: model.provider.used,
-          };
-          await writer?.append(row);
-          done.set(row.id, row);
-          options.onProgress?.(done.size, total);
-        }
+      if (out) {
+        createdOut = (await mkdir(out, { recursive: true })) !== undefined;
+        lock = await lockDirectory(out, `rote audit --model ${resolve(options.model)}`, (message) =>
+          options.onNotice?.(message, 'warning'),
+        );
+        const header: JournalHeader = {
+          kind: 'rote-audit-rows',
+          format: JOURNAL_FORMAT,
+          setId: set.setId,
+          canarySetSha256: canarySet.fileSha256,
+          modelFingerprint: record.fingerprint,
+          transcription: { provider: settings.provider, batchFrames: settings.batchFrames },
+        };
+        const journal = await openJournal(join(out, 'rows.jsonl'), header, { restart: options.restart ?? false });
+        createdJournal = journal.rows.length === 0;
+        const ids = new Set(set.canaries.map((canary) => canary.id));
+        for (const row of journal.rows) if (ids.has(row.id)) done.set(row.id, row);
+        writer = await JournalWriter.open(join(out, 'rows.jsonl'));
       }
-    } finally {
-      await writer?.close();
-    }
-    // Which canaries the model can emit at all (from the feature frames each row was given).
-    const frameBudgets = new Map<string, FrameBudget>();
-    for (const canary of set.canaries) {
-      const row = done.get(canary.id);
-      if (row) frameBudgets.set(canary.id, referenceFrameBudget(model, canary.text, row.frames));
-    }
-    const report = buildAuditReport({ set, canarySet, model: record, rows: [...done.values()], settings, frameBudgets, epsilon });
-    validateReport(report, 'the report being written');
-    if (out) await writeAuditReport(report, out);
-    return report;
+      try {
+        const pending = set.canaries
+          .filter((canary) => !done.has(canary.id))
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .map((canary) => ({ id: canary.id, path: join(options.canaries, canary.audio), reference: canary.text }));
+        const total = set.canaries.length;
+        options.onProgress?.(done.size, total);
+        if (pending.length > 0) {
+          const transcribeOptions = {
+            ...(settings.batchFrames !== null ? { batchFrames: settings.batchFrames } : {}),
+            ...(maxDurationSec !== undefined ? { maxDurationSec } : {}),
+          };
+          for await (const result of transcribeFiles(model, pending, transcribeOptions)) {
+            const row: TranscribedRow = {
+              id: result.id,
+              hypothesis: result.hypothesis,
+              durationSec: result.durationSec,
+              frames: result.frames,
+              referenceScore: result.referenceScore,
+              notes: result.notes,
+              provider: model.provider.used,
+            };
+            await writer?.append(row);
+            done.set(row.id, row);
+            options.onProgress?.(done.size, total);
+          }
+        }
+      } finally {
+        await writer?.close();
+      }
+      // Which canaries the model can emit at all (from the feature frames each row was given).
+      const frameBudgets = new Map<string, FrameBudget>();
+      for (const canary of set.canaries) {
+        const row = done.get(canary.id);
+        if (row) frameBudgets.set(canary.id, referenceFrameBudget(model, canary.text, row.frames));
+      }
+      const report = buildAuditReport({
+        set,
+        canarySet,
+        model: record,
+        rows: [...done.values()],
+        settings,
+        frameBudgets,
+        epsilon,
+      });
+      validateReport(report, 'the report being written');
+      if (out) await writeAuditReport(report, out);
+      return report;
     } catch (error) {
       // A run that failed before its first row leaves nothing behind: no header-only journal, no empty folder it made.
       if (out && lock && createdJournal && done.size === 0) await rm(join(out, 'rows.jsonl'), { force: true });
@@ -182,7 +210,10 @@ async function removeIfEmpty(dir: string): Promise<void> {
 }
 
 /** Writes report.json, report.md and report.html into `dir`, each atomically. */
-export async function writeAuditReport(report: AuditReport, dir: string): Promise<{ json: string; markdown: string; html: string }> {
+export async function writeAuditReport(
+  report: AuditReport,
+  dir: string,
+): Promise<{ json: string; markdown: string; html: string }> {
   const paths = { json: join(dir, 'report.json'), markdown: join(dir, 'report.md'), html: join(dir, 'report.html') };
   await writeFileAtomic(paths.json, `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(paths.markdown, auditMarkdown(report));
@@ -202,13 +233,17 @@ export async function readAuditReport(path: string): Promise<{ report: AuditRepo
       file = join(path, 'report.json');
       return readAuditReport(file);
     }
-    throw new RoteError(`${path}: cannot read the audit report (${code ?? (error as Error).message})`, { cause: error });
+    throw new RoteError(`${path}: cannot read the audit report (${code ?? (error as Error).message})`, {
+      cause: error,
+    });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new RoteError(`${file}: not JSON (${(error as Error).message}); pass a report.json written by rote audit`, { cause: error });
+    throw new RoteError(`${file}: not JSON (${(error as Error).message}); pass a report.json written by rote audit`, {
+      cause: error,
+    });
   }
   return { report: validateReport(value, file), path: file };
 }

@@ -31,7 +31,7 @@ import {
 } from './types.ts';
 
 export const NORMALIZATION_DESCRIPTION =
-  "NFKC, lower case, apostrophes deleted, other punctuation and symbols (Unicode P, S) replaced by spaces, white space collapsed; CER over characters including spaces, WER over words; Levenshtein distance / reference length";
+  'NFKC, lower case, apostrophes deleted, other punctuation and symbols (Unicode P, S) replaced by spaces, white space collapsed; CER over characters including spaces, WER over words; Levenshtein distance / reference length';
 
 /** One transcription result as journaled in rows.jsonl: raw engine output, no derived numbers. */
 export interface TranscribedRow {
@@ -40,7 +40,13 @@ export interface TranscribedRow {
   durationSec: number;
   frames: number;
   /** Log-likelihood of the reference under the CTC model (null when not available). */
-  referenceScore: { logLikelihood: number; tokens: number; characters: number; perToken: number; perCharacter: number } | null;
+  referenceScore: {
+    logLikelihood: number;
+    tokens: number;
+    characters: number;
+    perToken: number;
+    perCharacter: number;
+  } | null;
   notes: string[];
   provider: string;
 }
@@ -83,11 +89,33 @@ function summarize(values: readonly number[]): ValueSummary {
   };
 }
 
-function fitRecord(score: ScoreName, fit: ReturnType<typeof extrapolationExposures>['fit'] | null, reason: string | null): SkewNormalFitRecord {
+function fitRecord(
+  score: ScoreName,
+  fit: ReturnType<typeof extrapolationExposures>['fit'] | null,
+  reason: string | null,
+): SkewNormalFitRecord {
   if (fit?.ok) {
-    return { score, ok: true, location: fit.parameters.location, scale: fit.parameters.scale, shape: fit.parameters.shape, logLikelihood: fit.logLikelihood, shapeAtBound: fit.shapeAtBound, reason: null };
+    return {
+      score,
+      ok: true,
+      location: fit.parameters.location,
+      scale: fit.parameters.scale,
+      shape: fit.parameters.shape,
+      logLikelihood: fit.logLikelihood,
+      shapeAtBound: fit.shapeAtBound,
+      reason: null,
+    };
   }
-  return { score, ok: false, location: null, scale: null, shape: null, logLikelihood: null, shapeAtBound: false, reason: fit && !fit.ok ? fit.reason : reason };
+  return {
+    score,
+    ok: false,
+    location: null,
+    scale: null,
+    shape: null,
+    logLikelihood: null,
+    shapeAtBound: false,
+    reason: fit && !fit.ok ? fit.reason : reason,
+  };
 }
 
 /** Throws RangeError when rows and set disagree (a missing or unknown canary). */
@@ -100,7 +128,8 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     byId.set(row.id, row);
   }
   const missing = set.canaries.filter((canary) => !byId.has(canary.id)).map((canary) => canary.id);
-  if (missing.length > 0) throw new RangeError(`${missing.length} canaries have no transcription yet (first: ${missing[0]})`);
+  if (missing.length > 0)
+    throw new RangeError(`${missing.length} canaries have no transcription yet (first: ${missing[0]})`);
 
   const ids = [...byId.keys()].sort();
   const rows: CanaryRow[] = ids.map((id) => {
@@ -125,7 +154,8 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
 
   const heldOut = rows.filter((row) => row.repetitions === null);
   const inserted = rows.filter((row) => row.repetitions !== null);
-  if (heldOut.length === 0) throw new RangeError(`canary set ${set.setId} has no held-out canaries: nothing to compare against`);
+  if (heldOut.length === 0)
+    throw new RangeError(`canary set ${set.setId} has no held-out canaries: nothing to compare against`);
   const ctcAvailable = rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore));
 
   // Exposure of every inserted canary against the held-out references, per score.
@@ -144,7 +174,11 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     fits.push(fitRecord(score, extrapolated.fit, null));
     exposuresByScore.set(
       score,
-      interpolated.map((entry, i) => ({ rank: entry.rank, interpolation: entry.exposure, extrapolation: extrapolated.exposures[i]! })),
+      interpolated.map((entry, i) => ({
+        rank: entry.rank,
+        interpolation: entry.exposure,
+        extrapolation: extrapolated.exposures[i]!,
+      })),
     );
   }
   inserted.forEach((row, i) => {
@@ -171,16 +205,36 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       repetitions,
       label,
       count: members.length,
-      cer: bootstrapMeanInterval(members.map((row) => row.cer), random.fork(`${label}/cer`), bootstrap),
-      wer: bootstrapMeanInterval(members.map((row) => row.wer), random.fork(`${label}/wer`), bootstrap),
+      cer: bootstrapMeanInterval(
+        members.map((row) => row.cer),
+        random.fork(`${label}/cer`),
+        bootstrap,
+      ),
+      wer: bootstrapMeanInterval(
+        members.map((row) => row.wer),
+        random.fork(`${label}/wer`),
+        bootstrap,
+      ),
       exactMatches,
       exactMatchRate: wilsonInterval(exactMatches, members.length, settings.confidence),
-      ctcScore: ctcAvailable ? bootstrapMeanInterval(members.map((row) => row.ctcScore!), random.fork(`${label}/ctcScore`), bootstrap) : null,
-      exposure: repetitions === null ? null : { cer: summarizeExposure(members, 'cer')!, ctcScore: summarizeExposure(members, 'ctcScore') },
+      ctcScore: ctcAvailable
+        ? bootstrapMeanInterval(
+            members.map((row) => row.ctcScore!),
+            random.fork(`${label}/ctcScore`),
+            bootstrap,
+          )
+        : null,
+      exposure:
+        repetitions === null
+          ? null
+          : { cer: summarizeExposure(members, 'cer')!, ctcScore: summarizeExposure(members, 'ctcScore') },
     };
   });
 
-  const untested: (Omit<GroupTest, 'adjustedPValue' | 'significant' | 'minimumAdjustedPValue' | 'canReachAlpha' | 'perfectMemorizationPValue'> & { perfect: number })[] = [];
+  const untested: (Omit<
+    GroupTest,
+    'adjustedPValue' | 'significant' | 'minimumAdjustedPValue' | 'canReachAlpha' | 'perfectMemorizationPValue'
+  > & { perfect: number })[] = [];
   for (const repetitions of repetitionCounts) {
     const members = inserted.filter((row) => row.repetitions === repetitions);
     for (const score of ctcAvailable ? (['cer', 'ctcScore'] as const) : (['cer'] as const)) {
@@ -220,7 +274,11 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     groups,
     tests,
     feasibility,
-    membershipInference: membershipInferenceSummary(rows, random.fork('membership'), { resamples: settings.bootstrapResamples, confidence: settings.confidence, label: groupLabel }),
+    membershipInference: membershipInferenceSummary(rows, random.fork('membership'), {
+      resamples: settings.bootstrapResamples,
+      confidence: settings.confidence,
+      label: groupLabel,
+    }),
     epsilon: set.parameters.membership === 'bernoulli' ? epsilonAudit(rows, input.epsilon ?? EPSILON_DEFAULTS) : null,
     verdict: auditVerdict(groups, tests, settings.alpha, ctcNote(rows), feasibility, rows),
   };
@@ -233,11 +291,15 @@ function feasibilitySummary(rows: CanaryRow[], budgets: BuildReportInput['frameB
       const budget = budgets.get(row.id);
       if (budget && !budget.feasible) {
         infeasible.add(row.id);
-        row.notes.push(`cannot be recognized by this model at any level of memorization: the reference needs ${budget.neededFrames} output frames, the audio gives at most ${budget.outputFrames}`);
+        row.notes.push(
+          `cannot be recognized by this model at any level of memorization: the reference needs ${budget.neededFrames} output frames, the audio gives at most ${budget.outputFrames}`,
+        );
       }
     }
   }
-  const keys = [...new Set(rows.map((row) => row.repetitions))].sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
+  const keys = [...new Set(rows.map((row) => row.repetitions))].sort((a, b) =>
+    a === null ? -1 : b === null ? 1 : a - b,
+  );
   return {
     checked: budgets !== undefined,
     canaries: rows.length,
@@ -252,7 +314,13 @@ function feasibilitySummary(rows: CanaryRow[], budgets: BuildReportInput['frameB
 }
 
 /** Why an audit that detected nothing could not have detected anything (empty when it could). */
-function inconclusiveReasons(groups: GroupSummary[], tests: GroupTest[], alpha: number, feasibility: FeasibilitySummary, rows: CanaryRow[]): string[] {
+function inconclusiveReasons(
+  groups: GroupSummary[],
+  tests: GroupTest[],
+  alpha: number,
+  feasibility: FeasibilitySummary,
+  rows: CanaryRow[],
+): string[] {
   const reasons: string[] = [];
   // A model that writes nothing for any canary measured nothing (a wrong vocabulary, frontend or head): every
   // CER is 1 and the tests would read "not detected" although no recognition was ever observed.
@@ -286,11 +354,22 @@ function inconclusiveReasons(groups: GroupSummary[], tests: GroupTest[], alpha: 
 function ctcNote(rows: CanaryRow[]): string[] {
   const missing = rows.filter((row) => row.ctcScore === null).length;
   if (missing === 0 || missing === rows.length) return [];
-  return [`${missing} of ${rows.length} canaries have no CTC score (see their notes), so the CTC-score test and exposure are left out; CER alone decides`];
+  return [
+    `${missing} of ${rows.length} canaries have no CTC score (see their notes), so the CTC-score test and exposure are left out; CER alone decides`,
+  ];
 }
 
-function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number, extraNotes: string[], feasibility: FeasibilitySummary, rows: CanaryRow[]): AuditVerdict {
-  const detected = [...new Set(tests.filter((test) => test.significant).map((test) => test.repetitions))].sort((a, b) => a - b);
+function auditVerdict(
+  groups: GroupSummary[],
+  tests: GroupTest[],
+  alpha: number,
+  extraNotes: string[],
+  feasibility: FeasibilitySummary,
+  rows: CanaryRow[],
+): AuditVerdict {
+  const detected = [...new Set(tests.filter((test) => test.significant).map((test) => test.repetitions))].sort(
+    (a, b) => a - b,
+  );
   const notes: string[] = [...extraNotes];
   const unreachable = [...new Set(tests.filter((test) => !test.canReachAlpha).map((test) => test.repetitions))];
   if (unreachable.length > 0) {
@@ -309,7 +388,10 @@ function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number,
   if (detected.length > 0) {
     const smallest = detected[0]!;
     const contiguous = allRepetitions.filter((r) => r >= smallest).every((r) => detected.includes(r));
-    if (!contiguous) notes.push(`detection is not monotone in repetitions: detected at ${detected.join(', ')} of ${allRepetitions.join(', ')}`);
+    if (!contiguous)
+      notes.push(
+        `detection is not monotone in repetitions: detected at ${detected.join(', ')} of ${allRepetitions.join(', ')}`,
+      );
     const best = (score: ScoreName) => tests.find((test) => test.repetitions === smallest && test.score === score);
     const evidence = (['cer', 'ctcScore'] as const)
       .map((score) => best(score))
@@ -317,7 +399,9 @@ function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number,
       .map((test) => `${test.score === 'cer' ? 'CER' : 'CTC score'} p = ${formatP(test.adjustedPValue)}`)
       .join(', ');
     if (feasibility.infeasible > 0) {
-      notes.push(`${feasibility.infeasible} of ${feasibility.canaries} canaries cannot be recognized by this model at any level of memorization (too fast for its output frame rate); the detection stands without them`);
+      notes.push(
+        `${feasibility.infeasible} of ${feasibility.canaries} canaries cannot be recognized by this model at any level of memorization (too fast for its output frame rate); the detection stands without them`,
+      );
     }
     return {
       status: 'detected',
@@ -344,8 +428,21 @@ function auditVerdict(groups: GroupSummary[], tests: GroupTest[], alpha: number,
     };
   }
   if (feasibility.infeasible > 0) {
-    notes.push(`${feasibility.infeasible} of ${feasibility.canaries} canaries cannot be recognized by this model at any level of memorization (within the ${Math.round(feasibility.limit * 100)}% an audit may lose)`);
+    notes.push(
+      `${feasibility.infeasible} of ${feasibility.canaries} canaries cannot be recognized by this model at any level of memorization (within the ${Math.round(feasibility.limit * 100)}% an audit may lose)`,
+    );
   }
-  if (!feasibility.checked) notes.push('whether the model can emit every canary was not checked (report built without the model\'s frame budgets)');
-  return { status: 'not-detected', memorizationDetected: false, smallestRepetitions: null, detectedRepetitions: [], sentence: `no memorization detected at alpha = ${alpha}`, inconclusiveReasons: [], notes };
+  if (!feasibility.checked)
+    notes.push(
+      "whether the model can emit every canary was not checked (report built without the model's frame budgets)",
+    );
+  return {
+    status: 'not-detected',
+    memorizationDetected: false,
+    smallestRepetitions: null,
+    detectedRepetitions: [],
+    sentence: `no memorization detected at alpha = ${alpha}`,
+    inconclusiveReasons: [],
+    notes,
+  };
 }

@@ -59,7 +59,9 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
       budget: referenceFrameBudget(model, canary.text, featureFramesOfWav(model, join(options.canaries, canary.audio))),
     }));
     const ratio = (check: CanaryCheck) => check.budget.neededFrames / Math.max(1, check.budget.outputFrames);
-    const keys = [...new Set(canaries.map((check) => check.repetitions))].sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
+    const keys = [...new Set(canaries.map((check) => check.repetitions))].sort((a, b) =>
+      a === null ? -1 : b === null ? 1 : a - b,
+    );
     const infeasible = canaries.filter((check) => !check.budget.feasible).length;
     const inserted = set.canaries.filter((canary) => canary.repetitions !== null);
     const groups = set.parameters.repetitions.length;
@@ -75,10 +77,17 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
       tightest: Math.max(...canaries.map(ratio)),
       byGroup: keys.map((repetitions) => {
         const members = canaries.filter((check) => check.repetitions === repetitions);
-        return { repetitions, count: members.length, infeasible: members.filter((check) => !check.budget.feasible).length, tightest: Math.max(...members.map(ratio)) };
+        return {
+          repetitions,
+          count: members.length,
+          infeasible: members.filter((check) => !check.budget.feasible).length,
+          tightest: Math.max(...members.map(ratio)),
+        };
       }),
       powerWarnings: designWarnings({
-        perGroup: Math.min(...set.parameters.repetitions.map((r) => inserted.filter((canary) => canary.repetitions === r).length)),
+        perGroup: Math.min(
+          ...set.parameters.repetitions.map((r) => inserted.filter((canary) => canary.repetitions === r).length),
+        ),
         groups,
         holdout: set.canaries.length - inserted.length,
         scores: model.info.isCtc ? 2 : 1,

@@ -37,7 +37,14 @@ import { SeededRandom } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { formatP, groupLabel } from './build-report.ts';
-import { bootstrapMeanInterval, holmAdjust, mannWhitneyLess, quantileSorted, stratifiedBootstrapMeanInterval, wilcoxonSignedRank } from './statistics.ts';
+import {
+  bootstrapMeanInterval,
+  holmAdjust,
+  mannWhitneyLess,
+  quantileSorted,
+  stratifiedBootstrapMeanInterval,
+  wilcoxonSignedRank,
+} from './statistics.ts';
 import { readAuditReport } from './audit.ts';
 import { mannWhitneyMinimumP } from './power.ts';
 import { comparisonHtml, comparisonMarkdown } from './render.ts';
@@ -54,7 +61,6 @@ import {
   type PairedTest,
   type ScoreName,
 } from './types.ts';
-
 
 /**
  * Paired differences smaller than this count as ties (zeros in the Wilcoxon
@@ -105,7 +111,14 @@ const signed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${value.t
  * `saturated`: both models recognize every inserted canary perfectly (CER 0), so every inserted canary is
  * tied at the floor: the set cannot tell the models apart (not "no difference").
  */
-function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expect: CompareExpectation, confidence: number, family: number, saturated: boolean): string {
+function pairVerdict(
+  pair: Omit<ComparisonPair, 'verdict'>,
+  alpha: number,
+  expect: CompareExpectation,
+  confidence: number,
+  family: number,
+  saturated: boolean,
+): string {
   const { baseline, other, primary } = pair;
   const sided = expect === 'either' ? 'two-sided' : 'one-sided';
   const evidence = primary.map((test) => `${scoreText(test.score)} p = ${formatP(test.adjustedPValue!)}`).join(', ');
@@ -117,14 +130,20 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
   const control = (tests: PairedTest[]) =>
     tests
       .map((test) => pair.beyondHeldOut.find((entry) => entry.score === test.score)!)
-      .map((entry) => `${scoreText(entry.score)} ${signed(entry.differenceInDifferences)}, p = ${formatP(entry.adjustedPValue)}`)
+      .map(
+        (entry) =>
+          `${scoreText(entry.score)} ${signed(entry.differenceInDifferences)}, p = ${formatP(entry.adjustedPValue)}`,
+      )
       .join('; ');
   // Why a significant primary test is not a memorization finding: the held-out control.
   const notBeyondText = (tests: PairedTest[]) => {
     const entries = tests.map((test) => pair.beyondHeldOut.find((entry) => entry.score === test.score)!);
     const heldOutCount = entries[0]?.heldOut ?? 0;
     const details = tests
-      .map((test) => `${scoreText(test.score)} ${signed(test.meanDifference.estimate)} on inserted vs ${signed(pair.heldOut.find((h) => h.score === test.score)?.meanDifference.estimate ?? 0)} on held-out`)
+      .map(
+        (test) =>
+          `${scoreText(test.score)} ${signed(test.meanDifference.estimate)} on inserted vs ${signed(pair.heldOut.find((h) => h.score === test.score)?.meanDifference.estimate ?? 0)} on held-out`,
+      )
       .join(', ');
     return entries.every((entry) => !entry.canReachAlpha)
       ? `${other} and ${baseline} differ on inserted canaries (${details}), but with ${heldOutCount} held-out canaries the control against held-out canaries cannot reach alpha = ${alpha} ` +
@@ -142,7 +161,9 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
   } else if (more.length > 0) {
     sentence = `${other} memorizes more than ${baseline} ${how}`;
   } else if (primary.length > 0 && saturated && primary.every((test) => test.zeros === test.pairs)) {
-    const ctc = primary.some((test) => test.score === 'ctcScore') ? ` and CTC scores within ${SCORE_RESOLUTION.ctcScore} of each other` : '';
+    const ctc = primary.some((test) => test.score === 'ctcScore')
+      ? ` and CTC scores within ${SCORE_RESOLUTION.ctcScore} of each other`
+      : '';
     sentence =
       `cannot tell ${other} from ${baseline}: both recognize every inserted canary perfectly (CER 0 on all ${n}${ctc}), so this canary set cannot tell them apart ` +
       `(every inserted canary tied: the test cannot reach alpha = ${alpha}); use fewer repetitions or harder canaries (e.g. a higher speed-up)`;
@@ -161,21 +182,31 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
   } else {
     sentence = `no difference detected between ${other} and ${baseline} ${how}`;
     if (expect !== 'either') {
-      const against = primary.filter((test) => (expect === 'less' ? test.wMinus > test.wPlus : test.wPlus > test.wMinus) && test.pairs - test.zeros > 0);
-      if (against.length > 0) sentence += `; the ${against.map((t) => scoreText(t.score)).join(' and ')} differences lean the other way (${other} ${expect === 'less' ? 'more' : 'less'} memorized), which --expect ${expect} does not test: use --expect either`;
+      const against = primary.filter(
+        (test) =>
+          (expect === 'less' ? test.wMinus > test.wPlus : test.wPlus > test.wMinus) && test.pairs - test.zeros > 0,
+      );
+      if (against.length > 0)
+        sentence += `; the ${against.map((t) => scoreText(t.score)).join(' and ')} differences lean the other way (${other} ${expect === 'less' ? 'more' : 'less'} memorized), which --expect ${expect} does not test: use --expect either`;
     }
     const unreachable = primary.filter((test) => !test.canReachAlpha);
-    if (unreachable.length > 0) sentence += `; ${unreachable.map((t) => scoreText(t.score)).join(' and ')} cannot reach alpha with these canaries`;
+    if (unreachable.length > 0)
+      sentence += `; ${unreachable.map((t) => scoreText(t.score)).join(' and ')} cannot reach alpha with these canaries`;
   }
   if (less.length > 0 || more.length > 0) {
     const found = [...less, ...more];
     sentence += `; beyond held-out: the inserted differences exceed the held-out ones (difference in mean differences, Mann-Whitney U ${sided}, Holm-corrected: ${control(found)})`;
-    if (notBeyond.length > 0) sentence += `; on ${notBeyond.map((t) => scoreText(t.score)).join(' and ')}: ${notBeyondText(notBeyond)}`;
+    if (notBeyond.length > 0)
+      sentence += `; on ${notBeyond.map((t) => scoreText(t.score)).join(' and ')}: ${notBeyondText(notBeyond)}`;
   }
   const level = `${Math.round(confidence * 100)}%`;
   if (pair.groupsExcludingZero.length > 0) {
     const byGroup = new Map<number, string[]>();
-    for (const entry of pair.groupsExcludingZero) byGroup.set(entry.repetitions, [...(byGroup.get(entry.repetitions) ?? []), `${scoreText(entry.score)} ${signed(entry.meanDifference.estimate)}`]);
+    for (const entry of pair.groupsExcludingZero)
+      byGroup.set(entry.repetitions, [
+        ...(byGroup.get(entry.repetitions) ?? []),
+        `${scoreText(entry.score)} ${signed(entry.meanDifference.estimate)}`,
+      ]);
     sentence += `; per-group ${level} intervals of ${other} - ${baseline} exclude zero at ${[...byGroup].map(([r, parts]) => `${groupLabel(r)} (${parts.join(', ')})`).join(', ')}`;
   } else if (pair.groups.length > 0) {
     sentence += `; no per-group ${level} interval excludes zero`;
@@ -192,7 +223,9 @@ function pairVerdict(pair: Omit<ComparisonPair, 'verdict'>, alpha: number, expec
               : '';
       return `${scoreText(test.score)} ${signed(test.meanDifference.estimate)} (two-sided p = ${formatP(test.pValue)}${note})`;
     });
-    const differs = pair.heldOut.some((test) => test.finding === 'other-worse-on-held-out' || test.finding === 'other-better-on-held-out');
+    const differs = pair.heldOut.some(
+      (test) => test.finding === 'other-worse-on-held-out' || test.finding === 'other-better-on-held-out',
+    );
     sentence += `; held-out: ${parts.join(', ')}${differs ? ` (${other} and ${baseline} differ on unseen canaries too: part of the difference may be general accuracy)` : ''}`;
   }
   return sentence;
@@ -223,13 +256,19 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       );
     }
     const ids = report.rows.map((row) => row.id).join('\n');
-    if (ids !== first.rows.map((row) => row.id).join('\n')) throw new RoteError(`${where(i)} and ${where(0)} hold different canaries although their set ids match; re-run both audits with this rote`);
+    if (ids !== first.rows.map((row) => row.id).join('\n'))
+      throw new RoteError(
+        `${where(i)} and ${where(0)} hold different canaries although their set ids match; re-run both audits with this rote`,
+      );
   });
   const names = options.names ?? defaultNames(reports);
-  if (names.length !== reports.length) throw new OptionError((name) => `${name('names')} gives ${names.length} names for ${reports.length} reports`);
-  if (new Set(names).size !== names.length) throw new OptionError((name) => `${name('names')} repeats a name: ${names.join(', ')}`);
+  if (names.length !== reports.length)
+    throw new OptionError((name) => `${name('names')} gives ${names.length} names for ${reports.length} reports`);
+  if (new Set(names).size !== names.length)
+    throw new OptionError((name) => `${name('names')} repeats a name: ${names.join(', ')}`);
   const alphas = [...new Set(reports.map((report) => report.settings.alpha))];
-  const option = <T>(key: (typeof COMPARE_OPTION_SPECS)[number]['key'], value: T | undefined) => resolveOption(COMPARE_OPTION_SPECS, key, value);
+  const option = <T>(key: (typeof COMPARE_OPTION_SPECS)[number]['key'], value: T | undefined) =>
+    resolveOption(COMPARE_OPTION_SPECS, key, value);
   const alpha = option('alpha', options.alpha ?? (alphas.length === 1 ? alphas[0]! : AUDIT_DEFAULTS.alpha))!;
   const confidence = option('confidence', options.confidence)!;
   const bootstrapResamples = option('bootstrapResamples', options.bootstrapResamples)!;
@@ -257,14 +296,22 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
   }));
 
   const random = new SeededRandom(seed);
-  const alternative: PairedTest['alternative'] = expect === 'less' ? 'greater' : expect === 'more' ? 'less' : 'two-sided';
+  const alternative: PairedTest['alternative'] =
+    expect === 'less' ? 'greater' : expect === 'more' ? 'less' : 'two-sided';
   const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
-  type Raw = { scope: PairedTest['scope']; repetitions: number | null; score: ScoreName; differences: Float64Array; strata: (number | null)[] };
+  type Raw = {
+    scope: PairedTest['scope'];
+    repetitions: number | null;
+    score: ScoreName;
+    differences: Float64Array;
+    strata: (number | null)[];
+  };
   const drafts = reports.slice(1).map((other, k) => {
     const baselineName = names[0]!;
     const otherName = names[k + 1]!;
     const scores: ScoreName[] = ['cer'];
-    if (first.rows.every((row) => row.ctcScore !== null) && other.rows.every((row) => row.ctcScore !== null)) scores.push('ctcScore');
+    if (first.rows.every((row) => row.ctcScore !== null) && other.rows.every((row) => row.ctcScore !== null))
+      scores.push('ctcScore');
     const differencesOf = (rows: number[], score: ScoreName): Float64Array =>
       Float64Array.from(rows, (index) => {
         const a = value(first.rows[index]!, score);
@@ -272,23 +319,47 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
         // Snapped to 1e-12 so that equal differences compare equal (0.4 - 0.2 and 0.3 - 0.1 differ in the last bit).
         return Math.abs(b - a) < SCORE_RESOLUTION[score] ? 0 : Math.round((b - a) * 1e12) / 1e12;
       });
-    const indicesOf = (keep: (row: CanaryRow) => boolean) => first.rows.flatMap((row, index) => (keep(row) ? [index] : []));
+    const indicesOf = (keep: (row: CanaryRow) => boolean) =>
+      first.rows.flatMap((row, index) => (keep(row) ? [index] : []));
     const insertedIndices = indicesOf((row) => row.repetitions !== null);
     const raws: Raw[] = [];
     for (const score of scores) {
-      raws.push({ scope: 'all-inserted', repetitions: null, score, differences: differencesOf(insertedIndices, score), strata: insertedIndices.map((i) => first.rows[i]!.repetitions) });
+      raws.push({
+        scope: 'all-inserted',
+        repetitions: null,
+        score,
+        differences: differencesOf(insertedIndices, score),
+        strata: insertedIndices.map((i) => first.rows[i]!.repetitions),
+      });
     }
     for (const repetitions of insertedCounts) {
       const indices = indicesOf((row) => row.repetitions === repetitions);
-      for (const score of scores) raws.push({ scope: 'group', repetitions, score, differences: differencesOf(indices, score), strata: indices.map(() => repetitions) });
+      for (const score of scores)
+        raws.push({
+          scope: 'group',
+          repetitions,
+          score,
+          differences: differencesOf(indices, score),
+          strata: indices.map(() => repetitions),
+        });
     }
     const heldOutIndices = indicesOf((row) => row.repetitions === null);
-    for (const score of scores) raws.push({ scope: 'held-out', repetitions: null, score, differences: differencesOf(heldOutIndices, score), strata: heldOutIndices.map(() => null) });
+    for (const score of scores)
+      raws.push({
+        scope: 'held-out',
+        repetitions: null,
+        score,
+        differences: differencesOf(heldOutIndices, score),
+        strata: heldOutIndices.map(() => null),
+      });
     const analysed = raws.map((raw) => {
       const label = raw.scope === 'all-inserted' ? 'all inserted' : groupLabel(raw.repetitions);
       const fork = random.fork(`${otherName}-${baselineName}/${label}/${raw.score}`);
       const bootstrap = { resamples: bootstrapResamples, confidence };
-      const mean = raw.scope === 'all-inserted' ? stratifiedBootstrapMeanInterval(raw.differences, raw.strata, fork, bootstrap) : bootstrapMeanInterval(raw.differences, fork, bootstrap);
+      const mean =
+        raw.scope === 'all-inserted'
+          ? stratifiedBootstrapMeanInterval(raw.differences, raw.strata, fork, bootstrap)
+          : bootstrapMeanInterval(raw.differences, fork, bootstrap);
       const sorted = Float64Array.from(raw.differences).sort();
       const wilcoxon = wilcoxonSignedRank(raw.differences);
       const sides = raw.scope === 'held-out' ? 'two-sided' : alternative;
@@ -303,17 +374,36 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       const heldOut = raws.find((raw) => raw.scope === 'held-out' && raw.score === score)!.differences;
       const higher = mannWhitneyLess(heldOut, inserted); // H1: the held-out differences are smaller, i.e. the inserted ones higher
       const lower = mannWhitneyLess(inserted, heldOut);
-      const pValue = alternative === 'greater' ? higher.pValue : alternative === 'less' ? lower.pValue : Math.min(1, 2 * Math.min(higher.pValue, lower.pValue));
+      const pValue =
+        alternative === 'greater'
+          ? higher.pValue
+          : alternative === 'less'
+            ? lower.pValue
+            : Math.min(1, 2 * Math.min(higher.pValue, lower.pValue));
       // What the design can reach (no ties): differences tied across inserted and held-out canaries are
       // evidence of no difference beyond held-out, not a reason the control could not find one.
-      const minimumPValue = Math.min(1, (alternative === 'two-sided' ? 2 : 1) * mannWhitneyMinimumP(inserted.length, heldOut.length));
-      return { score, inserted: inserted.length, heldOut: heldOut.length, differenceInDifferences: meanOf(inserted) - meanOf(heldOut), pValue, minimumPValue, method: higher.method, rankBiserial: higher.rankBiserial };
+      const minimumPValue = Math.min(
+        1,
+        (alternative === 'two-sided' ? 2 : 1) * mannWhitneyMinimumP(inserted.length, heldOut.length),
+      );
+      return {
+        score,
+        inserted: inserted.length,
+        heldOut: heldOut.length,
+        differenceInDifferences: meanOf(inserted) - meanOf(heldOut),
+        pValue,
+        minimumPValue,
+        method: higher.method,
+        rankBiserial: higher.rankBiserial,
+      };
     });
     return { baselineName, otherName, analysed, beyond };
   });
 
   // Holm families: the primary tests of every pair together; each pair's group tests; held-out uncorrected.
-  const primaryEntries = drafts.flatMap((draft) => draft.analysed.filter((entry) => entry.raw.scope === 'all-inserted'));
+  const primaryEntries = drafts.flatMap((draft) =>
+    draft.analysed.filter((entry) => entry.raw.scope === 'all-inserted'),
+  );
   const primaryHolm = holmAdjust(primaryEntries.map((entry) => entry.pValue));
   const primaryAdjusted = new Map(primaryEntries.map((entry, i) => [entry, primaryHolm[i]!]));
   const primaryMinimum = holmMinimumAdjusted(primaryEntries.map((entry) => entry.minimumPValue));
@@ -326,16 +416,38 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       const minimumAdjustedPValue = beyondMinimum[beyondEntries.indexOf(entry)]!;
       const canReachAlpha = minimumAdjustedPValue < alpha;
       const finding: BeyondHeldOutTest['finding'] =
-        adjustedPValue < alpha ? (entry.rankBiserial > 0 ? 'inserted-higher' : 'inserted-lower') : canReachAlpha ? 'no-difference' : 'cannot-reach-alpha';
-      return { ...entry, test: 'mann-whitney-u', alternative, adjustedPValue, minimumAdjustedPValue, canReachAlpha, finding };
+        adjustedPValue < alpha
+          ? entry.rankBiserial > 0
+            ? 'inserted-higher'
+            : 'inserted-lower'
+          : canReachAlpha
+            ? 'no-difference'
+            : 'cannot-reach-alpha';
+      return {
+        ...entry,
+        test: 'mann-whitney-u',
+        alternative,
+        adjustedPValue,
+        minimumAdjustedPValue,
+        canReachAlpha,
+        finding,
+      };
     });
     const groupEntries = analysed.filter((entry) => entry.raw.scope === 'group');
     const groupAdjusted = holmAdjust(groupEntries.map((entry) => entry.pValue));
     const adjustedOf = (entry: (typeof analysed)[number]) =>
-      entry.raw.scope === 'all-inserted' ? primaryAdjusted.get(entry)! : entry.raw.scope === 'group' ? groupAdjusted[groupEntries.indexOf(entry)]! : null;
+      entry.raw.scope === 'all-inserted'
+        ? primaryAdjusted.get(entry)!
+        : entry.raw.scope === 'group'
+          ? groupAdjusted[groupEntries.indexOf(entry)]!
+          : null;
     const groupMinimum = holmMinimumAdjusted(groupEntries.map((entry) => entry.minimumPValue));
     const minimumAdjustedOf = (entry: (typeof analysed)[number]) =>
-      entry.raw.scope === 'all-inserted' ? primaryMinimum[primaryEntries.indexOf(entry)]! : entry.raw.scope === 'group' ? groupMinimum[groupEntries.indexOf(entry)]! : entry.minimumPValue;
+      entry.raw.scope === 'all-inserted'
+        ? primaryMinimum[primaryEntries.indexOf(entry)]!
+        : entry.raw.scope === 'group'
+          ? groupMinimum[groupEntries.indexOf(entry)]!
+          : entry.minimumPValue;
     const tests: PairedTest[] = analysed.map((entry) => {
       const { raw, wilcoxon } = entry;
       const adjustedPValue = adjustedOf(entry);
@@ -345,7 +457,14 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       let finding: PairedTest['finding'];
       if (raw.scope === 'held-out') {
         // Too few held-out canaries (or too many tied) to reach alpha is not "no difference"; all tied is.
-        finding = entry.pValue < alpha ? (positive ? 'other-worse-on-held-out' : 'other-better-on-held-out') : canReachAlpha || wilcoxon.n === 0 ? 'no-difference' : 'cannot-reach-alpha';
+        finding =
+          entry.pValue < alpha
+            ? positive
+              ? 'other-worse-on-held-out'
+              : 'other-better-on-held-out'
+            : canReachAlpha || wilcoxon.n === 0
+              ? 'no-difference'
+              : 'cannot-reach-alpha';
       } else if (adjustedPValue! < alpha) {
         finding = positive ? 'other-memorizes-less' : 'other-memorizes-more';
         // Memorization only where the inserted difference also goes beyond the held-out one (the control).
@@ -388,13 +507,22 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       beyondHeldOut,
       groupsExcludingZero: groupTests
         // A degenerate bootstrap (1 or 2 canaries, or identical differences: a zero-width interval) "excludes zero" trivially.
-        .filter((test) => test.pairs >= MINIMUM_GROUP_FOR_INTERVAL && test.meanDifference.high > test.meanDifference.low && (test.meanDifference.low > 0 || test.meanDifference.high < 0))
+        .filter(
+          (test) =>
+            test.pairs >= MINIMUM_GROUP_FOR_INTERVAL &&
+            test.meanDifference.high > test.meanDifference.low &&
+            (test.meanDifference.low > 0 || test.meanDifference.high < 0),
+        )
         .map((test) => ({ repetitions: test.repetitions!, score: test.score, meanDifference: test.meanDifference })),
     };
     const otherReport = reports[names.indexOf(otherName)]!;
-    const saturated = [first, otherReport].every((report) => report.rows.every((row) => row.repetitions === null || row.cer === 0));
+    const saturated = [first, otherReport].every((report) =>
+      report.rows.every((row) => row.repetitions === null || row.cer === 0),
+    );
     let verdict = pairVerdict(draft, alpha, expect, confidence, primaryEntries.length, saturated);
-    const inconclusive = [0, names.indexOf(otherName)].filter((i) => reports[i]!.verdict.status === 'inconclusive').map((i) => names[i]!);
+    const inconclusive = [0, names.indexOf(otherName)]
+      .filter((i) => reports[i]!.verdict.status === 'inconclusive')
+      .map((i) => names[i]!);
     if (inconclusive.length > 0) {
       verdict += `; caution: the audit of ${inconclusive.join(' and ')} is inconclusive (${reports[names.indexOf(inconclusive[0]!)]!.verdict.inconclusiveReasons[0]!.split(' (')[0]}), so scores compared here may carry no information on memorization`;
     }
@@ -424,7 +552,10 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
 }
 
 /** Compares audit reports given as objects or as paths (report.json or the directory holding it). */
-export async function compare(inputs: (AuditReport | string)[], options: CompareOptions = {}): Promise<ComparisonReport> {
+export async function compare(
+  inputs: (AuditReport | string)[],
+  options: CompareOptions = {},
+): Promise<ComparisonReport> {
   const sources: ReportSource[] = [];
   for (const [i, input] of inputs.entries()) {
     if (typeof input === 'string') sources.push(await readAuditReport(input));
@@ -436,8 +567,15 @@ export async function compare(inputs: (AuditReport | string)[], options: Compare
 }
 
 /** Writes comparison.json, comparison.md and comparison.html into `dir`, each atomically. */
-export async function writeComparisonReport(report: ComparisonReport, dir: string): Promise<{ json: string; markdown: string; html: string }> {
-  const paths = { json: join(dir, 'comparison.json'), markdown: join(dir, 'comparison.md'), html: join(dir, 'comparison.html') };
+export async function writeComparisonReport(
+  report: ComparisonReport,
+  dir: string,
+): Promise<{ json: string; markdown: string; html: string }> {
+  const paths = {
+    json: join(dir, 'comparison.json'),
+    markdown: join(dir, 'comparison.md'),
+    html: join(dir, 'comparison.html'),
+  };
   await writeFileAtomic(paths.json, `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(paths.markdown, comparisonMarkdown(report));
   await writeFileAtomic(paths.html, comparisonHtml(report));

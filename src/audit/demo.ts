@@ -75,7 +75,10 @@ export async function listDemoModels(modelsDir: string = DEMO_MODELS_DIR): Promi
   try {
     entries = await readdir(modelsDir, { withFileTypes: true });
   } catch (error) {
-    throw new RoteError(`${modelsDir}: cannot read the models folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the demo needs the reference models of the repository's models/`, { cause: error });
+    throw new RoteError(
+      `${modelsDir}: cannot read the models folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the demo needs the reference models of the repository's models/`,
+      { cause: error },
+    );
   }
   const models = entries
     .filter((entry) => entry.isDirectory() && existsSync(join(modelsDir, entry.name, 'model.onnx')))
@@ -85,7 +88,10 @@ export async function listDemoModels(modelsDir: string = DEMO_MODELS_DIR): Promi
     return i < 0 ? DEMO_MODEL_ORDER.length : i;
   };
   models.sort((a, b) => rank(a.name) - rank(b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  if (models.length < 2) throw new RoteError(`${modelsDir}: the demo needs at least two model folders with a model.onnx, found ${models.length}`);
+  if (models.length < 2)
+    throw new RoteError(
+      `${modelsDir}: the demo needs at least two model folders with a model.onnx, found ${models.length}`,
+    );
   return models;
 }
 
@@ -102,12 +108,18 @@ async function prepareOut(out: string): Promise<void> {
   if (isDirectory) {
     const names = await readdir(out);
     if (names.length > 0 && !names.includes(MARKER)) {
-      throw new OptionError((name) => `${name('out')} ${out} already holds files not written by rote demo; choose another folder or remove it (the demo replaces its folder on every run)`);
+      throw new OptionError(
+        (name) =>
+          `${name('out')} ${out} already holds files not written by rote demo; choose another folder or remove it (the demo replaces its folder on every run)`,
+      );
     }
     await rm(out, { recursive: true, force: true });
   }
   await mkdir(out, { recursive: true });
-  await writeFileAtomic(join(out, MARKER), `${JSON.stringify({ kind: 'rote-demo-output', note: 'replaced by every run of rote demo' })}\n`);
+  await writeFileAtomic(
+    join(out, MARKER),
+    `${JSON.stringify({ kind: 'rote-demo-output', note: 'replaced by every run of rote demo' })}\n`,
+  );
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -115,7 +127,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const out = resolve(resolveOption(DEMO_OPTION_SPECS, 'out', options.out)!);
   let provider: AuditProvider = resolveOption(DEMO_OPTION_SPECS, 'provider', options.provider)!;
   const canaries = options.canaries ?? DEMO_CANARIES_DIR;
-  if (!existsSync(join(canaries, 'canary-set.json'))) throw new RoteError(`${canaries}: no canary-set.json; the demo needs the repository's canaries/demo`);
+  if (!existsSync(join(canaries, 'canary-set.json')))
+    throw new RoteError(`${canaries}: no canary-set.json; the demo needs the repository's canaries/demo`);
   const canarySet = await openCanarySet(canaries);
   const models = await listDemoModels(options.modelsDir ?? DEMO_MODELS_DIR);
   options.onCanarySet?.(canarySet);
@@ -134,7 +147,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    if (index === 0 && provider === 'auto' && report.providers.length === 1) provider = report.providers[0] as AuditProvider;
+    if (index === 0 && provider === 'auto' && report.providers.length === 1)
+      provider = report.providers[0] as AuditProvider;
     results.push({ ...model, report, reportDir });
   }
   const comparison = await compare(
@@ -142,5 +156,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     { names: results.map((result) => result.name) },
   );
   const comparisonPaths = await writeComparisonReport(comparison, out);
-  return { out, canaries, canarySet, models: results, comparison, comparisonPaths, seconds: (Date.now() - started) / 1000 };
+  return {
+    out,
+    canaries,
+    canarySet,
+    models: results,
+    comparison,
+    comparisonPaths,
+    seconds: (Date.now() - started) / 1000,
+  };
 }

@@ -26,7 +26,8 @@ function logAccuracy(epsilon: number): { logQ: number; logNotQ: number } {
 }
 
 function checkCounts(m: number, r: number, v: number): void {
-  if (![m, r, v].every(Number.isInteger) || !(0 <= v && v <= r && r <= m)) throw new RangeError(`one-run audit: need integers 0 <= correct (${v}) <= guesses (${r}) <= candidates (${m})`);
+  if (![m, r, v].every(Number.isInteger) || !(0 <= v && v <= r && r <= m))
+    throw new RangeError(`one-run audit: need integers 0 <= correct (${v}) <= guesses (${r}) <= candidates (${m})`);
 }
 
 /**
@@ -41,9 +42,11 @@ export function oneRunPValue(m: number, r: number, v: number, epsilon: number, d
   const { logQ, logNotQ } = logAccuracy(epsilon);
   const logOdds = logQ - logNotQ;
   // log P[Bin(r, q) = v] from log-gamma, then neighbours by the ratio pmf(j+1)/pmf(j) = (r-j)/(j+1) · q/(1-q).
-  const logPmfAtV = jStat.gammaln(r + 1) - jStat.gammaln(v + 1) - jStat.gammaln(r - v + 1) + v * logQ + (r - v) * logNotQ;
+  const logPmfAtV =
+    jStat.gammaln(r + 1) - jStat.gammaln(v + 1) - jStat.gammaln(r - v + 1) + v * logQ + (r - v) * logNotQ;
   let beta = 0;
-  for (let j = v, logPmf = logPmfAtV; j <= r; logPmf += Math.log((r - j) / (j + 1)) + logOdds, j++) beta += Math.exp(logPmf);
+  for (let j = v, logPmf = logPmfAtV; j <= r; logPmf += Math.log((r - j) / (j + 1)) + logOdds, j++)
+    beta += Math.exp(logPmf);
   let alpha = 0;
   if (delta > 0) {
     let below = 0; // P[v - i <= Bin(r, q) < v]
@@ -64,7 +67,8 @@ export function oneRunPValue(m: number, r: number, v: number, epsilon: number, d
  */
 export function oneRunEpsilon(m: number, r: number, v: number, delta: number, significance: number): number {
   checkCounts(m, r, v);
-  if (!(significance > 0 && significance < 1)) throw new RangeError(`one-run audit: significance must be in (0, 1), got ${significance}`);
+  if (!(significance > 0 && significance < 1))
+    throw new RangeError(`one-run audit: significance must be in (0, 1), got ${significance}`);
   const rejects = (epsilon: number) => oneRunPValue(m, r, v, epsilon, delta) < significance;
   if (!rejects(0)) return 0;
   let low = 0;
@@ -91,7 +95,8 @@ export const GUESS_SHARES: readonly number[] = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3,
 
 /** k+ values for m candidates: GUESS_SHARES of m, rounded, at least 1, distinct. */
 export function guessGrid(m: number): number[] {
-  if (!Number.isInteger(m) || m < 1) throw new RangeError(`guessGrid: need a positive integer count of candidates, got ${m}`);
+  if (!Number.isInteger(m) || m < 1)
+    throw new RangeError(`guessGrid: need a positive integer count of candidates, got ${m}`);
   return [...new Set(GUESS_SHARES.map((share) => Math.max(1, Math.round(share * m))))].sort((a, b) => a - b);
 }
 
@@ -126,13 +131,18 @@ export interface OneRunAuditResult {
  * canaries scoring at least the k+-th highest score; ε̂ is the largest bound
  * over the grid with Bonferroni over its size.
  */
-export function oneRunAudit(scores: ArrayLike<number>, included: ArrayLike<boolean>, options: { delta: number; confidence: number; grid?: readonly number[] }): OneRunAuditResult {
+export function oneRunAudit(
+  scores: ArrayLike<number>,
+  included: ArrayLike<boolean>,
+  options: { delta: number; confidence: number; grid?: readonly number[] },
+): OneRunAuditResult {
   const m = scores.length;
   if (included.length !== m) throw new RangeError(`oneRunAudit: ${m} scores but ${included.length} membership flags`);
   if (m === 0) throw new RangeError('oneRunAudit: no candidates');
   for (let i = 0; i < m; i++) if (Number.isNaN(scores[i]!)) throw new RangeError(`oneRunAudit: score ${i} is NaN`);
   const { delta, confidence } = options;
-  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`oneRunAudit: confidence must be in (0, 1), got ${confidence}`);
+  if (!(confidence > 0 && confidence < 1))
+    throw new RangeError(`oneRunAudit: confidence must be in (0, 1), got ${confidence}`);
   const grid = options.grid ?? guessGrid(m);
   const significancePerGuess = (1 - confidence) / grid.length;
   const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
@@ -149,5 +159,14 @@ export function oneRunAudit(scores: ArrayLike<number>, included: ArrayLike<boole
   for (const row of rows) if (row.epsilon > 0 && (best === null || row.epsilon > best.epsilon)) best = row;
   let includedCount = 0;
   for (let i = 0; i < m; i++) if (included[i]) includedCount++;
-  return { candidates: m, included: includedCount, delta, confidence, significancePerGuess, grid: rows, epsilon: best?.epsilon ?? 0, best };
+  return {
+    candidates: m,
+    included: includedCount,
+    delta,
+    confidence,
+    significancePerGuess,
+    grid: rows,
+    epsilon: best?.epsilon ?? 0,
+    best,
+  };
 }

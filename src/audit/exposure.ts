@@ -34,7 +34,10 @@ function countAtMost(sorted: Float64Array, value: number): number {
 }
 
 /** Interpolated exposure of each score against the references. */
-export function interpolationExposures(scores: ArrayLike<number>, references: ArrayLike<number>): InterpolatedExposure[] {
+export function interpolationExposures(
+  scores: ArrayLike<number>,
+  references: ArrayLike<number>,
+): InterpolatedExposure[] {
   if (references.length === 0) throw new RangeError('interpolationExposures: no reference scores');
   const sorted = sortedCopy(references);
   const log2References = Math.log2(sorted.length);
@@ -62,8 +65,13 @@ export interface ExtrapolatedExposures {
 }
 
 /** Fits the references once and grades every score; all null when the fit is refused. */
-export function extrapolationExposures(scores: ArrayLike<number>, references: ArrayLike<number>): ExtrapolatedExposures {
+export function extrapolationExposures(
+  scores: ArrayLike<number>,
+  references: ArrayLike<number>,
+): ExtrapolatedExposures {
   const fit = fitSkewNormal(references);
-  const exposures = Array.from(scores as ArrayLike<number>, (score) => (fit.ok ? extrapolationExposure(score, fit.parameters) : null));
+  const exposures = Array.from(scores as ArrayLike<number>, (score) =>
+    fit.ok ? extrapolationExposure(score, fit.parameters) : null,
+  );
   return { fit, exposures };
 }

@@ -28,19 +28,30 @@ export interface Journal {
 }
 
 function sameHeader(a: JournalHeader, b: JournalHeader): string | null {
-  if (a.setId !== b.setId || a.canarySetSha256 !== b.canarySetSha256) return `canary set ${a.setId.slice(0, 12)} instead of ${b.setId.slice(0, 12)}`;
-  if (a.modelFingerprint !== b.modelFingerprint) return `model fingerprint ${a.modelFingerprint.slice(0, 12)} instead of ${b.modelFingerprint.slice(0, 12)}`;
-  if (a.transcription.provider !== b.transcription.provider) return `--provider ${a.transcription.provider} instead of ${b.transcription.provider}`;
-  if (a.transcription.batchFrames !== b.transcription.batchFrames) return `--batch-frames ${a.transcription.batchFrames ?? 'default'} instead of ${b.transcription.batchFrames ?? 'default'}`;
+  if (a.setId !== b.setId || a.canarySetSha256 !== b.canarySetSha256)
+    return `canary set ${a.setId.slice(0, 12)} instead of ${b.setId.slice(0, 12)}`;
+  if (a.modelFingerprint !== b.modelFingerprint)
+    return `model fingerprint ${a.modelFingerprint.slice(0, 12)} instead of ${b.modelFingerprint.slice(0, 12)}`;
+  if (a.transcription.provider !== b.transcription.provider)
+    return `--provider ${a.transcription.provider} instead of ${b.transcription.provider}`;
+  if (a.transcription.batchFrames !== b.transcription.batchFrames)
+    return `--batch-frames ${a.transcription.batchFrames ?? 'default'} instead of ${b.transcription.batchFrames ?? 'default'}`;
   return null;
 }
 
 function isRow(value: unknown): value is TranscribedRow {
   const row = value as TranscribedRow;
   return (
-    typeof row === 'object' && row !== null && typeof row.id === 'string' && typeof row.hypothesis === 'string' &&
-    typeof row.durationSec === 'number' && typeof row.frames === 'number' && Array.isArray(row.notes) && typeof row.provider === 'string' &&
-    (row.referenceScore === null || (typeof row.referenceScore === 'object' && typeof row.referenceScore.perCharacter === 'number'))
+    typeof row === 'object' &&
+    row !== null &&
+    typeof row.id === 'string' &&
+    typeof row.hypothesis === 'string' &&
+    typeof row.durationSec === 'number' &&
+    typeof row.frames === 'number' &&
+    Array.isArray(row.notes) &&
+    typeof row.provider === 'string' &&
+    (row.referenceScore === null ||
+      (typeof row.referenceScore === 'object' && typeof row.referenceScore.perCharacter === 'number'))
   );
 }
 
@@ -50,13 +61,18 @@ function isRow(value: unknown): value is TranscribedRow {
  * another set, model or transcription options. Rewrites the file when its
  * last line was torn.
  */
-export async function openJournal(path: string, header: JournalHeader, options: { restart?: boolean } = {}): Promise<Journal> {
+export async function openJournal(
+  path: string,
+  header: JournalHeader,
+  options: { restart?: boolean } = {},
+): Promise<Journal> {
   let text: string | null = null;
   if (!options.restart) {
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new RoteError(`${path}: cannot read the audit journal (${(error as Error).message})`, { cause: error });
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new RoteError(`${path}: cannot read the audit journal (${(error as Error).message})`, { cause: error });
     }
   }
   if (text === null || text.trim() === '') {
@@ -72,9 +88,15 @@ export async function openJournal(path: string, header: JournalHeader, options: 
   } catch {
     throw new RoteError(`${path}: line 1 is not an audit journal header; use another --out directory or --restart`);
   }
-  if (found?.kind !== 'rote-audit-rows' || found.format !== JOURNAL_FORMAT) throw new RoteError(`${path}: not a rote audit journal (format ${JOURNAL_FORMAT}); use another --out directory or --restart`);
+  if (found?.kind !== 'rote-audit-rows' || found.format !== JOURNAL_FORMAT)
+    throw new RoteError(
+      `${path}: not a rote audit journal (format ${JOURNAL_FORMAT}); use another --out directory or --restart`,
+    );
   const mismatch = sameHeader(found, header);
-  if (mismatch) throw new RoteError(`${path}: these rows belong to another audit (${mismatch}); use another --out directory, or --restart to discard them`);
+  if (mismatch)
+    throw new RoteError(
+      `${path}: these rows belong to another audit (${mismatch}); use another --out directory, or --restart to discard them`,
+    );
 
   const rows = new Map<string, TranscribedRow>();
   let droppedTail = torn;
@@ -90,7 +112,8 @@ export async function openJournal(path: string, header: JournalHeader, options: 
       }
       throw new RoteError(`${path}:${i + 1}: not a JSON row; the journal is damaged: use --restart`);
     }
-    if (!isRow(value)) throw new RoteError(`${path}:${i + 1}: not a transcription row; the journal is damaged: use --restart`);
+    if (!isRow(value))
+      throw new RoteError(`${path}:${i + 1}: not a transcription row; the journal is damaged: use --restart`);
     rows.set(value.id, value);
   }
   if (droppedTail) await writeFileAtomic(path, complete.map((line) => `${line}\n`).join(''));

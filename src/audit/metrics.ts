@@ -58,7 +58,8 @@ export interface ErrorRates {
 export function errorRates(reference: string, hypothesis: string): ErrorRates {
   const normalizedReference = normalizeTranscript(reference);
   const normalizedHypothesis = normalizeTranscript(hypothesis);
-  if (normalizedReference.length === 0) throw new RangeError(`errorRates: the reference ${JSON.stringify(reference)} is empty after normalization`);
+  if (normalizedReference.length === 0)
+    throw new RangeError(`errorRates: the reference ${JSON.stringify(reference)} is empty after normalization`);
   const referenceCharacters = Array.from(normalizedReference);
   const hypothesisCharacters = Array.from(normalizedHypothesis);
   const referenceWords = normalizedReference.split(' ');

@@ -10,7 +10,11 @@
 import { createRequire } from 'node:module';
 
 interface JStatSubset {
-  normal: { cdf(x: number, mean: number, sd: number): number; pdf(x: number, mean: number, sd: number): number; inv(p: number, mean: number, sd: number): number };
+  normal: {
+    cdf(x: number, mean: number, sd: number): number;
+    pdf(x: number, mean: number, sd: number): number;
+    inv(p: number, mean: number, sd: number): number;
+  };
 }
 // jstat ships no types; its CommonJS export is loaded like wavefile's.
 const { jStat } = createRequire(import.meta.url)('jstat') as { jStat: JStatSubset };

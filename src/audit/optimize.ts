@@ -19,9 +19,14 @@ export interface NelderMeadResult {
   converged: boolean;
 }
 
-export function nelderMead(objective: (point: number[]) => number, start: number[], options: NelderMeadOptions): NelderMeadResult {
+export function nelderMead(
+  objective: (point: number[]) => number,
+  start: number[],
+  options: NelderMeadOptions,
+): NelderMeadResult {
   const dimension = start.length;
-  if (options.step.length !== dimension) throw new RangeError(`nelderMead: step has ${options.step.length} entries for ${dimension} parameters`);
+  if (options.step.length !== dimension)
+    throw new RangeError(`nelderMead: step has ${options.step.length} entries for ${dimension} parameters`);
   const maxIterations = options.maxIterations ?? 400 * dimension;
   const functionTolerance = options.functionTolerance ?? 1e-10;
   const parameterTolerance = options.parameterTolerance ?? 1e-8;
@@ -44,7 +49,8 @@ export function nelderMead(objective: (point: number[]) => number, start: number
     const best = simplex[0]!;
     const worst = simplex[dimension]!;
     let spread = 0;
-    for (const vertex of simplex) for (let i = 0; i < dimension; i++) spread = Math.max(spread, Math.abs(vertex.point[i]! - best.point[i]!));
+    for (const vertex of simplex)
+      for (let i = 0; i < dimension; i++) spread = Math.max(spread, Math.abs(vertex.point[i]! - best.point[i]!));
     if (Math.abs(worst.value - best.value) <= functionTolerance && spread <= parameterTolerance) {
       converged = true;
       break;
@@ -52,7 +58,8 @@ export function nelderMead(objective: (point: number[]) => number, start: number
     iterations++;
 
     const centroid = new Array<number>(dimension).fill(0);
-    for (let v = 0; v < dimension; v++) for (let i = 0; i < dimension; i++) centroid[i]! += simplex[v]!.point[i]! / dimension;
+    for (let v = 0; v < dimension; v++)
+      for (let i = 0; i < dimension; i++) centroid[i]! += simplex[v]!.point[i]! / dimension;
     const along = (t: number): number[] => centroid.map((c, i) => c + t * (worst.point[i]! - c));
 
     const reflected = along(-1);
@@ -60,7 +67,10 @@ export function nelderMead(objective: (point: number[]) => number, start: number
     if (reflectedValue < best.value) {
       const expanded = along(-2);
       const expandedValue = evaluate(expanded);
-      simplex[dimension] = expandedValue < reflectedValue ? { point: expanded, value: expandedValue } : { point: reflected, value: reflectedValue };
+      simplex[dimension] =
+        expandedValue < reflectedValue
+          ? { point: expanded, value: expandedValue }
+          : { point: reflected, value: reflectedValue };
       continue;
     }
     if (reflectedValue < simplex[dimension - 1]!.value) {

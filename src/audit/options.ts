@@ -12,18 +12,55 @@ import type { AuditProvider, AuditSettings, CompareExpectation } from './types.t
 
 export const COMPARE_EXPECTATIONS: readonly CompareExpectation[] = ['less', 'more', 'either'];
 
-const canaries: OptionSpec<'canaries'> = { key: 'canaries', flag: '--canaries <dir>', kind: 'string', required: true, description: 'canary-set directory (with canary-set.json and audio/)' };
-const provider: OptionSpec<'provider'> = { key: 'provider', flag: '--provider <name>', kind: 'string', choices: PROVIDER_CHOICES, default: AUDIT_DEFAULTS.provider, description: 'ONNX Runtime execution provider' };
+const canaries: OptionSpec<'canaries'> = {
+  key: 'canaries',
+  flag: '--canaries <dir>',
+  kind: 'string',
+  required: true,
+  description: 'canary-set directory (with canary-set.json and audio/)',
+};
+const provider: OptionSpec<'provider'> = {
+  key: 'provider',
+  flag: '--provider <name>',
+  kind: 'string',
+  choices: PROVIDER_CHOICES,
+  default: AUDIT_DEFAULTS.provider,
+  description: 'ONNX Runtime execution provider',
+};
 
 /** Every option of audit() that `rote audit` offers (the callbacks and `restart` aside, all of AuditOptions). */
 export const AUDIT_OPTION_SPECS = [
   canaries,
-  { key: 'model', flag: '--model <dir>', kind: 'string', required: true, description: 'model directory (NeMo CTC, RNNT, TDT or hybrid in NeMo or sherpa-onnx layout, icefall/sherpa-onnx transducer, or with rote-model.json)' },
-  { key: 'out', flag: '--out <dir>', kind: 'string', description: 'output directory (default: audit-<model directory name>)' },
+  {
+    key: 'model',
+    flag: '--model <dir>',
+    kind: 'string',
+    required: true,
+    description:
+      'model directory (NeMo CTC, RNNT, TDT or hybrid in NeMo or sherpa-onnx layout, icefall/sherpa-onnx transducer, or with rote-model.json)',
+  },
+  {
+    key: 'out',
+    flag: '--out <dir>',
+    kind: 'string',
+    description: 'output directory (default: audit-<model directory name>)',
+  },
   provider,
   { key: 'deviceId', flag: '--device-id <n>', kind: 'integer', min: 0, description: 'GPU index for cuda (default: 0)' },
-  { key: 'threads', flag: '--threads <n>', kind: 'integer', min: 1, description: "CPU provider intra-op threads (default: ONNX Runtime's choice)" },
-  { key: 'batchFrames', flag: '--batch-frames <n>', kind: 'integer', min: 1, description: "feature frames per batch (default: the engine's)" },
+  {
+    key: 'threads',
+    flag: '--threads <n>',
+    kind: 'integer',
+    min: 1,
+    description: "CPU provider intra-op threads (default: ONNX Runtime's choice)",
+  },
+  {
+    key: 'batchFrames',
+    flag: '--batch-frames <n>',
+    kind: 'integer',
+    min: 1,
+    description: "feature frames per batch (default: the engine's)",
+  },
   {
     key: 'maxDurationSec',
     flag: '--max-duration <seconds>',
@@ -32,14 +69,69 @@ export const AUDIT_OPTION_SPECS = [
     exclusive: 'both',
     description: `longest canary to transcribe; a longer one stops the audit before any row, as its memory grows with the square of the length (default: ${DEFAULT_MAX_DURATION_SEC})`,
   },
-  { key: 'head', flag: '--head <head>', kind: 'string', choices: ['ctc', 'transducer'], description: 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer)' },
-  { key: 'alpha', flag: '--alpha <p>', kind: 'number', min: 0, max: 1, exclusive: 'both', default: AUDIT_DEFAULTS.alpha, description: 'significance level after Holm correction' },
-  { key: 'confidence', flag: '--confidence <level>', kind: 'number', min: 0, max: 1, exclusive: 'both', default: AUDIT_DEFAULTS.confidence, description: 'confidence level of intervals' },
-  { key: 'bootstrapResamples', flag: '--bootstrap <n>', kind: 'integer', min: 100, default: AUDIT_DEFAULTS.bootstrapResamples, description: 'bootstrap resamples per interval' },
+  {
+    key: 'head',
+    flag: '--head <head>',
+    kind: 'string',
+    choices: ['ctc', 'transducer'],
+    description: 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer)',
+  },
+  {
+    key: 'alpha',
+    flag: '--alpha <p>',
+    kind: 'number',
+    min: 0,
+    max: 1,
+    exclusive: 'both',
+    default: AUDIT_DEFAULTS.alpha,
+    description: 'significance level after Holm correction',
+  },
+  {
+    key: 'confidence',
+    flag: '--confidence <level>',
+    kind: 'number',
+    min: 0,
+    max: 1,
+    exclusive: 'both',
+    default: AUDIT_DEFAULTS.confidence,
+    description: 'confidence level of intervals',
+  },
+  {
+    key: 'bootstrapResamples',
+    flag: '--bootstrap <n>',
+    kind: 'integer',
+    min: 100,
+    default: AUDIT_DEFAULTS.bootstrapResamples,
+    description: 'bootstrap resamples per interval',
+  },
   { key: 'seed', flag: '--seed <text>', kind: 'string', default: AUDIT_DEFAULTS.seed, description: 'bootstrap seed' },
-  { key: 'delta', flag: '--delta <d>', kind: 'number', min: 0, max: 1, exclusive: 'max', default: EPSILON_DEFAULTS.delta, description: 'delta of the one-run epsilon lower bound (sets from generate --membership bernoulli)' },
-  { key: 'epsilonConfidence', flag: '--epsilon-confidence <level>', kind: 'number', min: 0, max: 1, exclusive: 'both', default: EPSILON_DEFAULTS.confidence, description: 'confidence of the one-run epsilon lower bound' },
-  { key: 'restart', flag: '--restart', kind: 'switch', default: false, description: 'discard rows of an earlier run in --out instead of resuming' },
+  {
+    key: 'delta',
+    flag: '--delta <d>',
+    kind: 'number',
+    min: 0,
+    max: 1,
+    exclusive: 'max',
+    default: EPSILON_DEFAULTS.delta,
+    description: 'delta of the one-run epsilon lower bound (sets from generate --membership bernoulli)',
+  },
+  {
+    key: 'epsilonConfidence',
+    flag: '--epsilon-confidence <level>',
+    kind: 'number',
+    min: 0,
+    max: 1,
+    exclusive: 'both',
+    default: EPSILON_DEFAULTS.confidence,
+    description: 'confidence of the one-run epsilon lower bound',
+  },
+  {
+    key: 'restart',
+    flag: '--restart',
+    kind: 'switch',
+    default: false,
+    description: 'discard rows of an earlier run in --out instead of resuming',
+  },
 ] as const satisfies readonly OptionSpec[];
 
 /** The options resolveAuditSettings reads (a subset of AuditOptions). */
@@ -67,7 +159,8 @@ export interface ResolvedAuditSettings {
 
 /** The one place audit settings get their defaults and are checked; errors name the option key. */
 export function resolveAuditSettings(options: AuditSettingsInput): ResolvedAuditSettings {
-  const get = <T>(key: (typeof AUDIT_OPTION_SPECS)[number]['key'], value: T | undefined) => resolveOption(AUDIT_OPTION_SPECS, key, value);
+  const get = <T>(key: (typeof AUDIT_OPTION_SPECS)[number]['key'], value: T | undefined) =>
+    resolveOption(AUDIT_OPTION_SPECS, key, value);
   const maxDurationSec = get('maxDurationSec', options.maxDurationSec);
   return {
     settings: {
@@ -85,14 +178,24 @@ export function resolveAuditSettings(options: AuditSettingsInput): ResolvedAudit
   };
 }
 
-const auditSpec = (key: (typeof AUDIT_OPTION_SPECS)[number]['key']): OptionSpec => findSpec<string>(AUDIT_OPTION_SPECS, key);
+const auditSpec = (key: (typeof AUDIT_OPTION_SPECS)[number]['key']): OptionSpec =>
+  findSpec<string>(AUDIT_OPTION_SPECS, key);
 
 /** Options of compare() (`rote compare`); alpha, confidence and resamples are the audit's, with the audit's defaults. */
 export const COMPARE_OPTION_SPECS = [
   { key: 'out', flag: '--out <dir>', kind: 'string', default: 'comparison', description: 'output directory' },
-  { key: 'names', flag: '--names <a,b,...>', kind: 'string-list', description: 'display names, one per report (default: model directory names)' },
+  {
+    key: 'names',
+    flag: '--names <a,b,...>',
+    kind: 'string-list',
+    description: 'display names, one per report (default: model directory names)',
+  },
   // No default: the reports' own alpha when they agree, else the audit's default.
-  { ...auditSpec('alpha'), default: undefined, description: `significance level after Holm correction (default: the reports' own alpha, else ${AUDIT_DEFAULTS.alpha})` },
+  {
+    ...auditSpec('alpha'),
+    default: undefined,
+    description: `significance level after Holm correction (default: the reports' own alpha, else ${AUDIT_DEFAULTS.alpha})`,
+  },
   { ...auditSpec('confidence'), description: 'confidence level of the bootstrap intervals' },
   { ...auditSpec('bootstrapResamples'), description: 'bootstrap resamples per interval' },
   {
@@ -101,7 +204,8 @@ export const COMPARE_OPTION_SPECS = [
     kind: 'string',
     choices: COMPARE_EXPECTATIONS,
     default: 'less',
-    description: 'direction of the primary test: less = the other models memorize less than the first (higher scores on inserted canaries), more, or either (two-sided)',
+    description:
+      'direction of the primary test: less = the other models memorize less than the first (higher scores on inserted canaries), more, or either (two-sided)',
   },
   { key: 'seed', flag: '--seed <text>', kind: 'string', default: 'rote-compare', description: 'bootstrap seed' },
 ] as const satisfies readonly OptionSpec[];
@@ -112,7 +216,13 @@ export const COMPARE_CLI_KEYS = ['out', 'names', 'alpha', 'expect', 'seed'] as c
 /** Options of checkCanaries() (`rote check-canaries`). */
 export const CHECK_CANARIES_OPTION_SPECS = [
   canaries,
-  { key: 'model', flag: '--model <dir>', kind: 'string', required: true, description: 'model directory (any family rote audits)' },
+  {
+    key: 'model',
+    flag: '--model <dir>',
+    kind: 'string',
+    required: true,
+    description: 'model directory (any family rote audits)',
+  },
   { ...provider, default: 'cpu', description: 'ONNX Runtime execution provider for loading the model' },
   { ...auditSpec('alpha'), description: 'significance level the audit will use' },
 ] as const satisfies readonly OptionSpec[];
@@ -125,6 +235,12 @@ export const DEMO_OUT = 'rote-out/demo';
 
 /** Options of runDemo() that `rote demo` offers. */
 export const DEMO_OPTION_SPECS = [
-  { key: 'out', flag: '-o, --out <dir>', kind: 'string', default: DEMO_OUT, description: 'output folder, replaced on every run (refused if it holds files the demo did not write)' },
+  {
+    key: 'out',
+    flag: '-o, --out <dir>',
+    kind: 'string',
+    default: DEMO_OUT,
+    description: 'output folder, replaced on every run (refused if it holds files the demo did not write)',
+  },
   { ...provider, default: 'auto' },
 ] as const satisfies readonly OptionSpec[];

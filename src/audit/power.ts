@@ -72,11 +72,30 @@ export function designReach(sizes: DesignSizes): DesignReach[] {
   const alpha = sizes.alpha ?? AUDIT_DEFAULTS.alpha;
   const scores = sizes.scores ?? 2;
   const others = sizes.otherModels ?? 1;
-  const reach = (test: string, p: number, remedy: string): DesignReach => ({ test, minimumAdjustedPValue: p, alpha, canReachAlpha: p < alpha, margin: alpha / p, remedy });
+  const reach = (test: string, p: number, remedy: string): DesignReach => ({
+    test,
+    minimumAdjustedPValue: p,
+    alpha,
+    canReachAlpha: p < alpha,
+    margin: alpha / p,
+    remedy,
+  });
   return [
-    reach('audit: per-group Mann-Whitney vs held-out', holmMinimumP(mannWhitneyMinimumP(sizes.perGroup, sizes.holdout), sizes.groups * scores), 'use more canaries per group (--per-group) and held out (--holdout)'),
-    reach('compare: pooled paired test (primary)', holmMinimumP(signedRankMinimumP(sizes.perGroup * sizes.groups, false), others * scores), 'use more canaries per group (--per-group)'),
-    reach('compare: per-group paired tests (secondary)', holmMinimumP(signedRankMinimumP(sizes.perGroup, false), sizes.groups * scores), 'use more canaries per group (--per-group)'),
+    reach(
+      'audit: per-group Mann-Whitney vs held-out',
+      holmMinimumP(mannWhitneyMinimumP(sizes.perGroup, sizes.holdout), sizes.groups * scores),
+      'use more canaries per group (--per-group) and held out (--holdout)',
+    ),
+    reach(
+      'compare: pooled paired test (primary)',
+      holmMinimumP(signedRankMinimumP(sizes.perGroup * sizes.groups, false), others * scores),
+      'use more canaries per group (--per-group)',
+    ),
+    reach(
+      'compare: per-group paired tests (secondary)',
+      holmMinimumP(signedRankMinimumP(sizes.perGroup, false), sizes.groups * scores),
+      'use more canaries per group (--per-group)',
+    ),
   ];
 }
 
@@ -84,7 +103,9 @@ export function designReach(sizes: DesignSizes): DesignReach[] {
 export function designWarnings(sizes: DesignSizes, minimumMargin = 4): string[] {
   return designReach(sizes).flatMap((entry) => {
     if (!entry.canReachAlpha) {
-      return [`${entry.test} can never reach alpha = ${entry.alpha}: its smallest possible Holm-corrected p-value is ${entry.minimumAdjustedPValue.toPrecision(2)}; ${entry.remedy}`];
+      return [
+        `${entry.test} can never reach alpha = ${entry.alpha}: its smallest possible Holm-corrected p-value is ${entry.minimumAdjustedPValue.toPrecision(2)}; ${entry.remedy}`,
+      ];
     }
     if (entry.margin < minimumMargin) {
       return [

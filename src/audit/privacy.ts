@@ -6,7 +6,13 @@
 import type { SeededRandom } from '../util/random.ts';
 import { guessGrid, oneRunAudit, oneRunEpsilon } from './epsilon.ts';
 import { membershipInference } from './roc.ts';
-import type { CanaryRow, EpsilonAudit, MembershipInferenceGroup, MembershipInferenceSummary, ScoreName } from './types.ts';
+import type {
+  CanaryRow,
+  EpsilonAudit,
+  MembershipInferenceGroup,
+  MembershipInferenceSummary,
+  ScoreName,
+} from './types.ts';
 
 /** The false-positive rates at which the report gives the true-positive rate. */
 export const MEMBERSHIP_FPRS: readonly number[] = [0.001, 0.01, 0.1];
@@ -21,7 +27,10 @@ export const MEMBERSHIP_METHOD =
 /** Membership score per row, higher = "in": the CTC log-likelihood per character where every row has one, else -CER. */
 export function membershipScores(rows: readonly CanaryRow[]): { score: ScoreName; values: Float64Array } {
   const ctc = rows.length > 0 && rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore));
-  return { score: ctc ? 'ctcScore' : 'cer', values: Float64Array.from(rows, (row) => (ctc ? -row.ctcScore! : -row.cer)) };
+  return {
+    score: ctc ? 'ctcScore' : 'cer',
+    values: Float64Array.from(rows, (row) => (ctc ? -row.ctcScore! : -row.cer)),
+  };
 }
 
 export function membershipInferenceSummary(
@@ -31,12 +40,20 @@ export function membershipInferenceSummary(
 ): MembershipInferenceSummary {
   const { score, values } = membershipScores(rows);
   const negatives = rows.flatMap((row, i) => (row.repetitions === null ? [values[i]!] : []));
-  const repetitionCounts = [...new Set(rows.filter((row) => row.repetitions !== null).map((row) => row.repetitions!))].sort((a, b) => a - b);
+  const repetitionCounts = [
+    ...new Set(rows.filter((row) => row.repetitions !== null).map((row) => row.repetitions!)),
+  ].sort((a, b) => a - b);
   const keys: (number | null)[] = repetitionCounts.length > 1 ? [null, ...repetitionCounts] : [null];
   const groups: MembershipInferenceGroup[] = keys.map((repetitions) => {
-    const positives = rows.flatMap((row, i) => (row.repetitions !== null && (repetitions === null || row.repetitions === repetitions) ? [values[i]!] : []));
+    const positives = rows.flatMap((row, i) =>
+      row.repetitions !== null && (repetitions === null || row.repetitions === repetitions) ? [values[i]!] : [],
+    );
     const label = repetitions === null ? 'all inserted' : options.label(repetitions);
-    const result = membershipInference(positives, negatives, random.fork(`membership/${label}`), { fprs: MEMBERSHIP_FPRS, resamples: options.resamples, confidence: options.confidence });
+    const result = membershipInference(positives, negatives, random.fork(`membership/${label}`), {
+      fprs: MEMBERSHIP_FPRS,
+      resamples: options.resamples,
+      confidence: options.confidence,
+    });
     return { repetitions, label, ...result };
   });
   return { score, method: MEMBERSHIP_METHOD, groups };

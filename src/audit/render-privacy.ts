@@ -15,12 +15,20 @@ function percent(value: number): string {
 }
 
 function scoreText(report: AuditReport): string {
-  return report.membershipInference.score === 'ctcScore' ? 'CTC log-likelihood per character (higher = called "in")' : 'CER (lower = called "in"; the model has no CTC score)';
+  return report.membershipInference.score === 'ctcScore'
+    ? 'CTC log-likelihood per character (higher = called "in")'
+    : 'CER (lower = called "in"; the model has no CTC score)';
 }
 
 function header(report: AuditReport): string[] {
   const level = `${Math.round(report.settings.confidence * 100)}%`;
-  return ['group', 'inserted', 'held-out', `AUC [${level}]`, ...report.membershipInference.groups[0]!.tprAtFpr.map((entry) => `TPR at ${percent(entry.fpr)} FPR [${level}]`)];
+  return [
+    'group',
+    'inserted',
+    'held-out',
+    `AUC [${level}]`,
+    ...report.membershipInference.groups[0]!.tprAtFpr.map((entry) => `TPR at ${percent(entry.fpr)} FPR [${level}]`),
+  ];
 }
 
 function cells(group: MembershipInferenceGroup): string[] {
@@ -29,12 +37,21 @@ function cells(group: MembershipInferenceGroup): string[] {
     String(group.positives),
     String(group.negatives),
     interval(group.auc),
-    ...group.tprAtFpr.map((entry) => (entry.tpr === null ? `not resolvable (needs >= ${Math.ceil(1 / entry.fpr - 1e-9)} held-out)` : `${interval(entry.tpr)}${entry.allowedFalsePositives < 5 ? ` (${entry.allowedFalsePositives} FP allowed)` : ''}`)),
+    ...group.tprAtFpr.map((entry) =>
+      entry.tpr === null
+        ? `not resolvable (needs >= ${Math.ceil(1 / entry.fpr - 1e-9)} held-out)`
+        : `${interval(entry.tpr)}${entry.allowedFalsePositives < 5 ? ` (${entry.allowedFalsePositives} FP allowed)` : ''}`,
+    ),
   ];
 }
 
 function epsilonRows(report: AuditReport): string[][] {
-  return report.epsilon!.grid.map((row) => [String(row.guesses), String(row.guessed), String(row.correct), row.epsilon.toFixed(3)]);
+  return report.epsilon!.grid.map((row) => [
+    String(row.guesses),
+    String(row.guessed),
+    String(row.correct),
+    row.epsilon.toFixed(3),
+  ]);
 }
 
 const EPSILON_HEADER = ['k+ (grid)', 'guessed "in" r', 'correct v', 'ε̂ at this k+'];
@@ -101,7 +118,9 @@ export function privacyHtml(report: AuditReport): string {
 
 export function privacyTerminalLines(report: AuditReport): string[] {
   const pooled = report.membershipInference.groups[0]!;
-  const lines = [`membership inference (${report.membershipInference.score === 'ctcScore' ? 'CTC score' : 'CER'}): AUC ${interval(pooled.auc)}, ${pooled.tprAtFpr.map((entry) => `TPR at ${percent(entry.fpr)} FPR ${entry.tpr ? interval(entry.tpr) : 'not resolvable'}`).join(', ')}`];
+  const lines = [
+    `membership inference (${report.membershipInference.score === 'ctcScore' ? 'CTC score' : 'CER'}): AUC ${interval(pooled.auc)}, ${pooled.tprAtFpr.map((entry) => `TPR at ${percent(entry.fpr)} FPR ${entry.tpr ? interval(entry.tpr) : 'not resolvable'}`).join(', ')}`,
+  ];
   if (report.epsilon) lines.push(report.epsilon.sentence);
   return lines;
 }

@@ -9,23 +9,40 @@ import { privacyHtml, privacyMarkdown, privacyTerminalLines } from './render-pri
 import type { AuditReport, ComparisonReport, GroupSummary, Interval, PairedTest } from './types.ts';
 
 const fixed = (value: number, digits = 3) => value.toFixed(digits);
-const interval = (value: Interval, digits = 3) => `${fixed(value.estimate, digits)} [${fixed(value.low, digits)}, ${fixed(value.high, digits)}]`;
-const percent = (value: Interval) => `${(100 * value.estimate).toFixed(0)}% [${(100 * value.low).toFixed(0)}, ${(100 * value.high).toFixed(0)}]`;
+const interval = (value: Interval, digits = 3) =>
+  `${fixed(value.estimate, digits)} [${fixed(value.low, digits)}, ${fixed(value.high, digits)}]`;
+const percent = (value: Interval) =>
+  `${(100 * value.estimate).toFixed(0)}% [${(100 * value.low).toFixed(0)}, ${(100 * value.high).toFixed(0)}]`;
 
 function markdownTable(header: string[], rows: string[][]): string {
   const escape = (cell: string) => cell.replace(/\|/g, '\\|');
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
 }
 
 function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const line = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 function groupRows(report: AuditReport, style: 'text' | 'markdown'): { header: string[]; rows: string[][] } {
   const ctc = report.groups.some((group) => group.ctcScore !== null);
-  const header = ['group', 'n', 'mean CER [CI]', 'mean WER [CI]', 'exact [Wilson]', ...(ctc ? ['CTC score [CI]'] : []), 'exposure (CER)', 'p CER (Holm)', ...(ctc ? ['p CTC (Holm)'] : [])];
+  const header = [
+    'group',
+    'n',
+    'mean CER [CI]',
+    'mean WER [CI]',
+    'exact [Wilson]',
+    ...(ctc ? ['CTC score [CI]'] : []),
+    'exposure (CER)',
+    'p CER (Holm)',
+    ...(ctc ? ['p CTC (Holm)'] : []),
+  ];
   const pFor = (group: GroupSummary, score: 'cer' | 'ctcScore') => {
     const test = report.tests.find((t) => t.repetitions === group.repetitions && t.score === score);
     if (!test) return '';
@@ -95,10 +112,7 @@ export function auditMarkdown(report: AuditReport): string {
     '',
     '## Tests',
     '',
-    markdownTable(
-      TEST_HEADER,
-      report.tests.map(testCells),
-    ),
+    markdownTable(TEST_HEADER, report.tests.map(testCells)),
     '',
     POWER_NOTE,
     '',
@@ -107,19 +121,50 @@ export function auditMarkdown(report: AuditReport): string {
     '',
     markdownTable(
       ['score', 'location', 'scale', 'shape', 'note'],
-      report.fits.map((fit) => [fit.score, fit.location === null ? '' : fixed(fit.location, 4), fit.scale === null ? '' : fixed(fit.scale, 4), fit.shape === null ? '' : fixed(fit.shape, 2), fit.reason ?? (fit.shapeAtBound ? 'shape at its bound' : '')]),
+      report.fits.map((fit) => [
+        fit.score,
+        fit.location === null ? '' : fixed(fit.location, 4),
+        fit.scale === null ? '' : fixed(fit.scale, 4),
+        fit.shape === null ? '' : fixed(fit.shape, 2),
+        fit.reason ?? (fit.shapeAtBound ? 'shape at its bound' : ''),
+      ]),
     ),
     '',
     '## Canaries',
     '',
     `Text normalization: ${report.normalization}.`,
     '',
-    markdownTable(['id', 'group', 'reference', 'hypothesis', 'CER', 'WER', 'exact', 'CTC score', 'exposure (interp.)', 'exposure (extrap.)'], canaryRows),
+    markdownTable(
+      [
+        'id',
+        'group',
+        'reference',
+        'hypothesis',
+        'CER',
+        'WER',
+        'exact',
+        'CTC score',
+        'exposure (interp.)',
+        'exposure (extrap.)',
+      ],
+      canaryRows,
+    ),
     '',
   ].join('\n');
 }
 
-const TEST_HEADER = ['group', 'score', 'U', 'p', 'p (Holm)', 'smallest possible p (Holm)', 'p if recognized perfectly (Holm)', 'method', 'rank-biserial', 'P(inserted < held-out)'];
+const TEST_HEADER = [
+  'group',
+  'score',
+  'U',
+  'p',
+  'p (Holm)',
+  'smallest possible p (Holm)',
+  'p if recognized perfectly (Holm)',
+  'method',
+  'rank-biserial',
+  'P(inserted < held-out)',
+];
 
 function testCells(test: AuditReport['tests'][number]): string[] {
   return [
@@ -142,8 +187,10 @@ const POWER_NOTE =
 
 function feasibilityLine(report: AuditReport): string {
   const f = report.feasibility;
-  if (!f.checked) return 'Feasibility: not checked (report built without the model\'s frame budgets)';
-  const groups = f.byGroup.filter((group) => group.infeasible > 0).map((group) => `${groupLabel(group.repetitions)}: ${group.infeasible}/${group.count}`);
+  if (!f.checked) return "Feasibility: not checked (report built without the model's frame budgets)";
+  const groups = f.byGroup
+    .filter((group) => group.infeasible > 0)
+    .map((group) => `${groupLabel(group.repetitions)}: ${group.infeasible}/${group.count}`);
   return (
     `Feasibility: ${f.infeasible} of ${f.canaries} canaries cannot be recognized by this model at any level of memorization (reference needs more output frames than the audio gives)` +
     `${groups.length > 0 ? ` (${groups.join(', ')})` : ''}; an audit that detects nothing is inconclusive above ${Math.round(f.limit * 100)}%`
@@ -190,7 +237,10 @@ ${body}
 function htmlTable(header: string[], rows: string[][], rowClasses: string[] = [], textColumns: number[] = []): string {
   const head = `<tr>${header.map((cell) => `<th>${escapeXml(cell)}</th>`).join('')}</tr>`;
   const body = rows
-    .map((row, r) => `<tr${rowClasses[r] ? ` class="${rowClasses[r]}"` : ''}>${row.map((cell, c) => `<td${textColumns.includes(c) ? ' class="text"' : ''}>${escapeXml(cell)}</td>`).join('')}</tr>`)
+    .map(
+      (row, r) =>
+        `<tr${rowClasses[r] ? ` class="${rowClasses[r]}"` : ''}>${row.map((cell, c) => `<td${textColumns.includes(c) ? ' class="text"' : ''}>${escapeXml(cell)}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   return `<table>\n${head}\n${body}\n</table>`;
 }
@@ -208,7 +258,9 @@ export function auditHtml(report: AuditReport): string {
       {
         name: 'mean CER',
         intervals: report.groups.map((group) => group.cer),
-        values: report.groups.map((group) => report.rows.filter((row) => row.repetitions === group.repetitions).map((row) => row.cer)),
+        values: report.groups.map((group) =>
+          report.rows.filter((row) => row.repetitions === group.repetitions).map((row) => row.cer),
+        ),
       },
     ],
     band: { low: heldOut.cer.low, high: heldOut.cer.high, estimate: heldOut.cer.estimate, label: 'held-out interval' },
@@ -216,12 +268,23 @@ export function auditHtml(report: AuditReport): string {
   });
   const inserted = report.groups.filter((group) => group.repetitions !== null);
   const exposureSeries = [
-    { name: 'CER exposure (interpolated)', values: inserted.map((group) => report.rows.filter((row) => row.repetitions === group.repetitions).map((row) => row.exposure!.cer.interpolation)) },
+    {
+      name: 'CER exposure (interpolated)',
+      values: inserted.map((group) =>
+        report.rows
+          .filter((row) => row.repetitions === group.repetitions)
+          .map((row) => row.exposure!.cer.interpolation),
+      ),
+    },
   ];
   if (inserted.length > 0 && inserted.every((group) => group.exposure?.ctcScore)) {
     exposureSeries.push({
       name: 'CTC-score exposure (interpolated)',
-      values: inserted.map((group) => report.rows.filter((row) => row.repetitions === group.repetitions).map((row) => row.exposure!.ctcScore!.interpolation)),
+      values: inserted.map((group) =>
+        report.rows
+          .filter((row) => row.repetitions === group.repetitions)
+          .map((row) => row.exposure!.ctcScore!.interpolation),
+      ),
     });
   }
   const exposureChart = dotChart({
@@ -232,12 +295,21 @@ export function auditHtml(report: AuditReport): string {
     series: exposureSeries,
     lines: [{ value: Math.log2(heldOut.count), label: `max log2 ${heldOut.count}` }],
   });
-  const significantRows = report.groups.map((group) => (report.tests.some((test) => test.repetitions === group.repetitions && test.significant) ? 'significant' : ''));
-  const verdictClass = report.verdict.status === 'detected' ? 'detected' : report.verdict.status === 'inconclusive' ? 'inconclusive' : 'clear';
+  const significantRows = report.groups.map((group) =>
+    report.tests.some((test) => test.repetitions === group.repetitions && test.significant) ? 'significant' : '',
+  );
+  const verdictClass =
+    report.verdict.status === 'detected'
+      ? 'detected'
+      : report.verdict.status === 'inconclusive'
+        ? 'inconclusive'
+        : 'clear';
   const body = [
     `<h1>rote audit report</h1>`,
     `<p class="verdict ${verdictClass}" id="verdict"><strong>${escapeXml(report.verdict.sentence)}</strong></p>`,
-    ...report.verdict.inconclusiveReasons.map((reason) => `<p class="note">Inconclusive because: ${escapeXml(reason)}</p>`),
+    ...report.verdict.inconclusiveReasons.map(
+      (reason) => `<p class="note">Inconclusive because: ${escapeXml(reason)}</p>`,
+    ),
     ...report.verdict.notes.map((note) => `<p class="note">Note: ${escapeXml(note)}</p>`),
     `<ul><li>${escapeXml(feasibilityLine(report))}</li><li>Canary set <code>${escapeXml(report.canarySet.setId)}</code>: ${report.canarySet.canaries} canaries, repetitions ${escapeXml(report.canarySet.repetitions.join(', '))}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x</li>`,
     `<li>Model <code>${escapeXml(report.model.dir)}</code> (${escapeXml(report.model.family)}), fingerprint <code>${escapeXml(report.model.fingerprint.slice(0, 16))}</code>, provider ${escapeXml(report.providers.join(', '))}</li>`,
@@ -259,7 +331,16 @@ export function auditHtml(report: AuditReport): string {
     `<p>Text normalization: ${escapeXml(report.normalization)}.</p>`,
     htmlTable(
       ['id', 'group', 'reference', 'hypothesis', 'CER', 'exact', 'CTC score', 'exposure'],
-      report.rows.map((row) => [row.id, groupLabel(row.repetitions), row.reference, row.hypothesis, fixed(row.cer), row.exactMatch ? 'yes' : '', row.ctcScore === null ? '' : fixed(row.ctcScore), row.exposure ? fixed(row.exposure.cer.interpolation, 2) : '']),
+      report.rows.map((row) => [
+        row.id,
+        groupLabel(row.repetitions),
+        row.reference,
+        row.hypothesis,
+        fixed(row.cer),
+        row.exactMatch ? 'yes' : '',
+        row.ctcScore === null ? '' : fixed(row.ctcScore),
+        row.exposure ? fixed(row.exposure.cer.interpolation, 2) : '',
+      ]),
       [],
       [0, 1, 2, 3],
     ),
@@ -270,7 +351,8 @@ export function auditHtml(report: AuditReport): string {
 
 const scoreName = (score: 'cer' | 'ctcScore') => (score === 'cer' ? 'CER' : 'CTC score');
 const signedFixed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
-const signedInterval = (value: Interval, digits = 3) => `${signedFixed(value.estimate, digits)} [${signedFixed(value.low, digits)}, ${signedFixed(value.high, digits)}]`;
+const signedInterval = (value: Interval, digits = 3) =>
+  `${signedFixed(value.estimate, digits)} [${signedFixed(value.low, digits)}, ${signedFixed(value.high, digits)}]`;
 
 function findingText(test: PairedTest): string {
   switch (test.finding) {
@@ -292,7 +374,11 @@ function findingText(test: PairedTest): string {
 }
 
 function alternativeText(test: PairedTest): string {
-  return test.alternative === 'two-sided' ? 'two-sided' : test.alternative === 'greater' ? 'one-sided, other higher' : 'one-sided, other lower';
+  return test.alternative === 'two-sided'
+    ? 'two-sided'
+    : test.alternative === 'greater'
+      ? 'one-sided, other higher'
+      : 'one-sided, other lower';
 }
 
 /** Groups side by side: one cell per model and group, "CER [CI] · exact % · own p". */
@@ -301,7 +387,10 @@ function comparisonRows(report: ComparisonReport): { header: string[]; rows: str
   const rows = report.groups.map((group) => [
     group.label,
     String(group.models[0]?.count ?? ''),
-    ...group.models.map((entry) => `${interval(entry.cer)}, ${(100 * entry.exactMatchRate.estimate).toFixed(0)}%${entry.cerAdjustedPValue === null ? '' : `, p ${formatP(entry.cerAdjustedPValue)}`}`),
+    ...group.models.map(
+      (entry) =>
+        `${interval(entry.cer)}, ${(100 * entry.exactMatchRate.estimate).toFixed(0)}%${entry.cerAdjustedPValue === null ? '' : `, p ${formatP(entry.cerAdjustedPValue)}`}`,
+    ),
   ]);
   return { header, rows };
 }
@@ -323,10 +412,21 @@ function primaryRows(report: ComparisonReport): { header: string[]; rows: string
         formatP(test.minimumAdjustedPValue),
         findingText(test),
       ]);
-      classes.push(inserted ? (test.finding === 'no-difference' ? 'primary' : `primary ${test.finding === 'cannot-reach-alpha' || test.finding === 'not-beyond-held-out' ? 'flagged' : 'significant'}`) : 'context');
+      classes.push(
+        inserted
+          ? test.finding === 'no-difference'
+            ? 'primary'
+            : `primary ${test.finding === 'cannot-reach-alpha' || test.finding === 'not-beyond-held-out' ? 'flagged' : 'significant'}`
+          : 'context',
+      );
     }
     for (const test of pair.beyondHeldOut) {
-      const finding = { 'inserted-higher': 'inserted above held-out', 'inserted-lower': 'inserted below held-out', 'no-difference': 'no difference', 'cannot-reach-alpha': 'cannot reach alpha' }[test.finding];
+      const finding = {
+        'inserted-higher': 'inserted above held-out',
+        'inserted-lower': 'inserted below held-out',
+        'no-difference': 'no difference',
+        'cannot-reach-alpha': 'cannot reach alpha',
+      }[test.finding];
       rows.push([
         `${pair.other} - ${pair.baseline}`,
         `inserted vs held-out (${test.inserted} vs ${test.heldOut})`,
@@ -336,7 +436,13 @@ function primaryRows(report: ComparisonReport): { header: string[]; rows: string
         formatP(test.minimumAdjustedPValue),
         finding,
       ]);
-      classes.push(test.finding === 'cannot-reach-alpha' ? 'flagged' : test.finding === 'no-difference' ? 'context' : 'significant');
+      classes.push(
+        test.finding === 'cannot-reach-alpha'
+          ? 'flagged'
+          : test.finding === 'no-difference'
+            ? 'context'
+            : 'significant',
+      );
     }
   }
   return { header, rows, classes };
@@ -344,7 +450,16 @@ function primaryRows(report: ComparisonReport): { header: string[]; rows: string
 
 /** Secondary per-group tests. */
 function groupTestRows(report: ComparisonReport): { header: string[]; rows: string[][]; classes: string[] } {
-  const header = ['pair', 'group', 'score', 'mean difference [CI]', 'median', 'p (Holm)', 'smallest possible p', 'finding'];
+  const header = [
+    'pair',
+    'group',
+    'score',
+    'mean difference [CI]',
+    'median',
+    'p (Holm)',
+    'smallest possible p',
+    'finding',
+  ];
   const rows: string[][] = [];
   const classes: string[] = [];
   for (const pair of report.pairs) {
@@ -360,7 +475,10 @@ function groupTestRows(report: ComparisonReport): { header: string[]; rows: stri
         findingText(test),
       ]);
       // As groupsExcludingZero (compare.ts): at least 3 canaries and an interval of positive width.
-      const excludes = test.pairs >= 3 && test.meanDifference.high > test.meanDifference.low && (test.meanDifference.low > 0 || test.meanDifference.high < 0);
+      const excludes =
+        test.pairs >= 3 &&
+        test.meanDifference.high > test.meanDifference.low &&
+        (test.meanDifference.low > 0 || test.meanDifference.high < 0);
       classes.push(test.finding === 'cannot-reach-alpha' ? 'flagged' : excludes ? 'significant' : '');
     }
   }
@@ -370,7 +488,11 @@ function groupTestRows(report: ComparisonReport): { header: string[]; rows: stri
 function primaryNote(report: ComparisonReport): string {
   const expect = report.settings.expect;
   const direction =
-    expect === 'less' ? `one-sided, H1: the other model's scores are higher on inserted canaries (it memorizes less; --expect less)` : expect === 'more' ? `one-sided, H1: the other model's scores are lower (it memorizes more; --expect more)` : 'two-sided (--expect either)';
+    expect === 'less'
+      ? `one-sided, H1: the other model's scores are higher on inserted canaries (it memorizes less; --expect less)`
+      : expect === 'more'
+        ? `one-sided, H1: the other model's scores are lower (it memorizes more; --expect more)`
+        : 'two-sided (--expect either)';
   return (
     `Primary test: Wilcoxon signed-rank over all inserted canaries paired by canary (difference = other - reference), ${direction}; ` +
     `Holm-corrected over ${report.pairs.reduce((sum, pair) => sum + pair.primary.length, 0)} tests (models x scores), alpha = ${report.settings.alpha}. ` +
@@ -391,12 +513,18 @@ function secondaryNote(report: ComparisonReport): string {
 export function comparisonTerminalTable(report: ComparisonReport): string {
   const groups = comparisonRows(report);
   const primary = primaryRows(report);
-  const flagged = report.pairs.flatMap((pair) => [...pair.primary, ...pair.beyondHeldOut]).some((test) => !test.canReachAlpha);
+  const flagged = report.pairs
+    .flatMap((pair) => [...pair.primary, ...pair.beyondHeldOut])
+    .some((test) => !test.canReachAlpha);
   return [
     textTable(groups.header, groups.rows),
     '',
     textTable(primary.header, primary.rows),
-    ...(flagged ? ['note: a primary test marked "cannot reach alpha" could not go below alpha with the canaries whose scores differ (too few canaries, or too many tied): it is not evidence of no difference'] : []),
+    ...(flagged
+      ? [
+          'note: a primary test marked "cannot reach alpha" could not go below alpha with the canaries whose scores differ (too few canaries, or too many tied): it is not evidence of no difference',
+        ]
+      : []),
     '',
     `verdict: ${report.verdict}`,
   ].join('\n');
@@ -420,7 +548,16 @@ export function comparisonMarkdown(report: ComparisonReport): string {
     '',
     '## Models',
     '',
-    markdownTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict])),
+    markdownTable(
+      ['model', 'directory', 'fingerprint', 'provider', 'own verdict'],
+      report.models.map((model) => [
+        model.name,
+        model.modelDir,
+        model.modelFingerprint.slice(0, 16),
+        model.providers.join(', '),
+        model.verdict,
+      ]),
+    ),
     '',
     '## Groups side by side',
     '',
@@ -449,10 +586,22 @@ tr.primary td{font-weight:600}tr.context td{color:#555}tr.flagged td{background:
 .explain{color:#555;font-size:13px;max-width:110ch}
 `;
 
-function wideTable(header: string[], rows: string[][], rowClasses: string[], textColumns: number[], options: { fit?: boolean; wrapColumns?: number[] } = {}): string {
+function wideTable(
+  header: string[],
+  rows: string[][],
+  rowClasses: string[],
+  textColumns: number[],
+  options: { fit?: boolean; wrapColumns?: number[] } = {},
+): string {
   const head = `<tr>${header.map((cell, c) => `<th${textColumns.includes(c) ? ' class="text"' : ''}>${escapeXml(cell)}</th>`).join('')}</tr>`;
-  const cellClass = (c: number) => (options.wrapColumns?.includes(c) ? ' class="wrap"' : textColumns.includes(c) ? ' class="text"' : '');
-  const body = rows.map((row, r) => `<tr${rowClasses[r] ? ` class="${rowClasses[r]}"` : ''}>${row.map((cell, c) => `<td${cellClass(c)}>${escapeXml(cell)}</td>`).join('')}</tr>`).join('\n');
+  const cellClass = (c: number) =>
+    options.wrapColumns?.includes(c) ? ' class="wrap"' : textColumns.includes(c) ? ' class="text"' : '';
+  const body = rows
+    .map(
+      (row, r) =>
+        `<tr${rowClasses[r] ? ` class="${rowClasses[r]}"` : ''}>${row.map((cell, c) => `<td${cellClass(c)}>${escapeXml(cell)}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table${options.fit ? ' class="fit"' : ''}>\n${head}\n${body}\n</table>`;
 }
 
@@ -478,12 +627,28 @@ export function comparisonHtml(report: ComparisonReport): string {
       title: `CER difference, ${pair.other} - ${pair.baseline} (above 0: ${pair.other} worse)`,
       yLabel: 'CER difference',
       categories,
-      series: [{ name: `${pair.other} - ${pair.baseline}`, intervals: report.groups.map((group) => [...pair.groups, ...pair.heldOut].find((test) => test.repetitions === group.repetitions && test.score === 'cer')?.meanDifference ?? null) }],
+      series: [
+        {
+          name: `${pair.other} - ${pair.baseline}`,
+          intervals: report.groups.map(
+            (group) =>
+              [...pair.groups, ...pair.heldOut].find(
+                (test) => test.repetitions === group.repetitions && test.score === 'cer',
+              )?.meanDifference ?? null,
+          ),
+        },
+      ],
       band: { low: 0, high: 0, estimate: 0, label: 'no difference' },
     }),
   );
   const pairClass = (pair: ComparisonReport['pairs'][number]) =>
-    pair.primary.some((t) => t.finding === 'other-memorizes-less') ? 'less' : pair.primary.some((t) => t.finding === 'other-memorizes-more') ? 'more' : pair.primary.every((t) => !t.canReachAlpha) ? 'flagged' : '';
+    pair.primary.some((t) => t.finding === 'other-memorizes-less')
+      ? 'less'
+      : pair.primary.some((t) => t.finding === 'other-memorizes-more')
+        ? 'more'
+        : pair.primary.every((t) => !t.canReachAlpha)
+          ? 'flagged'
+          : '';
   const body = [
     '<h1>rote comparison report</h1>',
     `<ul class="pairs" id="verdict">${report.pairs.map((pair) => `<li class="${pairClass(pair)}"><strong>${escapeXml(pair.other)} vs ${escapeXml(pair.baseline)}:</strong> ${escapeXml(pair.verdict)}</li>`).join('')}</ul>`,
@@ -499,7 +664,19 @@ export function comparisonHtml(report: ComparisonReport): string {
     wideTable(secondary.header, secondary.rows, secondary.classes, [0, 1, 2, 7], { fit: true }),
     '</details>',
     '<details><summary>Models</summary>',
-    wideTable(['model', 'directory', 'fingerprint', 'provider', 'own verdict'], report.models.map((model) => [model.name, model.modelDir, model.modelFingerprint.slice(0, 16), model.providers.join(', '), model.verdict]), [], [0, 1, 2, 3], { wrapColumns: [4] }),
+    wideTable(
+      ['model', 'directory', 'fingerprint', 'provider', 'own verdict'],
+      report.models.map((model) => [
+        model.name,
+        model.modelDir,
+        model.modelFingerprint.slice(0, 16),
+        model.providers.join(', '),
+        model.verdict,
+      ]),
+      [],
+      [0, 1, 2, 3],
+      { wrapColumns: [4] },
+    ),
     '</details>',
   ].join('\n');
   return htmlPage('rote comparison report', body, { bodyClass: 'wide', extraStyle: COMPARISON_STYLE });

@@ -36,7 +36,10 @@ function descending(values: ArrayLike<number>): Float64Array {
 }
 
 function checkSizes(positives: ArrayLike<number>, negatives: ArrayLike<number>): void {
-  if (positives.length === 0 || negatives.length === 0) throw new RangeError(`roc: both classes need scores (got ${positives.length} positives and ${negatives.length} negatives)`);
+  if (positives.length === 0 || negatives.length === 0)
+    throw new RangeError(
+      `roc: both classes need scores (got ${positives.length} positives and ${negatives.length} negatives)`,
+    );
 }
 
 /** ROC vertices (FPR ascending). */
@@ -148,7 +151,11 @@ export function membershipInference(
   }
   const interval = (estimate: number, draws: Float64Array): Interval => {
     draws.sort();
-    return { estimate, low: quantileSorted(draws, (1 - options.confidence) / 2), high: quantileSorted(draws, 1 - (1 - options.confidence) / 2) };
+    return {
+      estimate,
+      low: quantileSorted(draws, (1 - options.confidence) / 2),
+      high: quantileSorted(draws, 1 - (1 - options.confidence) / 2),
+    };
   };
   return {
     positives: p.length,

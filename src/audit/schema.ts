@@ -8,7 +8,12 @@
  */
 import { RoteError } from '../util/errors.ts';
 import { PROVIDER_CHOICES } from '../asr/providers.ts';
-import { AUDIT_REPORT_SCHEMA_VERSION, COMPARISON_REPORT_SCHEMA_VERSION, type AuditReport, type ComparisonReport } from './types.ts';
+import {
+  AUDIT_REPORT_SCHEMA_VERSION,
+  COMPARISON_REPORT_SCHEMA_VERSION,
+  type AuditReport,
+  type ComparisonReport,
+} from './types.ts';
 
 export type JsonSchema = {
   $schema?: string;
@@ -47,7 +52,12 @@ const tool = object({ name: { const: 'rote' }, version: string });
 const canaryExposure = object({ rank: integer, interpolation: number, extrapolation: nullable(number) });
 const scoreExposureSummary = object({ interpolation: summary, extrapolation: nullable(summary) });
 const testMethod: JsonSchema = { enum: ['exact', 'normal'] };
-const epsilonGuess = object({ guesses: integer, guessed: integer, correct: integer, epsilon: { type: 'number', minimum: 0 } });
+const epsilonGuess = object({
+  guesses: integer,
+  guessed: integer,
+  correct: integer,
+  epsilon: { type: 'number', minimum: 0 },
+});
 
 export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -174,7 +184,14 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
           negatives: integer,
           curve: object({ fpr: array(probability), tpr: array(probability) }),
           auc: interval,
-          tprAtFpr: array(object({ fpr: probability, allowedFalsePositives: integer, tpr: nullable(interval), note: nullable(string) })),
+          tprAtFpr: array(
+            object({
+              fpr: probability,
+              allowedFalsePositives: integer,
+              tpr: nullable(interval),
+              note: nullable(string),
+            }),
+          ),
         }),
       ),
     }),
@@ -225,7 +242,17 @@ const pairedTest = object({
   minimumPValue: probability,
   minimumAdjustedPValue: probability,
   canReachAlpha: boolean,
-  finding: { enum: ['other-memorizes-less', 'other-memorizes-more', 'not-beyond-held-out', 'no-difference', 'cannot-reach-alpha', 'other-better-on-held-out', 'other-worse-on-held-out'] },
+  finding: {
+    enum: [
+      'other-memorizes-less',
+      'other-memorizes-more',
+      'not-beyond-held-out',
+      'no-difference',
+      'cannot-reach-alpha',
+      'other-better-on-held-out',
+      'other-worse-on-held-out',
+    ],
+  },
 });
 
 const beyondHeldOutTest = object({
@@ -332,12 +359,18 @@ export function schemaProblems(value: unknown, schema: JsonSchema, path = '$', l
       }
       return;
     }
-    if ('const' in s && v !== s.const) problems.push(`${p}: expected ${JSON.stringify(s.const)}, found ${JSON.stringify(v)}`);
-    if (s.enum && !s.enum.includes(v)) problems.push(`${p}: expected one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}, found ${JSON.stringify(v)}`);
+    if ('const' in s && v !== s.const)
+      problems.push(`${p}: expected ${JSON.stringify(s.const)}, found ${JSON.stringify(v)}`);
+    if (s.enum && !s.enum.includes(v))
+      problems.push(
+        `${p}: expected one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}, found ${JSON.stringify(v)}`,
+      );
     if (s.type) {
       const types = Array.isArray(s.type) ? s.type : [s.type];
       if (!types.some((type) => matchesType(v, type))) {
-        problems.push(`${p}: expected ${types.join(' or ')}, found ${typeOf(v)}${typeof v === 'number' ? ` ${v}` : ''}`);
+        problems.push(
+          `${p}: expected ${types.join(' or ')}, found ${typeOf(v)}${typeof v === 'number' ? ` ${v}` : ''}`,
+        );
         return;
       }
     }
@@ -362,8 +395,15 @@ export function schemaProblems(value: unknown, schema: JsonSchema, path = '$', l
 
 function validate<T>(value: unknown, schema: JsonSchema, what: string, source: string, expectedVersion: number): T {
   const record = value as { kind?: unknown; schemaVersion?: unknown } | null;
-  if (typeOf(value) === 'object' && record!.schemaVersion !== undefined && record!.schemaVersion !== expectedVersion && schema.properties?.kind?.const === record!.kind) {
-    throw new RoteError(`${source}: ${what} schema version ${String(record!.schemaVersion)}; this rote reads version ${expectedVersion}. Re-run the audit with this rote.`);
+  if (
+    typeOf(value) === 'object' &&
+    record!.schemaVersion !== undefined &&
+    record!.schemaVersion !== expectedVersion &&
+    schema.properties?.kind?.const === record!.kind
+  ) {
+    throw new RoteError(
+      `${source}: ${what} schema version ${String(record!.schemaVersion)}; this rote reads version ${expectedVersion}. Re-run the audit with this rote.`,
+    );
   }
   const problems = schemaProblems(value, schema);
   if (problems.length > 0) throw new RoteError(`${source}: not a valid ${what}:\n  ${problems.join('\n  ')}`);
@@ -372,9 +412,21 @@ function validate<T>(value: unknown, schema: JsonSchema, what: string, source: s
 
 /** Checks a parsed report.json against the audit-report schema; throws RoteError naming `source` and each bad field. */
 export function validateReport(value: unknown, source = 'report'): AuditReport {
-  return validate<AuditReport>(value, AUDIT_REPORT_JSON_SCHEMA, 'rote audit report', source, AUDIT_REPORT_SCHEMA_VERSION);
+  return validate<AuditReport>(
+    value,
+    AUDIT_REPORT_JSON_SCHEMA,
+    'rote audit report',
+    source,
+    AUDIT_REPORT_SCHEMA_VERSION,
+  );
 }
 
 export function validateComparisonReport(value: unknown, source = 'comparison'): ComparisonReport {
-  return validate<ComparisonReport>(value, COMPARISON_REPORT_JSON_SCHEMA, 'rote comparison report', source, COMPARISON_REPORT_SCHEMA_VERSION);
+  return validate<ComparisonReport>(
+    value,
+    COMPARISON_REPORT_JSON_SCHEMA,
+    'rote comparison report',
+    source,
+    COMPARISON_REPORT_SCHEMA_VERSION,
+  );
 }

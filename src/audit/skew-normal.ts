@@ -50,7 +50,11 @@ export function skewNormalLogCdf(x: number, parameters: SkewNormalParameters): n
   return logPdfAtX + Math.log(ratio);
 }
 
-export function skewNormalMoments({ location, scale, shape }: SkewNormalParameters): { mean: number; variance: number; skewness: number } {
+export function skewNormalMoments({ location, scale, shape }: SkewNormalParameters): {
+  mean: number;
+  variance: number;
+  skewness: number;
+} {
   const delta = shape / Math.sqrt(1 + shape * shape);
   const b = delta * Math.sqrt(2 / Math.PI);
   const mean = location + scale * b;
@@ -70,7 +74,14 @@ export function sampleSkewNormal(random: SeededRandom, { location, scale, shape 
 }
 
 export type SkewNormalFit =
-  | { ok: true; parameters: SkewNormalParameters; logLikelihood: number; iterations: number; converged: boolean; shapeAtBound: boolean }
+  | {
+      ok: true;
+      parameters: SkewNormalParameters;
+      logLikelihood: number;
+      iterations: number;
+      converged: boolean;
+      shapeAtBound: boolean;
+    }
   | { ok: false; reason: string };
 
 /** Method-of-moments start: the sample skewness, clipped to what a skew-normal can reach, gives delta. */
@@ -101,7 +112,11 @@ export function skewNormalMomentStart(values: ArrayLike<number>): SkewNormalPara
 export function fitSkewNormal(values: ArrayLike<number>): SkewNormalFit {
   const data = Float64Array.from(values);
   if (data.some((value) => !Number.isFinite(value))) return { ok: false, reason: 'a reference score is not finite' };
-  if (new Set(data).size < 3) return { ok: false, reason: `the references have ${new Set(data).size} distinct value(s); a skew-normal fit needs at least 3` };
+  if (new Set(data).size < 3)
+    return {
+      ok: false,
+      reason: `the references have ${new Set(data).size} distinct value(s); a skew-normal fit needs at least 3`,
+    };
 
   const toParameters = ([location, logScale, free]: number[]): SkewNormalParameters => ({
     location: location!,
@@ -114,16 +129,26 @@ export function fitSkewNormal(values: ArrayLike<number>): SkewNormalFit {
     for (let i = 0; i < data.length; i++) sum -= skewNormalLogPdf(data[i]!, parameters);
     return sum;
   };
-  const fromParameters = (p: SkewNormalParameters): number[] => [p.location, Math.log(p.scale), MAX_FIT_SHAPE * Math.atanh(p.shape / MAX_FIT_SHAPE)];
+  const fromParameters = (p: SkewNormalParameters): number[] => [
+    p.location,
+    Math.log(p.scale),
+    MAX_FIT_SHAPE * Math.atanh(p.shape / MAX_FIT_SHAPE),
+  ];
 
   const mean = data.reduce((sum, value) => sum + value, 0) / data.length;
   const sd = Math.sqrt(data.reduce((sum, value) => sum + (value - mean) ** 2, 0) / data.length);
   const starts = [skewNormalMomentStart(data), { location: mean, scale: sd, shape: 0 }];
   let best: ReturnType<typeof nelderMead> | null = null;
   for (const start of starts) {
-    let result = nelderMead(negativeLogLikelihood, fromParameters(start), { step: [0.25 * start.scale, 0.25, 1], maxIterations: 3000 });
+    let result = nelderMead(negativeLogLikelihood, fromParameters(start), {
+      step: [0.25 * start.scale, 0.25, 1],
+      maxIterations: 3000,
+    });
     // A restart from the optimum shakes Nelder-Mead out of a collapsed simplex.
-    result = nelderMead(negativeLogLikelihood, result.point, { step: [0.05 * Math.exp(result.point[1]!), 0.05, 0.5], maxIterations: 3000 });
+    result = nelderMead(negativeLogLikelihood, result.point, {
+      step: [0.05 * Math.exp(result.point[1]!), 0.05, 0.5],
+      maxIterations: 3000,
+    });
     if (!best || result.value < best.value) best = result;
   }
   const parameters = toParameters(best!.point);

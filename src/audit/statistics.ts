@@ -15,7 +15,7 @@ export function midRanks(values: ArrayLike<number>): { ranks: Float64Array; tieS
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
   const ranks = new Float64Array(n);
   const tieSizes: number[] = [];
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start + 1;
     while (end < n && values[order[end]!] === values[order[start]!]) end++;
     const rank = (start + 1 + end) / 2;
@@ -27,7 +27,8 @@ export function midRanks(values: ArrayLike<number>): { ranks: Float64Array; tieS
 }
 
 function checkFinite(values: ArrayLike<number>, name: string): void {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) throw new RangeError(`${name}: value ${i} is not finite (${values[i]})`);
+  for (let i = 0; i < values.length; i++)
+    if (!Number.isFinite(values[i]!)) throw new RangeError(`${name}: value ${i} is not finite (${values[i]})`);
 }
 
 export type TestMethod = 'exact' | 'normal';
@@ -58,7 +59,11 @@ export interface ExactLimitOptions {
  * One-sided Mann-Whitney U test of H1: x is stochastically smaller than y
  * (for the audit: inserted canaries' CER below held-out ones).
  */
-export function mannWhitneyLess(x: ArrayLike<number>, y: ArrayLike<number>, options: ExactLimitOptions = {}): MannWhitneyResult {
+export function mannWhitneyLess(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  options: ExactLimitOptions = {},
+): MannWhitneyResult {
   checkFinite(x, 'mannWhitneyLess x');
   checkFinite(y, 'mannWhitneyLess y');
   const n1 = x.length;
@@ -100,12 +105,29 @@ export function mannWhitneyLess(x: ArrayLike<number>, y: ArrayLike<number>, opti
     let extreme = 0;
     if (useFirst) {
       for (let s = 0; s <= observed; s++) tail += distribution[s]!;
-      for (let s = 0; s <= maxSum; s++) if (distribution[s]! > 0) { extreme = distribution[s]!; break; }
+      for (let s = 0; s <= maxSum; s++)
+        if (distribution[s]! > 0) {
+          extreme = distribution[s]!;
+          break;
+        }
     } else {
       for (let s = observed; s <= maxSum; s++) tail += distribution[s]!;
-      for (let s = maxSum; s >= 0; s--) if (distribution[s]! > 0) { extreme = distribution[s]!; break; }
+      for (let s = maxSum; s >= 0; s--)
+        if (distribution[s]! > 0) {
+          extreme = distribution[s]!;
+          break;
+        }
     }
-    return { u, n1, n2, pValue: Math.min(1, tail / total), method: 'exact', ties, minimumPValue: extreme / total, ...effect };
+    return {
+      u,
+      n1,
+      n2,
+      pValue: Math.min(1, tail / total),
+      method: 'exact',
+      ties,
+      minimumPValue: extreme / total,
+      ...effect,
+    };
   }
 
   const mean = (n1 * n2) / 2;
@@ -141,12 +163,28 @@ export interface WilcoxonResult {
 }
 
 /** Wilcoxon signed-rank test on paired differences d = b - a. */
-export function wilcoxonSignedRank(differences: ArrayLike<number>, options: { exactLimit?: number } = {}): WilcoxonResult {
+export function wilcoxonSignedRank(
+  differences: ArrayLike<number>,
+  options: { exactLimit?: number } = {},
+): WilcoxonResult {
   checkFinite(differences, 'wilcoxonSignedRank');
   const nonZero = Array.from(differences).filter((d) => d !== 0);
   const zeros = differences.length - nonZero.length;
   const n = nonZero.length;
-  if (n === 0) return { n, zeros, wPlus: 0, wMinus: 0, pGreater: 1, pLess: 1, pTwoSided: 1, method: 'exact', ties: false, rankBiserial: 0, minimumPOneSided: 1 };
+  if (n === 0)
+    return {
+      n,
+      zeros,
+      wPlus: 0,
+      wMinus: 0,
+      pGreater: 1,
+      pLess: 1,
+      pTwoSided: 1,
+      method: 'exact',
+      ties: false,
+      rankBiserial: 0,
+      minimumPOneSided: 1,
+    };
   const { ranks, tieSizes } = midRanks(nonZero.map(Math.abs));
   const doubled = Array.from(ranks, (rank) => Math.round(2 * rank));
   let doubledPlus = 0;
@@ -184,7 +222,19 @@ export function wilcoxonSignedRank(differences: ArrayLike<number>, options: { ex
     const pGreater = atLeast / total;
     const pLess = atMost / total;
     const minimumPOneSided = distribution[doubledTotal]! / total;
-    return { n, zeros, wPlus, wMinus, pGreater, pLess, pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)), method: 'exact', ties, rankBiserial, minimumPOneSided };
+    return {
+      n,
+      zeros,
+      wPlus,
+      wMinus,
+      pGreater,
+      pLess,
+      pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)),
+      method: 'exact',
+      ties,
+      rankBiserial,
+      minimumPOneSided,
+    };
   }
 
   const mean = (n * (n + 1)) / 4;
@@ -192,8 +242,20 @@ export function wilcoxonSignedRank(differences: ArrayLike<number>, options: { ex
   const sd = Math.sqrt(variance);
   const pGreater = normalCdf(-(wPlus - mean - 0.5) / sd);
   const pLess = normalCdf((wPlus - mean + 0.5) / sd);
-  const minimumPOneSided = Math.min(1, normalCdf(-(n * (n + 1) / 2 - mean - 0.5) / sd));
-  return { n, zeros, wPlus, wMinus, pGreater: Math.min(1, pGreater), pLess: Math.min(1, pLess), pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)), method: 'normal', ties, rankBiserial, minimumPOneSided };
+  const minimumPOneSided = Math.min(1, normalCdf(-((n * (n + 1)) / 2 - mean - 0.5) / sd));
+  return {
+    n,
+    zeros,
+    wPlus,
+    wMinus,
+    pGreater: Math.min(1, pGreater),
+    pLess: Math.min(1, pLess),
+    pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)),
+    method: 'normal',
+    ties,
+    rankBiserial,
+    minimumPOneSided,
+  };
 }
 
 /** Holm's step-down adjusted p-values, in the input order. */
@@ -242,7 +304,11 @@ export interface BootstrapOptions {
 }
 
 /** Percentile-bootstrap interval for the mean; draws come from `random` only. */
-export function bootstrapMeanInterval(values: ArrayLike<number>, random: SeededRandom, options: BootstrapOptions = {}): Interval {
+export function bootstrapMeanInterval(
+  values: ArrayLike<number>,
+  random: SeededRandom,
+  options: BootstrapOptions = {},
+): Interval {
   checkFinite(values, 'bootstrapMeanInterval');
   const n = values.length;
   if (n === 0) throw new RangeError('bootstrapMeanInterval: no values');
@@ -258,7 +324,11 @@ export function bootstrapMeanInterval(values: ArrayLike<number>, random: SeededR
     means[b] = total / n;
   }
   means.sort();
-  return { estimate: mean, low: quantileSorted(means, (1 - confidence) / 2), high: quantileSorted(means, 1 - (1 - confidence) / 2) };
+  return {
+    estimate: mean,
+    low: quantileSorted(means, (1 - confidence) / 2),
+    high: quantileSorted(means, 1 - (1 - confidence) / 2),
+  };
 }
 
 export interface PairedDifference {
@@ -269,8 +339,14 @@ export interface PairedDifference {
 }
 
 /** Paired comparison of b against a (same items, same order): d = b - a. */
-export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, random: SeededRandom, options: BootstrapOptions & { exactLimit?: number } = {}): PairedDifference {
-  if (a.length !== b.length) throw new RangeError(`pairedDifference: ${a.length} values against ${b.length}; pairs must line up`);
+export function pairedDifference(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  random: SeededRandom,
+  options: BootstrapOptions & { exactLimit?: number } = {},
+): PairedDifference {
+  if (a.length !== b.length)
+    throw new RangeError(`pairedDifference: ${a.length} values against ${b.length}; pairs must line up`);
   const differences = Float64Array.from({ length: a.length }, (_, i) => b[i]! - a[i]!);
   const sorted = Float64Array.from(differences).sort();
   return {
@@ -285,11 +361,17 @@ export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, ran
  * strata (repetition groups): each resample draws within every stratum as many
  * values as it holds, so every resample keeps the design's group sizes.
  */
-export function stratifiedBootstrapMeanInterval(values: ArrayLike<number>, strata: ArrayLike<number | string | null>, random: SeededRandom, options: BootstrapOptions = {}): Interval {
+export function stratifiedBootstrapMeanInterval(
+  values: ArrayLike<number>,
+  strata: ArrayLike<number | string | null>,
+  random: SeededRandom,
+  options: BootstrapOptions = {},
+): Interval {
   checkFinite(values, 'stratifiedBootstrapMeanInterval');
   const n = values.length;
   if (n === 0) throw new RangeError('stratifiedBootstrapMeanInterval: no values');
-  if (strata.length !== n) throw new RangeError(`stratifiedBootstrapMeanInterval: ${n} values but ${strata.length} strata labels`);
+  if (strata.length !== n)
+    throw new RangeError(`stratifiedBootstrapMeanInterval: ${n} values but ${strata.length} strata labels`);
   const resamples = options.resamples ?? 2000;
   const confidence = options.confidence ?? 0.95;
   const members = new Map<number | string | null, number[]>();
@@ -308,5 +390,9 @@ export function stratifiedBootstrapMeanInterval(values: ArrayLike<number>, strat
     means[b] = total / n;
   }
   means.sort();
-  return { estimate: sum / n, low: quantileSorted(means, (1 - confidence) / 2), high: quantileSorted(means, 1 - (1 - confidence) / 2) };
+  return {
+    estimate: sum / n,
+    low: quantileSorted(means, (1 - confidence) / 2),
+    high: quantileSorted(means, 1 - (1 - confidence) / 2),
+  };
 }

@@ -16,8 +16,22 @@ export {
   type PairedDifference,
 } from './statistics.ts';
 export { holmMinimumP, mannWhitneyMinimumP, signedRankMinimumP } from './power.ts';
-export { interpolationExposure, interpolationExposures, extrapolationExposure, extrapolationExposures, type InterpolatedExposure } from './exposure.ts';
-export { fitSkewNormal, skewNormalCdf, skewNormalLogCdf, skewNormalLogPdf, sampleSkewNormal, type SkewNormalParameters, type SkewNormalFit } from './skew-normal.ts';
+export {
+  interpolationExposure,
+  interpolationExposures,
+  extrapolationExposure,
+  extrapolationExposures,
+  type InterpolatedExposure,
+} from './exposure.ts';
+export {
+  fitSkewNormal,
+  skewNormalCdf,
+  skewNormalLogCdf,
+  skewNormalLogPdf,
+  sampleSkewNormal,
+  type SkewNormalParameters,
+  type SkewNormalFit,
+} from './skew-normal.ts';
 export { owensT, normalCdf, logNormalCdf } from './normal.ts';
 export { rocCurve, rocAuc, tprAtFpr, allowedFalsePositives, type RocCurve, type TprAtFprResult } from './roc.ts';
 export { oneRunPValue, oneRunEpsilon, guessGrid, type OneRunGuess } from './epsilon.ts';

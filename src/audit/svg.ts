@@ -41,13 +41,21 @@ function axis(title: string, yLabel: string, categories: string[], yMin: number,
   for (let tick = Math.ceil(yMin / step) * step; tick <= yMax + 1e-9; tick += step) {
     const ty = y(tick).toFixed(1);
     parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${ty}" y2="${ty}" class="grid"/>`);
-    parts.push(`<text x="${MARGIN.left - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle" class="tick">${+tick.toFixed(6)}</text>`);
+    parts.push(
+      `<text x="${MARGIN.left - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle" class="tick">${+tick.toFixed(6)}</text>`,
+    );
   }
   categories.forEach((category, i) => {
-    parts.push(`<text x="${x(i).toFixed(1)}" y="${HEIGHT - MARGIN.bottom + 18}" text-anchor="middle" class="tick">${escapeXml(category)}</text>`);
+    parts.push(
+      `<text x="${x(i).toFixed(1)}" y="${HEIGHT - MARGIN.bottom + 18}" text-anchor="middle" class="tick">${escapeXml(category)}</text>`,
+    );
   });
-  parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${HEIGHT - MARGIN.bottom}" class="axis"/>`);
-  parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${HEIGHT - MARGIN.bottom}" y2="${HEIGHT - MARGIN.bottom}" class="axis"/>`);
+  parts.push(
+    `<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${HEIGHT - MARGIN.bottom}" class="axis"/>`,
+  );
+  parts.push(
+    `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${HEIGHT - MARGIN.bottom}" y2="${HEIGHT - MARGIN.bottom}" class="axis"/>`,
+  );
   parts.push(
     `<text transform="translate(14 ${MARGIN.top + (HEIGHT - MARGIN.top - MARGIN.bottom) / 2}) rotate(-90)" text-anchor="middle" class="tick">${escapeXml(yLabel)}</text>`,
   );
@@ -99,8 +107,12 @@ export function intervalChart(options: {
   if (options.band) {
     const top = a.y(options.band.high);
     const bottom = a.y(options.band.low);
-    parts.push(`<rect x="${MARGIN.left}" y="${top.toFixed(1)}" width="${WIDTH - MARGIN.left - MARGIN.right}" height="${Math.max(1, bottom - top).toFixed(1)}" class="band"><title>${escapeXml(options.band.label)}</title></rect>`);
-    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${a.y(options.band.estimate).toFixed(1)}" y2="${a.y(options.band.estimate).toFixed(1)}" class="band-line"/>`);
+    parts.push(
+      `<rect x="${MARGIN.left}" y="${top.toFixed(1)}" width="${WIDTH - MARGIN.left - MARGIN.right}" height="${Math.max(1, bottom - top).toFixed(1)}" class="band"><title>${escapeXml(options.band.label)}</title></rect>`,
+    );
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${a.y(options.band.estimate).toFixed(1)}" y2="${a.y(options.band.estimate).toFixed(1)}" class="band-line"/>`,
+    );
   }
   const count = options.series.length;
   const slot = Math.min(36, (a.band * 0.7) / count);
@@ -110,7 +122,9 @@ export function intervalChart(options: {
     series.intervals.forEach((interval, c) => {
       const values = series.values?.[c] ?? [];
       values.forEach((value, i) => {
-        parts.push(`<circle cx="${a.x(c, offset + jitter(i, values.length, slot * 0.6)).toFixed(1)}" cy="${a.y(value).toFixed(1)}" r="2" fill="${color}" class="dot"/>`);
+        parts.push(
+          `<circle cx="${a.x(c, offset + jitter(i, values.length, slot * 0.6)).toFixed(1)}" cy="${a.y(value).toFixed(1)}" r="2" fill="${color}" class="dot"/>`,
+        );
       });
       if (!interval) return;
       const cx = a.x(c, offset).toFixed(1);
@@ -123,7 +137,12 @@ export function intervalChart(options: {
       );
     });
   });
-  parts.push(legend(options.series.map((series) => series.name), options.band?.label));
+  parts.push(
+    legend(
+      options.series.map((series) => series.name),
+      options.band?.label,
+    ),
+  );
   return wrap(options.id, options.title, parts.join(''));
 }
 
@@ -133,10 +152,15 @@ function legend(names: string[], bandLabel?: string): string {
   const y = HEIGHT - 12;
   names.forEach((name, i) => {
     if (names.length === 1 && !bandLabel) return;
-    items.push(`<circle cx="${x + 5}" cy="${y - 4}" r="4.5" fill="${SERIES_COLORS[i % SERIES_COLORS.length]}"/><text x="${x + 14}" y="${y}" class="tick">${escapeXml(name)}</text>`);
+    items.push(
+      `<circle cx="${x + 5}" cy="${y - 4}" r="4.5" fill="${SERIES_COLORS[i % SERIES_COLORS.length]}"/><text x="${x + 14}" y="${y}" class="tick">${escapeXml(name)}</text>`,
+    );
     x += 24 + 7 * name.length;
   });
-  if (bandLabel) items.push(`<rect x="${x}" y="${y - 9}" width="14" height="10" class="band"/><text x="${x + 18}" y="${y}" class="tick">${escapeXml(bandLabel)}</text>`);
+  if (bandLabel)
+    items.push(
+      `<rect x="${x}" y="${y - 9}" width="14" height="10" class="band"/><text x="${x + 18}" y="${y}" class="tick">${escapeXml(bandLabel)}</text>`,
+    );
   return items.join('');
 }
 
@@ -158,7 +182,9 @@ export function dotChart(options: {
   for (const line of options.lines ?? []) {
     const ly = a.y(line.value).toFixed(1);
     parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${ly}" y2="${ly}" class="reference-line"/>`);
-    parts.push(`<text x="${WIDTH - MARGIN.right - 4}" y="${+ly - 4}" text-anchor="end" class="tick">${escapeXml(line.label)}</text>`);
+    parts.push(
+      `<text x="${WIDTH - MARGIN.right - 4}" y="${+ly - 4}" text-anchor="end" class="tick">${escapeXml(line.label)}</text>`,
+    );
   }
   const count = options.series.length;
   const slot = Math.min(40, (a.band * 0.7) / count);
@@ -167,12 +193,16 @@ export function dotChart(options: {
     const offset = (s - (count - 1) / 2) * slot;
     series.values.forEach((values, c) => {
       values.forEach((value, i) => {
-        parts.push(`<circle cx="${a.x(c, offset + jitter(i, values.length, slot * 0.7)).toFixed(1)}" cy="${a.y(value).toFixed(1)}" r="3" fill="${color}" fill-opacity="0.55" class="dot"/>`);
+        parts.push(
+          `<circle cx="${a.x(c, offset + jitter(i, values.length, slot * 0.7)).toFixed(1)}" cy="${a.y(value).toFixed(1)}" r="3" fill="${color}" fill-opacity="0.55" class="dot"/>`,
+        );
       });
       if (values.length === 0) return;
       const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
       const my = a.y(mean).toFixed(1);
-      parts.push(`<line x1="${a.x(c, offset - slot * 0.45).toFixed(1)}" x2="${a.x(c, offset + slot * 0.45).toFixed(1)}" y1="${my}" y2="${my}" stroke="${color}" stroke-width="3" class="mean"><title>${escapeXml(`${series.name}, ${options.categories[c]}: mean ${mean.toFixed(3)}`)}</title></line>`);
+      parts.push(
+        `<line x1="${a.x(c, offset - slot * 0.45).toFixed(1)}" x2="${a.x(c, offset + slot * 0.45).toFixed(1)}" y1="${my}" y2="${my}" stroke="${color}" stroke-width="3" class="mean"><title>${escapeXml(`${series.name}, ${options.categories[c]}: mean ${mean.toFixed(3)}`)}</title></line>`,
+      );
     });
   });
   if (count > 1) parts.push(legend(options.series.map((series) => series.name)));

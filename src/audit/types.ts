@@ -319,7 +319,14 @@ export interface PairedTest {
    * held-out one (see BeyondHeldOutTest); 'not-beyond-held-out' when the Wilcoxon test is significant but
    * the models differ as much on held-out canaries (general accuracy, not memorization).
    */
-  finding: 'other-memorizes-less' | 'other-memorizes-more' | 'not-beyond-held-out' | 'no-difference' | 'cannot-reach-alpha' | 'other-better-on-held-out' | 'other-worse-on-held-out';
+  finding:
+    | 'other-memorizes-less'
+    | 'other-memorizes-more'
+    | 'not-beyond-held-out'
+    | 'no-difference'
+    | 'cannot-reach-alpha'
+    | 'other-better-on-held-out'
+    | 'other-worse-on-held-out';
 }
 
 /**

@@ -29,7 +29,10 @@ export declare class EspeakCore {
   /** Voice and variant file names inside the wasm build's data. */
   listDataDirectory(path: string): string[];
   /** espeak-ng's own WAV bytes (22050 Hz, 16-bit mono), or why it failed. */
-  synthesizeWav(text: string, options?: SpeechOptions): { wav: Uint8Array; problem?: undefined } | { problem: string; wav?: undefined };
+  synthesizeWav(
+    text: string,
+    options?: SpeechOptions,
+  ): { wav: Uint8Array; problem?: undefined } | { problem: string; wav?: undefined };
 }
 
 /** Decodes espeak-ng's PCM 16-bit mono WAV output to floats (sample / 32768); anything unexpected throws. */

@@ -85,7 +85,17 @@ export class EspeakCore {
     clock.ticks = 0;
     // `--` is not understood by this espeak-ng; a leading '-' in text would be read as an option.
     const safeText = text.startsWith('-') ? ` ${text}` : text;
-    const status = this.callMain(['-w', OUTPUT_PATH, '-v', voice, '-s', String(Math.round(rate)), '-p', String(Math.round(pitch)), safeText]);
+    const status = this.callMain([
+      '-w',
+      OUTPUT_PATH,
+      '-v',
+      voice,
+      '-s',
+      String(Math.round(rate)),
+      '-p',
+      String(Math.round(pitch)),
+      safeText,
+    ]);
     let wav;
     try {
       wav = this.emscripten.FS.readFile(OUTPUT_PATH);
@@ -94,8 +104,13 @@ export class EspeakCore {
       wav = new Uint8Array(0);
     }
     if (status !== 0 || wav.length <= 44) {
-      const problem = this.messages.filter((line) => !line.startsWith('program exited')).join(' ').trim();
-      return { problem: `espeak-ng (wasm) failed for voice "${voice}"${problem ? `: ${problem}` : ` (exit status ${status})`}` };
+      const problem = this.messages
+        .filter((line) => !line.startsWith('program exited'))
+        .join(' ')
+        .trim();
+      return {
+        problem: `espeak-ng (wasm) failed for voice "${voice}"${problem ? `: ${problem}` : ` (exit status ${status})`}`,
+      };
     }
     return { wav };
   }
@@ -179,7 +194,8 @@ function cacheDataLookups(fs) {
 export function pcm16WavToFloat(wav) {
   const view = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
   const tag = (offset) => String.fromCharCode(wav[offset], wav[offset + 1], wav[offset + 2], wav[offset + 3]);
-  if (wav.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE') throw new Error('espeak-ng output is not a RIFF/WAVE file');
+  if (wav.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE')
+    throw new Error('espeak-ng output is not a RIFF/WAVE file');
   let offset = 12;
   let sampleRate = 0;
   while (offset + 8 <= wav.length) {
@@ -190,7 +206,10 @@ export function pcm16WavToFloat(wav) {
       const format = view.getUint16(body, true);
       const channels = view.getUint16(body + 2, true);
       const bits = view.getUint16(body + 14, true);
-      if (format !== 1 || channels !== 1 || bits !== 16) throw new Error(`espeak-ng output: expected PCM 16-bit mono, got format ${format}, ${channels} channels, ${bits} bits`);
+      if (format !== 1 || channels !== 1 || bits !== 16)
+        throw new Error(
+          `espeak-ng output: expected PCM 16-bit mono, got format ${format}, ${channels} channels, ${bits} bits`,
+        );
       sampleRate = view.getUint32(body + 4, true);
     } else if (id === 'data') {
       if (!sampleRate) throw new Error('espeak-ng output: data chunk before fmt chunk');

@@ -59,25 +59,37 @@ export function tempoOutputLength(inputLength: number, inputRate: number, factor
  * `outputRate`. Each output has exactly tempoOutputLength(...) samples.
  * Inputs at different sample rates go through one ffmpeg process per rate.
  */
-export async function ffmpegTempoBatch(inputs: readonly TempoInput[], options: { factor: number; outputRate: number }): Promise<Float32Array[]> {
+export async function ffmpegTempoBatch(
+  inputs: readonly TempoInput[],
+  options: { factor: number; outputRate: number },
+): Promise<Float32Array[]> {
   const results: Float32Array[] = new Array(inputs.length);
   const byRate = new Map<number, number[]>();
   inputs.forEach((input, i) => byRate.set(input.sampleRate, [...(byRate.get(input.sampleRate) ?? []), i]));
   await Promise.all(
     [...byRate.values()].map(async (indices) => {
-      const outputs = await tempoOneRate(indices.map((i) => inputs[i]!), options);
+      const outputs = await tempoOneRate(
+        indices.map((i) => inputs[i]!),
+        options,
+      );
       indices.forEach((index, j) => (results[index] = outputs[j]!));
     }),
   );
   return results;
 }
 
-async function tempoOneRate(inputs: readonly TempoInput[], options: { factor: number; outputRate: number }): Promise<Float32Array[]> {
+async function tempoOneRate(
+  inputs: readonly TempoInput[],
+  options: { factor: number; outputRate: number },
+): Promise<Float32Array[]> {
   const rate = inputs[0]!.sampleRate;
   const padding = Math.round(TAIL_PADDING_SEC * rate);
   const starts: number[] = [0];
-  for (const input of inputs) starts.push(starts.at(-1)! + Math.ceil((input.samples.length + padding) / SEGMENT_ALIGN) * SEGMENT_ALIGN);
-  const lengths = inputs.map((input) => tempoOutputLength(input.samples.length, rate, options.factor, options.outputRate));
+  for (const input of inputs)
+    starts.push(starts.at(-1)! + Math.ceil((input.samples.length + padding) / SEGMENT_ALIGN) * SEGMENT_ALIGN);
+  const lengths = inputs.map((input) =>
+    tempoOutputLength(input.samples.length, rate, options.factor, options.outputRate),
+  );
   // The segments go to stdin as views of the inputs and of one block of zeros: nothing is copied here.
   const zeros = Buffer.alloc(4 * (padding + SEGMENT_ALIGN));
   const segments = inputs.flatMap((input, i) => [
@@ -88,7 +100,9 @@ async function tempoOneRate(inputs: readonly TempoInput[], options: { factor: nu
   const chain = [...atempoChain(options.factor), `aresample=${options.outputRate}`].join(',');
   const filters = [`[0:a]asplit=${inputs.length}${inputs.map((_, i) => `[s${i}]`).join('')}`];
   inputs.forEach((_, i) => {
-    filters.push(`[s${i}]atrim=start_sample=${starts[i]}:end_sample=${starts[i + 1]},asetpts=N/SR/TB,${chain},apad,atrim=end_sample=${lengths[i]}[t${i}]`);
+    filters.push(
+      `[s${i}]atrim=start_sample=${starts[i]}:end_sample=${starts[i + 1]},asetpts=N/SR/TB,${chain},apad,atrim=end_sample=${lengths[i]}[t${i}]`,
+    );
   });
   filters.push(`${inputs.map((_, i) => `[t${i}]`).join('')}concat=n=${inputs.length}:v=0:a=1[out]`);
 
@@ -107,7 +121,12 @@ async function tempoOneRate(inputs: readonly TempoInput[], options: { factor: nu
     command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
       const killed = /killed with signal (\w+)/.exec(error.message);
       // Killed from outside (the OOM killer, a user): not a bug in rote, one line says so.
-      if (killed) reject(new RoteError(`the speed-up's ffmpeg process (${FFMPEG_PATH}) was killed by ${killed[1]} (out of memory, or stopped from outside); nothing was written, run the command again`));
+      if (killed)
+        reject(
+          new RoteError(
+            `the speed-up's ffmpeg process (${FFMPEG_PATH}) was killed by ${killed[1]} (out of memory, or stopped from outside); nothing was written, run the command again`,
+          ),
+        );
       else reject(new Error(`ffmpeg tempo failed: ${error.message}${stderr ? `\n${stderr}` : ''}`));
     });
     command.on('end', finish);

@@ -24,7 +24,12 @@ import {
 import { canaryId, computeSetId } from './canonical.ts';
 import { ESPEAK_ENGINE_NAME, ESPEAK_WASM_VERSION, type SynthesizedSpeech } from './espeak.ts';
 import { synthesizeWithCommand } from './command-tts.ts';
-import { RECOMMENDED_MIN_HOLDOUT, resolveGenerateOptions, type GenerateOptions, type ResolvedGenerateOptions } from './options.ts';
+import {
+  RECOMMENDED_MIN_HOLDOUT,
+  resolveGenerateOptions,
+  type GenerateOptions,
+  type ResolvedGenerateOptions,
+} from './options.ts';
 import { speedUpMany } from './speedup.ts';
 import { defaultConcurrency, SpeechSynthesisPool } from './synthesis-pool.ts';
 import { makeCanaryTexts } from './text.ts';
@@ -67,7 +72,10 @@ const SET_ENTRIES = new Set(['audio', 'canary-set.json', 'for-training']);
 async function isRoteCanarySet(dir: string, entries: string[]): Promise<boolean> {
   if (!entries.includes('canary-set.json') || !entries.every((name) => SET_ENTRIES.has(name))) return false;
   try {
-    const value = JSON.parse(await readFile(join(dir, 'canary-set.json'), 'utf8')) as { format?: unknown; tool?: { name?: unknown } };
+    const value = JSON.parse(await readFile(join(dir, 'canary-set.json'), 'utf8')) as {
+      format?: unknown;
+      tool?: { name?: unknown };
+    };
     return value?.format === CANARY_SET_FORMAT && value.tool?.name === 'rote';
   } catch {
     return false;
@@ -83,7 +91,11 @@ export async function checkOutput(out: string, force: boolean): Promise<boolean>
   let entries: string[];
   try {
     const info = await stat(out);
-    if (!info.isDirectory()) throw new OptionError((name) => `${name('out')} ${out} exists and is a file; rote generate writes a folder and never replaces a file (not even with ${name('force')}); choose another ${name('out')}`);
+    if (!info.isDirectory())
+      throw new OptionError(
+        (name) =>
+          `${name('out')} ${out} exists and is a file; rote generate writes a folder and never replaces a file (not even with ${name('force')}); choose another ${name('out')}`,
+      );
     entries = await readdir(out);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -91,14 +103,27 @@ export async function checkOutput(out: string, force: boolean): Promise<boolean>
   }
   const cwd = process.cwd();
   if (cwd === out || relative(out, cwd).split(sep)[0] !== '..') {
-    throw new OptionError((name) => `${name('out')} ${out} is the working directory or one of its ancestors; rote generate never replaces it; choose a new folder for the canary set`);
+    throw new OptionError(
+      (name) =>
+        `${name('out')} ${out} is the working directory or one of its ancestors; rote generate never replaces it; choose a new folder for the canary set`,
+    );
   }
   if (entries.length === 0) return true;
-  if (!force) throw new OptionError((name) => `${name('out')} ${out} exists and is not empty; choose another ${name('out')}, or pass ${name('force')} to replace a canary set written by rote generate`);
+  if (!force)
+    throw new OptionError(
+      (name) =>
+        `${name('out')} ${out} exists and is not empty; choose another ${name('out')}, or pass ${name('force')} to replace a canary set written by rote generate`,
+    );
   if (!(await isRoteCanarySet(out, entries))) {
     const foreign = entries.filter((name) => !SET_ENTRIES.has(name));
-    const what = foreign.length > 0 ? `holds files a canary set does not (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''})` : 'has no canary-set.json written by rote';
-    throw new OptionError((name) => `${name('out')} ${out} ${what}; ${name('force')} replaces only a canary set written by rote generate; choose another ${name('out')} or remove it yourself`);
+    const what =
+      foreign.length > 0
+        ? `holds files a canary set does not (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''})`
+        : 'has no canary-set.json written by rote';
+    throw new OptionError(
+      (name) =>
+        `${name('out')} ${out} ${what}; ${name('force')} replaces only a canary set written by rote generate; choose another ${name('out')} or remove it yourself`,
+    );
   }
   return true;
 }
@@ -148,7 +173,8 @@ export function implausibleSpeech(text: string, samples: Float32Array, sampleRat
   const letters = text.replace(/[^\p{L}\p{N}]/gu, '').length;
   const seconds = samples.length / sampleRate;
   const minimum = letters * MIN_SECONDS_PER_LETTER;
-  if (seconds < minimum) return `the audio is implausibly short: ${seconds.toFixed(3)} s for ${letters} letters (at least ${minimum.toFixed(2)} s expected)`;
+  if (seconds < minimum)
+    return `the audio is implausibly short: ${seconds.toFixed(3)} s for ${letters} letters (at least ${minimum.toFixed(2)} s expected)`;
   return null;
 }
 
@@ -159,10 +185,19 @@ export function implausibleSpeech(text: string, samples: Float32Array, sampleRat
  */
 function planBernoulli(texts: string[], options: ResolvedGenerateOptions): PlannedCanary[] {
   const draw = new SeededRandom(options.seed).fork('membership');
-  const planned = texts.map((text, j) => ({ id: canaryId(options.seed, text), text, repetitions: draw.nextFloat() < 0.5 ? 1 : null, voice: options.voices[j % options.voices.length]! }));
+  const planned = texts.map((text, j) => ({
+    id: canaryId(options.seed, text),
+    text,
+    repetitions: draw.nextFloat() < 0.5 ? 1 : null,
+    voice: options.voices[j % options.voices.length]!,
+  }));
   const drawnIn = planned.filter((c) => c.repetitions !== null).length;
-  if (drawnIn === 0 || drawnIn === planned.length) throw new RoteError(`the seed drew ${drawnIn === 0 ? 'no' : 'every'} candidate into training; use another --seed or more --candidates`);
-  if (new Set(planned.map((c) => c.id)).size !== planned.length) throw new Error('canary id collision (48-bit hash); use another --seed');
+  if (drawnIn === 0 || drawnIn === planned.length)
+    throw new RoteError(
+      `the seed drew ${drawnIn === 0 ? 'no' : 'every'} candidate into training; use another --seed or more --candidates`,
+    );
+  if (new Set(planned.map((c) => c.id)).size !== planned.length)
+    throw new Error('canary id collision (48-bit hash); use another --seed');
   return planned.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
@@ -177,7 +212,12 @@ function planCanaries(texts: string[], options: ResolvedGenerateOptions): Planne
     const size = repetitions === null ? options.holdout : options.perGroup;
     for (let j = 0; j < size; j++) {
       const text = order[next++]!;
-      planned.push({ id: canaryId(options.seed, text), text, repetitions, voice: options.voices[j % options.voices.length]! });
+      planned.push({
+        id: canaryId(options.seed, text),
+        text,
+        repetitions,
+        voice: options.voices[j % options.voices.length]!,
+      });
     }
   }
   const ids = new Set(planned.map((c) => c.id));
@@ -212,10 +252,13 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
   const planned = planCanaries(texts, resolved);
 
   const warnings: string[] = [];
-  if (leftovers.length > 0) warnings.push(`removed ${leftovers.length} temporary folder(s) left by interrupted runs: ${leftovers.join(', ')}`);
+  if (leftovers.length > 0)
+    warnings.push(`removed ${leftovers.length} temporary folder(s) left by interrupted runs: ${leftovers.join(', ')}`);
   const drawnIn = planned.filter((c) => c.repetitions !== null).length;
   if (!bernoulli && resolved.holdout < RECOMMENDED_MIN_HOLDOUT) {
-    warnings.push(`held-out group of ${resolved.holdout} (< ${RECOMMENDED_MIN_HOLDOUT}): exposure is capped at log2(${resolved.holdout}) = ${Math.log2(resolved.holdout).toFixed(2)} bits and group tests have little power`);
+    warnings.push(
+      `held-out group of ${resolved.holdout} (< ${RECOMMENDED_MIN_HOLDOUT}): exposure is capped at log2(${resolved.holdout}) = ${Math.log2(resolved.holdout).toFixed(2)} bits and group tests have little power`,
+    );
   }
 
   const parameters: CanarySetParameters = {
@@ -236,7 +279,12 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     ...(bernoulli ? { membership: 'bernoulli' as const, candidates: count } : {}),
   };
   const ttsBase: Omit<TtsRecord, 'voice'> = resolved.ttsCommand
-    ? { engine: 'command', version: resolved.ttsVersion ?? resolved.ttsCommand, rate: resolved.rate, pitch: resolved.pitch }
+    ? {
+        engine: 'command',
+        version: resolved.ttsVersion ?? resolved.ttsCommand,
+        rate: resolved.rate,
+        pitch: resolved.pitch,
+      }
     : { engine: ESPEAK_ENGINE_NAME, version: ESPEAK_WASM_VERSION, rate: resolved.rate, pitch: resolved.pitch };
 
   const temporary = temporarySibling(out);
@@ -250,11 +298,19 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     if (resolved.ttsCommand) {
       const template = resolved.ttsCommand;
       const limiter = createLimiter(concurrency);
-      synthesize = (canary) => limiter(() => synthesizeWithCommand(template, canary.text, { voice: canary.voice, rate: resolved.rate, pitch: resolved.pitch }));
+      synthesize = (canary) =>
+        limiter(() =>
+          synthesizeWithCommand(template, canary.text, {
+            voice: canary.voice,
+            rate: resolved.rate,
+            pitch: resolved.pitch,
+          }),
+        );
     } else {
       const started = await SpeechSynthesisPool.start(concurrency);
       pool = started;
-      synthesize = (canary) => started.synthesize(canary.text, { voice: canary.voice, rate: resolved.rate, pitch: resolved.pitch });
+      synthesize = (canary) =>
+        started.synthesize(canary.text, { voice: canary.voice, rate: resolved.rate, pitch: resolved.pitch });
     }
 
     const records = new Map<string, CanaryRecord>();
@@ -270,7 +326,11 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
           throw new RoteError(`canary ${canary.id} ("${canary.text}"): ${problem}; TTS by ${engine}`);
         }
       });
-      const fast = await speedUpMany(speech, { factor: resolved.speed, method: resolved.speedMethod, outputRate: resolved.sampleRate });
+      const fast = await speedUpMany(speech, {
+        factor: resolved.speed,
+        method: resolved.speedMethod,
+        outputRate: resolved.sampleRate,
+      });
       await Promise.all(
         batch.map(async (canary, i) => {
           const wav = encodeWav16(fast[i]!, resolved.sampleRate);
@@ -309,7 +369,14 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
       sampleRate: resolved.sampleRate,
       canaries: canaries
         .filter((c) => c.repetitions !== null)
-        .map((c) => ({ id: c.id, text: c.text, repetitions: c.repetitions!, audio: c.audio, durationSec: c.durationSec, sha256: c.sha256 })),
+        .map((c) => ({
+          id: c.id,
+          text: c.text,
+          repetitions: c.repetitions!,
+          audio: c.audio,
+          durationSec: c.durationSec,
+          sha256: c.sha256,
+        })),
     };
     await writeFile(join(temporary, 'canary-set.json'), `${JSON.stringify(set, null, 2)}\n`);
     await writeFile(join(temporary, 'for-training', 'canaries.json'), `${JSON.stringify(training, null, 2)}\n`);

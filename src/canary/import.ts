@@ -28,7 +28,13 @@ import { TOOL_VERSION } from '../util/version.ts';
 import { decodeWav, encodeWav16 } from '../audio/wav.ts';
 import { computeSetId } from './canonical.ts';
 import { checkOutput, moveIntoPlace } from './generate.ts';
-import { CANARY_SET_FORMAT, type CanaryRecord, type CanarySet, type CanarySetParameters, type TrainingCanaryList } from './types.ts';
+import {
+  CANARY_SET_FORMAT,
+  type CanaryRecord,
+  type CanarySet,
+  type CanarySetParameters,
+  type TrainingCanaryList,
+} from './types.ts';
 
 export interface ImportCanariesOptions {
   /** The list: .tsv (header row: id, text, repetitions, audio[, sha256]) or .jsonl / .json lines. */
@@ -72,7 +78,9 @@ function parseRepetitions(value: unknown, where: string): number | null {
     if (HELD_OUT.has(trimmed)) return null;
     if (/^\d+$/.test(trimmed) && Number(trimmed) > 0) return Number(trimmed);
   }
-  throw new RoteError(`${where}: repetitions must be a positive integer or held-out (held-out, heldout, holdout, 0, empty), got ${JSON.stringify(value)}`);
+  throw new RoteError(
+    `${where}: repetitions must be a positive integer or held-out (held-out, heldout, holdout, 0, empty), got ${JSON.stringify(value)}`,
+  );
 }
 
 function field(record: Record<string, unknown>, name: string, where: string): string {
@@ -85,7 +93,12 @@ function field(record: Record<string, unknown>, name: string, where: string): st
 export function parseCanaryList(text: string, file: string): ListRow[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const rows: ListRow[] = [];
-  const jsonLines = /\.jsonl?$/i.test(file) || lines.find((line) => line.trim() !== '')?.trim().startsWith('{');
+  const jsonLines =
+    /\.jsonl?$/i.test(file) ||
+    lines
+      .find((line) => line.trim() !== '')
+      ?.trim()
+      .startsWith('{');
   let header: string[] | null = null;
   lines.forEach((raw, index) => {
     const line = index + 1;
@@ -98,24 +111,40 @@ export function parseCanaryList(text: string, file: string): ListRow[] {
       } catch (error) {
         throw new RoteError(`${where}: not a JSON object (${(error as Error).message})`);
       }
-      if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new RoteError(`${where}: expected a JSON object with id, text, repetitions, audio`);
-      if (typeof record.repetitions === 'number' || record.repetitions === null) record = { ...record, repetitions: record.repetitions === null ? '' : String(record.repetitions) };
+      if (record === null || typeof record !== 'object' || Array.isArray(record))
+        throw new RoteError(`${where}: expected a JSON object with id, text, repetitions, audio`);
+      if (typeof record.repetitions === 'number' || record.repetitions === null)
+        record = { ...record, repetitions: record.repetitions === null ? '' : String(record.repetitions) };
     } else {
       const cells = raw.split('\t');
       if (header === null) {
         header = cells.map((cell) => cell.trim().toLowerCase());
         const missing = REQUIRED.filter((name) => !header!.includes(name));
-        if (missing.length > 0) throw new RoteError(`${where}: the header row lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (need tab-separated id, text, repetitions, audio, and optionally sha256)`);
+        if (missing.length > 0)
+          throw new RoteError(
+            `${where}: the header row lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (need tab-separated id, text, repetitions, audio, and optionally sha256)`,
+          );
         return;
       }
-      if (cells.length !== header.length) throw new RoteError(`${where}: ${cells.length} tab-separated fields, the header has ${header.length}`);
+      if (cells.length !== header.length)
+        throw new RoteError(`${where}: ${cells.length} tab-separated fields, the header has ${header.length}`);
       record = Object.fromEntries(header.map((name, i) => [name, cells[i]!]));
     }
     const repetitionsValue = record.repetitions === undefined ? undefined : record.repetitions;
-    if (repetitionsValue === undefined) throw new RoteError(`${where}: repetitions is missing (a positive integer, or held-out)`);
-    const sha = typeof record.sha256 === 'string' && record.sha256.trim() !== '' ? record.sha256.trim().toLowerCase() : null;
-    if (sha !== null && !/^[0-9a-f]{64}$/.test(sha)) throw new RoteError(`${where}: sha256 must be 64 hex digits, got ${JSON.stringify(record.sha256)}`);
-    rows.push({ line, id: field(record, 'id', where), text: field(record, 'text', where), repetitions: parseRepetitions(repetitionsValue, where), audio: field(record, 'audio', where), sha256: sha });
+    if (repetitionsValue === undefined)
+      throw new RoteError(`${where}: repetitions is missing (a positive integer, or held-out)`);
+    const sha =
+      typeof record.sha256 === 'string' && record.sha256.trim() !== '' ? record.sha256.trim().toLowerCase() : null;
+    if (sha !== null && !/^[0-9a-f]{64}$/.test(sha))
+      throw new RoteError(`${where}: sha256 must be 64 hex digits, got ${JSON.stringify(record.sha256)}`);
+    rows.push({
+      line,
+      id: field(record, 'id', where),
+      text: field(record, 'text', where),
+      repetitions: parseRepetitions(repetitionsValue, where),
+      audio: field(record, 'audio', where),
+      sha256: sha,
+    });
   });
   if (rows.length === 0) throw new RoteError(`${file}: no canaries listed`);
   return rows;
@@ -126,7 +155,8 @@ function roundDuration(seconds: number): number {
 }
 
 export async function importCanarySet(options: ImportCanariesOptions): Promise<ImportResult> {
-  const option = <T>(key: (typeof IMPORT_OPTION_SPECS)[number]['key'], value: T | undefined) => resolveOption(IMPORT_OPTION_SPECS, key, value);
+  const option = <T>(key: (typeof IMPORT_OPTION_SPECS)[number]['key'], value: T | undefined) =>
+    resolveOption(IMPORT_OPTION_SPECS, key, value);
   const list = resolve(option('list', options.list)!);
   const out = resolve(option('out', options.out)!);
   const speed = option('speed', options.speed)!;
@@ -135,19 +165,30 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
   try {
     bytes = await readFile(list);
   } catch (error) {
-    throw new RoteError(`${options.list}: cannot read the canary list (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new RoteError(
+      `${options.list}: cannot read the canary list (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
   }
   const listSha256 = sha256Hex(bytes);
   const rows = parseCanaryList(bytes.toString('utf8'), options.list);
   const firstLine = new Map<string, number>();
   for (const row of rows) {
     const earlier = firstLine.get(row.id);
-    if (earlier !== undefined) throw new RoteError(`${options.list}:${row.line}: id ${row.id} is listed again (first on line ${earlier})`);
+    if (earlier !== undefined)
+      throw new RoteError(`${options.list}:${row.line}: id ${row.id} is listed again (first on line ${earlier})`);
     firstLine.set(row.id, row.line);
-    if (membership === 'bernoulli' && row.repetitions !== null && row.repetitions !== 1) throw new RoteError(`${options.list}:${row.line}: --membership bernoulli needs repetitions 1 or held-out (each candidate trained on once or not at all), got ${row.repetitions}`);
+    if (membership === 'bernoulli' && row.repetitions !== null && row.repetitions !== 1)
+      throw new RoteError(
+        `${options.list}:${row.line}: --membership bernoulli needs repetitions 1 or held-out (each candidate trained on once or not at all), got ${row.repetitions}`,
+      );
   }
-  if (!rows.some((row) => row.repetitions === null)) throw new RoteError(`${options.list}: no held-out canary listed; an audit compares inserted canaries against held-out ones (mark some with repetitions held-out)`);
-  if (!rows.some((row) => row.repetitions !== null)) throw new RoteError(`${options.list}: every canary is held-out; list the inserted ones with their repetitions`);
+  if (!rows.some((row) => row.repetitions === null))
+    throw new RoteError(
+      `${options.list}: no held-out canary listed; an audit compares inserted canaries against held-out ones (mark some with repetitions held-out)`,
+    );
+  if (!rows.some((row) => row.repetitions !== null))
+    throw new RoteError(`${options.list}: every canary is held-out; list the inserted ones with their repetitions`);
   const audioDir = resolve(options.audioDir ?? dirname(list));
   const replacing = await checkOutput(out, options.force ?? false);
 
@@ -162,11 +203,17 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
     try {
       source = await readFile(path);
     } catch (error) {
-      throw new RoteError(`${where}: audio ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+      throw new RoteError(
+        `${where}: audio ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        { cause: error },
+      );
     }
     if (row.sha256 !== null) {
       const actual = sha256Hex(source);
-      if (actual !== row.sha256) throw new RoteError(`${where}: audio ${path} has sha256 ${actual}, the list says ${row.sha256}; the file changed after the list was made`);
+      if (actual !== row.sha256)
+        throw new RoteError(
+          `${where}: audio ${path} has sha256 ${actual}, the list says ${row.sha256}; the file changed after the list was made`,
+        );
     }
     let decoded: ReturnType<typeof decodeWav>;
     try {
@@ -179,13 +226,21 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
       sampleRate = decoded.sampleRate;
       rateLine = row.line;
     } else if (decoded.sampleRate !== sampleRate) {
-      throw new RoteError(`${where}: audio ${path} is at ${decoded.sampleRate} Hz, line ${rateLine}'s at ${sampleRate} Hz; resample the canaries to one rate first`);
+      throw new RoteError(
+        `${where}: audio ${path} is at ${decoded.sampleRate} Hz, line ${rateLine}'s at ${sampleRate} Hz; resample the canaries to one rate first`,
+      );
     }
     const id = sha256Hex(`rote imported canary id\n${listSha256}\n${row.id}`).slice(0, 12);
-    converted.push({ row, id, wav: encodeWav16(decoded.samples, decoded.sampleRate), durationSec: roundDuration(decoded.samples.length / decoded.sampleRate) });
+    converted.push({
+      row,
+      id,
+      wav: encodeWav16(decoded.samples, decoded.sampleRate),
+      durationSec: roundDuration(decoded.samples.length / decoded.sampleRate),
+    });
     options.onProgress?.(converted.length, rows.length);
   }
-  if (new Set(converted.map((c) => c.id)).size !== converted.length) throw new Error('imported canary id collision (48-bit hash)');
+  if (new Set(converted.map((c) => c.id)).size !== converted.length)
+    throw new Error('imported canary id collision (48-bit hash)');
 
   const canaries: CanaryRecord[] = converted
     .map(({ row, id, wav, durationSec }) => ({
@@ -220,12 +275,25 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
     ...(membership === 'bernoulli' ? { membership: 'bernoulli' as const, candidates: canaries.length } : {}),
     imported: { list: basename(list), listSha256 },
   };
-  const set: CanarySet = { format: CANARY_SET_FORMAT, tool: { name: 'rote', version: TOOL_VERSION }, setId: computeSetId(parameters, canaries), parameters, canaries };
+  const set: CanarySet = {
+    format: CANARY_SET_FORMAT,
+    tool: { name: 'rote', version: TOOL_VERSION },
+    setId: computeSetId(parameters, canaries),
+    parameters,
+    canaries,
+  };
   const training: TrainingCanaryList = {
     format: CANARY_SET_FORMAT,
     setId: set.setId,
     sampleRate: sampleRate!,
-    canaries: inserted.map((c) => ({ id: c.id, text: c.text, repetitions: c.repetitions!, audio: c.audio, durationSec: c.durationSec, sha256: c.sha256 })),
+    canaries: inserted.map((c) => ({
+      id: c.id,
+      text: c.text,
+      repetitions: c.repetitions!,
+      audio: c.audio,
+      durationSec: c.durationSec,
+      sha256: c.sha256,
+    })),
   };
 
   const temporary = temporarySibling(out);
@@ -235,7 +303,8 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
     const wavs = new Map(converted.map((c) => [c.id, c.wav]));
     for (const canary of canaries) {
       await writeFile(join(temporary, canary.audio), wavs.get(canary.id)!);
-      if (canary.repetitions !== null) await writeFile(join(temporary, 'for-training', canary.audio), wavs.get(canary.id)!);
+      if (canary.repetitions !== null)
+        await writeFile(join(temporary, 'for-training', canary.audio), wavs.get(canary.id)!);
     }
     await writeFile(join(temporary, 'canary-set.json'), `${JSON.stringify(set, null, 2)}\n`);
     await writeFile(join(temporary, 'for-training', 'canaries.json'), `${JSON.stringify(training, null, 2)}\n`);

@@ -17,7 +17,14 @@ export {
   type GenerateProgress,
   type ResolvedGenerateOptions,
 } from './options.ts';
-export { openCanarySet, readCanarySet, readCanaryTexts, readTrainingCanaries, verifyCanaryAudio, type OpenedCanarySet } from './read.ts';
+export {
+  openCanarySet,
+  readCanarySet,
+  readCanaryTexts,
+  readTrainingCanaries,
+  verifyCanaryAudio,
+  type OpenedCanarySet,
+} from './read.ts';
 export {
   synthesizeSpeech,
   EspeakEngine,
@@ -35,5 +42,12 @@ export { speedUp, speedUpMany, type SpeedUpOptions } from './speedup.ts';
 export { designLowPass, filterZeroPhase, antiAliasDesign, type LowPassDesign } from './speedup-resample.ts';
 export { makeCanaryTexts, maxDistinctCanaries, type CanaryTextOptions } from './text.ts';
 export { loadWordList, loadExcludedWords, DEFAULT_WORDLIST_PATH, type WordList } from './words.ts';
-export { DEFAULT_VOICES, ESPEAK_ENGLISH_BASES, ESPEAK_VARIANTS, listEspeakVoices, validateEspeakVoice, describeVoices } from './voices.ts';
+export {
+  DEFAULT_VOICES,
+  ESPEAK_ENGLISH_BASES,
+  ESPEAK_VARIANTS,
+  listEspeakVoices,
+  validateEspeakVoice,
+  describeVoices,
+} from './voices.ts';
 export { canaryId, canonicalJson, computeSetId } from './canonical.ts';

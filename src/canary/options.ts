@@ -99,7 +99,13 @@ const d = GENERATE_DEFAULTS;
  * its flags from this list and passes them through unchanged.
  */
 export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
-  { key: 'out', required: true,  flag: '-o, --out <dir>', kind: 'string', description: 'output directory of the canary set (required)' },
+  {
+    key: 'out',
+    required: true,
+    flag: '-o, --out <dir>',
+    kind: 'string',
+    description: 'output directory of the canary set (required)',
+  },
   {
     key: 'seed',
     flag: '--seed <text>',
@@ -108,10 +114,42 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
       'PRNG seed for a reproducible set: the same seed and options give byte-identical output, so anyone who knows the seed knows the canaries; ' +
       'use it for tests and demos, not for a real audit (default: 128 bits drawn from a cryptographic source, recorded in canary-set.json, never in for-training/)',
   },
-  { key: 'words', min: 1, max: 50, default: d.words,  flag: '--words <n>', kind: 'integer', description: `words per canary, 1..50 (default: ${d.words})` },
-  { key: 'repetitions', min: 1, max: 1_000_000, default: d.repetitions,  flag: '--repetitions <list>', kind: 'integer-list', description: `comma-separated repetition counts, one inserted group each (default: ${d.repetitions.join(',')})` },
-  { key: 'perGroup', min: 1, max: 1_000_000, default: d.perGroup,  flag: '--per-group <n>', kind: 'integer', description: `canaries per inserted group (default: ${d.perGroup})` },
-  { key: 'holdout', min: 1, max: 1_000_000, default: d.holdout,  flag: '--holdout <n>', kind: 'integer', description: `held-out canaries, never trained on; >= ${RECOMMENDED_MIN_HOLDOUT} recommended: exposure resolution is log2 of it (default: ${d.holdout})` },
+  {
+    key: 'words',
+    min: 1,
+    max: 50,
+    default: d.words,
+    flag: '--words <n>',
+    kind: 'integer',
+    description: `words per canary, 1..50 (default: ${d.words})`,
+  },
+  {
+    key: 'repetitions',
+    min: 1,
+    max: 1_000_000,
+    default: d.repetitions,
+    flag: '--repetitions <list>',
+    kind: 'integer-list',
+    description: `comma-separated repetition counts, one inserted group each (default: ${d.repetitions.join(',')})`,
+  },
+  {
+    key: 'perGroup',
+    min: 1,
+    max: 1_000_000,
+    default: d.perGroup,
+    flag: '--per-group <n>',
+    kind: 'integer',
+    description: `canaries per inserted group (default: ${d.perGroup})`,
+  },
+  {
+    key: 'holdout',
+    min: 1,
+    max: 1_000_000,
+    default: d.holdout,
+    flag: '--holdout <n>',
+    kind: 'integer',
+    description: `held-out canaries, never trained on; >= ${RECOMMENDED_MIN_HOLDOUT} recommended: exposure resolution is log2 of it (default: ${d.holdout})`,
+  },
   {
     key: 'membership',
     default: d.membership,
@@ -123,15 +161,79 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
       '(for-training/ holds the drawn ones; the key stays in canary-set.json), for the one-run epsilon lower bound of rote audit; ' +
       `--repetitions, --per-group and --holdout do not apply (default: ${d.membership})`,
   },
-  { key: 'candidates', min: 10, max: 1_000_000, default: d.candidates,  flag: '--candidates <n>', kind: 'integer', description: `candidate canaries of --membership bernoulli, 10..1000000 (default: ${d.candidates})` },
-  { key: 'wordlist', flag: '--wordlist <file>', kind: 'string', description: 'word list, one lower-case word per line (default: canaries/words-en.txt, 3710 common words)' },
-  { key: 'excludeWords', flag: '--exclude-words <file>', kind: 'string', description: 'remove words found in this file (word list, text, or JSON-lines training manifest) for out-of-distribution canaries (default: none)' },
-  { key: 'voices', default: d.voices,  flag: '--voices <list>', kind: 'string-list', description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: ${d.voices.join(',')}; "default" with --tts-command)` },
-  { key: 'rate', min: 80, max: 450, default: d.rate,  flag: '--rate <wpm>', kind: 'integer', description: `speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above (default: ${d.rate})` },
-  { key: 'pitch', min: 0, max: 99, default: d.pitch,  flag: '--pitch <n>', kind: 'integer', description: `pitch 0..99 (espeak -p) (default: ${d.pitch})` },
-  { key: 'speed', min: 1, max: 8, default: d.speed,  flag: '--speed <factor>', kind: 'number', description: `speed-up factor, 1 to 8 (default: ${d.speed})` },
-  { key: 'speedMethod', default: d.speedMethod,  flag: '--speed-method <method>', kind: 'string', choices: SPEED_METHODS, description: `tempo keeps the pitch (ffmpeg atempo); resample raises it (low-pass, then playbackRate) (default: ${d.speedMethod})` },
-  { key: 'sampleRate', min: 8000, max: 48000, default: d.sampleRate,  flag: '--sample-rate <hz>', kind: 'integer', description: `output sample rate, 8000..48000 (e.g. 8000 for telephone corpora) (default: ${d.sampleRate})` },
+  {
+    key: 'candidates',
+    min: 10,
+    max: 1_000_000,
+    default: d.candidates,
+    flag: '--candidates <n>',
+    kind: 'integer',
+    description: `candidate canaries of --membership bernoulli, 10..1000000 (default: ${d.candidates})`,
+  },
+  {
+    key: 'wordlist',
+    flag: '--wordlist <file>',
+    kind: 'string',
+    description: 'word list, one lower-case word per line (default: canaries/words-en.txt, 3710 common words)',
+  },
+  {
+    key: 'excludeWords',
+    flag: '--exclude-words <file>',
+    kind: 'string',
+    description:
+      'remove words found in this file (word list, text, or JSON-lines training manifest) for out-of-distribution canaries (default: none)',
+  },
+  {
+    key: 'voices',
+    default: d.voices,
+    flag: '--voices <list>',
+    kind: 'string-list',
+    description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: ${d.voices.join(',')}; "default" with --tts-command)`,
+  },
+  {
+    key: 'rate',
+    min: 80,
+    max: 450,
+    default: d.rate,
+    flag: '--rate <wpm>',
+    kind: 'integer',
+    description: `speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above (default: ${d.rate})`,
+  },
+  {
+    key: 'pitch',
+    min: 0,
+    max: 99,
+    default: d.pitch,
+    flag: '--pitch <n>',
+    kind: 'integer',
+    description: `pitch 0..99 (espeak -p) (default: ${d.pitch})`,
+  },
+  {
+    key: 'speed',
+    min: 1,
+    max: 8,
+    default: d.speed,
+    flag: '--speed <factor>',
+    kind: 'number',
+    description: `speed-up factor, 1 to 8 (default: ${d.speed})`,
+  },
+  {
+    key: 'speedMethod',
+    default: d.speedMethod,
+    flag: '--speed-method <method>',
+    kind: 'string',
+    choices: SPEED_METHODS,
+    description: `tempo keeps the pitch (ffmpeg atempo); resample raises it (low-pass, then playbackRate) (default: ${d.speedMethod})`,
+  },
+  {
+    key: 'sampleRate',
+    min: 8000,
+    max: 48000,
+    default: d.sampleRate,
+    flag: '--sample-rate <hz>',
+    kind: 'integer',
+    description: `output sample rate, 8000..48000 (e.g. 8000 for telephone corpora) (default: ${d.sampleRate})`,
+  },
   {
     key: 'ttsCommand',
     flag: '--tts-command <template>',
@@ -140,20 +242,42 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
       'external TTS instead of espeak-ng: a shell command with placeholders {text} {out} (required), {voice} {rate} {pitch}, each ' +
       "substituted single-quoted; it must write a WAV file to {out}. Example: 'espeak-ng -v {voice} -s {rate} -w {out} {text}' (default: none, the embedded espeak-ng)",
   },
-  { key: 'ttsVersion', flag: '--tts-version <text>', kind: 'string', description: 'engine version recorded with --tts-command (default: the template)' },
-  { key: 'concurrency', min: 1, max: 256,  flag: '--concurrency <n>', kind: 'integer', description: 'parallel TTS workers (default: number of cores)' },
-  { key: 'force', default: false,  flag: '--force', kind: 'switch', description: 'replace a canary set that rote generate wrote at --out; never a file, a folder holding anything else, or the working directory or its ancestors (default: off)' },
+  {
+    key: 'ttsVersion',
+    flag: '--tts-version <text>',
+    kind: 'string',
+    description: 'engine version recorded with --tts-command (default: the template)',
+  },
+  {
+    key: 'concurrency',
+    min: 1,
+    max: 256,
+    flag: '--concurrency <n>',
+    kind: 'integer',
+    description: 'parallel TTS workers (default: number of cores)',
+  },
+  {
+    key: 'force',
+    default: false,
+    flag: '--force',
+    kind: 'switch',
+    description:
+      'replace a canary set that rote generate wrote at --out; never a file, a folder holding anything else, or the working directory or its ancestors (default: off)',
+  },
 ];
 
 /** The resolved options: every GenerateOptions field filled in, except those whose absence means something. */
 type OptionalWhenResolved = 'wordlist' | 'excludeWords' | 'ttsCommand' | 'ttsVersion' | 'concurrency' | 'candidates';
-export type ResolvedGenerateOptions = Required<Omit<GenerateOptions, 'onProgress' | OptionalWhenResolved>> & Pick<GenerateOptions, OptionalWhenResolved>;
+export type ResolvedGenerateOptions = Required<Omit<GenerateOptions, 'onProgress' | OptionalWhenResolved>> &
+  Pick<GenerateOptions, OptionalWhenResolved>;
 
-const resolve = <Key extends GenerateOptionSpec['key']>(key: Key, value: GenerateOptions[Key]) => resolveOption(GENERATE_OPTION_SPECS, key, value);
+const resolve = <Key extends GenerateOptionSpec['key']>(key: Key, value: GenerateOptions[Key]) =>
+  resolveOption(GENERATE_OPTION_SPECS, key, value);
 
 /** Fills defaults and validates every option; errors name the option key and the valid range. */
 export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenerateOptions {
-  if (!options.out) throw new OptionError((name) => `${name('out')} is required: the directory to write the canary set to`);
+  if (!options.out)
+    throw new OptionError((name) => `${name('out')} is required: the directory to write the canary set to`);
   const speed = resolve('speed', options.speed)!;
   const speedMethod = resolve('speedMethod', options.speedMethod)!;
   const membership = resolve('membership', options.membership)!;
@@ -170,9 +294,11 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
   }
   const candidates = membership === 'bernoulli' ? resolve('candidates', options.candidates) : undefined;
   const repetitions = [...(options.repetitions ?? (membership === 'bernoulli' ? [1] : d.repetitions))];
-  if (repetitions.length === 0) throw new OptionError((name) => `${name('repetitions')} needs at least one repetition count, e.g. 1,2,4,8,16`);
+  if (repetitions.length === 0)
+    throw new OptionError((name) => `${name('repetitions')} needs at least one repetition count, e.g. 1,2,4,8,16`);
   resolve('repetitions', repetitions);
-  if (new Set(repetitions).size !== repetitions.length) throw new OptionError((name) => `${name('repetitions')} must not repeat a count, got ${repetitions.join(',')}`);
+  if (new Set(repetitions).size !== repetitions.length)
+    throw new OptionError((name) => `${name('repetitions')} must not repeat a count, got ${repetitions.join(',')}`);
   const ttsCommand = options.ttsCommand;
   if (ttsCommand !== undefined) validateCommandTemplate(ttsCommand);
   const voices = [...(options.voices ?? (ttsCommand ? ['default'] : d.voices))];
@@ -180,7 +306,10 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
   if (!ttsCommand) voices.forEach((voice) => validateEspeakVoice(voice));
   resolve('concurrency', options.concurrency);
   if (options.seed !== undefined && String(options.seed).trim() === '') {
-    throw new OptionError((name) => `${name('seed')} must not be empty: leave it out for a secret random seed, or give a text for a reproducible set`);
+    throw new OptionError(
+      (name) =>
+        `${name('seed')} must not be empty: leave it out for a secret random seed, or give a text for a reproducible set`,
+    );
   }
   return {
     out: options.out,
@@ -208,17 +337,49 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
 
 /** Options of importCanarySet (`rote import-canaries`), declared once (src/util/options.ts). */
 export const IMPORT_OPTION_SPECS = [
-  { key: 'list', flag: '--list <file>', kind: 'string', required: true, description: 'the canary list: .tsv, or .jsonl (JSON lines)' },
-  { key: 'audioDir', flag: '--audio-dir <dir>', kind: 'string', description: "folder the list's audio paths are relative to (default: the list's folder)" },
-  { key: 'out', flag: '-o, --out <dir>', kind: 'string', required: true, description: 'output directory of the canary set' },
-  { key: 'speed', flag: '--speed <factor>', kind: 'number', min: 1, max: 8, description: 'speed-up already applied to the audio, recorded in the set only (default: 1, none or unknown)', default: 1 },
+  {
+    key: 'list',
+    flag: '--list <file>',
+    kind: 'string',
+    required: true,
+    description: 'the canary list: .tsv, or .jsonl (JSON lines)',
+  },
+  {
+    key: 'audioDir',
+    flag: '--audio-dir <dir>',
+    kind: 'string',
+    description: "folder the list's audio paths are relative to (default: the list's folder)",
+  },
+  {
+    key: 'out',
+    flag: '-o, --out <dir>',
+    kind: 'string',
+    required: true,
+    description: 'output directory of the canary set',
+  },
+  {
+    key: 'speed',
+    flag: '--speed <factor>',
+    kind: 'number',
+    min: 1,
+    max: 8,
+    description: 'speed-up already applied to the audio, recorded in the set only (default: 1, none or unknown)',
+    default: 1,
+  },
   {
     key: 'membership',
     flag: '--membership <mode>',
     kind: 'string',
     choices: ['groups', 'bernoulli'],
     default: 'groups',
-    description: 'bernoulli: each listed canary was trained on once with independent probability 1/2 (repetitions 1 or held-out), for the one-run epsilon audit',
+    description:
+      'bernoulli: each listed canary was trained on once with independent probability 1/2 (repetitions 1 or held-out), for the one-run epsilon audit',
   },
-  { key: 'force', flag: '--force', kind: 'switch', default: false, description: 'replace an existing non-empty output directory' },
+  {
+    key: 'force',
+    flag: '--force',
+    kind: 'switch',
+    default: false,
+    description: 'replace an existing non-empty output directory',
+  },
 ] as const satisfies readonly OptionSpec[];

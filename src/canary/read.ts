@@ -32,17 +32,30 @@ class Checker {
     return value;
   }
   string(value: unknown, field: string, pattern?: RegExp): string {
-    if (typeof value !== 'string' || (pattern && !pattern.test(value))) this.fail(field, `expected a string${pattern ? ` matching ${pattern}` : ''}, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'string' || (pattern && !pattern.test(value)))
+      this.fail(field, `expected a string${pattern ? ` matching ${pattern}` : ''}, got ${JSON.stringify(value)}`);
     return value;
   }
   number(value: unknown, field: string, options: { integer?: boolean; min?: number } = {}): number {
-    if (typeof value !== 'number' || !Number.isFinite(value) || (options.integer && !Number.isInteger(value)) || (options.min !== undefined && value < options.min)) {
-      this.fail(field, `expected ${options.integer ? 'an integer' : 'a number'}${options.min !== undefined ? ` >= ${options.min}` : ''}, got ${JSON.stringify(value)}`);
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      (options.integer && !Number.isInteger(value)) ||
+      (options.min !== undefined && value < options.min)
+    ) {
+      this.fail(
+        field,
+        `expected ${options.integer ? 'an integer' : 'a number'}${options.min !== undefined ? ` >= ${options.min}` : ''}, got ${JSON.stringify(value)}`,
+      );
     }
     return value;
   }
   format(value: unknown): void {
-    if (value !== CANARY_SET_FORMAT) this.fail('format', `this rote reads canary-set format ${CANARY_SET_FORMAT}, the file has ${JSON.stringify(value)} (regenerate the set or use a matching rote version)`);
+    if (value !== CANARY_SET_FORMAT)
+      this.fail(
+        'format',
+        `this rote reads canary-set format ${CANARY_SET_FORMAT}, the file has ${JSON.stringify(value)} (regenerate the set or use a matching rote version)`,
+      );
   }
 }
 
@@ -55,7 +68,10 @@ async function readText(path: string, what: string): Promise<Buffer> {
     return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new RoteError(`${path}: cannot read ${what} (${code ?? (error as Error).message})${code === 'ENOENT' ? '; is this a directory written by rote generate?' : ''}`, { cause: error });
+    throw new RoteError(
+      `${path}: cannot read ${what} (${code ?? (error as Error).message})${code === 'ENOENT' ? '; is this a directory written by rote generate?' : ''}`,
+      { cause: error },
+    );
   }
 }
 
@@ -75,7 +91,8 @@ function checkParameters(c: Checker, value: unknown): CanarySetParameters {
   const p = c.object(value, 'parameters');
   const wordlist = c.object(p.wordlist, 'parameters.wordlist');
   const speedMethod = c.string(p.speedMethod, 'parameters.speedMethod');
-  if (speedMethod !== 'tempo' && speedMethod !== 'resample') c.fail('parameters.speedMethod', `expected "tempo" or "resample", got "${speedMethod}"`);
+  if (speedMethod !== 'tempo' && speedMethod !== 'resample')
+    c.fail('parameters.speedMethod', `expected "tempo" or "resample", got "${speedMethod}"`);
   return {
     seed: c.string(p.seed, 'parameters.seed'),
     count: c.number(p.count, 'parameters.count', { integer: true, min: 1 }),
@@ -92,7 +109,9 @@ function checkParameters(c: Checker, value: unknown): CanarySetParameters {
     speed: c.number(p.speed, 'parameters.speed', { min: 1 }),
     speedMethod,
     sampleRate: c.number(p.sampleRate, 'parameters.sampleRate', { integer: true, min: 1 }),
-    repetitions: c.array(p.repetitions, 'parameters.repetitions').map((r, i) => c.number(r, `parameters.repetitions[${i}]`, { integer: true, min: 1 })),
+    repetitions: c
+      .array(p.repetitions, 'parameters.repetitions')
+      .map((r, i) => c.number(r, `parameters.repetitions[${i}]`, { integer: true, min: 1 })),
     perGroup: c.number(p.perGroup, 'parameters.perGroup', { integer: true, min: 1 }),
     holdout: c.number(p.holdout, 'parameters.holdout', { integer: true, min: 1 }),
     ...optionalParameters(c, p),
@@ -102,13 +121,17 @@ function checkParameters(c: Checker, value: unknown): CanarySetParameters {
 function optionalParameters(c: Checker, p: Json): Pick<CanarySetParameters, 'membership' | 'candidates' | 'imported'> {
   const out: Pick<CanarySetParameters, 'membership' | 'candidates' | 'imported'> = {};
   if (p.membership !== undefined) {
-    if (p.membership !== 'bernoulli') c.fail('parameters.membership', `expected "bernoulli" or no field, got ${JSON.stringify(p.membership)}`);
+    if (p.membership !== 'bernoulli')
+      c.fail('parameters.membership', `expected "bernoulli" or no field, got ${JSON.stringify(p.membership)}`);
     out.membership = 'bernoulli';
     out.candidates = c.number(p.candidates, 'parameters.candidates', { integer: true, min: 2 });
   }
   if (p.imported !== undefined) {
     const imported = c.object(p.imported, 'parameters.imported');
-    out.imported = { list: c.string(imported.list, 'parameters.imported.list'), listSha256: c.string(imported.listSha256, 'parameters.imported.listSha256', SHA256) };
+    out.imported = {
+      list: c.string(imported.list, 'parameters.imported.list'),
+      listSha256: c.string(imported.listSha256, 'parameters.imported.listSha256', SHA256),
+    };
   }
   return out;
 }
@@ -117,7 +140,8 @@ function checkCanary(c: Checker, value: unknown, i: number): CanaryRecord {
   const f = `canaries[${i}]`;
   const r = c.object(value, f);
   const tts = c.object(r.tts, `${f}.tts`);
-  const repetitions = r.repetitions === null ? null : c.number(r.repetitions, `${f}.repetitions`, { integer: true, min: 1 });
+  const repetitions =
+    r.repetitions === null ? null : c.number(r.repetitions, `${f}.repetitions`, { integer: true, min: 1 });
   return {
     id: c.string(r.id, `${f}.id`, ID),
     text: c.string(r.text, `${f}.text`),
@@ -151,7 +175,12 @@ export interface OpenedCanarySet {
 export async function openCanarySet(dir: string): Promise<OpenedCanarySet> {
   const path = join(dir, 'canary-set.json');
   const bytes = await readText(path, 'the canary set');
-  return { dir: resolve(dir), path, set: checkCanarySet(path, parseJson(path, bytes.toString('utf8'))), hash: sha256Hex(bytes) };
+  return {
+    dir: resolve(dir),
+    path,
+    set: checkCanarySet(path, parseJson(path, bytes.toString('utf8'))),
+    hash: sha256Hex(bytes),
+  };
 }
 
 /**
@@ -165,7 +194,11 @@ export async function readCanaryTexts(dir: string): Promise<{ id: string; path: 
   const root = c.object(await readJson(path, 'the canary set'), '(top level)');
   return c.array(root.canaries, 'canaries').map((value, i) => {
     const canary = c.object(value, `canaries[${i}]`);
-    return { id: c.string(canary.id, `canaries[${i}].id`), path: join(dir, c.string(canary.audio, `canaries[${i}].audio`)), text: c.string(canary.text, `canaries[${i}].text`) };
+    return {
+      id: c.string(canary.id, `canaries[${i}].id`),
+      path: join(dir, c.string(canary.audio, `canaries[${i}].audio`)),
+      text: c.string(canary.text, `canaries[${i}].text`),
+    };
   });
 }
 
@@ -188,9 +221,17 @@ function checkCanarySet(path: string, value: unknown): CanarySet {
     if (ids.has(canary.id)) c.fail(`canaries[${i}].id`, `duplicate id ${canary.id}`);
     ids.add(canary.id);
   });
-  if (canaries.length !== parameters.count) c.fail('canaries', `has ${canaries.length} entries but parameters.count is ${parameters.count}`);
-  if (computeSetId(parameters, canaries) !== setId) c.fail('setId', 'does not match the parameters and canaries (the file was edited); regenerate the set');
-  return { format: CANARY_SET_FORMAT, tool: { name: 'rote', version: c.string(tool.version, 'tool.version') }, setId, parameters, canaries };
+  if (canaries.length !== parameters.count)
+    c.fail('canaries', `has ${canaries.length} entries but parameters.count is ${parameters.count}`);
+  if (computeSetId(parameters, canaries) !== setId)
+    c.fail('setId', 'does not match the parameters and canaries (the file was edited); regenerate the set');
+  return {
+    format: CANARY_SET_FORMAT,
+    tool: { name: 'rote', version: c.string(tool.version, 'tool.version') },
+    setId,
+    parameters,
+    canaries,
+  };
 }
 
 /**
@@ -199,7 +240,10 @@ function checkCanarySet(path: string, value: unknown): CanarySet {
  * Audio paths in the result are relative to the for-training directory.
  */
 export async function readTrainingCanaries(dir: string): Promise<TrainingCanaryList> {
-  const isSetDir = await stat(join(dir, 'canary-set.json')).then(() => true, () => false);
+  const isSetDir = await stat(join(dir, 'canary-set.json')).then(
+    () => true,
+    () => false,
+  );
   const path = isSetDir ? join(dir, 'for-training', 'canaries.json') : join(dir, 'canaries.json');
   const c = new Checker(path);
   const root = c.object(await readJson(path, 'the training canary list'), '(top level)');
@@ -232,10 +276,15 @@ export async function verifyCanaryAudio(dir: string, set: CanarySet): Promise<vo
     try {
       actual = await sha256File(path);
     } catch (error) {
-      throw new RoteError(`${path}: canary ${canary.id}'s audio is missing or unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+      throw new RoteError(
+        `${path}: canary ${canary.id}'s audio is missing or unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        { cause: error },
+      );
     }
     if (actual !== canary.sha256) {
-      throw new RoteError(`${path}: sha256 ${actual} does not match canary-set.json (${canary.sha256}); the audio was changed after generation`);
+      throw new RoteError(
+        `${path}: sha256 ${actual} does not match canary-set.json (${canary.sha256}); the audio was changed after generation`,
+      );
     }
   }
 }

@@ -19,7 +19,11 @@ export function antiAliasDesign(inputRate: number, factor: number, outputRate: n
 }
 
 /** Speeds up `samples` by `factor` with pitch change: low-pass, then web-audio playbackRate into `outputRate`. */
-export async function resampleSpeedUp(samples: Float32Array, sampleRate: number, options: { factor: number; outputRate: number }): Promise<Float32Array> {
+export async function resampleSpeedUp(
+  samples: Float32Array,
+  sampleRate: number,
+  options: { factor: number; outputRate: number },
+): Promise<Float32Array> {
   const { factor, outputRate } = options;
   const design = antiAliasDesign(sampleRate, factor, outputRate);
   const filtered = design ? filterZeroPhase(samples, designLowPass(sampleRate, design)) : samples;

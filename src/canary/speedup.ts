@@ -14,7 +14,11 @@ export interface SpeedUpOptions {
   outputRate?: number;
 }
 
-export async function speedUp(samples: Float32Array, sampleRate: number, options: SpeedUpOptions): Promise<Float32Array> {
+export async function speedUp(
+  samples: Float32Array,
+  sampleRate: number,
+  options: SpeedUpOptions,
+): Promise<Float32Array> {
   const [result] = await speedUpMany([{ samples, sampleRate }], options);
   return result!;
 }
@@ -29,7 +33,8 @@ export async function speedUpMany(inputs: readonly TempoInput[], options: SpeedU
   if (method === 'tempo') return ffmpegTempoBatch(inputs, { factor, outputRate });
   if (method === 'resample') {
     const results: Float32Array[] = [];
-    for (const input of inputs) results.push(await resampleSpeedUp(input.samples, input.sampleRate, { factor, outputRate }));
+    for (const input of inputs)
+      results.push(await resampleSpeedUp(input.samples, input.sampleRate, { factor, outputRate }));
     return results;
   }
   throw new RangeError(`unknown speed-up method "${String(method)}"; use ${SPEED_METHODS.join(' or ')}`);

@@ -37,7 +37,8 @@ export class SpeechSynthesisPool {
 
   /** Starts `concurrency` workers (default: one per core) and waits until each has its engine. */
   static async start(concurrency = defaultConcurrency()): Promise<SpeechSynthesisPool> {
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RoteError(`concurrency must be a positive integer, got ${concurrency}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new RoteError(`concurrency must be a positive integer, got ${concurrency}`);
     const module = await compileEspeakModule();
     const pool = await WorkerPool.start<SynthesisRequest, SynthesisResult>({
       url: WORKER_URL,
@@ -57,7 +58,12 @@ export class SpeechSynthesisPool {
   }
 
   async synthesize(text: string, options: SpeechOptions = {}): Promise<SynthesizedSpeech> {
-    const { samples, sampleRate } = await this.pool.request({ text, voice: options.voice, rate: options.rate, pitch: options.pitch });
+    const { samples, sampleRate } = await this.pool.request({
+      text,
+      voice: options.voice,
+      rate: options.rate,
+      pitch: options.pitch,
+    });
     return { samples, sampleRate };
   }
 

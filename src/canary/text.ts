@@ -32,8 +32,10 @@ export interface CanaryTextOptions {
 
 export function makeCanaryTexts(options: CanaryTextOptions): string[] {
   const { count, wordsPerCanary, words, seed, source = 'the word list' } = options;
-  if (!Number.isInteger(count) || count < 1) throw new RoteError(`canary count must be a positive integer, got ${count}`);
-  if (!Number.isInteger(wordsPerCanary) || wordsPerCanary < 1) throw new OptionError((name) => `${name('words')} must be a positive integer, got ${wordsPerCanary}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RoteError(`canary count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(wordsPerCanary) || wordsPerCanary < 1)
+    throw new OptionError((name) => `${name('words')} must be a positive integer, got ${wordsPerCanary}`);
   const possible = maxDistinctCanaries(words.length, wordsPerCanary);
   if (possible < count) {
     throw new RoteError(

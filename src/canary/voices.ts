@@ -8,37 +8,144 @@
 import { RoteError } from '../util/errors.ts';
 
 export const ESPEAK_ENGLISH_BASES: readonly string[] = [
-  'en-us', 'en-gb', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029', 'en-us-nyc',
+  'en-us',
+  'en-gb',
+  'en-gb-scotland',
+  'en-gb-x-rp',
+  'en-gb-x-gbclan',
+  'en-gb-x-gbcwmd',
+  'en-029',
+  'en-us-nyc',
 ];
 
 /** Variant files in the wasm build, less the klatt ones (the klatt synthesizer is not compiled in). */
 export const ESPEAK_VARIANTS: readonly string[] = [
-  'Alex', 'Alicia', 'Andrea', 'Andy', 'Annie', 'AnxiousAndy', 'Demonic', 'Denis', 'Diogo', 'Gene', 'Gene2', 'Henrique',
-  'Hugo', 'Jacky', 'Lee', 'Marco', 'Mario', 'Michael', 'Mike', 'Mr serious', 'Nguyen', 'Reed', 'RicishayMax',
-  'RicishayMax2', 'RicishayMax3', 'Storm', 'Tweaky', 'UniRobot', 'adam', 'anika', 'anikaRobot', 'announcer', 'antonio',
-  'aunty', 'belinda', 'benjamin', 'boris', 'caleb', 'croak', 'david', 'ed', 'edward', 'edward2', 'f1', 'f2', 'f3', 'f4',
-  'f5', 'fast', 'grandma', 'grandpa', 'gustave', 'ian', 'iven', 'iven2', 'iven3', 'iven4', 'john', 'kaukovalta', 'linda',
-  'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'marcelo', 'max', 'michel', 'miguel', 'mike2', 'norbert', 'pablo',
-  'paul', 'pedro', 'quincy', 'rob', 'robert', 'robosoft', 'robosoft2', 'robosoft3', 'robosoft4', 'robosoft5',
-  'robosoft6', 'robosoft7', 'robosoft8', 'sandro', 'shelby', 'steph', 'steph2', 'steph3', 'travis', 'victor', 'whisper',
-  'whisperf', 'zac',
+  'Alex',
+  'Alicia',
+  'Andrea',
+  'Andy',
+  'Annie',
+  'AnxiousAndy',
+  'Demonic',
+  'Denis',
+  'Diogo',
+  'Gene',
+  'Gene2',
+  'Henrique',
+  'Hugo',
+  'Jacky',
+  'Lee',
+  'Marco',
+  'Mario',
+  'Michael',
+  'Mike',
+  'Mr serious',
+  'Nguyen',
+  'Reed',
+  'RicishayMax',
+  'RicishayMax2',
+  'RicishayMax3',
+  'Storm',
+  'Tweaky',
+  'UniRobot',
+  'adam',
+  'anika',
+  'anikaRobot',
+  'announcer',
+  'antonio',
+  'aunty',
+  'belinda',
+  'benjamin',
+  'boris',
+  'caleb',
+  'croak',
+  'david',
+  'ed',
+  'edward',
+  'edward2',
+  'f1',
+  'f2',
+  'f3',
+  'f4',
+  'f5',
+  'fast',
+  'grandma',
+  'grandpa',
+  'gustave',
+  'ian',
+  'iven',
+  'iven2',
+  'iven3',
+  'iven4',
+  'john',
+  'kaukovalta',
+  'linda',
+  'm1',
+  'm2',
+  'm3',
+  'm4',
+  'm5',
+  'm6',
+  'm7',
+  'm8',
+  'marcelo',
+  'max',
+  'michel',
+  'miguel',
+  'mike2',
+  'norbert',
+  'pablo',
+  'paul',
+  'pedro',
+  'quincy',
+  'rob',
+  'robert',
+  'robosoft',
+  'robosoft2',
+  'robosoft3',
+  'robosoft4',
+  'robosoft5',
+  'robosoft6',
+  'robosoft7',
+  'robosoft8',
+  'sandro',
+  'shelby',
+  'steph',
+  'steph2',
+  'steph3',
+  'travis',
+  'victor',
+  'whisper',
+  'whisperf',
+  'zac',
 ];
 
 /**
  * Default rotation: plain, clearly spoken male and female variants of the
  * American and British voices (no whisper/robot/croak variants).
  */
-export const DEFAULT_VOICES: readonly string[] = ['en-us', 'en-gb', 'en-us+f3', 'en-gb+m3', 'en-us+m1', 'en-gb-x-rp+f2'];
+export const DEFAULT_VOICES: readonly string[] = [
+  'en-us',
+  'en-gb',
+  'en-us+f3',
+  'en-gb+m3',
+  'en-us+m1',
+  'en-gb-x-rp+f2',
+];
 
 /** A description of the voices: short for --help, full (every variant) for error messages. */
 export function describeVoices(full = true): string {
-  if (!full) return `voices are a base (${ESPEAK_ENGLISH_BASES.join(', ')}) optionally followed by +variant (e.g. +m1..+m8, +f1..+f5; a wrong name lists them all)`;
+  if (!full)
+    return `voices are a base (${ESPEAK_ENGLISH_BASES.join(', ')}) optionally followed by +variant (e.g. +m1..+m8, +f1..+f5; a wrong name lists them all)`;
   return `voices are a base (${ESPEAK_ENGLISH_BASES.join(', ')}) optionally followed by +variant (e.g. +m1..+m8, +f1..+f5; all variants: ${ESPEAK_VARIANTS.join(', ')})`;
 }
 
 /** Every voice name the embedded engine accepts, bases first then base+variant. */
 export function listEspeakVoices(): string[] {
-  return [...ESPEAK_ENGLISH_BASES, ...ESPEAK_ENGLISH_BASES.flatMap((base) => ESPEAK_VARIANTS.map((variant) => `${base}+${variant}`))];
+  return [
+    ...ESPEAK_ENGLISH_BASES,
+    ...ESPEAK_ENGLISH_BASES.flatMap((base) => ESPEAK_VARIANTS.map((variant) => `${base}+${variant}`)),
+  ];
 }
 
 /** Throws a RoteError naming the voice and listing the valid ones when `voice` is not an embedded English voice. */
@@ -50,6 +157,8 @@ export function validateEspeakVoice(voice: string, field = '--voices'): void {
   const variantOk = variant === undefined || ESPEAK_VARIANTS.includes(variant);
   if (!baseOk || !variantOk) {
     const what = !baseOk ? `unknown base voice "${base}"` : `unknown variant "+${variant}"`;
-    throw new RoteError(`${field}: "${voice}" is not a voice of the embedded espeak-ng (${what}). Valid: ${describeVoices()}.`);
+    throw new RoteError(
+      `${field}: "${voice}" is not a voice of the embedded espeak-ng (${what}). Valid: ${describeVoices()}.`,
+    );
   }
 }

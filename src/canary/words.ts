@@ -29,21 +29,29 @@ export async function loadWordList(path: string = DEFAULT_WORDLIST_PATH): Promis
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new RoteError(`${path}: cannot read word list (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new RoteError(
+      `${path}: cannot read word list (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
   }
   const seen = new Set<string>();
   const words: string[] = [];
-  bytes.toString('utf8').split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.replace(/#.*$/, '').trim();
-    if (!line) return;
-    if (!WORD.test(line)) {
-      throw new RoteError(`${path}:${index + 1}: "${line}" is not a word of lower-case letters a-z; a word list holds one such word per line ('#' starts a comment)`);
-    }
-    if (!seen.has(line)) {
-      seen.add(line);
-      words.push(line);
-    }
-  });
+  bytes
+    .toString('utf8')
+    .split(/\r?\n/)
+    .forEach((raw, index) => {
+      const line = raw.replace(/#.*$/, '').trim();
+      if (!line) return;
+      if (!WORD.test(line)) {
+        throw new RoteError(
+          `${path}:${index + 1}: "${line}" is not a word of lower-case letters a-z; a word list holds one such word per line ('#' starts a comment)`,
+        );
+      }
+      if (!seen.has(line)) {
+        seen.add(line);
+        words.push(line);
+      }
+    });
   if (words.length === 0) throw new RoteError(`${path}: the word list has no words`);
   return { name: basename(path), sha256: sha256Hex(bytes), words };
 }
@@ -61,7 +69,10 @@ export async function loadExcludedWords(path: string): Promise<Set<string>> {
   try {
     content = await readFile(path, 'utf8');
   } catch (error) {
-    throw new RoteError(`${path}: cannot read --exclude-words file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new RoteError(
+      `${path}: cannot read --exclude-words file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
   }
   const words = new Set<string>();
   const addText = (text: string) => {
@@ -75,10 +86,13 @@ export async function loadExcludedWords(path: string): Promise<Set<string>> {
       try {
         record = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        throw new RoteError(`${path}:${index + 1}: not a JSON line; --exclude-words takes a word list, a text file or a JSON-lines manifest`);
+        throw new RoteError(
+          `${path}:${index + 1}: not a JSON line; --exclude-words takes a word list, a text file or a JSON-lines manifest`,
+        );
       }
       const field = TRANSCRIPT_FIELDS.find((name) => typeof record[name] === 'string');
-      if (!field) throw new RoteError(`${path}:${index + 1}: no transcript field (looked for ${TRANSCRIPT_FIELDS.join(', ')})`);
+      if (!field)
+        throw new RoteError(`${path}:${index + 1}: no transcript field (looked for ${TRANSCRIPT_FIELDS.join(', ')})`);
       addText(record[field] as string);
     });
   } else {

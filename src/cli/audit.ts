@@ -46,7 +46,8 @@ export function registerAudit(program: Command): void {
         bar.progress?.stop();
         bar.progress = null;
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else if (!opts.quiet) process.stdout.write(`${auditTerminalTable(report)}\nreports: ${out}/report.{json,md,html}\n`);
+        else if (!opts.quiet)
+          process.stdout.write(`${auditTerminalTable(report)}\nreports: ${out}/report.{json,md,html}\n`);
         if (report.verdict.status === 'inconclusive') {
           if (opts.quiet || opts.json) process.stderr.write(`rote: ${report.verdict.sentence}\n`);
           process.exitCode = AUDIT_EXIT_CODES.inconclusive;

@@ -4,7 +4,8 @@ import type { CanaryCheckReport } from '../audit/check-canaries.ts';
 import { CHECK_CANARIES_CLI_KEYS, CHECK_CANARIES_OPTION_SPECS, pickSpecs } from '../audit/options.ts';
 import { addSpecOptions } from './options.ts';
 
-const label = (repetitions: number | null) => (repetitions === null ? 'held-out' : `${repetitions} repetition${repetitions === 1 ? '' : 's'}`);
+const label = (repetitions: number | null) =>
+  repetitions === null ? 'held-out' : `${repetitions} repetition${repetitions === 1 ? '' : 's'}`;
 
 /** The check as text: one line per group, then the conclusion. */
 export function formatCanaryCheck(report: CanaryCheckReport): string {
@@ -12,7 +13,8 @@ export function formatCanaryCheck(report: CanaryCheckReport): string {
   const lines = [
     `canary set ${report.setId.slice(0, 12)} on model ${report.modelDir} (${report.family}, subsampling ${report.subsampling})`,
     ...report.byGroup.map(
-      (group) => `  ${label(group.repetitions).padEnd(15)} ${String(group.count).padStart(4)} canaries, ${String(group.infeasible).padStart(4)} cannot be recognized; tightest needs ${percent(group.tightest)} of its output frames`,
+      (group) =>
+        `  ${label(group.repetitions).padEnd(15)} ${String(group.count).padStart(4)} canaries, ${String(group.infeasible).padStart(4)} cannot be recognized; tightest needs ${percent(group.tightest)} of its output frames`,
     ),
     report.infeasible === 0
       ? `feasible: every canary fits this model's output frame rate (the tightest needs ${percent(report.tightest)} of its frames)`
@@ -33,7 +35,7 @@ export function registerCheckCanaries(program: Command): void {
       'Before training: tell whether a canary set can be recognized at all by a model of the architecture you will train ' +
         '(its frontend, subsampling and vocabulary; an untrained or pre-trained checkpoint will do). A CTC model emits one token per output ' +
         'frame (plus a blank between repeated tokens), so sped-up canaries can be too fast for it: such canaries can never be recognized, ' +
-        'memorized or not. Also warns when the set\'s group sizes keep the default audit or compare from reaching alpha. Reads WAV headers ' +
+        "memorized or not. Also warns when the set's group sizes keep the default audit or compare from reaching alpha. Reads WAV headers " +
         `only, runs no inference. Exit 0 when usable, ${AUDIT_EXIT_CODES.inconclusive} when more than ${Math.round(INFEASIBLE_LIMIT * 100)}% of the canaries cannot be recognized, 2 on bad input.`,
     );
   addSpecOptions(command, pickSpecs(CHECK_CANARIES_OPTION_SPECS, CHECK_CANARIES_CLI_KEYS))

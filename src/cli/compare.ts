@@ -19,9 +19,20 @@ export function registerCompare(program: Command): void {
     .option('--quiet', 'print nothing but errors', false)
     .action(async (reports: string[], opts) => {
       const { compare, comparisonTerminalTable, writeComparisonReport } = await import('../audit/index.ts');
-      const comparison = await compare(reports, { names: opts.names, alpha: opts.alpha, seed: opts.seed, expect: opts.expect });
-      const paths = await writeComparisonReport(comparison, resolveOption(COMPARE_OPTION_SPECS, 'out', opts.out as string | undefined)!);
+      const comparison = await compare(reports, {
+        names: opts.names,
+        alpha: opts.alpha,
+        seed: opts.seed,
+        expect: opts.expect,
+      });
+      const paths = await writeComparisonReport(
+        comparison,
+        resolveOption(COMPARE_OPTION_SPECS, 'out', opts.out as string | undefined)!,
+      );
       if (opts.json) process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
-      else if (!opts.quiet) process.stdout.write(`${comparisonTerminalTable(comparison)}\nreports: ${paths.json}, ${paths.markdown}, ${paths.html}\n`);
+      else if (!opts.quiet)
+        process.stdout.write(
+          `${comparisonTerminalTable(comparison)}\nreports: ${paths.json}, ${paths.markdown}, ${paths.html}\n`,
+        );
     });
 }

@@ -40,7 +40,9 @@ export function registerDemo(program: Command): void {
         bar.progress?.stop();
         bar.progress = null;
       };
-      write(`rote demo: audits the reference models in ${shown(DEMO_MODELS_DIR)}/ on the canaries they were trained with\n`);
+      write(
+        `rote demo: audits the reference models in ${shown(DEMO_MODELS_DIR)}/ on the canaries they were trained with\n`,
+      );
       try {
         const result = await runDemo({
           ...(flags.out !== undefined ? { out: flags.out } : {}),
@@ -62,9 +64,13 @@ export function registerDemo(program: Command): void {
           const description = DEMO_MODEL_DESCRIPTIONS[model.name];
           write(`\n== ${model.name}${description ? `: ${description}` : ''}\n${auditTerminalTable(model.report)}\n`);
         }
-        write(`\n== comparison: each model against ${result.models[0]!.name} (paired Wilcoxon signed-rank per group, Holm-corrected)\n`);
+        write(
+          `\n== comparison: each model against ${result.models[0]!.name} (paired Wilcoxon signed-rank per group, Holm-corrected)\n`,
+        );
         write(`${comparisonTerminalTable(result.comparison)}\n`);
-        write(`\nreports (${result.seconds.toFixed(1)} s, provider ${[...new Set(result.models.flatMap((model) => model.report.providers))].join('+')}): ${shown(result.out)}/\n`);
+        write(
+          `\nreports (${result.seconds.toFixed(1)} s, provider ${[...new Set(result.models.flatMap((model) => model.report.providers))].join('+')}): ${shown(result.out)}/\n`,
+        );
         write(`  open ${shown(result.comparisonPaths.html)}\n`);
         write(`  per model: ${result.models.map((model) => shown(join(model.reportDir, 'report.html'))).join(', ')}\n`);
         write(`  how the models were made: ${shown(join(DEMO_MODELS_DIR, '<name>', 'MODEL_CARD.md'))}\n`);

@@ -34,25 +34,39 @@ export function registerGenerate(program: Command): void {
     .summary('generate a secret set of sped-up TTS canaries (reproducible with --seed)')
     .description(
       'Generate a canary set: seeded random-word texts, synthesized with TTS (embedded espeak-ng by default), sped up, ' +
-        'assigned to repetition groups and a held-out group. Writes DIR/canary-set.json (the auditor\'s copy), DIR/audio/*.wav, ' +
+        "assigned to repetition groups and a held-out group. Writes DIR/canary-set.json (the auditor's copy), DIR/audio/*.wav, " +
         'and DIR/for-training/ (ONLY the inserted canaries: give this part to the training team).\n\n' +
-        'Frame-rate trap: the default --rate is 100 words/min on purpose. At espeak\'s usual 175 wpm, 3x tempo gives ~46 characters/s, ' +
+        "Frame-rate trap: the default --rate is 100 words/min on purpose. At espeak's usual 175 wpm, 3x tempo gives ~46 characters/s, " +
         'more than a character CTC model with 4x subsampling (25 output frames/s) can emit, so no alignment exists and the canary ' +
-        'can never be recognized, memorized or not. Keep speed x rate low enough for the audited model\'s output frame rate.',
+        "can never be recognized, memorized or not. Keep speed x rate low enough for the audited model's output frame rate.",
     );
   // Flags come from the API's own option list; no defaults here: resolveGenerateOptions applies them.
   addSpecOptions(command, GENERATE_OPTION_SPECS);
   command
     .option('-q, --quiet', 'print nothing but errors', false)
     .option('--json', 'print a JSON summary on stdout instead of text', false)
-    .option('--model <dir>', 'after generating, check that a model of the architecture you will train can recognize these canaries at all (as rote check-canaries; exit 5 when it cannot)')
+    .option(
+      '--model <dir>',
+      'after generating, check that a model of the architecture you will train can recognize these canaries at all (as rote check-canaries; exit 5 when it cannot)',
+    )
     .action(async (flags: GenerateFlags) => {
       const { quiet, json, model, ...options } = flags;
       const resolved = resolveGenerateOptions(options);
       const { designWarnings } = await import('../audit/power.ts');
-      const powerWarnings = resolved.membership === 'bernoulli' ? [] : designWarnings({ perGroup: resolved.perGroup, groups: resolved.repetitions.length, holdout: resolved.holdout });
+      const powerWarnings =
+        resolved.membership === 'bernoulli'
+          ? []
+          : designWarnings({
+              perGroup: resolved.perGroup,
+              groups: resolved.repetitions.length,
+              holdout: resolved.holdout,
+            });
       const { generateCanarySet } = await import('../canary/generate.ts');
-      const progress = createProgress('generate', resolved.candidates ?? resolved.holdout + resolved.perGroup * resolved.repetitions.length, { quiet: quiet || json });
+      const progress = createProgress(
+        'generate',
+        resolved.candidates ?? resolved.holdout + resolved.perGroup * resolved.repetitions.length,
+        { quiet: quiet || json },
+      );
       let result: GenerateResult;
       try {
         result = await generateCanarySet({ ...options, onProgress: () => progress.increment() });
@@ -67,8 +81,18 @@ export function registerGenerate(program: Command): void {
         const candidates = result.set.canaries.length;
         const drawnIn = result.set.canaries.filter((c) => c.repetitions !== null).length;
         const grid = guessGrid(candidates);
-        const best = Math.max(0, ...grid.filter((k) => k <= drawnIn).map((k) => oneRunEpsilon(candidates, k, k, EPSILON_DEFAULTS.delta, (1 - EPSILON_DEFAULTS.confidence) / grid.length)));
-        if (best < 2) result.warnings.push(`with ${candidates} candidates the largest epsilon lower bound even a perfect membership attack could give is ${best.toFixed(2)} (delta ${EPSILON_DEFAULTS.delta}, ${EPSILON_DEFAULTS.confidence * 100}%); use more --candidates for a stronger audit`);
+        const best = Math.max(
+          0,
+          ...grid
+            .filter((k) => k <= drawnIn)
+            .map((k) =>
+              oneRunEpsilon(candidates, k, k, EPSILON_DEFAULTS.delta, (1 - EPSILON_DEFAULTS.confidence) / grid.length),
+            ),
+        );
+        if (best < 2)
+          result.warnings.push(
+            `with ${candidates} candidates the largest epsilon lower bound even a perfect membership attack could give is ${best.toFixed(2)} (delta ${EPSILON_DEFAULTS.delta}, ${EPSILON_DEFAULTS.confidence * 100}%); use more --candidates for a stronger audit`,
+          );
       }
       const summary = summarize(result);
       let check: import('../audit/check-canaries.ts').CanaryCheckReport | null = null;
@@ -78,12 +102,20 @@ export function registerGenerate(program: Command): void {
         if (!check.usable) process.exitCode = (await import('../audit/defaults.ts')).AUDIT_EXIT_CODES.inconclusive;
       }
       if (json) {
-        process.stdout.write(`${JSON.stringify(check ? { ...summary, check: { ...check, canaries: undefined } } : summary, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(check ? { ...summary, check: { ...check, canaries: undefined } } : summary, null, 2)}\n`,
+        );
       } else if (!quiet) {
         printSummary(result);
-        if (check) process.stdout.write(`${(await import('./check-canaries.ts')).formatCanaryCheck({ ...check, powerWarnings: [] })}\n`);
+        if (check)
+          process.stdout.write(
+            `${(await import('./check-canaries.ts')).formatCanaryCheck({ ...check, powerWarnings: [] })}\n`,
+          );
       } else {
-        if (check && !check.usable) process.stderr.write(`rote: ${check.infeasible} of ${check.canaries.length} canaries cannot be recognized by ${model} at any level of memorization; run rote check-canaries for details\n`);
+        if (check && !check.usable)
+          process.stderr.write(
+            `rote: ${check.infeasible} of ${check.canaries.length} canaries cannot be recognized by ${model} at any level of memorization; run rote check-canaries for details\n`,
+          );
       }
     });
 }
@@ -98,7 +130,7 @@ export function printSummary(result: GenerateResult): void {
       : `  inserted: ${inserted} (${p.perGroup} each at repetitions ${p.repetitions.join(', ')}); held out: ${p.holdout}`,
     `  ${p.wordsPerCanary} words each, ${p.speed}x ${p.speedMethod}, ${p.sampleRate} Hz, rate ${p.rate} wpm, voices ${p.voices.join(', ')}`,
     `  set id ${result.set.setId.slice(0, 16)}...; auditor's copy: ${result.setPath}`,
-    `  seed: ${result.seedDrawn ? 'drawn at random, recorded in the auditor\'s copy only (keep it secret)' : 'given with --seed: anyone with the seed and options can regenerate this set'}`,
+    `  seed: ${result.seedDrawn ? "drawn at random, recorded in the auditor's copy only (keep it secret)" : 'given with --seed: anyone with the seed and options can regenerate this set'}`,
     `  give the training team ONLY: ${result.trainingDir}`,
     ...result.warnings.map((w) => `  warning: ${w}`),
   ];

@@ -16,21 +16,32 @@ class OutputAlias extends Option {
   }
 }
 
-type InjectFlags = Omit<InjectOptions, 'output' | 'onProgress' | 'onScanProgress'> & { output?: string; outputAlias?: string; json: boolean; quiet: boolean };
+type InjectFlags = Omit<InjectOptions, 'output' | 'onProgress' | 'onScanProgress'> & {
+  output?: string;
+  outputAlias?: string;
+  json: boolean;
+  quiet: boolean;
+};
 
 export function registerInject(program: Command): void {
   const command = program
     .command('inject')
-    .description('Insert a canary set\'s training canaries into a training manifest (streamed; the input is never modified).');
+    .description(
+      "Insert a canary set's training canaries into a training manifest (streamed; the input is never modified).",
+    );
   // --out is required by the API; the CLI checks it itself so that the hidden --output alias also counts.
-  addSpecOptions(command, INJECT_OPTION_SPECS.map((spec) => (spec.key === 'output' ? { ...spec, required: false } : spec)));
+  addSpecOptions(
+    command,
+    INJECT_OPTION_SPECS.map((spec) => (spec.key === 'output' ? { ...spec, required: false } : spec)),
+  );
   command
     .addOption(new OutputAlias())
     .option('--json', 'print the receipt as JSON', false)
     .option('--quiet', 'no progress bar or summary', false)
     .action(async (flags: InjectFlags) => {
       const { json, quiet, outputAlias, ...options } = flags;
-      if (options.output !== undefined && outputAlias !== undefined && options.output !== outputAlias) throw new RoteError('--out and --output (its alias) name different paths; give one');
+      if (options.output !== undefined && outputAlias !== undefined && options.output !== outputAlias)
+        throw new RoteError('--out and --output (its alias) name different paths; give one');
       const output: string | undefined = options.output ?? outputAlias;
       if (output === undefined) throw new RoteError("required option '--out <path>' not specified");
       const { injectCanaries } = await import('../manifest/index.ts');
@@ -58,7 +69,9 @@ export function registerInject(program: Command): void {
       if (json) process.stdout.write(`${JSON.stringify(receipt, null, 2)}\n`);
       else if (!quiet) {
         const records = receipt.outputs.reduce((s, o) => s + o.records, 0);
-        process.stdout.write(`${receipt.format}: ${receipt.canarySet.copies} canary records (${receipt.canarySet.canaryCount} canaries) woven into ${records} records at ${receipt.sampleRate} Hz\n`);
+        process.stdout.write(
+          `${receipt.format}: ${receipt.canarySet.copies} canary records (${receipt.canarySet.canaryCount} canaries) woven into ${records} records at ${receipt.sampleRate} Hz\n`,
+        );
         for (const output of receipt.outputs) process.stdout.write(`  wrote ${output.path}\n`);
         for (const warning of receipt.warnings) process.stdout.write(`  warning: ${warning}\n`);
       }

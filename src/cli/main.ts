@@ -25,7 +25,9 @@ process.on('exit', (code) => {
   if (finished) return;
   // Node exits with 13 when the command's promise can never settle (it reports 0 here, before setting it).
   const status = code || 13;
-  const why = code ? 'after the error above' : 'it was left waiting on work that will never complete (a worker thread or child process may have died)';
+  const why = code
+    ? 'after the error above'
+    : 'it was left waiting on work that will never complete (a worker thread or child process may have died)';
   process.stderr.write(`rote: stopped with exit code ${status} before the command finished: ${why}\n`);
   process.exitCode = status;
 });
@@ -54,8 +56,9 @@ try {
     // A file-system error that no stage turned into a RoteError is still a problem
     // with the user's paths, not a bug: one line, no stack trace.
     const system = describeSystemError(error);
-    process.stderr.write(system ? `rote: ${system}\n` : `rote: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(
+      system ? `rote: ${system}\n` : `rote: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`,
+    );
     process.exitCode = system ? 2 : 1;
   }
 }
-

@@ -11,7 +11,8 @@ function integer(value: string): number {
 }
 function number(value: string): number {
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`expected a number, got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(parsed))
+    throw new InvalidArgumentError(`expected a number, got "${value}"`);
   return parsed;
 }
 const PARSERS: Record<OptionValueKind, ((value: string) => unknown) | undefined> = {
@@ -20,7 +21,11 @@ const PARSERS: Record<OptionValueKind, ((value: string) => unknown) | undefined>
   integer,
   number,
   'integer-list': (value) => value.split(',').map((part) => integer(part)),
-  'string-list': (value) => value.split(',').map((part) => part.trim()).filter(Boolean),
+  'string-list': (value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
 };
 
 /** A commander option that stores its value under the API's key (--bootstrap -> bootstrapResamples), so flags pass through unchanged. */
@@ -48,7 +53,10 @@ function shownDefault(value: NonNullable<OptionSpec['default']>): string {
  */
 export function addSpecOptions(command: Command, specs: readonly OptionSpec[]): Command {
   for (const spec of specs) {
-    const help = spec.default !== undefined && !spec.description.includes('(default') ? `${spec.description} (default: ${shownDefault(spec.default)})` : spec.description;
+    const help =
+      spec.default !== undefined && !spec.description.includes('(default')
+        ? `${spec.description} (default: ${shownDefault(spec.default)})`
+        : spec.description;
     const option = new SpecOption(spec.key, spec.flag, help);
     if (spec.required) option.makeOptionMandatory();
     const parse = PARSERS[spec.kind];

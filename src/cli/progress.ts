@@ -12,7 +12,11 @@ export interface Progress {
 export function createProgress(label: string, total: number, options: { quiet?: boolean } = {}): Progress {
   if (options.quiet || !process.stderr.isTTY || total <= 0) return { increment() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}`, stream: process.stderr, hideCursor: true },
+    {
+      format: `${label} [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);
@@ -26,10 +30,17 @@ export function createProgress(label: string, total: number, options: { quiet?: 
  * verify's progress on stderr (a TTY, not --quiet/--json): manifest bytes read with the records so far, then the
  * audio checked. A total of 0 (a gzip manifest) grows with what was read.
  */
-export function createVerifyProgress(options: { quiet?: boolean } = {}): { update: (event: { stage: 'read' | 'audio'; done: number; total: number; records: number }) => void; stop: () => void } {
+export function createVerifyProgress(options: { quiet?: boolean } = {}): {
+  update: (event: { stage: 'read' | 'audio'; done: number; total: number; records: number }) => void;
+  stop: () => void;
+} {
   if (options.quiet || !process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
-    { format: 'verify {stage} [{bar}] {percentage}% | {records} records | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+    {
+      format: 'verify {stage} [{bar}] {percentage}% | {records} records | eta {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   let stage: string | null = null;

@@ -13,9 +13,14 @@ import { createProgress, type Progress } from './progress.ts';
 export function registerTranscribe(program: Command): void {
   const command = program
     .command('transcribe')
-    .description(`Transcribe audio files with an ONNX ASR model (NeMo CTC, NeMo RNNT/TDT in NeMo or sherpa-onnx layout, sherpa-onnx CTC or transducer, or a rote-model.json sidecar); writes one JSON line per utterance.\n\n${describeMemoryBudget()}.`);
+    .description(
+      `Transcribe audio files with an ONNX ASR model (NeMo CTC, NeMo RNNT/TDT in NeMo or sherpa-onnx layout, sherpa-onnx CTC or transducer, or a rote-model.json sidecar); writes one JSON line per utterance.\n\n${describeMemoryBudget()}.`,
+    );
   addSpecOptions(command, TRANSCRIBE_OPTION_SPECS)
-    .option('--json', 'print the summary as JSON on stdout (provider, utterancesPerSec, rtfx, sessionRunShare, skipped, ...)')
+    .option(
+      '--json',
+      'print the summary as JSON on stdout (provider, utterancesPerSec, rtfx, sessionRunShare, skipped, ...)',
+    )
     .option('--quiet', 'no progress bar, no summary text')
     .action(async (flags: TranscribeToFileOptions & { json?: boolean; quiet?: boolean }) => {
       const { json, quiet, ...options } = flags;
@@ -27,7 +32,8 @@ export function registerTranscribe(program: Command): void {
         summary = await transcribeToFile({
           ...options,
           onModelLoaded: (model) => {
-            if (!quiet && !json) process.stderr.write(`rote: ${model.info.family} model, ${describeProviderReport(model.provider)}\n`);
+            if (!quiet && !json)
+              process.stderr.write(`rote: ${model.info.family} model, ${describeProviderReport(model.provider)}\n`);
           },
           onProgress: (_done, total) => {
             progress ??= createProgress('transcribe', total, { quiet: quiet || json });
@@ -37,7 +43,10 @@ export function registerTranscribe(program: Command): void {
       } finally {
         (progress as Progress | null)?.stop();
       }
-      if (summary.featureWorkersError && !quiet && !json) process.stderr.write(`rote: feature workers did not start, features ran on the main thread: ${summary.featureWorkersError}\n`);
+      if (summary.featureWorkersError && !quiet && !json)
+        process.stderr.write(
+          `rote: feature workers did not start, features ran on the main thread: ${summary.featureWorkersError}\n`,
+        );
       if (json) {
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       } else if (!quiet) {
@@ -46,7 +55,9 @@ export function registerTranscribe(program: Command): void {
           `${rows} utterances (${audioSec.toFixed(1)} s of audio) -> ${summary.out}\n` +
             `${summary.utterancesPerSec.toFixed(1)} utterances/s, RTFx ${summary.rtfx.toFixed(1)}, ${(100 * summary.sessionRunShare).toFixed(0)}% of wall time in session.run, on ${summary.provider.used}\n` +
             `features: ${summary.featureWorkers} worker${summary.featureWorkers === 1 ? '' : 's'}, ${summary.featureSec.toFixed(1)} s computing, model idle ${summary.featureWaitSec.toFixed(1)} s waiting for them\n` +
-            (skipped.length ? `skipped ${skipped.length}:\n${skipped.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}\n` : ''),
+            (skipped.length
+              ? `skipped ${skipped.length}:\n${skipped.map((s) => `  ${s.path}: ${s.reason}`).join('\n')}\n`
+              : ''),
         );
       }
     });

@@ -18,14 +18,20 @@ export function verifyExitCode(report: VerificationReport): number {
 export function verifySummaryLine(report: VerificationReport): string {
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   if (report.ok) {
-    const accepted = report.unverifiableAccepted ? `; ${plural(report.unverifiable.length, 'record', 'records')} with unverifiable audio accepted (--allow-unverifiable)` : '';
+    const accepted = report.unverifiableAccepted
+      ? `; ${plural(report.unverifiable.length, 'record', 'records')} with unverifiable audio accepted (--allow-unverifiable)`
+      : '';
     return `ok: the manifest holds exactly the intended canaries${accepted}`;
   }
   const problems = [
-    report.countMismatches.length > 0 ? `${plural(report.countMismatches.length, 'canary', 'canaries')} with a count mismatch (${report.countMismatches.filter((m) => m.found < m.expected).length} missing copies, ${report.countMismatches.filter((m) => m.found > m.expected).length} extra)` : '',
+    report.countMismatches.length > 0
+      ? `${plural(report.countMismatches.length, 'canary', 'canaries')} with a count mismatch (${report.countMismatches.filter((m) => m.found < m.expected).length} missing copies, ${report.countMismatches.filter((m) => m.found > m.expected).length} extra)`
+      : '',
     report.leaks.length > 0 ? `${plural(report.leaks.length, 'held-out canary', 'held-out canaries')} leaked` : '',
     report.tampered.length > 0 ? `${plural(report.tampered.length, 'record', 'records')} with tampered audio` : '',
-    report.unverifiable.length > 0 && !report.unverifiableAccepted ? `${plural(report.unverifiable.length, 'record', 'records')} whose canary audio could not be checked (pass --allow-unverifiable to accept)` : '',
+    report.unverifiable.length > 0 && !report.unverifiableAccepted
+      ? `${plural(report.unverifiable.length, 'record', 'records')} whose canary audio could not be checked (pass --allow-unverifiable to accept)`
+      : '',
   ].filter(Boolean);
   return `NOT OK: ${problems.join('; ')}`;
 }
@@ -61,13 +67,18 @@ export function registerVerify(program: Command): void {
           `${report.format}: ${report.records} records; ${found}/${report.inserted.length} inserted canaries found, ${report.audioHashed} audio files hashed`,
           `audio compared: ${report.audioMatch.rule}${report.audioMatch.resampled.length > 0 ? ` (resampled: ${report.audioMatch.resampled.map((r) => `${r} Hz`).join(', ')})` : ''}`,
           ...report.countMismatches.map((m) => `  count mismatch: ${m.id} found ${m.found}, expected ${m.expected}`),
-          ...report.leaks.map((l) => `  LEAK: held-out canary ${l.id} found ${l.found}x (${l.positions.map((p) => `${p.file}:${p.line}`).join(', ')})`),
+          ...report.leaks.map(
+            (l) =>
+              `  LEAK: held-out canary ${l.id} found ${l.found}x (${l.positions.map((p) => `${p.file}:${p.line}`).join(', ')})`,
+          ),
           ...report.tampered.map((t) => `  tampered: ${t.file}:${t.line} (${t.canaryId}): ${t.reason}`),
           ...report.unverifiable.map((u) => `  unverifiable audio: ${u.file}:${u.line} ${u.audio}: ${u.reason}`),
           ...(report.receipt
-            ? [report.receipt.matches
-              ? `  receipt: ${report.receipt.path} (the manifest is byte for byte what inject wrote)`
-              : `  receipt: ${report.receipt.path}; changed since inject wrote it: ${report.receipt.differing.join(', ')}`]
+            ? [
+                report.receipt.matches
+                  ? `  receipt: ${report.receipt.path} (the manifest is byte for byte what inject wrote)`
+                  : `  receipt: ${report.receipt.path}; changed since inject wrote it: ${report.receipt.differing.join(', ')}`,
+              ]
             : []),
           verifySummaryLine(report),
         ];

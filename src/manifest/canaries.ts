@@ -58,14 +58,18 @@ export async function loadTrainingList(path: string): Promise<LoadedTrainingList
     const { value, sha256 } = await readHashed(file, () => readTrainingCanaries(dir));
     return { dir, list: value, sha256 };
   }
-  throw new RoteError(`${path}: no canary list found (looked for ${candidates.map((dir) => join(dir, 'canaries.json')).join(' and ')}); pass a canary-set directory or its for-training/ directory`);
+  throw new RoteError(
+    `${path}: no canary list found (looked for ${candidates.map((dir) => join(dir, 'canaries.json')).join(' and ')}); pass a canary-set directory or its for-training/ directory`,
+  );
 }
 
 /** The auditor's full set (held-out canaries included), from a canary-set directory. */
 export async function loadFullCanarySet(path: string): Promise<LoadedCanarySet> {
   const file = resolve(path, 'canary-set.json');
   if (!(await isFile(file))) {
-    const hint = (await isFile(join(path, 'canaries.json'))) ? ' (this is a for-training directory: verify needs the full set, which lists the held-out canaries)' : '';
+    const hint = (await isFile(join(path, 'canaries.json')))
+      ? ' (this is a for-training directory: verify needs the full set, which lists the held-out canaries)'
+      : '';
     throw new RoteError(`${path}: no canary-set.json${hint}; pass the canary-set directory written by rote generate`);
   }
   const { value, sha256 } = await readHashed(file, () => readCanarySet(resolve(path)));

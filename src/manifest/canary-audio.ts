@@ -25,29 +25,50 @@ export interface PreparedCanaryAudio {
  * each costs less than thread-pool round trips (placing copies, which creates
  * files, is faster in parallel: placeCanaryAudio).
  */
-export function prepareCanaryAudio(sourcePath: string, expectedSha256: string, targetRate: number): PreparedCanaryAudio {
+export function prepareCanaryAudio(
+  sourcePath: string,
+  expectedSha256: string,
+  targetRate: number,
+): PreparedCanaryAudio {
   let bytes: Buffer;
   try {
     bytes = readFileSync(sourcePath);
   } catch (error) {
-    throw new RoteError(`${sourcePath}: cannot read canary audio (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new RoteError(
+      `${sourcePath}: cannot read canary audio (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
   }
   if (sha256Hex(bytes) !== expectedSha256) {
-    throw new RoteError(`${sourcePath}: sha256 differs from the canary list; the canary set was modified, regenerate or restore it`);
+    throw new RoteError(
+      `${sourcePath}: sha256 differs from the canary list; the canary set was modified, regenerate or restore it`,
+    );
   }
   const decoded = decodeWav(bytes, sourcePath);
   if (decoded.sampleRate === targetRate && decoded.channels === 1) {
     return { sourcePath, sampleRate: targetRate, numSamples: decoded.samples.length, resampled: false };
   }
-  const samples = decoded.sampleRate === targetRate ? decoded.samples : resample(decoded.samples, decoded.sampleRate, targetRate);
-  return { bytes: encodeWav16(samples, targetRate), sourcePath, sampleRate: targetRate, numSamples: samples.length, resampled: true };
+  const samples =
+    decoded.sampleRate === targetRate ? decoded.samples : resample(decoded.samples, decoded.sampleRate, targetRate);
+  return {
+    bytes: encodeWav16(samples, targetRate),
+    sourcePath,
+    sampleRate: targetRate,
+    numSamples: samples.length,
+    resampled: true,
+  };
 }
 
 /**
  * Writes one copy to `target` (never overwriting): the resampled bytes, or the
  * source copied or hard-linked. Returns how it was placed.
  */
-export async function placeCanaryAudio(prepared: PreparedCanaryAudio, target: string, linkFiles: boolean, firstCopy: string | undefined): Promise<'copy' | 'link' | 'resample'> {
+export async function placeCanaryAudio(
+  prepared: PreparedCanaryAudio,
+  target: string,
+  linkFiles: boolean,
+  firstCopy: string | undefined,
+): Promise<'copy' | 'link' | 'resample'> {
   const source = prepared.bytes ? firstCopy : prepared.sourcePath;
   try {
     if (linkFiles && source) {
@@ -55,7 +76,8 @@ export async function placeCanaryAudio(prepared: PreparedCanaryAudio, target: st
         await link(source, target);
         return prepared.bytes ? 'resample' : 'link';
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EXDEV' && (error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'EXDEV' && (error as NodeJS.ErrnoException).code !== 'EPERM')
+          throw error;
       }
     }
     if (prepared.bytes) {
@@ -65,8 +87,15 @@ export async function placeCanaryAudio(prepared: PreparedCanaryAudio, target: st
     await copyFile(prepared.sourcePath, target, constants.COPYFILE_EXCL);
     return 'copy';
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RoteError(`${target}: already exists; rote never overwrites audio, use an empty --audio-dir`, { cause: error });
-    throw writeError(target, error, 'cannot write canary audio; check that --audio-dir is a writable directory with free space');
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new RoteError(`${target}: already exists; rote never overwrites audio, use an empty --audio-dir`, {
+        cause: error,
+      });
+    throw writeError(
+      target,
+      error,
+      'cannot write canary audio; check that --audio-dir is a writable directory with free space',
+    );
   }
 }
 
@@ -81,9 +110,13 @@ export async function moveIntoPlace(moves: Array<{ from: string; to: string }>, 
       await link(from, to);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new RoteError(`${to}: already exists; rote never overwrites audio, use an empty --audio-dir`, { cause: error });
+      if (code === 'EEXIST')
+        throw new RoteError(`${to}: already exists; rote never overwrites audio, use an empty --audio-dir`, {
+          cause: error,
+        });
       // A file system without hard links: a rename (the name was checked free when the ids were drawn).
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw writeError(to, error, 'cannot place canary audio; check that --audio-dir is a writable directory');
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP')
+        throw writeError(to, error, 'cannot place canary audio; check that --audio-dir is a writable directory');
       await rename(from, to).catch((failure: unknown) => {
         throw writeError(to, failure, 'cannot place canary audio; check that --audio-dir is a writable directory');
       });

@@ -47,7 +47,13 @@ export async function detectFileFormat(path: string): Promise<ManifestFormat> {
   const headerCandidates: Header[] = [];
   for (const delimiter of ['\t', ',']) {
     if (!first.text.includes(delimiter)) continue;
-    headerCandidates.push({ columns: first.text.replace(/^\uFEFF/, '').split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1')), delimiter });
+    headerCandidates.push({
+      columns: first.text
+        .replace(/^\uFEFF/, '')
+        .split(delimiter)
+        .map((c) => c.trim().replace(/^"(.*)"$/, '$1')),
+      delimiter,
+    });
   }
   for (const adapter of RECORD_ADAPTERS) {
     if (adapter.header) {
@@ -58,14 +64,18 @@ export async function detectFileFormat(path: string): Promise<ManifestFormat> {
       return adapter.format;
     }
   }
-  throw new RoteError(`${path}:${first.line}: unknown manifest format; formats tried: ${triedMessage()} (force one with --format)`);
+  throw new RoteError(
+    `${path}:${first.line}: unknown manifest format; formats tried: ${triedMessage()} (force one with --format)`,
+  );
 }
 
 /**
  * The format shared by all `paths`. Lhotse recordings and supervisions may be
  * given together (they form one corpus); any other mix is an error.
  */
-export async function detectManifestFormat(paths: string[]): Promise<{ format: ManifestFormat; files: DetectedFile[] }> {
+export async function detectManifestFormat(
+  paths: string[],
+): Promise<{ format: ManifestFormat; files: DetectedFile[] }> {
   if (paths.length === 0) throw new RoteError('no manifest given');
   const files: DetectedFile[] = [];
   for (const path of paths) files.push({ path, format: await detectFileFormat(path) });
@@ -74,7 +84,9 @@ export async function detectManifestFormat(paths: string[]): Promise<{ format: M
   if (formats.length === 2 && formats.includes('lhotse-recordings') && formats.includes('lhotse-supervisions')) {
     return { format: 'lhotse-supervisions', files };
   }
-  throw new RoteError(`mixed manifest formats: ${files.map((f) => `${f.path} is ${f.format}`).join(', ')}; give files of one format (lhotse recordings + supervisions may be combined)`);
+  throw new RoteError(
+    `mixed manifest formats: ${files.map((f) => `${f.path} is ${f.format}`).join(', ')}; give files of one format (lhotse recordings + supervisions may be combined)`,
+  );
 }
 
 /**
@@ -82,11 +94,18 @@ export async function detectManifestFormat(paths: string[]): Promise<{ format: M
  * one forced with --format. A forced lhotse format still lets each file of a
  * recordings + supervisions pair be read as what it is.
  */
-export async function manifestFormats(paths: string[], forced?: ManifestFormat): Promise<{ format: ManifestFormat; files: DetectedFile[] }> {
-  if (forced && !forced.startsWith('lhotse-')) return { format: forced, files: paths.map((path) => ({ path, format: forced })) };
+export async function manifestFormats(
+  paths: string[],
+  forced?: ManifestFormat,
+): Promise<{ format: ManifestFormat; files: DetectedFile[] }> {
+  if (forced && !forced.startsWith('lhotse-'))
+    return { format: forced, files: paths.map((path) => ({ path, format: forced })) };
   const detected = await detectManifestFormat(paths);
   if (!forced) return detected;
-  return { format: forced, files: detected.files.map((f) => ({ path: f.path, format: f.format.startsWith('lhotse-') ? f.format : forced })) };
+  return {
+    format: forced,
+    files: detected.files.map((f) => ({ path: f.path, format: f.format.startsWith('lhotse-') ? f.format : forced })),
+  };
 }
 
 /** Expands the user's manifest arguments: plain paths, directories, and `*`/`?` globs in the last path component. */
@@ -98,13 +117,21 @@ export async function expandManifestPaths(patterns: string[]): Promise<string[]>
       continue;
     }
     const dir = dirname(pattern);
-    if (/[*?[]/.test(dir)) throw new RoteError(`${pattern}: globs are supported in the file name only, not in directories`);
-    const regex = new RegExp(`^${basename(pattern).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+    if (/[*?[]/.test(dir))
+      throw new RoteError(`${pattern}: globs are supported in the file name only, not in directories`);
+    const regex = new RegExp(
+      `^${basename(pattern)
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')}$`,
+    );
     let names: string[];
     try {
       names = await readdir(dir);
     } catch (error) {
-      throw new RoteError(`${pattern}: cannot list ${dir} (${(error as NodeJS.ErrnoException).code})`, { cause: error });
+      throw new RoteError(`${pattern}: cannot list ${dir} (${(error as NodeJS.ErrnoException).code})`, {
+        cause: error,
+      });
     }
     const matched = names.filter((name) => regex.test(name) && !name.startsWith('.')).sort();
     if (matched.length === 0) throw new RoteError(`${pattern}: matches no file`);

@@ -22,14 +22,17 @@ export function mimicId(template: string, random: SeededRandom, level = 0): stri
   if (template.length === 0) return randomString(HEX, 8, random);
   // Keeping the first two characters at level 0 places the id next to its template in sorted order.
   const kept = level === 0 && template.length > 4 ? template.slice(0, 2) : '';
-  let result = kept + template.slice(kept.length).replace(/[0-9a-fA-F]{8,}|[0-9]+|[a-z]+|[A-Z]+/g, (run) => {
-    if (/^[0-9]+$/.test(run)) return randomString(DIGITS, run.length, random);
-    if (run.length >= 8 && /^[0-9a-f]+$/.test(run) && /[0-9]/.test(run)) return randomString(HEX, run.length, random);
-    if (run.length >= 8 && /^[0-9A-F]+$/.test(run) && /[0-9]/.test(run)) return randomString(HEX, run.length, random).toUpperCase();
-    if (level >= 1 && /^[a-z]+$/.test(run)) return randomString(LOWER, run.length, random);
-    if (level >= 1 && /^[A-Z]+$/.test(run)) return randomString(UPPER, run.length, random);
-    return run;
-  });
+  let result =
+    kept +
+    template.slice(kept.length).replace(/[0-9a-fA-F]{8,}|[0-9]+|[a-z]+|[A-Z]+/g, (run) => {
+      if (/^[0-9]+$/.test(run)) return randomString(DIGITS, run.length, random);
+      if (run.length >= 8 && /^[0-9a-f]+$/.test(run) && /[0-9]/.test(run)) return randomString(HEX, run.length, random);
+      if (run.length >= 8 && /^[0-9A-F]+$/.test(run) && /[0-9]/.test(run))
+        return randomString(HEX, run.length, random).toUpperCase();
+      if (level >= 1 && /^[a-z]+$/.test(run)) return randomString(LOWER, run.length, random);
+      if (level >= 1 && /^[A-Z]+$/.test(run)) return randomString(UPPER, run.length, random);
+      return run;
+    });
   if (level >= 2 || result === template) result += `-${randomString(DIGITS, 6, random)}`;
   return result;
 }
@@ -121,7 +124,12 @@ export class IdSet {
 }
 
 /** Draws ids shaped like `template` that are unique among `taken` and the corpus. */
-export function drawUniqueId(template: string, random: SeededRandom, corpusIds: BloomFilter | null, taken: Set<string>): string {
+export function drawUniqueId(
+  template: string,
+  random: SeededRandom,
+  corpusIds: BloomFilter | null,
+  taken: Set<string>,
+): string {
   for (let attempt = 0; attempt < 300; attempt++) {
     const id = mimicId(template, random, attempt < 100 ? 0 : attempt < 200 ? 1 : 2);
     if (taken.has(id) || corpusIds?.mightContain(id)) continue;

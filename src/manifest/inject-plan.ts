@@ -28,15 +28,28 @@ export interface CopyIdentity {
  * after the record id in `audioDir`, transcripts cased like `textTemplate`.
  * Durations are filled in once the audio is prepared (withDurations).
  */
-export function planCopies(canaries: TrainingCanary[], drawIdentity: () => CopyIdentity, options: { audioDir: string; sampleRate: number; textTemplate: string | undefined }): PlannedCopy[] {
+export function planCopies(
+  canaries: TrainingCanary[],
+  drawIdentity: () => CopyIdentity,
+  options: { audioDir: string; sampleRate: number; textTemplate: string | undefined },
+): PlannedCopy[] {
   const copies: PlannedCopy[] = [];
   for (const canary of canaries) {
     for (let k = 0; k < canary.repetitions; k++) {
       const { recordId, speaker } = drawIdentity();
       copies.push({
-        canary, canaryId: canary.id, copyIndex: k, recordId, recordingId: recordId, speaker,
-        text: caseLike(canary.text, options.textTemplate), audioPath: audioPathOf(options.audioDir, recordId),
-        sampleRate: options.sampleRate, numSamples: 0, durationSec: 0, positions: [],
+        canary,
+        canaryId: canary.id,
+        copyIndex: k,
+        recordId,
+        recordingId: recordId,
+        speaker,
+        text: caseLike(canary.text, options.textTemplate),
+        audioPath: audioPathOf(options.audioDir, recordId),
+        sampleRate: options.sampleRate,
+        numSamples: 0,
+        durationSec: 0,
+        positions: [],
       });
     }
   }
@@ -64,7 +77,11 @@ export function audioNameTaken(stems: ReadonlySet<string>, recordId: string): bo
 }
 
 /** Sets every copy's length from its canary's prepared audio. */
-export function withDurations(copies: PlannedCopy[], numSamplesOf: (canaryId: string) => number, sampleRate: number): void {
+export function withDurations(
+  copies: PlannedCopy[],
+  numSamplesOf: (canaryId: string) => number,
+  sampleRate: number,
+): void {
   for (const copy of copies) {
     copy.numSamples = numSamplesOf(copy.canaryId);
     copy.durationSec = copy.numSamples / sampleRate;
@@ -75,7 +92,11 @@ export function withDurations(copies: PlannedCopy[], numSamplesOf: (canaryId: st
  * Each copy's slot among a table's `records` (slot k: before record k; slot
  * `records`: after the last), uniform and independent, sorted by slot then copy.
  */
-export function drawSlots(random: SeededRandom, copies: number, records: number): Array<{ index: number; slot: number }> {
+export function drawSlots(
+  random: SeededRandom,
+  copies: number,
+  records: number,
+): Array<{ index: number; slot: number }> {
   const slots = Array.from({ length: copies }, (_, index) => ({ index, slot: random.nextInt(records + 1) }));
   slots.sort((a, b) => a.slot - b.slot || a.index - b.index);
   return slots;
@@ -108,7 +129,12 @@ export function buildReceipt(plan: ReceiptInputs): InjectionReceipt {
     receipt: 2,
     tool: { name: 'rote', version: TOOL_VERSION },
     createdAt: plan.createdAt,
-    canarySet: { setId: plan.setId, canariesJsonSha256: plan.canariesJsonSha256, canaryCount: plan.canaries.length, copies: plan.copies.length },
+    canarySet: {
+      setId: plan.setId,
+      canariesJsonSha256: plan.canariesJsonSha256,
+      canaryCount: plan.canaries.length,
+      copies: plan.copies.length,
+    },
     format: plan.format,
     seed: plan.seed,
     sampleRate: plan.sampleRate,

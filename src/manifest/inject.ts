@@ -19,8 +19,23 @@ import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
 import { probeSampleRate } from '../audio/sample-rate.ts';
 import { loadTrainingList } from './canaries.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
-import { moveIntoPlace, placeCanaryAudio, prepareCanaryAudio, removeQuietly, type PreparedCanaryAudio } from './canary-audio.ts';
-import { audioNameTaken, audioPathOf, buildReceipt, planCopies, receiptPathFor, takenAudioStems, withDurations, type PlannedCopy } from './inject-plan.ts';
+import {
+  moveIntoPlace,
+  placeCanaryAudio,
+  prepareCanaryAudio,
+  removeQuietly,
+  type PreparedCanaryAudio,
+} from './canary-audio.ts';
+import {
+  audioNameTaken,
+  audioPathOf,
+  buildReceipt,
+  planCopies,
+  receiptPathFor,
+  takenAudioStems,
+  withDurations,
+  type PlannedCopy,
+} from './inject-plan.ts';
 import { removeDeadLeftovers } from './leftovers.ts';
 import type { CheckDepth } from './types.ts';
 import { KaldiDirTarget, kaldiInputDir } from './targets/kaldi-dir.ts';
@@ -79,7 +94,8 @@ type InjectOptionKey = (typeof INJECT_OPTION_SPECS)[number]['key'];
 
 /** Every option of injectCanaries, defaults filled in and checked against INJECT_OPTION_SPECS (errors name the keys). */
 function resolveInjectOptions(options: InjectOptions) {
-  const option = <Key extends InjectOptionKey>(key: Key): InjectOptions[Key] => resolveOption(INJECT_OPTION_SPECS, key, options[key]);
+  const option = <Key extends InjectOptionKey>(key: Key): InjectOptions[Key] =>
+    resolveOption(INJECT_OPTION_SPECS, key, options[key]);
   return {
     manifests: option('manifests'),
     canaries: option('canaries'),
@@ -120,7 +136,9 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
   await target.checkOutputs(force);
   const receiptPath = resolve(options.receipt ?? receiptPathFor(resolve(options.output)));
   if (!force && existsSync(receiptPath)) {
-    throw new RoteError(`${receiptPath}: the receipt of an earlier injection is there; pass --force to replace that injection's output and receipt, or choose another --out (or --receipt)`);
+    throw new RoteError(
+      `${receiptPath}: the receipt of an earlier injection is there; pass --force to replace that injection's output and receipt, or choose another --out (or --receipt)`,
+    );
   }
 
   const warnings: string[] = [];
@@ -131,7 +149,12 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
 
   // Pass 1, then the plan: every check that can fail on the input runs before anything is written.
   await target.scan(options.onScanProgress);
-  const sampleRate = await corpusSampleRate(options.sampleRate, target.sampleRateSource(), training.list.sampleRate, warnings);
+  const sampleRate = await corpusSampleRate(
+    options.sampleRate,
+    target.sampleRateSource(),
+    training.list.sampleRate,
+    warnings,
+  );
   const existingNames = await audioNames(audioDir);
   const idRandom = random.fork('ids');
   const taken = new Set<string>();
@@ -149,23 +172,44 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
   let placing: Promise<InjectionReceipt['audioMode']> | null = null;
   try {
     await mkdir(staging, { recursive: true }).catch(async (error: unknown) => {
-      throw writeError(audioDir, await whyNotWritable(audioDir, error), 'cannot create the audio dir; pass --audio-dir a directory you can write');
+      throw writeError(
+        audioDir,
+        await whyNotWritable(audioDir, error),
+        'cannot create the audio dir; pass --audio-dir a directory you can write',
+      );
     });
     // The copies are written into the staging folder while pass 2 copies the manifest.
     placing = placeAudio(copies, prepared, options.link, staging);
     placing.catch(() => undefined);
     const outputs = await target.write(copies, random, options.onProgress);
     const audioMode = await placing;
-    await moveIntoPlace(copies.map((copy) => ({ from: stagedPath(staging, copy), to: copy.audioPath })), placed);
+    await moveIntoPlace(
+      copies.map((copy) => ({ from: stagedPath(staging, copy), to: copy.audioPath })),
+      placed,
+    );
     await target.commit();
     await rm(staging, { recursive: true, force: true });
     const receipt = buildReceipt({
-      setId: training.list.setId, canariesJsonSha256: training.sha256, canaries: training.list.canaries, copies,
-      format, seed, sampleRate, audioDir, audioMode, inputs: target.inputs(), outputs,
-      warnings: [...warnings, ...target.warnings], createdAt: new Date().toISOString(),
+      setId: training.list.setId,
+      canariesJsonSha256: training.sha256,
+      canaries: training.list.canaries,
+      copies,
+      format,
+      seed,
+      sampleRate,
+      audioDir,
+      audioMode,
+      inputs: target.inputs(),
+      outputs,
+      warnings: [...warnings, ...target.warnings],
+      createdAt: new Date().toISOString(),
     });
     await writeFileAtomic(receiptPath, `${JSON.stringify(receipt, null, 2)}\n`).catch((error: unknown) => {
-      throw writeError(receiptPath, error, 'cannot write the injection receipt; choose a writable place with --receipt');
+      throw writeError(
+        receiptPath,
+        error,
+        'cannot write the injection receipt; choose a writable place with --receipt',
+      );
     });
     return receipt;
   } catch (error) {
@@ -203,7 +247,9 @@ async function checkAudioDir(audioDir: string, trainingDir: string): Promise<voi
   for (const dir of setDirs) {
     const setReal = await realpath(dir);
     if (real === setReal || real.startsWith(setReal + sep)) {
-      throw new RoteError(`${audioDir}: --audio-dir is inside the canary set ${dir}; canary copies go next to the training audio, outside the set (choose another --audio-dir)`);
+      throw new RoteError(
+        `${audioDir}: --audio-dir is inside the canary set ${dir}; canary copies go next to the training audio, outside the set (choose another --audio-dir)`,
+      );
     }
   }
   let existing = audioDir;
@@ -212,7 +258,11 @@ async function checkAudioDir(audioDir: string, trainingDir: string): Promise<voi
     if (!(await stat(existing)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     await access(existing, constants.W_OK | constants.R_OK | constants.X_OK);
   } catch (error) {
-    throw writeError(audioDir, error, 'the audio dir is not a readable, writable directory; pass --audio-dir a directory you can write');
+    throw writeError(
+      audioDir,
+      error,
+      'the audio dir is not a readable, writable directory; pass --audio-dir a directory you can write',
+    );
   }
 }
 
@@ -233,12 +283,19 @@ async function audioNames(audioDir: string): Promise<Set<string>> {
   }
 }
 
-async function corpusSampleRate(option: number | undefined, source: { stated?: number; audio?: string }, fallback: number, warnings: string[]): Promise<number> {
+async function corpusSampleRate(
+  option: number | undefined,
+  source: { stated?: number; audio?: string },
+  fallback: number,
+  warnings: string[],
+): Promise<number> {
   if (option !== undefined) return option;
   if (source.stated) return source.stated;
   const probed = source.audio ? await probeSampleRate(source.audio) : undefined;
   if (probed) return probed;
-  warnings.push(`could not read the corpus sample rate from ${source.audio ?? 'the manifest'}; used the canary set's ${fallback} Hz (pass --sample-rate to choose)`);
+  warnings.push(
+    `could not read the corpus sample rate from ${source.audio ?? 'the manifest'}; used the canary set's ${fallback} Hz (pass --sample-rate to choose)`,
+  );
   return fallback;
 }
 
@@ -246,10 +303,15 @@ async function corpusSampleRate(option: number | undefined, source: { stated?: n
  * Reads and checks each canary's WAV (and resamples it when the corpus rate
  * differs), once per canary.
  */
-function prepareAudio(copies: PlannedCopy[], trainingDir: string, sampleRate: number): Map<string, PreparedCanaryAudio> {
+function prepareAudio(
+  copies: PlannedCopy[],
+  trainingDir: string,
+  sampleRate: number,
+): Map<string, PreparedCanaryAudio> {
   const prepared = new Map<string, PreparedCanaryAudio>();
   for (const { canary } of copies) {
-    if (!prepared.has(canary.id)) prepared.set(canary.id, prepareCanaryAudio(resolve(trainingDir, canary.audio), canary.sha256, sampleRate));
+    if (!prepared.has(canary.id))
+      prepared.set(canary.id, prepareCanaryAudio(resolve(trainingDir, canary.audio), canary.sha256, sampleRate));
   }
   return prepared;
 }
@@ -259,7 +321,12 @@ function stagedPath(staging: string, copy: PlannedCopy): string {
 }
 
 /** Writes every copy into the staging folder; one canary's copies in order (later ones may link to the first). */
-async function placeAudio(copies: PlannedCopy[], prepared: Map<string, PreparedCanaryAudio>, link: boolean, staging: string): Promise<InjectionReceipt['audioMode']> {
+async function placeAudio(
+  copies: PlannedCopy[],
+  prepared: Map<string, PreparedCanaryAudio>,
+  link: boolean,
+  staging: string,
+): Promise<InjectionReceipt['audioMode']> {
   let mode: InjectionReceipt['audioMode'] = link ? 'link' : 'copy';
   const byCanary = new Map<string, PlannedCopy[]>();
   for (const copy of copies) byCanary.set(copy.canaryId, [...(byCanary.get(copy.canaryId) ?? []), copy]);

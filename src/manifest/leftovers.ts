@@ -20,7 +20,10 @@ function isRunning(pid: number): boolean {
 }
 
 /** Removes temporary siblings of `names` in `dir` left by processes that are gone; returns what it removed and whose it was. */
-export async function removeDeadLeftovers(dir: string, names: ReadonlySet<string>): Promise<Array<{ path: string; pid: number }>> {
+export async function removeDeadLeftovers(
+  dir: string,
+  names: ReadonlySet<string>,
+): Promise<Array<{ path: string; pid: number }>> {
   let entries: string[];
   try {
     entries = await readdir(dir);

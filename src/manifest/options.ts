@@ -15,7 +15,13 @@ export const INJECT_SAMPLE_RATE_RANGE = { min: 1000, max: 384_000 } as const;
 
 export const INJECT_OPTION_SPECS = [
   { key: 'manifests', flag: '--manifest <paths...>', kind: 'string-list', required: true, description: MANIFEST_HELP },
-  { key: 'canaries', flag: '--canaries <dir>', kind: 'string', required: true, description: 'canary-set directory or its for-training/ directory' },
+  {
+    key: 'canaries',
+    flag: '--canaries <dir>',
+    kind: 'string',
+    required: true,
+    description: 'canary-set directory or its for-training/ directory',
+  },
   {
     key: 'output',
     flag: '--out <path>',
@@ -23,11 +29,34 @@ export const INJECT_OPTION_SPECS = [
     required: true,
     description: 'output manifest file (one input) or directory (shards, lhotse pair, Kaldi data dir); required',
   },
-  { key: 'audioDir', flag: '--audio-dir <dir>', kind: 'string', required: true, description: 'directory the canary WAVs are written to (created if missing)' },
+  {
+    key: 'audioDir',
+    flag: '--audio-dir <dir>',
+    kind: 'string',
+    required: true,
+    description: 'directory the canary WAVs are written to (created if missing)',
+  },
   { key: 'format', flag: '--format <format>', kind: 'string', choices: MANIFEST_FORMATS, description: FORMAT_HELP },
-  { key: 'seed', flag: '--seed <seed>', kind: 'string', description: 'seed for ids and positions (default: the canary set id)' },
-  { key: 'link', flag: '--link', kind: 'switch', default: false, description: 'hard-link canary audio instead of copying it' },
-  { key: 'idPrefix', flag: '--id-prefix <prefix>', kind: 'string', default: '', description: 'prefix for inserted record ids (default: none, ids shaped like the corpus ids)' },
+  {
+    key: 'seed',
+    flag: '--seed <seed>',
+    kind: 'string',
+    description: 'seed for ids and positions (default: the canary set id)',
+  },
+  {
+    key: 'link',
+    flag: '--link',
+    kind: 'switch',
+    default: false,
+    description: 'hard-link canary audio instead of copying it',
+  },
+  {
+    key: 'idPrefix',
+    flag: '--id-prefix <prefix>',
+    kind: 'string',
+    default: '',
+    description: 'prefix for inserted record ids (default: none, ids shaped like the corpus ids)',
+  },
   {
     key: 'sampleRate',
     flag: '--sample-rate <hz>',
@@ -35,8 +64,19 @@ export const INJECT_OPTION_SPECS = [
     ...INJECT_SAMPLE_RATE_RANGE,
     description: `corpus sample rate, ${INJECT_SAMPLE_RATE_RANGE.min}..${INJECT_SAMPLE_RATE_RANGE.max} (default: read from the manifest or its first audio file)`,
   },
-  { key: 'receipt', flag: '--receipt <path>', kind: 'string', description: "receipt path (default: the output's path + .receipt.json, next to it, e.g. train.json.receipt.json)" },
-  { key: 'force', flag: '--force', kind: 'switch', default: false, description: 'replace an existing output manifest (and its receipt); without it, inject refuses to overwrite' },
+  {
+    key: 'receipt',
+    flag: '--receipt <path>',
+    kind: 'string',
+    description: "receipt path (default: the output's path + .receipt.json, next to it, e.g. train.json.receipt.json)",
+  },
+  {
+    key: 'force',
+    flag: '--force',
+    kind: 'switch',
+    default: false,
+    description: 'replace an existing output manifest (and its receipt); without it, inject refuses to overwrite',
+  },
   {
     key: 'check',
     flag: '--check <depth>',
@@ -53,20 +93,28 @@ export const INJECT_OPTION_SPECS = [
     kind: 'string',
     choices: FILE_HASH_ALGORITHMS,
     default: 'xxh3',
-    description: 'digest of input and output files in the receipt: xxh3 identifies files (fast), sha256 also resists deliberate tampering',
+    description:
+      'digest of input and output files in the receipt: xxh3 identifies files (fast), sha256 also resists deliberate tampering',
   },
 ] as const satisfies readonly OptionSpec[];
 
 export const VERIFY_OPTION_SPECS = [
   { key: 'manifests', flag: '--manifest <paths...>', kind: 'string-list', required: true, description: MANIFEST_HELP },
-  { key: 'canaries', flag: '--canaries <dir>', kind: 'string', required: true, description: 'the full canary-set directory (with canary-set.json)' },
+  {
+    key: 'canaries',
+    flag: '--canaries <dir>',
+    kind: 'string',
+    required: true,
+    description: 'the full canary-set directory (with canary-set.json)',
+  },
   { key: 'format', flag: '--format <format>', kind: 'string', choices: MANIFEST_FORMATS, description: FORMAT_HELP },
   {
     key: 'hashAll',
     flag: '--hash-all',
     kind: 'switch',
     default: false,
-    description: "hash every record's audio, finding canary audio under any transcript (default: only records whose text matches a canary)",
+    description:
+      "hash every record's audio, finding canary audio under any transcript (default: only records whose text matches a canary)",
   },
   {
     key: 'allowUnverifiable',

@@ -36,7 +36,10 @@ export async function checkReceiptOf(manifests: string[]): Promise<ReceiptCheck 
   const differing: string[] = [];
   for (const output of receipt.outputs ?? []) {
     const [algorithm] = output.hash.split(':') as [FileHashAlgorithm];
-    const ok = existsSync(output.path) && (await stat(output.path)).isFile() && (await hashFile(output.path, algorithm)) === output.hash;
+    const ok =
+      existsSync(output.path) &&
+      (await stat(output.path)).isFile() &&
+      (await hashFile(output.path, algorithm)) === output.hash;
     if (!ok) differing.push(output.path);
   }
   const listed = new Set((receipt.outputs ?? []).map((o) => o.path));

@@ -159,7 +159,13 @@ export interface VerifiedCanary {
   /** Repetitions of its group; null for the held-out group. */
   expected: number | null;
   found: number;
-  positions: Array<{ file: string; line: number; recordId?: string; audio?: string; matchedBy: Array<'text' | 'audio'> }>;
+  positions: Array<{
+    file: string;
+    line: number;
+    recordId?: string;
+    audio?: string;
+    matchedBy: Array<'text' | 'audio'>;
+  }>;
 }
 
 export interface TamperedAudio {

@@ -70,7 +70,8 @@ const SAMPLE_TOLERANCE = RESAMPLED_TOLERANCE_STEPS / 32768;
 
 /** Every option of verifyInjection, defaults filled in and checked against VERIFY_OPTION_SPECS (errors name the keys). */
 function resolveVerifyOptions(options: VerifyOptions) {
-  const option = <Key extends (typeof VERIFY_OPTION_SPECS)[number]['key']>(key: Key): VerifyOptions[Key] => resolveOption(VERIFY_OPTION_SPECS, key, options[key]);
+  const option = <Key extends (typeof VERIFY_OPTION_SPECS)[number]['key']>(key: Key): VerifyOptions[Key] =>
+    resolveOption(VERIFY_OPTION_SPECS, key, options[key]);
   return {
     manifests: option('manifests'),
     canaries: option('canaries'),
@@ -97,11 +98,14 @@ export async function verifyInjection(verifyOptions: VerifyOptions): Promise<Ver
 
   const candidates: Candidate[] = [];
   let records = 0;
-  const readTotal = detected.files.some((f) => f.path.endsWith('.gz')) ? 0 : await manifestBytes(format === 'kaldi' ? [] : detected.files.map((f) => f.path));
+  const readTotal = detected.files.some((f) => f.path.endsWith('.gz'))
+    ? 0
+    : await manifestBytes(format === 'kaldi' ? [] : detected.files.map((f) => f.path));
   let readDone = 0;
   const readProgress = (bytes: number): void => {
     readDone += bytes;
-    if (options.onProgress && records % PROGRESS_EVERY === 0) options.onProgress({ stage: 'read', done: readDone, total: readTotal, records });
+    if (options.onProgress && records % PROGRESS_EVERY === 0)
+      options.onProgress({ stage: 'read', done: readDone, total: readTotal, records });
   };
   const consider = (candidate: Omit<Candidate, 'byText'>): void => {
     const matched = candidate.text === undefined ? [] : (byText.get(normalizeText(candidate.text)) ?? []);
@@ -125,20 +129,36 @@ export async function verifyInjection(verifyOptions: VerifyOptions): Promise<Ver
   } else {
     const recordingAudio = new Map<string, string | undefined>();
     const pendingRecordings: Candidate[] = [];
-    const ordered = [...detected.files].sort((a, b) => Number(a.format === 'lhotse-recordings') - Number(b.format === 'lhotse-recordings'));
+    const ordered = [...detected.files].sort(
+      (a, b) => Number(a.format === 'lhotse-recordings') - Number(b.format === 'lhotse-recordings'),
+    );
     for (const { path, format: fileFormat } of ordered) {
       const adapter = adapterFor(fileFormat as Exclude<ManifestFormat, 'kaldi'>);
       for await (const { where, record, bytes } of readRecords(path, adapter)) {
         if (adapter.format === 'lhotse-recordings') {
           readDone += bytes.length;
           if (recordingAudio.has(record.id!)) recordingAudio.set(record.id!, adapter.resolveAudio(record, path));
-          if (options.hashAll) consider({ file: path, line: where.line, recordId: record.id, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
+          if (options.hashAll)
+            consider({
+              file: path,
+              line: where.line,
+              recordId: record.id,
+              audioPath: adapter.resolveAudio(record, path),
+              audioRef: record.audio,
+            });
           continue;
         }
         records++;
         readProgress(bytes.length);
         const before = candidates.length;
-        consider({ file: path, line: where.line, recordId: record.id, text: record.text, audioPath: adapter.resolveAudio(record, path), audioRef: record.audio });
+        consider({
+          file: path,
+          line: where.line,
+          recordId: record.id,
+          text: record.text,
+          audioPath: adapter.resolveAudio(record, path),
+          audioRef: record.audio,
+        });
         if (adapter.format === 'lhotse-supervisions' && candidates.length > before) {
           const recordingId = record.fields.recording_id as string;
           recordingAudio.set(recordingId, undefined);
@@ -165,14 +185,26 @@ export async function verifyInjection(verifyOptions: VerifyOptions): Promise<Ver
     if (index % 256 === 0) options.onProgress?.({ stage: 'audio', done: index, total: candidates.length, records });
     let audioMatch: CanaryRecord | undefined;
     if (!candidate.audioPath) {
-      if (candidate.byText.length > 0) report.unverifiable.push({ file: candidate.file, line: candidate.line, audio: candidate.audioRef ?? '', reason: 'audio is not a plain file path (a command or a missing field)' });
+      if (candidate.byText.length > 0)
+        report.unverifiable.push({
+          file: candidate.file,
+          line: candidate.line,
+          audio: candidate.audioRef ?? '',
+          reason: 'audio is not a plain file path (a command or a missing field)',
+        });
     } else {
       let sha: string | undefined;
       try {
         sha = await sha256File(candidate.audioPath);
         audioHashed++;
       } catch (error) {
-        if (candidate.byText.length > 0) report.unverifiable.push({ file: candidate.file, line: candidate.line, audio: candidate.audioPath, reason: `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` });
+        if (candidate.byText.length > 0)
+          report.unverifiable.push({
+            file: candidate.file,
+            line: candidate.line,
+            audio: candidate.audioPath,
+            reason: `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          });
       }
       if (sha !== undefined) {
         audioMatch = byHash.get(sha);
@@ -182,8 +214,14 @@ export async function verifyInjection(verifyOptions: VerifyOptions): Promise<Ver
           if (typeof verdict === 'object') {
             audioMatch = canary;
             if (verdict.resampledFrom !== null) resampled.add(`${verdict.resampledFrom}->${verdict.rate}`);
-          }
-          else report.tampered.push({ canaryId: canary.id, file: candidate.file, line: candidate.line, audio: candidate.audioPath, reason: verdict });
+          } else
+            report.tampered.push({
+              canaryId: canary.id,
+              file: candidate.file,
+              line: candidate.line,
+              audio: candidate.audioPath,
+              reason: verdict,
+            });
         }
       }
     }
@@ -192,13 +230,32 @@ export async function verifyInjection(verifyOptions: VerifyOptions): Promise<Ver
     const matchedBy: Array<'text' | 'audio'> = [];
     if (candidate.byText.some((c) => c.id === canary.id)) matchedBy.push('text');
     if (audioMatch) matchedBy.push('audio');
-    found.set(canary.id, [...(found.get(canary.id) ?? []), { file: candidate.file, line: candidate.line, recordId: candidate.recordId, audio: candidate.audioPath ?? candidate.audioRef, matchedBy }]);
+    found.set(canary.id, [
+      ...(found.get(canary.id) ?? []),
+      {
+        file: candidate.file,
+        line: candidate.line,
+        recordId: candidate.recordId,
+        audio: candidate.audioPath ?? candidate.audioRef,
+        matchedBy,
+      },
+    ]);
   }
 
-  const verified = (canary: CanaryRecord): VerifiedCanary => ({ id: canary.id, expected: canary.repetitions, found: found.get(canary.id)?.length ?? 0, positions: found.get(canary.id) ?? [] });
+  const verified = (canary: CanaryRecord): VerifiedCanary => ({
+    id: canary.id,
+    expected: canary.repetitions,
+    found: found.get(canary.id)?.length ?? 0,
+    positions: found.get(canary.id) ?? [],
+  });
   const inserted = canaries.filter((c) => c.repetitions !== null).map(verified);
-  const leaks = canaries.filter((c) => c.repetitions === null).map(verified).filter((c) => c.found > 0);
-  const countMismatches = inserted.filter((c) => c.found !== c.expected).map((c) => ({ id: c.id, expected: c.expected!, found: c.found }));
+  const leaks = canaries
+    .filter((c) => c.repetitions === null)
+    .map(verified)
+    .filter((c) => c.found > 0);
+  const countMismatches = inserted
+    .filter((c) => c.found !== c.expected)
+    .map((c) => ({ id: c.id, expected: c.expected!, found: c.found }));
   const allowUnverifiable = options.allowUnverifiable;
   options.onProgress?.({ stage: 'audio', done: candidates.length, total: candidates.length, records });
   return {
@@ -212,12 +269,20 @@ export async function verifyInjection(verifyOptions: VerifyOptions): Promise<Ver
     tampered: report.tampered,
     unverifiable: report.unverifiable,
     audioHashed,
-    audioMatch: resampled.size === 0
-      ? { rule: 'exact', resampled: [] }
-      : { rule: `exact at the set's rate; within ±${RESAMPLED_TOLERANCE_STEPS} of 32768 per sample after resampling`, resampled: [...resampled].sort() },
+    audioMatch:
+      resampled.size === 0
+        ? { rule: 'exact', resampled: [] }
+        : {
+            rule: `exact at the set's rate; within ±${RESAMPLED_TOLERANCE_STEPS} of 32768 per sample after resampling`,
+            resampled: [...resampled].sort(),
+          },
     unverifiableAccepted: allowUnverifiable && report.unverifiable.length > 0,
     receipt: await checkReceiptOf(inputs),
-    ok: countMismatches.length === 0 && leaks.length === 0 && report.tampered.length === 0 && (report.unverifiable.length === 0 || allowUnverifiable),
+    ok:
+      countMismatches.length === 0 &&
+      leaks.length === 0 &&
+      report.tampered.length === 0 &&
+      (report.unverifiable.length === 0 || allowUnverifiable),
   };
 }
 
@@ -238,7 +303,11 @@ async function manifestBytes(paths: string[]): Promise<number> {
  * How `path` matched the canary's audio (`resampledFrom` null: sample for sample at the set's rate), or why it
  * does not: at the set's rate every sample must be equal; after resampling each may differ by RESAMPLED_TOLERANCE_STEPS.
  */
-async function compareAudio(path: string, setPath: string, cache: Map<string, DecodedAudio>): Promise<string | { resampledFrom: number | null; rate: number }> {
+async function compareAudio(
+  path: string,
+  setPath: string,
+  cache: Map<string, DecodedAudio>,
+): Promise<string | { resampledFrom: number | null; rate: number }> {
   let candidate: DecodedAudio;
   try {
     candidate = decodeWav(await readFile(path), path);
@@ -250,19 +319,26 @@ async function compareAudio(path: string, setPath: string, cache: Map<string, De
     try {
       reference = decodeWav(await readFile(setPath), setPath);
     } catch (error) {
-      throw new RoteError(`${setPath}: cannot read the canary set's audio (${(error as Error).message}); verify needs the complete set`, { cause: error });
+      throw new RoteError(
+        `${setPath}: cannot read the canary set's audio (${(error as Error).message}); verify needs the complete set`,
+        { cause: error },
+      );
     }
     cache.set(setPath, reference);
   }
-  const expected = reference.sampleRate === candidate.sampleRate ? reference.samples : resample(reference.samples, reference.sampleRate, candidate.sampleRate);
+  const expected =
+    reference.sampleRate === candidate.sampleRate
+      ? reference.samples
+      : resample(reference.samples, reference.sampleRate, candidate.sampleRate);
   if (expected.length !== candidate.samples.length) {
     return `audio differs from the canary set: ${candidate.samples.length} samples at ${candidate.sampleRate} Hz, expected ${expected.length}`;
   }
   let worst = 0;
   for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i]! - candidate.samples[i]!));
   const wasResampled = reference.sampleRate !== candidate.sampleRate;
-  if (!wasResampled && worst > 0) return `audio differs from the canary set (sha256 mismatch, max sample difference ${Math.max(1, Math.round(worst * 32768))} of 32768; nothing was resampled, so an exact match is required)`;
-  if (worst > SAMPLE_TOLERANCE) return `audio differs from the canary set (sha256 mismatch, max sample difference ${(worst * 32768).toFixed(0)} of 32768 after resampling ${reference.sampleRate} -> ${candidate.sampleRate} Hz, tolerance ${RESAMPLED_TOLERANCE_STEPS})`;
+  if (!wasResampled && worst > 0)
+    return `audio differs from the canary set (sha256 mismatch, max sample difference ${Math.max(1, Math.round(worst * 32768))} of 32768; nothing was resampled, so an exact match is required)`;
+  if (worst > SAMPLE_TOLERANCE)
+    return `audio differs from the canary set (sha256 mismatch, max sample difference ${(worst * 32768).toFixed(0)} of 32768 after resampling ${reference.sampleRate} -> ${candidate.sampleRate} Hz, tolerance ${RESAMPLED_TOLERANCE_STEPS})`;
   return { resampledFrom: wasResampled ? reference.sampleRate : null, rate: candidate.sampleRate };
 }
-

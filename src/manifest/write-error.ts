@@ -46,6 +46,6 @@ export function writeError(path: string, error: unknown, advice: string): RoteEr
     ENOTDIR: 'a path component is not a directory',
     EEXIST: 'already exists',
   };
-  const what = meaning[code] ? `${meaning[code]} (${code})` : (code || (error as Error).message);
+  const what = meaning[code] ? `${meaning[code]} (${code})` : code || (error as Error).message;
   return new RoteError(`${path}: ${what}; ${advice}`, { cause: error });
 }

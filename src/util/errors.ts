@@ -68,13 +68,21 @@ export async function explainWriteFailure(error: unknown, destination: string, f
   if (error instanceof RoteError) return error;
   const code = (error as NodeJS.ErrnoException)?.code;
   const text = (reason: string, errno: string) =>
-    new RoteError(`${flag} ${destination}: cannot write there: ${reason} (${errno}); ${errno === 'ENOSPC' || errno === 'EDQUOT' ? 'free some space or ' : ''}choose another ${flag}`, { cause: error });
-  if (code === 'ENOSPC' || code === 'EDQUOT') return text(code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded', code);
+    new RoteError(
+      `${flag} ${destination}: cannot write there: ${reason} (${errno}); ${errno === 'ENOSPC' || errno === 'EDQUOT' ? 'free some space or ' : ''}choose another ${flag}`,
+      { cause: error },
+    );
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return text(code === 'ENOSPC' ? 'no space left on the device' : 'disk quota exceeded', code);
   if (code === 'EROFS') return text('read-only file system', code);
   if (code === 'EEXIST' && (error as NodeJS.ErrnoException).syscall === 'mkdir') {
-    return new RoteError(`${flag} ${destination}: ${(error as NodeJS.ErrnoException).path ?? destination} is a file where a folder is needed; choose another ${flag}`, { cause: error });
+    return new RoteError(
+      `${flag} ${destination}: ${(error as NodeJS.ErrnoException).path ?? destination} is a file where a folder is needed; choose another ${flag}`,
+      { cause: error },
+    );
   }
-  if (code === 'EISDIR' && (error as NodeJS.ErrnoException).syscall === 'rename') return new RoteError(`${flag} ${destination} is a folder; give a file path`, { cause: error });
+  if (code === 'EISDIR' && (error as NodeJS.ErrnoException).syscall === 'rename')
+    return new RoteError(`${flag} ${destination} is a folder; give a file path`, { cause: error });
   if (code === 'EACCES' || code === 'EPERM') return text('permission denied', code);
   if (code === 'ENOENT' && (error as NodeJS.ErrnoException).syscall === 'mkdir') {
     const { access, constants } = await import('node:fs/promises');
@@ -83,7 +91,10 @@ export async function explainWriteFailure(error: unknown, destination: string, f
       await access(existing, constants.W_OK);
     } catch (denied) {
       const deniedCode = (denied as NodeJS.ErrnoException).code ?? 'EACCES';
-      return text(`${existing} is ${deniedCode === 'EROFS' ? 'on a read-only file system' : 'not writable'}`, deniedCode);
+      return text(
+        `${existing} is ${deniedCode === 'EROFS' ? 'on a read-only file system' : 'not writable'}`,
+        deniedCode,
+      );
     }
   }
   return error;

@@ -59,7 +59,10 @@ export function xxh3Implementation(): Xxh3Implementation {
   return nativeXxhash() ? 'native' : 'wasm';
 }
 
-export async function createFileHash(algorithm: FileHashAlgorithm, implementation: Xxh3Implementation = xxh3Implementation()): Promise<StreamingHash> {
+export async function createFileHash(
+  algorithm: FileHashAlgorithm,
+  implementation: Xxh3Implementation = xxh3Implementation(),
+): Promise<StreamingHash> {
   if (algorithm === 'sha256') {
     const hash = createHash('sha256');
     return { update: (data) => void hash.update(data), digest: () => `sha256:${hash.digest('hex')}` };
@@ -67,7 +70,10 @@ export async function createFileHash(algorithm: FileHashAlgorithm, implementatio
   const xxhash = implementation === 'native' ? nativeXxhash() : null;
   if (xxhash) {
     const hash = xxhash.xxh3.Xxh3.withSeed(0n);
-    return { update: (data) => void hash.update(data), digest: () => `xxh3:${hash.digest().toString(16).padStart(16, '0')}` };
+    return {
+      update: (data) => void hash.update(data),
+      digest: () => `xxh3:${hash.digest().toString(16).padStart(16, '0')}`,
+    };
   }
   // Through require, like the native package: worker bundles (src/util/worker-bundle.ts) then leave it out.
   const { createXXHash3 } = createRequire(import.meta.url)('hash-wasm') as typeof import('hash-wasm');

@@ -61,7 +61,11 @@ async function readHolder(path: string): Promise<{ text: string; holder: LockHol
  * Takes the lock on `dir` (which must exist) for `what`, e.g. "rote audit". Throws a RoteError naming the holder
  * when another live process holds it; `onNotice` hears about a stale lock taken over.
  */
-export async function lockDirectory(dir: string, what: string, onNotice: (message: string) => void = () => {}): Promise<DirectoryLock> {
+export async function lockDirectory(
+  dir: string,
+  what: string,
+  onNotice: (message: string) => void = () => {},
+): Promise<DirectoryLock> {
   const path = join(dir, LOCK_FILE);
   const holder: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), what };
   const text = `${JSON.stringify(holder)}\n`;
@@ -84,7 +88,9 @@ export async function lockDirectory(dir: string, what: string, onNotice: (messag
     const other = found.holder;
     if (other && (other.host !== holder.host || processIsAlive(other.pid))) {
       const elsewhere = other.host !== holder.host ? `; if that run is gone, delete ${path}` : '';
-      throw new RoteError(`${dir} is in use by another run: ${describe(other)}; wait for it to finish or choose another --out${elsewhere}`);
+      throw new RoteError(
+        `${dir} is in use by another run: ${describe(other)}; wait for it to finish or choose another --out${elsewhere}`,
+      );
     }
     // Stale: move it aside, and make sure what was moved is what was judged stale (another run may have taken over meanwhile).
     const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;

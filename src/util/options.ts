@@ -36,9 +36,15 @@ export interface OptionSpec<Key extends string = string> {
 export class OptionError extends RoteError {
   readonly keys: readonly string[];
   private readonly compose: (name: (key: string) => string) => string;
-  constructor(compose: (name: (key: string) => string) => string, options: { exitCode?: number; cause?: unknown } = {}) {
+  constructor(
+    compose: (name: (key: string) => string) => string,
+    options: { exitCode?: number; cause?: unknown } = {},
+  ) {
     const keys: string[] = [];
-    super(compose((key) => (keys.push(key), key)), options);
+    super(
+      compose((key) => (keys.push(key), key)),
+      options,
+    );
     this.name = 'OptionError';
     this.keys = keys;
     this.compose = compose;
@@ -66,7 +72,8 @@ function describeRange(spec: OptionSpec): string {
     if (exclusive === 'max') return `at least ${min} and below ${max}`;
     return `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
   }
-  if (min !== undefined && integer) return min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+  if (min !== undefined && integer)
+    return min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
   if (min !== undefined) return min === 0 && exclusive === 'both' ? 'a positive number' : `a number >= ${min}`;
   return integer ? 'an integer' : 'a number';
 }
@@ -74,7 +81,9 @@ function describeRange(spec: OptionSpec): string {
 function check(spec: OptionSpec, value: unknown): void {
   const fail = (what: string, shown: unknown = value): never => {
     const got = Array.isArray(shown) ? shown.join(',') : typeof shown === 'string' ? `"${shown}"` : String(shown);
-    throw new OptionError((name) => `${name(spec.key)}${spec.kind.endsWith('list') ? ' (each value)' : ''} must be ${what}, got ${got}`);
+    throw new OptionError(
+      (name) => `${name(spec.key)}${spec.kind.endsWith('list') ? ' (each value)' : ''} must be ${what}, got ${got}`,
+    );
   };
   switch (spec.kind) {
     case 'switch':
@@ -82,7 +91,8 @@ function check(spec: OptionSpec, value: unknown): void {
       return;
     case 'string':
       if (typeof value !== 'string') fail('a string');
-      if (spec.choices && !spec.choices.includes(value as string)) fail(spec.choices.join(', ').replace(/, ([^,]*)$/, ' or $1'));
+      if (spec.choices && !spec.choices.includes(value as string))
+        fail(spec.choices.join(', ').replace(/, ([^,]*)$/, ' or $1'));
       return;
     case 'string-list':
       if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) fail('a list of strings');
@@ -120,6 +130,9 @@ export function resolveOption<T>(specs: readonly OptionSpec[], key: string, valu
 }
 
 /** The specs of `keys`, in that order (a command that offers only some of an API's options). */
-export function pickSpecs<Key extends string>(specs: readonly OptionSpec<Key>[], keys: readonly Key[]): OptionSpec<Key>[] {
+export function pickSpecs<Key extends string>(
+  specs: readonly OptionSpec<Key>[],
+  keys: readonly Key[],
+): OptionSpec<Key>[] {
   return keys.map((key) => findSpec(specs, key));
 }

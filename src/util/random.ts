@@ -50,7 +50,8 @@ export class SeededRandom {
 
   /** Uniform integer in [0, n). */
   nextInt(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 4294967296) throw new RangeError(`nextInt(${n}): n must be an integer in [1, 2^32]`);
+    if (!Number.isInteger(n) || n <= 0 || n > 4294967296)
+      throw new RangeError(`nextInt(${n}): n must be an integer in [1, 2^32]`);
     const limit = 4294967296 - (4294967296 % n);
     let value: number;
     do value = this.nextUint32();

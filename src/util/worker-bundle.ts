@@ -35,6 +35,9 @@ export function workerBundle(entry: URL, what: string): Promise<URL> {
     bundles.set(entry.href, bundle);
   }
   return bundle.catch((error: unknown) => {
-    throw new RoteError(`cannot bundle ${what} (${error instanceof Error ? error.message : String(error)}); esbuild comes with the dependencies: run npm ci`, { cause: error });
+    throw new RoteError(
+      `cannot bundle ${what} (${error instanceof Error ? error.message : String(error)}); esbuild comes with the dependencies: run npm ci`,
+      { cause: error },
+    );
   });
 }

@@ -66,8 +66,11 @@ export class WorkerPool<Request extends object, Reply extends object> {
   }
 
   /** Starts the workers and waits until each is ready; on a failure, stops them all and rejects. */
-  static async start<Request extends object, Reply extends object>(options: WorkerPoolOptions<Request>): Promise<WorkerPool<Request, Reply>> {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new RoteError(`${options.poolName}: the number of workers must be a positive integer, got ${options.size}`);
+  static async start<Request extends object, Reply extends object>(
+    options: WorkerPoolOptions<Request>,
+  ): Promise<WorkerPool<Request, Reply>> {
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new RoteError(`${options.poolName}: the number of workers must be a positive integer, got ${options.size}`);
     const pool = new WorkerPool<Request, Reply>(options);
     try {
       await Promise.all(Array.from({ length: options.size }, () => pool.spawn()));
@@ -94,7 +97,9 @@ export class WorkerPool<Request extends object, Reply extends object> {
           return;
         }
         if ('fatal' in message) {
-          const error = message.userError ? new RoteError(message.fatal) : new Error(`${workerName} failed to start: ${message.fatal}`);
+          const error = message.userError
+            ? new RoteError(message.fatal)
+            : new Error(`${workerName} failed to start: ${message.fatal}`);
           if (!ready) reject(error);
           this.fail(error);
           return;
@@ -105,7 +110,8 @@ export class WorkerPool<Request extends object, Reply extends object> {
         this.inFlight.set(worker, remaining);
         if (remaining === 0 && this.unrefWhenIdle) worker.unref();
         if (job) {
-          if ('error' in message && typeof message.error === 'string') job.reject(this.requestError(message as WorkerFailure, job.request));
+          if ('error' in message && typeof message.error === 'string')
+            job.reject(this.requestError(message as WorkerFailure, job.request));
           else job.resolve(message as Reply);
         }
         this.dispatch();

@@ -32,16 +32,34 @@ test('transcribe --canaries --json: rows for every canary with scores, and the G
     });
     writeFileSync(join(set, 'canary-set.json'), JSON.stringify({ format: 1, canaries }));
     const out = join(dir, 'out', 'rows.jsonl');
-    const result = await rote(['transcribe', '--model', join(MODELS, 'nemo-ctc'), '--canaries', set, '--out', out, '--provider', 'cpu', '--threads', '1', '--json']);
+    const result = await rote([
+      'transcribe',
+      '--model',
+      join(MODELS, 'nemo-ctc'),
+      '--canaries',
+      set,
+      '--out',
+      out,
+      '--provider',
+      'cpu',
+      '--threads',
+      '1',
+      '--json',
+    ]);
     assert.is(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout);
     assert.is(summary.utterances, 4);
     assert.is(summary.provider.used, 'cpu');
     for (const key of ['utterancesPerSec', 'rtfx', 'sessionRunShare']) assert.ok(summary[key] > 0, key);
     assert.ok(summary.sessionRunShare <= 1);
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.equal(rows.map((r) => r.id).sort(), ['c0', 'c1', 'c2', 'c3']);
-    assert.ok(rows.every((r) => typeof r.hypothesis === 'string' && r.referenceScore && r.referenceScore.logLikelihood < 0));
+    assert.ok(
+      rows.every((r) => typeof r.hypothesis === 'string' && r.referenceScore && r.referenceScore.logLikelihood < 0),
+    );
     assert.equal(readdirSync(join(dir, 'out')), ['rows.jsonl'], 'no temporary file left behind');
   } finally {
     remove();
@@ -55,11 +73,26 @@ test('transcribe --list --skip-bad: the skipped file is listed, the good one tra
     copyFileSync(speech[0]!.path, join(dir, 'good.wav'));
     writeFileSync(join(dir, 'list.txt'), 'a\tgood.wav\tthe reference\nbroken.wav\n');
     const out = join(dir, 'rows.jsonl');
-    const skipped = await rote(['transcribe', '--model', join(MODELS, 'sidecar-ctc'), '--list', join(dir, 'list.txt'), '--out', out, '--provider', 'cpu', '--skip-bad', '--json']);
+    const skipped = await rote([
+      'transcribe',
+      '--model',
+      join(MODELS, 'sidecar-ctc'),
+      '--list',
+      join(dir, 'list.txt'),
+      '--out',
+      out,
+      '--provider',
+      'cpu',
+      '--skip-bad',
+      '--json',
+    ]);
     assert.is(skipped.code, 0, skipped.stderr);
     const summary = JSON.parse(skipped.stdout);
     assert.is(summary.utterances, 1);
-    assert.equal(summary.skipped.map((s: { id: string }) => s.id), ['broken']);
+    assert.equal(
+      summary.skipped.map((s: { id: string }) => s.id),
+      ['broken'],
+    );
     assert.match(summary.skipped[0].reason, 'broken.wav');
   } finally {
     remove();
@@ -70,7 +103,17 @@ test('transcribe --provider cuda without CUDA: exit 2, the fix named, no output 
   const { dir, remove } = temporaryDirectory('cli-cuda');
   try {
     const out = join(dir, 'rows.jsonl');
-    const cuda = await rote(['transcribe', '--model', join(MODELS, 'sidecar-ctc'), '--input', speech[0]!.path, '--out', out, '--provider', 'cuda']);
+    const cuda = await rote([
+      'transcribe',
+      '--model',
+      join(MODELS, 'sidecar-ctc'),
+      '--input',
+      speech[0]!.path,
+      '--out',
+      out,
+      '--provider',
+      'cuda',
+    ]);
     if (cuda.code === 0) return; // a machine with working CUDA: nothing to check here
     assert.is(cuda.code, 2);
     assert.match(cuda.stderr, 'npm run setup:cuda');

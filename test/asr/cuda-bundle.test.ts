@@ -7,7 +7,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,14 +35,25 @@ function bundle(): { dir: string; device: string; count: number; provider: Buffe
   execFileSync('bash', ['-c', `tar -cf - -C "${join(dir, 'src')}" . | xz -1 -c > "${join(dir, 'bundle.tar.xz')}"`]);
   const whole = readFileSync(join(dir, 'bundle.tar.xz'));
   execFileSync('split', ['-b', '40000', '-d', '-a', '2', join(dir, 'bundle.tar.xz'), join(dir, 'part-')]);
-  const parts = readdirSync(dir).filter((n) => n.startsWith('part-')).sort();
+  const parts = readdirSync(dir)
+    .filter((n) => n.startsWith('part-'))
+    .sort();
   const device = join(dir, '.device');
   parts.forEach((name, i) => {
     const partDir = join(device, `cuda-${i + 1}`);
     mkdirSync(partDir, { recursive: true });
     const bytes = readFileSync(join(dir, name));
     writeFileSync(join(partDir, 'bundle.part'), bytes);
-    writeFileSync(join(partDir, 'part.json'), JSON.stringify({ index: i + 1, count: parts.length, sha256: sha256(bytes), bundle_sha256: sha256(whole), bundle_bytes: whole.length }));
+    writeFileSync(
+      join(partDir, 'part.json'),
+      JSON.stringify({
+        index: i + 1,
+        count: parts.length,
+        sha256: sha256(bytes),
+        bundle_sha256: sha256(whole),
+        bundle_bytes: whole.length,
+      }),
+    );
   });
   return { dir, device, count: parts.length, provider };
 }
@@ -59,7 +79,10 @@ test('cuda_bundle.py: parts arriving one call at a time, then joined and unpacke
     assert.match(py('check', b.device).stdout, 'complete');
     const done = py('assemble', b.device, join(b.dir, 'out'));
     assert.is(done.status, 0, done.stdout + done.stderr);
-    assert.equal(JSON.parse(done.stdout).files, ['models/baseline/model.onnx', 'provider/libonnxruntime_providers_cuda.so']);
+    assert.equal(JSON.parse(done.stdout).files, [
+      'models/baseline/model.onnx',
+      'provider/libonnxruntime_providers_cuda.so',
+    ]);
     assert.ok(readFileSync(join(b.dir, 'out', 'provider', 'libonnxruntime_providers_cuda.so')).equals(b.provider));
   } finally {
     rmSync(b.dir, { recursive: true, force: true });

@@ -7,7 +7,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +58,11 @@ function fixture(): Fixture {
     version: '0.0.1',
     integrity,
     size: statSync(tarball).size,
-    files: CUDA_PROVIDER_PACKAGE.files.map((f) => ({ ...f, size: contents.get(f.name)!.length, sha256: createHash('sha256').update(contents.get(f.name)!).digest('hex') })),
+    files: CUDA_PROVIDER_PACKAGE.files.map((f) => ({
+      ...f,
+      size: contents.get(f.name)!.length,
+      sha256: createHash('sha256').update(contents.get(f.name)!).digest('hex'),
+    })),
   };
   const target = join(dir, 'ort');
   mkdirSync(target);
@@ -81,7 +95,9 @@ async function rejects(promise: Promise<unknown>): Promise<RoteError> {
 }
 
 function providerFiles(target: string): string[] {
-  return readdirSync(target).filter((n) => n !== 'libonnxruntime.so.1').sort();
+  return readdirSync(target)
+    .filter((n) => n !== 'libonnxruntime.so.1')
+    .sort();
 }
 
 test('installs exactly the provider files next to libonnxruntime.so.1, executable, and cleans up', async () => {
@@ -89,7 +105,14 @@ test('installs exactly the provider files next to libonnxruntime.so.1, executabl
   try {
     const download = localRegistry(f);
     const lines: string[] = [];
-    const result = await installCudaProvider({ targetDir: f.target, pkg: f.pkg, download, tmpRoot: f.tmp, platform: 'linux-x64', log: (l) => lines.push(l) });
+    const result = await installCudaProvider({
+      targetDir: f.target,
+      pkg: f.pkg,
+      download,
+      tmpRoot: f.tmp,
+      platform: 'linux-x64',
+      log: (l) => lines.push(l),
+    });
     assert.is(result.status, 'installed');
     assert.equal(providerFiles(f.target), ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so']);
     for (const [name, bytes] of f.contents) {
@@ -100,15 +123,29 @@ test('installs exactly the provider files next to libonnxruntime.so.1, executabl
     assert.match(lines.join('\n'), 'integrity ok');
 
     // Idempotent: a second run checks the sha256 of what is there and downloads nothing.
-    const again = await installCudaProvider({ targetDir: f.target, pkg: f.pkg, download, tmpRoot: f.tmp, platform: 'linux-x64' });
+    const again = await installCudaProvider({
+      targetDir: f.target,
+      pkg: f.pkg,
+      download,
+      tmpRoot: f.tmp,
+      platform: 'linux-x64',
+    });
     assert.is(again.status, 'already installed');
     assert.is(download.calls, 1);
 
     // A damaged installed file is replaced.
     writeFileSync(join(f.target, 'libonnxruntime_providers_cuda.so'), 'truncated');
-    assert.is((await installCudaProvider({ targetDir: f.target, pkg: f.pkg, download, tmpRoot: f.tmp, platform: 'linux-x64' })).status, 'installed');
+    assert.is(
+      (await installCudaProvider({ targetDir: f.target, pkg: f.pkg, download, tmpRoot: f.tmp, platform: 'linux-x64' }))
+        .status,
+      'installed',
+    );
     assert.is(download.calls, 2);
-    assert.ok(readFileSync(join(f.target, 'libonnxruntime_providers_cuda.so')).equals(f.contents.get('libonnxruntime_providers_cuda.so')!));
+    assert.ok(
+      readFileSync(join(f.target, 'libonnxruntime_providers_cuda.so')).equals(
+        f.contents.get('libonnxruntime_providers_cuda.so')!,
+      ),
+    );
   } finally {
     rmSync(f.dir, { recursive: true, force: true });
   }
@@ -118,7 +155,15 @@ test('a tarball that does not match the pinned integrity installs nothing', asyn
   const f = fixture();
   try {
     const pkg = { ...f.pkg, integrity: `sha512-${createHash('sha512').update('something else').digest('base64')}` };
-    const error = await rejects(installCudaProvider({ targetDir: f.target, pkg, download: localRegistry(f), tmpRoot: f.tmp, platform: 'linux-x64' }));
+    const error = await rejects(
+      installCudaProvider({
+        targetDir: f.target,
+        pkg,
+        download: localRegistry(f),
+        tmpRoot: f.tmp,
+        platform: 'linux-x64',
+      }),
+    );
     assert.match(error.message, 'does not match its pinned integrity');
     assert.equal(providerFiles(f.target), []);
     assert.equal(readdirSync(f.tmp), []);
@@ -130,8 +175,19 @@ test('a tarball that does not match the pinned integrity installs nothing', asyn
 test('a file whose sha256 differs from the pinned one installs nothing (not even the other file)', async () => {
   const f = fixture();
   try {
-    const pkg = { ...f.pkg, files: f.pkg.files.map((file) => (file.name.includes('shared') ? file : { ...file, sha256: '0'.repeat(64) })) };
-    const error = await rejects(installCudaProvider({ targetDir: f.target, pkg, download: localRegistry(f), tmpRoot: f.tmp, platform: 'linux-x64' }));
+    const pkg = {
+      ...f.pkg,
+      files: f.pkg.files.map((file) => (file.name.includes('shared') ? file : { ...file, sha256: '0'.repeat(64) })),
+    };
+    const error = await rejects(
+      installCudaProvider({
+        targetDir: f.target,
+        pkg,
+        download: localRegistry(f),
+        tmpRoot: f.tmp,
+        platform: 'linux-x64',
+      }),
+    );
     assert.match(error.message, 'libonnxruntime_providers_cuda.so in fake-provider@0.0.1 has sha256');
     assert.equal(providerFiles(f.target), []);
   } finally {
@@ -143,17 +199,29 @@ test('clear errors: wrong platform, no onnxruntime-node, no disk space, a failed
   const f = fixture();
   try {
     const base = { targetDir: f.target, pkg: f.pkg, download: localRegistry(f), tmpRoot: f.tmp };
-    assert.match((await rejects(installCudaProvider({ ...base, platform: 'darwin-arm64' }))).message, 'Linux x64 only (this is darwin-arm64)');
-    assert.match((await rejects(installCudaProvider({ ...base, targetDir: f.tmp, platform: 'linux-x64' }))).message, 'run `npm ci` first');
+    assert.match(
+      (await rejects(installCudaProvider({ ...base, platform: 'darwin-arm64' }))).message,
+      'Linux x64 only (this is darwin-arm64)',
+    );
+    assert.match(
+      (await rejects(installCudaProvider({ ...base, targetDir: f.tmp, platform: 'linux-x64' }))).message,
+      'run `npm ci` first',
+    );
     // Free space is checked for real (statfs): no disk holds a petabyte download.
     const huge = await rejects(installCudaProvider({ ...base, pkg: { ...f.pkg, size: 1e15 }, platform: 'linux-x64' }));
     assert.match(huge.message, `not enough disk space in ${f.tmp}`);
     const offline: Download = async () => {
       throw new RoteError('could not download fake-provider@0.0.1 from the npm registry (npm error code ENOTFOUND)');
     };
-    assert.match((await rejects(installCudaProvider({ ...base, download: offline, platform: 'linux-x64' }))).message, 'ENOTFOUND');
+    assert.match(
+      (await rejects(installCudaProvider({ ...base, download: offline, platform: 'linux-x64' }))).message,
+      'ENOTFOUND',
+    );
     const pkg = { ...f.pkg, files: [{ ...f.pkg.files[0]!, entry: 'package/lib/missing.so' }] };
-    assert.match((await rejects(installCudaProvider({ ...base, pkg, platform: 'linux-x64' }))).message, 'could not unpack package/lib/missing.so');
+    assert.match(
+      (await rejects(installCudaProvider({ ...base, pkg, platform: 'linux-x64' }))).message,
+      'could not unpack package/lib/missing.so',
+    );
     assert.equal(providerFiles(f.target), []);
     assert.equal(readdirSync(f.tmp), []);
   } finally {
@@ -189,7 +257,10 @@ test('npm run setup:cuda on this GPU-less machine: refuses without a driver, say
   }
   const dry = await run(['--dry-run', '--without-driver']);
   assert.is(dry.code, 0, dry.stderr);
-  assert.match(dry.stdout, `would install libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so from ${CUDA_PROVIDER_PACKAGE.name}@${CUDA_PROVIDER_PACKAGE.version}`);
+  assert.match(
+    dry.stdout,
+    `would install libonnxruntime_providers_shared.so, libonnxruntime_providers_cuda.so from ${CUDA_PROVIDER_PACKAGE.name}@${CUDA_PROVIDER_PACKAGE.version}`,
+  );
   for (const name of ['libcudart.so.13', 'libcublas.so.13', 'libcudnn.so.9']) assert.match(dry.stdout, name);
   const bad = await run(['--frobnicate']);
   assert.is(bad.code, 1);

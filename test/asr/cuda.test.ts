@@ -49,7 +49,10 @@ test('elfNeeded reads the same DT_NEEDED entries as readelf -d (onnxruntime-node
 });
 
 test('elfNeeded: not an ELF file -> null; unreadable -> null', () => {
-  assert.is(elfNeeded(() => new TextEncoder().encode('fake libcudart.so.13\n')), null);
+  assert.is(
+    elfNeeded(() => new TextEncoder().encode('fake libcudart.so.13\n')),
+    null,
+  );
   const root = tree(['x/libfake.so']);
   try {
     assert.is(elfNeededOfFile(join(root, 'x/libfake.so')), null);
@@ -113,24 +116,44 @@ test('locateLibraries on a fake tree: wheels, toolkit and system directories; lo
     assert.is(by['libcuda.so.1']!.onLoaderPath, true);
 
     // What bin/rote.js would add: the directories of libraries found off the loader path, once each.
-    assert.equal(loaderPathAdditions(found), [join(root, `${WHEEL}/cu13/lib`), join(root, 'usr/local/cuda-12.4/targets/x86_64-linux/lib'), join(root, `${WHEEL}/cudnn/lib`)]);
+    assert.equal(loaderPathAdditions(found), [
+      join(root, `${WHEEL}/cu13/lib`),
+      join(root, 'usr/local/cuda-12.4/targets/x86_64-linux/lib'),
+      join(root, `${WHEEL}/cudnn/lib`),
+    ]);
     // Already on LD_LIBRARY_PATH: found there first, nothing to add for it.
-    const withPath = locateLibraries(['libcudart.so.13'], fakeOptions(root, { LD_LIBRARY_PATH: join(root, `${WHEEL}/cu13/lib`) }));
+    const withPath = locateLibraries(
+      ['libcudart.so.13'],
+      fakeOptions(root, { LD_LIBRARY_PATH: join(root, `${WHEEL}/cu13/lib`) }),
+    );
     assert.is(withPath[0]!.source, 'LD_LIBRARY_PATH');
     assert.is(withPath[0]!.onLoaderPath, true);
     assert.equal(loaderPathAdditions(withPath, join(root, `${WHEEL}/cu13/lib`)), []);
     // The ldconfig cache counts as the loader path.
-    const cached = locateLibraries(['libcudnn.so.9'], { ...fakeOptions(root), ldconfig: new Map([['libcudnn.so.9', '/opt/x/libcudnn.so.9']]) });
-    assert.equal([cached[0]!.path, cached[0]!.source, cached[0]!.onLoaderPath], ['/opt/x/libcudnn.so.9', 'ldconfig', true]);
+    const cached = locateLibraries(['libcudnn.so.9'], {
+      ...fakeOptions(root),
+      ldconfig: new Map([['libcudnn.so.9', '/opt/x/libcudnn.so.9']]),
+    });
+    assert.equal(
+      [cached[0]!.path, cached[0]!.source, cached[0]!.onLoaderPath],
+      ['/opt/x/libcudnn.so.9', 'ldconfig', true],
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 });
 
 test('locateLibraries: a missing library, a wrong major version only, ROTE_CUDA_LIBRARY_PATH and conda', () => {
-  const root = tree(['home/.local/lib/python3.10/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12', 'custom/libcublas.so.13', 'conda/lib/libcurand.so.10']);
+  const root = tree([
+    'home/.local/lib/python3.10/site-packages/nvidia/cuda_runtime/lib/libcudart.so.12',
+    'custom/libcublas.so.13',
+    'conda/lib/libcurand.so.10',
+  ]);
   try {
-    const found = locateLibraries(['libcudart.so.13', 'libcublas.so.13', 'libcurand.so.10', 'libcudnn.so.9'], fakeOptions(root, { ROTE_CUDA_LIBRARY_PATH: join(root, 'custom'), CONDA_PREFIX: join(root, 'conda') }));
+    const found = locateLibraries(
+      ['libcudart.so.13', 'libcublas.so.13', 'libcurand.so.10', 'libcudnn.so.9'],
+      fakeOptions(root, { ROTE_CUDA_LIBRARY_PATH: join(root, 'custom'), CONDA_PREFIX: join(root, 'conda') }),
+    );
     const by = Object.fromEntries(found.map((l) => [l.name, l]));
     assert.is(by['libcudart.so.13']!.path, null);
     assert.equal(by['libcudart.so.13']!.otherVersions, ['libcudart.so.12']);
@@ -155,7 +178,10 @@ test('cudaLibraryReport on a fake ORT directory and library tree; cudaMissingRea
     assert.match(cudaMissingReason(report)!, 'not on the loader path');
 
     // As in the process bin/rote.js restarts: the additions on LD_LIBRARY_PATH -> nothing missing.
-    const restarted = cudaLibraryReport({ ...fakeOptions(root, { LD_LIBRARY_PATH: report.additions.join(':') }), providerDir: join(root, 'ort') });
+    const restarted = cudaLibraryReport({
+      ...fakeOptions(root, { LD_LIBRARY_PATH: report.additions.join(':') }),
+      providerDir: join(root, 'ort'),
+    });
     assert.equal(restarted.additions, []);
     assert.is(cudaMissingReason(restarted), null);
 
@@ -166,7 +192,10 @@ test('cudaLibraryReport on a fake ORT directory and library tree; cudaMissingRea
     rmSync(join(root, 'ort', 'libonnxruntime_providers_cuda.so'));
     const noProvider = cudaLibraryReport({ ...fakeOptions(root), providerDir: join(root, 'ort') });
     assert.equal(noProvider.providerMissing, ['libonnxruntime_providers_cuda.so']);
-    assert.match(cudaMissingReason(noProvider)!, 'CUDA provider libraries not installed: libonnxruntime_providers_cuda.so');
+    assert.match(
+      cudaMissingReason(noProvider)!,
+      'CUDA provider libraries not installed: libonnxruntime_providers_cuda.so',
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -184,28 +213,67 @@ test('cudaMissingReason: no driver', () => {
 });
 
 test('reexecPlan: only ORT commands, not for cpu/webgpu, only with the provider, never twice', () => {
-  const report = (additions: string[]): (() => CudaLibraryReport) => () => ({ additions }) as CudaLibraryReport;
+  const report =
+    (additions: string[]): (() => CudaLibraryReport) =>
+    () =>
+      ({ additions }) as CudaLibraryReport;
   const env = { LD_LIBRARY_PATH: '/already' };
-  const plan = reexecPlan(['audit', '--canaries', 'c', '--model', 'm'], env, report(['/w/cu13/lib', '/w/cudnn/lib']), () => true, 'linux-x64');
+  const plan = reexecPlan(
+    ['audit', '--canaries', 'c', '--model', 'm'],
+    env,
+    report(['/w/cu13/lib', '/w/cudnn/lib']),
+    () => true,
+    'linux-x64',
+  );
   assert.equal(plan, { ldLibraryPath: '/w/cu13/lib:/w/cudnn/lib:/already', added: ['/w/cu13/lib', '/w/cudnn/lib'] });
   assert.ok(reexecPlan(['--quiet', 'demo'], {}, report(['/w']), () => true, 'linux-x64'));
   assert.ok(reexecPlan(['transcribe', '--provider', 'cuda'], {}, report(['/w']), () => true, 'linux-x64'));
-  assert.is(reexecPlan(['transcribe', '--provider', 'cpu'], {}, report(['/w']), () => true, 'linux-x64'), null);
-  assert.is(reexecPlan(['audit', '--provider=webgpu'], {}, report(['/w']), () => true, 'linux-x64'), null);
-  assert.is(reexecPlan(['generate', '--out', 'x'], {}, report(['/w']), () => true, 'linux-x64'), null);
-  assert.is(reexecPlan(['audit'], { ROTE_CUDA_REEXEC: '/w' }, report(['/w']), () => true, 'linux-x64'), null);
-  assert.is(reexecPlan(['audit'], {}, report(['/w']), () => false, 'linux-x64'), null);
-  assert.is(reexecPlan(['audit'], {}, report([]), () => true, 'linux-x64'), null);
-  assert.is(reexecPlan(['audit'], {}, report(['/w']), () => true, 'darwin-arm64'), null);
+  assert.is(
+    reexecPlan(['transcribe', '--provider', 'cpu'], {}, report(['/w']), () => true, 'linux-x64'),
+    null,
+  );
+  assert.is(
+    reexecPlan(['audit', '--provider=webgpu'], {}, report(['/w']), () => true, 'linux-x64'),
+    null,
+  );
+  assert.is(
+    reexecPlan(['generate', '--out', 'x'], {}, report(['/w']), () => true, 'linux-x64'),
+    null,
+  );
+  assert.is(
+    reexecPlan(['audit'], { ROTE_CUDA_REEXEC: '/w' }, report(['/w']), () => true, 'linux-x64'),
+    null,
+  );
+  assert.is(
+    reexecPlan(['audit'], {}, report(['/w']), () => false, 'linux-x64'),
+    null,
+  );
+  assert.is(
+    reexecPlan(['audit'], {}, report([]), () => true, 'linux-x64'),
+    null,
+  );
+  assert.is(
+    reexecPlan(['audit'], {}, report(['/w']), () => true, 'darwin-arm64'),
+    null,
+  );
   let asked = false;
-  reexecPlan(['generate'], {}, () => ((asked = true), { additions: ['/w'] }) as unknown as CudaLibraryReport, () => true, 'linux-x64');
+  reexecPlan(
+    ['generate'],
+    {},
+    () => ((asked = true), { additions: ['/w'] }) as unknown as CudaLibraryReport,
+    () => true,
+    'linux-x64',
+  );
   assert.is(asked, false, 'no library search for commands that never open a session');
 });
 
-test('dlopenError: the loader\'s own reason for a library that does not load, null for one that does', () => {
+test("dlopenError: the loader's own reason for a library that does not load, null for one that does", () => {
   const root = tree(['nvidia/cu13/lib/libcublasLt.so.13']);
   try {
-    assert.match(dlopenError(join(root, 'nvidia/cu13/lib/libcublasLt.so.13'))!, /libcublasLt\.so\.13: (file too short|invalid ELF header)/);
+    assert.match(
+      dlopenError(join(root, 'nvidia/cu13/lib/libcublasLt.so.13'))!,
+      /libcublasLt\.so\.13: (file too short|invalid ELF header)/,
+    );
     assert.match(dlopenError(join(root, 'missing.so'))!, 'missing.so');
     assert.is(dlopenError(join(ortBinaryDir()!, 'libonnxruntime.so.1')), null);
   } finally {
@@ -222,17 +290,39 @@ test('bin/rote.js restarts once with the wheel and driver directories on LD_LIBR
   const root = tree(FAKE_TREE);
   try {
     const rote = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
-    const extra = [join(root, 'usr/local/cuda-12.4/targets/x86_64-linux/lib'), join(root, 'usr/lib/x86_64-linux-gnu')].join(':');
-    const env: NodeJS.ProcessEnv = { ...process.env, VIRTUAL_ENV: join(root, 'venv'), ROTE_CUDA_LIBRARY_PATH: extra, LD_LIBRARY_PATH: '' };
+    const extra = [
+      join(root, 'usr/local/cuda-12.4/targets/x86_64-linux/lib'),
+      join(root, 'usr/lib/x86_64-linux-gnu'),
+    ].join(':');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      VIRTUAL_ENV: join(root, 'venv'),
+      ROTE_CUDA_LIBRARY_PATH: extra,
+      LD_LIBRARY_PATH: '',
+    };
     delete env.ROTE_CUDA_REEXEC;
-    const { stdout } = await promisify(execFile)(process.execPath, [rote, 'doctor', '--json'], { env, maxBuffer: 1 << 24 });
-    const report = JSON.parse(stdout) as { cuda: { addedByRote: string | null; additions: string[]; libraries: { name: string; source: string; onLoaderPath: boolean }[] }; providers: { cuda: string | null; cpu: string | null } };
+    const { stdout } = await promisify(execFile)(process.execPath, [rote, 'doctor', '--json'], {
+      env,
+      maxBuffer: 1 << 24,
+    });
+    const report = JSON.parse(stdout) as {
+      cuda: {
+        addedByRote: string | null;
+        additions: string[];
+        libraries: { name: string; source: string; onLoaderPath: boolean }[];
+      };
+      providers: { cuda: string | null; cpu: string | null };
+    };
     const added = report.cuda.addedByRote?.split(':') ?? [];
     assert.ok(added.includes(join(root, `${WHEEL}/cu13/lib`)), `added: ${report.cuda.addedByRote}`);
     assert.ok(added.includes(join(root, `${WHEEL}/cudnn/lib`)));
     assert.ok(added.includes(join(root, 'usr/lib/x86_64-linux-gnu')), 'the (stand-in) driver directory too');
     assert.equal(report.cuda.additions, [], 'in the restarted process nothing is left to add');
-    assert.ok(report.cuda.libraries.filter((l) => l.name !== 'libcudart.so.13').every((l) => l.onLoaderPath && l.source === 'LD_LIBRARY_PATH'));
+    assert.ok(
+      report.cuda.libraries
+        .filter((l) => l.name !== 'libcudart.so.13')
+        .every((l) => l.onLoaderPath && l.source === 'LD_LIBRARY_PATH'),
+    );
     assert.is(report.providers.cpu, null);
     assert.type(report.providers.cuda, 'string'); // no GPU and stand-in libraries: CUDA fails, with the loader's reason
     assert.match(report.providers.cuda!, /Failed to load shared library: .*(file too short|invalid ELF header)/);

@@ -7,7 +7,10 @@ import { RoteError } from '../../src/util/errors.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(() => null, (e: Error) => e);
+  const error = await promise.then(
+    () => null,
+    (e: Error) => e,
+  );
   assert.ok(error, 'expected a failure');
   return error!;
 }
@@ -19,12 +22,18 @@ function nemoVocabTxt(tokens: string): string {
     .split('\n')
     .map((line) => line.slice(0, line.lastIndexOf(' ')))
     .filter((piece) => piece !== '<blk>')
-    .map((piece) => (piece.startsWith('<') ? piece : piece.startsWith('\u2581') ? piece.slice(1) || '\u2581' : `##${piece}`))
+    .map((piece) =>
+      piece.startsWith('<') ? piece : piece.startsWith('\u2581') ? piece.slice(1) || '\u2581' : `##${piece}`,
+    )
     .join('\n');
 }
 
 test('each fixture directory is detected as its family, with reasons', async () => {
-  const expected = { 'nemo-ctc': 'sherpa-nemo-ctc', transducer: 'sherpa-transducer', 'sidecar-ctc': 'sidecar-ctc' } as const;
+  const expected = {
+    'nemo-ctc': 'sherpa-nemo-ctc',
+    transducer: 'sherpa-transducer',
+    'sidecar-ctc': 'sidecar-ctc',
+  } as const;
   for (const [dir, family] of Object.entries(expected)) {
     const detected = await detectModel(join(MODELS, dir));
     assert.is(detected.family, family, dir);
@@ -41,7 +50,10 @@ test('loadModel: info for each family (frontend, vocabulary, subsampling, files)
   assert.equal(ctc.info.frontend, { type: 'nemo-mel', numBins: 80, normalize: 'per_feature' });
   assert.equal(ctc.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
   assert.is(ctc.info.subsampling, 4);
-  assert.equal(ctc.info.files.map((f) => f.sha256.length), [64, 64]);
+  assert.equal(
+    ctc.info.files.map((f) => f.sha256.length),
+    [64, 64],
+  );
   await ctc.close();
   const sherpaLike = await loadModel(join(MODELS, 'nemo-ctc'), { provider: 'cpu', threads: 1, sherpaCompatible: true });
   assert.is(sherpaLike.info.frontend.type, 'sherpa-nemo-mel');
@@ -59,7 +71,10 @@ test('loadModel: info for each family (frontend, vocabulary, subsampling, files)
 test('a plain NeMo export (no metadata, vocab.txt) is nemo-ctc; subsampling found by a probe run', async () => {
   const { dir, remove } = temporaryDirectory('plain');
   try {
-    writeFileSync(join(dir, 'model.onnx'), await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), {}));
+    writeFileSync(
+      join(dir, 'model.onnx'),
+      await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), {}),
+    );
     writeFileSync(join(dir, 'vocab.txt'), nemoVocabTxt(readFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), 'utf8')));
     assert.is((await detectModel(dir)).family, 'nemo-ctc');
     const model = await loadModel(dir, { provider: 'cpu', threads: 1 });
@@ -80,10 +95,15 @@ test('mel bins from the declared audio_signal shape (128-bin model) and output l
     const because = model.info.detectedBecause.join(' ');
     assert.match(because, '128 mel bins (declared audio_signal shape)');
     assert.match(because, "output frames per utterance from the model's encoded_lengths output");
-    const items = speechFixtures().slice(0, 3).map((s) => ({ id: s.id, path: s.path, reference: s.text }));
+    const items = speechFixtures()
+      .slice(0, 3)
+      .map((s) => ({ id: s.id, path: s.path, reference: s.text }));
     const rows = [];
     for await (const row of transcribeFiles(model, items, { featureWorkers: 0 })) rows.push(row);
-    assert.ok(rows.some((r) => r.hypothesis.length > 0), 'the 128-bin model transcribes');
+    assert.ok(
+      rows.some((r) => r.hypothesis.length > 0),
+      'the 128-bin model transcribes',
+    );
     assert.ok(rows.every((r) => r.referenceScore !== null && r.referenceScore.logLikelihood < 0));
   } finally {
     await model.close();
@@ -91,9 +111,19 @@ test('mel bins from the declared audio_signal shape (128-bin model) and output l
   // metadata feat_dim that contradicts the declared shape is refused, naming both
   const { dir, remove } = temporaryDirectory('feat-dim');
   try {
-    writeFileSync(join(dir, 'model.onnx'), await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), { vocab_size: '33', subsampling_factor: '4', feat_dim: '128' }));
+    writeFileSync(
+      join(dir, 'model.onnx'),
+      await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), {
+        vocab_size: '33',
+        subsampling_factor: '4',
+        feat_dim: '128',
+      }),
+    );
     copyFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), join(dir, 'tokens.txt'));
-    assert.match((await failure(loadModel(dir, { provider: 'cpu' }))).message, /metadata feat_dim=128 but the input audio_signal .* declares 80 feature bins/);
+    assert.match(
+      (await failure(loadModel(dir, { provider: 'cpu' }))).message,
+      /metadata feat_dim=128 but the input audio_signal .* declares 80 feature bins/,
+    );
   } finally {
     remove();
   }
@@ -102,13 +132,24 @@ test('mel bins from the declared audio_signal shape (128-bin model) and output l
 test('sherpa NeMo CTC from a hybrid model: vocab_size without the blank, tokens.txt with <blk> last', async () => {
   const { dir, remove } = temporaryDirectory('hybrid-ctc');
   try {
-    writeFileSync(join(dir, 'model.onnx'), await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), { vocab_size: '32', subsampling_factor: '4', normalize_type: 'per_feature', model_type: 'EncDecHybridRNNTCTCBPEModel' }));
+    writeFileSync(
+      join(dir, 'model.onnx'),
+      await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), {
+        vocab_size: '32',
+        subsampling_factor: '4',
+        normalize_type: 'per_feature',
+        model_type: 'EncDecHybridRNNTCTCBPEModel',
+      }),
+    );
     copyFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), join(dir, 'tokens.txt'));
     const model = await loadModel(dir, { provider: 'cpu', threads: 1 });
     assert.equal(model.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
     assert.match(model.info.detectedBecause.join(' '), 'vocab_size=32 counts no blank');
     await model.close();
-    writeFileSync(join(dir, 'tokens.txt'), readFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), 'utf8').replace('<blk>', '<eps>'));
+    writeFileSync(
+      join(dir, 'tokens.txt'),
+      readFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), 'utf8').replace('<blk>', '<eps>'),
+    );
     assert.match((await failure(loadModel(dir, { provider: 'cpu' }))).message, /33 tokens but .*vocab_size=32/);
   } finally {
     remove();
@@ -118,7 +159,10 @@ test('sherpa NeMo CTC from a hybrid model: vocab_size without the blank, tokens.
 test('unknown layout: the error lists what each family needs and the sidecar', async () => {
   const { dir, remove } = temporaryDirectory('unknown');
   try {
-    writeFileSync(join(dir, 'model.onnx'), await withMetadata(readFileSync(join(MODELS, 'sidecar-ctc', 'model.onnx')), {}));
+    writeFileSync(
+      join(dir, 'model.onnx'),
+      await withMetadata(readFileSync(join(MODELS, 'sidecar-ctc', 'model.onnx')), {}),
+    );
     const error = await failure(detectModel(dir));
     assert.instance(error, RoteError);
     assert.match(error.message, 'unknown model layout');
@@ -147,17 +191,29 @@ test('missing tokens file, wrong vocabulary size, bad sidecar field: clear error
       copyFileSync(join(MODELS, 'sidecar-ctc', 'chars.txt'), join(sidecarDir.dir, 'chars.txt'));
       const spec = JSON.parse(readFileSync(join(MODELS, 'sidecar-ctc', 'rote-model.json'), 'utf8'));
       writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify({ ...spec, blankId: -1 }));
-      assert.match((await failure(detectModel(sidecarDir.dir))).message, /rote-model\.json: field "blankId" is -1; expected the blank token id/);
+      assert.match(
+        (await failure(detectModel(sidecarDir.dir))).message,
+        /rote-model\.json: field "blankId" is -1; expected the blank token id/,
+      );
       // model input mismatch: the sidecar claims a 64-bin frontend
-      writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify({ ...spec, frontend: { type: 'kaldi-fbank', numBins: 64 } }));
+      writeFileSync(
+        join(sidecarDir.dir, 'rote-model.json'),
+        JSON.stringify({ ...spec, frontend: { type: 'kaldi-fbank', numBins: 64 } }),
+      );
       const mismatch = await failure(loadModel(sidecarDir.dir, { provider: 'cpu' }));
       assert.match(mismatch.message, 'model input mismatch');
       assert.match(mismatch.message, 'the model wants 80 feature bins, the frontend makes 64');
       assert.match(mismatch.message, 'rote feeds feats [B, T, 64] float32');
       assert.match(mismatch.message, 'the model declares feats [B, T, 80] float32');
       // and the wrong layout
-      writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify({ ...spec, inputs: { ...spec.inputs, layout: 'BFT' } }));
-      assert.match((await failure(loadModel(sidecarDir.dir, { provider: 'cpu' }))).message, /model input mismatch .*feats \[B, 80, T\]/);
+      writeFileSync(
+        join(sidecarDir.dir, 'rote-model.json'),
+        JSON.stringify({ ...spec, inputs: { ...spec.inputs, layout: 'BFT' } }),
+      );
+      assert.match(
+        (await failure(loadModel(sidecarDir.dir, { provider: 'cpu' }))).message,
+        /model input mismatch .*feats \[B, 80, T\]/,
+      );
       unlinkSync(join(sidecarDir.dir, 'chars.txt'));
       writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify(spec));
       assert.match((await failure(detectModel(sidecarDir.dir))).message, /names files that are not in .*chars\.txt/);
@@ -172,7 +228,10 @@ test('missing tokens file, wrong vocabulary size, bad sidecar field: clear error
 test('provider fallback: auto runs on cpu and says why cuda and webgpu did not; explicit cuda names the fix', async () => {
   const model = await loadModel(join(MODELS, 'sidecar-ctc'), { provider: 'auto', threads: 1 });
   assert.is(model.provider.used, 'cpu');
-  assert.equal(model.provider.tried.map((t) => t.name), ['cuda', 'webgpu', 'cpu']);
+  assert.equal(
+    model.provider.tried.map((t) => t.name),
+    ['cuda', 'webgpu', 'cpu'],
+  );
   const cuda = model.provider.tried[0]!;
   const webgpu = model.provider.tried[1]!;
   assert.ok(cuda.error && cuda.error.length > 10, `cuda reason: ${cuda.error}`);

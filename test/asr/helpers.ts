@@ -14,7 +14,9 @@ export interface SpeechFixture {
 }
 
 export function speechFixtures(): SpeechFixture[] {
-  const { utterances } = JSON.parse(readFileSync(join(SPEECH, 'texts.json'), 'utf8')) as { utterances: { id: string; file: string; text: string }[] };
+  const { utterances } = JSON.parse(readFileSync(join(SPEECH, 'texts.json'), 'utf8')) as {
+    utterances: { id: string; file: string; text: string }[];
+  };
   return utterances.map((u) => ({ id: u.id, path: join(SPEECH, u.file), text: u.text }));
 }
 

@@ -19,9 +19,9 @@ test('reads sherpa-onnx metadata and declared inputs/outputs without loading wei
 
 test('withMetadata replaces metadata_props and keeps the rest byte for byte', async () => {
   const bytes = readFileSync(join(MODELS, 'sidecar-ctc', 'model.onnx'));
-  const tagged = await withMetadata(bytes, { model_type: 'test', 'ключ': 'значение' });
+  const tagged = await withMetadata(bytes, { model_type: 'test', ключ: 'значение' });
   const facts = await readOnnxBytes(tagged);
-  assert.equal(facts.metadata, { model_type: 'test', 'ключ': 'значение' });
+  assert.equal(facts.metadata, { model_type: 'test', ключ: 'значение' });
   assert.equal(facts.inputs, (await readOnnxBytes(bytes)).inputs);
   const stripped = await withMetadata(tagged, {});
   assert.equal((await readOnnxBytes(stripped)).metadata, {});
@@ -37,7 +37,10 @@ test('a truncated or non-ONNX file is a RoteError naming the file', async () => 
     const text = join(dir, 'text.onnx');
     writeFileSync(text, 'this is not a model\n');
     for (const path of [truncated, text]) {
-      const error = await readOnnxFile(path).then(() => null, (e: Error) => e);
+      const error = await readOnnxFile(path).then(
+        () => null,
+        (e: Error) => e,
+      );
       assert.instance(error, RoteError);
       assert.match(error!.message, path);
       assert.match(error!.message, /not a readable ONNX model/);

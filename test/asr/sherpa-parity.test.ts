@@ -33,7 +33,11 @@ const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as {
 };
 
 function sherpaTranscripts(modelConfig: object, paths: string[]): Map<string, string> {
-  const recognizer = new sherpa.OfflineRecognizer({ featConfig: { sampleRate: 16000, featureDim: 80 }, modelConfig: { numThreads: 1, provider: 'cpu', debug: 0, ...modelConfig }, decodingMethod: 'greedy_search' });
+  const recognizer = new sherpa.OfflineRecognizer({
+    featConfig: { sampleRate: 16000, featureDim: 80 },
+    modelConfig: { numThreads: 1, provider: 'cpu', debug: 0, ...modelConfig },
+    decodingMethod: 'greedy_search',
+  });
   const result = new Map<string, string>();
   for (const path of paths) {
     const wave = sherpa.readWave(path);
@@ -48,13 +52,19 @@ function sherpaTranscripts(modelConfig: object, paths: string[]): Map<string, st
 async function roteTranscripts(dir: string, paths: string[]): Promise<Map<string, string>> {
   const model = await loadModel(dir, { provider: 'cpu', threads: 1, sherpaCompatible: true });
   const result = new Map<string, string>();
-  for await (const row of transcribeFiles(model, paths.map((path, i) => ({ id: String(i), path })))) result.set(row.path, row.hypothesis);
+  for await (const row of transcribeFiles(
+    model,
+    paths.map((path, i) => ({ id: String(i), path })),
+  ))
+    result.set(row.path, row.hypothesis);
   await model.close();
   return result;
 }
 
 function agreement(ours: Map<string, string>, theirs: Map<string, string>): { share: number; differences: string[] } {
-  const differences = [...theirs].filter(([path, text]) => ours.get(path) !== text).map(([path, text]) => `${path}: rote ${JSON.stringify(ours.get(path))} vs sherpa ${JSON.stringify(text)}`);
+  const differences = [...theirs]
+    .filter(([path, text]) => ours.get(path) !== text)
+    .map(([path, text]) => `${path}: rote ${JSON.stringify(ours.get(path))} vs sherpa ${JSON.stringify(text)}`);
   return { share: 1 - differences.length / theirs.size, differences };
 }
 
@@ -75,7 +85,10 @@ test.after(() => work.remove());
 
 test('NeMo CTC: rote (sherpa-compatible frontend) and sherpa-onnx agree on >= 99% of transcripts', async () => {
   const dir = join(MODELS, 'nemo-ctc');
-  const theirs = sherpaTranscripts({ nemoCtc: { model: join(dir, 'model.onnx') }, tokens: join(dir, 'tokens.txt') }, paths);
+  const theirs = sherpaTranscripts(
+    { nemoCtc: { model: join(dir, 'model.onnx') }, tokens: join(dir, 'tokens.txt') },
+    paths,
+  );
   const ours = await roteTranscripts(dir, paths);
   const { share, differences } = agreement(ours, theirs);
   assert.ok(new Set(theirs.values()).size > paths.length / 2, 'transcripts differ between utterances');
@@ -85,7 +98,14 @@ test('NeMo CTC: rote (sherpa-compatible frontend) and sherpa-onnx agree on >= 99
 test('transducer (kaldi fbank in both): agree on >= 99% of transcripts', async () => {
   const dir = join(MODELS, 'transducer');
   const theirs = sherpaTranscripts(
-    { transducer: { encoder: join(dir, 'encoder.onnx'), decoder: join(dir, 'decoder.onnx'), joiner: join(dir, 'joiner.onnx') }, tokens: join(dir, 'tokens.txt') },
+    {
+      transducer: {
+        encoder: join(dir, 'encoder.onnx'),
+        decoder: join(dir, 'decoder.onnx'),
+        joiner: join(dir, 'joiner.onnx'),
+      },
+      tokens: join(dir, 'tokens.txt'),
+    },
     paths,
   );
   const ours = await roteTranscripts(dir, paths);
@@ -93,10 +113,17 @@ test('transducer (kaldi fbank in both): agree on >= 99% of transcripts', async (
   assert.ok(share >= 0.99, `agreement ${(100 * share).toFixed(1)}% of ${paths.length}:\n${differences.join('\n')}`);
 });
 
-test('NeMo transducer, sherpa-onnx layout (rote sherpa-compatible: sherpa\'s NeMo transducer frontend): agree on >= 99% of transcripts', async () => {
+test("NeMo transducer, sherpa-onnx layout (rote sherpa-compatible: sherpa's NeMo transducer frontend): agree on >= 99% of transcripts", async () => {
   const dir = join(MODELS, 'sherpa-nemo-transducer');
   const theirs = sherpaTranscripts(
-    { transducer: { encoder: join(dir, 'encoder.onnx'), decoder: join(dir, 'decoder.onnx'), joiner: join(dir, 'joiner.onnx') }, tokens: join(dir, 'tokens.txt') },
+    {
+      transducer: {
+        encoder: join(dir, 'encoder.onnx'),
+        decoder: join(dir, 'decoder.onnx'),
+        joiner: join(dir, 'joiner.onnx'),
+      },
+      tokens: join(dir, 'tokens.txt'),
+    },
     paths,
   );
   const ours = await roteTranscripts(dir, paths);

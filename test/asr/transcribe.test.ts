@@ -3,7 +3,15 @@ import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resample } from '../../src/audio/index.ts';
-import { loadModel, planBatches, padFeatures, transcribeFiles, type AsrModel, type TranscriptionRow, type TranscribeItem } from '../../src/asr/index.ts';
+import {
+  loadModel,
+  planBatches,
+  padFeatures,
+  transcribeFiles,
+  type AsrModel,
+  type TranscriptionRow,
+  type TranscribeItem,
+} from '../../src/asr/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
@@ -11,7 +19,11 @@ import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
 const FAMILY_DIRS = ['nemo-ctc', 'transducer', 'sidecar-ctc', 'nemo-transducer', 'nemo-tdt'];
 const SPEECH = speechFixtures().slice(0, 8);
 
-async function collect(model: AsrModel, items: TranscribeItem[], options: Parameters<typeof transcribeFiles>[2] = {}): Promise<Map<string, TranscriptionRow>> {
+async function collect(
+  model: AsrModel,
+  items: TranscribeItem[],
+  options: Parameters<typeof transcribeFiles>[2] = {},
+): Promise<Map<string, TranscriptionRow>> {
   const rows = new Map<string, TranscriptionRow>();
   for await (const row of transcribeFiles(model, items, options)) rows.set(row.id, row);
   return rows;
@@ -79,7 +91,11 @@ test('batched transcription equals one-at-a-time (pad invariance), and is determ
       if (b.hypothesis.length > 0) nonEmpty++;
       if (model.info.isCtc && a.referenceScore === null) {
         assert.is(b.referenceScore, null);
-        assert.match(b.notes.join(' '), /reference needs at least \d+ output frames/, 'only a too-short utterance has no score');
+        assert.match(
+          b.notes.join(' '),
+          /reference needs at least \d+ output frames/,
+          'only a too-short utterance has no score',
+        );
       } else {
         // CTC forced score, or the transducer's teacher-forced one: the same batched and alone
         scored++;
@@ -98,7 +114,7 @@ test('batched transcription equals one-at-a-time (pad invariance), and is determ
   }
 });
 
-test('the reference score prefers the model\'s own greedy transcript to another text', async () => {
+test("the reference score prefers the model's own greedy transcript to another text", async () => {
   const model = await loadModel(join(MODELS, 'sidecar-ctc'), { provider: 'cpu', threads: 1 });
   const [first] = SPEECH;
   const greedy = (await collect(model, [{ id: 'a', path: first!.path }])).get('a')!.hypothesis;
@@ -128,15 +144,24 @@ test('bad input: empty and corrupt WAVs fail clearly or are skipped; resampled a
     writeFileSync(paths.resampled, encodeWav16(resample(source.samples, 16000, 22050), 22050));
     writeFileSync(paths.stereo, stereoWav16(source.samples, 16000));
 
-    for (const [name, path] of [['empty', paths.empty], ['corrupt', paths.corrupt], ['no samples', paths.silent]] as const) {
-      const error = await collect(model, [{ id: 'x', path }]).then(() => null, (e: Error) => e);
+    for (const [name, path] of [
+      ['empty', paths.empty],
+      ['corrupt', paths.corrupt],
+      ['no samples', paths.silent],
+    ] as const) {
+      const error = await collect(model, [{ id: 'x', path }]).then(
+        () => null,
+        (e: Error) => e,
+      );
       assert.instance(error, RoteError, name);
       assert.match(error!.message, path);
     }
     const skipped: string[] = [];
     const rows = await collect(
       model,
-      Object.entries(paths).map(([id, path]) => ({ id, path })).concat([{ id: 'mono', path: SPEECH[0]!.path }]),
+      Object.entries(paths)
+        .map(([id, path]) => ({ id, path }))
+        .concat([{ id: 'mono', path: SPEECH[0]!.path }]),
       { skipBad: true, onSkip: (s) => skipped.push(`${s.id}: ${s.reason}`) },
     );
     assert.equal(skipped.map((s) => s.split(':')[0]).sort(), ['corrupt', 'empty', 'silent']);
@@ -144,7 +169,11 @@ test('bad input: empty and corrupt WAVs fail clearly or are skipped; resampled a
     assert.equal([...rows.keys()].sort(), ['mono', 'resampled', 'stereo']);
     assert.equal(rows.get('resampled')!.notes, ['resampled 22050 -> 16000 Hz']);
     assert.equal(rows.get('stereo')!.notes, ['downmixed 2 channels']);
-    assert.is(rows.get('stereo')!.hypothesis, rows.get('mono')!.hypothesis, 'a downmixed copy transcribes like the mono file');
+    assert.is(
+      rows.get('stereo')!.hypothesis,
+      rows.get('mono')!.hypothesis,
+      'a downmixed copy transcribes like the mono file',
+    );
     assert.ok(Math.abs(rows.get('resampled')!.durationSec - rows.get('mono')!.durationSec) < 0.01);
   } finally {
     await model.close();

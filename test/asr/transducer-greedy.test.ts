@@ -34,7 +34,10 @@ test('greedy transducer: one symbol per frame, batched over the active utterance
   // utterance 1 (2 frames, padded): 4 3
   const encoder = Float32Array.from([2, 2, 3, 0, 4, 3, 9, 9]);
   const result = await transducerGreedy(encoder, [4, 2], 4, networks(calls), options);
-  assert.equal(result, [[2, 3], [4, 3]]);
+  assert.equal(result, [
+    [2, 3],
+    [4, 3],
+  ]);
   assert.equal(calls.joiner, [2, 2, 1, 1], 'the joiner sees only utterances still active at each frame');
   assert.is(calls.decoder[0], 2, 'the initial decoder call covers the whole batch');
 });
@@ -54,8 +57,15 @@ test('greedy transducer: max symbols per frame and unk-as-blank', async () => {
   const enc = new Float32Array(1);
   assert.equal(await transducerGreedy(enc, [1], 1, sequence, { ...options, maxSymbolsPerFrame: 1 }), [[2]]);
   assert.equal(await transducerGreedy(enc, [1], 1, sequence, { ...options, maxSymbolsPerFrame: 3 }), [[2, 3]]);
-  assert.equal(await transducerGreedy(enc, [1], 1, sequence, { ...options, maxSymbolsPerFrame: 3, unkId: 3 }), [[2]], 'unk reads as blank');
-  const failure = await transducerGreedy(enc, [1], 1, sequence, { ...options, maxSymbolsPerFrame: 0 }).then(() => null, (error: Error) => error);
+  assert.equal(
+    await transducerGreedy(enc, [1], 1, sequence, { ...options, maxSymbolsPerFrame: 3, unkId: 3 }),
+    [[2]],
+    'unk reads as blank',
+  );
+  const failure = await transducerGreedy(enc, [1], 1, sequence, { ...options, maxSymbolsPerFrame: 0 }).then(
+    () => null,
+    (error: Error) => error,
+  );
   assert.match(failure?.message ?? '', /maxSymbolsPerFrame must be a positive integer/);
 });
 

@@ -2,7 +2,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel, rnntForcedLogLikelihood, statefulTransducerGreedy, tdtForcedLogLikelihood, type StatefulTransducerNetwork } from '../../src/asr/index.ts';
+import {
+  loadModel,
+  rnntForcedLogLikelihood,
+  statefulTransducerGreedy,
+  tdtForcedLogLikelihood,
+  type StatefulTransducerNetwork,
+} from '../../src/asr/index.ts';
 import { padFeatures } from '../../src/asr/batching.ts';
 import { engineOf } from '../../src/asr/model.ts';
 import { MODELS } from './helpers.ts';
@@ -36,7 +42,10 @@ test('RNNT forward on the fixture lattices = torchaudio rnnt_loss (relative diff
     const [frames, , width] = c.latticeShape;
     const ours = rnntForcedLogLikelihood(lattice(c), frames, c.targets, BLANK, BLANK + 1, width);
     const relative = Math.abs(ours - c.logLikelihood) / Math.abs(c.logLikelihood);
-    assert.ok(relative <= 1e-4, `utterance ${c.utterance}: ${ours} vs torchaudio ${c.logLikelihood} (relative ${relative})`);
+    assert.ok(
+      relative <= 1e-4,
+      `utterance ${c.utterance}: ${ours} vs torchaudio ${c.logLikelihood} (relative ${relative})`,
+    );
   }
 });
 
@@ -47,25 +56,55 @@ test('TDT forward on the fixture lattices = the Python float64 reference (relati
     const [frames, , width] = c.latticeShape;
     const ours = tdtForcedLogLikelihood(lattice(c), frames, c.targets, BLANK, BLANK + 1, DURATIONS, width);
     const relative = Math.abs(ours - c.logLikelihood) / Math.abs(c.logLikelihood);
-    assert.ok(relative <= 1e-4, `utterance ${c.utterance}: ${ours} vs reference ${c.logLikelihood} (relative ${relative})`);
+    assert.ok(
+      relative <= 1e-4,
+      `utterance ${c.utterance}: ${ours} vs reference ${c.logLikelihood} (relative ${relative})`,
+    );
   }
 });
 
 test('icefall-style transducer: the teacher-forced score = torchaudio rnnt_loss on the same lattice and through the model (<= 1e-4)', async () => {
   const icefall = JSON.parse(readFileSync(join(PARITY, 'icefall.json'), 'utf8')) as {
-    cases: { featureOffset: number; numFrames: number; numBins: number; encoderFrames: number; targets: number[]; latticeOffset: number; latticeShape: [number, number, number]; logLikelihood: number }[];
+    cases: {
+      featureOffset: number;
+      numFrames: number;
+      numBins: number;
+      encoderFrames: number;
+      targets: number[];
+      latticeOffset: number;
+      latticeShape: [number, number, number];
+      logLikelihood: number;
+    }[];
   };
   const raw = readFileSync(join(PARITY, 'icefall.f32'));
   const values = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  const close = (ours: number, theirs: number, what: string) => assert.ok(Math.abs(ours - theirs) <= 1e-4 * Math.abs(theirs), `${what}: ${ours} vs torchaudio ${theirs}`);
+  const close = (ours: number, theirs: number, what: string) =>
+    assert.ok(Math.abs(ours - theirs) <= 1e-4 * Math.abs(theirs), `${what}: ${ours} vs torchaudio ${theirs}`);
   for (const c of icefall.cases) {
     const [frames, columns, width] = c.latticeShape;
-    close(rnntForcedLogLikelihood(values.subarray(c.latticeOffset, c.latticeOffset + frames * columns * width), frames, c.targets, 0, width), c.logLikelihood, 'lattice');
+    close(
+      rnntForcedLogLikelihood(
+        values.subarray(c.latticeOffset, c.latticeOffset + frames * columns * width),
+        frames,
+        c.targets,
+        0,
+        width,
+      ),
+      c.logLikelihood,
+      'lattice',
+    );
   }
   const model = await loadModel(join(MODELS, 'transducer'), { provider: 'cpu', threads: 1 });
   try {
-    const matrices = icefall.cases.map((c) => ({ data: values.subarray(c.featureOffset, c.featureOffset + c.numFrames * c.numBins), numFrames: c.numFrames, numBins: c.numBins }));
-    const outputs = await engineOf(model).run(padFeatures(matrices), icefall.cases.map((c) => c.targets));
+    const matrices = icefall.cases.map((c) => ({
+      data: values.subarray(c.featureOffset, c.featureOffset + c.numFrames * c.numBins),
+      numFrames: c.numFrames,
+      numBins: c.numBins,
+    }));
+    const outputs = await engineOf(model).run(
+      padFeatures(matrices),
+      icefall.cases.map((c) => c.targets),
+    );
     icefall.cases.forEach((c, i) => {
       assert.is(outputs[i]!.outFrames, c.encoderFrames);
       close(outputs[i]!.forcedLogLikelihood!, c.logLikelihood, `utterance ${i} through the model`);
@@ -121,11 +160,14 @@ test('RNNT and TDT forward = the log of the sum over every path, enumerated (T =
     durations.forEach((d, i) => {
       if (u < targets.length && t + d < frames) tdtWalk(t + d, u + 1, logP + tok(t, u)[targets[u]!]! + dur(t, u)[i]!);
       if (d > 0 && t + d < frames) tdtWalk(t + d, u, logP + tok(t, u)[blank]! + dur(t, u)[i]!);
-      if (d > 0 && t + d === frames && u === targets.length) tdtSum += Math.exp(logP + tok(t, u)[blank]! + dur(t, u)[i]!);
+      if (d > 0 && t + d === frames && u === targets.length)
+        tdtSum += Math.exp(logP + tok(t, u)[blank]! + dur(t, u)[i]!);
     });
   };
   tdtWalk(0, 0, 0);
-  assert.ok(Math.abs(tdtForcedLogLikelihood(tdt, frames, targets, blank, classes, durations) - Math.log(tdtSum)) < 1e-9);
+  assert.ok(
+    Math.abs(tdtForcedLogLikelihood(tdt, frames, targets, blank, classes, durations) - Math.log(tdtSum)) < 1e-9,
+  );
 });
 
 test('forced log-likelihoods refuse bad input with a RangeError', () => {
@@ -163,12 +205,28 @@ test('stateful greedy (RNNT): state kept on blank, max symbols per frame, batche
   // utterance 1 (1 valid frame of 2): quota 2 with token 0: emits 0, 0
   const encoder = Float32Array.from([11, 32, 20, 99]);
   const calls: number[] = [];
-  const tokens = await statefulTransducerGreedy(encoder, [2, 1], 2, countingNetwork(calls), { blankId: 3, numClasses: 4, encoderDim: 1 });
-  assert.equal(tokens, [[1, 2, 2], [0, 0]]);
+  const tokens = await statefulTransducerGreedy(encoder, [2, 1], 2, countingNetwork(calls), {
+    blankId: 3,
+    numClasses: 4,
+    encoderDim: 1,
+  });
+  assert.equal(tokens, [
+    [1, 2, 2],
+    [0, 0],
+  ]);
   assert.is(calls[0], 2, 'the first step covers both utterances');
-  const limited = await statefulTransducerGreedy(encoder, [2, 1], 2, countingNetwork([]), { blankId: 3, numClasses: 4, encoderDim: 1, maxSymbolsPerFrame: 1 });
+  const limited = await statefulTransducerGreedy(encoder, [2, 1], 2, countingNetwork([]), {
+    blankId: 3,
+    numClasses: 4,
+    encoderDim: 1,
+    maxSymbolsPerFrame: 1,
+  });
   assert.equal(limited, [[1, 2], [0]], 'one symbol per frame at most');
-  const alone = await statefulTransducerGreedy(Float32Array.from([20]), [1], 1, countingNetwork([]), { blankId: 3, numClasses: 4, encoderDim: 1 });
+  const alone = await statefulTransducerGreedy(Float32Array.from([20]), [1], 1, countingNetwork([]), {
+    blankId: 3,
+    numClasses: 4,
+    encoderDim: 1,
+  });
   assert.equal(alone[0], tokens[1], 'the same result alone as in a padded batch');
 });
 
@@ -188,11 +246,22 @@ test('stateful greedy (TDT): the frame advances by the predicted duration; blank
     },
   };
   // t0: token 1, duration 2 -> t2: blank, duration 0 (forced 1) -> t3: token 0, duration 1 -> end (4 frames)
-  const tokens = await statefulTransducerGreedy(Float32Array.from([21, 7, 2, 10]), [4], 4, network, { blankId: 2, numClasses: 3, encoderDim: 1, durations: [0, 1, 2] });
+  const tokens = await statefulTransducerGreedy(Float32Array.from([21, 7, 2, 10]), [4], 4, network, {
+    blankId: 2,
+    numClasses: 3,
+    encoderDim: 1,
+    durations: [0, 1, 2],
+  });
   assert.equal(tokens, [[1, 0]]);
   assert.equal(seen, [21, 2, 10]);
   // a token with duration 0 repeats on the frame up to maxSymbolsPerFrame, then moves on
-  const repeated = await statefulTransducerGreedy(Float32Array.from([1]), [1], 1, network, { blankId: 2, numClasses: 3, encoderDim: 1, durations: [0, 1, 2], maxSymbolsPerFrame: 3 });
+  const repeated = await statefulTransducerGreedy(Float32Array.from([1]), [1], 1, network, {
+    blankId: 2,
+    numClasses: 3,
+    encoderDim: 1,
+    durations: [0, 1, 2],
+    maxSymbolsPerFrame: 3,
+  });
   assert.equal(repeated, [[1, 1, 1]]);
 });
 

@@ -24,17 +24,28 @@ test('NeMo vocab.txt: ## continuations become sentencepiece pieces; blank append
 
 test('character vocabularies: separator spellings and special tokens', () => {
   for (const separator of ['<space>', W, '|', ' ']) {
-    const vocab = buildVocabulary({ pieces: ['<blank>', separator, 'a', 'b', "'", '<unk>'], nemoStyle: false }, 'from-file', 't');
+    const vocab = buildVocabulary(
+      { pieces: ['<blank>', separator, 'a', 'b', "'", '<unk>'], nemoStyle: false },
+      'from-file',
+      't',
+    );
     assert.is(vocab.kind, 'characters');
     assert.is(vocab.separatorId, 1, separator);
     assert.is(detokenize(vocab, [2, 1, 3, 4, 0, 5, 2]), "a b'a");
   }
   const noBlank = { pieces: ['a', 'b'], nemoStyle: false };
-  assert.throws(() => buildVocabulary(noBlank, 'from-file', 'x.txt'), /x\.txt: no blank token; add a line "<blk> <id>"/);
+  assert.throws(
+    () => buildVocabulary(noBlank, 'from-file', 'x.txt'),
+    /x\.txt: no blank token; add a line "<blk> <id>"/,
+  );
 });
 
 test('sentencepiece detokenization removes one leading space, as sherpa-onnx', () => {
-  const vocab = buildVocabulary({ pieces: ['<unk>', `${W}the`, `${W}c`, 'at', 's', W, '<blk>'], nemoStyle: false }, 'from-file', 't');
+  const vocab = buildVocabulary(
+    { pieces: ['<unk>', `${W}the`, `${W}c`, 'at', 's', W, '<blk>'], nemoStyle: false },
+    'from-file',
+    't',
+  );
   assert.is(detokenize(vocab, [1, 2, 3, 4]), 'the cats');
   assert.is(detokenize(vocab, [5, 3]), 'at');
 });
@@ -49,7 +60,10 @@ test('reference tokenization, characters: case folding, separators, dropped char
 
 test('reference tokenization, sentencepiece: fewest pieces, longest last piece on ties', () => {
   const vocab = buildVocabulary(
-    { pieces: ['<unk>', `${W}the`, `${W}t`, 'h', 'e', `${W}c`, 'a', 't', 's', 'at', 'ats', W, '<blk>'], nemoStyle: false },
+    {
+      pieces: ['<unk>', `${W}the`, `${W}t`, 'h', 'e', `${W}c`, 'a', 't', 's', 'at', 'ats', W, '<blk>'],
+      nemoStyle: false,
+    },
     'from-file',
     't',
   );
@@ -58,7 +72,10 @@ test('reference tokenization, sentencepiece: fewest pieces, longest last piece o
   assert.equal(ids('The'), [`${W}the`]);
   assert.equal(ids('tat'), [`${W}t`, 'at']);
   const r = tokenizeReference(vocab, 'the cqat');
-  assert.equal(r.ids.map((id) => vocab.pieces[id]), [`${W}the`, `${W}c`, 'at']);
+  assert.equal(
+    r.ids.map((id) => vocab.pieces[id]),
+    [`${W}the`, `${W}c`, 'at'],
+  );
   assert.equal(r.notes, ['reference characters not in the vocabulary were dropped: "q"']);
   assert.is(r.characters, 'the cat'.length);
 });

@@ -19,11 +19,15 @@ function directPowerSpectrum(x: Float64Array): Float64Array {
 
 function speechLikeFrame(n: number): Float64Array {
   const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[i] = Math.sin(i * 0.21) * 0.6 + Math.sin(i * 1.3 + 0.4) * 0.2 + (((i * 2654435761) >>> 0) / 2 ** 32 - 0.5) * 0.05;
+  for (let i = 0; i < n; i++)
+    x[i] = Math.sin(i * 0.21) * 0.6 + Math.sin(i * 1.3 + 0.4) * 0.2 + (((i * 2654435761) >>> 0) / 2 ** 32 - 0.5) * 0.05;
   return x;
 }
 
-for (const [name, create] of [['hand-written', createRealFftPowerSpectrum], ['fft.js', createFftJsPowerSpectrum]] as const) {
+for (const [name, create] of [
+  ['hand-written', createRealFftPowerSpectrum],
+  ['fft.js', createFftJsPowerSpectrum],
+] as const) {
   test(`${name} power spectrum equals a direct DFT (n = 8 .. 1024)`, () => {
     for (const n of [8, 16, 32, 256, 512, 1024]) {
       const x = speechLikeFrame(n);
@@ -31,7 +35,8 @@ for (const [name, create] of [['hand-written', createRealFftPowerSpectrum], ['ff
       const actual = new Float64Array(n / 2 + 1);
       create(n).compute(x, actual);
       const peak = Math.max(...expected);
-      for (let k = 0; k <= n / 2; k++) assert.ok(Math.abs(actual[k]! - expected[k]!) <= peak * 1e-12, `n=${n} k=${k}: ${actual[k]} vs ${expected[k]}`);
+      for (let k = 0; k <= n / 2; k++)
+        assert.ok(Math.abs(actual[k]! - expected[k]!) <= peak * 1e-12, `n=${n} k=${k}: ${actual[k]} vs ${expected[k]}`);
     }
   });
 }

@@ -6,8 +6,7 @@ import type { FrontendSpec } from '../../src/audio/index.ts';
 export const PARITY_DIR = fileURLToPath(new URL('../fixtures/parity/', import.meta.url));
 
 export type InputSpec =
-  | { kind: 'wav'; file: string; start?: number; length?: number }
-  | { kind: 'silence'; length: number };
+  { kind: 'wav'; file: string; start?: number; length?: number } | { kind: 'silence'; length: number };
 
 export interface ParityCase {
   name: string;

@@ -26,7 +26,21 @@ function columnStats(m: FeatureMatrix, bin: number): { mean: number; variance: n
 test('defaults are the documented toolkit defaults', () => {
   assert.equal(
     { ...KALDI_FBANK_DEFAULTS },
-    { ...KALDI_FBANK_DEFAULTS, numBins: 80, frameLengthMs: 25, frameShiftMs: 10, window: 'povey', removeDcOffset: true, preemphasis: 0.97, dither: 0, snipEdges: false, lowFreq: 20, highFreq: -400, energyFloor: 0, scale: 1 },
+    {
+      ...KALDI_FBANK_DEFAULTS,
+      numBins: 80,
+      frameLengthMs: 25,
+      frameShiftMs: 10,
+      window: 'povey',
+      removeDcOffset: true,
+      preemphasis: 0.97,
+      dither: 0,
+      snipEdges: false,
+      lowFreq: 20,
+      highFreq: -400,
+      energyFloor: 0,
+      scale: 1,
+    },
   );
   assert.is(NEMO_MEL_DEFAULTS.nFft, 512);
   assert.is(NEMO_MEL_DEFAULTS.logZeroGuard, 2 ** -24);
@@ -94,7 +108,8 @@ test('scale multiplies samples first (WeNet: 32768) and shifts log energies by 2
   const scaled = kaldiFbank(speech, { scale: 32768 });
   const shift = 2 * Math.log(32768);
   let worst = 0;
-  for (let i = 0; i < plain.data.length; i++) if (plain.data[i]! > -10) worst = Math.max(worst, Math.abs(scaled.data[i]! - plain.data[i]! - shift));
+  for (let i = 0; i < plain.data.length; i++)
+    if (plain.data[i]! > -10) worst = Math.max(worst, Math.abs(scaled.data[i]! - plain.data[i]! - shift));
   assert.ok(worst < 1e-3, `worst ${worst}`);
 });
 

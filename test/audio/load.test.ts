@@ -10,7 +10,10 @@ import { RoteError } from '../../src/util/errors.ts';
 import { PARITY_DIR } from './fixtures.ts';
 
 const { WaveFile } = createRequire(import.meta.url)('wavefile') as {
-  WaveFile: new () => { fromScratch(channels: number, rate: number, depth: string, samples: unknown): void; toBuffer(): Uint8Array };
+  WaveFile: new () => {
+    fromScratch(channels: number, rate: number, depth: string, samples: unknown): void;
+    toBuffer(): Uint8Array;
+  };
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'rote-audio-'));
@@ -58,7 +61,13 @@ test('opposite channels cancel in the downmix (it averages)', async () => {
 
 test('a mono 8 kHz file is upsampled with only a resampling note', async () => {
   const path = join(dir, 'mono-8000.wav');
-  writeFileSync(path, encodeWav16(new Float32Array(8000).map((_, i) => 0.3 * Math.sin(i / 5)), 8000));
+  writeFileSync(
+    path,
+    encodeWav16(
+      new Float32Array(8000).map((_, i) => 0.3 * Math.sin(i / 5)),
+      8000,
+    ),
+  );
   const audio = await loadAudio(path, 16000);
   assert.equal(audio.notes, ['resampled 8000 -> 16000 Hz']);
   assert.is(audio.samples.length, 16000);
@@ -89,7 +98,10 @@ test('loadAudioSync gives what loadAudio gives (stereo, resampled, and the parit
     assert.equal(viaSync.notes, viaPromise.notes);
     assert.equal(Array.from(viaSync.samples), Array.from(viaPromise.samples));
   }
-  assert.throws(() => loadAudioSync(join(dir, 'missing.wav'), 16000), (error: Error) => error instanceof RoteError && error.message.includes('missing.wav'));
+  assert.throws(
+    () => loadAudioSync(join(dir, 'missing.wav'), 16000),
+    (error: Error) => error instanceof RoteError && error.message.includes('missing.wav'),
+  );
 });
 
 test('16-bit PCM decodes exactly (x / 32768), also from bytes at an odd offset', () => {

@@ -41,7 +41,9 @@ for (const c of cases) {
     }
     if (!(worst <= (c.tolerance ?? TOLERANCE))) {
       const frame = Math.floor(where / c.numBins);
-      assert.unreachable(`max |diff| ${worst} at frame ${frame} bin ${where % c.numBins} (rote ${result.data[where]}, reference ${features[c.offset + where]})`);
+      assert.unreachable(
+        `max |diff| ${worst} at frame ${frame} bin ${where % c.numBins} (rote ${result.data[where]}, reference ${features[c.offset + where]})`,
+      );
     }
   });
 }

@@ -30,7 +30,12 @@ function peakFrequency(x: Float32Array, rate: number, lo: number, hi: number): n
   return best;
 }
 
-for (const [from, to, frequency] of [[22050, 16000, 1000], [44100, 16000, 3000], [8000, 16000, 2500], [48000, 22050, 440]] as const) {
+for (const [from, to, frequency] of [
+  [22050, 16000, 1000],
+  [44100, 16000, 3000],
+  [8000, 16000, 2500],
+  [48000, 22050, 440],
+] as const) {
   test(`a ${frequency} Hz tone keeps its frequency and level, ${from} -> ${to} Hz`, () => {
     const input = sine(frequency, from, 0.5);
     const output = resample(input, from, to);
@@ -41,7 +46,12 @@ for (const [from, to, frequency] of [[22050, 16000, 1000], [44100, 16000, 3000],
   });
 }
 
-for (const [from, to, frequency] of [[22050, 16000, 9000], [22050, 16000, 8500], [48000, 16000, 12000], [16000, 8000, 5000]] as const) {
+for (const [from, to, frequency] of [
+  [22050, 16000, 9000],
+  [22050, 16000, 8500],
+  [48000, 16000, 12000],
+  [16000, 8000, 5000],
+] as const) {
   test(`a ${frequency} Hz tone above the new Nyquist (${to / 2} Hz) is attenuated by >= 40 dB, ${from} -> ${to} Hz`, () => {
     const input = sine(frequency, from, 0.5);
     const output = resample(input, from, to);

@@ -1,7 +1,10 @@
 /** Test signals and measurements shared by the DSP tests. */
 
 export function sine(frequency: number, sampleRate: number, seconds: number, amplitude = 0.5): Float32Array {
-  return Float32Array.from({ length: Math.round(sampleRate * seconds) }, (_, i) => amplitude * Math.sin((2 * Math.PI * frequency * i) / sampleRate));
+  return Float32Array.from(
+    { length: Math.round(sampleRate * seconds) },
+    (_, i) => amplitude * Math.sin((2 * Math.PI * frequency * i) / sampleRate),
+  );
 }
 
 /** Amplitude of the `frequency` component (single-bin DFT, Hann window), relative to a full-scale sine. */

@@ -37,7 +37,9 @@ test('a WAV whose data chunk is cut short is refused by the decoder, the prober 
   const path = join(dir, 'cut.wav');
   writeFileSync(path, truncated(0.5, 1000));
   const declared = 0.5 * 16000 * 2;
-  const message = new RegExp(`cut\\.wav: truncated WAV: its data chunk declares ${declared} bytes but the file holds ${declared - 1000}`);
+  const message = new RegExp(
+    `cut\\.wav: truncated WAV: its data chunk declares ${declared} bytes but the file holds ${declared - 1000}`,
+  );
   assert.throws(() => decodeWav(readFileSync(path), path), message);
   assert.throws(() => probeWav(path), message);
   assert.throws(() => loadAudioSync(path, 16000), message);
@@ -72,7 +74,21 @@ test('rote transcribe on a truncated canary WAV exits with the file and what is 
   writeFileSync(join(set, 'canary-set.json'), JSON.stringify({ format: 1, canaries }));
   let failure: { code: number; stderr: string } | null = null;
   try {
-    await promisify(execFile)(process.execPath, [ROTE, 'transcribe', '--model', join(MODELS, 'nemo-ctc'), '--canaries', set, '--out', join(dir, 'rows.jsonl'), '--provider', 'cpu', '--threads', '1', '--quiet']);
+    await promisify(execFile)(process.execPath, [
+      ROTE,
+      'transcribe',
+      '--model',
+      join(MODELS, 'nemo-ctc'),
+      '--canaries',
+      set,
+      '--out',
+      join(dir, 'rows.jsonl'),
+      '--provider',
+      'cpu',
+      '--threads',
+      '1',
+      '--quiet',
+    ]);
   } catch (error) {
     failure = error as { code: number; stderr: string };
   }

@@ -12,13 +12,24 @@ import { compareReports, type CompareOptions } from '../../src/audit/compare.ts'
 import { validateComparisonReport } from '../../src/audit/schema.ts';
 import { comparisonHtml, comparisonMarkdown, comparisonTerminalTable } from '../../src/audit/render.ts';
 import { wilcoxonSignedRank } from '../../src/audit/statistics.ts';
-import { designReach, designWarnings, holmMinimumP, mannWhitneyMinimumP, signedRankMinimumP } from '../../src/audit/power.ts';
+import {
+  designReach,
+  designWarnings,
+  holmMinimumP,
+  mannWhitneyMinimumP,
+  signedRankMinimumP,
+} from '../../src/audit/power.ts';
 import type { AuditReport } from '../../src/audit/types.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/wilcoxon-scipy.json', import.meta.url), 'utf8')) as {
-  cases: { kind: string; differences: number[]; p: Record<'greater' | 'less' | 'two-sided', number>; exactLimit: number | null }[];
+  cases: {
+    kind: string;
+    differences: number[];
+    p: Record<'greater' | 'less' | 'two-sided', number>;
+    exactLimit: number | null;
+  }[];
 };
 
 test('Wilcoxon signed-rank p-values equal scipy (exact, approx) and enumeration (ties, zeros)', () => {
@@ -29,7 +40,10 @@ test('Wilcoxon signed-rank p-values equal scipy (exact, approx) and enumeration 
     for (const alternative of ['greater', 'less', 'two-sided'] as const) {
       const expected = c.p[alternative];
       const tolerance = c.kind === 'normal' ? 1e-9 + 1e-7 * expected : 1e-12 + 1e-9 * expected;
-      assert.ok(Math.abs(ours[alternative] - expected) <= tolerance, `${c.kind} n=${c.differences.length} ${alternative}: ours ${ours[alternative]}, reference ${expected}`);
+      assert.ok(
+        Math.abs(ours[alternative] - expected) <= tolerance,
+        `${c.kind} n=${c.differences.length} ${alternative}: ours ${ours[alternative]}, reference ${expected}`,
+      );
     }
   }
   // The smallest one-sided p: 1/2^n exactly, ties or not; zeros do not count.
@@ -38,7 +52,7 @@ test('Wilcoxon signed-rank p-values equal scipy (exact, approx) and enumeration 
   assert.is(wilcoxonSignedRank([0, 0]).minimumPOneSided, 1);
 });
 
-test('power arithmetic: the issue\'s numbers, and the defaults reach alpha with margin', () => {
+test("power arithmetic: the issue's numbers, and the defaults reach alpha with margin", () => {
   // Old compare: per-group two-sided Wilcoxon on 10 canaries, Holm over 10 tests: 10 x 2/1024 = 0.0195 > 0.01.
   assert.ok(Math.abs(holmMinimumP(signedRankMinimumP(10, true), 10) - 0.01953125) < 1e-12);
   assert.ok(Math.abs(mannWhitneyMinimumP(2, 3) - 0.1) < 1e-12, 'C(5,2) = 10');
@@ -46,7 +60,10 @@ test('power arithmetic: the issue\'s numbers, and the defaults reach alpha with 
   // Per group 10: the secondary tests reach alpha only with every canary one way (0.0098); warned.
   const ten = designWarnings({ perGroup: 10, groups: 5, holdout: 100 });
   assert.is(ten.length, 1, ten.join('\n'));
-  assert.match(ten[0]!, /per-group paired tests \(secondary\) can barely reach alpha = 0\.01: its smallest possible Holm-corrected p-value is 0\.0098 \(only 1\.0x below alpha\)/);
+  assert.match(
+    ten[0]!,
+    /per-group paired tests \(secondary\) can barely reach alpha = 0\.01: its smallest possible Holm-corrected p-value is 0\.0098 \(only 1\.0x below alpha\)/,
+  );
   // Per group 4 (the issue's external models): the secondary tests can never reach alpha.
   assert.ok(designWarnings({ perGroup: 4, groups: 5, holdout: 20 }).some((w) => /can never reach alpha/.test(w)));
   // The committed demo (12 per group, 128 held out) and the new default (16 per group, 100 held out): no warning.
@@ -59,7 +76,11 @@ test('power arithmetic: the issue\'s numbers, and the defaults reach alpha with 
 
 const PER_GROUP = 4;
 const set = syntheticSet('compare-test', PER_GROUP, 20);
-const base = buildAuditReport({ set, ...syntheticRecords(set, 'reference'), rows: syntheticRows(set, 'reference', (r) => (r === null ? 0.9 : 0.5)) });
+const base = buildAuditReport({
+  set,
+  ...syntheticRecords(set, 'reference'),
+  rows: syntheticRows(set, 'reference', (r) => (r === null ? 0.9 : 0.5)),
+});
 
 /** A report of `name` whose per-canary CER and CTC score are the reference's plus delta(row index, repetitions). */
 function shifted(name: string, delta: (index: number, repetitions: number | null) => number): AuditReport {
@@ -74,7 +95,10 @@ function shifted(name: string, delta: (index: number, repetitions: number | null
 }
 
 function comparison(others: AuditReport[], options: CompareOptions = {}) {
-  const report = compareReports([{ report: base, path: null }, ...others.map((report) => ({ report, path: null }))], options);
+  const report = compareReports(
+    [{ report: base, path: null }, ...others.map((report) => ({ report, path: null }))],
+    options,
+  );
   validateComparisonReport(report);
   return report;
 }
@@ -99,38 +123,70 @@ test('a clear pooled effect that no single group of 4 can show: found by the pri
     assert.not.ok(group.canReachAlpha);
     assert.ok(Math.abs(group.minimumAdjustedPValue - Math.min(1, 10 / 16)) < 1e-12);
   }
-  assert.match(pair.verdict, /^clipped memorizes less than reference \(paired Wilcoxon signed-rank over all 20 inserted canaries, one-sided: CER p = 1\.9e-6, CTC score p = 1\.9e-6; Holm-corrected, alpha = 0\.01\)/);
+  assert.match(
+    pair.verdict,
+    /^clipped memorizes less than reference \(paired Wilcoxon signed-rank over all 20 inserted canaries, one-sided: CER p = 1\.9e-6, CTC score p = 1\.9e-6; Holm-corrected, alpha = 0\.01\)/,
+  );
   // The control: every inserted difference above every held-out one (0): p = 1 / C(40, 20), x 2 (Holm).
   assert.is(pair.beyondHeldOut.length, 2);
   for (const control of pair.beyondHeldOut) {
     assert.is(control.alternative, 'greater');
     assert.is(control.inserted, 20);
     assert.is(control.heldOut, 20);
-    assert.ok(Math.abs(control.adjustedPValue - 2 / 137846528820) / (2 / 137846528820) < 1e-9, `p ${control.adjustedPValue}`);
+    assert.ok(
+      Math.abs(control.adjustedPValue - 2 / 137846528820) / (2 / 137846528820) < 1e-9,
+      `p ${control.adjustedPValue}`,
+    );
     assert.is(control.finding, 'inserted-higher');
     assert.ok(control.differenceInDifferences > 0.05);
   }
-  assert.match(pair.verdict, /; beyond held-out: the inserted differences exceed the held-out ones \(difference in mean differences, Mann-Whitney U one-sided, Holm-corrected: CER \+0\.0\d+, p = 1\.5e-11; CTC score/);
-  assert.match(pair.verdict, /per-group 95% intervals of clipped - reference exclude zero at 1 repetition \(CER \+0\.0\d\d, CTC score \+0\.\d+\), 2 repetitions/);
-  assert.match(pair.verdict, /held-out: CER \+0\.000 \(two-sided p = 1\.00\), CTC score \+0\.000 \(two-sided p = 1\.00\)$/);
+  assert.match(
+    pair.verdict,
+    /; beyond held-out: the inserted differences exceed the held-out ones \(difference in mean differences, Mann-Whitney U one-sided, Holm-corrected: CER \+0\.0\d+, p = 1\.5e-11; CTC score/,
+  );
+  assert.match(
+    pair.verdict,
+    /per-group 95% intervals of clipped - reference exclude zero at 1 repetition \(CER \+0\.0\d\d, CTC score \+0\.\d+\), 2 repetitions/,
+  );
+  assert.match(
+    pair.verdict,
+    /held-out: CER \+0\.000 \(two-sided p = 1\.00\), CTC score \+0\.000 \(two-sided p = 1\.00\)$/,
+  );
   assert.is(result.verdict, pair.verdict);
   assert.is(result.settings.expect, 'less');
 });
 
 test('general accuracy is not memorization: a model worse by a constant on every canary, inserted and held-out alike', () => {
-  for (const [name, delta] of [['sloppy', () => 0.2], ...['a', 'b', 'c'].map((seed) => {
-    const random = new SeededRandom(`sloppy/${seed}`);
-    const noise = Array.from({ length: base.rows.length }, () => random.nextFloat() - 0.5);
-    return [`sloppy-${seed}`, (i: number) => 0.2 + 0.05 * noise[i]!];
-  })] as [string, (i: number) => number][]) {
+  for (const [name, delta] of [
+    ['sloppy', () => 0.2],
+    ...['a', 'b', 'c'].map((seed) => {
+      const random = new SeededRandom(`sloppy/${seed}`);
+      const noise = Array.from({ length: base.rows.length }, () => random.nextFloat() - 0.5);
+      return [`sloppy-${seed}`, (i: number) => 0.2 + 0.05 * noise[i]!];
+    }),
+  ] as [string, (i: number) => number][]) {
     const result = comparison([shifted(name, delta)]);
     const pair = result.pairs[0]!;
     // The inserted canaries alone: significant (what the old compare reported as "memorizes less").
-    assert.ok(pair.primary.every((t) => t.adjustedPValue! < 0.01), pair.verdict);
-    assert.ok(pair.primary.every((t) => t.finding === 'not-beyond-held-out'), pair.verdict);
-    assert.ok(pair.beyondHeldOut.every((t) => t.finding === 'no-difference' && t.canReachAlpha && t.adjustedPValue >= 0.01), JSON.stringify(pair.beyondHeldOut));
+    assert.ok(
+      pair.primary.every((t) => t.adjustedPValue! < 0.01),
+      pair.verdict,
+    );
+    assert.ok(
+      pair.primary.every((t) => t.finding === 'not-beyond-held-out'),
+      pair.verdict,
+    );
+    assert.ok(
+      pair.beyondHeldOut.every((t) => t.finding === 'no-difference' && t.canReachAlpha && t.adjustedPValue >= 0.01),
+      JSON.stringify(pair.beyondHeldOut),
+    );
     assert.ok(pair.heldOut.every((t) => t.finding === 'other-worse-on-held-out'));
-    assert.match(pair.verdict, new RegExp(`^no memorization difference established: ${name} and reference differ on inserted canaries, but as much on held-out canaries \\(CER \\+0\\.\\d+ on inserted vs \\+0\\.\\d+ on held-out, .*that is general accuracy, not memorization`));
+    assert.match(
+      pair.verdict,
+      new RegExp(
+        `^no memorization difference established: ${name} and reference differ on inserted canaries, but as much on held-out canaries \\(CER \\+0\\.\\d+ on inserted vs \\+0\\.\\d+ on held-out, .*that is general accuracy, not memorization`,
+      ),
+    );
     assert.not.match(pair.verdict, /memorizes less/);
     // Identical differences give zero-width per-group intervals: not listed as excluding zero.
     if (name === 'sloppy') {
@@ -139,7 +195,10 @@ test('general accuracy is not memorization: a model worse by a constant on every
       assert.match(pair.verdict, /; no per-group 95% interval excludes zero/);
     }
     validateComparisonReport(result);
-    assert.match(comparisonMarkdown(result), /inserted vs held-out \(20 vs 20\) \| CER \| [+-]0\.\d+ \(difference in differences\) \| [^|]+ \| [^|]+ \| no difference/);
+    assert.match(
+      comparisonMarkdown(result),
+      /inserted vs held-out \(20 vs 20\) \| CER \| [+-]0\.\d+ \(difference in differences\) \| [^|]+ \| [^|]+ \| no difference/,
+    );
     assert.match(comparisonTerminalTable(result), /not beyond held-out \(general accuracy\)/);
     assert.match(comparisonHtml(result), /inserted vs held-out \(20 vs 20\)/);
   }
@@ -151,7 +210,10 @@ test('no effect: no difference detected, for several noise draws; never a false 
     const noise = Array.from({ length: base.rows.length }, () => random.nextFloat() - 0.5);
     const result = comparison([shifted('same', (i) => 0.1 * noise[i]!)]);
     const pair = result.pairs[0]!;
-    assert.ok(pair.primary.every((t) => t.finding === 'no-difference' && t.canReachAlpha), pair.verdict);
+    assert.ok(
+      pair.primary.every((t) => t.finding === 'no-difference' && t.canReachAlpha),
+      pair.verdict,
+    );
     assert.ok(pair.groups.every((t) => t.finding === 'no-difference' || t.finding === 'cannot-reach-alpha'));
     assert.match(pair.verdict, /^no difference detected between same and reference \(paired Wilcoxon/);
   }
@@ -161,11 +223,17 @@ test('reversed effect: --expect less finds nothing and says the data lean the ot
   const memorizer = shifted('memorizer', (i, r) => (r === null ? 0 : -(0.05 + 0.001 * i)));
   const less = comparison([memorizer]).pairs[0]!;
   assert.ok(less.primary.every((t) => t.finding === 'no-difference' && t.pValue > 0.99));
-  assert.match(less.verdict, /^no difference detected between memorizer and reference .*lean the other way \(memorizer more memorized\), which --expect less does not test: use --expect either/);
+  assert.match(
+    less.verdict,
+    /^no difference detected between memorizer and reference .*lean the other way \(memorizer more memorized\), which --expect less does not test: use --expect either/,
+  );
   const either = comparison([memorizer], { expect: 'either' }).pairs[0]!;
   assert.ok(either.primary.every((t) => t.alternative === 'two-sided' && t.finding === 'other-memorizes-more'));
   assert.ok(Math.abs(either.primary[0]!.pValue - 2 * 2 ** -20) < 1e-15);
-  assert.match(either.verdict, /^memorizer memorizes more than reference \(paired Wilcoxon signed-rank over all 20 inserted canaries, two-sided/);
+  assert.match(
+    either.verdict,
+    /^memorizer memorizes more than reference \(paired Wilcoxon signed-rank over all 20 inserted canaries, two-sided/,
+  );
   const more = comparison([memorizer], { expect: 'more' }).pairs[0]!;
   assert.ok(more.primary.every((t) => t.alternative === 'less' && t.finding === 'other-memorizes-more'));
 });
@@ -175,16 +243,24 @@ test('ties: identical models, and ties that shrink the test below alpha', () => 
   assert.ok(twin.primary.every((t) => t.zeros === t.pairs && t.pValue === 1 && t.finding === 'cannot-reach-alpha'));
   assert.match(twin.verdict, /^no difference: every inserted canary scores the same with twin and reference/);
   // Only 5 of 20 canaries differ (all the same way): 1/32 x 2 tests = 0.0625, cannot reach alpha; not "no difference".
-  const few = comparison([shifted('few', (i, r) => (r === 1 ? 0.1 + 0.01 * i : r === 2 && i % 4 === 0 ? 0.2 : 0))]).pairs[0]!;
+  const few = comparison([shifted('few', (i, r) => (r === 1 ? 0.1 + 0.01 * i : r === 2 && i % 4 === 0 ? 0.2 : 0))])
+    .pairs[0]!;
   for (const primary of few.primary) {
     assert.is(primary.zeros, 15);
     assert.ok(Math.abs(primary.minimumAdjustedPValue - 2 / 32) < 1e-12);
     assert.is(primary.finding, 'cannot-reach-alpha');
   }
-  assert.match(few.verdict, /^few and reference score the same on most inserted canaries \(of 20: 15 on CER, 15 on CTC score\), too many ties for the test to reach alpha = 0\.01 \(smallest Holm-corrected p-value possible with the canaries that differ: 0\.0625\): no difference is detectable, and none can be ruled out/);
+  assert.match(
+    few.verdict,
+    /^few and reference score the same on most inserted canaries \(of 20: 15 on CER, 15 on CTC score\), too many ties for the test to reach alpha = 0\.01 \(smallest Holm-corrected p-value possible with the canaries that differ: 0\.0625\): no difference is detectable, and none can be ruled out/,
+  );
   // Too few canaries, no ties: 4 canaries in all, 1/16 x 2 tests = 0.125.
   const smallSet = syntheticSet('compare-small', 1, 6, [1, 2, 4, 8]);
-  const small = buildAuditReport({ set: smallSet, ...syntheticRecords(smallSet, 'small'), rows: syntheticRows(smallSet, 'small', () => 0.5) });
+  const small = buildAuditReport({
+    set: smallSet,
+    ...syntheticRecords(smallSet, 'small'),
+    rows: syntheticRows(smallSet, 'small', () => 0.5),
+  });
   const smallOther = JSON.parse(JSON.stringify(small)) as AuditReport;
   smallOther.model.fingerprint = 'other'.padEnd(64, '0');
   smallOther.rows.forEach((row, i) => {
@@ -193,12 +269,25 @@ test('ties: identical models, and ties that shrink the test below alpha', () => 
       row.ctcScore! += 0.5 + 0.01 * i;
     }
   });
-  const tiny = compareReports([{ report: small, path: null }, { report: smallOther, path: null }], { names: ['A', 'B'] }).pairs[0]!;
-  assert.ok(tiny.primary.every((t) => t.finding === 'cannot-reach-alpha' && t.zeros === 0 && Math.abs(t.minimumAdjustedPValue - 2 / 16) < 1e-12));
+  const tiny = compareReports(
+    [
+      { report: small, path: null },
+      { report: smallOther, path: null },
+    ],
+    { names: ['A', 'B'] },
+  ).pairs[0]!;
+  assert.ok(
+    tiny.primary.every(
+      (t) => t.finding === 'cannot-reach-alpha' && t.zeros === 0 && Math.abs(t.minimumAdjustedPValue - 2 / 16) < 1e-12,
+    ),
+  );
   // One canary per group: a degenerate bootstrap, never listed as excluding zero.
   assert.ok(tiny.groups.every((t) => t.pairs === 1 && t.meanDifference.low > 0));
   assert.equal(tiny.groupsExcludingZero, []);
-  assert.match(tiny.verdict, /^cannot tell B from A: with 4 inserted canaries the smallest Holm-corrected p-value possible is 0\.13, not below alpha = 0\.01; audit more canaries/);
+  assert.match(
+    tiny.verdict,
+    /^cannot tell B from A: with 4 inserted canaries the smallest Holm-corrected p-value possible is 0\.13, not below alpha = 0\.01; audit more canaries/,
+  );
   // Tied magnitudes (not zeros) are fine: 20 equal positive differences still give 2^-20.
   const flat = comparison([shifted('flat', (i, r) => (r === null ? 0 : 0.1))]).pairs[0]!;
   assert.ok(flat.primary.every((t) => Math.abs(t.pValue - 2 ** -20) < 1e-15 && t.finding === 'other-memorizes-less'));
@@ -206,14 +295,24 @@ test('ties: identical models, and ties that shrink the test below alpha', () => 
 
 test('a held-out test that cannot reach alpha (5 held-out canaries) says so instead of "no difference"', () => {
   const fewSet = syntheticSet('compare-few-held-out', 4, 5);
-  const reference = buildAuditReport({ set: fewSet, ...syntheticRecords(fewSet, 'reference'), rows: syntheticRows(fewSet, 'reference', (r) => (r === null ? 0.9 : 0.5)) });
+  const reference = buildAuditReport({
+    set: fewSet,
+    ...syntheticRecords(fewSet, 'reference'),
+    rows: syntheticRows(fewSet, 'reference', (r) => (r === null ? 0.9 : 0.5)),
+  });
   const other = JSON.parse(JSON.stringify(reference)) as AuditReport;
   other.model.fingerprint = 'other'.padEnd(64, '0');
   other.rows.forEach((row, i) => {
     row.cer += 0.1 + 0.001 * i;
     row.ctcScore! += 0.4 + 0.004 * i;
   });
-  const result = compareReports([{ report: reference, path: null }, { report: other, path: null }], { names: ['A', 'B'] });
+  const result = compareReports(
+    [
+      { report: reference, path: null },
+      { report: other, path: null },
+    ],
+    { names: ['A', 'B'] },
+  );
   validateComparisonReport(result);
   const pair = result.pairs[0]!;
   for (const heldOut of pair.heldOut) {
@@ -222,7 +321,10 @@ test('a held-out test that cannot reach alpha (5 held-out canaries) says so inst
     assert.not.ok(heldOut.canReachAlpha);
     assert.is(heldOut.finding, 'cannot-reach-alpha');
   }
-  assert.match(pair.verdict, /held-out: CER \+0\.1\d+ \(two-sided p = 0\.0625, cannot reach alpha = 0\.01 with 5 held-out canaries: smallest possible p 0\.0625\), CTC score/);
+  assert.match(
+    pair.verdict,
+    /held-out: CER \+0\.1\d+ \(two-sided p = 0\.0625, cannot reach alpha = 0\.01 with 5 held-out canaries: smallest possible p 0\.0625\), CTC score/,
+  );
   assert.match(comparisonTerminalTable(result), /held-out \(5\)\s+CER.*cannot reach alpha/);
 });
 
@@ -239,20 +341,32 @@ test('saturation: both models perfect on every inserted canary is "cannot tell a
     return copy;
   };
   // CTC differences under SCORE_RESOLUTION (1e-3) are ties: every inserted canary tied on both scores.
-  const result = compareReports([{ report: perfect('floor-a', 0), path: null }, { report: perfect('floor-b', 3e-4), path: null }]);
+  const result = compareReports([
+    { report: perfect('floor-a', 0), path: null },
+    { report: perfect('floor-b', 3e-4), path: null },
+  ]);
   validateComparisonReport(result);
   const pair = result.pairs[0]!;
   assert.ok(pair.primary.every((t) => t.zeros === t.pairs && t.finding === 'cannot-reach-alpha' && !t.canReachAlpha));
-  assert.match(pair.verdict, /^cannot tell floor-b from floor-a: both recognize every inserted canary perfectly \(CER 0 on all 20 and CTC scores within 0\.001 of each other\), so this canary set cannot tell them apart .*use fewer repetitions or harder canaries/);
+  assert.match(
+    pair.verdict,
+    /^cannot tell floor-b from floor-a: both recognize every inserted canary perfectly \(CER 0 on all 20 and CTC scores within 0\.001 of each other\), so this canary set cannot tell them apart .*use fewer repetitions or harder canaries/,
+  );
   assert.not.match(pair.verdict, /no difference/);
   assert.match(comparisonHtml(result), /<li class="flagged">/);
 });
 
 test('smallest possible Holm p: max(own, m x the family smallest), a lower bound under step-down', () => {
   // 'eight': only the 8 canaries at 1 and 2 repetitions differ (all one way): own smallest p 1/256. Family: 2 models x 2 scores.
-  const result = comparison([shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)), shifted('eight', (i, r) => (r === 1 || r === 2 ? 0.05 + 0.001 * i : 0))], {
-    names: ['reference', 'clipped', 'eight'],
-  });
+  const result = comparison(
+    [
+      shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)),
+      shifted('eight', (i, r) => (r === 1 || r === 2 ? 0.05 + 0.001 * i : 0)),
+    ],
+    {
+      names: ['reference', 'clipped', 'eight'],
+    },
+  );
   const eight = result.pairs[1]!;
   for (const primary of eight.primary) {
     assert.is(primary.zeros, 12);
@@ -266,19 +380,33 @@ test('smallest possible Holm p: max(own, m x the family smallest), a lower bound
   }
   assert.ok(result.pairs[0]!.primary.every((t) => Math.abs(t.minimumAdjustedPValue - 4 * 2 ** -20) < 1e-15));
   // Per-group family (10 tests per pair): groups with no differing canary have own smallest p 1, the rest 1/16.
-  for (const group of eight.groups) assert.ok(Math.abs(group.minimumAdjustedPValue - (group.repetitions! <= 2 ? 10 / 16 : 1)) < 1e-12);
+  for (const group of eight.groups)
+    assert.ok(Math.abs(group.minimumAdjustedPValue - (group.repetitions! <= 2 ? 10 / 16 : 1)) < 1e-12);
 });
 
 test('Holm over models x scores: three models, one that differs', () => {
-  const result = comparison([shifted('same', () => 0.0), shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)), shifted('worse-held-out', (i, r) => (r === null ? 0.2 + 0.001 * i : 0))], {
-    names: ['reference', 'same', 'clipped', 'worse-held-out'],
-  });
+  const result = comparison(
+    [
+      shifted('same', () => 0.0),
+      shifted('clipped', (i, r) => (r === null ? 0 : 0.05 + 0.001 * i)),
+      shifted('worse-held-out', (i, r) => (r === null ? 0.2 + 0.001 * i : 0)),
+    ],
+    {
+      names: ['reference', 'same', 'clipped', 'worse-held-out'],
+    },
+  );
   const clipped = result.pairs[1]!;
-  assert.ok(clipped.primary.every((t) => Math.abs(t.adjustedPValue! - 6 * 2 ** -20) < 1e-15), 'x 6 = 3 models x 2 scores');
+  assert.ok(
+    clipped.primary.every((t) => Math.abs(t.adjustedPValue! - 6 * 2 ** -20) < 1e-15),
+    'x 6 = 3 models x 2 scores',
+  );
   assert.ok(clipped.primary.every((t) => Math.abs(t.minimumAdjustedPValue - 6 * 2 ** -20) < 1e-15));
   const heldOut = result.pairs[2]!;
   assert.ok(heldOut.heldOut.every((t) => t.finding === 'other-worse-on-held-out'));
-  assert.match(heldOut.verdict, /held-out: CER \+0\.2\d+ \(two-sided p = [^)]*, worse-held-out worse\), CTC score \+0\.8\d+ \(two-sided p = [^)]*, worse-held-out worse\) \(worse-held-out and reference differ on unseen canaries too/);
+  assert.match(
+    heldOut.verdict,
+    /held-out: CER \+0\.2\d+ \(two-sided p = [^)]*, worse-held-out worse\), CTC score \+0\.8\d+ \(two-sided p = [^)]*, worse-held-out worse\) \(worse-held-out and reference differ on unseen canaries too/,
+  );
   assert.is(result.verdict.split(' | ').length, 3);
   // Renderers: the primary rows lead, the per-group rows are folded.
   const markdown = comparisonMarkdown(result);

@@ -21,12 +21,27 @@ const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) 
 const WIDTH = 1280;
 
 function chromium(args: string[], profile: string): Promise<string> {
-  const common = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--hide-scrollbars', `--user-data-dir=${profile}`];
+  const common = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--hide-scrollbars',
+    `--user-data-dir=${profile}`,
+  ];
   return new Promise((resolve, reject) => {
-    execFile(CHROMIUM!, [...common, ...args], { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`chromium failed: ${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      CHROMIUM!,
+      [...common, ...args],
+      { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`chromium failed: ${error.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -50,26 +65,48 @@ const MEASURE = `<script>(function(){
 })();</script>`;
 
 if (!CHROMIUM) {
-  console.log('comparison-page.test.ts: skipped, no Chromium at /usr/bin/chromium (apt-get install chromium to run it)');
+  console.log(
+    'comparison-page.test.ts: skipped, no Chromium at /usr/bin/chromium (apt-get install chromium to run it)',
+  );
 } else {
   test('the comparison page at 1280 px: full width, numbers on one line, primary tests first, per-group detail folded', async () => {
     const dir = process.env.ROTE_SCREENSHOT_DIR ?? (await mkdtemp(join(tmpdir(), 'rote-comparison-page-')));
     try {
       // Four models as the demo has: a memorizing baseline, a clipped model, a twin and a control.
       const set = syntheticSet('page-test', 12, 48);
-      const build = (name: string, rate: (r: number | null) => number, seed = name) => buildAuditReport({ set, ...syntheticRecords(set, name), rows: syntheticRows(set, seed, rate) });
+      const build = (name: string, rate: (r: number | null) => number, seed = name) =>
+        buildAuditReport({ set, ...syntheticRecords(set, name), rows: syntheticRows(set, seed, rate) });
       const memorizing = (r: number | null) => (r === null ? 0.9 : Math.max(0, 0.9 - 0.25 * Math.log2(r + 1)));
-      const reports = [build('baseline', memorizing), build('per-example-clip', (r) => (r === null ? 0.9 : Math.min(0.9, memorizing(r) + 0.3))), build('per-core-clip', memorizing, 'baseline'), build('control', () => 0.9)];
+      const reports = [
+        build('baseline', memorizing),
+        build('per-example-clip', (r) => (r === null ? 0.9 : Math.min(0.9, memorizing(r) + 0.3))),
+        build('per-core-clip', memorizing, 'baseline'),
+        build('control', () => 0.9),
+      ];
       const comparison = compareReports(reports.map((report) => ({ report, path: null })));
       const page = comparisonHtml(comparison);
       await writeFile(join(dir, 'comparison.html'), page);
       await writeFile(join(dir, 'measured.html'), page.replace('</body>', `${MEASURE}\n</body>`));
 
-      const dom = await chromium([`--window-size=${WIDTH},900`, '--dump-dom', `file://${join(dir, 'measured.html')}`], join(dir, 'profile'));
+      const dom = await chromium(
+        [`--window-size=${WIDTH},900`, '--dump-dom', `file://${join(dir, 'measured.html')}`],
+        join(dir, 'profile'),
+      );
       const encoded = /data-layout="([^"]*)"/.exec(dom)?.[1];
       assert.ok(encoded, 'the measuring script ran');
-      const layout = JSON.parse(encoded!.replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>')) as {
-        viewport: number; scrollWidth: number; bodyWidth: number; headings: string[]; detailsOpen: boolean[]; wrapLines: number[];
+      const layout = JSON.parse(
+        encoded!
+          .replace(/&quot;/g, '"')
+          .replace(/&amp;/g, '&')
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>'),
+      ) as {
+        viewport: number;
+        scrollWidth: number;
+        bodyWidth: number;
+        headings: string[];
+        detailsOpen: boolean[];
+        wrapLines: number[];
         tables: { rows: number; visible: boolean; width: number; wrapped: string[]; textHeaders: string[] }[];
         charts: { top: number; width: number }[];
       };
@@ -82,17 +119,30 @@ if (!CHROMIUM) {
       // The line counter sees wrapping where it is allowed (the models' own long verdicts): it can fail.
       assert.ok(Math.max(...layout.wrapLines) > 1, `wrapped verdict cells: ${layout.wrapLines}`);
       const [primary, groups] = layout.tables;
-      assert.is(primary!.rows, 1 + 3 * 6, 'header + 3 pairs x (2 primary + 2 held-out + 2 inserted-vs-held-out controls)');
+      assert.is(
+        primary!.rows,
+        1 + 3 * 6,
+        'header + 3 pairs x (2 primary + 2 held-out + 2 inserted-vs-held-out controls)',
+      );
       for (const table of layout.tables.filter((t) => t.visible)) {
         assert.equal(table.wrapped, [], `cells on one line: ${table.wrapped.join(' | ')}`);
-        assert.ok(table.textHeaders.every((align) => align === 'left'), 'text headers aligned with their cells');
+        assert.ok(
+          table.textHeaders.every((align) => align === 'left'),
+          'text headers aligned with their cells',
+        );
       }
       assert.ok(groups!.width > 0.6 * WIDTH, `groups side by side spread out: ${groups!.width} px`);
       // Charts side by side: the first two on one row.
-      assert.ok(layout.charts.length === 4 && layout.charts[0]!.top === layout.charts[1]!.top, JSON.stringify(layout.charts));
+      assert.ok(
+        layout.charts.length === 4 && layout.charts[0]!.top === layout.charts[1]!.top,
+        JSON.stringify(layout.charts),
+      );
 
       const screenshot = join(dir, 'comparison.png');
-      await chromium([`--window-size=${WIDTH},1100`, `--screenshot=${screenshot}`, `file://${join(dir, 'comparison.html')}`], join(dir, 'profile'));
+      await chromium(
+        [`--window-size=${WIDTH},1100`, `--screenshot=${screenshot}`, `file://${join(dir, 'comparison.html')}`],
+        join(dir, 'profile'),
+      );
       assert.ok(statSync(screenshot).size > 20_000, 'screenshot written');
     } finally {
       if (!process.env.ROTE_SCREENSHOT_DIR) await rm(dir, { recursive: true, force: true });

@@ -25,19 +25,34 @@ test.before(async () => {
   set = join(work, 'set');
   // speed 2.5: at the default 3x, 3 of these 24 canaries need more output frames than the
   // 25 frames/s character test model emits, and an audit losing over 10% is inconclusive.
-  await generateCanarySet({ out: set, seed: 'audit-e2e', words: 3, repetitions: [1, 4], perGroup: 6, holdout: 12, speed: 2.5, concurrency: 1 });
+  await generateCanarySet({
+    out: set,
+    seed: 'audit-e2e',
+    words: 3,
+    repetitions: [1, 4],
+    perGroup: 6,
+    holdout: 12,
+    speed: 2.5,
+    concurrency: 1,
+  });
 });
 test.after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const lines = async (path: string) => (existsSync(path) ? (await readFile(path, 'utf8')).split('\n').filter((line) => line !== '').length : 0);
+const lines = async (path: string) =>
+  existsSync(path) ? (await readFile(path, 'utf8')).split('\n').filter((line) => line !== '').length : 0;
 
-function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
+function runCli(args: string[]): {
+  child: ReturnType<typeof spawn>;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+} {
   const child = spawn(process.execPath, [join(ROOT, 'bin/rote.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+  );
   return { child, done };
 }
 
@@ -49,9 +64,13 @@ test('a random-weight CTC model: no memorization detected, complete report files
   assert.is(report.rows.length, 24);
   assert.equal(report.providers, ['cpu']);
   assert.is(report.model.family, 'sidecar-ctc');
-  assert.ok(report.rows.some((row) => row.ctcScore !== null), 'CTC scores present');
+  assert.ok(
+    report.rows.some((row) => row.ctcScore !== null),
+    'CTC scores present',
+  );
   // Membership inference of a model that never saw the canaries: every AUC interval covers chance; no ε for a group design.
-  for (const group of report.membershipInference.groups) assert.ok(group.auc.low < 0.5 && group.auc.high > 0.5, `${group.label}: AUC ${JSON.stringify(group.auc)}`);
+  for (const group of report.membershipInference.groups)
+    assert.ok(group.auc.low < 0.5 && group.auc.high > 0.5, `${group.label}: AUC ${JSON.stringify(group.auc)}`);
   assert.is(report.epsilon, null);
   assert.is(await lines(join(out, 'rows.jsonl')), 25);
   const html = await readFile(join(out, 'report.html'), 'utf8');
@@ -61,17 +80,40 @@ test('a random-weight CTC model: no memorization detected, complete report files
 
 test('a random-weight transducer: CER and the teacher-forced transducer score, no memorization', async () => {
   const report = await audit({ canaries: set, model: TRANSDUCER_MODEL, provider: 'cpu', bootstrapResamples: 300 });
-  assert.ok(report.rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore)), 'every canary has a transducer score');
+  assert.ok(
+    report.rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore)),
+    'every canary has a transducer score',
+  );
   assert.ok(report.tests.some((t) => t.score === 'ctcScore'));
   assert.not.ok(report.verdict.memorizationDetected);
   const comparison = await compare([join(work, 'ctc'), report], { names: ['ctc', 'transducer'] });
-  assert.ok(comparison.pairs[0]!.primary.some((t) => t.score === 'cer'), 'a CTC audit and a transducer audit compare on CER');
+  assert.ok(
+    comparison.pairs[0]!.primary.some((t) => t.score === 'cer'),
+    'a CTC audit and a transducer audit compare on CER',
+  );
 });
 
 test('kill -9 mid-audit, then the same command resumes to the identical report', async () => {
   const reference = join(work, 'uninterrupted');
   const interrupted = join(work, 'interrupted');
-  const args = (out: string) => ['audit', '--canaries', set, '--model', CTC_MODEL, '--out', out, '--provider', 'cpu', '--threads', '1', '--batch-frames', '1', '--bootstrap', '300', '--quiet'];
+  const args = (out: string) => [
+    'audit',
+    '--canaries',
+    set,
+    '--model',
+    CTC_MODEL,
+    '--out',
+    out,
+    '--provider',
+    'cpu',
+    '--threads',
+    '1',
+    '--batch-frames',
+    '1',
+    '--bootstrap',
+    '300',
+    '--quiet',
+  ];
   const first = runCli(args(reference));
   const firstResult = await first.done;
   assert.is(firstResult.code, 0, firstResult.stderr);
@@ -94,10 +136,15 @@ test('kill -9 mid-audit, then the same command resumes to the identical report',
   const a = JSON.parse(await readFile(join(reference, 'report.json'), 'utf8'));
   const b = JSON.parse(await readFile(join(interrupted, 'report.json'), 'utf8'));
   // Row by row first, so a failure names the canary and field that differ.
-  a.rows.forEach((row: Record<string, unknown>, i: number) => assert.equal(b.rows[i], row, `row ${i} (${String(row.id)})`));
+  a.rows.forEach((row: Record<string, unknown>, i: number) =>
+    assert.equal(b.rows[i], row, `row ${i} (${String(row.id)})`),
+  );
   assert.equal(b, a);
   assert.is(await lines(journal), 25);
-  assert.is(await readFile(join(interrupted, 'report.md'), 'utf8'), await readFile(join(reference, 'report.md'), 'utf8'));
+  assert.is(
+    await readFile(join(interrupted, 'report.md'), 'utf8'),
+    await readFile(join(reference, 'report.md'), 'utf8'),
+  );
 
   // Another model in the same --out is refused, not mixed in.
   try {

@@ -9,19 +9,34 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { guessGrid, oneRunAudit, oneRunEpsilon, oneRunPValue } from '../../src/audit/epsilon.ts';
 
-interface Counts { m: number; r: number; v: number; delta: number }
+interface Counts {
+  m: number;
+  r: number;
+  v: number;
+  delta: number;
+}
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/epsilon-scipy.json', import.meta.url), 'utf8')) as {
   anchors: (Counts & { significance: number; epsilon: number })[];
   pValues: (Counts & { epsilon: number; p: number })[];
   epsilons: (Counts & { significance: number; epsilon: number })[];
-  audits: { scores: number[]; included: boolean[]; delta: number; confidence: number; grid: { guesses: number; guessed: number; correct: number; epsilon: number }[]; epsilon: number }[];
+  audits: {
+    scores: number[];
+    included: boolean[];
+    delta: number;
+    confidence: number;
+    grid: { guesses: number; guessed: number; correct: number; epsilon: number }[];
+    epsilon: number;
+  }[];
 };
 
 test('p(ε) equals scipy', () => {
   assert.ok(fixture.pValues.length >= 30);
   for (const c of fixture.pValues) {
     const ours = oneRunPValue(c.m, c.r, c.v, c.epsilon, c.delta);
-    assert.ok(Math.abs(ours - c.p) <= 1e-12 + 1e-9 * c.p, `m=${c.m} r=${c.r} v=${c.v} ε=${c.epsilon} δ=${c.delta}: ours ${ours}, scipy ${c.p}`);
+    assert.ok(
+      Math.abs(ours - c.p) <= 1e-12 + 1e-9 * c.p,
+      `m=${c.m} r=${c.r} v=${c.v} ε=${c.epsilon} δ=${c.delta}: ours ${ours}, scipy ${c.p}`,
+    );
   }
 });
 
@@ -30,20 +45,31 @@ test('ε̂ equals scipy (brentq), including ε̂ = 0 cases', () => {
   for (const c of fixture.epsilons) {
     const ours = oneRunEpsilon(c.m, c.r, c.v, c.delta, c.significance);
     if (c.epsilon === 0) zeros++;
-    assert.ok(Math.abs(ours - c.epsilon) <= 1e-7, `m=${c.m} r=${c.r} v=${c.v} δ=${c.delta} sig=${c.significance}: ours ${ours}, scipy ${c.epsilon}`);
+    assert.ok(
+      Math.abs(ours - c.epsilon) <= 1e-7,
+      `m=${c.m} r=${c.r} v=${c.v} δ=${c.delta} sig=${c.significance}: ours ${ours}, scipy ${c.epsilon}`,
+    );
   }
   assert.ok(zeros > 0 && zeros < fixture.epsilons.length, 'the fixture holds both zero and positive bounds');
 });
 
 test('anchors at 95%, δ = 1e-5, every guess correct: 10 -> 1.05, 50 -> 2.78, 100 -> 3.49', () => {
-  for (const [r, expected] of [[10, 1.05], [50, 2.78], [100, 3.49]] as const) {
+  for (const [r, expected] of [
+    [10, 1.05],
+    [50, 2.78],
+    [100, 3.49],
+  ] as const) {
     const ours = oneRunEpsilon(r, r, r, 1e-5, 0.05);
     assert.ok(Math.abs(ours - expected) < 0.005, `${r} correct: ${ours}`);
     // Without δ the bound solves q^r = 0.05 in closed form.
     const q = Math.pow(0.05, 1 / r);
     assert.ok(Math.abs(oneRunEpsilon(r, r, r, 0, 0.05) - Math.log(q / (1 - q))) < 1e-8);
   }
-  for (const c of fixture.anchors) assert.ok(Math.abs(oneRunEpsilon(c.m, c.r, c.v, c.delta, c.significance) - c.epsilon) <= 1e-7, `anchor m=${c.m} r=${c.r}`);
+  for (const c of fixture.anchors)
+    assert.ok(
+      Math.abs(oneRunEpsilon(c.m, c.r, c.v, c.delta, c.significance) - c.epsilon) <= 1e-7,
+      `anchor m=${c.m} r=${c.r}`,
+    );
   // More candidates at the same guesses: the δ term grows, the bound shrinks.
   assert.ok(oneRunEpsilon(1000, 50, 50, 1e-5, 0.05) < oneRunEpsilon(50, 50, 50, 1e-5, 0.05));
   // Half the guesses right is chance: nothing is shown.
@@ -53,8 +79,17 @@ test('anchors at 95%, δ = 1e-5, every guess correct: 10 -> 1.05, 50 -> 2.78, 10
 test('audits of score tables (grid, ties never split, Bonferroni) equal scipy', () => {
   for (const [n, c] of fixture.audits.entries()) {
     const result = oneRunAudit(c.scores, c.included, { delta: c.delta, confidence: c.confidence });
-    assert.equal(result.grid.map(({ guesses, guessed, correct }) => ({ guesses, guessed, correct })), c.grid.map(({ guesses, guessed, correct }) => ({ guesses, guessed, correct })), `audit ${n}: guesses`);
-    result.grid.forEach((row, i) => assert.ok(Math.abs(row.epsilon - c.grid[i]!.epsilon) <= 1e-7, `audit ${n} k+=${row.guesses}: ours ${row.epsilon}, scipy ${c.grid[i]!.epsilon}`));
+    assert.equal(
+      result.grid.map(({ guesses, guessed, correct }) => ({ guesses, guessed, correct })),
+      c.grid.map(({ guesses, guessed, correct }) => ({ guesses, guessed, correct })),
+      `audit ${n}: guesses`,
+    );
+    result.grid.forEach((row, i) =>
+      assert.ok(
+        Math.abs(row.epsilon - c.grid[i]!.epsilon) <= 1e-7,
+        `audit ${n} k+=${row.guesses}: ours ${row.epsilon}, scipy ${c.grid[i]!.epsilon}`,
+      ),
+    );
     assert.ok(Math.abs(result.epsilon - c.epsilon) <= 1e-7);
     assert.is(result.significancePerGuess, (1 - c.confidence) / guessGrid(c.scores.length).length);
   }
@@ -65,10 +100,17 @@ test('audits of score tables (grid, ties never split, Bonferroni) equal scipy', 
 test('known answers: perfect separation, no information, reversed scores', () => {
   const m = 200;
   const included = Array.from({ length: m }, (_, i) => i % 2 === 0);
-  const perfect = oneRunAudit(included.map((x, i) => (x ? 10 : 0) + i / m), included, { delta: 1e-5, confidence: 0.95 });
+  const perfect = oneRunAudit(
+    included.map((x, i) => (x ? 10 : 0) + i / m),
+    included,
+    { delta: 1e-5, confidence: 0.95 },
+  );
   // Best k+ = 100 (all 100 members guessed, all right); 7 grid values for Bonferroni.
   assert.equal(guessGrid(m), [2, 4, 10, 20, 40, 60, 100]);
-  assert.equal(perfect.best && { guessed: perfect.best.guessed, correct: perfect.best.correct }, { guessed: 100, correct: 100 });
+  assert.equal(perfect.best && { guessed: perfect.best.guessed, correct: perfect.best.correct }, {
+    guessed: 100,
+    correct: 100,
+  });
   assert.ok(Math.abs(perfect.epsilon - oneRunEpsilon(m, 100, 100, 1e-5, (1 - 0.95) / 7)) < 1e-12);
   // Constant scores: every k+ guesses everything; v = half; nothing shown.
   const flat = oneRunAudit(new Float64Array(m), included, { delta: 1e-5, confidence: 0.95 });
@@ -76,7 +118,14 @@ test('known answers: perfect separation, no information, reversed scores', () =>
   assert.is(flat.epsilon, 0);
   assert.is(flat.best, null);
   // Reversed: guesses are all wrong; the one-sided audit shows nothing.
-  assert.is(oneRunAudit(included.map((x) => (x ? 0 : 1)), included, { delta: 1e-5, confidence: 0.95 }).epsilon, 0);
+  assert.is(
+    oneRunAudit(
+      included.map((x) => (x ? 0 : 1)),
+      included,
+      { delta: 1e-5, confidence: 0.95 },
+    ).epsilon,
+    0,
+  );
   assert.throws(() => oneRunPValue(10, 5, 6, 1, 0), /correct/);
 });
 

@@ -15,8 +15,18 @@ const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) 
 /** Loads a file in headless Chromium; returns the DOM after scripts ran and every console message. */
 function render(file: string, profile: string): Promise<{ dom: string; console: string[] }> {
   const args = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--no-first-run', `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0', '--dump-dom', `file://${file}`,
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    `--user-data-dir=${profile}`,
+    '--enable-logging=stderr',
+    '--v=0',
+    '--dump-dom',
+    `file://${file}`,
   ];
   return new Promise((resolve, reject) => {
     execFile(CHROMIUM!, args, { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -33,13 +43,25 @@ if (!CHROMIUM) {
     const dir = await mkdtemp(join(tmpdir(), 'rote-audit-html-'));
     try {
       const set = syntheticSet('html-test', 6, 12);
-      const build = (name: string, rate: (r: number | null) => number) => buildAuditReport({ set, ...syntheticRecords(set, name), rows: syntheticRows(set, name, rate) });
+      const build = (name: string, rate: (r: number | null) => number) =>
+        buildAuditReport({ set, ...syntheticRecords(set, name), rows: syntheticRows(set, name, rate) });
       const a = build('unclipped', (r) => (r === null ? 0.9 : 0.9 / (1 + r)));
       const b = build('clipped <&>', () => 0.9);
       await writeFile(join(dir, 'report.html'), auditHtml(a));
-      await writeFile(join(dir, 'comparison.html'), comparisonHtml(compareReports([{ report: a, path: null }, { report: b, path: null }])));
+      await writeFile(
+        join(dir, 'comparison.html'),
+        comparisonHtml(
+          compareReports([
+            { report: a, path: null },
+            { report: b, path: null },
+          ]),
+        ),
+      );
       // Control: a page with a script error and a blocked network request must be caught.
-      await writeFile(join(dir, 'bad.html'), `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'"></head><body><img src="https://example.invalid/x.png"><script>notDefined();</script></body></html>`);
+      await writeFile(
+        join(dir, 'bad.html'),
+        `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'"></head><body><img src="https://example.invalid/x.png"><script>notDefined();</script></body></html>`,
+      );
 
       const audit = await render(join(dir, 'report.html'), join(dir, 'profile'));
       assert.equal(audit.console, [], 'no console output');
@@ -57,8 +79,14 @@ if (!CHROMIUM) {
       assert.match(comparison.dom, /clipped &lt;&amp;&gt;/);
 
       const bad = await render(join(dir, 'bad.html'), join(dir, 'profile'));
-      assert.ok(bad.console.some((line) => /Uncaught ReferenceError/.test(line)), bad.console.join('\n'));
-      assert.ok(bad.console.some((line) => /Content Security Policy/.test(line)), bad.console.join('\n'));
+      assert.ok(
+        bad.console.some((line) => /Uncaught ReferenceError/.test(line)),
+        bad.console.join('\n'),
+      );
+      assert.ok(
+        bad.console.some((line) => /Content Security Policy/.test(line)),
+        bad.console.join('\n'),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -28,31 +28,49 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-test('lockDirectory: a second holder is refused with pid, host and start time; a dead holder\'s lock is taken over with a notice', async () => {
+test("lockDirectory: a second holder is refused with pid, host and start time; a dead holder's lock is taken over with a notice", async () => {
   const dir = join(work, 'locks');
   await mkdir(dir);
   const first = await lockDirectory(dir, 'rote audit A');
   const refused = await rejection(lockDirectory(dir, 'rote audit B'));
   assert.instance(refused, RoteError);
-  assert.match(refused.message, new RegExp(`is in use by another run: pid ${process.pid} on host ${hostname()}, started ${first.holder.started.replace(/[.]/g, '\\.')} \\(rote audit A\\)`));
+  assert.match(
+    refused.message,
+    new RegExp(
+      `is in use by another run: pid ${process.pid} on host ${hostname()}, started ${first.holder.started.replace(/[.]/g, '\\.')} \\(rote audit A\\)`,
+    ),
+  );
   await first.release();
   assert.not.ok(existsSync(join(dir, LOCK_FILE)));
 
   const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-  await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), started: '2026-01-01T00:00:00.000Z', what: 'rote audit (killed)' }));
+  await writeFile(
+    join(dir, LOCK_FILE),
+    JSON.stringify({ pid: dead, host: hostname(), started: '2026-01-01T00:00:00.000Z', what: 'rote audit (killed)' }),
+  );
   const notices: string[] = [];
   const taken = await lockDirectory(dir, 'rote audit C', (message) => notices.push(message));
-  assert.equal(notices, [`${dir}: took over the lock of a run that is gone (pid ${dead} on host ${hostname()}, started 2026-01-01T00:00:00.000Z (rote audit (killed)))`]);
+  assert.equal(notices, [
+    `${dir}: took over the lock of a run that is gone (pid ${dead} on host ${hostname()}, started 2026-01-01T00:00:00.000Z (rote audit (killed)))`,
+  ]);
   assert.is(JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')).pid, process.pid);
   await taken.release();
 
-  await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: 'another-machine', started: '2026-01-01T00:00:00.000Z', what: 'rote audit' }));
-  assert.match((await rejection(lockDirectory(dir, 'rote audit D'))).message, /pid \d+ on host another-machine.*if that run is gone, delete .*\.rote\.lock/);
+  await writeFile(
+    join(dir, LOCK_FILE),
+    JSON.stringify({ pid: dead, host: 'another-machine', started: '2026-01-01T00:00:00.000Z', what: 'rote audit' }),
+  );
+  assert.match(
+    (await rejection(lockDirectory(dir, 'rote audit D'))).message,
+    /pid \d+ on host another-machine.*if that run is gone, delete .*\.rote\.lock/,
+  );
 });
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [join(ROOT, 'bin/rote.js'), ...args], (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+    const child = execFile(process.execPath, [join(ROOT, 'bin/rote.js'), ...args], (_error, stdout, stderr) =>
+      resolve({ code: child.exitCode, stdout, stderr }),
+    );
   });
 }
 
@@ -60,26 +78,79 @@ test('two audits into one --out: the second is told who holds it; once the holde
   const out = join(work, 'shared-out');
   await mkdir(out);
   // Another rote process holds the folder (as a running audit does).
-  const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `import('${join(ROOT, 'src/util/lock.ts')}').then(async (m) => { await m.lockDirectory(${JSON.stringify(out)}, 'rote audit (other)'); console.log('locked'); setTimeout(() => {}, 60000); })`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve) => holder.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve()));
-  const refused = await cli(['audit', '--canaries', set, '--model', MODEL, '--out', out, '--provider', 'cpu', '--quiet']);
+  const holder = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('${join(ROOT, 'src/util/lock.ts')}').then(async (m) => { await m.lockDirectory(${JSON.stringify(out)}, 'rote audit (other)'); console.log('locked'); setTimeout(() => {}, 60000); })`,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve) =>
+    holder.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve()),
+  );
+  const refused = await cli([
+    'audit',
+    '--canaries',
+    set,
+    '--model',
+    MODEL,
+    '--out',
+    out,
+    '--provider',
+    'cpu',
+    '--quiet',
+  ]);
   assert.is(refused.code, 2);
-  assert.match(refused.stderr, new RegExp(`^rote: ${out} is in use by another run: pid ${holder.pid} on host ${hostname()}, started \\d{4}-\\d\\d-\\d\\dT[^ ]+ \\(rote audit \\(other\\)\\); wait for it to finish or choose another --out\\n$`));
+  assert.match(
+    refused.stderr,
+    new RegExp(
+      `^rote: ${out} is in use by another run: pid ${holder.pid} on host ${hostname()}, started \\d{4}-\\d\\d-\\d\\dT[^ ]+ \\(rote audit \\(other\\)\\); wait for it to finish or choose another --out\\n$`,
+    ),
+  );
   assert.equal(await readdir(out), [LOCK_FILE], 'the refused run wrote into the folder');
   const exited = new Promise((resolve) => holder.on('exit', resolve));
   holder.kill('SIGKILL');
   await exited;
-  const resumed = await cli(['audit', '--canaries', set, '--model', MODEL, '--out', out, '--provider', 'cpu', '--quiet', '--bootstrap', '100']);
+  const resumed = await cli([
+    'audit',
+    '--canaries',
+    set,
+    '--model',
+    MODEL,
+    '--out',
+    out,
+    '--provider',
+    'cpu',
+    '--quiet',
+    '--bootstrap',
+    '100',
+  ]);
   // Tones, not speech: the audit completes with an inconclusive verdict (exit 5), not a lock refusal (exit 2).
   assert.is(resumed.code, 5, resumed.stderr);
-  assert.match(resumed.stderr, new RegExp(`rote: ${out}: took over the lock of a run that is gone \\(pid ${holder.pid} on host`));
+  assert.match(
+    resumed.stderr,
+    new RegExp(`rote: ${out}: took over the lock of a run that is gone \\(pid ${holder.pid} on host`),
+  );
   assert.is((await readFile(join(out, 'rows.jsonl'), 'utf8')).trim().split('\n').length, 1 + 5);
   assert.equal((await readdir(out)).sort(), ['report.html', 'report.json', 'report.md', 'rows.jsonl']);
 });
 
 test('an audit that fails before its first row leaves no header-only rows.jsonl and no folder it created', async () => {
   const out = join(work, 'nested', 'failed-out');
-  const failure = await rejection(audit({ canaries: set, model: MODEL, out, provider: 'cpu', onProgress: () => { throw new Error('progress display failed'); } }));
+  const failure = await rejection(
+    audit({
+      canaries: set,
+      model: MODEL,
+      out,
+      provider: 'cpu',
+      onProgress: () => {
+        throw new Error('progress display failed');
+      },
+    }),
+  );
   assert.match(failure.message, /progress display failed/);
   assert.not.ok(existsSync(out), 'the failed run left its --out folder');
   // A real failure after the model loaded: canaries (0.4 s) longer than the maximum duration.
@@ -90,7 +161,17 @@ test('an audit that fails before its first row leaves no header-only rows.jsonl 
   // An existing folder stays, without a journal or lock.
   const existing = join(work, 'existing-out');
   await mkdir(existing);
-  await rejection(audit({ canaries: set, model: MODEL, out: existing, provider: 'cpu', onProgress: () => { throw new Error('progress display failed'); } }));
+  await rejection(
+    audit({
+      canaries: set,
+      model: MODEL,
+      out: existing,
+      provider: 'cpu',
+      onProgress: () => {
+        throw new Error('progress display failed');
+      },
+    }),
+  );
   assert.equal(await readdir(existing), []);
 });
 

@@ -24,8 +24,14 @@ test('modelRecord: the same model folder written relative or absolute gives the 
     process.chdir('..');
   }
   assert.is(fromAbsolute.fingerprint, fromRelative.fingerprint);
-  assert.equal(fromRelative.files.map((file) => file.path), fromAbsolute.files.map((file) => file.path));
-  assert.ok(fromRelative.files.every((file) => !file.path.includes('/')), JSON.stringify(fromRelative.files));
+  assert.equal(
+    fromRelative.files.map((file) => file.path),
+    fromAbsolute.files.map((file) => file.path),
+  );
+  assert.ok(
+    fromRelative.files.every((file) => !file.path.includes('/')),
+    JSON.stringify(fromRelative.files),
+  );
 });
 
 test.run();

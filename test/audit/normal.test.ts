@@ -18,7 +18,9 @@ interface References {
   logNormalCdf: { x: number; value: number }[];
   skewNormal: { x: number; location: number; scale: number; shape: number; cdf: number; logCdf: number | null }[];
 }
-const references = JSON.parse(readFileSync(new URL('./fixtures/reference-values.json', import.meta.url), 'utf8')) as References;
+const references = JSON.parse(
+  readFileSync(new URL('./fixtures/reference-values.json', import.meta.url), 'utf8'),
+) as References;
 
 function assertRelative(actual: number, expected: number, tolerance: number, label: string): void {
   const error = Math.abs(actual - expected) / Math.max(Math.abs(expected), Number.MIN_VALUE);
@@ -47,10 +49,16 @@ test('skew-normal CDF and log CDF match 50-digit values, tails included', () => 
   for (const row of references.skewNormal) {
     const parameters = { location: row.location, scale: row.scale, shape: row.shape };
     const label = `SN(${row.location}, ${row.scale}, ${row.shape}) at ${row.x}`;
-    assert.ok(Math.abs(skewNormalCdf(row.x, parameters) - row.cdf) < 1e-13, `${label}: cdf ${skewNormalCdf(row.x, parameters)} vs ${row.cdf}`);
+    assert.ok(
+      Math.abs(skewNormalCdf(row.x, parameters) - row.cdf) < 1e-13,
+      `${label}: cdf ${skewNormalCdf(row.x, parameters)} vs ${row.cdf}`,
+    );
     if (row.logCdf === null || row.cdf < 1e-300) continue;
     const logCdf = skewNormalLogCdf(row.x, parameters);
-    assert.ok(Math.abs(logCdf - row.logCdf) <= 1e-8 * Math.abs(row.logCdf) + 1e-15, `${label}: log cdf ${logCdf} vs ${row.logCdf}`);
+    assert.ok(
+      Math.abs(logCdf - row.logCdf) <= 1e-8 * Math.abs(row.logCdf) + 1e-15,
+      `${label}: log cdf ${logCdf} vs ${row.logCdf}`,
+    );
   }
 });
 
@@ -66,13 +74,21 @@ test('log CDF: the tail integral and Owen-T branches agree where they meet', () 
 
 test('Nelder-Mead finds the Rosenbrock minimum', () => {
   const rosenbrock = ([x, y]: number[]) => 100 * (y! - x! * x!) ** 2 + (1 - x!) ** 2;
-  const result = nelderMead(rosenbrock, [-1.2, 1], { step: [0.5, 0.5], maxIterations: 5000, functionTolerance: 1e-14, parameterTolerance: 1e-10 });
+  const result = nelderMead(rosenbrock, [-1.2, 1], {
+    step: [0.5, 0.5],
+    maxIterations: 5000,
+    functionTolerance: 1e-14,
+    parameterTolerance: 1e-10,
+  });
   assert.ok(result.converged);
   assert.ok(Math.abs(result.point[0]! - 1) < 1e-5 && Math.abs(result.point[1]! - 1) < 1e-5, String(result.point));
 });
 
 test('the skew-normal fit recovers known parameters from seeded samples', () => {
-  for (const truth of [{ location: 0.9, scale: 0.2, shape: -4 }, { location: 2, scale: 0.5, shape: 3 }]) {
+  for (const truth of [
+    { location: 0.9, scale: 0.2, shape: -4 },
+    { location: 2, scale: 0.5, shape: 3 },
+  ]) {
     const random = new SeededRandom(`skew-normal-fit/${truth.shape}`);
     const samples = Array.from({ length: 4000 }, () => sampleSkewNormal(random, truth));
     const moments = skewNormalMoments(truth);
@@ -81,9 +97,15 @@ test('the skew-normal fit recovers known parameters from seeded samples', () => 
     const fit = fitSkewNormal(samples);
     assert.ok(fit.ok, 'fit');
     if (!fit.ok) return;
-    assert.ok(Math.abs(fit.parameters.location - truth.location) < 0.05 * truth.scale * 4, `location ${fit.parameters.location}`);
+    assert.ok(
+      Math.abs(fit.parameters.location - truth.location) < 0.05 * truth.scale * 4,
+      `location ${fit.parameters.location}`,
+    );
     assert.ok(Math.abs(fit.parameters.scale / truth.scale - 1) < 0.1, `scale ${fit.parameters.scale}`);
-    assert.ok(Math.abs(fit.parameters.shape - truth.shape) < 0.35 * Math.abs(truth.shape), `shape ${fit.parameters.shape}`);
+    assert.ok(
+      Math.abs(fit.parameters.shape - truth.shape) < 0.35 * Math.abs(truth.shape),
+      `shape ${fit.parameters.shape}`,
+    );
     assert.not.ok(fit.shapeAtBound);
   }
 });

@@ -27,7 +27,10 @@ function bernoulliSet(): CanarySet {
 const bernoulli = bernoulliSet();
 
 function build(set: CanarySet, name: string, errorRate: (r: number | null) => number, ctc = true) {
-  const settings = { ...syntheticRecords(set, name), settings: { ...syntheticRecords(set, name).settings, bootstrapResamples: 300 } };
+  const settings = {
+    ...syntheticRecords(set, name),
+    settings: { ...syntheticRecords(set, name).settings, bootstrapResamples: 300 },
+  };
   return buildAuditReport({ set, ...settings, rows: syntheticRows(set, name, errorRate, ctc) });
 }
 
@@ -36,17 +39,31 @@ test('group design: pooled and per-group ROC figures, no ε, 0.1% FPR not resolv
   validateReport(report);
   const mi = report.membershipInference;
   assert.is(mi.score, 'ctcScore');
-  assert.equal(mi.groups.map((g) => g.repetitions), [null, 1, 2, 4, 8, 16]);
+  assert.equal(
+    mi.groups.map((g) => g.repetitions),
+    [null, 1, 2, 4, 8, 16],
+  );
   const pooled = mi.groups[0]!;
   assert.is(pooled.positives, 40);
   assert.is(pooled.negatives, 24);
   // The AUC is the one of the rows' scores (higher = in: minus the CTC negative log-likelihood).
   const score = (rows: typeof report.rows) => rows.map((row) => -row.ctcScore!);
-  assert.ok(Math.abs(pooled.auc.estimate - rocAuc(score(report.rows.filter((r) => r.repetitions !== null)), score(report.rows.filter((r) => r.repetitions === null)))) < 1e-12);
+  assert.ok(
+    Math.abs(
+      pooled.auc.estimate -
+        rocAuc(
+          score(report.rows.filter((r) => r.repetitions !== null)),
+          score(report.rows.filter((r) => r.repetitions === null)),
+        ),
+    ) < 1e-12,
+  );
   assert.ok(pooled.auc.low > 0.5, JSON.stringify(pooled.auc));
   const sixteen = mi.groups.find((g) => g.repetitions === 16)!;
   assert.ok(sixteen.auc.estimate >= mi.groups.find((g) => g.repetitions === 1)!.auc.estimate);
-  assert.equal(pooled.tprAtFpr.map((t) => t.allowedFalsePositives), [0, 0, 2]);
+  assert.equal(
+    pooled.tprAtFpr.map((t) => t.allowedFalsePositives),
+    [0, 0, 2],
+  );
   assert.is(pooled.tprAtFpr[0]!.tpr, null);
   assert.match(pooled.tprAtFpr[1]!.note!, /24 held-out canaries cannot measure a false-positive rate of 1%/);
   assert.ok(pooled.tprAtFpr[2]!.tpr !== null);
@@ -76,12 +93,19 @@ test('bernoulli set: ε̂ from the one-run audit; near 0 without memorization', 
   assert.is(e.delta, 1e-5);
   assert.is(e.confidence, 0.95);
   const scores = [...leaking.rows].map((row) => -row.ctcScore!);
-  const expected = oneRunAudit(scores, leaking.rows.map((row) => row.repetitions !== null), { delta: 1e-5, confidence: 0.95 });
+  const expected = oneRunAudit(
+    scores,
+    leaking.rows.map((row) => row.repetitions !== null),
+    { delta: 1e-5, confidence: 0.95 },
+  );
   assert.is(e.epsilon, expected.epsilon);
   assert.ok(e.epsilon > 0.5 && e.epsilon <= e.maximumEpsilon, `${e.epsilon} of at most ${e.maximumEpsilon}`);
   assert.match(e.sentence, /with 95% confidence this model is not \(\d+\.\d\d, 0\.00001\)-DP/);
   assert.match(e.sentence, /not a privacy guarantee/);
-  assert.equal(leaking.membershipInference.groups.map((g) => g.label), ['all inserted']);
+  assert.equal(
+    leaking.membershipInference.groups.map((g) => g.label),
+    ['all inserted'],
+  );
   const markdown = auditMarkdown(leaking);
   assert.match(markdown, /## One-run ε lower bound/);
   assert.match(auditHtml(leaking), /id="epsilon-sentence"/);

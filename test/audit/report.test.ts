@@ -26,15 +26,24 @@ test('a memorizing model: detection from a small repetition count, exposure grow
   assert.match(result.verdict.sentence, /^memorization detected from \d+ repetitions?/);
   const smallest = result.verdict.smallestRepetitions!;
   assert.ok(smallest <= 4, `smallest ${smallest}`);
-  assert.equal(result.verdict.detectedRepetitions, [1, 2, 4, 8, 16].filter((r) => r >= smallest));
+  assert.equal(
+    result.verdict.detectedRepetitions,
+    [1, 2, 4, 8, 16].filter((r) => r >= smallest),
+  );
   const exposures = result.groups.filter((g) => g.exposure).map((g) => g.exposure!.cer.interpolation.mean);
   assert.ok(exposures[4]! > exposures[0]!, `exposure ${exposures}`);
-  assert.ok(Math.abs(exposures[4]! - Math.log2(24)) < 1e-9 || exposures[4]! > 4, `16 repetitions near the maximum: ${exposures[4]}`);
+  assert.ok(
+    Math.abs(exposures[4]! - Math.log2(24)) < 1e-9 || exposures[4]! > 4,
+    `16 repetitions near the maximum: ${exposures[4]}`,
+  );
   const sixteen = result.groups.find((g) => g.repetitions === 16)!;
   assert.ok(sixteen.exactMatchRate.low > 0.5 && sixteen.cer.high < 0.1, JSON.stringify(sixteen));
   assert.is(result.tests.length, 10);
   assert.ok(result.fits.every((fit) => fit.score !== 'cer' || fit.ok));
-  assert.ok(result.rows.every((row, i, rows) => i === 0 || rows[i - 1]!.id < row.id), 'rows sorted by id');
+  assert.ok(
+    result.rows.every((row, i, rows) => i === 0 || rows[i - 1]!.id < row.id),
+    'rows sorted by id',
+  );
 });
 
 test('a model that never saw the canaries: no memorization detected', () => {
@@ -49,7 +58,10 @@ test('the report does not depend on row order (resume safety)', () => {
   const rows = syntheticRows(set, 'memorizer', memorizing);
   const shuffled = new SeededRandom('shuffle').shuffle(rows.slice());
   const records = syntheticRecords(set, 'memorizer');
-  assert.is(JSON.stringify(buildAuditReport({ set, ...records, rows: shuffled })), JSON.stringify(buildAuditReport({ set, ...records, rows })));
+  assert.is(
+    JSON.stringify(buildAuditReport({ set, ...records, rows: shuffled })),
+    JSON.stringify(buildAuditReport({ set, ...records, rows })),
+  );
   assert.throws(() => buildAuditReport({ set, ...records, rows: rows.slice(1) }), /no transcription yet/);
 });
 
@@ -84,32 +96,65 @@ test('a report without CTC scores: CER only', () => {
 test('compare: the clipped model memorizes less; different sets are refused', async () => {
   const unclipped = report('unclipped', memorizing);
   const clipped = report('clipped', (r) => (r === null ? 0.9 : r >= 4 ? 0.9 : memorizing(r)));
-  const comparison = compareReports([{ report: unclipped, path: 'a/report.json' }, { report: clipped, path: 'b/report.json' }]);
+  const comparison = compareReports([
+    { report: unclipped, path: 'a/report.json' },
+    { report: clipped, path: 'b/report.json' },
+  ]);
   validateComparisonReport(comparison);
-  assert.equal(comparison.models.map((m) => m.name), ['unclipped', 'clipped']);
-  assert.match(comparison.verdict, /^clipped memorizes less than unclipped \(paired Wilcoxon signed-rank over all 60 inserted canaries, one-sided/);
+  assert.equal(
+    comparison.models.map((m) => m.name),
+    ['unclipped', 'clipped'],
+  );
+  assert.match(
+    comparison.verdict,
+    /^clipped memorizes less than unclipped \(paired Wilcoxon signed-rank over all 60 inserted canaries, one-sided/,
+  );
   assert.match(comparison.verdict, /exclude zero at .*16 repetitions \(CER \+0\.\d+/);
   const cer16 = comparison.pairs[0]!.groups.find((t) => t.repetitions === 16 && t.score === 'cer')!;
   assert.ok(cer16.meanDifference.low > 0, JSON.stringify(cer16));
   assert.is(cer16.finding, 'other-memorizes-less');
-  const same = compareReports([{ report: unclipped, path: null }, { report: report('unclipped2', memorizing, 'unclipped'), path: null }], { names: ['A', 'B'] });
+  const same = compareReports(
+    [
+      { report: unclipped, path: null },
+      { report: report('unclipped2', memorizing, 'unclipped'), path: null },
+    ],
+    { names: ['A', 'B'] },
+  );
   assert.match(same.verdict, /^no difference: every inserted canary scores the same with B and A/);
   assert.match(comparisonTerminalTable(comparison), /verdict: clipped memorizes less/);
 
   const otherSet = syntheticSet('other');
-  const foreign = buildAuditReport({ set: otherSet, ...syntheticRecords(otherSet, 'x'), rows: syntheticRows(otherSet, 'x', never) });
-  assert.throws(() => compareReports([{ report: unclipped, path: 'a.json' }, { report: foreign, path: 'b.json' }]), /b\.json audits canary set .* compare only reports of the same canary set/);
+  const foreign = buildAuditReport({
+    set: otherSet,
+    ...syntheticRecords(otherSet, 'x'),
+    rows: syntheticRows(otherSet, 'x', never),
+  });
+  assert.throws(
+    () =>
+      compareReports([
+        { report: unclipped, path: 'a.json' },
+        { report: foreign, path: 'b.json' },
+      ]),
+    /b\.json audits canary set .* compare only reports of the same canary set/,
+  );
   assert.throws(() => compareReports([{ report: unclipped, path: null }]), /at least two/);
 });
 
 test('compare: CTC-score differences below SCORE_RESOLUTION are ties, larger ones count', () => {
   const rows = syntheticRows(set, 'resolution', memorizing);
   const shifted = (delta: number) =>
-    rows.map((row) => ({ ...row, referenceScore: { ...row.referenceScore!, perCharacter: row.referenceScore!.perCharacter - delta } }));
-  const build = (name: string, modelRows: typeof rows) => buildAuditReport({ set, ...syntheticRecords(set, name), rows: modelRows });
+    rows.map((row) => ({
+      ...row,
+      referenceScore: { ...row.referenceScore!, perCharacter: row.referenceScore!.perCharacter - delta },
+    }));
+  const build = (name: string, modelRows: typeof rows) =>
+    buildAuditReport({ set, ...syntheticRecords(set, name), rows: modelRows });
   const baseline = build('A', rows);
   const ctcTests = (other: ReturnType<typeof build>) =>
-    compareReports([{ report: baseline, path: null }, { report: other, path: null }]).pairs[0]!.groups.filter((t) => t.score === 'ctcScore');
+    compareReports([
+      { report: baseline, path: null },
+      { report: other, path: null },
+    ]).pairs[0]!.groups.filter((t) => t.score === 'ctcScore');
 
   // Every canary's NLL per character higher by 1e-5: inference noise, not a difference.
   const noise = ctcTests(build('B', shifted(1e-5)));
@@ -120,7 +165,10 @@ test('compare: CTC-score differences below SCORE_RESOLUTION are ties, larger one
   }
   // Higher by 0.5 nats per character on every canary: a real, detected difference.
   const real = ctcTests(build('C', shifted(0.5)));
-  assert.ok(real.every((t) => t.zeros === 0 && t.meanDifference.estimate > 0.4), JSON.stringify(real.map((t) => t.meanDifference)));
+  assert.ok(
+    real.every((t) => t.zeros === 0 && t.meanDifference.estimate > 0.4),
+    JSON.stringify(real.map((t) => t.meanDifference)),
+  );
   assert.ok(real.some((t) => t.finding === 'other-memorizes-less'));
 });
 
@@ -139,7 +187,11 @@ test('reports are written and read back; compare reads directories', async () =>
     assert.match(comparison.verdict, /clipped memorizes less than unclipped/);
     await writeComparisonReport(comparison, join(dir, 'cmp'));
     const html = await readFile(join(dir, 'cmp', 'comparison.html'), 'utf8');
-    assert.ok(html.includes('<svg') && !/https?:\/\/(?!www\.w3\.org\/2000\/svg)/.test(html.replace(/https:\/\/rote\.invalid[^"]*/g, '')), 'no external links');
+    assert.ok(
+      html.includes('<svg') &&
+        !/https?:\/\/(?!www\.w3\.org\/2000\/svg)/.test(html.replace(/https:\/\/rote\.invalid[^"]*/g, '')),
+      'no external links',
+    );
     try {
       await readAuditReport(join(dir, 'missing'));
       assert.unreachable();

@@ -13,7 +13,8 @@ const options = { fprs: [0.001, 0.01, 0.1], resamples: 1000, confidence: 0.95 };
 
 function trapezoid(curve: { fpr: number[]; tpr: number[] }): number {
   let area = 0;
-  for (let i = 1; i < curve.fpr.length; i++) area += ((curve.fpr[i]! - curve.fpr[i - 1]!) * (curve.tpr[i]! + curve.tpr[i - 1]!)) / 2;
+  for (let i = 1; i < curve.fpr.length; i++)
+    area += ((curve.fpr[i]! - curve.fpr[i - 1]!) * (curve.tpr[i]! + curve.tpr[i - 1]!)) / 2;
   return area;
 }
 
@@ -31,7 +32,10 @@ test('perfect separation, reversed, all tied', () => {
   const perfect = membershipInference(positives, negatives, new SeededRandom('roc'), options);
   assert.equal(perfect.auc, { estimate: 1, low: 1, high: 1 });
   assert.is(perfect.tprAtFpr[0]!.tpr, null, '0.1% of 100 held-out is not resolvable');
-  assert.match(perfect.tprAtFpr[0]!.note!, /not resolvable: 100 held-out canaries cannot measure a false-positive rate of 0.1% \(it needs at least 1000/);
+  assert.match(
+    perfect.tprAtFpr[0]!.note!,
+    /not resolvable: 100 held-out canaries cannot measure a false-positive rate of 0.1% \(it needs at least 1000/,
+  );
   assert.equal(perfect.tprAtFpr[1]!.tpr, { estimate: 1, low: 1, high: 1 });
   assert.is(perfect.tprAtFpr[1]!.allowedFalsePositives, 1);
 });
@@ -63,7 +67,10 @@ test('AUC = Mann-Whitney common-language effect = trapezoid area, ties included'
     const negatives = Array.from({ length: n2 }, () => Math.round(random.nextFloat() * round) / round);
     const auc = rocAuc(positives, negatives);
     // Lower-is-better for Mann-Whitney: negate.
-    const u = mannWhitneyLess(positives.map((x) => -x), negatives.map((x) => -x));
+    const u = mannWhitneyLess(
+      positives.map((x) => -x),
+      negatives.map((x) => -x),
+    );
     assert.ok(Math.abs(auc - u.commonLanguage) < 1e-12, `trial ${trial}: ${auc} vs ${u.commonLanguage}`);
     assert.ok(Math.abs(auc - trapezoid(rocCurve(positives, negatives))) < 1e-12);
   }

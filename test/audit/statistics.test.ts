@@ -110,7 +110,8 @@ test('Mann-Whitney normal approximation tracks the exact distribution for larger
 
 test('Wilcoxon signed-rank exact p-values match the published table and enumeration', () => {
   // n = 10: P(T+ <= 8) = 25/1024 = .0244 and P(T+ <= 10) = 43/1024 = .0420 (one-sided table values).
-  const ten = (negativeRanks: number[]) => Array.from({ length: 10 }, (_, i) => (negativeRanks.includes(i + 1) ? -(i + 1) : i + 1));
+  const ten = (negativeRanks: number[]) =>
+    Array.from({ length: 10 }, (_, i) => (negativeRanks.includes(i + 1) ? -(i + 1) : i + 1));
   close(wilcoxonSignedRank(ten([1, 2, 5])).pGreater, 25 / 1024, 1e-12, 'T- = 8');
   close(wilcoxonSignedRank(ten([1, 2, 3, 4])).pGreater, 43 / 1024, 1e-12, 'T- = 10');
   close(wilcoxonSignedRank(ten([1, 2, 5])).pTwoSided, 50 / 1024, 1e-12, 'two-sided');
@@ -143,7 +144,10 @@ test('Wilcoxon normal approximation agrees with the exact distribution for n = 6
 });
 
 test("Holm's adjustment, by hand", () => {
-  assert.equal(holmAdjust([0.01, 0.04, 0.03, 0.005]).map((p) => +p.toFixed(12)), [0.03, 0.06, 0.06, 0.02]);
+  assert.equal(
+    holmAdjust([0.01, 0.04, 0.03, 0.005]).map((p) => +p.toFixed(12)),
+    [0.03, 0.06, 0.06, 0.02],
+  );
   assert.equal(holmAdjust([0.5, 0.9]), [1, 1]);
   assert.equal(holmAdjust([]), []);
 });
@@ -172,7 +176,11 @@ test('bootstrap mean interval: seeded, covers the mean, reproducible', () => {
 });
 
 test('paired difference: b - a, pairs checked', () => {
-  const result = pairedDifference([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.3, 0.5, 0.4, 0.9, 0.6, 1.0], new SeededRandom('p'));
+  const result = pairedDifference(
+    [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+    [0.3, 0.5, 0.4, 0.9, 0.6, 1.0],
+    new SeededRandom('p'),
+  );
   close(result.mean.estimate, (0.2 + 0.3 + 0.1 + 0.5 + 0.1 + 0.4) / 6, 1e-12);
   close(result.wilcoxon.pGreater, 1 / 64, 1e-12);
   assert.throws(() => pairedDifference([1], [1, 2], new SeededRandom('p')), /line up/);

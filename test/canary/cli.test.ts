@@ -25,16 +25,46 @@ test('--help documents every API option with its default', () => {
   }
   for (const [key, value] of Object.entries(GENERATE_DEFAULTS)) {
     const spec = GENERATE_OPTION_SPECS.find((s) => s.key === key)!;
-    assert.ok(spec.description.includes(`(default: ${Array.isArray(value) ? value.join(',') : value}`), `--help shows a default for ${key} other than the API's`);
+    assert.ok(
+      spec.description.includes(`(default: ${Array.isArray(value) ? value.join(',') : value}`),
+      `--help shows a default for ${key} other than the API's`,
+    );
   }
 });
 
 test('the command passes its flags to generateCanarySet unchanged', async () => {
   const root = await mkdtemp(join(tmpdir(), 'rote-test-cli-'));
   try {
-    const args = ['--seed', 'cli', '--repetitions', '1,3', '--per-group', '1', '--holdout', '2', '--speed', '2.5', '--voices', 'en-gb, en-us+m1', '--rate', '120', '--sample-rate', '8000'];
+    const args = [
+      '--seed',
+      'cli',
+      '--repetitions',
+      '1,3',
+      '--per-group',
+      '1',
+      '--holdout',
+      '2',
+      '--speed',
+      '2.5',
+      '--voices',
+      'en-gb, en-us+m1',
+      '--rate',
+      '120',
+      '--sample-rate',
+      '8000',
+    ];
     await program().parseAsync(['generate', '--out', join(root, 'cli'), '--quiet', ...args], { from: 'user' });
-    const api = await generateCanarySet({ out: join(root, 'api'), seed: 'cli', repetitions: [1, 3], perGroup: 1, holdout: 2, speed: 2.5, voices: ['en-gb', 'en-us+m1'], rate: 120, sampleRate: 8000 });
+    const api = await generateCanarySet({
+      out: join(root, 'api'),
+      seed: 'cli',
+      repetitions: [1, 3],
+      perGroup: 1,
+      holdout: 2,
+      speed: 2.5,
+      voices: ['en-gb', 'en-us+m1'],
+      rate: 120,
+      sampleRate: 8000,
+    });
     assert.is(await readFile(join(root, 'cli', 'canary-set.json'), 'utf8'), await readFile(api.setPath, 'utf8'));
     let message = '';
     try {

@@ -15,7 +15,13 @@ import { readWav } from '../../src/audio/wav.ts';
 import { rejectsWithRoteError } from './helpers.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'rote-test-generate-'));
-const small: Omit<GenerateOptions, 'out'> = { seed: 'test', perGroup: 3, repetitions: [1, 4], holdout: 6, concurrency: 2 };
+const small: Omit<GenerateOptions, 'out'> = {
+  seed: 'test',
+  perGroup: 3,
+  repetitions: [1, 4],
+  holdout: 6,
+  concurrency: 2,
+};
 const first = generateCanarySet({ ...small, out: join(root, 'a') });
 
 test('writes the layout: every canary in audio/, only inserted ones in for-training/', async () => {
@@ -67,7 +73,10 @@ test('ids are opaque and unique; texts unique', async () => {
 test('determinism: the same options twice give byte-identical files', async () => {
   const a = await first;
   const b = await generateCanarySet({ ...small, out: join(root, 'b'), concurrency: 1 });
-  assert.is(await readFile(join(b.dir, 'canary-set.json'), 'utf8'), await readFile(join(a.dir, 'canary-set.json'), 'utf8'));
+  assert.is(
+    await readFile(join(b.dir, 'canary-set.json'), 'utf8'),
+    await readFile(join(a.dir, 'canary-set.json'), 'utf8'),
+  );
   assert.is(await readFile(b.trainingListPath, 'utf8'), await readFile(a.trainingListPath, 'utf8'));
   for (const canary of a.set.canaries) {
     const bytesA = await readFile(join(a.dir, canary.audio));
@@ -75,24 +84,46 @@ test('determinism: the same options twice give byte-identical files', async () =
     assert.ok(bytesA.equals(bytesB), `${canary.audio} differs between runs`);
   }
   const other = await generateCanarySet({ ...small, seed: 'other', out: join(root, 'c'), holdout: 1, perGroup: 1 });
-  assert.not.equal(other.set.canaries.map((c) => c.text), a.set.canaries.slice(0, 3).map((c) => c.text));
+  assert.not.equal(
+    other.set.canaries.map((c) => c.text),
+    a.set.canaries.slice(0, 3).map((c) => c.text),
+  );
 });
 
 test('bad options: unknown voice lists the voices; speed out of range; existing output', async () => {
-  const message = await rejectsWithRoteError(() => generateCanarySet({ ...small, out: join(root, 'x'), voices: ['en-us', 'en-zz'] }), /"en-zz" is not a voice/);
+  const message = await rejectsWithRoteError(
+    () => generateCanarySet({ ...small, out: join(root, 'x'), voices: ['en-us', 'en-zz'] }),
+    /"en-zz" is not a voice/,
+  );
   assert.ok(message.includes('en-gb') && message.includes(ESPEAK_VARIANTS[0]!), 'voice error does not list the voices');
-  await rejectsWithRoteError(() => generateCanarySet({ ...small, out: join(root, 'x'), voices: ['en-us+nosuch'] }), /unknown variant "\+nosuch"/);
-  await rejectsWithRoteError(() => generateCanarySet({ ...small, out: join(root, 'x'), speed: 9 }), /^speed must be a number from 1 to 8, got 9/);
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...small, out: join(root, 'x'), voices: ['en-us+nosuch'] }),
+    /unknown variant "\+nosuch"/,
+  );
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...small, out: join(root, 'x'), speed: 9 }),
+    /^speed must be a number from 1 to 8, got 9/,
+  );
   await rejectsWithRoteError(() => generateCanarySet({ ...small, out: join(root, 'x'), speed: 0.5 }), /^speed must be/);
   const existing = join(root, 'existing');
   await mkdir(existing);
   await writeFile(join(existing, 'keep.txt'), 'mine');
-  await rejectsWithRoteError(() => generateCanarySet({ ...small, out: existing }), /exists and is not empty.*\bforce\b/);
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...small, out: existing }),
+    /exists and is not empty.*\bforce\b/,
+  );
   assert.is(await readFile(join(existing, 'keep.txt'), 'utf8'), 'mine');
   const tiny = join(root, 'tiny.txt');
   await writeFile(tiny, 'apple\nriver\nstone\n');
-  await rejectsWithRoteError(() => generateCanarySet({ ...small, out: join(root, 'x'), wordlist: tiny, words: 2 }), /3 usable words, which give at most 6 distinct canaries of 2 different words; 12 were asked for/);
-  assert.equal((await readdir(root)).filter((name) => name.startsWith('.')), [], 'a temporary directory was left behind');
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...small, out: join(root, 'x'), wordlist: tiny, words: 2 }),
+    /3 usable words, which give at most 6 distinct canaries of 2 different words; 12 were asked for/,
+  );
+  assert.equal(
+    (await readdir(root)).filter((name) => name.startsWith('.')),
+    [],
+    'a temporary directory was left behind',
+  );
 });
 
 test('--force replaces an existing set', async () => {
@@ -110,21 +141,31 @@ test('readCanarySet and verifyCanaryAudio name the file and field', async () => 
   const json = JSON.parse(await readFile(join(dir, 'canary-set.json'), 'utf8'));
   json.canaries[2].sha256 = 'not-a-hash';
   await writeFile(join(copy, 'canary-set.json'), JSON.stringify(json));
-  await rejectsWithRoteError(() => readCanarySet(copy), /canary-set\.json: canaries\[2\]\.sha256: expected a string matching/);
+  await rejectsWithRoteError(
+    () => readCanarySet(copy),
+    /canary-set\.json: canaries\[2\]\.sha256: expected a string matching/,
+  );
   json.canaries[2].sha256 = '0'.repeat(64);
   await writeFile(join(copy, 'canary-set.json'), JSON.stringify(json));
   await rejectsWithRoteError(() => readCanarySet(copy), /setId: does not match/);
   const set = await readCanarySet(dir);
   const tampered = join(root, 'tampered');
   await mkdir(join(tampered, 'audio'), { recursive: true });
-  for (const canary of set.canaries) await writeFile(join(tampered, canary.audio), await readFile(join(dir, canary.audio)));
+  for (const canary of set.canaries)
+    await writeFile(join(tampered, canary.audio), await readFile(join(dir, canary.audio)));
   const victim = set.canaries[5]!;
   const bytes = await readFile(join(dir, victim.audio));
   bytes[bytes.length - 1] ^= 1;
   await writeFile(join(tampered, victim.audio), bytes);
-  await rejectsWithRoteError(() => verifyCanaryAudio(tampered, set), new RegExp(`${victim.id}\\.wav: sha256 .* does not match`));
+  await rejectsWithRoteError(
+    () => verifyCanaryAudio(tampered, set),
+    new RegExp(`${victim.id}\\.wav: sha256 .* does not match`),
+  );
   await rm(join(tampered, victim.audio));
-  await rejectsWithRoteError(() => verifyCanaryAudio(tampered, set), new RegExp(`${victim.id}\\.wav: canary ${victim.id}'s audio is missing`));
+  await rejectsWithRoteError(
+    () => verifyCanaryAudio(tampered, set),
+    new RegExp(`${victim.id}\\.wav: canary ${victim.id}'s audio is missing`),
+  );
 });
 
 test('--tts-command: an external engine gets the text shell-quoted and its WAV is used', async () => {
@@ -153,14 +194,20 @@ writeFileSync(out, data);
     voices: ["it's voice"],
     ttsVersion: 'stand-in 1.0',
   });
-  const calls = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { text: string; voice: string });
+  const calls = (await readFile(log, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { text: string; voice: string });
   assert.equal(calls.map((c) => c.text).sort(), result.set.canaries.map((c) => c.text).sort());
   assert.ok(calls.every((c) => c.voice === "it's voice"));
   for (const canary of result.set.canaries) {
     assert.equal(canary.tts, { engine: 'command', version: 'stand-in 1.0', voice: "it's voice", rate: 100, pitch: 50 });
     assert.ok(Math.abs(canary.durationSec - 1 / 3) < 0.01, `duration ${canary.durationSec}`);
   }
-  await rejectsWithRoteError(() => generateCanarySet({ ...small, out: join(root, 'y'), ttsCommand: 'say {text}' }), /must contain \{out\}/);
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...small, out: join(root, 'y'), ttsCommand: 'say {text}' }),
+    /must contain \{out\}/,
+  );
 });
 
 test.after(async () => {

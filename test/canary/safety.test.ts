@@ -29,24 +29,45 @@ for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(Number(amplitude) * Mat
 writeFileSync(out, data);
 `,
 );
-const tone = (samples: number, amplitude = 8000) => `${JSON.stringify(process.execPath)} ${JSON.stringify(engine)} {text} {out} ${samples} ${amplitude}`;
-const tiny: Omit<GenerateOptions, 'out'> = { seed: 'safety', words: 2, perGroup: 1, repetitions: [1], holdout: 1, ttsCommand: tone(32000), concurrency: 2 };
+const tone = (samples: number, amplitude = 8000) =>
+  `${JSON.stringify(process.execPath)} ${JSON.stringify(engine)} {text} {out} ${samples} ${amplitude}`;
+const tiny: Omit<GenerateOptions, 'out'> = {
+  seed: 'safety',
+  words: 2,
+  perGroup: 1,
+  repetitions: [1],
+  holdout: 1,
+  ttsCommand: tone(32000),
+  concurrency: 2,
+};
 
 test('--force never replaces a file, a folder with foreign content, or the working directory and its ancestors', async () => {
   const file = join(root, 'train_manifest.json');
   await writeFile(file, '{"audio_filepath": "a.wav"}\n');
-  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: file, force: true }), /train_manifest\.json exists and is a file.*never replaces a file/);
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...tiny, out: file, force: true }),
+    /train_manifest\.json exists and is a file.*never replaces a file/,
+  );
   assert.is(await readFile(file, 'utf8'), '{"audio_filepath": "a.wav"}\n');
 
   const folder = join(root, 'd');
   await mkdir(join(folder, 'sub'), { recursive: true });
   await writeFile(join(folder, 'notes.txt'), 'keep');
-  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: folder, force: true }), /holds files a canary set does not \(notes\.txt, sub\); force replaces only a canary set/);
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...tiny, out: folder, force: true }),
+    /holds files a canary set does not \(notes\.txt, sub\); force replaces only a canary set/,
+  );
   const cwd = process.cwd();
   try {
     process.chdir(join(folder, 'sub'));
-    await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: '..', force: true }), /working directory or one of its ancestors/);
-    await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: '.', force: true }), /working directory or one of its ancestors/);
+    await rejectsWithRoteError(
+      () => generateCanarySet({ ...tiny, out: '..', force: true }),
+      /working directory or one of its ancestors/,
+    );
+    await rejectsWithRoteError(
+      () => generateCanarySet({ ...tiny, out: '.', force: true }),
+      /working directory or one of its ancestors/,
+    );
   } finally {
     process.chdir(cwd);
   }
@@ -57,7 +78,10 @@ test('--force never replaces a file, a folder with foreign content, or the worki
   const first = await generateCanarySet({ ...tiny, out: set });
   try {
     process.chdir(join(set, 'audio'));
-    await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: '..', force: true }), /working directory or one of its ancestors/);
+    await rejectsWithRoteError(
+      () => generateCanarySet({ ...tiny, out: '..', force: true }),
+      /working directory or one of its ancestors/,
+    );
   } finally {
     process.chdir(cwd);
   }
@@ -65,11 +89,17 @@ test('--force never replaces a file, a folder with foreign content, or the worki
   assert.is.not(second.set.setId, first.set.setId);
   assert.equal((await readdir(set)).sort(), ['audio', 'canary-set.json', 'for-training']);
   await writeFile(join(set, 'mine.txt'), 'mine');
-  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: set, force: true }), /holds files a canary set does not \(mine\.txt\)/);
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...tiny, out: set, force: true }),
+    /holds files a canary set does not \(mine\.txt\)/,
+  );
   const forged = join(root, 'forged');
   await mkdir(forged);
   await writeFile(join(forged, 'canary-set.json'), '{"note": "not from rote"}');
-  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out: forged, force: true }), /has no canary-set\.json written by rote/);
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...tiny, out: forged, force: true }),
+    /has no canary-set\.json written by rote/,
+  );
 });
 
 test('temporary folders of dead runs are removed (and reported); those of live runs and foreign ones are kept', async () => {
@@ -85,17 +115,23 @@ test('temporary folders of dead runs are removed (and reported); those of live r
   await writeFile(join(foreign, 'thesis.tex'), 'mine');
   const result = await generateCanarySet({ ...tiny, out });
   const names = await readdir(root);
-  assert.not.ok(names.includes(`.debris.tmp-${dead}-0123abcd`), 'the dead run\'s folder is still there');
-  assert.ok(names.includes(`.debris.tmp-${process.ppid}-89abcdef`), 'a live run\'s folder was removed');
+  assert.not.ok(names.includes(`.debris.tmp-${dead}-0123abcd`), "the dead run's folder is still there");
+  assert.ok(names.includes(`.debris.tmp-${process.ppid}-89abcdef`), "a live run's folder was removed");
   assert.ok(names.includes(`.debris.tmp-${dead}-fedcba98`), 'a folder with foreign content was removed');
-  assert.ok(result.warnings.some((w) => w.includes('removed 1 temporary folder(s) left by interrupted runs') && w.includes(stale)), result.warnings.join('\n'));
+  assert.ok(
+    result.warnings.some(
+      (w) => w.includes('removed 1 temporary folder(s) left by interrupted runs') && w.includes(stale),
+    ),
+    result.warnings.join('\n'),
+  );
 });
 
 test('implausibleSpeech: empty, silent and too short for the text are refused; speech passes', () => {
   const text = 'velvet anchor orbit';
   assert.match(implausibleSpeech(text, new Float32Array(0), 16000)!, /empty \(0 samples\)/);
   assert.match(implausibleSpeech(text, new Float32Array(16000), 16000)!, /silent/);
-  const burst = (seconds: number) => Float32Array.from({ length: Math.round(16000 * seconds) }, (_, i) => 0.3 * Math.sin(i / 5));
+  const burst = (seconds: number) =>
+    Float32Array.from({ length: Math.round(16000 * seconds) }, (_, i) => 0.3 * Math.sin(i / 5));
   assert.match(implausibleSpeech(text, burst(0.1), 16000)!, /implausibly short: 0\.100 s for 17 letters/);
   // espeak-ng at its fastest rate (450 wpm) speaks 36 letters in about 1 s; a one-letter word in 0.07 s.
   assert.is(implausibleSpeech('velvet anchor orbit crimson lantern plume', burst(1.0), 16000), null);
@@ -103,12 +139,24 @@ test('implausibleSpeech: empty, silent and too short for the text are refused; s
 });
 
 test('a TTS command writing an empty, silent or truncated WAV fails generate, naming the canary and the command', async () => {
-  for (const [samples, amplitude, reason] of [[0, 8000, /empty \(0 samples\)/], [16000, 0, /silent/], [400, 8000, /implausibly short/]] as const) {
+  for (const [samples, amplitude, reason] of [
+    [0, 8000, /empty \(0 samples\)/],
+    [16000, 0, /silent/],
+    [400, 8000, /implausibly short/],
+  ] as const) {
     const out = join(root, `bad-tts-${samples}-${amplitude}`);
-    const message = await rejectsWithRoteError(() => generateCanarySet({ ...tiny, out, ttsCommand: tone(samples, amplitude) }), reason);
+    const message = await rejectsWithRoteError(
+      () => generateCanarySet({ ...tiny, out, ttsCommand: tone(samples, amplitude) }),
+      reason,
+    );
     assert.match(message, /^canary [0-9a-f]{12} \("[a-z]+ [a-z]+"\): /);
     assert.ok(message.includes(`--tts-command ${tone(samples, amplitude)}`), message);
-    assert.not.ok((await readdir(root)).some((name) => name.startsWith(`bad-tts-${samples}-`) || name.startsWith(`.bad-tts-${samples}-`)), 'generate left a folder behind');
+    assert.not.ok(
+      (await readdir(root)).some(
+        (name) => name.startsWith(`bad-tts-${samples}-`) || name.startsWith(`.bad-tts-${samples}-`),
+      ),
+      'generate left a folder behind',
+    );
   }
 });
 
@@ -123,11 +171,17 @@ test('the default seed is secret: drawn at random, recorded in canary-set.json, 
   assert.not.equal(a.set.canaries.map((c) => c.text).sort(), b.set.canaries.map((c) => c.text).sort());
   const recorded = JSON.parse(await readFile(a.setPath, 'utf8'));
   assert.is(recorded.parameters.seed, a.set.parameters.seed);
-  assert.not.ok((await readFile(a.trainingListPath, 'utf8')).includes(a.set.parameters.seed), 'for-training reveals the seed');
+  assert.not.ok(
+    (await readFile(a.trainingListPath, 'utf8')).includes(a.set.parameters.seed),
+    'for-training reveals the seed',
+  );
   const again = await generateCanarySet({ ...tiny, seed: a.set.parameters.seed, out: join(root, 'random-again') });
   assert.not.ok(again.seedDrawn);
   assert.is(again.set.setId, a.set.setId);
-  await rejectsWithRoteError(() => generateCanarySet({ ...tiny, seed: ' ', out: join(root, 'empty-seed') }), /^seed must not be empty/);
+  await rejectsWithRoteError(
+    () => generateCanarySet({ ...tiny, seed: ' ', out: join(root, 'empty-seed') }),
+    /^seed must not be empty/,
+  );
 });
 
 test.after(async () => {

@@ -40,7 +40,13 @@ test('texts are unique, of distinct words from the list', () => {
 
 test('a tiny word list is refused, saying how many canaries it can give', () => {
   try {
-    makeCanaryTexts({ count: 61, wordsPerCanary: 3, words: ['alpha', 'bravo', 'charlie', 'delta', 'echo'], seed: 'x', source: 'tiny.txt' });
+    makeCanaryTexts({
+      count: 61,
+      wordsPerCanary: 3,
+      words: ['alpha', 'bravo', 'charlie', 'delta', 'echo'],
+      seed: 'x',
+      source: 'tiny.txt',
+    });
     assert.unreachable('should refuse');
   } catch (error) {
     assert.instance(error, RoteError);
@@ -55,7 +61,10 @@ test('word list errors name file and line; exclusions read manifests', async () 
     await writeFile(bad, '# comment\napple\nU.S.A.\n');
     await rejectsWithRoteError(() => loadWordList(bad), /bad\.txt:3: "U\.S\.A\." is not a word/);
     const manifest = join(dir, 'train.jsonl');
-    await writeFile(manifest, '{"audio_filepath": "a.wav", "duration": 1, "text": "Apple pie"}\n{"audio_filepath": "b.wav", "duration": 1, "text": "river"}\n');
+    await writeFile(
+      manifest,
+      '{"audio_filepath": "a.wav", "duration": 1, "text": "Apple pie"}\n{"audio_filepath": "b.wav", "duration": 1, "text": "river"}\n',
+    );
     const excluded = await loadExcludedWords(manifest);
     assert.equal([...excluded].sort(), ['apple', 'pie', 'river']);
   } finally {

@@ -1,11 +1,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
-import { DEFAULT_VOICES, ESPEAK_ENGLISH_BASES, ESPEAK_VARIANTS, getEspeakEngine, validateEspeakVoice } from '../../src/canary/index.ts';
+import {
+  DEFAULT_VOICES,
+  ESPEAK_ENGLISH_BASES,
+  ESPEAK_VARIANTS,
+  getEspeakEngine,
+  validateEspeakVoice,
+} from '../../src/canary/index.ts';
 
 test('the variant list matches the data compiled into the wasm build (less klatt)', async () => {
   const engine = await getEspeakEngine();
-  const inBuild = engine.listDataDirectory('voices/!v').filter((name) => !name.startsWith('klatt')).sort();
+  const inBuild = engine
+    .listDataDirectory('voices/!v')
+    .filter((name) => !name.startsWith('klatt'))
+    .sort();
   assert.equal([...ESPEAK_VARIANTS].sort(), inBuild);
 });
 
@@ -21,7 +30,10 @@ test('every English base voice and every default voice speaks, and differently',
   }
   const a = engine.synthesize('quiet river', { voice: 'en-us' }).samples;
   const b = engine.synthesize('quiet river', { voice: 'en-us+f3' }).samples;
-  assert.ok(a.length !== b.length || a.some((v, i) => v !== b[i]), 'the +f3 variant sounds exactly like the plain voice');
+  assert.ok(
+    a.length !== b.length || a.some((v, i) => v !== b[i]),
+    'the +f3 variant sounds exactly like the plain voice',
+  );
 });
 
 test('a slower rate gives longer speech', async () => {
@@ -34,13 +46,23 @@ test('a slower rate gives longer speech', async () => {
 test('the reused engine (snapshot restore, cached file lookups) speaks exactly like a fresh instance per utterance', async () => {
   // The package's documented use: one Emscripten instance per utterance, main run at start-up.
   // Voices without +f variants: those seed breath noise from the clock, which only our engine fixes.
-  const factory = ((await import(createRequire(import.meta.url).resolve('espeak-ng'))) as {
-    default: (module: Record<string, unknown>) => Promise<{ FS: { readFile(path: string): Uint8Array } }>;
-  }).default;
+  const factory = (
+    (await import(createRequire(import.meta.url).resolve('espeak-ng'))) as {
+      default: (module: Record<string, unknown>) => Promise<{ FS: { readFile(path: string): Uint8Array } }>;
+    }
+  ).default;
   const engine = await getEspeakEngine();
   engine.synthesize('warm up the engine', { voice: 'en-gb+m3' });
-  for (const [text, voice] of [['quiet river lantern', 'en-us'], ['seven hungry lions', 'en-gb+m3'], ['the ticket office', 'en-gb-x-rp']] as const) {
-    const fresh = await factory({ arguments: ['-w', '/tmp/fresh.wav', '-v', voice, '-s', '100', '-p', '50', text], print: () => {}, printErr: () => {} });
+  for (const [text, voice] of [
+    ['quiet river lantern', 'en-us'],
+    ['seven hungry lions', 'en-gb+m3'],
+    ['the ticket office', 'en-gb-x-rp'],
+  ] as const) {
+    const fresh = await factory({
+      arguments: ['-w', '/tmp/fresh.wav', '-v', voice, '-s', '100', '-p', '50', text],
+      print: () => {},
+      printErr: () => {},
+    });
     const expected = fresh.FS.readFile('/tmp/fresh.wav');
     const actual = engine.synthesizeWav(text, { voice, rate: 100, pitch: 50 });
     assert.ok(Buffer.from(actual).equals(Buffer.from(expected)), `"${text}" (${voice}) differs from a fresh instance`);

@@ -10,7 +10,11 @@ import { describeSystemError } from '../../src/util/errors.ts';
 const rote = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
 
 test('describeSystemError names the path and code, and ignores other errors', () => {
-  const error = Object.assign(new Error('EACCES: permission denied, open \'/x\''), { code: 'EACCES', syscall: 'open', path: '/x' });
+  const error = Object.assign(new Error("EACCES: permission denied, open '/x'"), {
+    code: 'EACCES',
+    syscall: 'open',
+    path: '/x',
+  });
   assert.is(describeSystemError(error), '/x: permission denied (EACCES in open)');
   assert.is(describeSystemError(new Error('plain')), null);
   assert.is(describeSystemError('text'), null);
@@ -22,8 +26,10 @@ test('a path error no stage anticipated ends in one line, exit 2, no stack trace
     const file = join(dir, 'a-file');
     await writeFile(file, 'not a directory');
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [rote, 'generate', '--out', join(file, 'set'), '--per-group', '1', '--holdout', '2', '--repetitions', '1'], (_error, _stdout, stderr) =>
-        resolve({ code: child.exitCode, stderr }),
+      const child = execFile(
+        process.execPath,
+        [rote, 'generate', '--out', join(file, 'set'), '--per-group', '1', '--holdout', '2', '--repetitions', '1'],
+        (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
       );
     });
     assert.is(result.code, 2);

@@ -15,10 +15,20 @@ async function setup(label: string) {
   const nemo = join(await copyFixture('nemo', dir), 'train_manifest.json');
   const lines = (await readFile(nemo, 'utf8')).split('\n').filter(Boolean);
   const inject = (manifests: string[], extra: Record<string, unknown> = {}) =>
-    injectCanaries({ manifests, canaries: set.dir, output: join(dir, 'out', 'm.json'), audioDir: join(dir, 'wav'), sampleRate: 16000, ...extra });
+    injectCanaries({
+      manifests,
+      canaries: set.dir,
+      output: join(dir, 'out', 'm.json'),
+      audioDir: join(dir, 'wav'),
+      sampleRate: 16000,
+      ...extra,
+    });
   const nothingWritten = async () => {
     assert.not.ok(existsSync(join(dir, 'out', 'm.json')));
-    assert.equal(existsSync(join(dir, 'out')) ? (await readdir(join(dir, 'out'))).filter((n) => n.startsWith('.')) : [], []);
+    assert.equal(
+      existsSync(join(dir, 'out')) ? (await readdir(join(dir, 'out'))).filter((n) => n.startsWith('.')) : [],
+      [],
+    );
     assert.equal(existsSync(join(dir, 'wav')) ? await readdir(join(dir, 'wav')) : [], []);
   };
   return { dir, set, nemo, lines, inject, nothingWritten, cleanup };
@@ -60,7 +70,10 @@ test('large NeMo manifests: structure check past the first records by default, e
     const noText = [...many];
     noText[badLine - 1] = JSON.stringify({ audio_filepath: '/a.wav', duration: 1 });
     await writeFile(join(dir, 'no-text.json'), `${noText.join('\n')}\n`);
-    await expectRejection(inject([join(dir, 'no-text.json')], { check: 'full' }), new RegExp(`no-text\\.json:${badLine}: NeMo record needs a string "text" field`));
+    await expectRejection(
+      inject([join(dir, 'no-text.json')], { check: 'full' }),
+      new RegExp(`no-text\\.json:${badLine}: NeMo record needs a string "text" field`),
+    );
     await nothingWritten();
     const receipt = await inject([join(dir, 'no-text.json')]);
     assert.is(receipt.inputs[0]!.records, count);
@@ -68,7 +81,10 @@ test('large NeMo manifests: structure check past the first records by default, e
     const early = [...many];
     early[99] = JSON.stringify({ audio_filepath: '/a.wav', duration: 1 });
     await writeFile(join(dir, 'early.json'), `${early.join('\n')}\n`);
-    await expectRejection(inject([join(dir, 'early.json')], { output: join(dir, 'out2', 'm.json') }), /early\.json:100: NeMo record needs a string "text" field/);
+    await expectRejection(
+      inject([join(dir, 'early.json')], { output: join(dir, 'out2', 'm.json') }),
+      /early\.json:100: NeMo record needs a string "text" field/,
+    );
   } finally {
     await cleanup();
   }
@@ -79,9 +95,15 @@ test('unknown format lists the formats tried; mixed formats are refused', async 
   try {
     const unknown = join(dir, 'notes.txt');
     await writeFile(unknown, 'just some words\nand more\n');
-    await expectRejection(inject([unknown]), /notes\.txt:1: unknown manifest format; formats tried: wenet .*nemo .*lhotse-cuts .*audiofolder .*kaldi/);
+    await expectRejection(
+      inject([unknown]),
+      /notes\.txt:1: unknown manifest format; formats tried: wenet .*nemo .*lhotse-cuts .*audiofolder .*kaldi/,
+    );
     const wenet = join(await copyFixture('wenet', dir), 'data.list');
-    await expectRejection(inject([nemo, wenet]), /mixed manifest formats: .*train_manifest\.json is nemo, .*data\.list is wenet/);
+    await expectRejection(
+      inject([nemo, wenet]),
+      /mixed manifest formats: .*train_manifest\.json is nemo, .*data\.list is wenet/,
+    );
   } finally {
     await cleanup();
   }
@@ -92,7 +114,10 @@ test('missing CSV columns and short rows name the file and line', async () => {
   try {
     const csv = join(dir, 'metadata.csv');
     await writeFile(csv, 'path,transcription\na.wav,hello there\n');
-    await expectRejection(inject([csv], { format: 'audiofolder' }), /metadata\.csv:1: audiofolder metadata\.csv header lacks column "file_name" \(found: path, transcription\)/);
+    await expectRejection(
+      inject([csv], { format: 'audiofolder' }),
+      /metadata\.csv:1: audiofolder metadata\.csv header lacks column "file_name" \(found: path, transcription\)/,
+    );
     const sb = join(await copyFixture('speechbrain', dir), 'train-clean-100.csv');
     const text = await readFile(sb, 'utf8');
     await writeFile(sb, text.replace(/\r\n1034-121119-0000,[^\r]*/, '\r\n1034-121119-0000,3.6,only-three'));
@@ -106,17 +131,48 @@ test('ids colliding with canary ids, output over input, non-UTF-8 text, unusable
   const { dir, set, nemo, lines, inject, nothingWritten, cleanup } = await setup('err-misc');
   try {
     const wenet = join(dir, 'data.list');
-    await writeFile(wenet, `${JSON.stringify({ key: 'a1', wav: '/x/a1.wav', txt: 'hi' })}\n${JSON.stringify({ key: set.inserted[0]!.id, wav: '/x/b.wav', txt: 'hi' })}\n`);
+    await writeFile(
+      wenet,
+      `${JSON.stringify({ key: 'a1', wav: '/x/a1.wav', txt: 'hi' })}\n${JSON.stringify({ key: set.inserted[0]!.id, wav: '/x/b.wav', txt: 'hi' })}\n`,
+    );
     await expectRejection(inject([wenet]), /data\.list:2: id "[0-9a-f]{8}" is a canary id of this set/);
-    await expectRejection(injectCanaries({ manifests: [nemo], canaries: set.dir, output: nemo, audioDir: join(dir, 'wav'), sampleRate: 16000 }), /output is the input manifest/);
+    await expectRejection(
+      injectCanaries({
+        manifests: [nemo],
+        canaries: set.dir,
+        output: nemo,
+        audioDir: join(dir, 'wav'),
+        sampleRate: 16000,
+      }),
+      /output is the input manifest/,
+    );
     const latin1 = join(dir, 'latin1.json');
-    await writeFile(latin1, Buffer.concat([Buffer.from(`${lines[0]}\n`), Buffer.from('{"audio_filepath": "/a.wav", "duration": 1.0, "text": "caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
+    await writeFile(
+      latin1,
+      Buffer.concat([
+        Buffer.from(`${lines[0]}\n`),
+        Buffer.from('{"audio_filepath": "/a.wav", "duration": 1.0, "text": "caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('"}\n'),
+      ]),
+    );
     await expectRejection(inject([latin1]), /latin1\.json:2: text is not valid UTF-8/);
     await nothingWritten();
     const file = join(dir, 'a-file');
     await writeFile(file, 'x');
-    await expectRejection(inject([nemo], { audioDir: join(file, 'wav') }), /audio dir is not a readable, writable directory/);
-    await expectRejection(injectCanaries({ manifests: [nemo], canaries: join(dir, 'nowhere'), output: join(dir, 'o.json'), audioDir: join(dir, 'wav') }), /no canary list found/);
+    await expectRejection(
+      inject([nemo], { audioDir: join(file, 'wav') }),
+      /audio dir is not a readable, writable directory/,
+    );
+    await expectRejection(
+      injectCanaries({
+        manifests: [nemo],
+        canaries: join(dir, 'nowhere'),
+        output: join(dir, 'o.json'),
+        audioDir: join(dir, 'wav'),
+      }),
+      /no canary list found/,
+    );
   } finally {
     await cleanup();
   }
@@ -125,19 +181,37 @@ test('ids colliding with canary ids, output over input, non-UTF-8 text, unusable
 test('option errors name the API keys (INJECT_/VERIFY_OPTION_SPECS), before anything is read or written', async () => {
   const { set, nemo, inject, nothingWritten, cleanup } = await setup('err-options');
   try {
-    const rate = await expectRejection(inject([nemo], { sampleRate: 5 }), /^sampleRate must be an integer from 1000 to 384000, got 5$/);
+    const rate = await expectRejection(
+      inject([nemo], { sampleRate: 5 }),
+      /^sampleRate must be an integer from 1000 to 384000, got 5$/,
+    );
     assert.instance(rate, OptionError);
     assert.equal((rate as OptionError).keys, ['sampleRate']);
-    await expectRejection(inject([nemo], { sampleRate: 16000.5 }), /^sampleRate must be an integer from 1000 to 384000, got 16000\.5$/);
+    await expectRejection(
+      inject([nemo], { sampleRate: 16000.5 }),
+      /^sampleRate must be an integer from 1000 to 384000, got 16000\.5$/,
+    );
     await expectRejection(inject([nemo], { check: 'deep' }), /^check must be structure or full, got "deep"$/);
     await expectRejection(inject([nemo], { hash: 'md5' }), /^hash must be xxh3 or sha256, got "md5"$/);
-    await expectRejection(inject([nemo], { format: 'csv' }), /^format must be nemo, kaldi, .* or commonvoice, got "csv"$/);
+    await expectRejection(
+      inject([nemo], { format: 'csv' }),
+      /^format must be nemo, kaldi, .* or commonvoice, got "csv"$/,
+    );
     await expectRejection(inject([nemo], { output: undefined }), /^output is required$/);
     await expectRejection(inject([nemo], { link: 'yes' }), /^link must be true or false, got "yes"$/);
     await nothingWritten();
-    await expectRejection(verifyInjection({ manifests: [nemo], canaries: set.dir, format: 'csv' as never }), /^format must be nemo, kaldi, .* or commonvoice, got "csv"$/);
-    await expectRejection(verifyInjection({ manifests: [nemo], canaries: set.dir, hashAll: 1 as never }), /^hashAll must be true or false, got 1$/);
-    await expectRejection(verifyInjection({ manifests: undefined as never, canaries: set.dir }), /^manifests is required$/);
+    await expectRejection(
+      verifyInjection({ manifests: [nemo], canaries: set.dir, format: 'csv' as never }),
+      /^format must be nemo, kaldi, .* or commonvoice, got "csv"$/,
+    );
+    await expectRejection(
+      verifyInjection({ manifests: [nemo], canaries: set.dir, hashAll: 1 as never }),
+      /^hashAll must be true or false, got 1$/,
+    );
+    await expectRejection(
+      verifyInjection({ manifests: undefined as never, canaries: set.dir }),
+      /^manifests is required$/,
+    );
   } finally {
     await cleanup();
   }

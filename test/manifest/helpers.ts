@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeWav16 } from '../../src/audio/wav.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
-import { CANARY_SET_FORMAT, type CanaryRecord, type CanarySet, type CanarySetParameters, type TrainingCanaryList } from '../../src/canary/types.ts';
+import {
+  CANARY_SET_FORMAT,
+  type CanaryRecord,
+  type CanarySet,
+  type CanarySetParameters,
+  type TrainingCanaryList,
+} from '../../src/canary/types.ts';
 import { computeSetId } from '../../src/canary/canonical.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/manifests/', import.meta.url));
@@ -38,10 +44,21 @@ export interface TestSet {
   heldOut: CanaryRecord[];
 }
 
-const WORDS = ['velvet anchor orbit crimson lantern', 'marble tundra quiver saddle plume', 'hollow ember cactus violin dune', 'pepper glacier harbor tulip comet', 'falcon meadow ribbon quartz ladle', 'cobalt whisper thistle engine moss'];
+const WORDS = [
+  'velvet anchor orbit crimson lantern',
+  'marble tundra quiver saddle plume',
+  'hollow ember cactus violin dune',
+  'pepper glacier harbor tulip comet',
+  'falcon meadow ribbon quartz ladle',
+  'cobalt whisper thistle engine moss',
+];
 
 /** Writes a canary set: repetitions [1, 2, 4] plus two held-out canaries, at `sampleRate`. */
-export async function writeTestSet(dir: string, sampleRate = 16000, repetitions: Array<number | null> = [1, 2, 4, null, null]): Promise<TestSet> {
+export async function writeTestSet(
+  dir: string,
+  sampleRate = 16000,
+  repetitions: Array<number | null> = [1, 2, 4, null, null],
+): Promise<TestSet> {
   await mkdir(join(dir, 'audio'), { recursive: true });
   await mkdir(join(dir, 'for-training', 'audio'), { recursive: true });
   const canaries: CanaryRecord[] = [];
@@ -52,22 +69,61 @@ export async function writeTestSet(dir: string, sampleRate = 16000, repetitions:
     await writeFile(join(dir, 'audio', `${id}.wav`), wav);
     if (reps !== null) await writeFile(join(dir, 'for-training', 'audio', `${id}.wav`), wav);
     canaries.push({
-      id, text: WORDS[index % WORDS.length]!, repetitions: reps, audio: `audio/${id}.wav`, durationSec: samples.length / sampleRate,
-      sha256: sha256Hex(wav), tts: { engine: 'test-tone', version: '0', voice: 'none', rate: 175, pitch: 50 },
+      id,
+      text: WORDS[index % WORDS.length]!,
+      repetitions: reps,
+      audio: `audio/${id}.wav`,
+      durationSec: samples.length / sampleRate,
+      sha256: sha256Hex(wav),
+      tts: { engine: 'test-tone', version: '0', voice: 'none', rate: 175, pitch: 50 },
     });
   }
   const parameters: CanarySetParameters = {
-    seed: 'test', count: canaries.length, wordsPerCanary: 5, wordlist: { name: 'test', sha256: '0'.repeat(64), words: 30 }, excludedWords: 0,
-    voices: ['none'], rate: 175, pitch: 50, speed: 3, speedMethod: 'tempo', sampleRate, repetitions: [...new Set(repetitions.filter((r): r is number => r !== null))], perGroup: 1, holdout: repetitions.filter((r) => r === null).length,
+    seed: 'test',
+    count: canaries.length,
+    wordsPerCanary: 5,
+    wordlist: { name: 'test', sha256: '0'.repeat(64), words: 30 },
+    excludedWords: 0,
+    voices: ['none'],
+    rate: 175,
+    pitch: 50,
+    speed: 3,
+    speedMethod: 'tempo',
+    sampleRate,
+    repetitions: [...new Set(repetitions.filter((r): r is number => r !== null))],
+    perGroup: 1,
+    holdout: repetitions.filter((r) => r === null).length,
   };
-  const set: CanarySet = { format: CANARY_SET_FORMAT, tool: { name: 'rote', version: '0.0.0-test' }, setId: computeSetId(parameters, canaries), parameters, canaries };
+  const set: CanarySet = {
+    format: CANARY_SET_FORMAT,
+    tool: { name: 'rote', version: '0.0.0-test' },
+    setId: computeSetId(parameters, canaries),
+    parameters,
+    canaries,
+  };
   await writeFile(join(dir, 'canary-set.json'), JSON.stringify(set, null, 2));
   const training: TrainingCanaryList = {
-    format: CANARY_SET_FORMAT, setId: set.setId, sampleRate,
-    canaries: canaries.filter((c) => c.repetitions !== null).map((c) => ({ id: c.id, text: c.text, repetitions: c.repetitions!, audio: c.audio, durationSec: c.durationSec, sha256: c.sha256 })),
+    format: CANARY_SET_FORMAT,
+    setId: set.setId,
+    sampleRate,
+    canaries: canaries
+      .filter((c) => c.repetitions !== null)
+      .map((c) => ({
+        id: c.id,
+        text: c.text,
+        repetitions: c.repetitions!,
+        audio: c.audio,
+        durationSec: c.durationSec,
+        sha256: c.sha256,
+      })),
   };
   await writeFile(join(dir, 'for-training', 'canaries.json'), JSON.stringify(training, null, 2));
-  return { dir, set, inserted: canaries.filter((c) => c.repetitions !== null), heldOut: canaries.filter((c) => c.repetitions === null) };
+  return {
+    dir,
+    set,
+    inserted: canaries.filter((c) => c.repetitions !== null),
+    heldOut: canaries.filter((c) => c.repetitions === null),
+  };
 }
 
 /** Awaits `promise`, asserting that it rejects with a message matching `pattern`; returns the error. */
@@ -75,7 +131,8 @@ export async function expectRejection(promise: Promise<unknown>, pattern: RegExp
   try {
     await promise;
   } catch (error) {
-    if (!pattern.test((error as Error).message)) throw new Error(`expected an error matching ${pattern}, got: ${(error as Error).message}`);
+    if (!pattern.test((error as Error).message))
+      throw new Error(`expected an error matching ${pattern}, got: ${(error as Error).message}`);
     return error as Error;
   }
   throw new Error(`expected a rejection matching ${pattern}, but it resolved`);

@@ -22,7 +22,14 @@ async function setup(label: string) {
   const set = await writeTestSet(join(dir, 'set'));
   const nemo = join(await copyFixture('nemo', dir), 'train_manifest.json');
   const inject = (extra: Record<string, unknown> = {}) =>
-    injectCanaries({ manifests: [nemo], canaries: set.dir, output: join(dir, 'out', 'm.json'), audioDir: join(dir, 'wav'), sampleRate: 16000, ...extra });
+    injectCanaries({
+      manifests: [nemo],
+      canaries: set.dir,
+      output: join(dir, 'out', 'm.json'),
+      audioDir: join(dir, 'wav'),
+      sampleRate: 16000,
+      ...extra,
+    });
   return { dir, set, nemo, inject, cleanup };
 }
 
@@ -74,7 +81,10 @@ test('case 6: receipts are named after their output, so two injections into one 
     assert.not.ok(existsSync(join(dir, 'out', 'injection-receipt.json')));
     const c = join(dir, 'out', 'c.json');
     await writeFile(`${c}.receipt.json`, '{}\n');
-    await expectRejection(inject({ output: c, audioDir: join(dir, 'wav-c') }), /c\.json\.receipt\.json: the receipt of an earlier injection is there; pass --force/);
+    await expectRejection(
+      inject({ output: c, audioDir: join(dir, 'wav-c') }),
+      /c\.json\.receipt\.json: the receipt of an earlier injection is there; pass --force/,
+    );
     assert.not.ok(existsSync(c));
   } finally {
     await cleanup();
@@ -93,7 +103,13 @@ test('case 6: verify finds the receipt named after the manifest and says whether
     assert.equal(changed.receipt, { path: `${out}.receipt.json`, matches: false, differing: [out] });
     // A Kaldi data dir: the receipt sits next to the dir, not inside it.
     const kaldi = join(await copyFixture('kaldi', dir), 'train');
-    await injectCanaries({ manifests: [kaldi], canaries: set.dir, output: join(dir, 'kaldi-out'), audioDir: join(dir, 'kaldi-wav'), sampleRate: 16000 });
+    await injectCanaries({
+      manifests: [kaldi],
+      canaries: set.dir,
+      output: join(dir, 'kaldi-out'),
+      audioDir: join(dir, 'kaldi-wav'),
+      sampleRate: 16000,
+    });
     assert.not.ok((await readdir(join(dir, 'kaldi-out'))).some((n) => n.includes('receipt')));
     const kaldiReport = await verifyInjection({ manifests: [join(dir, 'kaldi-out')], canaries: set.dir });
     assert.is(kaldiReport.receipt?.path, `${join(dir, 'kaldi-out')}.receipt.json`);
@@ -113,7 +129,14 @@ test('case 4: a WAV cut short is an error in inject and verify, naming the file 
     await writeFile(copy, bytes.subarray(0, bytes.length - 100));
     const report = await verifyInjection({ manifests: [out], canaries: set.dir });
     assert.not.ok(report.ok);
-    assert.ok(report.tampered.some((t) => t.audio.endsWith(basename(copy)) && /truncated WAV: its data chunk declares \d+ bytes but the file holds \d+/.test(t.reason)), JSON.stringify(report.tampered));
+    assert.ok(
+      report.tampered.some(
+        (t) =>
+          t.audio.endsWith(basename(copy)) &&
+          /truncated WAV: its data chunk declares \d+ bytes but the file holds \d+/.test(t.reason),
+      ),
+      JSON.stringify(report.tampered),
+    );
     // The set's own WAV cut short (its listed sha256 updated, so only the length is wrong).
     const listPath = join(set.dir, 'for-training', 'canaries.json');
     const list = JSON.parse(await readFile(listPath, 'utf8'));
@@ -122,7 +145,10 @@ test('case 4: a WAV cut short is an error in inject and verify, naming the file 
     await writeFile(wavPath, cut);
     list.canaries[0].sha256 = (await import('node:crypto')).createHash('sha256').update(cut).digest('hex');
     await writeFile(listPath, JSON.stringify(list));
-    await expectRejection(inject({ output: join(dir, 'again.json'), audioDir: join(dir, 'wav-again') }), /\.wav: truncated WAV: its data chunk declares \d+ bytes but the file holds 1956/);
+    await expectRejection(
+      inject({ output: join(dir, 'again.json'), audioDir: join(dir, 'wav-again') }),
+      /\.wav: truncated WAV: its data chunk declares \d+ bytes but the file holds 1956/,
+    );
     assert.not.ok(existsSync(join(dir, 'wav-again')));
   } finally {
     await cleanup();
@@ -132,12 +158,23 @@ test('case 4: a WAV cut short is an error in inject and verify, naming the file 
 test('case 7: an inject killed mid-run leaves no canary audio and no output; the rerun removes its leftovers and says so', async () => {
   const { dir, set, nemo, cleanup } = await setup('rel-killed');
   try {
-    const options = { manifests: [nemo], canaries: set.dir, output: join(dir, 'out', 'm.json'), audioDir: join(dir, 'wav'), sampleRate: 16000 };
+    const options = {
+      manifests: [nemo],
+      canaries: set.dir,
+      output: join(dir, 'out', 'm.json'),
+      audioDir: join(dir, 'wav'),
+      sampleRate: 16000,
+    };
     // The child kills itself (SIGKILL: no handler runs) at its first progress report of pass 2,
     // while the manifest is being copied and the canary audio placed.
     const code = `const { injectCanaries } = await import(${JSON.stringify(join(ROOT, 'src/manifest/index.ts'))});
       await injectCanaries({ ...${JSON.stringify(options)}, onProgress: () => process.kill(process.pid, 'SIGKILL') });`;
-    const killed = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT }).then(() => null, (error: { signal?: string }) => error);
+    const killed = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: ROOT,
+    }).then(
+      () => null,
+      (error: { signal?: string }) => error,
+    );
     assert.is(killed?.signal, 'SIGKILL');
     assert.equal(await visible(join(dir, 'wav')), [], 'no canary WAV under its name');
     assert.not.ok(existsSync(join(dir, 'out', 'm.json')));
@@ -145,7 +182,10 @@ test('case 7: an inject killed mid-run leaves no canary audio and no output; the
     assert.ok(leftovers.length > 0, 'the killed run left its temporary files (removed below)');
     const receipt = await injectCanaries(options);
     for (const name of leftovers) {
-      assert.ok(receipt.warnings.some((w) => w.includes(name) && /interrupted rote run \(process \d+ is gone\)/.test(w)), `says it removed ${name}`);
+      assert.ok(
+        receipt.warnings.some((w) => w.includes(name) && /interrupted rote run \(process \d+ is gone\)/.test(w)),
+        `says it removed ${name}`,
+      );
     }
     assert.is((await readdir(join(dir, 'wav'))).length, COPIES, 'only the copies, no hidden leftovers');
     assert.equal((await readdir(join(dir, 'out'))).sort(), ['m.json', 'm.json.receipt.json']);
@@ -175,7 +215,14 @@ test('case 9: a run that fails its checks leaves no --audio-dir and no output fo
     lines[4] = '{"audio_filepath": "/x.wav", "duration": 1';
     const bad = join(dir, 'bad.json');
     await writeFile(bad, lines.join('\n'));
-    await expectRejection(inject({ manifests: [bad], output: join(dir, 'new', 'deeper', 'm.json'), audioDir: join(dir, 'audio', 'canaries') }), /bad\.json:5: /);
+    await expectRejection(
+      inject({
+        manifests: [bad],
+        output: join(dir, 'new', 'deeper', 'm.json'),
+        audioDir: join(dir, 'audio', 'canaries'),
+      }),
+      /bad\.json:5: /,
+    );
     assert.not.ok(existsSync(join(dir, 'audio')), 'no audio dir');
     assert.not.ok(existsSync(join(dir, 'new')), 'no output folder');
   } finally {
@@ -198,7 +245,13 @@ test('case 12: duplicate ids are refused in SpeechBrain CSV, WeNet lists and lho
       lines[line - 1] = lines[line - 3]!;
       await writeFile(path, lines.join('\n'));
       const error = await expectRejection(
-        injectCanaries({ manifests: [path], canaries: set.dir, output: join(dir, `${fixture}-out`, file), audioDir: join(dir, `${fixture}-wav`), sampleRate: 16000 }),
+        injectCanaries({
+          manifests: [path],
+          canaries: set.dir,
+          output: join(dir, `${fixture}-out`, file),
+          audioDir: join(dir, `${fixture}-wav`),
+          sampleRate: 16000,
+        }),
         new RegExp(`${file.replace(/\./g, '\\.')}:${line}: duplicate id "[^"]+"`),
       );
       assert.instance(error, RoteError);
@@ -249,7 +302,10 @@ test('case 12: --audio-dir inside the canary set is refused', async () => {
 test('case 14: errors name the real flag (--out), and --help documents --force and the receipt name', async () => {
   const { nemo, inject, cleanup } = await setup('rel-flag');
   try {
-    const error = await expectRejection(inject({ output: nemo }), /output is the input manifest; .*choose another --out$/);
+    const error = await expectRejection(
+      inject({ output: nemo }),
+      /output is the input manifest; .*choose another --out$/,
+    );
     assert.not.match(error.message, /--output/);
     const help = execFileSync(process.execPath, [ROTE, 'inject', '--help'], { encoding: 'utf8' });
     assert.match(help, /--force/);
@@ -270,10 +326,17 @@ test('case 14: disk full names the destination, not the source, and leaves nothi
   }
   try {
     const big = join(dir, 'big.json');
-    const line = (i: number) => `{"audio_filepath": "/data/${i}.wav", "duration": 1.5, "text": "sentence number ${i} of a corpus"}`;
+    const line = (i: number) =>
+      `{"audio_filepath": "/data/${i}.wav", "duration": 1.5, "text": "sentence number ${i} of a corpus"}`;
     await writeFile(big, `${Array.from({ length: 4000 }, (_, i) => line(i)).join('\n')}\n`);
     const error = await expectRejection(
-      injectCanaries({ manifests: [big], canaries: set.dir, output: join(full, 'out.json'), audioDir: join(dir, 'wav'), sampleRate: 16000 }),
+      injectCanaries({
+        manifests: [big],
+        canaries: set.dir,
+        output: join(full, 'out.json'),
+        audioDir: join(dir, 'wav'),
+        sampleRate: 16000,
+      }),
       /^\S*full\/out\.json: no space left on the device \(ENOSPC\)/,
     );
     assert.instance(error, RoteError);
@@ -283,7 +346,13 @@ test('case 14: disk full names the destination, not the source, and leaves nothi
     // The audio dir on the full disk: the WAV being written is named.
     await writeFile(join(full, 'filler'), Buffer.alloc(60 << 10));
     await expectRejection(
-      injectCanaries({ manifests: [big], canaries: set.dir, output: join(dir, 'out.json'), audioDir: join(full, 'wav'), sampleRate: 16000 }),
+      injectCanaries({
+        manifests: [big],
+        canaries: set.dir,
+        output: join(dir, 'out.json'),
+        audioDir: join(full, 'wav'),
+        sampleRate: 16000,
+      }),
       /full\/wav\/[^:]*\.wav: no space left on the device \(ENOSPC\)/,
     );
     assert.equal(await readdir(full), ['filler']);
@@ -304,10 +373,16 @@ test('case 14: a read-only target says "read-only file system", not ENOENT (tmpf
   }
   try {
     for (const output of [join(ro, 'm.json'), join(ro, 'sub', 'm.json')]) {
-      const error = await expectRejection(inject({ output }), /ro(\/sub)?(\/m\.json)?: read-only file system \(EROFS\)/);
+      const error = await expectRejection(
+        inject({ output }),
+        /ro(\/sub)?(\/m\.json)?: read-only file system \(EROFS\)/,
+      );
       assert.not.match(error.message, /ENOENT/);
     }
-    const error = await expectRejection(inject({ audioDir: join(ro, 'wav') }), /ro\/wav: read-only file system \(EROFS\)/);
+    const error = await expectRejection(
+      inject({ audioDir: join(ro, 'wav') }),
+      /ro\/wav: read-only file system \(EROFS\)/,
+    );
     assert.not.match(error.message, /ENOENT/);
   } finally {
     unmount(ro);
@@ -315,7 +390,7 @@ test('case 14: a read-only target says "read-only file system", not ENOENT (tmpf
   }
 });
 
-test('case 14: inject\'s first pass reports progress, and the CLI shows it on a terminal', async () => {
+test("case 14: inject's first pass reports progress, and the CLI shows it on a terminal", async () => {
   const { dir, set, nemo, inject, cleanup } = await setup('rel-progress');
   try {
     const reports: Array<[number, number]> = [];
@@ -325,7 +400,21 @@ test('case 14: inject\'s first pass reports progress, and the CLI shows it on a 
     assert.equal(reports[reports.length - 1], [size, size]);
     for (let i = 1; i < reports.length; i++) assert.ok(reports[i]![0] >= reports[i - 1]![0]);
     // On a terminal (script(1) gives the command one), the check has its own bar.
-    const command = [process.execPath, ROTE, 'inject', '--manifest', nemo, '--canaries', set.dir, '--out', join(dir, 'cli.json'), '--audio-dir', join(dir, 'cli-wav'), '--sample-rate', '16000'];
+    const command = [
+      process.execPath,
+      ROTE,
+      'inject',
+      '--manifest',
+      nemo,
+      '--canaries',
+      set.dir,
+      '--out',
+      join(dir, 'cli.json'),
+      '--audio-dir',
+      join(dir, 'cli-wav'),
+      '--sample-rate',
+      '16000',
+    ];
     const shell = command.map((a) => `'${a}'`).join(' ');
     const tty = spawnSync('script', ['-qec', shell, '/dev/null'], { encoding: 'utf8' });
     if (tty.error) {

@@ -23,16 +23,29 @@ async function writeNemo(path: string, lines: number, offset = 0): Promise<void>
 test('positions are uniform across the whole manifest and spread over shards', async () => {
   const { dir, cleanup } = await temporaryDir('uniform');
   try {
-    const set = await writeTestSet(join(dir, 'set'), 16000, Array.from({ length: 10 }, () => 16));
+    const set = await writeTestSet(
+      join(dir, 'set'),
+      16000,
+      Array.from({ length: 10 }, () => 16),
+    );
     const shards = [0, 1, 2].map((k) => join(dir, `shard-${k}.json`));
     for (const [k, shard] of shards.entries()) await writeNemo(shard, 2000, k * 2000);
-    const receipt = await injectCanaries({ manifests: [join(dir, 'shard-*.json')], canaries: set.dir, output: join(dir, 'out'), audioDir: join(dir, 'wav'), sampleRate: 16000, link: true });
+    const receipt = await injectCanaries({
+      manifests: [join(dir, 'shard-*.json')],
+      canaries: set.dir,
+      output: join(dir, 'out'),
+      audioDir: join(dir, 'wav'),
+      sampleRate: 16000,
+      link: true,
+    });
     const positions = receipt.canaries.flatMap((c) => c.positions);
     assert.is(positions.length, 160);
     const perShard = shards.map((s) => positions.filter((p) => p.file.endsWith(s.split('/').pop()!)).length);
     for (const count of perShard) assert.ok(count > 30 && count < 80, `per shard: ${perShard}`);
     // Global rank of each copy among the 6000 + 160 records, by shard then record.
-    const ranks = positions.map((p) => (shards.findIndex((s) => p.file.endsWith(s.split('/').pop()!)) * 2000 + p.record) / 6000);
+    const ranks = positions.map(
+      (p) => (shards.findIndex((s) => p.file.endsWith(s.split('/').pop()!)) * 2000 + p.record) / 6000,
+    );
     const mean = ranks.reduce((a, b) => a + b, 0) / ranks.length;
     assert.ok(Math.abs(mean - 0.5) < 0.08, `mean relative position ${mean}`);
     for (let q = 0; q < 4; q++) {
@@ -40,7 +53,8 @@ test('positions are uniform across the whole manifest and spread over shards', a
       assert.ok(inQuarter > 20 && inQuarter < 60, `quarter ${q}: ${inQuarter}`);
     }
     // Copies of one canary are not adjacent blocks.
-    for (const canary of receipt.canaries) assert.ok(new Set(canary.positions.map((p) => `${p.file}:${Math.floor(p.record / 100)}`)).size > 8);
+    for (const canary of receipt.canaries)
+      assert.ok(new Set(canary.positions.map((p) => `${p.file}:${Math.floor(p.record / 100)}`)).size > 8);
   } finally {
     await cleanup();
   }
@@ -65,7 +79,21 @@ test('memory stays bounded: 400k lines need about the RSS of 200k lines', async 
       const highWater = /VmHWM:\\s+(\\d+) kB/.exec(status);
       process.stdout.write(String(highWater ? Number(highWater[1]) : process.resourceUsage().maxRSS));`;
     const rss = async (name: string): Promise<number> => {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--max-semi-space-size=2', '--max-old-space-size=64', '--import', 'tsx', '--input-type=module', '-e', script, join(dir, name), join(dir, `out-${name}`)], { cwd: root });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          '--max-semi-space-size=2',
+          '--max-old-space-size=64',
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          script,
+          join(dir, name),
+          join(dir, `out-${name}`),
+        ],
+        { cwd: root },
+      );
       const kilobytes = Number(stdout.trim().split(/\s+/).pop());
       if (!Number.isFinite(kilobytes)) throw new Error(`child printed ${JSON.stringify(stdout)}`);
       return kilobytes / 1024;

@@ -9,13 +9,33 @@ import { injectCanaries, verifyInjection, type InjectionReceipt } from '../../sr
 import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { copyFixture, temporaryDir, writeTestSet, type TestSet } from './helpers.ts';
 
-async function injected(label: string): Promise<{ dir: string; set: TestSet; manifest: string; lines: string[]; receipt: InjectionReceipt; cleanup: () => Promise<void> }> {
+async function injected(label: string): Promise<{
+  dir: string;
+  set: TestSet;
+  manifest: string;
+  lines: string[];
+  receipt: InjectionReceipt;
+  cleanup: () => Promise<void>;
+}> {
   const { dir, cleanup } = await temporaryDir(label);
   const set = await writeTestSet(join(dir, 'set'));
   const source = await copyFixture('nemo', dir);
   const manifest = join(dir, 'with-canaries.json');
-  const receipt = await injectCanaries({ manifests: [join(source, 'train_manifest.json')], canaries: set.dir, output: manifest, audioDir: join(dir, 'wav'), sampleRate: 16000 });
-  return { dir, set, manifest, lines: (await readFile(manifest, 'utf8')).split('\n').filter(Boolean), receipt, cleanup };
+  const receipt = await injectCanaries({
+    manifests: [join(source, 'train_manifest.json')],
+    canaries: set.dir,
+    output: manifest,
+    audioDir: join(dir, 'wav'),
+    sampleRate: 16000,
+  });
+  return {
+    dir,
+    set,
+    manifest,
+    lines: (await readFile(manifest, 'utf8')).split('\n').filter(Boolean),
+    receipt,
+    cleanup,
+  };
 }
 
 const lineOf = (lines: string[], text: string): number => lines.findIndex((l) => JSON.parse(l).text === text);
@@ -33,7 +53,13 @@ test('verify: a removed copy and an extra copy are count mismatches', async () =
     await writeFile(path, `${edited.join('\n')}\n`);
     const report = await verifyInjection({ manifests: [path], canaries: set.dir });
     assert.not.ok(report.ok);
-    assert.equal(report.countMismatches.sort((a, b) => a.expected - b.expected), [{ id: one.id, expected: 1, found: 2 }, { id: four.id, expected: 4, found: 3 }]);
+    assert.equal(
+      report.countMismatches.sort((a, b) => a.expected - b.expected),
+      [
+        { id: one.id, expected: 1, found: 2 },
+        { id: four.id, expected: 4, found: 3 },
+      ],
+    );
     assert.is(report.leaks.length, 0);
   } finally {
     await cleanup();
@@ -45,7 +71,17 @@ test('verify: a held-out canary is a leak, found by text, or by audio alone with
   try {
     const heldOut = set.heldOut[0]!;
     const byText = [...lines];
-    byText.splice(7, 0, JSON.stringify({ audio_filepath: join(set.dir, heldOut.audio), duration: 0.4, text: heldOut.text, lang: 'en', speaker: 4242 }));
+    byText.splice(
+      7,
+      0,
+      JSON.stringify({
+        audio_filepath: join(set.dir, heldOut.audio),
+        duration: 0.4,
+        text: heldOut.text,
+        lang: 'en',
+        speaker: 4242,
+      }),
+    );
     const leaked = join(dir, 'leaked.json');
     await writeFile(leaked, `${byText.join('\n')}\n`);
     const report = await verifyInjection({ manifests: [leaked], canaries: set.dir });
@@ -56,7 +92,16 @@ test('verify: a held-out canary is a leak, found by text, or by audio alone with
     assert.is(report.countMismatches.length, 0);
 
     const byAudio = [...lines];
-    byAudio.splice(2, 0, JSON.stringify({ audio_filepath: join(set.dir, heldOut.audio), duration: 0.4, text: 'an ordinary sentence', lang: 'en' }));
+    byAudio.splice(
+      2,
+      0,
+      JSON.stringify({
+        audio_filepath: join(set.dir, heldOut.audio),
+        duration: 0.4,
+        text: 'an ordinary sentence',
+        lang: 'en',
+      }),
+    );
     const hidden = join(dir, 'hidden.json');
     await writeFile(hidden, `${byAudio.join('\n')}\n`);
     assert.is((await verifyInjection({ manifests: [hidden], canaries: set.dir })).leaks.length, 0);
@@ -65,7 +110,21 @@ test('verify: a held-out canary is a leak, found by text, or by audio alone with
     assert.equal(thorough.leaks[0]!.positions[0]!.matchedBy, ['audio']);
 
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    const cli = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'verify', '--manifest', leaked, '--canaries', set.dir, '--json'], { cwd: root }).then(
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(root, 'src/cli/main.ts'),
+        'verify',
+        '--manifest',
+        leaked,
+        '--canaries',
+        set.dir,
+        '--json',
+      ],
+      { cwd: root },
+    ).then(
       () => ({ code: 0, stdout: '' }),
       (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
     );

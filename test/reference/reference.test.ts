@@ -21,7 +21,17 @@ import { join } from 'node:path';
 import { DEMO_MODELS_DIR, listDemoModels, runDemo, type DemoResult } from '../../src/audit/demo.ts';
 import type { AuditReport } from '../../src/audit/index.ts';
 import { sha256File } from '../../src/util/hash.ts';
-import { auditSection, DEV_CER_FACTOR, FIXED_CLIPPED, loadTraining, PYTORCH_TRANSCRIPTS, shippedMismatch, transcriptAgreement, type Training, type TranscriptFixture } from '../../scripts/reference/model-cards.ts';
+import {
+  auditSection,
+  DEV_CER_FACTOR,
+  FIXED_CLIPPED,
+  loadTraining,
+  PYTORCH_TRANSCRIPTS,
+  shippedMismatch,
+  transcriptAgreement,
+  type Training,
+  type TranscriptFixture,
+} from '../../scripts/reference/model-cards.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'rote-reference-'));
 let demo: DemoResult;
@@ -44,10 +54,20 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 const BASELINE_DETECTED_FROM = 1;
 
 /** The models shipped in models/, in the demo's order. */
-const SHIPPED = ['baseline', 'per-example-clip', 'per-core-clip', 'control', 'adaptive-per-core-clip', 'adaptive-per-example-clip'];
+const SHIPPED = [
+  'baseline',
+  'per-example-clip',
+  'per-core-clip',
+  'control',
+  'adaptive-per-core-clip',
+  'adaptive-per-example-clip',
+];
 
 test('the demo audits the shipped models, baseline first, and writes every report', () => {
-  assert.equal(demo.models.map((m) => m.name), SHIPPED);
+  assert.equal(
+    demo.models.map((m) => m.name),
+    SHIPPED,
+  );
   assert.equal(Object.keys(training.shipped).sort(), [...SHIPPED].sort());
   for (const model of demo.models) {
     assert.is(model.report.canarySet.canaries, 188);
@@ -55,19 +75,30 @@ test('the demo audits the shipped models, baseline first, and writes every repor
     assert.ok(readFileSync(join(model.reportDir, 'report.html'), 'utf8').includes('<!DOCTYPE html>'));
   }
   assert.ok(readFileSync(demo.comparisonPaths.html, 'utf8').includes('<!DOCTYPE html>'));
-  assert.equal(JSON.parse(readFileSync(demo.comparisonPaths.json, 'utf8')).models.map((m: { name: string }) => m.name), demo.models.map((m) => m.name));
+  assert.equal(
+    JSON.parse(readFileSync(demo.comparisonPaths.json, 'utf8')).models.map((m: { name: string }) => m.name),
+    demo.models.map((m) => m.name),
+  );
 });
 
 test('baseline: memorization detected at alpha 0.01, graded by repetition', () => {
   const baseline = report('baseline');
   assert.is(baseline.settings.alpha, 0.01);
   assert.ok(baseline.verdict.memorizationDetected, baseline.verdict.sentence);
-  assert.ok(baseline.verdict.smallestRepetitions !== null && baseline.verdict.smallestRepetitions <= BASELINE_DETECTED_FROM, baseline.verdict.sentence);
+  assert.ok(
+    baseline.verdict.smallestRepetitions !== null && baseline.verdict.smallestRepetitions <= BASELINE_DETECTED_FROM,
+    baseline.verdict.sentence,
+  );
   // Graded: the CTC loss per character falls from held-out through 1, 4, 8 and 16 repetitions
   // (x1 and x2 are within noise of each other: 1.70 and 1.71 when recorded).
-  const score = (repetitions: number | null) => baseline.groups.find((g) => g.repetitions === repetitions)!.ctcScore!.estimate;
+  const score = (repetitions: number | null) =>
+    baseline.groups.find((g) => g.repetitions === repetitions)!.ctcScore!.estimate;
   const ladder = [null, 1, 4, 8, 16].map(score);
-  for (let i = 1; i < ladder.length; i++) assert.ok(ladder[i]! < ladder[i - 1]!, `CTC loss per character by group: ${ladder.map((v) => v.toFixed(3)).join(' / ')}`);
+  for (let i = 1; i < ladder.length; i++)
+    assert.ok(
+      ladder[i]! < ladder[i - 1]!,
+      `CTC loss per character by group: ${ladder.map((v) => v.toFixed(3)).join(' / ')}`,
+    );
   const cer = (repetitions: number | null) => baseline.groups.find((g) => g.repetitions === repetitions)!.cer.estimate;
   assert.ok(cer(16) < cer(1) && cer(1) < cer(null), `CER held-out ${cer(null)}, x1 ${cer(1)}, x16 ${cer(16)}`);
 });
@@ -91,9 +122,20 @@ test('control (never trained on a canary): no memorization detected', () => {
  * included (CTC +0.35 to +0.39 per character; at 16 also CER +0.12); its audit detects memorization
  * from 4 repetitions. adaptive-per-core-clip: no difference.
  */
-const CLIPPED_FINDINGS: Record<string, { memorizationDetected: boolean; memorizesLessAt: number[]; memorizesMoreAt: { repetitions: number; score: string }[] }> = {
+const CLIPPED_FINDINGS: Record<
+  string,
+  {
+    memorizationDetected: boolean;
+    memorizesLessAt: number[];
+    memorizesMoreAt: { repetitions: number; score: string }[];
+  }
+> = {
   'per-example-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [] },
-  'per-core-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [{ repetitions: 16, score: 'ctcScore' }] },
+  'per-core-clip': {
+    memorizationDetected: true,
+    memorizesLessAt: [],
+    memorizesMoreAt: [{ repetitions: 16, score: 'ctcScore' }],
+  },
   'adaptive-per-example-clip': { memorizationDetected: true, memorizesLessAt: [2, 4, 8, 16], memorizesMoreAt: [] },
   'adaptive-per-core-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [] },
 };
@@ -104,22 +146,33 @@ test('compare: refuses nothing, finds that the control memorizes less than the b
   assert.ok(comparison.pairs.every((pair) => pair.baseline === 'baseline'));
   const control = comparison.pairs.find((pair) => pair.other === 'control')!;
   for (const repetitions of [1, 2, 4, 8, 16]) {
-    const cer = [...control.groups, ...control.heldOut].find((t) => t.repetitions === repetitions && t.score === 'cer')!;
+    const cer = [...control.groups, ...control.heldOut].find(
+      (t) => t.repetitions === repetitions && t.score === 'cer',
+    )!;
     assert.is(cer.finding, 'other-memorizes-less', `x${repetitions}`);
   }
-  assert.match(control.verdict, /^control memorizes less than baseline \(paired Wilcoxon signed-rank over all 60 inserted canaries/);
+  assert.match(
+    control.verdict,
+    /^control memorizes less than baseline \(paired Wilcoxon signed-rank over all 60 inserted canaries/,
+  );
   for (const [name, expected] of Object.entries(CLIPPED_FINDINGS)) {
     const pair = comparison.pairs.find((p) => p.other === name)!;
     const own = report(name);
     assert.is(own.verdict.memorizationDetected, expected.memorizationDetected, `${name}: ${own.verdict.sentence}`);
-    const at = (finding: string) => [...new Set([...pair.groups, ...pair.heldOut].filter((t) => t.finding === finding).map((t) => t.repetitions))].sort((a, b) => a! - b!);
+    const at = (finding: string) =>
+      [
+        ...new Set([...pair.groups, ...pair.heldOut].filter((t) => t.finding === finding).map((t) => t.repetitions)),
+      ].sort((a, b) => a! - b!);
     assert.equal(at('other-memorizes-less'), expected.memorizesLessAt, `${name}: ${pair.verdict}`);
     // Compare tests one side (--expect less, the default); more memorization shows as per-group intervals of
     // (clipped - baseline) below zero on the score named.
     for (const { repetitions, score } of expected.memorizesMoreAt) {
       const below = pair.groupsExcludingZero.filter((g) => g.repetitions === repetitions && g.score === score);
       assert.is(below.length, 1, `${name} x${repetitions} ${score}: ${JSON.stringify(pair.groupsExcludingZero)}`);
-      assert.ok(below[0]!.meanDifference.high < 0, `${name} x${repetitions}: mean difference ${JSON.stringify(below[0]!.meanDifference)}`);
+      assert.ok(
+        below[0]!.meanDifference.high < 0,
+        `${name} x${repetitions}: mean difference ${JSON.stringify(below[0]!.meanDifference)}`,
+      );
     }
     assert.ok(pair.verdict.includes(name));
   }
@@ -147,11 +200,15 @@ test('each shipped model is the run the C rule chose in the training round, and 
     // round.json over the injected lines (the control takes the same steps over the corpus lines alone).
     assert.is(run.metrics.steps, baseline.steps, run.metrics.name);
     assert.is(run.metrics.seed, baseline.seed, run.metrics.name);
-    if (run.metrics.variant !== 'control') assert.ok(Math.abs(run.metrics.epochs - training.round.passes) < 0.01, `${run.metrics.name}: ${run.metrics.epochs} passes`);
+    if (run.metrics.variant !== 'control')
+      assert.ok(
+        Math.abs(run.metrics.epochs - training.round.passes) < 0.01,
+        `${run.metrics.name}: ${run.metrics.epochs} passes`,
+      );
   }
 });
 
-test('the shipped-model check refuses a model.onnx that is not the chosen run\'s export', () => {
+test("the shipped-model check refuses a model.onnx that is not the chosen run's export", () => {
   const name = 'per-example-clip';
   const entry = fixture.models[name]!;
   assert.is(shippedMismatch(name, training, fixture, entry.onnxSha256), null);
@@ -165,7 +222,9 @@ for (const name of SHIPPED) {
     const hypotheses = fixture.models[name]!.hypotheses;
     assert.is(Object.keys(hypotheses).length, 188);
     const agreement = transcriptAgreement(report(name), hypotheses);
-    const detail = agreement.differences.map((d) => `${d.id} ${d.group}: PyTorch "${d.pytorch}" vs rote "${d.rote}"`).join('\n');
+    const detail = agreement.differences
+      .map((d) => `${d.id} ${d.group}: PyTorch "${d.pytorch}" vs rote "${d.rote}"`)
+      .join('\n');
     // PyTorch (fp16 stored features, CPU fp32 arithmetic) and rote (fp32 features from the WAVs)
     // agree on >= 99% of the canaries for the four required models. The extra adaptive-per-example-clip
     // model agrees on 186/188 (98.9%) when recorded: one character each, on an uncertain held-out canary
@@ -188,7 +247,10 @@ test('transcript agreement detects a changed transcript and ignores runs of spac
 test('the model cards hold the audit tables and comparison verdicts that npm start prints now', () => {
   for (const model of demo.models) {
     const card = readFileSync(join(DEMO_MODELS_DIR, model.name, 'MODEL_CARD.md'), 'utf8');
-    assert.ok(card.includes(auditSection(model.report)), `${model.name}/MODEL_CARD.md is stale: run node --import tsx scripts/reference/model-cards.ts`);
+    assert.ok(
+      card.includes(auditSection(model.report)),
+      `${model.name}/MODEL_CARD.md is stale: run node --import tsx scripts/reference/model-cards.ts`,
+    );
     const pair = demo.comparison.pairs.find((p) => p.other === model.name);
     if (pair) assert.ok(card.includes(pair.verdict), `${model.name}/MODEL_CARD.md: comparison verdict is stale`);
   }
@@ -205,7 +267,10 @@ test('the demo replaces its own output folder and refuses a folder it did not wr
     assert.match((error as Error).message, /not written by rote demo/);
   }
   assert.is(readFileSync(join(foreign, 'keep.txt'), 'utf8'), 'user data');
-  assert.equal((await listDemoModels()).map((m) => m.name), SHIPPED);
+  assert.equal(
+    (await listDemoModels()).map((m) => m.name),
+    SHIPPED,
+  );
 });
 
 test.run();

@@ -40,7 +40,9 @@ export function modelMelBins(f: OnnxFileFacts, input: string, axis: number): { n
   const declared = dim && dim.value !== null && dim.value > 0 ? dim.value : null;
   const metadata = positiveIntegerMetadata(f, 'feat_dim');
   if (declared !== null && metadata !== null && declared !== metadata) {
-    throw new RoteError(`${f.path}: metadata feat_dim=${metadata} but the input ${describeValueInfo(info!)} declares ${declared} feature bins; fix the metadata`);
+    throw new RoteError(
+      `${f.path}: metadata feat_dim=${metadata} but the input ${describeValueInfo(info!)} declares ${declared} feature bins; fix the metadata`,
+    );
   }
   if (declared !== null) return { numBins: declared, because: `${declared} mel bins (declared ${input} shape)` };
   if (metadata !== null) return { numBins: metadata, because: `${metadata} mel bins (metadata feat_dim)` };

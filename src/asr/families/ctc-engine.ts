@@ -56,32 +56,44 @@ function checkDeclaredInterface(config: CtcModelConfig, numBins: number): void {
   ];
   const actual = facts.inputs.map(describeValueInfo).join(', ') || 'none declared';
   const mismatch = (why: string): never => {
-    throw new RoteError(`${facts.path}: model input mismatch (${why}): rote feeds ${expected.join(' and ')}; the model declares ${actual}. Check the model family (rote inspect-model) or its rote-model.json`);
+    throw new RoteError(
+      `${facts.path}: model input mismatch (${why}): rote feeds ${expected.join(' and ')}; the model declares ${actual}. Check the model family (rote inspect-model) or its rote-model.json`,
+    );
   };
   const features = facts.inputs.find((i) => i.name === config.featuresInput);
   if (!features) mismatch(`no input named "${config.featuresInput}"`);
   if (features!.elemType !== 0 && features!.elemType !== 1) mismatch(`"${config.featuresInput}" is not float32`);
   if (features!.shape) {
-    if (features!.shape.length !== 3) mismatch(`"${config.featuresInput}" has ${features!.shape.length} dimensions, not 3`);
+    if (features!.shape.length !== 3)
+      mismatch(`"${config.featuresInput}" has ${features!.shape.length} dimensions, not 3`);
     const bins = features!.shape[config.layout === 'BFT' ? 1 : 2]!;
     const frames = features!.shape[config.layout === 'BFT' ? 2 : 1]!;
-    if (bins.value !== null && bins.value > 0 && bins.value !== numBins) mismatch(`the model wants ${bins.value} feature bins, the frontend makes ${numBins}`);
+    if (bins.value !== null && bins.value > 0 && bins.value !== numBins)
+      mismatch(`the model wants ${bins.value} feature bins, the frontend makes ${numBins}`);
     if ((bins.value === null || bins.value <= 0) && frames.value !== null && frames.value > 0) {
-      mismatch(`the frames axis is fixed at ${frames.value} and the bins axis is symbolic: the layout looks swapped (try "${config.layout === 'BFT' ? 'BTF' : 'BFT'}")`);
+      mismatch(
+        `the frames axis is fixed at ${frames.value} and the bins axis is symbolic: the layout looks swapped (try "${config.layout === 'BFT' ? 'BTF' : 'BFT'}")`,
+      );
     }
   }
   if (config.lengthsInput) {
     const lengths = facts.inputs.find((i) => i.name === config.lengthsInput);
     if (!lengths) mismatch(`no input named "${config.lengthsInput}"`);
-    if (lengths!.elemType !== 0 && lengths!.elemType !== 6 && lengths!.elemType !== 7) mismatch(`"${config.lengthsInput}" is not an integer tensor`);
+    if (lengths!.elemType !== 0 && lengths!.elemType !== 6 && lengths!.elemType !== 7)
+      mismatch(`"${config.lengthsInput}" is not an integer tensor`);
   }
   const extra = facts.inputs.filter((i) => i.name !== config.featuresInput && i.name !== config.lengthsInput);
   if (extra.length > 0) mismatch(`unexpected inputs ${extra.map((i) => i.name).join(', ')}`);
   const output = facts.outputs.find((o) => o.name === config.output);
-  if (!output) throw new RoteError(`${facts.path}: no output named "${config.output}"; the model declares ${facts.outputs.map(describeValueInfo).join(', ')}`);
+  if (!output)
+    throw new RoteError(
+      `${facts.path}: no output named "${config.output}"; the model declares ${facts.outputs.map(describeValueInfo).join(', ')}`,
+    );
   const vocabDim = output.shape?.[2];
   if (vocabDim && vocabDim.value !== null && vocabDim.value > 0 && vocabDim.value !== config.vocabulary.pieces.length) {
-    throw new RoteError(`${facts.path}: the output "${config.output}" has ${vocabDim.value} classes but ${config.vocabulary.source} gives ${config.vocabulary.pieces.length} tokens (blank included); use the tokens file that came with the model`);
+    throw new RoteError(
+      `${facts.path}: the output "${config.output}" has ${vocabDim.value} classes but ${config.vocabulary.source} gives ${config.vocabulary.pieces.length} tokens (blank included); use the tokens file that came with the model`,
+    );
   }
 }
 
@@ -92,10 +104,14 @@ export async function createCtcEngine(config: CtcModelConfig, options: RuntimeOp
   const { sessions, report } = await createSessions([modelPath], options);
   const session = sessions[0]!;
   const clock = new RunClock();
-  const lengthsType = config.facts.inputs.find((i) => i.name === config.lengthsInput)?.elemType === 6 ? 'int32' : 'int64';
+  const lengthsType =
+    config.facts.inputs.find((i) => i.name === config.lengthsInput)?.elemType === 6 ? 'int32' : 'int64';
   const vocabSize = config.vocabulary.pieces.length;
   const files = await Promise.all(
-    [config.modelFile, ...config.otherFiles].map(async (name) => ({ path: join(config.dir, name), sha256: await sha256File(join(config.dir, name)) })),
+    [config.modelFile, ...config.otherFiles].map(async (name) => ({
+      path: join(config.dir, name),
+      sha256: await sha256File(join(config.dir, name)),
+    })),
   );
 
   let subsampling = config.subsampling === 'probe' ? 1 : config.subsampling;
@@ -125,22 +141,43 @@ export async function createCtcEngine(config: CtcModelConfig, options: RuntimeOp
           ? new ort.Tensor('int32', Int32Array.from(batch.frames), [n])
           : new ort.Tensor('int64', BigInt64Array.from(batch.frames.map((f) => BigInt(f))), [n]);
     }
-    const results = await clock.run(session, feeds, () => `${config.modelFile} given ${config.featuresInput} [${dims.join(', ')}]`);
+    const results = await clock.run(
+      session,
+      feeds,
+      () => `${config.modelFile} given ${config.featuresInput} [${dims.join(', ')}]`,
+    );
     const output = results[config.output] as ort.Tensor | undefined;
     if (!output || output.dims.length !== 3 || output.dims[0] !== n) {
-      throw new RoteError(`${modelPath}: output "${config.output}" has shape [${output?.dims.join(', ') ?? 'missing'}], expected [${n}, T', ${vocabSize}]`);
+      throw new RoteError(
+        `${modelPath}: output "${config.output}" has shape [${output?.dims.join(', ') ?? 'missing'}], expected [${n}, T', ${vocabSize}]`,
+      );
     }
     const outMax = output.dims[1]!;
     const classes = output.dims[2]!;
-    if (classes !== vocabSize) throw new RoteError(`${modelPath}: output has ${classes} classes but the vocabulary has ${vocabSize} tokens (blank included)`);
+    if (classes !== vocabSize)
+      throw new RoteError(
+        `${modelPath}: output has ${classes} classes but the vocabulary has ${vocabSize} tokens (blank included)`,
+      );
     const values = output.data as Float32Array;
-    const declared = lengthsOutput ? Array.from(results[lengthsOutput]!.data as BigInt64Array | Int32Array, Number) : null;
+    const declared = lengthsOutput
+      ? Array.from(results[lengthsOutput]!.data as BigInt64Array | Int32Array, Number)
+      : null;
     const outputs: UtteranceOutput[] = [];
     for (let b = 0; b < n; b++) {
-      const frames = Math.max(0, Math.min(outMax, declared ? declared[b]! : outputFrames(batch.frames[b]!, subsampling, config.outputLengthRule)));
+      const frames = Math.max(
+        0,
+        Math.min(
+          outMax,
+          declared ? declared[b]! : outputFrames(batch.frames[b]!, subsampling, config.outputLengthRule),
+        ),
+      );
       const logProbs = values.slice(b * outMax * vocabSize, (b * outMax + frames) * vocabSize);
       if (!config.outputIsLogProbs) logSoftmaxRows(logProbs, frames, vocabSize);
-      outputs.push({ tokenIds: ctcGreedy(logProbs, frames, vocabSize, config.vocabulary.blankId), logProbs, outFrames: frames });
+      outputs.push({
+        tokenIds: ctcGreedy(logProbs, frames, vocabSize, config.vocabulary.blankId),
+        logProbs,
+        outFrames: frames,
+      });
     }
     return outputs;
   }
@@ -148,10 +185,20 @@ export async function createCtcEngine(config: CtcModelConfig, options: RuntimeOp
   if (config.subsampling === 'probe') {
     const numBins = frontend.numBins;
     try {
-      const [probe] = await run({ features: new Float32Array(PROBE_FRAMES * numBins), frames: [PROBE_FRAMES], maxFrames: PROBE_FRAMES, numBins });
-      if (!probe || probe.outFrames <= 0) throw new RoteError(`${modelPath}: the probe run (${PROBE_FRAMES} frames) returned no output frames; cannot infer the subsampling factor`);
+      const [probe] = await run({
+        features: new Float32Array(PROBE_FRAMES * numBins),
+        frames: [PROBE_FRAMES],
+        maxFrames: PROBE_FRAMES,
+        numBins,
+      });
+      if (!probe || probe.outFrames <= 0)
+        throw new RoteError(
+          `${modelPath}: the probe run (${PROBE_FRAMES} frames) returned no output frames; cannot infer the subsampling factor`,
+        );
       subsampling = Math.round(PROBE_FRAMES / probe.outFrames);
-      detectedBecause.push(`subsampling ${subsampling}: a probe run turned ${PROBE_FRAMES} input frames into ${probe.outFrames}`);
+      detectedBecause.push(
+        `subsampling ${subsampling}: a probe run turned ${PROBE_FRAMES} input frames into ${probe.outFrames}`,
+      );
     } catch (error) {
       await session.release();
       throw error;

@@ -16,7 +16,10 @@ import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
 function candidates(facts: DirectoryFacts): string[] {
   return onnxWhere(
     facts,
-    (f) => hasInputs(f, ['audio_signal', 'length']) && hasOutputs(f, ['logprobs']) && (f.metadata.vocab_size === undefined || f.metadata.subsampling_factor === undefined),
+    (f) =>
+      hasInputs(f, ['audio_signal', 'length']) &&
+      hasOutputs(f, ['logprobs']) &&
+      (f.metadata.vocab_size === undefined || f.metadata.subsampling_factor === undefined),
   );
 }
 
@@ -31,9 +34,12 @@ export const nemoCtc: FamilyDefinition = {
     const missing: string[] = [];
     if (facts.sidecar) missing.push(`${SIDECAR_NAME} present (the sidecar family takes precedence)`);
     const models = candidates(facts);
-    if (models.length === 0) missing.push('an .onnx file with inputs audio_signal + length and output logprobs (without sherpa-onnx metadata)');
+    if (models.length === 0)
+      missing.push(
+        'an .onnx file with inputs audio_signal + length and output logprobs (without sherpa-onnx metadata)',
+      );
     const vocab = vocabularyFile(facts);
-    if (!vocab) missing.push('tokens.txt or vocab.txt (the model\'s tokenizer vocabulary)');
+    if (!vocab) missing.push("tokens.txt or vocab.txt (the model's tokenizer vocabulary)");
     if (missing.length > 0) return { ok: false, missing };
     const model = preferFullPrecision(models)!;
     return {
@@ -62,7 +68,9 @@ export const nemoCtc: FamilyDefinition = {
         lengthsInput: 'length',
         output: 'logprobs',
         outputIsLogProbs: true,
-        frontend: options.sherpaCompatible ? { type: 'sherpa-nemo-mel', numBins: bins.numBins } : { type: 'nemo-mel', numBins: bins.numBins },
+        frontend: options.sherpaCompatible
+          ? { type: 'sherpa-nemo-mel', numBins: bins.numBins }
+          : { type: 'nemo-mel', numBins: bins.numBins },
         vocabulary,
         subsampling: 'probe',
         outputLengthRule: options.sherpaCompatible ? 'floor' : 'ceil',

@@ -21,7 +21,12 @@ import { sha256File } from '../../util/hash.ts';
 import { describeValueInfo, type OnnxFileFacts, type OnnxValueInfo } from '../onnx-file.ts';
 import { createSessions, ort, RunClock, type RuntimeOptions } from '../runtime.ts';
 import { rnntForcedLogLikelihood, tdtForcedLogLikelihood } from '../transducer-score.ts';
-import { stateRowsFromLayerMajor, stateRowsToLayerMajor, statefulTransducerGreedy, type StatefulStepResult } from '../transducer-stateful.ts';
+import {
+  stateRowsFromLayerMajor,
+  stateRowsToLayerMajor,
+  statefulTransducerGreedy,
+  type StatefulStepResult,
+} from '../transducer-stateful.ts';
 import type { Vocabulary } from '../vocabulary.ts';
 import type { Engine, FamilyName, FeatureBatch, UtteranceOutput } from './types.ts';
 
@@ -77,7 +82,13 @@ function stateInputs(facts: OnnxFileFacts): OnnxValueInfo[] {
 
 interface Network {
   stateSizes: number[];
-  step(frames: Float32Array, labels: Int32Array, states: Float32Array[], n: number, keys?: string[]): Promise<StatefulStepResult>;
+  step(
+    frames: Float32Array,
+    labels: Int32Array,
+    states: Float32Array[],
+    n: number,
+    keys?: string[],
+  ): Promise<StatefulStepResult>;
   lattice(frames: Float32Array, count: number, targets: number[]): Promise<Float32Array>;
   release(): Promise<void>;
 }
@@ -88,35 +99,51 @@ function integerTensor(info: OnnxValueInfo | undefined, values: Int32Array | num
   return new ort.Tensor('int32', Int32Array.from(values), dims);
 }
 
-export async function createNemoTransducerEngine(config: NemoTransducerConfig, options: RuntimeOptions): Promise<Engine> {
+export async function createNemoTransducerEngine(
+  config: NemoTransducerConfig,
+  options: RuntimeOptions,
+): Promise<Engine> {
   const { encoder, network: files, vocabulary } = config;
   const frontend = createFrontend(config.frontend);
   const audio = encoder.inputs.find((i) => i.name === 'audio_signal') ?? encoder.inputs[0];
   const lengthsInput = encoder.inputs.find((i) => i.name === 'length') ?? encoder.inputs.find((i) => i !== audio);
   if (encoder.inputs.length > 2) {
-    throw new RoteError(`${encoder.path}: the encoder takes ${encoder.inputs.map((i) => i.name).join(', ')}: a cache-aware streaming export, which rote does not run; export the model for offline use (audio_signal and length only)`);
+    throw new RoteError(
+      `${encoder.path}: the encoder takes ${encoder.inputs.map((i) => i.name).join(', ')}: a cache-aware streaming export, which rote does not run; export the model for offline use (audio_signal and length only)`,
+    );
   }
   if (!audio || !lengthsInput || encoder.outputs.length < 2) {
-    throw new RoteError(`${encoder.path}: model input mismatch: rote feeds audio_signal [B, ${frontend.numBins}, T] float32 and length [B] int64 and reads outputs [B, D, T'] and encoded_lengths; the model declares inputs ${encoder.inputs.map(describeValueInfo).join(', ')} and outputs ${encoder.outputs.map(describeValueInfo).join(', ')}`);
+    throw new RoteError(
+      `${encoder.path}: model input mismatch: rote feeds audio_signal [B, ${frontend.numBins}, T] float32 and length [B] int64 and reads outputs [B, D, T'] and encoded_lengths; the model declares inputs ${encoder.inputs.map(describeValueInfo).join(', ')} and outputs ${encoder.outputs.map(describeValueInfo).join(', ')}`,
+    );
   }
   const bins = fixedDim(audio, 1);
   if (bins !== null && bins !== frontend.numBins) {
-    throw new RoteError(`${encoder.path}: model input mismatch: ${describeValueInfo(audio)} wants ${bins} feature bins, the frontend makes ${frontend.numBins}`);
+    throw new RoteError(
+      `${encoder.path}: model input mismatch: ${describeValueInfo(audio)} wants ${bins} feature bins, the frontend makes ${frontend.numBins}`,
+    );
   }
   const stateFacts = files.kind === 'decoder-joint' ? files.facts : files.decoder;
   const states = stateInputs(stateFacts);
   if (states.length !== 2) {
-    throw new RoteError(`${stateFacts.path}: expected two LSTM state inputs [layers, batch, hidden] (NeMo's prediction network); the model declares ${stateFacts.inputs.map(describeValueInfo).join(', ')}`);
+    throw new RoteError(
+      `${stateFacts.path}: expected two LSTM state inputs [layers, batch, hidden] (NeMo's prediction network); the model declares ${stateFacts.inputs.map(describeValueInfo).join(', ')}`,
+    );
   }
   const layers = fixedDim(states[0], 0) ?? config.declared.layers;
   const hidden = fixedDim(states[0], 2) ?? config.declared.hidden;
   if (layers === null || hidden === null) {
-    throw new RoteError(`${stateFacts.path}: the state input ${describeValueInfo(states[0]!)} does not fix its layers and hidden size, and no pred_rnn_layers / pred_hidden metadata gives them`);
+    throw new RoteError(
+      `${stateFacts.path}: the state input ${describeValueInfo(states[0]!)} does not fix its layers and hidden size, and no pred_rnn_layers / pred_hidden metadata gives them`,
+    );
   }
   const rowByRow = states.some((s) => fixedDim(s, 1) === 1);
   const stateSize = layers * hidden;
 
-  const paths = [config.encoderFile, ...(files.kind === 'decoder-joint' ? [files.file] : [files.decoderFile, files.joinerFile])].map((n) => join(config.dir, n));
+  const paths = [
+    config.encoderFile,
+    ...(files.kind === 'decoder-joint' ? [files.file] : [files.decoderFile, files.joinerFile]),
+  ].map((n) => join(config.dir, n));
   const { sessions, report } = await createSessions(paths, options);
   const clock = new RunClock();
   const encoderSession = sessions[0]!;
@@ -128,34 +155,69 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
   if (files.kind === 'decoder-joint') {
     const session = sessions[1]!;
     const f = files.facts;
-    const byName = (name: string, fallback: number): OnnxValueInfo => f.inputs.find((i) => i.name === name) ?? f.inputs[fallback]!;
-    const [encInfo, targetsInfo, lengthInfo] = [byName('encoder_outputs', 0), byName('targets', 1), byName('target_length', 2)];
+    const byName = (name: string, fallback: number): OnnxValueInfo =>
+      f.inputs.find((i) => i.name === name) ?? f.inputs[fallback]!;
+    const [encInfo, targetsInfo, lengthInfo] = [
+      byName('encoder_outputs', 0),
+      byName('targets', 1),
+      byName('target_length', 2),
+    ];
     const [encIn, targetsIn, lengthIn] = [encInfo.name, targetsInfo.name, lengthInfo.name];
     const outName = f.outputs[0]!.name;
     const stateOuts = f.outputs.slice(-2).map((o) => o.name);
     // NeMo declares encoder_outputs [B, D, T] and targets [B, U] with free T and U: the whole lattice fits one call.
     const wholeLattice = !config.latticeByCells && fixedDim(encInfo, 2) === null && fixedDim(targetsInfo, 1) === null;
-    const call = async (frames: Float32Array, labels: Int32Array, rows: Float32Array[], n: number, encoderDim: number): Promise<StatefulStepResult> => {
+    const call = async (
+      frames: Float32Array,
+      labels: Int32Array,
+      rows: Float32Array[],
+      n: number,
+      encoderDim: number,
+    ): Promise<StatefulStepResult> => {
       const feeds: Record<string, ort.Tensor> = {
         [encIn]: new ort.Tensor('float32', frames, [n, encoderDim, 1]),
         [targetsIn]: integerTensor(targetsInfo, labels, [n, 1]),
         [lengthIn]: integerTensor(lengthInfo, new Int32Array(n).fill(1), [n]),
       };
       states.forEach((s, i) => {
-        feeds[s.name] = new ort.Tensor('float32', stateRowsToLayerMajor(rows[i]!, layers, n, hidden), [layers, n, hidden]);
+        feeds[s.name] = new ort.Tensor('float32', stateRowsToLayerMajor(rows[i]!, layers, n, hidden), [
+          layers,
+          n,
+          hidden,
+        ]);
       });
-      const out = await clock.run(session, feeds, () => `${files.file} given encoder_outputs [${n}, ${encoderDim}, 1], targets [${n}, 1], states [${layers}, ${n}, ${hidden}]`);
+      const out = await clock.run(
+        session,
+        feeds,
+        () =>
+          `${files.file} given encoder_outputs [${n}, ${encoderDim}, 1], targets [${n}, 1], states [${layers}, ${n}, ${hidden}]`,
+      );
       return {
         logits: (out[outName] as ort.Tensor).data as Float32Array,
-        states: stateOuts.map((name) => stateRowsFromLayerMajor((out[name] as ort.Tensor).data as Float32Array, layers, n, hidden)),
+        states: stateOuts.map((name) =>
+          stateRowsFromLayerMajor((out[name] as ort.Tensor).data as Float32Array, layers, n, hidden),
+        ),
       };
     };
-    const step = async (frames: Float32Array, labels: Int32Array, rows: Float32Array[], n: number): Promise<StatefulStepResult> => {
+    const step = async (
+      frames: Float32Array,
+      labels: Int32Array,
+      rows: Float32Array[],
+      n: number,
+    ): Promise<StatefulStepResult> => {
       const encoderDim = frames.length / n;
       if (!rowByRow) return call(frames, labels, rows, n, encoderDim);
       const parts: StatefulStepResult[] = [];
       for (let r = 0; r < n; r++) {
-        parts.push(await call(frames.slice(r * encoderDim, (r + 1) * encoderDim), labels.slice(r, r + 1), rows.map((s) => s.slice(r * stateSize, (r + 1) * stateSize)), 1, encoderDim));
+        parts.push(
+          await call(
+            frames.slice(r * encoderDim, (r + 1) * encoderDim),
+            labels.slice(r, r + 1),
+            rows.map((s) => s.slice(r * stateSize, (r + 1) * stateSize)),
+            1,
+            encoderDim,
+          ),
+        );
       }
       return joinRows(parts);
     };
@@ -172,14 +234,22 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
           const parts: Float32Array[] = [];
           for (const [start, end] of frameChunks(count, columns, width)) {
             const feeds: Record<string, ort.Tensor> = {
-              [encIn]: new ort.Tensor('float32', framesToBDT(frames.subarray(start * encoderDim, end * encoderDim), end - start, encoderDim), [1, encoderDim, end - start]),
+              [encIn]: new ort.Tensor(
+                'float32',
+                framesToBDT(frames.subarray(start * encoderDim, end * encoderDim), end - start, encoderDim),
+                [1, encoderDim, end - start],
+              ),
               [targetsIn]: integerTensor(targetsInfo, labels, [1, columns]),
               [lengthIn]: integerTensor(lengthInfo, [columns], [1]),
             };
             states.forEach((st) => {
               feeds[st.name] = new ort.Tensor('float32', new Float32Array(stateSize), [layers, 1, hidden]);
             });
-            const out = await clock.run(session, feeds, () => `${files.file} given encoder_outputs [1, ${encoderDim}, ${end - start}], targets [1, ${columns}]`);
+            const out = await clock.run(
+              session,
+              feeds,
+              () => `${files.file} given encoder_outputs [1, ${encoderDim}, ${end - start}], targets [1, ${columns}]`,
+            );
             parts.push((out[outName] as ort.Tensor).data as Float32Array);
           }
           return concat(parts);
@@ -215,7 +285,10 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
     const [decoderSession, joinerSession] = [sessions[1]!, sessions[2]!];
     const d = files.decoder;
     const j = files.joiner;
-    const [targetsInfo, lengthInfo] = [d.inputs.find((i) => i.name === 'targets') ?? d.inputs[0]!, d.inputs.find((i) => i.name === 'target_length') ?? d.inputs[1]!];
+    const [targetsInfo, lengthInfo] = [
+      d.inputs.find((i) => i.name === 'targets') ?? d.inputs[0]!,
+      d.inputs.find((i) => i.name === 'target_length') ?? d.inputs[1]!,
+    ];
     const [targetsIn, lengthIn] = [targetsInfo.name, lengthInfo.name];
     const decoderOut = d.outputs[0]!.name;
     const stateOuts = d.outputs.slice(-2).map((o) => o.name);
@@ -224,27 +297,76 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
     const [joinEnc, joinDec] = [j.inputs[0]!.name, j.inputs[1]!.name];
     const joinOut = j.outputs[0]!.name;
     /** Prediction network on n rows -> outputs [n, H'] and the states after the labels. */
-    const predictCall = async (labels: Int32Array, rows: Float32Array[], n: number): Promise<{ outputs: Float32Array; width: number; states: Float32Array[] }> => {
-      const feeds: Record<string, ort.Tensor> = { [targetsIn]: integerTensor(targetsInfo, labels, [n, 1]), [lengthIn]: integerTensor(lengthInfo, new Int32Array(n).fill(1), [n]) };
+    const predictCall = async (
+      labels: Int32Array,
+      rows: Float32Array[],
+      n: number,
+    ): Promise<{ outputs: Float32Array; width: number; states: Float32Array[] }> => {
+      const feeds: Record<string, ort.Tensor> = {
+        [targetsIn]: integerTensor(targetsInfo, labels, [n, 1]),
+        [lengthIn]: integerTensor(lengthInfo, new Int32Array(n).fill(1), [n]),
+      };
       states.forEach((s, i) => {
-        feeds[s.name] = new ort.Tensor('float32', stateRowsToLayerMajor(rows[i]!, layers, n, hidden), [layers, n, hidden]);
+        feeds[s.name] = new ort.Tensor('float32', stateRowsToLayerMajor(rows[i]!, layers, n, hidden), [
+          layers,
+          n,
+          hidden,
+        ]);
       });
-      const out = await clock.run(decoderSession, feeds, () => `${files.decoderFile} given targets [${n}, 1], states [${layers}, ${n}, ${hidden}]`);
+      const out = await clock.run(
+        decoderSession,
+        feeds,
+        () => `${files.decoderFile} given targets [${n}, 1], states [${layers}, ${n}, ${hidden}]`,
+      );
       const g = out[decoderOut] as ort.Tensor;
-      return { outputs: g.data as Float32Array, width: g.dims[1]!, states: stateOuts.map((name) => stateRowsFromLayerMajor((out[name] as ort.Tensor).data as Float32Array, layers, n, hidden)) };
+      return {
+        outputs: g.data as Float32Array,
+        width: g.dims[1]!,
+        states: stateOuts.map((name) =>
+          stateRowsFromLayerMajor((out[name] as ort.Tensor).data as Float32Array, layers, n, hidden),
+        ),
+      };
     };
-    const predict = async (labels: Int32Array, rows: Float32Array[], n: number): Promise<{ outputs: Float32Array; width: number; states: Float32Array[] }> => {
+    const predict = async (
+      labels: Int32Array,
+      rows: Float32Array[],
+      n: number,
+    ): Promise<{ outputs: Float32Array; width: number; states: Float32Array[] }> => {
       if (!rowByRow) return predictCall(labels, rows, n);
       const parts: { outputs: Float32Array; width: number; states: Float32Array[] }[] = [];
-      for (let r = 0; r < n; r++) parts.push(await predictCall(labels.slice(r, r + 1), rows.map((s) => s.slice(r * stateSize, (r + 1) * stateSize)), 1));
-      return { outputs: concat(parts.map((p) => p.outputs)), width: parts[0]!.width, states: [0, 1].map((i) => concat(parts.map((p) => p.states[i]!))) };
+      for (let r = 0; r < n; r++)
+        parts.push(
+          await predictCall(
+            labels.slice(r, r + 1),
+            rows.map((s) => s.slice(r * stateSize, (r + 1) * stateSize)),
+            1,
+          ),
+        );
+      return {
+        outputs: concat(parts.map((p) => p.outputs)),
+        width: parts[0]!.width,
+        states: [0, 1].map((i) => concat(parts.map((p) => p.states[i]!))),
+      };
     };
-    const joinCall = async (encoderFrames: Float32Array, encoderDim: number, frames: number, predictions: Float32Array, predWidth: number, columns: number, batch: number): Promise<Float32Array> => {
+    const joinCall = async (
+      encoderFrames: Float32Array,
+      encoderDim: number,
+      frames: number,
+      predictions: Float32Array,
+      predWidth: number,
+      columns: number,
+      batch: number,
+    ): Promise<Float32Array> => {
       const feeds = {
         [joinEnc]: new ort.Tensor('float32', encoderFrames, [batch, encoderDim, frames]),
         [joinDec]: new ort.Tensor('float32', predictions, [batch, predWidth, columns]),
       };
-      const out = await clock.run(joinerSession, feeds, () => `${files.joinerFile} given encoder_outputs [${batch}, ${encoderDim}, ${frames}], decoder_outputs [${batch}, ${predWidth}, ${columns}]`);
+      const out = await clock.run(
+        joinerSession,
+        feeds,
+        () =>
+          `${files.joinerFile} given encoder_outputs [${batch}, ${encoderDim}, ${frames}], decoder_outputs [${batch}, ${predWidth}, ${columns}]`,
+      );
       return (out[joinOut] as ort.Tensor).data as Float32Array;
     };
     // The prediction network's output per search row, rerun only after an emission (as sherpa-onnx does).
@@ -256,9 +378,17 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
         const stale = keys ? [...Array(n).keys()].filter((r) => !cache.has(keys[r]!)) : [...Array(n).keys()];
         const fresh = new Map<number, { output: Float32Array; width: number; states: Float32Array[] }>();
         if (stale.length > 0) {
-          const predicted = await predict(Int32Array.from(stale, (r) => labels[r]!), rows.map((s) => pickRows(s, stale, stateSize)), stale.length);
+          const predicted = await predict(
+            Int32Array.from(stale, (r) => labels[r]!),
+            rows.map((s) => pickRows(s, stale, stateSize)),
+            stale.length,
+          );
           stale.forEach((r, j) => {
-            fresh.set(r, { output: predicted.outputs.slice(j * predicted.width, (j + 1) * predicted.width), width: predicted.width, states: predicted.states.map((s) => s.slice(j * stateSize, (j + 1) * stateSize)) });
+            fresh.set(r, {
+              output: predicted.outputs.slice(j * predicted.width, (j + 1) * predicted.width),
+              width: predicted.width,
+              states: predicted.states.map((s) => s.slice(j * stateSize, (j + 1) * stateSize)),
+            });
           });
         }
         const entries = [...Array(n).keys()].map((r) => fresh.get(r) ?? cache.get(keys![r]!)!);
@@ -276,11 +406,16 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
         let predWidth: number;
         if (sequenceDecoder) {
           // One call: targets [1, U + 1] from zero states -> outputs [1, H', U + 1].
-          const feeds: Record<string, ort.Tensor> = { [targetsIn]: integerTensor(targetsInfo, labels, [1, columns]), [lengthIn]: integerTensor(lengthInfo, [columns], [1]) };
+          const feeds: Record<string, ort.Tensor> = {
+            [targetsIn]: integerTensor(targetsInfo, labels, [1, columns]),
+            [lengthIn]: integerTensor(lengthInfo, [columns], [1]),
+          };
           states.forEach((st) => {
             feeds[st.name] = new ort.Tensor('float32', new Float32Array(stateSize), [layers, 1, hidden]);
           });
-          const g = (await clock.run(decoderSession, feeds, () => `${files.decoderFile} given targets [1, ${columns}]`))[decoderOut] as ort.Tensor;
+          const g = (
+            await clock.run(decoderSession, feeds, () => `${files.decoderFile} given targets [1, ${columns}]`)
+          )[decoderOut] as ort.Tensor;
           decoderBHU = g.data as Float32Array;
           predWidth = g.dims[1]!;
         } else {
@@ -301,7 +436,17 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
         // joiner: encoder_outputs [1, D, T] and decoder_outputs [1, H', U + 1] -> [1, T, U + 1, W], by chunks of frames.
         const parts: Float32Array[] = [];
         for (const [start, end] of frameChunks(count, columns, width)) {
-          parts.push(await joinCall(framesToBDT(frames.subarray(start * encoderDim, end * encoderDim), end - start, encoderDim), encoderDim, end - start, decoderBHU, predWidth, columns, 1));
+          parts.push(
+            await joinCall(
+              framesToBDT(frames.subarray(start * encoderDim, end * encoderDim), end - start, encoderDim),
+              encoderDim,
+              end - start,
+              decoderBHU,
+              predWidth,
+              columns,
+              1,
+            ),
+          );
         }
         return concat(parts);
       },
@@ -311,23 +456,49 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
 
   // A probe through the encoder and one joint step: output width (TDT?) and subsampling.
   const numClasses = vocabulary.pieces.length;
-  const encoderNames = { audio: audio.name, lengths: lengthsInput.name, out: encoder.outputs[0]!.name, lengths_out: encoder.outputs[1]!.name };
+  const encoderNames = {
+    audio: audio.name,
+    lengths: lengthsInput.name,
+    out: encoder.outputs[0]!.name,
+    lengths_out: encoder.outputs[1]!.name,
+  };
   const lengthsType = lengthsInput.elemType === 6 ? 'int32' : 'int64';
-  async function encode(features: Float32Array, frames: number[], maxFrames: number, numBins: number): Promise<{ data: Float32Array; lengths: number[]; maxOut: number; dim: number }> {
+  async function encode(
+    features: Float32Array,
+    frames: number[],
+    maxFrames: number,
+    numBins: number,
+  ): Promise<{ data: Float32Array; lengths: number[]; maxOut: number; dim: number }> {
     const n = frames.length;
     const bft = new Float32Array(n * numBins * maxFrames);
     for (let b = 0; b < n; b++) {
       const base = b * maxFrames * numBins;
-      for (let t = 0; t < frames[b]!; t++) for (let f = 0; f < numBins; f++) bft[base + f * maxFrames + t] = features[base + t * numBins + f]!;
+      for (let t = 0; t < frames[b]!; t++)
+        for (let f = 0; f < numBins; f++) bft[base + f * maxFrames + t] = features[base + t * numBins + f]!;
     }
-    const lengths = lengthsType === 'int32' ? new ort.Tensor('int32', Int32Array.from(frames), [n]) : new ort.Tensor('int64', BigInt64Array.from(frames.map(BigInt)), [n]);
-    const out = await clock.run(encoderSession, { [encoderNames.audio]: new ort.Tensor('float32', bft, [n, numBins, maxFrames]), [encoderNames.lengths]: lengths }, () => `${config.encoderFile} given audio_signal [${n}, ${numBins}, ${maxFrames}]`);
+    const lengths =
+      lengthsType === 'int32'
+        ? new ort.Tensor('int32', Int32Array.from(frames), [n])
+        : new ort.Tensor('int64', BigInt64Array.from(frames.map(BigInt)), [n]);
+    const out = await clock.run(
+      encoderSession,
+      {
+        [encoderNames.audio]: new ort.Tensor('float32', bft, [n, numBins, maxFrames]),
+        [encoderNames.lengths]: lengths,
+      },
+      () => `${config.encoderFile} given audio_signal [${n}, ${numBins}, ${maxFrames}]`,
+    );
     const enc = out[encoderNames.out] as ort.Tensor;
-    if (enc.dims.length !== 3 || enc.dims[0] !== n) throw new RoteError(`${encoder.path}: output ${encoderNames.out} has shape [${enc.dims.join(', ')}], expected [${n}, D, T']`);
+    if (enc.dims.length !== 3 || enc.dims[0] !== n)
+      throw new RoteError(
+        `${encoder.path}: output ${encoderNames.out} has shape [${enc.dims.join(', ')}], expected [${n}, D, T']`,
+      );
     const [dim, maxOut] = [enc.dims[1]!, enc.dims[2]!];
     const bdt = enc.data as Float32Array;
     const data = new Float32Array(n * maxOut * dim);
-    for (let b = 0; b < n; b++) for (let k = 0; k < dim; k++) for (let t = 0; t < maxOut; t++) data[(b * maxOut + t) * dim + k] = bdt[(b * dim + k) * maxOut + t]!;
+    for (let b = 0; b < n; b++)
+      for (let k = 0; k < dim; k++)
+        for (let t = 0; t < maxOut; t++) data[(b * maxOut + t) * dim + k] = bdt[(b * dim + k) * maxOut + t]!;
     const declared = Array.from(out[encoderNames.lengths_out]!.data as BigInt64Array | Int32Array, Number);
     return { data, lengths: declared.map((l) => Math.max(0, Math.min(l, maxOut))), maxOut, dim };
   }
@@ -336,9 +507,19 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
   let subsampling: number;
   try {
     const probeFrames = 256;
-    const probe = await encode(new Float32Array(probeFrames * frontend.numBins), [probeFrames], probeFrames, frontend.numBins);
+    const probe = await encode(
+      new Float32Array(probeFrames * frontend.numBins),
+      [probeFrames],
+      probeFrames,
+      frontend.numBins,
+    );
     subsampling = config.declared.subsampling ?? Math.round(probeFrames / Math.max(1, probe.lengths[0]!));
-    const first = await network.step(probe.data.slice(0, probe.dim), Int32Array.of(vocabulary.blankId), [new Float32Array(stateSize), new Float32Array(stateSize)], 1);
+    const first = await network.step(
+      probe.data.slice(0, probe.dim),
+      Int32Array.of(vocabulary.blankId),
+      [new Float32Array(stateSize), new Float32Array(stateSize)],
+      1,
+    );
     width = first.logits.length;
   } catch (error) {
     await release();
@@ -348,13 +529,16 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
   clock.runs = 0;
   if (width < numClasses) {
     await release();
-    throw new RoteError(`${config.vocabularyFile}: ${numClasses} tokens (blank included) but the joint outputs ${width} classes; use the tokens.txt / vocab.txt of this model`);
+    throw new RoteError(
+      `${config.vocabularyFile}: ${numClasses} tokens (blank included) but the joint outputs ${width} classes; use the tokens.txt / vocab.txt of this model`,
+    );
   }
   let durations: number[] | null = null;
   const extra = width - numClasses;
   const detectedBecause = [...config.detectedBecause];
   if (extra > 0) {
-    durations = config.declared.durations ?? (extra <= MAX_ASSUMED_DURATIONS ? Array.from({ length: extra }, (_, i) => i) : null);
+    durations =
+      config.declared.durations ?? (extra <= MAX_ASSUMED_DURATIONS ? Array.from({ length: extra }, (_, i) => i) : null);
     if (!durations || durations.length !== extra) {
       await release();
       throw new RoteError(
@@ -362,7 +546,9 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
           `A TDT model has its duration logits there (rote reads up to ${MAX_ASSUMED_DURATIONS} as durations 0..N-1, or takes them from encoder metadata "durations"${config.declared.durations ? `, here ${config.declared.durations.length}` : ''}); otherwise the vocabulary file does not belong to this model`,
       );
     }
-    detectedBecause.push(`TDT: the joint outputs ${width} = ${numClasses} token logits + ${extra} duration logits; durations ${durations.join(', ')}${config.declared.durations ? ' (metadata)' : ' (0..N-1 as NeMo\'s TDT configs; the export does not record them)'}`);
+    detectedBecause.push(
+      `TDT: the joint outputs ${width} = ${numClasses} token logits + ${extra} duration logits; durations ${durations.join(', ')}${config.declared.durations ? ' (metadata)' : " (0..N-1 as NeMo's TDT configs; the export does not record them)"}`,
+    );
   } else {
     detectedBecause.push(`RNNT: the joint outputs ${width} = ${numClasses} token logits (blank last)`);
   }
@@ -370,10 +556,16 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
   detectedBecause.push(
     `greedy search as NeMo (state kept on blank, blank embedded as zeros), at most ${maxSymbolsPerFrame} symbol(s) per frame; ${layers}-layer LSTM prediction network, hidden ${hidden}${rowByRow ? '; a state input fixes batch 1, so the prediction network runs one utterance at a time' : ''}`,
   );
-  detectedBecause.push(`reference score: teacher-forced ${durations ? 'TDT' : 'RNNT'} log-likelihood over the T x (U + 1) lattice`);
+  detectedBecause.push(
+    `reference score: teacher-forced ${durations ? 'TDT' : 'RNNT'} log-likelihood over the T x (U + 1) lattice`,
+  );
 
   const fileList = await Promise.all(
-    [config.encoderFile, ...(files.kind === 'decoder-joint' ? [files.file] : [files.decoderFile, files.joinerFile]), config.vocabularyFile].map(async (n) => ({ path: join(config.dir, n), sha256: await sha256File(join(config.dir, n)) })),
+    [
+      config.encoderFile,
+      ...(files.kind === 'decoder-joint' ? [files.file] : [files.decoderFile, files.joinerFile]),
+      config.vocabularyFile,
+    ].map(async (n) => ({ path: join(config.dir, n), sha256: await sha256File(join(config.dir, n)) })),
   );
 
   async function run(batch: FeatureBatch, targets?: (number[] | null)[]): Promise<UtteranceOutput[]> {
@@ -392,7 +584,11 @@ export async function createNemoTransducerEngine(config: NemoTransducerConfig, o
       const target = targets?.[i];
       if (target && target.length > 0 && frames > 0) {
         const start = i * encoded.maxOut * encoded.dim;
-        const lattice = await network.lattice(encoded.data.subarray(start, start + frames * encoded.dim), frames, target);
+        const lattice = await network.lattice(
+          encoded.data.subarray(start, start + frames * encoded.dim),
+          frames,
+          target,
+        );
         forcedLogLikelihood = durations
           ? tdtForcedLogLikelihood(lattice, frames, target, vocabulary.blankId, numClasses, durations, width)
           : rnntForcedLogLikelihood(lattice, frames, target, vocabulary.blankId, numClasses, width);
@@ -448,5 +644,8 @@ function pickRows(values: Float32Array, rows: number[], size: number): Float32Ar
 }
 
 function joinRows(parts: StatefulStepResult[]): StatefulStepResult {
-  return { logits: concat(parts.map((p) => p.logits)), states: parts[0]!.states.map((_, i) => concat(parts.map((p) => p.states[i]!))) };
+  return {
+    logits: concat(parts.map((p) => p.logits)),
+    states: parts[0]!.states.map((_, i) => concat(parts.map((p) => p.states[i]!))),
+  };
 }

@@ -28,7 +28,15 @@ import type { FrontendSpec } from '../../audio/index.ts';
 import { RoteError } from '../../util/errors.ts';
 import type { OnnxFileFacts } from '../onnx-file.ts';
 import { loadVocabulary } from '../vocabulary.ts';
-import { hasInputs, hasOutputs, modelMelBins, onnxWhere, positiveIntegerMetadata, preferFullPrecision, SIDECAR_NAME } from './common.ts';
+import {
+  hasInputs,
+  hasOutputs,
+  modelMelBins,
+  onnxWhere,
+  positiveIntegerMetadata,
+  preferFullPrecision,
+  SIDECAR_NAME,
+} from './common.ts';
 import { createNemoTransducerEngine } from './nemo-transducer-engine.ts';
 import type { DirectoryFacts, Detection, FamilyDefinition, LoadModelOptions } from './types.ts';
 
@@ -39,7 +47,10 @@ function isNemoEncoder(f: OnnxFileFacts): boolean {
 }
 
 function isDecoderJoint(f: OnnxFileFacts): boolean {
-  return hasInputs(f, ['encoder_outputs', 'targets', 'target_length']) && f.inputs.filter((i) => /state/i.test(i.name)).length === 2;
+  return (
+    hasInputs(f, ['encoder_outputs', 'targets', 'target_length']) &&
+    f.inputs.filter((i) => /state/i.test(i.name)).length === 2
+  );
 }
 
 function vocabularyFile(facts: DirectoryFacts): string | undefined {
@@ -60,11 +71,17 @@ function nemoPair(facts: DirectoryFacts): { encoder?: string; decoderJoint?: str
 function frontendFor(encoder: OnnxFileFacts, options: LoadModelOptions, because: string[]): FrontendSpec {
   const { numBins, because: binsBecause } = modelMelBins(encoder, 'audio_signal', 1);
   const normalizeType = (encoder.metadata.normalize_type ?? 'per_feature').trim();
-  if (!['', 'NA', 'per_feature'].includes(normalizeType)) throw new RoteError(`${encoder.path}: metadata normalize_type="${normalizeType}" is not supported (rote knows "per_feature" and "" / "NA")`);
+  if (!['', 'NA', 'per_feature'].includes(normalizeType))
+    throw new RoteError(
+      `${encoder.path}: metadata normalize_type="${normalizeType}" is not supported (rote knows "per_feature" and "" / "NA")`,
+    );
   const normalize = normalizeType === 'per_feature' ? 'per_feature' : 'none';
-  const recorded = encoder.metadata.normalize_type === undefined ? ' (NeMo default; the export does not record it)' : '';
+  const recorded =
+    encoder.metadata.normalize_type === undefined ? ' (NeMo default; the export does not record it)' : '';
   if (options.sherpaCompatible) {
-    because.push(`features: sherpa-onnx's NeMo transducer frontend (sherpa-compatible: Kaldi framing, povey window, mel 0-7600 Hz librosa-style, population variance), ${binsBecause}, normalization ${normalize}${recorded}`);
+    because.push(
+      `features: sherpa-onnx's NeMo transducer frontend (sherpa-compatible: Kaldi framing, povey window, mel 0-7600 Hz librosa-style, population variance), ${binsBecause}, normalization ${normalize}${recorded}`,
+    );
     return { type: 'sherpa-nemo-mel', numBins, normalize, ...SHERPA_NEMO_TRANSDUCER_FRONTEND };
   }
   because.push(`features: NeMo log-mel, ${binsBecause}, normalization ${normalize}${recorded}`);
@@ -83,17 +100,34 @@ export const SHERPA_TDT_MAX_SYMBOLS = 5;
 
 export const nemoTransducer: FamilyDefinition = {
   name: 'nemo-transducer',
-  summary: 'NeMo RNNT/TDT export (model.export): encoder-x.onnx + decoder_joint-x.onnx, with tokens.txt or NeMo vocab.txt',
+  summary:
+    'NeMo RNNT/TDT export (model.export): encoder-x.onnx + decoder_joint-x.onnx, with tokens.txt or NeMo vocab.txt',
   detect(facts: DirectoryFacts): Detection {
     const missing: string[] = [];
     if (facts.sidecar) missing.push(`${SIDECAR_NAME} present (the sidecar family takes precedence)`);
     const { encoder, decoderJoint } = nemoPair(facts);
-    if (!encoder) missing.push('an encoder .onnx (inputs audio_signal, length; outputs outputs, encoded_lengths), e.g. encoder-model.onnx');
-    if (!decoderJoint) missing.push('a decoder_joint .onnx (inputs encoder_outputs, targets, target_length, input_states_1, input_states_2), e.g. decoder_joint-model.onnx');
+    if (!encoder)
+      missing.push(
+        'an encoder .onnx (inputs audio_signal, length; outputs outputs, encoded_lengths), e.g. encoder-model.onnx',
+      );
+    if (!decoderJoint)
+      missing.push(
+        'a decoder_joint .onnx (inputs encoder_outputs, targets, target_length, input_states_1, input_states_2), e.g. decoder_joint-model.onnx',
+      );
     const vocab = vocabularyFile(facts);
-    if (!vocab) missing.push('tokens.txt or vocab.txt (NeMo keeps the tokenizer in the .nemo archive: extract vocab.txt, or write tokens.txt)');
+    if (!vocab)
+      missing.push(
+        'tokens.txt or vocab.txt (NeMo keeps the tokenizer in the .nemo archive: extract vocab.txt, or write tokens.txt)',
+      );
     if (missing.length > 0) return { ok: false, missing };
-    return { ok: true, because: [`${encoder}: NeMo encoder export (audio_signal, length -> outputs, encoded_lengths)`, `${decoderJoint}: NeMo decoder+joint export (targets, 2 LSTM states)`, `${vocab} present; blank = last id`] };
+    return {
+      ok: true,
+      because: [
+        `${encoder}: NeMo encoder export (audio_signal, length -> outputs, encoded_lengths)`,
+        `${decoderJoint}: NeMo decoder+joint export (targets, 2 LSTM states)`,
+        `${vocab} present; blank = last id`,
+      ],
+    };
   },
   async load(facts, because, options) {
     const { encoder, decoderJoint } = nemoPair(facts);
@@ -113,7 +147,10 @@ export const nemoTransducer: FamilyDefinition = {
         vocabularyFile: vocabName,
         frontend,
         declared: declaredFromMetadata(encoderFacts),
-        maxSymbolsPerFrame: { rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS, tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS) },
+        maxSymbolsPerFrame: {
+          rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS,
+          tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS),
+        },
         detectedBecause: detected,
       },
       options,
@@ -121,14 +158,25 @@ export const nemoTransducer: FamilyDefinition = {
   },
 };
 
-function declaredFromMetadata(encoder: OnnxFileFacts): { layers: number | null; hidden: number | null; subsampling: number | null; durations: number[] | null } {
+function declaredFromMetadata(encoder: OnnxFileFacts): {
+  layers: number | null;
+  hidden: number | null;
+  subsampling: number | null;
+  durations: number[] | null;
+} {
   const raw = encoder.metadata.durations?.trim();
   let durations: number[] | null = null;
   if (raw) {
     durations = raw.split(/[\s,]+/).map(Number);
-    if (durations.some((d) => !Number.isInteger(d) || d < 0)) throw new RoteError(`${encoder.path}: metadata durations="${raw}" is not a list of non-negative integers`);
+    if (durations.some((d) => !Number.isInteger(d) || d < 0))
+      throw new RoteError(`${encoder.path}: metadata durations="${raw}" is not a list of non-negative integers`);
   }
-  return { layers: positiveIntegerMetadata(encoder, 'pred_rnn_layers'), hidden: positiveIntegerMetadata(encoder, 'pred_hidden'), subsampling: positiveIntegerMetadata(encoder, 'subsampling_factor'), durations };
+  return {
+    layers: positiveIntegerMetadata(encoder, 'pred_rnn_layers'),
+    hidden: positiveIntegerMetadata(encoder, 'pred_hidden'),
+    subsampling: positiveIntegerMetadata(encoder, 'subsampling_factor'),
+    durations,
+  };
 }
 
 function pickRole(facts: DirectoryFacts, role: string, test: (f: OnnxFileFacts) => boolean): string | undefined {
@@ -137,19 +185,27 @@ function pickRole(facts: DirectoryFacts, role: string, test: (f: OnnxFileFacts) 
 
 function sherpaFiles(facts: DirectoryFacts): { encoder?: string; decoder?: string; joiner?: string } {
   const encoder = pickRole(facts, 'encoder', (f) => isNemoEncoder(f) && f.metadata.vocab_size !== undefined);
-  const decoder = pickRole(facts, 'decoder', (f) => hasInputs(f, ['targets', 'target_length']) && !hasInputs(f, ['encoder_outputs']));
+  const decoder = pickRole(
+    facts,
+    'decoder',
+    (f) => hasInputs(f, ['targets', 'target_length']) && !hasInputs(f, ['encoder_outputs']),
+  );
   const joiner = pickRole(facts, 'joiner', (f) => hasInputs(f, ['encoder_outputs', 'decoder_outputs']));
   return { ...(encoder ? { encoder } : {}), ...(decoder ? { decoder } : {}), ...(joiner ? { joiner } : {}) };
 }
 
 export const sherpaNemoTransducer: FamilyDefinition = {
   name: 'sherpa-nemo-transducer',
-  summary: 'NeMo RNNT/TDT as sherpa-onnx exports it: encoder.onnx (metadata vocab_size, pred_rnn_layers, pred_hidden), decoder.onnx (targets, states), joiner.onnx, tokens.txt',
+  summary:
+    'NeMo RNNT/TDT as sherpa-onnx exports it: encoder.onnx (metadata vocab_size, pred_rnn_layers, pred_hidden), decoder.onnx (targets, states), joiner.onnx, tokens.txt',
   detect(facts: DirectoryFacts): Detection {
     const missing: string[] = [];
     if (facts.sidecar) missing.push(`${SIDECAR_NAME} present (the sidecar family takes precedence)`);
     const { encoder, decoder, joiner } = sherpaFiles(facts);
-    if (!encoder) missing.push('encoder*.onnx with inputs audio_signal, length, outputs outputs, encoded_lengths and metadata vocab_size');
+    if (!encoder)
+      missing.push(
+        'encoder*.onnx with inputs audio_signal, length, outputs outputs, encoded_lengths and metadata vocab_size',
+      );
     if (!decoder) missing.push('decoder*.onnx with inputs targets, target_length and 2 LSTM states');
     if (!joiner) missing.push('joiner*.onnx with inputs encoder_outputs, decoder_outputs');
     if (!facts.files.includes('tokens.txt')) missing.push('tokens.txt');
@@ -169,13 +225,20 @@ export const sherpaNemoTransducer: FamilyDefinition = {
     const encoderFacts = facts.onnx.get(encoder!)!;
     const vocabulary = await loadVocabulary(join(facts.dir, 'tokens.txt'), 'from-file');
     const vocabSize = positiveIntegerMetadata(encoderFacts, 'vocab_size');
-    if (vocabSize === null) throw new RoteError(`${encoderFacts.path}: metadata vocab_size="${encoderFacts.metadata.vocab_size}" is not a positive integer`);
+    if (vocabSize === null)
+      throw new RoteError(
+        `${encoderFacts.path}: metadata vocab_size="${encoderFacts.metadata.vocab_size}" is not a positive integer`,
+      );
     // sherpa-onnx's NeMo exports write vocab_size without the blank; tokens.txt has it.
     if (vocabulary.pieces.length !== vocabSize + 1 && vocabulary.pieces.length !== vocabSize) {
-      throw new RoteError(`${vocabulary.source}: ${vocabulary.pieces.length} tokens but ${encoderFacts.path} metadata says vocab_size=${vocabSize} (+ 1 blank); use the tokens.txt that came with the model`);
+      throw new RoteError(
+        `${vocabulary.source}: ${vocabulary.pieces.length} tokens but ${encoderFacts.path} metadata says vocab_size=${vocabSize} (+ 1 blank); use the tokens.txt that came with the model`,
+      );
     }
     if (vocabulary.blankId !== vocabulary.pieces.length - 1) {
-      throw new RoteError(`${vocabulary.source}: the blank (<blk>) has id ${vocabulary.blankId}; NeMo transducers have it last (id ${vocabulary.pieces.length - 1})`);
+      throw new RoteError(
+        `${vocabulary.source}: the blank (<blk>) has id ${vocabulary.blankId}; NeMo transducers have it last (id ${vocabulary.pieces.length - 1})`,
+      );
     }
     const detected = [...because];
     const frontend = frontendFor(encoderFacts, options, detected);
@@ -185,12 +248,21 @@ export const sherpaNemoTransducer: FamilyDefinition = {
         dir: facts.dir,
         encoderFile: encoder!,
         encoder: encoderFacts,
-        network: { kind: 'split', decoderFile: decoder!, decoder: facts.onnx.get(decoder!)!, joinerFile: joiner!, joiner: facts.onnx.get(joiner!)! },
+        network: {
+          kind: 'split',
+          decoderFile: decoder!,
+          decoder: facts.onnx.get(decoder!)!,
+          joinerFile: joiner!,
+          joiner: facts.onnx.get(joiner!)!,
+        },
         vocabulary,
         vocabularyFile: 'tokens.txt',
         frontend,
         declared: declaredFromMetadata(encoderFacts),
-        maxSymbolsPerFrame: { rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS, tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS) },
+        maxSymbolsPerFrame: {
+          rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS,
+          tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS),
+        },
         detectedBecause: detected,
       },
       options,

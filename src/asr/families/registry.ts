@@ -15,7 +15,14 @@ import { sherpaTransducer } from './sherpa-transducer.ts';
 import { sidecarCtc } from './sidecar-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
 
-export const FAMILIES: readonly FamilyDefinition[] = [sidecarCtc, sherpaNemoCtc, sherpaTransducer, sherpaNemoTransducer, nemoCtc, nemoTransducer];
+export const FAMILIES: readonly FamilyDefinition[] = [
+  sidecarCtc,
+  sherpaNemoCtc,
+  sherpaTransducer,
+  sherpaNemoTransducer,
+  nemoCtc,
+  nemoTransducer,
+];
 
 /** Reads the directory listing, every .onnx file's metadata and declared inputs/outputs, and the sidecar. */
 export async function gatherDirectoryFacts(dir: string): Promise<DirectoryFacts> {
@@ -23,12 +30,17 @@ export async function gatherDirectoryFacts(dir: string): Promise<DirectoryFacts>
   try {
     info = await stat(dir);
   } catch (error) {
-    throw new RoteError(`${dir}: model directory not found (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new RoteError(
+      `${dir}: model directory not found (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
   }
-  if (!info.isDirectory()) throw new RoteError(`${dir}: --model must be a directory holding the model's .onnx file(s) and tokens file`);
+  if (!info.isDirectory())
+    throw new RoteError(`${dir}: --model must be a directory holding the model's .onnx file(s) and tokens file`);
   const files = (await readdir(dir)).sort();
   const onnx = new Map<string, OnnxFileFacts>();
-  for (const name of files.filter((f) => f.toLowerCase().endsWith('.onnx'))) onnx.set(name, await readOnnxFile(join(dir, name)));
+  for (const name of files.filter((f) => f.toLowerCase().endsWith('.onnx')))
+    onnx.set(name, await readOnnxFile(join(dir, name)));
   let sidecar: DirectoryFacts['sidecar'] = null;
   if (files.includes(SIDECAR_NAME)) {
     const path = join(dir, SIDECAR_NAME);
@@ -77,7 +89,8 @@ function hybridChoice(matches: FamilyChoice[], head: HeadChoice | undefined): Fa
 
 /** The one family that matches, or a RoteError saying what each family needs. */
 export function chooseFamily(facts: DirectoryFacts, head?: HeadChoice): FamilyChoice {
-  if (head !== undefined && head !== 'ctc' && head !== 'transducer') throw new RoteError(`--head must be ctc or transducer, got "${String(head)}"`);
+  if (head !== undefined && head !== 'ctc' && head !== 'transducer')
+    throw new RoteError(`--head must be ctc or transducer, got "${String(head)}"`);
   const matches: FamilyChoice[] = [];
   const misses: string[] = [];
   for (const family of FAMILIES) {
@@ -89,16 +102,27 @@ export function chooseFamily(facts: DirectoryFacts, head?: HeadChoice): FamilyCh
     const only = matches[0]!;
     const isTransducer = TRANSDUCERS.has(only.family.name);
     if (head && (head === 'transducer') !== isTransducer) {
-      throw new RoteError(`${facts.dir}: --head ${head}: this model (${only.family.name}) has no ${head === 'ctc' ? 'CTC' : 'transducer'} head; drop --head, or add the other head's export to the directory`);
+      throw new RoteError(
+        `${facts.dir}: --head ${head}: this model (${only.family.name}) has no ${head === 'ctc' ? 'CTC' : 'transducer'} head; drop --head, or add the other head's export to the directory`,
+      );
     }
     return only;
   }
   const hybrid = hybridChoice(matches, head);
   if (hybrid) return hybrid;
   if (matches.length > 1) {
-    throw new RoteError(`${facts.dir}: ambiguous model directory, it matches ${matches.map((m) => m.family.name).join(' and ')}; keep one model per directory, or write a ${SIDECAR_NAME} to say which model to use`);
+    throw new RoteError(
+      `${facts.dir}: ambiguous model directory, it matches ${matches.map((m) => m.family.name).join(' and ')}; keep one model per directory, or write a ${SIDECAR_NAME} to say which model to use`,
+    );
   }
-  const found = facts.onnx.size ? [...facts.onnx.values()].map((f) => `${f.path} (metadata: ${Object.keys(f.metadata).join(', ') || 'none'}; inputs: ${f.inputs.map((i) => i.name).join(', ')})`).join('; ') : 'no .onnx files';
+  const found = facts.onnx.size
+    ? [...facts.onnx.values()]
+        .map(
+          (f) =>
+            `${f.path} (metadata: ${Object.keys(f.metadata).join(', ') || 'none'}; inputs: ${f.inputs.map((i) => i.name).join(', ')})`,
+        )
+        .join('; ')
+    : 'no .onnx files';
   throw new RoteError(
     `${facts.dir}: unknown model layout (found ${found}). Each family needs:\n${misses.join('\n')}\n` +
       `For any other CTC model, write ${SIDECAR_NAME} next to it (see \`rote inspect-model --help\` for the fields).`,

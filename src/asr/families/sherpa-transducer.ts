@@ -33,7 +33,8 @@ function declaredDim(f: OnnxFileFacts, output: boolean, index: number, axis: num
 
 export const sherpaTransducer: FamilyDefinition = {
   name: 'sherpa-transducer',
-  summary: 'icefall / sherpa-onnx transducer: encoder*.onnx, decoder*.onnx (vocab_size, context_size), joiner*.onnx, tokens.txt',
+  summary:
+    'icefall / sherpa-onnx transducer: encoder*.onnx, decoder*.onnx (vocab_size, context_size), joiner*.onnx, tokens.txt',
   detect(facts: DirectoryFacts): Detection {
     const missing: string[] = [];
     if (facts.sidecar) missing.push(`${SIDECAR_NAME} present (the sidecar family takes precedence)`);
@@ -56,28 +57,51 @@ export const sherpaTransducer: FamilyDefinition = {
     };
   },
   async load(facts, because, options): Promise<Engine> {
-    const names = { encoder: pick(facts, 'encoder')!, decoder: pick(facts, 'decoder')!, joiner: pick(facts, 'joiner')! };
+    const names = {
+      encoder: pick(facts, 'encoder')!,
+      decoder: pick(facts, 'decoder')!,
+      joiner: pick(facts, 'joiner')!,
+    };
     const encoder = facts.onnx.get(names.encoder)!;
     const decoder = facts.onnx.get(names.decoder)!;
     const joiner = facts.onnx.get(names.joiner)!;
     const vocabSize = positiveIntegerMetadata(decoder, 'vocab_size');
     const contextSize = positiveIntegerMetadata(decoder, 'context_size');
-    if (vocabSize === null) throw new RoteError(`${decoder.path}: metadata vocab_size="${decoder.metadata.vocab_size}" is not a positive integer`);
-    if (contextSize === null) throw new RoteError(`${decoder.path}: metadata context_size="${decoder.metadata.context_size}" is not a positive integer`);
+    if (vocabSize === null)
+      throw new RoteError(
+        `${decoder.path}: metadata vocab_size="${decoder.metadata.vocab_size}" is not a positive integer`,
+      );
+    if (contextSize === null)
+      throw new RoteError(
+        `${decoder.path}: metadata context_size="${decoder.metadata.context_size}" is not a positive integer`,
+      );
     const vocabulary = await loadVocabulary(join(facts.dir, 'tokens.txt'), 'from-file');
     if (vocabulary.pieces.length !== vocabSize) {
-      throw new RoteError(`${vocabulary.source}: ${vocabulary.pieces.length} tokens but ${decoder.path} metadata says vocab_size=${vocabSize}; use the tokens.txt that came with the model`);
+      throw new RoteError(
+        `${vocabulary.source}: ${vocabulary.pieces.length} tokens but ${decoder.path} metadata says vocab_size=${vocabSize}; use the tokens.txt that came with the model`,
+      );
     }
     const frontend = createFrontend(FRONTEND);
     if (encoder.inputs.length !== 2 || encoder.outputs.length < 2) {
-      throw new RoteError(`${encoder.path}: model input mismatch: rote feeds x [N, T, ${frontend.numBins}] float32 and x_lens [N] int64 and reads encoder_out, encoder_out_lens; the model declares inputs ${encoder.inputs.map(describeValueInfo).join(', ')} and outputs ${encoder.outputs.map(describeValueInfo).join(', ')}`);
+      throw new RoteError(
+        `${encoder.path}: model input mismatch: rote feeds x [N, T, ${frontend.numBins}] float32 and x_lens [N] int64 and reads encoder_out, encoder_out_lens; the model declares inputs ${encoder.inputs.map(describeValueInfo).join(', ')} and outputs ${encoder.outputs.map(describeValueInfo).join(', ')}`,
+      );
     }
     const bins = declaredDim(encoder, false, 0, 2);
     if (bins !== null && bins !== frontend.numBins) {
-      throw new RoteError(`${encoder.path}: model input mismatch: input ${describeValueInfo(encoder.inputs[0]!)} wants ${bins} feature bins, the kaldi-fbank frontend makes [N, T, ${frontend.numBins}]`);
+      throw new RoteError(
+        `${encoder.path}: model input mismatch: input ${describeValueInfo(encoder.inputs[0]!)} wants ${bins} feature bins, the kaldi-fbank frontend makes [N, T, ${frontend.numBins}]`,
+      );
     }
-    const { sessions, report } = await createSessions([names.encoder, names.decoder, names.joiner].map((n) => join(facts.dir, n)), options);
-    const [encoderSession, decoderSession, joinerSession] = sessions as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
+    const { sessions, report } = await createSessions(
+      [names.encoder, names.decoder, names.joiner].map((n) => join(facts.dir, n)),
+      options,
+    );
+    const [encoderSession, decoderSession, joinerSession] = sessions as [
+      ort.InferenceSession,
+      ort.InferenceSession,
+      ort.InferenceSession,
+    ];
     const clock = new RunClock();
     const encoderIn = encoder.inputs.map((i) => i.name);
     const lengthsType = encoder.inputs[1]!.elemType === 6 ? 'int32' : 'int64';
@@ -90,22 +114,44 @@ export const sherpaTransducer: FamilyDefinition = {
     let encoderDim = declaredDim(encoder, true, 0, 2);
     const decoderDim = declaredDim(decoder, true, 0, 1);
     const files = await Promise.all(
-      [names.encoder, names.decoder, names.joiner, 'tokens.txt'].map(async (n) => ({ path: join(facts.dir, n), sha256: await sha256File(join(facts.dir, n)) })),
+      [names.encoder, names.decoder, names.joiner, 'tokens.txt'].map(async (n) => ({
+        path: join(facts.dir, n),
+        sha256: await sha256File(join(facts.dir, n)),
+      })),
     );
     const maxSymbolsPerFrame = options.maxSymbolsPerFrame ?? 1;
 
     const decodeContexts = async (contexts: number[][]): Promise<{ data: Float32Array; width: number }> => {
       const flat = contexts.flat();
-      const tensor = decoderType === 'int32' ? new ort.Tensor('int32', Int32Array.from(flat), [contexts.length, contextSize!]) : new ort.Tensor('int64', BigInt64Array.from(flat.map(BigInt)), [contexts.length, contextSize!]);
-      const result = (await clock.run(decoderSession, { [decoderIn]: tensor }, () => `${names.decoder} given y [${contexts.length}, ${contextSize}]`))[decoderOutName] as ort.Tensor;
+      const tensor =
+        decoderType === 'int32'
+          ? new ort.Tensor('int32', Int32Array.from(flat), [contexts.length, contextSize!])
+          : new ort.Tensor('int64', BigInt64Array.from(flat.map(BigInt)), [contexts.length, contextSize!]);
+      const result = (
+        await clock.run(
+          decoderSession,
+          { [decoderIn]: tensor },
+          () => `${names.decoder} given y [${contexts.length}, ${contextSize}]`,
+        )
+      )[decoderOutName] as ort.Tensor;
       return { data: result.data as Float32Array, width: result.dims[result.dims.length - 1]! };
     };
-    const joinRows = async (frames: Float32Array, frameDim: number, decoded: Float32Array, decodedDim: number, rows: number): Promise<Float32Array> => {
+    const joinRows = async (
+      frames: Float32Array,
+      frameDim: number,
+      decoded: Float32Array,
+      decodedDim: number,
+      rows: number,
+    ): Promise<Float32Array> => {
       const feeds = {
         [joinerIn[0]!]: new ort.Tensor('float32', frames, [rows, frameDim]),
         [joinerIn[1]!]: new ort.Tensor('float32', decoded, [rows, decodedDim]),
       };
-      return ((await clock.run(joinerSession, feeds, () => `${names.joiner} given [${rows}, ${frameDim}] x2`))[joinerOutName] as ort.Tensor).data as Float32Array;
+      return (
+        (await clock.run(joinerSession, feeds, () => `${names.joiner} given [${rows}, ${frameDim}] x2`))[
+          joinerOutName
+        ] as ort.Tensor
+      ).data as Float32Array;
     };
 
     /**
@@ -113,10 +159,17 @@ export const sherpaTransducer: FamilyDefinition = {
      * start [-1, ..., blank] as the search), the joiner on the T x (U + 1) grid (rows in chunks),
      * the RNNT forward over it.
      */
-    async function forcedLogLikelihood(frames: Float32Array, count: number, frameDim: number, targets: number[]): Promise<number> {
+    async function forcedLogLikelihood(
+      frames: Float32Array,
+      count: number,
+      frameDim: number,
+      targets: number[],
+    ): Promise<number> {
       const history = [...new Array<number>(contextSize! - 1).fill(-1), vocabulary.blankId, ...targets];
       const columns = targets.length + 1;
-      const decoded = await decodeContexts(Array.from({ length: columns }, (_, u) => history.slice(u, u + contextSize!)));
+      const decoded = await decodeContexts(
+        Array.from({ length: columns }, (_, u) => history.slice(u, u + contextSize!)),
+      );
       const total = count * columns;
       const perCall = Math.max(1, Math.floor(LATTICE_VALUES_PER_CALL / vocabSize!));
       const lattice = new Float32Array(total * vocabSize!);
@@ -130,7 +183,10 @@ export const sherpaTransducer: FamilyDefinition = {
           gridFrames.set(frames.subarray(t * frameDim, (t + 1) * frameDim), r * frameDim);
           gridDecoded.set(decoded.data.subarray(u * decoded.width, (u + 1) * decoded.width), r * decoded.width);
         }
-        lattice.set((await joinRows(gridFrames, frameDim, gridDecoded, decoded.width, rows)).subarray(0, rows * vocabSize!), start * vocabSize!);
+        lattice.set(
+          (await joinRows(gridFrames, frameDim, gridDecoded, decoded.width, rows)).subarray(0, rows * vocabSize!),
+          start * vocabSize!,
+        );
       }
       return rnntForcedLogLikelihood(lattice, count, targets, vocabulary.blankId, vocabSize!);
     }
@@ -139,8 +195,14 @@ export const sherpaTransducer: FamilyDefinition = {
       const n = batch.frames.length;
       const dims = [n, batch.maxFrames, batch.numBins];
       const lengths =
-        lengthsType === 'int32' ? new ort.Tensor('int32', Int32Array.from(batch.frames), [n]) : new ort.Tensor('int64', BigInt64Array.from(batch.frames.map(BigInt)), [n]);
-      const out = await clock.run(encoderSession, { [encoderIn[0]!]: new ort.Tensor('float32', batch.features, dims), [encoderIn[1]!]: lengths }, () => `${names.encoder} given x [${dims.join(', ')}]`);
+        lengthsType === 'int32'
+          ? new ort.Tensor('int32', Int32Array.from(batch.frames), [n])
+          : new ort.Tensor('int64', BigInt64Array.from(batch.frames.map(BigInt)), [n]);
+      const out = await clock.run(
+        encoderSession,
+        { [encoderIn[0]!]: new ort.Tensor('float32', batch.features, dims), [encoderIn[1]!]: lengths },
+        () => `${names.encoder} given x [${dims.join(', ')}]`,
+      );
       const encoderOut = out[encoderOutName] as ort.Tensor;
       const encoderLens = Array.from(out[encoderLensName]!.data as BigInt64Array | Int32Array, Number);
       const maxFrames = encoderOut.dims[1]!;
@@ -153,8 +215,17 @@ export const sherpaTransducer: FamilyDefinition = {
         {
           decoder: async (contexts) => {
             const flat = contexts.flat();
-            const tensor = decoderType === 'int32' ? new ort.Tensor('int32', Int32Array.from(flat), [contexts.length, contextSize!]) : new ort.Tensor('int64', BigInt64Array.from(flat.map(BigInt)), [contexts.length, contextSize!]);
-            const result = (await clock.run(decoderSession, { [decoderIn]: tensor }, () => `${names.decoder} given y [${contexts.length}, ${contextSize}]`))[decoderOutName] as ort.Tensor;
+            const tensor =
+              decoderType === 'int32'
+                ? new ort.Tensor('int32', Int32Array.from(flat), [contexts.length, contextSize!])
+                : new ort.Tensor('int64', BigInt64Array.from(flat.map(BigInt)), [contexts.length, contextSize!]);
+            const result = (
+              await clock.run(
+                decoderSession,
+                { [decoderIn]: tensor },
+                () => `${names.decoder} given y [${contexts.length}, ${contextSize}]`,
+              )
+            )[decoderOutName] as ort.Tensor;
             decoderWidth = result.dims[result.dims.length - 1]!;
             return result.data as Float32Array;
           },
@@ -163,18 +234,36 @@ export const sherpaTransducer: FamilyDefinition = {
               [joinerIn[0]!]: new ort.Tensor('float32', frames, [rows, encoderDim!]),
               [joinerIn[1]!]: new ort.Tensor('float32', decoded, [rows, decoderWidth ?? encoderDim!]),
             };
-            const result = (await clock.run(joinerSession, feeds, () => `${names.joiner} given [${rows}, ${encoderDim}] x2`))[joinerOutName] as ort.Tensor;
+            const result = (
+              await clock.run(joinerSession, feeds, () => `${names.joiner} given [${rows}, ${encoderDim}] x2`)
+            )[joinerOutName] as ort.Tensor;
             return result.data as Float32Array;
           },
         },
-        { blankId: vocabulary.blankId, contextSize: contextSize!, vocabSize: vocabSize!, encoderDim: encoderDim!, decoderDim: decoderWidth ?? encoderDim!, maxSymbolsPerFrame, ...(vocabulary.unkId !== null ? { unkId: vocabulary.unkId } : {}) },
+        {
+          blankId: vocabulary.blankId,
+          contextSize: contextSize!,
+          vocabSize: vocabSize!,
+          encoderDim: encoderDim!,
+          decoderDim: decoderWidth ?? encoderDim!,
+          maxSymbolsPerFrame,
+          ...(vocabulary.unkId !== null ? { unkId: vocabulary.unkId } : {}),
+        },
       );
       const outputs: UtteranceOutput[] = [];
       for (let i = 0; i < tokens.length; i++) {
         const target = targets?.[i];
         const frames = Math.min(encoderLens[i]!, maxFrames);
         const start = i * maxFrames * encoderDim!;
-        const score = target && target.length > 0 && frames > 0 ? await forcedLogLikelihood((encoderOut.data as Float32Array).subarray(start, start + frames * encoderDim!), frames, encoderDim!, target) : null;
+        const score =
+          target && target.length > 0 && frames > 0
+            ? await forcedLogLikelihood(
+                (encoderOut.data as Float32Array).subarray(start, start + frames * encoderDim!),
+                frames,
+                encoderDim!,
+                target,
+              )
+            : null;
         outputs.push({ tokenIds: tokens[i]!, logProbs: null, outFrames: encoderLens[i]!, forcedLogLikelihood: score });
       }
       return outputs;
@@ -189,7 +278,11 @@ export const sherpaTransducer: FamilyDefinition = {
         frontend: FRONTEND,
         vocabulary: { size: vocabSize, blankId: vocabulary.blankId, kind: vocabulary.kind },
         subsampling: 4,
-        detectedBecause: [...because, `greedy search, at most ${maxSymbolsPerFrame} symbol(s) per frame${vocabulary.unkId !== null ? '; <unk> read as blank (as sherpa-onnx)' : ''}`, 'reference score: teacher-forced RNNT log-likelihood over the T x (U + 1) lattice'],
+        detectedBecause: [
+          ...because,
+          `greedy search, at most ${maxSymbolsPerFrame} symbol(s) per frame${vocabulary.unkId !== null ? '; <unk> read as blank (as sherpa-onnx)' : ''}`,
+          'reference score: teacher-forced RNNT log-likelihood over the T x (U + 1) lattice',
+        ],
       },
       provider: report,
       frontend,

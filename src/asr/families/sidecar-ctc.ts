@@ -47,38 +47,62 @@ export interface SidecarSpec {
 /** Validates a parsed rote-model.json; errors name the field and what to write. Pure. */
 export function parseSidecar(value: unknown, source: string): SidecarSpec {
   const fail = (field: string, expected: string, got?: unknown): never => {
-    throw new RoteError(`${source}: field "${field}" ${got === undefined ? 'is missing' : `is ${JSON.stringify(got)}`}; expected ${expected}`);
+    throw new RoteError(
+      `${source}: field "${field}" ${got === undefined ? 'is missing' : `is ${JSON.stringify(got)}`}; expected ${expected}`,
+    );
   };
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new RoteError(`${source}: must be a JSON object (see rote inspect-model --help for an example)`);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new RoteError(`${source}: must be a JSON object (see rote inspect-model --help for an example)`);
   const v = value as Record<string, unknown>;
   if (v.format !== 1) fail('format', '1', v.format);
   if (v.family !== 'ctc') fail('family', '"ctc" (the only sidecar family so far)', v.family);
   if (typeof v.model !== 'string' || !v.model) fail('model', 'the ONNX file name, e.g. "model.onnx"', v.model);
   const inputs = v.inputs as Record<string, unknown> | undefined;
-  if (!inputs || typeof inputs !== 'object') fail('inputs', '{ "features": NAME, "lengths": NAME or null, "layout": "BTF" or "BFT" }', v.inputs);
+  if (!inputs || typeof inputs !== 'object')
+    fail('inputs', '{ "features": NAME, "lengths": NAME or null, "layout": "BTF" or "BFT" }', v.inputs);
   if (typeof inputs!.features !== 'string') fail('inputs.features', 'the name of the features input', inputs!.features);
-  if (inputs!.lengths !== undefined && inputs!.lengths !== null && typeof inputs!.lengths !== 'string') fail('inputs.lengths', 'the name of the lengths input, or null', inputs!.lengths);
+  if (inputs!.lengths !== undefined && inputs!.lengths !== null && typeof inputs!.lengths !== 'string')
+    fail('inputs.lengths', 'the name of the lengths input, or null', inputs!.lengths);
   const layout = inputs!.layout ?? 'BTF';
-  if (layout !== 'BTF' && layout !== 'BFT') fail('inputs.layout', '"BTF" ([batch, frames, bins]) or "BFT" ([batch, bins, frames])', layout);
-  if (v.output !== undefined && v.output !== null && typeof v.output !== 'string') fail('output', 'the name of the log-probs output', v.output);
-  if (v.outputIsLogProbs !== undefined && typeof v.outputIsLogProbs !== 'boolean') fail('outputIsLogProbs', 'true or false', v.outputIsLogProbs);
+  if (layout !== 'BTF' && layout !== 'BFT')
+    fail('inputs.layout', '"BTF" ([batch, frames, bins]) or "BFT" ([batch, bins, frames])', layout);
+  if (v.output !== undefined && v.output !== null && typeof v.output !== 'string')
+    fail('output', 'the name of the log-probs output', v.output);
+  if (v.outputIsLogProbs !== undefined && typeof v.outputIsLogProbs !== 'boolean')
+    fail('outputIsLogProbs', 'true or false', v.outputIsLogProbs);
   const frontend = v.frontend as { type?: unknown } | undefined;
-  if (!frontend || typeof frontend !== 'object' || !FRONTEND_TYPES.includes(frontend.type as (typeof FRONTEND_TYPES)[number])) {
-    fail('frontend', `an object with "type" one of ${FRONTEND_TYPES.join(', ')} and that frontend's options`, v.frontend);
+  if (
+    !frontend ||
+    typeof frontend !== 'object' ||
+    !FRONTEND_TYPES.includes(frontend.type as (typeof FRONTEND_TYPES)[number])
+  ) {
+    fail(
+      'frontend',
+      `an object with "type" one of ${FRONTEND_TYPES.join(', ')} and that frontend's options`,
+      v.frontend,
+    );
   }
   const vocabulary = v.vocabulary as Record<string, unknown> | undefined;
-  if (!vocabulary || typeof vocabulary.file !== 'string') fail('vocabulary', '{ "file": "tokens.txt", "kind": "characters" or "sentencepiece" (optional) }', v.vocabulary);
+  if (!vocabulary || typeof vocabulary.file !== 'string')
+    fail('vocabulary', '{ "file": "tokens.txt", "kind": "characters" or "sentencepiece" (optional) }', v.vocabulary);
   const kind = vocabulary!.kind ?? null;
-  if (kind !== null && kind !== 'characters' && kind !== 'sentencepiece') fail('vocabulary.kind', '"characters" or "sentencepiece"', kind);
-  if (!Number.isInteger(v.blankId) || (v.blankId as number) < 0) fail('blankId', 'the blank token id (a non-negative integer)', v.blankId);
-  if (!Number.isInteger(v.subsampling) || (v.subsampling as number) < 1) fail('subsampling', 'the encoder subsampling factor (e.g. 4 or 8)', v.subsampling);
+  if (kind !== null && kind !== 'characters' && kind !== 'sentencepiece')
+    fail('vocabulary.kind', '"characters" or "sentencepiece"', kind);
+  if (!Number.isInteger(v.blankId) || (v.blankId as number) < 0)
+    fail('blankId', 'the blank token id (a non-negative integer)', v.blankId);
+  if (!Number.isInteger(v.subsampling) || (v.subsampling as number) < 1)
+    fail('subsampling', 'the encoder subsampling factor (e.g. 4 or 8)', v.subsampling);
   const rule = v.outputLengthRule ?? 'ceil';
   if (rule !== 'ceil' && rule !== 'floor') fail('outputLengthRule', '"ceil" or "floor"', rule);
   return {
     format: 1,
     family: 'ctc',
     model: v.model as string,
-    inputs: { features: inputs!.features as string, lengths: (inputs!.lengths as string | null | undefined) ?? null, layout: layout as 'BTF' | 'BFT' },
+    inputs: {
+      features: inputs!.features as string,
+      lengths: (inputs!.lengths as string | null | undefined) ?? null,
+      layout: layout as 'BTF' | 'BFT',
+    },
     output: (v.output as string | null | undefined) ?? null,
     outputIsLogProbs: (v.outputIsLogProbs as boolean | undefined) ?? true,
     frontend: v.frontend as FrontendSpec,
@@ -95,18 +119,31 @@ export const sidecarCtc: FamilyDefinition = {
   detect(facts: DirectoryFacts): Detection {
     if (!facts.sidecar) return { ok: false, missing: [`${SIDECAR_NAME}`] };
     const spec = parseSidecar(facts.sidecar.value, facts.sidecar.path);
-    const missing = [spec.model, spec.vocabulary.file].filter((name) => !facts.files.includes(name)).map((name) => `${name} (named in ${SIDECAR_NAME})`);
-    if (missing.length > 0) throw new RoteError(`${facts.sidecar.path}: names files that are not in ${facts.dir}: ${missing.join(', ')}`);
-    return { ok: true, because: [`${SIDECAR_NAME} present: family ctc, model ${spec.model}, frontend ${spec.frontend.type}, vocabulary ${spec.vocabulary.file}, blank ${spec.blankId}`] };
+    const missing = [spec.model, spec.vocabulary.file]
+      .filter((name) => !facts.files.includes(name))
+      .map((name) => `${name} (named in ${SIDECAR_NAME})`);
+    if (missing.length > 0)
+      throw new RoteError(`${facts.sidecar.path}: names files that are not in ${facts.dir}: ${missing.join(', ')}`);
+    return {
+      ok: true,
+      because: [
+        `${SIDECAR_NAME} present: family ctc, model ${spec.model}, frontend ${spec.frontend.type}, vocabulary ${spec.vocabulary.file}, blank ${spec.blankId}`,
+      ],
+    };
   },
   async load(facts, because, options) {
     const spec = parseSidecar(facts.sidecar!.value, facts.sidecar!.path);
     const f = facts.onnx.get(spec.model);
-    if (!f) throw new RoteError(`${facts.sidecar!.path}: "model" names ${spec.model}, which is not a readable .onnx file in ${facts.dir}`);
+    if (!f)
+      throw new RoteError(
+        `${facts.sidecar!.path}: "model" names ${spec.model}, which is not a readable .onnx file in ${facts.dir}`,
+      );
     const vocabulary = await loadVocabulary(join(facts.dir, spec.vocabulary.file), spec.blankId);
     if (spec.vocabulary.kind && spec.vocabulary.kind !== vocabulary.kind) {
       vocabulary.kind = spec.vocabulary.kind;
-      if (vocabulary.kind === 'characters') vocabulary.separatorId = ['<space>', '\u2581', '|', ' '].map((s) => vocabulary.pieces.indexOf(s)).find((id) => id >= 0) ?? null;
+      if (vocabulary.kind === 'characters')
+        vocabulary.separatorId =
+          ['<space>', '\u2581', '|', ' '].map((s) => vocabulary.pieces.indexOf(s)).find((id) => id >= 0) ?? null;
     }
     const output = spec.output ?? f.outputs[0]?.name;
     if (!output) throw new RoteError(`${f.path}: the model declares no outputs`);

@@ -8,7 +8,8 @@ import type { OnnxFileFacts } from '../onnx-file.ts';
 import type { ProviderReport, RunClock, RuntimeOptions } from '../runtime.ts';
 import type { Vocabulary } from '../vocabulary.ts';
 
-export type FamilyName = 'nemo-ctc' | 'sherpa-nemo-ctc' | 'sherpa-transducer' | 'nemo-transducer' | 'sherpa-nemo-transducer' | 'sidecar-ctc';
+export type FamilyName =
+  'nemo-ctc' | 'sherpa-nemo-ctc' | 'sherpa-transducer' | 'nemo-transducer' | 'sherpa-nemo-transducer' | 'sidecar-ctc';
 
 export interface ModelInfo {
   family: FamilyName;

@@ -12,12 +12,22 @@ export function kaldiWindow(type: KaldiWindow, length: number): Float64Array {
   for (let i = 0; i < length; i++) {
     const c = Math.cos(a * i);
     switch (type) {
-      case 'povey': window[i] = Math.pow(0.5 - 0.5 * c, 0.85); break;
+      case 'povey':
+        window[i] = Math.pow(0.5 - 0.5 * c, 0.85);
+        break;
       case 'hann':
-      case 'hann-periodic': window[i] = 0.5 - 0.5 * c; break;
-      case 'hamming': window[i] = 0.54 - 0.46 * c; break;
-      case 'rectangular': window[i] = 1; break;
-      case 'blackman': window[i] = 0.42 - 0.5 * c + 0.08 * Math.cos(2 * a * i); break;
+      case 'hann-periodic':
+        window[i] = 0.5 - 0.5 * c;
+        break;
+      case 'hamming':
+        window[i] = 0.54 - 0.46 * c;
+        break;
+      case 'rectangular':
+        window[i] = 1;
+        break;
+      case 'blackman':
+        window[i] = 0.42 - 0.5 * c + 0.08 * Math.cos(2 * a * i);
+        break;
     }
   }
   return window;
@@ -33,11 +43,21 @@ export function torchSymmetricWindow(type: NemoWindow, length: number): Float64A
   const n = length - 1;
   for (let i = 0; i < length; i++) {
     switch (type) {
-      case 'hann': window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n); break;
-      case 'hamming': window[i] = 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / n); break;
-      case 'blackman': window[i] = 0.42 - 0.5 * Math.cos((2 * Math.PI * i) / n) + 0.08 * Math.cos((4 * Math.PI * i) / n); break;
-      case 'bartlett': window[i] = 1 - Math.abs((2 * i) / n - 1); break;
-      case 'none': window[i] = 1; break;
+      case 'hann':
+        window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+        break;
+      case 'hamming':
+        window[i] = 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / n);
+        break;
+      case 'blackman':
+        window[i] = 0.42 - 0.5 * Math.cos((2 * Math.PI * i) / n) + 0.08 * Math.cos((4 * Math.PI * i) / n);
+        break;
+      case 'bartlett':
+        window[i] = 1 - Math.abs((2 * i) / n - 1);
+        break;
+      case 'none':
+        window[i] = 1;
+        break;
     }
   }
   return window;
@@ -70,7 +90,12 @@ export class GaussianSource {
  * variance by n - 1 and uses std 0 when n = 1 (NeMo maps the NaN to 0);
  * 'population' divides by n (sherpa-onnx).
  */
-export function normalizePerFeature(data: Float32Array | Float64Array, numFrames: number, numBins: number, variance: 'unbiased' | 'population'): void {
+export function normalizePerFeature(
+  data: Float32Array | Float64Array,
+  numFrames: number,
+  numBins: number,
+  variance: 'unbiased' | 'population',
+): void {
   if (numFrames === 0) return;
   // One pass of sums shifted by the first frame (no cancellation when the
   // values sit far from zero), then one pass applying (x - mean) / (std + eps).

@@ -43,7 +43,8 @@ function withoutType<T extends { type: string }>(spec: T): Omit<T, 'type'> {
 }
 
 export function createFrontend(spec: FrontendSpec): Frontend {
-  if (!spec || typeof spec !== 'object') throw new RoteError(`frontend spec must be an object with a "type" (${FRONTEND_TYPES.join(', ')})`);
+  if (!spec || typeof spec !== 'object')
+    throw new RoteError(`frontend spec must be an object with a "type" (${FRONTEND_TYPES.join(', ')})`);
   switch (spec.type) {
     case 'kaldi-fbank': {
       const plan = createKaldiFbankPlan(withoutType(spec));
@@ -78,14 +79,17 @@ export function createFrontend(spec: FrontendSpec): Frontend {
         numBins: plan.numColumns,
         compute(samples: Float32Array): FeatureMatrix {
           const features = plan.compute(samples);
-          if (normalize === 'per_feature') normalizePerFeature(features.data, features.numFrames, features.numBins, variance);
+          if (normalize === 'per_feature')
+            normalizePerFeature(features.data, features.numFrames, features.numBins, variance);
           return features;
         },
         framesFor: plan.numFrames,
       };
     }
     default:
-      throw new RoteError(`unknown frontend type ${JSON.stringify((spec as { type?: unknown }).type)} (expected one of ${FRONTEND_TYPES.join(', ')})`);
+      throw new RoteError(
+        `unknown frontend type ${JSON.stringify((spec as { type?: unknown }).type)} (expected one of ${FRONTEND_TYPES.join(', ')})`,
+      );
   }
 }
 

@@ -11,7 +11,13 @@ import { RoteError } from '../../util/errors.ts';
 import { createPowerSpectrum, type PowerSpectrum } from '../fft.ts';
 import { applyMelBank, kaldiMelBank, slaneyMelBank, type SparseMelBank } from './mel.ts';
 import { GaussianSource, kaldiWindow } from './dsp.ts';
-import { kaldiFrameLength, kaldiFrameShift, resolveKaldiFbankOptions, type FeatureMatrix, type KaldiFbankOptions } from './types.ts';
+import {
+  kaldiFrameLength,
+  kaldiFrameShift,
+  resolveKaldiFbankOptions,
+  type FeatureMatrix,
+  type KaldiFbankOptions,
+} from './types.ts';
 
 /** float32 machine epsilon (Kaldi's std::numeric_limits<float>::epsilon()). */
 export const FLT_EPSILON = 1.1920928955078125e-7;
@@ -28,7 +34,12 @@ export interface KaldiFbankPlan {
   compute(samples: Float32Array): FeatureMatrix;
 }
 
-export function kaldiNumFrames(numSamples: number, frameLength: number, frameShift: number, snipEdges: boolean): number {
+export function kaldiNumFrames(
+  numSamples: number,
+  frameLength: number,
+  frameShift: number,
+  snipEdges: boolean,
+): number {
   if (snipEdges) return numSamples < frameLength ? 0 : 1 + Math.floor((numSamples - frameLength) / frameShift);
   return Math.floor((numSamples + Math.floor(frameShift / 2)) / frameShift);
 }
@@ -45,12 +56,22 @@ export function createKaldiFbankPlan(options: Partial<KaldiFbankOptions> = {}): 
   const frameShift = kaldiFrameShift(o);
   const paddedLength = o.roundToPowerOfTwo ? Math.max(8, 2 ** Math.ceil(Math.log2(frameLength))) : frameLength;
   if ((paddedLength & (paddedLength - 1)) !== 0) {
-    throw new RoteError(`kaldi-fbank option roundToPowerOfTwo: false needs a power-of-two frame length, got ${frameLength} samples (set it to true)`);
+    throw new RoteError(
+      `kaldi-fbank option roundToPowerOfTwo: false needs a power-of-two frame length, got ${frameLength} samples (set it to true)`,
+    );
   }
   const window = kaldiWindow(o.window, frameLength);
-  const mel: SparseMelBank = o.melBanks === 'kaldi'
-    ? kaldiMelBank(o.numBins, paddedLength, o.sampleRate, o.lowFreq, o.highFreq)
-    : slaneyMelBank(o.numBins, paddedLength, o.sampleRate, o.lowFreq, o.highFreq > 0 ? o.highFreq : o.sampleRate / 2 + o.highFreq, true);
+  const mel: SparseMelBank =
+    o.melBanks === 'kaldi'
+      ? kaldiMelBank(o.numBins, paddedLength, o.sampleRate, o.lowFreq, o.highFreq)
+      : slaneyMelBank(
+          o.numBins,
+          paddedLength,
+          o.sampleRate,
+          o.lowFreq,
+          o.highFreq > 0 ? o.highFreq : o.sampleRate / 2 + o.highFreq,
+          true,
+        );
   const fft: PowerSpectrum = createPowerSpectrum(paddedLength);
   const frame = new Float64Array(paddedLength);
   const power = new Float64Array(paddedLength / 2 + 1);

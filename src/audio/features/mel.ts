@@ -62,7 +62,13 @@ function sparsify(dense: Float64Array[], numFftBins: number): SparseMelBank {
 }
 
 /** Kaldi / torchaudio.compliance.kaldi mel banks (no VTLN). `highFreq <= 0` means Nyquist + highFreq. */
-export function kaldiMelBank(numBins: number, fftSize: number, sampleRate: number, lowFreq: number, highFreq: number): SparseMelBank {
+export function kaldiMelBank(
+  numBins: number,
+  fftSize: number,
+  sampleRate: number,
+  lowFreq: number,
+  highFreq: number,
+): SparseMelBank {
   const nyquist = sampleRate / 2;
   const high = highFreq > 0 ? highFreq : nyquist + highFreq;
   const numFftBins = fftSize / 2;
@@ -87,13 +93,21 @@ export function kaldiMelBank(numBins: number, fftSize: number, sampleRate: numbe
 }
 
 /** librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk=False, norm='slaney' | None). */
-export function slaneyMelBank(numBins: number, fftSize: number, sampleRate: number, lowFreq: number, highFreq: number, slaneyNorm: boolean): SparseMelBank {
+export function slaneyMelBank(
+  numBins: number,
+  fftSize: number,
+  sampleRate: number,
+  lowFreq: number,
+  highFreq: number,
+  slaneyNorm: boolean,
+): SparseMelBank {
   const numFftBins = fftSize / 2 + 1;
   const melLow = slaneyHzToMel(lowFreq);
   const melHigh = slaneyHzToMel(highFreq);
   const points = numBins + 2;
   const hz = new Float64Array(points);
-  for (let i = 0; i < points; i++) hz[i] = slaneyMelToHz(i === points - 1 ? melHigh : melLow + (i * (melHigh - melLow)) / (points - 1));
+  for (let i = 0; i < points; i++)
+    hz[i] = slaneyMelToHz(i === points - 1 ? melHigh : melLow + (i * (melHigh - melLow)) / (points - 1));
   const dense: Float64Array[] = [];
   for (let bin = 0; bin < numBins; bin++) {
     const row = new Float64Array(numFftBins);

@@ -41,7 +41,14 @@ export function createNemoMelPlan(options: Partial<NemoMelOptions> = {}): NemoMe
   const hop = o.hopLength;
   const window = torchSymmetricWindow(o.window, o.windowLength);
   const windowOffset = Math.floor((nFft - o.windowLength) / 2);
-  const mel = slaneyMelBank(o.numBins, nFft, o.sampleRate, o.lowFreq, o.highFreq || o.sampleRate / 2, o.melNorm === 'slaney');
+  const mel = slaneyMelBank(
+    o.numBins,
+    nFft,
+    o.sampleRate,
+    o.lowFreq,
+    o.highFreq || o.sampleRate / 2,
+    o.melNorm === 'slaney',
+  );
   const fft = createPowerSpectrum(nFft);
   const frame = new Float64Array(nFft);
   const power = new Float64Array(nFft / 2 + 1);
@@ -90,7 +97,11 @@ export function createNemoMelPlan(options: Partial<NemoMelOptions> = {}): NemoMe
       const row = f * o.numBins;
       for (let b = 0; b < o.numBins; b++) {
         const e = energies[b]!;
-        data[row + b] = !o.log ? e : o.logZeroGuardType === 'add' ? Math.log(e + o.logZeroGuard) : Math.log(Math.max(e, o.logZeroGuard));
+        data[row + b] = !o.log
+          ? e
+          : o.logZeroGuardType === 'add'
+            ? Math.log(e + o.logZeroGuard)
+            : Math.log(Math.max(e, o.logZeroGuard));
       }
     }
     if (o.normalize === 'per_feature') normalizePerFeature(data, frames, o.numBins, o.variance);

@@ -163,12 +163,19 @@ function fail(frontend: string, field: string, value: unknown, expected: string)
   throw new RoteError(`${frontend} option ${field}: got ${JSON.stringify(value)}, expected ${expected}`);
 }
 
-function checkNumber(frontend: string, field: string, value: unknown, test: (n: number) => boolean, expected: string): void {
+function checkNumber(
+  frontend: string,
+  field: string,
+  value: unknown,
+  test: (n: number) => boolean,
+  expected: string,
+): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || !test(value)) fail(frontend, field, value, expected);
 }
 
 function checkEnum(frontend: string, field: string, value: unknown, allowed: readonly string[]): void {
-  if (typeof value !== 'string' || !allowed.includes(value)) fail(frontend, field, value, `one of ${allowed.join(', ')}`);
+  if (typeof value !== 'string' || !allowed.includes(value))
+    fail(frontend, field, value, `one of ${allowed.join(', ')}`);
 }
 
 function checkBoolean(frontend: string, field: string, value: unknown): void {
@@ -178,7 +185,8 @@ function checkBoolean(frontend: string, field: string, value: unknown): void {
 function checkKnownKeys(frontend: string, options: object, defaults: object): void {
   for (const key of Object.keys(options)) {
     if (key === 'type') continue;
-    if (!(key in defaults)) throw new RoteError(`${frontend}: unknown option "${key}" (known: ${Object.keys(defaults).join(', ')})`);
+    if (!(key in defaults))
+      throw new RoteError(`${frontend}: unknown option "${key}" (known: ${Object.keys(defaults).join(', ')})`);
   }
 }
 
@@ -186,7 +194,11 @@ function definedOnly<T extends object>(options: Partial<T>): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export function resolveKaldiFbankOptions(options: Partial<KaldiFbankOptions> = {}, frontend = 'kaldi-fbank', defaults: Readonly<KaldiFbankOptions> = KALDI_FBANK_DEFAULTS): KaldiFbankOptions {
+export function resolveKaldiFbankOptions(
+  options: Partial<KaldiFbankOptions> = {},
+  frontend = 'kaldi-fbank',
+  defaults: Readonly<KaldiFbankOptions> = KALDI_FBANK_DEFAULTS,
+): KaldiFbankOptions {
   checkKnownKeys(frontend, options, defaults);
   const o: KaldiFbankOptions = { ...defaults, ...definedOnly(options) };
   checkNumber(frontend, 'sampleRate', o.sampleRate, (n) => n > 0, 'a positive number of Hz');
@@ -196,7 +208,13 @@ export function resolveKaldiFbankOptions(options: Partial<KaldiFbankOptions> = {
   const nyquist = o.sampleRate / 2;
   const high = o.highFreq > 0 ? o.highFreq : nyquist + o.highFreq;
   checkNumber(frontend, 'lowFreq', o.lowFreq, (n) => n >= 0 && n < nyquist, `a frequency in [0, ${nyquist}) Hz`);
-  checkNumber(frontend, 'highFreq', o.highFreq, () => high > o.lowFreq && high <= nyquist, `> lowFreq and <= Nyquist (${nyquist} Hz) after applying the <= 0 offset convention`);
+  checkNumber(
+    frontend,
+    'highFreq',
+    o.highFreq,
+    () => high > o.lowFreq && high <= nyquist,
+    `> lowFreq and <= Nyquist (${nyquist} Hz) after applying the <= 0 offset convention`,
+  );
   checkNumber(frontend, 'preemphasis', o.preemphasis, (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
   checkBoolean(frontend, 'removeDcOffset', o.removeDcOffset);
   checkEnum(frontend, 'window', o.window, ['povey', 'hann', 'hann-periodic', 'hamming', 'rectangular', 'blackman']);
@@ -230,9 +248,27 @@ export function resolveNemoMelOptions(options: Partial<NemoMelOptions> = {}): Ne
   checkKnownKeys(frontend, options, NEMO_MEL_DEFAULTS);
   const o: NemoMelOptions = { ...NEMO_MEL_DEFAULTS, ...definedOnly(options) };
   checkNumber(frontend, 'sampleRate', o.sampleRate, (n) => n > 0, 'a positive number of Hz');
-  checkNumber(frontend, 'nFft', o.nFft, (n) => Number.isInteger(n) && n >= 8 && (n & (n - 1)) === 0, 'a power of two >= 8');
-  checkNumber(frontend, 'windowLength', o.windowLength, (n) => Number.isInteger(n) && n >= 1 && n <= o.nFft, `an integer number of samples in [1, nFft=${o.nFft}]`);
-  checkNumber(frontend, 'hopLength', o.hopLength, (n) => Number.isInteger(n) && n >= 1, 'a positive integer number of samples');
+  checkNumber(
+    frontend,
+    'nFft',
+    o.nFft,
+    (n) => Number.isInteger(n) && n >= 8 && (n & (n - 1)) === 0,
+    'a power of two >= 8',
+  );
+  checkNumber(
+    frontend,
+    'windowLength',
+    o.windowLength,
+    (n) => Number.isInteger(n) && n >= 1 && n <= o.nFft,
+    `an integer number of samples in [1, nFft=${o.nFft}]`,
+  );
+  checkNumber(
+    frontend,
+    'hopLength',
+    o.hopLength,
+    (n) => Number.isInteger(n) && n >= 1,
+    'a positive integer number of samples',
+  );
   checkNumber(frontend, 'numBins', o.numBins, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   checkNumber(frontend, 'preemphasis', o.preemphasis, (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
   const high = o.highFreq || o.sampleRate / 2;

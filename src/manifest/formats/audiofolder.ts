@@ -30,12 +30,22 @@ export const audiofolderAdapter: RecordAdapter = {
     const textKey = firstTextKey(header!.columns) ?? header!.columns.find((c) => c !== 'file_name')!;
     const speakerKey = header!.columns.find((key) => SPEAKER_KEYS.has(key.toLowerCase()));
     const fileName = fields.file_name!;
-    return { id: fileName.replace(/^.*\//, '').replace(/\.[^.]*$/, ''), audio: fileName, text: fields[textKey], speaker: speakerKey ? fields[speakerKey] : undefined, fields };
+    return {
+      id: fileName.replace(/^.*\//, '').replace(/\.[^.]*$/, ''),
+      audio: fileName,
+      text: fields[textKey],
+      speaker: speakerKey ? fields[speakerKey] : undefined,
+      fields,
+    };
   },
   formatCanary(copy, template, context) {
     const header = context.header!;
     const textKey = firstTextKey(header.columns) ?? header.columns.find((c) => c !== 'file_name')!;
-    const fields = fillFlatFields(template.fields, copy, { audioKey: 'file_name', audioValue: toPosix(relative(context.manifestDir, copy.audioPath)), textKey });
+    const fields = fillFlatFields(template.fields, copy, {
+      audioKey: 'file_name',
+      audioValue: toPosix(relative(context.manifestDir, copy.audioPath)),
+      textKey,
+    });
     return formatRow(fields, header);
   },
   resolveAudio: resolveRecordAudio,

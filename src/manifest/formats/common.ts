@@ -6,10 +6,37 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
 import type { CanaryCopy, ManifestRecord, Where } from '../types.ts';
 
-export const SPEAKER_KEYS = new Set(['speaker', 'speaker_id', 'spk', 'spk_id', 'speakerid', 'client_id', 'speaker_name']);
+export const SPEAKER_KEYS = new Set([
+  'speaker',
+  'speaker_id',
+  'spk',
+  'spk_id',
+  'speakerid',
+  'client_id',
+  'speaker_name',
+]);
 /** Per-speaker attributes we do not know for a synthetic voice: left empty. */
-export const SPEAKER_ATTRIBUTE_KEYS = new Set(['age', 'gender', 'accents', 'accent', 'variant', 'segment', 'sentence_domain']);
-export const TEXT_KEYS = ['text', 'transcription', 'sentence', 'transcript', 'wrd', 'words', 'txt', 'normalized_text', 'text_norm', 'pred_text'];
+export const SPEAKER_ATTRIBUTE_KEYS = new Set([
+  'age',
+  'gender',
+  'accents',
+  'accent',
+  'variant',
+  'segment',
+  'sentence_domain',
+]);
+export const TEXT_KEYS = [
+  'text',
+  'transcription',
+  'sentence',
+  'transcript',
+  'wrd',
+  'words',
+  'txt',
+  'normalized_text',
+  'text_norm',
+  'pred_text',
+];
 export const DURATION_KEYS = new Set(['duration', 'duration_sec', 'duration_s', 'length', 'audio_duration']);
 export const OFFSET_KEYS = new Set(['offset', 'start']);
 
@@ -21,7 +48,10 @@ export interface JsonStyle {
 }
 
 export function detectJsonStyle(line: string): JsonStyle {
-  return { spaced: /^\{\s*"(?:[^"\\]|\\.)*":\s/.test(line), asciiOnly: !/[^\x00-\x7f]/.test(line) && /\\u[0-9a-fA-F]{4}/.test(line) };
+  return {
+    spaced: /^\{\s*"(?:[^"\\]|\\.)*":\s/.test(line),
+    asciiOnly: !/[^\x00-\x7f]/.test(line) && /\\u[0-9a-fA-F]{4}/.test(line),
+  };
 }
 
 /** A number written as a float the way Python does (3 -> 3.0). */
@@ -49,7 +79,9 @@ export function stringifyJson(value: unknown, style: JsonStyle): string {
   };
   const quote = (text: string): string => {
     const json = JSON.stringify(text);
-    return style.asciiOnly ? json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+    return style.asciiOnly
+      ? json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      : json;
   };
   return write(value);
 }
@@ -59,7 +91,9 @@ export function parseJsonObject(text: string, where: Where, expected: string): R
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new RoteError(`${where.file}:${where.line}: malformed JSON (${(error as Error).message}); expected ${expected}`);
+    throw new RoteError(
+      `${where.file}:${where.line}: malformed JSON (${(error as Error).message}); expected ${expected}`,
+    );
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new RoteError(`${where.file}:${where.line}: expected a JSON object (${expected})`);
@@ -70,7 +104,9 @@ export function parseJsonObject(text: string, where: Where, expected: string): R
 export function requireString(fields: Record<string, unknown>, key: string, where: Where, formatName: string): string {
   const value = fields[key];
   if (typeof value !== 'string') {
-    throw new RoteError(`${where.file}:${where.line}: ${formatName} record needs a string "${key}" field${value === undefined ? ' (missing)' : ` (got ${typeof value})`}`);
+    throw new RoteError(
+      `${where.file}:${where.line}: ${formatName} record needs a string "${key}" field${value === undefined ? ' (missing)' : ` (got ${typeof value})`}`,
+    );
   }
   return value;
 }
@@ -100,18 +136,24 @@ export function speakerValue(template: unknown, speaker: string): unknown {
 }
 
 /** Fills a flat template record's fields for a canary copy, keeping the template's keys and order. */
-export function fillFlatFields(template: Record<string, unknown>, copy: CanaryCopy, roles: { audioKey: string; audioValue: string; textKey?: string; idKey?: string }): Record<string, unknown> {
+export function fillFlatFields(
+  template: Record<string, unknown>,
+  copy: CanaryCopy,
+  roles: { audioKey: string; audioValue: string; textKey?: string; idKey?: string },
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(template)) {
     const lower = key.toLowerCase();
     if (key === roles.audioKey) out[key] = roles.audioValue;
     else if (key === roles.idKey) out[key] = copy.recordId;
     else if (key === roles.textKey || (TEXT_KEYS.includes(lower) && typeof value === 'string')) out[key] = copy.text;
-    else if (DURATION_KEYS.has(lower)) out[key] = typeof value === 'string' ? String(copy.durationSec) : new PyFloat(copy.durationSec);
+    else if (DURATION_KEYS.has(lower))
+      out[key] = typeof value === 'string' ? String(copy.durationSec) : new PyFloat(copy.durationSec);
     else if (OFFSET_KEYS.has(lower)) out[key] = typeof value === 'string' ? '0' : new PyFloat(0);
     else if (SPEAKER_KEYS.has(lower)) out[key] = speakerValue(value, copy.speaker);
     else if (SPEAKER_ATTRIBUTE_KEYS.has(lower)) out[key] = typeof value === 'string' ? '' : null;
-    else if (lower === 'sampling_rate' || lower === 'sample_rate') out[key] = typeof value === 'string' ? String(copy.sampleRate) : copy.sampleRate;
+    else if (lower === 'sampling_rate' || lower === 'sample_rate')
+      out[key] = typeof value === 'string' ? String(copy.sampleRate) : copy.sampleRate;
     else out[key] = value;
   }
   if (!(roles.audioKey in out)) out[roles.audioKey] = roles.audioValue;
@@ -120,7 +162,8 @@ export function fillFlatFields(template: Record<string, unknown>, copy: CanaryCo
 
 /** The audio path as the template writes it: absolute, or relative to the manifest's directory. */
 export function pathLike(templatePath: string | undefined, audioPath: string, manifestDir: string): string {
-  if (templatePath !== undefined && !isAbsolute(templatePath) && !/^[a-z]+:\/\//i.test(templatePath)) return toPosix(relative(manifestDir, audioPath));
+  if (templatePath !== undefined && !isAbsolute(templatePath) && !/^[a-z]+:\/\//i.test(templatePath))
+    return toPosix(relative(manifestDir, audioPath));
   return audioPath;
 }
 
@@ -143,4 +186,3 @@ export function firstTextKey(fields: Record<string, unknown> | string[]): string
   const keys = Array.isArray(fields) ? fields : Object.keys(fields);
   return TEXT_KEYS.find((key) => keys.includes(key));
 }
-

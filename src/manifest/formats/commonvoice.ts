@@ -18,21 +18,36 @@ export const commonvoiceAdapter: RecordAdapter = {
   hasIds: true,
   quickCheck: (text) => (text.includes('\t') ? null : 'tab-separated fields'),
   matches(_text, header) {
-    return !!header && header.delimiter === '\t' && ['client_id', 'path', 'sentence'].every((c) => header.columns.includes(c));
+    return (
+      !!header &&
+      header.delimiter === '\t' &&
+      ['client_id', 'path', 'sentence'].every((c) => header.columns.includes(c))
+    );
   },
   parseHeader(text, where) {
     return parseHeaderRow(text, '\t', where, ['client_id', 'path', 'sentence'], 'Common Voice TSV');
   },
   parse(text, where, header) {
     const fields = rowToFields(parseRow(text, '\t', where), header!, where);
-    return { id: fields.path!.replace(/\.[^.]*$/, ''), audio: fields.path, text: fields.sentence, speaker: fields.client_id, fields };
+    return {
+      id: fields.path!.replace(/\.[^.]*$/, ''),
+      audio: fields.path,
+      text: fields.sentence,
+      speaker: fields.client_id,
+      fields,
+    };
   },
   formatCanary(copy, template, context) {
     const header = context.header!;
     const clips = join(context.manifestDir, 'clips');
-    const fields = fillFlatFields(template.fields, copy, { audioKey: 'path', audioValue: toPosix(relative(clips, copy.audioPath)), textKey: 'sentence' });
+    const fields = fillFlatFields(template.fields, copy, {
+      audioKey: 'path',
+      audioValue: toPosix(relative(clips, copy.audioPath)),
+      textKey: 'sentence',
+    });
     if ('sentence_id' in fields) fields.sentence_id = createHash('sha256').update(copy.text).digest('hex');
-    for (const key of ['up_votes', 'down_votes']) if (key in fields && !/^\d+$/.test(String(fields[key]))) fields[key] = '0';
+    for (const key of ['up_votes', 'down_votes'])
+      if (key in fields && !/^\d+$/.test(String(fields[key]))) fields[key] = '0';
     return formatRow(fields, header);
   },
   resolveAudio(record, manifestPath) {

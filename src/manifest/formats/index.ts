@@ -24,4 +24,13 @@ export function adapterFor(format: Exclude<ManifestFormat, 'kaldi'>): RecordAdap
   return adapter;
 }
 
-export { audiofolderAdapter, commonvoiceAdapter, lhotseCutsAdapter, lhotseRecordingsAdapter, lhotseSupervisionsAdapter, nemoAdapter, speechbrainAdapter, wenetAdapter };
+export {
+  audiofolderAdapter,
+  commonvoiceAdapter,
+  lhotseCutsAdapter,
+  lhotseRecordingsAdapter,
+  lhotseSupervisionsAdapter,
+  nemoAdapter,
+  speechbrainAdapter,
+  wenetAdapter,
+};

@@ -71,7 +71,13 @@ function splitKey(buf: Buffer, start: number, end: number): number {
  * Pass 1: every table checked (sorted, unique keys, UTF-8, no blank lines),
  * counted and hashed; every id added to `ids`; canary ids refused.
  */
-export async function scanKaldiDir(dir: string, ids: BloomFilter, canaryIds: Set<string>, random: SeededRandom, hash: FileHashAlgorithm): Promise<KaldiScan> {
+export async function scanKaldiDir(
+  dir: string,
+  ids: BloomFilter,
+  canaryIds: Set<string>,
+  random: SeededRandom,
+  hash: FileHashAlgorithm,
+): Promise<KaldiScan> {
   const idSamples: Array<{ utt: string; spk: string }> = [];
   const names = (await readdir(dir)).sort();
   const hasSegments = names.includes('segments');
@@ -94,17 +100,26 @@ export async function scanKaldiDir(dir: string, ids: BloomFilter, canaryIds: Set
       if (key === null) continue;
       for (const span of spans) {
         const where = `${path}:${span.line}`;
-        if (span.blank) throw new RoteError(`${where}: blank line; Kaldi tables need "<id> <value>" on every line (run utils/fix_data_dir.sh)`);
+        if (span.blank)
+          throw new RoteError(
+            `${where}: blank line; Kaldi tables need "<id> <value>" on every line (run utils/fix_data_dir.sh)`,
+          );
         const keyEnd = splitKey(span.buf, span.start, span.contentEnd);
         const keyBytes = span.buf.subarray(span.start, keyEnd);
-        if (keyBytes.length === 0) throw new RoteError(`${where}: line starts with whitespace; expected "<id> <value>"`);
+        if (keyBytes.length === 0)
+          throw new RoteError(`${where}: line starts with whitespace; expected "<id> <value>"`);
         if (previous && Buffer.compare(previous, keyBytes) >= 0) {
-          throw new RoteError(`${where}: "${keyBytes.toString()}" is ${Buffer.compare(previous, keyBytes) === 0 ? 'a duplicate id' : 'out of order'}; Kaldi tables must be sorted in C byte order (LC_ALL=C sort -k1,1 -u, or utils/fix_data_dir.sh)`);
+          throw new RoteError(
+            `${where}: "${keyBytes.toString()}" is ${Buffer.compare(previous, keyBytes) === 0 ? 'a duplicate id' : 'out of order'}; Kaldi tables must be sorted in C byte order (LC_ALL=C sort -k1,1 -u, or utils/fix_data_dir.sh)`,
+          );
         }
         previous = Buffer.from(keyBytes);
         const id = keyBytes.toString('utf8');
         if (key === 'utt' || key === 'spk' || key === 'rec') ids.add(id);
-        if (canaryIds.has(id)) throw new RoteError(`${where}: id "${id}" is a canary id of this set; the data dir already holds these canaries (inject into the original data dir)`);
+        if (canaryIds.has(id))
+          throw new RoteError(
+            `${where}: id "${id}" is a canary id of this set; the data dir already holds these canaries (inject into the original data dir)`,
+          );
         const value = span.buf.toString('utf8', Math.min(keyEnd + 1, span.contentEnd), span.contentEnd);
         if (count === 0) firstValue = value;
         count++;
@@ -130,7 +145,8 @@ export async function scanKaldiDir(dir: string, ids: BloomFilter, canaryIds: Set
     files.push({ name, path, key, summary, firstValue });
   }
   for (const required of ['wav.scp', 'text', 'utt2spk']) {
-    if (!files.some((f) => f.name === required)) throw new RoteError(`${dir}: missing ${required}; a Kaldi data dir needs ${KALDI_EXPECTS}`);
+    if (!files.some((f) => f.name === required))
+      throw new RoteError(`${dir}: missing ${required}; a Kaldi data dir needs ${KALDI_EXPECTS}`);
   }
   return { dir, files, skipped, hasSegments, utterances, template, idSamples };
 }
@@ -146,7 +162,13 @@ export interface KaldiLine {
  * Pass 2 for one table: the table's lines with `insert` (sorted by key)
  * merged in. Returns the 1-based output line of each inserted copy.
  */
-export async function mergeKaldiTable(file: KaldiFile, insert: KaldiLine[], writer: ManifestWriter, eol: string, hash: FileHashAlgorithm): Promise<{ summary: ScanSummary; lines: number; copyLines: Map<number, number> }> {
+export async function mergeKaldiTable(
+  file: KaldiFile,
+  insert: KaldiLine[],
+  writer: ManifestWriter,
+  eol: string,
+  hash: FileHashAlgorithm,
+): Promise<{ summary: ScanSummary; lines: number; copyLines: Map<number, number> }> {
   const summary = emptySummary();
   const copyLines = new Map<number, number>();
   let next = 0;
@@ -199,7 +221,10 @@ export async function* kaldiUtterances(dir: string): AsyncGenerator<{ id: string
 }
 
 /** Audio of the given utterances: a file path, or the command when wav.scp holds a pipe. */
-export async function kaldiAudioOf(dir: string, utterances: Set<string>): Promise<Map<string, { path?: string; command?: string }>> {
+export async function kaldiAudioOf(
+  dir: string,
+  utterances: Set<string>,
+): Promise<Map<string, { path?: string; command?: string }>> {
   const recordingOf = new Map<string, string[]>();
   const names = await readdir(dir);
   if (names.includes('segments')) {

@@ -7,13 +7,27 @@
  */
 import { RoteError } from '../../util/errors.ts';
 import type { CanaryCopy, ManifestRecord, RecordAdapter, Where } from '../types.ts';
-import { detectJsonStyle, jsonObjectMatcher, jsonObjectQuickCheck, parseJsonObject, PyFloat, resolveRecordAudio, SPEAKER_ATTRIBUTE_KEYS, speakerValue, stringifyJson } from './common.ts';
+import {
+  detectJsonStyle,
+  jsonObjectMatcher,
+  jsonObjectQuickCheck,
+  parseJsonObject,
+  PyFloat,
+  resolveRecordAudio,
+  SPEAKER_ATTRIBUTE_KEYS,
+  speakerValue,
+  stringifyJson,
+} from './common.ts';
 
 type Json = Record<string, unknown>;
 
-const isRecording = (fields: Json): boolean => Array.isArray(fields.sources) && typeof fields.sampling_rate === 'number';
-const isSupervision = (fields: Json): boolean => typeof fields.recording_id === 'string' && typeof fields.start === 'number' && !('sources' in fields);
-const isCut = (fields: Json): boolean => typeof fields.type === 'string' && /Cut$/.test(fields.type) || (Array.isArray(fields.supervisions) && typeof fields.id === 'string' && 'duration' in fields);
+const isRecording = (fields: Json): boolean =>
+  Array.isArray(fields.sources) && typeof fields.sampling_rate === 'number';
+const isSupervision = (fields: Json): boolean =>
+  typeof fields.recording_id === 'string' && typeof fields.start === 'number' && !('sources' in fields);
+const isCut = (fields: Json): boolean =>
+  (typeof fields.type === 'string' && /Cut$/.test(fields.type)) ||
+  (Array.isArray(fields.supervisions) && typeof fields.id === 'string' && 'duration' in fields);
 
 /** What the three lhotse manifests share: JSON objects, one a line, each with an id. */
 const LHOTSE_LINES = { header: false, quoted: false, hasIds: true, quickCheck: jsonObjectQuickCheck } as const;
@@ -43,7 +57,10 @@ function recordingFor(copy: CanaryCopy, template: Json | undefined): Json {
 }
 
 function supervisionFor(copy: CanaryCopy, template: Json | undefined): Json {
-  const base: Json = template && Object.keys(template).length > 0 ? template : { id: '', recording_id: '', start: 0, duration: 0, channel: 0, text: '', speaker: '' };
+  const base: Json =
+    template && Object.keys(template).length > 0
+      ? template
+      : { id: '', recording_id: '', start: 0, duration: 0, channel: 0, text: '', speaker: '' };
   const out: Json = {};
   for (const [key, value] of Object.entries(base)) {
     if (key === 'id') out[key] = copy.recordId;
@@ -90,15 +107,19 @@ export const lhotseCutsAdapter: RecordAdapter = {
   formatCanary(copy, template, context) {
     const t = template.fields;
     const out: Json = {};
-    const keys = Object.keys(t).length ? Object.keys(t) : ['id', 'start', 'duration', 'channel', 'supervisions', 'recording', 'type'];
+    const keys = Object.keys(t).length
+      ? Object.keys(t)
+      : ['id', 'start', 'duration', 'channel', 'supervisions', 'recording', 'type'];
     for (const key of keys) {
       if (key === 'id') out.id = copy.recordId;
       else if (key === 'start') out.start = new PyFloat(0);
       else if (key === 'duration') out.duration = new PyFloat(copy.durationSec);
       else if (key === 'channel') out.channel = Array.isArray(t.channel) ? [0] : 0;
-      else if (key === 'supervisions') out.supervisions = [supervisionFor(copy, (t.supervisions as Json[] | undefined)?.[0])];
+      else if (key === 'supervisions')
+        out.supervisions = [supervisionFor(copy, (t.supervisions as Json[] | undefined)?.[0])];
       else if (key === 'recording') out.recording = recordingFor(copy, t.recording as Json | undefined);
-      else if (key === 'features') continue; // the canary has no precomputed features; lhotse computes them on the fly
+      else if (key === 'features')
+        continue; // the canary has no precomputed features; lhotse computes them on the fly
       else if (key === 'type') out.type = 'MonoCut';
       else out[key] = t[key];
     }
@@ -132,8 +153,14 @@ export const lhotseSupervisionsAdapter: RecordAdapter = {
   matches: jsonObjectMatcher(isSupervision),
   parse(text, where) {
     const fields = parseJsonObject(text, where, 'a lhotse supervision object');
-    if (typeof fields.id !== 'string' || typeof fields.recording_id !== 'string') fail(where, 'lhotse supervision needs string "id" and "recording_id"');
-    return { id: fields.id, text: typeof fields.text === 'string' ? fields.text : undefined, speaker: speakerOf(fields), fields };
+    if (typeof fields.id !== 'string' || typeof fields.recording_id !== 'string')
+      fail(where, 'lhotse supervision needs string "id" and "recording_id"');
+    return {
+      id: fields.id,
+      text: typeof fields.text === 'string' ? fields.text : undefined,
+      speaker: speakerOf(fields),
+      fields,
+    };
   },
   formatCanary(copy, template, context) {
     return stringifyJson(supervisionFor(copy, template.fields), detectJsonStyle(context.templateText));

@@ -5,7 +5,18 @@
  */
 import { RoteError } from '../../util/errors.ts';
 import type { RecordAdapter } from '../types.ts';
-import { detectJsonStyle, fillFlatFields, jsonObjectMatcher, jsonObjectQuickCheck, parseJsonObject, pathLike, requireString, resolveRecordAudio, SPEAKER_KEYS, stringifyJson } from './common.ts';
+import {
+  detectJsonStyle,
+  fillFlatFields,
+  jsonObjectMatcher,
+  jsonObjectQuickCheck,
+  parseJsonObject,
+  pathLike,
+  requireString,
+  resolveRecordAudio,
+  SPEAKER_KEYS,
+  stringifyJson,
+} from './common.ts';
 
 const EXPECTED = 'a NeMo object like {"audio_filepath": "...", "duration": 1.5, "text": "..."}';
 
@@ -22,11 +33,18 @@ export const nemoAdapter: RecordAdapter = {
     const fields = parseJsonObject(text, where, EXPECTED);
     const audio = requireString(fields, 'audio_filepath', where, 'NeMo');
     if (typeof fields.duration !== 'number') {
-      throw new RoteError(`${where.file}:${where.line}: NeMo record needs a numeric "duration" field in seconds${fields.duration === undefined ? ' (missing)' : ''}`);
+      throw new RoteError(
+        `${where.file}:${where.line}: NeMo record needs a numeric "duration" field in seconds${fields.duration === undefined ? ' (missing)' : ''}`,
+      );
     }
     const transcript = requireString(fields, 'text', where, 'NeMo');
     const speakerKey = Object.keys(fields).find((key) => SPEAKER_KEYS.has(key.toLowerCase()));
-    return { audio, text: transcript, speaker: speakerKey === undefined ? undefined : String(fields[speakerKey]), fields };
+    return {
+      audio,
+      text: transcript,
+      speaker: speakerKey === undefined ? undefined : String(fields[speakerKey]),
+      fields,
+    };
   },
   formatCanary(copy, template, context) {
     const audioValue = pathLike(template.audio, copy.audioPath, context.manifestDir);

@@ -21,7 +21,13 @@ export const speechbrainAdapter: RecordAdapter = {
   hasIds: true,
   quickCheck: () => null,
   matches(_text, header) {
-    return !!header && header.delimiter === ',' && header.columns.includes('ID') && header.columns.includes('duration') && !!audioColumn(header.columns);
+    return (
+      !!header &&
+      header.delimiter === ',' &&
+      header.columns.includes('ID') &&
+      header.columns.includes('duration') &&
+      !!audioColumn(header.columns)
+    );
   },
   parseHeader(text, where) {
     const header = parseHeaderRow(text, ',', where, ['ID', 'duration'], 'SpeechBrain CSV');
@@ -32,11 +38,22 @@ export const speechbrainAdapter: RecordAdapter = {
     const fields = rowToFields(parseRow(text, ',', where), header!, where);
     const textKey = firstTextKey(header!.columns);
     const speakerKey = header!.columns.find((key) => SPEAKER_KEYS.has(key.toLowerCase()));
-    return { id: fields.ID, audio: fields[audioColumn(header!.columns)!], text: textKey ? fields[textKey] : undefined, speaker: speakerKey ? fields[speakerKey] : undefined, fields };
+    return {
+      id: fields.ID,
+      audio: fields[audioColumn(header!.columns)!],
+      text: textKey ? fields[textKey] : undefined,
+      speaker: speakerKey ? fields[speakerKey] : undefined,
+      fields,
+    };
   },
   formatCanary(copy, template, context) {
     const header = context.header!;
-    const fields = fillFlatFields(template.fields, copy, { audioKey: audioColumn(header.columns)!, audioValue: copy.audioPath, textKey: firstTextKey(header.columns), idKey: 'ID' });
+    const fields = fillFlatFields(template.fields, copy, {
+      audioKey: audioColumn(header.columns)!,
+      audioValue: copy.audioPath,
+      textKey: firstTextKey(header.columns),
+      idKey: 'ID',
+    });
     for (const column of header.columns) if (/_format$/.test(column)) fields[column] = 'wav';
     return formatRow(fields, header);
   },

@@ -45,7 +45,9 @@ function escapeRegExp(text: string): string {
 
 /** The regular-expression source matching one line of this shape (terminator excluded). */
 export function shapeSource(entries: Array<[string, ValueKind]>): string {
-  const members = entries.map(([key, kind]) => `"${escapeRegExp(Buffer.from(key, 'utf8').toString('latin1'))}"${WS}:${WS}${VALUE[kind]}`);
+  const members = entries.map(
+    ([key, kind]) => `"${escapeRegExp(Buffer.from(key, 'utf8').toString('latin1'))}"${WS}:${WS}${VALUE[kind]}`,
+  );
   return `${WS}\\{${WS}${members.join(`${WS},${WS}`)}${WS}\\}${WS}`;
 }
 

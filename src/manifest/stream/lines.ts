@@ -124,8 +124,10 @@ class ByteSource {
 
   private explain(error: unknown): unknown {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return new RoteError(`${this.path}: cannot read manifest (${code})`, { cause: error });
-    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') return new RoteError(`${this.path}: not a valid gzip file (${(error as Error).message})`, { cause: error });
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
+      return new RoteError(`${this.path}: cannot read manifest (${code})`, { cause: error });
+    if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR')
+      return new RoteError(`${this.path}: not a valid gzip file (${(error as Error).message})`, { cause: error });
     return error;
   }
 }
@@ -138,7 +140,10 @@ export interface ScanStart {
 }
 
 /** Opens `path` for reading from `start` (plain files) or from the beginning (`.gz`). */
-export async function openByteSource(path: string, start = 0): Promise<{ read(target: Buffer, offset: number): Promise<number>; close(): Promise<void> }> {
+export async function openByteSource(
+  path: string,
+  start = 0,
+): Promise<{ read(target: Buffer, offset: number): Promise<number>; close(): Promise<void> }> {
   if (start !== 0 && isGzip(path)) throw new Error('a .gz file can only be read from its start');
   const source = new ByteSource(path, null, start);
   await source.open();
@@ -163,10 +168,19 @@ export interface ReadWindow {
  * the longest run the reader leaves unconsumed. `buffer`: the buffer to start
  * with (a doubled one replaces it).
  */
-export async function* readWindows(path: string, options: { chunkSize: number; start?: number; hash?: StreamingHash | null; sync?: boolean; buffer?: Buffer }): AsyncGenerator<ReadWindow> {
+export async function* readWindows(
+  path: string,
+  options: { chunkSize: number; start?: number; hash?: StreamingHash | null; sync?: boolean; buffer?: Buffer },
+): AsyncGenerator<ReadWindow> {
   const source = new ByteSource(path, options.hash ?? null, options.start ?? 0, options.sync === true && !isGzip(path));
   await source.open();
-  const window: ReadWindow = { buf: options.buffer ?? Buffer.allocUnsafe(options.chunkSize), filled: 0, base: options.start ?? 0, final: false, consumed: 0 };
+  const window: ReadWindow = {
+    buf: options.buffer ?? Buffer.allocUnsafe(options.chunkSize),
+    filled: 0,
+    base: options.start ?? 0,
+    final: false,
+    consumed: 0,
+  };
   try {
     for (;;) {
       if (window.filled === window.buf.length) {
@@ -207,7 +221,17 @@ export function emptySummary(): ScanSummary {
  * `hash` names the digest (default sha256); false skips it alone (summary.hash stays '').
  * `chunkSize`: bytes per read (default 1 MiB; small for a few records from a checkpoint).
  */
-export async function* scanBatches(path: string, options: { quoted: boolean; trusted?: boolean; from?: ScanStart; hash?: FileHashAlgorithm | false; chunkSize?: number }, summary: ScanSummary): AsyncGenerator<RecordSpan[]> {
+export async function* scanBatches(
+  path: string,
+  options: {
+    quoted: boolean;
+    trusted?: boolean;
+    from?: ScanStart;
+    hash?: FileHashAlgorithm | false;
+    chunkSize?: number;
+  },
+  summary: ScanSummary,
+): AsyncGenerator<RecordSpan[]> {
   const algorithm = options.trusted || options.hash === false ? null : (options.hash ?? 'sha256');
   const hash = algorithm ? await createFileHash(algorithm) : null;
   const from = options.from ?? { offset: 0, line: 1 };
@@ -270,7 +294,11 @@ export async function* scanBatches(path: string, options: { quoted: boolean; tru
 }
 
 /** Calls `visit` for every record of `path`, in order, then returns the counts and the file's hash. */
-export async function scanRecords(path: string, options: { quoted: boolean; hash?: FileHashAlgorithm | false }, visit: (span: RecordSpan) => void): Promise<ScanSummary> {
+export async function scanRecords(
+  path: string,
+  options: { quoted: boolean; hash?: FileHashAlgorithm | false },
+  visit: (span: RecordSpan) => void,
+): Promise<ScanSummary> {
   const summary = emptySummary();
   for await (const spans of scanBatches(path, options, summary)) for (const span of spans) visit(span);
   return summary;
@@ -299,16 +327,23 @@ export function reportBadUtf8(path: string, buf: Buffer, end: number, firstLine:
     const newline = buf.indexOf(NEWLINE, position);
     const lineEnd = newline === -1 || newline >= end ? end : newline + 1;
     if (!isUtf8(buf.subarray(position, lineEnd))) {
-      throw new RoteError(`${path}:${line}: text is not valid UTF-8; re-encode the manifest as UTF-8 (e.g. iconv -t UTF-8)`);
+      throw new RoteError(
+        `${path}:${line}: text is not valid UTF-8; re-encode the manifest as UTF-8 (e.g. iconv -t UTF-8)`,
+      );
     }
     line++;
     position = lineEnd;
   }
-  throw new RoteError(`${path}: text is not valid UTF-8 (a multi-byte character is split across lines); re-encode the manifest as UTF-8`);
+  throw new RoteError(
+    `${path}: text is not valid UTF-8 (a multi-byte character is split across lines); re-encode the manifest as UTF-8`,
+  );
 }
 
 /** The records of a file as an async iterator of owned copies, pulled chunk by chunk. */
-export async function* iterateRecords(path: string, options: { quoted: boolean }): AsyncGenerator<{ line: number; bytes: Buffer; text: string; blank: boolean }> {
+export async function* iterateRecords(
+  path: string,
+  options: { quoted: boolean },
+): AsyncGenerator<{ line: number; bytes: Buffer; text: string; blank: boolean }> {
   for await (const spans of scanBatches(path, options, emptySummary())) {
     for (const span of spans) {
       yield {

@@ -18,8 +18,24 @@ import { RoteError } from '../../util/errors.ts';
 import { createFileHash, type FileHashAlgorithm } from '../../util/hash.ts';
 import type { BloomFilter, IdSet } from '../ids.ts';
 import { ShapeMatcher } from './json-shapes.ts';
-import { contentEndOf, emptySummary, isBlank, readWindows, reportBadUtf8, scanBatches, type ScanStart, type ScanSummary } from './lines.ts';
-import { FULL_CHECK_RECORDS, type CheckDepth, type Header, type ManifestRecord, type RecordAdapter, type Where } from '../types.ts';
+import {
+  contentEndOf,
+  emptySummary,
+  isBlank,
+  readWindows,
+  reportBadUtf8,
+  scanBatches,
+  type ScanStart,
+  type ScanSummary,
+} from './lines.ts';
+import {
+  FULL_CHECK_RECORDS,
+  type CheckDepth,
+  type Header,
+  type ManifestRecord,
+  type RecordAdapter,
+  type Where,
+} from '../types.ts';
 
 const NEWLINE = 10;
 /** Bytes per read: chunks that stay in the CPU's L2 cache while they are scanned (1 MiB ones took ~5% longer here). */
@@ -88,7 +104,6 @@ export interface ScanChecks {
   onBytes?: (bytes: number) => void;
 }
 
-
 /** Adapters whose records the shape fast path can validate. */
 export function fastPathApplies(adapter: RecordAdapter): boolean {
   return adapter.acceptsByFieldKinds === true && !adapter.hasIds && !adapter.header && !adapter.quoted;
@@ -100,13 +115,26 @@ export async function scanManifestFile(path: string, adapter: RecordAdapter, che
 }
 
 /** The full check of one data record; returns its parsed form. */
-function checkRecord(text: string, where: Where, adapter: RecordAdapter, header: Header | undefined, checks: ScanChecks): ManifestRecord {
+function checkRecord(
+  text: string,
+  where: Where,
+  adapter: RecordAdapter,
+  header: Header | undefined,
+  checks: ScanChecks,
+): ManifestRecord {
   const problem = adapter.quickCheck(text);
-  if (problem) throw new RoteError(`${where.file}:${where.line}: malformed line; expected ${problem} (${adapter.expects})`);
+  if (problem)
+    throw new RoteError(`${where.file}:${where.line}: malformed line; expected ${problem} (${adapter.expects})`);
   const record = adapter.parse(text, where, header);
   if (record.id !== undefined) {
-    if (checks.canaryIds.has(record.id)) throw new RoteError(`${where.file}:${where.line}: id "${record.id}" is a canary id of this set; the manifest already holds these canaries (inject into the original manifest)`);
-    if (checks.seen && !checks.seen.add(record.id)) throw new RoteError(`${where.file}:${where.line}: duplicate id "${record.id}"; every record needs its own id (remove or rename the duplicate)`);
+    if (checks.canaryIds.has(record.id))
+      throw new RoteError(
+        `${where.file}:${where.line}: id "${record.id}" is a canary id of this set; the manifest already holds these canaries (inject into the original manifest)`,
+      );
+    if (checks.seen && !checks.seen.add(record.id))
+      throw new RoteError(
+        `${where.file}:${where.line}: duplicate id "${record.id}"; every record needs its own id (remove or rename the duplicate)`,
+      );
     checks.ids?.add(record.id);
   }
   if (adapter.format === 'lhotse-supervisions') checks.ids?.add((record.fields.recording_id as string) ?? '');
@@ -136,7 +164,8 @@ async function scanRecordByRecord(path: string, adapter: RecordAdapter, checks: 
     const last = spans[spans.length - 1];
     if (last) checks.onBytes?.(last.base + last.end);
   }
-  if (adapter.header && !header) throw new RoteError(`${path}: empty file; expected a header line (${adapter.expects})`);
+  if (adapter.header && !header)
+    throw new RoteError(`${path}: empty file; expected a header line (${adapter.expects})`);
   return { summary, header, dataRecords, first, checkpoints };
 }
 
@@ -160,7 +189,13 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     if (!isBlank(buf, lineStart, contentEnd)) {
       checkpoints.add(records, base + lineStart, line);
       records++;
-      const record = checkRecord(buf.toString('utf8', lineStart, contentEnd), { file: path, line }, adapter, undefined, checks);
+      const record = checkRecord(
+        buf.toString('utf8', lineStart, contentEnd),
+        { file: path, line },
+        adapter,
+        undefined,
+        checks,
+      );
       first ??= record;
       shapes.learn(record.fields);
     }
@@ -241,7 +276,7 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     const end = final ? filled : buf.lastIndexOf(NEWLINE, filled - 1) + 1;
     if (end > 0) {
       if (!isUtf8(buf.subarray(0, end))) reportBadUtf8(path, buf, end, line);
-      for (let windowStart = 0; windowStart < end; ) {
+      for (let windowStart = 0; windowStart < end;) {
         let windowEnd = end;
         if (end - windowStart > WINDOW) {
           windowEnd = buf.lastIndexOf(NEWLINE, windowStart + WINDOW - 1) + 1;

@@ -33,7 +33,12 @@ export interface SlotPlace {
 }
 
 /** Places of the distinct, ascending file-local `slots`. */
-export async function locateSlots(file: string, adapter: RecordAdapter, scan: FileScan, slots: number[]): Promise<SlotPlace[]> {
+export async function locateSlots(
+  file: string,
+  adapter: RecordAdapter,
+  scan: FileScan,
+  slots: number[],
+): Promise<SlotPlace[]> {
   const places: SlotPlace[] = [];
   const gzip = isGzip(file);
   // Plain line files: one descriptor, synchronous reads of a few records per slot.
@@ -45,17 +50,34 @@ export async function locateSlots(file: string, adapter: RecordAdapter, scan: Fi
   }
 }
 
-async function locateSlotsFrom(file: string, adapter: RecordAdapter, scan: FileScan, slots: number[], places: SlotPlace[], gzip: boolean, fd: number | null): Promise<SlotPlace[]> {
+async function locateSlotsFrom(
+  file: string,
+  adapter: RecordAdapter,
+  scan: FileScan,
+  slots: number[],
+  places: SlotPlace[],
+  gzip: boolean,
+  fd: number | null,
+): Promise<SlotPlace[]> {
   let next = 0;
   let previous: { text: string; line: number } | null = null;
   while (next < slots.length && slots[next]! < scan.dataRecords) {
     const slot = slots[next]!;
     // gzip cannot seek: one scan from the start (the header, if any, is record -1).
-    const start = gzip ? { index: adapter.header ? -1 : 0, offset: 0, line: 1 } : scan.checkpoints.before(Math.max(0, slot - 1));
+    const start = gzip
+      ? { index: adapter.header ? -1 : 0, offset: 0, line: 1 }
+      : scan.checkpoints.before(Math.max(0, slot - 1));
     if (!start) break;
     let index = start.index;
     let jump = false;
-    const batches = fd !== null ? [spansFromSync(fd, start, SLOT_CHUNK)] : scanBatches(file, { quoted: adapter.quoted, trusted: true, from: start, chunkSize: gzip ? CHUNK : SLOT_CHUNK }, emptySummary());
+    const batches =
+      fd !== null
+        ? [spansFromSync(fd, start, SLOT_CHUNK)]
+        : scanBatches(
+            file,
+            { quoted: adapter.quoted, trusted: true, from: start, chunkSize: gzip ? CHUNK : SLOT_CHUNK },
+            emptySummary(),
+          );
     for await (const spans of batches) {
       for (const span of spans) {
         if (span.blank) continue;
@@ -63,9 +85,17 @@ async function locateSlotsFrom(file: string, adapter: RecordAdapter, scan: FileS
           index++;
           continue;
         }
-        const text = (): { text: string; line: number } => ({ text: span.buf.toString('utf8', span.start, span.contentEnd), line: span.line });
+        const text = (): { text: string; line: number } => ({
+          text: span.buf.toString('utf8', span.start, span.contentEnd),
+          line: span.line,
+        });
         while (next < slots.length && slots[next] === index) {
-          places.push({ slot: index, offset: span.base + span.start, line: span.line, template: index === 0 ? text() : previous! });
+          places.push({
+            slot: index,
+            offset: span.base + span.start,
+            line: span.line,
+            template: index === 0 ? text() : previous!,
+          });
           next++;
         }
         if (next === slots.length || slots[next]! >= scan.dataRecords) break;
@@ -80,26 +110,39 @@ async function locateSlotsFrom(file: string, adapter: RecordAdapter, scan: FileS
       if (jump || next === slots.length || slots[next]! >= scan.dataRecords) break;
     }
     if (!jump && next < slots.length && slots[next]! < scan.dataRecords) {
-      throw new RoteError(`${file}: has fewer records than when it was first read; run inject again on a file nobody is writing`);
+      throw new RoteError(
+        `${file}: has fewer records than when it was first read; run inject again on a file nobody is writing`,
+      );
     }
   }
   if (next < slots.length) {
     // The end of the file: after the last record.
     const last = scan.dataRecords > 0 ? await lastRecord(file, adapter, scan) : null;
-    if (!last) throw new RoteError(`${file}: no records to model the canary records on; the manifest must hold at least one record`);
-    for (; next < slots.length; next++) places.push({ slot: slots[next]!, offset: scan.summary.bytes, line: scan.summary.lines + 1, template: last });
+    if (!last)
+      throw new RoteError(
+        `${file}: no records to model the canary records on; the manifest must hold at least one record`,
+      );
+    for (; next < slots.length; next++)
+      places.push({ slot: slots[next]!, offset: scan.summary.bytes, line: scan.summary.lines + 1, template: last });
   }
   return places;
 }
 
-async function lastRecord(file: string, adapter: RecordAdapter, scan: FileScan): Promise<{ text: string; line: number } | null> {
-  const start = isGzip(file) ? { index: adapter.header ? -1 : 0, offset: 0, line: 1 } : scan.checkpoints.before(scan.dataRecords - 1)!;
+async function lastRecord(
+  file: string,
+  adapter: RecordAdapter,
+  scan: FileScan,
+): Promise<{ text: string; line: number } | null> {
+  const start = isGzip(file)
+    ? { index: adapter.header ? -1 : 0, offset: 0, line: 1 }
+    : scan.checkpoints.before(scan.dataRecords - 1)!;
   let index = start.index;
   let last: { text: string; line: number } | null = null;
   for await (const spans of scanBatches(file, { quoted: adapter.quoted, trusted: true, from: start }, emptySummary())) {
     for (const span of spans) {
       if (span.blank) continue;
-      if (index++ === scan.dataRecords - 1) last = { text: span.buf.toString('utf8', span.start, span.contentEnd), line: span.line };
+      if (index++ === scan.dataRecords - 1)
+        last = { text: span.buf.toString('utf8', span.start, span.contentEnd), line: span.line };
     }
   }
   return last;
@@ -111,13 +154,21 @@ async function lastRecord(file: string, adapter: RecordAdapter, scan: FileScan):
  * Two buffers: the next chunk is read while this one is written. A failed
  * read or write names both files.
  */
-export async function spliceCopy(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void): Promise<number> {
+export async function spliceCopy(
+  file: string,
+  insertions: Insertion[],
+  writer: ManifestWriter,
+  onBytes?: (copied: number) => void,
+): Promise<number> {
   try {
     return await spliceCopyChunks(file, insertions, writer, onBytes);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (error instanceof RoteError || typeof code !== 'string') throw error;
-    throw new RoteError(`${file} -> ${writer.target}: copy failed (${(error as Error).message}); nothing was written, check the disk and run inject again`, { cause: error });
+    throw new RoteError(
+      `${file} -> ${writer.target}: copy failed (${(error as Error).message}); nothing was written, check the disk and run inject again`,
+      { cause: error },
+    );
   }
 }
 
@@ -127,11 +178,21 @@ export async function spliceCopy(file: string, insertions: Insertion[], writer: 
  * its end only when the input is exhausted, count 0), the insertion's bytes
  * in between. `next` is the first insertion not yet placed.
  */
-export function splicePieces(buf: Uint8Array, count: number, position: number, insertions: Insertion[], next: number): { pieces: Uint8Array[]; next: number } {
+export function splicePieces(
+  buf: Uint8Array,
+  count: number,
+  position: number,
+  insertions: Insertion[],
+  next: number,
+): { pieces: Uint8Array[]; next: number } {
   const end = position + count;
   const pieces: Uint8Array[] = [];
   let from = 0;
-  while (next < insertions.length && insertions[next]!.offset <= end && (count > 0 || insertions[next]!.offset === end)) {
+  while (
+    next < insertions.length &&
+    insertions[next]!.offset <= end &&
+    (count > 0 || insertions[next]!.offset === end)
+  ) {
     const cut = insertions[next]!.offset - position;
     if (cut > from) pieces.push(buf.subarray(from, cut));
     from = Math.max(from, cut);
@@ -142,7 +203,12 @@ export function splicePieces(buf: Uint8Array, count: number, position: number, i
   return { pieces, next };
 }
 
-async function spliceCopyChunks(file: string, insertions: Insertion[], writer: ManifestWriter, onBytes?: (copied: number) => void): Promise<number> {
+async function spliceCopyChunks(
+  file: string,
+  insertions: Insertion[],
+  writer: ManifestWriter,
+  onBytes?: (copied: number) => void,
+): Promise<number> {
   const source = await openByteSource(file);
   const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
   let which = 0;
@@ -166,6 +232,7 @@ async function spliceCopyChunks(file: string, insertions: Insertion[], writer: M
     await reading.catch(() => 0);
     await source.close();
   }
-  if (next < insertions.length) throw new RoteError(`${file}: shorter than when it was first read; run inject again on a file nobody is writing`);
+  if (next < insertions.length)
+    throw new RoteError(`${file}: shorter than when it was first read; run inject again on a file nobody is writing`);
   return position;
 }

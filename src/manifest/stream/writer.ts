@@ -31,7 +31,10 @@ export class ManifestWriter {
   private finished = false;
 
   /** `hash`: the digest finish() returns; false for none (finish() then returns ''). */
-  constructor(target: string, private readonly options: { hash: FileHashAlgorithm | false }) {
+  constructor(
+    target: string,
+    private readonly options: { hash: FileHashAlgorithm | false },
+  ) {
     this.target = target;
     this.temporary = temporarySibling(target);
   }
@@ -39,7 +42,11 @@ export class ManifestWriter {
   /** A failed write, named after the output (not the input being copied). */
   private failed(error: unknown): never {
     if (error instanceof RoteError) throw error;
-    throw writeError(this.target, error, 'the output manifest could not be written; free space or choose another --out, and run inject again');
+    throw writeError(
+      this.target,
+      error,
+      'the output manifest could not be written; free space or choose another --out, and run inject again',
+    );
   }
 
   private async ensureOpen(): Promise<void> {
@@ -81,7 +88,9 @@ export class ManifestWriter {
     if (this.used === 0) return;
     const used = this.used;
     this.used = 0;
-    await this.emit(this.gzip || !this.handle ? Buffer.from(this.buffer.subarray(0, used)) : this.buffer.subarray(0, used));
+    await this.emit(
+      this.gzip || !this.handle ? Buffer.from(this.buffer.subarray(0, used)) : this.buffer.subarray(0, used),
+    );
   }
 
   private async emit(data: Buffer): Promise<void> {

@@ -11,7 +11,14 @@ import { RoteError } from '../../util/errors.ts';
 import { temporarySibling } from '../../util/atomic.ts';
 import type { SeededRandom } from '../../util/random.ts';
 import type { FileHashAlgorithm } from '../../util/hash.ts';
-import { KALDI_DROPPED, isKaldiDir, mergeKaldiTable, scanKaldiDir, type KaldiLine, type KaldiScan } from '../formats/kaldi.ts';
+import {
+  KALDI_DROPPED,
+  isKaldiDir,
+  mergeKaldiTable,
+  scanKaldiDir,
+  type KaldiLine,
+  type KaldiScan,
+} from '../formats/kaldi.ts';
 import { BloomFilter, drawUniqueId, mimicId } from '../ids.ts';
 import { drawGenders, type CopyIdentity, type PlannedCopy } from '../inject-plan.ts';
 import { ManifestWriter } from '../stream/writer.ts';
@@ -41,12 +48,23 @@ export class KaldiDirTarget implements InjectionTarget {
   /** The output dir must be new or empty; with --force, an existing Kaldi data dir is replaced. */
   async checkOutputs(force: boolean): Promise<void> {
     const { dir, outputDir } = this;
-    if ((await realpath(dir)) === outputDir || (existsSync(outputDir) && (await realpath(outputDir)) === (await realpath(dir)))) {
-      throw new RoteError(`${outputDir}: output is the input data dir; rote never modifies a training manifest in place, choose another --out`);
+    if (
+      (await realpath(dir)) === outputDir ||
+      (existsSync(outputDir) && (await realpath(outputDir)) === (await realpath(dir)))
+    ) {
+      throw new RoteError(
+        `${outputDir}: output is the input data dir; rote never modifies a training manifest in place, choose another --out`,
+      );
     }
     if (existsSync(outputDir) && (await readdir(outputDir)).length > 0) {
-      if (!force) throw new RoteError(`${outputDir}: output data dir exists and is not empty; choose a new directory, or pass --force to replace an earlier output`);
-      if (!(await isKaldiDir(outputDir))) throw new RoteError(`${outputDir}: exists and is not a Kaldi data dir; --force replaces only an earlier output data dir, choose a new directory`);
+      if (!force)
+        throw new RoteError(
+          `${outputDir}: output data dir exists and is not empty; choose a new directory, or pass --force to replace an earlier output`,
+        );
+      if (!(await isKaldiDir(outputDir)))
+        throw new RoteError(
+          `${outputDir}: exists and is not a Kaldi data dir; --force replaces only an earlier output data dir, choose a new directory`,
+        );
       this.replace = true;
     }
   }
@@ -56,7 +74,13 @@ export class KaldiDirTarget implements InjectionTarget {
   }
 
   async scan(onProgress?: ScanProgress): Promise<void> {
-    this.kaldi = await scanKaldiDir(this.dir, this.ids, this.options.canaryIds, this.random.fork('id-samples'), this.options.hash);
+    this.kaldi = await scanKaldiDir(
+      this.dir,
+      this.ids,
+      this.options.canaryIds,
+      this.random.fork('id-samples'),
+      this.options.hash,
+    );
     onProgress?.(1, 1);
   }
 
@@ -69,7 +93,12 @@ export class KaldiDirTarget implements InjectionTarget {
     return this.kaldi!.template.text;
   }
 
-  drawIdentity(random: SeededRandom, taken: Set<string>, prefix: string, nameTaken: (recordId: string) => boolean): CopyIdentity {
+  drawIdentity(
+    random: SeededRandom,
+    taken: Set<string>,
+    prefix: string,
+    nameTaken: (recordId: string) => boolean,
+  ): CopyIdentity {
     let speaker: string;
     let utt: string;
     // Each copy is shaped after a random corpus utterance, so it sorts to a random place.
@@ -78,7 +107,9 @@ export class KaldiDirTarget implements InjectionTarget {
     const speakerIsPrefix = templateSpk.length > 0 && templateUtt.startsWith(templateSpk);
     do {
       speaker = prefix + drawUniqueId(templateSpk, random, this.ids, taken);
-      utt = speakerIsPrefix ? speaker + mimicId(templateUtt.slice(templateSpk.length), random) : prefix + mimicId(templateUtt, random);
+      utt = speakerIsPrefix
+        ? speaker + mimicId(templateUtt.slice(templateSpk.length), random)
+        : prefix + mimicId(templateUtt, random);
     } while (taken.has(utt) || this.ids.mightContain(utt) || nameTaken(utt));
     taken.add(utt);
     return { recordId: utt, speaker };
@@ -91,35 +122,61 @@ export class KaldiDirTarget implements InjectionTarget {
     const genders = drawGenders(random.fork('gender'), copies.length);
     await makeDirectory(temporaryDir);
     const outputs: FileSummary[] = [];
-    for (const name of kaldi.skipped) this.warnings.push(`${join(dir, name)}: sub-directory not copied (split dirs are stale after injection; recreate them)`);
+    for (const name of kaldi.skipped)
+      this.warnings.push(
+        `${join(dir, name)}: sub-directory not copied (split dirs are stale after injection; recreate them)`,
+      );
     for (const file of kaldi.files) {
       const target = join(temporaryDir, file.name);
       if (KALDI_DROPPED.has(file.name)) {
-        this.warnings.push(`${file.path}: left out of the output; compute features again for the injected data dir (e.g. steps/make_fbank.sh)`);
+        this.warnings.push(
+          `${file.path}: left out of the output; compute features again for the injected data dir (e.g. steps/make_fbank.sh)`,
+        );
         continue;
       }
       if (file.key === null) {
         await copyFile(file.path, target);
-        outputs.push({ path: join(outputDir, file.name), hash: file.summary.hash, records: file.summary.records, lines: file.summary.lines });
+        outputs.push({
+          path: join(outputDir, file.name),
+          hash: file.summary.hash,
+          records: file.summary.records,
+          lines: file.summary.lines,
+        });
         continue;
       }
       const lines: KaldiLine[] = copies.map((copy, index) => {
         const key = file.key === 'spk' ? copy.speaker : file.key === 'rec' ? copy.recordingId : copy.recordId;
-        return { key: Buffer.from(key), line: `${key} ${kaldiValue(file.name, copy, genders[index]!, file.firstValue)}`, copy: index };
+        return {
+          key: Buffer.from(key),
+          line: `${key} ${kaldiValue(file.name, copy, genders[index]!, file.firstValue)}`,
+          copy: index,
+        };
       });
       lines.sort((a, b) => Buffer.compare(a.key, b.key));
       const writer = new ManifestWriter(target, { hash });
       try {
         const merged = await mergeKaldiTable(file, lines, writer, file.summary.eol, hash);
-        if (merged.summary.hash !== file.summary.hash) throw new RoteError(`${file.path}: changed while rote was reading it; run inject again`);
+        if (merged.summary.hash !== file.summary.hash)
+          throw new RoteError(`${file.path}: changed while rote was reading it; run inject again`);
         const outputDigest = await writer.finish();
         await writer.commit();
         if (file.name === 'text') {
           for (const [index, line] of merged.copyLines) {
-            copies[index]!.positions.push({ file: join(outputDir, 'text'), record: line, line, recordId: copies[index]!.recordId, audio: copies[index]!.audioPath });
+            copies[index]!.positions.push({
+              file: join(outputDir, 'text'),
+              record: line,
+              line,
+              recordId: copies[index]!.recordId,
+              audio: copies[index]!.audioPath,
+            });
           }
         }
-        outputs.push({ path: join(outputDir, file.name), hash: outputDigest, records: merged.lines, lines: merged.lines });
+        outputs.push({
+          path: join(outputDir, file.name),
+          hash: outputDigest,
+          records: merged.lines,
+          lines: merged.lines,
+        });
       } catch (error) {
         await writer.abort();
         throw error;
@@ -129,7 +186,12 @@ export class KaldiDirTarget implements InjectionTarget {
   }
 
   inputs(): FileSummary[] {
-    return this.kaldi!.files.map((f) => ({ path: f.path, hash: f.summary.hash, records: f.summary.records, lines: f.summary.lines }));
+    return this.kaldi!.files.map((f) => ({
+      path: f.path,
+      hash: f.summary.hash,
+      records: f.summary.records,
+      lines: f.summary.lines,
+    }));
   }
 
   async commit(): Promise<void> {
@@ -150,16 +212,26 @@ export async function kaldiInputDir(path: string): Promise<string> {
 function kaldiValue(table: string, copy: PlannedCopy, gender: string, templateValue: string): string {
   const duration = String(Math.round(copy.durationSec * 1000) / 1000);
   switch (table) {
-    case 'text': return copy.text;
-    case 'wav.scp': return copy.audioPath;
-    case 'utt2spk': return copy.speaker;
-    case 'spk2utt': return copy.recordId;
-    case 'segments': return `${copy.recordingId} 0.00 ${(Math.floor(copy.durationSec * 100) / 100).toFixed(2)}`;
+    case 'text':
+      return copy.text;
+    case 'wav.scp':
+      return copy.audioPath;
+    case 'utt2spk':
+      return copy.speaker;
+    case 'spk2utt':
+      return copy.recordId;
+    case 'segments':
+      return `${copy.recordingId} 0.00 ${(Math.floor(copy.durationSec * 100) / 100).toFixed(2)}`;
     case 'utt2dur':
-    case 'reco2dur': return duration;
-    case 'spk2gender': return gender;
-    case 'utt2uniq': return copy.recordId;
-    case 'reco2file_and_channel': return `${copy.recordingId} A`;
-    default: return templateValue;
+    case 'reco2dur':
+      return duration;
+    case 'spk2gender':
+      return gender;
+    case 'utt2uniq':
+      return copy.recordId;
+    case 'reco2file_and_channel':
+      return `${copy.recordingId} A`;
+    default:
+      return templateValue;
   }
 }

@@ -49,12 +49,15 @@ export class RecordTablesTarget implements InjectionTarget {
     private readonly options: { canaryIds: Set<string>; check: CheckDepth; hash: FileHashAlgorithm },
   ) {
     for (const file of files) {
-      if (file.format === 'kaldi') throw new RoteError(`${file.path}: a Kaldi data dir cannot be combined with other manifests`);
+      if (file.format === 'kaldi')
+        throw new RoteError(`${file.path}: a Kaldi data dir cannot be combined with other manifests`);
       let table = this.tables.find((t) => t.adapter.format === file.format);
       if (!table) this.tables.push((table = { adapter: adapterFor(file.format), files: [] }));
       table.files.push(file.path);
     }
-    this.tables.sort((a, b) => Number(a.adapter.format === 'lhotse-supervisions') - Number(b.adapter.format === 'lhotse-supervisions'));
+    this.tables.sort(
+      (a, b) => Number(a.adapter.format === 'lhotse-supervisions') - Number(b.adapter.format === 'lhotse-supervisions'),
+    );
     this.ids = this.tables.some((t) => t.adapter.hasIds) ? new BloomFilter(24) : null;
   }
 
@@ -66,16 +69,23 @@ export class RecordTablesTarget implements InjectionTarget {
   async checkOutputs(force: boolean): Promise<void> {
     const inputs = this.inputFiles;
     const target = resolve(this.output);
-    const targetIsDir = inputs.length > 1 || this.output.endsWith('/') || (existsSync(target) && (await stat(target)).isDirectory());
+    const targetIsDir =
+      inputs.length > 1 || this.output.endsWith('/') || (existsSync(target) && (await stat(target)).isDirectory());
     const map = new Map<string, string>();
     for (const input of inputs) {
       const path = targetIsDir ? join(target, basename(input)) : target;
-      if ([...map.values()].includes(path)) throw new RoteError(`two inputs are named ${basename(input)}; shards written into one --out directory need distinct names`);
+      if ([...map.values()].includes(path))
+        throw new RoteError(
+          `two inputs are named ${basename(input)}; shards written into one --out directory need distinct names`,
+        );
       map.set(input, path);
     }
     for (const [input, out] of map) {
       await refuseSameFile(input, out);
-      if (!force && existsSync(out)) throw new RoteError(`${out}: already exists; rote does not replace an existing output manifest unless you pass --force (or choose another --out)`);
+      if (!force && existsSync(out))
+        throw new RoteError(
+          `${out}: already exists; rote does not replace an existing output manifest unless you pass --force (or choose another --out)`,
+        );
     }
     this.outputs = map;
   }
@@ -98,7 +108,11 @@ export class RecordTablesTarget implements InjectionTarget {
       const seen = table.adapter.hasIds ? new IdSet() : undefined;
       for (const file of table.files) {
         const scan = await scanManifestFile(file, table.adapter, {
-          ids: this.ids, seen, canaryIds: this.options.canaryIds, depth: this.options.check, hash: this.options.hash,
+          ids: this.ids,
+          seen,
+          canaryIds: this.options.canaryIds,
+          depth: this.options.check,
+          hash: this.options.hash,
           onBytes: onProgress ? (bytes) => onProgress(done + Math.min(bytes, sizes.get(file)!), total) : undefined,
         });
         this.scans.set(file, scan);
@@ -111,19 +125,29 @@ export class RecordTablesTarget implements InjectionTarget {
   }
 
   private firstOf<K extends 'text' | 'speaker'>(key: K): string | undefined {
-    return this.tables.map((t) => t.files.map((f) => this.scans.get(f)!.first?.[key]).find((x) => x !== undefined)).find((x) => x !== undefined);
+    return this.tables
+      .map((t) => t.files.map((f) => this.scans.get(f)!.first?.[key]).find((x) => x !== undefined))
+      .find((x) => x !== undefined);
   }
 
   sampleRateSource(): { stated?: number; audio?: string } {
     const main = this.tables[0]!;
-    return { stated: this.first?.sampleRate, audio: this.first ? main.adapter.resolveAudio(this.first, main.files[0]!) : undefined };
+    return {
+      stated: this.first?.sampleRate,
+      audio: this.first ? main.adapter.resolveAudio(this.first, main.files[0]!) : undefined,
+    };
   }
 
   textTemplate(): string | undefined {
     return this.firstOf('text');
   }
 
-  drawIdentity(random: SeededRandom, taken: Set<string>, prefix: string, nameTaken: (recordId: string) => boolean): CopyIdentity {
+  drawIdentity(
+    random: SeededRandom,
+    taken: Set<string>,
+    prefix: string,
+    nameTaken: (recordId: string) => boolean,
+  ): CopyIdentity {
     const first = this.first;
     const idTemplate = first?.id ?? (first?.audio ? basename(first.audio).replace(/\.[^.]*$/, '') : '');
     const speakerTemplate = this.firstOf('speaker') ?? '';
@@ -134,14 +158,23 @@ export class RecordTablesTarget implements InjectionTarget {
     return { recordId, speaker };
   }
 
-  async write(copies: PlannedCopy[], random: SeededRandom, onProgress?: (written: number, total: number) => void): Promise<FileSummary[]> {
+  async write(
+    copies: PlannedCopy[],
+    random: SeededRandom,
+    onProgress?: (written: number, total: number) => void,
+  ): Promise<FileSummary[]> {
     const summaries: FileSummary[] = [];
     const total = [...this.scans.values()].reduce((sum, s) => sum + s.dataRecords, 0);
     let written = 0;
     for (const [tableIndex, table] of this.tables.entries()) {
       const tableRecords = table.files.reduce((sum, f) => sum + this.scans.get(f)!.dataRecords, 0);
-      if (tableRecords === 0) this.warnings.push(`${table.files.join(', ')}: no records; the canaries are the whole manifest`);
-      const slots = drawSlots(random.fork(`positions/${table.adapter.format}/${tableIndex}`), copies.length, tableRecords);
+      if (tableRecords === 0)
+        this.warnings.push(`${table.files.join(', ')}: no records; the canaries are the whole manifest`);
+      const slots = drawSlots(
+        random.fork(`positions/${table.adapter.format}/${tableIndex}`),
+        copies.length,
+        tableRecords,
+      );
       let cursor = 0;
       let recordBase = 0;
       for (const [fileIndex, file] of table.files.entries()) {
@@ -149,7 +182,8 @@ export class RecordTablesTarget implements InjectionTarget {
         // Slot k means "before the table's record k"; the end of the table belongs to its last file.
         const limit = recordBase + scan.dataRecords + (fileIndex === table.files.length - 1 ? 1 : 0);
         const mine: Array<{ index: number; slot: number }> = [];
-        while (cursor < slots.length && slots[cursor]!.slot < limit) mine.push({ index: slots[cursor]!.index, slot: slots[cursor++]!.slot - recordBase });
+        while (cursor < slots.length && slots[cursor]!.slot < limit)
+          mine.push({ index: slots[cursor]!.index, slot: slots[cursor++]!.slot - recordBase });
         const target = this.outputs.get(file)!;
         await makeDirectory(dirname(target));
         const writer = new ManifestWriter(target, { hash: this.options.hash });
@@ -161,7 +195,12 @@ export class RecordTablesTarget implements InjectionTarget {
         written += scan.dataRecords;
         await refuseChanged(file, this.before.get(file)!, copied, scan);
         const digest = await writer.finish();
-        summaries.push({ path: writer.target, hash: digest, records: scan.summary.records + inserted, lines: scan.summary.lines + inserted });
+        summaries.push({
+          path: writer.target,
+          hash: digest,
+          records: scan.summary.records + inserted,
+          lines: scan.summary.lines + inserted,
+        });
         recordBase += scan.dataRecords;
       }
     }
@@ -186,7 +225,14 @@ export class RecordTablesTarget implements InjectionTarget {
 }
 
 /** The canary records of one file, as byte insertions at their slots' offsets; fills in the copies' positions. */
-async function planInsertions(file: string, adapter: RecordAdapter, scan: FileScan, target: string, mine: Array<{ index: number; slot: number }>, copies: PlannedCopy[]): Promise<{ insertions: Insertion[]; inserted: number }> {
+async function planInsertions(
+  file: string,
+  adapter: RecordAdapter,
+  scan: FileScan,
+  target: string,
+  mine: Array<{ index: number; slot: number }>,
+  copies: PlannedCopy[],
+): Promise<{ insertions: Insertion[]; inserted: number }> {
   const places = await locateSlots(file, adapter, scan, [...new Set(mine.map((m) => m.slot))]);
   const eol = scan.summary.eol;
   const context = { manifestDir: dirname(target), header: scan.header, eol, templateText: '' };
@@ -201,7 +247,13 @@ async function planInsertions(file: string, adapter: RecordAdapter, scan: FileSc
     for (; k < mine.length && mine[k]!.slot === place.slot; k++) {
       const copy = copies[mine[k]!.index]!;
       parts.push(adapter.formatCanary(copy, template, context) + eol);
-      copy.positions.push({ file: target, record: place.slot + inserted + 1, line: place.line + inserted, recordId: adapter.hasIds ? copy.recordId : undefined, audio: copy.audioPath });
+      copy.positions.push({
+        file: target,
+        record: place.slot + inserted + 1,
+        line: place.line + inserted,
+        recordId: adapter.hasIds ? copy.recordId : undefined,
+        audio: copy.audioPath,
+      });
       inserted++;
     }
     insertions.push({ offset: place.offset, bytes: Buffer.from(parts.join(''), 'utf8') });
@@ -210,7 +262,12 @@ async function planInsertions(file: string, adapter: RecordAdapter, scan: FileSc
 }
 
 /** A file written to while rote read it gives a receipt that matches neither version: refused. */
-async function refuseChanged(file: string, before: { size: number; mtimeMs: number }, copied: number, scan: FileScan): Promise<void> {
+async function refuseChanged(
+  file: string,
+  before: { size: number; mtimeMs: number },
+  copied: number,
+  scan: FileScan,
+): Promise<void> {
   const after = await stat(file);
   if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || copied !== scan.summary.bytes) {
     throw new RoteError(`${file}: changed while rote was reading it; run inject again on a file nobody is writing`);
@@ -233,6 +290,8 @@ async function refuseSameFile(input: string, output: string): Promise<void> {
     sameInode = false;
   }
   if (realInput === realOutput || sameInode) {
-    throw new RoteError(`${output}: output is the input manifest; rote never modifies a training manifest in place, choose another --out`);
+    throw new RoteError(
+      `${output}: output is the input manifest; rote never modifies a training manifest in place, choose another --out`,
+    );
   }
 }

@@ -29,9 +29,18 @@ export interface InjectionTarget {
   /** After scan: the transcript whose case canary transcripts follow. */
   textTemplate(): string | undefined;
   /** After scan: the ids of the next copy, unique in the corpus and among `taken`; `nameTaken` refuses an id whose audio name exists. */
-  drawIdentity(random: SeededRandom, taken: Set<string>, prefix: string, nameTaken: (recordId: string) => boolean): CopyIdentity;
+  drawIdentity(
+    random: SeededRandom,
+    taken: Set<string>,
+    prefix: string,
+    nameTaken: (recordId: string) => boolean,
+  ): CopyIdentity;
   /** Pass 2: the outputs with every copy in place (positions filled in), written to temporary files. */
-  write(copies: PlannedCopy[], random: SeededRandom, onProgress?: (written: number, total: number) => void): Promise<FileSummary[]>;
+  write(
+    copies: PlannedCopy[],
+    random: SeededRandom,
+    onProgress?: (written: number, total: number) => void,
+  ): Promise<FileSummary[]>;
   /** After write: the inputs' counts and digests. */
   inputs(): FileSummary[];
   readonly warnings: string[];

@@ -14,7 +14,43 @@ const EXEMPLARS = [
   '{"audio_filepath":"wavs/x.wav","duration":1,"text":"caf\\u00e9 \\"quoted\\" tab\\t","offset":0.5,"speaker":null,"ok":true}',
   '{"audio_filepath": "/d/é.wav", "duration": -1.5e-3, "text": "straße ünïcödé"}',
 ];
-const ALPHABET = ['{', '}', '[', ']', '"', ',', ':', '\\', ' ', '\t', '\r', '0', '1', '9', '.', 'e', 'E', '+', '-', 'n', 't', 'u', 'f', 'a', 'l', 's', 'x', '\u0001', '\u001f', 'é', '\u2028', 'u00', '"a":1', 'null', 'true'];
+const ALPHABET = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ',',
+  ':',
+  '\\',
+  ' ',
+  '\t',
+  '\r',
+  '0',
+  '1',
+  '9',
+  '.',
+  'e',
+  'E',
+  '+',
+  '-',
+  'n',
+  't',
+  'u',
+  'f',
+  'a',
+  'l',
+  's',
+  'x',
+  '\u0001',
+  '\u001f',
+  'é',
+  '\u2028',
+  'u00',
+  '"a":1',
+  'null',
+  'true',
+];
 
 function acceptedByParser(line: string): boolean {
   try {
@@ -78,7 +114,10 @@ test('a shape needs the same keys, in order, with the same kinds', () => {
   assert.not.ok(matches(matcher, '{"audio_filepath": "b", "duration": 2.5}'), 'missing text');
   assert.not.ok(matches(matcher, '{"audio_filepath": "b", "duration": 2.5, "text": "", "text": 1}'), 'duplicate key');
   assert.not.ok(matches(matcher, '{"audio_filepath": "b", "duration": 01, "text": ""}'), 'leading zero');
-  assert.not.ok(matches(matcher, '{"audio_filepath": "b\u0001", "duration": 1, "text": ""}'), 'control character in a string');
+  assert.not.ok(
+    matches(matcher, '{"audio_filepath": "b\u0001", "duration": 1, "text": ""}'),
+    'control character in a string',
+  );
   assert.not.ok(matches(matcher, '\uFEFF{"audio_filepath": "b", "duration": 1, "text": ""}'), 'byte-order mark');
   assert.not.ok(matcher.learn({ audio_filepath: 'a', nested: { x: 1 } }), 'nested values have no shape');
   assert.not.ok(matcher.learn({ 'a"b': 'a' }), 'keys that need escaping have no shape');

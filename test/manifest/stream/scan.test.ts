@@ -15,16 +15,34 @@ test('pass 1 counts records and places checkpoints at record starts, through odd
     const lines: string[] = [];
     const count = FULL_CHECK_RECORDS + 30_000;
     for (let i = 0; i < count; i++) {
-      const record = JSON.stringify({ audio_filepath: `/corpus/${i}.wav`, duration: 1 + (i % 7), text: `line ${i} ${'w'.repeat(random.nextInt(300))}` });
+      const record = JSON.stringify({
+        audio_filepath: `/corpus/${i}.wav`,
+        duration: 1 + (i % 7),
+        text: `line ${i} ${'w'.repeat(random.nextInt(300))}`,
+      });
       const odd = i > FULL_CHECK_RECORDS ? random.nextInt(500) : -1;
       // Past the fully checked records: blank lines, CRLF, spaces around the braces, one line longer than a read chunk.
-      lines.push(odd === 0 ? '' : odd === 1 ? `${record}\r` : odd === 2 ? `  ${record}\t` : i === FULL_CHECK_RECORDS + 20_000 ? JSON.stringify({ audio_filepath: '/long.wav', duration: 1, text: 'v'.repeat(600_000) }) : record);
+      lines.push(
+        odd === 0
+          ? ''
+          : odd === 1
+            ? `${record}\r`
+            : odd === 2
+              ? `  ${record}\t`
+              : i === FULL_CHECK_RECORDS + 20_000
+                ? JSON.stringify({ audio_filepath: '/long.wav', duration: 1, text: 'v'.repeat(600_000) })
+                : record,
+      );
     }
     const path = join(dir, 'm.json');
     const text = lines.join('\n');
     // No newline after the last line.
     await writeFile(path, text);
-    const scan = await scanManifestFile(path, adapterFor('nemo'), { ids: null, canaryIds: new Set(), depth: 'structure' });
+    const scan = await scanManifestFile(path, adapterFor('nemo'), {
+      ids: null,
+      canaryIds: new Set(),
+      depth: 'structure',
+    });
 
     // The same counts and record starts, the slow way.
     const bytes = Buffer.from(text);
