@@ -361,7 +361,7 @@ function findingText(test: PairedTest): string {
     case 'other-memorizes-more':
       return 'memorizes more';
     case 'not-beyond-held-out':
-      return 'not beyond held-out (general accuracy)';
+      return 'general accuracy';
     case 'cannot-reach-alpha':
       return 'cannot reach alpha';
     case 'other-worse-on-held-out':
@@ -429,9 +429,9 @@ function primaryRows(report: ComparisonReport): { header: string[]; rows: string
       }[test.finding];
       rows.push([
         `${pair.other} - ${pair.baseline}`,
-        `inserted vs held-out (${test.inserted} vs ${test.heldOut})`,
+        `vs held-out (${test.inserted}, ${test.heldOut})`,
         scoreName(test.score),
-        `${signedFixed(test.differenceInDifferences)} (difference in differences)`,
+        `${signedFixed(test.differenceInDifferences)} (diff. in diff.)`,
         formatP(test.adjustedPValue),
         formatP(test.minimumAdjustedPValue),
         finding,
@@ -579,6 +579,7 @@ body.wide table{width:100%}body.wide table.fit{width:auto}
 body.wide td,body.wide th{white-space:nowrap}body.wide th{vertical-align:bottom}
 body.wide td.wrap{white-space:normal;text-align:left;min-width:16rem}
 body.wide th.text{text-align:left}
+.scroll-x{overflow-x:auto;max-width:100%}
 tr.primary td{font-weight:600}tr.context td{color:#555}tr.flagged td{background:#fff3cd}
 .pairs{margin:.5rem 0 1rem;padding:0;list-style:none}.pairs li{margin:.4rem 0;padding:.5rem .8rem;border-left:5px solid #888;background:#f4f4f4}
 .pairs li.less{border-color:#27ae60;background:#eafaf1}.pairs li.more{border-color:#c0392b;background:#fdecea}.pairs li.flagged{border-color:#d4a000;background:#fff8e1}
@@ -657,7 +658,8 @@ export function comparisonHtml(report: ComparisonReport): string {
     wideTable(primary.header, primary.rows, primary.classes, [0, 1, 2, 6], { fit: true }),
     `<p class="explain">${escapeXml(primaryNote(report))}</p>`,
     '<h2>Groups side by side</h2>',
-    wideTable(groups.header, groups.rows, [], [0], { fit: true }),
+    // One column per model: with many models this table is wider than the window, so it scrolls in its own box.
+    `<div class="scroll-x">${wideTable(groups.header, groups.rows, [], [0], { fit: true })}</div>`,
     `<div class="charts">${cerChart}${differenceCharts.join('')}</div>`,
     `<details><summary>Per-group paired tests (secondary, ${secondary.rows.length} rows)</summary>`,
     `<p class="explain">${escapeXml(secondaryNote(report))} ${escapeXml(tiesNote(report))}</p>`,

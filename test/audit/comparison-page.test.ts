@@ -72,7 +72,7 @@ if (!CHROMIUM) {
   test('the comparison page at 1280 px: full width, numbers on one line, primary tests first, per-group detail folded', async () => {
     const dir = process.env.ROTE_SCREENSHOT_DIR ?? (await mkdtemp(join(tmpdir(), 'rote-comparison-page-')));
     try {
-      // Four models as the demo has: a memorizing baseline, a clipped model, a twin and a control.
+      // Six models as the demo has: a memorizing baseline, two clipped models, a twin, a control and one more.
       const set = syntheticSet('page-test', 12, 48);
       const build = (name: string, rate: (r: number | null) => number, seed = name) =>
         buildAuditReport({ set, ...syntheticRecords(set, name), rows: syntheticRows(set, seed, rate) });
@@ -82,6 +82,8 @@ if (!CHROMIUM) {
         build('per-example-clip', (r) => (r === null ? 0.9 : Math.min(0.9, memorizing(r) + 0.3))),
         build('per-core-clip', memorizing, 'baseline'),
         build('control', () => 0.9),
+        build('adaptive-per-core-clip', (r) => (r === null ? 0.9 : Math.min(0.9, memorizing(r) + 0.1))),
+        build('adaptive-per-example-clip', (r) => (r === null ? 0.9 : Math.min(0.9, memorizing(r) + 0.2))),
       ];
       const comparison = compareReports(reports.map((report) => ({ report, path: null })));
       const page = comparisonHtml(comparison);
@@ -121,8 +123,8 @@ if (!CHROMIUM) {
       const [primary, groups] = layout.tables;
       assert.is(
         primary!.rows,
-        1 + 3 * 6,
-        'header + 3 pairs x (2 primary + 2 held-out + 2 inserted-vs-held-out controls)',
+        1 + 5 * 6,
+        'header + 5 pairs x (2 primary + 2 held-out + 2 inserted-vs-held-out controls)',
       );
       for (const table of layout.tables.filter((t) => t.visible)) {
         assert.equal(table.wrapped, [], `cells on one line: ${table.wrapped.join(' | ')}`);
@@ -134,7 +136,7 @@ if (!CHROMIUM) {
       assert.ok(groups!.width > 0.6 * WIDTH, `groups side by side spread out: ${groups!.width} px`);
       // Charts side by side: the first two on one row.
       assert.ok(
-        layout.charts.length === 4 && layout.charts[0]!.top === layout.charts[1]!.top,
+        layout.charts.length === 6 && layout.charts[0]!.top === layout.charts[1]!.top,
         JSON.stringify(layout.charts),
       );
 
