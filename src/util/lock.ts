@@ -3,7 +3,7 @@
  * time, what). A second run is refused with the holder's details; a lock left by a process that is gone (same
  * host, pid no longer running) is taken over, and the caller is told.
  */
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +38,17 @@ export function processIsAlive(pid: number): boolean {
 
 function describe(holder: LockHolder): string {
   return `pid ${holder.pid} on host ${holder.host}, started ${holder.started} (${holder.what})`;
+}
+
+/** How long an unreadable lock counts as one being written right now (not a torn lock of a crashed run). */
+const FRESH_UNREADABLE_MS = 3000;
+
+async function ageMs(path: string): Promise<number> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs;
+  } catch {
+    return Infinity;
+  }
 }
 
 async function readHolder(path: string): Promise<{ text: string; holder: LockHolder | null } | null> {
@@ -86,6 +97,13 @@ export async function lockDirectory(
     const found = await readHolder(path);
     if (!found) continue;
     const other = found.holder;
+    // An unreadable lock younger than a few seconds is most likely being written by a run that just created it:
+    // wait for it rather than taking it over as stale.
+    if (!other && (await ageMs(path)) < FRESH_UNREADABLE_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      attempt--; // waiting is not an attempt: the lock ages past FRESH_UNREADABLE_MS, then counts as stale
+      continue;
+    }
     if (other && (other.host !== holder.host || processIsAlive(other.pid))) {
       const elsewhere = other.host !== holder.host ? `; if that run is gone, delete ${path}` : '';
       throw new RoteError(

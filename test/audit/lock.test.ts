@@ -74,6 +74,19 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
+test('lockDirectory: a lock file just created and not yet written (empty) is waited for, not taken over as stale', async () => {
+  const dir = join(work, 'fresh-empty');
+  await mkdir(dir);
+  // Another run has created the file with O_EXCL and is about to write its holder into it.
+  await writeFile(join(dir, LOCK_FILE), '');
+  const holder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), what: 'rote audit (writer)' };
+  setTimeout(() => void writeFile(join(dir, LOCK_FILE), `${JSON.stringify(holder)}\n`), 300);
+  const refused = await rejection(lockDirectory(dir, 'rote audit (second)'));
+  assert.instance(refused, RoteError);
+  assert.match(refused.message, /is in use by another run: pid \d+ on host .*\(rote audit \(writer\)\)/);
+  assert.is(JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')).what, 'rote audit (writer)');
+});
+
 test('two audits into one --out: the second is told who holds it; once the holder is killed, the next run takes over and says so', async () => {
   const out = join(work, 'shared-out');
   await mkdir(out);
