@@ -40,15 +40,7 @@ export {
   type CheckCanariesOptions,
 } from './check-canaries.ts';
 export { AUDIT_EXIT_CODES, EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
-export {
-  designReach,
-  designWarnings,
-  holmMinimumP,
-  mannWhitneyMinimumP,
-  signedRankMinimumP,
-  type DesignReach,
-  type DesignSizes,
-} from './power.ts';
+export { designReach, designWarnings, type DesignReach, type DesignSizes } from './power.ts';
 export {
   buildAuditReport,
   groupLabel,
@@ -73,54 +65,8 @@ export {
   comparisonMarkdown,
   comparisonTerminalTable,
 } from './render.ts';
-export { editDistance, errorRates, normalizeTranscript, type ErrorRates } from './metrics.ts';
-export {
-  interpolationExposure,
-  interpolationExposures,
-  extrapolationExposure,
-  extrapolationExposures,
-  type InterpolatedExposure,
-} from './exposure.ts';
-export {
-  fitSkewNormal,
-  skewNormalCdf,
-  skewNormalLogCdf,
-  skewNormalLogPdf,
-  sampleSkewNormal,
-  type SkewNormalParameters,
-  type SkewNormalFit,
-} from './skew-normal.ts';
-export {
-  mannWhitneyLess,
-  wilcoxonSignedRank,
-  holmAdjust,
-  wilsonInterval,
-  bootstrapMeanInterval,
-  pairedDifference,
-  stratifiedBootstrapMeanInterval,
-  midRanks,
-  type MannWhitneyResult,
-  type WilcoxonResult,
-  type PairedDifference,
-} from './statistics.ts';
-export { owensT, normalCdf, logNormalCdf } from './normal.ts';
-export {
-  rocCurve,
-  rocAuc,
-  tprAtFpr,
-  allowedFalsePositives,
-  membershipInference,
-  type RocCurve,
-  type MembershipInferenceResult,
-  type TprAtFprResult,
-} from './roc.ts';
-export {
-  oneRunPValue,
-  oneRunEpsilon,
-  oneRunAudit,
-  guessGrid,
-  GUESS_SHARES,
-  type OneRunAuditResult,
-  type OneRunGuess,
-} from './epsilon.ts';
+// The pure statistics (rote/stats), and the audit-level pieces built on them.
+export * from './stats.ts';
+export { membershipInference, type MembershipInferenceResult } from './roc.ts';
+export { oneRunAudit, GUESS_SHARES, type OneRunAuditResult } from './epsilon.ts';
 export { MEMBERSHIP_FPRS, membershipScores } from './privacy.ts';
