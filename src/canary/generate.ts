@@ -11,17 +11,15 @@ import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { processIsAlive } from '../util/lock.ts';
-import { TOOL_VERSION } from '../util/version.ts';
 import { encodeWav16 } from '../audio/wav.ts';
 import {
   CANARY_SET_FORMAT,
   type CanaryRecord,
   type CanarySet,
   type CanarySetParameters,
-  type TrainingCanaryList,
   type TtsRecord,
 } from './types.ts';
-import { canaryId, computeSetId } from './canonical.ts';
+import { canaryId, canarySetDocuments } from './canonical.ts';
 import { ESPEAK_ENGINE_NAME, ESPEAK_WASM_VERSION, type SynthesizedSpeech } from './espeak.ts';
 import { synthesizeWithCommand } from './command-tts.ts';
 import {
@@ -356,28 +354,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     await Promise.all(batches.map((batch) => batchLimiter(() => processBatch(batch))));
 
     const canaries = planned.map((c) => records.get(c.id)!);
-    const set: CanarySet = {
-      format: CANARY_SET_FORMAT,
-      tool: { name: 'rote', version: TOOL_VERSION },
-      setId: computeSetId(parameters, canaries),
-      parameters,
-      canaries,
-    };
-    const training: TrainingCanaryList = {
-      format: CANARY_SET_FORMAT,
-      setId: set.setId,
-      sampleRate: resolved.sampleRate,
-      canaries: canaries
-        .filter((c) => c.repetitions !== null)
-        .map((c) => ({
-          id: c.id,
-          text: c.text,
-          repetitions: c.repetitions!,
-          audio: c.audio,
-          durationSec: c.durationSec,
-          sha256: c.sha256,
-        })),
-    };
+    const { set, training } = canarySetDocuments(parameters, canaries, resolved.sampleRate);
     await writeFile(join(temporary, 'canary-set.json'), `${JSON.stringify(set, null, 2)}\n`);
     await writeFile(join(temporary, 'for-training', 'canaries.json'), `${JSON.stringify(training, null, 2)}\n`);
 

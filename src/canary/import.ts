@@ -24,17 +24,10 @@ import { resolveOption } from '../util/options.ts';
 import { IMPORT_OPTION_SPECS } from './options.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { temporarySibling } from '../util/atomic.ts';
-import { TOOL_VERSION } from '../util/version.ts';
 import { decodeWav, encodeWav16 } from '../audio/wav.ts';
-import { computeSetId } from './canonical.ts';
+import { canarySetDocuments } from './canonical.ts';
 import { checkOutput, moveIntoPlace } from './generate.ts';
-import {
-  CANARY_SET_FORMAT,
-  type CanaryRecord,
-  type CanarySet,
-  type CanarySetParameters,
-  type TrainingCanaryList,
-} from './types.ts';
+import type { CanaryRecord, CanarySet, CanarySetParameters } from './types.ts';
 
 export interface ImportCanariesOptions {
   /** The list: .tsv (header row: id, text, repetitions, audio[, sha256]) or .jsonl / .json lines. */
@@ -275,26 +268,7 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
     ...(membership === 'bernoulli' ? { membership: 'bernoulli' as const, candidates: canaries.length } : {}),
     imported: { list: basename(list), listSha256 },
   };
-  const set: CanarySet = {
-    format: CANARY_SET_FORMAT,
-    tool: { name: 'rote', version: TOOL_VERSION },
-    setId: computeSetId(parameters, canaries),
-    parameters,
-    canaries,
-  };
-  const training: TrainingCanaryList = {
-    format: CANARY_SET_FORMAT,
-    setId: set.setId,
-    sampleRate: sampleRate!,
-    canaries: inserted.map((c) => ({
-      id: c.id,
-      text: c.text,
-      repetitions: c.repetitions!,
-      audio: c.audio,
-      durationSec: c.durationSec,
-      sha256: c.sha256,
-    })),
-  };
+  const { set, training } = canarySetDocuments(parameters, canaries, sampleRate!);
 
   const temporary = temporarySibling(out);
   try {
