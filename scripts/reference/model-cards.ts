@@ -12,7 +12,6 @@
  *
  *   node --import tsx scripts/reference/model-cards.ts [--provider cpu]
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -259,7 +258,6 @@ export function shippedMismatch(
 }
 
 const GROUP_ORDER = ['holdout', 'x1', 'x2', 'x4', 'x8', 'x16'];
-const groupLabel = (g: string) => (g === 'holdout' ? 'held-out' : g);
 const cerByGroup = (metrics: RunMetrics) =>
   GROUP_ORDER.filter((g) => metrics.canaryGroups[g]).map((g) => metrics.canaryGroups[g]!.cer.toFixed(3));
 const nllByGroup = (metrics: RunMetrics) =>

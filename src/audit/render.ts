@@ -373,14 +373,6 @@ function findingText(test: PairedTest): string {
   }
 }
 
-function alternativeText(test: PairedTest): string {
-  return test.alternative === 'two-sided'
-    ? 'two-sided'
-    : test.alternative === 'greater'
-      ? 'one-sided, other higher'
-      : 'one-sided, other lower';
-}
-
 /** Groups side by side: one cell per model and group, "CER [CI] · exact % · own p". */
 function comparisonRows(report: ComparisonReport): { header: string[]; rows: string[][] } {
   const header = ['group', 'n', ...report.models.map((model) => `${model.name}: CER [CI], exact, own p`)];

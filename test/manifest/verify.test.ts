@@ -67,7 +67,7 @@ test('verify: a removed copy and an extra copy are count mismatches', async () =
 });
 
 test('verify: a held-out canary is a leak, found by text, or by audio alone with hashAll; the CLI exits 3', async () => {
-  const { dir, set, manifest, lines, cleanup } = await injected('verify-leak');
+  const { dir, set, lines, cleanup } = await injected('verify-leak');
   try {
     const heldOut = set.heldOut[0]!;
     const byText = [...lines];
