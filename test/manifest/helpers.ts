@@ -5,14 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeWav16 } from '../../src/audio/wav.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
-import {
-  CANARY_SET_FORMAT,
-  type CanaryRecord,
-  type CanarySet,
-  type CanarySetParameters,
-  type TrainingCanaryList,
-} from '../../src/canary/types.ts';
-import { computeSetId } from '../../src/canary/canonical.ts';
+import type { CanaryRecord, CanarySet, CanarySetParameters } from '../../src/canary/types.ts';
+import { canarySetDocuments } from '../../src/canary/canonical.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/manifests/', import.meta.url));
 
@@ -94,29 +88,8 @@ export async function writeTestSet(
     perGroup: 1,
     holdout: repetitions.filter((r) => r === null).length,
   };
-  const set: CanarySet = {
-    format: CANARY_SET_FORMAT,
-    tool: { name: 'rote', version: '0.0.0-test' },
-    setId: computeSetId(parameters, canaries),
-    parameters,
-    canaries,
-  };
+  const { set, training } = canarySetDocuments(parameters, canaries, sampleRate);
   await writeFile(join(dir, 'canary-set.json'), JSON.stringify(set, null, 2));
-  const training: TrainingCanaryList = {
-    format: CANARY_SET_FORMAT,
-    setId: set.setId,
-    sampleRate,
-    canaries: canaries
-      .filter((c) => c.repetitions !== null)
-      .map((c) => ({
-        id: c.id,
-        text: c.text,
-        repetitions: c.repetitions!,
-        audio: c.audio,
-        durationSec: c.durationSec,
-        sha256: c.sha256,
-      })),
-  };
   await writeFile(join(dir, 'for-training', 'canaries.json'), JSON.stringify(training, null, 2));
   return {
     dir,
