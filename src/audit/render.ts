@@ -540,16 +540,7 @@ export function comparisonMarkdown(report: ComparisonReport): string {
     '',
     '## Models',
     '',
-    markdownTable(
-      ['model', 'directory', 'fingerprint', 'provider', 'own verdict'],
-      report.models.map((model) => [
-        model.name,
-        model.modelDir,
-        model.modelFingerprint.slice(0, 16),
-        model.providers.join(', '),
-        model.verdict,
-      ]),
-    ),
+    markdownTable(MODEL_HEADER, modelRows(report)),
     '',
     '## Groups side by side',
     '',
@@ -563,6 +554,19 @@ export function comparisonMarkdown(report: ComparisonReport): string {
     markdownTable(secondary.header, secondary.rows),
     '',
   ].join('\n');
+}
+
+const MODEL_HEADER = ['model', 'directory', 'fingerprint', 'provider', 'own verdict'];
+
+/** One row per compared model (the comparison's "Models" table). */
+function modelRows(report: ComparisonReport): string[][] {
+  return report.models.map((model) => [
+    model.name,
+    model.modelDir,
+    model.modelFingerprint.slice(0, 16),
+    model.providers.join(', '),
+    model.verdict,
+  ]);
 }
 
 const COMPARISON_STYLE = `
@@ -658,19 +662,7 @@ export function comparisonHtml(report: ComparisonReport): string {
     wideTable(secondary.header, secondary.rows, secondary.classes, [0, 1, 2, 7], { fit: true }),
     '</details>',
     '<details><summary>Models</summary>',
-    wideTable(
-      ['model', 'directory', 'fingerprint', 'provider', 'own verdict'],
-      report.models.map((model) => [
-        model.name,
-        model.modelDir,
-        model.modelFingerprint.slice(0, 16),
-        model.providers.join(', '),
-        model.verdict,
-      ]),
-      [],
-      [0, 1, 2, 3],
-      { wrapColumns: [4] },
-    ),
+    wideTable(MODEL_HEADER, modelRows(report), [], [0, 1, 2, 3], { wrapColumns: [4] }),
     '</details>',
   ].join('\n');
   return htmlPage('rote comparison report', body, { bodyClass: 'wide', extraStyle: COMPARISON_STYLE });
