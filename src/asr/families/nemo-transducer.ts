@@ -93,6 +93,14 @@ function frontendFor(encoder: OnnxFileFacts, options: LoadModelOptions, because:
  * (offline-recognizer-transducer-nemo-impl.h PostInit sets low_freq 0, librosa mel banks,
  * no DC removal, but leaves the feature config's povey window and high_freq -400).
  */
+/** Symbols per frame at most: the user's choice, else NeMo's 10 (sherpa-onnx's 5 for TDT in sherpa-compatible mode). */
+function maxSymbolsPerFrame(options: LoadModelOptions): { rnnt: number; tdt: number } {
+  return {
+    rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS,
+    tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS),
+  };
+}
+
 export const SHERPA_NEMO_TRANSDUCER_FRONTEND = { window: 'povey', highFreq: -400 } as const;
 
 /** sherpa-onnx's NeMo greedy search: 10 symbols per frame for RNNT, 5 for TDT. */
@@ -147,10 +155,7 @@ export const nemoTransducer: FamilyDefinition = {
         vocabularyFile: vocabName,
         frontend,
         declared: declaredFromMetadata(encoderFacts),
-        maxSymbolsPerFrame: {
-          rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS,
-          tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS),
-        },
+        maxSymbolsPerFrame: maxSymbolsPerFrame(options),
         detectedBecause: detected,
       },
       options,
@@ -259,10 +264,7 @@ export const sherpaNemoTransducer: FamilyDefinition = {
         vocabularyFile: 'tokens.txt',
         frontend,
         declared: declaredFromMetadata(encoderFacts),
-        maxSymbolsPerFrame: {
-          rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS,
-          tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS),
-        },
+        maxSymbolsPerFrame: maxSymbolsPerFrame(options),
         detectedBecause: detected,
       },
       options,

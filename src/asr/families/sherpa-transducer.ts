@@ -214,20 +214,9 @@ export const sherpaTransducer: FamilyDefinition = {
         maxFrames,
         {
           decoder: async (contexts) => {
-            const flat = contexts.flat();
-            const tensor =
-              decoderType === 'int32'
-                ? new ort.Tensor('int32', Int32Array.from(flat), [contexts.length, contextSize!])
-                : new ort.Tensor('int64', BigInt64Array.from(flat.map(BigInt)), [contexts.length, contextSize!]);
-            const result = (
-              await clock.run(
-                decoderSession,
-                { [decoderIn]: tensor },
-                () => `${names.decoder} given y [${contexts.length}, ${contextSize}]`,
-              )
-            )[decoderOutName] as ort.Tensor;
-            decoderWidth = result.dims[result.dims.length - 1]!;
-            return result.data as Float32Array;
+            const { data, width } = await decodeContexts(contexts);
+            decoderWidth = width;
+            return data;
           },
           joiner: async (frames, decoded, rows) => {
             const feeds = {
