@@ -11,6 +11,11 @@
  * resampling and WAV writing cost more than the synthesis itself, so one process
  * with many workers does not scale. The output does not depend on N.
  * (`--shard K/N` is how the parent starts a child.)
+ *
+ * `--skip K` draws the same sentence stream but speaks only the sentences after
+ * the first K: with `--train T --dev D --skip T+D'` it makes a further dev set
+ * (ids dev-<index>) that continues the corpus of `--train T --dev D'` with new,
+ * never-trained sentences (build-data.sh's evaluation set).
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -37,6 +42,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '2' },
     jobs: { type: 'string', default: '1' },
     shard: { type: 'string' },
+    skip: { type: 'string', default: '0' },
   },
 });
 
@@ -60,6 +66,8 @@ interface Item {
 
 const trainCount = Number(values.train);
 const devCount = Number(values.dev);
+/** The first `skip` sentences of the stream are drawn (so the rest stay unique against them) but not spoken or written. */
+const skipCount = Number(values.skip);
 const out = resolve(values.out!);
 const idOf = (i: number) => `${i < trainCount ? 'train' : 'dev'}-${String(i).padStart(5, '0')}`;
 
@@ -162,7 +170,7 @@ async function main(): Promise<void> {
   if (values.shard) {
     // A child: speak and write this shard's utterances, report their durations to the parent.
     const [k, n] = values.shard.split('/').map(Number) as [number, number];
-    const indices = items.map((_, i) => i).filter((i) => i % n === k);
+    const indices = items.map((_, i) => i).filter((i) => i >= skipCount && i % n === k);
     const durations = await render(items, indices, Number(values.concurrency), 1000);
     await writeFile(join(out, `.shard-${k}.json`), JSON.stringify([...durations]));
     return;
@@ -172,10 +180,10 @@ async function main(): Promise<void> {
   await mkdir(join(out, 'audio'), { recursive: true });
   const durations =
     jobs > 1
-      ? await renderInChildren(items.length, jobs)
+      ? await renderInChildren(items.length - skipCount, jobs)
       : await render(
           items,
-          items.map((_, i) => i),
+          items.map((_, i) => i).filter((i) => i >= skipCount),
           Number(values.concurrency),
           250,
         );
@@ -183,7 +191,7 @@ async function main(): Promise<void> {
   const lines: { train: string[]; dev: string[] } = { train: [], dev: [] };
   const details: object[] = [];
   let totalSec = 0;
-  for (let i = 0; i < items.length; i++) {
+  for (let i = skipCount; i < items.length; i++) {
     const split = i < trainCount ? 'train' : 'dev';
     const id = idOf(i);
     const path = join(out, 'audio', `${id}.wav`);
@@ -192,26 +200,28 @@ async function main(): Promise<void> {
     lines[split].push(JSON.stringify({ audio_filepath: path, duration, text: items[i]!.text }));
     details.push({ id, ...items[i], duration });
   }
+  const spoken = sentences.slice(skipCount);
   await writeFile(join(out, 'train_manifest.json'), lines.train.join('\n') + '\n');
   await writeFile(join(out, 'dev_manifest.json'), lines.dev.join('\n') + '\n');
   const words = [...new Set(sentences.flatMap((s) => s.split(' ')))].sort();
   await writeFile(join(out, 'corpus-words.txt'), words.join('\n') + '\n');
-  const chars = sentences.reduce((n, s) => n + s.length, 0);
+  const chars = spoken.reduce((n, s) => n + s.length, 0);
   const summary = {
     seed: values.seed,
     train: trainCount,
     dev: devCount,
+    skip: skipCount,
     voices: values.voices!.split(','),
     rates: values.rates!.split(',').map(Number),
     pitch: '40..60',
     sampleRate: SAMPLE_RATE,
     words: words.length,
     totalAudioSec: Math.round(totalSec),
-    meanSec: Number((totalSec / items.length).toFixed(3)),
+    meanSec: Number((totalSec / spoken.length).toFixed(3)),
     charsPerSec: Number((chars / totalSec).toFixed(2)),
     synthesisSec: Math.round(synthesisSec),
     jobs,
-    utterancesPerSec: Number((items.length / Math.max(0.001, synthesisSec)).toFixed(1)),
+    utterancesPerSec: Number((spoken.length / Math.max(0.001, synthesisSec)).toFixed(1)),
   };
   await writeFile(join(out, 'corpus.json'), JSON.stringify({ ...summary, utterances: details }, null, 1) + '\n');
   console.log(JSON.stringify(summary));

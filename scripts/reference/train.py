@@ -10,6 +10,8 @@ on CPU or CUDA. Subcommands:
             per-example and per-micro-batch gradient norms (probe.json), from
             which `train --clip-from probe.json --clip-quantile q` sets C
   select    picks C for the clipped variants from finished runs (c-search.json)
+  evaluate  transcribes an evaluation set with finished runs' model.pt and adds
+            its CER (errors, characters) to each run's metrics.json as devEval
 
 Feature store (written by scripts/reference/features.ts): `features.f16` holds
 little-endian float16 frames [N, 80] back to back; each index JSON lists
@@ -935,6 +937,32 @@ def cmd_selftest(args):
         raise SystemExit('selftest failed')
 
 
+def cmd_evaluate(args):
+    """CER of finished runs on a (larger) evaluation set; recorded in each run's metrics.json as devEval."""
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    store = FeatureStore(args.features, torch.device('cpu'))
+    utts = store.index(args.index)
+    for run in args.runs:
+        metrics_path = os.path.join(run, 'metrics.json')
+        if not os.path.exists(metrics_path):
+            raise SystemExit(f'{run}: no metrics.json (the run has not finished)')
+        with open(metrics_path) as f:
+            metrics = json.load(f)
+        model = ConformerCTC(**{k: metrics['config'][k] for k in ('dim', 'layers', 'heads', 'ffn', 'kernel') if k in metrics['config']})
+        model.load_state_dict(torch.load(os.path.join(run, 'model.pt'), map_location='cpu'))
+        started = time.time()
+        results = transcribe(model, store, utts, with_nll=False)
+        errors, chars = sum(r['errors'] for r in results), sum(r['chars'] for r in results)
+        metrics['devEval'] = {'set': args.label, 'index': args.index, 'utterances': len(results),
+                              'characters': chars, 'errors': errors, 'cer': round(errors / max(1, chars), 5)}
+        with open(metrics_path + '.tmp', 'w') as f:
+            json.dump(metrics, f, indent=1)
+        os.replace(metrics_path + '.tmp', metrics_path)
+        log(f'{metrics["name"]}: evaluation set {args.label}: CER {errors}/{chars} = {errors / max(1, chars):.5f} '
+            f'({len(results)} utterances, {time.time() - started:.0f} s)')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='command', required=True)
@@ -1008,8 +1036,15 @@ def main():
     p.add_argument('--output', required=True)
     p.add_argument('--chosen-list', required=True, help='writes "<model> <run dir>" lines')
     p.add_argument('--probe', default='', help="probe.json whose norms set C (recorded in the output)")
+    p = sub.add_parser('evaluate', help="CER of finished runs on an evaluation set (metrics.json's devEval)")
+    p.add_argument('runs', nargs='+', help='run directories (metrics.json, model.pt)')
+    p.add_argument('--features', required=True, help='feature-store directory holding the evaluation set')
+    p.add_argument('--index', default='dev-eval.json', help='index JSON of the evaluation set in the store')
+    p.add_argument('--label', default='dev-eval', help='name of the evaluation set, recorded with the CER')
+    p.add_argument('--threads', type=int, default=2)
     args = parser.parse_args()
-    {'selftest': cmd_selftest, 'train': cmd_train, 'probe': cmd_probe, 'select': cmd_select}[args.command](args)
+    {'selftest': cmd_selftest, 'train': cmd_train, 'probe': cmd_probe, 'select': cmd_select,
+     'evaluate': cmd_evaluate}[args.command](args)
 
 
 if __name__ == '__main__':
