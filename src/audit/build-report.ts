@@ -10,6 +10,7 @@ import { errorRates } from './metrics.ts';
 import { EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
 import { epsilonAudit, membershipInferenceSummary } from './privacy.ts';
 import { holmMinimumP, mannWhitneyMinimumP } from './power.ts';
+import { hasScore, modelScoreLabel } from './score.ts';
 import { extrapolationExposures, interpolationExposures } from './exposure.ts';
 import { bootstrapMeanInterval, holmAdjust, mannWhitneyLess, quantileSorted, wilsonInterval } from './statistics.ts';
 import {
@@ -24,6 +25,7 @@ import {
   type GroupSummary,
   type GroupTest,
   type ModelRecord,
+  type ScoreCoverage,
   type ScoreExposureSummary,
   type ScoreName,
   type SkewNormalFitRecord,
@@ -136,18 +138,24 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     const raw = byId.get(id)!;
     const canary = canaries.get(id)!;
     const rates = errorRates(canary.text, raw.hypothesis);
+    const notes = raw.notes.slice();
+    let score = raw.referenceScore;
+    if (score && !(Number.isFinite(score.perCharacter) && Number.isFinite(score.perToken))) {
+      notes.push('the reference score is not finite (the model gives the reference no probability); no score');
+      score = null;
+    }
     return {
       id,
       repetitions: canary.repetitions,
       reference: canary.text,
       hypothesis: raw.hypothesis,
       ...rates,
-      ctcScore: raw.referenceScore ? -raw.referenceScore.perCharacter : null,
-      ctcScorePerToken: raw.referenceScore ? -raw.referenceScore.perToken : null,
+      ctcScore: score ? -score.perCharacter : null,
+      ctcScorePerToken: score ? -score.perToken : null,
       durationSec: raw.durationSec,
       frames: raw.frames,
       exposure: null,
-      notes: raw.notes.slice(),
+      notes,
     };
   });
   const feasibility = feasibilitySummary(rows, input.frameBudgets);
@@ -156,44 +164,50 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
   const inserted = rows.filter((row) => row.repetitions !== null);
   if (heldOut.length === 0)
     throw new RangeError(`canary set ${set.setId} has no held-out canaries: nothing to compare against`);
-  const ctcAvailable = rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore));
+  const coverage = (['cer', 'ctcScore'] as const).map((score) =>
+    scoreCoverage(rows, score, score === 'cer' ? 'CER' : modelScoreLabel(input.model), feasibility),
+  );
+  const tested = (score: ScoreName) => coverage.find((entry) => entry.score === score)!.tested;
+  const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
 
-  // Exposure of every inserted canary against the held-out references, per score.
+  // Exposure of every inserted canary that has the score against the held-out canaries that have it, per score.
   const fits: SkewNormalFitRecord[] = [];
-  const exposuresByScore = new Map<ScoreName, CanaryExposure[]>();
   for (const score of ['cer', 'ctcScore'] as const) {
-    if (score === 'ctcScore' && !ctcAvailable) {
-      fits.push(fitRecord(score, null, 'no CTC score: the model is not CTC or a row lacks the score'));
+    if (!tested(score)) {
+      fits.push(fitRecord(score, null, coverage.find((entry) => entry.score === score)!.note));
       continue;
     }
-    const value = (row: CanaryRow) => (score === 'cer' ? row.cer : row.ctcScore!);
-    const references = heldOut.map(value);
-    const scores = inserted.map(value);
-    const interpolated = interpolationExposures(scores, references);
-    const extrapolated = extrapolationExposures(scores, references);
-    fits.push(fitRecord(score, extrapolated.fit, null));
-    exposuresByScore.set(
-      score,
-      interpolated.map((entry, i) => ({
-        rank: entry.rank,
-        interpolation: entry.exposure,
-        extrapolation: extrapolated.exposures[i]!,
-      })),
+    const references = heldOut.filter((row) => hasScore(row, score)).map((row) => value(row, score));
+    const scored = inserted.filter((row) => hasScore(row, score));
+    const interpolated = interpolationExposures(
+      scored.map((row) => value(row, score)),
+      references,
     );
+    const extrapolated = extrapolationExposures(
+      scored.map((row) => value(row, score)),
+      references,
+    );
+    fits.push(fitRecord(score, extrapolated.fit, null));
+    scored.forEach((row, i) => {
+      const entry: CanaryExposure = {
+        rank: interpolated[i]!.rank,
+        interpolation: interpolated[i]!.exposure,
+        extrapolation: extrapolated.exposures[i]!,
+      };
+      if (score === 'cer') row.exposure = { cer: entry, ctcScore: null };
+      else row.exposure!.ctcScore = entry;
+    });
   }
-  inserted.forEach((row, i) => {
-    row.exposure = { cer: exposuresByScore.get('cer')![i]!, ctcScore: exposuresByScore.get('ctcScore')?.[i] ?? null };
-  });
 
   const repetitionCounts = [...new Set(inserted.map((row) => row.repetitions!))].sort((a, b) => a - b);
   const random = new SeededRandom(settings.seed);
   const bootstrap = { resamples: settings.bootstrapResamples, confidence: settings.confidence };
   const summarizeExposure = (members: CanaryRow[], score: ScoreName): ScoreExposureSummary | null => {
-    const entries = members.map((row) => row.exposure?.[score] ?? null);
-    if (entries.some((entry) => entry === null)) return null;
-    const extrapolations = entries.map((entry) => entry!.extrapolation);
+    const entries = members.flatMap((row) => (row.exposure?.[score] ? [row.exposure[score]] : []));
+    if (entries.length === 0) return null;
+    const extrapolations = entries.map((entry) => entry.extrapolation);
     return {
-      interpolation: summarize(entries.map((entry) => entry!.interpolation)),
+      interpolation: summarize(entries.map((entry) => entry.interpolation)),
       extrapolation: extrapolations.every((value) => value !== null) ? summarize(extrapolations as number[]) : null,
     };
   };
@@ -201,6 +215,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     const members = rows.filter((row) => row.repetitions === repetitions);
     const label = groupLabel(repetitions);
     const exactMatches = members.filter((row) => row.exactMatch).length;
+    const ctcValues = members.filter((row) => hasScore(row, 'ctcScore')).map((row) => row.ctcScore!);
     return {
       repetitions,
       label,
@@ -217,13 +232,10 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       ),
       exactMatches,
       exactMatchRate: wilsonInterval(exactMatches, members.length, settings.confidence),
-      ctcScore: ctcAvailable
-        ? bootstrapMeanInterval(
-            members.map((row) => row.ctcScore!),
-            random.fork(`${label}/ctcScore`),
-            bootstrap,
-          )
-        : null,
+      ctcScore:
+        tested('ctcScore') && ctcValues.length > 0
+          ? bootstrapMeanInterval(ctcValues, random.fork(`${label}/ctcScore`), bootstrap)
+          : null,
       exposure:
         repetitions === null
           ? null
@@ -236,12 +248,18 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     'adjustedPValue' | 'significant' | 'minimumAdjustedPValue' | 'canReachAlpha' | 'perfectMemorizationPValue'
   > & { perfect: number })[] = [];
   for (const repetitions of repetitionCounts) {
-    const members = inserted.filter((row) => row.repetitions === repetitions);
-    for (const score of ctcAvailable ? (['cer', 'ctcScore'] as const) : (['cer'] as const)) {
-      const value = (row: CanaryRow) => (score === 'cer' ? row.cer : row.ctcScore!);
-      const result = mannWhitneyLess(members.map(value), heldOut.map(value));
-      // The best a group could do: every canary recognized perfectly (CER 0; CTC negative log-likelihood 0).
-      const perfect = mannWhitneyLess(new Float64Array(members.length), heldOut.map(value)).pValue;
+    for (const score of ['cer', 'ctcScore'] as const) {
+      if (!tested(score)) continue;
+      // Only canaries with the score: n1 and n2 below are the counts the test actually used.
+      const members = inserted.filter((row) => row.repetitions === repetitions && hasScore(row, score));
+      const references = heldOut.filter((row) => hasScore(row, score)).map((row) => value(row, score));
+      if (members.length === 0) continue; // no canary of the group has it: scoreCoverage's note says so
+      const result = mannWhitneyLess(
+        members.map((row) => value(row, score)),
+        references,
+      );
+      // The best a group could do: every canary recognized perfectly (CER 0; negative log-likelihood 0).
+      const perfect = mannWhitneyLess(new Float64Array(members.length), references).pValue;
       untested.push({ repetitions, score, test: 'mann-whitney-u-one-sided', ...result, perfect });
     }
   }
@@ -260,6 +278,8 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     };
   });
 
+  // Membership inference and ε rank by the model score wherever the audit tests it, else by CER.
+  const membershipScore: ScoreName = tested('ctcScore') ? 'ctcScore' : 'cer';
   return {
     schemaVersion: AUDIT_REPORT_SCHEMA_VERSION,
     kind: 'rote-audit-report',
@@ -274,13 +294,20 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     groups,
     tests,
     feasibility,
-    membershipInference: membershipInferenceSummary(rows, random.fork('membership'), {
+    scores: coverage,
+    membershipInference: membershipInferenceSummary(rows, membershipScore, random.fork('membership'), {
       resamples: settings.bootstrapResamples,
       confidence: settings.confidence,
       label: groupLabel,
     }),
-    epsilon: set.parameters.membership === 'bernoulli' ? epsilonAudit(rows, input.epsilon ?? EPSILON_DEFAULTS) : null,
-    verdict: auditVerdict(groups, tests, settings.alpha, ctcNote(rows), feasibility, rows),
+    epsilon:
+      set.parameters.membership === 'bernoulli'
+        ? epsilonAudit(rows, membershipScore, {
+            ...(input.epsilon ?? EPSILON_DEFAULTS),
+            scoreLabel: modelScoreLabel(input.model),
+          })
+        : null,
+    verdict: auditVerdict(groups, tests, settings.alpha, coverageNotes(coverage), feasibility, rows, coverage),
   };
 }
 
@@ -351,12 +378,65 @@ function inconclusiveReasons(
   return reasons;
 }
 
-function ctcNote(rows: CanaryRow[]): string[] {
-  const missing = rows.filter((row) => row.ctcScore === null).length;
-  if (missing === 0 || missing === rows.length) return [];
-  return [
-    `${missing} of ${rows.length} canaries have no CTC score (see their notes), so the CTC-score test and exposure are left out; CER alone decides`,
-  ];
+/** Why a row has no model score: infeasible (too few output frames), or the transcription's note. */
+function missingReason(row: CanaryRow, infeasible: ReadonlySet<string>): string {
+  if (infeasible.has(row.id) || row.notes.some((note) => /output frames.*no score/.test(note)))
+    return 'infeasible: no score';
+  const note = row.notes.find((text) => /no score|reference score/.test(text));
+  return note ? `no score: ${note.replace(/; no score$/, '')}` : 'no score';
+}
+
+function scoreCoverage(
+  rows: CanaryRow[],
+  score: ScoreName,
+  label: string,
+  feasibility: FeasibilitySummary,
+): ScoreCoverage {
+  const infeasible = new Set(feasibility.infeasibleIds);
+  const leftOut = new Map<string, string[]>();
+  for (const row of rows) {
+    if (hasScore(row, score)) continue;
+    const reason = missingReason(row, infeasible);
+    leftOut.set(reason, [...(leftOut.get(reason) ?? []), row.id]);
+  }
+  const keys = [...new Set(rows.map((row) => row.repetitions))].sort((a, b) =>
+    a === null ? -1 : b === null ? 1 : a - b,
+  );
+  const byGroup = keys.map((repetitions) => {
+    const members = rows.filter((row) => row.repetitions === repetitions);
+    return { repetitions, count: members.length, used: members.filter((row) => hasScore(row, score)).length };
+  });
+  const used = byGroup.reduce((sum, group) => sum + group.used, 0);
+  const heldOut = byGroup.find((group) => group.repetitions === null)!;
+  const insertedUsed = used - heldOut.used;
+  const entries = [...leftOut].map(([reason, ids]) => ({ reason, ids }));
+  const counts = `${used} of ${rows.length} canaries${entries.length > 0 ? ` (${entries.map((entry) => `${entry.ids.length} ${entry.reason}`).join('; ')})` : ''}`;
+  const tested = heldOut.used > 0 && insertedUsed > 0;
+  let note: string | null = null;
+  if (used === 0) note = `no ${label}: the model gives none for these canaries`;
+  else if (!tested)
+    note =
+      `${label} not tested: ${counts}; ${heldOut.used} of ${heldOut.count} held-out and ${insertedUsed} of ${rows.length - heldOut.count} inserted canaries have it, ` +
+      'too few to compare inserted against held-out';
+  else if (entries.length > 0) {
+    const empty = byGroup.filter((group) => group.repetitions !== null && group.used === 0);
+    note =
+      `${label}: ${counts}; its tests, exposure and membership inference use those` +
+      (empty.length > 0
+        ? `; not tested for ${empty.map((group) => groupLabel(group.repetitions)).join(', ')} (no canary there has it)`
+        : '');
+  }
+  return { score, label, used, canaries: rows.length, byGroup, leftOut: entries, tested, note };
+}
+
+/** One line per score that had to leave canaries out, or was left out. */
+export function coverageLine(entry: ScoreCoverage): string {
+  return entry.note ?? `${entry.label}: all ${entry.canaries} canaries`;
+}
+
+function coverageNotes(coverage: ScoreCoverage[]): string[] {
+  // A model without any reference score is said once by the report's model line, not as a note.
+  return coverage.filter((entry) => entry.note !== null && entry.used > 0).map((entry) => entry.note!);
 }
 
 function auditVerdict(
@@ -366,16 +446,26 @@ function auditVerdict(
   extraNotes: string[],
   feasibility: FeasibilitySummary,
   rows: CanaryRow[],
+  coverage: ScoreCoverage[],
 ): AuditVerdict {
+  const label = (score: ScoreName) => coverage.find((entry) => entry.score === score)!.label;
   const detected = [...new Set(tests.filter((test) => test.significant).map((test) => test.repetitions))].sort(
     (a, b) => a - b,
   );
   const notes: string[] = [...extraNotes];
   const unreachable = [...new Set(tests.filter((test) => !test.canReachAlpha).map((test) => test.repetitions))];
   if (unreachable.length > 0) {
+    // Name the scores where a group's other scores can still reach alpha (a score with canaries left out).
+    const where = unreachable.map((repetitions) => {
+      const own = tests.filter((test) => test.repetitions === repetitions);
+      const stuck = own.filter((test) => !test.canReachAlpha);
+      return stuck.length === own.length
+        ? groupLabel(repetitions)
+        : `${groupLabel(repetitions)} (${stuck.map((test) => `${label(test.score)}, ${test.n1} vs ${test.n2} canaries`).join('; ')})`;
+    });
     notes.push(
-      `with these group sizes the smallest Holm-corrected p-value possible is above alpha = ${alpha} for ${unreachable.map(groupLabel).join(', ')}: ` +
-        'such groups can never show memorization; generate more canaries per group and held-out',
+      `with these group sizes the smallest Holm-corrected p-value possible is above alpha = ${alpha} for ${where.join(', ')}: ` +
+        'such tests can never show memorization; generate more canaries per group and held-out',
     );
   }
   const heldOut = groups.find((group) => group.repetitions === null)!;
@@ -396,7 +486,7 @@ function auditVerdict(
     const evidence = (['cer', 'ctcScore'] as const)
       .map((score) => best(score))
       .filter((test): test is GroupTest => test !== undefined)
-      .map((test) => `${test.score === 'cer' ? 'CER' : 'CTC score'} p = ${formatP(test.adjustedPValue)}`)
+      .map((test) => `${label(test.score)} p = ${formatP(test.adjustedPValue)}`)
       .join(', ');
     if (feasibility.infeasible > 0) {
       notes.push(

@@ -26,7 +26,9 @@
  *   general accuracy, not memorization.
  *
  * Every test records the smallest p-value it could reach; a test that cannot
- * reach alpha says so instead of "no difference".
+ * reach alpha says so instead of "no difference". A score is paired only on the
+ * canaries that have it in both models (an infeasible canary has no CTC score),
+ * so each test's counts, and what it can reach, are those of its own pairs.
  */
 import { basename, join } from 'node:path';
 import { RoteError } from '../util/errors.ts';
@@ -47,6 +49,7 @@ import {
 } from './statistics.ts';
 import { readAuditReport } from './audit.ts';
 import { mannWhitneyMinimumP } from './power.ts';
+import { hasScore, modelScoreLabel, pairScoreLabel } from './score.ts';
 import { comparisonHtml, comparisonMarkdown } from './render.ts';
 import { validateComparisonReport, validateReport } from './schema.ts';
 import {
@@ -104,7 +107,6 @@ function defaultNames(reports: AuditReport[]): string[] {
   return reports.map((_, i) => String.fromCharCode(65 + (i % 26)) + (i >= 26 ? String(Math.floor(i / 26)) : ''));
 }
 
-const scoreText = (score: ScoreName) => (score === 'cer' ? 'CER' : 'CTC score');
 const signed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
 
 /**
@@ -118,12 +120,17 @@ function pairVerdict(
   confidence: number,
   family: number,
   saturated: boolean,
+  scoreText: (score: ScoreName) => string,
+  insertedTotal: number,
 ): string {
   const { baseline, other, primary } = pair;
   const sided = expect === 'either' ? 'two-sided' : 'one-sided';
   const evidence = primary.map((test) => `${scoreText(test.score)} p = ${formatP(test.adjustedPValue!)}`).join(', ');
-  const n = primary[0]?.pairs ?? 0;
-  const how = `(paired Wilcoxon signed-rank over all ${n} inserted canaries, ${sided}: ${evidence}; Holm-corrected, alpha = ${alpha})`;
+  const n = Math.max(0, ...primary.map((test) => test.pairs));
+  // A score missing on some canaries in either model is tested on the canaries both models have it for.
+  const partial = primary.filter((test) => test.pairs < insertedTotal);
+  const over = `all ${insertedTotal} inserted canaries${partial.length > 0 ? ` (${partial.map((test) => `${scoreText(test.score)}: the ${test.pairs} that have it in both models`).join('; ')})` : ''}`;
+  const how = `(paired Wilcoxon signed-rank over ${over}, ${sided}: ${evidence}; Holm-corrected, alpha = ${alpha})`;
   const less = primary.filter((test) => test.finding === 'other-memorizes-less');
   const more = primary.filter((test) => test.finding === 'other-memorizes-more');
   const notBeyond = primary.filter((test) => test.finding === 'not-beyond-held-out');
@@ -162,13 +169,17 @@ function pairVerdict(
     sentence = `${other} memorizes more than ${baseline} ${how}`;
   } else if (primary.length > 0 && saturated && primary.every((test) => test.zeros === test.pairs)) {
     const ctc = primary.some((test) => test.score === 'ctcScore')
-      ? ` and CTC scores within ${SCORE_RESOLUTION.ctcScore} of each other`
+      ? ` and ${scoreText('ctcScore')}s within ${SCORE_RESOLUTION.ctcScore} of each other`
       : '';
     sentence =
       `cannot tell ${other} from ${baseline}: both recognize every inserted canary perfectly (CER 0 on all ${n}${ctc}), so this canary set cannot tell them apart ` +
       `(every inserted canary tied: the test cannot reach alpha = ${alpha}); use fewer repetitions or harder canaries (e.g. a higher speed-up)`;
   } else if (primary.length > 0 && primary.every((test) => test.zeros === test.pairs)) {
-    sentence = `no difference: every inserted canary scores the same with ${other} and ${baseline} (${n} of ${n} tied on ${primary.map((t) => scoreText(t.score)).join(' and ')})`;
+    const tied =
+      partial.length === 0
+        ? `${n} of ${n} tied on ${primary.map((t) => scoreText(t.score)).join(' and ')}`
+        : primary.map((t) => `${t.pairs} of ${t.pairs} tied on ${scoreText(t.score)}`).join(', ');
+    sentence = `no difference: every inserted canary scores the same with ${other} and ${baseline} (${tied})`;
   } else if (primary.length > 0 && primary.every((test) => !test.canReachAlpha)) {
     const best = Math.min(...primary.map((test) => test.minimumAdjustedPValue));
     // Would the test reach alpha if no canary were tied? Then ties (equal scores), not the design, are why it cannot.
@@ -309,9 +320,9 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
   const drafts = reports.slice(1).map((other, k) => {
     const baselineName = names[0]!;
     const otherName = names[k + 1]!;
-    const scores: ScoreName[] = ['cer'];
-    if (first.rows.every((row) => row.ctcScore !== null) && other.rows.every((row) => row.ctcScore !== null))
-      scores.push('ctcScore');
+    // Pairs only where both models have the score (rows of both reports are in the same canary order).
+    const paired = (index: number, score: ScoreName) =>
+      hasScore(first.rows[index]!, score) && hasScore(other.rows[index]!, score);
     const differencesOf = (rows: number[], score: ScoreName): Float64Array =>
       Float64Array.from(rows, (index) => {
         const a = value(first.rows[index]!, score);
@@ -319,11 +330,17 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
         // Snapped to 1e-12 so that equal differences compare equal (0.4 - 0.2 and 0.3 - 0.1 differ in the last bit).
         return Math.abs(b - a) < SCORE_RESOLUTION[score] ? 0 : Math.round((b - a) * 1e12) / 1e12;
       });
-    const indicesOf = (keep: (row: CanaryRow) => boolean) =>
-      first.rows.flatMap((row, index) => (keep(row) ? [index] : []));
-    const insertedIndices = indicesOf((row) => row.repetitions !== null);
+    const indicesOf = (keep: (row: CanaryRow) => boolean, score: ScoreName) =>
+      first.rows.flatMap((row, index) => (keep(row) && paired(index, score) ? [index] : []));
+    // A score is compared when both models have it on some inserted and some held-out canaries.
+    const scores = (['cer', 'ctcScore'] as const).filter(
+      (score) =>
+        indicesOf((row) => row.repetitions !== null, score).length > 0 &&
+        indicesOf((row) => row.repetitions === null, score).length > 0,
+    );
     const raws: Raw[] = [];
     for (const score of scores) {
+      const insertedIndices = indicesOf((row) => row.repetitions !== null, score);
       raws.push({
         scope: 'all-inserted',
         repetitions: null,
@@ -333,8 +350,9 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       });
     }
     for (const repetitions of insertedCounts) {
-      const indices = indicesOf((row) => row.repetitions === repetitions);
-      for (const score of scores)
+      for (const score of scores) {
+        const indices = indicesOf((row) => row.repetitions === repetitions, score);
+        if (indices.length === 0) continue; // no canary of this group has the score in both models
         raws.push({
           scope: 'group',
           repetitions,
@@ -342,9 +360,10 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
           differences: differencesOf(indices, score),
           strata: indices.map(() => repetitions),
         });
+      }
     }
-    const heldOutIndices = indicesOf((row) => row.repetitions === null);
-    for (const score of scores)
+    for (const score of scores) {
+      const heldOutIndices = indicesOf((row) => row.repetitions === null, score);
       raws.push({
         scope: 'held-out',
         repetitions: null,
@@ -352,6 +371,7 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
         differences: differencesOf(heldOutIndices, score),
         strata: heldOutIndices.map(() => null),
       });
+    }
     const analysed = raws.map((raw) => {
       const label = raw.scope === 'all-inserted' ? 'all inserted' : groupLabel(raw.repetitions);
       const fork = random.fork(`${otherName}-${baselineName}/${label}/${raw.score}`);
@@ -519,7 +539,19 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
     const saturated = [first, otherReport].every((report) =>
       report.rows.every((row) => row.repetitions === null || row.cer === 0),
     );
-    let verdict = pairVerdict(draft, alpha, expect, confidence, primaryEntries.length, saturated);
+    const scoreText = (score: ScoreName) =>
+      score === 'cer' ? 'CER' : pairScoreLabel(modelScoreLabel(first.model), modelScoreLabel(otherReport.model));
+    const insertedTotal = first.rows.filter((row) => row.repetitions !== null).length;
+    let verdict = pairVerdict(
+      draft,
+      alpha,
+      expect,
+      confidence,
+      primaryEntries.length,
+      saturated,
+      scoreText,
+      insertedTotal,
+    );
     const inconclusive = [0, names.indexOf(otherName)]
       .filter((i) => reports[i]!.verdict.status === 'inconclusive')
       .map((i) => names[i]!);
@@ -541,6 +573,7 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       modelDir: report.model.dir,
       modelFingerprint: report.model.fingerprint,
       family: report.model.family,
+      scoreLabel: modelScoreLabel(report.model),
       providers: report.providers,
       verdict: report.verdict.sentence,
       verdictStatus: report.verdict.status,

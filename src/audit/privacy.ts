@@ -4,6 +4,7 @@
  * bound (epsilon.ts) of a --membership bernoulli set. Rows in, report fields out.
  */
 import type { SeededRandom } from '../util/random.ts';
+import { hasScore } from './score.ts';
 import { guessGrid, oneRunAudit, oneRunEpsilon } from './epsilon.ts';
 import { membershipInference } from './roc.ts';
 import type {
@@ -24,21 +25,25 @@ export const MEMBERSHIP_METHOD =
   'Intervals: percentile bootstrap, inserted and held-out canaries resampled separately and the threshold re-chosen in every resample, so they include the uncertainty of where the threshold lies; ' +
   'with few held-out canaries a low-FPR threshold rests on the top few of them and its interval is wide, and when every inserted canary outscores every held-out one the bootstrap collapses to [1, 1] (a limit of the sample, not certainty).';
 
-/** Membership score per row, higher = "in": the CTC log-likelihood per character where every row has one, else -CER. */
-export function membershipScores(rows: readonly CanaryRow[]): { score: ScoreName; values: Float64Array } {
-  const ctc = rows.length > 0 && rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore));
-  return {
-    score: ctc ? 'ctcScore' : 'cer',
-    values: Float64Array.from(rows, (row) => (ctc ? -row.ctcScore! : -row.cer)),
-  };
+/**
+ * The rows that have `score` and their membership scores, higher = "in": the model's log-likelihood per
+ * character, or -CER. Rows without the score take no part (the report's score coverage says how many).
+ */
+export function membershipScores(
+  all: readonly CanaryRow[],
+  score: ScoreName,
+): { rows: CanaryRow[]; values: Float64Array } {
+  const rows = all.filter((row) => hasScore(row, score));
+  return { rows, values: Float64Array.from(rows, (row) => (score === 'ctcScore' ? -row.ctcScore! : -row.cer)) };
 }
 
 export function membershipInferenceSummary(
-  rows: readonly CanaryRow[],
+  all: readonly CanaryRow[],
+  score: ScoreName,
   random: SeededRandom,
   options: { resamples: number; confidence: number; label: (repetitions: number | null) => string },
 ): MembershipInferenceSummary {
-  const { score, values } = membershipScores(rows);
+  const { rows, values } = membershipScores(all, score);
   const negatives = rows.flatMap((row, i) => (row.repetitions === null ? [values[i]!] : []));
   const repetitionCounts = [
     ...new Set(rows.filter((row) => row.repetitions !== null).map((row) => row.repetitions!)),
@@ -67,8 +72,12 @@ function percent(confidence: number): string {
  * The one-run audit of a bernoulli set: every canary is a candidate, the
  * trained-on ones (repetitions 1) are the members.
  */
-export function epsilonAudit(rows: readonly CanaryRow[], options: { delta: number; confidence: number }): EpsilonAudit {
-  const { score, values } = membershipScores(rows);
+export function epsilonAudit(
+  all: readonly CanaryRow[],
+  score: ScoreName,
+  options: { delta: number; confidence: number; scoreLabel: string },
+): EpsilonAudit {
+  const { rows, values } = membershipScores(all, score);
   const included = rows.map((row) => row.repetitions !== null);
   const result = oneRunAudit(values, included, options);
   // The most this design can show: every guess right at the best k+ the included canaries allow.
@@ -76,7 +85,10 @@ export function epsilonAudit(rows: readonly CanaryRow[], options: { delta: numbe
     .filter((k) => k <= result.included)
     .map((k) => oneRunEpsilon(rows.length, k, k, options.delta, result.significancePerGuess));
   const maximum = Math.max(0, ...reachable);
-  const scoreText = score === 'ctcScore' ? 'CTC log-likelihood per character' : 'CER (lower = in)';
+  const scoreText =
+    score === 'ctcScore'
+      ? `${options.scoreLabel} (log-likelihood per character)${rows.length < all.length ? `, the ${rows.length} of ${all.length} canaries that have it` : ''}`
+      : 'CER (lower = in)';
   const level = percent(options.confidence);
   const design = `${result.candidates} candidates, ${result.included} trained on; guesses ranked by ${scoreText}; k+ from {${result.grid.map((row) => row.guesses).join(', ')}}, Bonferroni over ${result.grid.length}; the largest ε̂ these candidates could show is ${maximum.toFixed(2)}`;
   const sentence = result.best

@@ -4,6 +4,7 @@
  */
 import { escapeXml } from './svg.ts';
 import { rocChart } from './roc-chart.ts';
+import { scoreLabel } from './score.ts';
 import type { AuditReport, Interval, MembershipInferenceGroup } from './types.ts';
 
 function interval(value: Interval, digits = 2): string {
@@ -15,9 +16,13 @@ function percent(value: number): string {
 }
 
 function scoreText(report: AuditReport): string {
-  return report.membershipInference.score === 'ctcScore'
-    ? 'CTC log-likelihood per character (higher = called "in")'
-    : 'CER (lower = called "in"; the model has no CTC score)';
+  if (report.membershipInference.score === 'cer') return 'CER (lower = called "in"; no model score to rank by)';
+  const coverage = report.scores?.find((entry) => entry.score === 'ctcScore');
+  const part =
+    coverage && coverage.used < coverage.canaries
+      ? `; the ${coverage.used} of ${coverage.canaries} canaries that have it`
+      : '';
+  return `${scoreLabel(report.model, 'ctcScore')}: log-likelihood per character (higher = called "in")${part}`;
 }
 
 function header(report: AuditReport): string[] {
@@ -119,7 +124,7 @@ export function privacyHtml(report: AuditReport): string {
 export function privacyTerminalLines(report: AuditReport): string[] {
   const pooled = report.membershipInference.groups[0]!;
   const lines = [
-    `membership inference (${report.membershipInference.score === 'ctcScore' ? 'CTC score' : 'CER'}): AUC ${interval(pooled.auc)}, ${pooled.tprAtFpr.map((entry) => `TPR at ${percent(entry.fpr)} FPR ${entry.tpr ? interval(entry.tpr) : 'not resolvable'}`).join(', ')}`,
+    `membership inference (${scoreLabel(report.model, report.membershipInference.score)}): AUC ${interval(pooled.auc)}, ${pooled.tprAtFpr.map((entry) => `TPR at ${percent(entry.fpr)} FPR ${entry.tpr ? interval(entry.tpr) : 'not resolvable'}`).join(', ')}`,
   ];
   if (report.epsilon) lines.push(report.epsilon.sentence);
   return lines;

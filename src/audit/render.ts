@@ -3,10 +3,11 @@
  * SVG, a tiny inline script, a Content-Security-Policy that forbids any
  * network access) and a short terminal table. Pure: report in, string out.
  */
-import { formatP, groupLabel } from './build-report.ts';
+import { coverageLine, formatP, groupLabel } from './build-report.ts';
 import { dotChart, escapeXml, intervalChart } from './svg.ts';
 import { privacyHtml, privacyMarkdown, privacyTerminalLines } from './render-privacy.ts';
-import type { AuditReport, ComparisonReport, GroupSummary, Interval, PairedTest } from './types.ts';
+import { pairScoreLabel, scoreLabel } from './score.ts';
+import type { AuditReport, ComparisonReport, GroupSummary, Interval, PairedTest, ScoreName } from './types.ts';
 
 const fixed = (value: number, digits = 3) => value.toFixed(digits);
 const interval = (value: Interval, digits = 3) =>
@@ -32,16 +33,17 @@ function textTable(header: string[], rows: string[][]): string {
 
 function groupRows(report: AuditReport, style: 'text' | 'markdown'): { header: string[]; rows: string[][] } {
   const ctc = report.groups.some((group) => group.ctcScore !== null);
+  const label = scoreLabel(report.model, 'ctcScore');
   const header = [
     'group',
     'n',
     'mean CER [CI]',
     'mean WER [CI]',
     'exact [Wilson]',
-    ...(ctc ? ['CTC score [CI]'] : []),
+    ...(ctc ? [`${label} [CI]`] : []),
     'exposure (CER)',
     'p CER (Holm)',
-    ...(ctc ? ['p CTC (Holm)'] : []),
+    ...(ctc ? [`p ${label} (Holm)`] : []),
   ];
   const pFor = (group: GroupSummary, score: 'cer' | 'ctcScore') => {
     const test = report.tests.find((t) => t.repetitions === group.repetitions && t.score === score);
@@ -100,8 +102,9 @@ export function auditMarkdown(report: AuditReport): string {
     ...report.verdict.notes.map((note) => `\n> Note: ${note}.`),
     '',
     `- ${feasibilityLine(report)}`,
+    ...(report.scores ? [`- Scores: ${report.scores.map(coverageLine).join('; ')}`] : []),
     `- Canary set: \`${report.canarySet.setId}\` (${report.canarySet.canaries} canaries, repetitions ${report.canarySet.repetitions.join(', ')}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x) from \`${report.canarySet.dir}\``,
-    `- Model: \`${report.model.dir}\` (${report.model.family}, ${report.model.isCtc ? 'CTC' : 'not CTC'}), fingerprint \`${report.model.fingerprint.slice(0, 16)}\``,
+    `- Model: \`${report.model.dir}\` (${report.model.family}, ${report.model.isCtc ? 'CTC' : 'not CTC'}; model score: ${scoreLabel(report.model, 'ctcScore')}), fingerprint \`${report.model.fingerprint.slice(0, 16)}\``,
     `- Provider: ${report.providers.join(', ')}; rote ${report.tool.version}; alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% intervals (${report.settings.bootstrapResamples} bootstrap resamples, seed \`${report.settings.seed}\`; Wilson for exact-match rates)`,
     '',
     '## Groups',
@@ -112,7 +115,10 @@ export function auditMarkdown(report: AuditReport): string {
     '',
     '## Tests',
     '',
-    markdownTable(TEST_HEADER, report.tests.map(testCells)),
+    markdownTable(
+      TEST_HEADER,
+      report.tests.map((test) => testCells(report, test)),
+    ),
     '',
     POWER_NOTE,
     '',
@@ -122,7 +128,7 @@ export function auditMarkdown(report: AuditReport): string {
     markdownTable(
       ['score', 'location', 'scale', 'shape', 'note'],
       report.fits.map((fit) => [
-        fit.score,
+        scoreLabel(report.model, fit.score),
         fit.location === null ? '' : fixed(fit.location, 4),
         fit.scale === null ? '' : fixed(fit.scale, 4),
         fit.shape === null ? '' : fixed(fit.shape, 2),
@@ -143,7 +149,7 @@ export function auditMarkdown(report: AuditReport): string {
         'CER',
         'WER',
         'exact',
-        'CTC score',
+        scoreLabel(report.model, 'ctcScore'),
         'exposure (interp.)',
         'exposure (extrap.)',
       ],
@@ -156,6 +162,7 @@ export function auditMarkdown(report: AuditReport): string {
 const TEST_HEADER = [
   'group',
   'score',
+  'canaries (inserted vs held-out)',
   'U',
   'p',
   'p (Holm)',
@@ -166,10 +173,11 @@ const TEST_HEADER = [
   'P(inserted < held-out)',
 ];
 
-function testCells(test: AuditReport['tests'][number]): string[] {
+function testCells(report: AuditReport, test: AuditReport['tests'][number]): string[] {
   return [
     groupLabel(test.repetitions),
-    test.score === 'cer' ? 'CER' : 'CTC score',
+    scoreLabel(report.model, test.score),
+    `${test.n1} vs ${test.n2}`,
     String(test.u),
     formatP(test.pValue),
     formatP(test.adjustedPValue),
@@ -277,13 +285,13 @@ export function auditHtml(report: AuditReport): string {
       ),
     },
   ];
-  if (inserted.length > 0 && inserted.every((group) => group.exposure?.ctcScore)) {
+  if (inserted.some((group) => group.exposure?.ctcScore)) {
     exposureSeries.push({
-      name: 'CTC-score exposure (interpolated)',
+      name: `${scoreLabel(report.model, 'ctcScore')} exposure (interpolated)`,
       values: inserted.map((group) =>
-        report.rows
-          .filter((row) => row.repetitions === group.repetitions)
-          .map((row) => row.exposure!.ctcScore!.interpolation),
+        report.rows.flatMap((row) =>
+          row.repetitions === group.repetitions && row.exposure?.ctcScore ? [row.exposure.ctcScore.interpolation] : [],
+        ),
       ),
     });
   }
@@ -311,8 +319,8 @@ export function auditHtml(report: AuditReport): string {
       (reason) => `<p class="note">Inconclusive because: ${escapeXml(reason)}</p>`,
     ),
     ...report.verdict.notes.map((note) => `<p class="note">Note: ${escapeXml(note)}</p>`),
-    `<ul><li>${escapeXml(feasibilityLine(report))}</li><li>Canary set <code>${escapeXml(report.canarySet.setId)}</code>: ${report.canarySet.canaries} canaries, repetitions ${escapeXml(report.canarySet.repetitions.join(', '))}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x</li>`,
-    `<li>Model <code>${escapeXml(report.model.dir)}</code> (${escapeXml(report.model.family)}), fingerprint <code>${escapeXml(report.model.fingerprint.slice(0, 16))}</code>, provider ${escapeXml(report.providers.join(', '))}</li>`,
+    `<ul><li>${escapeXml(feasibilityLine(report))}</li>${report.scores ? `<li>Scores: ${escapeXml(report.scores.map(coverageLine).join('; '))}</li>` : ''}<li>Canary set <code>${escapeXml(report.canarySet.setId)}</code>: ${report.canarySet.canaries} canaries, repetitions ${escapeXml(report.canarySet.repetitions.join(', '))}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x</li>`,
+    `<li>Model <code>${escapeXml(report.model.dir)}</code> (${escapeXml(report.model.family)}; model score: ${escapeXml(scoreLabel(report.model, 'ctcScore'))}), fingerprint <code>${escapeXml(report.model.fingerprint.slice(0, 16))}</code>, provider ${escapeXml(report.providers.join(', '))}</li>`,
     `<li>rote ${escapeXml(report.tool.version)}, alpha ${report.settings.alpha}, ${Math.round(report.settings.confidence * 100)}% intervals (bootstrap, ${report.settings.bootstrapResamples} resamples, seed <code>${escapeXml(report.settings.seed)}</code>; Wilson for exact matches)</li></ul>`,
     `<h2>Groups</h2>`,
     htmlTable(header, rows, significantRows),
@@ -322,7 +330,7 @@ export function auditHtml(report: AuditReport): string {
     `<h2>Tests</h2>`,
     htmlTable(
       TEST_HEADER,
-      report.tests.map(testCells),
+      report.tests.map((test) => testCells(report, test)),
       report.tests.map((test) => (test.significant ? 'significant' : test.canReachAlpha ? '' : 'flagged')),
     ),
     `<p>${escapeXml(POWER_NOTE)}</p>`,
@@ -330,7 +338,7 @@ export function auditHtml(report: AuditReport): string {
     `<details><summary>Canaries (${report.rows.length})</summary>`,
     `<p>Text normalization: ${escapeXml(report.normalization)}.</p>`,
     htmlTable(
-      ['id', 'group', 'reference', 'hypothesis', 'CER', 'exact', 'CTC score', 'exposure'],
+      ['id', 'group', 'reference', 'hypothesis', 'CER', 'exact', scoreLabel(report.model, 'ctcScore'), 'exposure'],
       report.rows.map((row) => [
         row.id,
         groupLabel(row.repetitions),
@@ -349,7 +357,12 @@ export function auditHtml(report: AuditReport): string {
   return htmlPage('rote audit report', body);
 }
 
-const scoreName = (score: 'cer' | 'ctcScore') => (score === 'cer' ? 'CER' : 'CTC score');
+/** A pair's name of `score`: CER, or the two models' model score. */
+function pairScoreName(report: ComparisonReport, pair: ComparisonReport['pairs'][number], score: ScoreName): string {
+  if (score === 'cer') return 'CER';
+  const label = (name: string) => report.models.find((model) => model.name === name)!.scoreLabel;
+  return pairScoreLabel(label(pair.baseline), label(pair.other));
+}
 const signedFixed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
 const signedInterval = (value: Interval, digits = 3) =>
   `${signedFixed(value.estimate, digits)} [${signedFixed(value.low, digits)}, ${signedFixed(value.high, digits)}]`;
@@ -398,7 +411,7 @@ function primaryRows(report: ComparisonReport): { header: string[]; rows: string
       rows.push([
         `${pair.other} - ${pair.baseline}`,
         `${inserted ? 'all inserted' : 'held-out'} (${test.pairs}${test.zeros > 0 ? `, ${test.zeros} tied` : ''})`,
-        scoreName(test.score),
+        pairScoreName(report, pair, test.score),
         signedInterval(test.meanDifference),
         inserted ? formatP(test.adjustedPValue!) : `${formatP(test.pValue)} (two-sided)`,
         formatP(test.minimumAdjustedPValue),
@@ -422,7 +435,7 @@ function primaryRows(report: ComparisonReport): { header: string[]; rows: string
       rows.push([
         `${pair.other} - ${pair.baseline}`,
         `vs held-out (${test.inserted}, ${test.heldOut})`,
-        scoreName(test.score),
+        pairScoreName(report, pair, test.score),
         `${signedFixed(test.differenceInDifferences)} (diff. in diff.)`,
         formatP(test.adjustedPValue),
         formatP(test.minimumAdjustedPValue),
@@ -458,8 +471,8 @@ function groupTestRows(report: ComparisonReport): { header: string[]; rows: stri
     for (const test of pair.groups) {
       rows.push([
         `${pair.other} - ${pair.baseline}`,
-        groupLabel(test.repetitions),
-        scoreName(test.score),
+        `${groupLabel(test.repetitions)} (${test.pairs})`,
+        pairScoreName(report, pair, test.score),
         signedInterval(test.meanDifference),
         signedFixed(test.medianDifference),
         formatP(test.adjustedPValue!),
@@ -671,5 +684,7 @@ export function comparisonHtml(report: ComparisonReport): string {
 function tiesNote(report: ComparisonReport): string {
   const { cer, ctcScore } = report.settings.scoreResolution;
   const cerPart = cer > 0 ? `CER differences under ${cer} also count as ties.` : 'CER differences are exact.';
-  return `CTC-score differences under ${ctcScore} nats per character count as ties (below that, scores of the same model differ by inference noise alone); ${cerPart}`;
+  const labels = [...new Set(report.models.map((model) => model.scoreLabel))];
+  const label = labels.length === 1 ? labels[0]! : 'model-score';
+  return `${label[0]!.toUpperCase()}${label.slice(1)} differences under ${ctcScore} nats per character count as ties (below that, scores of the same model differ by inference noise alone); ${cerPart}`;
 }

@@ -38,10 +38,16 @@ const boolean: JsonSchema = { type: 'boolean' };
 const probability: JsonSchema = { type: 'number', minimum: 0, maximum: 1 };
 const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: 'null' }] });
 const array = (items: JsonSchema): JsonSchema => ({ type: 'array', items });
+/** Fields that reports of older rotes lack: every other property of an object is required. */
+const OPTIONAL = new WeakSet<JsonSchema>();
+const optional = (schema: JsonSchema): JsonSchema => {
+  OPTIONAL.add(schema);
+  return schema;
+};
 const object = (properties: Record<string, JsonSchema>): JsonSchema => ({
   type: 'object',
   properties,
-  required: Object.keys(properties),
+  required: Object.keys(properties).filter((key) => !OPTIONAL.has(properties[key]!)),
   additionalProperties: false,
 });
 
@@ -83,6 +89,7 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
       dir: string,
       family: string,
       isCtc: boolean,
+      scoreKind: optional({ enum: ['ctc', 'rnnt', 'tdt', 'transducer'] }),
       fingerprint: string,
       files: array(object({ path: string, sha256: string })),
     }),
@@ -173,6 +180,20 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
       byGroup: array(object({ repetitions: nullable(integer), count: integer, infeasible: integer })),
       infeasibleIds: array(string),
     }),
+    scores: optional(
+      array(
+        object({
+          score: scoreName,
+          label: string,
+          used: integer,
+          canaries: integer,
+          byGroup: array(object({ repetitions: nullable(integer), count: integer, used: integer })),
+          leftOut: array(object({ reason: string, ids: array(string) })),
+          tested: boolean,
+          note: nullable(string),
+        }),
+      ),
+    ),
     membershipInference: object({
       score: scoreName,
       method: string,
@@ -296,6 +317,7 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
         modelDir: string,
         modelFingerprint: string,
         family: string,
+        scoreLabel: string,
         providers: array(string),
         verdict: string,
         verdictStatus: { enum: ['detected', 'not-detected', 'inconclusive'] },

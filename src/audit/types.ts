@@ -49,7 +49,11 @@ export interface CanaryRow extends ErrorRates {
   repetitions: number | null;
   reference: string;
   hypothesis: string;
-  /** CTC negative log-likelihood of the reference per character (null when the model is not CTC). */
+  /**
+   * The model's negative log-likelihood of the reference per character: CTC forced for CTC models,
+   * teacher-forced for transducers (the key keeps its old name; ScoreCoverage.label names it). Null
+   * where the model gives none for this canary (see notes).
+   */
   ctcScore: number | null;
   /** The same per token. */
   ctcScorePerToken: number | null;
@@ -151,10 +155,15 @@ export interface AuditVerdict {
   notes: string[];
 }
 
+/** What a model's reference score (the `ctcScore` fields) is: CTC forced, or teacher-forced RNNT, TDT or stateless transducer. */
+export type ReferenceScoreKind = 'ctc' | 'rnnt' | 'tdt' | 'transducer';
+
 export interface ModelRecord {
   dir: string;
   family: string;
   isCtc: boolean;
+  /** Absent in reports of older rotes: then 'ctc' when isCtc, else 'transducer'. */
+  scoreKind?: ReferenceScoreKind;
   /** sha256 over "path sha256" lines of every model file, sorted by path. */
   fingerprint: string;
   files: { path: string; sha256: string }[];
@@ -191,7 +200,10 @@ export interface MembershipInferenceGroup {
 }
 
 export interface MembershipInferenceSummary {
-  /** The score ranked: the CTC log-likelihood per character (higher = "in") where every canary has one, else CER (lower = "in"). */
+  /**
+   * The score ranked: the model's log-likelihood per character (higher = "in") where the audit tests it, on the
+   * canaries that have it (positives and negatives count them); else CER (lower = "in").
+   */
   score: ScoreName;
   /** How the intervals are computed and what they mean. */
   method: string;
@@ -227,6 +239,27 @@ export interface EpsilonAudit {
   sentence: string;
 }
 
+/**
+ * Which canaries one score was computed for. Each score's tests, exposure, membership inference and ε
+ * use only the canaries that have it; the model score is left out only when too few have it.
+ */
+export interface ScoreCoverage {
+  score: ScoreName;
+  /** 'CER', or the model score's name: 'CTC score', 'RNNT score', 'TDT score', 'transducer score'. */
+  label: string;
+  /** Canaries with this score, of all canaries. */
+  used: number;
+  canaries: number;
+  /** Per group, held-out first. */
+  byGroup: { repetitions: number | null; count: number; used: number }[];
+  /** Canaries without the score, by reason ('infeasible: no score', or the transcription's note). */
+  leftOut: { reason: string; ids: string[] }[];
+  /** False when the score is not tested at all (see note). */
+  tested: boolean;
+  /** Why the score is not tested, or which groups it cannot test; null when nothing is missing. */
+  note: string | null;
+}
+
 export interface AuditReport {
   schemaVersion: typeof AUDIT_REPORT_SCHEMA_VERSION;
   kind: 'rote-audit-report';
@@ -242,6 +275,8 @@ export interface AuditReport {
   groups: GroupSummary[];
   tests: GroupTest[];
   feasibility: FeasibilitySummary;
+  /** Absent in reports of older rotes (which dropped a score missing on any canary). */
+  scores?: ScoreCoverage[];
   membershipInference: MembershipInferenceSummary;
   /** Null unless the set was generated with --membership bernoulli. */
   epsilon: EpsilonAudit | null;
@@ -254,6 +289,8 @@ export interface ComparisonModel {
   modelDir: string;
   modelFingerprint: string;
   family: string;
+  /** The name of this model's reference score (the ctcScore fields): 'CTC score', 'RNNT score', 'TDT score' or 'transducer score'. */
+  scoreLabel: string;
   providers: string[];
   verdict: string;
   /** The model's own audit verdict status; 'inconclusive' audits make any comparison with them inconclusive too. */

@@ -10,7 +10,7 @@ export function registerAudit(program: Command): void {
     .command('audit')
     .description(
       'Transcribe every canary of a set with a model and test whether inserted canaries are recognized better than held-out ones ' +
-        '(memorization): per-canary CER/WER/CTC score, exposure, per-group tests, verdict. Writes report.json, report.md, report.html ' +
+        '(memorization): per-canary CER/WER and model score (CTC or transducer log-likelihood), exposure, per-group tests, verdict. Writes report.json, report.md, report.html ' +
         'and rows.jsonl (the resumable journal: re-running the same command continues an interrupted audit).\n\n' +
         `Never a false all-clear: when nothing is detected but more than ${Math.round(INFEASIBLE_LIMIT * 100)}% of the canaries cannot be recognized by the model ` +
         '(their text needs more output frames than the model emits for their audio), or the held-out canaries leave no room to detect memorization ' +

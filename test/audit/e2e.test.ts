@@ -13,12 +13,21 @@ import { join } from 'node:path';
 import { generateCanarySet } from '../../src/canary/index.ts';
 import { audit, compare, validateReport } from '../../src/audit/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
+import { auditTerminalTable, comparisonMarkdown } from '../../src/audit/render.ts';
+
+function binomial(n: number, k: number): number {
+  let value = 1;
+  for (let i = 1; i <= k; i++) value = (value * (n - k + i)) / i;
+  return value;
+}
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CTC_MODEL = join(ROOT, 'test/fixtures/models/sidecar-ctc');
 const TRANSDUCER_MODEL = join(ROOT, 'test/fixtures/models/transducer');
+const NEMO_CTC_MODEL = join(ROOT, 'test/fixtures/models/nemo-ctc');
 let work = '';
 let set = '';
+let tight = '';
 
 test.before(async () => {
   work = await mkdtemp(join(tmpdir(), 'rote-audit-e2e-'));
@@ -33,6 +42,19 @@ test.before(async () => {
     perGroup: 6,
     holdout: 12,
     speed: 2.5,
+    concurrency: 1,
+  });
+  // The same canaries at 2.7x: 2 of 24 (one held-out, one of 4 repetitions) need more output frames than
+  // the character test model emits, within the 10% an audit may lose; they get no CTC score.
+  tight = join(work, 'tight');
+  await generateCanarySet({
+    out: tight,
+    seed: 'audit-e2e',
+    words: 3,
+    repetitions: [1, 4],
+    perGroup: 6,
+    holdout: 12,
+    speed: 2.7,
     concurrency: 1,
   });
 });
@@ -78,8 +100,83 @@ test('a random-weight CTC model: no memorization detected, complete report files
   validateReport(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')));
 });
 
+test('2 infeasible canaries without a CTC score: the CTC score is still tested on the other 22, with the counts said', async () => {
+  const out = join(work, 'tight-ctc');
+  const report = await audit({ canaries: tight, model: CTC_MODEL, out, provider: 'cpu', bootstrapResamples: 300 });
+  validateReport(report);
+  const missing = report.rows.filter((row) => row.ctcScore === null).map((row) => row.id);
+  assert.is(missing.length, 2);
+  assert.equal(missing, report.feasibility.infeasibleIds);
+  assert.is(report.verdict.status, 'not-detected', report.verdict.sentence);
+  const coverage = report.scores!.find((entry) => entry.score === 'ctcScore')!;
+  assert.equal(
+    { label: coverage.label, used: coverage.used, canaries: coverage.canaries, tested: coverage.tested },
+    { label: 'CTC score', used: 22, canaries: 24, tested: true },
+  );
+  assert.equal(coverage.leftOut, [{ reason: 'infeasible: no score', ids: missing }]);
+  // Each group's CTC test counts only canaries with the score; its reachable p comes from those counts.
+  const ctcTests = report.tests.filter((test) => test.score === 'ctcScore');
+  assert.equal(
+    ctcTests.map((test) => [test.repetitions, test.n1, test.n2]),
+    [
+      [1, 6, 11],
+      [4, 5, 11],
+    ],
+  );
+  const family = report.tests.length;
+  for (const test of ctcTests)
+    assert.ok(
+      Math.abs(test.minimumAdjustedPValue - Math.min(1, family * (1 / binomial(test.n1 + 11, test.n1)))) < 1e-12,
+    );
+  assert.ok(
+    report.rows
+      .filter((row) => row.repetitions !== null && row.ctcScore !== null)
+      .every((row) => row.exposure!.ctcScore),
+  );
+  assert.is(report.membershipInference.score, 'ctcScore');
+  assert.is(report.membershipInference.groups[0]!.negatives, 11);
+  assert.is(report.membershipInference.groups[0]!.positives, 11);
+  const line = 'CTC score: 22 of 24 canaries (2 infeasible: no score)';
+  const markdown = await readFile(join(out, 'report.md'), 'utf8');
+  assert.ok(markdown.includes(line), markdown.slice(0, 2000));
+  assert.ok((await readFile(join(out, 'report.html'), 'utf8')).includes(line));
+  assert.ok(auditTerminalTable(report).includes(line));
+});
+
+test('compare with the CTC score missing in one model: pairs only the canaries both models scored', async () => {
+  const nemo = await audit({ canaries: tight, model: NEMO_CTC_MODEL, provider: 'cpu', bootstrapResamples: 300 });
+  assert.ok(nemo.rows.every((row) => row.ctcScore !== null));
+  const comparison = await compare([join(work, 'tight-ctc'), nemo], { names: ['sidecar', 'nemo'] });
+  const pair = comparison.pairs[0]!;
+  const pairs = (tests: typeof pair.primary, score: string) =>
+    tests.filter((test) => test.score === score).map((test) => [test.repetitions, test.pairs]);
+  assert.equal(pairs(pair.primary, 'cer'), [[null, 12]]);
+  assert.equal(pairs(pair.primary, 'ctcScore'), [[null, 11]]);
+  assert.equal(pairs(pair.heldOut, 'ctcScore'), [[null, 11]]);
+  assert.equal(pairs(pair.groups, 'ctcScore'), [
+    [1, 6],
+    [4, 5],
+  ]);
+  const control = pair.beyondHeldOut.find((test) => test.score === 'ctcScore')!;
+  assert.equal([control.inserted, control.heldOut], [11, 11]);
+  // The smallest p of the pooled test: 11 pairs, Holm over 2 scores.
+  assert.ok(Math.abs(pair.primary.find((t) => t.score === 'ctcScore')!.minimumAdjustedPValue - 2 * 2 ** -11) < 1e-12);
+  assert.match(pair.verdict, /over all 12 inserted canaries \(CTC score: the 11 that have it in both models\)/);
+});
+
 test('a random-weight transducer: CER and the teacher-forced transducer score, no memorization', async () => {
-  const report = await audit({ canaries: set, model: TRANSDUCER_MODEL, provider: 'cpu', bootstrapResamples: 300 });
+  const out = join(work, 'transducer');
+  const report = await audit({ canaries: set, model: TRANSDUCER_MODEL, out, provider: 'cpu', bootstrapResamples: 300 });
+  // The model score is named after the model: this sherpa-onnx transducer is neither CTC nor a NeMo RNNT/TDT.
+  assert.is(report.model.scoreKind, 'transducer');
+  for (const text of [
+    await readFile(join(out, 'report.md'), 'utf8'),
+    await readFile(join(out, 'report.html'), 'utf8'),
+    auditTerminalTable(report),
+  ]) {
+    assert.ok(text.includes('transducer score'), text.slice(0, 1500));
+    assert.not.ok(/CTC score|CTC-score|p CTC/.test(text), text.match(/.{0,80}CTC.score.{0,80}/)?.[0]);
+  }
   assert.ok(
     report.rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore)),
     'every canary has a transducer score',
@@ -91,6 +188,11 @@ test('a random-weight transducer: CER and the teacher-forced transducer score, n
     comparison.pairs[0]!.primary.some((t) => t.score === 'cer'),
     'a CTC audit and a transducer audit compare on CER',
   );
+  assert.equal(
+    comparison.models.map((model) => model.scoreLabel),
+    ['CTC score', 'transducer score'],
+  );
+  assert.ok(comparisonMarkdown(comparison).includes('model score (CTC score / transducer score)'));
 });
 
 test('kill -9 mid-audit, then the same command resumes to the identical report', async () => {

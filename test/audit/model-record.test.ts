@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { relative, resolve } from 'node:path';
 import { modelRecord } from '../../src/audit/audit.ts';
 import { loadModel } from '../../src/asr/model.ts';
+import { modelScoreLabel } from '../../src/audit/score.ts';
 
 async function infoOf(dir: string) {
   const model = await loadModel(dir, { provider: 'cpu' });
@@ -32,6 +33,21 @@ test('modelRecord: the same model folder written relative or absolute gives the 
     fromRelative.files.every((file) => !file.path.includes('/')),
     JSON.stringify(fromRelative.files),
   );
+});
+
+test('the model score is named after the model: CTC, RNNT, TDT or (icefall stateless) transducer', async () => {
+  const named = async (dir: string) => {
+    const record = modelRecord(await infoOf(dir), dir);
+    return [record.scoreKind, modelScoreLabel(record)];
+  };
+  assert.equal(await named(MODEL), ['ctc', 'CTC score']);
+  assert.equal(await named('test/fixtures/models/nemo-transducer'), ['rnnt', 'RNNT score']);
+  assert.equal(await named('test/fixtures/models/nemo-tdt'), ['tdt', 'TDT score']);
+  assert.equal(await named('test/fixtures/models/sherpa-nemo-transducer'), ['rnnt', 'RNNT score']);
+  assert.equal(await named('test/fixtures/models/transducer'), ['transducer', 'transducer score']);
+  // Reports of older rotes have no scoreKind: named from isCtc.
+  assert.is(modelScoreLabel({ isCtc: false }), 'transducer score');
+  assert.is(modelScoreLabel({ isCtc: true }), 'CTC score');
 });
 
 test.run();

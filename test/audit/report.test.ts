@@ -93,6 +93,64 @@ test('a report without CTC scores: CER only', () => {
   assert.match(auditTerminalTable(result), /verdict: memorization detected/);
 });
 
+test('a score missing on some canaries: each score uses the canaries that have it; a group left too small is flagged', () => {
+  const rows = syntheticRows(set, 'sparse', never);
+  const group = (r: number | null) => set.canaries.filter((canary) => canary.repetitions === r).map((c) => c.id);
+  // 1 repetition keeps one canary with the score, 2 repetitions none; the held-out group loses 4 of 24.
+  const without = new Set([...group(1).slice(1), ...group(2), ...group(null).slice(0, 4)]);
+  for (const row of rows) if (without.has(row.id)) row.referenceScore = null;
+  const result = buildAuditReport({ set, ...syntheticRecords(set, 'sparse'), rows });
+  validateReport(result);
+  const ctc = result.tests.filter((test) => test.score === 'ctcScore');
+  assert.equal(
+    ctc.map((test) => [test.repetitions, test.n1, test.n2]),
+    [
+      [1, 1, 20],
+      [4, 12, 20],
+      [8, 12, 20],
+      [16, 12, 20],
+    ],
+  );
+  assert.ok(result.tests.filter((test) => test.score === 'cer').every((test) => test.n1 === 12 && test.n2 === 24));
+  assert.not.ok(ctc[0]!.canReachAlpha);
+  const coverage = result.scores!.find((entry) => entry.score === 'ctcScore')!;
+  assert.is(coverage.used, set.canaries.length - without.size);
+  assert.equal(
+    coverage.leftOut.map((entry) => [entry.reason, entry.ids.length]),
+    [['no score', without.size]],
+  );
+  assert.match(
+    coverage.note!,
+    /^CTC score: 57 of 84 canaries \(27 no score\).*; not tested for 2 repetitions \(no canary there has it\)$/,
+  );
+  assert.ok(result.verdict.notes.includes(coverage.note!));
+  assert.ok(
+    result.verdict.notes.some((note) =>
+      note.includes(
+        'is above alpha = 0.01 for 1 repetition (CTC score, 1 vs 20 canaries): such tests can never show memorization',
+      ),
+    ),
+    result.verdict.notes.join('\n'),
+  );
+  const inserted = result.rows.filter((row) => row.repetitions !== null);
+  assert.ok(inserted.every((row) => (row.exposure!.ctcScore !== null) === (row.ctcScore !== null)));
+  assert.is(result.groups.find((g) => g.repetitions === 2)!.ctcScore, null);
+  assert.is(result.membershipInference.groups[0]!.negatives, 20);
+  // A report of an older rote, without the coverage, still reads.
+  const { scores: _coverage, ...older } = result;
+  validateReport(older);
+
+  // No held-out canary with the score: nothing to compare against, so the score is left out, CER alone.
+  for (const row of rows) if (group(null).includes(row.id)) row.referenceScore = null;
+  const noReference = buildAuditReport({ set, ...syntheticRecords(set, 'sparse'), rows });
+  assert.ok(noReference.tests.every((test) => test.score === 'cer'));
+  assert.is(noReference.membershipInference.score, 'cer');
+  assert.match(
+    noReference.scores!.find((entry) => entry.score === 'ctcScore')!.note!,
+    /^CTC score not tested: .*0 of 24 held-out and 37 of 60 inserted canaries have it/,
+  );
+});
+
 test('compare: the clipped model memorizes less; different sets are refused', async () => {
   const unclipped = report('unclipped', memorizing);
   const clipped = report('clipped', (r) => (r === null ? 0.9 : r >= 4 ? 0.9 : memorizing(r)));
