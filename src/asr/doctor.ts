@@ -44,11 +44,13 @@ export interface DoctorReport {
   };
   /** null = the provider ran a tiny model; otherwise why not. */
   providers: Record<ProviderName, string | null>;
+  /** What native code wrote to stderr while each provider was probed (in a child process), line by line. */
+  nativeLog: Record<ProviderName, string[]>;
   advice: string[];
 }
 
 /** The advice lines for a report: what is missing and the one command or step that fixes it. Pure. */
-export function doctorAdvice(report: Omit<DoctorReport, 'advice'>): string[] {
+export function doctorAdvice(report: Omit<DoctorReport, 'advice' | 'nativeLog'>): string[] {
   const advice: string[] = [];
   const linuxX64 = report.platform === 'linux-x64';
   const cuda = report.cuda;
@@ -106,7 +108,9 @@ export async function diagnose(): Promise<DoctorReport> {
   const missing = missingCudaProviderLibraries();
   const backends = ort.listSupportedBackends?.().map((b: { name: string }) => b.name) ?? [];
   const providers = {} as Record<ProviderName, string | null>;
-  for (const name of ['cpu', 'cuda', 'webgpu'] as const) providers[name] = await probeProvider(name);
+  const nativeLog = {} as Record<ProviderName, string[]>;
+  for (const name of ['cpu', 'cuda', 'webgpu'] as const)
+    ({ error: providers[name], nativeLog: nativeLog[name] } = await probeProvider(name));
   const libraries = cudaLibraryReport();
   const base = {
     node: process.version,
@@ -130,5 +134,5 @@ export async function diagnose(): Promise<DoctorReport> {
     );
     if (extra.length) base.cudaProvider.present.push(...extra);
   }
-  return { ...base, advice: doctorAdvice(base) };
+  return { ...base, nativeLog, advice: doctorAdvice(base) };
 }

@@ -3,8 +3,10 @@
  * fallback (onnxruntime-node has none: `['cuda', 'cpu']` throws when CUDA cannot
  * load), session creation and timed runs.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { RoteError } from '../util/errors.ts';
 import {
@@ -235,16 +237,72 @@ export function identityModelBytes(): Uint8Array {
   ]);
 }
 
-/** Tries to create (and run) a session on one provider; returns null when it works, else the reason. */
-export async function probeProvider(name: ProviderName, options: RuntimeOptions = {}): Promise<string | null> {
+export interface ProviderProbe {
+  /** null: the provider ran a tiny model; otherwise why not. */
+  error: string | null;
+  /** What native code wrote to stderr meanwhile (Dawn, the Vulkan loader, CUDA), line by line. */
+  nativeLog: string[];
+}
+
+const PROBE_CHILD = fileURLToPath(new URL('./probe-child.mjs', import.meta.url));
+const PROBE_TIMEOUT_MS = 120_000;
+
+/**
+ * Tries to create (and run) a session on one provider, in a child process (probe-child.mjs) whose stderr is
+ * captured: native warnings reach the report, not the terminal, and a native crash fails the probe, not rote.
+ */
+export async function probeProvider(name: ProviderName, options: RuntimeOptions = {}): Promise<ProviderProbe> {
   const reason = precheck(name);
-  if (reason) return reason;
+  if (reason) return { error: reason, nativeLog: [] };
+  const input = JSON.stringify({
+    model: Buffer.from(identityModelBytes()).toString('base64'),
+    options: sessionOptions(name, options),
+  });
+  const { stdout, stderr, failure } = await new Promise<{ stdout: string; stderr: string; failure: string | null }>(
+    (done) =>
+      execFile(
+        process.execPath,
+        [PROBE_CHILD, input],
+        { timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 22 },
+        (error, stdout, stderr) => {
+          const ended = error as (Error & { code?: number | string; signal?: string; killed?: boolean }) | null;
+          const failure = !ended
+            ? null
+            : ended.killed
+              ? `the probe did not finish within ${PROBE_TIMEOUT_MS / 1000} s`
+              : ended.signal
+                ? `the probe process was killed by ${ended.signal} (a crash in native code)`
+                : `the probe process failed (${typeof ended.code === 'string' ? ended.code : `exit ${ended.code}`})`;
+          done({ stdout, stderr, failure });
+        },
+      ),
+  );
+  const nativeLog = stderr.split('\n').filter((line) => line.trim().length > 0);
+  let answer: { error: string | null } | null = null;
   try {
-    const session = await ort.InferenceSession.create(identityModelBytes(), sessionOptions(name, options));
-    await session.run({ x: new ort.Tensor('float32', Float32Array.of(1), [1]) });
-    await session.release();
-    return null;
-  } catch (error) {
-    return providerError(name, error);
+    answer = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { error: string | null };
+  } catch {
+    // no answer: the failure says why
   }
+  if (!answer) {
+    const last = nativeLog.at(-1);
+    return {
+      error: `${failure ?? 'the probe process gave no answer'}${last ? `; its last words: ${last.trim()}` : ''}`,
+      nativeLog,
+    };
+  }
+  return { error: answer.error === null ? null : providerError(name, new Error(answer.error)), nativeLog };
+}
+
+/**
+ * One line for a probe's native log: how many messages (continuation lines, indented or starting with "-",
+ * belong to the message above; repeats count once) and the last of them (Dawn ends with why it gave up). Pure.
+ */
+export function summarizeNativeLog(lines: readonly string[]): string | null {
+  const messages = [...new Set(lines.filter((line) => !/^\s|^-/.test(line)).map((line) => line.trim()))];
+  if (messages.length === 0)
+    return lines.length > 0 ? `${lines.length} ${lines.length === 1 ? 'line' : 'lines'}` : null;
+  const last = messages.at(-1)!;
+  const shown = last.length > 160 ? `${last.slice(0, 160)}...` : last;
+  return `${messages.length} ${messages.length === 1 ? 'message' : 'messages'}, last: "${shown}"`;
 }

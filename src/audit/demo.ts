@@ -13,7 +13,7 @@ import { RoteError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { OptionError, resolveOption } from '../util/options.ts';
 import { audit } from './audit.ts';
-import { compare, writeComparisonReport } from './compare.ts';
+import { compare, writeComparisonFiles } from './compare.ts';
 import { DEMO_OPTION_SPECS, DEMO_OUT } from './options.ts';
 import type { AuditProvider, AuditReport, ComparisonReport } from './types.ts';
 
@@ -155,7 +155,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     results.map((result) => join(result.reportDir, 'report.json')),
     { names: results.map((result) => result.name) },
   );
-  const comparisonPaths = await writeComparisonReport(comparison, out);
+  const comparisonPaths = await writeComparisonFiles(comparison, out);
   return {
     out,
     canaries,

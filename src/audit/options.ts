@@ -185,6 +185,14 @@ const auditSpec = (key: (typeof AUDIT_OPTION_SPECS)[number]['key']): OptionSpec 
 export const COMPARE_OPTION_SPECS = [
   { key: 'out', flag: '--out <dir>', kind: 'string', default: 'comparison', description: 'output directory' },
   {
+    key: 'force',
+    flag: '--force',
+    kind: 'switch',
+    default: false,
+    description:
+      'replace a comparison that rote compare wrote at --out; never a file, a folder holding anything else, or the working directory or its ancestors',
+  },
+  {
     key: 'names',
     flag: '--names <a,b,...>',
     kind: 'string-list',
@@ -211,7 +219,7 @@ export const COMPARE_OPTION_SPECS = [
 ] as const satisfies readonly OptionSpec[];
 
 /** The flags `rote compare` offers (confidence and resamples are API-only there). */
-export const COMPARE_CLI_KEYS = ['out', 'names', 'alpha', 'expect', 'seed'] as const;
+export const COMPARE_CLI_KEYS = ['out', 'force', 'names', 'alpha', 'expect', 'seed'] as const;
 
 /** Options of checkCanaries() (`rote check-canaries`). */
 export const CHECK_CANARIES_OPTION_SPECS = [

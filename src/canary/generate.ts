@@ -3,14 +3,14 @@
  * speed-up (batched) -> 16-bit WAVs and the canary-set files, written into a
  * temporary sibling directory that is renamed into place at the end.
  */
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
-import { OptionError } from '../util/options.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { processIsAlive } from '../util/lock.ts';
+import { checkOutputFolder, moveIntoPlace, type OutputFolderKind } from '../util/output-folder.ts';
 import { encodeWav16 } from '../audio/wav.ts';
 import {
   CANARY_SET_FORMAT,
@@ -66,65 +66,25 @@ interface PlannedCanary {
 /** The only names a canary set written by rote holds at its top level. */
 const SET_ENTRIES = new Set(['audio', 'canary-set.json', 'for-training']);
 
-/** Whether `dir` holds a canary set rote wrote and nothing else (what --force may replace). */
-async function isRoteCanarySet(dir: string, entries: string[]): Promise<boolean> {
-  if (!entries.includes('canary-set.json') || !entries.every((name) => SET_ENTRIES.has(name))) return false;
-  try {
-    const value = JSON.parse(await readFile(join(dir, 'canary-set.json'), 'utf8')) as {
-      format?: unknown;
-      tool?: { name?: unknown };
-    };
-    return value?.format === CANARY_SET_FORMAT && value.tool?.name === 'rote';
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Refuses an existing output that is not an empty folder, unless `force` and it is a canary set rote wrote
- * (never a file, never a folder with other content, never the working directory or one of its ancestors).
- * Returns whether something must be replaced.
- */
-export async function checkOutput(out: string, force: boolean): Promise<boolean> {
-  let entries: string[];
-  try {
-    const info = await stat(out);
-    if (!info.isDirectory())
-      throw new OptionError(
-        (name) =>
-          `${name('out')} ${out} exists and is a file; rote generate writes a folder and never replaces a file (not even with ${name('force')}); choose another ${name('out')}`,
-      );
-    entries = await readdir(out);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-  const cwd = process.cwd();
-  if (cwd === out || relative(out, cwd).split(sep)[0] !== '..') {
-    throw new OptionError(
-      (name) =>
-        `${name('out')} ${out} is the working directory or one of its ancestors; rote generate never replaces it; choose a new folder for the canary set`,
-    );
-  }
-  if (entries.length === 0) return true;
-  if (!force)
-    throw new OptionError(
-      (name) =>
-        `${name('out')} ${out} exists and is not empty; choose another ${name('out')}, or pass ${name('force')} to replace a canary set written by rote generate`,
-    );
-  if (!(await isRoteCanarySet(out, entries))) {
-    const foreign = entries.filter((name) => !SET_ENTRIES.has(name));
-    const what =
-      foreign.length > 0
-        ? `holds files a canary set does not (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', ...' : ''})`
-        : 'has no canary-set.json written by rote';
-    throw new OptionError(
-      (name) =>
-        `${name('out')} ${out} ${what}; ${name('force')} replaces only a canary set written by rote generate; choose another ${name('out')} or remove it yourself`,
-    );
-  }
-  return true;
-}
+/** A canary set as `generate` and `import` write it (what --force may replace). */
+export const CANARY_SET_OUTPUT: OutputFolderKind = {
+  command: 'rote generate',
+  thing: 'canary set',
+  entries: SET_ENTRIES,
+  missing: 'has no canary-set.json written by rote',
+  async isOurs(dir, entries) {
+    if (!entries.includes('canary-set.json')) return false;
+    try {
+      const value = JSON.parse(await readFile(join(dir, 'canary-set.json'), 'utf8')) as {
+        format?: unknown;
+        tool?: { name?: unknown };
+      };
+      return value?.format === CANARY_SET_FORMAT && value.tool?.name === 'rote';
+    } catch {
+      return false;
+    }
+  },
+};
 
 const TEMPORARY_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
 
@@ -232,7 +192,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
   const started = performance.now();
   const resolved = resolveGenerateOptions(options);
   const out = resolve(resolved.out);
-  const replacing = await checkOutput(out, resolved.force);
+  const replacing = await checkOutputFolder(out, resolved.force, CANARY_SET_OUTPUT);
   const leftovers = await removeStaleTemporaries(out);
 
   const wordlist = await loadWordList(resolved.wordlist);
@@ -375,22 +335,6 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
   } finally {
     await pool?.close();
   }
-}
-
-export async function moveIntoPlace(temporary: string, out: string, replacing: boolean): Promise<void> {
-  if (!replacing) {
-    await rename(temporary, out);
-    return;
-  }
-  const old = temporarySibling(out);
-  await rename(out, old);
-  try {
-    await rename(temporary, out);
-  } catch (error) {
-    await rename(old, out);
-    throw error;
-  }
-  await rm(old, { recursive: true, force: true });
 }
 
 /** Runs at most `limit` of the given tasks at once. */

@@ -26,7 +26,8 @@ import { sha256Hex } from '../util/hash.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { decodeWav, encodeWav16 } from '../audio/wav.ts';
 import { canarySetDocuments } from './canonical.ts';
-import { checkOutput, moveIntoPlace } from './generate.ts';
+import { CANARY_SET_OUTPUT } from './generate.ts';
+import { checkOutputFolder, moveIntoPlace } from '../util/output-folder.ts';
 import type { CanaryRecord, CanarySet, CanarySetParameters } from './types.ts';
 
 export interface ImportCanariesOptions {
@@ -183,7 +184,7 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
   if (!rows.some((row) => row.repetitions !== null))
     throw new RoteError(`${options.list}: every canary is held-out; list the inserted ones with their repetitions`);
   const audioDir = resolve(options.audioDir ?? dirname(list));
-  const replacing = await checkOutput(out, options.force ?? false);
+  const replacing = await checkOutputFolder(out, options.force ?? false, CANARY_SET_OUTPUT);
 
   // Read, check and convert every WAV before writing anything.
   const converted: { row: ListRow; id: string; wav: Uint8Array; durationSec: number }[] = [];

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { COMPARE_CLI_KEYS, COMPARE_OPTION_SPECS, pickSpecs } from '../audit/options.ts';
-import { resolveOption } from '../util/options.ts';
 import { addSpecOptions } from './options.ts';
 
 export function registerCompare(program: Command): void {
@@ -25,10 +24,9 @@ export function registerCompare(program: Command): void {
         seed: opts.seed,
         expect: opts.expect,
       });
-      const paths = await writeComparisonReport(
-        comparison,
-        resolveOption(COMPARE_OPTION_SPECS, 'out', opts.out as string | undefined)!,
-      );
+      const paths = await writeComparisonReport(comparison, opts.out as string | undefined, {
+        force: opts.force as boolean | undefined,
+      });
       if (opts.json) process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
       else if (!opts.quiet)
         process.stdout.write(

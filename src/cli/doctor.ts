@@ -10,6 +10,7 @@ export function registerDoctor(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (flags: { json?: boolean }) => {
       const { diagnose } = await import('../asr/doctor.ts');
+      const { summarizeNativeLog } = await import('../asr/runtime.ts');
       const report = await diagnose();
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -35,9 +36,11 @@ export function registerDoctor(program: Command): void {
           ? [`  off the loader path: ${report.cuda.additions.join(', ')} (bin/rote.js adds these when it starts)`]
           : []),
         'providers (tiny test model):',
-        ...Object.entries(report.providers).map(
-          ([name, error]) => `  ${error === null ? 'runs   ' : 'fails  '} ${name}${error ? `: ${error}` : ''}`,
-        ),
+        ...Object.entries(report.providers).map(([name, error]) => {
+          const log = summarizeNativeLog(report.nativeLog[name as keyof typeof report.nativeLog]);
+          const native = log ? ` (its native stderr: ${log}; --json has every line)` : '';
+          return `  ${error === null ? 'runs   ' : 'fails  '} ${name}${error ? `: ${error}` : ''}${native}`;
+        }),
         '',
         ...report.advice,
       ];

@@ -14,14 +14,25 @@ export function verifyExitCode(report: VerificationReport): number {
   return 0;
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** What verify did with canary audio: how many files it compared and how, and how many it could not. */
+export function verifyAudioLine(report: VerificationReport): string {
+  const { rule, resampled, compared } = report.audioMatch;
+  const unread = report.unverifiable.length;
+  const notCompared =
+    unread > 0 ? `; not compared: ${plural(unread, 'record', 'records')} whose audio could not be read` : '';
+  if (compared === 0) return `audio compared: none (0 files)${notCompared}`;
+  const rates = resampled.length > 0 ? ` (resampled: ${resampled.map((r) => `${r} Hz`).join(', ')})` : '';
+  return `audio compared: ${plural(compared, 'file', 'files')}, ${rule}${rates}${notCompared}`;
+}
+
 /** The last line of verify's text output: ok, or every kind of problem with its count. */
 export function verifySummaryLine(report: VerificationReport): string {
-  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   if (report.ok) {
-    const accepted = report.unverifiableAccepted
-      ? `; ${plural(report.unverifiable.length, 'record', 'records')} with unverifiable audio accepted (--allow-unverifiable)`
-      : '';
-    return `ok: the manifest holds exactly the intended canaries${accepted}`;
+    if (report.unverifiableAccepted)
+      return `ok: the manifest holds the intended canaries by transcript; the audio of ${plural(report.unverifiable.length, 'record', 'records')} could not be compared (accepted with --allow-unverifiable)`;
+    return 'ok: the manifest holds exactly the intended canaries';
   }
   const problems = [
     report.countMismatches.length > 0
@@ -65,7 +76,7 @@ export function registerVerify(program: Command): void {
         const found = report.inserted.filter((c) => c.found > 0).length;
         const lines = [
           `${report.format}: ${report.records} records; ${found}/${report.inserted.length} inserted canaries found, ${report.audioHashed} audio files hashed`,
-          `audio compared: ${report.audioMatch.rule}${report.audioMatch.resampled.length > 0 ? ` (resampled: ${report.audioMatch.resampled.map((r) => `${r} Hz`).join(', ')})` : ''}`,
+          verifyAudioLine(report),
           ...report.countMismatches.map((m) => `  count mismatch: ${m.id} found ${m.found}, expected ${m.expected}`),
           ...report.leaks.map(
             (l) =>

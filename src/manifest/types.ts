@@ -192,8 +192,12 @@ export interface VerificationReport {
   unverifiable: Array<{ file: string; line: number; audio: string; reason: string }>;
   /** Audio files hashed while matching. */
   audioHashed: number;
-  /** How audio whose sha256 differs was compared: exactly, or (listed rate pairs "from->to" Hz) within a tolerance after resampling. */
-  audioMatch: { rule: string; resampled: string[] };
+  /**
+   * How canary audio was checked against the set: `compared` records whose audio was (equal sha256, or sample by
+   * sample); `rule` 'none' when that is 0, else 'exact', or (listed rate pairs "from->to" Hz) within a tolerance
+   * after resampling. Records whose canary audio could not be read are in `unverifiable`, not in `compared`.
+   */
+  audioMatch: { rule: string; resampled: string[]; compared: number };
   /** True when `unverifiable` is not empty and the caller accepted it (allowUnverifiable); otherwise unverifiable audio makes `ok` false. */
   unverifiableAccepted: boolean;
   /** The injection receipt found next to the manifest (OUT.receipt.json), and whether the manifest is still what inject wrote. */

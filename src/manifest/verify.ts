@@ -181,6 +181,7 @@ export async function verifyInjection(verifyOptions: VerifyOptions): Promise<Ver
   const setAudio = new Map<string, DecodedAudio>();
   const resampled = new Set<string>();
   let audioHashed = 0;
+  let audioCompared = 0;
   for (const [index, candidate] of candidates.entries()) {
     if (index % 256 === 0) options.onProgress?.({ stage: 'audio', done: index, total: candidates.length, records });
     let audioMatch: CanaryRecord | undefined;
@@ -208,9 +209,11 @@ export async function verifyInjection(verifyOptions: VerifyOptions): Promise<Ver
       }
       if (sha !== undefined) {
         audioMatch = byHash.get(sha);
-        if (!audioMatch && candidate.byText.length > 0) {
+        if (audioMatch) audioCompared++;
+        else if (candidate.byText.length > 0) {
           const canary = candidate.byText[0]!;
           const verdict = await compareAudio(candidate.audioPath, resolve(loaded.dir, canary.audio), setAudio);
+          audioCompared++;
           if (typeof verdict === 'object') {
             audioMatch = canary;
             if (verdict.resampledFrom !== null) resampled.add(`${verdict.resampledFrom}->${verdict.rate}`);
@@ -270,12 +273,15 @@ export async function verifyInjection(verifyOptions: VerifyOptions): Promise<Ver
     unverifiable: report.unverifiable,
     audioHashed,
     audioMatch:
-      resampled.size === 0
-        ? { rule: 'exact', resampled: [] }
-        : {
-            rule: `exact at the set's rate; within ±${RESAMPLED_TOLERANCE_STEPS} of 32768 per sample after resampling`,
-            resampled: [...resampled].sort(),
-          },
+      audioCompared === 0
+        ? { rule: 'none', resampled: [], compared: 0 }
+        : resampled.size === 0
+          ? { rule: 'exact', resampled: [], compared: audioCompared }
+          : {
+              rule: `exact at the set's rate; within ±${RESAMPLED_TOLERANCE_STEPS} of 32768 per sample after resampling`,
+              resampled: [...resampled].sort(),
+              compared: audioCompared,
+            },
     unverifiableAccepted: allowUnverifiable && report.unverifiable.length > 0,
     receipt: await checkReceiptOf(inputs),
     ok:

@@ -1,8 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PINNED_CUDA_RUNTIME_LIBRARIES } from '../../src/asr/cuda.ts';
-import { diagnose, doctorAdvice } from '../../src/asr/doctor.ts';
+import { diagnose, doctorAdvice, type DoctorReport } from '../../src/asr/doctor.ts';
+import { summarizeNativeLog } from '../../src/asr/runtime.ts';
+
+const ROTE = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
 
 test('diagnose: the CPU provider runs; every provider has a verdict; advice follows', async () => {
   const report = await diagnose();
@@ -81,6 +87,46 @@ test('diagnose names every library the CUDA provider needs, found or not, and th
   assert.is(report.cuda.driver.name, 'libcuda.so.1');
   assert.equal(Object.keys(report.cudaLibraries), [...PINNED_CUDA_RUNTIME_LIBRARIES, 'libcuda.so.1']);
   for (const l of report.cuda.libraries) assert.ok(l.path === null || existsSync(l.path), `${l.name} at ${l.path}`);
+});
+
+test('rote doctor: native stderr of the provider probes (Dawn, the Vulkan loader) is captured, one line per provider', async () => {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [ROTE, 'doctor']);
+  // On a machine without a GPU, WebGPU's probe used to print the Vulkan loader's and Dawn's warnings here.
+  assert.is(stderr, '');
+  const lines = stdout.split('\n');
+  const first = lines.indexOf('providers (tiny test model):');
+  assert.equal(
+    lines.slice(first + 1, first + 4).map((line) => /^ {2}(?:runs {3}|fails {2}) (\w+)/.exec(line)?.[1]),
+    ['cpu', 'cuda', 'webgpu'],
+  );
+  assert.is(lines[first + 4], '');
+  const { stdout: json } = await promisify(execFile)(process.execPath, [ROTE, 'doctor', '--json']);
+  const report = JSON.parse(json) as DoctorReport;
+  assert.equal(Object.keys(report.nativeLog).sort(), ['cpu', 'cuda', 'webgpu']);
+  for (const [name, log] of Object.entries(report.nativeLog)) {
+    const summary = summarizeNativeLog(log);
+    if (summary)
+      assert.match(
+        stdout,
+        `${name}${report.providers[name as 'cpu'] ? `: ${report.providers[name as 'cpu']}` : ''} (its native stderr: ${summary}; --json has every line)\n`,
+      );
+  }
+});
+
+test('summarizeNativeLog: messages counted once, continuation lines folded, the last message shown', () => {
+  const dawn = [
+    'error: XDG_RUNTIME_DIR is invalid or not set in the environment.',
+    'error: XDG_RUNTIME_DIR is invalid or not set in the environment.',
+    'Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.',
+    ' - While initializing adapter (backend=BackendType::Vulkan)',
+    '    at InitializeImpl (/build/Release/_deps/dawn-src/src/dawn/native/vulkan/PhysicalDeviceVk.cpp:236)',
+  ];
+  assert.is(
+    summarizeNativeLog(dawn),
+    '2 messages, last: "Warning: Vulkan shaderUniform*ArrayDynamicIndexing required."',
+  );
+  assert.is(summarizeNativeLog([]), null);
+  assert.is(summarizeNativeLog(['  indented only']), '1 line');
 });
 
 test.run();

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAuditReport } from '../../src/audit/build-report.ts';
@@ -11,6 +12,7 @@ import { auditTerminalTable, comparisonTerminalTable } from '../../src/audit/ren
 import { SeededRandom } from '../../src/util/random.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 
+const BIN = new URL('../../bin/rote.js', import.meta.url).pathname;
 const set = syntheticSet('report-test');
 const memorizing = (r: number | null) => (r === null ? 0.9 : Math.max(0, 0.9 - 0.2 * Math.log2(r + 1) * 1.2));
 const never = () => 0.9;
@@ -256,6 +258,61 @@ test('reports are written and read back; compare reads directories', async () =>
     } catch (error) {
       assert.match((error as Error).message, /missing: cannot read the audit report \(ENOENT\)/);
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('compare --out: an earlier comparison is replaced only with --force; a folder holding other files never', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rote-compare-out-'));
+  try {
+    await writeAuditReport(report('unclipped', memorizing), join(dir, 'a'));
+    await writeAuditReport(report('clipped', never), join(dir, 'b'));
+    const rote = (args: string[]) =>
+      new Promise<{ code: number; stderr: string }>((done) =>
+        execFile(
+          process.execPath,
+          [BIN, 'compare', join(dir, 'a'), join(dir, 'b'), '--quiet', ...args],
+          (error, _, stderr) => done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }),
+        ),
+      );
+    const out = join(dir, 'cmp');
+    assert.is((await rote(['--out', out])).code, 0);
+    const first = await readFile(join(out, 'comparison.json'), 'utf8');
+    const again = await rote(['--out', out]);
+    assert.is(again.code, 2);
+    assert.match(
+      again.stderr,
+      `--out ${out} exists and is not empty; choose another --out, or pass --force to replace a comparison written by rote compare`,
+    );
+    assert.is(await readFile(join(out, 'comparison.json'), 'utf8'), first);
+    const replaced = await rote(['--out', out, '--force', '--names', 'x,y']);
+    assert.is(replaced.code, 0, replaced.stderr);
+    assert.match(await readFile(join(out, 'comparison.json'), 'utf8'), '"name": "x"');
+    assert.equal((await readdir(out)).sort(), ['comparison.html', 'comparison.json', 'comparison.md']);
+    // Someone's folder: refused even with --force, and left as it was.
+    const mine = join(dir, 'mine');
+    await mkdir(mine);
+    await writeFile(join(mine, 'notes.txt'), 'mine');
+    await writeFile(join(mine, 'comparison.md'), 'mine too');
+    const refused = await rote(['--out', mine, '--force']);
+    assert.is(refused.code, 2);
+    assert.match(
+      refused.stderr,
+      `--out ${mine} holds files a comparison does not (notes.txt); --force replaces only a comparison written by rote compare; choose another --out or remove it yourself`,
+    );
+    assert.equal((await readdir(mine)).sort(), ['comparison.md', 'notes.txt']);
+    assert.is(await readFile(join(mine, 'comparison.md'), 'utf8'), 'mine too');
+    // The API: the same rule (errors name the option keys), nothing left beside the folder.
+    const comparison = await compare([join(dir, 'a'), join(dir, 'b')]);
+    try {
+      await writeComparisonReport(comparison, out);
+      assert.unreachable();
+    } catch (error) {
+      assert.match((error as Error).message, /exists and is not empty; choose another out, or pass force/);
+    }
+    await writeComparisonReport(comparison, out, { force: true });
+    assert.equal((await readdir(dir)).sort(), ['a', 'b', 'cmp', 'mine']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -127,7 +127,7 @@ test('--json into a closed pipe: every command ends quietly with its own exit st
   ];
   for (const args of commands) {
     const result = await runIntoClosedPipe(args);
-    // (doctor's WebGPU probe prints Dawn's own warnings on this machine; a JavaScript stack names .js/.ts/.mjs files)
+    // (a JavaScript stack names .js/.ts/.mjs files; doctor's native probe warnings are captured, not printed)
     assert.is(
       result.stderr.includes('EPIPE') || /\n\s+at .*\.(?:js|mjs|ts):\d+:\d+/.test(result.stderr),
       false,

@@ -78,13 +78,18 @@ test('verify: canary audio that cannot be read (deleted WAV, broken relative pat
     refused.stdout.trim().split('\n').at(-1),
     `NOT OK: ${copies} records whose canary audio could not be checked (pass --allow-unverifiable to accept)`,
   );
+  assert.equal(report.audioMatch, { rule: 'none', resampled: [], compared: 0 });
   const accepted = await cli(['--manifest', moved, '--canaries', set.dir, '--allow-unverifiable']);
   assert.is(accepted.code, 0);
+  // Nothing was compared: no claim of an exact match, of the audio or of the manifest.
   assert.match(
     accepted.stdout,
-    new RegExp(
-      `ok: the manifest holds exactly the intended canaries; ${copies} records with unverifiable audio accepted`,
-    ),
+    `\naudio compared: none (0 files); not compared: ${copies} records whose audio could not be read\n`,
+  );
+  assert.not.match(accepted.stdout, /exact/);
+  assert.is(
+    accepted.stdout.trim().split('\n').at(-1),
+    `ok: the manifest holds the intended canaries by transcript; the audio of ${copies} records could not be compared (accepted with --allow-unverifiable)`,
   );
 
   // One canary WAV deleted after inject.
@@ -109,7 +114,8 @@ test('verify: canary audio that cannot be read (deleted WAV, broken relative pat
 test("verify: at the set's rate canary audio must match exactly (one flipped low bit is tampering); resampled audio within the stated tolerance", async () => {
   const clean = await verifyInjection({ manifests: [same.manifest], canaries: set.dir });
   assert.ok(clean.ok);
-  assert.equal(clean.audioMatch, { rule: 'exact', resampled: [] });
+  const copies = same.receipt.canaries.reduce((sum, c) => sum + c.positions.length, 0);
+  assert.equal(clean.audioMatch, { rule: 'exact', resampled: [], compared: copies });
   const position = same.receipt.canaries.find((c) => c.repetitions === 4)!.positions[2]!;
   const original = await readFile(position.audio);
   try {
@@ -148,7 +154,7 @@ test("verify: at the set's rate canary audio must match exactly (one flipped low
   assert.is(text.code, 0);
   assert.match(
     text.stdout,
-    /audio compared: exact at the set's rate; within ±3 of 32768 per sample after resampling \(resampled: 16000->8000 Hz\)/,
+    `audio compared: ${copies} files, exact at the set's rate; within ±3 of 32768 per sample after resampling (resampled: 16000->8000 Hz)\n`,
   );
 });
 
