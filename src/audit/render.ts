@@ -6,7 +6,7 @@
 import { coverageLine, formatP, groupLabel } from './build-report.ts';
 import { dotChart, escapeXml, intervalChart } from './svg.ts';
 import { privacyHtml, privacyMarkdown, privacyTerminalLines } from './render-privacy.ts';
-import { pairScoreLabel, scoreLabel } from './score.ts';
+import { comparisonScoreLabel, pairScoreLabel, scoreLabel } from './score.ts';
 import type { AuditReport, ComparisonReport, GroupSummary, Interval, PairedTest, ScoreName } from './types.ts';
 
 const fixed = (value: number, digits = 3) => value.toFixed(digits);
@@ -360,7 +360,7 @@ export function auditHtml(report: AuditReport): string {
 /** A pair's name of `score`: CER, or the two models' model score. */
 function pairScoreName(report: ComparisonReport, pair: ComparisonReport['pairs'][number], score: ScoreName): string {
   if (score === 'cer') return 'CER';
-  const label = (name: string) => report.models.find((model) => model.name === name)!.scoreLabel;
+  const label = (name: string) => comparisonScoreLabel(report.models.find((model) => model.name === name)!);
   return pairScoreLabel(label(pair.baseline), label(pair.other));
 }
 const signedFixed = (value: number, digits = 3) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
@@ -684,7 +684,7 @@ export function comparisonHtml(report: ComparisonReport): string {
 function tiesNote(report: ComparisonReport): string {
   const { cer, ctcScore } = report.settings.scoreResolution;
   const cerPart = cer > 0 ? `CER differences under ${cer} also count as ties.` : 'CER differences are exact.';
-  const labels = [...new Set(report.models.map((model) => model.scoreLabel))];
+  const labels = [...new Set(report.models.map(comparisonScoreLabel))];
   const label = labels.length === 1 ? labels[0]! : 'model-score';
   return `${label[0]!.toUpperCase()}${label.slice(1)} differences under ${ctcScore} nats per character count as ties (below that, scores of the same model differ by inference noise alone); ${cerPart}`;
 }

@@ -317,7 +317,8 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
         modelDir: string,
         modelFingerprint: string,
         family: string,
-        scoreLabel: string,
+        // A fresh schema: optional() marks the object, and `string` is shared by every other field.
+        scoreLabel: optional({ type: 'string' }),
         providers: array(string),
         verdict: string,
         verdictStatus: { enum: ['detected', 'not-detected', 'inconclusive'] },

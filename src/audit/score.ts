@@ -3,7 +3,7 @@
  * log-likelihood of the canary text per character, kept under the JSON key `ctcScore`): CTC forced
  * for CTC models, teacher-forced for transducers. What the model score is called, and which rows have it.
  */
-import type { CanaryRow, ModelRecord, ReferenceScoreKind, ScoreName } from './types.ts';
+import type { CanaryRow, ComparisonModel, ModelRecord, ReferenceScoreKind, ScoreName } from './types.ts';
 
 const SCORE_KIND_LABELS: Record<ReferenceScoreKind, string> = {
   ctc: 'CTC score',
@@ -30,4 +30,9 @@ export function hasScore(row: CanaryRow, score: ScoreName): boolean {
 /** The model score of a pair of models: its name when both models have the same kind, else both names. */
 export function pairScoreLabel(baseline: string, other: string): string {
   return baseline === other ? baseline : `model score (${baseline} / ${other})`;
+}
+
+/** A compared model's score name; comparisons written by older rotes lack it. */
+export function comparisonScoreLabel(model: Pick<ComparisonModel, 'scoreLabel'>): string {
+  return model.scoreLabel ?? 'model score';
 }

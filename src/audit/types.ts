@@ -289,8 +289,11 @@ export interface ComparisonModel {
   modelDir: string;
   modelFingerprint: string;
   family: string;
-  /** The name of this model's reference score (the ctcScore fields): 'CTC score', 'RNNT score', 'TDT score' or 'transducer score'. */
-  scoreLabel: string;
+  /**
+   * The name of this model's reference score (the ctcScore fields): 'CTC score', 'RNNT score', 'TDT score' or
+   * 'transducer score'. Absent in comparisons of older rotes (the same schema version): renderers say 'model score'.
+   */
+  scoreLabel?: string;
   providers: string[];
   verdict: string;
   /** The model's own audit verdict status; 'inconclusive' audits make any comparison with them inconclusive too. */

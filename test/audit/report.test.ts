@@ -8,7 +8,12 @@ import { buildAuditReport } from '../../src/audit/build-report.ts';
 import { compareReports, compare, writeComparisonReport, SCORE_RESOLUTION } from '../../src/audit/compare.ts';
 import { readAuditReport, writeAuditReport } from '../../src/audit/audit.ts';
 import { validateReport, validateComparisonReport } from '../../src/audit/schema.ts';
-import { auditTerminalTable, comparisonTerminalTable } from '../../src/audit/render.ts';
+import {
+  auditTerminalTable,
+  comparisonHtml,
+  comparisonMarkdown,
+  comparisonTerminalTable,
+} from '../../src/audit/render.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 
@@ -151,6 +156,23 @@ test('a score missing on some canaries: each score uses the canaries that have i
     noReference.scores!.find((entry) => entry.score === 'ctcScore')!.note!,
     /^CTC score not tested: .*0 of 24 held-out and 37 of 60 inserted canaries have it/,
   );
+});
+
+test('a comparison.json of an older rote (same schema version, no scoreLabel) still validates and renders', () => {
+  const comparison = compareReports([
+    { report: report('old-a', memorizing), path: 'a/report.json' },
+    { report: report('old-b', never), path: 'b/report.json' },
+  ]);
+  const older = JSON.parse(JSON.stringify(comparison)) as typeof comparison;
+  for (const model of older.models) delete model.scoreLabel;
+  validateComparisonReport(older);
+  for (const text of [comparisonMarkdown(older), comparisonHtml(older), comparisonTerminalTable(older)]) {
+    assert.not.ok(text.includes('undefined'), text.match(/.{0,80}undefined.{0,80}/)?.[0]);
+  }
+  assert.ok(comparisonMarkdown(older).includes('| model score |'));
+  // Every other field stays required: the optional score name did not loosen the shared string schema.
+  const { family: _family, ...withoutFamily } = older.models[0]!;
+  assert.throws(() => validateComparisonReport({ ...older, models: [withoutFamily, older.models[1]!] }), /family/);
 });
 
 test('compare: the clipped model memorizes less; different sets are refused', async () => {
