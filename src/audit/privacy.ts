@@ -28,13 +28,18 @@ export const MEMBERSHIP_METHOD =
 /**
  * The rows that have `score` and their membership scores, higher = "in": the model's log-likelihood per
  * character, or -CER. Rows without the score take no part (the report's score coverage says how many).
+ * Without `score` (the rote/audit API before score coverage): the model score where every row has it, else CER.
  */
 export function membershipScores(
   all: readonly CanaryRow[],
-  score: ScoreName,
-): { rows: CanaryRow[]; values: Float64Array } {
+  score: ScoreName = all.length > 0 && all.every((row) => hasScore(row, 'ctcScore')) ? 'ctcScore' : 'cer',
+): { score: ScoreName; rows: CanaryRow[]; values: Float64Array } {
   const rows = all.filter((row) => hasScore(row, score));
-  return { rows, values: Float64Array.from(rows, (row) => (score === 'ctcScore' ? -row.ctcScore! : -row.cer)) };
+  return {
+    score,
+    rows,
+    values: Float64Array.from(rows, (row) => (score === 'ctcScore' ? -row.ctcScore! : -row.cer)),
+  };
 }
 
 export function membershipInferenceSummary(

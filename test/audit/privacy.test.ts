@@ -10,6 +10,7 @@ import { validateReport } from '../../src/audit/schema.ts';
 import { auditHtml, auditMarkdown, auditTerminalTable } from '../../src/audit/render.ts';
 import { oneRunAudit } from '../../src/audit/epsilon.ts';
 import { rocAuc } from '../../src/audit/roc.ts';
+import { membershipScores } from '../../src/audit/privacy.ts';
 import type { CanarySet } from '../../src/canary/types.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 
@@ -82,6 +83,29 @@ test('a transducer-like model (no CTC score): CER is the membership score', () =
   validateReport(report);
   assert.is(report.membershipInference.score, 'cer');
   assert.match(auditMarkdown(report), /Score: CER \(lower = called "in"/);
+});
+
+test('membershipScores without a score (the rote/audit API before score coverage): the model score where every row has it, else CER', () => {
+  const rows = build(groups, 'api', memorizing).rows;
+  const all = membershipScores(rows);
+  assert.is(all.score, 'ctcScore');
+  assert.equal(
+    [...all.values],
+    rows.map((row) => -row.ctcScore!),
+  );
+  const some = rows.map((row, i) => (i % 5 === 0 ? { ...row, ctcScore: null } : row));
+  const fallback = membershipScores(some);
+  assert.is(fallback.score, 'cer');
+  assert.equal(
+    [...fallback.values],
+    some.map((row) => -row.cer),
+  );
+  const chosen = membershipScores(some, 'ctcScore');
+  assert.is(chosen.rows.length, rows.length - Math.ceil(rows.length / 5));
+  assert.equal(
+    [...chosen.values],
+    chosen.rows.map((row) => -row.ctcScore!),
+  );
 });
 
 test('bernoulli set: ε̂ from the one-run audit; near 0 without memorization', () => {
