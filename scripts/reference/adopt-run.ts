@@ -73,14 +73,18 @@ async function main(): Promise<void> {
   } else {
     await writeFileAtomic(join(modelDir, 'tokens.txt'), runTokens);
   }
-  const transcripts = JSON.parse(await readFile(join(run, 'transcripts.json'), 'utf8')) as {
+  // train.py canary-transcripts: from the same fp32 features rote computes (transcripts.json's come from the fp16 store)
+  const f32 = existsSync(join(run, 'transcripts-f32.json'));
+  const transcripts = JSON.parse(
+    await readFile(join(run, f32 ? 'transcripts-f32.json' : 'transcripts.json'), 'utf8'),
+  ) as {
     canaries: { id: string; hypothesis: string }[];
   };
   const fixture = JSON.parse(await readFile(FIXTURE, 'utf8')) as TranscriptFixture;
   fixture.models[metrics.variant] = {
     run: metrics.name,
     source: values.round,
-    computedOn: `${metrics.device}, torch ${metrics.torch}`,
+    computedOn: `${metrics.device}, torch ${metrics.torch}, ${f32 ? 'float32 canary features' : 'fp16 feature store'}`,
     onnxSha256: await sha256File(join(run, 'model.onnx')),
     hypotheses: Object.fromEntries(transcripts.canaries.map((c) => [c.id, c.hypothesis])),
   };

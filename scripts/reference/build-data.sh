@@ -2,10 +2,12 @@
 # Builds everything the reference training reads, on this machine (Node + rote):
 # corpus -> demo canaries -> injected manifest -> feature store (README.md has the timings).
 #
-#   bash scripts/reference/build-data.sh [--train N] [--dev N] [--seed S] [--jobs N] [--force-canaries]
+#   bash scripts/reference/build-data.sh [--train N] [--dev N] [--eval N] [--seed S] [--jobs N] [--force-canaries]
 #
-# --train / --dev   corpus utterances (default 14000 / 300)
-# --seed            corpus seed (default rote-reference-corpus-4)
+# --train / --dev   corpus utterances (default 21000 / 300)
+# --eval            further never-trained sentences for the evaluation set that the C rule's
+#                   bound uses: the dev utterances + these (default 4000; 0: none)
+# --seed            corpus seed (default rote-reference-corpus-5)
 # --jobs            processes for synthesis and features (default: nproc)
 # The canary set is canaries/demo. When it exists (as committed) it is checked, not
 # regenerated: every WAV's sha256 must match canary-set.json, its generation settings
@@ -16,17 +18,19 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 CACHE=.cache/reference
-TRAIN=14000
+TRAIN=21000
 DEV=300
-SEED=rote-reference-corpus-4
+EVAL=4000
+SEED=rote-reference-corpus-5
 JOBS=$(nproc)
 FORCE_CANARIES=
 CANARIES=canaries/demo
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --train) TRAIN=$2; shift 2 ;;
     --dev) DEV=$2; shift 2 ;;
+    --eval) EVAL=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
     --jobs) JOBS=$2; shift 2 ;;
     --force-canaries) FORCE_CANARIES=1; shift ;;
@@ -37,6 +41,7 @@ done
 for n in "$TRAIN" "$DEV" "$JOBS"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "build-data.sh: '$n' is not a positive whole number (--train, --dev, --jobs)" >&2; exit 2; }
 done
+[[ "$EVAL" =~ ^[0-9]+$ ]] || { echo "build-data.sh: --eval '$EVAL' is not a whole number" >&2; exit 2; }
 stage() { echo "== $(date -u +%H:%M:%S) $*"; }
 
 same_corpus() {  # corpus.json (written last by corpus.ts) records these settings
@@ -92,4 +97,15 @@ node --import tsx scripts/reference/features.ts --out "$CACHE/store" --jobs "$JO
   --index train-corpus.json="$CACHE/corpus/train_manifest.json" \
   --index dev.json="$CACHE/corpus/dev_manifest.json" \
   --canaries "$CANARIES" | cut -c1-300
+
+if [ "$EVAL" -gt 0 ]; then
+  # The same sentence stream continued past the corpus's TRAIN + DEV: new sentences, never trained on.
+  stage "evaluation set: the $DEV dev utterances + $EVAL further sentences of seed $SEED"
+  rm -rf "$CACHE/corpus-eval" "$CACHE/store-eval"
+  node --import tsx scripts/reference/corpus.ts --out "$CACHE/corpus-eval" --train "$TRAIN" --dev "$((DEV + EVAL))" \
+    --skip "$((TRAIN + DEV))" --seed "$SEED" --jobs "$JOBS" | cut -c1-300
+  cat "$CACHE/corpus/dev_manifest.json" "$CACHE/corpus-eval/dev_manifest.json" >"$CACHE/corpus-eval/eval_manifest.json"
+  node --import tsx scripts/reference/features.ts --out "$CACHE/store-eval" --jobs "$JOBS" \
+    --index dev-eval.json="$CACHE/corpus-eval/eval_manifest.json" | cut -c1-300
+fi
 stage "done"

@@ -33,7 +33,7 @@ import { sherpaPeer, type SherpaPeerResult } from './sherpa-peer.ts';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const RESULTS = join(ROOT, 'scripts', 'reference', 'results');
 /** The training round the shipped models come from (results/<round>/). */
-export const TRAINING_ROUND = 'cpu-d96x4-1-pass';
+export const TRAINING_ROUND = 'cpu-d96x4-2-pass';
 export const TRAINING_RESULTS = join(RESULTS, TRAINING_ROUND);
 export const PYTORCH_TRANSCRIPTS = join(ROOT, 'test', 'fixtures', 'reference', 'pytorch-canary-transcripts.json');
 const SHERPA_PEER = join(RESULTS, 'sherpa-peer-baseline.json');
@@ -116,6 +116,7 @@ export interface RunMetrics {
   clipQuantile: number | null;
   clipFrom: { kind: string; quantile: number; probeSteps: number; probeMedian: number; probeNorms: number } | null;
   adaptiveClip: string | null;
+  adaptiveQuantile?: number | null;
   groupsPerBatch: number | null;
   devCer: number;
   /** CER on the round's evaluation set (train.py evaluate), which the C rule's bound uses when present. */
@@ -223,7 +224,7 @@ export async function loadTraining(): Promise<Training> {
   for (const variant of [...FIXED_CLIPPED, ...ADAPTIVE_CLIPPED]) {
     const candidates = runs
       .filter((r) => r.metrics.variant === variant)
-      .sort((a, b) => (a.metrics.clip ?? 0) - (b.metrics.clip ?? 0));
+      .sort((a, b) => strength(a.metrics) - strength(b.metrics));
     if (candidates.length === 0) continue;
     variants[variant] = { candidates, chosen: candidates.find((c) => c.withinBound) ?? null };
   }
@@ -238,6 +239,11 @@ export async function loadTraining(): Promise<Training> {
     if (chosen) shipped[variant] = chosen.metrics;
   }
   return { round, probe, baselineDevCer: ruleCer(baseline), bound, runs, variants, shipped };
+}
+
+/** Candidates of one variant from the most clipping to the least: fixed C ascending, adaptive quantile ascending. */
+function strength(metrics: RunMetrics): number {
+  return metrics.clip ?? metrics.adaptiveQuantile ?? 0;
 }
 
 function rank(name: string): number {
@@ -434,7 +440,7 @@ function runsTable(training: Training, highlight: string): string {
     const clip = metrics.adaptiveClip
       ? metrics.variant === 'adaptive-per-core-clip'
         ? 'adaptive: min per-core norm'
-        : `adaptive: q${metrics.clipQuantile ?? 0.1} of the batch`
+        : `adaptive: q${metrics.adaptiveQuantile ?? 0.1} of the batch`
       : metrics.clip === null
         ? '-'
         : metrics.clip.toFixed(3);
@@ -557,8 +563,7 @@ function summary(
       "trained like the baseline (same data, seed, steps and batch) with per-example gradient clipping: each example's gradient (vmap) clipped to norm C, then averaged.",
     'per-core-clip':
       'trained like the baseline with per-core clipping simulated: the batch of 16 split into 4 micro-batches ("cores"), each micro-batch\'s mean gradient clipped to norm C, then averaged.',
-    'adaptive-per-example-clip':
-      "trained like the baseline with per-example clipping whose C follows the norms down: at every step, C = the 0.1 quantile of that batch's own per-example gradient norms.",
+    'adaptive-per-example-clip': `trained like the baseline with per-example clipping whose C follows the norms down: at every step, C = the ${metrics.adaptiveQuantile ?? 0.1} quantile of that batch's own per-example gradient norms.`,
     'adaptive-per-core-clip':
       'trained like the baseline with adaptive per-core clipping (arXiv 2406.02004): 4 micro-batches per batch, each clipped to the smallest of the 4 micro-batch norms of that step.',
   };
@@ -580,6 +585,8 @@ function card(input: {
   comparison: ComparisonReport;
   training: Training;
   agreement: TranscriptAgreement;
+  /** Where the PyTorch transcripts came from (the fixture's computedOn). */
+  pytorchComputedOn: string;
   onnxSha256: string;
   tokensSha256: string;
   set: { perGroup: number; repetitions: number[]; holdout: number; setId: string };
@@ -587,6 +594,7 @@ function card(input: {
 }): string {
   const { name, report, comparison, training, agreement, set } = input;
   const { round } = training;
+  const f32 = input.pytorchComputedOn.includes('float32');
   const metrics = training.shipped[name]!;
   const clipped = metrics.groupsPerBatch !== null;
   const copies = set.perGroup * set.repetitions.reduce((sum, r) => sum + r, 0);
@@ -676,10 +684,10 @@ function card(input: {
     metrics.onnxCheck.maxAbsDiff !== undefined
       ? `- ONNX vs PyTorch right after training (onnxruntime, CPU, padded batches of 16 dev utterances): max |difference| of the log-probabilities ${metrics.onnxCheck.maxAbsDiff.toExponential(1)}, greedy transcripts ${metrics.onnxCheck.greedyAgreement} identical.`
       : "- ONNX vs PyTorch right after training: not checked on the training machine (its Python, Debian's, has no onnxruntime); the comparison below, rote's ONNX run against the PyTorch model's own transcripts, is the check.",
-    `- rote's ONNX run (its own frontend from the WAVs, batching, greedy CTC) vs the PyTorch model's own greedy transcripts of the ${agreement.total} demo canaries (computed right after training, from the fp16 feature store; test/fixtures/reference/): ` +
+    `- rote's ONNX run (its own frontend from the WAVs, batching, greedy CTC) vs the PyTorch model's own greedy transcripts of the ${agreement.total} demo canaries (${f32 ? "from float32 features of the canaries computed by rote's frontend, train.py canary-transcripts" : 'computed right after training, from the fp16 feature store'}; test/fixtures/reference/): ` +
       `${agreement.same}/${agreement.total} identical (${((100 * agreement.same) / agreement.total).toFixed(1)}%), inserted canaries ${agreement.insertedSame}/${agreement.inserted}.` +
       (differences.length > 0
-        ? ` Differences (at most ${maxEdits(agreement)} character edit(s) each; the PyTorch side reads fp16 stored features, rote computes fp32 from the WAVs): ${differences.join('; ')}.`
+        ? ` Differences (at most ${maxEdits(agreement)} character edit(s) each; ${f32 ? 'the same fp32 features on both sides: PyTorch vs ONNX Runtime arithmetic' : 'the PyTorch side reads fp16 stored features, rote computes fp32 from the WAVs'}): ${differences.join('; ')}.`
         : ''),
     '',
     ...(input.peer ? [sherpaSection(input.peer), ''] : []),
@@ -734,6 +742,7 @@ async function main(): Promise<void> {
         comparison: demo.comparison,
         training,
         agreement: transcriptAgreement(model.report, fixture.models[model.name]!.hypotheses),
+        pytorchComputedOn: fixture.models[model.name]!.computedOn,
         onnxSha256: hashes[model.name]!,
         tokensSha256: await sha256File(join(model.dir, 'tokens.txt')),
         set,

@@ -2,6 +2,9 @@
 # Trains the reference round on this machine's CPU from the feature store that
 # build-data.sh wrote: the runs in priority order, SLOTS at a time, one thread each:
 #   baseline, control, per-example-clip, per-core-clip, adaptive-per-example-clip, adaptive-per-core-clip
+# and, when the C rule asks for the next candidate, runs named per-example-clip-q<Q>,
+# per-core-clip-q<Q> (C = the probe's Q quantile) or adaptive-per-example-clip-q<Q>
+# (C = each batch's Q quantile), e.g. RUNS=adaptive-per-example-clip-q0.5.
 # The probe that sets C for the fixed-C clipped runs measures gradient norms with the
 # baseline's weights after PROBE_STEPS steps (saved by the baseline run: the same model
 # `train.py probe` would train by itself, not trained twice); the first fixed-C run makes
@@ -20,7 +23,9 @@
 # BATCH_SIZE), STEPS, BATCH_SIZE (16), WARMUP (150), PROBE_STEPS (300), C_QUANTILE (0.1),
 # ADAPTIVE_QUANTILE (0.1), MICRO_BATCHES (4), PYTHON (/usr/bin/python3), DEVICE (cpu; cuda
 # where a GPU is lent: the same script and train.py run there unchanged), TRAIN_ARGS
-# (more train.py flags).
+# (more train.py flags), EVAL_STORE (.cache/reference/store-eval: where build-data.sh put
+# the evaluation set; each finished run is evaluated on it, train.py evaluate -> devEval in
+# its metrics.json, the CER the C rule's bound uses; skipped when the store does not exist).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 STORE=${STORE:-.cache/reference/store}
@@ -39,6 +44,7 @@ MICRO_BATCHES=${MICRO_BATCHES:-4}
 PY=${PYTHON:-/usr/bin/python3}
 DEVICE=${DEVICE:-cpu}
 TRAIN_ARGS=${TRAIN_ARGS:-}
+EVAL_STORE=${EVAL_STORE:-.cache/reference/store-eval}
 [ -f "$STORE/train-injected.json" ] || { echo "train-runs.sh: $STORE/train-injected.json not found: run build-data.sh first" >&2; exit 2; }
 mkdir -p "$WORK/runs" "$WORK/logs"
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
@@ -89,10 +95,23 @@ probe() {  # under a lock: the first fixed-C run measures, the other waits and r
   ) 9>"$WORK/probe.lock"
 }
 
+evaluate_run() {  # the evaluation-set CER (devEval), once per finished run
+  local name=$1 out="$WORK/runs/$1"
+  [ -f "$EVAL_STORE/dev-eval.json" ] || return 0
+  grep -q '"devEval"' "$out/metrics.json" && return 0
+  if nice -n "$NICE" "$PY" scripts/reference/train.py evaluate "$out" --features "$EVAL_STORE" --index dev-eval.json \
+      --label "dev-eval-$("$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["utterances"]))' "$EVAL_STORE/dev-eval.json")" \
+      --threads 1 >>"$WORK/logs/$name.log" 2>&1; then
+    log "$name: $(tail -n 1 "$WORK/logs/$name.log" | cut -c1-240)"
+  else
+    log "$name: evaluation FAILED (see $WORK/logs/$name.log)"
+  fi
+}
+
 train_run() {
   local name=$1 args=()
   local out="$WORK/runs/$name"
-  if [ -f "$out/metrics.json" ]; then log "$name: finished before, skipped"; return 0; fi
+  if [ -f "$out/metrics.json" ]; then log "$name: finished before, skipped"; evaluate_run "$name"; return 0; fi
   case "$name" in
     baseline) args=(--variant baseline --train-index "$INJECTED" --save-weights-at "$PROBE_STEPS") ;;
     control) args=(--variant control --train-index "$CORPUS") ;;
@@ -101,12 +120,18 @@ train_run() {
       args=(--variant "$name" --train-index "$INJECTED" --clip-from "$WORK/probe.json" --clip-quantile "$C_QUANTILE") ;;
     adaptive-per-example-clip|adaptive-per-core-clip)
       args=(--variant "$name" --train-index "$INJECTED" --adaptive-quantile "$ADAPTIVE_QUANTILE") ;;
+    per-example-clip-q*|per-core-clip-q*)  # the C rule's next candidate: C from another quantile of the probe
+      probe
+      args=(--variant "${name%-q*}" --train-index "$INJECTED" --clip-from "$WORK/probe.json" --clip-quantile "${name##*-q}") ;;
+    adaptive-per-example-clip-q*)  # C = another quantile of each batch's own per-example norms
+      args=(--variant adaptive-per-example-clip --train-index "$INJECTED" --adaptive-quantile "${name##*-q}") ;;
     *) echo "train-runs.sh: unknown run '$name'" >&2; return 2 ;;
   esac
   log "$name: started"
   if nice -n "$NICE" "$PY" scripts/reference/train.py train "${common[@]}" "${args[@]}" --name "$name" \
       --steps "$STEPS" --micro-batches "$MICRO_BATCHES" --out "$out" $TRAIN_ARGS >>"$WORK/logs/$name.log" 2>&1; then
     log "$name: $(tail -n 1 "$WORK/logs/$name.log" | cut -c1-240)"
+    evaluate_run "$name"
   else
     log "$name: FAILED (see $WORK/logs/$name.log)"
   fi

@@ -10,6 +10,9 @@ on CPU or CUDA. Subcommands:
             per-example and per-micro-batch gradient norms (probe.json), from
             which `train --clip-from probe.json --clip-quantile q` sets C
   select    picks C for the clipped variants from finished runs (c-search.json)
+  canary-transcripts
+            the canaries' greedy transcripts by finished runs' model.pt from a
+            float32 canary store (canary-features-f32.ts): transcripts-f32.json
   evaluate  transcribes an evaluation set with finished runs' model.pt and adds
             its CER (errors, characters) to each run's metrics.json as devEval
 
@@ -234,12 +237,16 @@ def edit_distance(a, b):
 
 class FeatureStore:
     def __init__(self, directory, device):
-        path = os.path.join(directory, 'features.f16')
-        raw = np.fromfile(path, dtype='<f2')
+        # features.f32: a float32 store (canary-features-f32.ts), else the fp16 store of features.ts
+        path = os.path.join(directory, 'features.f32')
+        dtype = np.float32
+        if not os.path.exists(path):
+            path, dtype = os.path.join(directory, 'features.f16'), np.float16
+        raw = np.fromfile(path, dtype=np.dtype(dtype).newbyteorder('<'))
         if raw.size % FEATURE_DIM:
-            raise SystemExit(f'{path}: size is not a multiple of {FEATURE_DIM} fp16 values')
+            raise SystemExit(f'{path}: size is not a multiple of {FEATURE_DIM} values')
         self.directory = directory
-        self.frames = torch.from_numpy(raw.reshape(-1, FEATURE_DIM).astype(np.float16)).to(device)
+        self.frames = torch.from_numpy(raw.reshape(-1, FEATURE_DIM).astype(dtype)).to(device)
         self.device = device
 
     def index(self, name):
@@ -937,6 +944,31 @@ def cmd_selftest(args):
         raise SystemExit('selftest failed')
 
 
+def load_run_model(run):
+    with open(os.path.join(run, 'metrics.json')) as f:
+        metrics = json.load(f)
+    model = ConformerCTC(**{k: metrics['config'][k] for k in ('dim', 'layers', 'heads', 'ffn', 'kernel') if k in metrics['config']})
+    model.load_state_dict(torch.load(os.path.join(run, 'model.pt'), map_location='cpu'))
+    return model, metrics
+
+
+def cmd_canary_transcripts(args):
+    """The canaries' greedy transcripts from fp32 features, as rote computes them (transcripts-f32.json)."""
+    torch.set_num_threads(args.threads)
+    store = FeatureStore(args.features, torch.device('cpu'))
+    utts = store.index(args.index)
+    for run in args.runs:
+        model, metrics = load_run_model(run)
+        canaries = transcribe(model, store, utts)
+        path = os.path.join(run, 'transcripts-f32.json')
+        with open(path + '.tmp', 'w') as f:
+            json.dump({'model': metrics['name'], 'features': os.path.join(args.features, 'features.f32'),
+                       'note': 'greedy transcripts of the PyTorch model on float32 rote nemo-mel features of the canaries',
+                       'canaries': canaries}, f, indent=0)
+        os.replace(path + '.tmp', path)
+        log(f'{metrics["name"]}: {len(canaries)} canary transcripts from float32 features -> {path}')
+
+
 def cmd_evaluate(args):
     """CER of finished runs on a (larger) evaluation set; recorded in each run's metrics.json as devEval."""
     torch.manual_seed(0)
@@ -1036,6 +1068,11 @@ def main():
     p.add_argument('--output', required=True)
     p.add_argument('--chosen-list', required=True, help='writes "<model> <run dir>" lines')
     p.add_argument('--probe', default='', help="probe.json whose norms set C (recorded in the output)")
+    p = sub.add_parser('canary-transcripts', help='canary transcripts from a float32 canary store (transcripts-f32.json)')
+    p.add_argument('runs', nargs='+', help='run directories (metrics.json, model.pt)')
+    p.add_argument('--features', default='.cache/reference/store-canaries-f32', help='canary-features-f32.ts output')
+    p.add_argument('--index', default='canaries.json')
+    p.add_argument('--threads', type=int, default=2)
     p = sub.add_parser('evaluate', help="CER of finished runs on an evaluation set (metrics.json's devEval)")
     p.add_argument('runs', nargs='+', help='run directories (metrics.json, model.pt)')
     p.add_argument('--features', required=True, help='feature-store directory holding the evaluation set')
@@ -1044,7 +1081,7 @@ def main():
     p.add_argument('--threads', type=int, default=2)
     args = parser.parse_args()
     {'selftest': cmd_selftest, 'train': cmd_train, 'probe': cmd_probe, 'select': cmd_select,
-     'evaluate': cmd_evaluate}[args.command](args)
+     'evaluate': cmd_evaluate, 'canary-transcripts': cmd_canary_transcripts}[args.command](args)
 
 
 if __name__ == '__main__':

@@ -8,7 +8,7 @@
  *   variants are found memorizing less in the groups where the round's
  *   runs show it (CLIPPED_FINDINGS; each card's "Compared with the baseline");
  * - each shipped model is the run the C rule chose in the training round
- *   (scripts/reference/results/cpu-d96x4-1-pass/), its model.onnx that run's export;
+ *   (scripts/reference/results/<TRAINING_ROUND>/), its model.onnx that run's export;
  * - export/engine agreement: rote's ONNX transcripts equal the PyTorch
  *   models' own (recorded after training, test/fixtures/reference/);
  * - the model cards hold the audit tables and verdicts this run prints.
@@ -55,14 +55,7 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 const BASELINE_DETECTED_FROM = 1;
 
 /** The models shipped in models/, in the demo's order. */
-const SHIPPED = [
-  'baseline',
-  'per-example-clip',
-  'per-core-clip',
-  'control',
-  'adaptive-per-core-clip',
-  'adaptive-per-example-clip',
-];
+const SHIPPED = ['baseline', 'per-example-clip', 'per-core-clip', 'control'];
 
 test('the demo audits the shipped models, baseline first, and writes every report', () => {
   assert.equal(
@@ -113,15 +106,13 @@ test('control (never trained on a canary): no memorization detected', () => {
 });
 
 /**
- * What the audits of the shipped clipped models of round cpu-d96x4-1-pass truly find (each card's
- * "Compared with the baseline"): both still memorize (from 2 repetitions, the baseline from 1);
- * per-example-clip is scored worse than the baseline on the CTC loss at every inserted group
- * (+0.04 to +0.20 per character) but no group is significant after Holm; per-core-clip, whose
- * dev CER is better than the baseline's (0.070 vs 0.114), memorizes more at 16 repetitions
- * on the CTC score (-0.23 per character). adaptive-per-example-clip (C = the 0.1 quantile of each
- * batch's own per-example norms) memorizes less than the baseline from 2 repetitions up, 8 and 16
- * included (CTC +0.35 to +0.39 per character; at 16 also CER +0.12); its audit detects memorization
- * from 4 repetitions. adaptive-per-core-clip: no difference.
+ * What the audits of the shipped clipped models of round cpu-d96x4-2-pass truly find (each card's
+ * "Compared with the baseline"): all of them still memorize, detected from 1 repetition like the
+ * baseline. per-example-clip (C = 3.03, the probe's 0.1 quantile) memorizes less than the baseline at
+ * 1, 2 and 4 repetitions (CER x1 0.326 vs 0.186; CTC loss per character +0.79 / +0.50 / +0.12), pooled
+ * over all inserted canaries beyond its held-out difference on CER; at 8 and 16 repetitions both
+ * models recognize every canary (nothing left to protect on CER; CTC differences below 0.01).
+ * per-core-clip (C = 2.15): no difference from the baseline.
  */
 const CLIPPED_FINDINGS: Record<
   string,
@@ -129,16 +120,16 @@ const CLIPPED_FINDINGS: Record<
     memorizationDetected: boolean;
     memorizesLessAt: number[];
     memorizesMoreAt: { repetitions: number; score: string }[];
+    primary: 'memorizes less' | 'no difference';
   }
 > = {
-  'per-example-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [] },
-  'per-core-clip': {
+  'per-example-clip': {
     memorizationDetected: true,
-    memorizesLessAt: [],
-    memorizesMoreAt: [{ repetitions: 16, score: 'ctcScore' }],
+    memorizesLessAt: [1, 2, 4],
+    memorizesMoreAt: [],
+    primary: 'memorizes less',
   },
-  'adaptive-per-example-clip': { memorizationDetected: true, memorizesLessAt: [2, 4, 8, 16], memorizesMoreAt: [] },
-  'adaptive-per-core-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [] },
+  'per-core-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [], primary: 'no difference' },
 };
 
 test('compare: refuses nothing, finds that the control memorizes less than the baseline from 1 repetition, reports the clipped variants as found', () => {
@@ -176,6 +167,12 @@ test('compare: refuses nothing, finds that the control memorizes less than the b
       );
     }
     assert.ok(pair.verdict.includes(name));
+    if (expected.primary === 'memorizes less')
+      assert.match(
+        pair.verdict,
+        new RegExp(`^${name} memorizes less than baseline .*beyond held-out: the inserted differences exceed`),
+      );
+    else assert.match(pair.verdict, new RegExp(`^no difference detected between ${name} and baseline`));
   }
   assert.is(comparison.verdict, comparison.pairs.map((pair) => pair.verdict).join(' | '));
 });
@@ -227,11 +224,8 @@ for (const name of SHIPPED) {
       .map((d) => `${d.id} ${d.group}: PyTorch "${d.pytorch}" vs rote "${d.rote}"`)
       .join('\n');
     // PyTorch (fp16 stored features, CPU fp32 arithmetic) and rote (fp32 features from the WAVs)
-    // agree on >= 99% of the canaries for the four required models. The extra adaptive-per-example-clip
-    // model agrees on 186/188 (98.9%) when recorded: one character each, on an uncertain held-out canary
-    // and on an x8 one ("sleads rowl" vs "sleadsrowl"), so the bar for the two extra models is 98.5%.
-    const minimum = name.startsWith('adaptive-') ? 0.985 : 0.99;
-    assert.ok(agreement.same / agreement.total >= minimum, `${agreement.same}/${agreement.total}:\n${detail}`);
+    // agree on >= 99% of the canaries.
+    assert.ok(agreement.same / agreement.total >= 0.99, `${agreement.same}/${agreement.total}:\n${detail}`);
   });
 }
 
