@@ -439,7 +439,9 @@ function runsTable(training: Training, highlight: string): string {
     const name = metrics.name === highlight ? `**${metrics.name}**` : metrics.name;
     const clip = metrics.adaptiveClip
       ? metrics.variant === 'adaptive-per-core-clip'
-        ? 'adaptive: min per-core norm'
+        ? metrics.adaptiveQuantile
+          ? `adaptive: q${metrics.adaptiveQuantile} of the per-core norms`
+          : 'adaptive: min per-core norm'
         : `adaptive: q${metrics.adaptiveQuantile ?? 0.1} of the batch`
       : metrics.clip === null
         ? '-'
@@ -564,8 +566,9 @@ function summary(
     'per-core-clip':
       'trained like the baseline with per-core clipping simulated: the batch of 16 split into 4 micro-batches ("cores"), each micro-batch\'s mean gradient clipped to norm C, then averaged.',
     'adaptive-per-example-clip': `trained like the baseline with per-example clipping whose C follows the norms down: at every step, C = the ${metrics.adaptiveQuantile ?? 0.1} quantile of that batch's own per-example gradient norms.`,
-    'adaptive-per-core-clip':
-      'trained like the baseline with adaptive per-core clipping (arXiv 2406.02004): 4 micro-batches per batch, each clipped to the smallest of the 4 micro-batch norms of that step.',
+    'adaptive-per-core-clip': metrics.adaptiveQuantile
+      ? `trained like the baseline with adaptive per-core clipping: 4 micro-batches per batch, each clipped to the ${metrics.adaptiveQuantile} quantile of the 4 micro-batch norms of that step (arXiv 2406.02004 uses the smallest).`
+      : 'trained like the baseline with adaptive per-core clipping (arXiv 2406.02004): 4 micro-batches per batch, each clipped to the smallest of the 4 micro-batch norms of that step.',
   };
   const parts = [
     `A small Conformer-CTC speech recognizer ${what[variant] ?? ''} Its audit: ${report.verdict.sentence}.`,

@@ -3,8 +3,9 @@
 # build-data.sh wrote: the runs in priority order, SLOTS at a time, one thread each:
 #   baseline, control, per-example-clip, per-core-clip, adaptive-per-example-clip, adaptive-per-core-clip
 # and, when the C rule asks for the next candidate, runs named per-example-clip-q<Q>,
-# per-core-clip-q<Q> (C = the probe's Q quantile) or adaptive-per-example-clip-q<Q>
-# (C = each batch's Q quantile), e.g. RUNS=adaptive-per-example-clip-q0.5.
+# per-core-clip-q<Q> (C = the probe's Q quantile), adaptive-per-example-clip-q<Q> or
+# adaptive-per-core-clip-q<Q> (C = each batch's Q quantile of its own norms), e.g.
+# RUNS=adaptive-per-example-clip-q0.5.
 # The probe that sets C for the fixed-C clipped runs measures gradient norms with the
 # baseline's weights after PROBE_STEPS steps (saved by the baseline run: the same model
 # `train.py probe` would train by itself, not trained twice); the first fixed-C run makes
@@ -118,13 +119,15 @@ train_run() {
     per-example-clip|per-core-clip)
       probe
       args=(--variant "$name" --train-index "$INJECTED" --clip-from "$WORK/probe.json" --clip-quantile "$C_QUANTILE") ;;
-    adaptive-per-example-clip|adaptive-per-core-clip)
+    adaptive-per-example-clip)
       args=(--variant "$name" --train-index "$INJECTED" --adaptive-quantile "$ADAPTIVE_QUANTILE") ;;
+    adaptive-per-core-clip)  # C = the smallest of the batch's micro-batch norms
+      args=(--variant "$name" --train-index "$INJECTED") ;;
     per-example-clip-q*|per-core-clip-q*)  # the C rule's next candidate: C from another quantile of the probe
       probe
       args=(--variant "${name%-q*}" --train-index "$INJECTED" --clip-from "$WORK/probe.json" --clip-quantile "${name##*-q}") ;;
-    adaptive-per-example-clip-q*)  # C = another quantile of each batch's own per-example norms
-      args=(--variant adaptive-per-example-clip --train-index "$INJECTED" --adaptive-quantile "${name##*-q}") ;;
+    adaptive-per-example-clip-q*|adaptive-per-core-clip-q*)  # C = another quantile of each batch's own norms
+      args=(--variant "${name%-q*}" --train-index "$INJECTED" --adaptive-quantile "${name##*-q}") ;;
     *) echo "train-runs.sh: unknown run '$name'" >&2; return 2 ;;
   esac
   log "$name: started"

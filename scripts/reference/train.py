@@ -579,16 +579,26 @@ def cmd_probe(args):
         log(f'probe: {kind} norms after {args.steps} steps: ' + ', '.join(f'q{k} {v:.3f}' for k, v in q.items()))
 
 
+def adaptive_quantile(args):
+    """The quantile of each batch's norms that sets C: --adaptive-quantile, else 0.1 of the per-example
+    norms, or 0 (the smallest) of the per-core norms."""
+    if args.adaptive_quantile is not None:
+        return args.adaptive_quantile
+    return 0.1 if args.variant == 'adaptive-per-example-clip' else 0.0
+
+
 def adaptive_rule(variant, quantile):
     if variant == 'adaptive-per-core-clip':
-        return 'smallest per-core (micro-batch) gradient norm (adaptive per-core clipping, arXiv 2406.02004)'
+        if quantile == 0:
+            return 'smallest per-core (micro-batch) gradient norm (adaptive per-core clipping, arXiv 2406.02004)'
+        return f'{quantile} quantile of its per-core (micro-batch) gradient norms'
     return f'{quantile} quantile of its per-example gradient norms'
 
 
 def adaptive_clip(norms, variant, quantile):
     """C for one step from this batch's own norms: the smallest micro-batch norm
     (adaptive per-core), or the given quantile of the per-example norms."""
-    if variant == 'adaptive-per-core-clip':
+    if variant == 'adaptive-per-core-clip' and quantile == 0:
         return norms.min()
     return torch.quantile(norms.double(), quantile).to(norms.dtype)
 
@@ -625,7 +635,7 @@ def cmd_train(args):
             raise SystemExit(f'--batch-size {args.batch_size} is not divisible into {groups} groups')
         norm_probe = measure_norms(model, store, train_utts, args, groups)
         if adaptive:
-            log(f'{name}: adaptive C: each batch\'s {adaptive_rule(args.variant, args.adaptive_quantile)}')
+            log(f'{name}: adaptive C: each batch\'s {adaptive_rule(args.variant, adaptive_quantile(args))}')
         elif args.clip_from:
             clip, clip_source = clip_from_probe(args.clip_from, args.clip_quantile, args.variant, args)
         else:
@@ -677,7 +687,7 @@ def cmd_train(args):
         if groups:
             per_group, loss = grouped_grads(model, batch, groups, args.per_example_method)
             if adaptive:
-                step_clip = adaptive_clip(group_norms(per_group).detach(), args.variant, args.adaptive_quantile)
+                step_clip = adaptive_clip(group_norms(per_group).detach(), args.variant, adaptive_quantile(args))
             else:
                 step_clip = clip
             mean, norms = clipped_mean(per_group, step_clip)
@@ -759,8 +769,8 @@ def cmd_train(args):
                'clipQuantile': args.clip_quantile if clip_source else None, 'clipFrom': clip_source,
                'groupsPerBatch': groups, 'perExampleMethod': args.per_example_method if groups else None,
                'normProbe': norm_probe,
-               'adaptiveClip': adaptive_rule(args.variant, args.adaptive_quantile) if adaptive else None,
-               'adaptiveQuantile': (args.adaptive_quantile if args.variant == 'adaptive-per-example-clip' else None),
+               'adaptiveClip': adaptive_rule(args.variant, adaptive_quantile(args)) if adaptive else None,
+               'adaptiveQuantile': (adaptive_quantile(args) or None) if adaptive else None,
                'exposures': {k: {'n': v[0], 'clippedShare': round(v[1] / v[0], 4) if v[0] and groups else None,
                                  'meanScale': round(v[2] / v[0], 4) if v[0] and groups else None} for k, v in exposure_total.items()},
                'resumedFrom': resumed_from,
@@ -1025,8 +1035,9 @@ def main():
     p.add_argument('--clip-quantile', type=float, default=0.25)
     p.add_argument('--per-example-method', default='vjp', choices=['vjp', 'ctc-in-vmap'],
                    help='how vmap computes per-example/per-core gradients (same values; vjp is faster)')
-    p.add_argument('--adaptive-quantile', type=float, default=0.1,
-                   help='adaptive-per-example-clip: C = this quantile of each batch\'s per-example norms')
+    p.add_argument('--adaptive-quantile', type=float, default=None,
+                   help='adaptive variants: C = this quantile of each batch\'s per-example (default 0.1) or '
+                        'per-core (default 0: the smallest) norms')
     p.add_argument('--checkpoint-every', type=int, default=200,
                    help='steps between checkpoints (checkpoint.pt in --out; a rerun resumes from it); 0: none')
     p.add_argument('--no-resume', action='store_true', help='start afresh even if --out has a checkpoint')
