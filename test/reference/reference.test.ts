@@ -55,7 +55,14 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 const BASELINE_DETECTED_FROM = 1;
 
 /** The models shipped in models/, in the demo's order. */
-const SHIPPED = ['baseline', 'per-example-clip', 'per-core-clip', 'control'];
+const SHIPPED = [
+  'baseline',
+  'per-example-clip',
+  'per-core-clip',
+  'control',
+  'adaptive-per-core-clip',
+  'adaptive-per-example-clip',
+];
 
 test('the demo audits the shipped models, baseline first, and writes every report', () => {
   assert.equal(
@@ -112,7 +119,13 @@ test('control (never trained on a canary): no memorization detected', () => {
  * 1, 2 and 4 repetitions (CER x1 0.326 vs 0.186; CTC loss per character +0.79 / +0.50 / +0.12), pooled
  * over all inserted canaries beyond its held-out difference on CER; at 8 and 16 repetitions both
  * models recognize every canary (nothing left to protect on CER; CTC differences below 0.01).
- * per-core-clip (C = 2.15): no difference from the baseline.
+ * per-core-clip (C = 2.15): no difference from the baseline. adaptive-per-example-clip (the C rule's
+ * second candidate: C = the 0.5 quantile of each batch's own per-example norms; its CER on the
+ * evaluation set, 308 errors, is within 1.2 x the baseline's 257) memorizes less at 1, 2, 4 and 8
+ * repetitions on both scores (CER x8 0.169 vs 0.000), beyond its held-out difference on CER; at 16 it
+ * recognizes 0.993 of the characters (no test can reach alpha there). adaptive-per-core-clip (the
+ * second candidate too: C = the 0.5 quantile of each batch's 4 micro-batch norms; 244 errors)
+ * memorizes less at 1 and 2 repetitions, beyond its held-out difference on CER.
  */
 const CLIPPED_FINDINGS: Record<
   string,
@@ -130,6 +143,18 @@ const CLIPPED_FINDINGS: Record<
     primary: 'memorizes less',
   },
   'per-core-clip': { memorizationDetected: true, memorizesLessAt: [], memorizesMoreAt: [], primary: 'no difference' },
+  'adaptive-per-core-clip': {
+    memorizationDetected: true,
+    memorizesLessAt: [1, 2],
+    memorizesMoreAt: [],
+    primary: 'memorizes less',
+  },
+  'adaptive-per-example-clip': {
+    memorizationDetected: true,
+    memorizesLessAt: [1, 2, 4, 8],
+    memorizesMoreAt: [],
+    primary: 'memorizes less',
+  },
 };
 
 test('compare: refuses nothing, finds that the control memorizes less than the baseline from 1 repetition, reports the clipped variants as found', () => {
