@@ -955,6 +955,8 @@ def cmd_selftest(args):
 
 
 def load_run_model(run):
+    if not os.path.exists(os.path.join(run, 'metrics.json')):
+        raise SystemExit(f'{run}: no metrics.json (the run has not finished)')
     with open(os.path.join(run, 'metrics.json')) as f:
         metrics = json.load(f)
     model = ConformerCTC(**{k: metrics['config'][k] for k in ('dim', 'layers', 'heads', 'ffn', 'kernel') if k in metrics['config']})
@@ -987,12 +989,7 @@ def cmd_evaluate(args):
     utts = store.index(args.index)
     for run in args.runs:
         metrics_path = os.path.join(run, 'metrics.json')
-        if not os.path.exists(metrics_path):
-            raise SystemExit(f'{run}: no metrics.json (the run has not finished)')
-        with open(metrics_path) as f:
-            metrics = json.load(f)
-        model = ConformerCTC(**{k: metrics['config'][k] for k in ('dim', 'layers', 'heads', 'ffn', 'kernel') if k in metrics['config']})
-        model.load_state_dict(torch.load(os.path.join(run, 'model.pt'), map_location='cpu'))
+        model, metrics = load_run_model(run)
         started = time.time()
         results = transcribe(model, store, utts, with_nll=False)
         errors, chars = sum(r['errors'] for r in results), sum(r['chars'] for r in results)
