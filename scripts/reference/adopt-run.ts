@@ -9,8 +9,8 @@
  *           the PyTorch model's canary transcripts (<run>/transcripts.json) into
  *           test/fixtures/reference/pytorch-canary-transcripts.json.
  *
- *   node --import tsx scripts/reference/adopt-run.ts record --round cpu-d96x4-1-pass <run dir> [--log FILE]
- *   node --import tsx scripts/reference/adopt-run.ts ship --round cpu-d96x4-1-pass <run dir>
+ *   node --import tsx scripts/reference/adopt-run.ts record --round cpu-d96x4-2-pass <run dir> [--log FILE]
+ *   node --import tsx scripts/reference/adopt-run.ts ship --round cpu-d96x4-2-pass <run dir>
  * Then rerun model-cards.ts (it refuses cards whose shipped model is not the C rule's choice).
  */
 import { copyFile, readFile, rename } from 'node:fs/promises';

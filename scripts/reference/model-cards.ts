@@ -272,7 +272,7 @@ export function shippedMismatch(
   const want = training.shipped[name];
   const have = fixture.models[name];
   if (!want)
-    return `${name}: no run of ${training.round.id} ships as ${name} (adaptive variants ship only within the dev CER bound)`;
+    return `${name}: no run of ${training.round.id} ships as ${name} (adaptive variants ship only within the C rule's bound)`;
   if (!have) return `${name}: no PyTorch transcripts in ${PYTORCH_TRANSCRIPTS}`;
   const fix = `run scripts/reference/adopt-run.ts ship --round ${training.round.id} <the run's directory>`;
   if (have.run !== want.name || have.source !== training.round.id)
@@ -377,7 +377,13 @@ function clippingFinding(metrics: RunMetrics, pair: ComparisonPair, round: Round
     `CTC loss per character, ${metrics.name} minus baseline, by inserted group: ${inserted.map((t) => `x${t.repetitions} ${signed(t.meanDifference.estimate, 2)}`).join(', ')} ` +
       `(higher in ${worse} of ${inserted.length} groups). ` +
       (less.length
-        ? `Significantly less memorization (Holm, alpha 0.01) at ${less.join(', ')} repetitions. `
+        ? `Significantly less memorization (Holm, alpha 0.01) at ${less.join(', ')} repetitions; ` +
+          (inserted.some((t) => !less.includes(t.repetitions!))
+            ? `**not at ${inserted
+                .filter((t) => !less.includes(t.repetitions!))
+                .map((t) => t.repetitions)
+                .join(', ')} repetitions**. `
+            : 'in every inserted group. ')
         : 'No group shows significantly less memorization than the baseline (Holm, alpha 0.01). ') +
       (more.length ? `Significantly more at ${more.join(', ')} repetitions. ` : '') +
       `Clipping acted to the end: ${percent(last.canary.clippedShare)} of canary exposures and ${percent(last.ordinary.clippedShare)} of ordinary examples were clipped in the last quarter of training. ` +
@@ -493,7 +499,10 @@ function ruleSection(training: Training, name: string): string {
       (training.shipped['baseline']!.devEval
         ? "; the evaluation set replaced the 300 dev utterances by an amendment made before any clipped run finished, because 300 utterances no longer resolved 20% at these models' accuracy (README.md). "
         : '. ') +
-      "Where the first run of a clipped variant was above the bound, the rule's next candidate was trained: C from the 0.5 quantile (runs named -q0.5; for the adaptive variants, the 0.5 quantile of each batch's own norms). " +
+      'For a fixed-C run above the bound, the next candidate is a run at the 0.5 quantile. ' +
+      (training.runs.some((r) => r.metrics.adaptiveClip && /-q[0-9.]+$/.test(r.metrics.name))
+        ? "**Extension, not part of the rule stated before the runs** (decided after the first adaptive runs came in above the bound; README.md): the adaptive variants got the same second run, C = the 0.5 quantile of each batch's own norms (runs named -q0.5). "
+        : '') +
       'Every run of the round (same data, seed, steps and batch; the control without canaries), as trained by PyTorch on the training machine:',
     '',
     runsTable(training, name),
@@ -647,7 +656,7 @@ function card(input: {
     ['trained on', `${round.machine}, Python ${round.python}, torch ${round.torch}; ${round.together}`],
     [
       'training wall time',
-      `${(metrics.trainWallSec / 60).toFixed(1)} min (${metrics.meanSecPerStep.toFixed(3)} s/step, one thread)${metrics.resumedFrom !== null ? `, resumed from a checkpoint at step ${metrics.resumedFrom}` : ''}; ${(metrics.totalWallSec / 60).toFixed(1)} min with evaluation and export`,
+      `${(metrics.trainWallSec / 60).toFixed(1)} min (${metrics.meanSecPerStep.toFixed(3)} s/step, one thread)${metrics.resumedFrom !== null ? `, resumed from a checkpoint at step ${metrics.resumedFrom}` : ''}; ${(metrics.totalWallSec / 60).toFixed(1)} min with dev and canary transcription and export (the evaluation set's run not included)`,
     ],
     [
       'files',

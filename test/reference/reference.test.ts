@@ -22,6 +22,7 @@ import { DEMO_MODELS_DIR, listDemoModels, runDemo, type DemoResult } from '../..
 import type { AuditReport } from '../../src/audit/index.ts';
 import { sha256File } from '../../src/util/hash.ts';
 import {
+  ADAPTIVE_CLIPPED,
   auditSection,
   DEV_CER_FACTOR,
   FIXED_CLIPPED,
@@ -90,11 +91,10 @@ test('baseline: memorization detected at alpha 0.01, graded by repetition', () =
     baseline.verdict.smallestRepetitions !== null && baseline.verdict.smallestRepetitions <= BASELINE_DETECTED_FROM,
     baseline.verdict.sentence,
   );
-  // Graded: the CTC loss per character falls from held-out through 1, 4, 8 and 16 repetitions
-  // (x1 and x2 are within noise of each other: 1.70 and 1.71 when recorded).
+  // Graded: the CTC loss per character falls from held-out through 1, 2, 4, 8 and 16 repetitions
   const score = (repetitions: number | null) =>
     baseline.groups.find((g) => g.repetitions === repetitions)!.ctcScore!.estimate;
-  const ladder = [null, 1, 4, 8, 16].map(score);
+  const ladder = [null, 1, 2, 4, 8, 16].map(score);
   for (let i = 1; i < ladder.length; i++)
     assert.ok(
       ladder[i]! < ladder[i - 1]!,
@@ -218,6 +218,16 @@ test('each shipped model is the run the C rule chose in the training round, and 
     else assert.is(within.length, 0, variant);
     assert.is(training.shipped[variant]!.name, (chosen ?? candidates[candidates.length - 1]!).metrics.name);
   }
+  // Adaptive variants: the most clipping run within the bound (smallest quantile; per-core's smallest-norm rule is 0), or none.
+  for (const variant of ADAPTIVE_CLIPPED) {
+    const entry = training.variants[variant];
+    if (!entry) continue;
+    const quantile = (c: { metrics: { adaptiveQuantile?: number | null } }) => c.metrics.adaptiveQuantile ?? 0;
+    const within = entry.candidates.filter((c) => ruleCer(c.metrics) <= training.bound);
+    if (within.length === 0) assert.is(entry.chosen, null, variant);
+    else assert.is(quantile(entry.chosen!), Math.min(...within.map(quantile)), variant);
+    assert.is(training.shipped[variant]?.name, entry.chosen?.metrics.name, variant);
+  }
   for (const run of training.runs) {
     // Every run of the round trained on the same recipe: same seed, steps and batch; the passes of
     // round.json over the injected lines (the control takes the same steps over the corpus lines alone).
@@ -248,8 +258,9 @@ for (const name of SHIPPED) {
     const detail = agreement.differences
       .map((d) => `${d.id} ${d.group}: PyTorch "${d.pytorch}" vs rote "${d.rote}"`)
       .join('\n');
-    // PyTorch (fp16 stored features, CPU fp32 arithmetic) and rote (fp32 features from the WAVs)
-    // agree on >= 99% of the canaries.
+    // The PyTorch transcripts come from the same fp32 features rote computes (train.py canary-transcripts);
+    // what remains is PyTorch vs ONNX Runtime arithmetic: 188/188 for every model when recorded.
+    // (From the fp16 training store, two models agreed on only 186/188.)
     assert.ok(agreement.same / agreement.total >= 0.99, `${agreement.same}/${agreement.total}:\n${detail}`);
   });
 }
