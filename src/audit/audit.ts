@@ -21,39 +21,21 @@ import { buildAuditReport, type TranscribedRow } from './build-report.ts';
 import { JournalWriter, openJournal, type JournalHeader, JOURNAL_FORMAT } from './journal.ts';
 import { auditHtml, auditMarkdown } from './render.ts';
 import { AUDIT_DEFAULTS } from './defaults.ts';
-import { resolveAuditSettings } from './options.ts';
+import { resolveAuditSettings, type AuditSettingsInput } from './options.ts';
 import { validateReport } from './schema.ts';
-import type { AuditReport, CanarySetRecord, ModelRecord, AuditProvider } from './types.ts';
+import type { AuditReport, CanarySetRecord, ModelRecord } from './types.ts';
 
 export { AUDIT_DEFAULTS };
 
-export interface AuditOptions {
+export interface AuditOptions extends AuditSettingsInput {
   /** Canary-set directory (holds canary-set.json and audio/). */
   canaries: string;
   /** Model directory (any family src/asr detects). */
   model: string;
   /** Output directory for rows.jsonl and the reports; omitted: nothing is written and nothing resumes. */
   out?: string | null;
-  provider?: AuditProvider;
-  deviceId?: number;
-  threads?: number;
-  batchFrames?: number;
-  /** Longest canary transcribed, in seconds (default DEFAULT_MAX_DURATION_SEC of src/asr/batching.ts); a longer one fails the audit before any row. */
-  maxDurationSec?: number;
   /** Hybrid RNNT-CTC models: which head to use (default: the transducer). */
   head?: 'ctc' | 'transducer';
-  /** Significance level of the per-group tests after Holm's correction (defaults, ranges, help: AUDIT_OPTION_SPECS in options.ts). */
-  alpha?: number;
-  /** Confidence level of the intervals. */
-  confidence?: number;
-  /** Bootstrap resamples per interval. */
-  bootstrapResamples?: number;
-  /** Bootstrap seed. */
-  seed?: string;
-  /** δ of the one-run ε lower bound, for sets generated with --membership bernoulli. */
-  delta?: number;
-  /** Confidence of the one-run ε lower bound. */
-  epsilonConfidence?: number;
   /** Discard rows of an earlier run in `out` instead of resuming. */
   restart?: boolean;
   /** Called after each canary (done includes rows resumed from the journal). */

@@ -135,17 +135,25 @@ export const AUDIT_OPTION_SPECS = [
 ] as const satisfies readonly OptionSpec[];
 
 /** The options resolveAuditSettings reads (a subset of AuditOptions). */
+/** The audit's settings (defaults, ranges, help: AUDIT_OPTION_SPECS); AuditOptions extends it. */
 export interface AuditSettingsInput {
   provider?: AuditProvider;
   deviceId?: number;
   threads?: number;
   batchFrames?: number;
+  /** Longest canary transcribed, in seconds (default DEFAULT_MAX_DURATION_SEC of src/asr/batching.ts); a longer one fails the audit before any row. */
   maxDurationSec?: number;
+  /** Significance level of the per-group tests after Holm's correction. */
   alpha?: number;
+  /** Confidence level of the intervals. */
   confidence?: number;
+  /** Bootstrap resamples per interval. */
   bootstrapResamples?: number;
+  /** Bootstrap seed. */
   seed?: string;
+  /** δ of the one-run ε lower bound, for sets generated with --membership bernoulli. */
   delta?: number;
+  /** Confidence of the one-run ε lower bound. */
   epsilonConfidence?: number;
 }
 

@@ -26,6 +26,7 @@ import {
   stateRowsToLayerMajor,
   statefulTransducerGreedy,
   type StatefulStepResult,
+  type StatefulTransducerNetwork,
 } from '../transducer-stateful.ts';
 import type { Vocabulary } from '../vocabulary.ts';
 import type { Engine, FamilyName, FeatureBatch, UtteranceOutput } from './types.ts';
@@ -80,15 +81,7 @@ function stateInputs(facts: OnnxFileFacts): OnnxValueInfo[] {
   return facts.inputs.filter((i) => /state/i.test(i.name) || i.name.startsWith('onnx::LSTM'));
 }
 
-interface Network {
-  stateSizes: number[];
-  step(
-    frames: Float32Array,
-    labels: Int32Array,
-    states: Float32Array[],
-    n: number,
-    keys?: string[],
-  ): Promise<StatefulStepResult>;
+interface Network extends StatefulTransducerNetwork {
   lattice(frames: Float32Array, count: number, targets: number[]): Promise<Float32Array>;
   release(): Promise<void>;
 }
@@ -139,6 +132,42 @@ export async function createNemoTransducerEngine(
   }
   const rowByRow = states.some((s) => fixedDim(s, 1) === 1);
   const stateSize = layers * hidden;
+  /** Prediction-network inputs for a search step: per row its last label (length 1) and its states. */
+  const stepFeeds = (
+    targetsInfo: OnnxValueInfo,
+    lengthInfo: OnnxValueInfo,
+    labels: Int32Array,
+    rows: Float32Array[],
+    n: number,
+  ): Record<string, ort.Tensor> => {
+    const feeds: Record<string, ort.Tensor> = {
+      [targetsInfo.name]: integerTensor(targetsInfo, labels, [n, 1]),
+      [lengthInfo.name]: integerTensor(lengthInfo, new Int32Array(n).fill(1), [n]),
+    };
+    states.forEach((s, i) => {
+      feeds[s.name] = new ort.Tensor('float32', stateRowsToLayerMajor(rows[i]!, layers, n, hidden), [
+        layers,
+        n,
+        hidden,
+      ]);
+    });
+    return feeds;
+  };
+  /** Prediction-network inputs for a lattice: one utterance's labels [1, U + 1] from zero states. */
+  const sequenceFeeds = (
+    targetsInfo: OnnxValueInfo,
+    lengthInfo: OnnxValueInfo,
+    labels: number[],
+  ): Record<string, ort.Tensor> => {
+    const feeds: Record<string, ort.Tensor> = {
+      [targetsInfo.name]: integerTensor(targetsInfo, labels, [1, labels.length]),
+      [lengthInfo.name]: integerTensor(lengthInfo, [labels.length], [1]),
+    };
+    states.forEach((st) => {
+      feeds[st.name] = new ort.Tensor('float32', new Float32Array(stateSize), [layers, 1, hidden]);
+    });
+    return feeds;
+  };
 
   const paths = [
     config.encoderFile,
@@ -162,7 +191,7 @@ export async function createNemoTransducerEngine(
       byName('targets', 1),
       byName('target_length', 2),
     ];
-    const [encIn, targetsIn, lengthIn] = [encInfo.name, targetsInfo.name, lengthInfo.name];
+    const encIn = encInfo.name;
     const outName = f.outputs[0]!.name;
     const stateOuts = f.outputs.slice(-2).map((o) => o.name);
     // NeMo declares encoder_outputs [B, D, T] and targets [B, U] with free T and U: the whole lattice fits one call.
@@ -176,16 +205,8 @@ export async function createNemoTransducerEngine(
     ): Promise<StatefulStepResult> => {
       const feeds: Record<string, ort.Tensor> = {
         [encIn]: new ort.Tensor('float32', frames, [n, encoderDim, 1]),
-        [targetsIn]: integerTensor(targetsInfo, labels, [n, 1]),
-        [lengthIn]: integerTensor(lengthInfo, new Int32Array(n).fill(1), [n]),
+        ...stepFeeds(targetsInfo, lengthInfo, labels, rows, n),
       };
-      states.forEach((s, i) => {
-        feeds[s.name] = new ort.Tensor('float32', stateRowsToLayerMajor(rows[i]!, layers, n, hidden), [
-          layers,
-          n,
-          hidden,
-        ]);
-      });
       const out = await clock.run(
         session,
         feeds,
@@ -239,12 +260,8 @@ export async function createNemoTransducerEngine(
                 framesToBDT(frames.subarray(start * encoderDim, end * encoderDim), end - start, encoderDim),
                 [1, encoderDim, end - start],
               ),
-              [targetsIn]: integerTensor(targetsInfo, labels, [1, columns]),
-              [lengthIn]: integerTensor(lengthInfo, [columns], [1]),
+              ...sequenceFeeds(targetsInfo, lengthInfo, labels),
             };
-            states.forEach((st) => {
-              feeds[st.name] = new ort.Tensor('float32', new Float32Array(stateSize), [layers, 1, hidden]);
-            });
             const out = await clock.run(
               session,
               feeds,
@@ -289,7 +306,6 @@ export async function createNemoTransducerEngine(
       d.inputs.find((i) => i.name === 'targets') ?? d.inputs[0]!,
       d.inputs.find((i) => i.name === 'target_length') ?? d.inputs[1]!,
     ];
-    const [targetsIn, lengthIn] = [targetsInfo.name, lengthInfo.name];
     const decoderOut = d.outputs[0]!.name;
     const stateOuts = d.outputs.slice(-2).map((o) => o.name);
     // targets [B, U] with a free U: the prediction network reads a whole target sequence in one call.
@@ -302,17 +318,7 @@ export async function createNemoTransducerEngine(
       rows: Float32Array[],
       n: number,
     ): Promise<{ outputs: Float32Array; width: number; states: Float32Array[] }> => {
-      const feeds: Record<string, ort.Tensor> = {
-        [targetsIn]: integerTensor(targetsInfo, labels, [n, 1]),
-        [lengthIn]: integerTensor(lengthInfo, new Int32Array(n).fill(1), [n]),
-      };
-      states.forEach((s, i) => {
-        feeds[s.name] = new ort.Tensor('float32', stateRowsToLayerMajor(rows[i]!, layers, n, hidden), [
-          layers,
-          n,
-          hidden,
-        ]);
-      });
+      const feeds = stepFeeds(targetsInfo, lengthInfo, labels, rows, n);
       const out = await clock.run(
         decoderSession,
         feeds,
@@ -406,13 +412,7 @@ export async function createNemoTransducerEngine(
         let predWidth: number;
         if (sequenceDecoder) {
           // One call: targets [1, U + 1] from zero states -> outputs [1, H', U + 1].
-          const feeds: Record<string, ort.Tensor> = {
-            [targetsIn]: integerTensor(targetsInfo, labels, [1, columns]),
-            [lengthIn]: integerTensor(lengthInfo, [columns], [1]),
-          };
-          states.forEach((st) => {
-            feeds[st.name] = new ort.Tensor('float32', new Float32Array(stateSize), [layers, 1, hidden]);
-          });
+          const feeds = sequenceFeeds(targetsInfo, lengthInfo, labels);
           const g = (
             await clock.run(decoderSession, feeds, () => `${files.decoderFile} given targets [1, ${columns}]`)
           )[decoderOut] as ort.Tensor;
