@@ -6,6 +6,7 @@
  *
  *   node --import tsx scripts/reference/canary-features-f32.ts [--canaries canaries/demo] [--out .cache/reference/store-canaries-f32]
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +24,10 @@ const { values } = parseArgs({
 const setDir = resolve(values.canaries!);
 const out = resolve(values.out!);
 await mkdir(out, { recursive: true });
+if (!existsSync(join(setDir, 'canary-set.json'))) {
+  console.error(`canary-features-f32.ts: ${setDir} holds no canary-set.json (--canaries names a canary set)`);
+  process.exit(2);
+}
 const set = JSON.parse(await readFile(join(setDir, 'canary-set.json'), 'utf8')) as CanarySet;
 const frontend = createFrontend({ type: 'nemo-mel' });
 const chunks: Float32Array[] = [];

@@ -68,6 +68,20 @@ const trainCount = Number(values.train);
 const devCount = Number(values.dev);
 /** The first `skip` sentences of the stream are drawn (so the rest stay unique against them) but not spoken or written. */
 const skipCount = Number(values.skip);
+for (const [flag, value, least] of [
+  ['--train', trainCount, 0],
+  ['--dev', devCount, 0],
+  ['--skip', skipCount, 0],
+] as const) {
+  if (!Number.isInteger(value) || value < least) {
+    console.error(`corpus.ts: ${flag} must be a whole number >= ${least}, got '${values[flag.slice(2) as 'train']}'`);
+    process.exit(2);
+  }
+}
+if (skipCount >= trainCount + devCount) {
+  console.error(`corpus.ts: --skip ${skipCount} leaves nothing to speak of --train ${trainCount} + --dev ${devCount}`);
+  process.exit(2);
+}
 const out = resolve(values.out!);
 const idOf = (i: number) => `${i < trainCount ? 'train' : 'dev'}-${String(i).padStart(5, '0')}`;
 

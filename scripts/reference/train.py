@@ -242,6 +242,9 @@ class FeatureStore:
         dtype = np.float32
         if not os.path.exists(path):
             path, dtype = os.path.join(directory, 'features.f16'), np.float16
+        if not os.path.exists(path):
+            raise SystemExit(f'{directory}: no features.f16 or features.f32 (build it with scripts/reference/build-data.sh '
+                             'or canary-features-f32.ts)')
         raw = np.fromfile(path, dtype=np.dtype(dtype).newbyteorder('<'))
         if raw.size % FEATURE_DIM:
             raise SystemExit(f'{path}: size is not a multiple of {FEATURE_DIM} values')
@@ -250,6 +253,8 @@ class FeatureStore:
         self.device = device
 
     def index(self, name):
+        if not os.path.exists(os.path.join(self.directory, name)):
+            raise SystemExit(f'{self.directory}: no index {name} in this feature store')
         with open(os.path.join(self.directory, name)) as f:
             data = json.load(f)
         for u in data['utterances']:
