@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
+import { transcribeArgs } from '../manifest/helpers.ts';
 
 const ROTE = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
 
@@ -32,20 +33,9 @@ test('transcribe --canaries --json: rows for every canary with scores, and the G
     });
     writeFileSync(join(set, 'canary-set.json'), JSON.stringify({ format: 1, canaries }));
     const out = join(dir, 'out', 'rows.jsonl');
-    const result = await rote([
-      'transcribe',
-      '--model',
-      join(MODELS, 'nemo-ctc'),
-      '--canaries',
-      set,
-      '--out',
-      out,
-      '--provider',
-      'cpu',
-      '--threads',
-      '1',
-      '--json',
-    ]);
+    const result = await rote(
+      transcribeArgs(set, join(MODELS, 'nemo-ctc'), out, '--provider', 'cpu', '--threads', '1', '--json'),
+    );
     assert.is(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout);
     assert.is(summary.utterances, 4);

@@ -94,6 +94,17 @@ async function rejects(promise: Promise<unknown>): Promise<RoteError> {
   throw new Error('expected a RoteError');
 }
 
+/** Installs `pkg` (the fixture's package with a fault put in) for linux-x64, downloaded from the fixture's local registry. */
+function installFromLocalRegistry(f: Fixture, pkg: CudaProviderPackage): ReturnType<typeof installCudaProvider> {
+  return installCudaProvider({
+    targetDir: f.target,
+    pkg,
+    download: localRegistry(f),
+    tmpRoot: f.tmp,
+    platform: 'linux-x64',
+  });
+}
+
 function providerFiles(target: string): string[] {
   return readdirSync(target)
     .filter((n) => n !== 'libonnxruntime.so.1')
@@ -155,15 +166,7 @@ test('a tarball that does not match the pinned integrity installs nothing', asyn
   const f = fixture();
   try {
     const pkg = { ...f.pkg, integrity: `sha512-${createHash('sha512').update('something else').digest('base64')}` };
-    const error = await rejects(
-      installCudaProvider({
-        targetDir: f.target,
-        pkg,
-        download: localRegistry(f),
-        tmpRoot: f.tmp,
-        platform: 'linux-x64',
-      }),
-    );
+    const error = await rejects(installFromLocalRegistry(f, pkg));
     assert.match(error.message, 'does not match its pinned integrity');
     assert.equal(providerFiles(f.target), []);
     assert.equal(readdirSync(f.tmp), []);
@@ -179,15 +182,7 @@ test('a file whose sha256 differs from the pinned one installs nothing (not even
       ...f.pkg,
       files: f.pkg.files.map((file) => (file.name.includes('shared') ? file : { ...file, sha256: '0'.repeat(64) })),
     };
-    const error = await rejects(
-      installCudaProvider({
-        targetDir: f.target,
-        pkg,
-        download: localRegistry(f),
-        tmpRoot: f.tmp,
-        platform: 'linux-x64',
-      }),
-    );
+    const error = await rejects(installFromLocalRegistry(f, pkg));
     assert.match(error.message, 'libonnxruntime_providers_cuda.so in fake-provider@0.0.1 has sha256');
     assert.equal(providerFiles(f.target), []);
   } finally {

@@ -10,6 +10,7 @@ import { loadAudioSync } from '../../src/audio/index.ts';
 import { decodeWav, encodeWav16, parseWavHeader, probeWav, wavSampleRate } from '../../src/audio/wav.ts';
 import { probeSampleRate } from '../../src/audio/sample-rate.ts';
 import { MODELS, speechFixtures } from '../asr/helpers.ts';
+import { transcribeArgs } from '../manifest/helpers.ts';
 
 const ROTE = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'rote-wav-'));
@@ -76,18 +77,16 @@ test('rote transcribe on a truncated canary WAV exits with the file and what is 
   try {
     await promisify(execFile)(process.execPath, [
       ROTE,
-      'transcribe',
-      '--model',
-      join(MODELS, 'nemo-ctc'),
-      '--canaries',
-      set,
-      '--out',
-      join(dir, 'rows.jsonl'),
-      '--provider',
-      'cpu',
-      '--threads',
-      '1',
-      '--quiet',
+      ...transcribeArgs(
+        set,
+        join(MODELS, 'nemo-ctc'),
+        join(dir, 'rows.jsonl'),
+        '--provider',
+        'cpu',
+        '--threads',
+        '1',
+        '--quiet',
+      ),
     ]);
   } catch (error) {
     failure = error as { code: number; stderr: string };

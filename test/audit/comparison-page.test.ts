@@ -7,7 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -16,22 +16,12 @@ import { buildAuditReport } from '../../src/audit/build-report.ts';
 import { compareReports } from '../../src/audit/compare.ts';
 import { comparisonHtml } from '../../src/audit/render.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
+import { CHROMIUM, HEADLESS_FLAGS } from './chromium.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
 const WIDTH = 1280;
 
 function chromium(args: string[], profile: string): Promise<string> {
-  const common = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--hide-scrollbars',
-    `--user-data-dir=${profile}`,
-  ];
+  const common = [...HEADLESS_FLAGS, '--hide-scrollbars', `--user-data-dir=${profile}`];
   return new Promise((resolve, reject) => {
     execFile(
       CHROMIUM!,

@@ -14,6 +14,7 @@ import { generateCanarySet } from '../../src/canary/index.ts';
 import { audit, compare, validateReport } from '../../src/audit/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { auditTerminalTable, comparisonMarkdown } from '../../src/audit/render.ts';
+import { auditArgs } from '../manifest/helpers.ts';
 
 function binomial(n: number, k: number): number {
   let value = 1;
@@ -198,24 +199,21 @@ test('a random-weight transducer: CER and the teacher-forced transducer score, n
 test('kill -9 mid-audit, then the same command resumes to the identical report', async () => {
   const reference = join(work, 'uninterrupted');
   const interrupted = join(work, 'interrupted');
-  const args = (out: string) => [
-    'audit',
-    '--canaries',
-    set,
-    '--model',
-    CTC_MODEL,
-    '--out',
-    out,
-    '--provider',
-    'cpu',
-    '--threads',
-    '1',
-    '--batch-frames',
-    '1',
-    '--bootstrap',
-    '300',
-    '--quiet',
-  ];
+  const args = (out: string) =>
+    auditArgs(
+      set,
+      CTC_MODEL,
+      out,
+      '--provider',
+      'cpu',
+      '--threads',
+      '1',
+      '--batch-frames',
+      '1',
+      '--bootstrap',
+      '300',
+      '--quiet',
+    );
   const first = runCli(args(reference));
   const firstResult = await first.done;
   assert.is(firstResult.code, 0, firstResult.stderr);

@@ -1,6 +1,5 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -9,19 +8,12 @@ import { buildAuditReport } from '../../src/audit/build-report.ts';
 import { compareReports } from '../../src/audit/compare.ts';
 import { auditHtml, comparisonHtml } from '../../src/audit/render.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
-
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path));
+import { CHROMIUM, HEADLESS_FLAGS } from './chromium.ts';
 
 /** Loads a file in headless Chromium; returns the DOM after scripts ran and every console message. */
 function render(file: string, profile: string): Promise<{ dom: string; console: string[] }> {
   const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
+    ...HEADLESS_FLAGS,
     `--user-data-dir=${profile}`,
     '--enable-logging=stderr',
     '--v=0',

@@ -19,6 +19,7 @@ import { checkCanaries } from '../../src/audit/check-canaries.ts';
 import { featureFramesOfWav, loadModel, referenceFrameBudget, transcribeFiles } from '../../src/asr/index.ts';
 import { readCanarySet } from '../../src/canary/index.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
+import { auditArgs } from '../manifest/helpers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CTC_MODEL = join(ROOT, 'test/fixtures/models/sidecar-ctc');
@@ -62,19 +63,7 @@ test.after(async () => {
 
 test('the trap: audit refuses to conclude, exit code 5, in the terminal, report.md and report.html', async () => {
   const out = join(work, 'audit-trap');
-  const run = await rote([
-    'audit',
-    '--canaries',
-    join(work, 'trap'),
-    '--model',
-    CTC_MODEL,
-    '--out',
-    out,
-    '--provider',
-    'cpu',
-    '--bootstrap',
-    '200',
-  ]);
+  const run = await rote(auditArgs(join(work, 'trap'), CTC_MODEL, out, '--provider', 'cpu', '--bootstrap', '200'));
   assert.is(run.code, AUDIT_EXIT_CODES.inconclusive, run.stderr);
   const sentence = 'inconclusive: 24 of 24 canaries cannot be recognized by this model at any level of memorization';
   assert.ok(run.stdout.includes(`verdict: ${sentence}`), run.stdout);
@@ -97,20 +86,9 @@ test('the trap: audit refuses to conclude, exit code 5, in the terminal, report.
   const html = await readFile(join(out, 'report.html'), 'utf8');
   assert.match(html, /<p class="verdict inconclusive" id="verdict"><strong>inconclusive: 24 of 24 canaries/);
   // --quiet still says why on stderr.
-  const quiet = await rote([
-    'audit',
-    '--canaries',
-    join(work, 'trap'),
-    '--model',
-    CTC_MODEL,
-    '--out',
-    out,
-    '--provider',
-    'cpu',
-    '--bootstrap',
-    '200',
-    '--quiet',
-  ]);
+  const quiet = await rote(
+    auditArgs(join(work, 'trap'), CTC_MODEL, out, '--provider', 'cpu', '--bootstrap', '200', '--quiet'),
+  );
   assert.is(quiet.code, AUDIT_EXIT_CODES.inconclusive);
   assert.match(quiet.stderr, /^rote: inconclusive: 24 of 24 canaries/);
   // A comparison of such audits carries the caution (through the CLI, --expect either).
@@ -157,20 +135,18 @@ test('check-canaries tells before training: the trap is not usable, a slower set
   assert.is(run.code, 0, run.stderr);
   assert.match(run.stdout, /feasible: every canary fits this model's output frame rate/);
   // Same frame arithmetic as the audit: the audit of the fitting set finds every canary feasible.
-  const audited = await rote([
-    'audit',
-    '--canaries',
-    join(work, 'fits'),
-    '--model',
-    CTC_MODEL,
-    '--out',
-    join(work, 'audit-fits'),
-    '--provider',
-    'cpu',
-    '--bootstrap',
-    '200',
-    '--json',
-  ]);
+  const audited = await rote(
+    auditArgs(
+      join(work, 'fits'),
+      CTC_MODEL,
+      join(work, 'audit-fits'),
+      '--provider',
+      'cpu',
+      '--bootstrap',
+      '200',
+      '--json',
+    ),
+  );
   assert.is(audited.code, 0, audited.stderr);
   const report = JSON.parse(audited.stdout);
   assert.is(report.feasibility.infeasible, 0);

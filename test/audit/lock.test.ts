@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { audit } from '../../src/audit/index.ts';
 import { lockDirectory, LOCK_FILE } from '../../src/util/lock.ts';
 import { RoteError } from '../../src/util/errors.ts';
-import { writeTestSet } from '../manifest/helpers.ts';
+import { auditArgs, writeTestSet } from '../manifest/helpers.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const MODEL = join(ROOT, 'test/fixtures/models/sidecar-ctc');
@@ -104,18 +104,7 @@ test('two audits into one --out: the second is told who holds it; once the holde
   await new Promise<void>((resolve) =>
     holder.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve()),
   );
-  const refused = await cli([
-    'audit',
-    '--canaries',
-    set,
-    '--model',
-    MODEL,
-    '--out',
-    out,
-    '--provider',
-    'cpu',
-    '--quiet',
-  ]);
+  const refused = await cli(auditArgs(set, MODEL, out, '--provider', 'cpu', '--quiet'));
   assert.is(refused.code, 2);
   assert.match(
     refused.stderr,
@@ -127,20 +116,7 @@ test('two audits into one --out: the second is told who holds it; once the holde
   const exited = new Promise((resolve) => holder.on('exit', resolve));
   holder.kill('SIGKILL');
   await exited;
-  const resumed = await cli([
-    'audit',
-    '--canaries',
-    set,
-    '--model',
-    MODEL,
-    '--out',
-    out,
-    '--provider',
-    'cpu',
-    '--quiet',
-    '--bootstrap',
-    '100',
-  ]);
+  const resumed = await cli(auditArgs(set, MODEL, out, '--provider', 'cpu', '--quiet', '--bootstrap', '100'));
   // Tones, not speech: the audit completes with an inconclusive verdict (exit 5), not a lock refusal (exit 2).
   assert.is(resumed.code, 5, resumed.stderr);
   assert.match(

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { writeTestSet } from '../manifest/helpers.ts';
+import { auditArgs, transcribeArgs, writeTestSet } from '../manifest/helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const rote = join(ROOT, 'bin/rote.js');
@@ -59,19 +59,7 @@ test('--json into a closed pipe: every command ends quietly with its own exit st
     '--json',
   ]);
   assert.is(prepared.code, 0, prepared.stderr);
-  const audited = await run([
-    'audit',
-    '--canaries',
-    set,
-    '--model',
-    MODEL,
-    '--out',
-    join(work, 'audit-a'),
-    '--provider',
-    'auto',
-    '--bootstrap',
-    '100',
-  ]);
+  const audited = await run(auditArgs(set, MODEL, join(work, 'audit-a'), '--provider', 'auto', '--bootstrap', '100'));
   // The test set is tones, not speech: no canary can be recognized, so the audit is inconclusive (exit 5) by design.
   assert.is(audited.code, INCONCLUSIVE_EXIT, audited.stderr);
   // The provider that ran, and why the ones tried before it did not (README, GPU).
@@ -81,20 +69,7 @@ test('--json into a closed pipe: every command ends quietly with its own exit st
   assert.match(await readFile(join(work, 'audit-a', 'report.md'), 'utf8'), new RegExp(`Provider: ${provider[1]}`));
   const commands: string[][] = [
     ['verify', '--manifest', injected, '--canaries', set, '--json'],
-    [
-      'audit',
-      '--canaries',
-      set,
-      '--model',
-      MODEL,
-      '--out',
-      join(work, 'audit-b'),
-      '--provider',
-      'cpu',
-      '--bootstrap',
-      '100',
-      '--json',
-    ],
+    auditArgs(set, MODEL, join(work, 'audit-b'), '--provider', 'cpu', '--bootstrap', '100', '--json'),
     ['compare', join(work, 'audit-a'), join(work, 'audit-b'), '--out', join(work, 'comparison'), '--json'],
     [
       'inject',
@@ -110,18 +85,7 @@ test('--json into a closed pipe: every command ends quietly with its own exit st
       '16000',
       '--json',
     ],
-    [
-      'transcribe',
-      '--model',
-      MODEL,
-      '--canaries',
-      set,
-      '--out',
-      join(work, 'rows.jsonl'),
-      '--provider',
-      'cpu',
-      '--json',
-    ],
+    transcribeArgs(set, MODEL, join(work, 'rows.jsonl'), '--provider', 'cpu', '--json'),
     ['inspect-model', MODEL, '--json'],
     ['doctor', '--json'],
   ];
@@ -243,35 +207,13 @@ test('a command left waiting forever (its promise never settles) still ends with
 test('--out of the wrong kind: a file where audit needs a folder, a folder where transcribe needs a file', async () => {
   const file = join(work, 'a-file');
   await writeFile(file, 'mine');
-  const audited = await run([
-    'audit',
-    '--canaries',
-    set,
-    '--model',
-    MODEL,
-    '--out',
-    file,
-    '--provider',
-    'cpu',
-    '--quiet',
-  ]);
+  const audited = await run(auditArgs(set, MODEL, file, '--provider', 'cpu', '--quiet'));
   assert.is(audited.code, 2);
   assert.is(audited.stderr, `rote: --out ${file}: ${file} is a file where a folder is needed; choose another --out\n`);
   assert.is(await readFile(file, 'utf8'), 'mine');
   const folder = join(work, 'a-folder');
   await mkdir(folder);
-  const transcribed = await run([
-    'transcribe',
-    '--model',
-    MODEL,
-    '--canaries',
-    set,
-    '--out',
-    folder,
-    '--provider',
-    'cpu',
-    '--quiet',
-  ]);
+  const transcribed = await run(transcribeArgs(set, MODEL, folder, '--provider', 'cpu', '--quiet'));
   assert.is(transcribed.code, 2);
   assert.is(transcribed.stderr, `rote: --out ${folder} is a folder; give a file path\n`);
   assert.equal(
@@ -328,18 +270,7 @@ test('a full disk and a read-only file system name the destination and the real 
         '1',
         '--quiet',
       ],
-      [
-        'audit',
-        '--canaries',
-        set,
-        '--model',
-        MODEL,
-        '--out',
-        join(mountPoint, 'audit'),
-        '--provider',
-        'cpu',
-        '--quiet',
-      ],
+      auditArgs(set, MODEL, join(mountPoint, 'audit'), '--provider', 'cpu', '--quiet'),
     ];
     for (const args of readOnly) {
       const result = await run(args);
@@ -349,18 +280,9 @@ test('a full disk and a read-only file system name the destination and the real 
         `rote: --out ${join(mountPoint, args[0] === 'generate' ? 'set' : 'audit')}: cannot write there: ${mountPoint} is on a read-only file system (EROFS); choose another --out\n`,
       );
     }
-    const transcribed = await run([
-      'transcribe',
-      '--model',
-      MODEL,
-      '--canaries',
-      set,
-      '--out',
-      join(mountPoint, 'rows.jsonl'),
-      '--provider',
-      'cpu',
-      '--quiet',
-    ]);
+    const transcribed = await run(
+      transcribeArgs(set, MODEL, join(mountPoint, 'rows.jsonl'), '--provider', 'cpu', '--quiet'),
+    );
     assert.is(transcribed.code, 2);
     assert.is(
       transcribed.stderr,

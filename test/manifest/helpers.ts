@@ -110,3 +110,13 @@ export async function expectRejection(promise: Promise<unknown>, pattern: RegExp
   }
   throw new Error(`expected a rejection matching ${pattern}, but it resolved`);
 }
+
+/** The `rote audit` arguments for a canary set, a model and an --out folder, then any further flags. */
+export function auditArgs(canaries: string, model: string, out: string, ...flags: string[]): string[] {
+  return ['audit', '--canaries', canaries, '--model', model, '--out', out, ...flags];
+}
+
+/** The `rote transcribe` arguments for a canary set, a model and an --out file, then any further flags. */
+export function transcribeArgs(canaries: string, model: string, out: string, ...flags: string[]): string[] {
+  return ['transcribe', '--model', model, '--canaries', canaries, '--out', out, ...flags];
+}
