@@ -5,7 +5,7 @@
  */
 import type { SeededRandom } from '../util/random.ts';
 import { hasScore } from './score.ts';
-import { guessGrid, oneRunAudit, oneRunEpsilon } from './epsilon.ts';
+import { maximumOneRunEpsilon, oneRunAudit } from './epsilon.ts';
 import { membershipInference } from './roc.ts';
 import type {
   CanaryRow,
@@ -85,11 +85,14 @@ export function epsilonAudit(
   const { rows, values } = membershipScores(all, score);
   const included = rows.map((row) => row.repetitions !== null);
   const result = oneRunAudit(values, included, options);
-  // The most this design can show: every guess right at the best k+ the included canaries allow.
-  const reachable = guessGrid(rows.length)
-    .filter((k) => k <= result.included)
-    .map((k) => oneRunEpsilon(rows.length, k, k, options.delta, result.significancePerGuess));
-  const maximum = Math.max(0, ...reachable);
+  // The most this design can show: every guess right, ties included (a tie extends a guess of k+ to r > k+).
+  const maximum = maximumOneRunEpsilon(
+    rows.length,
+    result.included,
+    options.delta,
+    result.significancePerGuess,
+    result.grid.map((row) => row.guesses),
+  );
   const scoreText =
     score === 'ctcScore'
       ? `${options.scoreLabel} (log-likelihood per character)${rows.length < all.length ? `, the ${rows.length} of ${all.length} canaries that have it` : ''}`

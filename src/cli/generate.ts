@@ -76,18 +76,17 @@ export function registerGenerate(program: Command): void {
       result.warnings.push(...powerWarnings);
       if (resolved.membership === 'bernoulli') {
         // The one-run audit's power: the bound a perfect attack would give with these candidates (defaults δ 1e-5, 95%).
-        const { guessGrid, oneRunEpsilon } = await import('../audit/epsilon.ts');
+        const { guessGrid, maximumOneRunEpsilon } = await import('../audit/epsilon.ts');
         const { EPSILON_DEFAULTS } = await import('../audit/defaults.ts');
         const candidates = result.set.canaries.length;
         const drawnIn = result.set.canaries.filter((c) => c.repetitions !== null).length;
         const grid = guessGrid(candidates);
-        const best = Math.max(
-          0,
-          ...grid
-            .filter((k) => k <= drawnIn)
-            .map((k) =>
-              oneRunEpsilon(candidates, k, k, EPSILON_DEFAULTS.delta, (1 - EPSILON_DEFAULTS.confidence) / grid.length),
-            ),
+        const best = maximumOneRunEpsilon(
+          candidates,
+          drawnIn,
+          EPSILON_DEFAULTS.delta,
+          (1 - EPSILON_DEFAULTS.confidence) / grid.length,
+          grid,
         );
         if (best < 2)
           result.warnings.push(
