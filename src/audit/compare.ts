@@ -54,6 +54,7 @@ import { mannWhitneyMinimumP } from './power.ts';
 import { hasScore, modelScoreLabel, pairScoreLabel } from './score.ts';
 import { comparisonHtml, comparisonMarkdown } from './render.ts';
 import { validateComparisonReport, validateReport } from './schema.ts';
+import { checkReportConsistency, checkSameCanaries, sameAudit } from './report-consistency.ts';
 import {
   COMPARISON_REPORT_SCHEMA_VERSION,
   type AuditReport,
@@ -157,8 +158,8 @@ function pairVerdict(
     return entries.every((entry) => !entry.canReachAlpha)
       ? `${other} and ${baseline} differ on inserted canaries (${details}), but with ${heldOutCount} held-out canaries the control against held-out canaries cannot reach alpha = ${alpha} ` +
           `(smallest Holm-corrected p-value possible: ${formatP(Math.min(...entries.map((entry) => entry.minimumAdjustedPValue)))}): memorization cannot be told from general accuracy, so no memorization difference is established`
-      : `no memorization difference established: ${other} and ${baseline} differ on inserted canaries, but as much on held-out canaries (${details}; ` +
-          `inserted vs held-out differences, Mann-Whitney U ${sided}, Holm-corrected: ${control(tests)}): that is general accuracy, not memorization`;
+      : `no memorization difference established: ${other} and ${baseline} differ on inserted canaries, but the control did not show the inserted difference beyond the held-out one (${details}; ` +
+          `inserted vs held-out differences, Mann-Whitney U ${sided}, Holm-corrected: ${control(tests)}; not below alpha = ${alpha}): the difference may be general accuracy, not memorization`;
   };
   let sentence: string;
   if (notBeyond.length > 0 && less.length === 0 && more.length === 0) {
@@ -268,12 +269,9 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
           'compare only reports of the same canary set (the models must be trained with the same canaries)',
       );
     }
-    const ids = report.rows.map((row) => row.id).join('\n');
-    if (ids !== first.rows.map((row) => row.id).join('\n'))
-      throw new RoteError(
-        `${where(i)} and ${where(0)} hold different canaries although their set ids match; re-run both audits with this rote`,
-      );
+    checkReportConsistency(report, where(i));
   });
+  checkSameCanaries(reports, where);
   const names = options.names ?? defaultNames(reports);
   if (names.length !== reports.length)
     throw new OptionError((name) => `${name('names')} gives ${names.length} names for ${reports.length} reports`);
@@ -554,6 +552,10 @@ export function compareReports(sources: ReportSource[], options: CompareOptions 
       scoreText,
       insertedTotal,
     );
+    if (sameAudit(first, otherReport))
+      verdict =
+        `${otherName} and ${baselineName} are the same audit (model ${first.model.fingerprint.slice(0, 12)}, every transcription and score identical): ` +
+        `comparing an audit with itself finds no difference by construction; compare audits of different models. ${verdict}`;
     const inconclusive = [0, names.indexOf(otherName)]
       .filter((i) => reports[i]!.verdict.status === 'inconclusive')
       .map((i) => names[i]!);

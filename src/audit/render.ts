@@ -18,7 +18,7 @@ const percent = (value: Interval) =>
 function markdownTable(header: string[], rows: string[][]): string {
   const escape = (cell: string) => cell.replace(/\|/g, '\\|');
   return [
-    `| ${header.join(' | ')} |`,
+    `| ${header.map(escape).join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,
     ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
   ].join('\n');
@@ -535,7 +535,39 @@ export function comparisonTerminalTable(report: ComparisonReport): string {
   ].join('\n');
 }
 
-export function comparisonMarkdown(report: ComparisonReport): string {
+/**
+ * Text rote did not write (model names from --names, directories) with its Markdown inline syntax
+ * backslash-escaped and line breaks made spaces, so a name cannot bold, link, inject HTML or break a table
+ * row; `|` is escaped by markdownTable (and is plain text outside a table).
+ */
+const markdownText = (text: string) => text.replace(/\r\n?|\n/g, ' ').replace(/[\\`*_[\]<>~&]/g, '\\$&');
+
+/** The comparison with every name, directory and verdict (which quotes the names) escaped for Markdown. */
+function markdownEscaped(report: ComparisonReport): ComparisonReport {
+  return {
+    ...report,
+    models: report.models.map((model) => ({
+      ...model,
+      name: markdownText(model.name),
+      modelDir: markdownText(model.modelDir),
+      verdict: markdownText(model.verdict),
+    })),
+    groups: report.groups.map((group) => ({
+      ...group,
+      models: group.models.map((entry) => ({ ...entry, name: markdownText(entry.name) })),
+    })),
+    pairs: report.pairs.map((pair) => ({
+      ...pair,
+      baseline: markdownText(pair.baseline),
+      other: markdownText(pair.other),
+      verdict: markdownText(pair.verdict),
+    })),
+    verdict: markdownText(report.verdict),
+  };
+}
+
+export function comparisonMarkdown(original: ComparisonReport): string {
+  const report = markdownEscaped(original);
   const groups = comparisonRows(report);
   const primary = primaryRows(report);
   const secondary = groupTestRows(report);

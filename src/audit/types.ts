@@ -357,7 +357,7 @@ export interface PairedTest {
   /**
    * Primary tests: 'other-memorizes-less'/'-more' only when the inserted difference also goes beyond the
    * held-out one (see BeyondHeldOutTest); 'not-beyond-held-out' when the Wilcoxon test is significant but
-   * the models differ as much on held-out canaries (general accuracy, not memorization).
+   * the control did not show the inserted difference beyond the held-out one (it may be general accuracy).
    */
   finding:
     | 'other-memorizes-less'
