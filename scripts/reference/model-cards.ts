@@ -27,7 +27,7 @@ import {
 } from '../../src/audit/index.ts';
 import { sha256File } from '../../src/util/hash.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
-import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/audit/demo.ts';
+import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/audit/pipeline/demo.ts';
 import { sherpaPeer, type SherpaPeerResult } from './sherpa-peer.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');

@@ -8,10 +8,10 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAuditReport } from '../../src/audit/build-report.ts';
-import { compare, compareReports } from '../../src/audit/compare.ts';
-import { comparisonMarkdown } from '../../src/audit/render.ts';
-import type { AuditReport } from '../../src/audit/types.ts';
+import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
+import { compare, compareReports } from '../../src/audit/compare/compare.ts';
+import { comparisonMarkdown } from '../../src/audit/render/index.ts';
+import type { AuditReport } from '../../src/audit/report/types.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 

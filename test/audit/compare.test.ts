@@ -7,19 +7,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { buildAuditReport } from '../../src/audit/build-report.ts';
-import { compareReports, type CompareOptions } from '../../src/audit/compare.ts';
-import { validateComparisonReport } from '../../src/audit/schema.ts';
-import { comparisonHtml, comparisonMarkdown, comparisonTerminalTable } from '../../src/audit/render.ts';
-import { wilcoxonSignedRank, wilsonInterval } from '../../src/audit/statistics.ts';
+import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
+import { compareReports, type CompareOptions } from '../../src/audit/compare/compare.ts';
+import { validateComparisonReport } from '../../src/audit/report/schema.ts';
+import { comparisonHtml, comparisonMarkdown, comparisonTerminalTable } from '../../src/audit/render/index.ts';
+import { wilcoxonSignedRank, wilsonInterval } from '../../src/audit/stats/statistics.ts';
 import {
   designReach,
   designWarnings,
   holmMinimumP,
   mannWhitneyMinimumP,
   signedRankMinimumP,
-} from '../../src/audit/power.ts';
-import type { AuditReport, Interval } from '../../src/audit/types.ts';
+} from '../../src/audit/stats/power.ts';
+import type { AuditReport, Interval } from '../../src/audit/report/types.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 

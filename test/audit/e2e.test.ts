@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { generateCanarySet } from '../../src/canary/index.ts';
 import { audit, compare, validateReport } from '../../src/audit/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
-import { auditTerminalTable, comparisonMarkdown } from '../../src/audit/render.ts';
+import { auditTerminalTable, comparisonMarkdown } from '../../src/audit/render/index.ts';
 import { auditArgs } from '../manifest/helpers.ts';
 
 function binomial(n: number, k: number): number {

@@ -1,5 +1,5 @@
 /**
- * The one-run ε lower bound (src/audit/epsilon.ts) against an independent
+ * The one-run ε lower bound (src/audit/stats/epsilon.ts) against an independent
  * scipy implementation (test/audit/fixtures/epsilon-scipy.json, made by
  * scripts/parity/make_epsilon_fixture.py), the issue's anchors, and cases
  * whose answers follow from the definition.
@@ -7,9 +7,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { guessGrid, maximumOneRunEpsilon, oneRunAudit, oneRunEpsilon, oneRunPValue } from '../../src/audit/epsilon.ts';
-import { epsilonAudit } from '../../src/audit/privacy.ts';
-import type { CanaryRow } from '../../src/audit/types.ts';
+import {
+  guessGrid,
+  maximumOneRunEpsilon,
+  oneRunAudit,
+  oneRunEpsilon,
+  oneRunPValue,
+} from '../../src/audit/stats/epsilon.ts';
+import { epsilonAudit } from '../../src/audit/pipeline/privacy.ts';
+import type { CanaryRow } from '../../src/audit/report/types.ts';
 
 interface Counts {
   m: number;

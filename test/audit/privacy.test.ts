@@ -5,12 +5,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildAuditReport } from '../../src/audit/build-report.ts';
-import { validateReport } from '../../src/audit/schema.ts';
-import { auditHtml, auditMarkdown, auditTerminalTable } from '../../src/audit/render.ts';
-import { oneRunAudit } from '../../src/audit/epsilon.ts';
-import { rocAuc } from '../../src/audit/roc.ts';
-import { membershipScores } from '../../src/audit/privacy.ts';
+import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
+import { validateReport } from '../../src/audit/report/schema.ts';
+import { auditHtml, auditMarkdown, auditTerminalTable } from '../../src/audit/render/index.ts';
+import { oneRunAudit } from '../../src/audit/stats/epsilon.ts';
+import { rocAuc } from '../../src/audit/stats/roc.ts';
+import { membershipScores } from '../../src/audit/pipeline/privacy.ts';
 import type { CanarySet } from '../../src/canary/types.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 

@@ -4,16 +4,17 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAuditReport } from '../../src/audit/build-report.ts';
-import { compareReports, compare, writeComparisonReport, SCORE_RESOLUTION } from '../../src/audit/compare.ts';
-import { readAuditReport, writeAuditReport } from '../../src/audit/audit.ts';
-import { validateReport, validateComparisonReport } from '../../src/audit/schema.ts';
+import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
+import { compareReports, compare, writeComparisonReport, SCORE_RESOLUTION } from '../../src/audit/compare/compare.ts';
+import { writeAuditReport } from '../../src/audit/pipeline/audit.ts';
+import { readAuditReport } from '../../src/audit/report/read.ts';
+import { validateReport, validateComparisonReport } from '../../src/audit/report/schema.ts';
 import {
   auditTerminalTable,
   comparisonHtml,
   comparisonMarkdown,
   comparisonTerminalTable,
-} from '../../src/audit/render.ts';
+} from '../../src/audit/render/index.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 

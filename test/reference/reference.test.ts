@@ -18,7 +18,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_MODELS_DIR, listDemoModels, runDemo, type DemoResult } from '../../src/audit/demo.ts';
+import { DEMO_MODELS_DIR, listDemoModels, runDemo, type DemoResult } from '../../src/audit/pipeline/demo.ts';
 import type { AuditReport } from '../../src/audit/index.ts';
 import { sha256File } from '../../src/util/hash.ts';
 import {

@@ -3,17 +3,17 @@
  * AUC, TPR at low FPR; roc.ts) per group and pooled, and the one-run ε lower
  * bound (epsilon.ts) of a --membership bernoulli set. Rows in, report fields out.
  */
-import type { SeededRandom } from '../util/random.ts';
-import { hasScore } from './score.ts';
-import { maximumOneRunEpsilon, oneRunAudit } from './epsilon.ts';
-import { membershipInference } from './roc.ts';
+import type { SeededRandom } from '../../util/random.ts';
+import { hasScore } from '../report/score.ts';
+import { maximumOneRunEpsilon, oneRunAudit } from '../stats/epsilon.ts';
+import { membershipInference } from '../stats/roc.ts';
 import type {
   CanaryRow,
   EpsilonAudit,
   MembershipInferenceGroup,
   MembershipInferenceSummary,
   ScoreName,
-} from './types.ts';
+} from '../report/types.ts';
 
 /** The false-positive rates at which the report gives the true-positive rate. */
 export const MEMBERSHIP_FPRS: readonly number[] = [0.001, 0.01, 0.1];

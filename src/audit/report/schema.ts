@@ -1,13 +1,13 @@
 /**
  * JSON Schemas (draft 2020-12) of report.json for audits and comparisons,
- * written to mirror src/audit/types.ts, plus a validator for the subset of
+ * written to mirror src/audit/report/types.ts, plus a validator for the subset of
  * JSON Schema they use (type, const, enum, properties, required,
  * additionalProperties: false, items, anyOf, minimum, maximum). Every object
  * is closed, so a field added to the types but not here fails the report
  * tests (test/audit/report.test.ts validates freshly built reports).
  */
-import { RoteError } from '../util/errors.ts';
-import { PROVIDER_CHOICES } from '../asr/providers.ts';
+import { RoteError } from '../../util/errors.ts';
+import { PROVIDER_CHOICES } from '../../asr/providers.ts';
 import {
   AUDIT_REPORT_SCHEMA_VERSION,
   COMPARISON_REPORT_SCHEMA_VERSION,

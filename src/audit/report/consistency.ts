@@ -3,9 +3,9 @@
  * group summaries agreeing with the rows (an edited report is refused, not used as it is), and the same
  * canaries with the same labels in every report. Each refusal names the file and the field.
  */
-import { RoteError } from '../util/errors.ts';
-import { normalizeTranscript } from './metrics.ts';
-import { groupLabel } from './build-report.ts';
+import { RoteError } from '../../util/errors.ts';
+import { normalizeTranscript } from '../stats/metrics.ts';
+import { groupLabel } from './labels.ts';
 import type { AuditReport, CanaryRow, Interval } from './types.ts';
 
 /**

@@ -32,15 +32,15 @@
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { explainWriteFailure, RoteError } from '../util/errors.ts';
-import { OptionError, resolveOption } from '../util/options.ts';
-import { AUDIT_DEFAULTS } from './defaults.ts';
-import { COMPARE_EXPECTATIONS, COMPARE_OPTION_SPECS } from './options.ts';
-import { SeededRandom } from '../util/random.ts';
-import { TOOL_VERSION } from '../util/version.ts';
-import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
-import { checkOutputFolder, moveIntoPlace, type OutputFolderKind } from '../util/output-folder.ts';
-import { formatP, groupLabel } from './build-report.ts';
+import { explainWriteFailure, RoteError } from '../../util/errors.ts';
+import { OptionError, resolveOption } from '../../util/options.ts';
+import { AUDIT_DEFAULTS } from '../defaults.ts';
+import { COMPARE_EXPECTATIONS, COMPARE_OPTION_SPECS } from '../options.ts';
+import { SeededRandom } from '../../util/random.ts';
+import { TOOL_VERSION } from '../../util/version.ts';
+import { temporarySibling, writeFileAtomic } from '../../util/atomic.ts';
+import { checkOutputFolder, moveIntoPlace, type OutputFolderKind } from '../../util/output-folder.ts';
+import { formatP, groupLabel } from '../report/labels.ts';
 import {
   bootstrapMeanInterval,
   holmAdjust,
@@ -48,13 +48,13 @@ import {
   quantileSorted,
   stratifiedBootstrapMeanInterval,
   wilcoxonSignedRank,
-} from './statistics.ts';
-import { readAuditReport } from './audit.ts';
-import { mannWhitneyMinimumP } from './power.ts';
-import { hasScore, modelScoreLabel, pairScoreLabel } from './score.ts';
-import { comparisonHtml, comparisonMarkdown } from './render.ts';
-import { validateComparisonReport, validateReport } from './schema.ts';
-import { checkReportConsistency, checkSameCanaries, sameAudit } from './report-consistency.ts';
+} from '../stats/statistics.ts';
+import { readAuditReport } from '../report/read.ts';
+import { mannWhitneyMinimumP } from '../stats/power.ts';
+import { hasScore, modelScoreLabel, pairScoreLabel } from '../report/score.ts';
+import { comparisonHtml, comparisonMarkdown } from '../render/index.ts';
+import { validateComparisonReport, validateReport } from '../report/schema.ts';
+import { checkReportConsistency, checkSameCanaries, sameAudit } from '../report/consistency.ts';
 import {
   COMPARISON_REPORT_SCHEMA_VERSION,
   type AuditReport,
@@ -66,7 +66,7 @@ import {
   type ComparisonReport,
   type PairedTest,
   type ScoreName,
-} from './types.ts';
+} from '../report/types.ts';
 
 /**
  * Paired differences smaller than this count as ties (zeros in the Wilcoxon

@@ -4,8 +4,8 @@
  */
 import { escapeXml } from './svg.ts';
 import { rocChart } from './roc-chart.ts';
-import { scoreLabel } from './score.ts';
-import type { AuditReport, Interval, MembershipInferenceGroup } from './types.ts';
+import { scoreLabel } from '../report/score.ts';
+import type { AuditReport, Interval, MembershipInferenceGroup } from '../report/types.ts';
 
 function interval(value: Interval, digits = 2): string {
   return `${value.estimate.toFixed(digits)} [${value.low.toFixed(digits)}, ${value.high.toFixed(digits)}]`;

@@ -3,16 +3,23 @@
  * are sorted by canary id, every bootstrap draws from its own seeded fork), so
  * a resumed audit gives the same report as an uninterrupted one.
  */
-import type { CanarySet } from '../canary/types.ts';
-import { TOOL_VERSION } from '../util/version.ts';
-import { SeededRandom } from '../util/random.ts';
-import { errorRates } from './metrics.ts';
-import { EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
+import type { CanarySet } from '../../canary/types.ts';
+import { TOOL_VERSION } from '../../util/version.ts';
+import { SeededRandom } from '../../util/random.ts';
+import { errorRates } from '../stats/metrics.ts';
+import { EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from '../defaults.ts';
 import { epsilonAudit, membershipInferenceSummary } from './privacy.ts';
-import { holmMinimumP, mannWhitneyMinimumP } from './power.ts';
-import { hasScore, modelScoreLabel } from './score.ts';
-import { extrapolationExposures, interpolationExposures } from './exposure.ts';
-import { bootstrapMeanInterval, holmAdjust, mannWhitneyLess, quantileSorted, wilsonInterval } from './statistics.ts';
+import { holmMinimumP, mannWhitneyMinimumP } from '../stats/power.ts';
+import { hasScore, modelScoreLabel } from '../report/score.ts';
+import { formatP, groupLabel, NORMALIZATION_DESCRIPTION } from '../report/labels.ts';
+import { extrapolationExposures, interpolationExposures } from '../stats/exposure.ts';
+import {
+  bootstrapMeanInterval,
+  holmAdjust,
+  mannWhitneyLess,
+  quantileSorted,
+  wilsonInterval,
+} from '../stats/statistics.ts';
 import {
   AUDIT_REPORT_SCHEMA_VERSION,
   type AuditReport,
@@ -30,10 +37,7 @@ import {
   type ScoreName,
   type SkewNormalFitRecord,
   type ValueSummary,
-} from './types.ts';
-
-export const NORMALIZATION_DESCRIPTION =
-  'NFKC, lower case, apostrophes deleted, other punctuation and symbols (Unicode P, S) replaced by spaces, white space collapsed; CER over characters including spaces, WER over words; Levenshtein distance / reference length';
+} from '../report/types.ts';
 
 /** One transcription result as journaled in rows.jsonl: raw engine output, no derived numbers. */
 export interface TranscribedRow {
@@ -67,17 +71,6 @@ export interface BuildReportInput {
   frameBudgets?: ReadonlyMap<string, { neededFrames: number; outputFrames: number; feasible: boolean }>;
   /** The one-run ε audit of a --membership bernoulli set (default EPSILON_DEFAULTS: δ 1e-5, confidence 0.95). */
   epsilon?: { delta: number; confidence: number };
-}
-
-export function groupLabel(repetitions: number | null): string {
-  if (repetitions === null) return 'held-out';
-  return `${repetitions} repetition${repetitions === 1 ? '' : 's'}`;
-}
-
-export function formatP(p: number): string {
-  if (p === 0) return '0';
-  if (p < 1e-3) return p.toExponential(1);
-  return p < 0.1 ? p.toFixed(4) : p.toFixed(2);
 }
 
 function summarize(values: readonly number[]): ValueSummary {
@@ -427,11 +420,6 @@ function scoreCoverage(
         : '');
   }
   return { score, label, used, canaries: rows.length, byGroup, leftOut: entries, tested, note };
-}
-
-/** One line per score that had to leave canaries out, or was left out. */
-export function coverageLine(entry: ScoreCoverage): string {
-  return entry.note ?? `${entry.label}: all ${entry.canaries} canaries`;
 }
 
 function coverageNotes(coverage: ScoreCoverage[]): string[] {

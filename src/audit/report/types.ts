@@ -4,11 +4,11 @@
  * checks real reports against them); bump the schema versions on any
  * incompatible change.
  */
-import type { ErrorRates } from './metrics.ts';
-import type { Interval } from './statistics.ts';
+import type { ErrorRates } from '../stats/metrics.ts';
+import type { Interval } from '../stats/statistics.ts';
 
-export type { Interval } from './statistics.ts';
-import type { ProviderChoice } from '../asr/providers.ts';
+export type { Interval } from '../stats/statistics.ts';
+import type { ProviderChoice } from '../../asr/providers.ts';
 
 export const AUDIT_REPORT_SCHEMA_VERSION = 2;
 export const COMPARISON_REPORT_SCHEMA_VERSION = 2;
