@@ -11,7 +11,7 @@ export {
   COMPARE_EXPECTATIONS,
   type CompareOptions,
   type ReportSource,
-} from './compare/compare.ts';
+} from './compare/index.ts';
 export {
   runDemo,
   listDemoModels,

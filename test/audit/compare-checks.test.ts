@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
-import { compare, compareReports } from '../../src/audit/compare/compare.ts';
+import { compare, compareReports } from '../../src/audit/compare/index.ts';
 import { comparisonMarkdown } from '../../src/audit/render/index.ts';
 import type { AuditReport } from '../../src/audit/report/types.ts';
 import { RoteError } from '../../src/util/errors.ts';

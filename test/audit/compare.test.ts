@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
-import { compareReports, type CompareOptions } from '../../src/audit/compare/compare.ts';
+import { compareReports, type CompareOptions } from '../../src/audit/compare/index.ts';
 import { validateComparisonReport } from '../../src/audit/report/schema.ts';
 import { comparisonHtml, comparisonMarkdown, comparisonTerminalTable } from '../../src/audit/render/index.ts';
 import { wilcoxonSignedRank, wilsonInterval } from '../../src/audit/stats/statistics.ts';

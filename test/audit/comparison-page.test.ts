@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
-import { compareReports } from '../../src/audit/compare/compare.ts';
+import { compareReports } from '../../src/audit/compare/index.ts';
 import { comparisonHtml } from '../../src/audit/render/index.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 import { CHROMIUM, HEADLESS_FLAGS } from './chromium.ts';

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
-import { compareReports, compare, writeComparisonReport, SCORE_RESOLUTION } from '../../src/audit/compare/compare.ts';
+import { compareReports, compare, writeComparisonReport, SCORE_RESOLUTION } from '../../src/audit/compare/index.ts';
 import { writeAuditReport } from '../../src/audit/pipeline/audit.ts';
 import { readAuditReport } from '../../src/audit/report/read.ts';
 import { validateReport, validateComparisonReport } from '../../src/audit/report/schema.ts';

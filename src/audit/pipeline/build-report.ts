@@ -113,9 +113,11 @@ function fitRecord(
   };
 }
 
-/** Throws RangeError when rows and set disagree (a missing or unknown canary). */
-export function buildAuditReport(input: BuildReportInput): AuditReport {
-  const { set, settings } = input;
+const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
+
+/** One row per canary, sorted by id: error rates and the model score from each transcription. */
+function reportRows(input: BuildReportInput): CanaryRow[] {
+  const { set } = input;
   const canaries = new Map(set.canaries.map((canary) => [canary.id, canary]));
   const byId = new Map<string, TranscribedRow>();
   for (const row of input.rows) {
@@ -127,7 +129,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     throw new RangeError(`${missing.length} canaries have no transcription yet (first: ${missing[0]})`);
 
   const ids = [...byId.keys()].sort();
-  const rows: CanaryRow[] = ids.map((id) => {
+  return ids.map((id) => {
     const raw = byId.get(id)!;
     const canary = canaries.get(id)!;
     const rates = errorRates(canary.text, raw.hypothesis);
@@ -151,19 +153,14 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       notes,
     };
   });
-  const feasibility = feasibilitySummary(rows, input.frameBudgets);
+}
 
-  const heldOut = rows.filter((row) => row.repetitions === null);
-  const inserted = rows.filter((row) => row.repetitions !== null);
-  if (heldOut.length === 0)
-    throw new RangeError(`canary set ${set.setId} has no held-out canaries: nothing to compare against`);
-  const coverage = (['cer', 'ctcScore'] as const).map((score) =>
-    scoreCoverage(rows, score, score === 'cer' ? 'CER' : modelScoreLabel(input.model), feasibility),
-  );
+/**
+ * Exposure of every inserted canary that has the score against the held-out canaries that have it, per
+ * score: sets each row's `exposure` and returns the skew-normal fits.
+ */
+function exposureFits(heldOut: CanaryRow[], inserted: CanaryRow[], coverage: ScoreCoverage[]): SkewNormalFitRecord[] {
   const tested = (score: ScoreName) => coverage.find((entry) => entry.score === score)!.tested;
-  const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
-
-  // Exposure of every inserted canary that has the score against the held-out canaries that have it, per score.
   const fits: SkewNormalFitRecord[] = [];
   for (const score of ['cer', 'ctcScore'] as const) {
     if (!tested(score)) {
@@ -191,6 +188,73 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       else row.exposure!.ctcScore = entry;
     });
   }
+
+  return fits;
+}
+
+/**
+ * The audit's tests: per group and score, inserted against held-out canaries (one-sided Mann-Whitney U),
+ * Holm over groups x scores, each with what it could reach at best.
+ */
+function groupTests(
+  heldOut: CanaryRow[],
+  inserted: CanaryRow[],
+  repetitionCounts: number[],
+  tested: (score: ScoreName) => boolean,
+  alpha: number,
+): GroupTest[] {
+  const untested: (Omit<
+    GroupTest,
+    'adjustedPValue' | 'significant' | 'minimumAdjustedPValue' | 'canReachAlpha' | 'perfectMemorizationPValue'
+  > & { perfect: number })[] = [];
+  for (const repetitions of repetitionCounts) {
+    for (const score of ['cer', 'ctcScore'] as const) {
+      if (!tested(score)) continue;
+      // Only canaries with the score: n1 and n2 below are the counts the test actually used.
+      const members = inserted.filter((row) => row.repetitions === repetitions && hasScore(row, score));
+      const references = heldOut.filter((row) => hasScore(row, score)).map((row) => value(row, score));
+      if (members.length === 0) continue; // no canary of the group has it: scoreCoverage's note says so
+      const result = mannWhitneyLess(
+        members.map((row) => value(row, score)),
+        references,
+      );
+      // The best a group could do: every canary recognized perfectly (CER 0; negative log-likelihood 0).
+      const perfect = mannWhitneyLess(new Float64Array(members.length), references).pValue;
+      untested.push({ repetitions, score, test: 'mann-whitney-u-one-sided', ...result, perfect });
+    }
+  }
+  const adjusted = holmAdjust(untested.map((test) => test.pValue));
+  const family = untested.length;
+  return untested.map(({ perfect, ...test }, i) => {
+    // The design's limit (no ties): what the group sizes and the correction allow at best.
+    const minimumAdjustedPValue = holmMinimumP(mannWhitneyMinimumP(test.n1, test.n2), family);
+    return {
+      ...test,
+      adjustedPValue: adjusted[i]!,
+      minimumAdjustedPValue,
+      canReachAlpha: minimumAdjustedPValue < alpha,
+      perfectMemorizationPValue: Math.min(1, family * perfect),
+      significant: adjusted[i]! < alpha,
+    };
+  });
+}
+
+/** Throws RangeError when rows and set disagree (a missing or unknown canary). */
+export function buildAuditReport(input: BuildReportInput): AuditReport {
+  const { set, settings } = input;
+  const rows = reportRows(input);
+  const feasibility = feasibilitySummary(rows, input.frameBudgets);
+
+  const heldOut = rows.filter((row) => row.repetitions === null);
+  const inserted = rows.filter((row) => row.repetitions !== null);
+  if (heldOut.length === 0)
+    throw new RangeError(`canary set ${set.setId} has no held-out canaries: nothing to compare against`);
+  const coverage = (['cer', 'ctcScore'] as const).map((score) =>
+    scoreCoverage(rows, score, score === 'cer' ? 'CER' : modelScoreLabel(input.model), feasibility),
+  );
+  const tested = (score: ScoreName) => coverage.find((entry) => entry.score === score)!.tested;
+
+  const fits = exposureFits(heldOut, inserted, coverage);
 
   const repetitionCounts = [...new Set(inserted.map((row) => row.repetitions!))].sort((a, b) => a - b);
   const random = new SeededRandom(settings.seed);
@@ -236,40 +300,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     };
   });
 
-  const untested: (Omit<
-    GroupTest,
-    'adjustedPValue' | 'significant' | 'minimumAdjustedPValue' | 'canReachAlpha' | 'perfectMemorizationPValue'
-  > & { perfect: number })[] = [];
-  for (const repetitions of repetitionCounts) {
-    for (const score of ['cer', 'ctcScore'] as const) {
-      if (!tested(score)) continue;
-      // Only canaries with the score: n1 and n2 below are the counts the test actually used.
-      const members = inserted.filter((row) => row.repetitions === repetitions && hasScore(row, score));
-      const references = heldOut.filter((row) => hasScore(row, score)).map((row) => value(row, score));
-      if (members.length === 0) continue; // no canary of the group has it: scoreCoverage's note says so
-      const result = mannWhitneyLess(
-        members.map((row) => value(row, score)),
-        references,
-      );
-      // The best a group could do: every canary recognized perfectly (CER 0; negative log-likelihood 0).
-      const perfect = mannWhitneyLess(new Float64Array(members.length), references).pValue;
-      untested.push({ repetitions, score, test: 'mann-whitney-u-one-sided', ...result, perfect });
-    }
-  }
-  const adjusted = holmAdjust(untested.map((test) => test.pValue));
-  const family = untested.length;
-  const tests: GroupTest[] = untested.map(({ perfect, ...test }, i) => {
-    // The design's limit (no ties): what the group sizes and the correction allow at best.
-    const minimumAdjustedPValue = holmMinimumP(mannWhitneyMinimumP(test.n1, test.n2), family);
-    return {
-      ...test,
-      adjustedPValue: adjusted[i]!,
-      minimumAdjustedPValue,
-      canReachAlpha: minimumAdjustedPValue < settings.alpha,
-      perfectMemorizationPValue: Math.min(1, family * perfect),
-      significant: adjusted[i]! < settings.alpha,
-    };
-  });
+  const tests = groupTests(heldOut, inserted, repetitionCounts, tested, settings.alpha);
 
   // Membership inference and ε rank by the model score wherever the audit tests it, else by CER.
   const membershipScore: ScoreName = tested('ctcScore') ? 'ctcScore' : 'cer';

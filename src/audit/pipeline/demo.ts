@@ -13,7 +13,7 @@ import { RoteError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { OptionError, resolveOption } from '../../util/options.ts';
 import { audit } from './audit.ts';
-import { compare, writeComparisonFiles } from '../compare/compare.ts';
+import { compare, writeComparisonFiles } from '../compare/index.ts';
 import { DEMO_OPTION_SPECS, DEMO_OUT } from '../options.ts';
 import type { AuditProvider, AuditReport, ComparisonReport } from '../report/types.ts';
 
