@@ -1,6 +1,6 @@
 /**
- * The audit stage: scoring (CER/WER, CTC score), exposure, statistics, the
- * audit and comparison reports.
+ * The audit stage (`rote/audit`): statistics (stats/), the report model (report/), renderers (render/),
+ * compare (compare/) and the audit pipeline (pipeline/).
  */
 export { audit, writeAuditReport, modelRecord, AUDIT_DEFAULTS, type AuditOptions } from './pipeline/audit.ts';
 export { readAuditReport } from './report/read.ts';
