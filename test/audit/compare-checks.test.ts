@@ -60,8 +60,8 @@ test('a CER of 1e308 or -0.5, a WER out of range, a model score of 1e308: refuse
   wer.rows[2]!.wer = 40;
   await assertRefused(wer, /\$\.rows\[2\]\.wer: 40 is above [\d.]+, the most a hypothesis of this length can give/);
   const score = copy(other);
-  score.rows[1]!.ctcScore = 1e308;
-  await assertRefused(score, /\$\.rows\[1\]\.ctcScore: 1e\+308 is beyond ±1000000/);
+  score.rows[1]!.modelScore = 1e308;
+  await assertRefused(score, /\$\.rows\[1\]\.modelScore: 1e\+308 is beyond ±1000000/);
   const exact = copy(other);
   exact.rows[0]!.exactMatch = !exact.rows[0]!.exactMatch;
   await assertRefused(exact, /\$\.rows\[0\]\.exactMatch: .* \(an exact match is a CER of 0\)/);

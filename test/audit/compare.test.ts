@@ -99,7 +99,7 @@ function resummarized(report: AuditReport): AuditReport {
     group.exactMatches = members.filter((row) => row.exactMatch).length;
     group.exactMatchRate = wilsonInterval(group.exactMatches, members.length, report.settings.confidence);
     group.cer = moved(group.cer, mean(members.map((row) => row.cer)));
-    if (group.ctcScore) group.ctcScore = moved(group.ctcScore, mean(members.map((row) => row.ctcScore!)));
+    if (group.modelScore) group.modelScore = moved(group.modelScore, mean(members.map((row) => row.modelScore!)));
   }
   return report;
 }
@@ -111,7 +111,7 @@ function shifted(name: string, delta: (index: number, repetitions: number | null
   copy.rows.forEach((row, index) => {
     const d = delta(index, row.repetitions);
     row.cer = Math.max(0, row.cer + d);
-    row.ctcScore = row.ctcScore! + 4 * d;
+    row.modelScore = row.modelScore! + 4 * d;
   });
   return resummarized(copy);
 }
@@ -288,7 +288,7 @@ test('ties: identical models, and ties that shrink the test below alpha', () => 
   smallOther.rows.forEach((row, i) => {
     if (row.repetitions !== null) {
       row.cer += 0.1 + 0.01 * i;
-      row.ctcScore! += 0.5 + 0.01 * i;
+      row.modelScore! += 0.5 + 0.01 * i;
     }
   });
   resummarized(smallOther);
@@ -327,7 +327,7 @@ test('a held-out test that cannot reach alpha (5 held-out canaries) says so inst
   other.model.fingerprint = 'other'.padEnd(64, '0');
   other.rows.forEach((row, i) => {
     row.cer += 0.1 + 0.001 * i;
-    row.ctcScore! += 0.4 + 0.004 * i;
+    row.modelScore! += 0.4 + 0.004 * i;
   });
   resummarized(other);
   const result = compareReports(
@@ -359,7 +359,7 @@ test('saturation: both models perfect on every inserted canary is "cannot tell a
     copy.rows.forEach((row, i) => {
       if (row.repetitions !== null) {
         row.cer = 0;
-        row.ctcScore = -0.05 + ctcNoise * (i % 3);
+        row.modelScore = -0.05 + ctcNoise * (i % 3);
       }
     });
     return resummarized(copy);

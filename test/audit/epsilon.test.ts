@@ -142,7 +142,7 @@ test('the largest ε̂ a design could show counts ties: tied members extend a gu
   // more than the grid's largest k+ below 40 (30) could show with r = k+.
   const rows = Array.from(
     { length: 100 },
-    (_, i) => ({ id: `c${i}`, repetitions: i < 40 ? 1 : null, cer: i < 40 ? 0 : 0.5, ctcScore: null }) as CanaryRow,
+    (_, i) => ({ id: `c${i}`, repetitions: i < 40 ? 1 : null, cer: i < 40 ? 0 : 0.5, modelScore: null }) as CanaryRow,
   );
   const audit = epsilonAudit(rows, 'cer', { delta: 1e-5, confidence: 0.95, scoreLabel: 'CTC score' });
   assert.is(audit.best!.guessed, 40);

@@ -138,7 +138,7 @@ function groupsSideBySide(reports: AuditReport[], names: string[]): ComparisonGr
         count: group.count,
         cer: group.cer,
         exactMatchRate: group.exactMatchRate,
-        ctcScore: group.ctcScore,
+        modelScore: group.modelScore,
         meanCerExposure: group.exposure ? group.exposure.cer.interpolation.mean : null,
         cerAdjustedPValue: cerTest ? cerTest.adjustedPValue : null,
       };

@@ -14,7 +14,7 @@ import {
   type WilcoxonResult,
 } from '../stats/statistics.ts';
 import { mannWhitneyMinimumP } from '../stats/power.ts';
-import { groupLabel } from '../report/labels.ts';
+import { groupLabel, RANDOM_STREAM } from '../report/labels.ts';
 import { hasScore } from '../report/score.ts';
 import type {
   AuditReport,
@@ -34,7 +34,7 @@ import type {
  * reference models), so two models that both fit a canary perfectly would
  * otherwise "differ" significantly by rounding noise alone.
  */
-export const SCORE_RESOLUTION: Record<ScoreName, number> = { cer: 0, ctcScore: 1e-3 };
+export const SCORE_RESOLUTION: Record<ScoreName, number> = { cer: 0, modelScore: 1e-3 };
 
 /** Groups with fewer canaries than this are not listed as "interval excludes zero" (their bootstrap is degenerate). */
 const MINIMUM_GROUP_FOR_INTERVAL = 3;
@@ -80,7 +80,7 @@ export interface PairDraft {
   control: ControlDraft[];
 }
 
-const scoreValue = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
+const scoreValue = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.modelScore!);
 
 /**
  * The paired differences of every scope (all inserted, each group, held-out) and score, each on the canaries
@@ -100,7 +100,7 @@ function rawDifferences(first: AuditReport, other: AuditReport): RawDifferences[
     });
   const indicesOf = (keep: (row: CanaryRow) => boolean, score: ScoreName) =>
     first.rows.flatMap((row, index) => (keep(row) && paired(index, score) ? [index] : []));
-  const scores = (['cer', 'ctcScore'] as const).filter(
+  const scores = (['cer', 'modelScore'] as const).filter(
     (score) =>
       indicesOf((row) => row.repetitions !== null, score).length > 0 &&
       indicesOf((row) => row.repetitions === null, score).length > 0,
@@ -146,7 +146,7 @@ function rawDifferences(first: AuditReport, other: AuditReport): RawDifferences[
 function analyse(raws: RawDifferences[], pairName: string, settings: PairSettings): Analysed[] {
   return raws.map((raw) => {
     const label = raw.scope === 'all-inserted' ? 'all inserted' : groupLabel(raw.repetitions);
-    const fork = settings.random.fork(`${pairName}/${label}/${raw.score}`);
+    const fork = settings.random.fork(`${pairName}/${label}/${RANDOM_STREAM[raw.score]}`);
     const bootstrap = { resamples: settings.bootstrapResamples, confidence: settings.confidence };
     const mean =
       raw.scope === 'all-inserted'

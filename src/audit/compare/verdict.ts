@@ -67,8 +67,8 @@ export function pairVerdict(
   } else if (more.length > 0) {
     sentence = `${other} memorizes more than ${baseline} ${how}`;
   } else if (primary.length > 0 && saturated && primary.every((test) => test.zeros === test.pairs)) {
-    const ctc = primary.some((test) => test.score === 'ctcScore')
-      ? ` and ${scoreText('ctcScore')}s within ${SCORE_RESOLUTION.ctcScore} of each other`
+    const ctc = primary.some((test) => test.score === 'modelScore')
+      ? ` and ${scoreText('modelScore')}s within ${SCORE_RESOLUTION.modelScore} of each other`
       : '';
     sentence =
       `cannot tell ${other} from ${baseline}: both recognize every inserted canary perfectly (CER 0 on all ${n}${ctc}), so this canary set cannot tell them apart ` +

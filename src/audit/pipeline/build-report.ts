@@ -11,7 +11,7 @@ import { EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from '../defaults.ts';
 import { epsilonAudit, membershipInferenceSummary } from './privacy.ts';
 import { holmMinimumP, mannWhitneyMinimumP } from '../stats/power.ts';
 import { hasScore, modelScoreLabel } from '../report/score.ts';
-import { formatP, groupLabel, NORMALIZATION_DESCRIPTION } from '../report/labels.ts';
+import { formatP, groupLabel, NORMALIZATION_DESCRIPTION, RANDOM_STREAM } from '../report/labels.ts';
 import { extrapolationExposures, interpolationExposures } from '../stats/exposure.ts';
 import {
   bootstrapMeanInterval,
@@ -113,7 +113,7 @@ function fitRecord(
   };
 }
 
-const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
+const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.modelScore!);
 
 /** One row per canary, sorted by id: error rates and the model score from each transcription. */
 function reportRows(input: BuildReportInput): CanaryRow[] {
@@ -145,8 +145,8 @@ function reportRows(input: BuildReportInput): CanaryRow[] {
       reference: canary.text,
       hypothesis: raw.hypothesis,
       ...rates,
-      ctcScore: score ? -score.perCharacter : null,
-      ctcScorePerToken: score ? -score.perToken : null,
+      modelScore: score ? -score.perCharacter : null,
+      modelScorePerToken: score ? -score.perToken : null,
       durationSec: raw.durationSec,
       frames: raw.frames,
       exposure: null,
@@ -162,7 +162,7 @@ function reportRows(input: BuildReportInput): CanaryRow[] {
 function exposureFits(heldOut: CanaryRow[], inserted: CanaryRow[], coverage: ScoreCoverage[]): SkewNormalFitRecord[] {
   const tested = (score: ScoreName) => coverage.find((entry) => entry.score === score)!.tested;
   const fits: SkewNormalFitRecord[] = [];
-  for (const score of ['cer', 'ctcScore'] as const) {
+  for (const score of ['cer', 'modelScore'] as const) {
     if (!tested(score)) {
       fits.push(fitRecord(score, null, coverage.find((entry) => entry.score === score)!.note));
       continue;
@@ -184,8 +184,8 @@ function exposureFits(heldOut: CanaryRow[], inserted: CanaryRow[], coverage: Sco
         interpolation: interpolated[i]!.exposure,
         extrapolation: extrapolated.exposures[i]!,
       };
-      if (score === 'cer') row.exposure = { cer: entry, ctcScore: null };
-      else row.exposure!.ctcScore = entry;
+      if (score === 'cer') row.exposure = { cer: entry, modelScore: null };
+      else row.exposure!.modelScore = entry;
     });
   }
 
@@ -208,7 +208,7 @@ function groupTests(
     'adjustedPValue' | 'significant' | 'minimumAdjustedPValue' | 'canReachAlpha' | 'perfectMemorizationPValue'
   > & { perfect: number })[] = [];
   for (const repetitions of repetitionCounts) {
-    for (const score of ['cer', 'ctcScore'] as const) {
+    for (const score of ['cer', 'modelScore'] as const) {
       if (!tested(score)) continue;
       // Only canaries with the score: n1 and n2 below are the counts the test actually used.
       const members = inserted.filter((row) => row.repetitions === repetitions && hasScore(row, score));
@@ -249,7 +249,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
   const inserted = rows.filter((row) => row.repetitions !== null);
   if (heldOut.length === 0)
     throw new RangeError(`canary set ${set.setId} has no held-out canaries: nothing to compare against`);
-  const coverage = (['cer', 'ctcScore'] as const).map((score) =>
+  const coverage = (['cer', 'modelScore'] as const).map((score) =>
     scoreCoverage(rows, score, score === 'cer' ? 'CER' : modelScoreLabel(input.model), feasibility),
   );
   const tested = (score: ScoreName) => coverage.find((entry) => entry.score === score)!.tested;
@@ -272,7 +272,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     const members = rows.filter((row) => row.repetitions === repetitions);
     const label = groupLabel(repetitions);
     const exactMatches = members.filter((row) => row.exactMatch).length;
-    const ctcValues = members.filter((row) => hasScore(row, 'ctcScore')).map((row) => row.ctcScore!);
+    const ctcValues = members.filter((row) => hasScore(row, 'modelScore')).map((row) => row.modelScore!);
     return {
       repetitions,
       label,
@@ -289,21 +289,21 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       ),
       exactMatches,
       exactMatchRate: wilsonInterval(exactMatches, members.length, settings.confidence),
-      ctcScore:
-        tested('ctcScore') && ctcValues.length > 0
-          ? bootstrapMeanInterval(ctcValues, random.fork(`${label}/ctcScore`), bootstrap)
+      modelScore:
+        tested('modelScore') && ctcValues.length > 0
+          ? bootstrapMeanInterval(ctcValues, random.fork(`${label}/${RANDOM_STREAM.modelScore}`), bootstrap)
           : null,
       exposure:
         repetitions === null
           ? null
-          : { cer: summarizeExposure(members, 'cer')!, ctcScore: summarizeExposure(members, 'ctcScore') },
+          : { cer: summarizeExposure(members, 'cer')!, modelScore: summarizeExposure(members, 'modelScore') },
     };
   });
 
   const tests = groupTests(heldOut, inserted, repetitionCounts, tested, settings.alpha);
 
   // Membership inference and ε rank by the model score wherever the audit tests it, else by CER.
-  const membershipScore: ScoreName = tested('ctcScore') ? 'ctcScore' : 'cer';
+  const membershipScore: ScoreName = tested('modelScore') ? 'modelScore' : 'cer';
   return {
     schemaVersion: AUDIT_REPORT_SCHEMA_VERSION,
     kind: 'rote-audit-report',
@@ -502,7 +502,7 @@ function auditVerdict(
         `detection is not monotone in repetitions: detected at ${detected.join(', ')} of ${allRepetitions.join(', ')}`,
       );
     const best = (score: ScoreName) => tests.find((test) => test.repetitions === smallest && test.score === score);
-    const evidence = (['cer', 'ctcScore'] as const)
+    const evidence = (['cer', 'modelScore'] as const)
       .map((score) => best(score))
       .filter((test): test is GroupTest => test !== undefined)
       .map((test) => `${label(test.score)} p = ${formatP(test.adjustedPValue)}`)

@@ -32,13 +32,13 @@ export const MEMBERSHIP_METHOD =
  */
 export function membershipScores(
   all: readonly CanaryRow[],
-  score: ScoreName = all.length > 0 && all.every((row) => hasScore(row, 'ctcScore')) ? 'ctcScore' : 'cer',
+  score: ScoreName = all.length > 0 && all.every((row) => hasScore(row, 'modelScore')) ? 'modelScore' : 'cer',
 ): { score: ScoreName; rows: CanaryRow[]; values: Float64Array } {
   const rows = all.filter((row) => hasScore(row, score));
   return {
     score,
     rows,
-    values: Float64Array.from(rows, (row) => (score === 'ctcScore' ? -row.ctcScore! : -row.cer)),
+    values: Float64Array.from(rows, (row) => (score === 'modelScore' ? -row.modelScore! : -row.cer)),
   };
 }
 
@@ -94,7 +94,7 @@ export function epsilonAudit(
     result.grid.map((row) => row.guesses),
   );
   const scoreText =
-    score === 'ctcScore'
+    score === 'modelScore'
       ? `${options.scoreLabel} (log-likelihood per character)${rows.length < all.length ? `, the ${rows.length} of ${all.length} canaries that have it` : ''}`
       : 'CER (lower = in)';
   const level = percent(options.confidence);

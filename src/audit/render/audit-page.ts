@@ -10,8 +10,8 @@ import type { AuditReport, GroupSummary } from '../report/types.ts';
 import { fixed, htmlPage, htmlTable, interval, markdownTable, percent, textTable } from './format.ts';
 
 function groupRows(report: AuditReport, style: 'text' | 'markdown'): { header: string[]; rows: string[][] } {
-  const ctc = report.groups.some((group) => group.ctcScore !== null);
-  const label = scoreLabel(report.model, 'ctcScore');
+  const ctc = report.groups.some((group) => group.modelScore !== null);
+  const label = scoreLabel(report.model, 'modelScore');
   const header = [
     'group',
     'n',
@@ -23,7 +23,7 @@ function groupRows(report: AuditReport, style: 'text' | 'markdown'): { header: s
     'p CER (Holm)',
     ...(ctc ? [`p ${label} (Holm)`] : []),
   ];
-  const pFor = (group: GroupSummary, score: 'cer' | 'ctcScore') => {
+  const pFor = (group: GroupSummary, score: 'cer' | 'modelScore') => {
     const test = report.tests.find((t) => t.repetitions === group.repetitions && t.score === score);
     if (!test) return '';
     return `${formatP(test.adjustedPValue)}${test.significant ? (style === 'markdown' ? ' **\\***' : ' *') : ''}`;
@@ -34,10 +34,10 @@ function groupRows(report: AuditReport, style: 'text' | 'markdown'): { header: s
     interval(group.cer),
     interval(group.wer),
     `${group.exactMatches}/${group.count} ${percent(group.exactMatchRate)}`,
-    ...(ctc ? [group.ctcScore ? interval(group.ctcScore, 2) : ''] : []),
+    ...(ctc ? [group.modelScore ? interval(group.modelScore, 2) : ''] : []),
     group.exposure ? `${fixed(group.exposure.cer.interpolation.mean, 2)} bits` : '',
     pFor(group, 'cer'),
-    ...(ctc ? [pFor(group, 'ctcScore')] : []),
+    ...(ctc ? [pFor(group, 'modelScore')] : []),
   ]);
   return { header, rows };
 }
@@ -68,7 +68,7 @@ export function auditMarkdown(report: AuditReport): string {
     fixed(row.cer),
     fixed(row.wer),
     row.exactMatch ? 'yes' : '',
-    row.ctcScore === null ? '' : fixed(row.ctcScore, 3),
+    row.modelScore === null ? '' : fixed(row.modelScore, 3),
     row.exposure ? fixed(row.exposure.cer.interpolation, 2) : '',
     row.exposure?.cer.extrapolation == null ? '' : fixed(row.exposure.cer.extrapolation, 2),
   ]);
@@ -82,7 +82,7 @@ export function auditMarkdown(report: AuditReport): string {
     `- ${feasibilityLine(report)}`,
     ...(report.scores ? [`- Scores: ${report.scores.map(coverageLine).join('; ')}`] : []),
     `- Canary set: \`${report.canarySet.setId}\` (${report.canarySet.canaries} canaries, repetitions ${report.canarySet.repetitions.join(', ')}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x) from \`${report.canarySet.dir}\``,
-    `- Model: \`${report.model.dir}\` (${report.model.family}, ${report.model.isCtc ? 'CTC' : 'not CTC'}; model score: ${scoreLabel(report.model, 'ctcScore')}), fingerprint \`${report.model.fingerprint.slice(0, 16)}\``,
+    `- Model: \`${report.model.dir}\` (${report.model.family}, ${report.model.isCtc ? 'CTC' : 'not CTC'}; model score: ${scoreLabel(report.model, 'modelScore')}), fingerprint \`${report.model.fingerprint.slice(0, 16)}\``,
     `- Provider: ${report.providers.join(', ')}; rote ${report.tool.version}; alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% intervals (${report.settings.bootstrapResamples} bootstrap resamples, seed \`${report.settings.seed}\`; Wilson for exact-match rates)`,
     '',
     '## Groups',
@@ -127,7 +127,7 @@ export function auditMarkdown(report: AuditReport): string {
         'CER',
         'WER',
         'exact',
-        scoreLabel(report.model, 'ctcScore'),
+        scoreLabel(report.model, 'modelScore'),
         'exposure (interp.)',
         'exposure (extrap.)',
       ],
@@ -215,12 +215,14 @@ export function auditHtml(report: AuditReport): string {
       ),
     },
   ];
-  if (inserted.some((group) => group.exposure?.ctcScore)) {
+  if (inserted.some((group) => group.exposure?.modelScore)) {
     exposureSeries.push({
-      name: `${scoreLabel(report.model, 'ctcScore')} exposure (interpolated)`,
+      name: `${scoreLabel(report.model, 'modelScore')} exposure (interpolated)`,
       values: inserted.map((group) =>
         report.rows.flatMap((row) =>
-          row.repetitions === group.repetitions && row.exposure?.ctcScore ? [row.exposure.ctcScore.interpolation] : [],
+          row.repetitions === group.repetitions && row.exposure?.modelScore
+            ? [row.exposure.modelScore.interpolation]
+            : [],
         ),
       ),
     });
@@ -250,7 +252,7 @@ export function auditHtml(report: AuditReport): string {
     ),
     ...report.verdict.notes.map((note) => `<p class="note">Note: ${escapeXml(note)}</p>`),
     `<ul><li>${escapeXml(feasibilityLine(report))}</li>${report.scores ? `<li>Scores: ${escapeXml(report.scores.map(coverageLine).join('; '))}</li>` : ''}<li>Canary set <code>${escapeXml(report.canarySet.setId)}</code>: ${report.canarySet.canaries} canaries, repetitions ${escapeXml(report.canarySet.repetitions.join(', '))}; ${report.canarySet.holdout} held-out, speed ${report.canarySet.speed}x</li>`,
-    `<li>Model <code>${escapeXml(report.model.dir)}</code> (${escapeXml(report.model.family)}; model score: ${escapeXml(scoreLabel(report.model, 'ctcScore'))}), fingerprint <code>${escapeXml(report.model.fingerprint.slice(0, 16))}</code>, provider ${escapeXml(report.providers.join(', '))}</li>`,
+    `<li>Model <code>${escapeXml(report.model.dir)}</code> (${escapeXml(report.model.family)}; model score: ${escapeXml(scoreLabel(report.model, 'modelScore'))}), fingerprint <code>${escapeXml(report.model.fingerprint.slice(0, 16))}</code>, provider ${escapeXml(report.providers.join(', '))}</li>`,
     `<li>rote ${escapeXml(report.tool.version)}, alpha ${report.settings.alpha}, ${Math.round(report.settings.confidence * 100)}% intervals (bootstrap, ${report.settings.bootstrapResamples} resamples, seed <code>${escapeXml(report.settings.seed)}</code>; Wilson for exact matches)</li></ul>`,
     `<h2>Groups</h2>`,
     htmlTable(header, rows, significantRows),
@@ -268,7 +270,7 @@ export function auditHtml(report: AuditReport): string {
     `<details><summary>Canaries (${report.rows.length})</summary>`,
     `<p>Text normalization: ${escapeXml(report.normalization)}.</p>`,
     htmlTable(
-      ['id', 'group', 'reference', 'hypothesis', 'CER', 'exact', scoreLabel(report.model, 'ctcScore'), 'exposure'],
+      ['id', 'group', 'reference', 'hypothesis', 'CER', 'exact', scoreLabel(report.model, 'modelScore'), 'exposure'],
       report.rows.map((row) => [
         row.id,
         groupLabel(row.repetitions),
@@ -276,7 +278,7 @@ export function auditHtml(report: AuditReport): string {
         row.hypothesis,
         fixed(row.cer),
         row.exactMatch ? 'yes' : '',
-        row.ctcScore === null ? '' : fixed(row.ctcScore),
+        row.modelScore === null ? '' : fixed(row.modelScore),
         row.exposure ? fixed(row.exposure.cer.interpolation, 2) : '',
       ]),
       [],

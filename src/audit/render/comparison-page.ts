@@ -362,9 +362,9 @@ export function comparisonHtml(report: ComparisonReport): string {
 }
 
 function tiesNote(report: ComparisonReport): string {
-  const { cer, ctcScore } = report.settings.scoreResolution;
+  const { cer, modelScore } = report.settings.scoreResolution;
   const cerPart = cer > 0 ? `CER differences under ${cer} also count as ties.` : 'CER differences are exact.';
   const labels = [...new Set(report.models.map(comparisonScoreLabel))];
   const label = labels.length === 1 ? labels[0]! : 'model-score';
-  return `${label[0]!.toUpperCase()}${label.slice(1)} differences under ${ctcScore} nats per character count as ties (below that, scores of the same model differ by inference noise alone); ${cerPart}`;
+  return `${label[0]!.toUpperCase()}${label.slice(1)} differences under ${modelScore} nats per character count as ties (below that, scores of the same model differ by inference noise alone); ${cerPart}`;
 }

@@ -42,7 +42,7 @@ function rowProblems(row: CanaryRow, field: string): string[] {
     if (row[key] < 1) problems.push(`${field}.${key}: ${row[key]}, but a canary's reference is never empty`);
   if (row.exactMatch !== (row.cer === 0))
     problems.push(`${field}.exactMatch: ${row.exactMatch} with a CER of ${row.cer} (an exact match is a CER of 0)`);
-  for (const key of ['ctcScore', 'ctcScorePerToken'] as const) {
+  for (const key of ['modelScore', 'modelScorePerToken'] as const) {
     const value = row[key];
     if (value !== null && Math.abs(value) > MODEL_SCORE_LIMIT)
       problems.push(`${field}.${key}: ${value} is beyond ±${MODEL_SCORE_LIMIT} (a log-likelihood per character)`);
@@ -100,9 +100,9 @@ function groupProblems(report: AuditReport): string[] {
         'WER',
       ),
       ...intervalProblems(
-        group.ctcScore,
-        members.flatMap((row) => (row.ctcScore === null ? [] : [row.ctcScore])),
-        `${field}.ctcScore`,
+        group.modelScore,
+        members.flatMap((row) => (row.modelScore === null ? [] : [row.modelScore])),
+        `${field}.modelScore`,
         'model score',
       ),
     );
@@ -160,7 +160,7 @@ export function sameAudit(a: AuditReport, b: AuditReport): boolean {
         row.id === other.id &&
         row.hypothesis === other.hypothesis &&
         row.cer === other.cer &&
-        row.ctcScore === other.ctcScore
+        row.modelScore === other.modelScore
       );
     })
   );

@@ -2,7 +2,7 @@
  * The words of a report shared by the pipeline that writes it, compare and the renderers: group names,
  * p-values as printed, the normalization and the score-coverage line.
  */
-import type { ScoreCoverage } from './types.ts';
+import type { ScoreCoverage, ScoreName } from './types.ts';
 
 export const NORMALIZATION_DESCRIPTION =
   'NFKC, lower case, apostrophes deleted, other punctuation and symbols (Unicode P, S) replaced by spaces, white space collapsed; CER over characters including spaces, WER over words; Levenshtein distance / reference length';
@@ -22,3 +22,10 @@ export function formatP(p: number): string {
 export function coverageLine(entry: ScoreCoverage): string {
   return entry.note ?? `${entry.label}: all ${entry.canaries} canaries`;
 }
+
+/**
+ * The name of each score's stream of seeded random draws (bootstrap forks). The model score's stream keeps
+ * the name it had in reports of schema version 2 (`ctcScore`), so the same seed and rows give the same
+ * intervals as before the rename, and numbers published from earlier runs can be reproduced.
+ */
+export const RANDOM_STREAM: Record<ScoreName, string> = { cer: 'cer', modelScore: 'ctcScore' };
