@@ -4,12 +4,13 @@
  * after a random corpus utterance); every table is merged in one stream into
  * a temporary sibling of the output dir, renamed into place on commit.
  */
-import { copyFile, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
 import { temporarySibling } from '../../util/atomic.ts';
 import type { SeededRandom } from '../../util/random.ts';
+import type { GuardedInput, GuardedOutput } from '../../util/output-guard.ts';
 import type { FileHashAlgorithm } from '../../util/hash.ts';
 import {
   KALDI_DROPPED,
@@ -45,17 +46,17 @@ export class KaldiDirTarget implements InjectionTarget {
     this.temporaryDir = temporarySibling(this.outputDir);
   }
 
+  /** The output dir is written whole: no input may be in it, and nothing may be written inside the input dir. */
+  async planOutputs(): Promise<{ inputs: GuardedInput[]; outputs: GuardedOutput[] }> {
+    return {
+      inputs: [{ path: this.dir, what: 'the training data dir', key: 'manifests', tree: true }],
+      outputs: [{ path: this.outputDir, key: 'output', kind: 'folder' }],
+    };
+  }
+
   /** The output dir must be new or empty; with --force, an existing Kaldi data dir is replaced. */
   async checkOutputs(force: boolean): Promise<void> {
-    const { dir, outputDir } = this;
-    if (
-      (await realpath(dir)) === outputDir ||
-      (existsSync(outputDir) && (await realpath(outputDir)) === (await realpath(dir)))
-    ) {
-      throw new RoteError(
-        `${outputDir}: output is the input data dir; rote never modifies a training manifest in place, choose another --out`,
-      );
-    }
+    const { outputDir } = this;
     if (existsSync(outputDir) && (await readdir(outputDir)).length > 0) {
       if (!force)
         throw new RoteError(
