@@ -40,6 +40,7 @@ import { SeededRandom } from '../util/random.ts';
 import { TOOL_VERSION } from '../util/version.ts';
 import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
 import { checkOutputFolder, moveIntoPlace, type OutputFolderKind } from '../util/output-folder.ts';
+import { refuseOutputsOnInputs } from '../util/output-guard.ts';
 import { formatP, groupLabel } from './build-report.ts';
 import {
   bootstrapMeanInterval,
@@ -637,6 +638,10 @@ export async function writeComparisonReport(
   const dir = resolveOption(COMPARE_OPTION_SPECS, 'out', out)!;
   const force = resolveOption(COMPARE_OPTION_SPECS, 'force', options.force)!;
   const target = resolve(dir);
+  await refuseOutputsOnInputs(
+    report.models.flatMap((m) => (m.reportPath ? [{ path: m.reportPath, what: 'the audit report' }] : [])),
+    [{ path: target, key: 'out', kind: 'folder' }],
+  );
   const replacing = await checkOutputFolder(target, force, COMPARISON_OUTPUT);
   await mkdir(dirname(target), { recursive: true });
   const temporary = temporarySibling(target);

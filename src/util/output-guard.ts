@@ -13,8 +13,8 @@ export interface GuardedInput {
   path: string;
   /** What it is, for the message: "the training manifest", "the canary set". */
   what: string;
-  /** The option key that named it (rendered as the running command's flag). */
-  key: string;
+  /** The option key that named it (rendered as the running command's flag); none for a command's arguments. */
+  key?: string;
   /** A folder nothing may be written into (a canary set, a model folder); otherwise only the path itself is guarded. */
   tree?: boolean;
 }
@@ -39,7 +39,7 @@ interface Resolved {
 export function explainLinkLoop(error: unknown, path: string): unknown {
   if ((error as NodeJS.ErrnoException)?.code !== 'ELOOP') return error;
   return new RoteError(
-    `${path}: symbolic link loop at ${(error as NodeJS.ErrnoException).path ?? path} (ELOOP); a link points back at itself, fix or remove it`,
+    `symbolic link loop at ${path} (ELOOP): a link points back at itself, directly or through other links; fix or remove it`,
     { cause: error },
   );
 }
@@ -114,7 +114,7 @@ export async function refuseOutputsOnInputs(
       const via = how === 'is' && resolve(output.path) !== out.real ? ` (through a symbolic link: ${out.real})` : '';
       throw new OptionError(
         (name) =>
-          `${name(output.key)} ${output.path} ${how} ${input.what} ${input.path}${via}, which this run reads (${name(input.key)}); ` +
+          `${name(output.key)} ${output.path} ${how} ${input.what} ${input.path}${via}, which this run reads${input.key ? ` (${name(input.key)})` : ''}; ` +
           `an output never replaces an input${options.force ? ` (not even with ${name('force')})` : ''}: choose another ${name(output.key)}`,
       );
     }
