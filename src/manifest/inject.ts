@@ -38,11 +38,14 @@ import {
   type PlannedCopy,
 } from './inject-plan.ts';
 import { removeDeadLeftovers } from './leftovers.ts';
+import { CanaryTexts } from './stream/canary-texts.ts';
 import type { CheckDepth } from './types.ts';
 import { KaldiDirTarget, kaldiInputDir } from './targets/kaldi-dir.ts';
 import { RecordTablesTarget } from './targets/record-tables.ts';
 import type { InjectionTarget } from './targets/target.ts';
-import { whyNotWritable, writeError } from './write-error.ts';
+import { makeDirectory, whyNotWritable, writeError } from './write-error.ts';
+import { lockOutputFile, outputLockPath, type DirectoryLock } from '../util/lock.ts';
+import { cleanUpOnSignal, removeOnSignal } from '../util/interrupt.ts';
 import type { InjectionReceipt, ManifestFormat } from './types.ts';
 
 export { receiptPathFor } from './inject-plan.ts';
@@ -118,6 +121,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
   const options = { ...injectOptions, ...resolveInjectOptions(injectOptions) };
   const training = await loadTrainingList(options.canaries);
   const canaryIds = new Set(training.list.canaries.map((c) => c.id));
+  const canaryTexts = new CanaryTexts(training.list.canaries);
   const audioDir = resolve(options.audioDir);
   const inputs = await expandManifestPaths(options.manifests);
   const { format, files } = await manifestFormats(inputs, options.format);
@@ -129,9 +133,18 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
   let target: InjectionTarget;
   if (format === 'kaldi') {
     if (inputs.length !== 1) throw new RoteError('a Kaldi data dir is injected alone: give exactly one directory');
-    target = new KaldiDirTarget(await kaldiInputDir(inputs[0]!), options.output, random, { canaryIds, hash });
+    target = new KaldiDirTarget(await kaldiInputDir(inputs[0]!), options.output, random, {
+      canaryIds,
+      canaryTexts,
+      hash,
+    });
   } else {
-    target = new RecordTablesTarget(format, files, options.output, { canaryIds, check: options.check, hash });
+    target = new RecordTablesTarget(format, files, options.output, {
+      canaryIds,
+      canaryTexts,
+      check: options.check,
+      hash,
+    });
   }
   const receiptPath = resolve(options.receipt ?? receiptPathFor(resolve(options.output)));
   const planned = await target.planOutputs();
@@ -143,11 +156,78 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
       { path: audioDir, key: 'audioDir', kind: 'into' },
     ],
   );
-  await checkAudioDir(audioDir);
-  await target.checkOutputs(force);
-  await checkReceiptPath(receiptPath, force);
+  // One run at a time per --out: the lock is held from before the existing outputs are checked until the commit.
+  const output = resolve(options.output);
+  const created = await makeParents(output);
+  const lockNotices: string[] = [];
+  let lock: DirectoryLock;
+  try {
+    lock = await lockOutputFile(output, `rote inject --out ${output}`, (_message, stale) =>
+      lockNotices.push(
+        `removed ${outputLockPath(output)}: left by an interrupted rote run (process ${stale?.pid ?? 'unknown'} is gone)`,
+      ),
+    );
+  } catch (error) {
+    await removeEmptyDirs(created);
+    throw error instanceof RoteError
+      ? error
+      : writeError(output, error, 'cannot lock the output; choose a writable --out');
+  }
+  const releaseOnSignal = cleanUpOnSignal(() => lock.releaseSync());
+  try {
+    await checkAudioDir(audioDir);
+    await target.checkOutputs(force);
+    await checkReceiptPath(receiptPath, force);
+    return await injectLocked({
+      ...options,
+      training,
+      audioDir,
+      target,
+      format,
+      random,
+      seed,
+      receiptPath,
+      lockNotices,
+    });
+  } catch (error) {
+    await lock.release();
+    await removeEmptyDirs(created);
+    throw error;
+  } finally {
+    releaseOnSignal();
+    await lock.release();
+  }
+}
 
-  const warnings: string[] = [];
+/** The parents of `path` that are missing, created now (deepest first, for removeEmptyDirs). */
+async function makeParents(path: string): Promise<string[]> {
+  const created: string[] = [];
+  for (let dir = dirname(path); !existsSync(dir) && dirname(dir) !== dir; dir = dirname(dir)) created.push(dir);
+  await makeDirectory(dirname(path));
+  return created;
+}
+
+/** Removes the folders a failed run created, where they are still empty. */
+async function removeEmptyDirs(dirs: string[]): Promise<void> {
+  for (const dir of dirs) await rmdir(dir).catch(() => undefined);
+}
+
+/** The injection itself, once the options, inputs and outputs have passed their checks and --out is locked. */
+async function injectLocked(
+  options: ReturnType<typeof resolveInjectOptions> &
+    InjectOptions & {
+      training: LoadedTrainingList;
+      audioDir: string;
+      target: InjectionTarget;
+      format: ManifestFormat;
+      random: SeededRandom;
+      seed: string;
+      receiptPath: string;
+      lockNotices: string[];
+    },
+): Promise<InjectionReceipt> {
+  const { training, audioDir, target, format, random, seed, receiptPath } = options;
+  const warnings: string[] = [...options.lockNotices];
   for (const { path, pid } of await removeLeftovers([...target.outputPaths(), receiptPath], audioDir)) {
     warnings.push(`removed ${path}: left by an interrupted rote run (process ${pid} is gone)`);
   }
@@ -176,7 +256,9 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
   const staging = temporarySibling(join(audioDir, STAGING));
   const placed: string[] = [];
   let placing: Promise<InjectionReceipt['audioMode']> | null = null;
+  let forgetStaging = (): void => {};
   try {
+    forgetStaging = removeOnSignal(staging);
     await mkdir(staging, { recursive: true }).catch(async (error: unknown) => {
       throw writeError(
         audioDir,
@@ -195,6 +277,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
     );
     await target.commit();
     await rm(staging, { recursive: true, force: true });
+    forgetStaging();
     const receipt = buildReceipt({
       setId: training.list.setId,
       canariesJsonSha256: training.sha256,
@@ -222,6 +305,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
     await placing?.catch(() => undefined);
     await target.abort();
     await rm(staging, { recursive: true, force: true });
+    forgetStaging();
     await removeQuietly(placed);
     // An audio dir this run created goes too when nothing else is in it.
     if (createdAudioDir) await rmdir(audioDir).catch(() => undefined);

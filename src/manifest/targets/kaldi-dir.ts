@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
 import { temporarySibling } from '../../util/atomic.ts';
+import { removeOnSignal } from '../../util/interrupt.ts';
 import type { SeededRandom } from '../../util/random.ts';
 import type { GuardedInput, GuardedOutput } from '../../util/output-guard.ts';
 import type { FileHashAlgorithm } from '../../util/hash.ts';
@@ -23,6 +24,7 @@ import {
 import { BloomFilter, drawUniqueId, mimicId } from '../ids.ts';
 import { drawGenders, type CopyIdentity, type PlannedCopy } from '../inject-plan.ts';
 import { ManifestWriter } from '../stream/writer.ts';
+import type { CanaryTexts } from '../stream/canary-texts.ts';
 import { makeDirectory } from '../write-error.ts';
 import type { FileSummary } from '../types.ts';
 import type { InjectionTarget, ScanProgress } from './target.ts';
@@ -35,12 +37,14 @@ export class KaldiDirTarget implements InjectionTarget {
   private readonly outputDir: string;
   private readonly temporaryDir: string;
   private replace = false;
+  /** Cancels the removal of the temporary dir on Ctrl-C. */
+  private forget = (): void => {};
 
   constructor(
     private readonly dir: string,
     readonly output: string,
     private readonly random: SeededRandom,
-    private readonly options: { canaryIds: Set<string>; hash: FileHashAlgorithm },
+    private readonly options: { canaryIds: Set<string>; canaryTexts: CanaryTexts; hash: FileHashAlgorithm },
   ) {
     this.outputDir = resolve(output);
     this.temporaryDir = temporarySibling(this.outputDir);
@@ -78,7 +82,7 @@ export class KaldiDirTarget implements InjectionTarget {
     this.kaldi = await scanKaldiDir(
       this.dir,
       this.ids,
-      this.options.canaryIds,
+      { ids: this.options.canaryIds, texts: this.options.canaryTexts },
       this.random.fork('id-samples'),
       this.options.hash,
     );
@@ -121,6 +125,7 @@ export class KaldiDirTarget implements InjectionTarget {
     const kaldi = this.kaldi!;
     const hash = this.options.hash;
     const genders = drawGenders(random.fork('gender'), copies.length);
+    this.forget = removeOnSignal(temporaryDir);
     await makeDirectory(temporaryDir);
     const outputs: FileSummary[] = [];
     for (const name of kaldi.skipped)
@@ -198,10 +203,12 @@ export class KaldiDirTarget implements InjectionTarget {
   async commit(): Promise<void> {
     if (this.replace || existsSync(this.outputDir)) await rm(this.outputDir, { recursive: true });
     await rename(this.temporaryDir, this.outputDir);
+    this.forget();
   }
 
   async abort(): Promise<void> {
     await rm(this.temporaryDir, { recursive: true, force: true });
+    this.forget();
   }
 }
 

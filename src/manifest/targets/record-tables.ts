@@ -20,6 +20,7 @@ import { adapterFor } from '../formats/index.ts';
 import { BloomFilter, IdSet, drawUniqueId, mimicId } from '../ids.ts';
 import { drawSlots, type CopyIdentity, type PlannedCopy } from '../inject-plan.ts';
 import { scanManifestFile, type FileScan } from '../stream/scan.ts';
+import type { CanaryTexts } from '../stream/canary-texts.ts';
 import { locateSlots, spliceCopy, type Insertion } from '../stream/splice.ts';
 import { ManifestWriter } from '../stream/writer.ts';
 import type { DetectedFile } from '../detect.ts';
@@ -47,7 +48,12 @@ export class RecordTablesTarget implements InjectionTarget {
     readonly format: ManifestFormat,
     files: DetectedFile[],
     readonly output: string,
-    private readonly options: { canaryIds: Set<string>; check: CheckDepth; hash: FileHashAlgorithm },
+    private readonly options: {
+      canaryIds: Set<string>;
+      canaryTexts: CanaryTexts;
+      check: CheckDepth;
+      hash: FileHashAlgorithm;
+    },
   ) {
     for (const file of files) {
       if (file.format === 'kaldi')
@@ -119,6 +125,7 @@ export class RecordTablesTarget implements InjectionTarget {
           ids: this.ids,
           seen,
           canaryIds: this.options.canaryIds,
+          canaryTexts: this.options.canaryTexts,
           depth: this.options.check,
           hash: this.options.hash,
           onBytes: onProgress ? (bytes) => onProgress(done + Math.min(bytes, sizes.get(file)!), total) : undefined,
