@@ -14,7 +14,7 @@ import { KALDI_EXPECTS, isKaldiDir } from './formats/kaldi.ts';
 import type { Header, ManifestFormat } from './types.ts';
 
 /** Why a manifest must be a regular file. */
-const MANIFEST_READ_TWICE = 'rote reads a manifest more than once: to detect its format, to check it, then to copy it';
+const MANIFEST_READ_TWICE = 'rote reads a manifest more than once: to detect its format, then to check and copy it';
 
 export interface DetectedFile {
   path: string;

@@ -102,15 +102,21 @@ export async function refuseOutputsOnInputs(
     }
     resolvedInputs.push({ ...input, ...(await resolvePath(input.path)) });
   }
+  // The most specific finding is named: the same file, a hard link, then a folder relation.
+  const rank = ['is', 'is a hard link to', 'is inside', 'holds'];
   for (const output of outputs) {
     const out = await resolvePath(output.path);
+    let found: { how: string; input: GuardedInput & Resolved } | null = null;
     for (const input of resolvedInputs) {
       let how: string | null = null;
       if (out.real === input.real) how = 'is';
       else if (out.id !== null && out.id === input.id) how = 'is a hard link to';
       else if (input.tree && inside(out.real, input.real)) how = 'is inside';
       else if (output.kind === 'folder' && inside(input.real, out.real)) how = 'holds';
-      if (!how) continue;
+      if (how && (!found || rank.indexOf(how) < rank.indexOf(found.how))) found = { how, input };
+    }
+    if (found) {
+      const { how, input } = found;
       const via = how === 'is' && resolve(output.path) !== out.real ? ` (through a symbolic link: ${out.real})` : '';
       throw new OptionError(
         (name) =>
