@@ -5,6 +5,7 @@ import { explainWriteFailure } from '../../util/errors.ts';
 import { resolveOption } from '../../util/options.ts';
 import { temporarySibling, writeFileAtomic } from '../../util/atomic.ts';
 import { checkOutputFolder, moveIntoPlace, type OutputFolderKind } from '../../util/output-folder.ts';
+import { refuseOutputsOnInputs } from '../../util/output-guard.ts';
 import { COMPARE_OPTION_SPECS } from '../options.ts';
 import { comparisonHtml, comparisonMarkdown } from '../render/index.ts';
 import type { ComparisonReport } from '../report/types.ts';
@@ -45,6 +46,10 @@ export async function writeComparisonReport(
   const dir = resolveOption(COMPARE_OPTION_SPECS, 'out', out)!;
   const force = resolveOption(COMPARE_OPTION_SPECS, 'force', options.force)!;
   const target = resolve(dir);
+  await refuseOutputsOnInputs(
+    report.models.flatMap((m) => (m.reportPath ? [{ path: m.reportPath, what: 'the audit report' }] : [])),
+    [{ path: target, key: 'out', kind: 'folder' }],
+  );
   const replacing = await checkOutputFolder(target, force, COMPARISON_OUTPUT);
   await mkdir(dirname(target), { recursive: true });
   const temporary = temporarySibling(target);

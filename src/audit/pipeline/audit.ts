@@ -16,6 +16,7 @@ import {
 import { explainWriteFailure, RoteError } from '../../util/errors.ts';
 import { sha256Hex } from '../../util/hash.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
+import { refuseOutputsOnInputs } from '../../util/output-guard.ts';
 import { lockDirectory, LOCK_FILE, type DirectoryLock } from '../../util/lock.ts';
 import { buildAuditReport, type TranscribedRow } from './build-report.ts';
 import { JournalWriter, openJournal, type JournalHeader, JOURNAL_FORMAT } from './journal.ts';
@@ -66,6 +67,15 @@ export function modelRecord(info: ModelInfo, dir: string): ModelRecord {
 
 export async function audit(options: AuditOptions): Promise<AuditReport> {
   const { settings, epsilon, maxDurationSec } = resolveAuditSettings(options);
+  if (options.out)
+    await refuseOutputsOnInputs(
+      [
+        { path: options.canaries, what: 'the canary set', key: 'canaries', tree: true },
+        { path: options.model, what: 'the model', key: 'model', tree: true },
+      ],
+      [{ path: options.out, key: 'out', kind: 'into' }],
+      { force: false },
+    );
   const opened = await openCanarySet(options.canaries);
   const set = opened.set;
   await verifyCanaryAudio(options.canaries, set);
