@@ -122,12 +122,18 @@ export const MIN_SECONDS_PER_LETTER = 1 / 60;
 /** Peak amplitude below which TTS output counts as silence (about -60 dBFS). */
 export const SILENCE_PEAK = 1e-3;
 
+/** "the audio is silent (...)" when the peak of `samples` is below SILENCE_PEAK, else null. */
+export function silentAudio(samples: Float32Array): string | null {
+  let peak = 0;
+  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]!));
+  return peak >= SILENCE_PEAK ? null : `the audio is silent (peak ${peak.toExponential(1)}, below ${SILENCE_PEAK})`;
+}
+
 /** Why `samples` (TTS output for `text`) cannot be a canary, or null when it is plausible speech. */
 export function implausibleSpeech(text: string, samples: Float32Array, sampleRate: number): string | null {
   if (samples.length === 0) return 'the audio is empty (0 samples)';
-  let peak = 0;
-  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]!));
-  if (!(peak >= SILENCE_PEAK)) return `the audio is silent (peak ${peak.toExponential(1)}, below ${SILENCE_PEAK})`;
+  const silent = silentAudio(samples);
+  if (silent !== null) return silent;
   const letters = text.replace(/[^\p{L}\p{N}]/gu, '').length;
   const seconds = samples.length / sampleRate;
   const minimum = letters * MIN_SECONDS_PER_LETTER;

@@ -20,13 +20,14 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
-import { resolveOption } from '../util/options.ts';
-import { IMPORT_OPTION_SPECS } from './options.ts';
+import { findSpec, outOfRange, resolveOption } from '../util/options.ts';
+import { GENERATE_OPTION_SPECS, IMPORT_OPTION_SPECS } from './options.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { temporarySibling } from '../util/atomic.ts';
-import { decodeWav, encodeWav16 } from '../audio/wav.ts';
+import { decodeWav, encodeWav16, samplesOutsideFullScale } from '../audio/wav.ts';
+import { canaryTextProblem, duplicateCanaryText } from './text-rules.ts';
 import { canarySetDocuments } from './canonical.ts';
-import { CANARY_SET_OUTPUT } from './generate.ts';
+import { CANARY_SET_OUTPUT, silentAudio } from './generate.ts';
 import { checkOutputFolder, moveIntoPlace } from '../util/output-folder.ts';
 import type { CanaryRecord, CanarySet, CanarySetParameters } from './types.ts';
 
@@ -65,12 +66,19 @@ const REQUIRED = ['id', 'text', 'repetitions', 'audio'] as const;
 
 function parseRepetitions(value: unknown, where: string): number | null {
   if (value === null || value === 0) return null;
+  let count: number | null = null;
   if (typeof value === 'number') {
-    if (Number.isInteger(value) && value > 0) return value;
+    if (Number.isInteger(value) && value > 0) count = value;
   } else if (typeof value === 'string') {
     const trimmed = value.trim().toLowerCase();
     if (HELD_OUT.has(trimmed)) return null;
-    if (/^\d+$/.test(trimmed) && Number(trimmed) > 0) return Number(trimmed);
+    if (/^\d+$/.test(trimmed) && Number(trimmed) > 0) count = Number(trimmed);
+  }
+  if (count !== null) {
+    // The range generate's --repetitions has: inject writes every copy.
+    const range = outOfRange(findSpec(GENERATE_OPTION_SPECS, 'repetitions'), count);
+    if (range === null) return count;
+    throw new RoteError(`${where}: repetitions must be ${range} (as generate's --repetitions), got ${value}`);
   }
   throw new RoteError(
     `${where}: repetitions must be a positive integer or held-out (held-out, heldout, holdout, 0, empty), got ${JSON.stringify(value)}`,
@@ -131,10 +139,13 @@ export function parseCanaryList(text: string, file: string): ListRow[] {
       typeof record.sha256 === 'string' && record.sha256.trim() !== '' ? record.sha256.trim().toLowerCase() : null;
     if (sha !== null && !/^[0-9a-f]{64}$/.test(sha))
       throw new RoteError(`${where}: sha256 must be 64 hex digits, got ${JSON.stringify(record.sha256)}`);
+    const text = field(record, 'text', where);
+    const problem = canaryTextProblem(text);
+    if (problem !== null) throw new RoteError(`${where}: ${problem}`);
     rows.push({
       line,
       id: field(record, 'id', where),
-      text: field(record, 'text', where),
+      text,
       repetitions: parseRepetitions(repetitionsValue, where),
       audio: field(record, 'audio', where),
       sha256: sha,
@@ -177,6 +188,10 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
         `${options.list}:${row.line}: --membership bernoulli needs repetitions 1 or held-out (each candidate trained on once or not at all), got ${row.repetitions}`,
       );
   }
+  const duplicate = duplicateCanaryText(
+    rows.map((row) => ({ text: row.text, repetitions: row.repetitions, where: `${options.list}:${row.line}` })),
+  );
+  if (duplicate !== null) throw new RoteError(duplicate);
   if (!rows.some((row) => row.repetitions === null))
     throw new RoteError(
       `${options.list}: no held-out canary listed; an audit compares inserted canaries against held-out ones (mark some with repetitions held-out)`,
@@ -216,6 +231,18 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
       throw new RoteError(`${where}: ${(error as Error).message}`, { cause: error });
     }
     if (decoded.samples.length === 0) throw new RoteError(`${where}: audio ${path} holds no samples`);
+    const badSamples = samplesOutsideFullScale(decoded.samples);
+    if (badSamples !== null)
+      throw new RoteError(
+        `${where}: audio ${path} ${badSamples}; a canary is stored as 16-bit PCM, which would zero or clip them: fix the file (e.g. normalize it) and import again`,
+      );
+    const silent = silentAudio(decoded.samples);
+    if (silent !== null) throw new RoteError(`${where}: audio ${path}: ${silent}, as generate refuses TTS output`);
+    const rateRange = outOfRange(findSpec(GENERATE_OPTION_SPECS, 'sampleRate'), decoded.sampleRate);
+    if (rateRange !== null)
+      throw new RoteError(
+        `${where}: audio ${path} is at ${decoded.sampleRate} Hz; a canary set's rate must be ${rateRange} Hz (as generate's --sample-rate): resample it first`,
+      );
     if (sampleRate === null) {
       sampleRate = decoded.sampleRate;
       rateLine = row.line;

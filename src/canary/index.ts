@@ -41,6 +41,7 @@ export { synthesizeWithCommand, shellQuote, COMMAND_PLACEHOLDERS } from './comma
 export { speedUp, speedUpMany, type SpeedUpOptions } from './speedup.ts';
 export { designLowPass, filterZeroPhase, antiAliasDesign, type LowPassDesign } from './speedup-resample.ts';
 export { makeCanaryTexts, maxDistinctCanaries, type CanaryTextOptions } from './text.ts';
+export { unscorableText } from './text-rules.ts';
 export { loadWordList, loadExcludedWords, DEFAULT_WORDLIST_PATH, type WordList } from './words.ts';
 export {
   DEFAULT_VOICES,

@@ -15,6 +15,8 @@ import {
   type TrainingCanaryList,
 } from './types.ts';
 import { computeSetId } from './canonical.ts';
+import { findSpec, outOfRange } from '../util/options.ts';
+import { GENERATE_OPTION_SPECS, type GenerateOptionSpec } from './options.ts';
 
 type Json = Record<string, unknown>;
 
@@ -49,6 +51,14 @@ class Checker {
       );
     }
     return value;
+  }
+  /** A number with the range of generate's option `key` (what a file holds is bounded as the flag is). */
+  bounded(value: unknown, field: string, key: GenerateOptionSpec['key']): number {
+    const spec = findSpec(GENERATE_OPTION_SPECS, key);
+    const range = outOfRange(spec, value);
+    if (range !== null)
+      this.fail(field, `expected ${range} (as generate's ${spec.flag.split(' ')[0]}), got ${JSON.stringify(value)}`);
+    return value as number;
   }
   format(value: unknown): void {
     if (value !== CANARY_SET_FORMAT)
@@ -106,14 +116,14 @@ function checkParameters(c: Checker, value: unknown): CanarySetParameters {
     voices: c.array(p.voices, 'parameters.voices').map((v, i) => c.string(v, `parameters.voices[${i}]`)),
     rate: c.number(p.rate, 'parameters.rate'),
     pitch: c.number(p.pitch, 'parameters.pitch'),
-    speed: c.number(p.speed, 'parameters.speed', { min: 1 }),
+    speed: c.bounded(p.speed, 'parameters.speed', 'speed'),
     speedMethod,
-    sampleRate: c.number(p.sampleRate, 'parameters.sampleRate', { integer: true, min: 1 }),
+    sampleRate: c.bounded(p.sampleRate, 'parameters.sampleRate', 'sampleRate'),
     repetitions: c
       .array(p.repetitions, 'parameters.repetitions')
-      .map((r, i) => c.number(r, `parameters.repetitions[${i}]`, { integer: true, min: 1 })),
-    perGroup: c.number(p.perGroup, 'parameters.perGroup', { integer: true, min: 1 }),
-    holdout: c.number(p.holdout, 'parameters.holdout', { integer: true, min: 1 }),
+      .map((r, i) => c.bounded(r, `parameters.repetitions[${i}]`, 'repetitions')),
+    perGroup: c.bounded(p.perGroup, 'parameters.perGroup', 'perGroup'),
+    holdout: c.bounded(p.holdout, 'parameters.holdout', 'holdout'),
     ...optionalParameters(c, p),
   };
 }
@@ -140,8 +150,7 @@ function checkCanary(c: Checker, value: unknown, i: number): CanaryRecord {
   const f = `canaries[${i}]`;
   const r = c.object(value, f);
   const tts = c.object(r.tts, `${f}.tts`);
-  const repetitions =
-    r.repetitions === null ? null : c.number(r.repetitions, `${f}.repetitions`, { integer: true, min: 1 });
+  const repetitions = r.repetitions === null ? null : c.bounded(r.repetitions, `${f}.repetitions`, 'repetitions');
   return {
     id: c.string(r.id, `${f}.id`, ID),
     text: c.string(r.text, `${f}.text`),
@@ -254,7 +263,7 @@ export async function readTrainingCanaries(dir: string): Promise<TrainingCanaryL
     return {
       id: c.string(r.id, `${f}.id`, ID),
       text: c.string(r.text, `${f}.text`),
-      repetitions: c.number(r.repetitions, `${f}.repetitions`, { integer: true, min: 1 }),
+      repetitions: c.bounded(r.repetitions, `${f}.repetitions`, 'repetitions'),
       audio: c.string(r.audio, `${f}.audio`, AUDIO),
       durationSec: c.number(r.durationSec, `${f}.durationSec`, { min: 0 }),
       sha256: c.string(r.sha256, `${f}.sha256`, SHA256),
@@ -263,7 +272,7 @@ export async function readTrainingCanaries(dir: string): Promise<TrainingCanaryL
   return {
     format: CANARY_SET_FORMAT,
     setId: c.string(root.setId, 'setId', SHA256),
-    sampleRate: c.number(root.sampleRate, 'sampleRate', { integer: true, min: 1 }),
+    sampleRate: c.bounded(root.sampleRate, 'sampleRate', 'sampleRate'),
     canaries,
   };
 }
