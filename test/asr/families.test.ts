@@ -225,6 +225,37 @@ test('missing tokens file, wrong vocabulary size, bad sidecar field: clear error
   }
 });
 
+test('sidecar sizes are bounded: numBins 1e8 (7 GB of mel banks), a huge frame or subsampling, named by file and field', async () => {
+  const sidecarDir = temporaryDirectory('sidecar-bounds');
+  try {
+    copyFileSync(join(MODELS, 'sidecar-ctc', 'model.onnx'), join(sidecarDir.dir, 'model.onnx'));
+    copyFileSync(join(MODELS, 'sidecar-ctc', 'chars.txt'), join(sidecarDir.dir, 'chars.txt'));
+    const spec = JSON.parse(readFileSync(join(MODELS, 'sidecar-ctc', 'rote-model.json'), 'utf8'));
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [
+        { frontend: { type: 'kaldi-fbank', numBins: 1e8 } },
+        /field "frontend\.numBins" is 100000000; expected a positive number of mel bins up to 1024/,
+      ],
+      [
+        { frontend: { type: 'kaldi-fbank', frameLengthMs: 1e9 } },
+        /field "frontend\.frameLengthMs" is 1000000000; expected .* up to 1000/,
+      ],
+      [{ frontend: { type: 'nemo-mel', nFft: 2 ** 30 } }, /field "frontend\.nFft" is 1073741824/],
+      [{ frontend: { type: 'kaldi-fbank', sampleRate: 1e12 } }, /field "frontend\.sampleRate"/],
+      [{ subsampling: 1e9 }, /field "subsampling" is 1000000000; expected .* from 1 to 1024/],
+      [{ blankId: 1e12 }, /field "blankId" is 1000000000000/],
+    ];
+    for (const [change, expected] of cases) {
+      writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify({ ...spec, ...change }));
+      const message = (await failure(detectModel(sidecarDir.dir))).message;
+      assert.match(message, /rote-model\.json: /);
+      assert.match(message, expected);
+    }
+  } finally {
+    sidecarDir.remove();
+  }
+});
+
 test('provider fallback: auto runs on cpu and says why cuda and webgpu did not; explicit cuda names the fix', async () => {
   const model = await loadModel(join(MODELS, 'sidecar-ctc'), { provider: 'auto', threads: 1 });
   assert.is(model.provider.used, 'cpu');
