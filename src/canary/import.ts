@@ -17,18 +17,16 @@
  * (parameters.imported: the list's name and sha256). Bad rows are errors that
  * name the file and line; nothing is written until every row checks out.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
 import { findSpec, outOfRange, resolveOption } from '../util/options.ts';
 import { GENERATE_OPTION_SPECS, IMPORT_OPTION_SPECS } from './options.ts';
 import { sha256Hex } from '../util/hash.ts';
-import { temporarySibling } from '../util/atomic.ts';
-import { decodeWav, encodeWav16, samplesOutsideFullScale } from '../audio/wav.ts';
+import { decodeWav, encodeWav16, samplesOutsideFullScale, type DecodedAudio } from '../audio/wav.ts';
 import { canaryTextProblem, duplicateCanaryText } from './text-rules.ts';
-import { canarySetDocuments } from './canonical.ts';
-import { CANARY_SET_OUTPUT, silentAudio } from './generate.ts';
-import { checkOutputFolder, moveIntoPlace } from '../util/output-folder.ts';
+import { silentAudio } from './generate.ts';
+import { checkCanarySetOutput, writeCanarySet } from './canary-set.ts';
 import type { CanaryRecord, CanarySet, CanarySetParameters } from './types.ts';
 
 export interface ImportCanariesOptions {
@@ -177,72 +175,85 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
   }
   const listSha256 = sha256Hex(bytes);
   const rows = parseCanaryList(bytes.toString('utf8'), options.list);
+  checkListedCanaries(rows, options.list, membership);
+  const audioDir = resolve(options.audioDir ?? dirname(list));
+  const replacing = await checkCanarySetOutput(out, options.force ?? false);
+
+  // Read, check and convert every WAV before writing anything.
+  const { converted, sampleRate } = await convertListedAudio(rows, {
+    list: options.list,
+    listSha256,
+    audioDir,
+    onProgress: options.onProgress,
+  });
+  const { set, paths } = await writeCanarySet(out, replacing, async (builder) => {
+    const canaries: CanaryRecord[] = [];
+    for (const { row, id, wav, durationSec } of converted.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      canaries.push({
+        id,
+        text: row.text,
+        repetitions: row.repetitions,
+        audio: await builder.addAudio(id, wav, row.repetitions !== null),
+        durationSec,
+        sha256: sha256Hex(wav),
+        tts: { engine: 'imported', version: 'unknown', voice: 'unknown', rate: 0, pitch: 0 },
+        importedId: row.id,
+      });
+    }
+    const provenance = { list: basename(list), listSha256 };
+    return {
+      parameters: importedParameters(canaries, { speed, sampleRate, membership, provenance }),
+      canaries,
+      sampleRate,
+    };
+  });
+  return { set, dir: out, trainingDir: paths.trainingDir };
+}
+
+/** Ids listed once, bernoulli membership's repetitions, texts distinct after normalization, both groups present. */
+function checkListedCanaries(rows: ListRow[], list: string, membership: 'groups' | 'bernoulli'): void {
   const firstLine = new Map<string, number>();
   for (const row of rows) {
     const earlier = firstLine.get(row.id);
     if (earlier !== undefined)
-      throw new RoteError(`${options.list}:${row.line}: id ${row.id} is listed again (first on line ${earlier})`);
+      throw new RoteError(`${list}:${row.line}: id ${row.id} is listed again (first on line ${earlier})`);
     firstLine.set(row.id, row.line);
     if (membership === 'bernoulli' && row.repetitions !== null && row.repetitions !== 1)
       throw new RoteError(
-        `${options.list}:${row.line}: --membership bernoulli needs repetitions 1 or held-out (each candidate trained on once or not at all), got ${row.repetitions}`,
+        `${list}:${row.line}: --membership bernoulli needs repetitions 1 or held-out (each candidate trained on once or not at all), got ${row.repetitions}`,
       );
   }
   const duplicate = duplicateCanaryText(
-    rows.map((row) => ({ text: row.text, repetitions: row.repetitions, where: `${options.list}:${row.line}` })),
+    rows.map((row) => ({ text: row.text, repetitions: row.repetitions, where: `${list}:${row.line}` })),
   );
   if (duplicate !== null) throw new RoteError(duplicate);
   if (!rows.some((row) => row.repetitions === null))
     throw new RoteError(
-      `${options.list}: no held-out canary listed; an audit compares inserted canaries against held-out ones (mark some with repetitions held-out)`,
+      `${list}: no held-out canary listed; an audit compares inserted canaries against held-out ones (mark some with repetitions held-out)`,
     );
   if (!rows.some((row) => row.repetitions !== null))
-    throw new RoteError(`${options.list}: every canary is held-out; list the inserted ones with their repetitions`);
-  const audioDir = resolve(options.audioDir ?? dirname(list));
-  const replacing = await checkOutputFolder(out, options.force ?? false, CANARY_SET_OUTPUT);
+    throw new RoteError(`${list}: every canary is held-out; list the inserted ones with their repetitions`);
+}
 
-  // Read, check and convert every WAV before writing anything.
-  const converted: { row: ListRow; id: string; wav: Uint8Array; durationSec: number }[] = [];
+interface ConvertedCanary {
+  row: ListRow;
+  id: string;
+  wav: Uint8Array;
+  durationSec: number;
+}
+
+/** Every listed WAV read, checked (sha256, samples, one usable rate) and encoded 16-bit mono; errors name the list's line. */
+async function convertListedAudio(
+  rows: ListRow[],
+  context: { list: string; listSha256: string; audioDir: string; onProgress: ImportCanariesOptions['onProgress'] },
+): Promise<{ converted: ConvertedCanary[]; sampleRate: number }> {
+  const converted: ConvertedCanary[] = [];
   let sampleRate: number | null = null;
   let rateLine = 0;
   for (const row of rows) {
-    const where = `${options.list}:${row.line}`;
-    const path = resolve(audioDir, row.audio);
-    let source: Buffer;
-    try {
-      source = await readFile(path);
-    } catch (error) {
-      throw new RoteError(
-        `${where}: audio ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-        { cause: error },
-      );
-    }
-    if (row.sha256 !== null) {
-      const actual = sha256Hex(source);
-      if (actual !== row.sha256)
-        throw new RoteError(
-          `${where}: audio ${path} has sha256 ${actual}, the list says ${row.sha256}; the file changed after the list was made`,
-        );
-    }
-    let decoded: ReturnType<typeof decodeWav>;
-    try {
-      decoded = decodeWav(source, path);
-    } catch (error) {
-      throw new RoteError(`${where}: ${(error as Error).message}`, { cause: error });
-    }
-    if (decoded.samples.length === 0) throw new RoteError(`${where}: audio ${path} holds no samples`);
-    const badSamples = samplesOutsideFullScale(decoded.samples);
-    if (badSamples !== null)
-      throw new RoteError(
-        `${where}: audio ${path} ${badSamples}; a canary is stored as 16-bit PCM, which would zero or clip them: fix the file (e.g. normalize it) and import again`,
-      );
-    const silent = silentAudio(decoded.samples);
-    if (silent !== null) throw new RoteError(`${where}: audio ${path}: ${silent}, as generate refuses TTS output`);
-    const rateRange = outOfRange(findSpec(GENERATE_OPTION_SPECS, 'sampleRate'), decoded.sampleRate);
-    if (rateRange !== null)
-      throw new RoteError(
-        `${where}: audio ${path} is at ${decoded.sampleRate} Hz; a canary set's rate must be ${rateRange} Hz (as generate's --sample-rate): resample it first`,
-      );
+    const where = `${context.list}:${row.line}`;
+    const path = resolve(context.audioDir, row.audio);
+    const decoded = await readListedAudio(row, path, where);
     if (sampleRate === null) {
       sampleRate = decoded.sampleRate;
       rateLine = row.line;
@@ -251,69 +262,88 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
         `${where}: audio ${path} is at ${decoded.sampleRate} Hz, line ${rateLine}'s at ${sampleRate} Hz; resample the canaries to one rate first`,
       );
     }
-    const id = sha256Hex(`rote imported canary id\n${listSha256}\n${row.id}`).slice(0, 12);
     converted.push({
       row,
-      id,
+      id: sha256Hex(`rote imported canary id\n${context.listSha256}\n${row.id}`).slice(0, 12),
       wav: encodeWav16(decoded.samples, decoded.sampleRate),
       durationSec: roundDuration(decoded.samples.length / decoded.sampleRate),
     });
-    options.onProgress?.(converted.length, rows.length);
+    context.onProgress?.(converted.length, rows.length);
   }
   if (new Set(converted.map((c) => c.id)).size !== converted.length)
     throw new Error('imported canary id collision (48-bit hash)');
+  return { converted, sampleRate: sampleRate! };
+}
 
-  const canaries: CanaryRecord[] = converted
-    .map(({ row, id, wav, durationSec }) => ({
-      id,
-      text: row.text,
-      repetitions: row.repetitions,
-      audio: `audio/${id}.wav`,
-      durationSec,
-      sha256: sha256Hex(wav),
-      tts: { engine: 'imported', version: 'unknown', voice: 'unknown', rate: 0, pitch: 0 },
-      importedId: row.id,
-    }))
-    .sort((a, b) => (a.id < b.id ? -1 : 1));
+/** One listed WAV, decoded: readable, as its sha256 says, with samples 16-bit PCM can hold, not silent, at a usable rate. */
+async function readListedAudio(row: ListRow, path: string, where: string): Promise<DecodedAudio> {
+  let source: Buffer;
+  try {
+    source = await readFile(path);
+  } catch (error) {
+    throw new RoteError(
+      `${where}: audio ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
+  }
+  if (row.sha256 !== null) {
+    const actual = sha256Hex(source);
+    if (actual !== row.sha256)
+      throw new RoteError(
+        `${where}: audio ${path} has sha256 ${actual}, the list says ${row.sha256}; the file changed after the list was made`,
+      );
+  }
+  let decoded: DecodedAudio;
+  try {
+    decoded = decodeWav(source, path);
+  } catch (error) {
+    throw new RoteError(`${where}: ${(error as Error).message}`, { cause: error });
+  }
+  if (decoded.samples.length === 0) throw new RoteError(`${where}: audio ${path} holds no samples`);
+  const badSamples = samplesOutsideFullScale(decoded.samples);
+  if (badSamples !== null)
+    throw new RoteError(
+      `${where}: audio ${path} ${badSamples}; a canary is stored as 16-bit PCM, which would zero or clip them: fix the file (e.g. normalize it) and import again`,
+    );
+  const silent = silentAudio(decoded.samples);
+  if (silent !== null) throw new RoteError(`${where}: audio ${path}: ${silent}, as generate refuses TTS output`);
+  const rateRange = outOfRange(findSpec(GENERATE_OPTION_SPECS, 'sampleRate'), decoded.sampleRate);
+  if (rateRange !== null)
+    throw new RoteError(
+      `${where}: audio ${path} is at ${decoded.sampleRate} Hz; a canary set's rate must be ${rateRange} Hz (as generate's --sample-rate): resample it first`,
+    );
+  return decoded;
+}
+
+/** The set's parameters for imported canaries: neutral values where rote chose nothing (see CanarySetParameters.imported). */
+function importedParameters(
+  canaries: CanaryRecord[],
+  context: {
+    speed: number;
+    sampleRate: number;
+    membership: 'groups' | 'bernoulli';
+    provenance: { list: string; listSha256: string };
+  },
+): CanarySetParameters {
   const inserted = canaries.filter((c) => c.repetitions !== null);
   const repetitions = [...new Set(inserted.map((c) => c.repetitions!))].sort((a, b) => a - b);
   const words = new Set(canaries.flatMap((c) => c.text.split(/\s+/).filter(Boolean)));
-  const parameters: CanarySetParameters = {
+  return {
     seed: 'imported',
     count: canaries.length,
     wordsPerCanary: Math.max(1, ...canaries.map((c) => c.text.split(/\s+/).filter(Boolean).length)),
-    wordlist: { name: 'imported', sha256: listSha256, words: Math.max(1, words.size) },
+    wordlist: { name: 'imported', sha256: context.provenance.listSha256, words: Math.max(1, words.size) },
     excludedWords: 0,
     voices: ['imported'],
     rate: 0,
     pitch: 0,
-    speed,
+    speed: context.speed,
     speedMethod: 'tempo',
-    sampleRate: sampleRate!,
+    sampleRate: context.sampleRate,
     repetitions,
     perGroup: Math.min(...repetitions.map((r) => inserted.filter((c) => c.repetitions === r).length)),
     holdout: canaries.length - inserted.length,
-    ...(membership === 'bernoulli' ? { membership: 'bernoulli' as const, candidates: canaries.length } : {}),
-    imported: { list: basename(list), listSha256 },
+    ...(context.membership === 'bernoulli' ? { membership: 'bernoulli' as const, candidates: canaries.length } : {}),
+    imported: context.provenance,
   };
-  const { set, training } = canarySetDocuments(parameters, canaries, sampleRate!);
-
-  const temporary = temporarySibling(out);
-  try {
-    await mkdir(join(temporary, 'audio'), { recursive: true });
-    await mkdir(join(temporary, 'for-training', 'audio'), { recursive: true });
-    const wavs = new Map(converted.map((c) => [c.id, c.wav]));
-    for (const canary of canaries) {
-      await writeFile(join(temporary, canary.audio), wavs.get(canary.id)!);
-      if (canary.repetitions !== null)
-        await writeFile(join(temporary, 'for-training', canary.audio), wavs.get(canary.id)!);
-    }
-    await writeFile(join(temporary, 'canary-set.json'), `${JSON.stringify(set, null, 2)}\n`);
-    await writeFile(join(temporary, 'for-training', 'canaries.json'), `${JSON.stringify(training, null, 2)}\n`);
-    await moveIntoPlace(temporary, out, replacing);
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw error;
-  }
-  return { set, dir: out, trainingDir: join(out, 'for-training') };
 }

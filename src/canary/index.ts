@@ -18,13 +18,17 @@ export {
   type ResolvedGenerateOptions,
 } from './options.ts';
 export {
+  canarySetPaths,
   openCanarySet,
+  openTrainingCanaries,
   readCanarySet,
   readCanaryTexts,
   readTrainingCanaries,
   verifyCanaryAudio,
+  type CanarySetPaths,
   type OpenedCanarySet,
-} from './read.ts';
+  type OpenedTrainingCanaries,
+} from './canary-set.ts';
 export {
   synthesizeSpeech,
   EspeakEngine,

@@ -17,6 +17,7 @@ import { SeededRandom } from '../util/random.ts';
 import type { FileHashAlgorithm } from '../util/hash.ts';
 import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
 import { probeSampleRate } from '../audio/sample-rate.ts';
+import { canarySetPaths } from '../canary/canary-set.ts';
 import { loadTrainingList } from './canaries.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
 import {
@@ -242,7 +243,7 @@ async function removeLeftovers(paths: string[], audioDir: string): Promise<Array
  */
 async function checkAudioDir(audioDir: string, trainingDir: string): Promise<void> {
   const setDirs = [trainingDir];
-  if (existsSync(join(dirname(trainingDir), 'canary-set.json'))) setDirs.push(dirname(trainingDir));
+  if (existsSync(canarySetPaths(dirname(trainingDir)).setFile)) setDirs.push(dirname(trainingDir));
   const real = await realpathOfNearest(audioDir);
   for (const dir of setDirs) {
     const setReal = await realpath(dir);
