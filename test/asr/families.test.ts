@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { detectModel, loadModel, transcribeFiles, withMetadata } from '../../src/asr/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
+import { readOnnxFile } from '../../src/asr/onnx-file.ts';
+import { modelMelBins } from '../../src/asr/families/common.ts';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   const error = await promise.then(
@@ -254,6 +256,27 @@ test('sidecar sizes are bounded: numBins 1e8 (7 GB of mel banks), a huge frame o
   } finally {
     sidecarDir.remove();
   }
+});
+
+test('a model declaring (or feat_dim asking for) 1e8 mel bins is refused naming the file, before a frontend allocates them', async () => {
+  const facts = await readOnnxFile(join(MODELS, 'nemo-ctc', 'model.onnx'));
+  assert.is(modelMelBins(facts, 'audio_signal', 1).numBins, 80);
+  const withBinAxis = (value: number | null) => ({
+    ...facts,
+    inputs: facts.inputs.map((input) =>
+      input.name === 'audio_signal'
+        ? { ...input, shape: input.shape!.map((dim, axis) => (axis === 1 ? { ...dim, value } : dim)) }
+        : input,
+    ),
+  });
+  assert.throws(
+    () => modelMelBins(withBinAxis(1e8), 'audio_signal', 1),
+    /model\.onnx: the input audio_signal.* declares 100000000 feature bins, more than the 1024 any frontend computes/,
+  );
+  assert.throws(
+    () => modelMelBins({ ...withBinAxis(null), metadata: { feat_dim: '100000000' } }, 'audio_signal', 1),
+    /model\.onnx: metadata feat_dim asks for 100000000 feature bins/,
+  );
 });
 
 test('provider fallback: auto runs on cpu and says why cuda and webgpu did not; explicit cuda names the fix', async () => {

@@ -27,7 +27,7 @@ import { FRONTEND_TYPES, type FrontendSpec } from '../../audio/index.ts';
 import { RoteError } from '../../util/errors.ts';
 import { loadVocabulary } from '../vocabulary.ts';
 import { createCtcEngine } from './ctc-engine.ts';
-import { SIDECAR_NAME } from './common.ts';
+import { MAX_MEL_BINS, SIDECAR_NAME } from './common.ts';
 import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
 
 export interface SidecarSpec {
@@ -129,7 +129,7 @@ const MAX_SUBSAMPLING = 1024;
  * own checks (src/audio/features/types.ts). Sizes of real models: 64-128 bins, 8-48 kHz, 25 ms frames.
  */
 const FRONTEND_BOUNDS: Record<string, { max: number; what: string }> = {
-  numBins: { max: 1024, what: 'mel bins' },
+  numBins: { max: MAX_MEL_BINS, what: 'mel bins' },
   sampleRate: { max: 192_000, what: 'Hz' },
   frameLengthMs: { max: 1000, what: 'ms' },
   frameShiftMs: { max: 1000, what: 'ms' },
