@@ -4,7 +4,7 @@
  * audit's own normalization, or CER has no reference). Texts are compared after that same
  * normalization: two canaries that read the same are one text to a model.
  */
-import { normalizeTranscript } from '../audit/metrics.ts';
+import { normalizeTranscript } from '../audit/stats/metrics.ts';
 import { breaksLineFormat } from '../util/line-fields.ts';
 
 /** Why `text` cannot be a canary's text, or null when it can. */

@@ -9,7 +9,7 @@
 import { RoteError } from '../util/errors.ts';
 import { OptionError } from '../util/options.ts';
 import { SeededRandom } from '../util/random.ts';
-import { normalizeTranscript } from '../audit/metrics.ts';
+import { normalizeTranscript } from '../audit/stats/metrics.ts';
 
 /** How many distinct canaries of `wordsPerCanary` distinct words a list of `wordCount` words can give: P(n, w). */
 export function maxDistinctCanaries(wordCount: number, wordsPerCanary: number): number {

@@ -159,13 +159,13 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
   const existingNames = await audioNames(audioDir);
   const idRandom = random.fork('ids');
   const taken = new Set<string>();
-  const copies = planCopies(
+  const planned = planCopies(
     training.list.canaries,
     () => target.drawIdentity(idRandom, taken, options.idPrefix, (id) => audioNameTaken(existingNames, id)),
     { audioDir, sampleRate, textTemplate: target.textTemplate() },
   );
-  const prepared = prepareAudio(copies, training.dir, sampleRate);
-  withDurations(copies, (id) => prepared.get(id)!.numSamples, sampleRate);
+  const prepared = prepareAudio(planned, training.dir, sampleRate);
+  const copies = withDurations(planned, (id) => prepared.get(id)!.numSamples, sampleRate);
 
   const createdAudioDir = !existsSync(audioDir);
   const staging = temporarySibling(join(audioDir, STAGING));
