@@ -8,8 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
-import { temporarySibling } from '../util/atomic.ts';
-import { processIsAlive } from '../util/lock.ts';
+import { deadTemporarySibling, temporarySibling } from '../util/atomic.ts';
 import { checkOutputFolder, moveIntoPlace, type OutputFolderKind } from '../util/output-folder.ts';
 import { encodeWav16 } from '../audio/wav.ts';
 import {
@@ -86,8 +85,6 @@ export const CANARY_SET_OUTPUT: OutputFolderKind = {
   },
 };
 
-const TEMPORARY_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
-
 /**
  * Removes the temporary folders (`.OUT.tmp-PID-*`) that interrupted runs of generate for the same --out
  * left next to it, when their process is gone and they hold nothing but canary-set files; returns their paths.
@@ -102,8 +99,7 @@ export async function removeStaleTemporaries(out: string): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const match = TEMPORARY_NAME.exec(name);
-    if (!match || match[1] !== basename(out) || processIsAlive(Number(match[2]))) continue;
+    if (deadTemporarySibling(name)?.target !== basename(out)) continue;
     const path = join(parent, name);
     try {
       if (!(await stat(path)).isDirectory()) continue;

@@ -20,9 +20,9 @@ import { probeSampleRate } from '../audio/sample-rate.ts';
 import { loadTrainingList } from './canaries.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
 import {
-  moveIntoPlace,
   placeCanaryAudio,
   prepareCanaryAudio,
+  publishStagedAudio,
   removeQuietly,
   type PreparedCanaryAudio,
 } from './canary-audio.ts';
@@ -183,7 +183,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
     placing.catch(() => undefined);
     const outputs = await target.write(copies, random, options.onProgress);
     const audioMode = await placing;
-    await moveIntoPlace(
+    await publishStagedAudio(
       copies.map((copy) => ({ from: stagedPath(staging, copy), to: copy.audioPath })),
       placed,
     );
