@@ -154,8 +154,10 @@ export function resolveAuditSettings(options: AuditSettingsInput): ResolvedAudit
   };
 }
 
-const auditSpec = (key: (typeof AUDIT_OPTION_SPECS)[number]['key']): OptionSpec =>
-  findSpec<string>(AUDIT_OPTION_SPECS, key);
+type AuditOptionSpec = (typeof AUDIT_OPTION_SPECS)[number];
+/** The audit's spec of `key`, with its literal types (so the lists that spread it keep deriving their types). */
+const auditSpec = <Key extends AuditOptionSpec['key']>(key: Key) =>
+  findSpec<string>(AUDIT_OPTION_SPECS, key) as Extract<AuditOptionSpec, { key: Key }>;
 
 /** Options of compare() (`rote compare`); alpha, confidence and resamples are the audit's, with the audit's defaults. */
 export const COMPARE_OPTION_SPECS = [
