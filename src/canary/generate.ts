@@ -31,7 +31,9 @@ import {
 import { speedUpMany } from './speedup.ts';
 import { defaultConcurrency, SpeechSynthesisPool } from './synthesis-pool.ts';
 import { makeCanaryTexts } from './text.ts';
-import { loadExcludedWords, loadWordList } from './words.ts';
+import { isExcluded, loadExcludedWords, loadWordList } from './words.ts';
+import { canaryLanguage, languageWordlistPath } from './languages.ts';
+import { characterRate, speakingRateWarnings, type CharacterRate } from './speaking-rate.ts';
 
 export interface GenerateResult {
   set: CanarySet;
@@ -45,6 +47,8 @@ export interface GenerateResult {
   trainingListPath: string;
   /** Human-readable cautions (e.g. a small held-out group). */
   warnings: string[];
+  /** Characters of the normalized texts per second of the sped-up audio (what a model's output frame rate must exceed). */
+  charactersPerSecond: CharacterRate;
   /** Wall-clock seconds (not stored in the set). */
   seconds: number;
   /** True when no seed was given and one was drawn from a cryptographic source (recorded in canary-set.json only). */
@@ -195,18 +199,26 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
   const replacing = await checkOutputFolder(out, resolved.force, CANARY_SET_OUTPUT);
   const leftovers = await removeStaleTemporaries(out);
 
-  const wordlist = await loadWordList(resolved.wordlist);
+  const language = canaryLanguage(resolved.language);
+  const wordlist = await loadWordList(resolved.wordlist ?? languageWordlistPath(language));
   let words = wordlist.words;
   let excludedWords = 0;
   if (resolved.excludeWords) {
     const excluded = await loadExcludedWords(resolved.excludeWords);
-    words = words.filter((word) => !excluded.has(word));
+    words = words.filter((word) => !isExcluded(excluded, word, language.spaces));
     excludedWords = wordlist.words.length - words.length;
   }
   const bernoulli = resolved.membership === 'bernoulli';
   const count = bernoulli ? resolved.candidates! : resolved.holdout + resolved.perGroup * resolved.repetitions.length;
   const source = `${resolved.wordlist ?? wordlist.name}${excludedWords ? ` (after excluding ${excludedWords} words)` : ''}`;
-  const texts = makeCanaryTexts({ count, wordsPerCanary: resolved.words, words, seed: resolved.seed, source });
+  const texts = makeCanaryTexts({
+    count,
+    wordsPerCanary: resolved.words,
+    words,
+    seed: resolved.seed,
+    source,
+    separator: language.spaces ? ' ' : '',
+  });
   const planned = planCanaries(texts, resolved);
 
   const warnings: string[] = [];
@@ -221,6 +233,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
 
   const parameters: CanarySetParameters = {
     seed: resolved.seed,
+    language: language.code,
     count,
     wordsPerCanary: resolved.words,
     wordlist: { name: wordlist.name, sha256: wordlist.sha256, words: wordlist.words.length },
@@ -314,6 +327,8 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     await Promise.all(batches.map((batch) => batchLimiter(() => processBatch(batch))));
 
     const canaries = planned.map((c) => records.get(c.id)!);
+    const rate = characterRate(canaries);
+    warnings.push(...speakingRateWarnings(rate));
     const { set, training } = canarySetDocuments(parameters, canaries, resolved.sampleRate);
     await writeFile(join(temporary, 'canary-set.json'), `${JSON.stringify(set, null, 2)}\n`);
     await writeFile(join(temporary, 'for-training', 'canaries.json'), `${JSON.stringify(training, null, 2)}\n`);
@@ -326,6 +341,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
       trainingDir: join(out, 'for-training'),
       trainingListPath: join(out, 'for-training', 'canaries.json'),
       warnings,
+      charactersPerSecond: rate,
       seconds: (performance.now() - started) / 1000,
       seedDrawn: options.seed === undefined,
     };

@@ -3,12 +3,14 @@
  * a SeededRandom(seed).fork('text') stream; for each canary, draw
  * `wordsPerCanary` DISTINCT words, each uniformly from the words not yet in
  * that canary (rng.nextInt over the remaining list), join them with single
- * spaces; a text already drawn is discarded and drawn again. So the set is
+ * spaces (no separator for scripts written without spaces); a text already
+ * drawn (the same characters, even from other words) is discarded and drawn again. So the set is
  * uniform over all ordered selections of distinct words, without repeats.
  */
 import { RoteError } from '../util/errors.ts';
 import { OptionError } from '../util/options.ts';
 import { SeededRandom } from '../util/random.ts';
+import { normalizeText } from '../util/normalize-text.ts';
 
 /** How many distinct canaries of `wordsPerCanary` distinct words a list of `wordCount` words can give: P(n, w). */
 export function maxDistinctCanaries(wordCount: number, wordsPerCanary: number): number {
@@ -28,10 +30,12 @@ export interface CanaryTextOptions {
   seed: string;
   /** Names the word list in error messages. */
   source?: string;
+  /** Between the words: ' ' (default), '' for scripts written without spaces (Chinese, Japanese). */
+  separator?: string;
 }
 
 export function makeCanaryTexts(options: CanaryTextOptions): string[] {
-  const { count, wordsPerCanary, words, seed, source = 'the word list' } = options;
+  const { count, wordsPerCanary, words, seed, source = 'the word list', separator = ' ' } = options;
   if (!Number.isInteger(count) || count < 1)
     throw new RoteError(`canary count must be a positive integer, got ${count}`);
   if (!Number.isInteger(wordsPerCanary) || wordsPerCanary < 1)
@@ -53,9 +57,10 @@ export function makeCanaryTexts(options: CanaryTextOptions): string[] {
       const j = i + random.nextInt(pool.length - i);
       [pool[i], pool[j]] = [pool[j]!, pool[i]!];
     }
-    const text = pool.slice(0, wordsPerCanary).join(' ');
-    if (!seen.has(text)) {
-      seen.add(text);
+    const text = pool.slice(0, wordsPerCanary).join(separator);
+    const key = normalizeText(text);
+    if (!seen.has(key)) {
+      seen.add(key);
       texts.push(text);
     }
   }

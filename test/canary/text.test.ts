@@ -66,7 +66,7 @@ test('word list errors name file and line; exclusions read manifests', async () 
       '{"audio_filepath": "a.wav", "duration": 1, "text": "Apple pie"}\n{"audio_filepath": "b.wav", "duration": 1, "text": "river"}\n',
     );
     const excluded = await loadExcludedWords(manifest);
-    assert.equal([...excluded].sort(), ['apple', 'pie', 'river']);
+    assert.equal([...excluded.words].sort(), ['apple', 'pie', 'river']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
