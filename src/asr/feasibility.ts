@@ -10,11 +10,17 @@
  * Output frames are taken as ceil(feature frames / subsampling), the most any
  * family's length rule gives (NeMo: ceil; sherpa-onnx: floor), so "infeasible"
  * is never claimed for a canary that fits.
+ *
+ * Vocabulary: a reference (normalized as every text, src/util/normalize-text.ts)
+ * holding a character that no token can emit (a character tokens.txt without it;
+ * a BPE vocabulary that would need <unk> for it) can never be recognized either:
+ * such a canary is infeasible and its missing characters are named.
  */
 import { ctcMinimumFrames } from './ctc.ts';
 import { engineOf, type AsrModel } from './model.ts';
 import { tokenizeReference } from './vocabulary.ts';
 import { probeWav } from '../audio/wav.ts';
+import { normalizeText } from '../util/normalize-text.ts';
 
 export interface FrameBudget {
   /** Reference length in the model's tokens. */
@@ -23,6 +29,9 @@ export interface FrameBudget {
   neededFrames: number;
   /** Output frames the utterance gives at most. */
   outputFrames: number;
+  /** Characters of the normalized reference that the vocabulary cannot emit (empty when it can emit them all). */
+  missingCharacters: string[];
+  /** Enough output frames and no missing character. */
   feasible: boolean;
 }
 
@@ -32,10 +41,16 @@ export const TRANSDUCER_SYMBOLS_PER_FRAME = 1;
 /** The frame budget of `reference` on an utterance of `featureFrames` feature frames (as the model's frontend computes them). */
 export function referenceFrameBudget(model: AsrModel, reference: string, featureFrames: number): FrameBudget {
   const engine = engineOf(model);
-  const ids = tokenizeReference(engine.vocabulary, reference).ids;
+  const { ids, missing } = tokenizeReference(engine.vocabulary, normalizeText(reference));
   const neededFrames = model.info.isCtc ? ctcMinimumFrames(ids) : Math.ceil(ids.length / TRANSDUCER_SYMBOLS_PER_FRAME);
   const outputFrames = Math.ceil(featureFrames / Math.max(1, model.info.subsampling));
-  return { tokens: ids.length, neededFrames, outputFrames, feasible: neededFrames <= outputFrames };
+  return {
+    tokens: ids.length,
+    neededFrames,
+    outputFrames,
+    missingCharacters: missing,
+    feasible: neededFrames <= outputFrames && missing.length === 0,
+  };
 }
 
 /** Feature frames the model's frontend computes for a WAV file (from its header; resampling to the model's rate counted). */

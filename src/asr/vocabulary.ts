@@ -176,6 +176,8 @@ export interface ReferenceTokens {
   ids: number[];
   /** Characters of the normalized reference (spaces between words included). */
   characters: number;
+  /** Characters of the reference no token can emit (dropped; a BPE model would need <unk> for them), in order of appearance. */
+  missing: string[];
   notes: string[];
 }
 
@@ -267,5 +269,5 @@ export function tokenizeReference(vocabulary: Vocabulary, reference: string): Re
         ]
       : [];
   const characters = keptWords.join(' ').length;
-  return { ids, characters, notes };
+  return { ids, characters, missing: [...dropped], notes };
 }

@@ -394,6 +394,14 @@ export const IMPORT_OPTION_SPECS = [
       'bernoulli: each listed canary was trained on once with independent probability 1/2 (repetitions 1 or held-out), for the one-run epsilon audit',
   },
   {
+    key: 'language',
+    flag: '--language <code>',
+    kind: 'string',
+    default: DEFAULT_LANGUAGE,
+    description:
+      "language of the list's canaries (e.g. de, ru, hi, cmn), recorded in the set; a row's own language field (TSV column or JSON key) overrides it",
+  },
+  {
     key: 'force',
     flag: '--force',
     kind: 'switch',
