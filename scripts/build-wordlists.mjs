@@ -146,11 +146,14 @@ const LANGUAGES = [
   { code: 'tr', name: 'Turkish', file: 'turkish', voice: 'tr', letters: /^[a-zçğıöşüâî]+$/u, length: [3, 12] },
 ];
 
-// Words a language's list must not hold: interjections and spelled-out sounds of subtitles.
+// Words a language's list must not hold: interjections, letter names (a spelled-out acronym), names,
+// and the source's word pieces (its Japanese is split by a tokenizer: くださ of ください).
 const DENY = {
   de: ['ähm', 'hmm'],
   fr: ['euh', 'hum'],
   ru: ['ммм', 'хмм'],
+  hi: ['एम', 'ओह'],
+  ja: ['くださ', 'ジョン', 'ちゃん'],
 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -73,7 +73,7 @@ export const CANARY_LANGUAGES: readonly CanaryLanguage[] = [
     voices: variants('de'),
     wordlist: 'words-de.txt',
     spaces: true,
-    rate: 100,
+    rate: 92,
   },
   {
     code: 'fr',
@@ -83,7 +83,7 @@ export const CANARY_LANGUAGES: readonly CanaryLanguage[] = [
     voices: variants('fr', 'fr-be'),
     wordlist: 'words-fr.txt',
     spaces: true,
-    rate: 100,
+    rate: 85,
   },
   {
     code: 'es',
@@ -153,7 +153,7 @@ export const CANARY_LANGUAGES: readonly CanaryLanguage[] = [
     voices: variants('ru'),
     wordlist: 'words-ru.txt',
     spaces: true,
-    rate: 100,
+    rate: 84,
   },
   {
     code: 'uk',
