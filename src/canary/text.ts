@@ -51,7 +51,13 @@ export function makeCanaryTexts(options: CanaryTextOptions): string[] {
   const seen = new Set<string>();
   const texts: string[] = [];
   const pool = [...words];
-  while (texts.length < count) {
+  // Joined without spaces, different words can spell the same text, so fewer distinct texts may exist than P(n, w).
+  const maxDraws = 1000 * count + 100_000;
+  for (let draws = 0; texts.length < count; draws++) {
+    if (draws === maxDraws)
+      throw new RoteError(
+        `${source}: after ${draws} draws only ${texts.length} distinct canaries of ${wordsPerCanary} words were found (words joined without spaces spell the same texts); ${count} were asked for. Use a longer word list or more --words.`,
+      );
     // Partial Fisher-Yates: the first w slots become a uniform ordered draw without replacement.
     for (let i = 0; i < wordsPerCanary; i++) {
       const j = i + random.nextInt(pool.length - i);
