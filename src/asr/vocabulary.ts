@@ -269,5 +269,7 @@ export function tokenizeReference(vocabulary: Vocabulary, reference: string): Re
         ]
       : [];
   const characters = keptWords.join(' ').length;
-  return { ids, characters, missing: [...dropped], notes };
+  const folded = fold(reference);
+  const missing = [...dropped].sort((a, b) => folded.indexOf(a) - folded.indexOf(b));
+  return { ids, characters, missing, notes };
 }

@@ -148,7 +148,7 @@ export function validateEspeakVoice(
   if (!baseOk || !variantOk) {
     const what = !baseOk ? `unknown base voice "${base}"` : `unknown variant "+${variant}"`;
     throw new RoteError(
-      `${field}: "${voice}" is not a ${language.name} voice of the embedded espeak-ng (${what}). Valid: ${describeVoices(true, language)}.`,
+      `${field}: "${voice}" is not a voice of the embedded espeak-ng for ${language.name} (${what}). Valid: ${describeVoices(true, language)}.`,
     );
   }
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { generateCanarySet, loadWordList, readCanarySet } from '../../src/canary/index.ts';
 import { canaryLanguage, languageWordlistPath } from '../../src/canary/languages.ts';
 import { audit, checkCanaries } from '../../src/audit/index.ts';
+import { loadModel, referenceFrameBudget } from '../../src/asr/index.ts';
 import { errorRates } from '../../src/audit/stats.ts';
 import { normalizeText } from '../../src/util/normalize-text.ts';
 
@@ -123,6 +124,19 @@ test('a model trained on English cannot be audited with Russian or Hindi canarie
       report.verdict.inconclusiveReasons.some((reason) => reason.includes('vocabulary cannot emit')),
       report.verdict.inconclusiveReasons.join('\n'),
     );
+  }
+});
+
+test('a BPE vocabulary: a script none of its pieces writes needs <unk> (infeasible); gaps inside its script stay notes', async () => {
+  const model = await loadModel(join(ROOT, 'test/fixtures/models/nemo-ctc'), { provider: 'cpu' });
+  try {
+    // The toy vocabulary writes Latin but has no "k" or "v" piece.
+    assert.equal(referenceFrameBudget(model, 'Дом kv', 1000).missingCharacters, ['д', 'о', 'м']);
+    assert.is(referenceFrameBudget(model, 'Дом kv', 1000).feasible, false);
+    assert.equal(referenceFrameBudget(model, 'kv the', 1000).missingCharacters, []);
+    assert.is(referenceFrameBudget(model, 'kv the', 1000).feasible, true);
+  } finally {
+    await model.close();
   }
 });
 

@@ -149,7 +149,7 @@ test('--language picks the voices, word list and rate, and is recorded; an unkno
     assert.match(message, /--language <code>' argument 'xx' is invalid\. Allowed choices are en, de, fr/);
     await rejectsWithRoteError(
       () => generateCanarySet({ out: join(root, 'y'), language: 'de', voices: ['en-us'] }),
-      /--voices: "en-us" is not a German voice of the embedded espeak-ng/,
+      /--voices: "en-us" is not a voice of the embedded espeak-ng for German/,
     );
   } finally {
     await rm(root, { recursive: true, force: true });
