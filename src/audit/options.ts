@@ -8,7 +8,7 @@ import { DEVICE_ID_OPTION, HEAD_OPTION, PROVIDER_OPTION, THREADS_OPTION } from '
 import { findSpec, resolveOptions, type OptionSpec, type OptionsOf } from '../util/options.ts';
 export { pickSpecs } from '../util/options.ts';
 import { AUDIT_DEFAULTS, EPSILON_DEFAULTS } from './defaults.ts';
-import type { AuditSettings, CompareExpectation } from './types.ts';
+import type { AuditSettings, CompareExpectation } from './report/types.ts';
 
 export const COMPARE_EXPECTATIONS: readonly CompareExpectation[] = ['less', 'more', 'either'];
 

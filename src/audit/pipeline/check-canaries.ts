@@ -5,12 +5,12 @@
  * group sizes? Reads WAV headers only; runs no inference.
  */
 import { join } from 'node:path';
-import { readCanarySet } from '../canary/index.ts';
-import { featureFramesOfWav, loadModel, referenceFrameBudget, type FrameBudget } from '../asr/index.ts';
-import { resolveOptions, type OptionsOf } from '../util/options.ts';
-import { INFEASIBLE_LIMIT } from './defaults.ts';
-import { CHECK_CANARIES_OPTION_SPECS } from './options.ts';
-import { designWarnings } from './power.ts';
+import { readCanarySet } from '../../canary/index.ts';
+import { featureFramesOfWav, loadModel, referenceFrameBudget, type FrameBudget } from '../../asr/index.ts';
+import { resolveOptions, type OptionsOf } from '../../util/options.ts';
+import { INFEASIBLE_LIMIT } from '../defaults.ts';
+import { CHECK_CANARIES_OPTION_SPECS } from '../options.ts';
+import { designWarnings } from '../stats/power.ts';
 
 /** canaries, model, provider and alpha (CHECK_CANARIES_OPTION_SPECS: types, defaults and help there). */
 export type CheckCanariesOptions = OptionsOf<typeof CHECK_CANARIES_OPTION_SPECS>;
