@@ -9,7 +9,6 @@ import { RoteError } from '../../util/errors.ts';
 import { normalizePerFeature } from './dsp.ts';
 import { createKaldiFbankPlan } from './kaldi-fbank.ts';
 import { createNemoMelPlan } from './nemo-mel.ts';
-import { resolveWaveformOptions, waveformFeatures, type WaveformOptions } from './waveform.ts';
 import {
   resolveSherpaNemoMelOptions,
   type FeatureMatrix,
@@ -21,10 +20,9 @@ import {
 export type FrontendSpec =
   | ({ type: 'kaldi-fbank' } & Partial<KaldiFbankOptions>)
   | ({ type: 'nemo-mel' } & Partial<NemoMelOptions>)
-  | ({ type: 'sherpa-nemo-mel' } & Partial<SherpaNemoMelOptions>)
-  | ({ type: 'waveform' } & Partial<WaveformOptions>);
+  | ({ type: 'sherpa-nemo-mel' } & Partial<SherpaNemoMelOptions>);
 
-export const FRONTEND_TYPES = ['kaldi-fbank', 'nemo-mel', 'sherpa-nemo-mel', 'waveform'] as const;
+export const FRONTEND_TYPES = ['kaldi-fbank', 'nemo-mel', 'sherpa-nemo-mel'] as const;
 
 export interface Frontend {
   /** The spec as given. */
@@ -86,17 +84,6 @@ export function createFrontend(spec: FrontendSpec): Frontend {
           return features;
         },
         framesFor: plan.numFrames,
-      };
-    }
-    case 'waveform': {
-      const options = resolveWaveformOptions(withoutType(spec));
-      return {
-        spec,
-        resolved: { type: spec.type, ...options },
-        sampleRate: options.sampleRate,
-        numBins: 1,
-        compute: (samples: Float32Array) => waveformFeatures(samples, options),
-        framesFor: (numSamples: number) => numSamples,
       };
     }
     default:
