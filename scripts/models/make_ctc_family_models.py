@@ -5,7 +5,7 @@ family's published export interface, and their golden values.
 Run with Debian's PyTorch:  /usr/bin/python3 scripts/models/make_ctc_family_models.py [--out DIR]
 (reads the speech fixtures DIR/speech that make_test_models.py writes). Writes (DIR = test/fixtures/models):
 
-  hf-wav2vec2-ctc/   as `optimum-cli export onnx --model <Wav2Vec2ForCTC repo>` leaves it:
+  hf-ctc/           as `optimum-cli export onnx --model <Wav2Vec2ForCTC repo>` leaves it:
                      model.onnx (input_values [batch_size, sequence_length] float32 -> logits
                      [batch_size, sequence_length, vocab_size], raw logits; no attention_mask, as
                      Optimum's AudioOnnxConfig), config.json (model_type wav2vec2, the base model's
@@ -14,13 +14,13 @@ Run with Debian's PyTorch:  /usr/bin/python3 scripts/models/make_ctc_family_mode
                      vocab.json + added_tokens.json + tokenizer_config.json + special_tokens_map.json
                      (a fine-tuning-tutorial vocabulary: lower-case letters, "|" delimiter, [UNK],
                      [PAD] last as the CTC blank, <s> </s> added after it)
-  wenet-ctc/         sherpa-onnx's scripts/wenet/export-onnx.py: model.onnx (x [N, T, 80], x_lens
+  sherpa-wenet-ctc/  sherpa-onnx's scripts/wenet/export-onnx.py: model.onnx (x [N, T, 80], x_lens
                      int64 -> log_probs, log_probs_lens) with metadata model_type=wenet_ctc,
                      subsampling_factor, vocab_size; tokens.txt (<blank> 0, <unk> 1, ..., <sos/eos>)
-  wenet-export/      WeNet's wenet/bin/export_onnx_cpu.py in its non-streaming mode (chunk_size -1,
+  wenet-ctc/         WeNet's wenet/bin/export_onnx_cpu.py in its non-streaming mode (chunk_size -1,
                      left_chunks -1): encoder.onnx (chunk [1, T, 80], offset, att_cache, cnn_cache ->
                      output, r_att_cache, r_cnn_cache; every export argument as metadata), ctc.onnx
-                     (hidden -> probs, log-softmax), units.txt. Same weights as wenet-ctc.
+                     (hidden -> probs, log-softmax), units.txt. Same weights as sherpa-wenet-ctc.
   zipformer-ctc/     icefall's zipformer/export-onnx-ctc.py: model.onnx (x [N, T, 80], x_lens int64 ->
                      log_probs [N, T', V], log_probs_len) with metadata model_type=zipformer2_ctc;
                      tokens.txt (<blk> 0, <sos/eos> 1, <unk> 2, pieces)
@@ -509,23 +509,23 @@ def main():
     speech = {u["id"]: ref.read_wav(os.path.join(speech_dir, u["file"])) for u in listing}
     reference_dir = os.path.join(args.out, "ctc-reference")
 
-    hf_dir = os.path.join(args.out, "hf-wav2vec2-ctc")
+    hf_dir = os.path.join(args.out, "hf-ctc")
     hf = make_hf(hf_dir, speech)
     cases, extra = hf_reference(hf, hf_dir, speech, texts)
-    write_reference(os.path.join(reference_dir, "hf-wav2vec2-ctc.json"), "hf-wav2vec2-ctc", cases, extra)
+    write_reference(os.path.join(reference_dir, "hf-ctc.json"), "hf-ctc", cases, extra)
 
-    wenet, units = make_wenet(os.path.join(args.out, "wenet-ctc"), os.path.join(args.out, "wenet-export"), speech)
-    units_read = ref.read_token_file(os.path.join(args.out, "wenet-export", "units.txt"))
+    wenet, units = make_wenet(os.path.join(args.out, "sherpa-wenet-ctc"), os.path.join(args.out, "wenet-ctc"), speech)
+    units_read = ref.read_token_file(os.path.join(args.out, "wenet-ctc", "units.txt"))
     assert units_read == units
 
     def wenet_run(feats):
         hidden, lengths = wenet.encode(feats.unsqueeze(0), torch.tensor([feats.shape[0]]))
         return wenet.log_probs(hidden)[0, :int(lengths[0])]
 
-    write_reference(os.path.join(reference_dir, "wenet-ctc.json"), "wenet-ctc",
+    write_reference(os.path.join(reference_dir, "sherpa-wenet-ctc.json"), "sherpa-wenet-ctc",
                     symbols_reference(wenet_run, lambda s: ref.sherpa_fbank(s, scale=32768.0), units, 0, speech, texts, True),
                     {"frontend": "sherpa-onnx default fbank, samples * 32768"})
-    write_reference(os.path.join(reference_dir, "wenet-export.json"), "wenet-export",
+    write_reference(os.path.join(reference_dir, "wenet-ctc.json"), "wenet-ctc",
                     symbols_reference(wenet_run, ref.wenet_fbank, units, 0, speech, texts, True),
                     {"frontend": "WeNet compute_fbank: samples * 32768, torchaudio kaldi.fbank defaults (snip_edges, high_freq 0)"})
 

@@ -24,7 +24,7 @@ function jsonFile(path: string): { path: string; value: unknown } {
   return { path, value: JSON.parse(readFileSync(path, 'utf8')) };
 }
 
-function hfFiles(dir = `${MODELS}hf-wav2vec2-ctc/`): HfTokenizerFiles {
+function hfFiles(dir = `${MODELS}hf-ctc/`): HfTokenizerFiles {
   return {
     vocab: jsonFile(`${dir}vocab.json`),
     tokenizerConfig: jsonFile(`${dir}tokenizer_config.json`),
@@ -34,7 +34,7 @@ function hfFiles(dir = `${MODELS}hf-wav2vec2-ctc/`): HfTokenizerFiles {
 }
 
 test('Hugging Face tokenizer: blank = pad token (last here), added tokens after it, specials never in references', () => {
-  const config = jsonFile(`${MODELS}hf-wav2vec2-ctc/config.json`).value as { vocab_size: number; pad_token_id: number };
+  const config = jsonFile(`${MODELS}hf-ctc/config.json`).value as { vocab_size: number; pad_token_id: number };
   const tokenizer = buildHfTokenizer(hfFiles(), config.vocab_size);
   const { vocabulary } = tokenizer;
   assert.is(vocabulary.pieces.length, config.vocab_size);
@@ -49,7 +49,7 @@ test('Hugging Face tokenizer: blank = pad token (last here), added tokens after 
 
 test('Hugging Face tokenizer: transcripts and reference tokens equal the reference implementation', () => {
   const tokenizer = buildHfTokenizer(hfFiles(), 32);
-  for (const utt of golden('hf-wav2vec2-ctc').utterances) {
+  for (const utt of golden('hf-ctc').utterances) {
     assert.is(hfCtcText(tokenizer, utt.tokenIds), utt.transcript, utt.id);
     assert.equal(tokenizeReference(tokenizer.vocabulary, utt.reference).ids, utt.targets, utt.id);
   }
@@ -113,8 +113,8 @@ test('Hugging Face tokenizer: per-language vocabularies use target_lang; bad fil
 });
 
 for (const [family, file] of [
-  ['wenet-ctc', 'wenet-ctc/tokens.txt'],
-  ['wenet-export', 'wenet-export/units.txt'],
+  ['sherpa-wenet-ctc', 'sherpa-wenet-ctc/tokens.txt'],
+  ['wenet-ctc', 'wenet-ctc/units.txt'],
   ['zipformer-ctc', 'zipformer-ctc/tokens.txt'],
 ] as const) {
   test(`${file}: blank 0, transcripts and reference tokens equal the reference implementation`, async () => {

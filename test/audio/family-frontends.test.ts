@@ -39,8 +39,8 @@ function maxDifference(features: FeatureMatrix, frame: number, expected: number[
 }
 
 for (const [family, options, what] of [
-  ['wenet-export', WENET_FBANK, "WeNet's compute_fbank (x32768, snip_edges, high_freq Nyquist)"],
-  ['wenet-ctc', SHERPA_WENET_FBANK, "sherpa-onnx's WeNet fbank (x32768, its defaults)"],
+  ['wenet-ctc', WENET_FBANK, "WeNet's compute_fbank (x32768, snip_edges, high_freq Nyquist)"],
+  ['sherpa-wenet-ctc', SHERPA_WENET_FBANK, "sherpa-onnx's WeNet fbank (x32768, its defaults)"],
 ] as const) {
   test(`kaldi fbank as ${what} equals torchaudio's`, () => {
     const frontend = createFrontend({ type: 'kaldi-fbank', numBins: 80, ...options });
