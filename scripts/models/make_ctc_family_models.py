@@ -470,11 +470,7 @@ def hf_reference(model, model_dir, speech, texts):
         short = 0 if len(a) < len(b) else 1
         alone = model(torch.from_numpy([a, b][short]).unsqueeze(0))[0]
         batched = model(torch.from_numpy(padded))[short, :alone.shape[0]]
-        masked = ref.hf_normalize([padded[0] * 3.0, padded[1]], lengths=[len(a), len(b)], padding_value=0.0)
     extra = {"paddedBatchMaxLogitChange": float((alone - batched).abs().max()),
-             "maskedNormalization": {"lengths": [len(a), len(b)], "scale": 3.0,
-                                     "values": {str(i): round(float(masked[0][i]), 6) for i in (len(a) // 3, len(a) // 2, len(a) - 1)},
-                                     "tail": float(masked[short][-1])},
              "outputLengths": {str(n): ref.hf_output_length(n, config) for n in (400, 401, 719, 720, 16000, 48123)}}
     return cases, extra
 
