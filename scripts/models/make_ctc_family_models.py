@@ -14,6 +14,9 @@ Run with Debian's PyTorch:  /usr/bin/python3 scripts/models/make_ctc_family_mode
                      vocab.json + added_tokens.json + tokenizer_config.json + special_tokens_map.json
                      (a fine-tuning-tutorial vocabulary: lower-case letters, "|" delimiter, [UNK],
                      [PAD] last as the CTC blank, <s> </s> added after it)
+  hf-ctc-masked/     the same files for a feat_extract_norm "layer" model exported with an
+                     attention_mask input (int64 [batch_size, sequence_length]; not Optimum's default,
+                     a custom export): pad invariant under its mask, so it batches
   sherpa-wenet-ctc/  sherpa-onnx's scripts/wenet/export-onnx.py: model.onnx (x [N, T, 80], x_lens
                      int64 -> log_probs, log_probs_lens) with metadata model_type=wenet_ctc,
                      subsampling_factor, vocab_size; tokens.txt (<blank> 0, <unk> 1, ..., <sos/eos>)
@@ -245,18 +248,25 @@ HF_CONV_STRIDE = [5, 2, 2, 2, 2, 2, 2]
 
 
 class Wav2Vec2Ctc(nn.Module):
-    """Wav2Vec2ForCTC's shape: feature encoder (conv stack without bias, GroupNorm with one group
-    per channel after the first convolution, GELU), feature projection, convolutional positional
-    embedding (even kernel, last frame removed), one post-norm transformer layer, lm_head."""
+    """Wav2Vec2ForCTC's shape: feature encoder (conv stack without bias, GELU; norm "group": a
+    GroupNorm with one group per channel after the first convolution, "layer": a LayerNorm after
+    each), feature projection, convolutional positional embedding (even kernel, last frame
+    removed), one post-norm transformer layer, lm_head. With an attention_mask (the "layer"
+    export with a mask input), frames past each utterance's valid ones are zeroed before the
+    positional convolution and masked out of attention, as Wav2Vec2Model does."""
 
-    def __init__(self, vocab, conv_dim=16, hidden=32, heads=2, pos_kernel=8, pos_groups=4):
+    def __init__(self, vocab, conv_dim=16, hidden=32, heads=2, pos_kernel=8, pos_groups=4, norm="group"):
         super().__init__()
         convs, channels = [], 1
         for kernel, stride in zip(HF_CONV_KERNEL, HF_CONV_STRIDE):
             convs.append(nn.Conv1d(channels, conv_dim, kernel, stride, bias=False))
             channels = conv_dim
         self.convs = nn.ModuleList(convs)
-        self.group_norm = nn.GroupNorm(conv_dim, conv_dim)
+        self.norm = norm
+        if norm == "group":
+            self.group_norm = nn.GroupNorm(conv_dim, conv_dim)
+        else:
+            self.conv_norms = nn.ModuleList([nn.LayerNorm(conv_dim) for _ in HF_CONV_KERNEL])
         self.projection_norm = nn.LayerNorm(conv_dim)
         self.projection = nn.Linear(conv_dim, hidden)
         self.pos_conv = nn.Conv1d(hidden, hidden, pos_kernel, padding=pos_kernel // 2, groups=pos_groups)
@@ -271,20 +281,32 @@ class Wav2Vec2Ctc(nn.Module):
         self.config = {"conv_dim": [conv_dim] * len(HF_CONV_KERNEL), "hidden_size": hidden, "num_attention_heads": heads,
                        "num_conv_pos_embeddings": pos_kernel, "num_conv_pos_embedding_groups": pos_groups}
 
-    def forward(self, input_values):
+    def forward(self, input_values, attention_mask=None):
         x = input_values.unsqueeze(1)
         for i, conv in enumerate(self.convs):
             x = conv(x)
-            if i == 0:
+            if self.norm == "group" and i == 0:
                 x = self.group_norm(x)
+            elif self.norm == "layer":
+                x = self.conv_norms[i](x.transpose(1, 2)).transpose(1, 2)
             x = nn.functional.gelu(x)
         x = self.projection(self.projection_norm(x.transpose(1, 2)))
+        mask = None
+        if attention_mask is not None:
+            lengths = attention_mask.sum(-1)
+            for kernel, stride in zip(HF_CONV_KERNEL, HF_CONV_STRIDE):
+                lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
+            mask = frame_mask(lengths, x.shape[1])
+            x = x * mask.unsqueeze(-1).to(x.dtype)
         pos = self.pos_conv(x.transpose(1, 2))[:, :, :-1]
         x = self.encoder_norm(x + nn.functional.gelu(pos).transpose(1, 2))
         b, t, d = x.shape
         dk = d // self.heads
         q, k, v = (y.reshape(b, t, self.heads, dk).transpose(1, 2) for y in self.qkv(x).chunk(3, dim=-1))
-        att = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(dk), dim=-1)
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(dk)
+        if mask is not None:
+            scores = scores.masked_fill(~mask[:, None, None, :], -10000.0)
+        att = torch.softmax(scores, dim=-1)
         x = self.norm1(x + self.att_out(torch.matmul(att, v).transpose(1, 2).reshape(b, t, d)))
         x = self.norm2(x + self.ff(x))
         return self.head(x)
@@ -296,12 +318,12 @@ def hf_files(model, out, vocab, added):
         "_name_or_path": "rote-test/wav2vec2-tiny-ctc",
         "architectures": ["Wav2Vec2ForCTC"],
         "model_type": "wav2vec2",
-        "feat_extract_norm": "group",
+        "feat_extract_norm": model.norm,
         "feat_extract_activation": "gelu",
         "conv_bias": False,
         "conv_kernel": HF_CONV_KERNEL,
         "conv_stride": HF_CONV_STRIDE,
-        "do_stable_layer_norm": False,
+        "do_stable_layer_norm": model.norm == "layer",
         "add_adapter": False,
         "num_hidden_layers": 1,
         "ctc_loss_reduction": "mean",
@@ -314,7 +336,7 @@ def hf_files(model, out, vocab, added):
     }
     preprocessor = {"do_normalize": True, "feature_extractor_type": "Wav2Vec2FeatureExtractor", "feature_size": 1,
                     "padding_side": "right", "padding_value": 0.0, "processor_class": "Wav2Vec2Processor",
-                    "return_attention_mask": False, "sampling_rate": 16000}
+                    "return_attention_mask": model.norm == "layer", "sampling_rate": 16000}
     tokenizer = {"bos_token": "<s>", "clean_up_tokenization_spaces": True, "do_lower_case": False, "eos_token": "</s>",
                  "model_max_length": 1000000000000000019884624838656, "pad_token": "[PAD]",
                  "processor_class": "Wav2Vec2Processor", "replace_word_delimiter_char": " ", "target_lang": None,
@@ -328,7 +350,7 @@ def hf_files(model, out, vocab, added):
             f.write("\n")
 
 
-def make_hf(out, speech, seed=11):
+def make_hf(out, speech, seed=11, norm="group"):
     torch.manual_seed(seed)
     vocab = {"'": 0, "|": 1}
     for letter in LETTERS:
@@ -336,15 +358,21 @@ def make_hf(out, speech, seed=11):
     vocab["[UNK]"] = len(vocab)
     vocab["[PAD]"] = len(vocab)
     added = {"<s>": len(vocab), "</s>": len(vocab) + 1}
-    model = Wav2Vec2Ctc(len(vocab) + len(added)).eval()
+    model = Wav2Vec2Ctc(len(vocab) + len(added), norm=norm).eval()
     make_peaky(model.head, 6.0)
     preprocessor = {"sampling_rate": 16000, "do_normalize": True}
     inputs = [torch.from_numpy(ref.hf_input_values(s, r, preprocessor)).unsqueeze(0) for s, r in speech.values()]
     calibrate_head(model.head, lambda: torch.cat([model(x)[0] for x in inputs]), vocab["[PAD]"],
                    never=(vocab["[UNK]"], added["<s>"], added["</s>"]))
     os.makedirs(out, exist_ok=True)
-    export(model, (torch.randn(2, 16000),), os.path.join(out, "model.onnx"), ["input_values"], ["logits"],
-           {"input_values": {0: "batch_size", 1: "sequence_length"}, "logits": {0: "batch_size", 1: "sequence_length"}})
+    if norm == "group":  # Optimum's export: input_values only
+        export(model, (torch.randn(2, 16000),), os.path.join(out, "model.onnx"), ["input_values"], ["logits"],
+               {"input_values": {0: "batch_size", 1: "sequence_length"}, "logits": {0: "batch_size", 1: "sequence_length"}})
+    else:  # a custom export that keeps the attention mask
+        export(model, (torch.randn(2, 16000), torch.ones(2, 16000, dtype=torch.int64)), os.path.join(out, "model.onnx"),
+               ["input_values", "attention_mask"], ["logits"],
+               {"input_values": {0: "batch_size", 1: "sequence_length"}, "attention_mask": {0: "batch_size", 1: "sequence_length"},
+                "logits": {0: "batch_size", 1: "sequence_length"}})
     hf_files(model, out, vocab, added)
     return model
 
@@ -469,7 +497,13 @@ def hf_reference(model, model_dir, speech, texts):
         padded[0, :len(a)], padded[1, :len(b)] = a, b
         short = 0 if len(a) < len(b) else 1
         alone = model(torch.from_numpy([a, b][short]).unsqueeze(0))[0]
-        batched = model(torch.from_numpy(padded))[short, :alone.shape[0]]
+        if model.norm == "layer":
+            mask = torch.zeros(padded.shape, dtype=torch.int64)
+            mask[0, :len(a)], mask[1, :len(b)] = 1, 1
+            batched = model(torch.from_numpy(padded), mask)[short, :alone.shape[0]]
+            assert float((alone - batched).abs().max()) < 1e-4, "the masked model must be pad invariant"
+        else:
+            batched = model(torch.from_numpy(padded))[short, :alone.shape[0]]
     extra = {"paddedBatchMaxLogitChange": float((alone - batched).abs().max()),
              "outputLengths": {str(n): ref.hf_output_length(n, config) for n in (400, 401, 719, 720, 16000, 48123)}}
     return cases, extra
@@ -509,6 +543,11 @@ def main():
     hf = make_hf(hf_dir, speech)
     cases, extra = hf_reference(hf, hf_dir, speech, texts)
     write_reference(os.path.join(reference_dir, "hf-ctc.json"), "hf-ctc", cases, extra)
+
+    hf_masked_dir = os.path.join(args.out, "hf-ctc-masked")
+    hf_masked = make_hf(hf_masked_dir, speech, seed=14, norm="layer")
+    cases, extra = hf_reference(hf_masked, hf_masked_dir, speech, texts)
+    write_reference(os.path.join(reference_dir, "hf-ctc-masked.json"), "hf-ctc", cases, extra)
 
     wenet, units = make_wenet(os.path.join(args.out, "sherpa-wenet-ctc"), os.path.join(args.out, "wenet-ctc"), speech)
     units_read = ref.read_token_file(os.path.join(args.out, "wenet-ctc", "units.txt"))
