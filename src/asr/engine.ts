@@ -28,6 +28,8 @@ export interface EngineSetup {
   frontend: FrontendSpec;
   vocabulary: Vocabulary;
   detectedBecause: string[];
+  /** The family's own text for greedy ids (Hugging Face's tokenizer rules); default detokenize(). */
+  transcript?: (ids: number[]) => string;
 }
 
 /** The open sessions, as a decoding sees them. */
@@ -114,6 +116,7 @@ export async function openEngine(
     vocabulary,
     clock,
     ...(decoding.padSensitive ? { padSensitive: true } : {}),
+    ...(setup.transcript ? { transcript: setup.transcript } : {}),
     run: (batch, targets) => decoding.run(batch, targets),
     close: release,
   };

@@ -1,7 +1,7 @@
 /**
- * The fbank settings of the WeNet CTC families against the golden values
- * scripts/models/make_ctc_family_models.py wrote with ctc_family_reference.py (torchaudio's Kaldi
- * fbank with each runtime's settings).
+ * The frontends of the Hugging Face and WeNet CTC families against the golden values
+ * scripts/models/make_ctc_family_models.py wrote with ctc_family_reference.py (numpy's
+ * Wav2Vec2FeatureExtractor normalization; torchaudio's Kaldi fbank with each runtime's settings).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,6 @@ interface Golden {
     numFrames?: number;
     features?: { numFrames: number; frames: Record<string, number[]> };
   }[];
-  maskedNormalization?: { lengths: number[]; scale: number; values: Record<string, number>; tail: number };
 }
 
 function golden(family: string): Golden {
@@ -30,6 +29,24 @@ function golden(family: string): Golden {
 function speech(id: string): Float32Array {
   return readPcm16(`${MODELS}speech/${id}.wav`);
 }
+
+test('waveform frontend: Wav2Vec2FeatureExtractor normalization of each utterance (numpy float32 reference)', () => {
+  const frontend = createFrontend({ type: 'waveform', sampleRate: 16000, normalize: 'per_utterance' });
+  assert.is(frontend.numBins, 1);
+  for (const utt of golden('hf-ctc').utterances) {
+    const samples = speech(utt.id);
+    assert.is(samples.length, utt.numSamples);
+    const features = frontend.compute(samples);
+    assert.is(features.numFrames, samples.length);
+    for (const [index, expected] of Object.entries(utt.inputValues!)) {
+      const actual = features.data[Number(index)]!;
+      assert.ok(
+        Math.abs(actual - expected) <= 2e-6 * Math.max(1, Math.abs(expected)),
+        `${utt.id}[${index}]: ${actual} vs ${expected}`,
+      );
+    }
+  }
+});
 
 function maxDifference(features: FeatureMatrix, frame: number, expected: number[]): number {
   let worst = 0;

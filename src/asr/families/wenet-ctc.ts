@@ -1,0 +1,185 @@
+/**
+ * A WeNet model as WeNet's own wenet/bin/export_onnx_cpu.py writes it: encoder.onnx
+ * (encoder.forward_chunk: chunk [1, T, bins], offset, att_cache, cnn_cache [+
+ * required_cache_size, att_mask in the streaming modes] -> output, r_att_cache, r_cnn_cache;
+ * the export arguments as metadata: output_size, num_blocks, head, cnn_module_kernel,
+ * feature_size, subsampling_rate, chunk_size, left_chunks, ...), ctc.onnx (hidden ->
+ * probs, log-softmax) and units.txt (<blank> 0, ..., <sos/eos> last). decoder.onnx (attention
+ * rescoring) may sit beside them; CTC decoding does not use it.
+ *
+ * Decoding is non-streaming, as WeNet's recognize with decoding_chunk_size -1: the whole
+ * utterance is one chunk (offset 0, empty attention cache, zero convolution cache), one
+ * utterance at a time (the export's batch is 1). Exports with a fixed left-context cache
+ * (left_chunks > 0: att_mask input) are refused with how to re-export.
+ * Features: WeNet's compute_fbank (samples x 32768, torchaudio kaldi.fbank defaults).
+ */
+import { join } from 'node:path';
+import { WENET_FBANK } from '../../audio/index.ts';
+import { RoteError } from '../../util/errors.ts';
+import { ctcGreedy } from '../ctc.ts';
+import { floatOutput, openEngine, ort, type EngineSessions } from '../engine.ts';
+import type { OnnxFileFacts } from '../onnx-file.ts';
+import { loadVocabulary } from '../vocabulary.ts';
+import { hasInputs, hasOutputs, SIDECAR_NAME } from './common.ts';
+import type { DirectoryFacts, Detection, FamilyDefinition, FeatureBatch, UtteranceOutput } from './types.ts';
+
+const ENCODER = 'encoder.onnx';
+const CTC = 'ctc.onnx';
+const UNITS = 'units.txt';
+
+function isEncoder(f: OnnxFileFacts | undefined): boolean {
+  return (
+    !!f && hasInputs(f, ['chunk', 'att_cache', 'cnn_cache']) && hasOutputs(f, ['output', 'r_att_cache', 'r_cnn_cache'])
+  );
+}
+
+function isCtc(f: OnnxFileFacts | undefined): boolean {
+  return !!f && hasInputs(f, ['hidden']) && hasOutputs(f, ['probs']);
+}
+
+function integerMetadata(f: OnnxFileFacts, key: string): number {
+  const raw = f.metadata[key];
+  if (raw === undefined || !/^-?\d+$/.test(raw.trim()))
+    throw new RoteError(
+      `${f.path}: metadata ${key}="${raw ?? ''}" is not an integer; export_onnx_cpu.py writes it (re-export, or add it with onnx in Python)`,
+    );
+  return Number(raw);
+}
+
+interface EncoderShape {
+  /** Fewest input frames that give an output frame: the subsampling's right context + 1. */
+  minFrames: number;
+  blocks: number;
+  heads: number;
+  outputSize: number;
+  kernel: number;
+}
+
+function encoderShape(f: OnnxFileFacts): EncoderShape {
+  const shape = {
+    minFrames: integerMetadata(f, 'right_context') + 1,
+    blocks: integerMetadata(f, 'num_blocks'),
+    heads: integerMetadata(f, 'head'),
+    outputSize: integerMetadata(f, 'output_size'),
+    kernel: integerMetadata(f, 'cnn_module_kernel'),
+  };
+  if (shape.blocks < 1 || shape.heads < 1 || shape.outputSize % shape.heads !== 0 || shape.kernel < 1)
+    throw new RoteError(
+      `${f.path}: metadata num_blocks/head/output_size/cnn_module_kernel describe no encoder: ${JSON.stringify(shape)}`,
+    );
+  return shape;
+}
+
+/** One utterance through encoder (whole utterance as one chunk) and CTC head. */
+async function decodeOne(
+  sessions: EngineSessions,
+  encoder: OnnxFileFacts,
+  shape: EncoderShape,
+  features: Float32Array,
+  frames: number,
+  bins: number,
+): Promise<UtteranceOutput> {
+  const { blocks, heads, outputSize, kernel } = shape;
+  if (frames < shape.minFrames) return { tokenIds: [], logProbs: new Float32Array(0), outFrames: 0 };
+  const feeds: Record<string, ort.Tensor> = {
+    chunk: new ort.Tensor('float32', features, [1, frames, bins]),
+    att_cache: new ort.Tensor('float32', new Float32Array(0), [blocks, heads, 0, (outputSize / heads) * 2]),
+    cnn_cache: new ort.Tensor('float32', new Float32Array(blocks * outputSize * (kernel - 1)), [
+      blocks,
+      1,
+      outputSize,
+      kernel - 1,
+    ]),
+  };
+  if (hasInputs(encoder, ['offset'])) feeds.offset = new ort.Tensor('int64', BigInt64Array.from([0n]), []);
+  if (hasInputs(encoder, ['required_cache_size']))
+    feeds.required_cache_size = new ort.Tensor('int64', BigInt64Array.from([-1n]), []);
+  const encoded = await sessions.run(0, feeds, () => `${ENCODER} given chunk [1, ${frames}, ${bins}]`);
+  const hidden = floatOutput(encoded, 'output', sessions.paths[0]!);
+  const probs = floatOutput(
+    await sessions.run(1, { hidden }, () => `${CTC} given hidden [${hidden.dims.join(', ')}]`),
+    'probs',
+    sessions.paths[1]!,
+  );
+  const outFrames = probs.dims[1]!;
+  const classes = probs.dims[2]!;
+  const vocabSize = sessions.vocabulary.pieces.length;
+  if (classes !== vocabSize)
+    throw new RoteError(
+      `${sessions.paths[1]}: ${classes} classes but ${UNITS} has ${vocabSize} units; use the units.txt of this model`,
+    );
+  const logProbs = (probs.data as Float32Array).slice(0, outFrames * classes);
+  return { tokenIds: ctcGreedy(logProbs, outFrames, classes, sessions.vocabulary.blankId), logProbs, outFrames };
+}
+
+export const wenetCtc: FamilyDefinition = {
+  name: 'wenet-ctc',
+  summary: `WeNet's export_onnx_cpu.py (${ENCODER} with chunk/att_cache/cnn_cache inputs, ${CTC} with hidden -> probs, ${UNITS})`,
+  detect(facts: DirectoryFacts): Detection {
+    const missing: string[] = [];
+    if (facts.sidecar) missing.push(`${SIDECAR_NAME} present (the sidecar family takes precedence)`);
+    if (!isEncoder(facts.onnx.get(ENCODER)))
+      missing.push(`${ENCODER} (inputs chunk, att_cache, cnn_cache; outputs output, r_att_cache, r_cnn_cache)`);
+    if (!isCtc(facts.onnx.get(CTC))) missing.push(`${CTC} (input hidden, output probs)`);
+    if (!facts.files.includes(UNITS)) missing.push(UNITS);
+    if (missing.length > 0) return { ok: false, missing };
+    const m = facts.onnx.get(ENCODER)!.metadata;
+    return {
+      ok: true,
+      because: [
+        `${ENCODER}: WeNet forward_chunk inputs (${facts.onnx
+          .get(ENCODER)!
+          .inputs.map((i) => i.name)
+          .join(
+            ', ',
+          )}); metadata encoder=${m.encoder ?? '?'}, chunk_size=${m.chunk_size ?? '?'}, left_chunks=${m.left_chunks ?? '?'}`,
+        `${CTC}: hidden -> probs; ${UNITS} present${facts.files.includes('decoder.onnx') ? ' (decoder.onnx, for attention rescoring, is not used)' : ''}`,
+      ],
+    };
+  },
+  async load(facts, detectedBecause, options) {
+    const encoder = facts.onnx.get(ENCODER)!;
+    const shape = encoderShape(encoder);
+    const leftChunks = integerMetadata(encoder, 'left_chunks');
+    const subsampling = integerMetadata(encoder, 'subsampling_rate');
+    const bins = integerMetadata(encoder, 'feature_size');
+    if (leftChunks > 0 || hasInputs(encoder, ['att_mask']))
+      throw new RoteError(
+        `${encoder.path}: exported for streaming with a fixed left context (left_chunks=${leftChunks}, att_mask input); rote decodes the whole utterance as one chunk: re-export with export_onnx_cpu.py --chunk_size -1 --num_decoding_left_chunks -1 (or --chunk_size 16 --num_decoding_left_chunks -1)`,
+      );
+    const vocabulary = await loadVocabulary(join(facts.dir, UNITS), 'from-file');
+    return openEngine(
+      {
+        family: 'wenet-ctc',
+        dir: facts.dir,
+        modelFiles: [ENCODER, CTC],
+        otherFiles: [UNITS],
+        frontend: { type: 'kaldi-fbank', numBins: bins, ...WENET_FBANK },
+        vocabulary,
+        detectedBecause: [
+          ...detectedBecause,
+          `features: ${bins} bins (metadata feature_size); WeNet's compute_fbank (samples x 32768, snip_edges, high_freq Nyquist)`,
+          `non-streaming: the whole utterance as one chunk (WeNet's decoding_chunk_size -1), one utterance at a time`,
+          `blank ${JSON.stringify(vocabulary.pieces[vocabulary.blankId])} (id ${vocabulary.blankId})`,
+        ],
+      },
+      options,
+      async (sessions) => ({
+        kind: 'ctc',
+        subsampling,
+        because: [],
+        padSensitive: true,
+        async run(batch: FeatureBatch) {
+          const outputs: UtteranceOutput[] = [];
+          const stride = batch.maxFrames * batch.numBins;
+          for (let b = 0; b < batch.frames.length; b++) {
+            const frames = batch.frames[b]!;
+            const features = batch.features.slice(b * stride, b * stride + frames * batch.numBins);
+            outputs.push(await decodeOne(sessions, encoder, shape, features, frames, batch.numBins));
+          }
+          return outputs;
+        },
+      }),
+    );
+  },
+};
