@@ -216,3 +216,37 @@ def ctc_log_likelihood(log_probs, targets, blank):
                                         torch.tensor([len(targets)]), blank=blank, reduction="none",
                                         zero_infinity=False)
     return -float(loss[0])
+
+
+def wenet_chunked_log_probs(encoder_chunk, ctc, feats, chunk_size, subsampling, right_context, att_cache, cnn_cache):
+    """WeNet's runtime decoding loop (runtime/core/decoder: AsrDecoder::AdvanceDecoding,
+    AsrModel::num_frames_for_chunk / ForwardEncoder / CacheFeature, OnnxAsrModel with
+    left_chunks <= 0): the first read takes (chunk_size - 1) * subsampling + right_context + 1
+    frames, later reads chunk_size * subsampling (chunk_size <= 0: everything at once); a chunk
+    runs only when the cached frames plus the new ones exceed right_context + 1, on the cached
+    frames followed by the new ones, at `offset` (output frames so far), with the attention and
+    convolution caches the previous run returned; after a run the last 1 + right_context -
+    subsampling new frames are cached. Returns the concatenated CTC log-probs [T', V]."""
+    cached = feats[:0]
+    offset, position, outputs, first = 0, 0, [], True
+    total = feats.shape[0]
+    while True:
+        if chunk_size <= 0:
+            need = total + 1
+        else:
+            need = (chunk_size - 1) * subsampling + right_context + 1 if first else chunk_size * subsampling
+        new = feats[position:position + need]
+        position += new.shape[0]
+        finished = new.shape[0] < need  # the feature pipeline's Read() came up short: end of input
+        chunk = torch.cat([cached, new])
+        if chunk.shape[0] > right_context + 1:
+            out, att_cache, cnn_cache = encoder_chunk(chunk.unsqueeze(0), torch.tensor(offset), att_cache, cnn_cache)
+            offset += out.shape[1]
+            outputs.append(ctc(out)[0])
+            keep = 1 + right_context - subsampling
+            if new.shape[0] >= keep:
+                cached = new[new.shape[0] - keep:]
+        first = False
+        if finished:
+            break
+    return torch.cat(outputs) if outputs else feats.new_zeros(0, 0)

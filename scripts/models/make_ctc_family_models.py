@@ -579,6 +579,28 @@ def main():
                     symbols_reference(wenet_run, ref.wenet_fbank, units, 0, speech, texts, True),
                     {"frontend": "WeNet compute_fbank: samples * 32768, torchaudio kaldi.fbank defaults (snip_edges, high_freq 0)"})
 
+    # WeNet's runtime loop on the exported interface (forward_chunk, then the CTC head): whole
+    # utterance for chunk_size -1 (it must equal the batch forward above), 16-frame chunks for an
+    # export with chunk_size 16 and left_chunks -1 (the same files with those metadata values)
+    head_dim = wenet.dim // wenet.heads
+
+    def wenet_runtime(chunk_size):
+        def run(feats):
+            return ref.wenet_chunked_log_probs(
+                WenetEncoderChunk(wenet), WenetCtc(wenet), feats, chunk_size, 4, 6,
+                torch.zeros(wenet.blocks_n, wenet.heads, 0, 2 * head_dim),
+                torch.zeros(wenet.blocks_n, 1, wenet.dim, wenet.kernel - 1))
+        return run
+
+    with torch.no_grad():
+        for utt in REFERENCE_UTTERANCES:
+            feats = ref.wenet_fbank(speech[utt][0])
+            assert float((wenet_runtime(-1)(feats) - wenet_run(feats)).abs().max()) < 1e-4
+    write_reference(os.path.join(reference_dir, "wenet-ctc-chunk16.json"), "wenet-ctc",
+                    symbols_reference(wenet_runtime(16), ref.wenet_fbank, units, 0, speech, texts),
+                    {"frontend": "as wenet-ctc.json", "decoding": "WeNet's runtime loop, chunk_size 16, left_chunks -1 "
+                     "(the wenet-ctc files with those metadata values)"})
+
     zipformer, tokens = make_zipformer(os.path.join(args.out, "zipformer-ctc"), speech)
 
     def zipformer_run(feats):
