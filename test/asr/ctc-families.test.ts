@@ -63,35 +63,54 @@ function copyWithout(dir: string, omit: string): { dir: string; remove: () => vo
   return copy;
 }
 
+/** Transcribes the golden file's utterances with `modelDir` and checks tokens, text and ln P against it. */
+async function expectGolden(modelDir: string, goldenName: string, because: readonly string[]): Promise<void> {
+  const model = await loadModel(modelDir, { provider: 'cpu', threads: 1 });
+  try {
+    const reasons = model.info.detectedBecause.join('\n');
+    for (const text of because) assert.ok(reasons.includes(text), `${goldenName}: "${text}" not in\n${reasons}`);
+    const expected = golden(goldenName).utterances;
+    const items = expected.map((u) => ({ id: u.id, path: speech.get(u.id)!.path, reference: u.reference }));
+    const rows = [];
+    for await (const row of transcribeFiles(model, items)) rows.push(row);
+    assert.is(rows.length, expected.length);
+    for (const want of expected) {
+      const row = rows.find((r) => r.id === want.id)!;
+      assert.equal(row.tokenIds, want.tokenIds, `${goldenName} ${want.id} tokens`);
+      assert.is(row.hypothesis, want.transcript, `${goldenName} ${want.id} transcript`);
+      const got = row.referenceScore?.logLikelihood ?? null;
+      assert.ok(got !== null, `${goldenName} ${want.id}: no score (${row.notes.join('; ')})`);
+      assert.ok(
+        Math.abs(got! - want.logLikelihood) <= 1e-4 * Math.abs(want.logLikelihood) + 1e-3,
+        `${goldenName} ${want.id}: ln P ${got} vs reference ${want.logLikelihood}`,
+      );
+    }
+  } finally {
+    await model.close();
+  }
+}
+
 for (const { dir, family, because } of FAMILIES) {
   test(`${dir}: detected with no sidecar; transcripts and CTC scores equal the Python reference`, async () => {
-    const detected = await detectModel(join(MODELS, dir));
-    assert.is(detected.family, family);
-    const model = await loadModel(join(MODELS, dir), { provider: 'cpu', threads: 1 });
-    try {
-      const reasons = model.info.detectedBecause.join('\n');
-      for (const text of because) assert.ok(reasons.includes(text), `${dir}: "${text}" not in\n${reasons}`);
-      const expected = golden(dir).utterances;
-      const items = expected.map((u) => ({ id: u.id, path: speech.get(u.id)!.path, reference: u.reference }));
-      const rows = [];
-      for await (const row of transcribeFiles(model, items)) rows.push(row);
-      assert.is(rows.length, expected.length);
-      for (const want of expected) {
-        const row = rows.find((r) => r.id === want.id)!;
-        assert.equal(row.tokenIds, want.tokenIds, `${dir} ${want.id} tokens`);
-        assert.is(row.hypothesis, want.transcript, `${dir} ${want.id} transcript`);
-        const got = row.referenceScore?.logLikelihood ?? null;
-        assert.ok(got !== null, `${dir} ${want.id}: no score (${row.notes.join('; ')})`);
-        assert.ok(
-          Math.abs(got! - want.logLikelihood) <= 1e-4 * Math.abs(want.logLikelihood) + 1e-3,
-          `${dir} ${want.id}: ln P ${got} vs reference ${want.logLikelihood}`,
-        );
-      }
-    } finally {
-      await model.close();
-    }
+    assert.is((await detectModel(join(MODELS, dir))).family, family);
+    await expectGolden(join(MODELS, dir), dir, because);
   });
 }
+
+test("WeNet export with chunk_size 16: decoded chunk by chunk with the caches, as WeNet's runtime (Python reference of its loop)", async () => {
+  const copy = copyWithout('wenet-ctc', 'encoder.onnx');
+  try {
+    const path = join(MODELS, 'wenet-ctc', 'encoder.onnx');
+    const { metadata } = await readOnnxFile(path);
+    writeFileSync(
+      join(copy.dir, 'encoder.onnx'),
+      await withMetadata(readFileSync(path), { ...metadata, chunk_size: '16' }),
+    );
+    await expectGolden(copy.dir, 'wenet-ctc-chunk16', ['chunks of 16 output frames (64 feature frames)']);
+  } finally {
+    copy.remove();
+  }
+});
 
 /** One zero-padded batch of two files through the engine, and each file alone: the shorter one's output frames. */
 async function paddedAndAlone(

@@ -7,10 +7,11 @@
  * probs, log-softmax) and units.txt (<blank> 0, ..., <sos/eos> last). decoder.onnx (attention
  * rescoring) may sit beside them; CTC decoding does not use it.
  *
- * Decoding is non-streaming, as WeNet's recognize with decoding_chunk_size -1: the whole
- * utterance is one chunk (offset 0, empty attention cache, zero convolution cache), one
- * utterance at a time (the export's batch is 1). Exports with a fixed left-context cache
- * (left_chunks > 0: att_mask input) are refused with how to re-export.
+ * Decoding follows WeNet's runtime for the export's chunk_size: the whole utterance as one
+ * chunk when chunk_size <= 0 (as decoding_chunk_size -1), else chunk by chunk with the
+ * attention and convolution caches and all left context; one utterance at a time (the
+ * export's batch is 1). Exports with a fixed left-context cache (left_chunks > 0: att_mask
+ * input) are refused with how to re-export.
  * Features: WeNet's compute_fbank (samples x 32768, torchaudio kaldi.fbank defaults).
  */
 import { join } from 'node:path';
@@ -46,31 +47,51 @@ function integerMetadata(f: OnnxFileFacts, key: string): number {
   return Number(raw);
 }
 
+/** What the export arguments (encoder.onnx metadata) say about the encoder and its decoding. */
 interface EncoderShape {
-  /** Fewest input frames that give an output frame: the subsampling's right context + 1. */
-  minFrames: number;
   blocks: number;
   heads: number;
   outputSize: number;
   kernel: number;
+  subsampling: number;
+  rightContext: number;
+  /** Output frames per chunk; <= 0: the whole utterance at once. */
+  chunkSize: number;
+  leftChunks: number;
 }
 
 function encoderShape(f: OnnxFileFacts): EncoderShape {
   const shape = {
-    minFrames: integerMetadata(f, 'right_context') + 1,
     blocks: integerMetadata(f, 'num_blocks'),
     heads: integerMetadata(f, 'head'),
     outputSize: integerMetadata(f, 'output_size'),
     kernel: integerMetadata(f, 'cnn_module_kernel'),
+    subsampling: integerMetadata(f, 'subsampling_rate'),
+    rightContext: integerMetadata(f, 'right_context'),
+    chunkSize: integerMetadata(f, 'chunk_size'),
+    leftChunks: integerMetadata(f, 'left_chunks'),
   };
-  if (shape.blocks < 1 || shape.heads < 1 || shape.outputSize % shape.heads !== 0 || shape.kernel < 1)
-    throw new RoteError(
-      `${f.path}: metadata num_blocks/head/output_size/cnn_module_kernel describe no encoder: ${JSON.stringify(shape)}`,
-    );
+  if (
+    shape.blocks < 1 ||
+    shape.heads < 1 ||
+    shape.outputSize % shape.heads !== 0 ||
+    shape.kernel < 1 ||
+    shape.subsampling < 1 ||
+    shape.rightContext < 0
+  )
+    throw new RoteError(`${f.path}: the metadata describes no WeNet encoder: ${JSON.stringify(shape)}`);
   return shape;
 }
 
-/** One utterance through encoder (whole utterance as one chunk) and CTC head. */
+/**
+ * One utterance as WeNet's runtime decodes it (AsrDecoder / AsrModel / OnnxAsrModel with
+ * left_chunks <= 0): the first read takes (chunk_size - 1) * subsampling + right_context + 1
+ * frames, later ones chunk_size * subsampling (chunk_size <= 0: all at once); a chunk runs
+ * only when the cached frames plus the new ones exceed right_context + 1, on the cached frames
+ * followed by the new ones, at `offset` = output frames so far, with the caches the previous
+ * run returned; then the last 1 + right_context - subsampling new frames are cached. The CTC
+ * head's log-probs of all chunks, concatenated, are decoded greedily.
+ */
 async function decodeOne(
   sessions: EngineSessions,
   encoder: OnnxFileFacts,
@@ -79,37 +100,78 @@ async function decodeOne(
   frames: number,
   bins: number,
 ): Promise<UtteranceOutput> {
-  const { blocks, heads, outputSize, kernel } = shape;
-  if (frames < shape.minFrames) return { tokenIds: [], logProbs: new Float32Array(0), outFrames: 0 };
-  const feeds: Record<string, ort.Tensor> = {
-    chunk: new ort.Tensor('float32', features, [1, frames, bins]),
-    att_cache: new ort.Tensor('float32', new Float32Array(0), [blocks, heads, 0, (outputSize / heads) * 2]),
-    cnn_cache: new ort.Tensor('float32', new Float32Array(blocks * outputSize * (kernel - 1)), [
-      blocks,
-      1,
-      outputSize,
-      kernel - 1,
-    ]),
-  };
-  if (hasInputs(encoder, ['offset'])) feeds.offset = new ort.Tensor('int64', BigInt64Array.from([0n]), []);
-  if (hasInputs(encoder, ['required_cache_size']))
-    feeds.required_cache_size = new ort.Tensor('int64', BigInt64Array.from([-1n]), []);
-  const encoded = await sessions.run(0, feeds, () => `${ENCODER} given chunk [1, ${frames}, ${bins}]`);
-  const hidden = floatOutput(encoded, 'output', sessions.paths[0]!);
-  const probs = floatOutput(
-    await sessions.run(1, { hidden }, () => `${CTC} given hidden [${hidden.dims.join(', ')}]`),
-    'probs',
-    sessions.paths[1]!,
-  );
-  const outFrames = probs.dims[1]!;
-  const classes = probs.dims[2]!;
+  const { blocks, heads, outputSize, kernel, subsampling, rightContext, chunkSize } = shape;
+  let attCache: ort.Tensor = new ort.Tensor('float32', new Float32Array(0), [
+    blocks,
+    heads,
+    0,
+    (outputSize / heads) * 2,
+  ]);
+  let cnnCache: ort.Tensor = new ort.Tensor('float32', new Float32Array(blocks * outputSize * (kernel - 1)), [
+    blocks,
+    1,
+    outputSize,
+    kernel - 1,
+  ]);
+  const keep = 1 + rightContext - subsampling;
+  const chunks: Float32Array[] = [];
+  let cached = new Float32Array(0);
+  let position = 0;
+  let offset = 0;
+  let classes = 0;
+  for (let first = true; ; first = false) {
+    const need =
+      chunkSize <= 0 ? frames + 1 : first ? (chunkSize - 1) * subsampling + rightContext + 1 : chunkSize * subsampling;
+    const take = Math.min(need, frames - position);
+    const fresh = features.subarray(position * bins, (position + take) * bins);
+    position += take;
+    const chunkFrames = cached.length / bins + take;
+    if (chunkFrames > rightContext + 1) {
+      const chunk = new Float32Array(chunkFrames * bins);
+      chunk.set(cached);
+      chunk.set(fresh, cached.length);
+      const feeds: Record<string, ort.Tensor> = {
+        chunk: new ort.Tensor('float32', chunk, [1, chunkFrames, bins]),
+        att_cache: attCache,
+        cnn_cache: cnnCache,
+      };
+      if (hasInputs(encoder, ['offset']))
+        feeds.offset = new ort.Tensor('int64', BigInt64Array.from([BigInt(offset)]), []);
+      if (hasInputs(encoder, ['required_cache_size']))
+        feeds.required_cache_size = new ort.Tensor(
+          'int64',
+          BigInt64Array.from([BigInt(chunkSize * shape.leftChunks)]),
+          [],
+        );
+      const encoded = await sessions.run(
+        0,
+        feeds,
+        () => `${ENCODER} given chunk [1, ${chunkFrames}, ${bins}] at offset ${offset}`,
+      );
+      const hidden = floatOutput(encoded, 'output', sessions.paths[0]!);
+      attCache = floatOutput(encoded, 'r_att_cache', sessions.paths[0]!);
+      cnnCache = floatOutput(encoded, 'r_cnn_cache', sessions.paths[0]!);
+      offset += hidden.dims[1]!;
+      const probs = floatOutput(
+        await sessions.run(1, { hidden }, () => `${CTC} given hidden [${hidden.dims.join(', ')}]`),
+        'probs',
+        sessions.paths[1]!,
+      );
+      classes = probs.dims[2]!;
+      chunks.push((probs.data as Float32Array).slice(0, probs.dims[1]! * classes));
+      if (take >= keep) cached = fresh.slice((take - keep) * bins);
+    }
+    if (take < need) break; // the input ran out: WeNet's feature pipeline Read() came up short
+  }
   const vocabSize = sessions.vocabulary.pieces.length;
-  if (classes !== vocabSize)
+  if (chunks.length > 0 && classes !== vocabSize)
     throw new RoteError(
       `${sessions.paths[1]}: ${classes} classes but ${UNITS} has ${vocabSize} units; use the units.txt of this model`,
     );
-  const logProbs = (probs.data as Float32Array).slice(0, outFrames * classes);
-  return { tokenIds: ctcGreedy(logProbs, outFrames, classes, sessions.vocabulary.blankId), logProbs, outFrames };
+  const logProbs = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((at, c) => (logProbs.set(c, at), at + c.length), 0);
+  const outFrames = logProbs.length / vocabSize;
+  return { tokenIds: ctcGreedy(logProbs, outFrames, vocabSize, sessions.vocabulary.blankId), logProbs, outFrames };
 }
 
 export const wenetCtc: FamilyDefinition = {
@@ -140,12 +202,11 @@ export const wenetCtc: FamilyDefinition = {
   async load(facts, detectedBecause, options) {
     const encoder = facts.onnx.get(ENCODER)!;
     const shape = encoderShape(encoder);
-    const leftChunks = integerMetadata(encoder, 'left_chunks');
-    const subsampling = integerMetadata(encoder, 'subsampling_rate');
+    const { leftChunks, subsampling, chunkSize } = shape;
     const bins = integerMetadata(encoder, 'feature_size');
     if (leftChunks > 0 || hasInputs(encoder, ['att_mask']))
       throw new RoteError(
-        `${encoder.path}: exported for streaming with a fixed left context (left_chunks=${leftChunks}, att_mask input); rote decodes the whole utterance as one chunk: re-export with export_onnx_cpu.py --chunk_size -1 --num_decoding_left_chunks -1 (or --chunk_size 16 --num_decoding_left_chunks -1)`,
+        `${encoder.path}: exported for streaming with a fixed left context (left_chunks=${leftChunks}, att_mask input); rote decodes with all left context: re-export with export_onnx_cpu.py --chunk_size -1 --num_decoding_left_chunks -1 (or --chunk_size 16 --num_decoding_left_chunks -1)`,
       );
     const vocabulary = await loadVocabulary(join(facts.dir, UNITS), 'from-file');
     return openEngine(
@@ -159,7 +220,9 @@ export const wenetCtc: FamilyDefinition = {
         detectedBecause: [
           ...detectedBecause,
           `features: ${bins} bins (metadata feature_size); WeNet's compute_fbank (samples x 32768, snip_edges, high_freq Nyquist)`,
-          `non-streaming: the whole utterance as one chunk (WeNet's decoding_chunk_size -1), one utterance at a time`,
+          chunkSize > 0
+            ? `streaming as WeNet's runtime decodes this export: chunks of ${chunkSize} output frames (${chunkSize * subsampling} feature frames) with the attention and convolution caches, all left context (left_chunks ${leftChunks}); one utterance at a time`
+            : `non-streaming: the whole utterance as one chunk (chunk_size ${chunkSize}, as WeNet's decoding_chunk_size -1), one utterance at a time`,
           `blank ${JSON.stringify(vocabulary.pieces[vocabulary.blankId])} (id ${vocabulary.blankId})`,
         ],
       },
