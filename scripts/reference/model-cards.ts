@@ -27,7 +27,7 @@ import {
 } from '../../src/audit/index.ts';
 import { sha256File } from '../../src/util/hash.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
-import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/audit/demo.ts';
+import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/audit/pipeline/demo.ts';
 import { sherpaPeer, type SherpaPeerResult } from './sherpa-peer.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -365,7 +365,7 @@ function clippingOverTraining(metrics: RunMetrics): string {
 /** What the round shows for a clipped model, in numbers: the per-group CTC differences, what is significant, how much clipping acted late. */
 function clippingFinding(metrics: RunMetrics, pair: ComparisonPair, round: Round): string {
   const inserted = pairTests(pair)
-    .filter((t) => t.repetitions !== null && t.score === 'ctcScore')
+    .filter((t) => t.repetitions !== null && t.score === 'modelScore')
     .sort((a, b) => a.repetitions! - b.repetitions!);
   const less = groupsWith(pair, 'other-memorizes-less');
   const more = groupsWith(pair, 'other-memorizes-more');
@@ -417,7 +417,7 @@ function pairedDifferences(pair: ComparisonPair, comparison: ComparisonReport): 
       ? `${signed(t.meanDifference.estimate, digits)} [${signed(t.meanDifference.low, digits)}, ${signed(t.meanDifference.high, digits)}]`
       : '-';
   const rows = groups.map((repetitions) => {
-    const ctc = pairTests(pair).find((t) => t.repetitions === repetitions && t.score === 'ctcScore');
+    const ctc = pairTests(pair).find((t) => t.repetitions === repetitions && t.score === 'modelScore');
     const cer = pairTests(pair).find((t) => t.repetitions === repetitions && t.score === 'cer');
     return [
       repetitions === null ? 'held-out' : `x${repetitions}`,

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { readCanaryTexts } from '../canary/read.ts';
 import { temporarySibling } from '../util/atomic.ts';
+import { refuseOutputsOnInputs } from '../util/output-guard.ts';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { OptionError, resolveOption } from '../util/options.ts';
 import { defaultBatchFrames } from './batching.ts';
@@ -154,6 +155,16 @@ export async function transcribeToFile(options: TranscribeToFileOptions): Promis
     : options.canaries
       ? await readCanarySetItems(options.canaries)
       : itemsFromPaths(options.input!);
+  await refuseOutputsOnInputs(
+    [
+      { path: modelDir, what: 'the model', key: 'model', tree: true },
+      ...(options.list ? [{ path: options.list, what: 'the list', key: 'list' }] : []),
+      ...(options.canaries ? [{ path: options.canaries, what: 'the canary set', key: 'canaries', tree: true }] : []),
+      ...items.map((item) => ({ path: item.path, what: 'audio', key: sources[0]! })),
+    ],
+    [{ path: out, key: 'out', kind: 'file' }],
+    { force: false },
+  );
 
   const loadStarted = performance.now();
   const model = await loadModel(modelDir, {

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_DURATION_SEC } from '../asr/batching.ts';
 import { findSpec, resolveOption, type OptionSpec } from '../util/options.ts';
 export { pickSpecs } from '../util/options.ts';
 import { AUDIT_DEFAULTS, EPSILON_DEFAULTS } from './defaults.ts';
-import type { AuditProvider, AuditSettings, CompareExpectation } from './types.ts';
+import type { AuditProvider, AuditSettings, CompareExpectation } from './report/types.ts';
 
 export const COMPARE_EXPECTATIONS: readonly CompareExpectation[] = ['less', 'more', 'either'];
 

@@ -11,6 +11,7 @@ import { SeededRandom } from '../util/random.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { processIsAlive } from '../util/lock.ts';
 import { checkOutputFolder, moveIntoPlace, type OutputFolderKind } from '../util/output-folder.ts';
+import { refuseOutputsOnInputs } from '../util/output-guard.ts';
 import { encodeWav16 } from '../audio/wav.ts';
 import {
   CANARY_SET_FORMAT,
@@ -192,6 +193,15 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
   const started = performance.now();
   const resolved = resolveGenerateOptions(options);
   const out = resolve(resolved.out);
+  await refuseOutputsOnInputs(
+    [
+      ...(resolved.wordlist ? [{ path: resolved.wordlist, what: 'the word list', key: 'wordlist' }] : []),
+      ...(resolved.excludeWords
+        ? [{ path: resolved.excludeWords, what: 'the excluded words', key: 'excludeWords' }]
+        : []),
+    ],
+    [{ path: out, key: 'out', kind: 'folder' }],
+  );
   const replacing = await checkOutputFolder(out, resolved.force, CANARY_SET_OUTPUT);
   const leftovers = await removeStaleTemporaries(out);
 

@@ -28,6 +28,8 @@ import { decodeWav, encodeWav16 } from '../audio/wav.ts';
 import { canarySetDocuments } from './canonical.ts';
 import { CANARY_SET_OUTPUT } from './generate.ts';
 import { checkOutputFolder, moveIntoPlace } from '../util/output-folder.ts';
+import { refuseOutputsOnInputs } from '../util/output-guard.ts';
+import { refuseNonRegularFile } from '../util/input-file.ts';
 import type { CanaryRecord, CanarySet, CanarySetParameters } from './types.ts';
 
 export interface ImportCanariesOptions {
@@ -184,6 +186,14 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
   if (!rows.some((row) => row.repetitions !== null))
     throw new RoteError(`${options.list}: every canary is held-out; list the inserted ones with their repetitions`);
   const audioDir = resolve(options.audioDir ?? dirname(list));
+  await refuseOutputsOnInputs(
+    [
+      { path: list, what: 'the canary list', key: 'list' },
+      { path: audioDir, what: 'the audio folder', key: 'audioDir' },
+      ...rows.map((row) => ({ path: resolve(audioDir, row.audio), what: 'canary audio', key: 'list' })),
+    ],
+    [{ path: out, key: 'out', kind: 'folder' }],
+  );
   const replacing = await checkOutputFolder(out, options.force ?? false, CANARY_SET_OUTPUT);
 
   // Read, check and convert every WAV before writing anything.
@@ -194,6 +204,7 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
     const where = `${options.list}:${row.line}`;
     const path = resolve(audioDir, row.audio);
     let source: Buffer;
+    await refuseNonRegularFile(path, { what: 'audio', where, why: 'reading a pipe waits until something writes it' });
     try {
       source = await readFile(path);
     } catch (error) {

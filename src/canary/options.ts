@@ -70,7 +70,7 @@ export const GENERATE_DEFAULTS = {
   // 16, not 10: at 10 per group compare's per-group paired tests (one-sided, Holm over
   // 5 groups x 2 scores) could reach alpha 0.01 only if all 10 canaries of a group
   // differed the same way without a tie (smallest p 10/2^10 = 0.0098); at 16 it is
-  // 10/2^16 = 1.5e-4 (65x margin). See src/audit/power.ts.
+  // 10/2^16 = 1.5e-4 (65x margin). See src/audit/stats/power.ts.
   perGroup: 16,
   holdout: 100,
   membership: 'groups' as 'groups' | 'bernoulli',

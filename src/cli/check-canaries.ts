@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AUDIT_EXIT_CODES, INFEASIBLE_LIMIT } from '../audit/defaults.ts';
-import type { CanaryCheckReport } from '../audit/check-canaries.ts';
+import type { CanaryCheckReport } from '../audit/pipeline/check-canaries.ts';
 import { CHECK_CANARIES_CLI_KEYS, CHECK_CANARIES_OPTION_SPECS, pickSpecs } from '../audit/options.ts';
 import { addSpecOptions } from './options.ts';
 
@@ -41,7 +41,7 @@ export function registerCheckCanaries(program: Command): void {
   addSpecOptions(command, pickSpecs(CHECK_CANARIES_OPTION_SPECS, CHECK_CANARIES_CLI_KEYS))
     .option('--json', 'print the check as JSON', false)
     .action(async (opts) => {
-      const { checkCanaries } = await import('../audit/check-canaries.ts');
+      const { checkCanaries } = await import('../audit/pipeline/check-canaries.ts');
       const report = await checkCanaries({ canaries: opts.canaries, model: opts.model, provider: opts.provider });
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`${formatCanaryCheck(report)}\n`);

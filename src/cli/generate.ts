@@ -52,7 +52,7 @@ export function registerGenerate(program: Command): void {
     .action(async (flags: GenerateFlags) => {
       const { quiet, json, model, ...options } = flags;
       const resolved = resolveGenerateOptions(options);
-      const { designWarnings } = await import('../audit/power.ts');
+      const { designWarnings } = await import('../audit/stats/power.ts');
       const powerWarnings =
         resolved.membership === 'bernoulli'
           ? []
@@ -76,18 +76,17 @@ export function registerGenerate(program: Command): void {
       result.warnings.push(...powerWarnings);
       if (resolved.membership === 'bernoulli') {
         // The one-run audit's power: the bound a perfect attack would give with these candidates (defaults δ 1e-5, 95%).
-        const { guessGrid, oneRunEpsilon } = await import('../audit/epsilon.ts');
+        const { guessGrid, maximumOneRunEpsilon } = await import('../audit/stats/epsilon.ts');
         const { EPSILON_DEFAULTS } = await import('../audit/defaults.ts');
         const candidates = result.set.canaries.length;
         const drawnIn = result.set.canaries.filter((c) => c.repetitions !== null).length;
         const grid = guessGrid(candidates);
-        const best = Math.max(
-          0,
-          ...grid
-            .filter((k) => k <= drawnIn)
-            .map((k) =>
-              oneRunEpsilon(candidates, k, k, EPSILON_DEFAULTS.delta, (1 - EPSILON_DEFAULTS.confidence) / grid.length),
-            ),
+        const best = maximumOneRunEpsilon(
+          candidates,
+          drawnIn,
+          EPSILON_DEFAULTS.delta,
+          (1 - EPSILON_DEFAULTS.confidence) / grid.length,
+          grid,
         );
         if (best < 2)
           result.warnings.push(
@@ -95,9 +94,9 @@ export function registerGenerate(program: Command): void {
           );
       }
       const summary = summarize(result);
-      let check: import('../audit/check-canaries.ts').CanaryCheckReport | null = null;
+      let check: import('../audit/pipeline/check-canaries.ts').CanaryCheckReport | null = null;
       if (model) {
-        const { checkCanaries } = await import('../audit/check-canaries.ts');
+        const { checkCanaries } = await import('../audit/pipeline/check-canaries.ts');
         check = await checkCanaries({ canaries: result.dir, model });
         if (!check.usable) process.exitCode = (await import('../audit/defaults.ts')).AUDIT_EXIT_CODES.inconclusive;
       }

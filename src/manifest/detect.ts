@@ -6,10 +6,15 @@
 import { stat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
+import { refuseNonRegularFile } from '../util/input-file.ts';
+import { explainLinkLoop } from '../util/output-guard.ts';
 import { iterateRecords } from './stream/lines.ts';
 import { RECORD_ADAPTERS } from './formats/index.ts';
 import { KALDI_EXPECTS, isKaldiDir } from './formats/kaldi.ts';
 import type { Header, ManifestFormat } from './types.ts';
+
+/** Why a manifest must be a regular file. */
+const MANIFEST_READ_TWICE = 'rote reads a manifest more than once: to detect its format, then to check and copy it';
 
 export interface DetectedFile {
   path: string;
@@ -33,8 +38,10 @@ export async function detectFileFormat(path: string): Promise<ManifestFormat> {
   try {
     info = await stat(path);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw explainLinkLoop(error, path);
     throw new RoteError(`${path}: no such manifest file or directory`, { cause: error });
   }
+  await refuseNonRegularFile(path, { what: 'the manifest', why: MANIFEST_READ_TWICE, directories: true });
   if (info.isDirectory()) {
     if (await isKaldiDir(path)) return 'kaldi';
     throw new RoteError(`${path}: a directory but not a Kaldi data dir (${KALDI_EXPECTS}); formats tried: kaldi`);
@@ -98,6 +105,8 @@ export async function manifestFormats(
   paths: string[],
   forced?: ManifestFormat,
 ): Promise<{ format: ManifestFormat; files: DetectedFile[] }> {
+  for (const path of paths)
+    await refuseNonRegularFile(path, { what: 'the manifest', why: MANIFEST_READ_TWICE, directories: true });
   if (forced && !forced.startsWith('lhotse-'))
     return { format: forced, files: paths.map((path) => ({ path, format: forced })) };
   const detected = await detectManifestFormat(paths);

@@ -7,9 +7,9 @@
  * audio dir, moved to their names only once every output is complete; an
  * interrupted run's leftovers are removed by the next run (leftovers.ts).
  */
-import { access, constants, mkdir, readdir, realpath, rm, rmdir, stat } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
 import { resolveOption } from '../util/options.ts';
 import { INJECT_OPTION_SPECS } from './options.ts';
@@ -17,7 +17,8 @@ import { SeededRandom } from '../util/random.ts';
 import type { FileHashAlgorithm } from '../util/hash.ts';
 import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
 import { probeSampleRate } from '../audio/sample-rate.ts';
-import { loadTrainingList } from './canaries.ts';
+import { loadTrainingList, type LoadedTrainingList } from './canaries.ts';
+import { refuseOutputsOnInputs, type GuardedInput } from '../util/output-guard.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
 import {
   moveIntoPlace,
@@ -37,11 +38,14 @@ import {
   type PlannedCopy,
 } from './inject-plan.ts';
 import { removeDeadLeftovers } from './leftovers.ts';
+import { CanaryTexts } from './stream/canary-texts.ts';
 import type { CheckDepth } from './types.ts';
 import { KaldiDirTarget, kaldiInputDir } from './targets/kaldi-dir.ts';
 import { RecordTablesTarget } from './targets/record-tables.ts';
 import type { InjectionTarget } from './targets/target.ts';
-import { whyNotWritable, writeError } from './write-error.ts';
+import { makeDirectory, whyNotWritable, writeError } from './write-error.ts';
+import { lockOutputFile, outputLockPath, type DirectoryLock } from '../util/lock.ts';
+import { cleanUpOnSignal, removeOnSignal } from '../util/interrupt.ts';
 import type { InjectionReceipt, ManifestFormat } from './types.ts';
 
 export { receiptPathFor } from './inject-plan.ts';
@@ -117,8 +121,8 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
   const options = { ...injectOptions, ...resolveInjectOptions(injectOptions) };
   const training = await loadTrainingList(options.canaries);
   const canaryIds = new Set(training.list.canaries.map((c) => c.id));
+  const canaryTexts = new CanaryTexts(training.list.canaries);
   const audioDir = resolve(options.audioDir);
-  await checkAudioDir(audioDir, training.dir);
   const inputs = await expandManifestPaths(options.manifests);
   const { format, files } = await manifestFormats(inputs, options.format);
   const seed = options.seed ?? training.list.setId;
@@ -129,19 +133,101 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
   let target: InjectionTarget;
   if (format === 'kaldi') {
     if (inputs.length !== 1) throw new RoteError('a Kaldi data dir is injected alone: give exactly one directory');
-    target = new KaldiDirTarget(await kaldiInputDir(inputs[0]!), options.output, random, { canaryIds, hash });
+    target = new KaldiDirTarget(await kaldiInputDir(inputs[0]!), options.output, random, {
+      canaryIds,
+      canaryTexts,
+      hash,
+    });
   } else {
-    target = new RecordTablesTarget(format, files, options.output, { canaryIds, check: options.check, hash });
+    target = new RecordTablesTarget(format, files, options.output, {
+      canaryIds,
+      canaryTexts,
+      check: options.check,
+      hash,
+    });
   }
-  await target.checkOutputs(force);
   const receiptPath = resolve(options.receipt ?? receiptPathFor(resolve(options.output)));
-  if (!force && existsSync(receiptPath)) {
-    throw new RoteError(
-      `${receiptPath}: the receipt of an earlier injection is there; pass --force to replace that injection's output and receipt, or choose another --out (or --receipt)`,
+  const planned = await target.planOutputs();
+  await refuseOutputsOnInputs(
+    [...planned.inputs, ...canarySetInputs(training)],
+    [
+      ...planned.outputs,
+      { path: receiptPath, key: 'receipt', kind: 'file' },
+      { path: audioDir, key: 'audioDir', kind: 'into' },
+    ],
+  );
+  // One run at a time per --out: the lock is held from before the existing outputs are checked until the commit.
+  const output = resolve(options.output);
+  const created = await makeParents(output);
+  const lockNotices: string[] = [];
+  let lock: DirectoryLock;
+  try {
+    lock = await lockOutputFile(output, `rote inject --out ${output}`, (_message, stale) =>
+      lockNotices.push(
+        `removed ${outputLockPath(output)}: left by an interrupted rote run (process ${stale?.pid ?? 'unknown'} is gone)`,
+      ),
     );
+  } catch (error) {
+    await removeEmptyDirs(created);
+    throw error instanceof RoteError
+      ? error
+      : writeError(output, error, 'cannot lock the output; choose a writable --out');
   }
+  const releaseOnSignal = cleanUpOnSignal(() => lock.releaseSync());
+  try {
+    await checkAudioDir(audioDir);
+    await target.checkOutputs(force);
+    await checkReceiptPath(receiptPath, force);
+    return await injectLocked({
+      ...options,
+      training,
+      audioDir,
+      target,
+      format,
+      random,
+      seed,
+      receiptPath,
+      lockNotices,
+    });
+  } catch (error) {
+    await lock.release();
+    await removeEmptyDirs(created);
+    throw error;
+  } finally {
+    releaseOnSignal();
+    await lock.release();
+  }
+}
 
-  const warnings: string[] = [];
+/** The parents of `path` that are missing, created now (deepest first, for removeEmptyDirs). */
+async function makeParents(path: string): Promise<string[]> {
+  const created: string[] = [];
+  for (let dir = dirname(path); !existsSync(dir) && dirname(dir) !== dir; dir = dirname(dir)) created.push(dir);
+  await makeDirectory(dirname(path));
+  return created;
+}
+
+/** Removes the folders a failed run created, where they are still empty. */
+async function removeEmptyDirs(dirs: string[]): Promise<void> {
+  for (const dir of dirs) await rmdir(dir).catch(() => undefined);
+}
+
+/** The injection itself, once the options, inputs and outputs have passed their checks and --out is locked. */
+async function injectLocked(
+  options: ReturnType<typeof resolveInjectOptions> &
+    InjectOptions & {
+      training: LoadedTrainingList;
+      audioDir: string;
+      target: InjectionTarget;
+      format: ManifestFormat;
+      random: SeededRandom;
+      seed: string;
+      receiptPath: string;
+      lockNotices: string[];
+    },
+): Promise<InjectionReceipt> {
+  const { training, audioDir, target, format, random, seed, receiptPath } = options;
+  const warnings: string[] = [...options.lockNotices];
   for (const { path, pid } of await removeLeftovers([...target.outputPaths(), receiptPath], audioDir)) {
     warnings.push(`removed ${path}: left by an interrupted rote run (process ${pid} is gone)`);
   }
@@ -158,19 +244,21 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
   const existingNames = await audioNames(audioDir);
   const idRandom = random.fork('ids');
   const taken = new Set<string>();
-  const copies = planCopies(
+  const planned = planCopies(
     training.list.canaries,
     () => target.drawIdentity(idRandom, taken, options.idPrefix, (id) => audioNameTaken(existingNames, id)),
     { audioDir, sampleRate, textTemplate: target.textTemplate() },
   );
-  const prepared = prepareAudio(copies, training.dir, sampleRate);
-  withDurations(copies, (id) => prepared.get(id)!.numSamples, sampleRate);
+  const prepared = prepareAudio(planned, training.dir, sampleRate);
+  const copies = withDurations(planned, (id) => prepared.get(id)!.numSamples, sampleRate);
 
   const createdAudioDir = !existsSync(audioDir);
   const staging = temporarySibling(join(audioDir, STAGING));
   const placed: string[] = [];
   let placing: Promise<InjectionReceipt['audioMode']> | null = null;
+  let forgetStaging = (): void => {};
   try {
+    forgetStaging = removeOnSignal(staging);
     await mkdir(staging, { recursive: true }).catch(async (error: unknown) => {
       throw writeError(
         audioDir,
@@ -189,6 +277,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
     );
     await target.commit();
     await rm(staging, { recursive: true, force: true });
+    forgetStaging();
     const receipt = buildReceipt({
       setId: training.list.setId,
       canariesJsonSha256: training.sha256,
@@ -216,6 +305,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
     await placing?.catch(() => undefined);
     await target.abort();
     await rm(staging, { recursive: true, force: true });
+    forgetStaging();
     await removeQuietly(placed);
     // An audio dir this run created goes too when nothing else is in it.
     if (createdAudioDir) await rmdir(audioDir).catch(() => undefined);
@@ -236,22 +326,50 @@ async function removeLeftovers(paths: string[], audioDir: string): Promise<Array
   return removed;
 }
 
-/**
- * The audio dir must be a writable directory, or creatable (it is created
- * only once the input has passed its checks), and outside the canary set.
- */
-async function checkAudioDir(audioDir: string, trainingDir: string): Promise<void> {
-  const setDirs = [trainingDir];
-  if (existsSync(join(dirname(trainingDir), 'canary-set.json'))) setDirs.push(dirname(trainingDir));
-  const real = await realpathOfNearest(audioDir);
-  for (const dir of setDirs) {
-    const setReal = await realpath(dir);
-    if (real === setReal || real.startsWith(setReal + sep)) {
-      throw new RoteError(
-        `${audioDir}: --audio-dir is inside the canary set ${dir}; canary copies go next to the training audio, outside the set (choose another --audio-dir)`,
-      );
-    }
+/** What inject reads of the canary set: its folders (nothing may be written inside them) and every canary WAV. */
+function canarySetInputs(training: LoadedTrainingList): GuardedInput[] {
+  const inputs: GuardedInput[] = [
+    { path: training.dir, what: "the canary set's for-training folder", key: 'canaries', tree: true },
+  ];
+  const setDir = dirname(training.dir);
+  if (existsSync(join(setDir, 'canary-set.json')))
+    inputs.push({ path: setDir, what: 'the canary set', key: 'canaries', tree: true });
+  for (const canary of training.list.canaries)
+    inputs.push({ path: resolve(training.dir, canary.audio), what: 'canary audio', key: 'canaries' });
+  return inputs;
+}
+
+/** An existing receipt is replaced only with --force, and only when it is a receipt rote wrote. */
+async function checkReceiptPath(receiptPath: string, force: boolean): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(receiptPath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'EISDIR')
+      throw new RoteError(`${receiptPath}: is a folder; the receipt is a file, choose another --receipt`);
+    throw writeError(receiptPath, error, 'cannot check the receipt path; choose another --receipt');
   }
+  let ours = false;
+  try {
+    const value = JSON.parse(text) as Partial<InjectionReceipt>;
+    ours = typeof value.receipt === 'number' && value.tool?.name === 'rote';
+  } catch {
+    ours = false;
+  }
+  if (!ours)
+    throw new RoteError(
+      `${receiptPath}: a file that is not a receipt written by rote inject is there; rote would replace it with the receipt, so it refuses (even with --force): choose another --receipt (or --out)`,
+    );
+  if (!force)
+    throw new RoteError(
+      `${receiptPath}: the receipt of an earlier injection is there; pass --force to replace that injection's output and receipt, or choose another --out (or --receipt)`,
+    );
+}
+
+/** The audio dir must be a writable directory, or creatable (it is created only once the input has passed its checks). */
+async function checkAudioDir(audioDir: string): Promise<void> {
   let existing = audioDir;
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   try {
@@ -264,14 +382,6 @@ async function checkAudioDir(audioDir: string, trainingDir: string): Promise<voi
       'the audio dir is not a readable, writable directory; pass --audio-dir a directory you can write',
     );
   }
-}
-
-/** realpath of `path`, or of its nearest existing ancestor joined with the rest. */
-async function realpathOfNearest(path: string): Promise<string> {
-  let existing = path;
-  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
-  const rest = path.slice(existing.length);
-  return (await realpath(existing)) + rest;
 }
 
 /** The names already in the audio dir that canary audio may not take (takenAudioStems). */

@@ -3,9 +3,10 @@
  * time, what). A second run is refused with the holder's details; a lock left by a process that is gone (same
  * host, pid no longer running) is taken over, and the caller is told.
  */
+import { readFileSync, unlinkSync } from 'node:fs';
 import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RoteError } from './errors.ts';
 
@@ -22,6 +23,8 @@ export interface DirectoryLock {
   path: string;
   holder: LockHolder;
   release(): Promise<void>;
+  /** The same, synchronously (for a signal handler). */
+  releaseSync(): void;
 }
 
 /** Whether a process with this pid runs on this machine (EPERM: it runs, as another user). */
@@ -77,7 +80,33 @@ export async function lockDirectory(
   what: string,
   onNotice: (message: string) => void = () => {},
 ): Promise<DirectoryLock> {
-  const path = join(dir, LOCK_FILE);
+  return lockPath(join(dir, LOCK_FILE), dir, what, onNotice, false);
+}
+
+/**
+ * The lock on one output file `target` (its folder must exist): `.NAME.rote.lock` next to it, so runs writing other
+ * files of that folder go on. The refusal names the lock file.
+ */
+export async function lockOutputFile(
+  target: string,
+  what: string,
+  onNotice: (message: string, stale: LockHolder | null) => void = () => {},
+): Promise<DirectoryLock> {
+  return lockPath(outputLockPath(target), target, what, onNotice, true);
+}
+
+/** Where lockOutputFile keeps the lock of `target`. */
+export function outputLockPath(target: string): string {
+  return join(dirname(target), `.${basename(target)}.rote.lock`);
+}
+
+async function lockPath(
+  path: string,
+  subject: string,
+  what: string,
+  onNotice: (message: string, stale: LockHolder | null) => void,
+  nameLock: boolean,
+): Promise<DirectoryLock> {
   const holder: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), what };
   const text = `${JSON.stringify(holder)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -89,6 +118,13 @@ export async function lockDirectory(
         release: async () => {
           const current = await readHolder(path).catch(() => null);
           if (current?.text === text) await unlink(path).catch(() => {});
+        },
+        releaseSync: () => {
+          try {
+            if (readFileSync(path, 'utf8') === text) unlinkSync(path);
+          } catch {
+            // Gone already, or unreadable: nothing of ours to remove.
+          }
         },
       };
     } catch (error) {
@@ -106,8 +142,9 @@ export async function lockDirectory(
     }
     if (other && (other.host !== holder.host || processIsAlive(other.pid))) {
       const elsewhere = other.host !== holder.host ? `; if that run is gone, delete ${path}` : '';
+      const lock = nameLock ? `, which holds the lock ${path}` : '';
       throw new RoteError(
-        `${dir} is in use by another run: ${describe(other)}; wait for it to finish or choose another --out${elsewhere}`,
+        `${subject} is in use by another run: ${describe(other)}${lock}; wait for it to finish or choose another --out${elsewhere}`,
       );
     }
     // Stale: move it aside, and make sure what was moved is what was judged stale (another run may have taken over meanwhile).
@@ -124,7 +161,10 @@ export async function lockDirectory(
       continue;
     }
     await unlink(aside).catch(() => {});
-    onNotice(`${dir}: took over the lock of a run that is gone (${other ? describe(other) : 'unreadable lock file'})`);
+    onNotice(
+      `${subject}: took over the lock of a run that is gone (${other ? describe(other) : 'unreadable lock file'})`,
+      other,
+    );
   }
   throw new RoteError(`${path}: could not take the lock (other runs keep taking it); try again`);
 }

@@ -158,7 +158,7 @@ test('audit of the untrained test model: AUC interval covers 0.5, ε̂ near 0, r
   validateReport(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')));
   assert.is(report.canarySet.membership, 'bernoulli');
   const pooled = report.membershipInference.groups[0]!;
-  assert.is(report.membershipInference.score, 'ctcScore');
+  assert.is(report.membershipInference.score, 'modelScore');
   assert.ok(pooled.auc.low < 0.5 && pooled.auc.high > 0.5, JSON.stringify(pooled.auc));
   const e = report.epsilon!;
   assert.is(e.candidates, 40);

@@ -144,7 +144,7 @@ test('ids colliding with canary ids, output over input, non-UTF-8 text, unusable
         audioDir: join(dir, 'wav'),
         sampleRate: 16000,
       }),
-      /output is the input manifest/,
+      /is the training manifest/,
     );
     const latin1 = join(dir, 'latin1.json');
     await writeFile(

@@ -125,7 +125,7 @@ test('kaldi: unsorted table, output over input, and an existing output dir are r
         audioDir: join(dir, 'wav'),
         sampleRate: 16000,
       }),
-      /output is the input/,
+      /is the training data dir/,
     );
     const { writeFile } = await import('node:fs/promises');
     const text = await readFile(join(input, 'text'), 'utf8');

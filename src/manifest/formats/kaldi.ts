@@ -10,6 +10,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
 import { emptySummary, scanBatches, type ScanSummary } from '../stream/lines.ts';
+import { alreadyInjectedMessage, type CanaryTexts } from '../stream/canary-texts.ts';
 import type { BloomFilter } from '../ids.ts';
 import type { SeededRandom } from '../../util/random.ts';
 import type { FileHashAlgorithm } from '../../util/hash.ts';
@@ -74,7 +75,7 @@ function splitKey(buf: Buffer, start: number, end: number): number {
 export async function scanKaldiDir(
   dir: string,
   ids: BloomFilter,
-  canaryIds: Set<string>,
+  canaries: { ids: Set<string>; texts?: CanaryTexts },
   random: SeededRandom,
   hash: FileHashAlgorithm,
 ): Promise<KaldiScan> {
@@ -116,7 +117,7 @@ export async function scanKaldiDir(
         previous = Buffer.from(keyBytes);
         const id = keyBytes.toString('utf8');
         if (key === 'utt' || key === 'spk' || key === 'rec') ids.add(id);
-        if (canaryIds.has(id))
+        if (canaries.ids.has(id))
           throw new RoteError(
             `${where}: id "${id}" is a canary id of this set; the data dir already holds these canaries (inject into the original data dir)`,
           );
@@ -124,6 +125,8 @@ export async function scanKaldiDir(
         if (count === 0) firstValue = value;
         count++;
         if (name === 'text') {
+          const canary = canaries.texts?.match(value);
+          if (canary) throw new RoteError(alreadyInjectedMessage(where, canary, 'data dir'));
           if (count === 1) {
             template.utt = id;
             template.text = value;

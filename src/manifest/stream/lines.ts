@@ -161,6 +161,13 @@ export interface ReadWindow {
   consumed: number;
 }
 
+/** A UTF-8 byte order mark: read past at the start of a file (not part of its first record). */
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function startsWithBom(buf: Buffer, filled: number): boolean {
+  return filled >= BOM.length && buf[0] === BOM[0] && buf[1] === BOM[1] && buf[2] === BOM[2];
+}
+
 /**
  * Reads a file through one reused buffer, doubled when the unconsumed bytes
  * fill it, and yields the window after every read, the last one `final`. The
@@ -191,6 +198,12 @@ export async function* readWindows(
       const count = await source.read(window.buf, window.filled);
       window.filled += count;
       window.final = count === 0;
+      if (window.base === 0 && startsWithBom(window.buf, window.filled)) {
+        // A UTF-8 byte order mark is no part of the first record (it stays in the digest and in pass 2's copy).
+        window.buf.copyWithin(0, BOM.length, window.filled);
+        window.filled -= BOM.length;
+        window.base = BOM.length;
+      }
       window.consumed = 0;
       yield window;
       if (window.final) return;

@@ -18,10 +18,12 @@ import { RoteError } from '../../util/errors.ts';
 import { createFileHash, type FileHashAlgorithm } from '../../util/hash.ts';
 import type { BloomFilter, IdSet } from '../ids.ts';
 import { ShapeMatcher } from './json-shapes.ts';
+import { alreadyInjectedMessage, type CanaryTexts } from './canary-texts.ts';
 import {
   contentEndOf,
   emptySummary,
   isBlank,
+  iterateRecords,
   readWindows,
   reportBadUtf8,
   scanBatches,
@@ -96,6 +98,8 @@ export interface ScanChecks {
   seen?: IdSet;
   /** Ids of the set's canaries: a record already carrying one is refused. */
   canaryIds: Set<string>;
+  /** The set's canary texts: a record holding one (the manifest was injected before) is refused. */
+  canaryTexts?: CanaryTexts;
   /** JSON-lines fast path only (see FULL_CHECK_RECORDS); other formats are checked in full. */
   depth: CheckDepth;
   /** Digest of the file's stored bytes, computed from pass 1's read (summary.hash); none when absent. */
@@ -137,6 +141,8 @@ function checkRecord(
       );
     checks.ids?.add(record.id);
   }
+  const canary = checks.canaryTexts?.match(record.text);
+  if (canary) throw new RoteError(alreadyInjectedMessage(`${where.file}:${where.line}`, canary));
   if (adapter.format === 'lhotse-supervisions') checks.ids?.add((record.fields.recording_id as string) ?? '');
   return record;
 }
@@ -276,6 +282,7 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     const end = final ? filled : buf.lastIndexOf(NEWLINE, filled - 1) + 1;
     if (end > 0) {
       if (!isUtf8(buf.subarray(0, end))) reportBadUtf8(path, buf, end, line);
+      if (checks.canaryTexts) await refuseCanaryInChunk(path, adapter, checks.canaryTexts, buf, end);
       for (let windowStart = 0; windowStart < end;) {
         let windowEnd = end;
         if (end - windowStart > WINDOW) {
@@ -301,4 +308,42 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
   summary.eol = eol ?? '\n';
   summary.hash = hash ? hash.digest() : '';
   return { summary, dataRecords: records, first, checkpoints };
+}
+
+/**
+ * The fast path's search for canaries in buf[0, end) (whole lines): a hit whose line parses to a canary's text
+ * means the manifest was injected before; the refusal then names the first line holding any canary of the set,
+ * found by parsing the file from its start (this runs once, on the way to an error).
+ */
+async function refuseCanaryInChunk(
+  path: string,
+  adapter: RecordAdapter,
+  texts: CanaryTexts,
+  buf: Buffer,
+  end: number,
+): Promise<void> {
+  for (let from = 0; from < end;) {
+    const hit = texts.search(buf, from, end);
+    if (hit === -1) return;
+    const lineStart = buf.lastIndexOf(NEWLINE, hit) + 1;
+    const newline = buf.indexOf(NEWLINE, hit);
+    const lineEnd = newline === -1 || newline >= end ? end : newline;
+    if (texts.match(parsedText(buf.toString('utf8', lineStart, lineEnd), path, adapter))) {
+      for await (const record of iterateRecords(path, { quoted: adapter.quoted })) {
+        if (record.blank) continue;
+        const canary = texts.match(parsedText(record.text, path, adapter, record.line));
+        if (canary) throw new RoteError(alreadyInjectedMessage(`${path}:${record.line}`, canary));
+      }
+    }
+    from = lineEnd + 1;
+  }
+}
+
+/** A line's transcript, or undefined when the line does not parse (pass 1 reports that line itself). */
+function parsedText(text: string, file: string, adapter: RecordAdapter, line = 0): string | undefined {
+  try {
+    return adapter.parse(text, { file, line }, undefined).text;
+  } catch {
+    return undefined;
+  }
 }

@@ -10,6 +10,7 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { createGzip, type Gzip } from 'node:zlib';
 import { once } from 'node:events';
 import { temporarySibling } from '../../util/atomic.ts';
+import { removeOnSignal } from '../../util/interrupt.ts';
 import { createFileHash, type FileHashAlgorithm, type StreamingHash } from '../../util/hash.ts';
 import { RoteError } from '../../util/errors.ts';
 import { writeError } from '../write-error.ts';
@@ -29,6 +30,8 @@ export class ManifestWriter {
   private readonly buffer = Buffer.allocUnsafe(BUFFER_SIZE);
   private used = 0;
   private finished = false;
+  /** Cancels the removal of the temporary file on Ctrl-C (once it is renamed or removed). */
+  private forget = (): void => {};
 
   /** `hash`: the digest finish() returns; false for none (finish() then returns ''). */
   constructor(
@@ -59,6 +62,7 @@ export class ManifestWriter {
 
   private async open(): Promise<void> {
     if (this.handle || this.gzip) return;
+    this.forget = removeOnSignal(this.temporary);
     if (this.options.hash) this.hash = await createFileHash(this.options.hash);
     if (isGzip(this.target)) {
       const file = createWriteStream(this.temporary, { flags: 'wx' });
@@ -132,6 +136,7 @@ export class ManifestWriter {
 
   async commit(): Promise<void> {
     await rename(this.temporary, this.target).catch((error: unknown) => this.failed(error));
+    this.forget();
   }
 
   async abort(): Promise<void> {
@@ -140,5 +145,6 @@ export class ManifestWriter {
       this.gzip?.destroy();
     }
     await rm(this.temporary, { force: true });
+    this.forget();
   }
 }

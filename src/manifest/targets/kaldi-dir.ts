@@ -4,12 +4,14 @@
  * after a random corpus utterance); every table is merged in one stream into
  * a temporary sibling of the output dir, renamed into place on commit.
  */
-import { copyFile, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
 import { temporarySibling } from '../../util/atomic.ts';
+import { removeOnSignal } from '../../util/interrupt.ts';
 import type { SeededRandom } from '../../util/random.ts';
+import type { GuardedInput, GuardedOutput } from '../../util/output-guard.ts';
 import type { FileHashAlgorithm } from '../../util/hash.ts';
 import {
   KALDI_DROPPED,
@@ -22,6 +24,7 @@ import {
 import { BloomFilter, drawUniqueId, mimicId } from '../ids.ts';
 import { drawGenders, type CopyIdentity, type PlannedCopy } from '../inject-plan.ts';
 import { ManifestWriter } from '../stream/writer.ts';
+import type { CanaryTexts } from '../stream/canary-texts.ts';
 import { makeDirectory } from '../write-error.ts';
 import type { FileSummary } from '../types.ts';
 import type { InjectionTarget, ScanProgress } from './target.ts';
@@ -34,28 +37,30 @@ export class KaldiDirTarget implements InjectionTarget {
   private readonly outputDir: string;
   private readonly temporaryDir: string;
   private replace = false;
+  /** Cancels the removal of the temporary dir on Ctrl-C. */
+  private forget = (): void => {};
 
   constructor(
     private readonly dir: string,
     readonly output: string,
     private readonly random: SeededRandom,
-    private readonly options: { canaryIds: Set<string>; hash: FileHashAlgorithm },
+    private readonly options: { canaryIds: Set<string>; canaryTexts: CanaryTexts; hash: FileHashAlgorithm },
   ) {
     this.outputDir = resolve(output);
     this.temporaryDir = temporarySibling(this.outputDir);
   }
 
+  /** The output dir is written whole: no input may be in it, and nothing may be written inside the input dir. */
+  async planOutputs(): Promise<{ inputs: GuardedInput[]; outputs: GuardedOutput[] }> {
+    return {
+      inputs: [{ path: this.dir, what: 'the training data dir', key: 'manifests', tree: true }],
+      outputs: [{ path: this.outputDir, key: 'output', kind: 'folder' }],
+    };
+  }
+
   /** The output dir must be new or empty; with --force, an existing Kaldi data dir is replaced. */
   async checkOutputs(force: boolean): Promise<void> {
-    const { dir, outputDir } = this;
-    if (
-      (await realpath(dir)) === outputDir ||
-      (existsSync(outputDir) && (await realpath(outputDir)) === (await realpath(dir)))
-    ) {
-      throw new RoteError(
-        `${outputDir}: output is the input data dir; rote never modifies a training manifest in place, choose another --out`,
-      );
-    }
+    const { outputDir } = this;
     if (existsSync(outputDir) && (await readdir(outputDir)).length > 0) {
       if (!force)
         throw new RoteError(
@@ -77,7 +82,7 @@ export class KaldiDirTarget implements InjectionTarget {
     this.kaldi = await scanKaldiDir(
       this.dir,
       this.ids,
-      this.options.canaryIds,
+      { ids: this.options.canaryIds, texts: this.options.canaryTexts },
       this.random.fork('id-samples'),
       this.options.hash,
     );
@@ -120,6 +125,7 @@ export class KaldiDirTarget implements InjectionTarget {
     const kaldi = this.kaldi!;
     const hash = this.options.hash;
     const genders = drawGenders(random.fork('gender'), copies.length);
+    this.forget = removeOnSignal(temporaryDir);
     await makeDirectory(temporaryDir);
     const outputs: FileSummary[] = [];
     for (const name of kaldi.skipped)
@@ -197,10 +203,12 @@ export class KaldiDirTarget implements InjectionTarget {
   async commit(): Promise<void> {
     if (this.replace || existsSync(this.outputDir)) await rm(this.outputDir, { recursive: true });
     await rename(this.temporaryDir, this.outputDir);
+    this.forget();
   }
 
   async abort(): Promise<void> {
     await rm(this.temporaryDir, { recursive: true, force: true });
+    this.forget();
   }
 }
 

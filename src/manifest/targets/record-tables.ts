@@ -9,16 +9,18 @@
  * byte offset from the nearest checkpoint and copies the input bytes
  * unchanged in large chunks with the canary records spliced in.
  */
-import { realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
 import type { SeededRandom } from '../../util/random.ts';
+import type { GuardedInput, GuardedOutput } from '../../util/output-guard.ts';
 import type { FileHashAlgorithm } from '../../util/hash.ts';
 import { adapterFor } from '../formats/index.ts';
 import { BloomFilter, IdSet, drawUniqueId, mimicId } from '../ids.ts';
 import { drawSlots, type CopyIdentity, type PlannedCopy } from '../inject-plan.ts';
 import { scanManifestFile, type FileScan } from '../stream/scan.ts';
+import type { CanaryTexts } from '../stream/canary-texts.ts';
 import { locateSlots, spliceCopy, type Insertion } from '../stream/splice.ts';
 import { ManifestWriter } from '../stream/writer.ts';
 import type { DetectedFile } from '../detect.ts';
@@ -46,7 +48,12 @@ export class RecordTablesTarget implements InjectionTarget {
     readonly format: ManifestFormat,
     files: DetectedFile[],
     readonly output: string,
-    private readonly options: { canaryIds: Set<string>; check: CheckDepth; hash: FileHashAlgorithm },
+    private readonly options: {
+      canaryIds: Set<string>;
+      canaryTexts: CanaryTexts;
+      check: CheckDepth;
+      hash: FileHashAlgorithm;
+    },
   ) {
     for (const file of files) {
       if (file.format === 'kaldi')
@@ -65,8 +72,8 @@ export class RecordTablesTarget implements InjectionTarget {
     return this.tables.flatMap((t) => t.files);
   }
 
-  /** Output path for each input (a file for one input, a directory otherwise); refuses an input as output, and existing outputs without --force. */
-  async checkOutputs(force: boolean): Promise<void> {
+  /** Output path for each input: a file for one input, or a file per input in a directory. */
+  async planOutputs(): Promise<{ inputs: GuardedInput[]; outputs: GuardedOutput[] }> {
     const inputs = this.inputFiles;
     const target = resolve(this.output);
     const targetIsDir =
@@ -80,14 +87,21 @@ export class RecordTablesTarget implements InjectionTarget {
         );
       map.set(input, path);
     }
-    for (const [input, out] of map) {
-      await refuseSameFile(input, out);
+    this.outputs = map;
+    return {
+      inputs: inputs.map((path) => ({ path, what: 'the training manifest', key: 'manifests' })),
+      outputs: [...map.values()].map((path) => ({ path, key: 'output', kind: 'file' as const })),
+    };
+  }
+
+  /** Existing outputs are refused without --force. */
+  async checkOutputs(force: boolean): Promise<void> {
+    for (const out of this.outputs.values()) {
       if (!force && existsSync(out))
         throw new RoteError(
           `${out}: already exists; rote does not replace an existing output manifest unless you pass --force (or choose another --out)`,
         );
     }
-    this.outputs = map;
   }
 
   outputPaths(): string[] {
@@ -111,6 +125,7 @@ export class RecordTablesTarget implements InjectionTarget {
           ids: this.ids,
           seen,
           canaryIds: this.options.canaryIds,
+          canaryTexts: this.options.canaryTexts,
           depth: this.options.check,
           hash: this.options.hash,
           onBytes: onProgress ? (bytes) => onProgress(done + Math.min(bytes, sizes.get(file)!), total) : undefined,
@@ -271,27 +286,5 @@ async function refuseChanged(
   const after = await stat(file);
   if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || copied !== scan.summary.bytes) {
     throw new RoteError(`${file}: changed while rote was reading it; run inject again on a file nobody is writing`);
-  }
-}
-
-async function refuseSameFile(input: string, output: string): Promise<void> {
-  const realInput = await realpath(input);
-  let realOutput: string;
-  try {
-    realOutput = await realpath(output);
-  } catch {
-    realOutput = join(await realpath(dirname(output)).catch(() => dirname(output)), basename(output));
-  }
-  let sameInode = false;
-  try {
-    const [a, b] = await Promise.all([stat(realInput), stat(realOutput)]);
-    sameInode = a.ino === b.ino && a.dev === b.dev;
-  } catch {
-    sameInode = false;
-  }
-  if (realInput === realOutput || sameInode) {
-    throw new RoteError(
-      `${output}: output is the input manifest; rote never modifies a training manifest in place, choose another --out`,
-    );
   }
 }

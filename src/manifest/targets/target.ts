@@ -2,10 +2,11 @@
  * What an injection writes into: record-format manifests (one file, shards, a
  * lhotse pair; record-tables.ts) and Kaldi data dirs (kaldi-dir.ts) implement
  * the same steps, which the executor (inject.ts) runs in order:
- * checkOutputs, scan (pass 1), the plan's ids (drawIdentity), write (pass 2,
+ * planOutputs, checkOutputs, scan (pass 1), the plan's ids (drawIdentity), write (pass 2,
  * into temporary files), then commit or abort.
  */
 import type { SeededRandom } from '../../util/random.ts';
+import type { GuardedInput, GuardedOutput } from '../../util/output-guard.ts';
 import type { CopyIdentity, PlannedCopy } from '../inject-plan.ts';
 import type { FileSummary, ManifestFormat } from '../types.ts';
 
@@ -18,7 +19,9 @@ export interface InjectionTarget {
   readonly format: ManifestFormat;
   /** The output manifest as the user named it (a file or a directory): the receipt is named after it. */
   readonly output: string;
-  /** Output paths that would be replaced (refused without --force) and the directories they go in. */
+  /** The outputs this target writes and what it reads (for the guard that no output lands on an input). */
+  planOutputs(): Promise<{ inputs: GuardedInput[]; outputs: GuardedOutput[] }>;
+  /** After planOutputs: existing outputs are refused without --force. */
   checkOutputs(force: boolean): Promise<void>;
   /** Directories and files an interrupted run may have left temporary siblings in. */
   outputPaths(): string[];

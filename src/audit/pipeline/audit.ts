@@ -2,9 +2,9 @@
  * audit(): check the canary set, transcribe every canary with the model,
  * journal rows as they finish (resumable), build and write the report.
  */
-import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { openCanarySet, verifyCanaryAudio } from '../canary/index.ts';
+import { openCanarySet, verifyCanaryAudio } from '../../canary/index.ts';
 import {
   describeProviderReport,
   loadModel,
@@ -12,18 +12,19 @@ import {
   transcribeFiles,
   type FrameBudget,
   type ModelInfo,
-} from '../asr/index.ts';
-import { explainWriteFailure, RoteError } from '../util/errors.ts';
-import { sha256Hex } from '../util/hash.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
-import { lockDirectory, LOCK_FILE, type DirectoryLock } from '../util/lock.ts';
+} from '../../asr/index.ts';
+import { explainWriteFailure, RoteError } from '../../util/errors.ts';
+import { sha256Hex } from '../../util/hash.ts';
+import { writeFileAtomic } from '../../util/atomic.ts';
+import { refuseOutputsOnInputs } from '../../util/output-guard.ts';
+import { lockDirectory, LOCK_FILE, type DirectoryLock } from '../../util/lock.ts';
 import { buildAuditReport, type TranscribedRow } from './build-report.ts';
 import { JournalWriter, openJournal, type JournalHeader, JOURNAL_FORMAT } from './journal.ts';
-import { auditHtml, auditMarkdown } from './render.ts';
-import { AUDIT_DEFAULTS } from './defaults.ts';
-import { resolveAuditSettings, type AuditSettingsInput } from './options.ts';
-import { validateReport } from './schema.ts';
-import type { AuditReport, CanarySetRecord, ModelRecord } from './types.ts';
+import { auditHtml, auditMarkdown } from '../render/index.ts';
+import { AUDIT_DEFAULTS } from '../defaults.ts';
+import { resolveAuditSettings, type AuditSettingsInput } from '../options.ts';
+import { validateReport } from '../report/schema.ts';
+import type { AuditReport, CanarySetRecord, ModelRecord } from '../report/types.ts';
 
 export { AUDIT_DEFAULTS };
 
@@ -66,6 +67,15 @@ export function modelRecord(info: ModelInfo, dir: string): ModelRecord {
 
 export async function audit(options: AuditOptions): Promise<AuditReport> {
   const { settings, epsilon, maxDurationSec } = resolveAuditSettings(options);
+  if (options.out)
+    await refuseOutputsOnInputs(
+      [
+        { path: options.canaries, what: 'the canary set', key: 'canaries', tree: true },
+        { path: options.model, what: 'the model', key: 'model', tree: true },
+      ],
+      [{ path: options.out, key: 'out', kind: 'into' }],
+      { force: false },
+    );
   const opened = await openCanarySet(options.canaries);
   const set = opened.set;
   await verifyCanaryAudio(options.canaries, set);
@@ -202,31 +212,4 @@ export async function writeAuditReport(
   await writeFileAtomic(paths.markdown, auditMarkdown(report));
   await writeFileAtomic(paths.html, auditHtml(report));
   return paths;
-}
-
-/** Reads and validates a report.json (or the report.json inside a directory). */
-export async function readAuditReport(path: string): Promise<{ report: AuditReport; path: string }> {
-  let file = path;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') {
-      file = join(path, 'report.json');
-      return readAuditReport(file);
-    }
-    throw new RoteError(`${path}: cannot read the audit report (${code ?? (error as Error).message})`, {
-      cause: error,
-    });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new RoteError(`${file}: not JSON (${(error as Error).message}); pass a report.json written by rote audit`, {
-      cause: error,
-    });
-  }
-  return { report: validateReport(value, file), path: file };
 }

@@ -3,17 +3,17 @@
  * AUC, TPR at low FPR; roc.ts) per group and pooled, and the one-run ε lower
  * bound (epsilon.ts) of a --membership bernoulli set. Rows in, report fields out.
  */
-import type { SeededRandom } from '../util/random.ts';
-import { hasScore } from './score.ts';
-import { guessGrid, oneRunAudit, oneRunEpsilon } from './epsilon.ts';
-import { membershipInference } from './roc.ts';
+import type { SeededRandom } from '../../util/random.ts';
+import { hasScore } from '../report/score.ts';
+import { maximumOneRunEpsilon, oneRunAudit } from '../stats/epsilon.ts';
+import { membershipInference } from '../stats/roc.ts';
 import type {
   CanaryRow,
   EpsilonAudit,
   MembershipInferenceGroup,
   MembershipInferenceSummary,
   ScoreName,
-} from './types.ts';
+} from '../report/types.ts';
 
 /** The false-positive rates at which the report gives the true-positive rate. */
 export const MEMBERSHIP_FPRS: readonly number[] = [0.001, 0.01, 0.1];
@@ -32,13 +32,13 @@ export const MEMBERSHIP_METHOD =
  */
 export function membershipScores(
   all: readonly CanaryRow[],
-  score: ScoreName = all.length > 0 && all.every((row) => hasScore(row, 'ctcScore')) ? 'ctcScore' : 'cer',
+  score: ScoreName = all.length > 0 && all.every((row) => hasScore(row, 'modelScore')) ? 'modelScore' : 'cer',
 ): { score: ScoreName; rows: CanaryRow[]; values: Float64Array } {
   const rows = all.filter((row) => hasScore(row, score));
   return {
     score,
     rows,
-    values: Float64Array.from(rows, (row) => (score === 'ctcScore' ? -row.ctcScore! : -row.cer)),
+    values: Float64Array.from(rows, (row) => (score === 'modelScore' ? -row.modelScore! : -row.cer)),
   };
 }
 
@@ -85,13 +85,16 @@ export function epsilonAudit(
   const { rows, values } = membershipScores(all, score);
   const included = rows.map((row) => row.repetitions !== null);
   const result = oneRunAudit(values, included, options);
-  // The most this design can show: every guess right at the best k+ the included canaries allow.
-  const reachable = guessGrid(rows.length)
-    .filter((k) => k <= result.included)
-    .map((k) => oneRunEpsilon(rows.length, k, k, options.delta, result.significancePerGuess));
-  const maximum = Math.max(0, ...reachable);
+  // The most this design can show: every guess right, ties included (a tie extends a guess of k+ to r > k+).
+  const maximum = maximumOneRunEpsilon(
+    rows.length,
+    result.included,
+    options.delta,
+    result.significancePerGuess,
+    result.grid.map((row) => row.guesses),
+  );
   const scoreText =
-    score === 'ctcScore'
+    score === 'modelScore'
       ? `${options.scoreLabel} (log-likelihood per character)${rows.length < all.length ? `, the ${rows.length} of ${all.length} canaries that have it` : ''}`
       : 'CER (lower = in)';
   const level = percent(options.confidence);

@@ -6,8 +6,8 @@
  * line, which the next run drops.
  */
 import { open, readFile } from 'node:fs/promises';
-import { RoteError } from '../util/errors.ts';
-import { writeFileAtomic } from '../util/atomic.ts';
+import { RoteError } from '../../util/errors.ts';
+import { writeFileAtomic } from '../../util/atomic.ts';
 import type { TranscribedRow } from './build-report.ts';
 
 export const JOURNAL_FORMAT = 1;

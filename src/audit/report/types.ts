@@ -4,17 +4,17 @@
  * checks real reports against them); bump the schema versions on any
  * incompatible change.
  */
-import type { ErrorRates } from './metrics.ts';
-import type { Interval } from './statistics.ts';
+import type { ErrorRates } from '../stats/metrics.ts';
+import type { Interval } from '../stats/statistics.ts';
 
-export type { Interval } from './statistics.ts';
-import type { ProviderChoice } from '../asr/providers.ts';
+export type { Interval } from '../stats/statistics.ts';
+import type { ProviderChoice } from '../../asr/providers.ts';
 
-export const AUDIT_REPORT_SCHEMA_VERSION = 2;
-export const COMPARISON_REPORT_SCHEMA_VERSION = 2;
+export const AUDIT_REPORT_SCHEMA_VERSION = 3;
+export const COMPARISON_REPORT_SCHEMA_VERSION = 3;
 
 /** The scores the audit tests; lower means better recognized. */
-export type ScoreName = 'cer' | 'ctcScore';
+export type ScoreName = 'cer' | 'modelScore';
 
 /** The provider vocabulary of src/asr/runtime.ts (PROVIDER_CHOICES). */
 export type AuditProvider = ProviderChoice;
@@ -51,16 +51,16 @@ export interface CanaryRow extends ErrorRates {
   hypothesis: string;
   /**
    * The model's negative log-likelihood of the reference per character: CTC forced for CTC models,
-   * teacher-forced for transducers (the key keeps its old name; ScoreCoverage.label names it). Null
+   * teacher-forced for transducers (ScoreCoverage.label names it; reports of schema version 2 call it ctcScore). Null
    * where the model gives none for this canary (see notes).
    */
-  ctcScore: number | null;
+  modelScore: number | null;
   /** The same per token. */
-  ctcScorePerToken: number | null;
+  modelScorePerToken: number | null;
   durationSec: number;
   frames: number;
   /** Null for held-out canaries; per score, null where that score is missing. */
-  exposure: { cer: CanaryExposure; ctcScore: CanaryExposure | null } | null;
+  exposure: { cer: CanaryExposure; modelScore: CanaryExposure | null } | null;
   notes: string[];
 }
 
@@ -86,8 +86,8 @@ export interface GroupSummary {
   exactMatches: number;
   /** Wilson interval of the exact-match rate. */
   exactMatchRate: Interval;
-  ctcScore: Interval | null;
-  exposure: { cer: ScoreExposureSummary; ctcScore: ScoreExposureSummary | null } | null;
+  modelScore: Interval | null;
+  exposure: { cer: ScoreExposureSummary; modelScore: ScoreExposureSummary | null } | null;
 }
 
 export interface GroupTest {
@@ -155,7 +155,7 @@ export interface AuditVerdict {
   notes: string[];
 }
 
-/** What a model's reference score (the `ctcScore` fields) is: CTC forced, or teacher-forced RNNT, TDT or stateless transducer. */
+/** What a model's reference score (the `modelScore` fields) is: CTC forced, or teacher-forced RNNT, TDT or stateless transducer. */
 export type ReferenceScoreKind = 'ctc' | 'rnnt' | 'tdt' | 'transducer';
 
 export interface ModelRecord {
@@ -290,7 +290,7 @@ export interface ComparisonModel {
   modelFingerprint: string;
   family: string;
   /**
-   * The name of this model's reference score (the ctcScore fields): 'CTC score', 'RNNT score', 'TDT score' or
+   * The name of this model's reference score (the modelScore fields): 'CTC score', 'RNNT score', 'TDT score' or
    * 'transducer score'. Absent in comparisons of older rotes (the same schema version): renderers say 'model score'.
    */
   scoreLabel?: string;
@@ -305,7 +305,7 @@ export interface ComparisonGroupEntry {
   count: number;
   cer: Interval;
   exactMatchRate: Interval;
-  ctcScore: Interval | null;
+  modelScore: Interval | null;
   meanCerExposure: number | null;
   /** The model's own Holm-adjusted Mann-Whitney p-value on CER against held-out (null for held-out). */
   cerAdjustedPValue: number | null;
@@ -357,7 +357,7 @@ export interface PairedTest {
   /**
    * Primary tests: 'other-memorizes-less'/'-more' only when the inserted difference also goes beyond the
    * held-out one (see BeyondHeldOutTest); 'not-beyond-held-out' when the Wilcoxon test is significant but
-   * the models differ as much on held-out canaries (general accuracy, not memorization).
+   * the control did not show the inserted difference beyond the held-out one (it may be general accuracy).
    */
   finding:
     | 'other-memorizes-less'

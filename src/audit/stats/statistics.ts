@@ -7,7 +7,7 @@
  * normal approximation with tie and continuity (0.5) corrections, as scipy does.
  */
 import { normalCdf, normalQuantile } from './normal.ts';
-import type { SeededRandom } from '../util/random.ts';
+import type { SeededRandom } from '../../util/random.ts';
 
 /** Mid-ranks (1-based, ties get their average rank) and the tie-group sizes. */
 export function midRanks(values: ArrayLike<number>): { ranks: Float64Array; tieSizes: number[] } {

@@ -1,6 +1,6 @@
 /**
  * The two scores an audit tests per canary: CER, and the model's reference score (negative
- * log-likelihood of the canary text per character, kept under the JSON key `ctcScore`): CTC forced
+ * log-likelihood of the canary text per character, kept under the JSON key `modelScore`, `ctcScore` in reports of schema version 2): CTC forced
  * for CTC models, teacher-forced for transducers. What the model score is called, and which rows have it.
  */
 import type { CanaryRow, ComparisonModel, ModelRecord, ReferenceScoreKind, ScoreName } from './types.ts';
@@ -24,7 +24,7 @@ export function scoreLabel(model: Pick<ModelRecord, 'isCtc' | 'scoreKind'>, scor
 
 /** Whether a row has `score` (CER always; the model score where it is a finite number). */
 export function hasScore(row: CanaryRow, score: ScoreName): boolean {
-  return score === 'cer' || (row.ctcScore !== null && Number.isFinite(row.ctcScore));
+  return score === 'cer' || (row.modelScore !== null && Number.isFinite(row.modelScore));
 }
 
 /** The model score of a pair of models: its name when both models have the same kind, else both names. */

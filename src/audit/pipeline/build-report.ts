@@ -3,16 +3,23 @@
  * are sorted by canary id, every bootstrap draws from its own seeded fork), so
  * a resumed audit gives the same report as an uninterrupted one.
  */
-import type { CanarySet } from '../canary/types.ts';
-import { TOOL_VERSION } from '../util/version.ts';
-import { SeededRandom } from '../util/random.ts';
-import { errorRates } from './metrics.ts';
-import { EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
+import type { CanarySet } from '../../canary/types.ts';
+import { TOOL_VERSION } from '../../util/version.ts';
+import { SeededRandom } from '../../util/random.ts';
+import { errorRates } from '../stats/metrics.ts';
+import { EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from '../defaults.ts';
 import { epsilonAudit, membershipInferenceSummary } from './privacy.ts';
-import { holmMinimumP, mannWhitneyMinimumP } from './power.ts';
-import { hasScore, modelScoreLabel } from './score.ts';
-import { extrapolationExposures, interpolationExposures } from './exposure.ts';
-import { bootstrapMeanInterval, holmAdjust, mannWhitneyLess, quantileSorted, wilsonInterval } from './statistics.ts';
+import { holmMinimumP, mannWhitneyMinimumP } from '../stats/power.ts';
+import { hasScore, modelScoreLabel } from '../report/score.ts';
+import { formatP, groupLabel, NORMALIZATION_DESCRIPTION, RANDOM_STREAM } from '../report/labels.ts';
+import { extrapolationExposures, interpolationExposures } from '../stats/exposure.ts';
+import {
+  bootstrapMeanInterval,
+  holmAdjust,
+  mannWhitneyLess,
+  quantileSorted,
+  wilsonInterval,
+} from '../stats/statistics.ts';
 import {
   AUDIT_REPORT_SCHEMA_VERSION,
   type AuditReport,
@@ -30,10 +37,7 @@ import {
   type ScoreName,
   type SkewNormalFitRecord,
   type ValueSummary,
-} from './types.ts';
-
-export const NORMALIZATION_DESCRIPTION =
-  'NFKC, lower case, apostrophes deleted, other punctuation and symbols (Unicode P, S) replaced by spaces, white space collapsed; CER over characters including spaces, WER over words; Levenshtein distance / reference length';
+} from '../report/types.ts';
 
 /** One transcription result as journaled in rows.jsonl: raw engine output, no derived numbers. */
 export interface TranscribedRow {
@@ -67,17 +71,6 @@ export interface BuildReportInput {
   frameBudgets?: ReadonlyMap<string, { neededFrames: number; outputFrames: number; feasible: boolean }>;
   /** The one-run ε audit of a --membership bernoulli set (default EPSILON_DEFAULTS: δ 1e-5, confidence 0.95). */
   epsilon?: { delta: number; confidence: number };
-}
-
-export function groupLabel(repetitions: number | null): string {
-  if (repetitions === null) return 'held-out';
-  return `${repetitions} repetition${repetitions === 1 ? '' : 's'}`;
-}
-
-export function formatP(p: number): string {
-  if (p === 0) return '0';
-  if (p < 1e-3) return p.toExponential(1);
-  return p < 0.1 ? p.toFixed(4) : p.toFixed(2);
 }
 
 function summarize(values: readonly number[]): ValueSummary {
@@ -120,9 +113,11 @@ function fitRecord(
   };
 }
 
-/** Throws RangeError when rows and set disagree (a missing or unknown canary). */
-export function buildAuditReport(input: BuildReportInput): AuditReport {
-  const { set, settings } = input;
+const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.modelScore!);
+
+/** One row per canary, sorted by id: error rates and the model score from each transcription. */
+function reportRows(input: BuildReportInput): CanaryRow[] {
+  const { set } = input;
   const canaries = new Map(set.canaries.map((canary) => [canary.id, canary]));
   const byId = new Map<string, TranscribedRow>();
   for (const row of input.rows) {
@@ -134,7 +129,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     throw new RangeError(`${missing.length} canaries have no transcription yet (first: ${missing[0]})`);
 
   const ids = [...byId.keys()].sort();
-  const rows: CanaryRow[] = ids.map((id) => {
+  return ids.map((id) => {
     const raw = byId.get(id)!;
     const canary = canaries.get(id)!;
     const rates = errorRates(canary.text, raw.hypothesis);
@@ -150,29 +145,24 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       reference: canary.text,
       hypothesis: raw.hypothesis,
       ...rates,
-      ctcScore: score ? -score.perCharacter : null,
-      ctcScorePerToken: score ? -score.perToken : null,
+      modelScore: score ? -score.perCharacter : null,
+      modelScorePerToken: score ? -score.perToken : null,
       durationSec: raw.durationSec,
       frames: raw.frames,
       exposure: null,
       notes,
     };
   });
-  const feasibility = feasibilitySummary(rows, input.frameBudgets);
+}
 
-  const heldOut = rows.filter((row) => row.repetitions === null);
-  const inserted = rows.filter((row) => row.repetitions !== null);
-  if (heldOut.length === 0)
-    throw new RangeError(`canary set ${set.setId} has no held-out canaries: nothing to compare against`);
-  const coverage = (['cer', 'ctcScore'] as const).map((score) =>
-    scoreCoverage(rows, score, score === 'cer' ? 'CER' : modelScoreLabel(input.model), feasibility),
-  );
+/**
+ * Exposure of every inserted canary that has the score against the held-out canaries that have it, per
+ * score: sets each row's `exposure` and returns the skew-normal fits.
+ */
+function exposureFits(heldOut: CanaryRow[], inserted: CanaryRow[], coverage: ScoreCoverage[]): SkewNormalFitRecord[] {
   const tested = (score: ScoreName) => coverage.find((entry) => entry.score === score)!.tested;
-  const value = (row: CanaryRow, score: ScoreName) => (score === 'cer' ? row.cer : row.ctcScore!);
-
-  // Exposure of every inserted canary that has the score against the held-out canaries that have it, per score.
   const fits: SkewNormalFitRecord[] = [];
-  for (const score of ['cer', 'ctcScore'] as const) {
+  for (const score of ['cer', 'modelScore'] as const) {
     if (!tested(score)) {
       fits.push(fitRecord(score, null, coverage.find((entry) => entry.score === score)!.note));
       continue;
@@ -194,10 +184,77 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
         interpolation: interpolated[i]!.exposure,
         extrapolation: extrapolated.exposures[i]!,
       };
-      if (score === 'cer') row.exposure = { cer: entry, ctcScore: null };
-      else row.exposure!.ctcScore = entry;
+      if (score === 'cer') row.exposure = { cer: entry, modelScore: null };
+      else row.exposure!.modelScore = entry;
     });
   }
+
+  return fits;
+}
+
+/**
+ * The audit's tests: per group and score, inserted against held-out canaries (one-sided Mann-Whitney U),
+ * Holm over groups x scores, each with what it could reach at best.
+ */
+function groupTests(
+  heldOut: CanaryRow[],
+  inserted: CanaryRow[],
+  repetitionCounts: number[],
+  tested: (score: ScoreName) => boolean,
+  alpha: number,
+): GroupTest[] {
+  const untested: (Omit<
+    GroupTest,
+    'adjustedPValue' | 'significant' | 'minimumAdjustedPValue' | 'canReachAlpha' | 'perfectMemorizationPValue'
+  > & { perfect: number })[] = [];
+  for (const repetitions of repetitionCounts) {
+    for (const score of ['cer', 'modelScore'] as const) {
+      if (!tested(score)) continue;
+      // Only canaries with the score: n1 and n2 below are the counts the test actually used.
+      const members = inserted.filter((row) => row.repetitions === repetitions && hasScore(row, score));
+      const references = heldOut.filter((row) => hasScore(row, score)).map((row) => value(row, score));
+      if (members.length === 0) continue; // no canary of the group has it: scoreCoverage's note says so
+      const result = mannWhitneyLess(
+        members.map((row) => value(row, score)),
+        references,
+      );
+      // The best a group could do: every canary recognized perfectly (CER 0; negative log-likelihood 0).
+      const perfect = mannWhitneyLess(new Float64Array(members.length), references).pValue;
+      untested.push({ repetitions, score, test: 'mann-whitney-u-one-sided', ...result, perfect });
+    }
+  }
+  const adjusted = holmAdjust(untested.map((test) => test.pValue));
+  const family = untested.length;
+  return untested.map(({ perfect, ...test }, i) => {
+    // The design's limit (no ties): what the group sizes and the correction allow at best.
+    const minimumAdjustedPValue = holmMinimumP(mannWhitneyMinimumP(test.n1, test.n2), family);
+    return {
+      ...test,
+      adjustedPValue: adjusted[i]!,
+      minimumAdjustedPValue,
+      canReachAlpha: minimumAdjustedPValue < alpha,
+      perfectMemorizationPValue: Math.min(1, family * perfect),
+      significant: adjusted[i]! < alpha,
+    };
+  });
+}
+
+/** Throws RangeError when rows and set disagree (a missing or unknown canary). */
+export function buildAuditReport(input: BuildReportInput): AuditReport {
+  const { set, settings } = input;
+  const rows = reportRows(input);
+  const feasibility = feasibilitySummary(rows, input.frameBudgets);
+
+  const heldOut = rows.filter((row) => row.repetitions === null);
+  const inserted = rows.filter((row) => row.repetitions !== null);
+  if (heldOut.length === 0)
+    throw new RangeError(`canary set ${set.setId} has no held-out canaries: nothing to compare against`);
+  const coverage = (['cer', 'modelScore'] as const).map((score) =>
+    scoreCoverage(rows, score, score === 'cer' ? 'CER' : modelScoreLabel(input.model), feasibility),
+  );
+  const tested = (score: ScoreName) => coverage.find((entry) => entry.score === score)!.tested;
+
+  const fits = exposureFits(heldOut, inserted, coverage);
 
   const repetitionCounts = [...new Set(inserted.map((row) => row.repetitions!))].sort((a, b) => a - b);
   const random = new SeededRandom(settings.seed);
@@ -215,7 +272,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     const members = rows.filter((row) => row.repetitions === repetitions);
     const label = groupLabel(repetitions);
     const exactMatches = members.filter((row) => row.exactMatch).length;
-    const ctcValues = members.filter((row) => hasScore(row, 'ctcScore')).map((row) => row.ctcScore!);
+    const ctcValues = members.filter((row) => hasScore(row, 'modelScore')).map((row) => row.modelScore!);
     return {
       repetitions,
       label,
@@ -232,54 +289,21 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       ),
       exactMatches,
       exactMatchRate: wilsonInterval(exactMatches, members.length, settings.confidence),
-      ctcScore:
-        tested('ctcScore') && ctcValues.length > 0
-          ? bootstrapMeanInterval(ctcValues, random.fork(`${label}/ctcScore`), bootstrap)
+      modelScore:
+        tested('modelScore') && ctcValues.length > 0
+          ? bootstrapMeanInterval(ctcValues, random.fork(`${label}/${RANDOM_STREAM.modelScore}`), bootstrap)
           : null,
       exposure:
         repetitions === null
           ? null
-          : { cer: summarizeExposure(members, 'cer')!, ctcScore: summarizeExposure(members, 'ctcScore') },
+          : { cer: summarizeExposure(members, 'cer')!, modelScore: summarizeExposure(members, 'modelScore') },
     };
   });
 
-  const untested: (Omit<
-    GroupTest,
-    'adjustedPValue' | 'significant' | 'minimumAdjustedPValue' | 'canReachAlpha' | 'perfectMemorizationPValue'
-  > & { perfect: number })[] = [];
-  for (const repetitions of repetitionCounts) {
-    for (const score of ['cer', 'ctcScore'] as const) {
-      if (!tested(score)) continue;
-      // Only canaries with the score: n1 and n2 below are the counts the test actually used.
-      const members = inserted.filter((row) => row.repetitions === repetitions && hasScore(row, score));
-      const references = heldOut.filter((row) => hasScore(row, score)).map((row) => value(row, score));
-      if (members.length === 0) continue; // no canary of the group has it: scoreCoverage's note says so
-      const result = mannWhitneyLess(
-        members.map((row) => value(row, score)),
-        references,
-      );
-      // The best a group could do: every canary recognized perfectly (CER 0; negative log-likelihood 0).
-      const perfect = mannWhitneyLess(new Float64Array(members.length), references).pValue;
-      untested.push({ repetitions, score, test: 'mann-whitney-u-one-sided', ...result, perfect });
-    }
-  }
-  const adjusted = holmAdjust(untested.map((test) => test.pValue));
-  const family = untested.length;
-  const tests: GroupTest[] = untested.map(({ perfect, ...test }, i) => {
-    // The design's limit (no ties): what the group sizes and the correction allow at best.
-    const minimumAdjustedPValue = holmMinimumP(mannWhitneyMinimumP(test.n1, test.n2), family);
-    return {
-      ...test,
-      adjustedPValue: adjusted[i]!,
-      minimumAdjustedPValue,
-      canReachAlpha: minimumAdjustedPValue < settings.alpha,
-      perfectMemorizationPValue: Math.min(1, family * perfect),
-      significant: adjusted[i]! < settings.alpha,
-    };
-  });
+  const tests = groupTests(heldOut, inserted, repetitionCounts, tested, settings.alpha);
 
   // Membership inference and ε rank by the model score wherever the audit tests it, else by CER.
-  const membershipScore: ScoreName = tested('ctcScore') ? 'ctcScore' : 'cer';
+  const membershipScore: ScoreName = tested('modelScore') ? 'modelScore' : 'cer';
   return {
     schemaVersion: AUDIT_REPORT_SCHEMA_VERSION,
     kind: 'rote-audit-report',
@@ -429,11 +453,6 @@ function scoreCoverage(
   return { score, label, used, canaries: rows.length, byGroup, leftOut: entries, tested, note };
 }
 
-/** One line per score that had to leave canaries out, or was left out. */
-export function coverageLine(entry: ScoreCoverage): string {
-  return entry.note ?? `${entry.label}: all ${entry.canaries} canaries`;
-}
-
 function coverageNotes(coverage: ScoreCoverage[]): string[] {
   // A model without any reference score is said once by the report's model line, not as a note.
   return coverage.filter((entry) => entry.note !== null && entry.used > 0).map((entry) => entry.note!);
@@ -483,7 +502,7 @@ function auditVerdict(
         `detection is not monotone in repetitions: detected at ${detected.join(', ')} of ${allRepetitions.join(', ')}`,
       );
     const best = (score: ScoreName) => tests.find((test) => test.repetitions === smallest && test.score === score);
-    const evidence = (['cer', 'ctcScore'] as const)
+    const evidence = (['cer', 'modelScore'] as const)
       .map((score) => best(score))
       .filter((test): test is GroupTest => test !== undefined)
       .map((test) => `${label(test.score)} p = ${formatP(test.adjustedPValue)}`)

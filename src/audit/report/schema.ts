@@ -1,13 +1,14 @@
 /**
- * JSON Schemas (draft 2020-12) of report.json for audits and comparisons,
- * written to mirror src/audit/types.ts, plus a validator for the subset of
+ * JSON Schemas (draft 2020-12) of report.json for audits and comparisons (version 3; version 2 reports,
+ * which named the model score `ctcScore`, are read by renaming it),
+ * written to mirror src/audit/report/types.ts, plus a validator for the subset of
  * JSON Schema they use (type, const, enum, properties, required,
  * additionalProperties: false, items, anyOf, minimum, maximum). Every object
  * is closed, so a field added to the types but not here fails the report
  * tests (test/audit/report.test.ts validates freshly built reports).
  */
-import { RoteError } from '../util/errors.ts';
-import { PROVIDER_CHOICES } from '../asr/providers.ts';
+import { RoteError } from '../../util/errors.ts';
+import { PROVIDER_CHOICES } from '../../asr/providers.ts';
 import {
   AUDIT_REPORT_SCHEMA_VERSION,
   COMPARISON_REPORT_SCHEMA_VERSION,
@@ -53,7 +54,7 @@ const object = (properties: Record<string, JsonSchema>): JsonSchema => ({
 
 const interval = object({ estimate: number, low: number, high: number });
 const summary = object({ count: integer, mean: number, median: number, min: number, max: number });
-const scoreName: JsonSchema = { enum: ['cer', 'ctcScore'] };
+const scoreName: JsonSchema = { enum: ['cer', 'modelScore'] };
 const tool = object({ name: { const: 'rote' }, version: string });
 const canaryExposure = object({ rank: integer, interpolation: number, extrapolation: nullable(number) });
 const scoreExposureSummary = object({ interpolation: summary, extrapolation: nullable(summary) });
@@ -118,11 +119,11 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
         wordEdits: integer,
         referenceWords: integer,
         exactMatch: boolean,
-        ctcScore: nullable(number),
-        ctcScorePerToken: nullable(number),
+        modelScore: nullable(number),
+        modelScorePerToken: nullable(number),
         durationSec: number,
         frames: integer,
-        exposure: nullable(object({ cer: canaryExposure, ctcScore: nullable(canaryExposure) })),
+        exposure: nullable(object({ cer: canaryExposure, modelScore: nullable(canaryExposure) })),
         notes: array(string),
       }),
     ),
@@ -147,8 +148,8 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
         wer: interval,
         exactMatches: integer,
         exactMatchRate: interval,
-        ctcScore: nullable(interval),
-        exposure: nullable(object({ cer: scoreExposureSummary, ctcScore: nullable(scoreExposureSummary) })),
+        modelScore: nullable(interval),
+        exposure: nullable(object({ cer: scoreExposureSummary, modelScore: nullable(scoreExposureSummary) })),
       }),
     ),
     tests: array(
@@ -307,7 +308,7 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
       confidence: probability,
       bootstrapResamples: integer,
       seed: string,
-      scoreResolution: object({ cer: number, ctcScore: number }),
+      scoreResolution: object({ cer: number, modelScore: number }),
       expect: { enum: ['less', 'more', 'either'] },
     }),
     models: array(
@@ -334,7 +335,7 @@ export const COMPARISON_REPORT_JSON_SCHEMA: JsonSchema = {
             count: integer,
             cer: interval,
             exactMatchRate: interval,
-            ctcScore: nullable(interval),
+            modelScore: nullable(interval),
             meanCerExposure: nullable(number),
             cerAdjustedPValue: nullable(probability),
           }),
@@ -416,16 +417,35 @@ export function schemaProblems(value: unknown, schema: JsonSchema, path = '$', l
   return problems;
 }
 
+/** The schema version before the model score's rename: its fields were called `ctcScore`. */
+const RENAMED_SCORE_VERSION = 2;
+
+/**
+ * A report (audit or comparison) of schema version 2 in today's names: every `ctcScore` key becomes
+ * `modelScore` (`ctcScorePerToken`: `modelScorePerToken`), every score name `ctcScore` (the `score` fields)
+ * `modelScore`; nothing else differs between versions 2 and 3. Returns a new value; `value` is left as it was.
+ */
+function fromVersion2(value: unknown, currentVersion: number): unknown {
+  const rename = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(rename);
+    if (typeOf(node) !== 'object') return node;
+    return Object.fromEntries(
+      Object.entries(node as Record<string, unknown>).map(([key, child]) => {
+        const name = key === 'ctcScore' ? 'modelScore' : key === 'ctcScorePerToken' ? 'modelScorePerToken' : key;
+        return [name, key === 'score' && child === 'ctcScore' ? 'modelScore' : rename(child)];
+      }),
+    );
+  };
+  return { ...(rename(value) as Record<string, unknown>), schemaVersion: currentVersion };
+}
+
 function validate<T>(value: unknown, schema: JsonSchema, what: string, source: string, expectedVersion: number): T {
   const record = value as { kind?: unknown; schemaVersion?: unknown } | null;
-  if (
-    typeOf(value) === 'object' &&
-    record!.schemaVersion !== undefined &&
-    record!.schemaVersion !== expectedVersion &&
-    schema.properties?.kind?.const === record!.kind
-  ) {
+  const ours = typeOf(value) === 'object' && schema.properties?.kind?.const === record!.kind;
+  if (ours && record!.schemaVersion === RENAMED_SCORE_VERSION) value = fromVersion2(value, expectedVersion);
+  else if (ours && record!.schemaVersion !== undefined && record!.schemaVersion !== expectedVersion) {
     throw new RoteError(
-      `${source}: ${what} schema version ${String(record!.schemaVersion)}; this rote reads version ${expectedVersion}. Re-run the audit with this rote.`,
+      `${source}: ${what} schema version ${String(record!.schemaVersion)}; this rote reads versions ${RENAMED_SCORE_VERSION} and ${expectedVersion}. Re-run the audit with this rote.`,
     );
   }
   const problems = schemaProblems(value, schema);

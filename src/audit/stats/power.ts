@@ -14,7 +14,7 @@
  * - Holm over m tests: the smallest adjusted p-value is m times the smallest raw
  *   one (the first step of the step-down).
  */
-import { AUDIT_DEFAULTS } from './defaults.ts';
+import { AUDIT_DEFAULTS } from '../defaults.ts';
 
 /** log(C(n, k)) by summing logs (exact enough for the sizes of canary sets). */
 function logChoose(n: number, k: number): number {

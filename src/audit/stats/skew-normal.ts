@@ -7,7 +7,7 @@
  */
 import { integrate, logNormalCdf, logNormalPdf, normalCdf, owensT } from './normal.ts';
 import { nelderMead } from './optimize.ts';
-import type { SeededRandom } from '../util/random.ts';
+import type { SeededRandom } from '../../util/random.ts';
 
 export interface SkewNormalParameters {
   location: number;

@@ -21,7 +21,7 @@
  *   and the interval is wide; with every positive above every negative the
  *   bootstrap collapses to [1, 1], which is a limit of the sample, not certainty.
  */
-import type { SeededRandom } from '../util/random.ts';
+import type { SeededRandom } from '../../util/random.ts';
 import { quantileSorted, type Interval } from './statistics.ts';
 
 export interface RocCurve {

@@ -100,6 +100,29 @@ export function guessGrid(m: number): number[] {
   return [...new Set(GUESS_SHARES.map((share) => Math.max(1, Math.round(share * m))))].sort((a, b) => a - b);
 }
 
+/**
+ * The largest ε̂ a one-run audit of `candidates` with `included` trained-on ones could show: every "in" guess
+ * right. Ties extend a guess of k+ to every canary scoring the same (r >= k+), so a perfect attack whose
+ * members tie reaches r = included at any k+ <= included, and r is never below the grid's smallest k+; with
+ * r - v wrong guesses at most, ε̂ grows with the right guesses and is largest at r = v = max(included, smallest k+)
+ * (v = included), checked beside each grid value's r = v = k+.
+ */
+export function maximumOneRunEpsilon(
+  candidates: number,
+  included: number,
+  delta: number,
+  significancePerGuess: number,
+  grid: readonly number[] = guessGrid(candidates),
+): number {
+  checkCounts(candidates, included, included);
+  if (included === 0) return 0;
+  const guessCounts = new Set(grid.filter((k) => k <= included));
+  const tied = Math.max(included, Math.min(...grid));
+  const correct = [...guessCounts].map((k) => oneRunEpsilon(candidates, k, k, delta, significancePerGuess));
+  correct.push(oneRunEpsilon(candidates, Math.min(tied, candidates), included, delta, significancePerGuess));
+  return Math.max(0, ...correct);
+}
+
 export interface OneRunGuess {
   /** k+: the grid value. */
   guesses: number;

@@ -2,7 +2,7 @@
  * Small inline SVG charts for the HTML reports: strings in, strings out, no
  * scripts, fonts or external assets.
  */
-import type { Interval } from './statistics.ts';
+import type { Interval } from '../stats/statistics.ts';
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -4,8 +4,8 @@
  */
 import { escapeXml } from './svg.ts';
 import { rocChart } from './roc-chart.ts';
-import { scoreLabel } from './score.ts';
-import type { AuditReport, Interval, MembershipInferenceGroup } from './types.ts';
+import { scoreLabel } from '../report/score.ts';
+import type { AuditReport, Interval, MembershipInferenceGroup } from '../report/types.ts';
 
 function interval(value: Interval, digits = 2): string {
   return `${value.estimate.toFixed(digits)} [${value.low.toFixed(digits)}, ${value.high.toFixed(digits)}]`;
@@ -17,12 +17,12 @@ function percent(value: number): string {
 
 function scoreText(report: AuditReport): string {
   if (report.membershipInference.score === 'cer') return 'CER (lower = called "in"; no model score to rank by)';
-  const coverage = report.scores?.find((entry) => entry.score === 'ctcScore');
+  const coverage = report.scores?.find((entry) => entry.score === 'modelScore');
   const part =
     coverage && coverage.used < coverage.canaries
       ? `; the ${coverage.used} of ${coverage.canaries} canaries that have it`
       : '';
-  return `${scoreLabel(report.model, 'ctcScore')}: log-likelihood per character (higher = called "in")${part}`;
+  return `${scoreLabel(report.model, 'modelScore')}: log-likelihood per character (higher = called "in")${part}`;
 }
 
 function header(report: AuditReport): string[] {

@@ -5,13 +5,13 @@
  * group sizes? Reads WAV headers only; runs no inference.
  */
 import { join } from 'node:path';
-import { readCanarySet } from '../canary/index.ts';
-import { featureFramesOfWav, loadModel, referenceFrameBudget, type FrameBudget } from '../asr/index.ts';
-import { resolveOption } from '../util/options.ts';
-import { INFEASIBLE_LIMIT } from './defaults.ts';
-import { CHECK_CANARIES_OPTION_SPECS } from './options.ts';
-import { designWarnings } from './power.ts';
-import type { AuditProvider } from './types.ts';
+import { readCanarySet } from '../../canary/index.ts';
+import { featureFramesOfWav, loadModel, referenceFrameBudget, type FrameBudget } from '../../asr/index.ts';
+import { resolveOption } from '../../util/options.ts';
+import { INFEASIBLE_LIMIT } from '../defaults.ts';
+import { CHECK_CANARIES_OPTION_SPECS } from '../options.ts';
+import { designWarnings } from '../stats/power.ts';
+import type { AuditProvider } from '../report/types.ts';
 
 export interface CheckCanariesOptions {
   /** Canary-set directory. */
