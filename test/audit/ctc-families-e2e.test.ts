@@ -47,7 +47,10 @@ for (const family of ['hf-ctc', 'sherpa-wenet-ctc', 'wenet-ctc', 'zipformer-ctc'
     assert.is(report.model.family, family);
     assert.is(report.rows.length, 24);
     assert.is(report.verdict.sentence, 'no memorization detected at alpha = 0.01');
-    assert.ok(report.rows.filter((row) => row.modelScore !== null).length >= 22, 'model (CTC) scores for nearly every canary');
+    assert.ok(
+      report.rows.filter((row) => row.modelScore !== null).length >= 22,
+      'model (CTC) scores for nearly every canary',
+    );
   });
 }
 
