@@ -28,6 +28,7 @@ import {
 import { sha256File } from '../../src/util/hash.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
 import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/audit/pipeline/demo.ts';
+import { readCanarySet } from '../../src/canary/canary-set.ts';
 import { sherpaPeer, type SherpaPeerResult } from './sherpa-peer.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -730,10 +731,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { provider: { type: 'string', default: 'cpu' } } });
   const training = await loadTraining();
   const fixture = await readJson<TranscriptFixture>(PYTORCH_TRANSCRIPTS);
-  const setFile = await readJson<{
-    setId: string;
-    parameters: { perGroup: number; repetitions: number[]; holdout: number };
-  }>(join(DEMO_CANARIES_DIR, 'canary-set.json'));
+  const setFile = await readCanarySet(DEMO_CANARIES_DIR);
   const set = {
     setId: setFile.setId,
     perGroup: setFile.parameters.perGroup,

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { readCanaryTexts } from '../canary/read.ts';
+import { readCanaryTexts } from '../canary/canary-set.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { refuseOutputsOnInputs } from '../util/output-guard.ts';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';

@@ -81,16 +81,35 @@ export function parseTokenFile(text: string, source: string): ParsedTokenFile {
           `${source}: no token has id ${id}; ids must run from 0 to ${pieces.length - 1} without gaps`,
         );
     }
+    refuseDuplicateTokens(
+      withIds.map((match) => match![1]!),
+      source,
+    );
     return { pieces, nemoStyle: false };
   }
   const nemoStyle = basename(source) === 'vocab.txt' || lines.some((line) => line.startsWith('##'));
-  if (!nemoStyle) return { pieces: lines, nemoStyle: false };
-  const pieces = lines.map((line) => {
-    if (line.startsWith('<') && line.endsWith('>')) return line;
-    if (line.startsWith('##')) return line.slice(2);
-    return line === WORD_START ? WORD_START : WORD_START + line;
+  const pieces = nemoStyle
+    ? lines.map((line) => {
+        if (line.startsWith('<') && line.endsWith('>')) return line;
+        if (line.startsWith('##')) return line.slice(2);
+        return line === WORD_START ? WORD_START : WORD_START + line;
+      })
+    : lines;
+  refuseDuplicateTokens(pieces, source);
+  return { pieces, nemoStyle };
+}
+
+/** A token listed twice (`pieces[i]`: the token on line i + 1) would make its ids ambiguous: refused, naming both lines. */
+function refuseDuplicateTokens(pieces: readonly string[], source: string): void {
+  const firstLine = new Map<string, number>();
+  pieces.forEach((piece, index) => {
+    const earlier = firstLine.get(piece);
+    if (earlier !== undefined)
+      throw new RoteError(
+        `${source}:${index + 1}: the token ${JSON.stringify(piece)} is listed again (first on line ${earlier}); a text could map to either id: the file must list each token once`,
+      );
+    firstLine.set(piece, index + 1);
   });
-  return { pieces, nemoStyle: true };
 }
 
 function isSpecial(piece: string): boolean {

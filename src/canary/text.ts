@@ -3,12 +3,13 @@
  * a SeededRandom(seed).fork('text') stream; for each canary, draw
  * `wordsPerCanary` DISTINCT words, each uniformly from the words not yet in
  * that canary (rng.nextInt over the remaining list), join them with single
- * spaces; a text already drawn is discarded and drawn again. So the set is
+ * spaces; a text already drawn (compared after the audit's normalization) is discarded and drawn again. So the set is
  * uniform over all ordered selections of distinct words, without repeats.
  */
 import { RoteError } from '../util/errors.ts';
 import { OptionError } from '../util/options.ts';
 import { SeededRandom } from '../util/random.ts';
+import { normalizeTranscript } from '../audit/stats/metrics.ts';
 
 /** How many distinct canaries of `wordsPerCanary` distinct words a list of `wordCount` words can give: P(n, w). */
 export function maxDistinctCanaries(wordCount: number, wordsPerCanary: number): number {
@@ -19,6 +20,25 @@ export function maxDistinctCanaries(wordCount: number, wordsPerCanary: number): 
     if (total > Number.MAX_SAFE_INTEGER) return Number.POSITIVE_INFINITY;
   }
   return total;
+}
+
+/**
+ * Two words that read the same after the audit's normalization (case, punctuation) would make canaries
+ * that are one text to the audit, and a word with nothing left has nothing to score: both are refused.
+ */
+function refuseWordsThatReadAlike(words: readonly string[], source: string): void {
+  const byKey = new Map<string, string>();
+  for (const word of words) {
+    const key = normalizeTranscript(word);
+    const other = byKey.get(key);
+    if (key === '' || other !== undefined)
+      throw new RoteError(
+        key === ''
+          ? `${source}: the word ${JSON.stringify(word)} has nothing to score after the audit's normalization (case folded, punctuation removed); remove it`
+          : `${source}: the words ${JSON.stringify(other)} and ${JSON.stringify(word)} read the same after the audit's normalization (case, punctuation); canaries made of them would be one text to the audit: keep one`,
+      );
+    byKey.set(key, word);
+  }
 }
 
 export interface CanaryTextOptions {
@@ -36,6 +56,7 @@ export function makeCanaryTexts(options: CanaryTextOptions): string[] {
     throw new RoteError(`canary count must be a positive integer, got ${count}`);
   if (!Number.isInteger(wordsPerCanary) || wordsPerCanary < 1)
     throw new OptionError((name) => `${name('words')} must be a positive integer, got ${wordsPerCanary}`);
+  refuseWordsThatReadAlike(words, source);
   const possible = maxDistinctCanaries(words.length, wordsPerCanary);
   if (possible < count) {
     throw new RoteError(
@@ -54,8 +75,9 @@ export function makeCanaryTexts(options: CanaryTextOptions): string[] {
       [pool[i], pool[j]] = [pool[j]!, pool[i]!];
     }
     const text = pool.slice(0, wordsPerCanary).join(' ');
-    if (!seen.has(text)) {
-      seen.add(text);
+    const key = normalizeTranscript(text);
+    if (!seen.has(key)) {
+      seen.add(key);
       texts.push(text);
     }
   }

@@ -3,12 +3,8 @@
  * `inject` / `verify` (which read its for-training part) and `audit` (which
  * reads the whole set). Bump CANARY_SET_FORMAT on any incompatible change.
  *
- * Layout of a canary-set directory:
- *   canary-set.json            CanarySet (the auditor's copy: every canary)
- *   audio/<id>.wav             every canary, 16-bit mono, at `parameters.sampleRate`
- *   for-training/canaries.json TrainingCanaryList (inserted canaries only)
- *   for-training/audio/<id>.wav  copies of the inserted canaries' audio
- * What a training team receives (for-training/) reveals nothing of the held-out group.
+ * The layout of a canary-set directory (canary-set.json, audio/, for-training/) and
+ * its reading, validation and writing belong to canary-set.ts.
  */
 export const CANARY_SET_FORMAT = 1;
 

@@ -23,6 +23,11 @@ export function formatCanaryCheck(report: CanaryCheckReport): string {
         : `NOT usable: ${report.infeasible} of ${report.canaries.length} canaries cannot be recognized by this model at any level of memorization ` +
           `(their text needs more output frames than the model emits for their audio; an audit would be inconclusive above ${Math.round(report.limit * 100)}%): ` +
           'generate with a lower --speed or --rate',
+    ...(report.unscorable > 0
+      ? [
+          `  of them ${report.unscorable} ha${report.unscorable === 1 ? 's' : 've'} a text with nothing to score (empty after the audit's normalization: punctuation or symbols only); an audit refuses the set until they are removed`,
+        ]
+      : []),
     ...report.powerWarnings.map((warning) => `warning: ${warning}`),
   ];
   return lines.join('\n');

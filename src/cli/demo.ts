@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { join, relative } from 'node:path';
 import { DEMO_OPTION_SPECS } from '../audit/options.ts';
 import type { AuditProvider } from '../audit/report/types.ts';
-import type { OpenedCanarySet } from '../canary/read.ts';
+import type { OpenedCanarySet } from '../canary/canary-set.ts';
 import { addSpecOptions } from './options.ts';
 import { createProgress, type Progress } from './progress.ts';
 

@@ -17,6 +17,7 @@ import { SeededRandom } from '../util/random.ts';
 import type { FileHashAlgorithm } from '../util/hash.ts';
 import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
 import { probeSampleRate } from '../audio/sample-rate.ts';
+import { canarySetPaths } from '../canary/canary-set.ts';
 import { loadTrainingList, type LoadedTrainingList } from './canaries.ts';
 import { refuseOutputsOnInputs, type GuardedInput } from '../util/output-guard.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
@@ -332,7 +333,7 @@ function canarySetInputs(training: LoadedTrainingList): GuardedInput[] {
     { path: training.dir, what: "the canary set's for-training folder", key: 'canaries', tree: true },
   ];
   const setDir = dirname(training.dir);
-  if (existsSync(join(setDir, 'canary-set.json')))
+  if (existsSync(canarySetPaths(setDir).setFile))
     inputs.push({ path: setDir, what: 'the canary set', key: 'canaries', tree: true });
   for (const canary of training.list.canaries)
     inputs.push({ path: resolve(training.dir, canary.audio), what: 'canary audio', key: 'canaries' });

@@ -78,6 +78,14 @@ function describeRange(spec: OptionSpec): string {
   return integer ? 'an integer' : 'a number';
 }
 
+/**
+ * What `value` must be when it is outside the range `spec` gives (e.g. "an integer from 1 to 1000000"), or
+ * null when it fits: for numbers read from files, which get the range of the option that sets them.
+ */
+export function outOfRange(spec: OptionSpec, value: unknown): string | null {
+  return typeof value === 'number' && !rangeProblem(spec, value) ? null : describeRange(spec);
+}
+
 function check(spec: OptionSpec, value: unknown): void {
   const fail = (what: string, shown: unknown = value): never => {
     const got = Array.isArray(shown) ? shown.join(',') : typeof shown === 'string' ? `"${shown}"` : String(shown);

@@ -341,7 +341,13 @@ test('import-canaries: bad rows are errors naming the file and line; nothing is 
   assert.match(await importError({ list: header, out }), /header\.tsv:1: the header row lacks columns text, audio/);
   // A WAV at another sample rate.
   const other = join(set, 'other-rate.wav');
-  await writeFile(other, encodeWav16(new Float32Array(800), 8000));
+  await writeFile(
+    other,
+    encodeWav16(
+      new Float32Array(800).map((_, i) => 0.3 * Math.sin(i / 3)),
+      8000,
+    ),
+  );
   assert.match(
     await importError({
       list: await writeList('tsv', (rows) =>

@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { openCanarySet, verifyCanaryAudio } from '../../canary/index.ts';
+import { openCanarySet, unscorableText, verifyCanaryAudio } from '../../canary/index.ts';
 import {
   describeProviderReport,
   loadModel,
@@ -94,6 +94,11 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   if (canarySet.holdout === 0)
     throw new RoteError(
       `${opened.path}: the set has no held-out canaries, so there is nothing to compare inserted ones against; generate a set with --holdout`,
+    );
+  const unscorable = set.canaries.findIndex((canary) => unscorableText(canary.text));
+  if (unscorable >= 0)
+    throw new RoteError(
+      `${opened.path}: canaries[${unscorable}].text ${JSON.stringify(set.canaries[unscorable]!.text)} has nothing to score (empty after the audit's normalization: case folded, punctuation and symbols removed), so no CER exists for it; rote check-canaries counts it infeasible. Make the set again without it (import-canaries refuses such texts)`,
     );
 
   const model = await loadModel(options.model, {

@@ -5,7 +5,7 @@
  * group sizes? Reads WAV headers only; runs no inference.
  */
 import { join } from 'node:path';
-import { readCanarySet } from '../../canary/index.ts';
+import { readCanarySet, unscorableText } from '../../canary/index.ts';
 import { featureFramesOfWav, loadModel, referenceFrameBudget, type FrameBudget } from '../../asr/index.ts';
 import { resolveOption } from '../../util/options.ts';
 import { INFEASIBLE_LIMIT } from '../defaults.ts';
@@ -26,7 +26,10 @@ export interface CheckCanariesOptions {
 export interface CanaryCheck {
   id: string;
   repetitions: number | null;
+  /** Not feasible when the text has nothing to score (empty after the audit's normalization). */
   budget: FrameBudget;
+  /** The text is empty after the audit's normalization: no CER, never recognizable; counted infeasible. */
+  unscorable: boolean;
 }
 
 export interface CanaryCheckReport {
@@ -36,6 +39,8 @@ export interface CanaryCheckReport {
   subsampling: number;
   canaries: CanaryCheck[];
   infeasible: number;
+  /** Of the infeasible: canaries whose text has nothing to score. */
+  unscorable: number;
   /** Share of canaries above which an audit that detects nothing is inconclusive. */
   limit: number;
   /** True when the set is usable with this model: infeasible canaries within the limit. */
@@ -53,11 +58,20 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
   const set = await readCanarySet(options.canaries);
   const model = await loadModel(options.model, { provider });
   try {
-    const canaries: CanaryCheck[] = set.canaries.map((canary) => ({
-      id: canary.id,
-      repetitions: canary.repetitions,
-      budget: referenceFrameBudget(model, canary.text, featureFramesOfWav(model, join(options.canaries, canary.audio))),
-    }));
+    const canaries: CanaryCheck[] = set.canaries.map((canary) => {
+      const budget = referenceFrameBudget(
+        model,
+        canary.text,
+        featureFramesOfWav(model, join(options.canaries, canary.audio)),
+      );
+      const unscorable = unscorableText(canary.text);
+      return {
+        id: canary.id,
+        repetitions: canary.repetitions,
+        budget: unscorable ? { ...budget, feasible: false } : budget,
+        unscorable,
+      };
+    });
     const ratio = (check: CanaryCheck) => check.budget.neededFrames / Math.max(1, check.budget.outputFrames);
     const keys = [...new Set(canaries.map((check) => check.repetitions))].sort((a, b) =>
       a === null ? -1 : b === null ? 1 : a - b,
@@ -72,6 +86,7 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
       subsampling: model.info.subsampling,
       canaries,
       infeasible,
+      unscorable: canaries.filter((check) => check.unscorable).length,
       limit: INFEASIBLE_LIMIT,
       usable: infeasible <= INFEASIBLE_LIMIT * canaries.length,
       tightest: Math.max(...canaries.map(ratio)),

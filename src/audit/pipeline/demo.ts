@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openCanarySet, type OpenedCanarySet } from '../../canary/index.ts';
+import { canarySetPaths, openCanarySet, type OpenedCanarySet } from '../../canary/index.ts';
 import { RoteError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { OptionError, resolveOption } from '../../util/options.ts';
@@ -127,7 +127,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const out = resolve(resolveOption(DEMO_OPTION_SPECS, 'out', options.out)!);
   let provider: AuditProvider = resolveOption(DEMO_OPTION_SPECS, 'provider', options.provider)!;
   const canaries = options.canaries ?? DEMO_CANARIES_DIR;
-  if (!existsSync(join(canaries, 'canary-set.json')))
+  if (!existsSync(canarySetPaths(canaries).setFile))
     throw new RoteError(`${canaries}: no canary-set.json; the demo needs the repository's canaries/demo`);
   const canarySet = await openCanarySet(canaries);
   const models = await listDemoModels(options.modelsDir ?? DEMO_MODELS_DIR);
