@@ -83,17 +83,22 @@ export function buildHfTokenizer(files: HfTokenizerFiles, classes: number): HfTo
     }
     vocab = vocab[targetLang];
   }
+  // id -> token as Wav2Vec2CTCTokenizer.convert_ids_to_tokens: the vocabulary first (a token
+  // listed later wins an id, as its {v: k} decoder), added tokens only for ids it lacks
   const ids = tokenIds(vocab, files.vocab.path, 'the vocabulary');
-  if (files.addedTokens)
-    for (const [t, id] of tokenIds(files.addedTokens.value, files.addedTokens.path, 'added tokens')) ids.set(t, id);
+  const tokens: string[] = [];
+  for (const [token, id] of ids) tokens[id] = token;
+  const added = files.addedTokens ? [...tokenIds(files.addedTokens.value, files.addedTokens.path, 'added tokens')] : [];
   if (isRecord(config.added_tokens_decoder)) {
     for (const [id, entry] of Object.entries(config.added_tokens_decoder)) {
       const text = tokenText(entry);
-      if (text !== null && /^\d+$/.test(id) && !ids.has(text)) ids.set(text, Number(id));
+      if (text !== null && /^\d+$/.test(id)) added.push([text, Number(id)]);
     }
   }
-  const tokens: string[] = [];
-  for (const [token, id] of ids) if (tokens[id] === undefined || ids.get(tokens[id]!) !== id) tokens[id] = token;
+  for (const [token, id] of added) {
+    if (!ids.has(token)) ids.set(token, id);
+    if (tokens[id] === undefined) tokens[id] = token;
+  }
   if (tokens.length > classes) {
     throw new RoteError(
       `${files.vocab.path}: token ids run to ${tokens.length - 1} but the model has ${classes} output classes (config.json vocab_size); use the tokenizer files that came with the model`,

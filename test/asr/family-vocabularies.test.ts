@@ -112,6 +112,22 @@ test('Hugging Face tokenizer: per-language vocabularies use target_lang; bad fil
   );
 });
 
+test('Hugging Face tokenizer: an id listed twice reads as its last token (the {v: k} decoder); added tokens fill only free ids', () => {
+  const files = hfFiles();
+  const vocab = { ...(files.vocab.value as Record<string, number>), ' ': 1 }; // "|" and " " both id 1; " " comes last
+  const tokenizer = buildHfTokenizer(
+    {
+      ...files,
+      vocab: { path: 'vocab.json', value: vocab },
+      addedTokens: { path: 'added_tokens.json', value: { '<s>': 30, '</s>': 31, x: 2 } },
+    },
+    32,
+  );
+  assert.is(tokenizer.tokens[1], ' ');
+  assert.is(tokenizer.tokens[2], 'a', 'the vocabulary keeps id 2');
+  assert.is(tokenizer.tokens[31], '</s>');
+});
+
 for (const [family, file] of [
   ['sherpa-wenet-ctc', 'sherpa-wenet-ctc/tokens.txt'],
   ['wenet-ctc', 'wenet-ctc/units.txt'],
