@@ -218,17 +218,24 @@ def ctc_log_likelihood(log_probs, targets, blank):
     return -float(loss[0])
 
 
-def wenet_chunked_log_probs(encoder_chunk, ctc, feats, chunk_size, subsampling, right_context, att_cache, cnn_cache):
+def wenet_chunked_log_probs(encoder_chunk, ctc, feats, chunk_size, subsampling, right_context, att_cache, cnn_cache,
+                            left_chunks=-1):
     """WeNet's runtime decoding loop (runtime/core/decoder: AsrDecoder::AdvanceDecoding,
-    AsrModel::num_frames_for_chunk / ForwardEncoder / CacheFeature, OnnxAsrModel with
-    left_chunks <= 0): the first read takes (chunk_size - 1) * subsampling + right_context + 1
-    frames, later reads chunk_size * subsampling (chunk_size <= 0: everything at once); a chunk
-    runs only when the cached frames plus the new ones exceed right_context + 1, on the cached
-    frames followed by the new ones, at `offset` (output frames so far), with the attention and
-    convolution caches the previous run returned; after a run the last 1 + right_context -
-    subsampling new frames are cached. Returns the concatenated CTC log-probs [T', V]."""
+    AsrModel::num_frames_for_chunk / ForwardEncoder / CacheFeature, OnnxAsrModel): the first
+    read takes (chunk_size - 1) * subsampling + right_context + 1 frames, later reads
+    chunk_size * subsampling (chunk_size <= 0: everything at once); a chunk runs only when the
+    cached frames plus the new ones exceed right_context + 1, on the cached frames followed by
+    the new ones, at `offset` (output frames so far), with the attention and convolution caches
+    the previous run returned; after a run the last 1 + right_context - subsampling new frames
+    are cached. With left_chunks > 0 (OnnxAsrModel::Reset / ForwardEncoderFunc): offset starts
+    at required_cache_size = chunk_size * left_chunks, `att_cache` holds that many (zero)
+    frames, and each run also gets required_cache_size and att_mask [1, 1, required + chunk_size]
+    of ones with the first (left_chunks - chunk_idx) * chunk_size zeroed while chunk_idx =
+    offset / chunk_size - left_chunks < left_chunks. Returns the concatenated log-probs [T', V]."""
     cached = feats[:0]
-    offset, position, outputs, first = 0, 0, [], True
+    required = chunk_size * left_chunks
+    offset = required if left_chunks > 0 else 0
+    position, outputs, first = 0, [], True
     total = feats.shape[0]
     while True:
         if chunk_size <= 0:
@@ -240,7 +247,15 @@ def wenet_chunked_log_probs(encoder_chunk, ctc, feats, chunk_size, subsampling, 
         finished = new.shape[0] < need  # the feature pipeline's Read() came up short: end of input
         chunk = torch.cat([cached, new])
         if chunk.shape[0] > right_context + 1:
-            out, att_cache, cnn_cache = encoder_chunk(chunk.unsqueeze(0), torch.tensor(offset), att_cache, cnn_cache)
+            if left_chunks > 0:
+                att_mask = torch.ones(1, 1, required + chunk_size, dtype=torch.bool)
+                chunk_idx = offset // chunk_size - left_chunks
+                if chunk_idx < left_chunks:
+                    att_mask[:, :, :(left_chunks - chunk_idx) * chunk_size] = False
+                out, att_cache, cnn_cache = encoder_chunk(chunk.unsqueeze(0), torch.tensor(offset), torch.tensor(required),
+                                                          att_cache, cnn_cache, att_mask)
+            else:
+                out, att_cache, cnn_cache = encoder_chunk(chunk.unsqueeze(0), torch.tensor(offset), att_cache, cnn_cache)
             offset += out.shape[1]
             outputs.append(ctc(out)[0])
             keep = 1 + right_context - subsampling

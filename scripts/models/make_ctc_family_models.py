@@ -24,6 +24,8 @@ Run with Debian's PyTorch:  /usr/bin/python3 scripts/models/make_ctc_family_mode
                      left_chunks -1): encoder.onnx (chunk [1, T, 80], offset, att_cache, cnn_cache ->
                      output, r_att_cache, r_cnn_cache; every export argument as metadata), ctc.onnx
                      (hidden -> probs, log-softmax), units.txt. Same weights as sherpa-wenet-ctc.
+  wenet-ctc-16-4/    the same network exported in the 16/4 mode (chunk_size 16, left_chunks 4):
+                     encoder.onnx also takes required_cache_size and att_mask [1, 1, 64 + 16]
   zipformer-ctc/     icefall's zipformer/export-onnx-ctc.py: model.onnx (x [N, T, 80], x_lens int64 ->
                      log_probs [N, T', V], log_probs_len) with metadata model_type=zipformer2_ctc;
                      tokens.txt (<blk> 0, <sos/eos> 1, <unk> 2, pieces)
@@ -196,6 +198,25 @@ class WenetEncoderChunk(nn.Module):
         for i, block in enumerate(self.model.blocks):
             x, a, c = block(x, mask, key_mask, att_cache[i:i + 1], cnn_cache[i])
             new_att.append(a)
+            new_cnn.append(c.unsqueeze(0))
+        return self.model.after_norm(x), torch.cat(new_att, dim=0), torch.cat(new_cnn, dim=0)
+
+
+class WenetEncoderChunkCached(WenetEncoderChunk):
+    """encoder.forward_chunk as export_onnx_cpu.py exports it with left_chunks > 0 (16/4): also
+    required_cache_size (the attention cache keeps that many frames) and att_mask [1, 1,
+    required + chunk_size], cut to the keys' length, as WeNet's attention does."""
+
+    def forward(self, chunk, offset, required_cache_size, att_cache, cnn_cache, att_mask):
+        x = self.model.subsample(chunk, offset)
+        t, cached = x.shape[1], att_cache.shape[2]
+        mask = torch.ones(1, t, dtype=torch.bool)
+        key_mask = att_mask[:, 0, :cached + t]
+        new_att, new_cnn = [], []
+        for i, block in enumerate(self.model.blocks):
+            x, a, c = block(x, mask, key_mask, att_cache[i:i + 1], cnn_cache[i])
+            start = torch.clamp(a.shape[2] - required_cache_size, min=0)
+            new_att.append(a.index_select(2, torch.arange(start, a.shape[2])))
             new_cnn.append(c.unsqueeze(0))
         return self.model.after_norm(x), torch.cat(new_att, dim=0), torch.cat(new_cnn, dim=0)
 
@@ -386,7 +407,7 @@ def write_tokens(path, pieces):
             f.write(f"{p} {i}\n")
 
 
-def make_wenet(out_sherpa, out_export, speech, seed=12):
+def make_wenet(out_sherpa, out_export, out_cached, speech, seed=12):
     torch.manual_seed(seed)
     units = ["<blank>", "<unk>"] + PIECES + ["<sos/eos>"]
     feats = [ref.wenet_fbank(s) for s, _ in speech.values()]
@@ -428,6 +449,27 @@ def make_wenet(out_sherpa, out_export, speech, seed=12):
            {"hidden": {1: "T"}, "probs": {1: "T"}})
     add_metadata(ctc_path, arguments)
     write_tokens(os.path.join(out_export, "units.txt"), units)
+
+    # the same network exported in the 16/4 mode (chunk_size 16, left_chunks 4)
+    os.makedirs(out_cached, exist_ok=True)
+    required = 16 * 4
+    enc_path = os.path.join(out_cached, "encoder.onnx")
+    att_mask = torch.ones(1, 1, required + 16, dtype=torch.bool)
+    att_mask[:, :, :required] = False
+    export(WenetEncoderChunkCached(model),
+           (torch.randn(1, 67, 80), torch.tensor(required), torch.tensor(required),
+            torch.zeros(model.blocks_n, model.heads, required, 2 * head_dim),
+            torch.zeros(model.blocks_n, 1, model.dim, model.kernel - 1), att_mask),
+           enc_path, ["chunk", "offset", "required_cache_size", "att_cache", "cnn_cache", "att_mask"],
+           ["output", "r_att_cache", "r_cnn_cache"],
+           {"chunk": {1: "T"}, "att_cache": {2: "T_CACHE"}, "att_mask": {2: "T_ADD_T_CACHE"}, "output": {1: "T"},
+            "r_att_cache": {2: "T_CACHE"}})
+    add_metadata(enc_path, {**arguments, "chunk_size": 16, "left_chunks": 4, "decoding_window": 67})
+    ctc_path = os.path.join(out_cached, "ctc.onnx")
+    export(WenetCtc(model), (torch.randn(1, 16, model.dim),), ctc_path, ["hidden"], ["probs"],
+           {"hidden": {1: "T"}, "probs": {1: "T"}})
+    add_metadata(ctc_path, {**arguments, "chunk_size": 16, "left_chunks": 4, "decoding_window": 67})
+    write_tokens(os.path.join(out_cached, "units.txt"), units)
     return model, units
 
 
@@ -564,7 +606,8 @@ def main():
     cases, extra = hf_reference(hf_masked, hf_masked_dir, speech, texts)
     write_reference(os.path.join(reference_dir, "hf-ctc-masked.json"), "hf-ctc", cases, extra)
 
-    wenet, units = make_wenet(os.path.join(args.out, "sherpa-wenet-ctc"), os.path.join(args.out, "wenet-ctc"), speech)
+    wenet, units = make_wenet(os.path.join(args.out, "sherpa-wenet-ctc"), os.path.join(args.out, "wenet-ctc"),
+                              os.path.join(args.out, "wenet-ctc-16-4"), speech)
     units_read = ref.read_token_file(os.path.join(args.out, "wenet-ctc", "units.txt"))
     assert units_read == units
 
@@ -600,6 +643,16 @@ def main():
                     symbols_reference(wenet_runtime(16), ref.wenet_fbank, units, 0, speech, texts),
                     {"frontend": "as wenet-ctc.json", "decoding": "WeNet's runtime loop, chunk_size 16, left_chunks -1 "
                      "(the wenet-ctc files with those metadata values)"})
+
+    def wenet_runtime_cached(feats):
+        return ref.wenet_chunked_log_probs(
+            WenetEncoderChunkCached(wenet), WenetCtc(wenet), feats, 16, 4, 6,
+            torch.zeros(wenet.blocks_n, wenet.heads, 64, 2 * head_dim),
+            torch.zeros(wenet.blocks_n, 1, wenet.dim, wenet.kernel - 1), left_chunks=4)
+
+    write_reference(os.path.join(reference_dir, "wenet-ctc-16-4.json"), "wenet-ctc",
+                    symbols_reference(wenet_runtime_cached, ref.wenet_fbank, units, 0, speech, texts),
+                    {"frontend": "as wenet-ctc.json", "decoding": "WeNet's runtime loop, chunk_size 16, left_chunks 4"})
 
     zipformer, tokens = make_zipformer(os.path.join(args.out, "zipformer-ctc"), speech)
 
