@@ -194,14 +194,21 @@ test('a directory missing one standard file: the error names the file for its fa
   }
 });
 
-test('WeNet export with a fixed left-context cache (left_chunks > 0): refused with how to re-export', async () => {
-  const copy = copyWithout('wenet-ctc', 'encoder.onnx');
+test("WeNet export in the 16/4 mode (required_cache_size, att_mask): decoded with WeNet's runtime cache and mask", async () => {
+  assert.is((await detectModel(join(MODELS, 'wenet-ctc-16-4'))).family, 'wenet-ctc');
+  await expectGolden(join(MODELS, 'wenet-ctc-16-4'), 'wenet-ctc-16-4', [
+    'the last 4 chunks of left context (required_cache_size 64, att_mask)',
+  ]);
+});
+
+test('WeNet export metadata no export mode writes (left_chunks > 0 with chunk_size -1): refused with how to re-export', async () => {
+  const copy = copyWithout('wenet-ctc-16-4', 'encoder.onnx');
   try {
-    const path = join(MODELS, 'wenet-ctc', 'encoder.onnx');
+    const path = join(MODELS, 'wenet-ctc-16-4', 'encoder.onnx');
     const { metadata } = await readOnnxFile(path);
     writeFileSync(
       join(copy.dir, 'encoder.onnx'),
-      await withMetadata(readFileSync(path), { ...metadata, left_chunks: '4' }),
+      await withMetadata(readFileSync(path), { ...metadata, chunk_size: '-1' }),
     );
     const error = await failure(loadModel(copy.dir, { provider: 'cpu', threads: 1 }));
     assert.ok(error instanceof RoteError);

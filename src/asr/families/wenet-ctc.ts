@@ -9,9 +9,9 @@
  *
  * Decoding follows WeNet's runtime for the export's chunk_size: the whole utterance as one
  * chunk when chunk_size <= 0 (as decoding_chunk_size -1), else chunk by chunk with the
- * attention and convolution caches and all left context; one utterance at a time (the
- * export's batch is 1). Exports with a fixed left-context cache (left_chunks > 0: att_mask
- * input) are refused with how to re-export.
+ * attention and convolution caches (all left context when left_chunks <= 0); one utterance at a time (the
+ * export's batch is 1); with left_chunks > 0 (the 16/4 mode) the attention cache keeps
+ * chunk_size * left_chunks frames and att_mask hides its initial zeros, as WeNet's runtime.
  * Features: WeNet's compute_fbank (samples x 32768, torchaudio kaldi.fbank defaults).
  */
 import { join } from 'node:path';
@@ -84,13 +84,44 @@ function encoderShape(f: OnnxFileFacts): EncoderShape {
 }
 
 /**
- * One utterance as WeNet's runtime decodes it (AsrDecoder / AsrModel / OnnxAsrModel with
- * left_chunks <= 0): the first read takes (chunk_size - 1) * subsampling + right_context + 1
- * frames, later ones chunk_size * subsampling (chunk_size <= 0: all at once); a chunk runs
- * only when the cached frames plus the new ones exceed right_context + 1, on the cached frames
- * followed by the new ones, at `offset` = output frames so far, with the caches the previous
- * run returned; then the last 1 + right_context - subsampling new frames are cached. The CTC
- * head's log-probs of all chunks, concatenated, are decoded greedily.
+ * The encoder inputs for one chunk, by name, those the export has, as WeNet's
+ * OnnxAsrModel::ForwardEncoderFunc makes them: offset, required_cache_size = chunk_size *
+ * left_chunks, and with left_chunks > 0 att_mask [1, 1, required + chunk_size] of ones whose
+ * first (left_chunks - chunk_idx) * chunk_size entries are zero while chunk_idx = offset /
+ * chunk_size - left_chunks is below left_chunks (the cache still holds its initial zeros).
+ */
+function chunkFeeds(
+  encoder: OnnxFileFacts,
+  shape: EncoderShape,
+  chunk: ort.Tensor,
+  offset: number,
+  attCache: ort.Tensor,
+  cnnCache: ort.Tensor,
+): Record<string, ort.Tensor> {
+  const { chunkSize, leftChunks } = shape;
+  const required = chunkSize * leftChunks;
+  const scalar = (value: number) => new ort.Tensor('int64', BigInt64Array.from([BigInt(value)]), []);
+  const feeds: Record<string, ort.Tensor> = { chunk, att_cache: attCache, cnn_cache: cnnCache };
+  if (hasInputs(encoder, ['offset'])) feeds.offset = scalar(offset);
+  if (hasInputs(encoder, ['required_cache_size'])) feeds.required_cache_size = scalar(required);
+  if (hasInputs(encoder, ['att_mask'])) {
+    const mask = new Uint8Array(required + chunkSize).fill(1);
+    const chunkIndex = Math.floor(offset / chunkSize) - leftChunks;
+    if (chunkIndex < leftChunks) mask.fill(0, 0, (leftChunks - chunkIndex) * chunkSize);
+    feeds.att_mask = new ort.Tensor('bool', mask, [1, 1, required + chunkSize]);
+  }
+  return feeds;
+}
+
+/**
+ * One utterance as WeNet's runtime decodes it (AsrDecoder / AsrModel / OnnxAsrModel): the
+ * first read takes (chunk_size - 1) * subsampling + right_context + 1 frames, later ones
+ * chunk_size * subsampling (chunk_size <= 0: all at once); a chunk runs only when the cached
+ * frames plus the new ones exceed right_context + 1, on the cached frames followed by the new
+ * ones, at `offset` (output frames so far; with left_chunks > 0 it starts at
+ * required_cache_size and the attention cache at that many zero frames), with the caches the
+ * previous run returned; then the last 1 + right_context - subsampling new frames are cached.
+ * The CTC head's log-probs of all chunks, concatenated, are decoded greedily.
  */
 async function decodeOne(
   sessions: EngineSessions,
@@ -100,12 +131,14 @@ async function decodeOne(
   frames: number,
   bins: number,
 ): Promise<UtteranceOutput> {
-  const { blocks, heads, outputSize, kernel, subsampling, rightContext, chunkSize } = shape;
-  let attCache: ort.Tensor = new ort.Tensor('float32', new Float32Array(0), [
+  const { blocks, heads, outputSize, kernel, subsampling, rightContext, chunkSize, leftChunks } = shape;
+  const required = leftChunks > 0 ? chunkSize * leftChunks : 0;
+  const cacheWidth = (outputSize / heads) * 2;
+  let attCache: ort.Tensor = new ort.Tensor('float32', new Float32Array(blocks * heads * required * cacheWidth), [
     blocks,
     heads,
-    0,
-    (outputSize / heads) * 2,
+    required,
+    cacheWidth,
   ]);
   let cnnCache: ort.Tensor = new ort.Tensor('float32', new Float32Array(blocks * outputSize * (kernel - 1)), [
     blocks,
@@ -117,7 +150,7 @@ async function decodeOne(
   const chunks: Float32Array[] = [];
   let cached = new Float32Array(0);
   let position = 0;
-  let offset = 0;
+  let offset = required;
   let classes = 0;
   for (let first = true; ; first = false) {
     const need =
@@ -130,19 +163,14 @@ async function decodeOne(
       const chunk = new Float32Array(chunkFrames * bins);
       chunk.set(cached);
       chunk.set(fresh, cached.length);
-      const feeds: Record<string, ort.Tensor> = {
-        chunk: new ort.Tensor('float32', chunk, [1, chunkFrames, bins]),
-        att_cache: attCache,
-        cnn_cache: cnnCache,
-      };
-      if (hasInputs(encoder, ['offset']))
-        feeds.offset = new ort.Tensor('int64', BigInt64Array.from([BigInt(offset)]), []);
-      if (hasInputs(encoder, ['required_cache_size']))
-        feeds.required_cache_size = new ort.Tensor(
-          'int64',
-          BigInt64Array.from([BigInt(chunkSize * shape.leftChunks)]),
-          [],
-        );
+      const feeds = chunkFeeds(
+        encoder,
+        shape,
+        new ort.Tensor('float32', chunk, [1, chunkFrames, bins]),
+        offset,
+        attCache,
+        cnnCache,
+      );
       const encoded = await sessions.run(
         0,
         feeds,
@@ -204,9 +232,9 @@ export const wenetCtc: FamilyDefinition = {
     const shape = encoderShape(encoder);
     const { leftChunks, subsampling, chunkSize } = shape;
     const bins = integerMetadata(encoder, 'feature_size');
-    if (leftChunks > 0 || hasInputs(encoder, ['att_mask']))
+    if (leftChunks > 0 ? chunkSize <= 0 : hasInputs(encoder, ['att_mask']))
       throw new RoteError(
-        `${encoder.path}: exported for streaming with a fixed left context (left_chunks=${leftChunks}, att_mask input); rote decodes with all left context: re-export with export_onnx_cpu.py --chunk_size -1 --num_decoding_left_chunks -1 (or --chunk_size 16 --num_decoding_left_chunks -1)`,
+        `${encoder.path}: metadata chunk_size=${chunkSize}, left_chunks=${leftChunks}${hasInputs(encoder, ['att_mask']) ? ' with an att_mask input' : ''} is no mode export_onnx_cpu.py writes; re-export with --chunk_size -1 --num_decoding_left_chunks -1 (or --chunk_size 16)`,
       );
     const vocabulary = await loadVocabulary(join(facts.dir, UNITS), 'from-file');
     return openEngine(
@@ -221,7 +249,7 @@ export const wenetCtc: FamilyDefinition = {
           ...detectedBecause,
           `features: ${bins} bins (metadata feature_size); WeNet's compute_fbank (samples x 32768, snip_edges, high_freq Nyquist)`,
           chunkSize > 0
-            ? `streaming as WeNet's runtime decodes this export: chunks of ${chunkSize} output frames (${chunkSize * subsampling} feature frames) with the attention and convolution caches, all left context (left_chunks ${leftChunks}); one utterance at a time`
+            ? `streaming as WeNet's runtime decodes this export: chunks of ${chunkSize} output frames (${chunkSize * subsampling} feature frames) with the attention and convolution caches, ${leftChunks > 0 ? `the last ${leftChunks} chunks of left context (required_cache_size ${chunkSize * leftChunks}, att_mask)` : `all left context (left_chunks ${leftChunks})`}; one utterance at a time`
             : `non-streaming: the whole utterance as one chunk (chunk_size ${chunkSize}, as WeNet's decoding_chunk_size -1), one utterance at a time`,
           `blank ${JSON.stringify(vocabulary.pieces[vocabulary.blankId])} (id ${vocabulary.blankId})`,
         ],
