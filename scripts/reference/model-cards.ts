@@ -545,7 +545,7 @@ function sherpaSection(peer: SherpaPeerResult): string {
     ),
     '',
     `Mean CER per group. rote's sherpa-compatible variant agrees with sherpa-onnx on ${b.same} of ${b.total} canaries. ` +
-      "sherpa-onnx's NeMo frontend is not NeMo's (Kaldi-style framing, pre-emphasis per frame, periodic window, population variance; ../shared/docs/formats.md), " +
+      "sherpa-onnx's NeMo frontend is not NeMo's (Kaldi-style framing, pre-emphasis per frame, periodic window, population variance; rote's CONTRIBUTING.md, 'Models users bring'), " +
       `and this small model was trained without augmentation on exactly the NeMo features; through sherpa-onnx its inserted groups read CER ${inserted.map((g) => peer.engines.sherpa.cerByGroup[g]!.toFixed(2)).join(' / ')} against ${peer.engines.sherpa.cerByGroup['held-out']!.toFixed(2)} held-out. Audit with the frontend the model was trained with.`,
     ...(example
       ? [

@@ -8,8 +8,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
-import { processIsAlive } from '../util/lock.ts';
 import { refuseOutputsOnInputs } from '../util/output-guard.ts';
+import { deadTemporarySibling } from '../util/atomic.ts';
 import { encodeWav16 } from '../audio/wav.ts';
 import type { CanaryRecord, CanarySet, CanarySetParameters, TtsRecord } from './types.ts';
 import { canaryId } from './canonical.ts';
@@ -57,7 +57,6 @@ interface PlannedCanary {
   voice: string;
 }
 
-const TEMPORARY_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
 
 /**
  * Removes the temporary folders (`.OUT.tmp-PID-*`) that interrupted runs of generate for the same --out
@@ -73,8 +72,7 @@ export async function removeStaleTemporaries(out: string): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const match = TEMPORARY_NAME.exec(name);
-    if (!match || match[1] !== basename(out) || processIsAlive(Number(match[2]))) continue;
+    if (deadTemporarySibling(name)?.target !== basename(out)) continue;
     const path = join(parent, name);
     try {
       if (!(await stat(path)).isDirectory()) continue;

@@ -35,8 +35,6 @@ export interface AuditOptions extends AuditSettingsInput {
   model: string;
   /** Output directory for rows.jsonl and the reports; omitted: nothing is written and nothing resumes. */
   out?: string | null;
-  /** Hybrid RNNT-CTC models: which head to use (default: the transducer). */
-  head?: 'ctc' | 'transducer';
   /** Discard rows of an earlier run in `out` instead of resuming. */
   restart?: boolean;
   /** Called after each canary (done includes rows resumed from the journal). */

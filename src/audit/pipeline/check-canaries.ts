@@ -7,21 +7,13 @@
 import { join } from 'node:path';
 import { readCanarySet, unscorableText } from '../../canary/index.ts';
 import { featureFramesOfWav, loadModel, referenceFrameBudget, type FrameBudget } from '../../asr/index.ts';
-import { resolveOption } from '../../util/options.ts';
+import { resolveOptions, type OptionsOf } from '../../util/options.ts';
 import { INFEASIBLE_LIMIT } from '../defaults.ts';
 import { CHECK_CANARIES_OPTION_SPECS } from '../options.ts';
 import { designWarnings } from '../stats/power.ts';
-import type { AuditProvider } from '../report/types.ts';
 
-export interface CheckCanariesOptions {
-  /** Canary-set directory. */
-  canaries: string;
-  /** Model directory. */
-  model: string;
-  provider?: AuditProvider;
-  /** Significance level the audit will use (default: the audit's; see CHECK_CANARIES_OPTION_SPECS). */
-  alpha?: number;
-}
+/** canaries, model, provider and alpha (CHECK_CANARIES_OPTION_SPECS: types, defaults and help there). */
+export type CheckCanariesOptions = OptionsOf<typeof CHECK_CANARIES_OPTION_SPECS>;
 
 export interface CanaryCheck {
   id: string;
@@ -53,8 +45,7 @@ export interface CanaryCheckReport {
 }
 
 export async function checkCanaries(options: CheckCanariesOptions): Promise<CanaryCheckReport> {
-  const provider = resolveOption(CHECK_CANARIES_OPTION_SPECS, 'provider', options.provider)!;
-  const alpha = resolveOption(CHECK_CANARIES_OPTION_SPECS, 'alpha', options.alpha)!;
+  const { provider, alpha } = resolveOptions(CHECK_CANARIES_OPTION_SPECS, options);
   const set = await readCanarySet(options.canaries);
   const model = await loadModel(options.model, { provider });
   try {

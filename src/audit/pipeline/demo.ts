@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { canarySetPaths, openCanarySet, type OpenedCanarySet } from '../../canary/index.ts';
 import { RoteError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
-import { OptionError, resolveOption } from '../../util/options.ts';
+import { OptionError, resolveOptions, type OptionsOf } from '../../util/options.ts';
 import { audit } from './audit.ts';
 import { compare, writeComparisonFiles } from '../compare/index.ts';
 import { DEMO_OPTION_SPECS, DEMO_OUT } from '../options.ts';
@@ -38,10 +38,8 @@ export interface DemoModel {
   dir: string;
 }
 
-export interface DemoOptions {
-  /** Output folder; replaced when it holds an earlier demo's output, refused when it holds anything else (default DEMO_OUT). */
-  out?: string;
-  provider?: AuditProvider;
+/** out and provider (DEMO_OPTION_SPECS: types, defaults and help there), and what only the API offers. */
+export interface DemoOptions extends OptionsOf<typeof DEMO_OPTION_SPECS> {
   modelsDir?: string;
   canaries?: string;
   threads?: number;
@@ -124,8 +122,9 @@ async function prepareOut(out: string): Promise<void> {
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
-  const out = resolve(resolveOption(DEMO_OPTION_SPECS, 'out', options.out)!);
-  let provider: AuditProvider = resolveOption(DEMO_OPTION_SPECS, 'provider', options.provider)!;
+  const resolved = resolveOptions(DEMO_OPTION_SPECS, options);
+  const out = resolve(resolved.out);
+  let provider: AuditProvider = resolved.provider;
   const canaries = options.canaries ?? DEMO_CANARIES_DIR;
   if (!existsSync(canarySetPaths(canaries).setFile))
     throw new RoteError(`${canaries}: no canary-set.json; the demo needs the repository's canaries/demo`);
