@@ -195,6 +195,8 @@ export interface ReferenceTokens {
   ids: number[];
   /** Characters of the normalized reference (spaces between words included). */
   characters: number;
+  /** Characters of the reference no token can emit (dropped; a BPE model would need <unk> for them), in order of appearance. */
+  missing: string[];
   notes: string[];
 }
 
@@ -286,5 +288,7 @@ export function tokenizeReference(vocabulary: Vocabulary, reference: string): Re
         ]
       : [];
   const characters = keptWords.join(' ').length;
-  return { ids, characters, notes };
+  const folded = fold(reference);
+  const missing = [...dropped].sort((a, b) => folded.indexOf(a) - folded.indexOf(b));
+  return { ids, characters, missing, notes };
 }

@@ -180,6 +180,7 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
       limit: probability,
       byGroup: array(object({ repetitions: nullable(integer), count: integer, infeasible: integer })),
       infeasibleIds: array(string),
+      missingCharacters: optional(array(string)),
     }),
     scores: optional(
       array(

@@ -129,6 +129,8 @@ export interface FeasibilitySummary {
   limit: number;
   byGroup: { repetitions: number | null; count: number; infeasible: number }[];
   infeasibleIds: string[];
+  /** Characters of canary texts the model's vocabulary cannot emit (their canaries count as infeasible); absent when none. */
+  missingCharacters?: string[];
 }
 
 export interface SkewNormalFitRecord {
