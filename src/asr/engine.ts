@@ -29,6 +29,8 @@ export interface EngineSetup {
   frontend: FrontendSpec;
   vocabulary: Vocabulary;
   detectedBecause: string[];
+  /** The family's own text for greedy ids (Hugging Face's tokenizer rules); default detokenize(). */
+  transcript?: (ids: number[]) => string;
 }
 
 /** The open sessions, as a decoding sees them. */
@@ -116,6 +118,7 @@ export async function openEngine(
     vocabulary,
     clock,
     ...(decoding.padSensitive ? { padSensitive: true } : {}),
+    ...(setup.transcript ? { transcript: setup.transcript } : {}),
     run: (batch, targets) => decoding.run(batch, targets),
     close: release,
   };

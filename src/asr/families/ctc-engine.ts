@@ -52,7 +52,13 @@ export interface CtcLayout extends Omit<EngineSetup, 'modelFiles'> {
 export const PROBE_FRAMES = 256;
 
 /** Output names exports use for the valid output frames per utterance (NeMo, ESPnet/WeNet, icefall, others). */
-export const OUTPUT_LENGTH_NAMES = ['encoded_lengths', 'log_probs_len', 'encoder_out_lens', 'out_lengths'];
+export const OUTPUT_LENGTH_NAMES = [
+  'encoded_lengths',
+  'log_probs_len',
+  'log_probs_lens',
+  'encoder_out_lens',
+  'out_lengths',
+];
 
 export function outputFrames(inputFrames: number, subsampling: number, rule: CtcLayout['outputLengthRule']): number {
   if (typeof rule === 'function') return rule(inputFrames);
