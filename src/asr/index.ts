@@ -21,7 +21,7 @@ export {
   loaderPathAdditions,
   type CudaLibraryReport,
   type LibraryLocation,
-} from './cuda.ts';
+} from '../setup/cuda.ts';
 export type { FamilyName, LoadModelOptions, ModelInfo } from './families/types.ts';
 export { FAMILIES } from './families/registry.ts';
 export { parseSidecar, type SidecarSpec } from './families/sidecar-ctc.ts';

@@ -5,7 +5,7 @@
 import type { OptionSpec } from '../util/options.ts';
 import { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SEC } from './batching.ts';
 import { defaultFeatureWorkers } from './feature-pool.ts';
-import { PROVIDER_CHOICES } from './providers.ts';
+import { PROVIDER_CHOICES } from '../setup/providers.ts';
 
 export const TRANSCRIBE_OPTION_SPECS = [
   {

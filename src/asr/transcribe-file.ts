@@ -14,7 +14,7 @@ import { OptionError, resolveOption } from '../util/options.ts';
 import { defaultBatchFrames } from './batching.ts';
 import { loadModel, type AsrModel } from './model.ts';
 import { TRANSCRIBE_OPTION_SPECS } from './options.ts';
-import type { ProviderChoice } from './providers.ts';
+import type { ProviderChoice } from '../setup/providers.ts';
 import type { ProviderReport } from './runtime.ts';
 import {
   sessionRunTime,

@@ -3,7 +3,7 @@
  * the CLI builds its flags from these specs, the API validates and fills defaults with them.
  * A light module (no stage loaded), so `rote --help` stays fast.
  */
-import { PROVIDER_CHOICES } from '../asr/providers.ts';
+import { PROVIDER_CHOICES } from '../setup/providers.ts';
 import { DEFAULT_MAX_DURATION_SEC } from '../asr/batching.ts';
 import { findSpec, resolveOption, type OptionSpec } from '../util/options.ts';
 export { pickSpecs } from '../util/options.ts';

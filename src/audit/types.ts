@@ -8,7 +8,7 @@ import type { ErrorRates } from './metrics.ts';
 import type { Interval } from './statistics.ts';
 
 export type { Interval } from './statistics.ts';
-import type { ProviderChoice } from '../asr/providers.ts';
+import type { ProviderChoice } from '../setup/providers.ts';
 
 export const AUDIT_REPORT_SCHEMA_VERSION = 2;
 export const COMPARISON_REPORT_SCHEMA_VERSION = 2;

@@ -1,6 +1,6 @@
 /** `rote inspect-model DIR`: which model family rote detects, why, and how it will feed and decode it. */
 import type { Command } from 'commander';
-import type { ProviderChoice } from '../asr/providers.ts';
+import type { ProviderChoice } from '../setup/providers.ts';
 import { INSPECT_MODEL_OPTION_SPECS } from '../asr/options.ts';
 import { resolveOption } from '../util/options.ts';
 import { addSpecOptions } from './options.ts';

@@ -20,8 +20,8 @@ import {
   reexecPlan,
   requiredCudaLibraries,
   type CudaLibraryReport,
-} from '../../src/asr/cuda.ts';
-import { cudaMissingReason } from '../../src/asr/runtime.ts';
+} from '../../src/setup/cuda.ts';
+import { cudaMissingReason } from '../../src/setup/provider-check.ts';
 
 /** A fake file tree: every path gets a small file (fake .so files with the real names). */
 function tree(files: string[]): string {
