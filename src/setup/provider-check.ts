@@ -68,6 +68,10 @@ export function sessionOptions(name: ProviderName, options: ProviderOptions): In
     logSeverityLevel: 3,
   };
   if (options.threads !== undefined) result.intraOpNumThreads = options.threads;
+  // The CPU provider's intra-op threads sleep between parallel sections instead of spinning:
+  // a spinning thread holds a core that the other thread, the features or other processes
+  // need (scripts/bench/RESULTS.md, transcribe, 2026-12-07).
+  if (name === 'cpu') result.extra = { session: { intra_op: { allow_spinning: '0' } } };
   return result;
 }
 
