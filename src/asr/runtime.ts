@@ -8,14 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { RoteError } from '../util/errors.ts';
 import { resolveOptions, type OptionsOf } from '../util/options.ts';
 import { RUNTIME_OPTION_SPECS } from './options.ts';
-import {
-  autoPrecheck,
-  firstLine,
-  fixFor,
-  precheck,
-  providerError,
-  sessionOptions,
-} from '../setup/provider-check.ts';
+import { autoPrecheck, firstLine, fixFor, precheck, providerError, sessionOptions } from '../setup/provider-check.ts';
 import { AUTO_ORDER, type ProviderName } from '../setup/providers.ts';
 export {
   AUTO_ORDER,

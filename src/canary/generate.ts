@@ -61,7 +61,6 @@ interface PlannedCanary {
   voice: string;
 }
 
-
 /**
  * Removes the temporary folders (`.OUT.tmp-PID-*`) that interrupted runs of generate for the same --out
  * left next to it, when their process is gone and they hold nothing but canary-set files; returns their paths.
