@@ -110,9 +110,8 @@ export function chooseFamily(facts: DirectoryFacts, head?: HeadChoice): FamilyCh
     const only = matches[0]!;
     const isTransducer = TRANSDUCERS.has(only.family.name);
     if (head && (head === 'transducer') !== isTransducer) {
-      throw new OptionError(
-        (name) =>
-          `${facts.dir}: ${name('head')} ${head}: this model (${only.family.name}) has no ${head === 'ctc' ? 'CTC' : 'transducer'} head; drop ${name('head')}, or add the other head's export to the directory`,
+      throw new RoteError(
+        `${facts.dir}: --head ${head}: this model (${only.family.name}) has no ${head === 'ctc' ? 'CTC' : 'transducer'} head; drop --head, or add the other head's export to the directory`,
       );
     }
     return only;
