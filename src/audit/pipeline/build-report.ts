@@ -275,7 +275,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     const members = rows.filter((row) => row.repetitions === repetitions);
     const label = groupLabel(repetitions);
     const exactMatches = members.filter((row) => row.exactMatch).length;
-    const ctcValues = members.filter((row) => hasScore(row, 'modelScore')).map((row) => row.modelScore!);
+    const modelScores = members.filter((row) => hasScore(row, 'modelScore')).map((row) => row.modelScore!);
     return {
       repetitions,
       label,
@@ -293,8 +293,8 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       exactMatches,
       exactMatchRate: wilsonInterval(exactMatches, members.length, settings.confidence),
       modelScore:
-        tested('modelScore') && ctcValues.length > 0
-          ? bootstrapMeanInterval(ctcValues, random.fork(`${label}/${RANDOM_STREAM.modelScore}`), bootstrap)
+        tested('modelScore') && modelScores.length > 0
+          ? bootstrapMeanInterval(modelScores, random.fork(`${label}/${RANDOM_STREAM.modelScore}`), bootstrap)
           : null,
       exposure:
         repetitions === null
