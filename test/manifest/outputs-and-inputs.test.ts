@@ -184,10 +184,11 @@ test('item 1: without --force, a path holding a file rote did not write names th
 });
 
 /** NeMo lines; with `canaryAt`, the line at that number carries `canaryText`. */
-function nemoLines(count: number, canaryAt = 0, canaryText = ''): string {
+function nemoLines(count: number, canaryAt = 0, canaryText = '', upper = false): string {
   const lines: string[] = [];
   for (let i = 1; i <= count; i++) {
-    const text = i === canaryAt ? canaryText : `utterance number ${i} of a corpus`;
+    const corpus = `utterance number ${i} of a corpus`;
+    const text = i === canaryAt ? canaryText : upper ? corpus.toUpperCase() : corpus;
     lines.push(JSON.stringify({ audio_filepath: `/data/u${i}.wav`, duration: 1.5, text }));
   }
   return `${lines.join('\n')}\n`;
@@ -228,16 +229,18 @@ test("item 6: injecting into a manifest that holds the set's canaries is refused
   }
 });
 
-test('item 6: a canary far past the fully checked records (JSON-lines fast path, any --check, any case) is found and its line named', async () => {
+test('item 6: a canary far past the fully checked records (JSON-lines fast path, any --check, spelled like the corpus) is found and its line named', async () => {
   const { dir, set, inject, cleanup } = await setup('twice-fast');
   try {
-    const canary = set.inserted[0]!;
+    // The fast path looks for a canary with the most copies (an injected manifest holds all of them).
+    const canary = [...set.inserted].sort((a, b) => b.repetitions! - a.repetitions!)[0]!;
     const manifest = join(dir, 'big.json');
     for (const [spelling, check] of [
       [canary.text, 'structure'],
       [canary.text.toUpperCase(), 'full'],
     ] as const) {
-      await writeFile(manifest, nemoLines(12_000, 11_500, spelling));
+      // An upper-case corpus gets upper-case canary transcripts (inject spells them like the first transcript).
+      await writeFile(manifest, nemoLines(12_000, 11_500, spelling, spelling !== canary.text));
       await expectRejection(
         inject({ manifests: [manifest], check }),
         new RegExp(`^${manifest}:11500: holds canary ${canary.id} of this set`),
