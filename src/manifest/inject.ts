@@ -45,7 +45,7 @@ import { RecordTablesTarget } from './targets/record-tables.ts';
 import type { InjectionTarget } from './targets/target.ts';
 import { makeDirectory, whyNotWritable, writeError } from './write-error.ts';
 import { lockOutputFile, outputLockPath, type DirectoryLock } from '../util/lock.ts';
-import { cleanUpOnSignal, removeOnSignal } from '../util/interrupt.ts';
+import { cleanUpOnSignal, removeEmptyDirsOnSignal, removeOnSignal } from '../util/interrupt.ts';
 import type { InjectionReceipt, ManifestFormat } from './types.ts';
 
 export { receiptPathFor } from './inject-plan.ts';
@@ -174,6 +174,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
       : writeError(output, error, 'cannot lock the output; choose a writable --out');
   }
   const releaseOnSignal = cleanUpOnSignal(() => lock.releaseSync());
+  const forgetCreated = removeEmptyDirsOnSignal(created);
   try {
     await checkAudioDir(audioDir);
     await target.checkOutputs(force);
@@ -195,6 +196,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
     throw error;
   } finally {
     releaseOnSignal();
+    forgetCreated();
     await lock.release();
   }
 }
@@ -257,8 +259,10 @@ async function injectLocked(
   const placed: string[] = [];
   let placing: Promise<InjectionReceipt['audioMode']> | null = null;
   let forgetStaging = (): void => {};
+  let forgetAudioDir = (): void => {};
   try {
     forgetStaging = removeOnSignal(staging);
+    if (createdAudioDir) forgetAudioDir = removeEmptyDirsOnSignal([audioDir]);
     await mkdir(staging, { recursive: true }).catch(async (error: unknown) => {
       throw writeError(
         audioDir,
@@ -278,6 +282,7 @@ async function injectLocked(
     await target.commit();
     await rm(staging, { recursive: true, force: true });
     forgetStaging();
+    forgetAudioDir();
     const receipt = buildReceipt({
       setId: training.list.setId,
       canariesJsonSha256: training.sha256,
@@ -309,6 +314,7 @@ async function injectLocked(
     await removeQuietly(placed);
     // An audio dir this run created goes too when nothing else is in it.
     if (createdAudioDir) await rmdir(audioDir).catch(() => undefined);
+    forgetAudioDir();
     throw error;
   }
 }
