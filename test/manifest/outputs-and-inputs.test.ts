@@ -117,6 +117,11 @@ test('item 1: --out onto the canary set (canary-set.json, the for-training list,
       inject({ manifests: [join(kaldi, 'train')], output: set.dir, force: true }),
       new RegExp(`^output ${set.dir} is the canary set ${set.dir}`),
     );
+    const text = join(kaldi, 'train', 'text');
+    await expectRejection(
+      inject({ manifests: [join(kaldi, 'train')], output: join(dir, 'k'), receipt: text, force: true }),
+      new RegExp(`^receipt ${text} is a table of the training data dir ${text}`),
+    );
     const boxed = await writeTestSet(join(dir, 'box', 'set'));
     await expectRejection(
       inject({ manifests: [join(kaldi, 'train')], canaries: boxed.dir, output: join(dir, 'box'), force: true }),
