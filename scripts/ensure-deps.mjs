@@ -17,6 +17,8 @@ if (stale) {
   const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: root,
     stdio: 'inherit',
+    // package.json's allowScripts denies onnxruntime-node's install script (its NuGet download of the
+    // CUDA provider) from npm 11.16 on; older npm ignores allowScripts, and this variable skips it there.
     env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: process.env.ONNXRUNTIME_NODE_INSTALL ?? 'skip' },
   });
   if (result.status !== 0) {

@@ -33,6 +33,7 @@ export {
 export {
   injectCanaries,
   verifyInjection,
+  VERIFY_EXIT_CODES,
   type InjectOptions,
   type VerifyOptions,
   type InjectionReceipt,

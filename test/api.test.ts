@@ -47,6 +47,13 @@ test('internals stay reachable through the stage subpaths', async () => {
   assert.type((await import('rote/asr')).padFeatures, 'function');
   assert.type((await import('rote/canary')).shellQuote, 'function');
   assert.type((await import('rote/manifest')).injectCanaries, 'function');
+  // verify's exit codes live in the library, as audit's do (the CLI maps a report to its status with verifyExitCode).
+  assert.equal((front as Record<string, unknown>).VERIFY_EXIT_CODES, {
+    leak: 3,
+    countMismatchOrTampered: 4,
+    unverifiable: 5,
+  });
+  assert.type((await import('rote/manifest')).verifyExitCode, 'function');
   assert.type((await import('rote/audit')).buildAuditReport, 'function');
 });
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference values for rote's one-run epsilon lower bound (src/audit/epsilon.ts):
+"""Reference values for rote's one-run epsilon lower bound (src/audit/stats/epsilon.ts):
 Steinke, Nasr, Jagielski, "Privacy auditing with one (1) training run" (NeurIPS 2023).
 
 An independent implementation with scipy: binomial tails from scipy.stats.binom,

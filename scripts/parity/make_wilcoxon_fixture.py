@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference p-values for rote's Wilcoxon signed-rank test (src/audit/statistics.ts),
+"""Reference p-values for rote's Wilcoxon signed-rank test (src/audit/stats/statistics.ts),
 the primary test of `rote compare`.
 
 Three independent references, by case:

@@ -7,12 +7,12 @@
  *   node --import tsx scripts/reference/canary-features-f32.ts [--canaries canaries/demo] [--out .cache/reference/store-canaries-f32]
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createFrontend } from '../../src/audio/index.ts';
 import { loadAudio } from '../../src/audio/load.ts';
-import type { CanarySet } from '../../src/canary/types.ts';
+import { canarySetPaths, readCanarySet } from '../../src/canary/canary-set.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
 
 const { values } = parseArgs({
@@ -24,11 +24,11 @@ const { values } = parseArgs({
 const setDir = resolve(values.canaries!);
 const out = resolve(values.out!);
 await mkdir(out, { recursive: true });
-if (!existsSync(join(setDir, 'canary-set.json'))) {
+if (!existsSync(canarySetPaths(setDir).setFile)) {
   console.error(`canary-features-f32.ts: ${setDir} holds no canary-set.json (--canaries names a canary set)`);
   process.exit(2);
 }
-const set = JSON.parse(await readFile(join(setDir, 'canary-set.json'), 'utf8')) as CanarySet;
+const set = await readCanarySet(setDir);
 const frontend = createFrontend({ type: 'nemo-mel' });
 const chunks: Float32Array[] = [];
 const utterances = [];

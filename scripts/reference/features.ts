@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createFrontend } from '../../src/audio/index.ts';
 import { loadAudio } from '../../src/audio/load.ts';
-import type { CanarySet } from '../../src/canary/types.ts';
+import { readCanarySet } from '../../src/canary/canary-set.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { toHalfBits } from './half.ts';
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   }
   if (values.canaries) {
     const setDir = resolve(values.canaries);
-    const set = JSON.parse(await readFile(join(setDir, 'canary-set.json'), 'utf8')) as CanarySet;
+    const set = await readCanarySet(setDir);
     rowsByIndex['canaries.json'] = set.canaries.map((canary) => ({
       id: canary.id,
       text: canary.text,

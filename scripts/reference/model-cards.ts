@@ -27,7 +27,8 @@ import {
 } from '../../src/audit/index.ts';
 import { sha256File } from '../../src/util/hash.ts';
 import { writeFileAtomic } from '../../src/util/atomic.ts';
-import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/audit/demo.ts';
+import { DEMO_CANARIES_DIR, DEMO_MODELS_DIR, listDemoModels, runDemo } from '../../src/audit/pipeline/demo.ts';
+import { readCanarySet } from '../../src/canary/canary-set.ts';
 import { sherpaPeer, type SherpaPeerResult } from './sherpa-peer.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -365,7 +366,7 @@ function clippingOverTraining(metrics: RunMetrics): string {
 /** What the round shows for a clipped model, in numbers: the per-group CTC differences, what is significant, how much clipping acted late. */
 function clippingFinding(metrics: RunMetrics, pair: ComparisonPair, round: Round): string {
   const inserted = pairTests(pair)
-    .filter((t) => t.repetitions !== null && t.score === 'ctcScore')
+    .filter((t) => t.repetitions !== null && t.score === 'modelScore')
     .sort((a, b) => a.repetitions! - b.repetitions!);
   const less = groupsWith(pair, 'other-memorizes-less');
   const more = groupsWith(pair, 'other-memorizes-more');
@@ -417,7 +418,7 @@ function pairedDifferences(pair: ComparisonPair, comparison: ComparisonReport): 
       ? `${signed(t.meanDifference.estimate, digits)} [${signed(t.meanDifference.low, digits)}, ${signed(t.meanDifference.high, digits)}]`
       : '-';
   const rows = groups.map((repetitions) => {
-    const ctc = pairTests(pair).find((t) => t.repetitions === repetitions && t.score === 'ctcScore');
+    const ctc = pairTests(pair).find((t) => t.repetitions === repetitions && t.score === 'modelScore');
     const cer = pairTests(pair).find((t) => t.repetitions === repetitions && t.score === 'cer');
     return [
       repetitions === null ? 'held-out' : `x${repetitions}`,
@@ -544,7 +545,7 @@ function sherpaSection(peer: SherpaPeerResult): string {
     ),
     '',
     `Mean CER per group. rote's sherpa-compatible variant agrees with sherpa-onnx on ${b.same} of ${b.total} canaries. ` +
-      "sherpa-onnx's NeMo frontend is not NeMo's (Kaldi-style framing, pre-emphasis per frame, periodic window, population variance; ../shared/docs/formats.md), " +
+      "sherpa-onnx's NeMo frontend is not NeMo's (Kaldi-style framing, pre-emphasis per frame, periodic window, population variance; rote's CONTRIBUTING.md, 'Models users bring'), " +
       `and this small model was trained without augmentation on exactly the NeMo features; through sherpa-onnx its inserted groups read CER ${inserted.map((g) => peer.engines.sherpa.cerByGroup[g]!.toFixed(2)).join(' / ')} against ${peer.engines.sherpa.cerByGroup['held-out']!.toFixed(2)} held-out. Audit with the frontend the model was trained with.`,
     ...(example
       ? [
@@ -730,10 +731,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { provider: { type: 'string', default: 'cpu' } } });
   const training = await loadTraining();
   const fixture = await readJson<TranscriptFixture>(PYTORCH_TRANSCRIPTS);
-  const setFile = await readJson<{
-    setId: string;
-    parameters: { perGroup: number; repetitions: number[]; holdout: number };
-  }>(join(DEMO_CANARIES_DIR, 'canary-set.json'));
+  const setFile = await readCanarySet(DEMO_CANARIES_DIR);
   const set = {
     setId: setFile.setId,
     perGroup: setFile.parameters.perGroup,

@@ -3,7 +3,7 @@
  * canary of canaries/demo with sherpa-onnx (its own NeMo frontend, greedy CTC),
  * with rote's NeMo-exact frontend (what the audit uses) and with rote's
  * sherpa-compatible variant, and records transcript agreement and CER per group.
- * sherpa-onnx's NeMo frontend is not NeMo's (../shared/docs/formats.md), so its
+ * sherpa-onnx's NeMo frontend is not NeMo's (CONTRIBUTING.md, "Models users bring"), so its
  * agreement with the NeMo-exact path may be lower; that is reported, not hidden.
  *
  *   node --import tsx scripts/reference/sherpa-peer.ts [--model models/baseline] [--canaries canaries/demo]

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RoteError } from '../util/errors.ts';
+import { processIsAlive } from '../util/process.ts';
 import { CUDA_PROVIDER_PACKAGE, type CudaProviderPackage } from './cuda.ts';
 
 const run = promisify(execFile);
@@ -204,20 +205,11 @@ export async function installCudaProvider(options: InstallOptions): Promise<Inst
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
-}
-
 /** Leftover staging directories of interrupted runs (named with their pid; a running one's is kept), removed. */
 export async function removeStaleStaging(targetDir: string): Promise<void> {
   for (const name of await readdir(targetDir).catch(() => [] as string[])) {
     const pid = /^\.rote-cuda-staging-(\d+)$/.exec(name)?.[1];
-    if (pid && (Number(pid) === process.pid || !alive(Number(pid))))
+    if (pid && (Number(pid) === process.pid || !processIsAlive(Number(pid))))
       await rm(join(targetDir, name), { recursive: true, force: true });
   }
 }

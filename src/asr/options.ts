@@ -7,6 +7,47 @@ import { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SE
 import { defaultFeatureWorkers } from './feature-pool.ts';
 import { PROVIDER_CHOICES } from './providers.ts';
 
+/** Which head of a hybrid RNNT-CTC model (both heads exported) to use. */
+export const HEAD_CHOICES = ['ctc', 'transducer'] as const;
+export type HeadChoice = (typeof HEAD_CHOICES)[number];
+
+/** The execution provider a model runs on (PROVIDER_CHOICES). */
+export const PROVIDER_OPTION = {
+  key: 'provider',
+  flag: '--provider <name>',
+  kind: 'string',
+  choices: PROVIDER_CHOICES,
+  default: 'auto',
+  description: 'execution provider; auto tries cuda, then webgpu, then cpu',
+} as const satisfies OptionSpec;
+
+export const DEVICE_ID_OPTION = {
+  key: 'deviceId',
+  flag: '--device-id <n>',
+  kind: 'integer',
+  min: 0,
+  description: 'GPU index for the cuda provider (default: 0)',
+} as const satisfies OptionSpec;
+
+export const THREADS_OPTION = {
+  key: 'threads',
+  flag: '--threads <n>',
+  kind: 'integer',
+  min: 1,
+  description: 'ONNX Runtime intra-op threads (default: ONNX Runtime chooses, usually one per core)',
+} as const satisfies OptionSpec;
+
+export const HEAD_OPTION = {
+  key: 'head',
+  flag: '--head <head>',
+  kind: 'string',
+  choices: HEAD_CHOICES,
+  description: 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer, as NeMo)',
+} as const satisfies OptionSpec;
+
+/** The options of opening ONNX Runtime sessions (createSessions in runtime.ts checks them, once, with these specs). */
+export const RUNTIME_OPTION_SPECS = [PROVIDER_OPTION, DEVICE_ID_OPTION, THREADS_OPTION] as const;
+
 export const TRANSCRIBE_OPTION_SPECS = [
   {
     key: 'model',
@@ -42,29 +83,9 @@ export const TRANSCRIBE_OPTION_SPECS = [
     description:
       'output JSONL: one row {id, path, hypothesis, tokenIds, durationSec, frames, referenceScore, notes} per utterance, written atomically',
   },
-  {
-    key: 'provider',
-    flag: '--provider <name>',
-    kind: 'string',
-    choices: PROVIDER_CHOICES,
-    default: 'auto',
-    description: 'execution provider; auto tries cuda, then webgpu, then cpu',
-  },
-  {
-    key: 'deviceId',
-    flag: '--device-id <n>',
-    kind: 'integer',
-    min: 0,
-    default: 0,
-    description: 'GPU index for the cuda provider',
-  },
-  {
-    key: 'threads',
-    flag: '--threads <n>',
-    kind: 'integer',
-    min: 1,
-    description: 'ONNX Runtime intra-op threads (default: ONNX Runtime chooses, usually one per core)',
-  },
+  PROVIDER_OPTION,
+  { ...DEVICE_ID_OPTION, default: 0, description: 'GPU index for the cuda provider' },
+  THREADS_OPTION,
   {
     key: 'batchFrames',
     flag: '--batch-frames <n>',
@@ -101,13 +122,7 @@ export const TRANSCRIBE_OPTION_SPECS = [
     description:
       "NeMo CTC and transducer models: use sherpa-onnx's feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo's own (default: NeMo's)",
   },
-  {
-    key: 'head',
-    flag: '--head <head>',
-    kind: 'string',
-    choices: ['ctc', 'transducer'],
-    description: 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer, as NeMo)',
-  },
+  HEAD_OPTION,
   {
     key: 'maxSymbolsPerFrame',
     flag: '--max-symbols-per-frame <n>',
@@ -120,14 +135,7 @@ export const TRANSCRIBE_OPTION_SPECS = [
 
 /** Flags of `rote inspect-model` (a CLI report: it has no API options object; the command resolves them with resolveOption). */
 export const INSPECT_MODEL_OPTION_SPECS = [
-  {
-    key: 'provider',
-    flag: '--provider <name>',
-    kind: 'string',
-    choices: PROVIDER_CHOICES,
-    default: 'cpu',
-    description: 'provider used to open the model for the full report',
-  },
+  { ...PROVIDER_OPTION, default: 'cpu', description: 'provider used to open the model for the full report' },
   {
     key: 'load',
     flag: '--no-load',
@@ -137,10 +145,7 @@ export const INSPECT_MODEL_OPTION_SPECS = [
       'only detect (no ONNX Runtime session; skips frontend, vocabulary and subsampling details) (default: the model is opened)',
   },
   {
-    key: 'head',
-    flag: '--head <head>',
-    kind: 'string',
-    choices: ['ctc', 'transducer'],
+    ...HEAD_OPTION,
     description: 'hybrid RNNT-CTC models with both heads exported: which head to report (default: transducer)',
   },
   {

@@ -19,10 +19,11 @@ import {
   SETUP_CUDA_COMMAND,
   type CudaLibraryReport,
 } from './cuda.ts';
-import { OptionError } from '../util/options.ts';
+import { resolveOptions, type OptionsOf } from '../util/options.ts';
+import { RUNTIME_OPTION_SPECS } from './options.ts';
 import { protoField } from './onnx-file.ts';
 
-import { AUTO_ORDER, PROVIDER_NAMES, type ProviderChoice, type ProviderName } from './providers.ts';
+import { AUTO_ORDER, type ProviderName } from './providers.ts';
 export { AUTO_ORDER, PROVIDER_CHOICES, PROVIDER_NAMES, type ProviderChoice, type ProviderName } from './providers.ts';
 
 export interface ProviderReport {
@@ -31,12 +32,8 @@ export interface ProviderReport {
   tried: { name: ProviderName; error?: string }[];
 }
 
-export interface RuntimeOptions {
-  provider?: ProviderChoice;
-  deviceId?: number;
-  /** Intra-op threads for the CPU provider (default: ONNX Runtime's choice). */
-  threads?: number;
-}
+/** provider, deviceId and threads (RUNTIME_OPTION_SPECS: types, defaults and ranges there). */
+export type RuntimeOptions = OptionsOf<typeof RUNTIME_OPTION_SPECS>;
 
 export { CUDA_PROVIDER_LIBRARIES, missingCudaProviderLibraries, ortBinaryDir, SETUP_CUDA_COMMAND } from './cuda.ts';
 
@@ -150,16 +147,7 @@ export interface SessionSet {
  * is a RoteError naming the fix.
  */
 export async function createSessions(paths: string[], options: RuntimeOptions = {}): Promise<SessionSet> {
-  const requested = options.provider ?? 'auto';
-  if (requested !== 'auto' && !PROVIDER_NAMES.includes(requested)) {
-    throw new RoteError(`unknown provider "${String(requested)}"; use one of auto, ${PROVIDER_NAMES.join(', ')}`);
-  }
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
-    throw new OptionError((name) => `${name('threads')} must be a positive integer, got ${options.threads}`);
-  }
-  if (options.deviceId !== undefined && (!Number.isInteger(options.deviceId) || options.deviceId < 0)) {
-    throw new OptionError((name) => `${name('deviceId')} must be a non-negative integer, got ${options.deviceId}`);
-  }
+  const { provider: requested } = resolveOptions(RUNTIME_OPTION_SPECS, options);
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const tried: ProviderReport['tried'] = [];
   for (const name of order) {

@@ -7,15 +7,14 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { readCanaryTexts } from '../canary/read.ts';
+import { readCanaryTexts } from '../canary/canary-set.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { refuseOutputsOnInputs } from '../util/output-guard.ts';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
-import { OptionError, resolveOption } from '../util/options.ts';
+import { OptionError, resolveOptions, type OptionsOf } from '../util/options.ts';
 import { defaultBatchFrames } from './batching.ts';
 import { loadModel, type AsrModel } from './model.ts';
 import { TRANSCRIBE_OPTION_SPECS } from './options.ts';
-import type { ProviderChoice } from './providers.ts';
 import type { ProviderReport } from './runtime.ts';
 import {
   sessionRunTime,
@@ -81,26 +80,11 @@ export function itemsFromPaths(paths: string[]): TranscribeItem[] {
   });
 }
 
-export interface TranscribeToFileOptions {
-  /** Model directory. */
-  model: string;
-  /** Exactly one of input (audio paths), list (a list file, see readListFile) and canaries (a canary-set directory). */
-  input?: string[];
-  list?: string;
-  canaries?: string;
-  /** Output JSONL, written atomically. */
-  out: string;
-  provider?: ProviderChoice;
-  deviceId?: number;
-  threads?: number;
-  batchFrames?: number;
-  featureWorkers?: number;
-  maxDurationSec?: number;
-  skipBad?: boolean;
-  sherpaCompatible?: boolean;
-  maxSymbolsPerFrame?: number;
-  /** Hybrid RNNT-CTC models: which head to use (default: the transducer). */
-  head?: 'ctc' | 'transducer';
+/**
+ * The options of transcribeToFile: one per TRANSCRIBE_OPTION_SPECS (types, defaults and help there; exactly one of
+ * input, list and canaries), and the callbacks.
+ */
+export interface TranscribeToFileOptions extends OptionsOf<typeof TRANSCRIBE_OPTION_SPECS> {
   /** Told once the model is loaded (before any audio is read). */
   onModelLoaded?: (model: AsrModel) => void;
   onProgress?: (done: number, total: number) => void;
@@ -130,10 +114,9 @@ export interface TranscribeFileSummary {
 }
 
 export async function transcribeToFile(options: TranscribeToFileOptions): Promise<TranscribeFileSummary> {
-  const option = <T>(key: (typeof TRANSCRIBE_OPTION_SPECS)[number]['key'], value: T | undefined) =>
-    resolveOption(TRANSCRIBE_OPTION_SPECS, key, value);
-  const modelDir = option('model', options.model)!;
-  const out = option('out', options.out)!;
+  const resolved = resolveOptions(TRANSCRIBE_OPTION_SPECS, options);
+  const { model: modelDir, out, provider, deviceId, threads, batchFrames, featureWorkers } = resolved;
+  const { maxDurationSec, maxSymbolsPerFrame, head } = resolved;
   const sources = (['input', 'list', 'canaries'] as const).filter((key) =>
     key === 'input' ? options.input?.length : options[key],
   );
@@ -142,14 +125,6 @@ export async function transcribeToFile(options: TranscribeToFileOptions): Promis
       (name) =>
         `give exactly one of ${name('input')}, ${name('list')} or ${name('canaries')} (got ${sources.length === 0 ? 'none' : sources.map(name).join(', ')})`,
     );
-  const provider = option('provider', options.provider)!;
-  const deviceId = option('deviceId', options.deviceId)!;
-  const threads = option('threads', options.threads);
-  const batchFrames = option('batchFrames', options.batchFrames);
-  const featureWorkers = option('featureWorkers', options.featureWorkers);
-  const maxDurationSec = option('maxDurationSec', options.maxDurationSec);
-  const maxSymbolsPerFrame = option('maxSymbolsPerFrame', options.maxSymbolsPerFrame);
-  const head = option('head', options.head);
   const items = options.list
     ? await readListFile(options.list)
     : options.canaries

@@ -68,7 +68,10 @@ export interface SkippedItem {
 }
 
 export interface TranscribeOptions {
-  /** Padded feature frames per batch (batch size x longest utterance); default defaultBatchFrames(provider): 2500 on cpu, 10000 on GPUs. */
+  /**
+   * Padded feature frames per batch (batch size x longest utterance), in 10 ms frames (a waveform
+   * frontend's budget is scaled to its samples); default defaultBatchFrames(provider): 2500 on cpu, 10000 on GPUs.
+   */
   batchFrames?: number;
   /**
    * Worker threads that load audio and compute features; 0 computes them on the
@@ -248,7 +251,9 @@ export async function* transcribeFiles(
         skip(item, error);
       }
     }
-    const batches = planBatches(estimatedFrames, batchFrames, engine.padSensitive ? 1 : undefined);
+    // batchFrames counts 10 ms frames: 1 frontend frame for the filterbanks, 160 for a 16 kHz waveform.
+    const framesPer10ms = Math.max(1, Math.round(frontend.framesFor(frontend.sampleRate) / 100));
+    const batches = planBatches(estimatedFrames, batchFrames * framesPer10ms, engine.padSensitive ? 1 : undefined);
     if (poolStarting) {
       try {
         pool = await poolStarting;

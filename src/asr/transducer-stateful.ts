@@ -49,6 +49,8 @@ export interface StatefulGreedyOptions {
   maxSymbolsPerFrame?: number;
   /** TDT: the duration of each duration logit (e.g. [0, 1, 2, 3, 4]). Absent: RNNT. */
   durations?: number[];
+  /** A token read as blank (sherpa-onnx does so with <unk> for icefall transducers). */
+  unkId?: number;
 }
 
 let searches = 0;
@@ -112,7 +114,8 @@ export async function statefulTransducerGreedy(
     active.forEach((i, row) => {
       const base = row * width;
       const k = argmax(result.logits, base, numClasses);
-      if (k !== blankId) {
+      const blank = k === blankId || k === options.unkId;
+      if (!blank) {
         tokens[i]!.push(k);
         labels[i] = k;
         sizes.forEach((size, s) => states[s]!.set(result.states[s]!.subarray(row * size, (row + 1) * size), i * size));
@@ -121,9 +124,9 @@ export async function statefulTransducerGreedy(
       let advance: number;
       if (durations) {
         advance = durations[argmax(result.logits, base + numClasses, durations.length)]!;
-        if (advance === 0 && (k === blankId || symbols[i]! >= maxSymbols)) advance = 1;
+        if (advance === 0 && (blank || symbols[i]! >= maxSymbols)) advance = 1;
       } else {
-        advance = k === blankId || symbols[i]! >= maxSymbols ? 1 : 0;
+        advance = blank || symbols[i]! >= maxSymbols ? 1 : 0;
       }
       if (advance > 0) {
         frame[i]! += advance;

@@ -81,16 +81,35 @@ export function parseTokenFile(text: string, source: string): ParsedTokenFile {
           `${source}: no token has id ${id}; ids must run from 0 to ${pieces.length - 1} without gaps`,
         );
     }
+    refuseDuplicateTokens(
+      withIds.map((match) => match![1]!),
+      source,
+    );
     return { pieces, nemoStyle: false };
   }
   const nemoStyle = basename(source) === 'vocab.txt' || lines.some((line) => line.startsWith('##'));
-  if (!nemoStyle) return { pieces: lines, nemoStyle: false };
-  const pieces = lines.map((line) => {
-    if (line.startsWith('<') && line.endsWith('>')) return line;
-    if (line.startsWith('##')) return line.slice(2);
-    return line === WORD_START ? WORD_START : WORD_START + line;
+  const pieces = nemoStyle
+    ? lines.map((line) => {
+        if (line.startsWith('<') && line.endsWith('>')) return line;
+        if (line.startsWith('##')) return line.slice(2);
+        return line === WORD_START ? WORD_START : WORD_START + line;
+      })
+    : lines;
+  refuseDuplicateTokens(pieces, source);
+  return { pieces, nemoStyle };
+}
+
+/** A token listed twice (`pieces[i]`: the token on line i + 1) would make its ids ambiguous: refused, naming both lines. */
+function refuseDuplicateTokens(pieces: readonly string[], source: string): void {
+  const firstLine = new Map<string, number>();
+  pieces.forEach((piece, index) => {
+    const earlier = firstLine.get(piece);
+    if (earlier !== undefined)
+      throw new RoteError(
+        `${source}:${index + 1}: the token ${JSON.stringify(piece)} is listed again (first on line ${earlier}); a text could map to either id: the file must list each token once`,
+      );
+    firstLine.set(piece, index + 1);
   });
-  return { pieces, nemoStyle: true };
 }
 
 function isSpecial(piece: string): boolean {
@@ -176,6 +195,8 @@ export interface ReferenceTokens {
   ids: number[];
   /** Characters of the normalized reference (spaces between words included). */
   characters: number;
+  /** Characters of the reference no token can emit (dropped; a BPE model would need <unk> for them), in order of appearance. */
+  missing: string[];
   notes: string[];
 }
 
@@ -267,5 +288,7 @@ export function tokenizeReference(vocabulary: Vocabulary, reference: string): Re
         ]
       : [];
   const characters = keptWords.join(' ').length;
-  return { ids, characters, notes };
+  const folded = fold(reference);
+  const missing = [...dropped].sort((a, b) => folded.indexOf(a) - folded.indexOf(b));
+  return { ids, characters, missing, notes };
 }

@@ -34,7 +34,7 @@ export interface DecodedAudio {
 export function decodeWav(bytes: Uint8Array, source = '<buffer>'): DecodedAudio {
   if (bytes.length === 0) throw new RoteError(`${source}: empty file, not a WAV`);
   // The header checks (RIFF, fmt before data, a data chunk, not truncated), before wavefile decodes it.
-  parseWavHeader(bytes, bytes.length, source);
+  const header = parseWavHeader(bytes, bytes.length, source);
   const wave = new WaveFile();
   try {
     wave.fromBuffer(bytes);
@@ -58,7 +58,9 @@ export function decodeWav(bytes: Uint8Array, source = '<buffer>'): DecodedAudio 
   }
   const raw = wave.getSamples(false, Float32Array) as unknown as Float32Array | Float32Array[];
   const planes = Array.isArray(raw) ? raw : [raw];
-  const length = planes[0]?.length ?? 0;
+  // wavefile counts the RIFF pad byte after an odd-sized data chunk (8-bit audio) as one more sample:
+  // the frames are those the data chunk declares.
+  const length = Math.min(planes[0]?.length ?? 0, header.numSamples);
   const samples = new Float32Array(length);
   const weight = 1 / planes.length;
   for (const plane of planes) for (let i = 0; i < length; i++) samples[i]! += plane[i]! * weight;
@@ -234,6 +236,26 @@ export function readWavSync(path: string): DecodedAudio {
     throw unreadableAudio(path, error);
   }
   return decodeWav(bytes, path);
+}
+
+/**
+ * Why `samples` cannot be stored as 16-bit PCM as they are (NaN or infinite values, which would become 0,
+ * or values beyond full scale [-1, 1], which would be clipped), or null when they can. Pure.
+ */
+export function samplesOutsideFullScale(samples: Float32Array): string | null {
+  let beyond = 0;
+  let first = -1;
+  for (let i = 0; i < samples.length; i++) {
+    const value = samples[i]!;
+    if (!Number.isFinite(value)) return `holds a sample that is not a finite number (${value} at sample ${i})`;
+    if (value > 1 || value < -1) {
+      if (first < 0) first = i;
+      beyond++;
+    }
+  }
+  return beyond === 0
+    ? null
+    : `holds ${beyond} sample${beyond === 1 ? '' : 's'} beyond full scale [-1, 1] (the first, ${samples[first]}, at sample ${first})`;
 }
 
 /**

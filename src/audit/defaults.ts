@@ -1,4 +1,4 @@
-import type { AuditProvider } from './types.ts';
+import type { ProviderChoice } from '../asr/providers.ts';
 
 /** Defaults of audit() and `rote audit`; a light module, so the CLI can show them without loading the stage. */
 export const AUDIT_DEFAULTS = {
@@ -6,7 +6,7 @@ export const AUDIT_DEFAULTS = {
   confidence: 0.95,
   bootstrapResamples: 2000,
   seed: 'rote-audit',
-  provider: 'auto' as AuditProvider,
+  provider: 'auto' as ProviderChoice,
 };
 
 /** Defaults of the one-run ε lower bound (sets generated with --membership bernoulli): δ and the confidence of the bound. */

@@ -1,8 +1,9 @@
 /**
- * The audit stage: scoring (CER/WER, CTC score), exposure, statistics, the
- * audit and comparison reports.
+ * The audit stage (`rote/audit`): statistics (stats/), the report model (report/), renderers (render/),
+ * compare (compare/) and the audit pipeline (pipeline/).
  */
-export { audit, readAuditReport, writeAuditReport, modelRecord, AUDIT_DEFAULTS, type AuditOptions } from './audit.ts';
+export { audit, writeAuditReport, modelRecord, AUDIT_DEFAULTS, type AuditOptions } from './pipeline/audit.ts';
+export { readAuditReport } from './report/read.ts';
 export {
   compare,
   compareReports,
@@ -10,7 +11,7 @@ export {
   COMPARE_EXPECTATIONS,
   type CompareOptions,
   type ReportSource,
-} from './compare.ts';
+} from './compare/index.ts';
 export {
   runDemo,
   listDemoModels,
@@ -23,7 +24,7 @@ export {
   type DemoModelResult,
   type DemoOptions,
   type DemoResult,
-} from './demo.ts';
+} from './pipeline/demo.ts';
 export {
   AUDIT_OPTION_SPECS,
   CHECK_CANARIES_OPTION_SPECS,
@@ -38,17 +39,12 @@ export {
   type CanaryCheck,
   type CanaryCheckReport,
   type CheckCanariesOptions,
-} from './check-canaries.ts';
+} from './pipeline/check-canaries.ts';
 export { AUDIT_EXIT_CODES, EPSILON_DEFAULTS, INFEASIBLE_LIMIT } from './defaults.ts';
-export { designReach, designWarnings, type DesignReach, type DesignSizes } from './power.ts';
-export {
-  buildAuditReport,
-  groupLabel,
-  NORMALIZATION_DESCRIPTION,
-  type BuildReportInput,
-  type TranscribedRow,
-} from './build-report.ts';
-export * from './types.ts';
+export { designReach, designWarnings, type DesignReach, type DesignSizes } from './stats/power.ts';
+export { buildAuditReport, type BuildReportInput, type TranscribedRow } from './pipeline/build-report.ts';
+export { groupLabel, NORMALIZATION_DESCRIPTION } from './report/labels.ts';
+export * from './report/types.ts';
 export {
   AUDIT_REPORT_JSON_SCHEMA,
   COMPARISON_REPORT_JSON_SCHEMA,
@@ -56,7 +52,7 @@ export {
   validateReport,
   validateComparisonReport,
   type JsonSchema,
-} from './schema.ts';
+} from './report/schema.ts';
 export {
   auditHtml,
   auditMarkdown,
@@ -64,9 +60,9 @@ export {
   comparisonHtml,
   comparisonMarkdown,
   comparisonTerminalTable,
-} from './render.ts';
+} from './render/index.ts';
 // The pure statistics (rote/stats), and the audit-level pieces built on them.
-export * from './stats.ts';
-export { membershipInference, type MembershipInferenceResult } from './roc.ts';
-export { oneRunAudit, GUESS_SHARES, type OneRunAuditResult } from './epsilon.ts';
-export { MEMBERSHIP_FPRS, membershipScores } from './privacy.ts';
+export * from './stats/index.ts';
+export { membershipInference, type MembershipInferenceResult } from './stats/roc.ts';
+export { oneRunAudit, GUESS_SHARES, type OneRunAuditResult } from './stats/epsilon.ts';
+export { MEMBERSHIP_FPRS, membershipScores } from './pipeline/privacy.ts';

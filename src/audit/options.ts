@@ -3,57 +3,33 @@
  * the CLI builds its flags from these specs, the API validates and fills defaults with them.
  * A light module (no stage loaded), so `rote --help` stays fast.
  */
-import { PROVIDER_CHOICES } from '../asr/providers.ts';
 import { DEFAULT_MAX_DURATION_SEC } from '../asr/batching.ts';
-import { findSpec, resolveOption, type OptionSpec } from '../util/options.ts';
+import { DEVICE_ID_OPTION, HEAD_OPTION, PROVIDER_OPTION, THREADS_OPTION } from '../asr/options.ts';
+import { findSpec, resolveOptions, type OptionSpec, type OptionsOf } from '../util/options.ts';
 export { pickSpecs } from '../util/options.ts';
 import { AUDIT_DEFAULTS, EPSILON_DEFAULTS } from './defaults.ts';
-import type { AuditProvider, AuditSettings, CompareExpectation } from './types.ts';
+import type { AuditSettings, CompareExpectation } from './report/types.ts';
 
 export const COMPARE_EXPECTATIONS: readonly CompareExpectation[] = ['less', 'more', 'either'];
 
-const canaries: OptionSpec<'canaries'> = {
+const canaries = {
   key: 'canaries',
   flag: '--canaries <dir>',
   kind: 'string',
   required: true,
   description: 'canary-set directory (with canary-set.json and audio/)',
-};
-const provider: OptionSpec<'provider'> = {
-  key: 'provider',
-  flag: '--provider <name>',
-  kind: 'string',
-  choices: PROVIDER_CHOICES,
+} as const satisfies OptionSpec;
+const provider = {
+  ...PROVIDER_OPTION,
   default: AUDIT_DEFAULTS.provider,
   description: 'ONNX Runtime execution provider',
-};
+} as const satisfies OptionSpec;
 
-/** Every option of audit() that `rote audit` offers (the callbacks and `restart` aside, all of AuditOptions). */
-export const AUDIT_OPTION_SPECS = [
-  canaries,
-  {
-    key: 'model',
-    flag: '--model <dir>',
-    kind: 'string',
-    required: true,
-    description:
-      'model directory (NeMo CTC, RNNT, TDT or hybrid in NeMo or sherpa-onnx layout, icefall/sherpa-onnx transducer, or with rote-model.json)',
-  },
-  {
-    key: 'out',
-    flag: '--out <dir>',
-    kind: 'string',
-    description: 'output directory (default: audit-<model directory name>)',
-  },
+/** The audit's settings: how it runs the model and its statistics (resolveAuditSettings; AuditSettingsInput). */
+const AUDIT_SETTING_SPECS = [
   provider,
-  { key: 'deviceId', flag: '--device-id <n>', kind: 'integer', min: 0, description: 'GPU index for cuda (default: 0)' },
-  {
-    key: 'threads',
-    flag: '--threads <n>',
-    kind: 'integer',
-    min: 1,
-    description: "CPU provider intra-op threads (default: ONNX Runtime's choice)",
-  },
+  { ...DEVICE_ID_OPTION, description: 'GPU index for cuda (default: 0)' },
+  { ...THREADS_OPTION, description: "CPU provider intra-op threads (default: ONNX Runtime's choice)" },
   {
     key: 'batchFrames',
     flag: '--batch-frames <n>',
@@ -69,13 +45,7 @@ export const AUDIT_OPTION_SPECS = [
     exclusive: 'both',
     description: `longest canary to transcribe; a longer one stops the audit before any row, as its memory grows with the square of the length (default: ${DEFAULT_MAX_DURATION_SEC})`,
   },
-  {
-    key: 'head',
-    flag: '--head <head>',
-    kind: 'string',
-    choices: ['ctc', 'transducer'],
-    description: 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer)',
-  },
+  HEAD_OPTION,
   {
     key: 'alpha',
     flag: '--alpha <p>',
@@ -125,6 +95,26 @@ export const AUDIT_OPTION_SPECS = [
     default: EPSILON_DEFAULTS.confidence,
     description: 'confidence of the one-run epsilon lower bound',
   },
+] as const satisfies readonly OptionSpec[];
+
+/** Every option of audit() that `rote audit` offers (the callbacks aside, all of AuditOptions). */
+export const AUDIT_OPTION_SPECS = [
+  canaries,
+  {
+    key: 'model',
+    flag: '--model <dir>',
+    kind: 'string',
+    required: true,
+    description:
+      'model directory (NeMo CTC, RNNT, TDT or hybrid in NeMo or sherpa-onnx layout, icefall/sherpa-onnx transducer, or with rote-model.json)',
+  },
+  {
+    key: 'out',
+    flag: '--out <dir>',
+    kind: 'string',
+    description: 'output directory (default: audit-<model directory name>)',
+  },
+  ...AUDIT_SETTING_SPECS,
   {
     key: 'restart',
     flag: '--restart',
@@ -134,28 +124,8 @@ export const AUDIT_OPTION_SPECS = [
   },
 ] as const satisfies readonly OptionSpec[];
 
-/** The options resolveAuditSettings reads (a subset of AuditOptions). */
-/** The audit's settings (defaults, ranges, help: AUDIT_OPTION_SPECS); AuditOptions extends it. */
-export interface AuditSettingsInput {
-  provider?: AuditProvider;
-  deviceId?: number;
-  threads?: number;
-  batchFrames?: number;
-  /** Longest canary transcribed, in seconds (default DEFAULT_MAX_DURATION_SEC of src/asr/batching.ts); a longer one fails the audit before any row. */
-  maxDurationSec?: number;
-  /** Significance level of the per-group tests after Holm's correction. */
-  alpha?: number;
-  /** Confidence level of the intervals. */
-  confidence?: number;
-  /** Bootstrap resamples per interval. */
-  bootstrapResamples?: number;
-  /** Bootstrap seed. */
-  seed?: string;
-  /** δ of the one-run ε lower bound, for sets generated with --membership bernoulli. */
-  delta?: number;
-  /** Confidence of the one-run ε lower bound. */
-  epsilonConfidence?: number;
-}
+/** The audit's settings (types, defaults, ranges, help: AUDIT_SETTING_SPECS); AuditOptions extends it. */
+export type AuditSettingsInput = OptionsOf<typeof AUDIT_SETTING_SPECS>;
 
 export interface ResolvedAuditSettings {
   /** What the report records. */
@@ -167,27 +137,27 @@ export interface ResolvedAuditSettings {
 
 /** The one place audit settings get their defaults and are checked; errors name the option key. */
 export function resolveAuditSettings(options: AuditSettingsInput): ResolvedAuditSettings {
-  const get = <T>(key: (typeof AUDIT_OPTION_SPECS)[number]['key'], value: T | undefined) =>
-    resolveOption(AUDIT_OPTION_SPECS, key, value);
-  const maxDurationSec = get('maxDurationSec', options.maxDurationSec);
+  const resolved = resolveOptions(AUDIT_SETTING_SPECS, options);
   return {
     settings: {
-      alpha: get('alpha', options.alpha)!,
-      confidence: get('confidence', options.confidence)!,
-      bootstrapResamples: get('bootstrapResamples', options.bootstrapResamples)!,
-      seed: get('seed', options.seed)!,
-      provider: get('provider', options.provider)!,
-      deviceId: get('deviceId', options.deviceId) ?? null,
-      threads: get('threads', options.threads) ?? null,
-      batchFrames: get('batchFrames', options.batchFrames) ?? null,
+      alpha: resolved.alpha,
+      confidence: resolved.confidence,
+      bootstrapResamples: resolved.bootstrapResamples,
+      seed: resolved.seed,
+      provider: resolved.provider,
+      deviceId: resolved.deviceId ?? null,
+      threads: resolved.threads ?? null,
+      batchFrames: resolved.batchFrames ?? null,
     },
-    epsilon: { delta: get('delta', options.delta)!, confidence: get('epsilonConfidence', options.epsilonConfidence)! },
-    ...(maxDurationSec !== undefined ? { maxDurationSec } : {}),
+    epsilon: { delta: resolved.delta, confidence: resolved.epsilonConfidence },
+    ...(resolved.maxDurationSec !== undefined ? { maxDurationSec: resolved.maxDurationSec } : {}),
   };
 }
 
-const auditSpec = (key: (typeof AUDIT_OPTION_SPECS)[number]['key']): OptionSpec =>
-  findSpec<string>(AUDIT_OPTION_SPECS, key);
+type AuditOptionSpec = (typeof AUDIT_OPTION_SPECS)[number];
+/** The audit's spec of `key`, with its literal types (so the lists that spread it keep deriving their types). */
+const auditSpec = <Key extends AuditOptionSpec['key']>(key: Key) =>
+  findSpec<string>(AUDIT_OPTION_SPECS, key) as Extract<AuditOptionSpec, { key: Key }>;
 
 /** Options of compare() (`rote compare`); alpha, confidence and resamples are the audit's, with the audit's defaults. */
 export const COMPARE_OPTION_SPECS = [
@@ -239,7 +209,7 @@ export const CHECK_CANARIES_OPTION_SPECS = [
     required: true,
     description: 'model directory (any family rote audits)',
   },
-  { ...provider, default: 'cpu', description: 'ONNX Runtime execution provider for loading the model' },
+  { ...PROVIDER_OPTION, default: 'cpu', description: 'ONNX Runtime execution provider for loading the model' },
   { ...auditSpec('alpha'), description: 'significance level the audit will use' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -258,5 +228,5 @@ export const DEMO_OPTION_SPECS = [
     default: DEMO_OUT,
     description: 'output folder, replaced on every run (refused if it holds files the demo did not write)',
   },
-  { ...provider, default: 'auto' },
+  { ...PROVIDER_OPTION, description: 'ONNX Runtime execution provider' },
 ] as const satisfies readonly OptionSpec[];

@@ -1,26 +1,19 @@
 /**
  * generateCanarySet: seeded texts -> groups -> TTS (worker threads) ->
- * speed-up (batched) -> 16-bit WAVs and the canary-set files, written into a
- * temporary sibling directory that is renamed into place at the end.
+ * speed-up (batched) -> 16-bit WAVs and the canary-set files, written through
+ * canary-set.ts (a temporary sibling directory renamed into place at the end).
  */
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { SeededRandom } from '../util/random.ts';
-import { temporarySibling } from '../util/atomic.ts';
-import { processIsAlive } from '../util/lock.ts';
-import { checkOutputFolder, moveIntoPlace, type OutputFolderKind } from '../util/output-folder.ts';
 import { refuseOutputsOnInputs } from '../util/output-guard.ts';
+import { deadTemporarySibling } from '../util/atomic.ts';
 import { encodeWav16 } from '../audio/wav.ts';
-import {
-  CANARY_SET_FORMAT,
-  type CanaryRecord,
-  type CanarySet,
-  type CanarySetParameters,
-  type TtsRecord,
-} from './types.ts';
-import { canaryId, canarySetDocuments } from './canonical.ts';
+import type { CanaryRecord, CanarySet, CanarySetParameters, TtsRecord } from './types.ts';
+import { canaryId } from './canonical.ts';
+import { checkCanarySetOutput, onlyCanarySetEntries, writeCanarySet, type CanarySetBuilder } from './canary-set.ts';
 import { ESPEAK_ENGINE_NAME, ESPEAK_WASM_VERSION, type SynthesizedSpeech } from './espeak.ts';
 import { synthesizeWithCommand } from './command-tts.ts';
 import {
@@ -32,7 +25,9 @@ import {
 import { speedUpMany } from './speedup.ts';
 import { defaultConcurrency, SpeechSynthesisPool } from './synthesis-pool.ts';
 import { makeCanaryTexts } from './text.ts';
-import { loadExcludedWords, loadWordList } from './words.ts';
+import { isExcluded, loadExcludedWords, loadWordList } from './words.ts';
+import { canaryLanguage, languageWordlistPath } from './languages.ts';
+import { characterRate, speakingRateWarnings, type CharacterRate } from './speaking-rate.ts';
 
 export interface GenerateResult {
   set: CanarySet;
@@ -46,6 +41,8 @@ export interface GenerateResult {
   trainingListPath: string;
   /** Human-readable cautions (e.g. a small held-out group). */
   warnings: string[];
+  /** Characters of the normalized texts per second of the sped-up audio (what a model's output frame rate must exceed). */
+  charactersPerSecond: CharacterRate;
   /** Wall-clock seconds (not stored in the set). */
   seconds: number;
   /** True when no seed was given and one was drawn from a cryptographic source (recorded in canary-set.json only). */
@@ -64,30 +61,6 @@ interface PlannedCanary {
   voice: string;
 }
 
-/** The only names a canary set written by rote holds at its top level. */
-const SET_ENTRIES = new Set(['audio', 'canary-set.json', 'for-training']);
-
-/** A canary set as `generate` and `import` write it (what --force may replace). */
-export const CANARY_SET_OUTPUT: OutputFolderKind = {
-  command: 'rote generate',
-  thing: 'canary set',
-  entries: SET_ENTRIES,
-  missing: 'has no canary-set.json written by rote',
-  async isOurs(dir, entries) {
-    if (!entries.includes('canary-set.json')) return false;
-    try {
-      const value = JSON.parse(await readFile(join(dir, 'canary-set.json'), 'utf8')) as {
-        format?: unknown;
-        tool?: { name?: unknown };
-      };
-      return value?.format === CANARY_SET_FORMAT && value.tool?.name === 'rote';
-    } catch {
-      return false;
-    }
-  },
-};
-
-const TEMPORARY_NAME = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/;
 
 /**
  * Removes the temporary folders (`.OUT.tmp-PID-*`) that interrupted runs of generate for the same --out
@@ -103,12 +76,11 @@ export async function removeStaleTemporaries(out: string): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const match = TEMPORARY_NAME.exec(name);
-    if (!match || match[1] !== basename(out) || processIsAlive(Number(match[2]))) continue;
+    if (deadTemporarySibling(name)?.target !== basename(out)) continue;
     const path = join(parent, name);
     try {
       if (!(await stat(path)).isDirectory()) continue;
-      if (!(await readdir(path)).every((entry) => SET_ENTRIES.has(entry))) continue;
+      if (!onlyCanarySetEntries(await readdir(path))) continue;
       await rm(path, { recursive: true, force: true });
       removed.push(path);
     } catch {
@@ -123,12 +95,18 @@ export const MIN_SECONDS_PER_LETTER = 1 / 60;
 /** Peak amplitude below which TTS output counts as silence (about -60 dBFS). */
 export const SILENCE_PEAK = 1e-3;
 
+/** "the audio is silent (...)" when the peak of `samples` is below SILENCE_PEAK, else null. */
+export function silentAudio(samples: Float32Array): string | null {
+  let peak = 0;
+  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]!));
+  return peak >= SILENCE_PEAK ? null : `the audio is silent (peak ${peak.toExponential(1)}, below ${SILENCE_PEAK})`;
+}
+
 /** Why `samples` (TTS output for `text`) cannot be a canary, or null when it is plausible speech. */
 export function implausibleSpeech(text: string, samples: Float32Array, sampleRate: number): string | null {
   if (samples.length === 0) return 'the audio is empty (0 samples)';
-  let peak = 0;
-  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]!));
-  if (!(peak >= SILENCE_PEAK)) return `the audio is silent (peak ${peak.toExponential(1)}, below ${SILENCE_PEAK})`;
+  const silent = silentAudio(samples);
+  if (silent !== null) return silent;
   const letters = text.replace(/[^\p{L}\p{N}]/gu, '').length;
   const seconds = samples.length / sampleRate;
   const minimum = letters * MIN_SECONDS_PER_LETTER;
@@ -188,7 +166,7 @@ function roundDuration(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
 }
 
-/** Writes a canary set; see types.ts for the layout. */
+/** Writes a canary set (layout: canary-set.ts). */
 export async function generateCanarySet(options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
   const resolved = resolveGenerateOptions(options);
@@ -202,21 +180,29 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     ],
     [{ path: out, key: 'out', kind: 'folder' }],
   );
-  const replacing = await checkOutputFolder(out, resolved.force, CANARY_SET_OUTPUT);
+  const replacing = await checkCanarySetOutput(out, resolved.force);
   const leftovers = await removeStaleTemporaries(out);
 
-  const wordlist = await loadWordList(resolved.wordlist);
+  const language = canaryLanguage(resolved.language);
+  const wordlist = await loadWordList(resolved.wordlist ?? languageWordlistPath(language));
   let words = wordlist.words;
   let excludedWords = 0;
   if (resolved.excludeWords) {
     const excluded = await loadExcludedWords(resolved.excludeWords);
-    words = words.filter((word) => !excluded.has(word));
+    words = words.filter((word) => !isExcluded(excluded, word, language.spaces));
     excludedWords = wordlist.words.length - words.length;
   }
   const bernoulli = resolved.membership === 'bernoulli';
   const count = bernoulli ? resolved.candidates! : resolved.holdout + resolved.perGroup * resolved.repetitions.length;
   const source = `${resolved.wordlist ?? wordlist.name}${excludedWords ? ` (after excluding ${excludedWords} words)` : ''}`;
-  const texts = makeCanaryTexts({ count, wordsPerCanary: resolved.words, words, seed: resolved.seed, source });
+  const texts = makeCanaryTexts({
+    count,
+    wordsPerCanary: resolved.words,
+    words,
+    seed: resolved.seed,
+    source,
+    separator: language.spaces ? ' ' : '',
+  });
   const planned = planCanaries(texts, resolved);
 
   const warnings: string[] = [];
@@ -231,6 +217,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
 
   const parameters: CanarySetParameters = {
     seed: resolved.seed,
+    language: language.code,
     count,
     wordsPerCanary: resolved.words,
     wordlist: { name: wordlist.name, sha256: wordlist.sha256, words: wordlist.words.length },
@@ -246,6 +233,66 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     holdout: bernoulli ? count - drawnIn : resolved.holdout,
     ...(bernoulli ? { membership: 'bernoulli' as const, candidates: count } : {}),
   };
+
+  const concurrency = Math.min(resolved.concurrency ?? defaultConcurrency(), planned.length);
+  let pool: SpeechSynthesisPool | undefined;
+  let rate: CharacterRate | undefined;
+  try {
+    const { set, paths } = await writeCanarySet(out, replacing, async (builder) => {
+      let synthesize: Synthesizer;
+      if (resolved.ttsCommand) synthesize = commandSynthesizer(resolved, resolved.ttsCommand, concurrency);
+      else {
+        const started = await SpeechSynthesisPool.start(concurrency);
+        pool = started;
+        synthesize = (canary) =>
+          started.synthesize(canary.text, { voice: canary.voice, rate: resolved.rate, pitch: resolved.pitch });
+      }
+      const records = await synthesizeCanaries(planned, resolved, synthesize, builder, options.onProgress);
+      const canaries = planned.map((c) => records.get(c.id)!);
+      rate = characterRate(canaries);
+      warnings.push(...speakingRateWarnings(rate));
+      return { parameters, canaries, sampleRate: resolved.sampleRate };
+    });
+    return {
+      set,
+      dir: out,
+      setPath: paths.setFile,
+      trainingDir: paths.trainingDir,
+      trainingListPath: paths.trainingList,
+      warnings,
+      charactersPerSecond: rate!,
+      seconds: (performance.now() - started) / 1000,
+      seedDrawn: options.seed === undefined,
+    };
+  } catch (error) {
+    throw await explainWriteFailure(error, out, '--out');
+  } finally {
+    await pool?.close();
+  }
+}
+
+type Synthesizer = (canary: PlannedCanary) => Promise<SynthesizedSpeech>;
+
+/** --tts-command: at most `concurrency` commands at once. */
+function commandSynthesizer(resolved: ResolvedGenerateOptions, template: string, concurrency: number): Synthesizer {
+  const limiter = createLimiter(concurrency);
+  return (canary) =>
+    limiter(() =>
+      synthesizeWithCommand(template, canary.text, { voice: canary.voice, rate: resolved.rate, pitch: resolved.pitch }),
+    );
+}
+
+/**
+ * Every planned canary: synthesized, checked for plausible speech, sped up (in batches, a few in flight)
+ * and written through `builder`; returns the canaries' records by id.
+ */
+async function synthesizeCanaries(
+  planned: PlannedCanary[],
+  resolved: ResolvedGenerateOptions,
+  synthesize: Synthesizer,
+  builder: CanarySetBuilder,
+  onProgress: GenerateOptions['onProgress'],
+): Promise<Map<string, CanaryRecord>> {
   const ttsBase: Omit<TtsRecord, 'voice'> = resolved.ttsCommand
     ? {
         engine: 'command',
@@ -254,97 +301,45 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
         pitch: resolved.pitch,
       }
     : { engine: ESPEAK_ENGINE_NAME, version: ESPEAK_WASM_VERSION, rate: resolved.rate, pitch: resolved.pitch };
-
-  const temporary = temporarySibling(out);
-  const concurrency = Math.min(resolved.concurrency ?? defaultConcurrency(), planned.length);
-  let pool: SpeechSynthesisPool | undefined;
-  try {
-    await mkdir(join(temporary, 'audio'), { recursive: true });
-    await mkdir(join(temporary, 'for-training', 'audio'), { recursive: true });
-
-    let synthesize: (canary: PlannedCanary) => Promise<SynthesizedSpeech>;
-    if (resolved.ttsCommand) {
-      const template = resolved.ttsCommand;
-      const limiter = createLimiter(concurrency);
-      synthesize = (canary) =>
-        limiter(() =>
-          synthesizeWithCommand(template, canary.text, {
-            voice: canary.voice,
-            rate: resolved.rate,
-            pitch: resolved.pitch,
-          }),
-        );
-    } else {
-      const started = await SpeechSynthesisPool.start(concurrency);
-      pool = started;
-      synthesize = (canary) =>
-        started.synthesize(canary.text, { voice: canary.voice, rate: resolved.rate, pitch: resolved.pitch });
-    }
-
-    const records = new Map<string, CanaryRecord>();
-    let done = 0;
-    const processBatch = async (batch: PlannedCanary[]) => {
-      const speech = await Promise.all(batch.map(synthesize));
-      batch.forEach((canary, i) => {
-        const problem = implausibleSpeech(canary.text, speech[i]!.samples, speech[i]!.sampleRate);
-        if (problem) {
-          const engine = resolved.ttsCommand
-            ? `--tts-command ${resolved.ttsCommand}; check that the command writes the spoken text as a WAV to {out}`
-            : `the embedded espeak-ng (voice ${canary.voice}, rate ${resolved.rate})`;
-          throw new RoteError(`canary ${canary.id} ("${canary.text}"): ${problem}; TTS by ${engine}`);
-        }
-      });
-      const fast = await speedUpMany(speech, {
-        factor: resolved.speed,
-        method: resolved.speedMethod,
-        outputRate: resolved.sampleRate,
-      });
-      await Promise.all(
-        batch.map(async (canary, i) => {
-          const wav = encodeWav16(fast[i]!, resolved.sampleRate);
-          const audio = `audio/${canary.id}.wav`;
-          await writeFile(join(temporary, audio), wav);
-          if (canary.repetitions !== null) await writeFile(join(temporary, 'for-training', audio), wav);
-          records.set(canary.id, {
-            id: canary.id,
-            text: canary.text,
-            repetitions: canary.repetitions,
-            audio,
-            durationSec: roundDuration(fast[i]!.length / resolved.sampleRate),
-            sha256: sha256Hex(wav),
-            tts: { ...ttsBase, voice: canary.voice },
-          });
-          options.onProgress?.({ done: ++done, total: planned.length });
-        }),
-      );
-    };
-    const batches: PlannedCanary[][] = [];
-    for (let i = 0; i < planned.length; i += BATCH_SIZE) batches.push(planned.slice(i, i + BATCH_SIZE));
-    const batchLimiter = createLimiter(BATCHES_IN_FLIGHT);
-    await Promise.all(batches.map((batch) => batchLimiter(() => processBatch(batch))));
-
-    const canaries = planned.map((c) => records.get(c.id)!);
-    const { set, training } = canarySetDocuments(parameters, canaries, resolved.sampleRate);
-    await writeFile(join(temporary, 'canary-set.json'), `${JSON.stringify(set, null, 2)}\n`);
-    await writeFile(join(temporary, 'for-training', 'canaries.json'), `${JSON.stringify(training, null, 2)}\n`);
-
-    await moveIntoPlace(temporary, out, replacing);
-    return {
-      set,
-      dir: out,
-      setPath: join(out, 'canary-set.json'),
-      trainingDir: join(out, 'for-training'),
-      trainingListPath: join(out, 'for-training', 'canaries.json'),
-      warnings,
-      seconds: (performance.now() - started) / 1000,
-      seedDrawn: options.seed === undefined,
-    };
-  } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw await explainWriteFailure(error, out, '--out');
-  } finally {
-    await pool?.close();
-  }
+  const records = new Map<string, CanaryRecord>();
+  let done = 0;
+  const processBatch = async (batch: PlannedCanary[]) => {
+    const speech = await Promise.all(batch.map(synthesize));
+    batch.forEach((canary, i) => {
+      const problem = implausibleSpeech(canary.text, speech[i]!.samples, speech[i]!.sampleRate);
+      if (problem) {
+        const engine = resolved.ttsCommand
+          ? `--tts-command ${resolved.ttsCommand}; check that the command writes the spoken text as a WAV to {out}`
+          : `the embedded espeak-ng (voice ${canary.voice}, rate ${resolved.rate})`;
+        throw new RoteError(`canary ${canary.id} ("${canary.text}"): ${problem}; TTS by ${engine}`);
+      }
+    });
+    const fast = await speedUpMany(speech, {
+      factor: resolved.speed,
+      method: resolved.speedMethod,
+      outputRate: resolved.sampleRate,
+    });
+    await Promise.all(
+      batch.map(async (canary, i) => {
+        const wav = encodeWav16(fast[i]!, resolved.sampleRate);
+        records.set(canary.id, {
+          id: canary.id,
+          text: canary.text,
+          repetitions: canary.repetitions,
+          audio: await builder.addAudio(canary.id, wav, canary.repetitions !== null),
+          durationSec: roundDuration(fast[i]!.length / resolved.sampleRate),
+          sha256: sha256Hex(wav),
+          tts: { ...ttsBase, voice: canary.voice },
+        });
+        onProgress?.({ done: ++done, total: planned.length });
+      }),
+    );
+  };
+  const batches: PlannedCanary[][] = [];
+  for (let i = 0; i < planned.length; i += BATCH_SIZE) batches.push(planned.slice(i, i + BATCH_SIZE));
+  const batchLimiter = createLimiter(BATCHES_IN_FLIGHT);
+  await Promise.all(batches.map((batch) => batchLimiter(() => processBatch(batch))));
+  return records;
 }
 
 /** Runs at most `limit` of the given tasks at once. */

@@ -18,13 +18,17 @@ export {
   type ResolvedGenerateOptions,
 } from './options.ts';
 export {
+  canarySetPaths,
   openCanarySet,
+  openTrainingCanaries,
   readCanarySet,
   readCanaryTexts,
   readTrainingCanaries,
   verifyCanaryAudio,
+  type CanarySetPaths,
   type OpenedCanarySet,
-} from './read.ts';
+  type OpenedTrainingCanaries,
+} from './canary-set.ts';
 export {
   synthesizeSpeech,
   EspeakEngine,
@@ -41,6 +45,7 @@ export { synthesizeWithCommand, shellQuote, COMMAND_PLACEHOLDERS } from './comma
 export { speedUp, speedUpMany, type SpeedUpOptions } from './speedup.ts';
 export { designLowPass, filterZeroPhase, antiAliasDesign, type LowPassDesign } from './speedup-resample.ts';
 export { makeCanaryTexts, maxDistinctCanaries, type CanaryTextOptions } from './text.ts';
+export { unscorableText } from './text-rules.ts';
 export { loadWordList, loadExcludedWords, DEFAULT_WORDLIST_PATH, type WordList } from './words.ts';
 export {
   DEFAULT_VOICES,

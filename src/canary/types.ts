@@ -3,12 +3,8 @@
  * `inject` / `verify` (which read its for-training part) and `audit` (which
  * reads the whole set). Bump CANARY_SET_FORMAT on any incompatible change.
  *
- * Layout of a canary-set directory:
- *   canary-set.json            CanarySet (the auditor's copy: every canary)
- *   audio/<id>.wav             every canary, 16-bit mono, at `parameters.sampleRate`
- *   for-training/canaries.json TrainingCanaryList (inserted canaries only)
- *   for-training/audio/<id>.wav  copies of the inserted canaries' audio
- * What a training team receives (for-training/) reveals nothing of the held-out group.
+ * The layout of a canary-set directory (canary-set.json, audio/, for-training/) and
+ * its reading, validation and writing belong to canary-set.ts.
  */
 export const CANARY_SET_FORMAT = 1;
 
@@ -37,12 +33,19 @@ export interface CanaryRecord {
   durationSec: number;
   sha256: string;
   tts: TtsRecord;
+  /** Language of this canary when an imported list gives one per row (else the set's parameters.language). */
+  language?: string;
   /** The canary's id in the list it was imported from (rote import-canaries; absent for generated canaries). Never given to the training team. */
   importedId?: string;
 }
 
 export interface CanarySetParameters {
   seed: string;
+  /**
+   * Language of the canaries (src/canary/languages.ts code, e.g. 'de', 'cmn'); absent in sets
+   * written before languages (English). Imported sets: the list's language, or 'mul' when its rows differ.
+   */
+  language?: string;
   count: number;
   wordsPerCanary: number;
   wordlist: { name: string; sha256: string; words: number };

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AUDIT_EXIT_CODES, INFEASIBLE_LIMIT } from '../audit/defaults.ts';
-import type { CanaryCheckReport } from '../audit/check-canaries.ts';
+import type { CanaryCheckReport } from '../audit/pipeline/check-canaries.ts';
 import { CHECK_CANARIES_CLI_KEYS, CHECK_CANARIES_OPTION_SPECS, pickSpecs } from '../audit/options.ts';
 import { addSpecOptions } from './options.ts';
 
@@ -21,8 +21,25 @@ export function formatCanaryCheck(report: CanaryCheckReport): string {
       : report.usable
         ? `usable: ${report.infeasible} of ${report.canaries.length} canaries cannot be recognized by this model at any level of memorization (within the ${Math.round(report.limit * 100)}% an audit may lose)`
         : `NOT usable: ${report.infeasible} of ${report.canaries.length} canaries cannot be recognized by this model at any level of memorization ` +
-          `(their text needs more output frames than the model emits for their audio; an audit would be inconclusive above ${Math.round(report.limit * 100)}%): ` +
-          'generate with a lower --speed or --rate',
+          `(their text needs more output frames than the model emits for their audio, or characters its vocabulary cannot emit; an audit would be inconclusive above ${Math.round(report.limit * 100)}%): ` +
+          (report.unemittable > 0
+            ? 'generate canaries in the language and script the model writes (rote generate --language)'
+            : 'generate with a lower --speed or --rate'),
+    ...(report.unscorable > 0
+      ? [
+          `  of them ${report.unscorable} ha${report.unscorable === 1 ? 's' : 've'} a text with nothing to score (empty after the audit's normalization: punctuation or symbols only); an audit refuses the set until they are removed`,
+        ]
+      : []),
+    ...(report.missingCharacters.length > 0
+      ? [
+          `${report.unemittable} of ${report.canaries.length} canaries hold characters the model's vocabulary cannot emit: ${report.missingCharacters
+            .slice(0, 40)
+            .map((c) => JSON.stringify(c))
+            .join(
+              ' ',
+            )}${report.missingCharacters.length > 40 ? ` and ${report.missingCharacters.length - 40} more` : ''}`,
+        ]
+      : []),
     ...report.powerWarnings.map((warning) => `warning: ${warning}`),
   ];
   return lines.join('\n');
@@ -41,7 +58,7 @@ export function registerCheckCanaries(program: Command): void {
   addSpecOptions(command, pickSpecs(CHECK_CANARIES_OPTION_SPECS, CHECK_CANARIES_CLI_KEYS))
     .option('--json', 'print the check as JSON', false)
     .action(async (opts) => {
-      const { checkCanaries } = await import('../audit/check-canaries.ts');
+      const { checkCanaries } = await import('../audit/pipeline/check-canaries.ts');
       const report = await checkCanaries({ canaries: opts.canaries, model: opts.model, provider: opts.provider });
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`${formatCanaryCheck(report)}\n`);

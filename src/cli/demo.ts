@@ -1,9 +1,9 @@
-/** `rote demo` (what `npm start` runs): runDemo() of src/audit/demo.ts, with progress bars and the tables printed. */
+/** `rote demo` (what `npm start` runs): runDemo() of src/audit/pipeline/demo.ts, with progress bars and the tables printed. */
 import type { Command } from 'commander';
 import { join, relative } from 'node:path';
 import { DEMO_OPTION_SPECS } from '../audit/options.ts';
-import type { AuditProvider } from '../audit/types.ts';
-import type { OpenedCanarySet } from '../canary/read.ts';
+import type { AuditProvider } from '../audit/report/types.ts';
+import type { OpenedCanarySet } from '../canary/canary-set.ts';
 import { addSpecOptions } from './options.ts';
 import { createProgress, type Progress } from './progress.ts';
 
@@ -31,7 +31,7 @@ export function registerDemo(program: Command): void {
     .option('-q, --quiet', 'print nothing but errors', false)
     .action(async (flags: { out?: string; provider?: AuditProvider; quiet: boolean }) => {
       const { auditTerminalTable, comparisonTerminalTable } = await import('../audit/index.ts');
-      const { DEMO_MODEL_DESCRIPTIONS, DEMO_MODELS_DIR, runDemo } = await import('../audit/demo.ts');
+      const { DEMO_MODEL_DESCRIPTIONS, DEMO_MODELS_DIR, runDemo } = await import('../audit/pipeline/demo.ts');
       const write = (text: string) => {
         if (!flags.quiet) process.stdout.write(text);
       };

@@ -1,8 +1,7 @@
 /** `rote inspect-model DIR`: which model family rote detects, why, and how it will feed and decode it. */
 import type { Command } from 'commander';
-import type { ProviderChoice } from '../asr/providers.ts';
 import { INSPECT_MODEL_OPTION_SPECS } from '../asr/options.ts';
-import { resolveOption } from '../util/options.ts';
+import { resolveOptions, type OptionsOf } from '../util/options.ts';
 import { addSpecOptions } from './options.ts';
 
 const SIDECAR_HELP = `
@@ -29,82 +28,66 @@ export function registerInspectModel(program: Command): void {
   command
     .option('--json', 'print the report as JSON')
     .addHelpText('after', SIDECAR_HELP)
-    .action(
-      async (
-        dir: string,
-        flags: {
-          provider?: ProviderChoice;
-          load?: boolean;
-          sherpaCompatible?: boolean;
-          head?: 'ctc' | 'transducer';
-          json?: boolean;
-        },
-      ) => {
-        const option = <T>(key: (typeof INSPECT_MODEL_OPTION_SPECS)[number]['key'], value: T | undefined) =>
-          resolveOption(INSPECT_MODEL_OPTION_SPECS, key, value);
-        const provider = option('provider', flags.provider)!;
-        const load = option('load', flags.load)!;
-        const head = option('head', flags.head);
-        const sherpaCompatible = option('sherpaCompatible', flags.sherpaCompatible);
-        const { createFrontend } = await import('../audio/index.ts');
-        const { describeProviderReport, describeValueInfo, detectModel, loadModel } = await import('../asr/index.ts');
-        const detected = await detectModel(dir, head ? { head } : {});
-        const files = [...detected.facts.onnx.values()].map((f) => ({
-          path: f.path,
-          metadata: f.metadata,
-          inputs: f.inputs.map(describeValueInfo),
-          outputs: f.outputs.map(describeValueInfo),
-        }));
-        let loaded = null;
-        if (load) {
-          const model = await loadModel(dir, {
-            provider,
-            ...(sherpaCompatible ? { sherpaCompatible: true } : {}),
-            ...(head ? { head } : {}),
-          });
-          loaded = {
-            info: model.info,
-            frontendResolved: createFrontend(model.info.frontend).resolved,
-            provider: model.provider,
-          };
-          await model.close();
-        }
-        if (flags.json) {
-          process.stdout.write(
-            `${JSON.stringify({ family: detected.family, detectedBecause: loaded?.info.detectedBecause ?? detected.because, files, ...(loaded ?? {}) }, null, 2)}\n`,
-          );
-          return;
-        }
-        const lines = [
-          `family: ${detected.family}`,
-          'detected because:',
-          ...(loaded?.info.detectedBecause ?? detected.because).map((b) => `  - ${b}`),
-          'files:',
-        ];
-        for (const f of files) {
-          lines.push(`  ${f.path}`, `    inputs:  ${f.inputs.join(', ')}`, `    outputs: ${f.outputs.join(', ')}`);
-          if (Object.keys(f.metadata).length)
-            lines.push(
-              `    metadata: ${Object.entries(f.metadata)
-                .map(([k, v]) => `${k}=${v}`)
-                .join(', ')}`,
-            );
-        }
-        if (loaded) {
-          const { info } = loaded;
+    .action(async (dir: string, flags: OptionsOf<typeof INSPECT_MODEL_OPTION_SPECS> & { json?: boolean }) => {
+      const { provider, load, head, sherpaCompatible } = resolveOptions(INSPECT_MODEL_OPTION_SPECS, flags);
+      const { createFrontend } = await import('../audio/index.ts');
+      const { describeProviderReport, describeValueInfo, detectModel, loadModel } = await import('../asr/index.ts');
+      const detected = await detectModel(dir, head ? { head } : {});
+      const files = [...detected.facts.onnx.values()].map((f) => ({
+        path: f.path,
+        metadata: f.metadata,
+        inputs: f.inputs.map(describeValueInfo),
+        outputs: f.outputs.map(describeValueInfo),
+      }));
+      let loaded = null;
+      if (load) {
+        const model = await loadModel(dir, {
+          provider,
+          ...(sherpaCompatible ? { sherpaCompatible: true } : {}),
+          ...(head ? { head } : {}),
+        });
+        loaded = {
+          info: model.info,
+          frontendResolved: createFrontend(model.info.frontend).resolved,
+          provider: model.provider,
+        };
+        await model.close();
+      }
+      if (flags.json) {
+        process.stdout.write(
+          `${JSON.stringify({ family: detected.family, detectedBecause: loaded?.info.detectedBecause ?? detected.because, files, ...(loaded ?? {}) }, null, 2)}\n`,
+        );
+        return;
+      }
+      const lines = [
+        `family: ${detected.family}`,
+        'detected because:',
+        ...(loaded?.info.detectedBecause ?? detected.because).map((b) => `  - ${b}`),
+        'files:',
+      ];
+      for (const f of files) {
+        lines.push(`  ${f.path}`, `    inputs:  ${f.inputs.join(', ')}`, `    outputs: ${f.outputs.join(', ')}`);
+        if (Object.keys(f.metadata).length)
           lines.push(
-            `vocabulary: ${info.vocabulary.size} tokens (${info.vocabulary.kind}), blank id ${info.vocabulary.blankId}`,
-            `subsampling: ${info.subsampling}`,
-            `decoding: ${info.isCtc ? 'CTC greedy' : info.decoder?.kind === 'tdt' ? `TDT greedy (durations ${info.decoder.durations.join(', ')})` : info.decoder?.kind === 'rnnt' ? 'RNNT greedy (NeMo)' : 'transducer greedy (stateless decoder)'}; reference score: ${info.isCtc ? 'CTC forced log-likelihood' : info.decoder ? `teacher-forced ${info.decoder.kind.toUpperCase()} log-likelihood` : 'none'}`,
-            `frontend: ${Object.entries(loaded.frontendResolved)
+            `    metadata: ${Object.entries(f.metadata)
               .map(([k, v]) => `${k}=${v}`)
               .join(', ')}`,
-            `provider: ${describeProviderReport(loaded.provider)}`,
-            'sha256:',
-            ...info.files.map((f) => `  ${f.sha256}  ${f.path}`),
           );
-        }
-        process.stdout.write(`${lines.join('\n')}\n`);
-      },
-    );
+      }
+      if (loaded) {
+        const { info } = loaded;
+        lines.push(
+          `vocabulary: ${info.vocabulary.size} tokens (${info.vocabulary.kind}), blank id ${info.vocabulary.blankId}`,
+          `subsampling: ${info.subsampling}`,
+          `decoding: ${info.isCtc ? 'CTC greedy' : info.decoder?.kind === 'tdt' ? `TDT greedy (durations ${info.decoder.durations.join(', ')})` : info.decoder?.kind === 'rnnt' ? 'RNNT greedy (NeMo)' : 'transducer greedy (stateless decoder)'}; reference score: ${info.isCtc ? 'CTC forced log-likelihood' : info.decoder ? `teacher-forced ${info.decoder.kind.toUpperCase()} log-likelihood` : 'none'}`,
+          `frontend: ${Object.entries(loaded.frontendResolved)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')}`,
+          `provider: ${describeProviderReport(loaded.provider)}`,
+          'sha256:',
+          ...info.files.map((f) => `  ${f.sha256}  ${f.path}`),
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
 }

@@ -2,17 +2,10 @@ import type { Command } from 'commander';
 import type { VerificationReport } from '../manifest/types.ts';
 import type { VerifyOptions } from '../manifest/verify.ts';
 import { VERIFY_OPTION_SPECS } from '../manifest/options.ts';
+import { VERIFY_EXIT_CODES, verifyExitCode } from '../manifest/exit-codes.ts';
 import { addSpecOptions } from './options.ts';
 
 type VerifyFlags = Omit<VerifyOptions, 'onProgress'> & { json: boolean; quiet: boolean };
-
-/** Exit status of `rote verify` for a report (see the command's description). */
-export function verifyExitCode(report: VerificationReport): number {
-  if (report.leaks.length > 0) return 3;
-  if (report.countMismatches.length > 0 || report.tampered.length > 0) return 4;
-  if (!report.ok) return 5;
-  return 0;
-}
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
@@ -52,7 +45,8 @@ export function registerVerify(program: Command): void {
     .command('verify')
     .description(
       'Check a training manifest against the full canary set: inserted counts, held-out leaks, tampered audio. Exit 0 when all is as intended, ' +
-        '3 when a held-out canary leaked, 4 on a count mismatch or tampered audio, 5 when canary audio could not be read (a missing file, a broken ' +
+        `${VERIFY_EXIT_CODES.leak} when a held-out canary leaked, ${VERIFY_EXIT_CODES.countMismatchOrTampered} on a count mismatch or tampered audio, ` +
+        `${VERIFY_EXIT_CODES.unverifiable} when canary audio could not be read (a missing file, a broken ` +
         'relative path, a command) and --allow-unverifiable was not given. Canary audio must match the set sample for sample, unless it was resampled ' +
         'to another rate (then within ±3 of 32768 per sample; the report says which rule applied).',
     );

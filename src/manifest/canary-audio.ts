@@ -104,7 +104,7 @@ export async function placeCanaryAudio(
  * file (a hard link to the new name, then the staged name goes with its
  * directory). Returns the paths placed so far through `placed`.
  */
-export async function moveIntoPlace(moves: Array<{ from: string; to: string }>, placed: string[]): Promise<void> {
+export async function publishStagedAudio(moves: Array<{ from: string; to: string }>, placed: string[]): Promise<void> {
   for (const { from, to } of moves) {
     try {
       await link(from, to);

@@ -4,6 +4,7 @@
  */
 export { injectCanaries, receiptPathFor, type InjectOptions } from './inject.ts';
 export { verifyInjection, type VerifyOptions, type VerifyProgress } from './verify.ts';
+export { VERIFY_EXIT_CODES, verifyExitCode } from './exit-codes.ts';
 export { detectManifestFormat, detectFileFormat, expandManifestPaths } from './detect.ts';
 export { RECORD_ADAPTERS, adapterFor } from './formats/index.ts';
 export { isKaldiDir, kaldiUtterances } from './formats/kaldi.ts';

@@ -76,16 +76,16 @@ export function audioNameTaken(stems: ReadonlySet<string>, recordId: string): bo
   return stems.has(recordId.toLowerCase());
 }
 
-/** Sets every copy's length from its canary's prepared audio. */
+/** The copies with their lengths from their canaries' prepared audio (new copies; `copies` is left as it was). */
 export function withDurations(
-  copies: PlannedCopy[],
+  copies: readonly PlannedCopy[],
   numSamplesOf: (canaryId: string) => number,
   sampleRate: number,
-): void {
-  for (const copy of copies) {
-    copy.numSamples = numSamplesOf(copy.canaryId);
-    copy.durationSec = copy.numSamples / sampleRate;
-  }
+): PlannedCopy[] {
+  return copies.map((copy) => {
+    const numSamples = numSamplesOf(copy.canaryId);
+    return { ...copy, numSamples, durationSec: numSamples / sampleRate };
+  });
 }
 
 /**

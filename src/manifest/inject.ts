@@ -11,19 +11,20 @@ import { access, constants, mkdir, readdir, readFile, rm, rmdir, stat } from 'no
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
-import { resolveOption } from '../util/options.ts';
+import { resolveOptions, type OptionsOf, type ResolvedOptions } from '../util/options.ts';
 import { INJECT_OPTION_SPECS } from './options.ts';
 import { SeededRandom } from '../util/random.ts';
 import type { FileHashAlgorithm } from '../util/hash.ts';
 import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
 import { probeSampleRate } from '../audio/sample-rate.ts';
+import { canarySetPaths } from '../canary/canary-set.ts';
 import { loadTrainingList, type LoadedTrainingList } from './canaries.ts';
 import { refuseOutputsOnInputs, type GuardedInput } from '../util/output-guard.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
 import {
-  moveIntoPlace,
   placeCanaryAudio,
   prepareCanaryAudio,
+  publishStagedAudio,
   removeQuietly,
   type PreparedCanaryAudio,
 } from './canary-audio.ts';
@@ -39,7 +40,6 @@ import {
 } from './inject-plan.ts';
 import { removeDeadLeftovers } from './leftovers.ts';
 import { CanaryTexts } from './stream/canary-texts.ts';
-import type { CheckDepth } from './types.ts';
 import { KaldiDirTarget, kaldiInputDir } from './targets/kaldi-dir.ts';
 import { RecordTablesTarget } from './targets/record-tables.ts';
 import type { InjectionTarget } from './targets/target.ts';
@@ -50,39 +50,8 @@ import type { InjectionReceipt, ManifestFormat } from './types.ts';
 
 export { receiptPathFor } from './inject-plan.ts';
 
-export interface InjectOptions {
-  /** Manifest files, globs (in the file name), or one Kaldi data directory. */
-  manifests: string[];
-  /** Canary-set directory or its for-training/ directory. */
-  canaries: string;
-  /** Output file (one input file) or directory (shards, a lhotse pair, a Kaldi dir). */
-  output: string;
-  /** Where canary WAVs are written (created if missing). */
-  audioDir: string;
-  /** Force a format instead of detecting it. */
-  format?: ManifestFormat;
-  /** Seed for ids and positions (default: the canary set's id). */
-  seed?: string;
-  /** Hard-link canary audio instead of copying it (falls back to copying across file systems). */
-  link?: boolean;
-  /** Prefix for inserted ids (default none: ids look like the corpus's own). */
-  idPrefix?: string;
-  /** Corpus sample rate (default: read from the manifest or its first audio file). */
-  sampleRate?: number;
-  /** Receipt path (default: the output's path + `.receipt.json`, next to it: receiptPathFor). */
-  receipt?: string;
-  /** Replace an existing output manifest and receipt (otherwise refused). */
-  force?: boolean;
-  /**
-   * How deeply pass 1 checks records of large JSON-lines manifests (NeMo):
-   * 'structure' (default) parses the first FULL_CHECK_RECORDS records and
-   * checks every later line for UTF-8 and a JSON object's braces; 'full'
-   * checks every line as JSON with the format's fields. Other formats are
-   * always checked in full.
-   */
-  check?: CheckDepth;
-  /** Digest of input and output files in the receipt (default xxh3; sha256 to resist deliberate tampering). */
-  hash?: FileHashAlgorithm;
+/** The options of injectCanaries: one per INJECT_OPTION_SPECS (types, defaults and help there), and the callbacks. */
+export interface InjectOptions extends OptionsOf<typeof INJECT_OPTION_SPECS> {
   /** Called as records are written (pass 2; estimated from the bytes copied). */
   onProgress?: (written: number, total: number) => void;
   /** Called as pass 1 checks the input (bytes read of the inputs' total). */
@@ -94,31 +63,8 @@ const AUDIO_LANES = 8;
 /** The staging folder's name in the audio dir (a temporary sibling of this name). */
 const STAGING = 'rote-canary-audio';
 
-type InjectOptionKey = (typeof INJECT_OPTION_SPECS)[number]['key'];
-
-/** Every option of injectCanaries, defaults filled in and checked against INJECT_OPTION_SPECS (errors name the keys). */
-function resolveInjectOptions(options: InjectOptions) {
-  const option = <Key extends InjectOptionKey>(key: Key): InjectOptions[Key] =>
-    resolveOption(INJECT_OPTION_SPECS, key, options[key]);
-  return {
-    manifests: option('manifests'),
-    canaries: option('canaries'),
-    output: option('output'),
-    audioDir: option('audioDir'),
-    format: option('format'),
-    seed: option('seed'),
-    link: option('link')!,
-    idPrefix: option('idPrefix')!,
-    sampleRate: option('sampleRate'),
-    receipt: option('receipt'),
-    force: option('force')!,
-    check: option('check')!,
-    hash: option('hash')!,
-  };
-}
-
 export async function injectCanaries(injectOptions: InjectOptions): Promise<InjectionReceipt> {
-  const options = { ...injectOptions, ...resolveInjectOptions(injectOptions) };
+  const options = { ...injectOptions, ...resolveOptions(INJECT_OPTION_SPECS, injectOptions) };
   const training = await loadTrainingList(options.canaries);
   const canaryIds = new Set(training.list.canaries.map((c) => c.id));
   const canaryTexts = new CanaryTexts(training.list.canaries);
@@ -216,7 +162,7 @@ async function removeEmptyDirs(dirs: string[]): Promise<void> {
 
 /** The injection itself, once the options, inputs and outputs have passed their checks and --out is locked. */
 async function injectLocked(
-  options: ReturnType<typeof resolveInjectOptions> &
+  options: ResolvedOptions<typeof INJECT_OPTION_SPECS> &
     InjectOptions & {
       training: LoadedTrainingList;
       audioDir: string;
@@ -246,13 +192,13 @@ async function injectLocked(
   const existingNames = await audioNames(audioDir);
   const idRandom = random.fork('ids');
   const taken = new Set<string>();
-  const copies = planCopies(
+  const planned = planCopies(
     training.list.canaries,
     () => target.drawIdentity(idRandom, taken, options.idPrefix, (id) => audioNameTaken(existingNames, id)),
     { audioDir, sampleRate, textTemplate: target.textTemplate() },
   );
-  const prepared = prepareAudio(copies, training.dir, sampleRate);
-  withDurations(copies, (id) => prepared.get(id)!.numSamples, sampleRate);
+  const prepared = prepareAudio(planned, training.dir, sampleRate);
+  const copies = withDurations(planned, (id) => prepared.get(id)!.numSamples, sampleRate);
 
   const createdAudioDir = !existsSync(audioDir);
   const staging = temporarySibling(join(audioDir, STAGING));
@@ -275,7 +221,7 @@ async function injectLocked(
     placing.catch(() => undefined);
     const outputs = await target.write(copies, random, options.onProgress);
     const audioMode = await placing;
-    await moveIntoPlace(
+    await publishStagedAudio(
       copies.map((copy) => ({ from: stagedPath(staging, copy), to: copy.audioPath })),
       placed,
     );
@@ -338,7 +284,7 @@ function canarySetInputs(training: LoadedTrainingList): GuardedInput[] {
     { path: training.dir, what: "the canary set's for-training folder", key: 'canaries', tree: true },
   ];
   const setDir = dirname(training.dir);
-  if (existsSync(join(setDir, 'canary-set.json')))
+  if (existsSync(canarySetPaths(setDir).setFile))
     inputs.push({ path: setDir, what: 'the canary set', key: 'canaries', tree: true });
   for (const canary of training.list.canaries)
     inputs.push({ path: resolve(training.dir, canary.audio), what: 'canary audio', key: 'canaries' });

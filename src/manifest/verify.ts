@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
-import { resolveOption } from '../util/options.ts';
+import { resolveOptions, type OptionsOf } from '../util/options.ts';
 import { VERIFY_OPTION_SPECS } from './options.ts';
 import { sha256File } from '../util/hash.ts';
 import { decodeWav, type DecodedAudio } from '../audio/wav.ts';
@@ -29,16 +29,8 @@ import type { ManifestFormat, VerificationReport, VerifiedCanary } from './types
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export interface VerifyOptions {
-  /** Manifest files, globs, or a Kaldi data directory. */
-  manifests: string[];
-  /** The full canary-set directory (canary-set.json: held-out canaries included). */
-  canaries: string;
-  format?: ManifestFormat;
-  /** Hash every record's audio, to find canary audio under any transcript (slow on big corpora). */
-  hashAll?: boolean;
-  /** Accept records whose canary audio cannot be read (listed in `unverifiable`) instead of failing. */
-  allowUnverifiable?: boolean;
+/** The options of verifyInjection: one per VERIFY_OPTION_SPECS (types, defaults and help there), and the progress callback. */
+export interface VerifyOptions extends OptionsOf<typeof VERIFY_OPTION_SPECS> {
   /** Called now and then while reading manifests (bytes) and checking audio (records); totals of 0 are unknown. */
   onProgress?: (progress: VerifyProgress) => void;
 }
@@ -68,21 +60,8 @@ interface Candidate {
 export const RESAMPLED_TOLERANCE_STEPS = 3;
 const SAMPLE_TOLERANCE = RESAMPLED_TOLERANCE_STEPS / 32768;
 
-/** Every option of verifyInjection, defaults filled in and checked against VERIFY_OPTION_SPECS (errors name the keys). */
-function resolveVerifyOptions(options: VerifyOptions) {
-  const option = <Key extends (typeof VERIFY_OPTION_SPECS)[number]['key']>(key: Key): VerifyOptions[Key] =>
-    resolveOption(VERIFY_OPTION_SPECS, key, options[key]);
-  return {
-    manifests: option('manifests'),
-    canaries: option('canaries'),
-    format: option('format'),
-    hashAll: option('hashAll')!,
-    allowUnverifiable: option('allowUnverifiable')!,
-  };
-}
-
 export async function verifyInjection(verifyOptions: VerifyOptions): Promise<VerificationReport> {
-  const options = { ...verifyOptions, ...resolveVerifyOptions(verifyOptions) };
+  const options = { ...verifyOptions, ...resolveOptions(VERIFY_OPTION_SPECS, verifyOptions) };
   const loaded = await loadFullCanarySet(options.canaries);
   const canaries = loaded.set.canaries;
   const byText = new Map<string, CanaryRecord[]>();

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RoteError } from './errors.ts';
+import { processIsAlive } from './process.ts';
 
 export const LOCK_FILE = '.rote.lock';
 
@@ -25,18 +26,6 @@ export interface DirectoryLock {
   release(): Promise<void>;
   /** The same, synchronously (for a signal handler). */
   releaseSync(): void;
-}
-
-/** Whether a process with this pid runs on this machine (EPERM: it runs, as another user). */
-export function processIsAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function describe(holder: LockHolder): string {

@@ -78,6 +78,14 @@ function describeRange(spec: OptionSpec): string {
   return integer ? 'an integer' : 'a number';
 }
 
+/**
+ * What `value` must be when it is outside the range `spec` gives (e.g. "an integer from 1 to 1000000"), or
+ * null when it fits: for numbers read from files, which get the range of the option that sets them.
+ */
+export function outOfRange(spec: OptionSpec, value: unknown): string | null {
+  return typeof value === 'number' && !rangeProblem(spec, value) ? null : describeRange(spec);
+}
+
 function check(spec: OptionSpec, value: unknown): void {
   const fail = (what: string, shown: unknown = value): never => {
     const got = Array.isArray(shown) ? shown.join(',') : typeof shown === 'string' ? `"${shown}"` : String(shown);
@@ -135,4 +143,52 @@ export function pickSpecs<Key extends string>(
   keys: readonly Key[],
 ): OptionSpec<Key>[] {
   return keys.map((key) => findSpec(specs, key));
+}
+
+/** The value an option of `Spec` takes: from its kind, narrowed to its choices when it has them. */
+export type OptionValue<Spec extends OptionSpec> = Spec['kind'] extends 'switch'
+  ? boolean
+  : Spec['kind'] extends 'integer' | 'number'
+    ? number
+    : Spec['kind'] extends 'integer-list'
+      ? number[]
+      : Spec['kind'] extends 'string-list'
+        ? string[]
+        : Spec extends { choices: readonly (infer Choice extends string)[] }
+          ? Choice
+          : string;
+
+type RequiredSpec = { required: true };
+/** A spec whose option always has a value once resolved: required, or with a default. */
+type AlwaysResolved = RequiredSpec | { default: NonNullable<OptionSpec['default']> };
+
+/**
+ * The options object of an API function declared by `Specs` (a `const` spec list): one property per spec,
+ * typed by its kind and choices; required where the spec says required, else optional (absent: the default).
+ */
+export type OptionsOf<Specs extends readonly OptionSpec[]> = {
+  [Spec in Specs[number] as Spec extends RequiredSpec ? Spec['key'] : never]: OptionValue<Spec>;
+} & {
+  [Spec in Specs[number] as Spec extends RequiredSpec ? never : Spec['key']]?: OptionValue<Spec>;
+};
+
+/** What resolveOptions returns for `Specs`: every key, defaults filled in (undefined only where a spec has neither default nor required). */
+export type ResolvedOptions<Specs extends readonly OptionSpec[]> = {
+  [Spec in Specs[number] as Spec['key']]: Spec extends AlwaysResolved
+    ? OptionValue<Spec>
+    : OptionValue<Spec> | undefined;
+};
+
+/**
+ * Every option of `specs` from `input` (an API's options object; other properties are ignored): each absent
+ * one gets its spec's default, each is checked against its spec (resolveOption). The one way an API resolves options.
+ */
+export function resolveOptions<const Specs extends readonly OptionSpec[]>(
+  specs: Specs,
+  input: { readonly [Key in Specs[number]['key']]?: unknown },
+): ResolvedOptions<Specs> {
+  const values = input as Readonly<Record<string, unknown>>;
+  return Object.fromEntries(
+    specs.map((spec) => [spec.key, resolveOption(specs, spec.key, values[spec.key])]),
+  ) as ResolvedOptions<Specs>;
 }

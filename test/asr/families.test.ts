@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { detectModel, loadModel, transcribeFiles, withMetadata } from '../../src/asr/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
+import { readOnnxFile } from '../../src/asr/onnx-file.ts';
+import { modelMelBins } from '../../src/asr/families/common.ts';
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   const error = await promise.then(
@@ -223,6 +225,58 @@ test('missing tokens file, wrong vocabulary size, bad sidecar field: clear error
   } finally {
     remove();
   }
+});
+
+test('sidecar sizes are bounded: numBins 1e8 (7 GB of mel banks), a huge frame or subsampling, named by file and field', async () => {
+  const sidecarDir = temporaryDirectory('sidecar-bounds');
+  try {
+    copyFileSync(join(MODELS, 'sidecar-ctc', 'model.onnx'), join(sidecarDir.dir, 'model.onnx'));
+    copyFileSync(join(MODELS, 'sidecar-ctc', 'chars.txt'), join(sidecarDir.dir, 'chars.txt'));
+    const spec = JSON.parse(readFileSync(join(MODELS, 'sidecar-ctc', 'rote-model.json'), 'utf8'));
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [
+        { frontend: { type: 'kaldi-fbank', numBins: 1e8 } },
+        /field "frontend\.numBins" is 100000000; expected a positive number of mel bins up to 1024/,
+      ],
+      [
+        { frontend: { type: 'kaldi-fbank', frameLengthMs: 1e9 } },
+        /field "frontend\.frameLengthMs" is 1000000000; expected .* up to 1000/,
+      ],
+      [{ frontend: { type: 'nemo-mel', nFft: 2 ** 30 } }, /field "frontend\.nFft" is 1073741824/],
+      [{ frontend: { type: 'kaldi-fbank', sampleRate: 1e12 } }, /field "frontend\.sampleRate"/],
+      [{ subsampling: 1e9 }, /field "subsampling" is 1000000000; expected .* from 1 to 1024/],
+      [{ blankId: 1e12 }, /field "blankId" is 1000000000000/],
+    ];
+    for (const [change, expected] of cases) {
+      writeFileSync(join(sidecarDir.dir, 'rote-model.json'), JSON.stringify({ ...spec, ...change }));
+      const message = (await failure(detectModel(sidecarDir.dir))).message;
+      assert.match(message, /rote-model\.json: /);
+      assert.match(message, expected);
+    }
+  } finally {
+    sidecarDir.remove();
+  }
+});
+
+test('a model declaring (or feat_dim asking for) 1e8 mel bins is refused naming the file, before a frontend allocates them', async () => {
+  const facts = await readOnnxFile(join(MODELS, 'nemo-ctc', 'model.onnx'));
+  assert.is(modelMelBins(facts, 'audio_signal', 1).numBins, 80);
+  const withBinAxis = (value: number | null) => ({
+    ...facts,
+    inputs: facts.inputs.map((input) =>
+      input.name === 'audio_signal'
+        ? { ...input, shape: input.shape!.map((dim, axis) => (axis === 1 ? { ...dim, value } : dim)) }
+        : input,
+    ),
+  });
+  assert.throws(
+    () => modelMelBins(withBinAxis(1e8), 'audio_signal', 1),
+    /model\.onnx: the input audio_signal.* declares 100000000 feature bins, more than the 1024 any frontend computes/,
+  );
+  assert.throws(
+    () => modelMelBins({ ...withBinAxis(null), metadata: { feat_dim: '100000000' } }, 'audio_signal', 1),
+    /model\.onnx: metadata feat_dim asks for 100000000 feature bins/,
+  );
 });
 
 test('provider fallback: auto runs on cpu and says why cuda and webgpu did not; explicit cuda names the fix', async () => {

@@ -13,6 +13,19 @@ test('tokens.txt: "<piece> <id>" lines, a space piece, out-of-order ids, gaps re
   assert.throws(() => parseTokenFile('\n', 'empty.txt'), /empty token file/);
 });
 
+test('a token listed twice is refused naming both lines: its ids would be ambiguous', () => {
+  assert.throws(
+    () => parseTokenFile('<blk> 0\na 1\nb 2\na 3\n', 'tokens.txt'),
+    /tokens\.txt:4: the token "a" is listed again \(first on line 2\)/,
+  );
+  assert.throws(() => parseTokenFile('<blk>\nx\ny\nx\n', 'chars.txt'), /chars\.txt:4: the token "x" is listed again/);
+  assert.throws(
+    () => parseTokenFile('<unk>\nthe\n##s\nthe\n', 'vocab.txt'),
+    /vocab\.txt:4: the token "\u2581the" is listed again \(first on line 2\)/,
+  );
+  assert.equal(parseTokenFile('<unk>\nthe\n##the\n', 'vocab.txt').pieces, ['<unk>', `${W}the`, 'the']);
+});
+
 test('NeMo vocab.txt: ## continuations become sentencepiece pieces; blank appended last', () => {
   const parsed = parseTokenFile(`<unk>\nthe\n##s\n##ing\na\n`, '/m/vocab.txt');
   assert.equal(parsed.pieces, ['<unk>', `${W}the`, 's', 'ing', `${W}a`]);

@@ -56,6 +56,35 @@ test('a complete WAV and streamed data sizes (0xFFFFFFFF, sox/espeak-ng 0x7FFFF0
   }
 });
 
+/** An 8-bit mono PCM WAV of `samples` (unsigned bytes), with the RIFF pad byte after an odd-sized data chunk. */
+function wav8(samples: number[]): Uint8Array {
+  const pad = samples.length % 2;
+  const bytes = new Uint8Array(44 + samples.length + pad);
+  const view = new DataView(bytes.buffer);
+  const ascii = (at: number, text: string) => [...text].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
+  ascii(0, 'RIFF');
+  view.setUint32(4, 36 + samples.length + pad, true);
+  ascii(8, 'WAVEfmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 1, true); // mono
+  view.setUint32(24, 8000, true);
+  view.setUint32(28, 8000, true); // bytes per second
+  view.setUint16(32, 1, true); // block align
+  view.setUint16(34, 8, true); // bits per sample
+  ascii(36, 'data');
+  view.setUint32(40, samples.length, true);
+  bytes.set(samples, 44);
+  return bytes;
+}
+
+test('8-bit WAV with an odd data chunk: the RIFF pad byte is not a sample', () => {
+  const odd = decodeWav(wav8([128, 255, 0]), 'odd.wav');
+  assert.is(odd.samples.length, 3);
+  assert.equal(Array.from(odd.samples), [0, 1, -1]); // wavefile scales 8-bit by 1/127 above and 1/128 below 128
+  assert.is(decodeWav(wav8([128, 192]), 'even.wav').samples.length, 2);
+});
+
 test('the sample-rate probe reads WAV headers through the same chunk walk', async () => {
   const path = join(dir, 'rate.wav');
   writeFileSync(path, encodeWav16(tone(0.05, 22050), 22050));

@@ -12,9 +12,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAuditReport } from '../../src/audit/build-report.ts';
-import { compareReports } from '../../src/audit/compare.ts';
-import { comparisonHtml } from '../../src/audit/render.ts';
+import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
+import { compareReports } from '../../src/audit/compare/index.ts';
+import { comparisonHtml } from '../../src/audit/render/index.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 import { CHROMIUM, HEADLESS_FLAGS } from './chromium.ts';
 

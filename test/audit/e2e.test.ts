@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { generateCanarySet } from '../../src/canary/index.ts';
 import { audit, compare, validateReport } from '../../src/audit/index.ts';
 import { RoteError } from '../../src/util/errors.ts';
-import { auditTerminalTable, comparisonMarkdown } from '../../src/audit/render.ts';
+import { auditTerminalTable, comparisonMarkdown } from '../../src/audit/render/index.ts';
 import { auditArgs } from '../manifest/helpers.ts';
 
 function binomial(n: number, k: number): number {
@@ -88,7 +88,7 @@ test('a random-weight CTC model: no memorization detected, complete report files
   assert.equal(report.providers, ['cpu']);
   assert.is(report.model.family, 'sidecar-ctc');
   assert.ok(
-    report.rows.some((row) => row.ctcScore !== null),
+    report.rows.some((row) => row.modelScore !== null),
     'CTC scores present',
   );
   // Membership inference of a model that never saw the canaries: every AUC interval covers chance; no ε for a group design.
@@ -105,18 +105,18 @@ test('2 infeasible canaries without a CTC score: the CTC score is still tested o
   const out = join(work, 'tight-ctc');
   const report = await audit({ canaries: tight, model: CTC_MODEL, out, provider: 'cpu', bootstrapResamples: 300 });
   validateReport(report);
-  const missing = report.rows.filter((row) => row.ctcScore === null).map((row) => row.id);
+  const missing = report.rows.filter((row) => row.modelScore === null).map((row) => row.id);
   assert.is(missing.length, 2);
   assert.equal(missing, report.feasibility.infeasibleIds);
   assert.is(report.verdict.status, 'not-detected', report.verdict.sentence);
-  const coverage = report.scores!.find((entry) => entry.score === 'ctcScore')!;
+  const coverage = report.scores!.find((entry) => entry.score === 'modelScore')!;
   assert.equal(
     { label: coverage.label, used: coverage.used, canaries: coverage.canaries, tested: coverage.tested },
     { label: 'CTC score', used: 22, canaries: 24, tested: true },
   );
   assert.equal(coverage.leftOut, [{ reason: 'infeasible: no score', ids: missing }]);
   // Each group's CTC test counts only canaries with the score; its reachable p comes from those counts.
-  const ctcTests = report.tests.filter((test) => test.score === 'ctcScore');
+  const ctcTests = report.tests.filter((test) => test.score === 'modelScore');
   assert.equal(
     ctcTests.map((test) => [test.repetitions, test.n1, test.n2]),
     [
@@ -131,10 +131,10 @@ test('2 infeasible canaries without a CTC score: the CTC score is still tested o
     );
   assert.ok(
     report.rows
-      .filter((row) => row.repetitions !== null && row.ctcScore !== null)
-      .every((row) => row.exposure!.ctcScore),
+      .filter((row) => row.repetitions !== null && row.modelScore !== null)
+      .every((row) => row.exposure!.modelScore),
   );
-  assert.is(report.membershipInference.score, 'ctcScore');
+  assert.is(report.membershipInference.score, 'modelScore');
   assert.is(report.membershipInference.groups[0]!.negatives, 11);
   assert.is(report.membershipInference.groups[0]!.positives, 11);
   const line = 'CTC score: 22 of 24 canaries (2 infeasible: no score)';
@@ -146,22 +146,22 @@ test('2 infeasible canaries without a CTC score: the CTC score is still tested o
 
 test('compare with the CTC score missing in one model: pairs only the canaries both models scored', async () => {
   const nemo = await audit({ canaries: tight, model: NEMO_CTC_MODEL, provider: 'cpu', bootstrapResamples: 300 });
-  assert.ok(nemo.rows.every((row) => row.ctcScore !== null));
+  assert.ok(nemo.rows.every((row) => row.modelScore !== null));
   const comparison = await compare([join(work, 'tight-ctc'), nemo], { names: ['sidecar', 'nemo'] });
   const pair = comparison.pairs[0]!;
   const pairs = (tests: typeof pair.primary, score: string) =>
     tests.filter((test) => test.score === score).map((test) => [test.repetitions, test.pairs]);
   assert.equal(pairs(pair.primary, 'cer'), [[null, 12]]);
-  assert.equal(pairs(pair.primary, 'ctcScore'), [[null, 11]]);
-  assert.equal(pairs(pair.heldOut, 'ctcScore'), [[null, 11]]);
-  assert.equal(pairs(pair.groups, 'ctcScore'), [
+  assert.equal(pairs(pair.primary, 'modelScore'), [[null, 11]]);
+  assert.equal(pairs(pair.heldOut, 'modelScore'), [[null, 11]]);
+  assert.equal(pairs(pair.groups, 'modelScore'), [
     [1, 6],
     [4, 5],
   ]);
-  const control = pair.beyondHeldOut.find((test) => test.score === 'ctcScore')!;
+  const control = pair.beyondHeldOut.find((test) => test.score === 'modelScore')!;
   assert.equal([control.inserted, control.heldOut], [11, 11]);
   // The smallest p of the pooled test: 11 pairs, Holm over 2 scores.
-  assert.ok(Math.abs(pair.primary.find((t) => t.score === 'ctcScore')!.minimumAdjustedPValue - 2 * 2 ** -11) < 1e-12);
+  assert.ok(Math.abs(pair.primary.find((t) => t.score === 'modelScore')!.minimumAdjustedPValue - 2 * 2 ** -11) < 1e-12);
   assert.match(pair.verdict, /over all 12 inserted canaries \(CTC score: the 11 that have it in both models\)/);
 });
 
@@ -179,10 +179,10 @@ test('a random-weight transducer: CER and the teacher-forced transducer score, n
     assert.not.ok(/CTC score|CTC-score|p CTC/.test(text), text.match(/.{0,80}CTC.score.{0,80}/)?.[0]);
   }
   assert.ok(
-    report.rows.every((row) => row.ctcScore !== null && Number.isFinite(row.ctcScore)),
+    report.rows.every((row) => row.modelScore !== null && Number.isFinite(row.modelScore)),
     'every canary has a transducer score',
   );
-  assert.ok(report.tests.some((t) => t.score === 'ctcScore'));
+  assert.ok(report.tests.some((t) => t.score === 'modelScore'));
   assert.not.ok(report.verdict.memorizationDetected);
   const comparison = await compare([join(work, 'ctc'), report], { names: ['ctc', 'transducer'] });
   assert.ok(

@@ -1,5 +1,5 @@
 /**
- * The one-run ε lower bound (src/audit/epsilon.ts) against an independent
+ * The one-run ε lower bound (src/audit/stats/epsilon.ts) against an independent
  * scipy implementation (test/audit/fixtures/epsilon-scipy.json, made by
  * scripts/parity/make_epsilon_fixture.py), the issue's anchors, and cases
  * whose answers follow from the definition.
@@ -7,7 +7,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { guessGrid, oneRunAudit, oneRunEpsilon, oneRunPValue } from '../../src/audit/epsilon.ts';
+import {
+  guessGrid,
+  maximumOneRunEpsilon,
+  oneRunAudit,
+  oneRunEpsilon,
+  oneRunPValue,
+} from '../../src/audit/stats/epsilon.ts';
+import { epsilonAudit } from '../../src/audit/pipeline/privacy.ts';
+import type { CanaryRow } from '../../src/audit/report/types.ts';
 
 interface Counts {
   m: number;
@@ -127,6 +135,35 @@ test('known answers: perfect separation, no information, reversed scores', () =>
     0,
   );
   assert.throws(() => oneRunPValue(10, 5, 6, 1, 0), /correct/);
+});
+
+test('the largest ε̂ a design could show counts ties: tied members extend a guess, and ε̂ never exceeds it', () => {
+  // 100 candidates, 40 trained on, every member tied at CER 0: the guess of k+ = 1 takes all 40 (r = v = 40),
+  // more than the grid's largest k+ below 40 (30) could show with r = k+.
+  const rows = Array.from(
+    { length: 100 },
+    (_, i) => ({ id: `c${i}`, repetitions: i < 40 ? 1 : null, cer: i < 40 ? 0 : 0.5, modelScore: null }) as CanaryRow,
+  );
+  const audit = epsilonAudit(rows, 'cer', { delta: 1e-5, confidence: 0.95, scoreLabel: 'CTC score' });
+  assert.is(audit.best!.guessed, 40);
+  assert.is(audit.best!.correct, 40);
+  assert.ok(audit.epsilon > 2, `ε̂ ${audit.epsilon}`);
+  assert.ok(
+    audit.epsilon <= audit.maximumEpsilon,
+    `ε̂ ${audit.epsilon} above the largest possible ${audit.maximumEpsilon}`,
+  );
+  const shown = Number(/largest ε̂ these candidates could show is (\d+\.\d\d)/.exec(audit.sentence)![1]);
+  assert.ok(shown >= Number(audit.epsilon.toFixed(2)), audit.sentence);
+  // Every outcome a perfect or imperfect attack could reach (r >= the smallest k+, v <= min(r, included)) stays under it.
+  for (const included of [3, 17, 40, 50, 73]) {
+    const grid = guessGrid(100);
+    const significance = 0.05 / grid.length;
+    const maximum = maximumOneRunEpsilon(100, included, 1e-5, significance, grid);
+    for (let r = grid[0]!; r <= 100; r++) {
+      const reachable = oneRunEpsilon(100, r, Math.min(r, included), 1e-5, significance);
+      assert.ok(reachable <= maximum + 1e-9, `included ${included}, r ${r}: ${reachable} > ${maximum}`);
+    }
+  }
 });
 
 test.run();

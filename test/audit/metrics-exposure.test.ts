@@ -1,8 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { editDistance, errorRates, normalizeTranscript } from '../../src/audit/metrics.ts';
-import { extrapolationExposures, interpolationExposure, interpolationExposures } from '../../src/audit/exposure.ts';
-import { sampleSkewNormal } from '../../src/audit/skew-normal.ts';
+import { editDistance, errorRates, normalizeTranscript } from '../../src/audit/stats/metrics.ts';
+import {
+  extrapolationExposures,
+  interpolationExposure,
+  interpolationExposures,
+} from '../../src/audit/stats/exposure.ts';
+import { sampleSkewNormal } from '../../src/audit/stats/skew-normal.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 
 test('normalization: case, punctuation, apostrophes, spaces, SentencePiece marks', () => {

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { relative, resolve } from 'node:path';
-import { modelRecord } from '../../src/audit/audit.ts';
+import { modelRecord } from '../../src/audit/pipeline/audit.ts';
 import { loadModel } from '../../src/asr/model.ts';
-import { modelScoreLabel } from '../../src/audit/score.ts';
+import { modelScoreLabel } from '../../src/audit/report/score.ts';
 
 async function infoOf(dir: string) {
   const model = await loadModel(dir, { provider: 'cpu' });

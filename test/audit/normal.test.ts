@@ -1,15 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { logNormalCdf, normalCdf, normalQuantile, owensT } from '../../src/audit/normal.ts';
+import { logNormalCdf, normalCdf, normalQuantile, owensT } from '../../src/audit/stats/normal.ts';
 import {
   fitSkewNormal,
   sampleSkewNormal,
   skewNormalCdf,
   skewNormalLogCdf,
   skewNormalMoments,
-} from '../../src/audit/skew-normal.ts';
-import { nelderMead } from '../../src/audit/optimize.ts';
+} from '../../src/audit/stats/skew-normal.ts';
+import { nelderMead } from '../../src/audit/stats/optimize.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 
 interface References {

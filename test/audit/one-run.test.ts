@@ -158,7 +158,7 @@ test('audit of the untrained test model: AUC interval covers 0.5, ε̂ near 0, r
   validateReport(JSON.parse(await readFile(join(out, 'report.json'), 'utf8')));
   assert.is(report.canarySet.membership, 'bernoulli');
   const pooled = report.membershipInference.groups[0]!;
-  assert.is(report.membershipInference.score, 'ctcScore');
+  assert.is(report.membershipInference.score, 'modelScore');
   assert.ok(pooled.auc.low < 0.5 && pooled.auc.high > 0.5, JSON.stringify(pooled.auc));
   const e = report.epsilon!;
   assert.is(e.candidates, 40);
@@ -341,7 +341,13 @@ test('import-canaries: bad rows are errors naming the file and line; nothing is 
   assert.match(await importError({ list: header, out }), /header\.tsv:1: the header row lacks columns text, audio/);
   // A WAV at another sample rate.
   const other = join(set, 'other-rate.wav');
-  await writeFile(other, encodeWav16(new Float32Array(800), 8000));
+  await writeFile(
+    other,
+    encodeWav16(
+      new Float32Array(800).map((_, i) => 0.3 * Math.sin(i / 3)),
+      8000,
+    ),
+  );
   assert.match(
     await importError({
       list: await writeList('tsv', (rows) =>

@@ -5,12 +5,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildAuditReport } from '../../src/audit/build-report.ts';
-import { validateReport } from '../../src/audit/schema.ts';
-import { auditHtml, auditMarkdown, auditTerminalTable } from '../../src/audit/render.ts';
-import { oneRunAudit } from '../../src/audit/epsilon.ts';
-import { rocAuc } from '../../src/audit/roc.ts';
-import { membershipScores } from '../../src/audit/privacy.ts';
+import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
+import { validateReport } from '../../src/audit/report/schema.ts';
+import { auditHtml, auditMarkdown, auditTerminalTable } from '../../src/audit/render/index.ts';
+import { oneRunAudit } from '../../src/audit/stats/epsilon.ts';
+import { rocAuc } from '../../src/audit/stats/roc.ts';
+import { membershipScores } from '../../src/audit/pipeline/privacy.ts';
 import type { CanarySet } from '../../src/canary/types.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 
@@ -39,7 +39,7 @@ test('group design: pooled and per-group ROC figures, no ε, 0.1% FPR not resolv
   const report = build(groups, 'memorizer', memorizing);
   validateReport(report);
   const mi = report.membershipInference;
-  assert.is(mi.score, 'ctcScore');
+  assert.is(mi.score, 'modelScore');
   assert.equal(
     mi.groups.map((g) => g.repetitions),
     [null, 1, 2, 4, 8, 16],
@@ -48,7 +48,7 @@ test('group design: pooled and per-group ROC figures, no ε, 0.1% FPR not resolv
   assert.is(pooled.positives, 40);
   assert.is(pooled.negatives, 24);
   // The AUC is the one of the rows' scores (higher = in: minus the CTC negative log-likelihood).
-  const score = (rows: typeof report.rows) => rows.map((row) => -row.ctcScore!);
+  const score = (rows: typeof report.rows) => rows.map((row) => -row.modelScore!);
   assert.ok(
     Math.abs(
       pooled.auc.estimate -
@@ -88,23 +88,23 @@ test('a transducer-like model (no CTC score): CER is the membership score', () =
 test('membershipScores without a score (the rote/audit API before score coverage): the model score where every row has it, else CER', () => {
   const rows = build(groups, 'api', memorizing).rows;
   const all = membershipScores(rows);
-  assert.is(all.score, 'ctcScore');
+  assert.is(all.score, 'modelScore');
   assert.equal(
     [...all.values],
-    rows.map((row) => -row.ctcScore!),
+    rows.map((row) => -row.modelScore!),
   );
-  const some = rows.map((row, i) => (i % 5 === 0 ? { ...row, ctcScore: null } : row));
+  const some = rows.map((row, i) => (i % 5 === 0 ? { ...row, modelScore: null } : row));
   const fallback = membershipScores(some);
   assert.is(fallback.score, 'cer');
   assert.equal(
     [...fallback.values],
     some.map((row) => -row.cer),
   );
-  const chosen = membershipScores(some, 'ctcScore');
+  const chosen = membershipScores(some, 'modelScore');
   assert.is(chosen.rows.length, rows.length - Math.ceil(rows.length / 5));
   assert.equal(
     [...chosen.values],
-    chosen.rows.map((row) => -row.ctcScore!),
+    chosen.rows.map((row) => -row.modelScore!),
   );
 });
 
@@ -116,7 +116,7 @@ test('bernoulli set: ε̂ from the one-run audit; near 0 without memorization', 
   assert.is(e.included, 60);
   assert.is(e.delta, 1e-5);
   assert.is(e.confidence, 0.95);
-  const scores = [...leaking.rows].map((row) => -row.ctcScore!);
+  const scores = [...leaking.rows].map((row) => -row.modelScore!);
   const expected = oneRunAudit(
     scores,
     leaking.rows.map((row) => row.repetitions !== null),

@@ -4,16 +4,17 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAuditReport } from '../../src/audit/build-report.ts';
-import { compareReports, compare, writeComparisonReport, SCORE_RESOLUTION } from '../../src/audit/compare.ts';
-import { readAuditReport, writeAuditReport } from '../../src/audit/audit.ts';
-import { validateReport, validateComparisonReport } from '../../src/audit/schema.ts';
+import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
+import { compareReports, compare, writeComparisonReport, SCORE_RESOLUTION } from '../../src/audit/compare/index.ts';
+import { writeAuditReport } from '../../src/audit/pipeline/audit.ts';
+import { readAuditReport } from '../../src/audit/report/read.ts';
+import { validateReport, validateComparisonReport } from '../../src/audit/report/schema.ts';
 import {
   auditTerminalTable,
   comparisonHtml,
   comparisonMarkdown,
   comparisonTerminalTable,
-} from '../../src/audit/render.ts';
+} from '../../src/audit/render/index.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 
@@ -96,7 +97,7 @@ test('a report without CTC scores: CER only', () => {
   const result = buildAuditReport({ set, ...syntheticRecords(set, 'chars'), rows });
   validateReport(result);
   assert.ok(result.tests.every((t) => t.score === 'cer'));
-  assert.ok(result.groups.every((g) => g.ctcScore === null));
+  assert.ok(result.groups.every((g) => g.modelScore === null));
   assert.match(auditTerminalTable(result), /verdict: memorization detected/);
 });
 
@@ -108,7 +109,7 @@ test('a score missing on some canaries: each score uses the canaries that have i
   for (const row of rows) if (without.has(row.id)) row.referenceScore = null;
   const result = buildAuditReport({ set, ...syntheticRecords(set, 'sparse'), rows });
   validateReport(result);
-  const ctc = result.tests.filter((test) => test.score === 'ctcScore');
+  const ctc = result.tests.filter((test) => test.score === 'modelScore');
   assert.equal(
     ctc.map((test) => [test.repetitions, test.n1, test.n2]),
     [
@@ -120,7 +121,7 @@ test('a score missing on some canaries: each score uses the canaries that have i
   );
   assert.ok(result.tests.filter((test) => test.score === 'cer').every((test) => test.n1 === 12 && test.n2 === 24));
   assert.not.ok(ctc[0]!.canReachAlpha);
-  const coverage = result.scores!.find((entry) => entry.score === 'ctcScore')!;
+  const coverage = result.scores!.find((entry) => entry.score === 'modelScore')!;
   assert.is(coverage.used, set.canaries.length - without.size);
   assert.equal(
     coverage.leftOut.map((entry) => [entry.reason, entry.ids.length]),
@@ -140,8 +141,8 @@ test('a score missing on some canaries: each score uses the canaries that have i
     result.verdict.notes.join('\n'),
   );
   const inserted = result.rows.filter((row) => row.repetitions !== null);
-  assert.ok(inserted.every((row) => (row.exposure!.ctcScore !== null) === (row.ctcScore !== null)));
-  assert.is(result.groups.find((g) => g.repetitions === 2)!.ctcScore, null);
+  assert.ok(inserted.every((row) => (row.exposure!.modelScore !== null) === (row.modelScore !== null)));
+  assert.is(result.groups.find((g) => g.repetitions === 2)!.modelScore, null);
   assert.is(result.membershipInference.groups[0]!.negatives, 20);
   // A report of an older rote, without the coverage, still reads.
   const { scores: _coverage, ...older } = result;
@@ -153,7 +154,7 @@ test('a score missing on some canaries: each score uses the canaries that have i
   assert.ok(noReference.tests.every((test) => test.score === 'cer'));
   assert.is(noReference.membershipInference.score, 'cer');
   assert.match(
-    noReference.scores!.find((entry) => entry.score === 'ctcScore')!.note!,
+    noReference.scores!.find((entry) => entry.score === 'modelScore')!.note!,
     /^CTC score not tested: .*0 of 24 held-out and 37 of 60 inserted canaries have it/,
   );
 });
@@ -236,11 +237,11 @@ test('compare: CTC-score differences below SCORE_RESOLUTION are ties, larger one
     compareReports([
       { report: baseline, path: null },
       { report: other, path: null },
-    ]).pairs[0]!.groups.filter((t) => t.score === 'ctcScore');
+    ]).pairs[0]!.groups.filter((t) => t.score === 'modelScore');
 
   // Every canary's NLL per character higher by 1e-5: inference noise, not a difference.
   const noise = ctcTests(build('B', shifted(1e-5)));
-  assert.ok(SCORE_RESOLUTION.ctcScore > 1e-5);
+  assert.ok(SCORE_RESOLUTION.modelScore > 1e-5);
   for (const t of noise) {
     assert.is(t.zeros, t.pairs);
     assert.is(t.finding, 'cannot-reach-alpha');
@@ -335,6 +336,37 @@ test('compare --out: an earlier comparison is replaced only with --force; a fold
     }
     await writeComparisonReport(comparison, out, { force: true });
     assert.equal((await readdir(dir)).sort(), ['a', 'b', 'cmp', 'mine']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a report.json of schema version 2 (the model score under ctcScore) is read and compared as version 3', async () => {
+  const current = report('version-3', memorizing);
+  // Version 2 as rotes before the rename wrote it: every modelScore key and score name was ctcScore.
+  const version2 = JSON.parse(
+    JSON.stringify({ ...current, schemaVersion: 2 })
+      .replace(/"modelScore(PerToken)?":/g, '"ctcScore$1":')
+      .replace(/"score":"modelScore"/g, '"score":"ctcScore"'),
+  ) as Record<string, unknown>;
+  assert.ok(JSON.stringify(version2).includes('"ctcScore":'));
+  assert.not.ok(JSON.stringify(version2).includes('modelScore'));
+  const read = validateReport(version2, 'old.json');
+  assert.equal(read, current);
+  assert.is((version2 as { schemaVersion: number }).schemaVersion, 2, 'the value read is not modified');
+  const dir = await mkdtemp(join(tmpdir(), 'rote-report-v2-'));
+  try {
+    await writeFile(join(dir, 'old.json'), JSON.stringify(version2));
+    assert.equal((await readAuditReport(join(dir, 'old.json'))).report, current);
+    const other = report('other', never);
+    const fromOld = await compare([join(dir, 'old.json'), other]);
+    const fromNew = compareReports([
+      { report: current, path: join(dir, 'old.json') },
+      { report: other, path: null },
+    ]);
+    assert.equal(fromOld, fromNew);
+    assert.ok(fromOld.pairs[0]!.primary.some((test) => test.score === 'modelScore'));
+    assert.throws(() => validateReport({ ...version2, schemaVersion: 1 }, 'v1.json'), /reads versions 2 and 3/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

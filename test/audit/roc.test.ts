@@ -1,12 +1,12 @@
 /**
- * Membership-inference figures (src/audit/roc.ts) on score tables with known
+ * Membership-inference figures (src/audit/stats/roc.ts) on score tables with known
  * answers; the AUC against the Mann-Whitney U of statistics.ts (checked
  * against scipy elsewhere) and against the trapezoid area of the curve.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { allowedFalsePositives, membershipInference, rocAuc, rocCurve, tprAtFpr } from '../../src/audit/roc.ts';
-import { mannWhitneyLess } from '../../src/audit/statistics.ts';
+import { allowedFalsePositives, membershipInference, rocAuc, rocCurve, tprAtFpr } from '../../src/audit/stats/roc.ts';
+import { mannWhitneyLess } from '../../src/audit/stats/statistics.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 
 const options = { fprs: [0.001, 0.01, 0.1], resamples: 1000, confidence: 0.95 };

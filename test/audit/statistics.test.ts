@@ -8,7 +8,7 @@ import {
   pairedDifference,
   wilcoxonSignedRank,
   wilsonInterval,
-} from '../../src/audit/statistics.ts';
+} from '../../src/audit/stats/statistics.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 
 const close = (actual: number, expected: number, tolerance: number, label = '') =>

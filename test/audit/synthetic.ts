@@ -6,10 +6,10 @@
 import { CANARY_SET_FORMAT, type CanaryRecord, type CanarySet } from '../../src/canary/types.ts';
 import { SeededRandom } from '../../src/util/random.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
-import type { TranscribedRow } from '../../src/audit/build-report.ts';
-import type { CanarySetRecord, ModelRecord } from '../../src/audit/types.ts';
-import { AUDIT_DEFAULTS } from '../../src/audit/audit.ts';
-import type { AuditSettings } from '../../src/audit/types.ts';
+import type { TranscribedRow } from '../../src/audit/pipeline/build-report.ts';
+import type { CanarySetRecord, ModelRecord } from '../../src/audit/report/types.ts';
+import { AUDIT_DEFAULTS } from '../../src/audit/pipeline/audit.ts';
+import type { AuditSettings } from '../../src/audit/report/types.ts';
 
 const WORDS = [
   'amber',

@@ -11,8 +11,8 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { audit } from '../../src/audit/index.ts';
-import { writeComparisonReport } from '../../src/audit/compare.ts';
-import type { ComparisonReport } from '../../src/audit/types.ts';
+import { writeComparisonReport } from '../../src/audit/compare/write.ts';
+import type { ComparisonReport } from '../../src/audit/report/types.ts';
 import { sha256Hex } from '../../src/util/hash.ts';
 import { expectRejection, temporaryDir, writeTestSet } from '../manifest/helpers.ts';
 

@@ -18,7 +18,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_MODELS_DIR, listDemoModels, runDemo, type DemoResult } from '../../src/audit/demo.ts';
+import { DEMO_MODELS_DIR, listDemoModels, runDemo, type DemoResult } from '../../src/audit/pipeline/demo.ts';
 import type { AuditReport } from '../../src/audit/index.ts';
 import { sha256File } from '../../src/util/hash.ts';
 import {
@@ -93,7 +93,7 @@ test('baseline: memorization detected at alpha 0.01, graded by repetition', () =
   );
   // Graded: the CTC loss per character falls from held-out through 1, 2, 4, 8 and 16 repetitions
   const score = (repetitions: number | null) =>
-    baseline.groups.find((g) => g.repetitions === repetitions)!.ctcScore!.estimate;
+    baseline.groups.find((g) => g.repetitions === repetitions)!.modelScore!.estimate;
   const ladder = [null, 1, 2, 4, 8, 16].map(score);
   for (let i = 1; i < ladder.length; i++)
     assert.ok(

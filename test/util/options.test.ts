@@ -1,9 +1,26 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OptionError, resolveOption, type OptionSpec } from '../../src/util/options.ts';
-import { AUDIT_OPTION_SPECS, COMPARE_OPTION_SPECS, resolveAuditSettings } from '../../src/audit/options.ts';
+import { join } from 'node:path';
+import {
+  OptionError,
+  resolveOption,
+  resolveOptions,
+  type OptionSpec,
+  type OptionsOf,
+  type ResolvedOptions,
+} from '../../src/util/options.ts';
+import {
+  AUDIT_OPTION_SPECS,
+  CHECK_CANARIES_OPTION_SPECS,
+  COMPARE_OPTION_SPECS,
+  DEMO_OPTION_SPECS,
+  resolveAuditSettings,
+} from '../../src/audit/options.ts';
 import { AUDIT_DEFAULTS, EPSILON_DEFAULTS } from '../../src/audit/defaults.ts';
 import { PROVIDER_CHOICES, PROVIDER_NAMES } from '../../src/asr/runtime.ts';
+import { HEAD_CHOICES, INSPECT_MODEL_OPTION_SPECS, TRANSCRIBE_OPTION_SPECS } from '../../src/asr/options.ts';
+import { detectModel, loadModel } from '../../src/asr/index.ts';
+import { MODELS } from '../asr/helpers.ts';
 
 const SPECS: OptionSpec[] = [
   {
@@ -99,6 +116,94 @@ test('one provider vocabulary; compare shares the audit defaults', () => {
       auditSpecs.find((spec) => spec.key === key)!.default,
     );
   }
+});
+
+const CONST_SPECS = [
+  { key: 'perGroup', flag: '--per-group <n>', kind: 'integer', min: 1, default: 16, description: 'per group' },
+  { key: 'mode', flag: '--mode <m>', kind: 'string', choices: ['a', 'b'], description: 'mode' },
+  { key: 'out', flag: '--out <dir>', kind: 'string', required: true, description: 'out' },
+  { key: 'names', flag: '--names <list>', kind: 'string-list', description: 'names' },
+  { key: 'force', flag: '--force', kind: 'switch', default: false, description: 'force' },
+] as const satisfies readonly OptionSpec[];
+
+test('resolveOptions: every option of a spec list, defaults filled in and each checked; the types follow the specs', () => {
+  const input: OptionsOf<typeof CONST_SPECS> & { onProgress?: () => void } = { out: 'x', onProgress: () => {} };
+  const resolved: ResolvedOptions<typeof CONST_SPECS> = resolveOptions(CONST_SPECS, input);
+  assert.equal(resolved, { perGroup: 16, mode: undefined, out: 'x', names: undefined, force: false });
+  // The derived types: a default or `required` makes a value certain, choices narrow a string.
+  const perGroup: number = resolved.perGroup;
+  const force: boolean = resolved.force;
+  const mode: 'a' | 'b' | undefined = resolved.mode;
+  assert.equal([perGroup, force, mode], [16, false, undefined]);
+  // @ts-expect-error a choice outside the spec's choices is a type error too
+  const wrong: OptionsOf<typeof CONST_SPECS> = { out: 'x', mode: 'c' };
+  // @ts-expect-error a required option cannot be left out
+  const missing: OptionsOf<typeof CONST_SPECS> = {};
+  assert.is(thrown(() => resolveOptions(CONST_SPECS, wrong)).message, 'mode must be a or b, got "c"');
+  assert.is(thrown(() => resolveOptions(CONST_SPECS, missing)).message, 'out is required');
+  assert.is(
+    thrown(() => resolveOptions(CONST_SPECS, { out: 'x', perGroup: 0 })).message,
+    'perGroup must be a positive integer, got 0',
+  );
+});
+
+test('provider and head: one spec each, shared by every command that opens a model', () => {
+  const lists: Array<readonly OptionSpec[]> = [
+    TRANSCRIBE_OPTION_SPECS,
+    INSPECT_MODEL_OPTION_SPECS,
+    AUDIT_OPTION_SPECS,
+    CHECK_CANARIES_OPTION_SPECS,
+    DEMO_OPTION_SPECS,
+  ];
+  for (const specs of lists) {
+    assert.is(specs.find((spec) => spec.key === 'provider')!.choices, PROVIDER_CHOICES);
+    const head = specs.find((spec) => spec.key === 'head');
+    if (head) assert.is(head.choices, HEAD_CHOICES);
+  }
+  assert.equal([...HEAD_CHOICES], ['ctc', 'transducer']);
+});
+
+async function rejection(promise: Promise<unknown>): Promise<OptionError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  assert.instance(error, OptionError);
+  return error as OptionError;
+}
+
+test('on the way to ONNX Runtime, provider, threads and deviceId are checked by their specs: the same message as the API gives', async () => {
+  const dir = join(MODELS, 'sidecar-ctc');
+  const provider = await rejection(loadModel(dir, { provider: 'tpu' as never }));
+  assert.is(provider.message, thrown(() => resolveAuditSettings({ provider: 'tpu' as never })).message);
+  assert.is(
+    provider.render((key) => `--${key}`),
+    `--provider must be ${PROVIDER_CHOICES.join(', ').replace(/, cpu$/, ' or cpu')}, got "tpu"`,
+  );
+  const threads = await rejection(loadModel(dir, { threads: 0 }));
+  assert.is(threads.message, 'threads must be a positive integer, got 0');
+  const deviceId = await rejection(loadModel(dir, { deviceId: -1 }));
+  assert.is(deviceId.message, 'deviceId must be a non-negative integer, got -1');
+});
+
+test('the model registry names options by key (the CLI shows its flags): a file as the model, a head the model lacks', async () => {
+  const file = join(MODELS, 'sidecar-ctc', 'rote-model.json');
+  const notDirectory = await rejection(detectModel(file));
+  assert.equal(notDirectory.keys, ['model']);
+  assert.is(
+    notDirectory.message,
+    `${file}: model must be a directory holding the model's .onnx file(s) and tokens file`,
+  );
+  assert.match(
+    notDirectory.render((key) => `--${key}`),
+    `${file}: --model must be a directory`,
+  );
+  const head = await rejection(detectModel(join(MODELS, 'sidecar-ctc'), { head: 'transducer' }));
+  assert.equal(head.keys, ['head', 'head']);
+  assert.match(
+    head.render((key) => `--${key}`),
+    /: --head transducer: this model \(sidecar-ctc\) has no transducer head; drop --head/,
+  );
 });
 
 test.run();

@@ -30,6 +30,9 @@ export function positiveIntegerMetadata(f: OnnxFileFacts, key: string): number |
   return value > 0 ? value : null;
 }
 
+/** The most mel bins a model may ask for (frontends allocate their mel banks from it; real models: 64 to 128). */
+export const MAX_MEL_BINS = 1024;
+
 /**
  * Mel bins the model wants: the fixed size of its features input's bin axis, else the
  * sherpa-onnx metadata feat_dim; a RoteError when they disagree or neither exists.
@@ -44,6 +47,11 @@ export function modelMelBins(f: OnnxFileFacts, input: string, axis: number): { n
       `${f.path}: metadata feat_dim=${metadata} but the input ${describeValueInfo(info!)} declares ${declared} feature bins; fix the metadata`,
     );
   }
+  const bins = declared ?? metadata;
+  if (bins !== null && bins > MAX_MEL_BINS)
+    throw new RoteError(
+      `${f.path}: ${declared !== null ? `the input ${describeValueInfo(info!)} declares` : 'metadata feat_dim asks for'} ${bins} feature bins, more than the ${MAX_MEL_BINS} any frontend computes (real models: 64 to 128); fix the model`,
+    );
   if (declared !== null) return { numBins: declared, because: `${declared} mel bins (declared ${input} shape)` };
   if (metadata !== null) return { numBins: metadata, because: `${metadata} mel bins (metadata feat_dim)` };
   throw new RoteError(

@@ -1,37 +1,52 @@
 /**
- * One CTC engine shared by the CTC families: they differ only in how a
- * directory describes the model (CtcModelConfig), not in how it runs.
+ * The CTC base: every CTC layout is one model file that turns a padded batch into
+ * per-frame class scores. A layout (nemo-ctc.ts, sherpa-nemo-ctc.ts, sidecar-ctc.ts)
+ * only says how its directory describes the model (CtcLayout); this file checks the
+ * declared interface, feeds the batch, reads log-probabilities (log-softmax applied to
+ * logits), finds each utterance's valid output frames, and decodes greedily. The
+ * reference score (CTC forced log-likelihood) is computed from the log-probs by the caller.
  */
-import { join } from 'node:path';
-import { createFrontend, type FrontendSpec } from '../../audio/index.ts';
-import { sha256File } from '../../util/hash.ts';
 import { RoteError } from '../../util/errors.ts';
 import { ctcGreedy, logSoftmaxRows } from '../ctc.ts';
+import {
+  attentionMask,
+  declaredLengths,
+  featureTensor,
+  floatOutput,
+  integerTensor,
+  openEngine,
+  type EngineSessions,
+  type EngineSetup,
+  type FeatureLayout,
+  type ort,
+} from '../engine.ts';
 import { describeValueInfo, type OnnxFileFacts } from '../onnx-file.ts';
-import { createSessions, ort, RunClock, type RuntimeOptions } from '../runtime.ts';
-import type { Vocabulary } from '../vocabulary.ts';
-import type { Engine, FamilyName, FeatureBatch, UtteranceOutput } from './types.ts';
+import type { RuntimeOptions } from '../runtime.ts';
+import type { Engine, FeatureBatch, UtteranceOutput } from './types.ts';
 
-export interface CtcModelConfig {
-  family: FamilyName;
-  dir: string;
+export interface CtcLayout extends Omit<EngineSetup, 'modelFiles'> {
   modelFile: string;
   facts: OnnxFileFacts;
-  /** Extra files to fingerprint (vocabulary, sidecar). */
-  otherFiles: string[];
   featuresInput: string;
-  /** 'BFT' = [batch, bins, frames] (NeMo); 'BTF' = [batch, frames, bins]. */
-  layout: 'BFT' | 'BTF';
+  /** 'BFT' = [batch, bins, frames] (NeMo); 'BTF' = [batch, frames, bins]; 'BT' = [batch, samples] (raw waveform). */
+  layout: FeatureLayout;
+  /** An integer input [batch] with each utterance's valid frames, or null. */
   lengthsInput: string | null;
+  /** An integer input [batch, frames], 1 on valid frames (Hugging Face's attention_mask), or null/absent. */
+  maskInput?: string | null;
   output: string;
+  /** false: the output holds logits, and rote applies log-softmax. */
   outputIsLogProbs: boolean;
-  frontend: FrontendSpec;
-  vocabulary: Vocabulary;
   /** 'probe': measured after loading by one run on PROBE_FRAMES zero frames (for exports that do not record it). */
   subsampling: number | 'probe';
-  /** Valid output frames from input frames: 'ceil' (NeMo's stride-2 convolutions) or 'floor' (sherpa-onnx). */
-  outputLengthRule: 'ceil' | 'floor';
-  detectedBecause: string[];
+  /**
+   * Valid output frames from input frames: 'ceil' / 'floor' of T / subsampling (NeMo's stride-2
+   * convolutions / sherpa-onnx), or any function (e.g. a convolution stack's lengths). An output
+   * named in OUTPUT_LENGTH_NAMES takes precedence.
+   */
+  outputLengthRule: 'ceil' | 'floor' | ((inputFrames: number) => number);
+  /** Overrides padSensitive (default: true when there is neither a lengths nor a mask input). */
+  padSensitive?: boolean;
 }
 
 export const PROBE_FRAMES = 256;
@@ -39,7 +54,8 @@ export const PROBE_FRAMES = 256;
 /** Output names exports use for the valid output frames per utterance (NeMo, ESPnet/WeNet, icefall, others). */
 export const OUTPUT_LENGTH_NAMES = ['encoded_lengths', 'log_probs_len', 'encoder_out_lens', 'out_lengths'];
 
-export function outputFrames(inputFrames: number, subsampling: number, rule: 'ceil' | 'floor'): number {
+export function outputFrames(inputFrames: number, subsampling: number, rule: CtcLayout['outputLengthRule']): number {
+  if (typeof rule === 'function') return rule(inputFrames);
   return rule === 'ceil' ? Math.ceil(inputFrames / subsampling) : Math.floor(inputFrames / subsampling);
 }
 
@@ -47,12 +63,23 @@ function shapeText(dims: (number | string)[]): string {
   return `[${dims.join(', ')}]`;
 }
 
+function expectedFeatures(layout: FeatureLayout, numBins: number): string {
+  if (layout === 'BT') return shapeText(['B', 'T']);
+  return layout === 'BFT' ? shapeText(['B', numBins, 'T']) : shapeText(['B', 'T', numBins]);
+}
+
+function isInteger(elemType: number): boolean {
+  return elemType === 0 || elemType === 6 || elemType === 7;
+}
+
 /** Checks the declared inputs/outputs against what rote will feed; errors name expected and actual shapes. */
-function checkDeclaredInterface(config: CtcModelConfig, numBins: number): void {
-  const { facts } = config;
+function checkDeclaredInterface(layout: CtcLayout, numBins: number): void {
+  const { facts } = layout;
+  const mask = layout.maskInput ?? null;
   const expected = [
-    `${config.featuresInput} ${config.layout === 'BFT' ? shapeText(['B', numBins, 'T']) : shapeText(['B', 'T', numBins])} float32`,
-    ...(config.lengthsInput ? [`${config.lengthsInput} [B] int64 or int32`] : []),
+    `${layout.featuresInput} ${expectedFeatures(layout.layout, numBins)} float32`,
+    ...(layout.lengthsInput ? [`${layout.lengthsInput} [B] int64 or int32`] : []),
+    ...(mask ? [`${mask} [B, T] int64 or int32`] : []),
   ];
   const actual = facts.inputs.map(describeValueInfo).join(', ') || 'none declared';
   const mismatch = (why: string): never => {
@@ -60,96 +87,80 @@ function checkDeclaredInterface(config: CtcModelConfig, numBins: number): void {
       `${facts.path}: model input mismatch (${why}): rote feeds ${expected.join(' and ')}; the model declares ${actual}. Check the model family (rote inspect-model) or its rote-model.json`,
     );
   };
-  const features = facts.inputs.find((i) => i.name === config.featuresInput);
-  if (!features) mismatch(`no input named "${config.featuresInput}"`);
-  if (features!.elemType !== 0 && features!.elemType !== 1) mismatch(`"${config.featuresInput}" is not float32`);
+  const features = facts.inputs.find((i) => i.name === layout.featuresInput);
+  if (!features) mismatch(`no input named "${layout.featuresInput}"`);
+  if (features!.elemType !== 0 && features!.elemType !== 1) mismatch(`"${layout.featuresInput}" is not float32`);
+  const rank = layout.layout === 'BT' ? 2 : 3;
   if (features!.shape) {
-    if (features!.shape.length !== 3)
-      mismatch(`"${config.featuresInput}" has ${features!.shape.length} dimensions, not 3`);
-    const bins = features!.shape[config.layout === 'BFT' ? 1 : 2]!;
-    const frames = features!.shape[config.layout === 'BFT' ? 2 : 1]!;
-    if (bins.value !== null && bins.value > 0 && bins.value !== numBins)
-      mismatch(`the model wants ${bins.value} feature bins, the frontend makes ${numBins}`);
-    if ((bins.value === null || bins.value <= 0) && frames.value !== null && frames.value > 0) {
-      mismatch(
-        `the frames axis is fixed at ${frames.value} and the bins axis is symbolic: the layout looks swapped (try "${config.layout === 'BFT' ? 'BTF' : 'BFT'}")`,
-      );
+    if (features!.shape.length !== rank)
+      mismatch(`"${layout.featuresInput}" has ${features!.shape.length} dimensions, not ${rank}`);
+    if (layout.layout !== 'BT') {
+      const bins = features!.shape[layout.layout === 'BFT' ? 1 : 2]!;
+      const frames = features!.shape[layout.layout === 'BFT' ? 2 : 1]!;
+      if (bins.value !== null && bins.value > 0 && bins.value !== numBins)
+        mismatch(`the model wants ${bins.value} feature bins, the frontend makes ${numBins}`);
+      if ((bins.value === null || bins.value <= 0) && frames.value !== null && frames.value > 0) {
+        mismatch(
+          `the frames axis is fixed at ${frames.value} and the bins axis is symbolic: the layout looks swapped (try "${layout.layout === 'BFT' ? 'BTF' : 'BFT'}")`,
+        );
+      }
     }
   }
-  if (config.lengthsInput) {
-    const lengths = facts.inputs.find((i) => i.name === config.lengthsInput);
-    if (!lengths) mismatch(`no input named "${config.lengthsInput}"`);
-    if (lengths!.elemType !== 0 && lengths!.elemType !== 6 && lengths!.elemType !== 7)
-      mismatch(`"${config.lengthsInput}" is not an integer tensor`);
+  for (const name of [layout.lengthsInput, mask]) {
+    if (!name) continue;
+    const info = facts.inputs.find((i) => i.name === name);
+    if (!info) mismatch(`no input named "${name}"`);
+    if (!isInteger(info!.elemType)) mismatch(`"${name}" is not an integer tensor`);
   }
-  const extra = facts.inputs.filter((i) => i.name !== config.featuresInput && i.name !== config.lengthsInput);
+  const extra = facts.inputs.filter((i) => ![layout.featuresInput, layout.lengthsInput, mask].includes(i.name));
   if (extra.length > 0) mismatch(`unexpected inputs ${extra.map((i) => i.name).join(', ')}`);
-  const output = facts.outputs.find((o) => o.name === config.output);
+  const output = facts.outputs.find((o) => o.name === layout.output);
   if (!output)
     throw new RoteError(
-      `${facts.path}: no output named "${config.output}"; the model declares ${facts.outputs.map(describeValueInfo).join(', ')}`,
+      `${facts.path}: no output named "${layout.output}"; the model declares ${facts.outputs.map(describeValueInfo).join(', ')}`,
     );
   const vocabDim = output.shape?.[2];
-  if (vocabDim && vocabDim.value !== null && vocabDim.value > 0 && vocabDim.value !== config.vocabulary.pieces.length) {
+  if (vocabDim && vocabDim.value !== null && vocabDim.value > 0 && vocabDim.value !== layout.vocabulary.pieces.length) {
     throw new RoteError(
-      `${facts.path}: the output "${config.output}" has ${vocabDim.value} classes but ${config.vocabulary.source} gives ${config.vocabulary.pieces.length} tokens (blank included); use the tokens file that came with the model`,
+      `${facts.path}: the output "${layout.output}" has ${vocabDim.value} classes but ${layout.vocabulary.source} gives ${layout.vocabulary.pieces.length} tokens (blank included); use the tokens file that came with the model`,
     );
   }
 }
 
-export async function createCtcEngine(config: CtcModelConfig, options: RuntimeOptions): Promise<Engine> {
-  const frontend = createFrontend(config.frontend);
-  checkDeclaredInterface(config, frontend.numBins);
-  const modelPath = join(config.dir, config.modelFile);
-  const { sessions, report } = await createSessions([modelPath], options);
-  const session = sessions[0]!;
-  const clock = new RunClock();
-  const lengthsType =
-    config.facts.inputs.find((i) => i.name === config.lengthsInput)?.elemType === 6 ? 'int32' : 'int64';
-  const vocabSize = config.vocabulary.pieces.length;
-  const files = await Promise.all(
-    [config.modelFile, ...config.otherFiles].map(async (name) => ({
-      path: join(config.dir, name),
-      sha256: await sha256File(join(config.dir, name)),
-    })),
-  );
+export async function createCtcEngine(layout: CtcLayout, options: RuntimeOptions): Promise<Engine> {
+  const { modelFile, ...rest } = layout;
+  return openEngine({ ...rest, modelFiles: [modelFile] }, options, (sessions) => openCtc(layout, sessions));
+}
 
-  let subsampling = config.subsampling === 'probe' ? 1 : config.subsampling;
-  const detectedBecause = [...config.detectedBecause];
-  const lengthsOutput = OUTPUT_LENGTH_NAMES.find((name) => config.facts.outputs.some((o) => o.name === name)) ?? null;
-  if (lengthsOutput) detectedBecause.push(`output frames per utterance from the model's ${lengthsOutput} output`);
+async function openCtc(layout: CtcLayout, sessions: EngineSessions) {
+  const { frontend, vocabulary } = sessions;
+  checkDeclaredInterface(layout, frontend.numBins);
+  const modelPath = sessions.paths[0]!;
+  const inputs = layout.facts.inputs;
+  const lengthsInfo = inputs.find((i) => i.name === layout.lengthsInput);
+  const mask = layout.maskInput ?? null;
+  const maskInfo = inputs.find((i) => i.name === mask);
+  const vocabSize = vocabulary.pieces.length;
+  const because: string[] = [];
+  const lengthsOutput = OUTPUT_LENGTH_NAMES.find((name) => layout.facts.outputs.some((o) => o.name === name)) ?? null;
+  if (lengthsOutput) because.push(`output frames per utterance from the model's ${lengthsOutput} output`);
+  let subsampling = layout.subsampling === 'probe' ? 1 : layout.subsampling;
 
   async function run(batch: FeatureBatch): Promise<UtteranceOutput[]> {
     const n = batch.frames.length;
-    const { maxFrames, numBins } = batch;
-    let data = batch.features;
-    let dims = [n, maxFrames, numBins];
-    if (config.layout === 'BFT') {
-      data = new Float32Array(n * numBins * maxFrames);
-      for (let b = 0; b < n; b++) {
-        const base = b * maxFrames * numBins;
-        for (let t = 0; t < batch.frames[b]!; t++) {
-          for (let f = 0; f < numBins; f++) data[base + f * maxFrames + t] = batch.features[base + t * numBins + f]!;
-        }
-      }
-      dims = [n, numBins, maxFrames];
-    }
-    const feeds: Record<string, ort.Tensor> = { [config.featuresInput]: new ort.Tensor('float32', data, dims) };
-    if (config.lengthsInput) {
-      feeds[config.lengthsInput] =
-        lengthsType === 'int32'
-          ? new ort.Tensor('int32', Int32Array.from(batch.frames), [n])
-          : new ort.Tensor('int64', BigInt64Array.from(batch.frames.map((f) => BigInt(f))), [n]);
-    }
-    const results = await clock.run(
-      session,
+    const features = featureTensor(batch, layout.layout);
+    const feeds: Record<string, ort.Tensor> = { [layout.featuresInput]: features };
+    if (layout.lengthsInput) feeds[layout.lengthsInput] = integerTensor(lengthsInfo, batch.frames, [n]);
+    if (mask) feeds[mask] = attentionMask(maskInfo, batch);
+    const results = await sessions.run(
+      0,
       feeds,
-      () => `${config.modelFile} given ${config.featuresInput} [${dims.join(', ')}]`,
+      () => `${layout.modelFile} given ${layout.featuresInput} [${features.dims.join(', ')}]`,
     );
-    const output = results[config.output] as ort.Tensor | undefined;
-    if (!output || output.dims.length !== 3 || output.dims[0] !== n) {
+    const output = floatOutput(results, layout.output, modelPath);
+    if (output.dims.length !== 3 || output.dims[0] !== n) {
       throw new RoteError(
-        `${modelPath}: output "${config.output}" has shape [${output?.dims.join(', ') ?? 'missing'}], expected [${n}, T', ${vocabSize}]`,
+        `${modelPath}: output "${layout.output}" has shape [${output.dims.join(', ')}], expected [${n}, T', ${vocabSize}]`,
       );
     }
     const outMax = output.dims[1]!;
@@ -159,22 +170,16 @@ export async function createCtcEngine(config: CtcModelConfig, options: RuntimeOp
         `${modelPath}: output has ${classes} classes but the vocabulary has ${vocabSize} tokens (blank included)`,
       );
     const values = output.data as Float32Array;
-    const declared = lengthsOutput
-      ? Array.from(results[lengthsOutput]!.data as BigInt64Array | Int32Array, Number)
-      : null;
+    const declared = lengthsOutput ? declaredLengths(results[lengthsOutput] as ort.Tensor, outMax) : null;
     const outputs: UtteranceOutput[] = [];
     for (let b = 0; b < n; b++) {
-      const frames = Math.max(
-        0,
-        Math.min(
-          outMax,
-          declared ? declared[b]! : outputFrames(batch.frames[b]!, subsampling, config.outputLengthRule),
-        ),
-      );
+      const frames = declared
+        ? declared[b]!
+        : Math.max(0, Math.min(outMax, outputFrames(batch.frames[b]!, subsampling, layout.outputLengthRule)));
       const logProbs = values.slice(b * outMax * vocabSize, (b * outMax + frames) * vocabSize);
-      if (!config.outputIsLogProbs) logSoftmaxRows(logProbs, frames, vocabSize);
+      if (!layout.outputIsLogProbs) logSoftmaxRows(logProbs, frames, vocabSize);
       outputs.push({
-        tokenIds: ctcGreedy(logProbs, frames, vocabSize, config.vocabulary.blankId),
+        tokenIds: ctcGreedy(logProbs, frames, vocabSize, vocabulary.blankId),
         logProbs,
         outFrames: frames,
       });
@@ -182,48 +187,26 @@ export async function createCtcEngine(config: CtcModelConfig, options: RuntimeOp
     return outputs;
   }
 
-  if (config.subsampling === 'probe') {
+  if (layout.subsampling === 'probe') {
     const numBins = frontend.numBins;
-    try {
-      const [probe] = await run({
-        features: new Float32Array(PROBE_FRAMES * numBins),
-        frames: [PROBE_FRAMES],
-        maxFrames: PROBE_FRAMES,
-        numBins,
-      });
-      if (!probe || probe.outFrames <= 0)
-        throw new RoteError(
-          `${modelPath}: the probe run (${PROBE_FRAMES} frames) returned no output frames; cannot infer the subsampling factor`,
-        );
-      subsampling = Math.round(PROBE_FRAMES / probe.outFrames);
-      detectedBecause.push(
-        `subsampling ${subsampling}: a probe run turned ${PROBE_FRAMES} input frames into ${probe.outFrames}`,
+    const [probe] = await run({
+      features: new Float32Array(PROBE_FRAMES * numBins),
+      frames: [PROBE_FRAMES],
+      maxFrames: PROBE_FRAMES,
+      numBins,
+    });
+    if (!probe || probe.outFrames <= 0)
+      throw new RoteError(
+        `${modelPath}: the probe run (${PROBE_FRAMES} frames) returned no output frames; cannot infer the subsampling factor`,
       );
-    } catch (error) {
-      await session.release();
-      throw error;
-    }
-    clock.runMs = 0;
-    clock.runs = 0;
+    subsampling = Math.round(PROBE_FRAMES / probe.outFrames);
+    because.push(`subsampling ${subsampling}: a probe run turned ${PROBE_FRAMES} input frames into ${probe.outFrames}`);
   }
-
   return {
-    info: {
-      family: config.family,
-      isCtc: true,
-      dir: config.dir,
-      files,
-      frontend: config.frontend,
-      vocabulary: { size: vocabSize, blankId: config.vocabulary.blankId, kind: config.vocabulary.kind },
-      subsampling,
-      detectedBecause,
-    },
-    provider: report,
-    frontend,
-    vocabulary: config.vocabulary,
-    clock,
-    padSensitive: config.lengthsInput === null,
+    kind: 'ctc' as const,
+    subsampling,
+    because,
+    padSensitive: layout.padSensitive ?? (layout.lengthsInput === null && mask === null),
     run,
-    close: () => session.release(),
   };
 }

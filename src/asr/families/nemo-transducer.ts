@@ -1,60 +1,48 @@
 /**
- * NeMo transducers in the two layouts their exports come in (engine: nemo-transducer-engine.ts).
- *
- * nemo-transducer: what NeMo's `model.export("x.onnx")` writes for an RNNT / TDT model
+ * A NeMo RNNT / TDT model as NeMo's `model.export("x.onnx")` writes it
  * (examples/asr/export/transducer/infer_transducer_onnx.py reads it back):
  *   encoder-x.onnx        audio_signal [B, F, T], length -> outputs [B, D, T'], encoded_lengths
  *   decoder_joint-x.onnx  encoder_outputs [B, D, 1], targets [B, 1] int32, target_length,
- *                         input_states_1/2 [L, B, H] -> outputs [B, 1, 1, V + 1 (+ durations)],
+ *                         input_states_1/2 [L, B, H] -> outputs [B, 1, 1, V + 1 (+ durations)] raw logits,
  *                         prednet_lengths, output_states_1/2
  * with no metadata and no vocabulary: NeMo keeps its tokenizer in the .nemo archive, so
- * tokens.txt ("<piece> <id>") or NeMo's vocab.txt must sit beside the ONNX files.
- *
- * sherpa-nemo-transducer: sherpa-onnx's export of a NeMo transducer
- * (scripts/nemo/fast-conformer-hybrid-transducer-ctc/export-onnx-transducer*.py,
- * parakeet-tdt export_onnx.py): encoder.onnx (the same encoder; metadata vocab_size
- * without the blank, normalize_type, pred_rnn_layers, pred_hidden, subsampling_factor,
- * model_type, sometimes feat_dim), decoder.onnx (targets, target_length, 2 states ->
- * outputs [B, H, U], prednet_lengths, 2 states), joiner.onnx (encoder_outputs,
- * decoder_outputs -> outputs [B, T, U, V + 1]), tokens.txt with "<blk>" last.
- *
- * Features: NeMo's (nemo-mel), the bins from the declared audio_signal [B, F, T] or
- * metadata feat_dim, per-feature normalization unless normalize_type says otherwise;
- * `sherpaCompatible` uses sherpa-onnx's frontend for NeMo transducers instead (and its
- * 5 symbols per frame for TDT), to compare transcripts with sherpa-onnx.
+ * tokens.txt ("<piece> <id>") or NeMo's vocab.txt must sit beside the ONNX files; the
+ * blank is the last id. The encoder and frontend are shared with sherpa-onnx's layout
+ * (nemo-transducer-common.ts); search and score are the transducer base's.
  */
 import { join } from 'node:path';
-import type { FrontendSpec } from '../../audio/index.ts';
-import { RoteError } from '../../util/errors.ts';
-import type { OnnxFileFacts } from '../onnx-file.ts';
+import type { OnnxFileFacts, OnnxValueInfo } from '../onnx-file.ts';
+import { stateRowsFromLayerMajor, type StatefulStepResult } from '../transducer-stateful.ts';
 import { loadVocabulary } from '../vocabulary.ts';
+import { fixedDim, ort, type EngineSessions } from '../engine.ts';
+import { hasInputs, onnxWhere, preferFullPrecision, SIDECAR_NAME } from './common.ts';
 import {
-  hasInputs,
-  hasOutputs,
-  modelMelBins,
-  onnxWhere,
-  positiveIntegerMetadata,
-  preferFullPrecision,
-  SIDECAR_NAME,
-} from './common.ts';
-import { createNemoTransducerEngine } from './nemo-transducer-engine.ts';
-import type { DirectoryFacts, Detection, FamilyDefinition, LoadModelOptions } from './types.ts';
+  declaredFromMetadata,
+  framesToBDT,
+  isNemoEncoder,
+  lstmPrediction,
+  nemoEncoder,
+  nemoFrontend,
+  nemoMaxSymbols,
+  vocabularyFile,
+} from './nemo-transducer-common.ts';
+import {
+  concat,
+  createTransducerEngine,
+  frameChunks,
+  type TransducerAdapter,
+  type TransducerNetwork,
+} from './transducer-engine.ts';
+import type { DirectoryFacts, Detection, Engine, FamilyDefinition, LoadModelOptions } from './types.ts';
 
-const NEMO_MAX_SYMBOLS = 10;
-
-function isNemoEncoder(f: OnnxFileFacts): boolean {
-  return hasInputs(f, ['audio_signal', 'length']) && hasOutputs(f, ['outputs', 'encoded_lengths']);
-}
+/** Grid rows per joint call when scoring cell by cell (bounded memory: rows x width floats). */
+const LATTICE_ROWS_PER_CALL = 2048;
 
 function isDecoderJoint(f: OnnxFileFacts): boolean {
   return (
     hasInputs(f, ['encoder_outputs', 'targets', 'target_length']) &&
     f.inputs.filter((i) => /state/i.test(i.name)).length === 2
   );
-}
-
-function vocabularyFile(facts: DirectoryFacts): string | undefined {
-  return ['tokens.txt', 'vocab.txt'].find((name) => facts.files.includes(name));
 }
 
 /** NeMo export pairs: encoder-X.onnx with decoder_joint-X.onnx (same X) when there are several. */
@@ -68,43 +56,176 @@ function nemoPair(facts: DirectoryFacts): { encoder?: string; decoderJoint?: str
   return { ...(encoder ? { encoder } : {}), decoderJoint };
 }
 
-function frontendFor(encoder: OnnxFileFacts, options: LoadModelOptions, because: string[]): FrontendSpec {
-  const { numBins, because: binsBecause } = modelMelBins(encoder, 'audio_signal', 1);
-  const normalizeType = (encoder.metadata.normalize_type ?? 'per_feature').trim();
-  if (!['', 'NA', 'per_feature'].includes(normalizeType))
-    throw new RoteError(
-      `${encoder.path}: metadata normalize_type="${normalizeType}" is not supported (rote knows "per_feature" and "" / "NA")`,
+/** The decoder+joint network: one call per search step (prediction network and joint together). */
+function decoderJointNetwork(
+  sessions: EngineSessions,
+  file: string,
+  f: OnnxFileFacts,
+  encoder: OnnxFileFacts,
+  blankId: number,
+  latticeByCells: boolean,
+): { network: TransducerNetwork; describe: string } {
+  const byName = (name: string, fallback: number): OnnxValueInfo =>
+    f.inputs.find((i) => i.name === name) ?? f.inputs[fallback]!;
+  const [encInfo, targetsInfo, lengthInfo] = [
+    byName('encoder_outputs', 0),
+    byName('targets', 1),
+    byName('target_length', 2),
+  ];
+  const lstm = lstmPrediction(f, declaredFromMetadata(encoder), targetsInfo, lengthInfo);
+  const { stateSize, layers, hidden } = lstm;
+  const outName = f.outputs[0]!.name;
+  const stateOuts = f.outputs.slice(-2).map((o) => o.name);
+  // NeMo declares encoder_outputs [B, D, T] and targets [B, U] with free T and U: the whole lattice fits one call.
+  const wholeLattice = !latticeByCells && fixedDim(encInfo, 2) === null && fixedDim(targetsInfo, 1) === null;
+  const call = async (
+    frames: Float32Array,
+    labels: Int32Array,
+    rows: Float32Array[],
+    n: number,
+    encoderDim: number,
+  ): Promise<StatefulStepResult> => {
+    const feeds: Record<string, ort.Tensor> = {
+      [encInfo.name]: new ort.Tensor('float32', frames, [n, encoderDim, 1]),
+      ...lstm.stepFeeds(labels, rows, n),
+    };
+    const out = await sessions.run(
+      1,
+      feeds,
+      () =>
+        `${file} given encoder_outputs [${n}, ${encoderDim}, 1], targets [${n}, 1], states [${layers}, ${n}, ${hidden}]`,
     );
-  const normalize = normalizeType === 'per_feature' ? 'per_feature' : 'none';
-  const recorded =
-    encoder.metadata.normalize_type === undefined ? ' (NeMo default; the export does not record it)' : '';
-  if (options.sherpaCompatible) {
-    because.push(
-      `features: sherpa-onnx's NeMo transducer frontend (sherpa-compatible: Kaldi framing, povey window, mel 0-7600 Hz librosa-style, population variance), ${binsBecause}, normalization ${normalize}${recorded}`,
-    );
-    return { type: 'sherpa-nemo-mel', numBins, normalize, ...SHERPA_NEMO_TRANSDUCER_FRONTEND };
-  }
-  because.push(`features: NeMo log-mel, ${binsBecause}, normalization ${normalize}${recorded}`);
-  return { type: 'nemo-mel', numBins, normalize };
-}
-
-/**
- * What sherpa-onnx changes, for NeMo transducers, from its NeMo CTC frontend
- * (offline-recognizer-transducer-nemo-impl.h PostInit sets low_freq 0, librosa mel banks,
- * no DC removal, but leaves the feature config's povey window and high_freq -400).
- */
-/** Symbols per frame at most: the user's choice, else NeMo's 10 (sherpa-onnx's 5 for TDT in sherpa-compatible mode). */
-function maxSymbolsPerFrame(options: LoadModelOptions): { rnnt: number; tdt: number } {
-  return {
-    rnnt: options.maxSymbolsPerFrame ?? NEMO_MAX_SYMBOLS,
-    tdt: options.maxSymbolsPerFrame ?? (options.sherpaCompatible ? SHERPA_TDT_MAX_SYMBOLS : NEMO_MAX_SYMBOLS),
+    return {
+      logits: (out[outName] as ort.Tensor).data as Float32Array,
+      states: stateOuts.map((name) =>
+        stateRowsFromLayerMajor((out[name] as ort.Tensor).data as Float32Array, layers, n, hidden),
+      ),
+    };
   };
+  const step = async (
+    frames: Float32Array,
+    labels: Int32Array,
+    rows: Float32Array[],
+    n: number,
+  ): Promise<StatefulStepResult> => {
+    const encoderDim = frames.length / n;
+    if (!lstm.rowByRow) return call(frames, labels, rows, n, encoderDim);
+    const parts: StatefulStepResult[] = [];
+    for (let r = 0; r < n; r++) {
+      const row = rows.map((s) => s.slice(r * stateSize, (r + 1) * stateSize));
+      parts.push(
+        await call(frames.slice(r * encoderDim, (r + 1) * encoderDim), labels.slice(r, r + 1), row, 1, encoderDim),
+      );
+    }
+    return {
+      logits: concat(parts.map((p) => p.logits)),
+      states: [0, 1].map((i) => concat(parts.map((p) => p.states[i]!))),
+    };
+  };
+  const network: TransducerNetwork = {
+    stateSizes: [stateSize, stateSize],
+    step,
+    async lattice(frames, count, targets, width) {
+      const encoderDim = frames.length / count;
+      const columns = targets.length + 1;
+      const labels = [blankId, ...targets];
+      if (wholeLattice) {
+        // One call per chunk of frames: encoder_outputs [1, D, T] and targets [1, U + 1] = [blank, y_1..y_U]
+        // from zero states; the LSTM reads the targets in order, so output [1, T, U + 1, W] is the lattice.
+        const parts: Float32Array[] = [];
+        for (const [start, end] of frameChunks(count, columns, width)) {
+          const chunk = framesToBDT(frames.subarray(start * encoderDim, end * encoderDim), end - start, encoderDim);
+          const feeds: Record<string, ort.Tensor> = {
+            [encInfo.name]: new ort.Tensor('float32', chunk, [1, encoderDim, end - start]),
+            ...lstm.sequenceFeeds(labels),
+          };
+          const out = await sessions.run(
+            1,
+            feeds,
+            () => `${file} given encoder_outputs [1, ${encoderDim}, ${end - start}], targets [1, ${columns}]`,
+          );
+          parts.push((out[outName] as ort.Tensor).data as Float32Array);
+        }
+        return concat(parts);
+      }
+      // Row by row: the state before each target (s_0 = zeros with label blank, s_u = state after label u - 1), then a grid of single cells.
+      const before: Float32Array[][] = [[new Float32Array(stateSize), new Float32Array(stateSize)]];
+      for (let u = 1; u < columns; u++) {
+        const result = await step(frames.subarray(0, encoderDim), Int32Array.of(labels[u - 1]!), before[u - 1]!, 1);
+        before.push(result.states);
+      }
+      const total = count * columns;
+      const parts: Float32Array[] = [];
+      for (let start = 0; start < total; start += LATTICE_ROWS_PER_CALL) {
+        const rows = Math.min(LATTICE_ROWS_PER_CALL, total - start);
+        const gridFrames = new Float32Array(rows * encoderDim);
+        const gridLabels = new Int32Array(rows);
+        const gridStates = [new Float32Array(rows * stateSize), new Float32Array(rows * stateSize)];
+        for (let r = 0; r < rows; r++) {
+          const t = Math.floor((start + r) / columns);
+          const u = (start + r) % columns;
+          gridFrames.set(frames.subarray(t * encoderDim, (t + 1) * encoderDim), r * encoderDim);
+          gridLabels[r] = labels[u]!;
+          gridStates[0]!.set(before[u]![0]!, r * stateSize);
+          gridStates[1]!.set(before[u]![1]!, r * stateSize);
+        }
+        parts.push((await step(gridFrames, gridLabels, gridStates, rows)).logits);
+      }
+      return concat(parts);
+    },
+  };
+  return { network, describe: lstm.describe() };
 }
 
-export const SHERPA_NEMO_TRANSDUCER_FRONTEND = { window: 'povey', highFreq: -400 } as const;
-
-/** sherpa-onnx's NeMo greedy search: 10 symbols per frame for RNNT, 5 for TDT. */
-export const SHERPA_TDT_MAX_SYMBOLS = 5;
+/** Loads the NeMo export layout; `latticeByCells` scores cell by cell even where one call would do (the fallback path, for tests). */
+export async function loadNemoTransducer(
+  facts: DirectoryFacts,
+  because: string[],
+  options: LoadModelOptions,
+  latticeByCells = false,
+): Promise<Engine> {
+  const { encoder, decoderJoint } = nemoPair(facts);
+  const encoderFacts = facts.onnx.get(encoder!)!;
+  const jointFacts = facts.onnx.get(decoderJoint!)!;
+  const vocabName = vocabularyFile(facts)!;
+  const vocabulary = await loadVocabulary(join(facts.dir, vocabName), 'last');
+  const detectedBecause = [...because];
+  const frontend = nemoFrontend(encoderFacts, options, detectedBecause);
+  const declared = declaredFromMetadata(encoderFacts);
+  return createTransducerEngine(
+    {
+      family: 'nemo-transducer',
+      dir: facts.dir,
+      modelFiles: [encoder!, decoderJoint!],
+      otherFiles: [vocabName],
+      vocabularyFile: vocabName,
+      frontend,
+      vocabulary,
+      detectedBecause,
+      open(sessions): TransducerAdapter {
+        const encode = nemoEncoder(encoderFacts, encoder!, sessions, 0);
+        const { network, describe } = decoderJointNetwork(
+          sessions,
+          decoderJoint!,
+          jointFacts,
+          encoderFacts,
+          vocabulary.blankId,
+          latticeByCells,
+        );
+        return {
+          encode,
+          network,
+          subsampling: declared.subsampling,
+          durations: declared.durations,
+          maxSymbolsPerFrame: nemoMaxSymbols(options),
+          describeSearch: (max) =>
+            `greedy search as NeMo (state kept on blank, blank embedded as zeros), at most ${max} symbol(s) per frame; ${describe}`,
+        };
+      },
+    },
+    options,
+  );
+}
 
 export const nemoTransducer: FamilyDefinition = {
   name: 'nemo-transducer',
@@ -137,137 +258,5 @@ export const nemoTransducer: FamilyDefinition = {
       ],
     };
   },
-  async load(facts, because, options) {
-    const { encoder, decoderJoint } = nemoPair(facts);
-    const encoderFacts = facts.onnx.get(encoder!)!;
-    const vocabName = vocabularyFile(facts)!;
-    const vocabulary = await loadVocabulary(join(facts.dir, vocabName), 'last');
-    const detected = [...because];
-    const frontend = frontendFor(encoderFacts, options, detected);
-    return createNemoTransducerEngine(
-      {
-        family: 'nemo-transducer',
-        dir: facts.dir,
-        encoderFile: encoder!,
-        encoder: encoderFacts,
-        network: { kind: 'decoder-joint', file: decoderJoint!, facts: facts.onnx.get(decoderJoint!)! },
-        vocabulary,
-        vocabularyFile: vocabName,
-        frontend,
-        declared: declaredFromMetadata(encoderFacts),
-        maxSymbolsPerFrame: maxSymbolsPerFrame(options),
-        detectedBecause: detected,
-      },
-      options,
-    );
-  },
-};
-
-function declaredFromMetadata(encoder: OnnxFileFacts): {
-  layers: number | null;
-  hidden: number | null;
-  subsampling: number | null;
-  durations: number[] | null;
-} {
-  const raw = encoder.metadata.durations?.trim();
-  let durations: number[] | null = null;
-  if (raw) {
-    durations = raw.split(/[\s,]+/).map(Number);
-    if (durations.some((d) => !Number.isInteger(d) || d < 0))
-      throw new RoteError(`${encoder.path}: metadata durations="${raw}" is not a list of non-negative integers`);
-  }
-  return {
-    layers: positiveIntegerMetadata(encoder, 'pred_rnn_layers'),
-    hidden: positiveIntegerMetadata(encoder, 'pred_hidden'),
-    subsampling: positiveIntegerMetadata(encoder, 'subsampling_factor'),
-    durations,
-  };
-}
-
-function pickRole(facts: DirectoryFacts, role: string, test: (f: OnnxFileFacts) => boolean): string | undefined {
-  return preferFullPrecision(onnxWhere(facts, (f, name) => name.toLowerCase().startsWith(role) && test(f)));
-}
-
-function sherpaFiles(facts: DirectoryFacts): { encoder?: string; decoder?: string; joiner?: string } {
-  const encoder = pickRole(facts, 'encoder', (f) => isNemoEncoder(f) && f.metadata.vocab_size !== undefined);
-  const decoder = pickRole(
-    facts,
-    'decoder',
-    (f) => hasInputs(f, ['targets', 'target_length']) && !hasInputs(f, ['encoder_outputs']),
-  );
-  const joiner = pickRole(facts, 'joiner', (f) => hasInputs(f, ['encoder_outputs', 'decoder_outputs']));
-  return { ...(encoder ? { encoder } : {}), ...(decoder ? { decoder } : {}), ...(joiner ? { joiner } : {}) };
-}
-
-export const sherpaNemoTransducer: FamilyDefinition = {
-  name: 'sherpa-nemo-transducer',
-  summary:
-    'NeMo RNNT/TDT as sherpa-onnx exports it: encoder.onnx (metadata vocab_size, pred_rnn_layers, pred_hidden), decoder.onnx (targets, states), joiner.onnx, tokens.txt',
-  detect(facts: DirectoryFacts): Detection {
-    const missing: string[] = [];
-    if (facts.sidecar) missing.push(`${SIDECAR_NAME} present (the sidecar family takes precedence)`);
-    const { encoder, decoder, joiner } = sherpaFiles(facts);
-    if (!encoder)
-      missing.push(
-        'encoder*.onnx with inputs audio_signal, length, outputs outputs, encoded_lengths and metadata vocab_size',
-      );
-    if (!decoder) missing.push('decoder*.onnx with inputs targets, target_length and 2 LSTM states');
-    if (!joiner) missing.push('joiner*.onnx with inputs encoder_outputs, decoder_outputs');
-    if (!facts.files.includes('tokens.txt')) missing.push('tokens.txt');
-    if (missing.length > 0) return { ok: false, missing };
-    const meta = facts.onnx.get(encoder!)!.metadata;
-    return {
-      ok: true,
-      because: [
-        `${encoder}, ${decoder}, ${joiner} present: NeMo encoder, prediction network (targets + states) and joint`,
-        `${encoder}: metadata vocab_size=${meta.vocab_size}${meta.pred_rnn_layers ? `, pred_rnn_layers=${meta.pred_rnn_layers}` : ''}${meta.pred_hidden ? `, pred_hidden=${meta.pred_hidden}` : ''}${meta.model_type ? `, model_type=${meta.model_type}` : ''}`,
-        'tokens.txt present (blank from its <blk> line)',
-      ],
-    };
-  },
-  async load(facts, because, options) {
-    const { encoder, decoder, joiner } = sherpaFiles(facts);
-    const encoderFacts = facts.onnx.get(encoder!)!;
-    const vocabulary = await loadVocabulary(join(facts.dir, 'tokens.txt'), 'from-file');
-    const vocabSize = positiveIntegerMetadata(encoderFacts, 'vocab_size');
-    if (vocabSize === null)
-      throw new RoteError(
-        `${encoderFacts.path}: metadata vocab_size="${encoderFacts.metadata.vocab_size}" is not a positive integer`,
-      );
-    // sherpa-onnx's NeMo exports write vocab_size without the blank; tokens.txt has it.
-    if (vocabulary.pieces.length !== vocabSize + 1 && vocabulary.pieces.length !== vocabSize) {
-      throw new RoteError(
-        `${vocabulary.source}: ${vocabulary.pieces.length} tokens but ${encoderFacts.path} metadata says vocab_size=${vocabSize} (+ 1 blank); use the tokens.txt that came with the model`,
-      );
-    }
-    if (vocabulary.blankId !== vocabulary.pieces.length - 1) {
-      throw new RoteError(
-        `${vocabulary.source}: the blank (<blk>) has id ${vocabulary.blankId}; NeMo transducers have it last (id ${vocabulary.pieces.length - 1})`,
-      );
-    }
-    const detected = [...because];
-    const frontend = frontendFor(encoderFacts, options, detected);
-    return createNemoTransducerEngine(
-      {
-        family: 'sherpa-nemo-transducer',
-        dir: facts.dir,
-        encoderFile: encoder!,
-        encoder: encoderFacts,
-        network: {
-          kind: 'split',
-          decoderFile: decoder!,
-          decoder: facts.onnx.get(decoder!)!,
-          joinerFile: joiner!,
-          joiner: facts.onnx.get(joiner!)!,
-        },
-        vocabulary,
-        vocabularyFile: 'tokens.txt',
-        frontend,
-        declared: declaredFromMetadata(encoderFacts),
-        maxSymbolsPerFrame: maxSymbolsPerFrame(options),
-        detectedBecause: detected,
-      },
-      options,
-    );
-  },
+  load: (facts, because, options) => loadNemoTransducer(facts, because, options),
 };

@@ -6,11 +6,14 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
+import { OptionError } from '../../util/options.ts';
+import type { HeadChoice } from '../options.ts';
 import { readOnnxFile, type OnnxFileFacts } from '../onnx-file.ts';
 import { SIDECAR_NAME } from './common.ts';
 import { nemoCtc } from './nemo-ctc.ts';
-import { nemoTransducer, sherpaNemoTransducer } from './nemo-transducer.ts';
+import { nemoTransducer } from './nemo-transducer.ts';
 import { sherpaNemoCtc } from './sherpa-nemo-ctc.ts';
+import { sherpaNemoTransducer } from './sherpa-nemo-transducer.ts';
 import { sherpaTransducer } from './sherpa-transducer.ts';
 import { sidecarCtc } from './sidecar-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
@@ -36,7 +39,9 @@ export async function gatherDirectoryFacts(dir: string): Promise<DirectoryFacts>
     );
   }
   if (!info.isDirectory())
-    throw new RoteError(`${dir}: --model must be a directory holding the model's .onnx file(s) and tokens file`);
+    throw new OptionError(
+      (name) => `${dir}: ${name('model')} must be a directory holding the model's .onnx file(s) and tokens file`,
+    );
   const files = (await readdir(dir)).sort();
   const onnx = new Map<string, OnnxFileFacts>();
   for (const name of files.filter((f) => f.toLowerCase().endsWith('.onnx')))
@@ -57,9 +62,6 @@ export interface FamilyChoice {
   family: FamilyDefinition;
   because: string[];
 }
-
-/** Which head of a hybrid RNNT-CTC model to use. */
-export type HeadChoice = 'ctc' | 'transducer';
 
 const CTC_HEADS = new Set(['nemo-ctc', 'sherpa-nemo-ctc']);
 const TRANSDUCER_HEADS = new Set(['nemo-transducer', 'sherpa-nemo-transducer']);
@@ -89,8 +91,6 @@ function hybridChoice(matches: FamilyChoice[], head: HeadChoice | undefined): Fa
 
 /** The one family that matches, or a RoteError saying what each family needs. */
 export function chooseFamily(facts: DirectoryFacts, head?: HeadChoice): FamilyChoice {
-  if (head !== undefined && head !== 'ctc' && head !== 'transducer')
-    throw new RoteError(`--head must be ctc or transducer, got "${String(head)}"`);
   const matches: FamilyChoice[] = [];
   const misses: string[] = [];
   for (const family of FAMILIES) {
@@ -102,8 +102,9 @@ export function chooseFamily(facts: DirectoryFacts, head?: HeadChoice): FamilyCh
     const only = matches[0]!;
     const isTransducer = TRANSDUCERS.has(only.family.name);
     if (head && (head === 'transducer') !== isTransducer) {
-      throw new RoteError(
-        `${facts.dir}: --head ${head}: this model (${only.family.name}) has no ${head === 'ctc' ? 'CTC' : 'transducer'} head; drop --head, or add the other head's export to the directory`,
+      throw new OptionError(
+        (name) =>
+          `${facts.dir}: ${name('head')} ${head}: this model (${only.family.name}) has no ${head === 'ctc' ? 'CTC' : 'transducer'} head; drop ${name('head')}, or add the other head's export to the directory`,
       );
     }
     return only;

@@ -3,22 +3,35 @@
  * x_lens -> encoder_out, encoder_out_lens), decoder*.onnx (y [N, context_size]
  * -> decoder_out; metadata vocab_size and context_size), joiner*.onnx
  * (encoder_out, decoder_out -> logit) and tokens.txt (blank <blk>, usually 0).
- * Features: Kaldi fbank with icefall / lhotse / sherpa-onnx defaults. Decoding:
- * batched greedy search (transducer-greedy.ts); reference score: the teacher-forced
- * RNNT log-likelihood (transducer-score.ts).
+ * Features: Kaldi fbank with icefall / lhotse / sherpa-onnx defaults. The stateless
+ * decoder runs in the transducer base's search with its context as the "state": the
+ * contextSize - 1 labels before the last one (stored + 1, so the all-zero start state
+ * is icefall's [-1, ..., -1, blank]); at most 1 symbol per frame and <unk> read as blank,
+ * as sherpa-onnx's offline greedy search.
  */
 import { join } from 'node:path';
-import { createFrontend, type FrontendSpec } from '../../audio/index.ts';
+import type { FrontendSpec } from '../../audio/index.ts';
 import { RoteError } from '../../util/errors.ts';
-import { sha256File } from '../../util/hash.ts';
+import {
+  declaredLengths,
+  featureTensor,
+  fixedDim,
+  floatOutput,
+  integerTensor,
+  ort,
+  type EngineSessions,
+} from '../engine.ts';
 import { describeValueInfo, type OnnxFileFacts } from '../onnx-file.ts';
-import { createSessions, ort, RunClock } from '../runtime.ts';
-import { transducerGreedy } from '../transducer-greedy.ts';
-import { rnntForcedLogLikelihood } from '../transducer-score.ts';
-import { LATTICE_VALUES_PER_CALL } from './nemo-transducer-engine.ts';
 import { loadVocabulary } from '../vocabulary.ts';
 import { onnxWhere, positiveIntegerMetadata, preferFullPrecision, SIDECAR_NAME } from './common.ts';
-import type { DirectoryFacts, Detection, Engine, FamilyDefinition, FeatureBatch, UtteranceOutput } from './types.ts';
+import {
+  concat,
+  createTransducerEngine,
+  LATTICE_VALUES_PER_CALL,
+  PredictionCache,
+  type TransducerAdapter,
+} from './transducer-engine.ts';
+import type { DirectoryFacts, Detection, Engine, FamilyDefinition, LoadModelOptions } from './types.ts';
 
 const FRONTEND: FrontendSpec = { type: 'kaldi-fbank' };
 
@@ -26,9 +39,194 @@ function pick(facts: DirectoryFacts, role: 'encoder' | 'decoder' | 'joiner'): st
   return preferFullPrecision(onnxWhere(facts, (_, name) => name.toLowerCase().startsWith(role)));
 }
 
-function declaredDim(f: OnnxFileFacts, output: boolean, index: number, axis: number): number | null {
-  const dim = (output ? f.outputs : f.inputs)[index]?.shape?.[axis];
-  return dim && dim.value !== null && dim.value > 0 ? dim.value : null;
+interface Files {
+  encoder: string;
+  decoder: string;
+  joiner: string;
+}
+
+interface Decoded {
+  output: Float32Array;
+  /** The context after this row's label: its last contextSize - 1 labels, each + 1. */
+  state: Float32Array;
+}
+
+/** The adapter on sessions encoder (0), decoder (1), joiner (2). */
+function icefallAdapter(
+  sessions: EngineSessions,
+  names: Files,
+  encoder: OnnxFileFacts,
+  decoder: OnnxFileFacts,
+  joiner: OnnxFileFacts,
+  contextSize: number,
+  options: LoadModelOptions,
+): TransducerAdapter {
+  const { frontend, vocabulary } = sessions;
+  if (encoder.inputs.length !== 2 || encoder.outputs.length < 2) {
+    throw new RoteError(
+      `${encoder.path}: model input mismatch: rote feeds x [N, T, ${frontend.numBins}] float32 and x_lens [N] int64 and reads encoder_out, encoder_out_lens; the model declares inputs ${encoder.inputs.map(describeValueInfo).join(', ')} and outputs ${encoder.outputs.map(describeValueInfo).join(', ')}`,
+    );
+  }
+  const bins = fixedDim(encoder.inputs[0], 2);
+  if (bins !== null && bins !== frontend.numBins) {
+    throw new RoteError(
+      `${encoder.path}: model input mismatch: input ${describeValueInfo(encoder.inputs[0]!)} wants ${bins} feature bins, the kaldi-fbank frontend makes [N, T, ${frontend.numBins}]`,
+    );
+  }
+  const [xInfo, lensInfo] = [encoder.inputs[0]!, encoder.inputs[1]!];
+  const [encoderOut, encoderLens] = [encoder.outputs[0]!.name, encoder.outputs[1]!.name];
+  const decoderIn = decoder.inputs[0];
+  const decoderOut = decoder.outputs[0]!.name;
+  const [joinEnc, joinDec] = [joiner.inputs[0]!.name, joiner.inputs[1]!.name];
+  const joinOut = joiner.outputs[0]!.name;
+  const history = contextSize - 1;
+
+  const decodeContexts = async (contexts: number[][]): Promise<{ data: Float32Array; width: number }> => {
+    const y = integerTensor(decoderIn, contexts.flat(), [contexts.length, contextSize]);
+    const result = (
+      await sessions.run(
+        1,
+        { [decoderIn!.name]: y },
+        () => `${names.decoder} given y [${contexts.length}, ${contextSize}]`,
+      )
+    )[decoderOut] as ort.Tensor;
+    return { data: result.data as Float32Array, width: result.dims[result.dims.length - 1]! };
+  };
+  const join = async (
+    frames: Float32Array,
+    decoded: Float32Array,
+    width: number,
+    rows: number,
+  ): Promise<Float32Array> => {
+    const frameDim = frames.length / rows;
+    const feeds = {
+      [joinEnc]: new ort.Tensor('float32', frames, [rows, frameDim]),
+      [joinDec]: new ort.Tensor('float32', decoded, [rows, width]),
+    };
+    return (
+      (await sessions.run(2, feeds, () => `${names.joiner} given [${rows}, ${frameDim}] x2`))[joinOut] as ort.Tensor
+    ).data as Float32Array;
+  };
+  const cache = new PredictionCache<Decoded>();
+  return {
+    async encode(batch) {
+      const n = batch.frames.length;
+      const out = await sessions.run(
+        0,
+        { [xInfo.name]: featureTensor(batch, 'BTF'), [lensInfo.name]: integerTensor(lensInfo, batch.frames, [n]) },
+        () => `${names.encoder} given x [${n}, ${batch.maxFrames}, ${batch.numBins}]`,
+      );
+      const data = floatOutput(out, encoderOut, encoder.path);
+      const maxOut = data.dims[1]!;
+      return {
+        data: data.data as Float32Array,
+        lengths: declaredLengths(out[encoderLens] as ort.Tensor, maxOut),
+        maxOut,
+        dim: data.dims[2]!,
+      };
+    },
+    network: {
+      stateSizes: [history],
+      async step(frames, labels, states, n, keys) {
+        let width = 0;
+        const entries = await cache.rows(n, keys, async (stale) => {
+          const contexts = stale.map((r) => [
+            ...Array.from(states[0]!.subarray(r * history, (r + 1) * history), (v) => v - 1),
+            labels[r]!,
+          ]);
+          const decoded = await decodeContexts(contexts);
+          return stale.map((_, j) => ({
+            output: decoded.data.slice(j * decoded.width, (j + 1) * decoded.width),
+            state: Float32Array.from(contexts[j]!.slice(1), (v) => v + 1),
+          }));
+        });
+        width = entries[0]!.output.length;
+        const logits = await join(frames, concat(entries.map((e) => e.output)), width, n);
+        return { logits, states: [concat(entries.map((e) => e.state))] };
+      },
+      /** The decoder on every prefix's context (one call), the joiner on the T x (U + 1) grid (rows in chunks). */
+      async lattice(frames, count, targets, width) {
+        const frameDim = frames.length / count;
+        const context = [...new Array<number>(history).fill(-1), vocabulary.blankId, ...targets];
+        const columns = targets.length + 1;
+        const decoded = await decodeContexts(
+          Array.from({ length: columns }, (_, u) => context.slice(u, u + contextSize)),
+        );
+        const total = count * columns;
+        const perCall = Math.max(1, Math.floor(LATTICE_VALUES_PER_CALL / width));
+        const lattice = new Float32Array(total * width);
+        for (let start = 0; start < total; start += perCall) {
+          const rows = Math.min(perCall, total - start);
+          const gridFrames = new Float32Array(rows * frameDim);
+          const gridDecoded = new Float32Array(rows * decoded.width);
+          for (let r = 0; r < rows; r++) {
+            const t = Math.floor((start + r) / columns);
+            const u = (start + r) % columns;
+            gridFrames.set(frames.subarray(t * frameDim, (t + 1) * frameDim), r * frameDim);
+            gridDecoded.set(decoded.data.subarray(u * decoded.width, (u + 1) * decoded.width), r * decoded.width);
+          }
+          lattice.set(
+            (await join(gridFrames, gridDecoded, decoded.width, rows)).subarray(0, rows * width),
+            start * width,
+          );
+        }
+        return lattice;
+      },
+    },
+    subsampling: 4,
+    durations: 'none',
+    maxSymbolsPerFrame: { rnnt: options.maxSymbolsPerFrame ?? 1, tdt: options.maxSymbolsPerFrame ?? 1 },
+    ...(vocabulary.unkId !== null ? { unkId: vocabulary.unkId } : {}),
+    describeSearch: (max) =>
+      `greedy search, at most ${max} symbol(s) per frame${vocabulary.unkId !== null ? '; <unk> read as blank (as sherpa-onnx)' : ''}`,
+  };
+}
+
+async function loadIcefallTransducer(
+  facts: DirectoryFacts,
+  because: string[],
+  options: LoadModelOptions,
+): Promise<Engine> {
+  const names: Files = {
+    encoder: pick(facts, 'encoder')!,
+    decoder: pick(facts, 'decoder')!,
+    joiner: pick(facts, 'joiner')!,
+  };
+  const [encoder, decoder, joiner] = [names.encoder, names.decoder, names.joiner].map((n) => facts.onnx.get(n)!) as [
+    OnnxFileFacts,
+    OnnxFileFacts,
+    OnnxFileFacts,
+  ];
+  const vocabSize = positiveIntegerMetadata(decoder, 'vocab_size');
+  const contextSize = positiveIntegerMetadata(decoder, 'context_size');
+  if (vocabSize === null)
+    throw new RoteError(
+      `${decoder.path}: metadata vocab_size="${decoder.metadata.vocab_size}" is not a positive integer`,
+    );
+  if (contextSize === null)
+    throw new RoteError(
+      `${decoder.path}: metadata context_size="${decoder.metadata.context_size}" is not a positive integer`,
+    );
+  const vocabulary = await loadVocabulary(join(facts.dir, 'tokens.txt'), 'from-file');
+  if (vocabulary.pieces.length !== vocabSize) {
+    throw new RoteError(
+      `${vocabulary.source}: ${vocabulary.pieces.length} tokens but ${decoder.path} metadata says vocab_size=${vocabSize}; use the tokens.txt that came with the model`,
+    );
+  }
+  return createTransducerEngine(
+    {
+      family: 'sherpa-transducer',
+      dir: facts.dir,
+      modelFiles: [names.encoder, names.decoder, names.joiner],
+      otherFiles: ['tokens.txt'],
+      vocabularyFile: 'tokens.txt',
+      frontend: FRONTEND,
+      vocabulary,
+      detectedBecause: because,
+      open: (sessions) => icefallAdapter(sessions, names, encoder, decoder, joiner, contextSize, options),
+    },
+    options,
+  );
 }
 
 export const sherpaTransducer: FamilyDefinition = {
@@ -56,231 +254,5 @@ export const sherpaTransducer: FamilyDefinition = {
       ],
     };
   },
-  async load(facts, because, options): Promise<Engine> {
-    const names = {
-      encoder: pick(facts, 'encoder')!,
-      decoder: pick(facts, 'decoder')!,
-      joiner: pick(facts, 'joiner')!,
-    };
-    const encoder = facts.onnx.get(names.encoder)!;
-    const decoder = facts.onnx.get(names.decoder)!;
-    const joiner = facts.onnx.get(names.joiner)!;
-    const vocabSize = positiveIntegerMetadata(decoder, 'vocab_size');
-    const contextSize = positiveIntegerMetadata(decoder, 'context_size');
-    if (vocabSize === null)
-      throw new RoteError(
-        `${decoder.path}: metadata vocab_size="${decoder.metadata.vocab_size}" is not a positive integer`,
-      );
-    if (contextSize === null)
-      throw new RoteError(
-        `${decoder.path}: metadata context_size="${decoder.metadata.context_size}" is not a positive integer`,
-      );
-    const vocabulary = await loadVocabulary(join(facts.dir, 'tokens.txt'), 'from-file');
-    if (vocabulary.pieces.length !== vocabSize) {
-      throw new RoteError(
-        `${vocabulary.source}: ${vocabulary.pieces.length} tokens but ${decoder.path} metadata says vocab_size=${vocabSize}; use the tokens.txt that came with the model`,
-      );
-    }
-    const frontend = createFrontend(FRONTEND);
-    if (encoder.inputs.length !== 2 || encoder.outputs.length < 2) {
-      throw new RoteError(
-        `${encoder.path}: model input mismatch: rote feeds x [N, T, ${frontend.numBins}] float32 and x_lens [N] int64 and reads encoder_out, encoder_out_lens; the model declares inputs ${encoder.inputs.map(describeValueInfo).join(', ')} and outputs ${encoder.outputs.map(describeValueInfo).join(', ')}`,
-      );
-    }
-    const bins = declaredDim(encoder, false, 0, 2);
-    if (bins !== null && bins !== frontend.numBins) {
-      throw new RoteError(
-        `${encoder.path}: model input mismatch: input ${describeValueInfo(encoder.inputs[0]!)} wants ${bins} feature bins, the kaldi-fbank frontend makes [N, T, ${frontend.numBins}]`,
-      );
-    }
-    const { sessions, report } = await createSessions(
-      [names.encoder, names.decoder, names.joiner].map((n) => join(facts.dir, n)),
-      options,
-    );
-    const [encoderSession, decoderSession, joinerSession] = sessions as [
-      ort.InferenceSession,
-      ort.InferenceSession,
-      ort.InferenceSession,
-    ];
-    const clock = new RunClock();
-    const encoderIn = encoder.inputs.map((i) => i.name);
-    const lengthsType = encoder.inputs[1]!.elemType === 6 ? 'int32' : 'int64';
-    const decoderType = decoder.inputs[0]?.elemType === 6 ? 'int32' : 'int64';
-    const [encoderOutName, encoderLensName] = [encoder.outputs[0]!.name, encoder.outputs[1]!.name];
-    const decoderIn = decoder.inputs[0]!.name;
-    const decoderOutName = decoder.outputs[0]!.name;
-    const joinerIn = joiner.inputs.map((i) => i.name);
-    const joinerOutName = joiner.outputs[0]!.name;
-    let encoderDim = declaredDim(encoder, true, 0, 2);
-    const decoderDim = declaredDim(decoder, true, 0, 1);
-    const files = await Promise.all(
-      [names.encoder, names.decoder, names.joiner, 'tokens.txt'].map(async (n) => ({
-        path: join(facts.dir, n),
-        sha256: await sha256File(join(facts.dir, n)),
-      })),
-    );
-    const maxSymbolsPerFrame = options.maxSymbolsPerFrame ?? 1;
-
-    const decodeContexts = async (contexts: number[][]): Promise<{ data: Float32Array; width: number }> => {
-      const flat = contexts.flat();
-      const tensor =
-        decoderType === 'int32'
-          ? new ort.Tensor('int32', Int32Array.from(flat), [contexts.length, contextSize!])
-          : new ort.Tensor('int64', BigInt64Array.from(flat.map(BigInt)), [contexts.length, contextSize!]);
-      const result = (
-        await clock.run(
-          decoderSession,
-          { [decoderIn]: tensor },
-          () => `${names.decoder} given y [${contexts.length}, ${contextSize}]`,
-        )
-      )[decoderOutName] as ort.Tensor;
-      return { data: result.data as Float32Array, width: result.dims[result.dims.length - 1]! };
-    };
-    const joinRows = async (
-      frames: Float32Array,
-      frameDim: number,
-      decoded: Float32Array,
-      decodedDim: number,
-      rows: number,
-    ): Promise<Float32Array> => {
-      const feeds = {
-        [joinerIn[0]!]: new ort.Tensor('float32', frames, [rows, frameDim]),
-        [joinerIn[1]!]: new ort.Tensor('float32', decoded, [rows, decodedDim]),
-      };
-      return (
-        (await clock.run(joinerSession, feeds, () => `${names.joiner} given [${rows}, ${frameDim}] x2`))[
-          joinerOutName
-        ] as ort.Tensor
-      ).data as Float32Array;
-    };
-
-    /**
-     * Teacher-forced ln P(targets | frames): the decoder on every prefix's context (one call,
-     * start [-1, ..., blank] as the search), the joiner on the T x (U + 1) grid (rows in chunks),
-     * the RNNT forward over it.
-     */
-    async function forcedLogLikelihood(
-      frames: Float32Array,
-      count: number,
-      frameDim: number,
-      targets: number[],
-    ): Promise<number> {
-      const history = [...new Array<number>(contextSize! - 1).fill(-1), vocabulary.blankId, ...targets];
-      const columns = targets.length + 1;
-      const decoded = await decodeContexts(
-        Array.from({ length: columns }, (_, u) => history.slice(u, u + contextSize!)),
-      );
-      const total = count * columns;
-      const perCall = Math.max(1, Math.floor(LATTICE_VALUES_PER_CALL / vocabSize!));
-      const lattice = new Float32Array(total * vocabSize!);
-      for (let start = 0; start < total; start += perCall) {
-        const rows = Math.min(perCall, total - start);
-        const gridFrames = new Float32Array(rows * frameDim);
-        const gridDecoded = new Float32Array(rows * decoded.width);
-        for (let r = 0; r < rows; r++) {
-          const t = Math.floor((start + r) / columns);
-          const u = (start + r) % columns;
-          gridFrames.set(frames.subarray(t * frameDim, (t + 1) * frameDim), r * frameDim);
-          gridDecoded.set(decoded.data.subarray(u * decoded.width, (u + 1) * decoded.width), r * decoded.width);
-        }
-        lattice.set(
-          (await joinRows(gridFrames, frameDim, gridDecoded, decoded.width, rows)).subarray(0, rows * vocabSize!),
-          start * vocabSize!,
-        );
-      }
-      return rnntForcedLogLikelihood(lattice, count, targets, vocabulary.blankId, vocabSize!);
-    }
-
-    async function run(batch: FeatureBatch, targets?: (number[] | null)[]): Promise<UtteranceOutput[]> {
-      const n = batch.frames.length;
-      const dims = [n, batch.maxFrames, batch.numBins];
-      const lengths =
-        lengthsType === 'int32'
-          ? new ort.Tensor('int32', Int32Array.from(batch.frames), [n])
-          : new ort.Tensor('int64', BigInt64Array.from(batch.frames.map(BigInt)), [n]);
-      const out = await clock.run(
-        encoderSession,
-        { [encoderIn[0]!]: new ort.Tensor('float32', batch.features, dims), [encoderIn[1]!]: lengths },
-        () => `${names.encoder} given x [${dims.join(', ')}]`,
-      );
-      const encoderOut = out[encoderOutName] as ort.Tensor;
-      const encoderLens = Array.from(out[encoderLensName]!.data as BigInt64Array | Int32Array, Number);
-      const maxFrames = encoderOut.dims[1]!;
-      encoderDim = encoderOut.dims[2]!;
-      let decoderWidth = decoderDim;
-      const tokens = await transducerGreedy(
-        encoderOut.data as Float32Array,
-        encoderLens,
-        maxFrames,
-        {
-          decoder: async (contexts) => {
-            const { data, width } = await decodeContexts(contexts);
-            decoderWidth = width;
-            return data;
-          },
-          joiner: async (frames, decoded, rows) => {
-            const feeds = {
-              [joinerIn[0]!]: new ort.Tensor('float32', frames, [rows, encoderDim!]),
-              [joinerIn[1]!]: new ort.Tensor('float32', decoded, [rows, decoderWidth ?? encoderDim!]),
-            };
-            const result = (
-              await clock.run(joinerSession, feeds, () => `${names.joiner} given [${rows}, ${encoderDim}] x2`)
-            )[joinerOutName] as ort.Tensor;
-            return result.data as Float32Array;
-          },
-        },
-        {
-          blankId: vocabulary.blankId,
-          contextSize: contextSize!,
-          vocabSize: vocabSize!,
-          encoderDim: encoderDim!,
-          decoderDim: decoderWidth ?? encoderDim!,
-          maxSymbolsPerFrame,
-          ...(vocabulary.unkId !== null ? { unkId: vocabulary.unkId } : {}),
-        },
-      );
-      const outputs: UtteranceOutput[] = [];
-      for (let i = 0; i < tokens.length; i++) {
-        const target = targets?.[i];
-        const frames = Math.min(encoderLens[i]!, maxFrames);
-        const start = i * maxFrames * encoderDim!;
-        const score =
-          target && target.length > 0 && frames > 0
-            ? await forcedLogLikelihood(
-                (encoderOut.data as Float32Array).subarray(start, start + frames * encoderDim!),
-                frames,
-                encoderDim!,
-                target,
-              )
-            : null;
-        outputs.push({ tokenIds: tokens[i]!, logProbs: null, outFrames: encoderLens[i]!, forcedLogLikelihood: score });
-      }
-      return outputs;
-    }
-
-    return {
-      info: {
-        family: 'sherpa-transducer',
-        isCtc: false,
-        dir: facts.dir,
-        files,
-        frontend: FRONTEND,
-        vocabulary: { size: vocabSize, blankId: vocabulary.blankId, kind: vocabulary.kind },
-        subsampling: 4,
-        detectedBecause: [
-          ...because,
-          `greedy search, at most ${maxSymbolsPerFrame} symbol(s) per frame${vocabulary.unkId !== null ? '; <unk> read as blank (as sherpa-onnx)' : ''}`,
-          'reference score: teacher-forced RNNT log-likelihood over the T x (U + 1) lattice',
-        ],
-      },
-      provider: report,
-      frontend,
-      vocabulary,
-      clock,
-      run,
-      close: async () => {
-        await Promise.all(sessions.map((s) => s.release()));
-      },
-    };
-  },
+  load: loadIcefallTransducer,
 };

@@ -27,7 +27,7 @@ import { FRONTEND_TYPES, type FrontendSpec } from '../../audio/index.ts';
 import { RoteError } from '../../util/errors.ts';
 import { loadVocabulary } from '../vocabulary.ts';
 import { createCtcEngine } from './ctc-engine.ts';
-import { SIDECAR_NAME } from './common.ts';
+import { MAX_MEL_BINS, SIDECAR_NAME } from './common.ts';
 import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
 
 export interface SidecarSpec {
@@ -82,16 +82,21 @@ export function parseSidecar(value: unknown, source: string): SidecarSpec {
       v.frontend,
     );
   }
+  checkFrontendBounds(frontend as Record<string, unknown>, fail);
   const vocabulary = v.vocabulary as Record<string, unknown> | undefined;
   if (!vocabulary || typeof vocabulary.file !== 'string')
     fail('vocabulary', '{ "file": "tokens.txt", "kind": "characters" or "sentencepiece" (optional) }', v.vocabulary);
   const kind = vocabulary!.kind ?? null;
   if (kind !== null && kind !== 'characters' && kind !== 'sentencepiece')
     fail('vocabulary.kind', '"characters" or "sentencepiece"', kind);
-  if (!Number.isInteger(v.blankId) || (v.blankId as number) < 0)
-    fail('blankId', 'the blank token id (a non-negative integer)', v.blankId);
-  if (!Number.isInteger(v.subsampling) || (v.subsampling as number) < 1)
-    fail('subsampling', 'the encoder subsampling factor (e.g. 4 or 8)', v.subsampling);
+  if (!Number.isInteger(v.blankId) || (v.blankId as number) < 0 || (v.blankId as number) > MAX_TOKEN_ID)
+    fail('blankId', `the blank token id (an integer from 0 to ${MAX_TOKEN_ID})`, v.blankId);
+  if (!Number.isInteger(v.subsampling) || (v.subsampling as number) < 1 || (v.subsampling as number) > MAX_SUBSAMPLING)
+    fail(
+      'subsampling',
+      `the encoder subsampling factor (e.g. 4 or 8; an integer from 1 to ${MAX_SUBSAMPLING})`,
+      v.subsampling,
+    );
   const rule = v.outputLengthRule ?? 'ceil';
   if (rule !== 'ceil' && rule !== 'floor') fail('outputLengthRule', '"ceil" or "floor"', rule);
   return {
@@ -111,6 +116,38 @@ export function parseSidecar(value: unknown, source: string): SidecarSpec {
     subsampling: v.subsampling as number,
     outputLengthRule: rule as 'ceil' | 'floor',
   };
+}
+
+/** Largest token id a sidecar may name (vocabularies of real models hold at most tens of thousands). */
+const MAX_TOKEN_ID = 1_000_000;
+/** Largest encoder subsampling factor (real models: 2 to 16). */
+const MAX_SUBSAMPLING = 1024;
+
+/**
+ * Upper bounds of the frontend's sizes: the frontend allocates mel banks, windows and FFT tables from them
+ * when the model loads (numBins 1e8 asked for 7 GB). Lower bounds and the other options are the frontend's
+ * own checks (src/audio/features/types.ts). Sizes of real models: 64-128 bins, 8-48 kHz, 25 ms frames.
+ */
+const FRONTEND_BOUNDS: Record<string, { max: number; what: string }> = {
+  numBins: { max: MAX_MEL_BINS, what: 'mel bins' },
+  sampleRate: { max: 192_000, what: 'Hz' },
+  frameLengthMs: { max: 1000, what: 'ms' },
+  frameShiftMs: { max: 1000, what: 'ms' },
+  nFft: { max: 65_536, what: 'FFT points' },
+  windowLength: { max: 65_536, what: 'samples' },
+  hopLength: { max: 65_536, what: 'samples' },
+};
+
+function checkFrontendBounds(
+  frontend: Record<string, unknown>,
+  fail: (field: string, expected: string, got?: unknown) => never,
+): void {
+  for (const [key, { max, what }] of Object.entries(FRONTEND_BOUNDS)) {
+    const value = frontend[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max)
+      fail(`frontend.${key}`, `a positive number of ${what} up to ${max}`, value);
+  }
 }
 
 export const sidecarCtc: FamilyDefinition = {

@@ -7,6 +7,7 @@ import type { Frontend, FrontendSpec } from '../../audio/index.ts';
 import type { OnnxFileFacts } from '../onnx-file.ts';
 import type { ProviderReport, RunClock, RuntimeOptions } from '../runtime.ts';
 import type { Vocabulary } from '../vocabulary.ts';
+import type { HeadChoice } from '../options.ts';
 
 export type FamilyName =
   'nemo-ctc' | 'sherpa-nemo-ctc' | 'sherpa-transducer' | 'nemo-transducer' | 'sherpa-nemo-transducer' | 'sidecar-ctc';
@@ -32,7 +33,7 @@ export interface LoadModelOptions extends RuntimeOptions {
    */
   sherpaCompatible?: boolean;
   /** Hybrid RNNT-CTC directories (both heads exported): which head to use (default 'transducer', as NeMo). */
-  head?: 'ctc' | 'transducer';
+  head?: HeadChoice;
   /** Transducers: symbols emitted per encoder frame at most (default 1 for icefall transducers, as sherpa-onnx; 10 for NeMo transducers, as NeMo). */
   maxSymbolsPerFrame?: number;
 }

@@ -17,12 +17,23 @@ import {
   type SherpaNemoMelOptions,
 } from './types.ts';
 
+/**
+ * The raw waveform as the model's input (Hugging Face wav2vec2-family models): one value
+ * per frame, a frame per sample; `normalize` 'per_utterance' is Wav2Vec2FeatureExtractor's
+ * do_normalize over the utterance's own samples: (x - mean) / sqrt(variance + 1e-7).
+ */
+export interface WaveformOptions {
+  sampleRate: number;
+  normalize: 'none' | 'per_utterance';
+}
+
 export type FrontendSpec =
   | ({ type: 'kaldi-fbank' } & Partial<KaldiFbankOptions>)
   | ({ type: 'nemo-mel' } & Partial<NemoMelOptions>)
-  | ({ type: 'sherpa-nemo-mel' } & Partial<SherpaNemoMelOptions>);
+  | ({ type: 'sherpa-nemo-mel' } & Partial<SherpaNemoMelOptions>)
+  | ({ type: 'waveform' } & Partial<WaveformOptions>);
 
-export const FRONTEND_TYPES = ['kaldi-fbank', 'nemo-mel', 'sherpa-nemo-mel'] as const;
+export const FRONTEND_TYPES = ['kaldi-fbank', 'nemo-mel', 'sherpa-nemo-mel', 'waveform'] as const;
 
 export interface Frontend {
   /** The spec as given. */
@@ -86,11 +97,43 @@ export function createFrontend(spec: FrontendSpec): Frontend {
         framesFor: plan.numFrames,
       };
     }
+    case 'waveform':
+      return waveformFrontend(spec);
     default:
       throw new RoteError(
         `unknown frontend type ${JSON.stringify((spec as { type?: unknown }).type)} (expected one of ${FRONTEND_TYPES.join(', ')})`,
       );
   }
+}
+
+function waveformFrontend(spec: { type: 'waveform' } & Partial<WaveformOptions>): Frontend {
+  const options: WaveformOptions = { sampleRate: 16000, normalize: 'none', ...withoutType(spec) };
+  if (!Number.isInteger(options.sampleRate) || options.sampleRate < 1)
+    throw new RoteError(`waveform frontend: sampleRate must be a positive integer, got ${String(options.sampleRate)}`);
+  if (options.normalize !== 'none' && options.normalize !== 'per_utterance')
+    throw new RoteError(
+      `waveform frontend: normalize must be "none" or "per_utterance", got ${JSON.stringify(options.normalize)}`,
+    );
+  return {
+    spec,
+    resolved: { type: 'waveform', ...options },
+    sampleRate: options.sampleRate,
+    numBins: 1,
+    compute(samples: Float32Array): FeatureMatrix {
+      const data = Float32Array.from(samples);
+      if (options.normalize === 'per_utterance' && data.length > 0) {
+        let mean = 0;
+        for (let i = 0; i < data.length; i++) mean += data[i]!;
+        mean /= data.length;
+        let variance = 0;
+        for (let i = 0; i < data.length; i++) variance += (data[i]! - mean) ** 2;
+        const scale = 1 / Math.sqrt(variance / data.length + 1e-7);
+        for (let i = 0; i < data.length; i++) data[i] = (data[i]! - mean) * scale;
+      }
+      return { data, numFrames: data.length, numBins: 1 };
+    },
+    framesFor: (numSamples) => numSamples,
+  };
 }
 
 const cache = new Map<string, Frontend>();

@@ -6,6 +6,7 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { RoteError } from '../../util/errors.ts';
+import { breaksLineFormat } from '../../util/line-fields.ts';
 import type { Header, Where } from '../types.ts';
 
 export function parseRow(text: string, delimiter: string, where: Where): string[] {
@@ -60,7 +61,7 @@ export function formatRow(fields: Record<string, unknown>, header: Header): stri
         : String(value);
   });
   if (header.delimiter === '\t') {
-    if (values.some((v) => /[\t\r\n]/.test(v)))
+    if (values.some(breaksLineFormat))
       throw new RoteError('a canary field contains a tab or newline, which a TSV without quoting cannot hold');
     return values.join('\t');
   }

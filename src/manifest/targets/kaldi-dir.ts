@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
 import { temporarySibling } from '../../util/atomic.ts';
 import { removeOnSignal } from '../../util/interrupt.ts';
+import { breaksLineFormat } from '../../util/line-fields.ts';
 import type { SeededRandom } from '../../util/random.ts';
 import type { GuardedInput, GuardedOutput } from '../../util/output-guard.ts';
 import type { FileHashAlgorithm } from '../../util/hash.ts';
@@ -156,11 +157,12 @@ export class KaldiDirTarget implements InjectionTarget {
       }
       const lines: KaldiLine[] = copies.map((copy, index) => {
         const key = file.key === 'spk' ? copy.speaker : file.key === 'rec' ? copy.recordingId : copy.recordId;
-        return {
-          key: Buffer.from(key),
-          line: `${key} ${kaldiValue(file.name, copy, genders[index]!, file.firstValue)}`,
-          copy: index,
-        };
+        const value = kaldiValue(file.name, copy, genders[index]!, file.firstValue);
+        if (breaksLineFormat(key) || breaksLineFormat(value))
+          throw new RoteError(
+            `${file.path}: canary ${copy.canaryId}'s ${file.name} entry ${JSON.stringify(value)} contains a line break or tab, which a Kaldi table (one record a line) cannot hold; ${file.name === 'wav.scp' ? 'choose an --audio-dir without one' : 'fix the canary set'}`,
+          );
+        return { key: Buffer.from(key), line: `${key} ${value}`, copy: index };
       });
       lines.sort((a, b) => Buffer.compare(a.key, b.key));
       const writer = new ManifestWriter(target, { hash });
