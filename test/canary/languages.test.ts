@@ -2,7 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EspeakCore } from '../../src/canary/espeak-engine.mjs';
 import { CANARY_LANGUAGES, canaryLanguage, languageWordlistPath } from '../../src/canary/languages.ts';
-import { charactersPerSecond, FAST_CHARACTERS_PER_SECOND } from '../../src/canary/speaking-rate.ts';
+import {
+  characterRate,
+  charactersPerSecond,
+  FAST_CHARACTERS_PER_SECOND,
+  speakingRateWarnings,
+} from '../../src/canary/speaking-rate.ts';
 import { makeCanaryTexts } from '../../src/canary/text.ts';
 import { validateEspeakVoice } from '../../src/canary/voices.ts';
 import { loadWordList } from '../../src/canary/words.ts';
@@ -127,6 +132,25 @@ test("each language's audio lasts a plausible time per character, and its defaul
         `${language.code}: default ${language.rate} wpm although 100 wpm would give ${((rate * 100) / language.rate).toFixed(1)} characters/s`,
       );
   }
+});
+
+test('characters per second count the normalized text (spaces included), and warn above the threshold', () => {
+  // "дом, хорошо!" normalizes to "дом хорошо": 10 characters.
+  assert.is(charactersPerSecond('Дом, хорошо!', 0.5), 20);
+  assert.is(charactersPerSecond('我们知道', 0.5), 8);
+  const slow = characterRate([
+    { text: 'дом хорошо', durationSec: 1 },
+    { text: 'дом хорошо', durationSec: 0.5 },
+    { text: 'дом хорошо', durationSec: 0.25 },
+  ]);
+  assert.equal(slow, { median: 20, fastest: 40 });
+  assert.equal(speakingRateWarnings(slow), []);
+  const fast = characterRate([
+    { text: 'дом хорошо', durationSec: 0.3 },
+    { text: 'дом хорошо', durationSec: 0.25 },
+  ]);
+  assert.ok(fast.median > FAST_CHARACTERS_PER_SECOND);
+  assert.match(speakingRateWarnings(fast)[0]!, /spoken at 40 characters per second \(median; fastest 40\)/);
 });
 
 test.run();

@@ -16,6 +16,10 @@ import { sherpaNemoCtc } from './sherpa-nemo-ctc.ts';
 import { sherpaNemoTransducer } from './sherpa-nemo-transducer.ts';
 import { sherpaTransducer } from './sherpa-transducer.ts';
 import { sidecarCtc } from './sidecar-ctc.ts';
+import { hfCtc } from './hf-ctc.ts';
+import { sherpaWenetCtc } from './sherpa-wenet-ctc.ts';
+import { wenetCtc } from './wenet-ctc.ts';
+import { zipformerCtc } from './zipformer-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
 
 export const FAMILIES: readonly FamilyDefinition[] = [
@@ -25,6 +29,10 @@ export const FAMILIES: readonly FamilyDefinition[] = [
   sherpaNemoTransducer,
   nemoCtc,
   nemoTransducer,
+  hfCtc,
+  sherpaWenetCtc,
+  wenetCtc,
+  zipformerCtc,
 ];
 
 /** Reads the directory listing, every .onnx file's metadata and declared inputs/outputs, and the sidecar. */

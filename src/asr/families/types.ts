@@ -10,7 +10,16 @@ import type { Vocabulary } from '../vocabulary.ts';
 import type { HeadChoice } from '../options.ts';
 
 export type FamilyName =
-  'nemo-ctc' | 'sherpa-nemo-ctc' | 'sherpa-transducer' | 'nemo-transducer' | 'sherpa-nemo-transducer' | 'sidecar-ctc';
+  | 'nemo-ctc'
+  | 'sherpa-nemo-ctc'
+  | 'sherpa-transducer'
+  | 'nemo-transducer'
+  | 'sherpa-nemo-transducer'
+  | 'sidecar-ctc'
+  | 'hf-ctc'
+  | 'sherpa-wenet-ctc'
+  | 'wenet-ctc'
+  | 'zipformer-ctc';
 
 export interface ModelInfo {
   family: FamilyName;
@@ -79,6 +88,8 @@ export interface Engine {
   clock: RunClock;
   /** True when padding changes results (a model without a lengths input): batches of one. */
   padSensitive?: boolean;
+  /** The text of greedy token ids when the family decodes its own way (Hugging Face); else detokenize(). */
+  transcript?: (ids: number[]) => string;
   /** targets: per utterance, token ids to score (transducers; CTC engines score from logProbs instead). */
   run(batch: FeatureBatch, targets?: (number[] | null)[]): Promise<UtteranceOutput[]>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import type { ErrorRates } from '../stats/metrics.ts';
 import type { Interval } from '../stats/statistics.ts';
 
 export type { Interval } from '../stats/statistics.ts';
-import type { ProviderChoice } from '../../asr/providers.ts';
+import type { ProviderChoice } from '../../setup/providers.ts';
 
 export const AUDIT_REPORT_SCHEMA_VERSION = 3;
 export const COMPARISON_REPORT_SCHEMA_VERSION = 3;
