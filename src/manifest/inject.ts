@@ -19,7 +19,7 @@ import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
 import { probeSampleRate } from '../audio/sample-rate.ts';
 import { canarySetPaths } from '../canary/canary-set.ts';
 import { loadTrainingList, type LoadedTrainingList } from './canaries.ts';
-import { refuseOutputsOnInputs, type GuardedInput } from '../util/output-guard.ts';
+import { refuseLinkLoop, refuseOutputsOnInputs, type GuardedInput } from '../util/output-guard.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
 import {
   placeCanaryAudio,
@@ -65,6 +65,7 @@ const STAGING = 'rote-canary-audio';
 
 export async function injectCanaries(injectOptions: InjectOptions): Promise<InjectionReceipt> {
   const options = { ...injectOptions, ...resolveOptions(INJECT_OPTION_SPECS, injectOptions) };
+  await refuseLinkLoop(options.canaries);
   const training = await loadTrainingList(options.canaries);
   const canaryIds = new Set(training.list.canaries.map((c) => c.id));
   const canaryTexts = new CanaryTexts(training.list.canaries);

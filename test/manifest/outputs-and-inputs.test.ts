@@ -376,7 +376,7 @@ test('item 10: Ctrl-C (SIGINT) or SIGTERM during inject removes its temporary fi
   }
 });
 
-test('item 10: a symbolic link loop is named as one (manifest, output), not "no such file"', async () => {
+test('item 10: a symbolic link loop is named as one (manifest, output, canary set), not "no such file"', async () => {
   const { dir, inject, cleanup } = await setup('loop');
   try {
     await symlink(join(dir, 'b'), join(dir, 'a'));
@@ -385,6 +385,7 @@ test('item 10: a symbolic link loop is named as one (manifest, output), not "no 
       () => inject({ manifests: [join(dir, 'a')] }),
       () => verifyInjection({ manifests: [join(dir, 'a')], canaries: join(dir, 'set') }),
       () => inject({ output: join(dir, 'a') }),
+      () => inject({ canaries: join(dir, 'a') }),
     ]) {
       const error = await expectRejection(run(), /symbolic link loop at .*\/a \(ELOOP\)/);
       assert.not.match(error.message, /no such|ENOENT/);
