@@ -4,7 +4,7 @@
  * report I/O, errors, and the report and receipt types).
  *
  * Everything else stays reachable for scripts through the stage subpaths
- * (package.json "exports"): `rote/canary`, `rote/manifest`, `rote/features`
+ * (package.json "exports"): `rote/canary`, `rote/manifest`, `rote/audio` (also reachable by its older name `rote/features`)
  * (audio and frontends), `rote/asr`, `rote/audit`, and `rote/stats` (the pure
  * statistics: tests, intervals, exposure, ROC, the one-run ε bound).
  */

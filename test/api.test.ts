@@ -44,6 +44,8 @@ test('internals stay reachable through the stage subpaths', async () => {
   assert.type(stats.wilcoxonSignedRank, 'function');
   assert.type(stats.oneRunEpsilon, 'function');
   assert.type((await import('rote/features')).nemoMel, 'function');
+  // the subpath is named after its folder (src/audio); rote/features is its older name
+  assert.is((await import('rote/audio')).nemoMel, (await import('rote/features')).nemoMel);
   assert.type((await import('rote/asr')).padFeatures, 'function');
   assert.type((await import('rote/canary')).shellQuote, 'function');
   assert.type((await import('rote/manifest')).injectCanaries, 'function');

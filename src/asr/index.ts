@@ -84,8 +84,8 @@ export {
   itemsFromPaths,
   readCanarySetItems,
   readListFile,
-  transcribeToFile,
+  writeTranscriptions,
   type TranscribeFileSummary,
-  type TranscribeToFileOptions,
+  type WriteTranscriptionsOptions,
 } from './transcribe-file.ts';
 export { TRANSCRIBE_OPTION_SPECS } from './options.ts';

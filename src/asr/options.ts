@@ -1,5 +1,5 @@
 /**
- * Options of transcribeToFile() (`rote transcribe`), declared once (src/util/options.ts). A light
+ * Options of writeTranscriptions() (`rote transcribe`), declared once (src/util/options.ts). A light
  * module: no ONNX Runtime, so --help stays fast. The flags are a contract (scripts/gpu/check.sh).
  */
 import type { OptionSpec } from '../util/options.ts';

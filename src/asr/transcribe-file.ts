@@ -1,5 +1,5 @@
 /**
- * transcribeToFile() (`rote transcribe`): audio files named one of three ways (paths, a list file,
+ * writeTranscriptions() (`rote transcribe`): audio files named one of three ways (paths, a list file,
  * a canary set) through a model into a JSONL file written atomically, with a summary of the run.
  */
 import { createWriteStream } from 'node:fs';
@@ -81,10 +81,10 @@ export function itemsFromPaths(paths: string[]): TranscribeItem[] {
 }
 
 /**
- * The options of transcribeToFile: one per TRANSCRIBE_OPTION_SPECS (types, defaults and help there; exactly one of
+ * The options of writeTranscriptions: one per TRANSCRIBE_OPTION_SPECS (types, defaults and help there; exactly one of
  * input, list and canaries), and the callbacks.
  */
-export interface TranscribeToFileOptions extends OptionsOf<typeof TRANSCRIBE_OPTION_SPECS> {
+export interface WriteTranscriptionsOptions extends OptionsOf<typeof TRANSCRIBE_OPTION_SPECS> {
   /** Told once the model is loaded (before any audio is read). */
   onModelLoaded?: (model: AsrModel) => void;
   onProgress?: (done: number, total: number) => void;
@@ -113,7 +113,7 @@ export interface TranscribeFileSummary {
   featureWorkersError: string | null;
 }
 
-export async function transcribeToFile(options: TranscribeToFileOptions): Promise<TranscribeFileSummary> {
+export async function writeTranscriptions(options: WriteTranscriptionsOptions): Promise<TranscribeFileSummary> {
   const resolved = resolveOptions(TRANSCRIBE_OPTION_SPECS, options);
   const { model: modelDir, out, provider, deviceId, threads, batchFrames, featureWorkers } = resolved;
   const { maxDurationSec, maxSymbolsPerFrame, head } = resolved;

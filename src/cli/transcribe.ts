@@ -1,12 +1,12 @@
 /**
- * `rote transcribe`: transcribeToFile() of src/asr/transcribe-file.ts, with a progress bar and the summary printed.
+ * `rote transcribe`: writeTranscriptions() of src/asr/transcribe-file.ts, with a progress bar and the summary printed.
  * Flags are part of a contract (scripts/gpu/check.sh calls
  * `rote transcribe --model DIR --provider P ... --json`); keep them stable.
  */
 import type { Command } from 'commander';
 import { describeMemoryBudget } from '../asr/batching.ts';
 import { TRANSCRIBE_OPTION_SPECS } from '../asr/options.ts';
-import type { TranscribeToFileOptions } from '../asr/transcribe-file.ts';
+import type { WriteTranscriptionsOptions } from '../asr/transcribe-file.ts';
 import { addSpecOptions } from './options.ts';
 import { createProgress, type Progress } from './progress.ts';
 
@@ -22,14 +22,14 @@ export function registerTranscribe(program: Command): void {
       'print the summary as JSON on stdout (provider, utterancesPerSec, rtfx, sessionRunShare, skipped, ...)',
     )
     .option('--quiet', 'no progress bar, no summary text')
-    .action(async (flags: TranscribeToFileOptions & { json?: boolean; quiet?: boolean }) => {
+    .action(async (flags: WriteTranscriptionsOptions & { json?: boolean; quiet?: boolean }) => {
       const { json, quiet, ...options } = flags;
       const { describeProviderReport } = await import('../asr/runtime.ts');
-      const { transcribeToFile } = await import('../asr/transcribe-file.ts');
+      const { writeTranscriptions } = await import('../asr/transcribe-file.ts');
       let progress: Progress | null = null;
       let summary;
       try {
-        summary = await transcribeToFile({
+        summary = await writeTranscriptions({
           ...options,
           onModelLoaded: (model) => {
             if (!quiet && !json)
