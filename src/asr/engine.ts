@@ -46,7 +46,7 @@ export interface EngineSessions {
 
 /** What a decoding base gives the skeleton: how to run a batch, and what it learned while opening (probes). */
 export interface Decoding {
-  kind: 'ctc' | 'transducer';
+  kind: 'ctc' | 'transducer' | 'encoder-decoder';
   subsampling: number;
   /** Lines added to the detection reasons (what probes found, the search used, the score). */
   because: string[];

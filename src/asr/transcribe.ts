@@ -243,6 +243,11 @@ export async function* transcribeFiles(
               '(about 1.4 GB at 120 s and 30 GB at 600 s for the small reference model); split the audio, or raise --max-duration if the machine has the memory',
           );
         }
+        if (engine.maxDurationSec !== undefined && seconds > engine.maxDurationSec) {
+          throw new RoteError(
+            `${item.path}: ${seconds.toFixed(1)} s of audio; this model (${engine.info.family}) reads at most ${engine.maxDurationSec} s and rote never cuts a canary, so it cannot transcribe or score this file (infeasible for this model)`,
+          );
+        }
         usable.push(item);
         estimatedFrames.push(
           frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)),

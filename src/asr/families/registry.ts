@@ -17,6 +17,7 @@ import { sherpaNemoTransducer } from './sherpa-nemo-transducer.ts';
 import { sherpaTransducer } from './sherpa-transducer.ts';
 import { sidecarCtc } from './sidecar-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
+import { whisperOptimum } from './whisper-optimum.ts';
 
 export const FAMILIES: readonly FamilyDefinition[] = [
   sidecarCtc,
@@ -25,6 +26,7 @@ export const FAMILIES: readonly FamilyDefinition[] = [
   sherpaNemoTransducer,
   nemoCtc,
   nemoTransducer,
+  whisperOptimum,
 ];
 
 /** Reads the directory listing, every .onnx file's metadata and declared inputs/outputs, and the sidecar. */

@@ -6,11 +6,17 @@
 import type { Frontend, FrontendSpec } from '../../audio/index.ts';
 import type { OnnxFileFacts } from '../onnx-file.ts';
 import type { ProviderReport, RunClock, RuntimeOptions } from '../runtime.ts';
-import type { Vocabulary } from '../vocabulary.ts';
+import type { Vocabulary, VocabularyKind } from '../vocabulary.ts';
 import type { HeadChoice } from '../options.ts';
 
 export type FamilyName =
-  'nemo-ctc' | 'sherpa-nemo-ctc' | 'sherpa-transducer' | 'nemo-transducer' | 'sherpa-nemo-transducer' | 'sidecar-ctc';
+  | 'nemo-ctc'
+  | 'sherpa-nemo-ctc'
+  | 'sherpa-transducer'
+  | 'nemo-transducer'
+  | 'sherpa-nemo-transducer'
+  | 'sidecar-ctc'
+  | 'whisper-optimum';
 
 export interface ModelInfo {
   family: FamilyName;
@@ -18,11 +24,14 @@ export interface ModelInfo {
   dir: string;
   files: { path: string; sha256: string }[];
   frontend: FrontendSpec;
-  vocabulary: { size: number; blankId: number; kind: 'sentencepiece' | 'characters' };
+  vocabulary: { size: number; blankId: number; kind: VocabularyKind };
   subsampling: number;
   detectedBecause: string[];
-  /** Transducers with a stateful prediction network: RNNT, or TDT with its durations. */
-  decoder?: { kind: 'rnnt' } | { kind: 'tdt'; durations: number[] };
+  /**
+   * Transducers with a stateful prediction network: RNNT, or TDT with its durations;
+   * attention encoder-decoders (Whisper): 'encoder-decoder'.
+   */
+  decoder?: { kind: 'rnnt' } | { kind: 'tdt'; durations: number[] } | { kind: 'encoder-decoder' };
 }
 
 export interface LoadModelOptions extends RuntimeOptions {
@@ -79,6 +88,8 @@ export interface Engine {
   clock: RunClock;
   /** True when padding changes results (a model without a lengths input): batches of one. */
   padSensitive?: boolean;
+  /** Seconds of audio the model reads at most (Whisper: 30); longer input is refused, never cut. */
+  maxDurationSec?: number;
   /** targets: per utterance, token ids to score (transducers; CTC engines score from logProbs instead). */
   run(batch: FeatureBatch, targets?: (number[] | null)[]): Promise<UtteranceOutput[]>;
   close(): Promise<void>;

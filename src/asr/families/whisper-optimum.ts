@@ -1,0 +1,260 @@
+/**
+ * Whisper as Optimum exports it (`optimum-cli export onnx --model openai/whisper-tiny`):
+ *   encoder_model.onnx: input_features [B, n_mels, 3000] -> last_hidden_state;
+ *   decoder_model.onnx: input_ids, encoder_hidden_states -> logits,
+ *     present.N.decoder.key/value, present.N.encoder.key/value;
+ *   decoder_with_past_model.onnx: input_ids [B, 1], past_key_values.N.{decoder,encoder}.{key,value}
+ *     (and encoder_hidden_states where the export kept it) -> logits, present.N.decoder.key/value;
+ *   config.json, generation_config.json, preprocessor_config.json, tokenizer.json.
+ * Features: Whisper's log-mel (whisper-mel, feature_size bins). Prompt: decoder_start_token_id,
+ * then for multilingual models <|en|> and transcribe (lang_to_id, task_to_id), then
+ * no_timestamps_token_id. The merged decoder (decoder_model_merged.onnx, use_cache_branch) is
+ * not supported yet: the directory needs the two split decoders.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { RoteError } from '../../util/errors.ts';
+import { featureTensor, floatOutput, integerTensor, ort, type EngineSessions } from '../engine.ts';
+import type { OnnxFileFacts } from '../onnx-file.ts';
+import type { Vocabulary } from '../vocabulary.ts';
+import { hasInputs, hasOutputs } from './common.ts';
+import {
+  createEncoderDecoderEngine,
+  type DecodingSettings,
+  type EncoderDecoderAdapter,
+} from './encoder-decoder-engine.ts';
+import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
+
+const ENCODER = 'encoder_model.onnx';
+const DECODER = 'decoder_model.onnx';
+const DECODER_WITH_PAST = 'decoder_with_past_model.onnx';
+const CONFIGS = ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json'];
+const PAST = /^past_key_values\.(\d+)\.decoder\.key$/;
+
+function missingFiles(facts: DirectoryFacts): string[] {
+  const missing: string[] = [];
+  const onnx = (name: string): OnnxFileFacts | undefined => facts.onnx.get(name);
+  const encoder = onnx(ENCODER);
+  if (!encoder || !hasInputs(encoder, ['input_features']) || !hasOutputs(encoder, ['last_hidden_state']))
+    missing.push(`${ENCODER} (input_features -> last_hidden_state)`);
+  const decoder = onnx(DECODER);
+  if (!decoder || !hasInputs(decoder, ['input_ids', 'encoder_hidden_states']) || !hasOutputs(decoder, ['logits']))
+    missing.push(`${DECODER} (input_ids, encoder_hidden_states -> logits, present.*)`);
+  const withPast = onnx(DECODER_WITH_PAST);
+  if (!withPast || !hasInputs(withPast, ['input_ids']) || !withPast.inputs.some((i) => PAST.test(i.name)))
+    missing.push(
+      `${DECODER_WITH_PAST} (input_ids, past_key_values.* -> logits)${facts.files.includes('decoder_model_merged.onnx') ? '; decoder_model_merged.onnx alone is not supported yet: export with --no-post-process for the split decoders' : ''}`,
+    );
+  for (const name of CONFIGS) if (!facts.files.includes(name)) missing.push(name);
+  return missing;
+}
+
+async function readJson(dir: string, name: string): Promise<Record<string, unknown>> {
+  const path = join(dir, name);
+  try {
+    const value = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    throw new Error('not a JSON object');
+  } catch (error) {
+    throw new RoteError(`${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function integer(sources: [string, Record<string, unknown>][], field: string, dir: string): number {
+  for (const [, json] of sources) {
+    const value = json[field];
+    if (Number.isInteger(value) && (value as number) >= 0) return value as number;
+  }
+  throw new RoteError(
+    `${dir}: ${sources.map(([name]) => name).join(' / ')} field "${field}" must be a non-negative integer; re-export the model with Optimum`,
+  );
+}
+
+function integers(sources: [string, Record<string, unknown>][], field: string): number[] {
+  for (const [, json] of sources) {
+    const value = json[field];
+    if (Array.isArray(value) && value.every((v) => Number.isInteger(v))) return value as number[];
+  }
+  return [];
+}
+
+/** The transcription prompt without timestamps, in English (the canary language is not passed to families yet). */
+function transcriptionPrompt(generation: Record<string, unknown>, start: number, dir: string): number[] {
+  const sources: [string, Record<string, unknown>][] = [['generation_config.json', generation]];
+  const noTimestamps = integer(sources, 'no_timestamps_token_id', dir);
+  const languages = generation.lang_to_id as Record<string, unknown> | undefined;
+  const tasks = generation.task_to_id as Record<string, unknown> | undefined;
+  if (!languages || generation.is_multilingual === false) return [start, noTimestamps];
+  const english = languages['<|en|>'];
+  const transcribe = tasks?.transcribe;
+  if (!Number.isInteger(english) || !Number.isInteger(transcribe))
+    throw new RoteError(
+      `${join(dir, 'generation_config.json')}: lang_to_id["<|en|>"] and task_to_id.transcribe must be token ids`,
+    );
+  return [start, english as number, transcribe as number, noTimestamps];
+}
+
+function whisperVocabulary(tokenizer: Tokenizer, size: number, endOfText: number, source: string): Vocabulary {
+  const special = new Set<number>([...tokenizer.get_added_tokens_decoder().keys()].map(Number));
+  const pieces = Array.from({ length: size }, (_, id) => tokenizer.decode([id], { skip_special_tokens: false }));
+  return {
+    pieces,
+    blankId: endOfText,
+    kind: 'byte-level-bpe',
+    separatorId: null,
+    specialIds: special,
+    unkId: null,
+    source,
+    tokenizer: {
+      encodeReference: (reference) => tokenizer.encode(' ' + reference, { add_special_tokens: false }).ids,
+      decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true }),
+    },
+  };
+}
+
+interface Cache {
+  encoded: ort.Tensor;
+  encoderKv: Record<string, ort.Tensor>;
+  decoderKv: Record<string, ort.Tensor>;
+}
+
+function whisperAdapter(sessions: EngineSessions, facts: DirectoryFacts, layers: number): EncoderDecoderAdapter {
+  const idsInfo = facts.onnx.get(DECODER)!.inputs.find((i) => i.name === 'input_ids');
+  const withPast = facts.onnx.get(DECODER_WITH_PAST)!;
+  const stepIdsInfo = withPast.inputs.find((i) => i.name === 'input_ids');
+  const stepTakesStates = withPast.inputs.some((i) => i.name === 'encoder_hidden_states');
+  const kv = (prefix: string, part: 'decoder' | 'encoder'): string[] =>
+    Array.from({ length: layers }, (_, n) => [`${prefix}.${n}.${part}.key`, `${prefix}.${n}.${part}.value`]).flat();
+  const pick = (
+    out: ort.InferenceSession.OnnxValueMapType,
+    names: string[],
+    path: string,
+  ): Record<string, ort.Tensor> =>
+    Object.fromEntries(names.map((name) => [name.replace(/^present\./, ''), floatOutput(out, name, path)]));
+  return {
+    async encode(batch) {
+      const features = featureTensor(batch, 'BFT');
+      const out = await sessions.run(
+        0,
+        { input_features: features },
+        () => `${ENCODER} given input_features [${features.dims.join(', ')}]`,
+      );
+      return floatOutput(out, 'last_hidden_state', sessions.paths[0]!);
+    },
+    async decode(encoded, ids) {
+      const states = encoded as ort.Tensor;
+      const input = integerTensor(idsInfo, ids.flat(), [ids.length, ids[0]!.length]);
+      const out = await sessions.run(
+        1,
+        { input_ids: input, encoder_hidden_states: states },
+        () =>
+          `${DECODER} given input_ids [${input.dims.join(', ')}], encoder_hidden_states [${states.dims.join(', ')}]`,
+      );
+      const cache: Cache = {
+        encoded: states,
+        encoderKv: pick(out, kv('present', 'encoder'), sessions.paths[1]!),
+        decoderKv: pick(out, kv('present', 'decoder'), sessions.paths[1]!),
+      };
+      return { logits: floatOutput(out, 'logits', sessions.paths[1]!).data as Float32Array, state: cache };
+    },
+    async step(state, tokens) {
+      const cache = state as Cache;
+      const feeds: Record<string, ort.Tensor> = { input_ids: integerTensor(stepIdsInfo, tokens, [tokens.length, 1]) };
+      for (const [name, tensor] of [...Object.entries(cache.decoderKv), ...Object.entries(cache.encoderKv)])
+        feeds[`past_key_values.${name}`] = tensor;
+      if (stepTakesStates) feeds.encoder_hidden_states = cache.encoded;
+      const past = cache.decoderKv[`0.decoder.key`]!.dims[2];
+      const out = await sessions.run(
+        2,
+        feeds,
+        () => `${DECODER_WITH_PAST} given ${tokens.length} rows, ${past} past tokens`,
+      );
+      const next: Cache = { ...cache, decoderKv: pick(out, kv('present', 'decoder'), sessions.paths[2]!) };
+      return { logits: floatOutput(out, 'logits', sessions.paths[2]!).data as Float32Array, state: next };
+    },
+  };
+}
+
+export const whisperOptimum: FamilyDefinition = {
+  name: 'whisper-optimum',
+  summary:
+    'Whisper as Optimum exports it (encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx, configs, tokenizer.json)',
+  detect(facts: DirectoryFacts): Detection {
+    const missing = missingFiles(facts);
+    if (missing.length > 0) return { ok: false, missing };
+    return {
+      ok: true,
+      because: [
+        `${ENCODER} (input_features -> last_hidden_state), ${DECODER} and ${DECODER_WITH_PAST} (past_key_values.*): Optimum's Whisper export`,
+        `${CONFIGS.join(', ')} present`,
+      ],
+    };
+  },
+  async load(facts, because, options) {
+    const dir = facts.dir;
+    const config = await readJson(dir, 'config.json');
+    const generation = await readJson(dir, 'generation_config.json');
+    const preprocessor = await readJson(dir, 'preprocessor_config.json');
+    const tokenizerJson = await readJson(dir, 'tokenizer.json');
+    const tokenizerConfig = facts.files.includes('tokenizer_config.json')
+      ? await readJson(dir, 'tokenizer_config.json')
+      : {};
+    const both: [string, Record<string, unknown>][] = [
+      ['generation_config.json', generation],
+      ['config.json', config],
+    ];
+    const numBins = integer([['preprocessor_config.json', preprocessor]], 'feature_size', dir);
+    const sampleRate = integer([['preprocessor_config.json', preprocessor]], 'sampling_rate', dir);
+    if (sampleRate !== 16000)
+      throw new RoteError(
+        `${join(dir, 'preprocessor_config.json')}: sampling_rate ${sampleRate}; Whisper's frontend runs at 16000 Hz`,
+      );
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    } catch (error) {
+      throw new RoteError(
+        `${join(dir, 'tokenizer.json')}: not a tokenizer the tokenizers library reads (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+    const vocabSize = integer([['config.json', config]], 'vocab_size', dir);
+    const endOfText = integer(both, 'eos_token_id', dir);
+    const start = integer(both, 'decoder_start_token_id', dir);
+    const settings: DecodingSettings = {
+      prompt: transcriptionPrompt(generation, start, dir),
+      endOfText,
+      vocabSize,
+      suppress: integers(both, 'suppress_tokens'),
+      beginSuppress: integers(both, 'begin_suppress_tokens'),
+      maxLength: integer([['generation_config.json', generation]], 'max_length', dir),
+      maxPositions: integer([['config.json', config]], 'max_target_positions', dir),
+    };
+    const layers = facts.onnx.get(DECODER_WITH_PAST)!.inputs.filter((i) => PAST.test(i.name)).length;
+    return createEncoderDecoderEngine(
+      {
+        family: 'whisper-optimum',
+        dir,
+        modelFiles: [ENCODER, DECODER, DECODER_WITH_PAST],
+        otherFiles: [...CONFIGS, ...(facts.files.includes('tokenizer_config.json') ? ['tokenizer_config.json'] : [])],
+        frontend: { type: 'whisper-mel', numBins },
+        vocabulary: whisperVocabulary(tokenizer, vocabSize, endOfText, join(dir, 'tokenizer.json')),
+        detectedBecause: [
+          ...because,
+          `features: Whisper log-mel, ${numBins} bins (preprocessor_config.json feature_size)`,
+        ],
+        subsampling: 2,
+        maxDurationSec: 30,
+        settings,
+        open: (sessions) => whisperAdapter(sessions, facts, layers),
+        describe: [
+          `decoding: greedy with the KV cache (${layers} decoder layer${layers === 1 ? '' : 's'}), prompt ${JSON.stringify(settings.prompt)} (English, transcribe, no timestamps), ${settings.suppress.length} suppressed tokens, ${settings.beginSuppress.length} at the start, max_length ${settings.maxLength}`,
+          'reference score: teacher-forced decoder log-likelihood of " " + text, then end-of-text ("decoder score")',
+          'audio over 30 s is refused (one Whisper window; rote never cuts a canary)',
+        ],
+      },
+      options,
+    );
+  },
+};
