@@ -12,7 +12,14 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { detectModel, loadModel, transcribeFiles, type AsrModel } from '../../src/asr/index.ts';
+import {
+  detectModel,
+  featureFramesOfWav,
+  loadModel,
+  referenceFrameBudget,
+  transcribeFiles,
+  type AsrModel,
+} from '../../src/asr/index.ts';
 import { encodeWav16 } from '../../src/audio/wav.ts';
 import { errorRates, normalizeTranscript } from '../../src/audit/stats/metrics.ts';
 import { MODELS, SPEECH, temporaryDirectory } from './helpers.ts';
@@ -129,6 +136,12 @@ test('audio over 30 s is refused with the reason, never cut', async () => {
     assert.ok(error);
     assert.match(error.message, /long\.wav: 31\.0 s of audio; this model \(whisper-optimum\) reads at most 30 s/);
     assert.match(error.message, /never cuts/);
+    // check-canaries and the audit count such a canary infeasible; a short one fits.
+    assert.is(featureFramesOfWav(model, path), 0);
+    assert.not.ok(referenceFrameBudget(model, 'the quick brown fox', featureFramesOfWav(model, path)).feasible);
+    const short = join(SPEECH, 'utt-00.wav');
+    assert.is(featureFramesOfWav(model, short), 3000);
+    assert.ok(referenceFrameBudget(model, 'the quick brown fox', featureFramesOfWav(model, short)).feasible);
   } finally {
     remove();
   }
