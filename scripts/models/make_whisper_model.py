@@ -25,7 +25,9 @@ encoder_hidden_states):
       past_key_values.N.encoder.key/value -> logits [B, 1, V], present.N.decoder.key/value
       (the encoder states are not an input: the cross-attention keys come from the past,
       and the exporter prunes the unused input).
-Plus config.json, generation_config.json, preprocessor_config.json and tokenizer.json
+Also test/fixtures/models/whisper-optimum-merged/: the encoder and decoder_model_merged.onnx
+(both decoders in one file behind `use_cache_branch`, as Optimum merges them by default), with the
+same configs. Plus config.json, generation_config.json, preprocessor_config.json and tokenizer.json
 (byte-level BPE, Whisper's special tokens; a tiny vocabulary: ASCII letters, digits,
 punctuation, a few merges).
 
@@ -38,6 +40,8 @@ import math
 import os
 
 import numpy as np
+import onnx
+import shutil
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -315,12 +319,49 @@ def write_configs():
     })
 
 
+def merge_decoders():
+    """decoder_model_merged.onnx as Optimum's post-processing writes it (optimum/onnx/graph_transformations.py,
+    merge_decoders): one If node on a bool [1] input `use_cache_branch` (then: the with-past graph, else: the
+    no-past graph), the graph inputs the union of both files' inputs, the outputs the no-past decoder's; the
+    with-past branch returns constants for the encoder presents it does not compute (strict=False)."""
+    no_past = onnx.load(os.path.join(OUT, "decoder_model.onnx")).graph
+    with_past = onnx.load(os.path.join(OUT, "decoder_with_past_model.onnx")).graph
+    names = [o.name for o in no_past.output]
+    then_nodes = list(with_past.node)
+    computed = {o.name for o in with_past.output}
+    then_outputs = list(with_past.output)
+    for name in names:
+        if name not in computed:
+            then_nodes.append(onnx.helper.make_node("Constant", [], [name], value=onnx.helper.make_tensor(
+                name + "_dummy", onnx.TensorProto.FLOAT, [1, 1, 1, 1], [0.0])))
+            then_outputs.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["d0", "d1", "d2", "d3"]))
+    order = {name: i for i, name in enumerate(names)}
+    then_outputs.sort(key=lambda o: order[o.name])
+    then_branch = onnx.helper.make_graph(then_nodes, "with_past", [], then_outputs, list(with_past.initializer))
+    else_branch = onnx.helper.make_graph(list(no_past.node), "no_past", [], list(no_past.output), list(no_past.initializer))
+    inputs = {}
+    for value in list(no_past.input) + list(with_past.input):  # the first declaration of a name wins
+        inputs.setdefault(value.name, value)
+    use_cache = onnx.helper.make_tensor_value_info("use_cache_branch", onnx.TensorProto.BOOL, [1])
+    node = onnx.helper.make_node("If", ["use_cache_branch"], names, then_branch=then_branch, else_branch=else_branch)
+    graph = onnx.helper.make_graph([node], "merged", [*inputs.values(), use_cache], list(no_past.output))
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 14)])
+    model.ir_version = onnx.load(os.path.join(OUT, "decoder_model.onnx")).ir_version
+    onnx.checker.check_model(model)
+    merged = os.path.join(os.path.dirname(OUT), "whisper-optimum-merged")
+    os.makedirs(merged, exist_ok=True)
+    onnx.save(model, os.path.join(merged, "decoder_model_merged.onnx"))
+    for name in ["encoder_model.onnx", "config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json"]:
+        shutil.copyfile(os.path.join(OUT, name), os.path.join(merged, name))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     encoder, decoder = build()
     with torch.no_grad():
         export(encoder, decoder)
     write_configs()
+    merge_decoders()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ import { MODELS, SPEECH, temporaryDirectory } from './helpers.ts';
 import { readPcm16 } from '../audio/fixtures.ts';
 
 const MODEL = join(MODELS, 'whisper-optimum');
+/** The same weights with the two decoders merged behind use_cache_branch (Optimum's default post-processing). */
+const MERGED = join(MODELS, 'whisper-optimum-merged');
 const ROTE = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
 
 interface ExpectedUtterance {
@@ -46,11 +48,14 @@ const expected = JSON.parse(readFileSync(join(MODEL, 'expected.json'), 'utf8')) 
 };
 
 let model: AsrModel;
+let merged: AsrModel;
 test.before(async () => {
   model = await loadModel(MODEL, { provider: 'cpu' });
+  merged = await loadModel(MERGED, { provider: 'cpu' });
 });
 test.after(async () => {
   await model.close();
+  await merged.close();
 });
 
 test('the reference covers both stops (end-of-text and max_length) and differing transcripts', () => {
@@ -68,6 +73,17 @@ test('detected as whisper-optimum from its files alone, with the reasons', async
   assert.is(model.info.vocabulary.kind, 'byte-level-bpe');
   assert.equal(model.info.decoder, { kind: 'encoder-decoder' });
   assert.ok(model.info.detectedBecause.some((line) => line.includes(`prompt ${JSON.stringify(expected.prompt)}`)));
+  const detectedMerged = await detectModel(MERGED);
+  assert.is(detectedMerged.family, 'whisper-optimum');
+  assert.ok(
+    detectedMerged.because.some(
+      (line) => line.includes('decoder_model_merged.onnx: ') || line.includes('(merged decoder, use_cache_branch)'),
+    ),
+  );
+  assert.equal(
+    merged.info.files.map((f) => f.path.split('/').pop()).filter((name) => name!.endsWith('.onnx')),
+    ['encoder_model.onnx', 'decoder_model_merged.onnx'],
+  );
 });
 
 test('a directory without the with-past decoder: the error names the missing file', async () => {
@@ -80,25 +96,29 @@ test('a directory without the with-past decoder: the error names the missing fil
       (e: Error) => e,
     );
     assert.ok(error);
-    assert.match(error.message, /whisper-optimum \(.*\): missing decoder_with_past_model\.onnx/);
+    assert.match(
+      error.message,
+      /whisper-optimum \(.*\): missing decoder_model\.onnx .* with decoder_with_past_model\.onnx .*, or decoder_model_merged\.onnx/,
+    );
   } finally {
     remove();
   }
 });
 
-async function transcribeAll(batchFrames: number) {
+async function transcribeAll(which: AsrModel, batchFrames: number) {
   const items = expected.utterances.map((u) => ({ id: u.id, path: join(SPEECH, u.file), reference: u.reference }));
   const rows = [];
-  for await (const row of transcribeFiles(model, items, { batchFrames, featureWorkers: 0 })) rows.push(row);
+  for await (const row of transcribeFiles(which, items, { batchFrames, featureWorkers: 0 })) rows.push(row);
   return rows;
 }
 
-for (const [label, batchFrames] of [
-  ['one canary per batch', 3000],
-  ['all six in one batch', 60000],
+for (const [label, batchFrames, useMerged] of [
+  ['split decoders, one canary per batch', 3000, false],
+  ['split decoders, all six in one batch', 60000, false],
+  ['merged decoder, all six in one batch', 60000, true],
 ] as const) {
   test(`transcripts and decoder scores equal the torch reference (${label})`, async () => {
-    const rows = await transcribeAll(batchFrames);
+    const rows = await transcribeAll(useMerged ? merged : model, batchFrames);
     assert.is(rows.length, expected.utterances.length);
     for (const row of rows) {
       const u = expected.utterances.find((e) => e.id === row.id)!;

@@ -5,11 +5,14 @@
  *     present.N.decoder.key/value, present.N.encoder.key/value;
  *   decoder_with_past_model.onnx: input_ids [B, 1], past_key_values.N.{decoder,encoder}.{key,value}
  *     (and encoder_hidden_states where the export kept it) -> logits, present.N.decoder.key/value;
+ *   or, instead of the two decoders, decoder_model_merged.onnx (Optimum's default post-processing:
+ *     both behind an If on use_cache_branch [1] bool; the inputs of both, the outputs of the
+ *     no-past one; with the cache its encoder presents are dummies, so the first pass's are kept;
+ *     without it the past inputs are fed empty, [B, heads, 0, head_dim]);
  *   config.json, generation_config.json, preprocessor_config.json, tokenizer.json.
  * Features: Whisper's log-mel (whisper-mel, feature_size bins). Prompt: decoder_start_token_id,
  * then for multilingual models <|en|> and transcribe (lang_to_id, task_to_id), then
- * no_timestamps_token_id. The merged decoder (decoder_model_merged.onnx, use_cache_branch) is
- * not supported yet: the directory needs the two split decoders.
+ * no_timestamps_token_id. With both layouts present, the split decoders are used.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,22 +32,38 @@ import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
 const ENCODER = 'encoder_model.onnx';
 const DECODER = 'decoder_model.onnx';
 const DECODER_WITH_PAST = 'decoder_with_past_model.onnx';
+const MERGED = 'decoder_model_merged.onnx';
 const CONFIGS = ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json'];
 const PAST = /^past_key_values\.(\d+)\.decoder\.key$/;
 
+type DecoderFiles = { kind: 'split'; files: [string, string] } | { kind: 'merged'; files: [string] };
+
+function hasPast(f: OnnxFileFacts): boolean {
+  return f.inputs.some((i) => PAST.test(i.name));
+}
+
+/** The split decoders when both are there and well-formed, else the merged one, else null. */
+function decoderFiles(facts: DirectoryFacts): DecoderFiles | null {
+  const decoder = facts.onnx.get(DECODER);
+  const withPast = facts.onnx.get(DECODER_WITH_PAST);
+  const merged = facts.onnx.get(MERGED);
+  const firstPass = (f: OnnxFileFacts | undefined): f is OnnxFileFacts =>
+    !!f && hasInputs(f, ['input_ids', 'encoder_hidden_states']) && hasOutputs(f, ['logits']);
+  if (firstPass(decoder) && withPast && hasInputs(withPast, ['input_ids']) && hasPast(withPast))
+    return { kind: 'split', files: [DECODER, DECODER_WITH_PAST] };
+  if (firstPass(merged) && hasInputs(merged, ['use_cache_branch']) && hasPast(merged))
+    return { kind: 'merged', files: [MERGED] };
+  return null;
+}
+
 function missingFiles(facts: DirectoryFacts): string[] {
   const missing: string[] = [];
-  const onnx = (name: string): OnnxFileFacts | undefined => facts.onnx.get(name);
-  const encoder = onnx(ENCODER);
+  const encoder = facts.onnx.get(ENCODER);
   if (!encoder || !hasInputs(encoder, ['input_features']) || !hasOutputs(encoder, ['last_hidden_state']))
     missing.push(`${ENCODER} (input_features -> last_hidden_state)`);
-  const decoder = onnx(DECODER);
-  if (!decoder || !hasInputs(decoder, ['input_ids', 'encoder_hidden_states']) || !hasOutputs(decoder, ['logits']))
-    missing.push(`${DECODER} (input_ids, encoder_hidden_states -> logits, present.*)`);
-  const withPast = onnx(DECODER_WITH_PAST);
-  if (!withPast || !hasInputs(withPast, ['input_ids']) || !withPast.inputs.some((i) => PAST.test(i.name)))
+  if (!decoderFiles(facts))
     missing.push(
-      `${DECODER_WITH_PAST} (input_ids, past_key_values.* -> logits)${facts.files.includes('decoder_model_merged.onnx') ? '; decoder_model_merged.onnx alone is not supported yet: export with --no-post-process for the split decoders' : ''}`,
+      `${DECODER} (input_ids, encoder_hidden_states -> logits, present.*) with ${DECODER_WITH_PAST} (input_ids, past_key_values.* -> logits), or ${MERGED} (the same inputs and use_cache_branch)`,
     );
   for (const name of CONFIGS) if (!facts.files.includes(name)) missing.push(name);
   return missing;
@@ -119,19 +138,39 @@ interface Cache {
   decoderKv: Record<string, ort.Tensor>;
 }
 
-function whisperAdapter(sessions: EngineSessions, facts: DirectoryFacts, layers: number): EncoderDecoderAdapter {
-  const idsInfo = facts.onnx.get(DECODER)!.inputs.find((i) => i.name === 'input_ids');
-  const withPast = facts.onnx.get(DECODER_WITH_PAST)!;
-  const stepIdsInfo = withPast.inputs.find((i) => i.name === 'input_ids');
-  const stepTakesStates = withPast.inputs.some((i) => i.name === 'encoder_hidden_states');
+interface DecoderShape {
+  layers: number;
+  heads: number;
+  headDim: number;
+}
+
+function whisperAdapter(
+  sessions: EngineSessions,
+  facts: DirectoryFacts,
+  decoders: DecoderFiles,
+  shape: DecoderShape,
+): EncoderDecoderAdapter {
+  const merged = decoders.kind === 'merged';
+  const firstFile = decoders.files[0];
+  const stepFile = decoders.kind === 'merged' ? decoders.files[0] : decoders.files[1];
+  const firstFacts = facts.onnx.get(firstFile)!;
+  const stepFacts = facts.onnx.get(stepFile)!;
+  const stepIndex = merged ? 1 : 2;
+  const idsInfo = firstFacts.inputs.find((i) => i.name === 'input_ids');
+  const stepIdsInfo = stepFacts.inputs.find((i) => i.name === 'input_ids');
+  const stepTakesStates = stepFacts.inputs.some((i) => i.name === 'encoder_hidden_states');
   const kv = (prefix: string, part: 'decoder' | 'encoder'): string[] =>
-    Array.from({ length: layers }, (_, n) => [`${prefix}.${n}.${part}.key`, `${prefix}.${n}.${part}.value`]).flat();
+    Array.from({ length: shape.layers }, (_, n) => [
+      `${prefix}.${n}.${part}.key`,
+      `${prefix}.${n}.${part}.value`,
+    ]).flat();
   const pick = (
     out: ort.InferenceSession.OnnxValueMapType,
     names: string[],
     path: string,
   ): Record<string, ort.Tensor> =>
     Object.fromEntries(names.map((name) => [name.replace(/^present\./, ''), floatOutput(out, name, path)]));
+  const useCache = (value: boolean): ort.Tensor => new ort.Tensor('bool', Uint8Array.from([value ? 1 : 0]), [1]);
   return {
     async encode(batch) {
       const features = featureTensor(batch, 'BFT');
@@ -145,11 +184,19 @@ function whisperAdapter(sessions: EngineSessions, facts: DirectoryFacts, layers:
     async decode(encoded, ids) {
       const states = encoded as ort.Tensor;
       const input = integerTensor(idsInfo, ids.flat(), [ids.length, ids[0]!.length]);
+      const feeds: Record<string, ort.Tensor> = { input_ids: input, encoder_hidden_states: states };
+      if (merged) {
+        // The no-cache branch ignores the past, but every graph input must be fed: empty ones.
+        const empty = new ort.Tensor('float32', new Float32Array(0), [ids.length, shape.heads, 0, shape.headDim]);
+        for (const name of [...kv('past_key_values', 'decoder'), ...kv('past_key_values', 'encoder')])
+          feeds[name] = empty;
+        feeds.use_cache_branch = useCache(false);
+      }
       const out = await sessions.run(
         1,
-        { input_ids: input, encoder_hidden_states: states },
+        feeds,
         () =>
-          `${DECODER} given input_ids [${input.dims.join(', ')}], encoder_hidden_states [${states.dims.join(', ')}]`,
+          `${decoders.files[0]} given input_ids [${input.dims.join(', ')}], encoder_hidden_states [${states.dims.join(', ')}]`,
       );
       const cache: Cache = {
         encoded: states,
@@ -164,14 +211,17 @@ function whisperAdapter(sessions: EngineSessions, facts: DirectoryFacts, layers:
       for (const [name, tensor] of [...Object.entries(cache.decoderKv), ...Object.entries(cache.encoderKv)])
         feeds[`past_key_values.${name}`] = tensor;
       if (stepTakesStates) feeds.encoder_hidden_states = cache.encoded;
-      const past = cache.decoderKv[`0.decoder.key`]!.dims[2];
+      if (merged) feeds.use_cache_branch = useCache(true);
+      const past = cache.decoderKv['0.decoder.key']!.dims[2];
+      const file = decoders.files[merged ? 0 : 1];
       const out = await sessions.run(
-        2,
+        stepIndex,
         feeds,
-        () => `${DECODER_WITH_PAST} given ${tokens.length} rows, ${past} past tokens`,
+        () => `${file} given ${tokens.length} rows, ${past} past tokens`,
       );
-      const next: Cache = { ...cache, decoderKv: pick(out, kv('present', 'decoder'), sessions.paths[2]!) };
-      return { logits: floatOutput(out, 'logits', sessions.paths[2]!).data as Float32Array, state: next };
+      // Only the decoder's own keys and values grow; the encoder's stay those of the first pass.
+      const next: Cache = { ...cache, decoderKv: pick(out, kv('present', 'decoder'), sessions.paths[stepIndex]!) };
+      return { logits: floatOutput(out, 'logits', sessions.paths[stepIndex]!).data as Float32Array, state: next };
     },
   };
 }
@@ -186,7 +236,7 @@ export const whisperOptimum: FamilyDefinition = {
     return {
       ok: true,
       because: [
-        `${ENCODER} (input_features -> last_hidden_state), ${DECODER} and ${DECODER_WITH_PAST} (past_key_values.*): Optimum's Whisper export`,
+        `${ENCODER} (input_features -> last_hidden_state), ${decoderFiles(facts)!.files.join(' and ')}: Optimum's Whisper export${decoderFiles(facts)!.kind === 'merged' ? ' (merged decoder, use_cache_branch)' : ''}`,
         `${CONFIGS.join(', ')} present`,
       ],
     };
@@ -231,12 +281,21 @@ export const whisperOptimum: FamilyDefinition = {
       maxLength: integer([['generation_config.json', generation]], 'max_length', dir),
       maxPositions: integer([['config.json', config]], 'max_target_positions', dir),
     };
-    const layers = facts.onnx.get(DECODER_WITH_PAST)!.inputs.filter((i) => PAST.test(i.name)).length;
+    const decoders = decoderFiles(facts)!;
+    const layers = facts.onnx
+      .get(decoders.files[decoders.files.length - 1])!
+      .inputs.filter((i) => PAST.test(i.name)).length;
+    const heads = integer([['config.json', config]], 'decoder_attention_heads', dir);
+    const dModel = integer([['config.json', config]], 'd_model', dir);
+    if (heads < 1 || dModel % heads !== 0)
+      throw new RoteError(
+        `${join(dir, 'config.json')}: d_model ${dModel} is not a multiple of decoder_attention_heads ${heads}`,
+      );
     return createEncoderDecoderEngine(
       {
         family: 'whisper-optimum',
         dir,
-        modelFiles: [ENCODER, DECODER, DECODER_WITH_PAST],
+        modelFiles: [ENCODER, ...decoders.files],
         otherFiles: [...CONFIGS, ...(facts.files.includes('tokenizer_config.json') ? ['tokenizer_config.json'] : [])],
         frontend: { type: 'whisper-mel', numBins },
         vocabulary: whisperVocabulary(tokenizer, vocabSize, endOfText, join(dir, 'tokenizer.json')),
@@ -247,7 +306,7 @@ export const whisperOptimum: FamilyDefinition = {
         subsampling: 2,
         maxDurationSec: 30,
         settings,
-        open: (sessions) => whisperAdapter(sessions, facts, layers),
+        open: (sessions) => whisperAdapter(sessions, facts, decoders, { layers, heads, headDim: dModel / heads }),
         describe: [
           `decoding: greedy with the KV cache (${layers} decoder layer${layers === 1 ? '' : 's'}), prompt ${JSON.stringify(settings.prompt)} (English, transcribe, no timestamps), ${settings.suppress.length} suppressed tokens, ${settings.beginSuppress.length} at the start, max_length ${settings.maxLength}`,
           'reference score: teacher-forced decoder log-likelihood of " " + text, then end-of-text ("decoder score")',
