@@ -119,11 +119,12 @@ def main():
             features = torch.from_numpy(whisper_log_mel(read_wav(os.path.join(SPEECH, utt + ".wav")), m.N_MELS).T)
             hidden = encoder(features.float().unsqueeze(0))
             generated = greedy(decoder, hidden, prompt, generation)
+            unsuppressed = greedy(decoder, hidden, prompt, {**generation, "suppress_tokens": [], "begin_suppress_tokens": []})
             text = texts[utt]
             targets = encode(" " + text, tokenizer) + [generation["eos_token_id"]]
             log_likelihood = score(decoder, hidden, prompt, targets)
             rows.append({
-                "id": utt, "file": utt + ".wav", "generatedIds": generated,
+                "id": utt, "file": utt + ".wav", "generatedIds": generated, "generatedIdsWithoutSuppression": unsuppressed,
                 "transcript": decode(generated, tokenizer).strip(),
                 "stoppedAt": "end-of-text" if generated and generated[-1] == generation["eos_token_id"] else "max_length",
                 "reference": text, "referenceIds": targets, "logLikelihood": log_likelihood,

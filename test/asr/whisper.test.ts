@@ -35,6 +35,7 @@ interface ExpectedUtterance {
   file: string;
   transcript: string;
   generatedIds: number[];
+  generatedIdsWithoutSuppression: number[];
   stoppedAt: 'end-of-text' | 'max_length';
   reference: string;
   referenceIds: number[];
@@ -63,6 +64,8 @@ test('the reference covers both stops (end-of-text and max_length) and differing
   assert.equal(stops, new Set(['end-of-text', 'max_length']));
   assert.ok(new Set(expected.utterances.map((u) => u.transcript)).size >= 5);
   assert.ok(expected.utterances.every((u) => u.generatedIds.length >= 5));
+  // suppress_tokens and begin_suppress_tokens change every greedy output of this model: they are exercised.
+  assert.ok(expected.utterances.every((u) => u.generatedIds.join() !== u.generatedIdsWithoutSuppression.join()));
 });
 
 test('detected as whisper-optimum from its files alone, with the reasons', async () => {
