@@ -232,6 +232,8 @@ export async function* transcribeFiles(
     // 1. Probe every header: lengths for planning, and bad files found up front.
     const usable: TranscribeItem[] = [];
     const estimatedFrames: number[] = [];
+    // Longer than the model reads (Whisper: 30 s): a row saying so, no transcript, no score; never cut.
+    const beyondModel: { item: TranscribeItem; seconds: number }[] = [];
     for (const item of items) {
       try {
         const header = probeWav(item.path);
@@ -244,9 +246,8 @@ export async function* transcribeFiles(
           );
         }
         if (engine.maxDurationSec !== undefined && seconds > engine.maxDurationSec) {
-          throw new RoteError(
-            `${item.path}: ${seconds.toFixed(1)} s of audio; this model (${engine.info.family}) reads at most ${engine.maxDurationSec} s and rote never cuts a canary, so it cannot transcribe or score this file (infeasible for this model)`,
-          );
+          beyondModel.push({ item, seconds });
+          continue;
         }
         usable.push(item);
         estimatedFrames.push(
@@ -255,6 +256,22 @@ export async function* transcribeFiles(
       } catch (error) {
         skip(item, error);
       }
+    }
+    for (const { item, seconds } of beyondModel) {
+      done++;
+      options.onProgress?.(done, total);
+      yield {
+        id: item.id,
+        path: item.path,
+        hypothesis: '',
+        tokenIds: [],
+        durationSec: seconds,
+        frames: 0,
+        referenceScore: null,
+        notes: [
+          `${seconds.toFixed(1)} s of audio; this model (${engine.info.family}) reads at most ${engine.maxDurationSec} s and rote never cuts a canary: not transcribed, no score (infeasible for this model)`,
+        ],
+      };
     }
     // batchFrames counts 10 ms frames: 1 frontend frame for the filterbanks, 160 for a 16 kHz waveform.
     const framesPer10ms = Math.max(1, Math.round(frontend.framesFor(frontend.sampleRate) / 100));

@@ -141,24 +141,33 @@ for (const [label, batchFrames, useMerged] of [
   });
 }
 
-test('audio over 30 s is refused with the reason, never cut', async () => {
+test('audio over 30 s: a row saying why, no transcript or score, never cut; infeasible for check-canaries', async () => {
   const { dir, remove } = temporaryDirectory('whisper-long');
   try {
     const once = readPcm16(join(SPEECH, 'utt-00.wav'));
-    const long = new Float32Array(16000 * 31);
-    for (let i = 0; i < long.length; i++) long[i] = once[i % once.length]!;
+    const samples = new Float32Array(16000 * 31);
+    for (let i = 0; i < samples.length; i++) samples[i] = once[i % once.length]!;
     const path = join(dir, 'long.wav');
-    writeFileSync(path, encodeWav16(long, 16000));
-    const run = async () => {
-      for await (const _ of transcribeFiles(model, [{ id: 'long', path }], { featureWorkers: 0 })) void _;
-    };
-    const error = await run().then(
-      () => null,
-      (e: Error) => e,
+    writeFileSync(path, encodeWav16(samples, 16000));
+    const rows = [];
+    const items = [
+      { id: 'long', path, reference: 'the quick brown fox' },
+      { id: 'short', path: join(SPEECH, 'utt-00.wav'), reference: 'the quick brown fox' },
+    ];
+    for await (const row of transcribeFiles(model, items, { featureWorkers: 0 })) rows.push(row);
+    const long = rows.find((row) => row.id === 'long')!;
+    assert.is(long.hypothesis, '');
+    assert.is(long.referenceScore, null);
+    assert.is(long.frames, 0);
+    assert.ok(Math.abs(long.durationSec - 31) < 1e-9);
+    assert.match(
+      long.notes.join(' '),
+      /31\.0 s of audio; this model \(whisper-optimum\) reads at most 30 s and rote never cuts a canary/,
     );
-    assert.ok(error);
-    assert.match(error.message, /long\.wav: 31\.0 s of audio; this model \(whisper-optimum\) reads at most 30 s/);
-    assert.match(error.message, /never cuts/);
+    assert.ok(
+      rows.find((row) => row.id === 'short')!.referenceScore !== null,
+      'the other file is transcribed and scored',
+    );
     // check-canaries and the audit count such a canary infeasible; a short one fits.
     assert.is(featureFramesOfWav(model, path), 0);
     assert.not.ok(referenceFrameBudget(model, 'the quick brown fox', featureFramesOfWav(model, path)).feasible);
