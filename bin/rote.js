@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { register } from 'tsx/esm/api';
 
 register();
-const { cudaLibraryReport, reexecPlan, REEXEC_MARKER } = await import('../src/asr/cuda.ts');
+const { cudaLibraryReport, reexecPlan, REEXEC_MARKER } = await import('../src/setup/cuda.ts');
 const plan = reexecPlan(process.argv.slice(2), process.env, () => cudaLibraryReport());
 if (plan) {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {

@@ -1,6 +1,6 @@
 /**
  * `npm run setup:cuda`: installs ONNX Runtime's CUDA provider for onnxruntime-node
- * from the npm registry (src/asr/cuda-setup.ts; the pinned package and why:
+ * from the npm registry (src/setup/cuda-setup.ts; the pinned package and why:
  * docs/cuda.md), then reports the CUDA runtime libraries it needs (as `rote doctor`).
  * Never part of `npm ci` or `npm test`.
  *
@@ -15,8 +15,8 @@ import {
   nvidiaDriver,
   ortBinaryDir,
   pipCommandFor,
-} from '../src/asr/cuda.ts';
-import { installCudaProvider, removeStaleStaging } from '../src/asr/cuda-setup.ts';
+} from '../src/setup/cuda.ts';
+import { installCudaProvider, removeStaleStaging } from '../src/setup/cuda-setup.ts';
 import { RoteError } from '../src/util/errors.ts';
 
 const args = process.argv.slice(2);

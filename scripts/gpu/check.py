@@ -5,7 +5,7 @@ numpy for the fallback audio; Python 3.9+).
 Stages, each under a time budget (the whole run ends within GPU_CHECK_BUDGET_S, default 330 s,
 counted from the start of run.sh; default 300 s):
   1. probe: GPU, Vulkan, and `rote doctor --json` with the carried Node: the CUDA provider
-     that run.sh placed from the carried bundle (npm package pinned in src/asr/cuda.ts), the
+     that run.sh placed from the carried bundle (npm package pinned in src/setup/cuda.ts), the
      CUDA 13 / cuDNN 9 libraries rote found on its own (PyTorch's nvidia wheels, toolkits,
      the loader path) and a tiny model on each provider;
   2. model: scripts/gpu/build_conformer.py with this machine's PyTorch (~121M parameters);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/gpu/pack-cuda.sh (`scripts/gpu/check.sh pack-cuda`): ONNX Runtime's CUDA provider (as
-# `npm run setup:cuda` installed it, sha256 checked against the pin in src/asr/cuda.ts) and
+# `npm run setup:cuda` installed it, sha256 checked against the pin in src/setup/cuda.ts) and
 # models/baseline (for the CUDA-vs-CPU transcript check), as one xz-compressed tar split into
 # as few equal parts as each fit a device call with the working tree (GPU_CHECK_PART_MIB sets the
 # largest part by hand): .device/cuda-1 ... .device/cuda-N, each holding bundle.part and
@@ -18,9 +18,9 @@ for tool in xz tar split sha256sum; do
   command -v "$tool" >/dev/null || { echo "pack-cuda: '$tool' is needed" >&2; exit 1; }
 done
 
-# 1. The provider, checked against the pin (sha256 and size from src/asr/cuda.ts).
+# 1. The provider, checked against the pin (sha256 and size from src/setup/cuda.ts).
 pins=$(node --import tsx -e "
-import { CUDA_PROVIDER_PACKAGE as p } from './src/asr/cuda.ts';
+import { CUDA_PROVIDER_PACKAGE as p } from './src/setup/cuda.ts';
 for (const f of p.files) console.log(f.name + ' ' + f.sha256);")
 while read -r name sha; do
   [ -f "$ort/$name" ] || { echo "pack-cuda: $ort/$name missing: run 'npm run setup:cuda -- --without-driver' first" >&2; exit 1; }

@@ -54,7 +54,7 @@ prepare() {
   stage "CUDA bundle (.device/cuda-*, carried in parts by earlier calls)"
   # The provider goes next to the carried libonnxruntime.so.1, as `npm run setup:cuda` places it;
   # models/baseline to $work/shipped-models for the CUDA-vs-CPU transcripts. The CUDA 13 runtime
-  # libraries are NOT set up here: rote finds them itself (bin/rote.js, src/asr/cuda.ts).
+  # libraries are NOT set up here: rote finds them itself (bin/rote.js, src/setup/cuda.ts).
   if "$python_bin" "$repo/scripts/gpu/cuda_bundle.py" assemble "$repo/.device" "$work/cuda-bundle" >"$work/cuda-bundle.json"; then
     cat "$work/cuda-bundle.json"
     cp "$work"/cuda-bundle/provider/*.so "$work/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/"

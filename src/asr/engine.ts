@@ -16,6 +16,7 @@ import type { OnnxValueInfo } from './onnx-file.ts';
 import { createSessions, ort, RunClock, type RuntimeOptions } from './runtime.ts';
 import type { Vocabulary } from './vocabulary.ts';
 import type { Engine, FamilyName, FeatureBatch, ModelInfo, UtteranceOutput } from './families/types.ts';
+import type { HeadChoice } from './options.ts';
 
 /** What a family's loader found in the directory: everything the skeleton needs before any session exists. */
 export interface EngineSetup {
@@ -28,6 +29,8 @@ export interface EngineSetup {
   frontend: FrontendSpec;
   vocabulary: Vocabulary;
   detectedBecause: string[];
+  /** The family's own text for greedy ids (Hugging Face's tokenizer rules); default detokenize(). */
+  transcript?: (ids: number[]) => string;
 }
 
 /** The open sessions, as a decoding sees them. */
@@ -46,7 +49,8 @@ export interface EngineSessions {
 
 /** What a decoding base gives the skeleton: how to run a batch, and what it learned while opening (probes). */
 export interface Decoding {
-  kind: 'ctc' | 'transducer' | 'encoder-decoder';
+  /** Which decoding base: a CTC head, a transducer, or an attention encoder-decoder. */
+  kind: HeadChoice | 'encoder-decoder';
   subsampling: number;
   /** Lines added to the detection reasons (what probes found, the search used, the score). */
   because: string[];
@@ -114,6 +118,7 @@ export async function openEngine(
     vocabulary,
     clock,
     ...(decoding.padSensitive ? { padSensitive: true } : {}),
+    ...(setup.transcript ? { transcript: setup.transcript } : {}),
     run: (batch, targets) => decoding.run(batch, targets),
     close: release,
   };

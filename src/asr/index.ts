@@ -1,8 +1,8 @@
 /**
- * The ASR stage: ONNX Runtime sessions and providers, model families (NeMo CTC,
- * sherpa-onnx CTC and transducer, NeMo RNNT/TDT in NeMo's and sherpa-onnx's layouts,
- * sidecar-described CTC), batching, decoding and
- * vocabularies.
+ * The ASR stage (inference): ONNX Runtime sessions, the engine skeleton, model families
+ * (NeMo CTC, sherpa-onnx CTC and transducer, NeMo RNNT/TDT in NeMo's and sherpa-onnx's
+ * layouts, sidecar-described CTC), batching, decoding and vocabularies. The CUDA names
+ * below are re-exported from src/setup, which finds and installs the provider.
  */
 export type { ProviderChoice, ProviderName, ProviderReport, RuntimeOptions } from './runtime.ts';
 export {
@@ -21,7 +21,7 @@ export {
   loaderPathAdditions,
   type CudaLibraryReport,
   type LibraryLocation,
-} from './cuda.ts';
+} from '../setup/cuda.ts';
 export type { FamilyName, LoadModelOptions, ModelInfo } from './families/types.ts';
 export { FAMILIES } from './families/registry.ts';
 export { parseSidecar, type SidecarSpec } from './families/sidecar-ctc.ts';

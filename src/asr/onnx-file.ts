@@ -11,6 +11,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { RoteError } from '../util/errors.ts';
+import { protoField } from '../util/protobuf.ts';
 
 export interface OnnxDim {
   /** A fixed size, or null for a symbolic/unknown dimension. */
@@ -253,25 +254,6 @@ export async function readOnnxBytes(bytes: Uint8Array, name = '<bytes>'): Promis
 /** Top-level fields of an in-memory ModelProto (for tools that rewrite metadata). */
 export async function scanTopLevelFields(bytes: Uint8Array): Promise<ProtoField[]> {
   return scanFields(memorySource(bytes), 0, bytes.length);
-}
-
-/** Protobuf's base-128 varint encoding of a non-negative integer. */
-export function protoVarint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 128) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}
-
-/** One encoded protobuf field: a varint (a number), or length-delimited (a string as UTF-8, or bytes). */
-export function protoField(field: number, payload: number | string | ArrayLike<number>): number[] {
-  if (typeof payload === 'number') return [...protoVarint(field * 8 + WIRE_VARINT), ...protoVarint(payload)];
-  const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
-  return [...protoVarint(field * 8 + WIRE_LENGTH), ...protoVarint(bytes.length), ...Array.from(bytes)];
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { OptionSpec } from '../util/options.ts';
 import { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SEC } from './batching.ts';
 import { defaultFeatureWorkers } from './feature-pool.ts';
-import { PROVIDER_CHOICES } from './providers.ts';
+import { PROVIDER_CHOICES } from '../setup/providers.ts';
 
 /** Which head of a hybrid RNNT-CTC model (both heads exported) to use. */
 export const HEAD_CHOICES = ['ctc', 'transducer'] as const;

@@ -388,7 +388,9 @@ export async function* transcribeFiles(
         yield {
           id: item.id,
           path: item.path,
-          hypothesis: detokenize(engine.vocabulary, output.tokenIds),
+          hypothesis: engine.transcript
+            ? engine.transcript(output.tokenIds)
+            : detokenize(engine.vocabulary, output.tokenIds),
           tokenIds: output.tokenIds,
           durationSec: finished.durations[i]!,
           frames: finished.matrices[i]!.numFrames,

@@ -2,17 +2,17 @@
  * Greedy search for a stateless transducer (icefall / sherpa-onnx style): the
  * decoder sees the last `contextSize` tokens, the joiner scores one encoder frame
  * against one decoder output. The networks are passed in as functions, so the
- * search itself is independent of ONNX Runtime and testable with hand-made ones.
+ * search is independent of ONNX Runtime and testable with hand-made ones.
  *
- * Conventions (as sherpa-onnx's offline greedy search and icefall's greedy_search):
- * - the initial context is [-1, ..., -1, blankId] (-1 = "no token", which icefall
- *   decoders embed as zeros);
- * - per frame, up to `maxSymbolsPerFrame` symbols are emitted; the joiner is rerun on
- *   the same frame after each emission (1 = sherpa-onnx's offline behaviour);
- * - an emitted `<unk>` (when `unkId` is given) is treated as blank, like sherpa-onnx;
- * - utterances are decoded together: each joiner/decoder call takes the utterances
- *   still active at that frame, so the calls are batched.
+ * It is the one transducer search (transducer-stateful.ts) with the decoder's context
+ * as the "state": the contextSize - 1 labels before the last one, stored + 1 so that
+ * the all-zero start state is icefall's [-1, ..., -1, blankId] (-1 = "no token", which
+ * icefall decoders embed as zeros). Conventions (sherpa-onnx's offline greedy search,
+ * icefall's greedy_search): up to `maxSymbolsPerFrame` symbols per frame (1 = sherpa-onnx's
+ * offline behaviour); an emitted `<unk>` (when `unkId` is given) is read as blank; the
+ * decoder reruns only for rows that emitted; every call takes the rows still active.
  */
+import { PredictionCache, statefulTransducerGreedy, type StatefulTransducerNetwork } from './transducer-stateful.ts';
 
 export interface TransducerNetworks {
   /** contexts: n x contextSize token ids (row-major) -> n x decoderDim outputs. */
@@ -27,9 +27,51 @@ export interface TransducerGreedyOptions {
   vocabSize: number;
   /** Dimension of one encoder frame (and of one decoder output: the joiner adds them). */
   encoderDim: number;
+  /** Kept for callers; the search reads the width from the decoder's output. */
   decoderDim: number;
   maxSymbolsPerFrame?: number;
   unkId?: number;
+}
+
+interface Decoded {
+  output: Float32Array;
+  /** The context after this row's label, + 1. */
+  state: Float32Array;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A stateless decoder and joiner as a network of the one search (the state: the context before the last label). */
+export function statelessNetwork(networks: TransducerNetworks, contextSize: number): StatefulTransducerNetwork {
+  const history = contextSize - 1;
+  const cache = new PredictionCache<Decoded>();
+  return {
+    stateSizes: [history],
+    async step(frames, labels, states, n, keys) {
+      const entries = await cache.rows(n, keys, async (stale) => {
+        const contexts = stale.map((r) => [
+          ...Array.from(states[0]!.subarray(r * history, (r + 1) * history), (v) => v - 1),
+          labels[r]!,
+        ]);
+        const decoded = await networks.decoder(contexts);
+        const width = decoded.length / stale.length;
+        return stale.map((_, j) => ({
+          output: decoded.slice(j * width, (j + 1) * width),
+          state: Float32Array.from(contexts[j]!.slice(1), (v) => v + 1),
+        }));
+      });
+      const logits = await networks.joiner(frames, concat(entries.map((e) => e.output)), n);
+      return { logits, states: [concat(entries.map((e) => e.state))] };
+    },
+  };
 }
 
 /**
@@ -43,49 +85,11 @@ export async function transducerGreedy(
   networks: TransducerNetworks,
   options: TransducerGreedyOptions,
 ): Promise<number[][]> {
-  const { blankId, contextSize, vocabSize, encoderDim, decoderDim } = options;
-  const maxSymbols = options.maxSymbolsPerFrame ?? 1;
-  if (!Number.isInteger(maxSymbols) || maxSymbols < 1)
-    throw new RangeError(`maxSymbolsPerFrame must be a positive integer, got ${maxSymbols}`);
-  const n = lengths.length;
-  if (encoderOut.length < n * maxFrames * encoderDim)
-    throw new RangeError(
-      `encoderOut holds ${encoderOut.length} values, fewer than ${n} x ${maxFrames} x ${encoderDim}`,
-    );
-  const hypotheses: number[][] = lengths.map(() => [...new Array<number>(contextSize - 1).fill(-1), blankId]);
-  const decoderOut = new Float32Array(n * decoderDim);
-
-  const refreshDecoder = async (which: number[]): Promise<void> => {
-    if (which.length === 0) return;
-    const out = await networks.decoder(which.map((i) => hypotheses[i]!.slice(-contextSize)));
-    which.forEach((i, row) => decoderOut.set(out.subarray(row * decoderDim, (row + 1) * decoderDim), i * decoderDim));
-  };
-  await refreshDecoder(lengths.map((_, i) => i));
-
-  for (let t = 0; t < maxFrames; t++) {
-    let pending = lengths.map((length, i) => (t < length ? i : -1)).filter((i) => i >= 0);
-    for (let symbol = 0; symbol < maxSymbols && pending.length > 0; symbol++) {
-      const frames = new Float32Array(pending.length * encoderDim);
-      const decoded = new Float32Array(pending.length * decoderDim);
-      pending.forEach((i, row) => {
-        const at = (i * maxFrames + t) * encoderDim;
-        frames.set(encoderOut.subarray(at, at + encoderDim), row * encoderDim);
-        decoded.set(decoderOut.subarray(i * decoderDim, (i + 1) * decoderDim), row * decoderDim);
-      });
-      const logits = await networks.joiner(frames, decoded, pending.length);
-      const emitted: number[] = [];
-      pending.forEach((i, row) => {
-        const base = row * vocabSize;
-        let best = 0;
-        for (let k = 1; k < vocabSize; k++) if (logits[base + k]! > logits[base + best]!) best = k;
-        if (best !== blankId && best !== options.unkId) {
-          hypotheses[i]!.push(best);
-          emitted.push(i);
-        }
-      });
-      await refreshDecoder(emitted);
-      pending = emitted;
-    }
-  }
-  return hypotheses.map((h) => h.slice(contextSize));
+  return statefulTransducerGreedy(encoderOut, lengths, maxFrames, statelessNetwork(networks, options.contextSize), {
+    blankId: options.blankId,
+    numClasses: options.vocabSize,
+    encoderDim: options.encoderDim,
+    maxSymbolsPerFrame: options.maxSymbolsPerFrame ?? 1,
+    ...(options.unkId !== undefined ? { unkId: options.unkId } : {}),
+  });
 }

@@ -209,6 +209,8 @@ export interface ReferenceTokens {
   ids: number[];
   /** Characters of the normalized reference (spaces between words included). */
   characters: number;
+  /** Characters of the reference no token can emit (dropped; a BPE model would need <unk> for them), in order of appearance. */
+  missing: string[];
   notes: string[];
 }
 
@@ -225,7 +227,13 @@ function caseFolder(vocabulary: Vocabulary): (text: string) => string {
 export function tokenizeReference(vocabulary: Vocabulary, reference: string): ReferenceTokens {
   if (vocabulary.tokenizer) {
     const text = reference.trim().split(/\s+/u).join(' ');
-    return { ids: text ? vocabulary.tokenizer.encodeReference(text) : [], characters: text.length, notes: [] };
+    // Byte-level BPE spells any text: no character is missing.
+    return {
+      ids: text ? vocabulary.tokenizer.encodeReference(text) : [],
+      characters: text.length,
+      missing: [],
+      notes: [],
+    };
   }
   const fold = caseFolder(vocabulary);
   const words = fold(reference)
@@ -304,5 +312,7 @@ export function tokenizeReference(vocabulary: Vocabulary, reference: string): Re
         ]
       : [];
   const characters = keptWords.join(' ').length;
-  return { ids, characters, notes };
+  const folded = fold(reference);
+  const missing = [...dropped].sort((a, b) => folded.indexOf(a) - folded.indexOf(b));
+  return { ids, characters, missing, notes };
 }

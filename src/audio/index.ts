@@ -15,6 +15,8 @@ export {
   NEMO_MEL_DEFAULTS,
   NEMO_2_5_CONVENTIONS,
   SHERPA_NEMO_MEL_DEFAULTS,
+  SHERPA_WENET_FBANK,
+  WENET_FBANK,
 } from './features/types.ts';
 export type { Frontend, FrontendSpec } from './features/frontend.ts';
 export {

@@ -1,4 +1,4 @@
-import type { ProviderChoice } from '../asr/providers.ts';
+import type { ProviderChoice } from '../setup/providers.ts';
 
 /** Defaults of audit() and `rote audit`; a light module, so the CLI can show them without loading the stage. */
 export const AUDIT_DEFAULTS = {

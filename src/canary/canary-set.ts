@@ -161,8 +161,12 @@ function checkParameters(c: Checker, value: unknown): CanarySetParameters {
   };
 }
 
-function optionalParameters(c: Checker, p: Json): Pick<CanarySetParameters, 'membership' | 'candidates' | 'imported'> {
-  const out: Pick<CanarySetParameters, 'membership' | 'candidates' | 'imported'> = {};
+function optionalParameters(
+  c: Checker,
+  p: Json,
+): Pick<CanarySetParameters, 'membership' | 'candidates' | 'imported' | 'language'> {
+  const out: Pick<CanarySetParameters, 'membership' | 'candidates' | 'imported' | 'language'> = {};
+  if (p.language !== undefined) out.language = c.string(p.language, 'parameters.language');
   if (p.membership !== undefined) {
     if (p.membership !== 'bernoulli')
       c.fail('parameters.membership', `expected "bernoulli" or no field, got ${JSON.stringify(p.membership)}`);
@@ -209,6 +213,7 @@ function checkCanary(c: Checker, value: unknown, i: number): CanaryRecord {
       rate: c.number(tts.rate, `${f}.tts.rate`),
       pitch: c.number(tts.pitch, `${f}.tts.pitch`),
     },
+    ...(r.language !== undefined ? { language: c.string(r.language, `${f}.language`) } : {}),
     ...(r.importedId !== undefined ? { importedId: c.string(r.importedId, `${f}.importedId`) } : {}),
   };
 }

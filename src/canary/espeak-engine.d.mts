@@ -28,6 +28,11 @@ export declare class EspeakCore {
   static create(): Promise<EspeakCore>;
   /** Voice and variant file names inside the wasm build's data. */
   listDataDirectory(path: string): string[];
+  /** The IPA phonemes espeak-ng reads `text` as; "(en)" and the like mark a switch to another language. */
+  phonemes(
+    text: string,
+    voice?: string,
+  ): { phonemes: string; problem?: undefined } | { problem: string; phonemes?: undefined };
   /** espeak-ng's own WAV bytes (22050 Hz, 16-bit mono), or why it failed. */
   synthesizeWav(
     text: string,

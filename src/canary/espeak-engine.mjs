@@ -29,6 +29,7 @@ export function adoptEspeakModule(module) {
 }
 
 const OUTPUT_PATH = '/tmp/rote-utterance.wav';
+const PHONEME_PATH = '/tmp/rote-phonemes.txt';
 /** 2000-01-01T00:00:00Z: the wall clock espeak-ng sees. */
 const FIXED_DATE_MS = 946684800000;
 /** The fake monotonic clock (ms) seen by the engine; reset before every utterance. */
@@ -113,6 +114,30 @@ export class EspeakCore {
       };
     }
     return { wav };
+  }
+
+  /**
+   * The phonemes espeak-ng reads `text` as (`--ipa`), with its language switches: "(en)...(ja)" marks
+   * text it could not read in the voice's language and read as another (e.g. a letter's name).
+   */
+  phonemes(text, voice = 'en-us') {
+    const memory = new Uint8Array(this.exports.memory.buffer);
+    this.mutable.forEach(([start], i) => memory.set(this.snapshot[i], start));
+    this.exports.stackRestore(this.initialStack);
+    this.messages.length = 0;
+    clock.ticks = 0;
+    const safeText = text.startsWith('-') ? ` ${text}` : text;
+    const status = this.callMain(['-q', '--ipa', `--phonout=${PHONEME_PATH}`, '-v', voice, safeText]);
+    let bytes;
+    try {
+      bytes = this.emscripten.FS.readFile(PHONEME_PATH);
+      this.emscripten.FS.unlink(PHONEME_PATH);
+    } catch {
+      bytes = new Uint8Array(0);
+    }
+    if (status !== 0)
+      return { problem: `espeak-ng (wasm) could not read text with voice "${voice}" (exit status ${status})` };
+    return { phonemes: new TextDecoder().decode(bytes).trim() };
   }
 
   callMain(args) {

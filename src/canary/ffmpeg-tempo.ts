@@ -117,8 +117,24 @@ async function tempoOneRate(
   const chunks = await new Promise<Buffer[]>((resolve, reject) => {
     const received: Buffer[] = [];
     let pending = 2; // the output stream has ended and ffmpeg has exited successfully
-    const finish = () => --pending === 0 && resolve(received);
+    let settled = false;
+    const finish = () => --pending === 0 && !settled && ((settled = true), resolve(received));
+    const expectedBytes = 4 * lengths.reduce((sum, length) => sum + length, 0);
+    let outputEnded = false;
     command.on('error', (error: Error, _stdout: string | null, stderr: string | null) => {
+      if (settled) return;
+      // fluent-ffmpeg gives ffmpeg 20 ms to exit after its output closes, then kills it and reports this error;
+      // on a loaded machine ffmpeg's exit can take longer although every sample has arrived: that is success.
+      if (
+        error.message === 'Output stream closed' &&
+        outputEnded &&
+        received.reduce((sum, chunk) => sum + chunk.length, 0) === expectedBytes
+      ) {
+        settled = true;
+        resolve(received);
+        return;
+      }
+      settled = true;
       const killed = /killed with signal (\w+)/.exec(error.message);
       // Killed from outside (the OOM killer, a user): not a bug in rote, one line says so.
       if (killed)
@@ -132,7 +148,10 @@ async function tempoOneRate(
     command.on('end', finish);
     const output = command.pipe();
     output.on('data', (chunk: Buffer) => received.push(chunk));
-    output.on('end', finish);
+    output.on('end', () => {
+      outputEnded = true;
+      finish();
+    });
   });
   return splitFloat32(chunks, lengths);
 }

@@ -25,7 +25,9 @@ import {
 import { speedUpMany } from './speedup.ts';
 import { defaultConcurrency, SpeechSynthesisPool } from './synthesis-pool.ts';
 import { makeCanaryTexts } from './text.ts';
-import { loadExcludedWords, loadWordList } from './words.ts';
+import { isExcluded, loadExcludedWords, loadWordList } from './words.ts';
+import { canaryLanguage, languageWordlistPath } from './languages.ts';
+import { characterRate, speakingRateWarnings, type CharacterRate } from './speaking-rate.ts';
 
 export interface GenerateResult {
   set: CanarySet;
@@ -39,6 +41,8 @@ export interface GenerateResult {
   trainingListPath: string;
   /** Human-readable cautions (e.g. a small held-out group). */
   warnings: string[];
+  /** Characters of the normalized texts per second of the sped-up audio (what a model's output frame rate must exceed). */
+  charactersPerSecond: CharacterRate;
   /** Wall-clock seconds (not stored in the set). */
   seconds: number;
   /** True when no seed was given and one was drawn from a cryptographic source (recorded in canary-set.json only). */
@@ -56,7 +60,6 @@ interface PlannedCanary {
   repetitions: number | null;
   voice: string;
 }
-
 
 /**
  * Removes the temporary folders (`.OUT.tmp-PID-*`) that interrupted runs of generate for the same --out
@@ -176,21 +179,29 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
     ],
     [{ path: out, key: 'out', kind: 'folder' }],
   );
-    const replacing = await checkCanarySetOutput(out, resolved.force);
+  const replacing = await checkCanarySetOutput(out, resolved.force);
   const leftovers = await removeStaleTemporaries(out);
 
-  const wordlist = await loadWordList(resolved.wordlist);
+  const language = canaryLanguage(resolved.language);
+  const wordlist = await loadWordList(resolved.wordlist ?? languageWordlistPath(language));
   let words = wordlist.words;
   let excludedWords = 0;
   if (resolved.excludeWords) {
     const excluded = await loadExcludedWords(resolved.excludeWords);
-    words = words.filter((word) => !excluded.has(word));
+    words = words.filter((word) => !isExcluded(excluded, word, language.spaces));
     excludedWords = wordlist.words.length - words.length;
   }
   const bernoulli = resolved.membership === 'bernoulli';
   const count = bernoulli ? resolved.candidates! : resolved.holdout + resolved.perGroup * resolved.repetitions.length;
   const source = `${resolved.wordlist ?? wordlist.name}${excludedWords ? ` (after excluding ${excludedWords} words)` : ''}`;
-  const texts = makeCanaryTexts({ count, wordsPerCanary: resolved.words, words, seed: resolved.seed, source });
+  const texts = makeCanaryTexts({
+    count,
+    wordsPerCanary: resolved.words,
+    words,
+    seed: resolved.seed,
+    source,
+    separator: language.spaces ? ' ' : '',
+  });
   const planned = planCanaries(texts, resolved);
 
   const warnings: string[] = [];
@@ -205,6 +216,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
 
   const parameters: CanarySetParameters = {
     seed: resolved.seed,
+    language: language.code,
     count,
     wordsPerCanary: resolved.words,
     wordlist: { name: wordlist.name, sha256: wordlist.sha256, words: wordlist.words.length },
@@ -223,6 +235,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
 
   const concurrency = Math.min(resolved.concurrency ?? defaultConcurrency(), planned.length);
   let pool: SpeechSynthesisPool | undefined;
+  let rate: CharacterRate | undefined;
   try {
     const { set, paths } = await writeCanarySet(out, replacing, async (builder) => {
       let synthesize: Synthesizer;
@@ -234,7 +247,10 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
           started.synthesize(canary.text, { voice: canary.voice, rate: resolved.rate, pitch: resolved.pitch });
       }
       const records = await synthesizeCanaries(planned, resolved, synthesize, builder, options.onProgress);
-      return { parameters, canaries: planned.map((c) => records.get(c.id)!), sampleRate: resolved.sampleRate };
+      const canaries = planned.map((c) => records.get(c.id)!);
+      rate = characterRate(canaries);
+      warnings.push(...speakingRateWarnings(rate));
+      return { parameters, canaries, sampleRate: resolved.sampleRate };
     });
     return {
       set,
@@ -243,6 +259,7 @@ export async function generateCanarySet(options: GenerateOptions): Promise<Gener
       trainingDir: paths.trainingDir,
       trainingListPath: paths.trainingList,
       warnings,
+      charactersPerSecond: rate!,
       seconds: (performance.now() - started) / 1000,
       seedDrawn: options.seed === undefined,
     };

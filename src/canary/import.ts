@@ -12,6 +12,9 @@
  *                "holdout", "0", empty; JSON: null or 0)
  *   audio        WAV path, relative to --audio-dir (default: the list's folder)
  *   sha256       optional: the WAV's sha256, checked before anything is written
+ *   language     optional: the canary's language code (default: --language, else en)
+ * Texts are compared in rote's normalized form (src/util/normalize-text.ts) and
+ * must hold no digit (a digit has many spoken forms: write numbers as words).
  * Every WAV is decoded (channels averaged) and written 16-bit mono; all must
  * share one sample rate. The set records where it came from
  * (parameters.imported: the list's name and sha256). Bad rows are errors that
@@ -20,6 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
+import { hasDigit, normalizeText } from '../util/normalize-text.ts';
 import { findSpec, outOfRange, resolveOption } from '../util/options.ts';
 import { GENERATE_OPTION_SPECS, IMPORT_OPTION_SPECS } from './options.ts';
 import { sha256Hex } from '../util/hash.ts';
@@ -42,6 +46,8 @@ export interface ImportCanariesOptions {
   speed?: number;
   /** 'bernoulli': the list's canaries were each trained on once with independent probability 1/2 (repetitions 1 or held-out), for the one-run ε audit. */
   membership?: 'groups' | 'bernoulli';
+  /** Language of the list's canaries (a code such as de, cmn; default en); a row's own language field overrides it. */
+  language?: string;
   force?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
@@ -59,6 +65,21 @@ interface ListRow {
   repetitions: number | null;
   audio: string;
   sha256: string | null;
+  /** The row's language field, or null when it has none. */
+  language: string | null;
+}
+
+/** A language code: two or three letters, optionally followed by -subtags (de, cmn, pt-br, sr-latn). */
+const LANGUAGE_CODE = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/;
+
+/** The language code of `value` (lower-cased), or a RoteError naming `where`. */
+export function checkLanguageCode(value: string, where: string): string {
+  const code = value.trim().toLowerCase();
+  if (!LANGUAGE_CODE.test(code))
+    throw new RoteError(
+      `${where}: language ${JSON.stringify(value)} is not a language code (two or three letters, e.g. de, ru, hi, cmn, optionally -region)`,
+    );
+  return code;
 }
 
 const HELD_OUT = new Set(['held-out', 'heldout', 'holdout', 'held_out', '0', '']);
@@ -142,10 +163,19 @@ export function parseCanaryList(text: string, file: string): ListRow[] {
     const text = field(record, 'text', where);
     const problem = canaryTextProblem(text);
     if (problem !== null) throw new RoteError(`${where}: ${problem}`);
+    if (hasDigit(normalizeText(text)))
+      throw new RoteError(
+        `${where}: text ${JSON.stringify(text)} holds a digit; a digit has many spoken forms, so write numbers as words`,
+      );
+    const language =
+      typeof record.language === 'string' && record.language.trim() !== ''
+        ? checkLanguageCode(record.language, where)
+        : null;
     rows.push({
       line,
       id: field(record, 'id', where),
       text,
+      language,
       repetitions: parseRepetitions(repetitionsValue, where),
       audio: field(record, 'audio', where),
       sha256: sha,
@@ -166,6 +196,7 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
   const out = resolve(option('out', options.out)!);
   const speed = option('speed', options.speed)!;
   const membership = option('membership', options.membership)!;
+  const listLanguage = checkLanguageCode(option('language', options.language)!, '--language');
   let bytes: Buffer;
   try {
     bytes = await readFile(list);
@@ -196,6 +227,9 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
     audioDir,
     onProgress: options.onProgress,
   });
+  // One language for the set, or 'mul' (multiple) with each canary's own.
+  const languages = new Set(rows.map((row) => row.language ?? listLanguage));
+  const language = languages.size > 1 ? 'mul' : [...languages][0]!;
   const { set, paths } = await writeCanarySet(out, replacing, async (builder) => {
     const canaries: CanaryRecord[] = [];
     for (const { row, id, wav, durationSec } of converted.sort((a, b) => (a.id < b.id ? -1 : 1))) {
@@ -207,12 +241,13 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
         durationSec,
         sha256: sha256Hex(wav),
         tts: { engine: 'imported', version: 'unknown', voice: 'unknown', rate: 0, pitch: 0 },
+        ...(languages.size > 1 ? { language: row.language ?? listLanguage } : {}),
         importedId: row.id,
       });
     }
     const provenance = { list: basename(list), listSha256 };
     return {
-      parameters: importedParameters(canaries, { speed, sampleRate, membership, provenance }),
+      parameters: importedParameters(canaries, { speed, sampleRate, membership, provenance, language }),
       canaries,
       sampleRate,
     };
@@ -334,6 +369,7 @@ function importedParameters(
     sampleRate: number;
     membership: 'groups' | 'bernoulli';
     provenance: { list: string; listSha256: string };
+    language: string;
   },
 ): CanarySetParameters {
   const inserted = canaries.filter((c) => c.repetitions !== null);
@@ -341,6 +377,7 @@ function importedParameters(
   const words = new Set(canaries.flatMap((c) => c.text.split(/\s+/).filter(Boolean)));
   return {
     seed: 'imported',
+    language: context.language,
     count: canaries.length,
     wordsPerCanary: Math.max(1, ...canaries.map((c) => c.text.split(/\s+/).filter(Boolean).length)),
     wordlist: { name: 'imported', sha256: context.provenance.listSha256, words: Math.max(1, words.size) },

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { OptionError, resolveOption, type OptionSpec, type OptionValueKind } from '../util/options.ts';
 import { SPEED_METHODS, type SpeedMethod } from './types.ts';
 import { DEFAULT_VOICES, describeVoices, validateEspeakVoice } from './voices.ts';
+import { CANARY_LANGUAGES, canaryLanguage, DEFAULT_LANGUAGE } from './languages.ts';
 import { validateCommandTemplate } from './command-tts.ts';
 
 export interface GenerateProgress {
@@ -38,13 +39,18 @@ export interface GenerateOptions {
   membership?: 'groups' | 'bernoulli';
   /** Candidate canaries of a bernoulli set (default 256). */
   candidates?: number;
-  /** Word list file (default canaries/words-en.txt). */
+  /**
+   * Language of the canaries (languages.ts: espeak-ng voices, word list, default rate,
+   * words joined with or without spaces), recorded in the set. Default 'en'.
+   */
+  language?: string;
+  /** Word list file (default: the language's shipped list, canaries/words-<language>.txt). */
   wordlist?: string;
   /** File whose words are removed from the word list (word list, text, or JSON-lines manifest). */
   excludeWords?: string;
-  /** Voices, rotated per canary within each group. */
+  /** Voices, rotated per canary within each group (default: the language's). */
   voices?: string[];
-  /** Speaking rate in words per minute. */
+  /** Speaking rate in words per minute (default: the language's, languages.ts). */
   rate?: number;
   /** Pitch 0..99. */
   pitch?: number;
@@ -171,10 +177,21 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
     description: `candidate canaries of --membership bernoulli, 10..1000000 (default: ${d.candidates})`,
   },
   {
+    key: 'language',
+    default: DEFAULT_LANGUAGE,
+    flag: '--language <code>',
+    kind: 'string',
+    choices: CANARY_LANGUAGES.map((language) => language.code),
+    description:
+      'language of the canaries: its espeak-ng voices, word list and default rate, recorded in the set; Chinese and Japanese canaries are written without spaces ' +
+      `(rote generate --list-languages lists them with their word-list sizes) (default: ${DEFAULT_LANGUAGE})`,
+  },
+  {
     key: 'wordlist',
     flag: '--wordlist <file>',
     kind: 'string',
-    description: 'word list, one lower-case word per line (default: canaries/words-en.txt, 3710 common words)',
+    description:
+      "word list, one lower-case word per line, letters of any script (default: the language's, canaries/words-<code>.txt; English: 3710 common words)",
   },
   {
     key: 'excludeWords',
@@ -188,7 +205,7 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
     default: d.voices,
     flag: '--voices <list>',
     kind: 'string-list',
-    description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: ${d.voices.join(',')}; "default" with --tts-command)`,
+    description: `comma-separated voices, rotated within each group; ${describeVoices(false)} (default: ${d.voices.join(',')} for English, the --language's own otherwise; "default" with --tts-command)`,
   },
   {
     key: 'rate',
@@ -197,7 +214,7 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
     default: d.rate,
     flag: '--rate <wpm>',
     kind: 'integer',
-    description: `speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above (default: ${d.rate})`,
+    description: `speaking rate in words per minute (espeak -s, 80..450); slow on purpose, see above (default: ${d.rate}; lower for languages whose audio carries more characters per second than English at ${d.rate}: de 92, fr 85, ru 84, see --list-languages)`,
   },
   {
     key: 'pitch',
@@ -301,9 +318,10 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
     throw new OptionError((name) => `${name('repetitions')} must not repeat a count, got ${repetitions.join(',')}`);
   const ttsCommand = options.ttsCommand;
   if (ttsCommand !== undefined) validateCommandTemplate(ttsCommand);
-  const voices = [...(options.voices ?? (ttsCommand ? ['default'] : d.voices))];
+  const language = canaryLanguage(resolve('language', options.language)!);
+  const voices = [...(options.voices ?? (ttsCommand ? ['default'] : language.voices))];
   if (voices.length === 0) throw new OptionError((name) => `${name('voices')} needs at least one voice`);
-  if (!ttsCommand) voices.forEach((voice) => validateEspeakVoice(voice));
+  if (!ttsCommand) voices.forEach((voice) => validateEspeakVoice(voice, '--voices', language));
   resolve('concurrency', options.concurrency);
   if (options.seed !== undefined && String(options.seed).trim() === '') {
     throw new OptionError(
@@ -318,10 +336,11 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
     repetitions,
     perGroup: resolve('perGroup', options.perGroup)!,
     holdout: resolve('holdout', options.holdout)!,
+    language: language.code,
     wordlist: options.wordlist,
     excludeWords: options.excludeWords,
     voices,
-    rate: resolve('rate', options.rate)!,
+    rate: resolve('rate', options.rate ?? language.rate)!,
     pitch: resolve('pitch', options.pitch)!,
     speed,
     speedMethod,
@@ -374,6 +393,13 @@ export const IMPORT_OPTION_SPECS = [
     default: 'groups',
     description:
       'bernoulli: each listed canary was trained on once with independent probability 1/2 (repetitions 1 or held-out), for the one-run epsilon audit',
+  },
+  {
+    key: 'language',
+    flag: '--language <code>',
+    kind: 'string',
+    default: DEFAULT_LANGUAGE,
+    description: `language of the list's canaries (e.g. de, ru, hi, cmn), recorded in the set; a row's own language field (TSV column or JSON key) overrides it (default: ${DEFAULT_LANGUAGE})`,
   },
   {
     key: 'force',

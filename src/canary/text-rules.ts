@@ -4,7 +4,7 @@
  * audit's own normalization, or CER has no reference). Texts are compared after that same
  * normalization: two canaries that read the same are one text to a model.
  */
-import { normalizeTranscript } from '../audit/stats/metrics.ts';
+import { normalizeText } from '../util/normalize-text.ts';
 import { breaksLineFormat } from '../util/line-fields.ts';
 
 /** Why `text` cannot be a canary's text, or null when it can. */
@@ -18,7 +18,7 @@ export function canaryTextProblem(text: string): string | null {
 
 /** True when nothing of `text` is left after the audit's normalization: it has no CER and no score. */
 export function unscorableText(text: string): boolean {
-  return normalizeTranscript(text) === '';
+  return normalizeText(text) === '';
 }
 
 interface CanaryTextEntry {
@@ -35,7 +35,7 @@ interface CanaryTextEntry {
 export function duplicateCanaryText(entries: readonly CanaryTextEntry[]): string | null {
   const first = new Map<string, CanaryTextEntry>();
   for (const entry of entries) {
-    const key = normalizeTranscript(entry.text);
+    const key = normalizeText(entry.text);
     const earlier = first.get(key);
     if (earlier === undefined) {
       first.set(key, entry);

@@ -3,13 +3,14 @@
  * a SeededRandom(seed).fork('text') stream; for each canary, draw
  * `wordsPerCanary` DISTINCT words, each uniformly from the words not yet in
  * that canary (rng.nextInt over the remaining list), join them with single
- * spaces; a text already drawn (compared after the audit's normalization) is discarded and drawn again. So the set is
+ * spaces (no separator for scripts written without spaces); a text already
+ * drawn (the same characters, even from other words) is discarded and drawn again. So the set is
  * uniform over all ordered selections of distinct words, without repeats.
  */
 import { RoteError } from '../util/errors.ts';
 import { OptionError } from '../util/options.ts';
 import { SeededRandom } from '../util/random.ts';
-import { normalizeTranscript } from '../audit/stats/metrics.ts';
+import { normalizeText } from '../util/normalize-text.ts';
 
 /** How many distinct canaries of `wordsPerCanary` distinct words a list of `wordCount` words can give: P(n, w). */
 export function maxDistinctCanaries(wordCount: number, wordsPerCanary: number): number {
@@ -29,7 +30,7 @@ export function maxDistinctCanaries(wordCount: number, wordsPerCanary: number): 
 function refuseWordsThatReadAlike(words: readonly string[], source: string): void {
   const byKey = new Map<string, string>();
   for (const word of words) {
-    const key = normalizeTranscript(word);
+    const key = normalizeText(word);
     const other = byKey.get(key);
     if (key === '' || other !== undefined)
       throw new RoteError(
@@ -48,10 +49,12 @@ export interface CanaryTextOptions {
   seed: string;
   /** Names the word list in error messages. */
   source?: string;
+  /** Between the words: ' ' (default), '' for scripts written without spaces (Chinese, Japanese). */
+  separator?: string;
 }
 
 export function makeCanaryTexts(options: CanaryTextOptions): string[] {
-  const { count, wordsPerCanary, words, seed, source = 'the word list' } = options;
+  const { count, wordsPerCanary, words, seed, source = 'the word list', separator = ' ' } = options;
   if (!Number.isInteger(count) || count < 1)
     throw new RoteError(`canary count must be a positive integer, got ${count}`);
   if (!Number.isInteger(wordsPerCanary) || wordsPerCanary < 1)
@@ -68,14 +71,20 @@ export function makeCanaryTexts(options: CanaryTextOptions): string[] {
   const seen = new Set<string>();
   const texts: string[] = [];
   const pool = [...words];
-  while (texts.length < count) {
+  // Joined without spaces, different words can spell the same text, so fewer distinct texts may exist than P(n, w).
+  const maxDraws = 1000 * count + 100_000;
+  for (let draws = 0; texts.length < count; draws++) {
+    if (draws === maxDraws)
+      throw new RoteError(
+        `${source}: after ${draws} draws only ${texts.length} distinct canaries of ${wordsPerCanary} words were found (words joined without spaces spell the same texts); ${count} were asked for. Use a longer word list or more --words.`,
+      );
     // Partial Fisher-Yates: the first w slots become a uniform ordered draw without replacement.
     for (let i = 0; i < wordsPerCanary; i++) {
       const j = i + random.nextInt(pool.length - i);
       [pool[i], pool[j]] = [pool[j]!, pool[i]!];
     }
-    const text = pool.slice(0, wordsPerCanary).join(' ');
-    const key = normalizeTranscript(text);
+    const text = pool.slice(0, wordsPerCanary).join(separator);
+    const key = normalizeText(text);
     if (!seen.has(key)) {
       seen.add(key);
       texts.push(text);

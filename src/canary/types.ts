@@ -33,12 +33,19 @@ export interface CanaryRecord {
   durationSec: number;
   sha256: string;
   tts: TtsRecord;
+  /** Language of this canary when an imported list gives one per row (else the set's parameters.language). */
+  language?: string;
   /** The canary's id in the list it was imported from (rote import-canaries; absent for generated canaries). Never given to the training team. */
   importedId?: string;
 }
 
 export interface CanarySetParameters {
   seed: string;
+  /**
+   * Language of the canaries (src/canary/languages.ts code, e.g. 'de', 'cmn'); absent in sets
+   * written before languages (English). Imported sets: the list's language, or 'mul' when its rows differ.
+   */
+  language?: string;
   count: number;
   wordsPerCanary: number;
   wordlist: { name: string; sha256: string; words: number };

@@ -1,22 +1,14 @@
 /**
- * English voices of the embedded espeak-ng (wasm) build. A voice is a base
+ * Voices of the embedded espeak-ng (wasm) build (each language's bases: languages.ts). A voice is a base
  * (a language/accent) optionally followed by `+variant` (a speaker variant
  * file from espeak-ng-data/voices/!v). espeak-ng silently ignores an unknown
  * variant, so we validate both parts ourselves. test/canary checks these lists
  * against the data actually compiled into the wasm file.
  */
 import { RoteError } from '../util/errors.ts';
+import { CANARY_LANGUAGES, canaryLanguage, DEFAULT_LANGUAGE, type CanaryLanguage } from './languages.ts';
 
-export const ESPEAK_ENGLISH_BASES: readonly string[] = [
-  'en-us',
-  'en-gb',
-  'en-gb-scotland',
-  'en-gb-x-rp',
-  'en-gb-x-gbclan',
-  'en-gb-x-gbcwmd',
-  'en-029',
-  'en-us-nyc',
-];
+export const ESPEAK_ENGLISH_BASES: readonly string[] = CANARY_LANGUAGES[0]!.bases;
 
 /** Variant files in the wasm build, less the klatt ones (the klatt synthesizer is not compiled in). */
 export const ESPEAK_VARIANTS: readonly string[] = [
@@ -121,44 +113,42 @@ export const ESPEAK_VARIANTS: readonly string[] = [
 ];
 
 /**
- * Default rotation: plain, clearly spoken male and female variants of the
- * American and British voices (no whisper/robot/croak variants).
+ * Default rotation of English: plain, clearly spoken male and female variants of the
+ * American and British voices (no whisper/robot/croak variants). Other languages: languages.ts.
  */
-export const DEFAULT_VOICES: readonly string[] = [
-  'en-us',
-  'en-gb',
-  'en-us+f3',
-  'en-gb+m3',
-  'en-us+m1',
-  'en-gb-x-rp+f2',
-];
+export const DEFAULT_VOICES: readonly string[] = CANARY_LANGUAGES[0]!.voices;
 
 /** A description of the voices: short for --help, full (every variant) for error messages. */
-export function describeVoices(full = true): string {
+export function describeVoices(full = true, language: CanaryLanguage = canaryLanguage(DEFAULT_LANGUAGE)): string {
+  const bases = `a base of the --language (${language.code}: ${language.bases.join(', ')})`;
   if (!full)
-    return `voices are a base (${ESPEAK_ENGLISH_BASES.join(', ')}) optionally followed by +variant (e.g. +m1..+m8, +f1..+f5; a wrong name lists them all)`;
-  return `voices are a base (${ESPEAK_ENGLISH_BASES.join(', ')}) optionally followed by +variant (e.g. +m1..+m8, +f1..+f5; all variants: ${ESPEAK_VARIANTS.join(', ')})`;
+    return `voices are ${bases} optionally followed by +variant (e.g. +m1..+m8, +f1..+f5; a wrong name lists them all)`;
+  return `voices are ${bases} optionally followed by +variant (e.g. +m1..+m8, +f1..+f5; all variants: ${ESPEAK_VARIANTS.join(', ')})`;
 }
 
-/** Every voice name the embedded engine accepts, bases first then base+variant. */
-export function listEspeakVoices(): string[] {
+/** Every voice name the embedded engine accepts for a language (default English), bases first then base+variant. */
+export function listEspeakVoices(language: CanaryLanguage = canaryLanguage(DEFAULT_LANGUAGE)): string[] {
   return [
-    ...ESPEAK_ENGLISH_BASES,
-    ...ESPEAK_ENGLISH_BASES.flatMap((base) => ESPEAK_VARIANTS.map((variant) => `${base}+${variant}`)),
+    ...language.bases,
+    ...language.bases.flatMap((base) => ESPEAK_VARIANTS.map((variant) => `${base}+${variant}`)),
   ];
 }
 
-/** Throws a RoteError naming the voice and listing the valid ones when `voice` is not an embedded English voice. */
-export function validateEspeakVoice(voice: string, field = '--voices'): void {
+/** Throws a RoteError naming the voice and listing the valid ones when `voice` is not an embedded voice of the language (default English). */
+export function validateEspeakVoice(
+  voice: string,
+  field = '--voices',
+  language: CanaryLanguage = canaryLanguage(DEFAULT_LANGUAGE),
+): void {
   const plus = voice.indexOf('+');
   const base = plus < 0 ? voice : voice.slice(0, plus);
   const variant = plus < 0 ? undefined : voice.slice(plus + 1);
-  const baseOk = ESPEAK_ENGLISH_BASES.includes(base.toLowerCase());
+  const baseOk = language.bases.includes(base.toLowerCase());
   const variantOk = variant === undefined || ESPEAK_VARIANTS.includes(variant);
   if (!baseOk || !variantOk) {
     const what = !baseOk ? `unknown base voice "${base}"` : `unknown variant "+${variant}"`;
     throw new RoteError(
-      `${field}: "${voice}" is not a voice of the embedded espeak-ng (${what}). Valid: ${describeVoices()}.`,
+      `${field}: "${voice}" is not a voice of the embedded espeak-ng for ${language.name} (${what}). Valid: ${describeVoices(true, language)}.`,
     );
   }
 }

@@ -21,11 +21,23 @@ export function formatCanaryCheck(report: CanaryCheckReport): string {
       : report.usable
         ? `usable: ${report.infeasible} of ${report.canaries.length} canaries cannot be recognized by this model at any level of memorization (within the ${Math.round(report.limit * 100)}% an audit may lose)`
         : `NOT usable: ${report.infeasible} of ${report.canaries.length} canaries cannot be recognized by this model at any level of memorization ` +
-          `(their text needs more output frames than the model emits for their audio; an audit would be inconclusive above ${Math.round(report.limit * 100)}%): ` +
-          'generate with a lower --speed or --rate',
+          `(their text needs more output frames than the model emits for their audio, or characters its vocabulary cannot emit; an audit would be inconclusive above ${Math.round(report.limit * 100)}%): ` +
+          (report.unemittable > 0
+            ? 'generate canaries in the language and script the model writes (rote generate --language)'
+            : 'generate with a lower --speed or --rate'),
     ...(report.unscorable > 0
       ? [
           `  of them ${report.unscorable} ha${report.unscorable === 1 ? 's' : 've'} a text with nothing to score (empty after the audit's normalization: punctuation or symbols only); an audit refuses the set until they are removed`,
+        ]
+      : []),
+    ...(report.missingCharacters.length > 0
+      ? [
+          `${report.unemittable} of ${report.canaries.length} canaries hold characters the model's vocabulary cannot emit: ${report.missingCharacters
+            .slice(0, 40)
+            .map((c) => JSON.stringify(c))
+            .join(
+              ' ',
+            )}${report.missingCharacters.length > 40 ? ` and ${report.missingCharacters.length - 40} more` : ''}`,
         ]
       : []),
     ...report.powerWarnings.map((warning) => `warning: ${warning}`),

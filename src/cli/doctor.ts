@@ -9,8 +9,8 @@ export function registerDoctor(program: Command): void {
     )
     .option('--json', 'print the report as JSON')
     .action(async (flags: { json?: boolean }) => {
-      const { diagnose } = await import('../asr/doctor.ts');
-      const { summarizeNativeLog } = await import('../asr/runtime.ts');
+      const { diagnose } = await import('../setup/doctor.ts');
+      const { summarizeNativeLog } = await import('../setup/provider-check.ts');
       const report = await diagnose();
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

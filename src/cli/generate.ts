@@ -3,6 +3,7 @@ import type { GenerateResult } from '../canary/index.ts';
 import { GENERATE_OPTION_SPECS, resolveGenerateOptions, type GenerateOptions } from '../canary/options.ts';
 import { addSpecOptions } from './options.ts';
 import { createProgress } from './progress.ts';
+import { describeLanguages } from '../canary/language-list.ts';
 
 type GenerateFlags = Omit<GenerateOptions, 'onProgress'> & { quiet?: boolean; json?: boolean; model?: string };
 
@@ -20,6 +21,8 @@ export function summarize(result: GenerateResult): object {
     speed: p.speed,
     speedMethod: p.speedMethod,
     sampleRate: p.sampleRate,
+    language: p.language ?? 'en',
+    charactersPerSecond: result.charactersPerSecond,
     audioSeconds: Math.round(result.set.canaries.reduce((sum, c) => sum + c.durationSec, 0) * 100) / 100,
     forTraining: result.trainingDir,
     seconds: Math.round(result.seconds * 100) / 100,
@@ -38,11 +41,24 @@ export function registerGenerate(program: Command): void {
         'and DIR/for-training/ (ONLY the inserted canaries: give this part to the training team).\n\n' +
         "Frame-rate trap: the default --rate is 100 words/min on purpose. At espeak's usual 175 wpm, 3x tempo gives ~46 characters/s, " +
         'more than a character CTC model with 4x subsampling (25 output frames/s) can emit, so no alignment exists and the canary ' +
-        "can never be recognized, memorized or not. Keep speed x rate low enough for the audited model's output frame rate.",
+        "can never be recognized, memorized or not. Keep speed x rate low enough for the audited model's output frame rate.\n\n" +
+        'Languages: --language CODE (rote generate --list-languages) takes its espeak-ng voices, word list and default rate; ' +
+        "each language's default rate gives about the characters per second of English at 100 wpm, and generate warns when canaries are spoken faster.",
     );
   // Flags come from the API's own option list; no defaults here: resolveGenerateOptions applies them.
   addSpecOptions(command, GENERATE_OPTION_SPECS);
   command
+    .option('--list-languages', 'list the canary languages with their voices and word-list sizes, then exit')
+    // Before commander's check of required options: --list-languages needs no --out.
+    .on('option:list-languages', () => {
+      process.stdout.write(`${describeLanguages()}\n`);
+      // Commander's own way out (as for --version): process.exit(0), or a CommanderError under exitOverride.
+      (command as unknown as { _exit(code: number, id: string, message: string): never })._exit(
+        0,
+        'rote.listLanguages',
+        '(languages listed)',
+      );
+    })
     .option('-q, --quiet', 'print nothing but errors', false)
     .option('--json', 'print a JSON summary on stdout instead of text', false)
     .option(
@@ -123,11 +139,12 @@ export function printSummary(result: GenerateResult): void {
   const p = result.set.parameters;
   const inserted = result.set.canaries.filter((c) => c.repetitions !== null).length;
   const lines = [
-    `wrote ${result.set.canaries.length} canaries to ${result.dir} in ${result.seconds.toFixed(1)} s`,
+    `wrote ${result.set.canaries.length} canaries to ${result.dir} in ${result.seconds.toFixed(1)} s (language ${p.language ?? 'en'})`,
     p.membership === 'bernoulli'
       ? `  bernoulli membership: ${inserted} of ${p.candidates} candidates drawn in (each inserted once), ${p.holdout} left out; rote audit computes the one-run epsilon lower bound`
       : `  inserted: ${inserted} (${p.perGroup} each at repetitions ${p.repetitions.join(', ')}); held out: ${p.holdout}`,
     `  ${p.wordsPerCanary} words each, ${p.speed}x ${p.speedMethod}, ${p.sampleRate} Hz, rate ${p.rate} wpm, voices ${p.voices.join(', ')}`,
+    `  speaking rate: ${result.charactersPerSecond.median} characters/s (median; fastest ${result.charactersPerSecond.fastest}): a model needs at least that many output frames per second`,
     `  set id ${result.set.setId.slice(0, 16)}...; auditor's copy: ${result.setPath}`,
     `  seed: ${result.seedDrawn ? "drawn at random, recorded in the auditor's copy only (keep it secret)" : 'given with --seed: anyone with the seed and options can regenerate this set'}`,
     `  give the training team ONLY: ${result.trainingDir}`,

@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
+import { explainLinkLoop } from '../util/output-guard.ts';
 import { canarySetPaths, isTrainingDirectory, openCanarySet, openTrainingCanaries } from '../canary/canary-set.ts';
 import type { CanarySet, TrainingCanaryList } from '../canary/types.ts';
 
@@ -27,7 +28,8 @@ export interface LoadedCanarySet {
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw explainLinkLoop(error, path);
     return false;
   }
 }

@@ -6,6 +6,7 @@
 import { stat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
+import { OptionError } from '../util/options.ts';
 import { refuseNonRegularFile } from '../util/input-file.ts';
 import { explainLinkLoop } from '../util/output-guard.ts';
 import { iterateRecords } from './stream/lines.ts';
@@ -50,7 +51,10 @@ export async function detectFileFormat(path: string): Promise<ManifestFormat> {
     if (await isKaldiDir(dirname(path))) return 'kaldi';
   }
   const first = await firstRecord(path);
-  if (!first) throw new RoteError(`${path}: empty manifest; nothing to detect the format from (pass --format)`);
+  if (!first)
+    throw new OptionError(
+      (name) => `${path}: empty manifest; nothing to detect the format from (pass ${name('format')})`,
+    );
   const headerCandidates: Header[] = [];
   for (const delimiter of ['\t', ',']) {
     if (!first.text.includes(delimiter)) continue;
@@ -71,8 +75,9 @@ export async function detectFileFormat(path: string): Promise<ManifestFormat> {
       return adapter.format;
     }
   }
-  throw new RoteError(
-    `${path}:${first.line}: unknown manifest format; formats tried: ${triedMessage()} (force one with --format)`,
+  throw new OptionError(
+    (name) =>
+      `${path}:${first.line}: unknown manifest format; formats tried: ${triedMessage()} (force one with ${name('format')})`,
   );
 }
 

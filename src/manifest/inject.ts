@@ -19,7 +19,7 @@ import { temporarySibling, writeFileAtomic } from '../util/atomic.ts';
 import { probeSampleRate } from '../audio/sample-rate.ts';
 import { canarySetPaths } from '../canary/canary-set.ts';
 import { loadTrainingList, type LoadedTrainingList } from './canaries.ts';
-import { refuseOutputsOnInputs, type GuardedInput } from '../util/output-guard.ts';
+import { refuseLinkLoop, refuseOutputsOnInputs, type GuardedInput } from '../util/output-guard.ts';
 import { expandManifestPaths, manifestFormats } from './detect.ts';
 import {
   placeCanaryAudio,
@@ -45,7 +45,7 @@ import { RecordTablesTarget } from './targets/record-tables.ts';
 import type { InjectionTarget } from './targets/target.ts';
 import { makeDirectory, whyNotWritable, writeError } from './write-error.ts';
 import { lockOutputFile, outputLockPath, type DirectoryLock } from '../util/lock.ts';
-import { cleanUpOnSignal, removeOnSignal } from '../util/interrupt.ts';
+import { cleanUpOnSignal, removeEmptyDirsOnSignal, removeOnSignal } from '../util/interrupt.ts';
 import type { InjectionReceipt, ManifestFormat } from './types.ts';
 
 export { receiptPathFor } from './inject-plan.ts';
@@ -65,6 +65,7 @@ const STAGING = 'rote-canary-audio';
 
 export async function injectCanaries(injectOptions: InjectOptions): Promise<InjectionReceipt> {
   const options = { ...injectOptions, ...resolveOptions(INJECT_OPTION_SPECS, injectOptions) };
+  await refuseLinkLoop(options.canaries);
   const training = await loadTrainingList(options.canaries);
   const canaryIds = new Set(training.list.canaries.map((c) => c.id));
   const canaryTexts = new CanaryTexts(training.list.canaries);
@@ -120,6 +121,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
       : writeError(output, error, 'cannot lock the output; choose a writable --out');
   }
   const releaseOnSignal = cleanUpOnSignal(() => lock.releaseSync());
+  const forgetCreated = removeEmptyDirsOnSignal(created);
   try {
     await checkAudioDir(audioDir);
     await target.checkOutputs(force);
@@ -141,6 +143,7 @@ export async function injectCanaries(injectOptions: InjectOptions): Promise<Inje
     throw error;
   } finally {
     releaseOnSignal();
+    forgetCreated();
     await lock.release();
   }
 }
@@ -203,8 +206,10 @@ async function injectLocked(
   const placed: string[] = [];
   let placing: Promise<InjectionReceipt['audioMode']> | null = null;
   let forgetStaging = (): void => {};
+  let forgetAudioDir = (): void => {};
   try {
     forgetStaging = removeOnSignal(staging);
+    if (createdAudioDir) forgetAudioDir = removeEmptyDirsOnSignal([audioDir]);
     await mkdir(staging, { recursive: true }).catch(async (error: unknown) => {
       throw writeError(
         audioDir,
@@ -224,6 +229,7 @@ async function injectLocked(
     await target.commit();
     await rm(staging, { recursive: true, force: true });
     forgetStaging();
+    forgetAudioDir();
     const receipt = buildReceipt({
       setId: training.list.setId,
       canariesJsonSha256: training.sha256,
@@ -255,6 +261,7 @@ async function injectLocked(
     await removeQuietly(placed);
     // An audio dir this run created goes too when nothing else is in it.
     if (createdAudioDir) await rmdir(audioDir).catch(() => undefined);
+    forgetAudioDir();
     throw error;
   }
 }

@@ -29,6 +29,7 @@ const SYSTEM_ERROR_TEXT: Record<string, string> = {
   EROFS: 'read-only file system',
   EXDEV: 'cannot move across file systems',
   EMFILE: 'too many open files',
+  ELOOP: 'symbolic link loop (a link points back at itself)',
 };
 
 /**

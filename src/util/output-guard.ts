@@ -44,6 +44,13 @@ export function explainLinkLoop(error: unknown, path: string): unknown {
   );
 }
 
+/** Throws "symbolic link loop at PATH" when `path` is (or passes through) a symbolic link loop. */
+export async function refuseLinkLoop(path: string): Promise<void> {
+  await stat(path).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw explainLinkLoop(error, path);
+  });
+}
+
 /** The real path of `path`, or of its nearest existing ancestor joined with the rest; device:inode when it exists. */
 async function resolvePath(path: string): Promise<Resolved> {
   const absolute = resolve(path);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAuditReport } from '../../src/audit/pipeline/build-report.ts';
 import { compareReports } from '../../src/audit/compare/index.ts';
-import { comparisonHtml } from '../../src/audit/render/index.ts';
+import { comparisonHtml, comparisonMarkdown } from '../../src/audit/render/index.ts';
 import { syntheticRecords, syntheticRows, syntheticSet } from './synthetic.ts';
 import { CHROMIUM, HEADLESS_FLAGS } from './chromium.ts';
 
@@ -50,7 +50,9 @@ const MEASURE = `<script>(function(){
   var headings=[].slice.call(document.querySelectorAll('h2')).map(function(h){return h.textContent;});
   var charts=[].slice.call(document.querySelectorAll('svg.chart')).map(function(c){var r=c.getBoundingClientRect();return {top:Math.round(r.top),width:Math.round(r.width)};});
   var layout={viewport:innerWidth,scrollWidth:document.documentElement.scrollWidth,bodyWidth:Math.round(document.body.getBoundingClientRect().width),tables:tables,headings:headings,charts:charts,
-    detailsOpen:detailsOpen,wrapLines:[].slice.call(document.querySelectorAll('td.wrap')).map(lines)};
+    detailsOpen:detailsOpen,boxes:[].slice.call(document.querySelectorAll('.scroll-x')).map(function(b){return {scroll:b.scrollWidth,client:b.clientWidth};}),
+    summaries:[].slice.call(document.querySelectorAll('.pairs summary')).map(function(s){return {lines:lines(s),text:s.textContent};}),
+    verdictLines:[].slice.call(document.querySelectorAll('.pairs details p')).map(lines),wrapLines:[].slice.call(document.querySelectorAll('td.wrap')).map(lines)};
   document.documentElement.setAttribute('data-layout',JSON.stringify(layout));
 })();</script>`;
 
@@ -101,6 +103,9 @@ if (!CHROMIUM) {
         wrapLines: number[];
         tables: { rows: number; visible: boolean; width: number; wrapped: string[]; textHeaders: string[] }[];
         charts: { top: number; width: number }[];
+        boxes: { scroll: number; client: number }[];
+        summaries: { lines: number; text: string }[];
+        verdictLines: number[];
       };
       assert.is(layout.viewport, WIDTH);
       assert.ok(layout.scrollWidth <= layout.viewport, `no horizontal scrolling: ${layout.scrollWidth} px`);
@@ -124,6 +129,32 @@ if (!CHROMIUM) {
         );
       }
       assert.ok(groups!.width > 0.6 * WIDTH, `groups side by side spread out: ${groups!.width} px`);
+      // Wide tables fit their own box at 1280 px with six models (before: the groups table ran past it).
+      assert.ok(layout.boxes.length >= 1, 'the groups table sits in its own box');
+      for (const box of layout.boxes)
+        assert.ok(box.scroll <= box.client, `a table ${box.scroll} px wide in a box of ${box.client} px`);
+      // Each pair leads with one line (finding, primary p-values, beyond held-out); the verdict is folded beneath.
+      assert.is(layout.summaries.length, 5);
+      for (const summary of layout.summaries) {
+        assert.is(summary.lines, 1, `one line: ${summary.text}`);
+        assert.match(
+          summary.text,
+          /^[\w-]+ vs baseline: .*\(CER p = [^,]+, CTC score p = [^)]+\)(; beyond held-out: (yes|no))?/,
+        );
+      }
+      assert.ok(
+        layout.verdictLines.every((lines) => lines > 1),
+        'the full verdicts are paragraphs beneath',
+      );
+      assert.match(
+        layout.summaries[0]!.text,
+        /^per-example-clip vs baseline: memorizes less \(.*\); beyond held-out: yes$/,
+      );
+      const markdown = comparisonMarkdown(comparison);
+      assert.ok(
+        markdown.indexOf('- **per-example-clip vs baseline:** memorizes less') <
+          markdown.indexOf('## Verdicts in full'),
+      );
       // Charts side by side: the first two on one row.
       assert.ok(
         layout.charts.length === 6 && layout.charts[0]!.top === layout.charts[1]!.top,

@@ -221,15 +221,22 @@ test('frame budgets: feature frames from the WAV header equal those the model wa
       tokens: 3,
       neededFrames: 4,
       outputFrames: 4,
+      missingCharacters: [],
       feasible: true,
     });
     assert.equal(referenceFrameBudget(model, 'aab', 12), {
       tokens: 3,
       neededFrames: 4,
       outputFrames: 3,
+      missingCharacters: [],
       feasible: false,
     });
     assert.is(referenceFrameBudget(model, 'ab ab', 100).neededFrames, 5);
+    // Characters the vocabulary (a-z) cannot emit make a canary infeasible however long its audio;
+    // the reference is normalized first (case, punctuation), so those are not missing.
+    assert.equal(referenceFrameBudget(model, 'Дом, café!', 100).missingCharacters, ['д', 'о', 'м', 'é']);
+    assert.is(referenceFrameBudget(model, 'Дом, café!', 100).feasible, false);
+    assert.is(referenceFrameBudget(model, 'The CAFE, again!', 100).feasible, true);
   } finally {
     await model.close();
   }

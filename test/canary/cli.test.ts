@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { registerGenerate } from '../../src/cli/generate.ts';
-import { generateCanarySet, GENERATE_DEFAULTS, GENERATE_OPTION_SPECS } from '../../src/canary/index.ts';
+import {
+  generateCanarySet,
+  GENERATE_DEFAULTS,
+  GENERATE_OPTION_SPECS,
+  loadWordList,
+  type CanarySet,
+} from '../../src/canary/index.ts';
+import { CANARY_LANGUAGES, canaryLanguage, languageWordlistPath } from '../../src/canary/languages.ts';
+import { rejectsWithRoteError } from './helpers.ts';
 
 function program(): Command {
   const root = new Command('rote').exitOverride().configureOutput({ writeErr: () => {} });
@@ -73,6 +81,76 @@ test('the command passes its flags to generateCanarySet unchanged', async () => 
       message = (error as Error).message;
     }
     assert.match(message, /--words <n>' argument 'six' is invalid\. expected an integer, got "six"/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('--list-languages prints every language with its word-list size, without --out', async () => {
+  const written: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => written.push(String(chunk)) > 0) as typeof process.stdout.write;
+  let exitCode: number | undefined;
+  try {
+    await program().parseAsync(['generate', '--list-languages'], { from: 'user' });
+  } catch (error) {
+    exitCode = (error as { exitCode?: number }).exitCode;
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.is(exitCode, 0);
+  const text = written.join('');
+  for (const language of CANARY_LANGUAGES) {
+    const words = (await loadWordList(languageWordlistPath(language))).words.length;
+    assert.match(
+      text,
+      new RegExp(`^${language.code} +${language.name.replace(/[()]/g, '\\$&')} +${language.script} +${words} `, 'm'),
+    );
+  }
+});
+
+test('--language picks the voices, word list and rate, and is recorded; an unknown one is refused', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'rote-test-cli-'));
+  try {
+    const out = join(root, 'ru');
+    await program().parseAsync(
+      [
+        'generate',
+        '--out',
+        out,
+        '--quiet',
+        '--seed',
+        'cli-ru',
+        '--language',
+        'ru',
+        '--repetitions',
+        '1',
+        '--per-group',
+        '1',
+        '--holdout',
+        '1',
+        '--words',
+        '2',
+      ],
+      { from: 'user' },
+    );
+    const set = JSON.parse(await readFile(join(out, 'canary-set.json'), 'utf8')) as CanarySet;
+    assert.is(set.parameters.language, 'ru');
+    assert.is(set.parameters.rate, canaryLanguage('ru').rate);
+    assert.equal(set.parameters.voices, [...canaryLanguage('ru').voices]);
+    assert.is(set.parameters.wordlist.name, 'words-ru.txt');
+    for (const canary of set.canaries) assert.match(canary.text, /^[а-яё]+ [а-яё]+$/);
+    let message = '';
+    try {
+      await program().parseAsync(['generate', '--out', join(root, 'x'), '--language', 'xx'], { from: 'user' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    assert.match(message, /--language <code>' argument 'xx' is invalid\. Allowed choices are en, de, fr/);
+    await rejectsWithRoteError(
+      () => generateCanarySet({ out: join(root, 'y'), language: 'de', voices: ['en-us'] }),
+      /--voices: "en-us" is not a voice of the embedded espeak-ng for German/,
+    );
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { RoteError } from '../../src/util/errors.ts';
 import { rejectsWithRoteError } from './helpers.ts';
 import { loadExcludedWords, loadWordList, makeCanaryTexts, maxDistinctCanaries } from '../../src/canary/index.ts';
+import { isExcluded } from '../../src/canary/words.ts';
 
 test('shipped word list: thousands of plain lower-case words', async () => {
   const list = await loadWordList();
@@ -66,10 +67,51 @@ test('word list errors name file and line; exclusions read manifests', async () 
       '{"audio_filepath": "a.wav", "duration": 1, "text": "Apple pie"}\n{"audio_filepath": "b.wav", "duration": 1, "text": "river"}\n',
     );
     const excluded = await loadExcludedWords(manifest);
-    assert.equal([...excluded].sort(), ['apple', 'pie', 'river']);
+    assert.equal([...excluded.words].sort(), ['apple', 'pie', 'river']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('word lists take letters of any script in lower-case NFC; exclusions work across scripts', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rote-test-words-'));
+  try {
+    const good = join(dir, 'good.txt');
+    await writeFile(good, '# Russian, Hindi, Mandarin, German\nдом\nमतलब\n我们\nstraße\n');
+    assert.equal((await loadWordList(good)).words, ['дом', 'मतलब', '我们', 'straße']);
+    const upper = join(dir, 'upper.txt');
+    await writeFile(upper, 'Дом\n');
+    await rejectsWithRoteError(
+      () => loadWordList(upper),
+      /upper\.txt:1: "Дом" is not a word of letters in lower case \(NFC\) \(write it "дом"\)/,
+    );
+    const digits = join(dir, 'digits.txt');
+    await writeFile(digits, 'कमरा१२\n');
+    await rejectsWithRoteError(() => loadWordList(digits), /digits\.txt:1: .* \(no digits, punctuation or spaces\)/);
+    const manifest = join(dir, 'train.jsonl');
+    await writeFile(
+      manifest,
+      '{"audio_filepath": "a.wav", "duration": 1, "text": "我们知道了。"}\n{"audio_filepath": "b.wav", "duration": 1, "text": "ДОМ, хорошо!"}\n',
+    );
+    const excluded = await loadExcludedWords(manifest);
+    assert.ok(isExcluded(excluded, 'дом', true), 'case-folded Cyrillic word');
+    assert.not.ok(isExcluded(excluded, 'до', true), 'a spaced-script word must match whole');
+    assert.ok(isExcluded(excluded, '知道', false), 'a Mandarin word inside an unspaced sentence');
+    assert.not.ok(isExcluded(excluded, '现在', false));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('texts of scripts without spaces join their words directly; a text equal to another after joining is drawn again', () => {
+  // 我+们我 and 我们+我 both spell 我们我: six ordered pairs, five distinct texts.
+  const words = ['我', '们我', '我们'];
+  const texts = makeCanaryTexts({ count: 5, wordsPerCanary: 2, words, seed: 's', separator: '' });
+  assert.equal([...texts].sort(), ['们我我', '们我我们', '我们们我', '我们我', '我我们'].sort());
+  assert.throws(
+    () => makeCanaryTexts({ count: 6, wordsPerCanary: 2, words, seed: 's', separator: '' }),
+    /only 5 distinct canaries of 2 words were found/,
+  );
 });
 
 test.run();

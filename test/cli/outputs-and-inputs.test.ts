@@ -126,7 +126,10 @@ test('transcribe refuses an --out that is one of its input WAVs or a file of the
     const onWav = rote(['transcribe', '--model', MODEL, '--input', wav, '--out', wav]);
     assert.is(onWav.status, 2, onWav.stderr);
     assert.match(onWav.stderr, new RegExp(`^rote: --out ${wav} is audio ${wav}, which this run reads \\(--input\\)`));
-    const onModel = rote(['transcribe', '--model', MODEL, '--canaries', set.dir, '--out', join(MODEL, 'tokens.txt')]);
+    const model = join(dir, 'model');
+    await mkdir(model);
+    for (const name of ['model.onnx', 'tokens.txt']) await copyFile(join(MODEL, name), join(model, name));
+    const onModel = rote(['transcribe', '--model', model, '--canaries', set.dir, '--out', join(model, 'tokens.txt')]);
     assert.is(onModel.status, 2, onModel.stderr);
     assert.match(onModel.stderr, /--out .*tokens\.txt is inside the model .*\(--model\)/);
     assert.is(await digest(wav), before);

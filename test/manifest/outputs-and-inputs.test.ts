@@ -117,6 +117,11 @@ test('item 1: --out onto the canary set (canary-set.json, the for-training list,
       inject({ manifests: [join(kaldi, 'train')], output: set.dir, force: true }),
       new RegExp(`^output ${set.dir} is the canary set ${set.dir}`),
     );
+    const text = join(kaldi, 'train', 'text');
+    await expectRejection(
+      inject({ manifests: [join(kaldi, 'train')], output: join(dir, 'k'), receipt: text, force: true }),
+      new RegExp(`^receipt ${text} is a table of the training data dir ${text}`),
+    );
     const boxed = await writeTestSet(join(dir, 'box', 'set'));
     await expectRejection(
       inject({ manifests: [join(kaldi, 'train')], canaries: boxed.dir, output: join(dir, 'box'), force: true }),
@@ -184,10 +189,11 @@ test('item 1: without --force, a path holding a file rote did not write names th
 });
 
 /** NeMo lines; with `canaryAt`, the line at that number carries `canaryText`. */
-function nemoLines(count: number, canaryAt = 0, canaryText = ''): string {
+function nemoLines(count: number, canaryAt = 0, canaryText = '', upper = false): string {
   const lines: string[] = [];
   for (let i = 1; i <= count; i++) {
-    const text = i === canaryAt ? canaryText : `utterance number ${i} of a corpus`;
+    const corpus = `utterance number ${i} of a corpus`;
+    const text = i === canaryAt ? canaryText : upper ? corpus.toUpperCase() : corpus;
     lines.push(JSON.stringify({ audio_filepath: `/data/u${i}.wav`, duration: 1.5, text }));
   }
   return `${lines.join('\n')}\n`;
@@ -228,16 +234,18 @@ test("item 6: injecting into a manifest that holds the set's canaries is refused
   }
 });
 
-test('item 6: a canary far past the fully checked records (JSON-lines fast path, any --check, any case) is found and its line named', async () => {
+test('item 6: a canary far past the fully checked records (JSON-lines fast path, any --check, spelled like the corpus) is found and its line named', async () => {
   const { dir, set, inject, cleanup } = await setup('twice-fast');
   try {
-    const canary = set.inserted[0]!;
+    // The fast path looks for a canary with the most copies (an injected manifest holds all of them).
+    const canary = [...set.inserted].sort((a, b) => b.repetitions! - a.repetitions!)[0]!;
     const manifest = join(dir, 'big.json');
     for (const [spelling, check] of [
       [canary.text, 'structure'],
       [canary.text.toUpperCase(), 'full'],
     ] as const) {
-      await writeFile(manifest, nemoLines(12_000, 11_500, spelling));
+      // An upper-case corpus gets upper-case canary transcripts (inject spells them like the first transcript).
+      await writeFile(manifest, nemoLines(12_000, 11_500, spelling, spelling !== canary.text));
       await expectRejection(
         inject({ manifests: [manifest], check }),
         new RegExp(`^${manifest}:11500: holds canary ${canary.id} of this set`),
@@ -334,7 +342,7 @@ test('item 9: a manifest that is a FIFO or a pipe on /dev/stdin is refused up fr
   }
 });
 
-test('item 10: Ctrl-C (SIGINT) during inject removes its temporary files and ends as interrupted', async () => {
+test('item 10: Ctrl-C (SIGINT) or SIGTERM during inject removes its temporary files and the folders it created, and ends as interrupted', async () => {
   const { dir, set, nemo, cleanup } = await setup('sigint');
   try {
     const options = {
@@ -359,18 +367,16 @@ test('item 10: Ctrl-C (SIGINT) during inject removes its temporary files and end
         (error: { signal?: string }) => error,
       );
       assert.is(ended?.signal, signal);
-      const left = [
-        ...(existsSync(join(dir, 'out')) ? await readdir(join(dir, 'out')) : []),
-        ...(existsSync(join(dir, 'wav')) ? await readdir(join(dir, 'wav')) : []),
-      ];
-      assert.equal(left, [], `nothing left after ${signal}: ${left.join(', ')}`);
+      // The folders this run created go too (they are empty once its files are removed).
+      assert.not.ok(existsSync(join(dir, 'out')), `no --out folder after ${signal}`);
+      assert.not.ok(existsSync(join(dir, 'wav')), `no --audio-dir after ${signal}`);
     }
   } finally {
     await cleanup();
   }
 });
 
-test('item 10: a symbolic link loop is named as one (manifest, output), not "no such file"', async () => {
+test('item 10: a symbolic link loop is named as one (manifest, output, canary set), not "no such file"', async () => {
   const { dir, inject, cleanup } = await setup('loop');
   try {
     await symlink(join(dir, 'b'), join(dir, 'a'));
@@ -379,6 +385,7 @@ test('item 10: a symbolic link loop is named as one (manifest, output), not "no 
       () => inject({ manifests: [join(dir, 'a')] }),
       () => verifyInjection({ manifests: [join(dir, 'a')], canaries: join(dir, 'set') }),
       () => inject({ output: join(dir, 'a') }),
+      () => inject({ canaries: join(dir, 'a') }),
     ]) {
       const error = await expectRejection(run(), /symbolic link loop at .*\/a \(ELOOP\)/);
       assert.not.match(error.message, /no such|ENOENT/);

@@ -1,5 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   OptionError,
@@ -21,6 +23,8 @@ import { PROVIDER_CHOICES, PROVIDER_NAMES } from '../../src/asr/runtime.ts';
 import { HEAD_CHOICES, INSPECT_MODEL_OPTION_SPECS, TRANSCRIBE_OPTION_SPECS } from '../../src/asr/options.ts';
 import { detectModel, loadModel } from '../../src/asr/index.ts';
 import { MODELS } from '../asr/helpers.ts';
+import { openJournal, JOURNAL_FORMAT } from '../../src/audit/pipeline/journal.ts';
+import { detectFileFormat } from '../../src/manifest/detect.ts';
 
 const SPECS: OptionSpec[] = [
   {
@@ -204,6 +208,46 @@ test('the model registry names options by key (the CLI shows its flags): a file 
     head.render((key) => `--${key}`),
     /: --head transducer: this model \(sidecar-ctc\) has no transducer head; drop --head/,
   );
+});
+
+test('library errors that ask for another option value name its key: a damaged audit journal, a manifest of no known format', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rote-option-keys-'));
+  try {
+    const journal = join(dir, 'rows.jsonl');
+    writeFileSync(journal, 'not json\n');
+    const header = {
+      kind: 'rote-audit-rows',
+      format: JOURNAL_FORMAT,
+      setId: 's',
+      canarySetSha256: 'c',
+      modelFingerprint: 'm',
+      transcription: { provider: 'cpu', batchFrames: null },
+    } as const;
+    const damaged = await rejection(openJournal(journal, header));
+    assert.equal(damaged.keys, ['out', 'restart']);
+    assert.is(
+      damaged.render((key) => `--${key}`),
+      `${journal}: line 1 is not an audit journal header; use another --out directory or --restart`,
+    );
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '');
+    const nothing = await rejection(detectFileFormat(empty));
+    assert.equal(nothing.keys, ['format']);
+    assert.match(
+      nothing.render((key) => `--${key}`),
+      'nothing to detect the format from (pass --format)',
+    );
+    const prose = join(dir, 'notes.txt');
+    writeFileSync(prose, 'just some words\n');
+    const unknown = await rejection(detectFileFormat(prose));
+    assert.equal(unknown.keys, ['format']);
+    assert.match(
+      unknown.render((key) => `--${key}`),
+      /unknown manifest format; .*\(force one with --format\)$/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

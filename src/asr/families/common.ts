@@ -15,6 +15,11 @@ export function onnxWhere(facts: DirectoryFacts, test: (f: OnnxFileFacts, name: 
   return [...facts.onnx.entries()].filter(([name, f]) => test(f, name)).map(([name]) => name);
 }
 
+/** .onnx files whose metadata model_type is `modelType` and that take `inputs` (sherpa-onnx / icefall exports). */
+export function metadataModels(facts: DirectoryFacts, modelType: string, inputs: string[]): string[] {
+  return onnxWhere(facts, (f) => f.metadata.model_type === modelType && hasInputs(f, inputs));
+}
+
 export function hasInputs(f: OnnxFileFacts, names: string[]): boolean {
   return names.every((n) => f.inputs.some((i) => i.name === n));
 }

@@ -1,9 +1,10 @@
 /**
- * The CTC base: every CTC layout is one model file that turns a padded batch into
- * per-frame class scores. A layout (nemo-ctc.ts, sherpa-nemo-ctc.ts, sidecar-ctc.ts)
- * only says how its directory describes the model (CtcLayout); this file checks the
- * declared interface, feeds the batch, reads log-probabilities (log-softmax applied to
- * logits), finds each utterance's valid output frames, and decodes greedily. The
+ * The CTC base: a layout turns a padded batch into per-frame class scores and valid
+ * output frames (CtcAdapter, on any number of model files: openCtcEngine); the base
+ * applies log-softmax to logits, keeps each utterance's log-probs and decodes greedily.
+ * Most layouts are one model file described declaratively (CtcLayout: createCtcEngine
+ * checks the declared interface, feeds features, lengths and/or a mask, reads the
+ * output and its lengths): nemo-ctc.ts, sherpa-nemo-ctc.ts, sidecar-ctc.ts. The
  * reference score (CTC forced log-likelihood) is computed from the log-probs by the caller.
  */
 import { RoteError } from '../../util/errors.ts';
@@ -52,7 +53,13 @@ export interface CtcLayout extends Omit<EngineSetup, 'modelFiles'> {
 export const PROBE_FRAMES = 256;
 
 /** Output names exports use for the valid output frames per utterance (NeMo, ESPnet/WeNet, icefall, others). */
-export const OUTPUT_LENGTH_NAMES = ['encoded_lengths', 'log_probs_len', 'encoder_out_lens', 'out_lengths'];
+export const OUTPUT_LENGTH_NAMES = [
+  'encoded_lengths',
+  'log_probs_len',
+  'log_probs_lens',
+  'encoder_out_lens',
+  'out_lengths',
+];
 
 export function outputFrames(inputFrames: number, subsampling: number, rule: CtcLayout['outputLengthRule']): number {
   if (typeof rule === 'function') return rule(inputFrames);
@@ -127,12 +134,68 @@ function checkDeclaredInterface(layout: CtcLayout, numBins: number): void {
   }
 }
 
-export async function createCtcEngine(layout: CtcLayout, options: RuntimeOptions): Promise<Engine> {
-  const { modelFile, ...rest } = layout;
-  return openEngine({ ...rest, modelFiles: [modelFile] }, options, (sessions) => openCtc(layout, sessions));
+/** What one batch gives the CTC base: class scores per output frame and each utterance's valid frames. */
+export interface CtcScores {
+  /** [n, outMax, classes] row-major (a view of the model's output: the base copies what it keeps). */
+  values: Float32Array;
+  outMax: number;
+  classes: number;
+  /** Valid output frames per utterance (at most outMax). */
+  frames: number[];
+  /** false: logits, to which the base applies log-softmax. */
+  logProbs: boolean;
 }
 
-async function openCtc(layout: CtcLayout, sessions: EngineSessions) {
+/** A CTC export layout on its open sessions: how a batch becomes class scores. */
+export interface CtcAdapter {
+  scores(batch: FeatureBatch): Promise<CtcScores>;
+  subsampling: number;
+  /** True when padding changes results (no lengths or mask input): batches of one. */
+  padSensitive: boolean;
+  /** Lines for the detection reasons (what probes found, where lengths come from). */
+  because: string[];
+}
+
+/** The CTC base for any layout (several model files included): scores -> log-probs -> greedy tokens. */
+export async function openCtcEngine(
+  setup: EngineSetup,
+  options: RuntimeOptions,
+  open: (sessions: EngineSessions) => Promise<CtcAdapter>,
+): Promise<Engine> {
+  return openEngine(setup, options, async (sessions) => {
+    const adapter = await open(sessions);
+    const { vocabulary } = sessions;
+    const vocabSize = vocabulary.pieces.length;
+    async function run(batch: FeatureBatch): Promise<UtteranceOutput[]> {
+      const scores = await adapter.scores(batch);
+      if (scores.classes !== vocabSize)
+        throw new RoteError(
+          `${sessions.paths.join(', ')}: output has ${scores.classes} classes but the vocabulary has ${vocabSize} tokens (blank included)`,
+        );
+      return scores.frames.map((frames, b) => {
+        const start = b * scores.outMax * vocabSize;
+        const logProbs = scores.values.slice(start, start + frames * vocabSize);
+        if (!scores.logProbs) logSoftmaxRows(logProbs, frames, vocabSize);
+        return { tokenIds: ctcGreedy(logProbs, frames, vocabSize, vocabulary.blankId), logProbs, outFrames: frames };
+      });
+    }
+    return {
+      kind: 'ctc' as const,
+      subsampling: adapter.subsampling,
+      because: adapter.because,
+      padSensitive: adapter.padSensitive,
+      run,
+    };
+  });
+}
+
+/** A CTC layout that is one model file, described by a CtcLayout (NeMo CTC, sherpa-onnx NeMo CTC, sidecar). */
+export async function createCtcEngine(layout: CtcLayout, options: RuntimeOptions): Promise<Engine> {
+  const { modelFile, ...rest } = layout;
+  return openCtcEngine({ ...rest, modelFiles: [modelFile] }, options, (sessions) => singleModel(layout, sessions));
+}
+
+async function singleModel(layout: CtcLayout, sessions: EngineSessions): Promise<CtcAdapter> {
   const { frontend, vocabulary } = sessions;
   checkDeclaredInterface(layout, frontend.numBins);
   const modelPath = sessions.paths[0]!;
@@ -146,7 +209,7 @@ async function openCtc(layout: CtcLayout, sessions: EngineSessions) {
   if (lengthsOutput) because.push(`output frames per utterance from the model's ${lengthsOutput} output`);
   let subsampling = layout.subsampling === 'probe' ? 1 : layout.subsampling;
 
-  async function run(batch: FeatureBatch): Promise<UtteranceOutput[]> {
+  async function scores(batch: FeatureBatch): Promise<CtcScores> {
     const n = batch.frames.length;
     const features = featureTensor(batch, layout.layout);
     const feeds: Record<string, ort.Tensor> = { [layout.featuresInput]: features };
@@ -164,49 +227,38 @@ async function openCtc(layout: CtcLayout, sessions: EngineSessions) {
       );
     }
     const outMax = output.dims[1]!;
-    const classes = output.dims[2]!;
-    if (classes !== vocabSize)
-      throw new RoteError(
-        `${modelPath}: output has ${classes} classes but the vocabulary has ${vocabSize} tokens (blank included)`,
-      );
-    const values = output.data as Float32Array;
-    const declared = lengthsOutput ? declaredLengths(results[lengthsOutput] as ort.Tensor, outMax) : null;
-    const outputs: UtteranceOutput[] = [];
-    for (let b = 0; b < n; b++) {
-      const frames = declared
-        ? declared[b]!
-        : Math.max(0, Math.min(outMax, outputFrames(batch.frames[b]!, subsampling, layout.outputLengthRule)));
-      const logProbs = values.slice(b * outMax * vocabSize, (b * outMax + frames) * vocabSize);
-      if (!layout.outputIsLogProbs) logSoftmaxRows(logProbs, frames, vocabSize);
-      outputs.push({
-        tokenIds: ctcGreedy(logProbs, frames, vocabSize, vocabulary.blankId),
-        logProbs,
-        outFrames: frames,
-      });
-    }
-    return outputs;
+    const frames = lengthsOutput
+      ? declaredLengths(results[lengthsOutput] as ort.Tensor, outMax)
+      : batch.frames.map((f) => Math.max(0, Math.min(outMax, outputFrames(f, subsampling, layout.outputLengthRule))));
+    return {
+      values: output.data as Float32Array,
+      outMax,
+      classes: output.dims[2]!,
+      frames,
+      logProbs: layout.outputIsLogProbs,
+    };
   }
 
   if (layout.subsampling === 'probe') {
     const numBins = frontend.numBins;
-    const [probe] = await run({
+    const probe = await scores({
       features: new Float32Array(PROBE_FRAMES * numBins),
       frames: [PROBE_FRAMES],
       maxFrames: PROBE_FRAMES,
       numBins,
     });
-    if (!probe || probe.outFrames <= 0)
+    const outFrames = probe.frames[0]!;
+    if (outFrames <= 0)
       throw new RoteError(
         `${modelPath}: the probe run (${PROBE_FRAMES} frames) returned no output frames; cannot infer the subsampling factor`,
       );
-    subsampling = Math.round(PROBE_FRAMES / probe.outFrames);
-    because.push(`subsampling ${subsampling}: a probe run turned ${PROBE_FRAMES} input frames into ${probe.outFrames}`);
+    subsampling = Math.round(PROBE_FRAMES / outFrames);
+    because.push(`subsampling ${subsampling}: a probe run turned ${PROBE_FRAMES} input frames into ${outFrames}`);
   }
   return {
-    kind: 'ctc' as const,
+    scores,
     subsampling,
-    because,
     padSensitive: layout.padSensitive ?? (layout.lengthsInput === null && mask === null),
-    run,
+    because,
   };
 }

@@ -16,6 +16,10 @@ import { sherpaNemoCtc } from './sherpa-nemo-ctc.ts';
 import { sherpaNemoTransducer } from './sherpa-nemo-transducer.ts';
 import { sherpaTransducer } from './sherpa-transducer.ts';
 import { sidecarCtc } from './sidecar-ctc.ts';
+import { hfCtc } from './hf-ctc.ts';
+import { sherpaWenetCtc } from './sherpa-wenet-ctc.ts';
+import { wenetCtc } from './wenet-ctc.ts';
+import { zipformerCtc } from './zipformer-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
 import { whisperOptimum } from './whisper-optimum.ts';
 
@@ -26,6 +30,10 @@ export const FAMILIES: readonly FamilyDefinition[] = [
   sherpaNemoTransducer,
   nemoCtc,
   nemoTransducer,
+  hfCtc,
+  sherpaWenetCtc,
+  wenetCtc,
+  zipformerCtc,
   whisperOptimum,
 ];
 
@@ -104,9 +112,8 @@ export function chooseFamily(facts: DirectoryFacts, head?: HeadChoice): FamilyCh
     const only = matches[0]!;
     const isTransducer = TRANSDUCERS.has(only.family.name);
     if (head && (head === 'transducer') !== isTransducer) {
-      throw new OptionError(
-        (name) =>
-          `${facts.dir}: ${name('head')} ${head}: this model (${only.family.name}) has no ${head === 'ctc' ? 'CTC' : 'transducer'} head; drop ${name('head')}, or add the other head's export to the directory`,
+      throw new RoteError(
+        `${facts.dir}: --head ${head}: this model (${only.family.name}) has no ${head === 'ctc' ? 'CTC' : 'transducer'} head; drop --head, or add the other head's export to the directory`,
       );
     }
     return only;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
 import { fixedDim, ort, type EngineSessions } from '../engine.ts';
 import type { OnnxFileFacts } from '../onnx-file.ts';
-import { stateRowsFromLayerMajor } from '../transducer-stateful.ts';
+import { PredictionCache, stateRowsFromLayerMajor } from '../transducer-stateful.ts';
 import { loadVocabulary } from '../vocabulary.ts';
 import { hasInputs, onnxWhere, positiveIntegerMetadata, preferFullPrecision, SIDECAR_NAME } from './common.ts';
 import {
@@ -29,7 +29,6 @@ import {
   createTransducerEngine,
   frameChunks,
   pickRows,
-  PredictionCache,
   type TransducerAdapter,
   type TransducerNetwork,
 } from './transducer-engine.ts';

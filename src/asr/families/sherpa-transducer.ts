@@ -4,10 +4,9 @@
  * -> decoder_out; metadata vocab_size and context_size), joiner*.onnx
  * (encoder_out, decoder_out -> logit) and tokens.txt (blank <blk>, usually 0).
  * Features: Kaldi fbank with icefall / lhotse / sherpa-onnx defaults. The stateless
- * decoder runs in the transducer base's search with its context as the "state": the
- * contextSize - 1 labels before the last one (stored + 1, so the all-zero start state
- * is icefall's [-1, ..., -1, blank]); at most 1 symbol per frame and <unk> read as blank,
- * as sherpa-onnx's offline greedy search.
+ * decoder runs in the transducer base's search as statelessNetwork (transducer-greedy.ts)
+ * wraps it, its context as the "state"; at most 1 symbol per frame and <unk> read as
+ * blank, as sherpa-onnx's offline greedy search.
  */
 import { join } from 'node:path';
 import type { FrontendSpec } from '../../audio/index.ts';
@@ -22,15 +21,10 @@ import {
   type EngineSessions,
 } from '../engine.ts';
 import { describeValueInfo, type OnnxFileFacts } from '../onnx-file.ts';
+import { statelessNetwork } from '../transducer-greedy.ts';
 import { loadVocabulary } from '../vocabulary.ts';
 import { onnxWhere, positiveIntegerMetadata, preferFullPrecision, SIDECAR_NAME } from './common.ts';
-import {
-  concat,
-  createTransducerEngine,
-  LATTICE_VALUES_PER_CALL,
-  PredictionCache,
-  type TransducerAdapter,
-} from './transducer-engine.ts';
+import { createTransducerEngine, LATTICE_VALUES_PER_CALL, type TransducerAdapter } from './transducer-engine.ts';
 import type { DirectoryFacts, Detection, Engine, FamilyDefinition, LoadModelOptions } from './types.ts';
 
 const FRONTEND: FrontendSpec = { type: 'kaldi-fbank' };
@@ -43,12 +37,6 @@ interface Files {
   encoder: string;
   decoder: string;
   joiner: string;
-}
-
-interface Decoded {
-  output: Float32Array;
-  /** The context after this row's label: its last contextSize - 1 labels, each + 1. */
-  state: Float32Array;
 }
 
 /** The adapter on sessions encoder (0), decoder (1), joiner (2). */
@@ -107,7 +95,13 @@ function icefallAdapter(
       (await sessions.run(2, feeds, () => `${names.joiner} given [${rows}, ${frameDim}] x2`))[joinOut] as ort.Tensor
     ).data as Float32Array;
   };
-  const cache = new PredictionCache<Decoded>();
+  const { step, stateSizes } = statelessNetwork(
+    {
+      decoder: async (contexts) => (await decodeContexts(contexts)).data,
+      joiner: async (frames, decoded, n) => join(frames, decoded, decoded.length / n, n),
+    },
+    contextSize,
+  );
   return {
     async encode(batch) {
       const n = batch.frames.length;
@@ -126,24 +120,8 @@ function icefallAdapter(
       };
     },
     network: {
-      stateSizes: [history],
-      async step(frames, labels, states, n, keys) {
-        let width = 0;
-        const entries = await cache.rows(n, keys, async (stale) => {
-          const contexts = stale.map((r) => [
-            ...Array.from(states[0]!.subarray(r * history, (r + 1) * history), (v) => v - 1),
-            labels[r]!,
-          ]);
-          const decoded = await decodeContexts(contexts);
-          return stale.map((_, j) => ({
-            output: decoded.data.slice(j * decoded.width, (j + 1) * decoded.width),
-            state: Float32Array.from(contexts[j]!.slice(1), (v) => v + 1),
-          }));
-        });
-        width = entries[0]!.output.length;
-        const logits = await join(frames, concat(entries.map((e) => e.output)), width, n);
-        return { logits, states: [concat(entries.map((e) => e.state))] };
-      },
+      stateSizes,
+      step,
       /** The decoder on every prefix's context (one call), the joiner on the T x (U + 1) grid (rows in chunks). */
       async lattice(frames, count, targets, width) {
         const frameDim = frames.length / count;

@@ -85,25 +85,6 @@ export function pickRows(values: Float32Array, rows: number[], size: number): Fl
   return out;
 }
 
-/**
- * The prediction network's result per search row, recomputed only for rows whose key
- * (from the search: it changes exactly when the row's label and state change) is new,
- * as sherpa-onnx reruns its decoder only after an emission.
- */
-export class PredictionCache<T> {
-  private entries = new Map<string, T>();
-
-  async rows(n: number, keys: string[] | undefined, compute: (stale: number[]) => Promise<T[]>): Promise<T[]> {
-    const all = [...Array(n).keys()];
-    const stale = keys ? all.filter((r) => !this.entries.has(keys[r]!)) : all;
-    const fresh = new Map<number, T>();
-    if (stale.length > 0) (await compute(stale)).forEach((entry, j) => fresh.set(stale[j]!, entry));
-    const entries = all.map((r) => fresh.get(r) ?? this.entries.get(keys![r]!)!);
-    if (keys) this.entries = new Map(entries.map((entry, r) => [keys[r]!, entry]));
-    return entries;
-  }
-}
-
 export async function createTransducerEngine(layout: TransducerLayout, options: RuntimeOptions): Promise<Engine> {
   return openEngine(layout, options, async (sessions) => {
     const adapter = await layout.open(sessions);

@@ -16,6 +16,10 @@ export type FamilyName =
   | 'nemo-transducer'
   | 'sherpa-nemo-transducer'
   | 'sidecar-ctc'
+  | 'hf-ctc'
+  | 'sherpa-wenet-ctc'
+  | 'wenet-ctc'
+  | 'zipformer-ctc'
   | 'whisper-optimum';
 
 export interface ModelInfo {
@@ -90,6 +94,8 @@ export interface Engine {
   padSensitive?: boolean;
   /** Seconds of audio the model reads at most (Whisper: 30); longer input is refused, never cut. */
   maxDurationSec?: number;
+  /** The text of greedy token ids when the family decodes its own way (Hugging Face); else detokenize(). */
+  transcript?: (ids: number[]) => string;
   /** targets: per utterance, token ids to score (transducers; CTC engines score from logProbs instead). */
   run(batch: FeatureBatch, targets?: (number[] | null)[]): Promise<UtteranceOutput[]>;
   close(): Promise<void>;

@@ -159,6 +159,20 @@ export const SHERPA_NEMO_MEL_DEFAULTS: Readonly<SherpaNemoMelOptions> = Object.f
   variance: 'population',
 });
 
+/**
+ * WeNet's own fbank (wenet/dataset/processor.py compute_fbank at decode time): samples * 32768
+ * into torchaudio's kaldi.fbank with its defaults (snip_edges true, high_freq 0 = Nyquist),
+ * dither 0. Options over KALDI_FBANK_DEFAULTS; numBins is the model's.
+ */
+export const WENET_FBANK: Readonly<Partial<KaldiFbankOptions>> = Object.freeze({
+  scale: 32768,
+  snipEdges: true,
+  highFreq: 0,
+});
+
+/** sherpa-onnx's fbank for WeNet CTC exports: its defaults with normalize_samples = false (samples * 32768). */
+export const SHERPA_WENET_FBANK: Readonly<Partial<KaldiFbankOptions>> = Object.freeze({ scale: 32768 });
+
 function fail(frontend: string, field: string, value: unknown, expected: string): never {
   throw new RoteError(`${frontend} option ${field}: got ${JSON.stringify(value)}, expected ${expected}`);
 }

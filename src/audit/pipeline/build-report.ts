@@ -68,7 +68,10 @@ export interface BuildReportInput {
    * (src/asr/feasibility.ts). audit() passes them; without them the report
    * says feasibility was not checked.
    */
-  frameBudgets?: ReadonlyMap<string, { neededFrames: number; outputFrames: number; feasible: boolean }>;
+  frameBudgets?: ReadonlyMap<
+    string,
+    { neededFrames: number; outputFrames: number; feasible: boolean; missingCharacters?: readonly string[] }
+  >;
   /** The one-run ε audit of a --membership bernoulli set (default EPSILON_DEFAULTS: δ 1e-5, confidence 0.95). */
   epsilon?: { delta: number; confidence: number };
 }
@@ -272,7 +275,7 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
     const members = rows.filter((row) => row.repetitions === repetitions);
     const label = groupLabel(repetitions);
     const exactMatches = members.filter((row) => row.exactMatch).length;
-    const ctcValues = members.filter((row) => hasScore(row, 'modelScore')).map((row) => row.modelScore!);
+    const modelScores = members.filter((row) => hasScore(row, 'modelScore')).map((row) => row.modelScore!);
     return {
       repetitions,
       label,
@@ -290,8 +293,8 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
       exactMatches,
       exactMatchRate: wilsonInterval(exactMatches, members.length, settings.confidence),
       modelScore:
-        tested('modelScore') && ctcValues.length > 0
-          ? bootstrapMeanInterval(ctcValues, random.fork(`${label}/${RANDOM_STREAM.modelScore}`), bootstrap)
+        tested('modelScore') && modelScores.length > 0
+          ? bootstrapMeanInterval(modelScores, random.fork(`${label}/${RANDOM_STREAM.modelScore}`), bootstrap)
           : null,
       exposure:
         repetitions === null
@@ -337,13 +340,18 @@ export function buildAuditReport(input: BuildReportInput): AuditReport {
 
 function feasibilitySummary(rows: CanaryRow[], budgets: BuildReportInput['frameBudgets']): FeasibilitySummary {
   const infeasible = new Set<string>();
+  const missing = new Set<string>();
   if (budgets) {
     for (const row of rows) {
       const budget = budgets.get(row.id);
       if (budget && !budget.feasible) {
         infeasible.add(row.id);
+        const unemittable = budget.missingCharacters ?? [];
+        unemittable.forEach((character) => missing.add(character));
         row.notes.push(
-          `cannot be recognized by this model at any level of memorization: the reference needs ${budget.neededFrames} output frames, the audio gives at most ${budget.outputFrames}`,
+          unemittable.length > 0
+            ? `cannot be recognized by this model at any level of memorization: its vocabulary cannot emit ${unemittable.map((c) => JSON.stringify(c)).join(' ')}`
+            : `cannot be recognized by this model at any level of memorization: the reference needs ${budget.neededFrames} output frames, the audio gives at most ${budget.outputFrames}`,
         );
       }
     }
@@ -361,6 +369,7 @@ function feasibilitySummary(rows: CanaryRow[], budgets: BuildReportInput['frameB
       return { repetitions, count: members.length, infeasible: members.filter((row) => infeasible.has(row.id)).length };
     }),
     infeasibleIds: rows.filter((row) => infeasible.has(row.id)).map((row) => row.id),
+    ...(missing.size > 0 ? { missingCharacters: [...missing] } : {}),
   };
 }
 
@@ -382,10 +391,15 @@ function inconclusiveReasons(
     );
   }
   if (feasibility.checked && feasibility.infeasible > feasibility.limit * feasibility.canaries) {
+    const missing = feasibility.missingCharacters ?? [];
     reasons.push(
       `${feasibility.infeasible} of ${feasibility.canaries} canaries cannot be recognized by this model at any level of memorization ` +
-        `(their references need more output frames than the model emits for their audio; an audit may lose at most ${Math.round(feasibility.limit * 100)}%): ` +
-        'generate canaries with a lower --speed or --rate for this model (rote check-canaries tells before training)',
+        (missing.length > 0
+          ? `(their texts hold characters its vocabulary cannot emit: ${missing.map((c) => JSON.stringify(c)).join(' ')}, or need more output frames than the model emits for their audio; an audit may lose at most ${Math.round(feasibility.limit * 100)}%): ` +
+            'generate canaries in the language (rote generate --language) and script the model writes'
+          : `(their references need more output frames than the model emits for their audio; an audit may lose at most ${Math.round(feasibility.limit * 100)}%): ` +
+            'generate canaries with a lower --speed or --rate for this model') +
+        ' (rote check-canaries tells before training)',
     );
   }
   if (tests.length > 0 && tests.every((test) => test.perfectMemorizationPValue >= alpha)) {

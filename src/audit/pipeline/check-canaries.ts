@@ -1,7 +1,8 @@
 /**
  * checkCanaries(): before anyone trains, can this model (or one of the same
  * architecture: frontend, subsampling, vocabulary) emit every canary of a set
- * at all, and can the default audit and comparison reach alpha with the set's
+ * at all (enough output frames for each text, and a vocabulary that holds
+ * every character of the texts), and can the default audit and comparison reach alpha with the set's
  * group sizes? Reads WAV headers only; runs no inference.
  */
 import { join } from 'node:path';
@@ -37,6 +38,10 @@ export interface CanaryCheckReport {
   limit: number;
   /** True when the set is usable with this model: infeasible canaries within the limit. */
   usable: boolean;
+  /** Characters of canary texts the model's vocabulary cannot emit (their canaries are infeasible), in order of appearance. */
+  missingCharacters: string[];
+  /** Canaries infeasible because of missing characters (the others lack output frames). */
+  unemittable: number;
   /** The largest neededFrames / outputFrames of any canary (above 1: infeasible). */
   tightest: number;
   byGroup: { repetitions: number | null; count: number; infeasible: number; tightest: number }[];
@@ -78,6 +83,8 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
       canaries,
       infeasible,
       unscorable: canaries.filter((check) => check.unscorable).length,
+      missingCharacters: [...new Set(canaries.flatMap((check) => check.budget.missingCharacters))],
+      unemittable: canaries.filter((check) => check.budget.missingCharacters.length > 0).length,
       limit: INFEASIBLE_LIMIT,
       usable: infeasible <= INFEASIBLE_LIMIT * canaries.length,
       tightest: Math.max(...canaries.map(ratio)),

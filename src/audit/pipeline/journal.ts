@@ -7,6 +7,7 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import { RoteError } from '../../util/errors.ts';
+import { OptionError } from '../../util/options.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import type { TranscribedRow } from './build-report.ts';
 
@@ -86,16 +87,21 @@ export async function openJournal(
   try {
     found = JSON.parse(complete[0] ?? '') as JournalHeader;
   } catch {
-    throw new RoteError(`${path}: line 1 is not an audit journal header; use another --out directory or --restart`);
+    throw new OptionError(
+      (name) =>
+        `${path}: line 1 is not an audit journal header; use another ${name('out')} directory or ${name('restart')}`,
+    );
   }
   if (found?.kind !== 'rote-audit-rows' || found.format !== JOURNAL_FORMAT)
-    throw new RoteError(
-      `${path}: not a rote audit journal (format ${JOURNAL_FORMAT}); use another --out directory or --restart`,
+    throw new OptionError(
+      (name) =>
+        `${path}: not a rote audit journal (format ${JOURNAL_FORMAT}); use another ${name('out')} directory or ${name('restart')}`,
     );
   const mismatch = sameHeader(found, header);
   if (mismatch)
-    throw new RoteError(
-      `${path}: these rows belong to another audit (${mismatch}); use another --out directory, or --restart to discard them`,
+    throw new OptionError(
+      (name) =>
+        `${path}: these rows belong to another audit (${mismatch}); use another ${name('out')} directory, or ${name('restart')} to discard them`,
     );
 
   const rows = new Map<string, TranscribedRow>();
@@ -110,10 +116,14 @@ export async function openJournal(
         complete.length = i;
         break;
       }
-      throw new RoteError(`${path}:${i + 1}: not a JSON row; the journal is damaged: use --restart`);
+      throw new OptionError(
+        (name) => `${path}:${i + 1}: not a JSON row; the journal is damaged: use ${name('restart')}`,
+      );
     }
     if (!isRow(value))
-      throw new RoteError(`${path}:${i + 1}: not a transcription row; the journal is damaged: use --restart`);
+      throw new OptionError(
+        (name) => `${path}:${i + 1}: not a transcription row; the journal is damaged: use ${name('restart')}`,
+      );
     rows.set(value.id, value);
   }
   if (droppedTail) await writeFileAtomic(path, complete.map((line) => `${line}\n`).join(''));

@@ -178,7 +178,7 @@ function feasibilityLine(report: AuditReport): string {
     .filter((group) => group.infeasible > 0)
     .map((group) => `${groupLabel(group.repetitions)}: ${group.infeasible}/${group.count}`);
   return (
-    `Feasibility: ${f.infeasible} of ${f.canaries} canaries cannot be recognized by this model at any level of memorization (reference needs more output frames than the audio gives)` +
+    `Feasibility: ${f.infeasible} of ${f.canaries} canaries cannot be recognized by this model at any level of memorization (${f.missingCharacters ? `characters the vocabulary cannot emit: ${f.missingCharacters.join(' ')}; or ` : ''}reference needs more output frames than the audio gives)` +
     `${groups.length > 0 ? ` (${groups.join(', ')})` : ''}; an audit that detects nothing is inconclusive above ${Math.round(f.limit * 100)}%`
   );
 }

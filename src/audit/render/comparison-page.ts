@@ -34,6 +34,49 @@ function findingText(test: PairedTest): string {
   }
 }
 
+/**
+ * A pair's verdict in one line, for the reader who glances: the finding, the primary p-values (Holm) and
+ * whether the inserted difference goes beyond the held-out one (the control). The full verdict follows it.
+ */
+export function pairHeadline(report: ComparisonReport, pair: ComparisonReport['pairs'][number]): string {
+  const { primary } = pair;
+  const has = (finding: PairedTest['finding']) => primary.some((test) => test.finding === finding);
+  const finding =
+    has('other-memorizes-less') && has('other-memorizes-more')
+      ? 'memorizes less on one score and more on another'
+      : has('other-memorizes-less')
+        ? 'memorizes less'
+        : has('other-memorizes-more')
+          ? 'memorizes more'
+          : has('not-beyond-held-out')
+            ? 'differs on inserted canaries, not shown beyond held-out: no memorization difference established'
+            : primary.length > 0 && primary.every((test) => test.zeros === test.pairs)
+              ? 'cannot tell apart: every inserted canary tied'
+              : primary.length > 0 && primary.every((test) => !test.canReachAlpha)
+                ? 'cannot tell apart: the test cannot reach alpha'
+                : 'no difference detected';
+  const pValues = primary
+    .map((test) => `${pairScoreName(report, pair, test.score)} p = ${formatP(test.adjustedPValue!)}`)
+    .join(', ');
+  const beyond = primary.map((test) => {
+    const control = pair.beyondHeldOut.find((entry) => entry.score === test.score);
+    const yes = control?.finding === 'inserted-higher' || control?.finding === 'inserted-lower';
+    return { name: pairScoreName(report, pair, test.score), yes };
+  });
+  // Whether the difference goes beyond held-out matters only where the primary test found one.
+  const found = has('other-memorizes-less') || has('other-memorizes-more') || has('not-beyond-held-out');
+  const beyondText =
+    beyond.length === 0 || !found
+      ? ''
+      : beyond.every((entry) => entry.yes === beyond[0]!.yes)
+        ? `; beyond held-out: ${beyond[0]!.yes ? 'yes' : 'no'}`
+        : `; beyond held-out: ${beyond.map((entry) => `${entry.name} ${entry.yes ? 'yes' : 'no'}`).join(', ')}`;
+  const inconclusive = report.models.some(
+    (model) => (model.name === pair.baseline || model.name === pair.other) && model.verdictStatus === 'inconclusive',
+  );
+  return `${finding}${pValues ? ` (${pValues})` : ''}${beyondText}${inconclusive ? '; caution: an audit is inconclusive' : ''}`;
+}
+
 /** Groups side by side: one cell per model and group, "CER [CI] · exact % · own p". */
 function comparisonRows(report: ComparisonReport): { header: string[]; rows: string[][] } {
   const header = ['group', 'n', ...report.models.map((model) => `${model.name}: CER [CI], exact, own p`)];
@@ -222,9 +265,13 @@ export function comparisonMarkdown(original: ComparisonReport): string {
   return [
     '# rote comparison report',
     '',
-    ...report.pairs.map((pair) => `**${pair.other} vs ${pair.baseline}: ${pair.verdict}.**\n`),
+    ...report.pairs.map((pair) => `- **${pair.other} vs ${pair.baseline}:** ${pairHeadline(report, pair)}`),
+    '',
     `Canary set \`${report.canarySet.setId}\` (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals (seed \`${report.settings.seed}\`).`,
     '',
+    '## Verdicts in full',
+    '',
+    ...report.pairs.map((pair) => `**${pair.other} vs ${pair.baseline}:** ${pair.verdict}.\n`),
     '## Primary tests',
     '',
     markdownTable(primary.header, primary.rows),
@@ -274,7 +321,34 @@ tr.primary td{font-weight:600}tr.context td{color:#555}tr.flagged td{background:
 .pairs li.less{border-color:#27ae60;background:#eafaf1}.pairs li.more{border-color:#c0392b;background:#fdecea}.pairs li.flagged{border-color:#d4a000;background:#fff8e1}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}.charts .chart{flex:1 1 560px;max-width:720px;margin:0}
 .explain{color:#555;font-size:13px;max-width:110ch}
+.pairs details{margin:0;padding:0;border:0}.pairs summary{cursor:pointer}.pairs details p{margin:.45rem 0 .1rem}
+body.wide th.wrap{white-space:normal;overflow-wrap:anywhere;max-width:12rem;text-align:right}
+table.groups caption{caption-side:bottom;text-align:left;color:#555;font-size:13px;padding-top:.3rem}
+table.groups tr.detail td{color:#555;font-size:12px;border-top:0;text-align:right}table.groups tr.group td{border-bottom:0}
 `;
+
+/**
+ * Groups side by side on the page: one column per model, each group on two rows (the mean CER with its
+ * interval; below it the exact matches and the model's own p-value), so that the six demo models fit a
+ * 1280 px window; with more models the table scrolls inside its own box, never the page.
+ */
+function groupsHtmlTable(report: ComparisonReport): string {
+  const level = Math.round(report.settings.confidence * 100);
+  const head = `<tr><th class="text">group</th><th>n</th>${report.models.map((model) => `<th class="wrap">${escapeXml(model.name)}</th>`).join('')}</tr>`;
+  const body = report.groups.map((group) => {
+    const label = `<td class="text" rowspan="2">${escapeXml(group.label)}</td><td rowspan="2">${group.models[0]?.count ?? ''}</td>`;
+    const cer = group.models.map((entry) => `<td>${escapeXml(interval(entry.cer))}</td>`).join('');
+    const detail = group.models
+      .map(
+        (entry) =>
+          `<td>${(100 * entry.exactMatchRate.estimate).toFixed(0)}% exact${entry.cerAdjustedPValue === null ? '' : `, p ${escapeXml(formatP(entry.cerAdjustedPValue))}`}</td>`,
+      )
+      .join('');
+    return `<tr class="group">${label}${cer}</tr>\n<tr class="detail">${detail}</tr>`;
+  });
+  const caption = `<caption>Each model's mean CER per group [${level}% interval]; below it, its exact matches and its own audit's Holm-corrected p-value for the group (inserted vs held-out).</caption>`;
+  return `<table class="fit groups">\n${caption}\n${head}\n${body.join('\n')}\n</table>`;
+}
 
 function wideTable(
   header: string[],
@@ -296,7 +370,6 @@ function wideTable(
 }
 
 export function comparisonHtml(report: ComparisonReport): string {
-  const groups = comparisonRows(report);
   const primary = primaryRows(report);
   const secondary = groupTestRows(report);
   const categories = report.groups.map((group) => group.label);
@@ -341,14 +414,21 @@ export function comparisonHtml(report: ComparisonReport): string {
           : '';
   const body = [
     '<h1>rote comparison report</h1>',
-    `<ul class="pairs" id="verdict">${report.pairs.map((pair) => `<li class="${pairClass(pair)}"><strong>${escapeXml(pair.other)} vs ${escapeXml(pair.baseline)}:</strong> ${escapeXml(pair.verdict)}</li>`).join('')}</ul>`,
+    // Each pair leads with one line; its full verdict (every p-value and interval) is folded beneath it.
+    `<ul class="pairs" id="verdict">${report.pairs
+      .map(
+        (pair) =>
+          `<li class="${pairClass(pair)}"><details><summary><strong>${escapeXml(pair.other)} vs ${escapeXml(pair.baseline)}:</strong> ${escapeXml(pairHeadline(report, pair))}</summary>` +
+          `<p>${escapeXml(pair.verdict)}</p></details></li>`,
+      )
+      .join('')}</ul>`,
     `<p>Canary set <code>${escapeXml(report.canarySet.setId)}</code> (${report.canarySet.canaries} canaries); alpha ${report.settings.alpha}; ${Math.round(report.settings.confidence * 100)}% bootstrap intervals; difference = other - reference (${escapeXml(report.models[0]?.name ?? '')}).</p>`,
     '<h2>Primary test per pair</h2>',
     wideTable(primary.header, primary.rows, primary.classes, [0, 1, 2, 6], { fit: true }),
     `<p class="explain">${escapeXml(primaryNote(report))}</p>`,
     '<h2>Groups side by side</h2>',
     // One column per model: with many models this table is wider than the window, so it scrolls in its own box.
-    `<div class="scroll-x">${wideTable(groups.header, groups.rows, [], [0], { fit: true })}</div>`,
+    `<div class="scroll-x">${groupsHtmlTable(report)}</div>`,
     `<div class="charts">${cerChart}${differenceCharts.join('')}</div>`,
     `<details><summary>Per-group paired tests (secondary, ${secondary.rows.length} rows)</summary>`,
     `<p class="explain">${escapeXml(secondaryNote(report))} ${escapeXml(tiesNote(report))}</p>`,

@@ -62,9 +62,14 @@ function axis(title: string, yLabel: string, categories: string[], yMin: number,
   return { y, x, band, frame: parts.join('') };
 }
 
-function wrap(id: string, title: string, body: string): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" id="${escapeXml(id)}" class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(title)}">${body}</svg>`;
+/** The chart's SVG element; a legend of several rows (see legend) makes it taller. */
+function wrap(id: string, title: string, body: string, legendRows = 1): string {
+  const height = HEIGHT + LEGEND_ROW * (legendRows - 1);
+  return `<svg xmlns="http://www.w3.org/2000/svg" id="${escapeXml(id)}" class="chart" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${escapeXml(title)}">${body}</svg>`;
 }
+
+/** Height of one row of a legend (px of the viewBox). */
+const LEGEND_ROW = 16;
 
 /** Deterministic horizontal spread of the dots of one category. */
 function jitter(index: number, count: number, width: number): number {
@@ -137,31 +142,43 @@ export function intervalChart(options: {
       );
     });
   });
-  parts.push(
-    legend(
-      options.series.map((series) => series.name),
-      options.band?.label,
-    ),
+  const key = legend(
+    options.series.map((series) => series.name),
+    options.band?.label,
   );
-  return wrap(options.id, options.title, parts.join(''));
+  parts.push(key.markup);
+  return wrap(options.id, options.title, parts.join(''), key.rows);
 }
 
-function legend(names: string[], bandLabel?: string): string {
+/** The series' names under the chart, in as many rows as they need (a name is never cut at the edge). */
+function legend(names: string[], bandLabel?: string): { markup: string; rows: number } {
   const items: string[] = [];
   let x = MARGIN.left;
-  const y = HEIGHT - 12;
+  let y = HEIGHT - 12;
+  let rows = 1;
+  // Each item's width estimated from its text (7 px per character at the tick size), moved to a new row when it would not fit.
+  const place = (width: number) => {
+    if (x + width > WIDTH - MARGIN.right && x > MARGIN.left) {
+      x = MARGIN.left;
+      y += LEGEND_ROW;
+      rows++;
+    }
+  };
   names.forEach((name, i) => {
     if (names.length === 1 && !bandLabel) return;
+    place(14 + 7 * name.length);
     items.push(
       `<circle cx="${x + 5}" cy="${y - 4}" r="4.5" fill="${SERIES_COLORS[i % SERIES_COLORS.length]}"/><text x="${x + 14}" y="${y}" class="tick">${escapeXml(name)}</text>`,
     );
     x += 24 + 7 * name.length;
   });
-  if (bandLabel)
+  if (bandLabel) {
+    place(18 + 7 * bandLabel.length);
     items.push(
       `<rect x="${x}" y="${y - 9}" width="14" height="10" class="band"/><text x="${x + 18}" y="${y}" class="tick">${escapeXml(bandLabel)}</text>`,
     );
-  return items.join('');
+  }
+  return { markup: items.join(''), rows };
 }
 
 /** Individual values per category with their mean marked, and optional horizontal reference lines. */
@@ -205,6 +222,7 @@ export function dotChart(options: {
       );
     });
   });
-  if (count > 1) parts.push(legend(options.series.map((series) => series.name)));
-  return wrap(options.id, options.title, parts.join(''));
+  const key = count > 1 ? legend(options.series.map((series) => series.name)) : { markup: '', rows: 1 };
+  parts.push(key.markup);
+  return wrap(options.id, options.title, parts.join(''), key.rows);
 }

@@ -8,7 +8,7 @@
  * tests (test/audit/report.test.ts validates freshly built reports).
  */
 import { RoteError } from '../../util/errors.ts';
-import { PROVIDER_CHOICES } from '../../asr/providers.ts';
+import { PROVIDER_CHOICES } from '../../setup/providers.ts';
 import {
   AUDIT_REPORT_SCHEMA_VERSION,
   COMPARISON_REPORT_SCHEMA_VERSION,
@@ -180,6 +180,7 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
       limit: probability,
       byGroup: array(object({ repetitions: nullable(integer), count: integer, infeasible: integer })),
       infeasibleIds: array(string),
+      missingCharacters: optional(array(string)),
     }),
     scores: optional(
       array(

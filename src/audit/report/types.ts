@@ -8,7 +8,7 @@ import type { ErrorRates } from '../stats/metrics.ts';
 import type { Interval } from '../stats/statistics.ts';
 
 export type { Interval } from '../stats/statistics.ts';
-import type { ProviderChoice } from '../../asr/providers.ts';
+import type { ProviderChoice } from '../../setup/providers.ts';
 
 export const AUDIT_REPORT_SCHEMA_VERSION = 3;
 export const COMPARISON_REPORT_SCHEMA_VERSION = 3;
@@ -129,6 +129,8 @@ export interface FeasibilitySummary {
   limit: number;
   byGroup: { repetitions: number | null; count: number; infeasible: number }[];
   infeasibleIds: string[];
+  /** Characters of canary texts the model's vocabulary cannot emit (their canaries count as infeasible); absent when none. */
+  missingCharacters?: string[];
 }
 
 export interface SkewNormalFitRecord {

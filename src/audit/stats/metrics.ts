@@ -1,25 +1,21 @@
 /**
  * Character and word error rates by Levenshtein distance on normalized text.
  *
- * Normalization (both reference and hypothesis): Unicode NFKC, lower case,
- * apostrophes (' and U+2019) deleted so "don't" = "dont", every other
- * punctuation or symbol character (Unicode categories P and S, e.g. "-", ".",
- * "?", SentencePiece's "▁") replaced by a space, runs of white space collapsed
- * to one space, ends trimmed.
+ * Normalization (both reference and hypothesis): src/util/normalize-text.ts, the
+ * same for every script (NFKC, case folding, apostrophes and invisible format
+ * characters deleted, other punctuation and symbols by Unicode category replaced
+ * by a space, diacritics kept, white space collapsed).
  * CER counts characters of the normalized text including the single spaces
- * between words (as jiwer's cer does); WER counts space-separated words.
+ * between words (as jiwer's cer does); WER counts space-separated words, except
+ * that in scripts written without spaces (Chinese, Japanese, Thai) each
+ * character counts as a word.
  * Error rate = edits / reference length; it can exceed 1 when the hypothesis
  * is longer than the reference.
  */
+import { normalizeText, wordsOf } from '../../util/normalize-text.ts';
 
 export function normalizeTranscript(text: string): string {
-  return text
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/['\u2019]/gu, '')
-    .replace(/[\p{P}\p{S}]/gu, ' ')
-    .replace(/\s+/gu, ' ')
-    .trim();
+  return normalizeText(text);
 }
 
 /** Levenshtein distance (unit-cost insertions, deletions, substitutions) between two sequences. */
@@ -62,8 +58,8 @@ export function errorRates(reference: string, hypothesis: string): ErrorRates {
     throw new RangeError(`errorRates: the reference ${JSON.stringify(reference)} is empty after normalization`);
   const referenceCharacters = Array.from(normalizedReference);
   const hypothesisCharacters = Array.from(normalizedHypothesis);
-  const referenceWords = normalizedReference.split(' ');
-  const hypothesisWords = normalizedHypothesis === '' ? [] : normalizedHypothesis.split(' ');
+  const referenceWords = wordsOf(normalizedReference);
+  const hypothesisWords = wordsOf(normalizedHypothesis);
   const characterEdits = editDistance(referenceCharacters, hypothesisCharacters);
   const wordEdits = editDistance(referenceWords, hypothesisWords);
   return {

@@ -282,7 +282,6 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
     const end = final ? filled : buf.lastIndexOf(NEWLINE, filled - 1) + 1;
     if (end > 0) {
       if (!isUtf8(buf.subarray(0, end))) reportBadUtf8(path, buf, end, line);
-      if (checks.canaryTexts) await refuseCanaryInChunk(path, adapter, checks.canaryTexts, buf, end);
       for (let windowStart = 0; windowStart < end;) {
         let windowEnd = end;
         if (end - windowStart > WINDOW) {
@@ -296,6 +295,8 @@ async function scanJsonLines(path: string, adapter: RecordAdapter, checks: ScanC
         windowStart = windowEnd;
       }
     }
+    if (checks.canaryTexts && end > 0)
+      await refuseCanaryInChunk(path, adapter, checks.canaryTexts, buf, end, first?.text);
     checks.onBytes?.(base + end);
     if (final) {
       summary.endsWithNewline = filled === 0 || buf[filled - 1] === NEWLINE;
@@ -321,9 +322,10 @@ async function refuseCanaryInChunk(
   texts: CanaryTexts,
   buf: Buffer,
   end: number,
+  template: string | undefined,
 ): Promise<void> {
   for (let from = 0; from < end;) {
-    const hit = texts.search(buf, from, end);
+    const hit = texts.search(buf, from, end, template);
     if (hit === -1) return;
     const lineStart = buf.lastIndexOf(NEWLINE, hit) + 1;
     const newline = buf.indexOf(NEWLINE, hit);

@@ -51,10 +51,14 @@ export class KaldiDirTarget implements InjectionTarget {
     this.temporaryDir = temporarySibling(this.outputDir);
   }
 
-  /** The output dir is written whole: no input may be in it, and nothing may be written inside the input dir. */
+  /** The output dir is written whole: it may not be the input dir, nor hold it; no output may be one of its tables. */
   async planOutputs(): Promise<{ inputs: GuardedInput[]; outputs: GuardedOutput[] }> {
+    const tables = (await readdir(this.dir)).map((name) => join(this.dir, name));
     return {
-      inputs: [{ path: this.dir, what: 'the training data dir', key: 'manifests', tree: true }],
+      inputs: [
+        { path: this.dir, what: 'the training data dir', key: 'manifests' },
+        ...tables.map((path) => ({ path, what: 'a table of the training data dir', key: 'manifests' })),
+      ],
       outputs: [{ path: this.outputDir, key: 'output', kind: 'folder' }],
     };
   }

@@ -20,8 +20,8 @@ import {
   reexecPlan,
   requiredCudaLibraries,
   type CudaLibraryReport,
-} from '../../src/asr/cuda.ts';
-import { cudaMissingReason } from '../../src/asr/runtime.ts';
+} from '../../src/setup/cuda.ts';
+import { cudaMissingReason } from '../../src/setup/provider-check.ts';
 
 /** A fake file tree: every path gets a small file (fake .so files with the real names). */
 function tree(files: string[]): string {
@@ -286,7 +286,7 @@ test('bin/rote.js restarts once with the wheel and driver directories on LD_LIBR
   // there for this test and removed after it, unless `npm run setup:cuda` installed the real ones.
   const ort = ortBinaryDir()!;
   const placed = CUDA_PROVIDER_LIBRARIES.filter((name) => !existsSync(join(ort, name)));
-  for (const name of placed) writeFileSync(join(ort, name), 'stand-in provider (test/asr/cuda.test.ts)\n');
+  for (const name of placed) writeFileSync(join(ort, name), 'stand-in provider (test/setup/cuda.test.ts)\n');
   const root = tree(FAKE_TREE);
   try {
     const rote = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));

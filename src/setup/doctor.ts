@@ -1,29 +1,27 @@
 /**
  * What `rote doctor` checks: ONNX Runtime's backends, the CUDA provider libraries
  * next to libonnxruntime.so.1, the CUDA / cuDNN libraries the provider needs (where
- * they were found: src/asr/cuda.ts), and
+ * they were found: cuda.ts), and
  * whether each provider can actually run a tiny model. I/O only at the edges:
  * `diagnose` gathers, `doctorAdvice` (pure) decides what to tell the user.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import {
-  CUDA_PROVIDER_PACKAGE,
-  cudaLibraryReport,
-  pipCommandFor,
-  REEXEC_MARKER,
-  type LibraryLocation,
-} from './cuda.ts';
+import * as ort from 'onnxruntime-node';
 import {
   CUDA_PROVIDER_LIBRARIES,
+  CUDA_PROVIDER_PACKAGE,
+  cudaLibraryReport,
   missingCudaProviderLibraries,
-  ort,
   ortBinaryDir,
-  probeProvider,
+  pipCommandFor,
+  REEXEC_MARKER,
   SETUP_CUDA_COMMAND,
-  type ProviderName,
-} from './runtime.ts';
+  type LibraryLocation,
+} from './cuda.ts';
+import { probeProvider } from './provider-check.ts';
+import type { ProviderName } from './providers.ts';
 
 export interface DoctorReport {
   node: string;

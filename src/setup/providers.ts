@@ -1,7 +1,8 @@
 /**
- * The execution-provider vocabulary of src/asr/runtime.ts, in a module without ONNX Runtime so that
- * option specs and --help can name the choices without loading the native addon. runtime.ts
- * re-exports all of it; everything else imports it from there or from here, never spells it out.
+ * The execution-provider vocabulary (for src/asr/runtime.ts and provider-check.ts), in a module
+ * without ONNX Runtime so that option specs and --help can name the choices without loading the
+ * native addon. runtime.ts re-exports all of it; everything else imports it from there or from
+ * here, never spells it out.
  */
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu';
 export const PROVIDER_NAMES: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu'];

@@ -2,7 +2,7 @@
  * The provider probe of `rote doctor`, run as a child process (plain JavaScript, started without tsx). Native
  * code (Dawn and the Vulkan loader for WebGPU, the CUDA libraries) writes its warnings straight to file
  * descriptor 2, where JavaScript cannot silence them; the parent captures this process's stderr instead
- * (probeProvider in runtime.ts). Input: argv[2], JSON { model: base64 ONNX bytes, options: session options }.
+ * (probeProvider in provider-check.ts). Input: argv[2], JSON { model: base64 ONNX bytes, options: session options }.
  * Output: one JSON line on stdout, { error: string | null }.
  */
 import * as ort from 'onnxruntime-node';

@@ -22,8 +22,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CUDA_PROVIDER_PACKAGE, type CudaProviderPackage } from '../../src/asr/cuda.ts';
-import { installCudaProvider, removeStaleStaging, type Download } from '../../src/asr/cuda-setup.ts';
+import { CUDA_PROVIDER_PACKAGE, type CudaProviderPackage } from '../../src/setup/cuda.ts';
+import { installCudaProvider, removeStaleStaging, type Download } from '../../src/setup/cuda-setup.ts';
 import { RoteError } from '../../src/util/errors.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

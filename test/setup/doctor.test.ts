@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PINNED_CUDA_RUNTIME_LIBRARIES } from '../../src/asr/cuda.ts';
-import { diagnose, doctorAdvice, type DoctorReport } from '../../src/asr/doctor.ts';
-import { summarizeNativeLog } from '../../src/asr/runtime.ts';
+import { PINNED_CUDA_RUNTIME_LIBRARIES } from '../../src/setup/cuda.ts';
+import { diagnose, doctorAdvice, type DoctorReport } from '../../src/setup/doctor.ts';
+import { summarizeNativeLog } from '../../src/setup/provider-check.ts';
 
 const ROTE = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
 

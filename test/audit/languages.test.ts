@@ -1,0 +1,150 @@
+/**
+ * Canaries in other languages, end to end: German, Russian, Hindi and Mandarin sets
+ * generated with espeak-ng's voices and the shipped word lists, audited by a character
+ * CTC model whose vocabulary covers those scripts (scripts/models/make_multiscript_model.py),
+ * and refused by the English-only character model (test/fixtures/models/sidecar-ctc).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCanarySet, loadWordList, readCanarySet } from '../../src/canary/index.ts';
+import { canaryLanguage, languageWordlistPath } from '../../src/canary/languages.ts';
+import { audit, checkCanaries } from '../../src/audit/index.ts';
+import { loadModel, referenceFrameBudget } from '../../src/asr/index.ts';
+import { errorRates } from '../../src/audit/stats/index.ts';
+import { normalizeText } from '../../src/util/normalize-text.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const MULTISCRIPT_MODEL = join(ROOT, 'test/fixtures/models/multiscript-ctc');
+const ENGLISH_MODEL = join(ROOT, 'test/fixtures/models/sidecar-ctc');
+const LANGUAGES = ['de', 'ru', 'hi', 'cmn'] as const;
+const SCRIPT: Record<(typeof LANGUAGES)[number], RegExp> = {
+  de: /^[a-zäöüß ]+$/u,
+  ru: /^[а-яё ]+$/u,
+  hi: /^[\u0900-\u097f ]+$/u,
+  cmn: /^\p{Script=Han}+$/u,
+};
+
+let work = '';
+const sets = new Map<string, string>();
+
+test.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'rote-languages-'));
+  for (const language of LANGUAGES) {
+    const out = join(work, language);
+    // 2x: the fixture model emits 25 frames/s; a few canaries per group keep synthesis small.
+    await generateCanarySet({
+      out,
+      seed: `languages-${language}`,
+      language,
+      words: 3,
+      repetitions: [1, 4],
+      perGroup: 3,
+      holdout: 4,
+      speed: 2,
+      concurrency: 1,
+    });
+    sets.set(language, out);
+  }
+});
+
+test.after(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+test('each set is in its language: recorded, real words of its list, its voices, its script (Mandarin without spaces)', async () => {
+  for (const language of LANGUAGES) {
+    const set = await readCanarySet(sets.get(language)!);
+    assert.is(set.parameters.language, language);
+    const words = new Set((await loadWordList(languageWordlistPath(canaryLanguage(language)))).words);
+    for (const canary of set.canaries) {
+      assert.match(canary.text, SCRIPT[language], `${language}: ${canary.text}`);
+      assert.ok(canaryLanguage(language).voices.includes(canary.tts.voice), canary.tts.voice);
+      if (language === 'cmn') {
+        // Three list words joined without spaces: some split of the text into three list words exists.
+        const text = canary.text;
+        const splits = [...Array(text.length).keys()].flatMap((i) =>
+          [...Array(text.length).keys()].map((j) => [text.slice(0, i), text.slice(i, j), text.slice(j)]),
+        );
+        assert.ok(
+          splits.some((parts) => parts.every((part) => words.has(part))),
+          `${text} is not three words of words-cmn.txt`,
+        );
+      } else {
+        const parts = canary.text.split(' ');
+        assert.is(parts.length, 3);
+        for (const part of parts) assert.ok(words.has(part), `${part} is not in words-${language}.txt`);
+      }
+    }
+  }
+});
+
+test('a model whose vocabulary covers the scripts can emit every canary; the audit scores them with the normalization', async () => {
+  for (const language of LANGUAGES) {
+    const dir = sets.get(language)!;
+    const check = await checkCanaries({ canaries: dir, model: MULTISCRIPT_MODEL, provider: 'cpu' });
+    assert.equal(check.missingCharacters, [], `${language}: ${check.missingCharacters.join(' ')}`);
+    assert.is(check.infeasible, 0, `${language}: ${check.infeasible} infeasible`);
+    const report = await audit({ canaries: dir, model: MULTISCRIPT_MODEL, provider: 'cpu', bootstrapResamples: 300 });
+    assert.is(report.feasibility.infeasible, 0);
+    assert.is(report.feasibility.missingCharacters, undefined);
+    assert.is(report.rows.length, 10);
+    for (const row of report.rows) {
+      const expected = errorRates(row.reference, row.hypothesis);
+      assert.is(row.cer, expected.cer);
+      assert.is(row.wer, expected.wer);
+      // Mandarin: WER counts characters (no spaces); the others: three words.
+      assert.is(
+        row.referenceWords,
+        language === 'cmn' ? [...normalizeText(row.reference)].length : 3,
+        `${language}: ${row.reference}`,
+      );
+    }
+    assert.ok(report.verdict.status !== 'inconclusive' || !/vocabulary/.test(report.verdict.sentence));
+  }
+});
+
+test('a model trained on English cannot be audited with Russian or Hindi canaries: check-canaries names the characters, the audit is inconclusive', async () => {
+  for (const language of ['ru', 'hi'] as const) {
+    const dir = sets.get(language)!;
+    const check = await checkCanaries({ canaries: dir, model: ENGLISH_MODEL, provider: 'cpu' });
+    assert.is(check.usable, false);
+    assert.is(check.infeasible, 10);
+    assert.is(check.unemittable, 10);
+    const set = await readCanarySet(dir);
+    const letters = new Set([...set.canaries.map((canary) => canary.text).join('')].filter((c) => c !== ' '));
+    assert.equal(new Set(check.missingCharacters), letters, `${language}: every letter is missing`);
+    const report = await audit({ canaries: dir, model: ENGLISH_MODEL, provider: 'cpu', bootstrapResamples: 300 });
+    assert.is(report.verdict.status, 'inconclusive');
+    assert.is(report.feasibility.infeasible, 10);
+    assert.ok(report.feasibility.missingCharacters!.length > 0);
+    assert.ok(
+      report.verdict.inconclusiveReasons.some((reason) => reason.includes('vocabulary cannot emit')),
+      report.verdict.inconclusiveReasons.join('\n'),
+    );
+  }
+});
+
+test('a BPE vocabulary: a script none of its pieces writes needs <unk> (infeasible); gaps inside its script stay notes', async () => {
+  const model = await loadModel(join(ROOT, 'test/fixtures/models/nemo-ctc'), { provider: 'cpu' });
+  try {
+    // The toy vocabulary writes Latin but has no "k" or "v" piece.
+    assert.equal(referenceFrameBudget(model, 'Дом kv', 1000).missingCharacters, ['д', 'о', 'м']);
+    assert.is(referenceFrameBudget(model, 'Дом kv', 1000).feasible, false);
+    assert.equal(referenceFrameBudget(model, 'kv the', 1000).missingCharacters, []);
+    assert.is(referenceFrameBudget(model, 'kv the', 1000).feasible, true);
+  } finally {
+    await model.close();
+  }
+});
+
+test('canary-set.json keeps the language through a read (the set id covers it)', async () => {
+  const json = JSON.parse(await readFile(join(sets.get('hi')!, 'canary-set.json'), 'utf8')) as {
+    parameters: { language: string };
+  };
+  assert.is(json.parameters.language, 'hi');
+});
+
+test.run();
