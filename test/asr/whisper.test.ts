@@ -186,6 +186,21 @@ test('the audit\'s normalization makes a Whisper-style hypothesis match: "Hello,
   assert.is(errorRates("don't stop", "Don't stop.").cer, 0);
 });
 
+test("the prompt names the canaries' language; one Whisper does not know is refused, naming the file", async () => {
+  const german = await loadModel(MODEL, { provider: 'cpu', language: 'de' });
+  try {
+    assert.ok(german.info.detectedBecause.some((line) => line.includes('prompt [86,88,90,94] (<|de|>, transcribe')));
+  } finally {
+    await german.close();
+  }
+  assert.ok(model.info.detectedBecause.some((line) => line.includes('(<|en|>, transcribe')));
+  const error = await loadModel(MODEL, { provider: 'cpu', language: 'fr' }).then(
+    () => null,
+    (e: Error) => e,
+  );
+  assert.match(error!.message, /generation_config\.json: lang_to_id has no <\|fr\|> for the canaries' language "fr"/);
+});
+
 test('inspect-model names the family, the decoding and the decoder score', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [ROTE, 'inspect-model', MODEL]);
   assert.match(stdout, /whisper-optimum/);

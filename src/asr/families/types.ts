@@ -40,6 +40,11 @@ export interface ModelInfo {
 
 export interface LoadModelOptions extends RuntimeOptions {
   /**
+   * Language of the audio (a canary set's code, e.g. 'en', 'de', 'cmn'; default 'en'): models that
+   * are told the language in their prompt (Whisper) transcribe in it. Others ignore it.
+   */
+  language?: string;
+  /**
    * NeMo CTC models only: compute features and output lengths the way sherpa-onnx
    * does ('sherpa-nemo-mel' frontend, floor(T / subsampling) output frames) instead
    * of NeMo's own (the default). For comparisons with sherpa-onnx.

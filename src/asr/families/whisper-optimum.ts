@@ -11,7 +11,7 @@
  *     without it the past inputs are fed empty, [B, heads, 0, head_dim]);
  *   config.json, generation_config.json, preprocessor_config.json, tokenizer.json.
  * Features: Whisper's log-mel (whisper-mel, feature_size bins). Prompt: decoder_start_token_id,
- * then for multilingual models <|en|> and transcribe (lang_to_id, task_to_id), then
+ * then for multilingual models the language token (the canary set's language, default <|en|>) and transcribe (lang_to_id, task_to_id), then
  * no_timestamps_token_id. With both layouts present, the split decoders are used.
  */
 import { readFile } from 'node:fs/promises';
@@ -98,20 +98,43 @@ function integers(sources: [string, Record<string, unknown>][], field: string): 
   return [];
 }
 
-/** The transcription prompt without timestamps, in English (the canary language is not passed to families yet). */
-function transcriptionPrompt(generation: Record<string, unknown>, start: number, dir: string): number[] {
+/** Whisper's language token for a canary-set language code (its codes are ISO 639-1; Mandarin is <|zh|>). */
+function languageToken(code: string): string {
+  return `<|${code === 'cmn' ? 'zh' : code}|>`;
+}
+
+/** The transcription prompt without timestamps, in `language` (multilingual models; English-only ones have no language token). */
+function transcriptionPrompt(
+  generation: Record<string, unknown>,
+  start: number,
+  language: string,
+  dir: string,
+): number[] {
   const sources: [string, Record<string, unknown>][] = [['generation_config.json', generation]];
   const noTimestamps = integer(sources, 'no_timestamps_token_id', dir);
   const languages = generation.lang_to_id as Record<string, unknown> | undefined;
   const tasks = generation.task_to_id as Record<string, unknown> | undefined;
-  if (!languages || generation.is_multilingual === false) return [start, noTimestamps];
-  const english = languages['<|en|>'];
+  if (!languages || generation.is_multilingual === false) {
+    if (language !== 'en')
+      throw new RoteError(
+        `${join(dir, 'generation_config.json')}: an English-only Whisper (no lang_to_id), the canaries are in "${language}"; audit it with English canaries, or use a multilingual Whisper`,
+      );
+    return [start, noTimestamps];
+  }
+  const token = languageToken(language);
+  const languageId = languages[token];
   const transcribe = tasks?.transcribe;
-  if (!Number.isInteger(english) || !Number.isInteger(transcribe))
+  if (language === 'mul')
     throw new RoteError(
-      `${join(dir, 'generation_config.json')}: lang_to_id["<|en|>"] and task_to_id.transcribe must be token ids`,
+      `${dir}: the canaries are in several languages ("mul"); a Whisper prompt names one: audit each language's canaries as their own set`,
     );
-  return [start, english as number, transcribe as number, noTimestamps];
+  if (!Number.isInteger(languageId))
+    throw new RoteError(
+      `${join(dir, 'generation_config.json')}: lang_to_id has no ${token} for the canaries' language "${language}"`,
+    );
+  if (!Number.isInteger(transcribe))
+    throw new RoteError(`${join(dir, 'generation_config.json')}: task_to_id.transcribe must be a token id`);
+  return [start, languageId as number, transcribe as number, noTimestamps];
 }
 
 function whisperVocabulary(tokenizer: Tokenizer, size: number, endOfText: number, source: string): Vocabulary {
@@ -243,6 +266,7 @@ export const whisperOptimum: FamilyDefinition = {
   },
   async load(facts, because, options) {
     const dir = facts.dir;
+    const language = options.language ?? 'en';
     const config = await readJson(dir, 'config.json');
     const generation = await readJson(dir, 'generation_config.json');
     const preprocessor = await readJson(dir, 'preprocessor_config.json');
@@ -273,7 +297,7 @@ export const whisperOptimum: FamilyDefinition = {
     const endOfText = integer(both, 'eos_token_id', dir);
     const start = integer(both, 'decoder_start_token_id', dir);
     const settings: DecodingSettings = {
-      prompt: transcriptionPrompt(generation, start, dir),
+      prompt: transcriptionPrompt(generation, start, language, dir),
       endOfText,
       vocabSize,
       suppress: integers(both, 'suppress_tokens'),
@@ -308,7 +332,7 @@ export const whisperOptimum: FamilyDefinition = {
         settings,
         open: (sessions) => whisperAdapter(sessions, facts, decoders, { layers, heads, headDim: dModel / heads }),
         describe: [
-          `decoding: greedy with the KV cache (${layers} decoder layer${layers === 1 ? '' : 's'}), prompt ${JSON.stringify(settings.prompt)} (English, transcribe, no timestamps), ${settings.suppress.length} suppressed tokens, ${settings.beginSuppress.length} at the start, max_length ${settings.maxLength}`,
+          `decoding: greedy with the KV cache (${layers} decoder layer${layers === 1 ? '' : 's'}), prompt ${JSON.stringify(settings.prompt)} (${settings.prompt.length > 2 ? `${languageToken(language)}, ` : ''}transcribe, no timestamps), ${settings.suppress.length} suppressed tokens, ${settings.beginSuppress.length} at the start, max_length ${settings.maxLength}`,
           'reference score: teacher-forced decoder log-likelihood of " " + text, then end-of-text ("decoder score")',
           'audio over 30 s is refused (one Whisper window; rote never cuts a canary)',
         ],

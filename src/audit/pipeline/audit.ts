@@ -108,6 +108,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(options.head ? { head: options.head } : {}),
+    ...(set.parameters.language ? { language: set.parameters.language } : {}),
   });
   options.onNotice?.(`${model.info.family} model, ${describeProviderReport(model.provider)}`, 'info');
   try {
