@@ -49,8 +49,8 @@ export interface EngineSessions {
 
 /** What a decoding base gives the skeleton: how to run a batch, and what it learned while opening (probes). */
 export interface Decoding {
-  /** Which decoding base: a CTC head or a transducer. */
-  kind: HeadChoice;
+  /** Which decoding base: a CTC head, a transducer, or an attention encoder-decoder. */
+  kind: HeadChoice | 'encoder-decoder';
   subsampling: number;
   /** Lines added to the detection reasons (what probes found, the search used, the score). */
   because: string[];

@@ -63,10 +63,15 @@ export function referenceFrameBudget(model: AsrModel, reference: string, feature
   };
 }
 
-/** Feature frames the model's frontend computes for a WAV file (from its header; resampling to the model's rate counted). */
+/**
+ * Feature frames the model's frontend computes for a WAV file (from its header; resampling to the model's rate counted).
+ * 0 for audio longer than the model reads (Whisper: 30 s): such a canary is refused, never cut, so it is infeasible.
+ */
 export function featureFramesOfWav(model: AsrModel, path: string): number {
-  const frontend = engineOf(model).frontend;
+  const engine = engineOf(model);
+  const frontend = engine.frontend;
   const header = probeWav(path);
+  if (engine.maxDurationSec !== undefined && header.numSamples / header.sampleRate > engine.maxDurationSec) return 0;
   const samples =
     header.sampleRate === frontend.sampleRate
       ? header.numSamples

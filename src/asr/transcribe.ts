@@ -232,6 +232,8 @@ export async function* transcribeFiles(
     // 1. Probe every header: lengths for planning, and bad files found up front.
     const usable: TranscribeItem[] = [];
     const estimatedFrames: number[] = [];
+    // Longer than the model reads (Whisper: 30 s): a row saying so, no transcript, no score; never cut.
+    const beyondModel: { item: TranscribeItem; seconds: number }[] = [];
     for (const item of items) {
       try {
         const header = probeWav(item.path);
@@ -243,6 +245,10 @@ export async function* transcribeFiles(
               '(about 1.4 GB at 120 s and 30 GB at 600 s for the small reference model); split the audio, or raise --max-duration if the machine has the memory',
           );
         }
+        if (engine.maxDurationSec !== undefined && seconds > engine.maxDurationSec) {
+          beyondModel.push({ item, seconds });
+          continue;
+        }
         usable.push(item);
         estimatedFrames.push(
           frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)),
@@ -250,6 +256,22 @@ export async function* transcribeFiles(
       } catch (error) {
         skip(item, error);
       }
+    }
+    for (const { item, seconds } of beyondModel) {
+      done++;
+      options.onProgress?.(done, total);
+      yield {
+        id: item.id,
+        path: item.path,
+        hypothesis: '',
+        tokenIds: [],
+        durationSec: seconds,
+        frames: 0,
+        referenceScore: null,
+        notes: [
+          `${seconds.toFixed(1)} s of audio; this model (${engine.info.family}) reads at most ${engine.maxDurationSec} s and rote never cuts a canary: not transcribed, no score (infeasible for this model)`,
+        ],
+      };
     }
     // batchFrames counts 10 ms frames: 1 frontend frame for the filterbanks, 160 for a 16 kHz waveform.
     const framesPer10ms = Math.max(1, Math.round(frontend.framesFor(frontend.sampleRate) / 100));

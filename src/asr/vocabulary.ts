@@ -35,7 +35,19 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { RoteError } from '../util/errors.ts';
 
-export type VocabularyKind = 'sentencepiece' | 'characters';
+export type VocabularyKind = 'sentencepiece' | 'characters' | 'byte-level-bpe';
+
+/**
+ * A model's own tokenizer (byte-level BPE from tokenizer.json, read with a maintained
+ * library): when a vocabulary has one, text goes through it both ways instead of
+ * the piece tables.
+ */
+export interface TextTokenizer {
+  /** The ids of a reference transcript, as the model's tokenizer writes it (no special tokens added). */
+  encodeReference(reference: string): number[];
+  /** The text of generated ids, special tokens skipped. */
+  decode(ids: number[]): string;
+}
 
 export interface Vocabulary {
   /** pieces[id]: the token's text as written in the file (sentencepiece form). */
@@ -48,6 +60,7 @@ export interface Vocabulary {
   specialIds: Set<number>;
   unkId: number | null;
   source: string;
+  tokenizer?: TextTokenizer;
 }
 
 const WORD_START = '\u2581';
@@ -180,6 +193,7 @@ export async function loadVocabulary(path: string, blank: 'last' | 'from-file' |
 
 /** The text a token sequence spells. */
 export function detokenize(vocabulary: Vocabulary, ids: ArrayLike<number>): string {
+  if (vocabulary.tokenizer) return vocabulary.tokenizer.decode(Array.from(ids)).trim();
   let text = '';
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
@@ -211,6 +225,16 @@ function caseFolder(vocabulary: Vocabulary): (text: string) => string {
 
 /** A reference transcript in the model's tokens (see the module comment for the rules). Pure. */
 export function tokenizeReference(vocabulary: Vocabulary, reference: string): ReferenceTokens {
+  if (vocabulary.tokenizer) {
+    const text = reference.trim().split(/\s+/u).join(' ');
+    // Byte-level BPE spells any text: no character is missing.
+    return {
+      ids: text ? vocabulary.tokenizer.encodeReference(text) : [],
+      characters: text.length,
+      missing: [],
+      notes: [],
+    };
+  }
   const fold = caseFolder(vocabulary);
   const words = fold(reference)
     .trim()

@@ -19,6 +19,13 @@ export {
   WENET_FBANK,
 } from './features/types.ts';
 export type { Frontend, FrontendSpec } from './features/frontend.ts';
-export { createFrontend, kaldiFbank, nemoMel, sherpaNemoMel, FRONTEND_TYPES } from './features/frontend.ts';
+export {
+  createFrontend,
+  kaldiFbank,
+  nemoMel,
+  sherpaNemoMel,
+  whisperLogMel,
+  FRONTEND_TYPES,
+} from './features/frontend.ts';
 export { resample } from './resample.ts';
 export { loadAudio, loadAudioSync, type LoadedAudio } from './load.ts';

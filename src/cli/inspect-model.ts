@@ -76,10 +76,15 @@ export function registerInspectModel(program: Command): void {
       }
       if (loaded) {
         const { info } = loaded;
+        const encoderDecoder = info.decoder?.kind === 'encoder-decoder';
         lines.push(
-          `vocabulary: ${info.vocabulary.size} tokens (${info.vocabulary.kind}), blank id ${info.vocabulary.blankId}`,
+          encoderDecoder
+            ? `vocabulary: ${info.vocabulary.size} tokens (${info.vocabulary.kind}), end-of-text id ${info.vocabulary.blankId}`
+            : `vocabulary: ${info.vocabulary.size} tokens (${info.vocabulary.kind}), blank id ${info.vocabulary.blankId}`,
           `subsampling: ${info.subsampling}`,
-          `decoding: ${info.isCtc ? 'CTC greedy' : info.decoder?.kind === 'tdt' ? `TDT greedy (durations ${info.decoder.durations.join(', ')})` : info.decoder?.kind === 'rnnt' ? 'RNNT greedy (NeMo)' : 'transducer greedy (stateless decoder)'}; reference score: ${info.isCtc ? 'CTC forced log-likelihood' : info.decoder ? `teacher-forced ${info.decoder.kind.toUpperCase()} log-likelihood` : 'none'}`,
+          encoderDecoder
+            ? 'decoding: attention encoder-decoder, greedy with the KV cache; reference score: teacher-forced decoder log-likelihood ("decoder score")'
+            : `decoding: ${info.isCtc ? 'CTC greedy' : info.decoder?.kind === 'tdt' ? `TDT greedy (durations ${info.decoder.durations.join(', ')})` : info.decoder?.kind === 'rnnt' ? 'RNNT greedy (NeMo)' : 'transducer greedy (stateless decoder)'}; reference score: ${info.isCtc ? 'CTC forced log-likelihood' : info.decoder ? `teacher-forced ${info.decoder.kind.toUpperCase()} log-likelihood` : 'none'}`,
           `frontend: ${Object.entries(loaded.frontendResolved)
             .map(([k, v]) => `${k}=${v}`)
             .join(', ')}`,

@@ -21,6 +21,7 @@ import { sherpaWenetCtc } from './sherpa-wenet-ctc.ts';
 import { wenetCtc } from './wenet-ctc.ts';
 import { zipformerCtc } from './zipformer-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
+import { whisperOptimum } from './whisper-optimum.ts';
 
 export const FAMILIES: readonly FamilyDefinition[] = [
   sidecarCtc,
@@ -33,6 +34,7 @@ export const FAMILIES: readonly FamilyDefinition[] = [
   sherpaWenetCtc,
   wenetCtc,
   zipformerCtc,
+  whisperOptimum,
 ];
 
 /** Reads the directory listing, every .onnx file's metadata and declared inputs/outputs, and the sidecar. */

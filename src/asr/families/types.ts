@@ -6,7 +6,7 @@
 import type { Frontend, FrontendSpec } from '../../audio/index.ts';
 import type { OnnxFileFacts } from '../onnx-file.ts';
 import type { ProviderReport, RunClock, RuntimeOptions } from '../runtime.ts';
-import type { Vocabulary } from '../vocabulary.ts';
+import type { Vocabulary, VocabularyKind } from '../vocabulary.ts';
 import type { HeadChoice } from '../options.ts';
 
 export type FamilyName =
@@ -19,7 +19,8 @@ export type FamilyName =
   | 'hf-ctc'
   | 'sherpa-wenet-ctc'
   | 'wenet-ctc'
-  | 'zipformer-ctc';
+  | 'zipformer-ctc'
+  | 'whisper-optimum';
 
 export interface ModelInfo {
   family: FamilyName;
@@ -27,14 +28,22 @@ export interface ModelInfo {
   dir: string;
   files: { path: string; sha256: string }[];
   frontend: FrontendSpec;
-  vocabulary: { size: number; blankId: number; kind: 'sentencepiece' | 'characters' };
+  vocabulary: { size: number; blankId: number; kind: VocabularyKind };
   subsampling: number;
   detectedBecause: string[];
-  /** Transducers with a stateful prediction network: RNNT, or TDT with its durations. */
-  decoder?: { kind: 'rnnt' } | { kind: 'tdt'; durations: number[] };
+  /**
+   * Transducers with a stateful prediction network: RNNT, or TDT with its durations;
+   * attention encoder-decoders (Whisper): 'encoder-decoder'.
+   */
+  decoder?: { kind: 'rnnt' } | { kind: 'tdt'; durations: number[] } | { kind: 'encoder-decoder' };
 }
 
 export interface LoadModelOptions extends RuntimeOptions {
+  /**
+   * Language of the audio (a canary set's code, e.g. 'en', 'de', 'cmn'; default 'en'): models that
+   * are told the language in their prompt (Whisper) transcribe in it. Others ignore it.
+   */
+  language?: string;
   /**
    * NeMo CTC models only: compute features and output lengths the way sherpa-onnx
    * does ('sherpa-nemo-mel' frontend, floor(T / subsampling) output frames) instead
@@ -88,6 +97,8 @@ export interface Engine {
   clock: RunClock;
   /** True when padding changes results (a model without a lengths input): batches of one. */
   padSensitive?: boolean;
+  /** Seconds of audio the model reads at most (Whisper: 30); longer input is refused, never cut. */
+  maxDurationSec?: number;
   /** The text of greedy token ids when the family decodes its own way (Hugging Face); else detokenize(). */
   transcript?: (ids: number[]) => string;
   /** targets: per utterance, token ids to score (transducers; CTC engines score from logProbs instead). */

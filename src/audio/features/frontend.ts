@@ -9,6 +9,7 @@ import { RoteError } from '../../util/errors.ts';
 import { normalizePerFeature } from './dsp.ts';
 import { createKaldiFbankPlan } from './kaldi-fbank.ts';
 import { createNemoMelPlan } from './nemo-mel.ts';
+import { createWhisperMelPlan, WHISPER_FRAMES, WHISPER_SAMPLE_RATE, type WhisperMelOptions } from './whisper-mel.ts';
 import {
   resolveSherpaNemoMelOptions,
   type FeatureMatrix,
@@ -31,9 +32,10 @@ export type FrontendSpec =
   | ({ type: 'kaldi-fbank' } & Partial<KaldiFbankOptions>)
   | ({ type: 'nemo-mel' } & Partial<NemoMelOptions>)
   | ({ type: 'sherpa-nemo-mel' } & Partial<SherpaNemoMelOptions>)
-  | ({ type: 'waveform' } & Partial<WaveformOptions>);
+  | ({ type: 'waveform' } & Partial<WaveformOptions>)
+  | ({ type: 'whisper-mel' } & Partial<WhisperMelOptions>);
 
-export const FRONTEND_TYPES = ['kaldi-fbank', 'nemo-mel', 'sherpa-nemo-mel', 'waveform'] as const;
+export const FRONTEND_TYPES = ['kaldi-fbank', 'nemo-mel', 'sherpa-nemo-mel', 'waveform', 'whisper-mel'] as const;
 
 export interface Frontend {
   /** The spec as given. */
@@ -99,6 +101,17 @@ export function createFrontend(spec: FrontendSpec): Frontend {
     }
     case 'waveform':
       return waveformFrontend(spec);
+    case 'whisper-mel': {
+      const plan = createWhisperMelPlan(withoutType(spec));
+      return {
+        spec,
+        resolved: { type: spec.type, ...plan.options, sampleRate: WHISPER_SAMPLE_RATE, frames: WHISPER_FRAMES },
+        sampleRate: WHISPER_SAMPLE_RATE,
+        numBins: plan.options.numBins,
+        compute: plan.compute,
+        framesFor: () => WHISPER_FRAMES,
+      };
+    }
     default:
       throw new RoteError(
         `unknown frontend type ${JSON.stringify((spec as { type?: unknown }).type)} (expected one of ${FRONTEND_TYPES.join(', ')})`,
@@ -158,6 +171,11 @@ export function kaldiFbank(samples: Float32Array, options: Partial<KaldiFbankOpt
 /** NeMo FilterbankFeatures' log mel (eval mode), per-feature normalized by default. */
 export function nemoMel(samples: Float32Array, options: Partial<NemoMelOptions> = {}): FeatureMatrix {
   return cachedFrontend({ ...options, type: 'nemo-mel' }).compute(samples);
+}
+
+/** Whisper's log-mel (openai/whisper, WhisperFeatureExtractor): always 3000 frames (30 s, padded or trimmed). */
+export function whisperLogMel(samples: Float32Array, options: Partial<WhisperMelOptions> = {}): FeatureMatrix {
+  return cachedFrontend({ ...options, type: 'whisper-mel' }).compute(samples);
 }
 
 /** sherpa-onnx's frontend for NeMo models (Kaldi framing, librosa mel, population-variance normalization). */

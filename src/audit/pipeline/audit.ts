@@ -57,7 +57,11 @@ export function modelRecord(info: ModelInfo, dir: string): ModelRecord {
     dir: resolve(dir),
     family: info.family,
     isCtc: info.isCtc,
-    scoreKind: info.isCtc ? 'ctc' : (info.decoder?.kind ?? 'transducer'),
+    scoreKind: info.isCtc
+      ? 'ctc'
+      : info.decoder?.kind === 'encoder-decoder'
+        ? 'decoder'
+        : (info.decoder?.kind ?? 'transducer'),
     fingerprint: sha256Hex(files.map((file) => `${file.path} ${file.sha256}\n`).join('')),
     files,
   };
@@ -104,6 +108,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
     ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     ...(options.head ? { head: options.head } : {}),
+    ...(set.parameters.language ? { language: set.parameters.language } : {}),
   });
   options.onNotice?.(`${model.info.family} model, ${describeProviderReport(model.provider)}`, 'info');
   try {

@@ -90,7 +90,7 @@ export const AUDIT_REPORT_JSON_SCHEMA: JsonSchema = {
       dir: string,
       family: string,
       isCtc: boolean,
-      scoreKind: optional({ enum: ['ctc', 'rnnt', 'tdt', 'transducer'] }),
+      scoreKind: optional({ enum: ['ctc', 'rnnt', 'tdt', 'transducer', 'decoder'] }),
       fingerprint: string,
       files: array(object({ path: string, sha256: string })),
     }),

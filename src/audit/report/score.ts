@@ -10,9 +10,10 @@ const SCORE_KIND_LABELS: Record<ReferenceScoreKind, string> = {
   rnnt: 'RNNT score',
   tdt: 'TDT score',
   transducer: 'transducer score',
+  decoder: 'decoder score',
 };
 
-/** What the model's reference score is called: 'CTC score', 'RNNT score', 'TDT score' or 'transducer score'. */
+/** What the model's reference score is called: 'CTC score', 'RNNT score', 'TDT score', 'transducer score' or 'decoder score'. */
 export function modelScoreLabel(model: Pick<ModelRecord, 'isCtc' | 'scoreKind'>): string {
   return SCORE_KIND_LABELS[model.scoreKind ?? (model.isCtc ? 'ctc' : 'transducer')];
 }

@@ -158,7 +158,7 @@ export interface AuditVerdict {
 }
 
 /** What a model's reference score (the `modelScore` fields) is: CTC forced, or teacher-forced RNNT, TDT or stateless transducer. */
-export type ReferenceScoreKind = 'ctc' | 'rnnt' | 'tdt' | 'transducer';
+export type ReferenceScoreKind = 'ctc' | 'rnnt' | 'tdt' | 'transducer' | 'decoder';
 
 export interface ModelRecord {
   dir: string;

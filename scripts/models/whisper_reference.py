@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""Expected outputs of the tiny Whisper fixture (test/fixtures/models/whisper-optimum/expected.json).
+
+Run after make_whisper_model.py, with Debian's PyTorch:
+    /usr/bin/python3 scripts/models/whisper_reference.py
+
+Independent of rote's TypeScript and of the ONNX files: the torch model of
+make_whisper_model.py (same seed, same weights), its own log-mel (the torch
+reference of scripts/parity/make_whisper_mel_fixture.py), its own byte-level BPE
+(GPT-2's algorithm over tokenizer.json's merges) and a decoding loop that recomputes
+the whole decoder at every step (no KV cache), as transformers' generate does for
+Whisper with these settings:
+  * prompt: decoder_start_token_id, then lang_to_id["<|en|>"], task_to_id["transcribe"],
+    no_timestamps_token_id;
+  * greedy: at every step the logits of suppress_tokens are -inf; at the first
+    generated position begin_suppress_tokens too; stop at <|endoftext|> or when the
+    sequence (prompt included) reaches max_length;
+  * the transcript: the generated text tokens decoded (special tokens skipped), stripped.
+Teacher-forced score: sum over the canary text's tokens (" " + text, as Whisper
+tokenizes a transcript) and then <|endoftext|> of log-softmax(raw logits) (no
+suppression) given the prompt; perCharacter divides by the text's characters.
+"""
+import json
+import os
+import re
+import sys
+import wave
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "parity"))
+import make_whisper_model as m  # noqa: E402
+from make_whisper_mel_fixture import whisper_log_mel  # noqa: E402
+
+SPEECH = os.path.join(m.ROOT, "test", "fixtures", "models", "speech")
+UTTERANCES = ["utt-00", "utt-01", "utt-02", "utt-03", "utt-04", "utt-05"]
+
+
+def read_wav(path):
+    with wave.open(path, "rb") as w:
+        assert w.getnchannels() == 1 and w.getsampwidth() == 2 and w.getframerate() == 16000, path
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    return pcm.astype(np.float64) / 32768.0
+
+
+def bpe_word(word, ranks):
+    parts = list(word)
+    while len(parts) > 1:
+        pairs = [(ranks.get((a, b), 1 << 30), i) for i, (a, b) in enumerate(zip(parts, parts[1:]))]
+        rank, i = min(pairs)
+        if rank == 1 << 30:
+            break
+        parts = parts[:i] + [parts[i] + parts[i + 1]] + parts[i + 2 :]
+    return parts
+
+
+def encode(text, tokenizer):
+    ranks = {tuple(merge.split(" ")): i for i, merge in enumerate(tokenizer["model"]["merges"])}
+    vocab = tokenizer["model"]["vocab"]
+    # GPT-2's pre-tokenizer pattern, for ASCII text.
+    words = re.findall(r"'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+", text)
+    ids = []
+    for word in words:
+        mapped = "".join(m.BYTE_CHARS[b] for b in word.encode("utf-8"))
+        ids.extend(vocab[piece] for piece in bpe_word(mapped, ranks))
+    return ids
+
+
+def decode(ids, tokenizer):
+    inverse = {i: t for t, i in tokenizer["model"]["vocab"].items()}
+    byte_of = {c: b for b, c in m.BYTE_CHARS.items()}
+    text_ids = [i for i in ids if i in inverse]
+    return bytes(byte_of[c] for i in text_ids for c in inverse[i]).decode("utf-8", errors="replace")
+
+
+def logits_of(decoder, ids, hidden):
+    cross_k, cross_v = decoder.layer.cross_attn.project_kv(hidden)
+    logits, _, _ = decoder.run(torch.tensor([ids]), cross_k, cross_v)
+    return logits[0]
+
+
+def greedy(decoder, hidden, prompt, generation):
+    ids = list(prompt)
+    while len(ids) < generation["max_length"]:
+        logits = logits_of(decoder, ids, hidden)[-1].clone()
+        logits[generation["suppress_tokens"]] = float("-inf")
+        if len(ids) == len(prompt):
+            logits[generation["begin_suppress_tokens"]] = float("-inf")
+        token = int(torch.argmax(logits))
+        ids.append(token)
+        if token == generation["eos_token_id"]:
+            break
+    return ids[len(prompt) :]
+
+
+def score(decoder, hidden, prompt, targets):
+    logits = logits_of(decoder, prompt + targets[:-1], hidden)
+    log_probs = torch.log_softmax(logits.double(), dim=-1)
+    return float(sum(log_probs[len(prompt) - 1 + i, t] for i, t in enumerate(targets)))
+
+
+def main():
+    out = m.OUT
+    with open(os.path.join(out, "generation_config.json")) as f:
+        generation = json.load(f)
+    with open(os.path.join(out, "tokenizer.json")) as f:
+        tokenizer = json.load(f)
+    with open(os.path.join(SPEECH, "texts.json")) as f:
+        texts = {u["id"]: u["text"] for u in json.load(f)["utterances"]}
+    prompt = [generation["decoder_start_token_id"], generation["lang_to_id"]["<|en|>"],
+              generation["task_to_id"]["transcribe"], generation["no_timestamps_token_id"]]
+    encoder, decoder = m.build()
+    rows = []
+    with torch.no_grad():
+        for utt in UTTERANCES:
+            features = torch.from_numpy(whisper_log_mel(read_wav(os.path.join(SPEECH, utt + ".wav")), m.N_MELS).T)
+            hidden = encoder(features.float().unsqueeze(0))
+            generated = greedy(decoder, hidden, prompt, generation)
+            unsuppressed = greedy(decoder, hidden, prompt, {**generation, "suppress_tokens": [], "begin_suppress_tokens": []})
+            text = texts[utt]
+            targets = encode(" " + text, tokenizer) + [generation["eos_token_id"]]
+            log_likelihood = score(decoder, hidden, prompt, targets)
+            rows.append({
+                "id": utt, "file": utt + ".wav", "generatedIds": generated, "generatedIdsWithoutSuppression": unsuppressed,
+                "transcript": decode(generated, tokenizer).strip(),
+                "stoppedAt": "end-of-text" if generated and generated[-1] == generation["eos_token_id"] else "max_length",
+                "reference": text, "referenceIds": targets, "logLikelihood": log_likelihood,
+                "characters": len(text), "perCharacter": log_likelihood / len(text),
+            })
+    with open(os.path.join(out, "expected.json"), "w") as f:
+        json.dump({"generator": "scripts/models/whisper_reference.py", "prompt": prompt, "utterances": rows}, f, indent=1)
+        f.write("\n")
+    for row in rows:
+        print(row["id"], row["stoppedAt"], repr(row["transcript"]), row["generatedIds"], round(row["perCharacter"], 4))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+/**
+ * The decoding base of attention encoder-decoders (Whisper-style): the encoder runs
+ * once per batch; greedy decoding starts every row from the same prompt with one
+ * full decoder pass, then extends all rows together one token per step with the
+ * KV cache (rows that reached end-of-text keep feeding it, their outputs unused),
+ * until every row ended or the sequence reaches the maximum length. Suppressed
+ * tokens get -Infinity at every step, the begin-suppressed ones at the first
+ * generated position too.
+ * The reference score is teacher-forced: one decoder pass over prompt + reference
+ * tokens (right-padded with end-of-text to the batch's longest: the decoder is
+ * causal, so padding never reaches earlier positions); ln P(reference tokens, then
+ * end-of-text | audio, prompt) from the raw logits (no suppression).
+ * A layout file supplies the adapter (how its ONNX files are fed) and the settings.
+ */
+import { RoteError } from '../../util/errors.ts';
+import { openEngine, type EngineSetup, type EngineSessions } from '../engine.ts';
+import type { LoadModelOptions, Engine, FeatureBatch, UtteranceOutput } from './types.ts';
+
+/** Opaque to the base: whatever the adapter keeps between steps (encoder states, KV cache). */
+export type DecoderState = unknown;
+
+export interface EncoderDecoderAdapter {
+  /** Encoder states of the batch, as the decoder takes them. */
+  encode(batch: FeatureBatch): Promise<DecoderState>;
+  /** One decoder pass over `ids` (n rows of equal length): logits [n, length, vocab] and the state for `step`. */
+  decode(encoded: DecoderState, ids: number[][]): Promise<{ logits: Float32Array; state: DecoderState }>;
+  /** One more token per row, with the cache: logits [n, vocab]. */
+  step(state: DecoderState, tokens: number[]): Promise<{ logits: Float32Array; state: DecoderState }>;
+}
+
+export interface DecodingSettings {
+  prompt: number[];
+  endOfText: number;
+  vocabSize: number;
+  suppress: number[];
+  beginSuppress: number[];
+  /** Prompt and generated tokens together, at most (generation_config max_length). */
+  maxLength: number;
+  /** Decoder positions (max_target_positions): a reference longer than this cannot be scored. */
+  maxPositions: number;
+}
+
+export interface EncoderDecoderLayout extends EngineSetup {
+  subsampling: number;
+  /** Seconds of audio the encoder reads at most (Whisper: 30); longer input is refused, never cut. */
+  maxDurationSec: number;
+  settings: DecodingSettings;
+  open(sessions: EngineSessions): EncoderDecoderAdapter;
+  /** Lines for the detection reasons (decoder files, prompt, score). */
+  describe: string[];
+}
+
+function argmax(logits: Float32Array, offset: number, size: number, blocked: Set<number>): number {
+  let best = -1;
+  let bestValue = -Infinity;
+  for (let k = 0; k < size; k++) {
+    const value = logits[offset + k]!;
+    if (value > bestValue && !blocked.has(k)) {
+      best = k;
+      bestValue = value;
+    }
+  }
+  return best;
+}
+
+/** ln softmax(row)[target], in float64. */
+function logSoftmaxAt(logits: Float32Array, offset: number, size: number, target: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < size; k++) max = Math.max(max, logits[offset + k]!);
+  let sum = 0;
+  for (let k = 0; k < size; k++) sum += Math.exp(logits[offset + k]! - max);
+  return logits[offset + target]! - max - Math.log(sum);
+}
+
+/** Greedy decoding of every row of the batch; the generated tokens of each (end-of-text excluded). */
+export async function greedyDecode(
+  adapter: EncoderDecoderAdapter,
+  encoded: DecoderState,
+  rows: number,
+  s: DecodingSettings,
+): Promise<number[][]> {
+  const suppress = new Set(s.suppress);
+  const atBegin = new Set([...s.suppress, ...s.beginSuppress]);
+  const generated: number[][] = Array.from({ length: rows }, () => []);
+  const ended = new Array<boolean>(rows).fill(false);
+  if (s.prompt.length >= s.maxLength) return generated;
+  const first = await adapter.decode(
+    encoded,
+    generated.map(() => s.prompt),
+  );
+  let state = first.state;
+  let logits = first.logits;
+  let stride = s.prompt.length * s.vocabSize;
+  let offset = (s.prompt.length - 1) * s.vocabSize;
+  for (let length = s.prompt.length; length < s.maxLength; length++) {
+    const blocked = length === s.prompt.length ? atBegin : suppress;
+    const tokens = generated.map((tokens, r) => {
+      if (ended[r]) return s.endOfText;
+      const token = argmax(logits, r * stride + offset, s.vocabSize, blocked);
+      if (token === s.endOfText || token < 0) ended[r] = true;
+      else tokens.push(token);
+      return ended[r] ? s.endOfText : token;
+    });
+    if (ended.every(Boolean) || length + 1 >= s.maxLength) break;
+    const next = await adapter.step(state, tokens);
+    state = next.state;
+    logits = next.logits;
+    stride = s.vocabSize;
+    offset = 0;
+  }
+  return generated;
+}
+
+/** ln P(targets, end-of-text | prompt) per row (null where no targets, or too long for the decoder). */
+export async function teacherForcedScores(
+  adapter: EncoderDecoderAdapter,
+  encoded: DecoderState,
+  targets: (number[] | null)[],
+  s: DecodingSettings,
+): Promise<(number | null)[]> {
+  const fits = (t: number[] | null): t is number[] => t !== null && s.prompt.length + t.length + 1 <= s.maxPositions;
+  if (!targets.some(fits)) return targets.map(() => null);
+  const longest = Math.max(...targets.map((t) => (fits(t) ? t.length : 0)));
+  const width = s.prompt.length + longest;
+  const ids = targets.map((t) => {
+    const row = [...s.prompt, ...(fits(t) ? t : [])];
+    while (row.length < width) row.push(s.endOfText);
+    return row;
+  });
+  const { logits } = await adapter.decode(encoded, ids);
+  return targets.map((t, r) => {
+    if (!fits(t)) return null;
+    const scored = [...t, s.endOfText];
+    let sum = 0;
+    scored.forEach((token, i) => {
+      sum += logSoftmaxAt(logits, (r * width + s.prompt.length - 1 + i) * s.vocabSize, s.vocabSize, token);
+    });
+    return sum;
+  });
+}
+
+export async function createEncoderDecoderEngine(
+  layout: EncoderDecoderLayout,
+  options: LoadModelOptions,
+): Promise<Engine> {
+  const { settings } = layout;
+  if (settings.prompt.some((id) => !Number.isInteger(id) || id < 0 || id >= settings.vocabSize))
+    throw new RoteError(
+      `${layout.dir}: the decoder prompt ${JSON.stringify(settings.prompt)} has ids outside the vocabulary`,
+    );
+  const engine = await openEngine(layout, options, async (sessions) => {
+    const adapter = layout.open(sessions);
+    return {
+      kind: 'encoder-decoder',
+      subsampling: layout.subsampling,
+      because: layout.describe,
+      decoder: { kind: 'encoder-decoder' },
+      async run(batch: FeatureBatch, targets?: (number[] | null)[]): Promise<UtteranceOutput[]> {
+        const encoded = await adapter.encode(batch);
+        const rows = batch.frames.length;
+        const tokens = await greedyDecode(adapter, encoded, rows, settings);
+        const scores = targets ? await teacherForcedScores(adapter, encoded, targets, settings) : null;
+        return tokens.map((tokenIds, r) => ({
+          tokenIds,
+          logProbs: null,
+          outFrames: 0,
+          forcedLogLikelihood: scores ? scores[r]! : null,
+        }));
+      },
+    };
+  });
+  return { ...engine, maxDurationSec: layout.maxDurationSec };
+}
