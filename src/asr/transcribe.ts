@@ -180,12 +180,11 @@ function scoreReference(
   );
 }
 
-export async function* transcribeFiles(
+/** The batching options, defaulted per provider and checked (an OptionError names the bad one). */
+function transcribeSettings(
   model: AsrModel,
-  items: TranscribeItem[],
-  options: TranscribeOptions = {},
-): AsyncGenerator<TranscriptionRow> {
-  const engine = engineOf(model);
+  options: TranscribeOptions,
+): { batchFrames: number; maxDurationSec: number; featureWorkers: number; workersByDefault: boolean } {
   const batchFrames = options.batchFrames ?? defaultBatchFrames(model.provider.used);
   if (!Number.isInteger(batchFrames) || batchFrames < 1)
     throw new OptionError((name) => `${name('batchFrames')} must be a positive integer, got ${batchFrames}`);
@@ -198,6 +197,184 @@ export async function* transcribeFiles(
   const workersByDefault = options.featureWorkers === undefined;
   if (!Number.isInteger(featureWorkers) || featureWorkers < 0)
     throw new OptionError((name) => `${name('featureWorkers')} must be a non-negative integer, got ${featureWorkers}`);
+  return { batchFrames, maxDurationSec, featureWorkers, workersByDefault };
+}
+
+/**
+ * Step 1: every item's WAV header, in order: the usable items with their estimated frontend frames (for planning);
+ * an unreadable, empty or too long file goes to `skip` (which throws unless skipBad).
+ */
+function probeHeaders(
+  items: TranscribeItem[],
+  frontend: Engine['frontend'],
+  limits: { maxDurationSec: number; modelMaxDurationSec: number | undefined },
+  skip: (item: TranscribeItem, error: unknown) => void,
+): {
+  usable: TranscribeItem[];
+  estimatedFrames: number[];
+  beyondModel: { item: TranscribeItem; seconds: number }[];
+} {
+  const { maxDurationSec, modelMaxDurationSec } = limits;
+  const usable: TranscribeItem[] = [];
+  const estimatedFrames: number[] = [];
+  // Longer than the model reads (Whisper: 30 s): a row saying so, no transcript, no score; never cut.
+  const beyondModel: { item: TranscribeItem; seconds: number }[] = [];
+  for (const item of items) {
+    try {
+      const header = probeWav(item.path);
+      if (header.numSamples === 0) throw new RoteError(`${item.path}: WAV file holds no samples`);
+      const seconds = header.numSamples / header.sampleRate;
+      if (seconds > maxDurationSec) {
+        throw new RoteError(
+          `${item.path}: ${seconds.toFixed(1)} s of audio, longer than --max-duration ${maxDurationSec} s; the memory a model needs grows with the square of the length ` +
+            '(about 1.4 GB at 120 s and 30 GB at 600 s for the small reference model); split the audio, or raise --max-duration if the machine has the memory',
+        );
+      }
+      if (modelMaxDurationSec !== undefined && seconds > modelMaxDurationSec) {
+        beyondModel.push({ item, seconds });
+        continue;
+      }
+      usable.push(item);
+      estimatedFrames.push(
+        frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)),
+      );
+    } catch (error) {
+      skip(item, error);
+    }
+  }
+  return { usable, estimatedFrames, beyondModel };
+}
+
+/** Batches of indices into the usable items, by length; batchFrames counts 10 ms frames (1 frontend frame for the filterbanks, 160 for a 16 kHz waveform). */
+function planLengthBatches(engine: Engine, estimatedFrames: number[], batchFrames: number): number[][] {
+  const { frontend } = engine;
+  const framesPer10ms = Math.max(1, Math.round(frontend.framesFor(frontend.sampleRate) / 100));
+  return planBatches(estimatedFrames, batchFrames * framesPer10ms, engine.padSensitive ? 1 : undefined);
+}
+
+/** The started feature pool, or null when default workers could not start (the reason goes into stats); workers the caller asked for must run. */
+async function featurePoolOrMainThread(
+  poolStarting: Promise<FeaturePool>,
+  workersByDefault: boolean,
+  stats: TranscribeStats,
+): Promise<FeaturePool | null> {
+  try {
+    return await poolStarting;
+  } catch (error) {
+    if (!workersByDefault) throw error;
+    stats.featureWorkersError = errorMessage(error);
+    return null;
+  }
+}
+
+interface FeatureQueue {
+  /** Starts preparing planned batches until enough are ahead: one on the main thread, several with workers. */
+  fill(): void;
+  /** The next batch with at least one utterance whose features were computed, in planned order; null after the last. */
+  takeNext(): Promise<Prepared | null>;
+  /** The generator ended: failures from now on are the closed pool's, not the files'. */
+  stop(): void;
+}
+
+/** Steps 2 and 3: features of the planned batches, prepared ahead of the model on the pool's workers or inline. */
+function createFeatureQueue(
+  frontend: Engine['frontend'],
+  pool: FeaturePool | null,
+  usable: TranscribeItem[],
+  batches: number[][],
+  stats: TranscribeStats,
+  skip: (item: TranscribeItem, error: unknown) => void,
+): FeatureQueue {
+  let stopped = false;
+  // 2. Features of one batch, in planned order whichever worker finishes first.
+  const extractInline = (path: string): PooledFeatures => {
+    const t = performance.now();
+    const features = extractFeatures(frontend, path);
+    return { ...features, computeMs: performance.now() - t };
+  };
+  const prepare = async (indices: number[]): Promise<Prepared> => {
+    let settled: PromiseSettledResult<PooledFeatures>[];
+    if (pool) {
+      const workers = pool;
+      settled = await Promise.allSettled(indices.map((index) => workers.extract(usable[index]!.path)));
+    } else {
+      settled = [];
+      for (const index of indices) {
+        try {
+          settled.push({ status: 'fulfilled', value: extractInline(usable[index]!.path) });
+        } catch (reason) {
+          settled.push({ status: 'rejected', reason });
+        }
+      }
+    }
+    const prepared: Prepared = { items: [], matrices: [], durations: [], notes: [] };
+    if (stopped) return prepared; // the generator ended: failures now are the closed pool's, not the files'
+    settled.forEach((result, i) => {
+      const item = usable[indices[i]!]!;
+      if (result.status === 'rejected') {
+        skip(item, result.reason);
+        return;
+      }
+      stats.featureUtterances++;
+      stats.featureSec += result.value.computeMs / 1000;
+      prepared.items.push(item);
+      prepared.matrices.push(result.value.matrix);
+      prepared.durations.push(result.value.durationSec);
+      prepared.notes.push(result.value.notes);
+    });
+    return prepared;
+  };
+
+  // 3. Keep batches in preparation: one on the main thread, several with workers.
+  const ahead: { prepared: Promise<Prepared>; utterances: number }[] = [];
+  let planned = 0;
+  const fill = (): void => {
+    while (planned < batches.length) {
+      const queued = ahead.reduce((sum, slot) => sum + slot.utterances, 0);
+      const enough = pool ? ahead.length >= FEATURE_BATCHES_AHEAD && queued >= 2 * pool.size : ahead.length >= 1;
+      if (enough) break;
+      const indices = batches[planned++]!;
+      const prepared = prepare(indices);
+      prepared.catch(() => undefined); // awaited in order by takeNext
+      ahead.push({ prepared, utterances: indices.length });
+    }
+  };
+  const takeNext = async (): Promise<Prepared | null> => {
+    for (;;) {
+      fill();
+      const slot = ahead.shift();
+      if (!slot) return null;
+      const waitStarted = performance.now();
+      const prepared = await slot.prepared;
+      stats.featureWaitSec += (performance.now() - waitStarted) / 1000;
+      if (prepared.items.length > 0) return prepared;
+    }
+  };
+  const stop = (): void => {
+    stopped = true;
+  };
+  return { fill, takeNext, stop };
+}
+
+/** Starts the model on a prepared batch (transducers get the reference targets; CTC engines score from their log-probs afterwards). */
+function startRun(engine: Engine, prepared: Prepared): Promise<UtteranceOutput[]> {
+  const targets = engine.info.isCtc
+    ? undefined
+    : prepared.items.map((item) =>
+        item.reference !== undefined ? tokenizeReference(engine.vocabulary, item.reference).ids : null,
+      );
+  const run = engine.run(padFeatures(prepared.matrices), targets);
+  run.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
+  return run;
+}
+
+export async function* transcribeFiles(
+  model: AsrModel,
+  items: TranscribeItem[],
+  options: TranscribeOptions = {},
+): AsyncGenerator<TranscriptionRow> {
+  const engine = engineOf(model);
+  const { batchFrames, maxDurationSec, featureWorkers, workersByDefault } = transcribeSettings(model, options);
   const { frontend } = engine;
   const started = performance.now();
   const stats: TranscribeStats = {
@@ -226,37 +403,16 @@ export async function* transcribeFiles(
       : null;
   poolStarting?.catch(() => undefined);
   let pool: FeaturePool | null = null;
+  let queue: FeatureQueue | null = null;
   let running: Promise<UtteranceOutput[]> | null = null;
-  let stopped = false;
   try {
     // 1. Probe every header: lengths for planning, and bad files found up front.
-    const usable: TranscribeItem[] = [];
-    const estimatedFrames: number[] = [];
-    // Longer than the model reads (Whisper: 30 s): a row saying so, no transcript, no score; never cut.
-    const beyondModel: { item: TranscribeItem; seconds: number }[] = [];
-    for (const item of items) {
-      try {
-        const header = probeWav(item.path);
-        if (header.numSamples === 0) throw new RoteError(`${item.path}: WAV file holds no samples`);
-        const seconds = header.numSamples / header.sampleRate;
-        if (seconds > maxDurationSec) {
-          throw new RoteError(
-            `${item.path}: ${seconds.toFixed(1)} s of audio, longer than --max-duration ${maxDurationSec} s; the memory a model needs grows with the square of the length ` +
-              '(about 1.4 GB at 120 s and 30 GB at 600 s for the small reference model); split the audio, or raise --max-duration if the machine has the memory',
-          );
-        }
-        if (engine.maxDurationSec !== undefined && seconds > engine.maxDurationSec) {
-          beyondModel.push({ item, seconds });
-          continue;
-        }
-        usable.push(item);
-        estimatedFrames.push(
-          frontend.framesFor(Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate)),
-        );
-      } catch (error) {
-        skip(item, error);
-      }
-    }
+    const { usable, estimatedFrames, beyondModel } = probeHeaders(
+      items,
+      frontend,
+      { maxDurationSec, modelMaxDurationSec: engine.maxDurationSec },
+      skip,
+    );
     for (const { item, seconds } of beyondModel) {
       done++;
       options.onProgress?.(done, total);
@@ -273,110 +429,26 @@ export async function* transcribeFiles(
         ],
       };
     }
-    // batchFrames counts 10 ms frames: 1 frontend frame for the filterbanks, 160 for a 16 kHz waveform.
-    const framesPer10ms = Math.max(1, Math.round(frontend.framesFor(frontend.sampleRate) / 100));
-    const batches = planBatches(estimatedFrames, batchFrames * framesPer10ms, engine.padSensitive ? 1 : undefined);
-    if (poolStarting) {
-      try {
-        pool = await poolStarting;
-      } catch (error) {
-        // Workers the caller asked for must run; default ones may give way to the main thread.
-        if (!workersByDefault) throw error;
-        stats.featureWorkersError = errorMessage(error);
-      }
-    }
+    const batches = planLengthBatches(engine, estimatedFrames, batchFrames);
+    if (poolStarting) pool = await featurePoolOrMainThread(poolStarting, workersByDefault, stats);
     stats.featureWorkers = pool?.size ?? 0;
-
-    // 2. Features of one batch, in planned order whichever worker finishes first.
-    const extractInline = (path: string): PooledFeatures => {
-      const t = performance.now();
-      const features = extractFeatures(frontend, path);
-      return { ...features, computeMs: performance.now() - t };
-    };
-    const prepare = async (indices: number[]): Promise<Prepared> => {
-      let settled: PromiseSettledResult<PooledFeatures>[];
-      if (pool) {
-        const workers = pool;
-        settled = await Promise.allSettled(indices.map((index) => workers.extract(usable[index]!.path)));
-      } else {
-        settled = [];
-        for (const index of indices) {
-          try {
-            settled.push({ status: 'fulfilled', value: extractInline(usable[index]!.path) });
-          } catch (reason) {
-            settled.push({ status: 'rejected', reason });
-          }
-        }
-      }
-      const prepared: Prepared = { items: [], matrices: [], durations: [], notes: [] };
-      if (stopped) return prepared; // the generator ended: failures now are the closed pool's, not the files'
-      settled.forEach((result, i) => {
-        const item = usable[indices[i]!]!;
-        if (result.status === 'rejected') {
-          skip(item, result.reason);
-          return;
-        }
-        stats.featureUtterances++;
-        stats.featureSec += result.value.computeMs / 1000;
-        prepared.items.push(item);
-        prepared.matrices.push(result.value.matrix);
-        prepared.durations.push(result.value.durationSec);
-        prepared.notes.push(result.value.notes);
-      });
-      return prepared;
-    };
-
-    // 3. Keep batches in preparation: one on the main thread, several with workers.
-    const ahead: { prepared: Promise<Prepared>; utterances: number }[] = [];
-    let planned = 0;
-    const fill = (): void => {
-      while (planned < batches.length) {
-        const queued = ahead.reduce((sum, slot) => sum + slot.utterances, 0);
-        const enough = pool ? ahead.length >= FEATURE_BATCHES_AHEAD && queued >= 2 * pool.size : ahead.length >= 1;
-        if (enough) break;
-        const indices = batches[planned++]!;
-        const prepared = prepare(indices);
-        prepared.catch(() => undefined); // awaited in order by takeNext
-        ahead.push({ prepared, utterances: indices.length });
-      }
-    };
-    const takeNext = async (): Promise<Prepared | null> => {
-      for (;;) {
-        fill();
-        const slot = ahead.shift();
-        if (!slot) return null;
-        const waitStarted = performance.now();
-        const prepared = await slot.prepared;
-        stats.featureWaitSec += (performance.now() - waitStarted) / 1000;
-        if (prepared.items.length > 0) return prepared;
-      }
-    };
-    const startRun = (prepared: Prepared): Promise<UtteranceOutput[]> => {
-      // Transducers score the reference inside the run; CTC engines from their log-probs afterwards.
-      const targets = engine.info.isCtc
-        ? undefined
-        : prepared.items.map((item) =>
-            item.reference !== undefined ? tokenizeReference(engine.vocabulary, item.reference).ids : null,
-          );
-      const run = engine.run(padFeatures(prepared.matrices), targets);
-      run.catch(() => undefined); // awaited below; avoids an unhandled rejection meanwhile
-      return run;
-    };
+    // 2 and 3. Features prepared ahead of the model.
+    queue = createFeatureQueue(frontend, pool, usable, batches, stats, skip);
 
     // 4. Run batch k; when it returns start batch k + 1, then score and yield batch k.
     // fill() comes before each run starts: inline features are computed
     // synchronously, and after the run was started they would be counted in
     // its clock (the binding starts the native run on a later tick).
-    let current = await takeNext();
-    fill();
-    running = current ? startRun(current) : null;
+    let current = await queue.takeNext();
+    queue.fill();
+    running = current ? startRun(engine, current) : null;
     while (current && running) {
       const outputs = await running;
       running = null;
       const finished = current;
-      current = await takeNext();
-      fill();
-      if (current) running = startRun(current);
+      current = await queue.takeNext();
+      queue.fill();
+      if (current) running = startRun(engine, current);
       for (let i = 0; i < finished.items.length; i++) {
         const item = finished.items[i]!;
         const output = outputs[i]!;
@@ -400,7 +472,7 @@ export async function* transcribeFiles(
       }
     }
   } finally {
-    stopped = true;
+    queue?.stop();
     // Stopped early or failed: let the run in flight finish before the caller may close the model.
     if (running) await running.catch(() => undefined);
     const workers = pool ?? (poolStarting ? await poolStarting.catch(() => null) : null);

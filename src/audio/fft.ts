@@ -29,10 +29,8 @@ function checkSize(size: number): void {
   }
 }
 
-/** The hand-written real FFT (preferred; see the module comment for why). */
-export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
-  checkSize(size);
-  const half = size / 2;
+/** For each index i < half, i with its log2(half) bits reversed: the order the first pass reads the frame in. */
+function bitReversalTable(half: number): Uint32Array {
   const bits = Math.log2(half);
   const bitReversed = new Uint32Array(half);
   for (let i = 0; i < half; i++) {
@@ -40,12 +38,34 @@ export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
     for (let b = 0; b < bits; b++) if (i & (1 << b)) reversed |= 1 << (bits - 1 - b);
     bitReversed[i] = reversed;
   }
-  // Twiddles of the half-size complex FFT after its first two stages. Stages
-  // of span s and 2s (s = 4, 16, 64, ...) run fused as one pass ("radix-2^2":
-  // one sweep over memory instead of two), with w1 = e^{-i pi k / s} and
-  // w2 = e^{-i pi k / 2s}, k < s, stored contiguously per pass. When the
-  // stage count is odd, the last stage (span half / 2) runs alone with w1.
-  const passes: { span: number; offset: number; fused: boolean }[] = [];
+  return bitReversed;
+}
+
+/** One pass of the half-size complex FFT after its radix-4 first pass: stages of span and 2 span fused, or the last stage alone. */
+interface ButterflyPass {
+  span: number;
+  /** Where this pass's twiddles start in the w1/w2 arrays. */
+  offset: number;
+  fused: boolean;
+}
+
+interface ButterflyPlan {
+  passes: ButterflyPass[];
+  w1Cos: Float64Array;
+  w1Sin: Float64Array;
+  w2Cos: Float64Array;
+  w2Sin: Float64Array;
+}
+
+/**
+ * Twiddles of the half-size complex FFT after its first two stages. Stages
+ * of span s and 2s (s = 4, 16, 64, ...) run fused as one pass ("radix-2^2":
+ * one sweep over memory instead of two), with w1 = e^{-i pi k / s} and
+ * w2 = e^{-i pi k / 2s}, k < s, stored contiguously per pass. When the
+ * stage count is odd, the last stage (span half / 2) runs alone with w1.
+ */
+function planButterflyPasses(half: number): ButterflyPlan {
+  const passes: ButterflyPass[] = [];
   let twiddleCount = 0;
   for (let span = 4; span < half; span <<= 2) {
     const fused = 2 * span < half;
@@ -64,13 +84,32 @@ export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
       w2Sin[offset + k] = -Math.sin((Math.PI * k) / (2 * span));
     }
   }
-  // Split twiddles of the full-size real transform: e^{-2 pi i k / size}, k <= half.
+  return { passes, w1Cos, w1Sin, w2Cos, w2Sin };
+}
+
+/** Split twiddles of the full-size real transform: e^{-2 pi i k / size}, k <= size / 2. */
+function realSplitTwiddles(size: number): { splitCos: Float64Array; splitSin: Float64Array } {
+  const half = size / 2;
   const splitCos = new Float64Array(half + 1);
   const splitSin = new Float64Array(half + 1);
   for (let k = 0; k <= half; k++) {
     splitCos[k] = Math.cos((2 * Math.PI * k) / size);
     splitSin[k] = -Math.sin((2 * Math.PI * k) / size);
   }
+  return { splitCos, splitSin };
+}
+
+/**
+ * The hand-written real FFT (preferred; see the module comment for why). The
+ * tables are built once here; `compute` is one closure over them with every
+ * loop inline (no calls per frame).
+ */
+export function createRealFftPowerSpectrum(size: number): PowerSpectrum {
+  checkSize(size);
+  const half = size / 2;
+  const bitReversed = bitReversalTable(half);
+  const { passes, w1Cos, w1Sin, w2Cos, w2Sin } = planButterflyPasses(half);
+  const { splitCos, splitSin } = realSplitTwiddles(size);
   const re = new Float64Array(half);
   const im = new Float64Array(half);
 
