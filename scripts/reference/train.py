@@ -615,6 +615,39 @@ def checkpoint_args(args):
     return {k: getattr(args, k) for k in keys}
 
 
+def parse_save_steps(text, steps):
+    """--save-steps '167,334,668,1336': the steps after which the weights are kept for a trajectory."""
+    if not text:
+        return set()
+    chosen = set()
+    for part in text.split(','):
+        if not part.strip().isdigit() or not 1 <= int(part) <= steps:
+            raise SystemExit(f'--save-steps: {part.strip()!r} is not a step from 1 to --steps {steps}')
+        chosen.add(int(part))
+    return chosen
+
+
+def export_saved_steps(args, store, dev_utts, saved, final_step):
+    """Exports every saved step as <out>/steps/step-<N>/model.onnx + tokens.txt, exactly as the final
+    model is exported (the final step is the run's own model.pt)."""
+    exported = []
+    example = store.on_cpu().batch(dev_utts[:2])
+    for step in saved:
+        weights = os.path.join(args.out, 'model.pt' if step == final_step else os.path.join('steps', f'step-{step}.pt'))
+        if not os.path.exists(weights):
+            log(f'{args.name or args.variant}: no weights for step {step} ({weights}); not exported')
+            continue
+        model = ConformerCTC(dim=args.dim, layers=args.layers)
+        model.load_state_dict(torch.load(weights, map_location='cpu'))
+        folder = os.path.join(args.out, 'steps', f'step-{step}')
+        os.makedirs(folder, exist_ok=True)
+        export_onnx(model, os.path.join(folder, 'model.onnx.tmp'), example[:2])
+        os.replace(os.path.join(folder, 'model.onnx.tmp'), os.path.join(folder, 'model.onnx'))
+        write_tokens(os.path.join(folder, 'tokens.txt'))
+        exported.append({'step': step, 'onnx': os.path.relpath(os.path.join(folder, 'model.onnx'), args.out)})
+    return exported
+
+
 VARIANTS = ['baseline', 'per-example-clip', 'per-core-clip', 'control', 'adaptive-per-example-clip', 'adaptive-per-core-clip']
 
 
@@ -661,6 +694,9 @@ def cmd_train(args):
     calib_start = None
     checkpoint_path = os.path.join(args.out, 'checkpoint.pt')
     resumed_from = None
+    save_steps = parse_save_steps(args.save_steps, args.steps)
+    if save_steps:
+        os.makedirs(os.path.join(args.out, 'steps'), exist_ok=True)
     if os.path.exists(checkpoint_path) and not args.no_resume:
         state = torch.load(checkpoint_path, map_location=device)
         if state['args'] != checkpoint_args(args):
@@ -730,6 +766,10 @@ def cmd_train(args):
             weights_path = os.path.join(args.out, f'weights-step{step}.pt')
             torch.save(model.state_dict(), weights_path + '.tmp')
             os.replace(weights_path + '.tmp', weights_path)
+        if step in save_steps:  # the trajectory's checkpoints: weights only, exported after training
+            step_path = os.path.join(args.out, 'steps', f'step-{step}.pt')
+            torch.save(model.state_dict(), step_path + '.tmp')
+            os.replace(step_path + '.tmp', step_path)
         if step % args.log_every == 0 or step == steps:
             entry = {'step': step, 'loss': round(loss_sum / loss_n, 4), 'secPerStep': round(sum(step_times[-args.log_every:]) / len(step_times[-args.log_every:]), 4),
                      'elapsed': round(time.time() - started, 1)}
@@ -798,6 +838,8 @@ def cmd_train(args):
         except Exception as error:  # keep the run's results; the .pt can be exported elsewhere
             metrics['onnxError'] = f'{type(error).__name__}: {error}'
             log(f'{name}: ONNX export failed: {metrics["onnxError"]}')
+        if save_steps:
+            metrics['savedSteps'] = export_saved_steps(args, store, dev_utts, sorted(save_steps | {step}), step)
     metrics['totalWallSec'] = round(time.time() - started, 1)
     with open(os.path.join(args.out, 'metrics.json.tmp'), 'w') as f:
         json.dump(metrics, f, indent=1)
@@ -1045,6 +1087,9 @@ def main():
     p.add_argument('--no-resume', action='store_true', help='start afresh even if --out has a checkpoint')
     p.add_argument('--save-weights-at', type=int, default=0,
                    help='also save the weights after this step (weights-step<N>.pt): `probe --weights` measures norms there')
+    p.add_argument('--save-steps', default='',
+                   help="keep the weights after these steps (comma-separated, e.g. '167,334,668,1336') and export each, "
+                        'with the final model, as steps/step-<N>/model.onnx: the checkpoints of a trajectory')
     p.add_argument('--norm-batches', type=int, default=4, help='batches used to measure gradient norms at init')
     p.add_argument('--deadline', type=float, default=float('inf'), help='unix time by which the run (training, evaluation, export) should be done')
     p.add_argument('--barrier-dir', default='', help='agree on a common step count with the other runs here')
