@@ -59,7 +59,8 @@ export function stepChart(options: {
   const xLow = steps.length ? position(steps[0]!) : 0;
   const xHigh = steps.length ? position(steps[steps.length - 1]!) : 1;
   const pad = (xHigh - xLow || 1) * 0.06;
-  const x = (step: number) => MARGIN.left + (plotWidth * (position(step) - xLow + pad)) / (xHigh - xLow + 2 * pad || 1);
+  const xAt = (step: number) =>
+    MARGIN.left + (plotWidth * (position(step) - xLow + pad)) / (xHigh - xLow + 2 * pad || 1);
   const y = (value: number) => MARGIN.top + plotHeight * (1 - (value - yMin) / (yMax - yMin));
   const parts: string[] = [
     `<text x="${WIDTH / 2}" y="18" text-anchor="middle" class="chart-title">${escapeXml(options.title)}</text>`,
@@ -73,7 +74,7 @@ export function stepChart(options: {
     );
   }
   for (const step of steps) {
-    const tx = x(step).toFixed(1);
+    const tx = xAt(step).toFixed(1);
     parts.push(
       `<line x1="${tx}" x2="${tx}" y1="${HEIGHT - MARGIN.bottom}" y2="${HEIGHT - MARGIN.bottom + 4}" class="axis"/>`,
       `<text x="${tx}" y="${HEIGHT - MARGIN.bottom + 15}" text-anchor="middle" class="tick">${shortNumber(step)}</text>`,
@@ -93,9 +94,13 @@ export function stepChart(options: {
       `<text x="${WIDTH - MARGIN.right - 3}" y="${+ry - 3}" text-anchor="end" class="tick">${escapeXml(options.reference.label)}</text>`,
     );
   }
+  // Series side by side at each step (4 px apart), so equal values stay visible.
+  const dodge = (i: number) =>
+    (i - (options.lines.length - 1) / 2) * Math.min(4, 24 / Math.max(1, options.lines.length));
   options.lines.forEach((line, i) => {
     const color = SERIES_COLORS[i % SERIES_COLORS.length]!;
     const points = line.points.slice().sort((a, b) => a.step - b.step);
+    const x = (step: number) => xAt(step) + dodge(i);
     if (points.length > 1)
       parts.push(
         `<polyline fill="none" stroke="${color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="5 4"' : ''} points="${points.map((point) => `${x(point.step).toFixed(1)},${y(point.value).toFixed(1)}`).join(' ')}"/>`,
@@ -108,7 +113,7 @@ export function stepChart(options: {
           : '';
       const bar =
         point.low !== undefined && point.high !== undefined
-          ? `<line x1="${px}" x2="${px}" y1="${y(point.low).toFixed(1)}" y2="${y(point.high).toFixed(1)}" stroke="${color}" stroke-width="1.5"/>`
+          ? `<path d="M${px} ${y(point.low).toFixed(1)}V${y(point.high).toFixed(1)}M${+px - 3} ${y(point.low).toFixed(1)}h6M${+px - 3} ${y(point.high).toFixed(1)}h6" stroke="${color}" stroke-width="1.5" fill="none"/>`
           : '';
       parts.push(
         `<g class="point" data-series="${escapeXml(line.name)}" data-step="${point.step}"><title>${escapeXml(`${line.name}, step ${point.step}: ${point.value.toFixed(4)}${interval}`)}</title>` +
