@@ -25,6 +25,7 @@ import glob
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -627,25 +628,38 @@ def parse_save_steps(text, steps):
     return chosen
 
 
-def export_saved_steps(args, store, dev_utts, saved, final_step):
+def export_saved_steps(out, dim, layers, example, saved, final_step=None, name=''):
     """Exports every saved step as <out>/steps/step-<N>/model.onnx + tokens.txt, exactly as the final
-    model is exported (the final step is the run's own model.pt)."""
+    model is exported (the final step is the run's own model.pt); a step already exported is kept."""
     exported = []
-    example = store.on_cpu().batch(dev_utts[:2])
     for step in saved:
-        weights = os.path.join(args.out, 'model.pt' if step == final_step else os.path.join('steps', f'step-{step}.pt'))
+        weights = os.path.join(out, 'model.pt' if step == final_step else os.path.join('steps', f'step-{step}.pt'))
+        folder = os.path.join(out, 'steps', f'step-{step}')
+        onnx_path = os.path.join(folder, 'model.onnx')
         if not os.path.exists(weights):
-            log(f'{args.name or args.variant}: no weights for step {step} ({weights}); not exported')
+            log(f'{name}: no weights for step {step} ({weights}); not exported')
             continue
-        model = ConformerCTC(dim=args.dim, layers=args.layers)
-        model.load_state_dict(torch.load(weights, map_location='cpu'))
-        folder = os.path.join(args.out, 'steps', f'step-{step}')
-        os.makedirs(folder, exist_ok=True)
-        export_onnx(model, os.path.join(folder, 'model.onnx.tmp'), example[:2])
-        os.replace(os.path.join(folder, 'model.onnx.tmp'), os.path.join(folder, 'model.onnx'))
-        write_tokens(os.path.join(folder, 'tokens.txt'))
-        exported.append({'step': step, 'onnx': os.path.relpath(os.path.join(folder, 'model.onnx'), args.out)})
+        if not os.path.exists(onnx_path) or os.path.getmtime(onnx_path) < os.path.getmtime(weights):
+            model = ConformerCTC(dim=dim, layers=layers)
+            model.load_state_dict(torch.load(weights, map_location='cpu'))
+            os.makedirs(folder, exist_ok=True)
+            export_onnx(model, onnx_path + '.tmp', example)
+            os.replace(onnx_path + '.tmp', onnx_path)
+            write_tokens(os.path.join(folder, 'tokens.txt'))
+        exported.append({'step': step, 'onnx': os.path.relpath(onnx_path, out)})
     return exported
+
+
+def cmd_export_steps(args):
+    """Exports the steps a run has saved so far (train --save-steps), e.g. while it still trains."""
+    torch.set_num_threads(args.threads)
+    store = FeatureStore(args.features, torch.device('cpu'))
+    example = store.batch(store.index(args.dev_index)[:2])[:2]
+    for run in args.runs:
+        steps = sorted(int(name[len('step-'):-len('.pt')]) for name in os.listdir(os.path.join(run, 'steps'))
+                       if re.fullmatch(r'step-\d+\.pt', name))
+        done = export_saved_steps(run, args.dim, args.layers, example, steps, name=run)
+        log(f'{run}: exported steps {", ".join(str(entry["step"]) for entry in done)}')
 
 
 VARIANTS = ['baseline', 'per-example-clip', 'per-core-clip', 'control', 'adaptive-per-example-clip', 'adaptive-per-core-clip']
@@ -839,7 +853,8 @@ def cmd_train(args):
             metrics['onnxError'] = f'{type(error).__name__}: {error}'
             log(f'{name}: ONNX export failed: {metrics["onnxError"]}')
         if save_steps:
-            metrics['savedSteps'] = export_saved_steps(args, store, dev_utts, sorted(save_steps | {step}), step)
+            metrics['savedSteps'] = export_saved_steps(args.out, args.dim, args.layers, example[:2],
+                                                       sorted(save_steps | {step}), step, name)
     metrics['totalWallSec'] = round(time.time() - started, 1)
     with open(os.path.join(args.out, 'metrics.json.tmp'), 'w') as f:
         json.dump(metrics, f, indent=1)
@@ -1131,6 +1146,13 @@ def main():
     p.add_argument('--features', default='.cache/reference/store-canaries-f32', help='canary-features-f32.ts output')
     p.add_argument('--index', default='canaries.json')
     p.add_argument('--threads', type=int, default=2)
+    p = sub.add_parser('export-steps', help='export the steps a run saved so far (train --save-steps) as steps/step-<N>/model.onnx')
+    p.add_argument('runs', nargs='+', help='run directories (steps/step-<N>.pt)')
+    p.add_argument('--features', required=True, help='feature-store directory (its dev utterances trace the export)')
+    p.add_argument('--dev-index', default='dev.json')
+    p.add_argument('--dim', type=int, default=96)
+    p.add_argument('--layers', type=int, default=4)
+    p.add_argument('--threads', type=int, default=1)
     p = sub.add_parser('evaluate', help="CER of finished runs on an evaluation set (metrics.json's devEval)")
     p.add_argument('runs', nargs='+', help='run directories (metrics.json, model.pt)')
     p.add_argument('--features', required=True, help='feature-store directory holding the evaluation set')
@@ -1139,7 +1161,7 @@ def main():
     p.add_argument('--threads', type=int, default=2)
     args = parser.parse_args()
     {'selftest': cmd_selftest, 'train': cmd_train, 'probe': cmd_probe, 'select': cmd_select,
-     'evaluate': cmd_evaluate, 'canary-transcripts': cmd_canary_transcripts}[args.command](args)
+     'evaluate': cmd_evaluate, 'canary-transcripts': cmd_canary_transcripts, 'export-steps': cmd_export_steps}[args.command](args)
 
 
 if __name__ == '__main__':
