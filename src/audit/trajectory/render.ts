@@ -284,7 +284,7 @@ function comparisonCharts(report: TrajectoryReport): string[] {
   return report.scores.map(({ score }) =>
     stepChart({
       id: `compare-${score}`,
-      title: `${scoreLabel(report, score)}: inserted, other - ${reference}`,
+      title: `${scoreLabel(report, score)}: inserted, ${report.series.length === 2 ? report.series[1]!.name : 'other'} - ${reference}`,
       yLabel: 'mean difference',
       reference: { value: 0, label: 'no difference' },
       lines: report.series.slice(1).map((one) => ({
