@@ -70,3 +70,5 @@ export * from './stats.ts';
 export { membershipInference, type MembershipInferenceResult } from './roc.ts';
 export { oneRunAudit, GUESS_SHARES, type OneRunAuditResult } from './epsilon.ts';
 export { MEMBERSHIP_FPRS, membershipScores } from './privacy.ts';
+// Memorization over training (rote trajectory): series of checkpoints, each audited, compared step by step.
+export * from './trajectory/index.ts';
