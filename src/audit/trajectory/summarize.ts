@@ -106,6 +106,8 @@ export function comparisonAtStep(
 }
 
 const listSteps = (steps: readonly number[]) => steps.join(', ');
+const listCounts = (counts: readonly number[]) =>
+  `${counts.length > 1 ? `${counts.slice(0, -1).join(', ')} and ${counts[counts.length - 1]}` : counts[0]} repetition${counts.length === 1 && counts[0] === 1 ? '' : 's'}`;
 
 /** Sentences that sum the trajectory up: per series, when each group is first detected and what the last step shows. */
 export function summarize(series: readonly TrajectorySeries[], comparisons: readonly TrajectoryComparison[]): string[] {
@@ -114,14 +116,16 @@ export function summarize(series: readonly TrajectorySeries[], comparisons: read
     const steps = one.points.map((point) => point.step);
     const detected = one.detection.filter((entry) => entry.firstStep !== null);
     const never = one.detection.filter((entry) => entry.firstStep === null).map((entry) => entry.label);
-    const first = detected
-      .slice()
-      .sort((a, b) => a.firstStep! - b.firstStep! || a.repetitions - b.repetitions)
-      .map((entry) => `${entry.label} from step ${entry.firstStep}`);
+    const byStep = new Map<number, number[]>();
+    for (const entry of detected)
+      byStep.set(entry.firstStep!, [...(byStep.get(entry.firstStep!) ?? []), entry.repetitions]);
+    const first = [...byStep.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([step, counts]) => `at step ${step} for ${listCounts(counts)}`);
     const last = one.points[one.points.length - 1]!;
     lines.push(
       `${one.name} (steps ${listSteps(steps)}): ` +
-        (first.length ? `memorization detected for ${first.join(', ')}` : 'no group detected at any step') +
+        (first.length ? `memorization first detected ${first.join('; ')}` : 'no group detected at any step') +
         (never.length && first.length ? `; never detected: ${never.join(', ')}` : '') +
         `; at step ${last.step} the audit says ${last.verdict}${last.detectedRepetitions.length ? ` (groups ${last.detectedRepetitions.join(', ')})` : ''}.`,
     );
