@@ -7,25 +7,26 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditProvider } from '../types.ts';
+import type { TrajectorySeriesInput } from './series.ts';
 import { trajectory, type TrajectoryOptions, type TrajectoryResult } from './trajectory.ts';
 
 /** The reference series in the order the demo compares them (the unclipped baseline first). */
 const SERIES_ORDER = ['baseline'];
 
 /** Series folders under `modelsDir`/trajectory holding step-<N> checkpoints, baseline first; empty when none is shipped. */
-async function demoSeries(modelsDir: string): Promise<string[]> {
+async function demoSeries(modelsDir: string): Promise<TrajectorySeriesInput[]> {
   const root = join(modelsDir, 'trajectory');
   if (!existsSync(root)) return [];
-  const entries = await readdir(root, { withFileTypes: true });
-  const names: string[] = [];
-  for (const entry of entries) {
+  const series: TrajectorySeriesInput[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
-    const steps = await readdir(join(root, entry.name));
-    if (steps.some((step) => /^step-\d+$/.test(step) && existsSync(join(root, entry.name, step, 'model.onnx'))))
-      names.push(entry.name);
+    const checkpoints = (await readdir(join(root, entry.name)))
+      .filter((name) => /^step-\d+$/.test(name) && existsSync(join(root, entry.name, name, 'model.onnx')))
+      .map((name) => ({ step: Number(name.slice('step-'.length)), model: join(root, entry.name, name) }));
+    if (checkpoints.length > 0) series.push({ name: entry.name, checkpoints });
   }
   const rank = (name: string) => (SERIES_ORDER.includes(name) ? SERIES_ORDER.indexOf(name) : SERIES_ORDER.length);
-  return names.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
+  return series.sort((a, b) => rank(a.name) - rank(b.name) || (a.name < b.name ? -1 : 1));
 }
 
 /** Runs the trajectory of the shipped checkpoints into `out`, or returns null when models/ ships none. */
@@ -40,11 +41,11 @@ export async function runDemoTrajectory(options: {
   onCheckpoint?: TrajectoryOptions['onCheckpoint'];
   onProgress?: TrajectoryOptions['onProgress'];
 }): Promise<TrajectoryResult | null> {
-  const names = await demoSeries(options.modelsDir);
-  if (names.length === 0) return null;
+  const series = await demoSeries(options.modelsDir);
+  if (series.length === 0) return null;
   return trajectory({
     canaries: options.canaries,
-    series: names.map((name) => `${name}=${join(options.modelsDir, 'trajectory', name, 'step-*')}`),
+    series,
     out: options.out,
     provider: options.provider,
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
