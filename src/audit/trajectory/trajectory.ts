@@ -190,6 +190,7 @@ export async function trajectory(options: TrajectoryOptions): Promise<Trajectory
   const borrowed: { report: AuditReport; path: string }[] = [];
   for (const path of options.reuseAudits ?? []) borrowed.push(await readAuditReport(path));
 
+  const context: AuditContext = { options, canaries, opened, family, settings, borrowed };
   const total = series.reduce((sum, one) => sum + one.checkpoints.length, 0);
   let index = 0;
   const seriesResults: TrajectorySeries[] = [];
@@ -202,47 +203,7 @@ export async function trajectory(options: TrajectoryOptions): Promise<Trajectory
       options.onCheckpoint?.({ series: one.name, step: checkpoint.step, model: checkpoint.model, index, total });
       index++;
       const auditDir = join(out, 'audits', one.name, String(checkpoint.step));
-      let report = await readReportIfAny(auditDir);
-      let how: TrajectoryPoint['audit'] = 'reused';
-      let reusedFrom: string | null = null;
-      if (report && report.canarySet.fileSha256 !== opened.hash)
-        throw new RoteError(
-          `${join(auditDir, 'report.json')}: audited with another canary set (${report.canarySet.dir}, set ${report.canarySet.setId.slice(0, 12)}) ` +
-            `than this trajectory's ${opened.dir}; every checkpoint of a trajectory is audited with one canary set: remove that folder or choose another --out`,
-        );
-      let changed = false;
-      if (report && !(await reportFits(report, checkpoint.model, opened, family, settings))) {
-        changed = true;
-        options.onNotice?.(
-          `series ${one.name} step ${checkpoint.step}: the model files or the settings changed since its audit; auditing it again`,
-          'warning',
-        );
-        report = null;
-      }
-      if (!report) {
-        for (const candidate of borrowed) {
-          if (await reportFits(candidate.report, checkpoint.model, opened, family, settings)) {
-            report = { ...candidate.report, model: { ...candidate.report.model, dir: checkpoint.model } };
-            reusedFrom = candidate.path;
-            await writeAuditReport(report, (await mkdir(auditDir, { recursive: true }), auditDir));
-            break;
-          }
-        }
-      }
-      if (!report) {
-        const journal = join(auditDir, 'rows.jsonl');
-        how = existsSync(journal) ? 'resumed' : 'audited';
-        report = await audit({
-          ...pickAuditSettings(options),
-          canaries,
-          model: checkpoint.model,
-          out: auditDir,
-          restart: changed,
-          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          ...(options.onNotice ? { onNotice: options.onNotice } : {}),
-        });
-      }
-      if (!reusedFrom && how !== 'reused') borrowed.push({ report, path: join(auditDir, 'report.json') });
+      const { report, how, reusedFrom } = await auditCheckpoint(one.name, checkpoint, auditDir, context);
       reports.push(report);
       byStep.set(checkpoint.step, { report, dir: auditDir });
       points.push({
@@ -314,6 +275,59 @@ export async function trajectory(options: TrajectoryOptions): Promise<Trajectory
   };
   const paths = await writeTrajectoryReport(report, out);
   return { report, out, paths };
+}
+
+interface AuditContext {
+  options: TrajectoryOptions;
+  canaries: string;
+  opened: OpenedCanarySet;
+  family: string;
+  settings: ReturnType<typeof resolveAuditSettings>['settings'];
+  /** Reports that may stand for a checkpoint with the same files (given, and audited earlier in this run). */
+  borrowed: { report: AuditReport; path: string }[];
+}
+
+/** One checkpoint's audit: its earlier report when it still fits, else a borrowed one of the same files, else audit() (resuming a cut-short one). */
+async function auditCheckpoint(
+  seriesName: string,
+  checkpoint: { step: number; model: string },
+  auditDir: string,
+  context: AuditContext,
+): Promise<{ report: AuditReport; how: TrajectoryPoint['audit']; reusedFrom: string | null }> {
+  const { options, opened, family, settings } = context;
+  const earlier = await readReportIfAny(auditDir);
+  if (earlier && earlier.canarySet.fileSha256 !== opened.hash)
+    throw new RoteError(
+      `${join(auditDir, 'report.json')}: audited with another canary set (${earlier.canarySet.dir}, set ${earlier.canarySet.setId.slice(0, 12)}) ` +
+        `than this trajectory's ${opened.dir}; every checkpoint of a trajectory is audited with one canary set: remove that folder or choose another --out`,
+    );
+  if (earlier && (await reportFits(earlier, checkpoint.model, opened, family, settings)))
+    return { report: earlier, how: 'reused', reusedFrom: null };
+  if (earlier)
+    options.onNotice?.(
+      `series ${seriesName} step ${checkpoint.step}: the model files or the settings changed since its audit; auditing it again`,
+      'warning',
+    );
+  for (const candidate of context.borrowed) {
+    if (await reportFits(candidate.report, checkpoint.model, opened, family, settings)) {
+      const report = { ...candidate.report, model: { ...candidate.report.model, dir: checkpoint.model } };
+      await mkdir(auditDir, { recursive: true });
+      await writeAuditReport(report, auditDir);
+      return { report, how: 'reused', reusedFrom: candidate.path };
+    }
+  }
+  const resuming = !earlier && existsSync(join(auditDir, 'rows.jsonl'));
+  const report = await audit({
+    ...pickAuditSettings(options),
+    canaries: context.canaries,
+    model: checkpoint.model,
+    out: auditDir,
+    restart: earlier !== null,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onNotice ? { onNotice: options.onNotice } : {}),
+  });
+  context.borrowed.push({ report, path: join(auditDir, 'report.json') });
+  return { report, how: resuming ? 'resumed' : 'audited', reusedFrom: null };
 }
 
 /** The audit settings trajectory() passes on to each audit(). */
