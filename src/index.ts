@@ -1,6 +1,6 @@
 /**
  * rote's public API: the front door, a named list of what users of the tool need
- * (generate, import, inject, verify, load and transcribe models, audit, compare,
+ * (generate, import, inject, verify, load and transcribe models, audit, compare, trajectory,
  * report I/O, errors, and the report and receipt types).
  *
  * Everything else stays reachable for scripts through the stage subpaths
@@ -82,3 +82,12 @@ export {
   type EpsilonAudit,
   type MembershipInferenceSummary,
 } from './audit/index.ts';
+
+// Memorization over training: series of checkpoints, each audited, compared step by step.
+export {
+  trajectory,
+  type TrajectoryOptions,
+  type TrajectoryResult,
+  type TrajectoryReport,
+  type TrajectorySeriesInput,
+} from './audit/trajectory/index.ts';

@@ -15,6 +15,7 @@ test('the front door is a named list: what users call is there, internals are no
     'transcribeFiles',
     'audit',
     'compare',
+    'trajectory',
     'checkCanaries',
     'readAuditReport',
     'writeAuditReport',

@@ -26,7 +26,10 @@
 # where a GPU is lent: the same script and train.py run there unchanged), TRAIN_ARGS
 # (more train.py flags), EVAL_STORE (.cache/reference/store-eval: where build-data.sh put
 # the evaluation set; each finished run is evaluated on it, train.py evaluate -> devEval in
-# its metrics.json, the CER the C rule's bound uses; skipped when the store does not exist).
+# its metrics.json, the CER the C rule's bound uses; skipped when the store does not exist),
+# SAVE_STEPS (none: comma-separated steps, e.g. 167,334,668,1336, after which each run keeps
+# its weights and exports them with the final model as <run>/steps/step-<N>/model.onnx: the
+# checkpoints of a trajectory; see "Reference trajectories" in README.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 STORE=${STORE:-.cache/reference/store}
@@ -46,6 +49,7 @@ PY=${PYTHON:-/usr/bin/python3}
 DEVICE=${DEVICE:-cpu}
 TRAIN_ARGS=${TRAIN_ARGS:-}
 EVAL_STORE=${EVAL_STORE:-.cache/reference/store-eval}
+SAVE_STEPS=${SAVE_STEPS:-}
 [ -f "$STORE/train-injected.json" ] || { echo "train-runs.sh: $STORE/train-injected.json not found: run build-data.sh first" >&2; exit 2; }
 mkdir -p "$WORK/runs" "$WORK/logs"
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
@@ -132,7 +136,7 @@ train_run() {
   esac
   log "$name: started"
   if nice -n "$NICE" "$PY" scripts/reference/train.py train "${common[@]}" "${args[@]}" --name "$name" \
-      --steps "$STEPS" --micro-batches "$MICRO_BATCHES" --out "$out" $TRAIN_ARGS >>"$WORK/logs/$name.log" 2>&1; then
+      --steps "$STEPS" --micro-batches "$MICRO_BATCHES" --out "$out" ${SAVE_STEPS:+--save-steps "$SAVE_STEPS"} $TRAIN_ARGS >>"$WORK/logs/$name.log" 2>&1; then
     log "$name: $(tail -n 1 "$WORK/logs/$name.log" | cut -c1-240)"
     evaluate_run "$name"
   else

@@ -25,6 +25,7 @@ import glob
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -615,6 +616,52 @@ def checkpoint_args(args):
     return {k: getattr(args, k) for k in keys}
 
 
+def parse_save_steps(text, steps):
+    """--save-steps '167,334,668,1336': the steps after which the weights are kept for a trajectory."""
+    if not text:
+        return set()
+    chosen = set()
+    for part in text.split(','):
+        if not part.strip().isdigit() or not 1 <= int(part) <= steps:
+            raise SystemExit(f'--save-steps: {part.strip()!r} is not a step from 1 to --steps {steps}')
+        chosen.add(int(part))
+    return chosen
+
+
+def export_saved_steps(out, dim, layers, example, saved, final_step=None, name=''):
+    """Exports every saved step as <out>/steps/step-<N>/model.onnx + tokens.txt, exactly as the final
+    model is exported (the final step is the run's own model.pt); a step already exported is kept."""
+    exported = []
+    for step in saved:
+        weights = os.path.join(out, 'model.pt' if step == final_step else os.path.join('steps', f'step-{step}.pt'))
+        folder = os.path.join(out, 'steps', f'step-{step}')
+        onnx_path = os.path.join(folder, 'model.onnx')
+        if not os.path.exists(weights):
+            log(f'{name}: no weights for step {step} ({weights}); not exported')
+            continue
+        if not os.path.exists(onnx_path) or os.path.getmtime(onnx_path) < os.path.getmtime(weights):
+            model = ConformerCTC(dim=dim, layers=layers)
+            model.load_state_dict(torch.load(weights, map_location='cpu'))
+            os.makedirs(folder, exist_ok=True)
+            export_onnx(model, onnx_path + '.tmp', example)
+            os.replace(onnx_path + '.tmp', onnx_path)
+            write_tokens(os.path.join(folder, 'tokens.txt'))
+        exported.append({'step': step, 'onnx': os.path.relpath(onnx_path, out)})
+    return exported
+
+
+def cmd_export_steps(args):
+    """Exports the steps a run has saved so far (train --save-steps), e.g. while it still trains."""
+    torch.set_num_threads(args.threads)
+    store = FeatureStore(args.features, torch.device('cpu'))
+    example = store.batch(store.index(args.dev_index)[:2])[:2]
+    for run in args.runs:
+        steps = sorted(int(name[len('step-'):-len('.pt')]) for name in os.listdir(os.path.join(run, 'steps'))
+                       if re.fullmatch(r'step-\d+\.pt', name))
+        done = export_saved_steps(run, args.dim, args.layers, example, steps, name=run)
+        log(f'{run}: exported steps {", ".join(str(entry["step"]) for entry in done)}')
+
+
 VARIANTS = ['baseline', 'per-example-clip', 'per-core-clip', 'control', 'adaptive-per-example-clip', 'adaptive-per-core-clip']
 
 
@@ -661,6 +708,9 @@ def cmd_train(args):
     calib_start = None
     checkpoint_path = os.path.join(args.out, 'checkpoint.pt')
     resumed_from = None
+    save_steps = parse_save_steps(args.save_steps, args.steps)
+    if save_steps:
+        os.makedirs(os.path.join(args.out, 'steps'), exist_ok=True)
     if os.path.exists(checkpoint_path) and not args.no_resume:
         state = torch.load(checkpoint_path, map_location=device)
         if state['args'] != checkpoint_args(args):
@@ -730,6 +780,10 @@ def cmd_train(args):
             weights_path = os.path.join(args.out, f'weights-step{step}.pt')
             torch.save(model.state_dict(), weights_path + '.tmp')
             os.replace(weights_path + '.tmp', weights_path)
+        if step in save_steps:  # the trajectory's checkpoints: weights only, exported after training
+            step_path = os.path.join(args.out, 'steps', f'step-{step}.pt')
+            torch.save(model.state_dict(), step_path + '.tmp')
+            os.replace(step_path + '.tmp', step_path)
         if step % args.log_every == 0 or step == steps:
             entry = {'step': step, 'loss': round(loss_sum / loss_n, 4), 'secPerStep': round(sum(step_times[-args.log_every:]) / len(step_times[-args.log_every:]), 4),
                      'elapsed': round(time.time() - started, 1)}
@@ -798,6 +852,9 @@ def cmd_train(args):
         except Exception as error:  # keep the run's results; the .pt can be exported elsewhere
             metrics['onnxError'] = f'{type(error).__name__}: {error}'
             log(f'{name}: ONNX export failed: {metrics["onnxError"]}')
+        if save_steps:
+            metrics['savedSteps'] = export_saved_steps(args.out, args.dim, args.layers, example[:2],
+                                                       sorted(save_steps | {step}), step, name)
     metrics['totalWallSec'] = round(time.time() - started, 1)
     with open(os.path.join(args.out, 'metrics.json.tmp'), 'w') as f:
         json.dump(metrics, f, indent=1)
@@ -1045,6 +1102,9 @@ def main():
     p.add_argument('--no-resume', action='store_true', help='start afresh even if --out has a checkpoint')
     p.add_argument('--save-weights-at', type=int, default=0,
                    help='also save the weights after this step (weights-step<N>.pt): `probe --weights` measures norms there')
+    p.add_argument('--save-steps', default='',
+                   help="keep the weights after these steps (comma-separated, e.g. '167,334,668,1336') and export each, "
+                        'with the final model, as steps/step-<N>/model.onnx: the checkpoints of a trajectory')
     p.add_argument('--norm-batches', type=int, default=4, help='batches used to measure gradient norms at init')
     p.add_argument('--deadline', type=float, default=float('inf'), help='unix time by which the run (training, evaluation, export) should be done')
     p.add_argument('--barrier-dir', default='', help='agree on a common step count with the other runs here')
@@ -1086,6 +1146,13 @@ def main():
     p.add_argument('--features', default='.cache/reference/store-canaries-f32', help='canary-features-f32.ts output')
     p.add_argument('--index', default='canaries.json')
     p.add_argument('--threads', type=int, default=2)
+    p = sub.add_parser('export-steps', help='export the steps a run saved so far (train --save-steps) as steps/step-<N>/model.onnx')
+    p.add_argument('runs', nargs='+', help='run directories (steps/step-<N>.pt)')
+    p.add_argument('--features', required=True, help='feature-store directory (its dev utterances trace the export)')
+    p.add_argument('--dev-index', default='dev.json')
+    p.add_argument('--dim', type=int, default=96)
+    p.add_argument('--layers', type=int, default=4)
+    p.add_argument('--threads', type=int, default=1)
     p = sub.add_parser('evaluate', help="CER of finished runs on an evaluation set (metrics.json's devEval)")
     p.add_argument('runs', nargs='+', help='run directories (metrics.json, model.pt)')
     p.add_argument('--features', required=True, help='feature-store directory holding the evaluation set')
@@ -1094,7 +1161,7 @@ def main():
     p.add_argument('--threads', type=int, default=2)
     args = parser.parse_args()
     {'selftest': cmd_selftest, 'train': cmd_train, 'probe': cmd_probe, 'select': cmd_select,
-     'evaluate': cmd_evaluate, 'canary-transcripts': cmd_canary_transcripts}[args.command](args)
+     'evaluate': cmd_evaluate, 'canary-transcripts': cmd_canary_transcripts, 'export-steps': cmd_export_steps}[args.command](args)
 
 
 if __name__ == '__main__':

@@ -66,3 +66,5 @@ export * from './stats/index.ts';
 export { membershipInference, type MembershipInferenceResult } from './stats/roc.ts';
 export { oneRunAudit, GUESS_SHARES, type OneRunAuditResult } from './stats/epsilon.ts';
 export { MEMBERSHIP_FPRS, membershipScores } from './pipeline/privacy.ts';
+// Memorization over training (rote trajectory): series of checkpoints, each audited, compared step by step.
+export * from './trajectory/index.ts';

@@ -8,6 +8,7 @@ import { registerInspectModel } from './inspect-model.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerAudit } from './audit.ts';
 import { registerCompare } from './compare.ts';
+import { registerTrajectory } from './trajectory.ts';
 import { registerCheckCanaries } from './check-canaries.ts';
 import { registerImportCanaries } from './import-canaries.ts';
 
@@ -27,6 +28,7 @@ export function registerCommands(program: Command): void {
   registerInspectModel(program);
   registerAudit(program);
   registerCompare(program);
+  registerTrajectory(program);
   registerDoctor(program);
   registerDemo(program);
 }

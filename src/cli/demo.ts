@@ -53,6 +53,11 @@ export function registerDemo(program: Command): void {
             bar.shown = 0;
             bar.label = model.name;
           },
+          onCheckpoint: ({ series, step }) => {
+            stopBar();
+            bar.shown = 0;
+            bar.label = `${series} step ${step}`;
+          },
           onProgress: (done, total) => {
             bar.progress ??= createProgress(`audit ${bar.label}`, total, { quiet: flags.quiet });
             bar.progress.increment(done - bar.shown);
@@ -68,10 +73,18 @@ export function registerDemo(program: Command): void {
           `\n== comparison: each model against ${result.models[0]!.name} (paired Wilcoxon signed-rank per group, Holm-corrected)\n`,
         );
         write(`${comparisonTerminalTable(result.comparison)}\n`);
+        if (result.trajectory) {
+          const { trajectoryTerminalLines } = await import('../audit/trajectory/render.ts');
+          write(
+            `\n== trajectory: checkpoints saved during training (${shown(join(DEMO_MODELS_DIR, 'trajectory'))}/), each audited; first step at which each group is detected\n`,
+          );
+          write(`${trajectoryTerminalLines(result.trajectory.report).join('\n')}\n`);
+        }
         write(
           `\nreports (${result.seconds.toFixed(1)} s, provider ${[...new Set(result.models.flatMap((model) => model.report.providers))].join('+')}): ${shown(result.out)}/\n`,
         );
         write(`  open ${shown(result.comparisonPaths.html)}\n`);
+        if (result.trajectory) write(`  trajectory: ${shown(result.trajectory.paths.html)}\n`);
         write(`  per model: ${result.models.map((model) => shown(join(model.reportDir, 'report.html'))).join(', ')}\n`);
         write(`  how the models were made: ${shown(join(DEMO_MODELS_DIR, '<name>', 'MODEL_CARD.md'))}\n`);
       } finally {

@@ -287,6 +287,57 @@ test('the model cards hold the audit tables and comparison verdicts that npm sta
   }
 });
 
+/**
+ * The shipped trajectories (models/trajectory/README.md): checkpoints from the start of two training runs,
+ * each file as ship-steps.ts recorded it; the first step at which the audit detects each group, as observed.
+ */
+const TRAJECTORY_FIRST_DETECTED: Record<string, (number | null)[]> = {
+  // 1, 2, 4, 8, 16 repetitions
+  baseline: [null, 1000, 334, 500, 334],
+  'adaptive-per-example-clip': [null, null, 500, 500, 334],
+};
+
+test('the demo audits the shipped trajectories: steps and files as shipped, memorization detected at 16 repetitions first', async () => {
+  const trajectory = demo.trajectory;
+  assert.ok(trajectory, 'the demo runs the trajectory of models/trajectory');
+  const series = trajectory!.report.series;
+  assert.equal(
+    series.map((one) => one.name),
+    Object.keys(TRAJECTORY_FIRST_DETECTED),
+  );
+  for (const one of series) {
+    const shipped = JSON.parse(readFileSync(join(DEMO_MODELS_DIR, 'trajectory', one.name, 'steps.json'), 'utf8')) as {
+      checkpoints: { step: number; sha256: string }[];
+    };
+    assert.equal(
+      one.points.map((point) => point.step),
+      shipped.checkpoints.map((checkpoint) => checkpoint.step),
+    );
+    for (const checkpoint of shipped.checkpoints)
+      assert.is(
+        await sha256File(join(DEMO_MODELS_DIR, 'trajectory', one.name, `step-${checkpoint.step}`, 'model.onnx')),
+        checkpoint.sha256,
+      );
+    assert.equal(
+      one.detection.map((entry) => entry.firstStep),
+      TRAJECTORY_FIRST_DETECTED[one.name],
+      `${one.name}: first steps detected (1, 2, 4, 8, 16 repetitions)`,
+    );
+    // Held-out canaries are recognized better as training goes on (general accuracy).
+    const heldOut = one.points.map((point) => point.groups[0]!.cer.estimate);
+    assert.ok(
+      heldOut.every((cer, i) => i === 0 || cer < heldOut[i - 1]!),
+      `${one.name}: held-out CER ${heldOut}`,
+    );
+  }
+  // At step 500 the clipped run memorizes less than the baseline, beyond the held-out difference.
+  const at500 = trajectory!.report.comparisons.find((comparison) => comparison.step === 500)!;
+  assert.equal(
+    at500.pairs[0]!.primary.map((test) => test.finding),
+    ['other-memorizes-less', 'other-memorizes-less'],
+  );
+});
+
 test('the demo replaces its own output folder and refuses a folder it did not write', async () => {
   const foreign = join(work, 'foreign');
   mkdirSync(foreign, { recursive: true });

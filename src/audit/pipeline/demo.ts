@@ -16,6 +16,8 @@ import { audit } from './audit.ts';
 import { compare, writeComparisonFiles } from '../compare/index.ts';
 import { DEMO_OPTION_SPECS, DEMO_OUT } from '../options.ts';
 import type { AuditProvider, AuditReport, ComparisonReport } from '../report/types.ts';
+import { runDemoTrajectory } from '../trajectory/demo.ts';
+import type { TrajectoryResult } from '../trajectory/trajectory.ts';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const DEMO_MODELS_DIR = join(PACKAGE_ROOT, 'models');
@@ -49,6 +51,8 @@ export interface DemoOptions extends OptionsOf<typeof DEMO_OPTION_SPECS> {
   onModelStart?: (model: DemoModel, index: number, count: number) => void;
   /** Called after each canary of the current model. */
   onProgress?: (done: number, total: number) => void;
+  /** Called before each checkpoint of the trajectory (models/trajectory) is audited or reused. */
+  onCheckpoint?: (checkpoint: { series: string; step: number }) => void;
 }
 
 export interface DemoModelResult extends DemoModel {
@@ -64,6 +68,8 @@ export interface DemoResult {
   models: DemoModelResult[];
   comparison: ComparisonReport;
   comparisonPaths: { json: string; markdown: string; html: string };
+  /** The trajectory of the checkpoints in models/trajectory (written to out/trajectory); null when none are shipped. */
+  trajectory: TrajectoryResult | null;
   seconds: number;
 }
 
@@ -155,6 +161,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     { names: results.map((result) => result.name) },
   );
   const comparisonPaths = await writeComparisonFiles(comparison, out);
+  const trajectory = await runDemoTrajectory({
+    modelsDir: options.modelsDir ?? DEMO_MODELS_DIR,
+    canaries,
+    out: join(out, 'trajectory'),
+    provider,
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    reuseAudits: results.map((result) => result.reportDir),
+    ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   return {
     out,
     canaries,
@@ -162,6 +178,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     models: results,
     comparison,
     comparisonPaths,
+    trajectory,
     seconds: (Date.now() - started) / 1000,
   };
 }
