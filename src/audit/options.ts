@@ -159,22 +159,13 @@ type AuditOptionSpec = (typeof AUDIT_OPTION_SPECS)[number];
 const auditSpec = <Key extends AuditOptionSpec['key']>(key: Key) =>
   findSpec<string>(AUDIT_OPTION_SPECS, key) as Extract<AuditOptionSpec, { key: Key }>;
 
-/** Options of compare() (`rote compare`); alpha, confidence and resamples are the audit's, with the audit's defaults. */
-export const COMPARE_OPTION_SPECS = [
-  { key: 'out', flag: '--out <dir>', kind: 'string', default: 'comparison', description: 'output directory' },
-  {
-    key: 'force',
-    flag: '--force',
-    kind: 'switch',
-    default: false,
-    description:
-      'replace a comparison that rote compare wrote at --out; never a file, a folder holding anything else, or the working directory or its ancestors',
-  },
+/** Options of compare(); alpha, confidence and resamples are the audit's, with the audit's defaults. */
+export const COMPARE_SETTING_SPECS = [
   {
     key: 'names',
     flag: '--names <a,b,...>',
     kind: 'string-list',
-    description: 'display names, one per report (default: model directory names)',
+    description: 'display names, one per report (default: model directory names, or A, B, ... when those repeat)',
   },
   // No default: the reports' own alpha when they agree, else the audit's default.
   {
@@ -194,6 +185,20 @@ export const COMPARE_OPTION_SPECS = [
       'direction of the primary test: less = the other models memorize less than the first (higher scores on inserted canaries), more, or either (two-sided)',
   },
   { key: 'seed', flag: '--seed <text>', kind: 'string', default: 'rote-compare', description: 'bootstrap seed' },
+] as const satisfies readonly OptionSpec[];
+
+/** Options of `rote compare`: where writeComparisonReport writes, then compare()'s (COMPARE_SETTING_SPECS). */
+export const COMPARE_OPTION_SPECS = [
+  { key: 'out', flag: '--out <dir>', kind: 'string', default: 'comparison', description: 'output directory' },
+  {
+    key: 'force',
+    flag: '--force',
+    kind: 'switch',
+    default: false,
+    description:
+      'replace a comparison that rote compare wrote at --out; never a file, a folder holding anything else, or the working directory or its ancestors',
+  },
+  ...COMPARE_SETTING_SPECS,
 ] as const satisfies readonly OptionSpec[];
 
 /** The flags `rote compare` offers (confidence and resamples are API-only there). */

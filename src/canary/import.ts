@@ -24,7 +24,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { RoteError } from '../util/errors.ts';
 import { hasDigit, normalizeText } from '../util/normalize-text.ts';
-import { findSpec, outOfRange, resolveOption } from '../util/options.ts';
+import { findSpec, outOfRange, resolveOptions, type OptionsOf } from '../util/options.ts';
 import { GENERATE_OPTION_SPECS, IMPORT_OPTION_SPECS } from './options.ts';
 import { sha256Hex } from '../util/hash.ts';
 import { decodeWav, encodeWav16, samplesOutsideFullScale, type DecodedAudio } from '../audio/wav.ts';
@@ -35,20 +35,11 @@ import { refuseOutputsOnInputs } from '../util/output-guard.ts';
 import { refuseNonRegularFile } from '../util/input-file.ts';
 import type { CanaryRecord, CanarySet, CanarySetParameters } from './types.ts';
 
-export interface ImportCanariesOptions {
-  /** The list: .tsv (header row: id, text, repetitions, audio[, sha256]) or .jsonl / .json lines. */
-  list: string;
-  /** Folder the list's audio paths are relative to (default: the list's folder). */
-  audioDir?: string;
-  /** Output directory of the canary set. */
-  out: string;
-  /** Speed-up already applied to the audio, recorded only (default 1: none or unknown). */
-  speed?: number;
-  /** 'bernoulli': the list's canaries were each trained on once with independent probability 1/2 (repetitions 1 or held-out), for the one-run ε audit. */
-  membership?: 'groups' | 'bernoulli';
-  /** Language of the list's canaries (a code such as de, cmn; default en); a row's own language field overrides it. */
-  language?: string;
-  force?: boolean;
+/**
+ * The options of importCanarySet: one per IMPORT_OPTION_SPECS (src/canary/options.ts: types, defaults and help
+ * there), and the progress callback.
+ */
+export interface ImportCanariesOptions extends OptionsOf<typeof IMPORT_OPTION_SPECS> {
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -190,13 +181,11 @@ function roundDuration(seconds: number): number {
 }
 
 export async function importCanarySet(options: ImportCanariesOptions): Promise<ImportResult> {
-  const option = <T>(key: (typeof IMPORT_OPTION_SPECS)[number]['key'], value: T | undefined) =>
-    resolveOption(IMPORT_OPTION_SPECS, key, value);
-  const list = resolve(option('list', options.list)!);
-  const out = resolve(option('out', options.out)!);
-  const speed = option('speed', options.speed)!;
-  const membership = option('membership', options.membership)!;
-  const listLanguage = checkLanguageCode(option('language', options.language)!, '--language');
+  const resolved = resolveOptions(IMPORT_OPTION_SPECS, options);
+  const list = resolve(resolved.list);
+  const out = resolve(resolved.out);
+  const { speed, membership } = resolved;
+  const listLanguage = checkLanguageCode(resolved.language, '--language');
   let bytes: Buffer;
   try {
     bytes = await readFile(list);
@@ -209,7 +198,7 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
   const listSha256 = sha256Hex(bytes);
   const rows = parseCanaryList(bytes.toString('utf8'), options.list);
   checkListedCanaries(rows, options.list, membership);
-  const audioDir = resolve(options.audioDir ?? dirname(list));
+  const audioDir = resolve(resolved.audioDir ?? dirname(list));
   await refuseOutputsOnInputs(
     [
       { path: list, what: 'the canary list', key: 'list' },
@@ -218,7 +207,7 @@ export async function importCanarySet(options: ImportCanariesOptions): Promise<I
     ],
     [{ path: out, key: 'out', kind: 'folder' }],
   );
-  const replacing = await checkCanarySetOutput(out, options.force ?? false);
+  const replacing = await checkCanarySetOutput(out, resolved.force);
 
   // Read, check and convert every WAV before writing anything.
   const { converted, sampleRate } = await convertListedAudio(rows, {

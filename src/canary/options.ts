@@ -3,7 +3,7 @@
  * validation in one place (the CLI builds its flags from GENERATE_OPTION_SPECS).
  */
 import { randomBytes } from 'node:crypto';
-import { OptionError, resolveOption, type OptionSpec, type OptionValueKind } from '../util/options.ts';
+import { OptionError, resolveOptions, type OptionSpec, type OptionsOf, type OptionValueKind } from '../util/options.ts';
 import { SPEED_METHODS, type SpeedMethod } from './types.ts';
 import { DEFAULT_VOICES, describeVoices, validateEspeakVoice } from './voices.ts';
 import { CANARY_LANGUAGES, canaryLanguage, DEFAULT_LANGUAGE } from './languages.ts';
@@ -12,62 +12,6 @@ import { validateCommandTemplate } from './command-tts.ts';
 export interface GenerateProgress {
   done: number;
   total: number;
-}
-
-export interface GenerateOptions {
-  /** Output directory of the canary set (required). */
-  out: string;
-  /**
-   * PRNG seed: the same seed and options give the same set, byte for byte (a reproducible, hence guessable, set).
-   * Default: 128 bits from a cryptographic source, recorded in canary-set.json (never in for-training/).
-   */
-  seed?: string;
-  /** Words per canary. */
-  words?: number;
-  /** Repetition count of each inserted group. */
-  repetitions?: number[];
-  /** Canaries per inserted group. */
-  perGroup?: number;
-  /** Held-out canaries (never trained on; the baseline for exposure). */
-  holdout?: number;
-  /**
-   * 'groups' (default): repetition groups plus a held-out group. 'bernoulli':
-   * `candidates` canaries, each trained on exactly once with independent
-   * probability 1/2 drawn from the seed, for the one-run ε audit; repetition
-   * options do not apply.
-   */
-  membership?: 'groups' | 'bernoulli';
-  /** Candidate canaries of a bernoulli set (default 256). */
-  candidates?: number;
-  /**
-   * Language of the canaries (languages.ts: espeak-ng voices, word list, default rate,
-   * words joined with or without spaces), recorded in the set. Default 'en'.
-   */
-  language?: string;
-  /** Word list file (default: the language's shipped list, canaries/words-<language>.txt). */
-  wordlist?: string;
-  /** File whose words are removed from the word list (word list, text, or JSON-lines manifest). */
-  excludeWords?: string;
-  /** Voices, rotated per canary within each group (default: the language's). */
-  voices?: string[];
-  /** Speaking rate in words per minute (default: the language's, languages.ts). */
-  rate?: number;
-  /** Pitch 0..99. */
-  pitch?: number;
-  /** Speed-up factor, 1..8. */
-  speed?: number;
-  speedMethod?: SpeedMethod;
-  /** Output sample rate in Hz. */
-  sampleRate?: number;
-  /** External TTS command template (see command-tts.ts); default: embedded espeak-ng (wasm). */
-  ttsCommand?: string;
-  /** Version string recorded for --tts-command (default: the command template itself). */
-  ttsVersion?: string;
-  /** Parallel synthesis workers (default: available cores). */
-  concurrency?: number;
-  /** Replace a canary set rote wrote at `out` (never a file, a folder with other content, the working directory or an ancestor). */
-  force?: boolean;
-  onProgress?: (progress: GenerateProgress) => void;
 }
 
 export const GENERATE_DEFAULTS = {
@@ -94,9 +38,6 @@ export const RECOMMENDED_MIN_HOLDOUT = 100;
 
 export type { OptionValueKind };
 
-/** One option of generateCanarySet as `rote generate` offers it (the house's OptionSpec, src/util/options.ts). */
-export type GenerateOptionSpec = OptionSpec<Exclude<keyof GenerateOptions, 'onProgress'>>;
-
 const d = GENERATE_DEFAULTS;
 
 /**
@@ -104,7 +45,7 @@ const d = GENERATE_DEFAULTS;
  * resolveGenerateOptions applies (GENERATE_DEFAULTS). src/cli/generate.ts builds
  * its flags from this list and passes them through unchanged.
  */
-export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
+export const GENERATE_OPTION_SPECS = [
   {
     key: 'out',
     required: true,
@@ -281,23 +222,35 @@ export const GENERATE_OPTION_SPECS: readonly GenerateOptionSpec[] = [
     description:
       'replace a canary set that rote generate wrote at --out; never a file, a folder holding anything else, or the working directory or its ancestors (default: off)',
   },
-];
+] as const satisfies readonly OptionSpec[];
+
+/** One option of generateCanarySet as `rote generate` offers it (the house's OptionSpec, src/util/options.ts). */
+export type GenerateOptionSpec = OptionSpec<(typeof GENERATE_OPTION_SPECS)[number]['key']>;
+
+/**
+ * The options of generateCanarySet: one per GENERATE_OPTION_SPECS (types, defaults, ranges and help there), and
+ * the progress callback.
+ */
+export interface GenerateOptions extends OptionsOf<typeof GENERATE_OPTION_SPECS> {
+  onProgress?: (progress: GenerateProgress) => void;
+}
 
 /** The resolved options: every GenerateOptions field filled in, except those whose absence means something. */
 type OptionalWhenResolved = 'wordlist' | 'excludeWords' | 'ttsCommand' | 'ttsVersion' | 'concurrency' | 'candidates';
 export type ResolvedGenerateOptions = Required<Omit<GenerateOptions, 'onProgress' | OptionalWhenResolved>> &
   Pick<GenerateOptions, OptionalWhenResolved>;
 
-const resolve = <Key extends GenerateOptionSpec['key']>(key: Key, value: GenerateOptions[Key]) =>
-  resolveOption(GENERATE_OPTION_SPECS, key, value);
-
-/** Fills defaults and validates every option; errors name the option key and the valid range. */
+/**
+ * Fills defaults and validates every option; errors name the option key and the valid range. Each option is
+ * checked against its spec first (one resolveOptions call), then the checks that involve several options.
+ */
 export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenerateOptions {
   if (!options.out)
     throw new OptionError((name) => `${name('out')} is required: the directory to write the canary set to`);
-  const speed = resolve('speed', options.speed)!;
-  const speedMethod = resolve('speedMethod', options.speedMethod)!;
-  const membership = resolve('membership', options.membership)!;
+  // A seed given as a number from JavaScript counts as its text.
+  const seed = options.seed === undefined ? undefined : String(options.seed);
+  const resolved = resolveOptions(GENERATE_OPTION_SPECS, { ...options, seed });
+  const { membership } = resolved;
   if (membership === 'bernoulli') {
     const mixed = (['repetitions', 'perGroup', 'holdout'] as const).filter((key) => options[key] !== undefined);
     if (mixed.length > 0) {
@@ -309,48 +262,48 @@ export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenera
   } else if (options.candidates !== undefined) {
     throw new OptionError((name) => `${name('candidates')} applies only to ${name('membership')} bernoulli`);
   }
-  const candidates = membership === 'bernoulli' ? resolve('candidates', options.candidates) : undefined;
-  const repetitions = [...(options.repetitions ?? (membership === 'bernoulli' ? [1] : d.repetitions))];
+  // A bernoulli set has no repetitions option (refused above): each candidate is inserted once.
+  const repetitions = [...(membership === 'bernoulli' ? [1] : resolved.repetitions)];
   if (repetitions.length === 0)
     throw new OptionError((name) => `${name('repetitions')} needs at least one repetition count, e.g. 1,2,4,8,16`);
-  resolve('repetitions', repetitions);
   if (new Set(repetitions).size !== repetitions.length)
     throw new OptionError((name) => `${name('repetitions')} must not repeat a count, got ${repetitions.join(',')}`);
-  const ttsCommand = options.ttsCommand;
+  const { ttsCommand } = resolved;
   if (ttsCommand !== undefined) validateCommandTemplate(ttsCommand);
-  const language = canaryLanguage(resolve('language', options.language)!);
+  const language = canaryLanguage(resolved.language);
+  // The spec's default voices are English's; the language's own (or "default" for a TTS command) apply here.
   const voices = [...(options.voices ?? (ttsCommand ? ['default'] : language.voices))];
   if (voices.length === 0) throw new OptionError((name) => `${name('voices')} needs at least one voice`);
   if (!ttsCommand) voices.forEach((voice) => validateEspeakVoice(voice, '--voices', language));
-  resolve('concurrency', options.concurrency);
-  if (options.seed !== undefined && String(options.seed).trim() === '') {
+  if (seed !== undefined && seed.trim() === '') {
     throw new OptionError(
       (name) =>
         `${name('seed')} must not be empty: leave it out for a secret random seed, or give a text for a reproducible set`,
     );
   }
   return {
-    out: options.out,
-    seed: options.seed === undefined ? randomBytes(16).toString('hex') : String(options.seed),
-    words: resolve('words', options.words)!,
+    out: resolved.out,
+    seed: seed ?? randomBytes(16).toString('hex'),
+    words: resolved.words,
     repetitions,
-    perGroup: resolve('perGroup', options.perGroup)!,
-    holdout: resolve('holdout', options.holdout)!,
+    perGroup: resolved.perGroup,
+    holdout: resolved.holdout,
     language: language.code,
-    wordlist: options.wordlist,
-    excludeWords: options.excludeWords,
+    wordlist: resolved.wordlist,
+    excludeWords: resolved.excludeWords,
     voices,
-    rate: resolve('rate', options.rate ?? language.rate)!,
-    pitch: resolve('pitch', options.pitch)!,
-    speed,
-    speedMethod,
-    sampleRate: resolve('sampleRate', options.sampleRate)!,
+    // The spec's default rate is English's; without --rate the language's own applies (languages.ts).
+    rate: options.rate ?? language.rate,
+    pitch: resolved.pitch,
+    speed: resolved.speed,
+    speedMethod: resolved.speedMethod,
+    sampleRate: resolved.sampleRate,
     ttsCommand,
-    ttsVersion: options.ttsVersion,
-    concurrency: options.concurrency,
-    force: resolve('force', options.force)!,
+    ttsVersion: resolved.ttsVersion,
+    concurrency: resolved.concurrency,
+    force: resolved.force,
     membership,
-    candidates,
+    candidates: membership === 'bernoulli' ? resolved.candidates : undefined,
   };
 }
 
@@ -361,7 +314,8 @@ export const IMPORT_OPTION_SPECS = [
     flag: '--list <file>',
     kind: 'string',
     required: true,
-    description: 'the canary list: .tsv, or .jsonl (JSON lines)',
+    description:
+      'the canary list: .tsv with a header row (id, text, repetitions, audio[, sha256, language]), or .jsonl (JSON lines with those fields)',
   },
   {
     key: 'audioDir',

@@ -25,6 +25,9 @@ import { detectModel, loadModel } from '../../src/asr/index.ts';
 import { MODELS } from '../asr/helpers.ts';
 import { openJournal, JOURNAL_FORMAT } from '../../src/audit/pipeline/journal.ts';
 import { detectFileFormat } from '../../src/manifest/detect.ts';
+import { resolveGenerateOptions, type GenerateOptions } from '../../src/canary/options.ts';
+import { importCanarySet, type ImportCanariesOptions } from '../../src/canary/import.ts';
+import type { CompareOptions } from '../../src/audit/compare/compare.ts';
 
 const SPECS: OptionSpec[] = [
   {
@@ -188,6 +191,32 @@ test('on the way to ONNX Runtime, provider, threads and deviceId are checked by 
   assert.is(threads.message, 'threads must be a positive integer, got 0');
   const deviceId = await rejection(loadModel(dir, { deviceId: -1 }));
   assert.is(deviceId.message, 'deviceId must be a non-negative integer, got -1');
+});
+
+test('generate, import-canaries and compare take their options types from their spec lists, and check every option by its spec', async () => {
+  // The types: each key of the spec list, typed by its kind and choices, plus the callback.
+  const generate: GenerateOptions = { out: 'x', speedMethod: 'resample', onProgress: () => {} };
+  // @ts-expect-error a choice outside the spec's choices is a type error
+  const wrongMethod: GenerateOptions = { out: 'x', speedMethod: 'stretch' };
+  const imported: ImportCanariesOptions = { list: 'l.tsv', out: 'o', membership: 'bernoulli' };
+  // @ts-expect-error the list is required
+  const noList: ImportCanariesOptions = { out: 'o' };
+  const compared: CompareOptions = { names: ['a', 'b'], expect: 'either' };
+  // @ts-expect-error where compare writes is writeComparisonReport's, not compare()'s
+  const withOut: CompareOptions = { out: 'dir' };
+  assert.equal([generate.out, imported.membership, compared.expect], ['x', 'bernoulli', 'either']);
+  assert.ok(wrongMethod && noList && withOut);
+  // Every option is checked by its spec, also those the code only passes on: the message names the key.
+  assert.is(
+    thrown(() => resolveGenerateOptions({ out: 'x', ttsVersion: 3 as never })).message,
+    'ttsVersion must be a string, got 3',
+  );
+  // Before the list is read (it does not exist).
+  const force = await rejection(importCanarySet({ list: 'missing.tsv', out: 'o', force: 'yes' as never }));
+  assert.is(
+    force.render((key) => `--${key}`),
+    '--force must be true or false, got "yes"',
+  );
 });
 
 test('the model registry names options by key (the CLI shows its flags): a file as the model', async () => {

@@ -32,11 +32,11 @@
  */
 import { basename } from 'node:path';
 import { RoteError } from '../../util/errors.ts';
-import { OptionError, resolveOption } from '../../util/options.ts';
+import { OptionError, resolveOptions, type OptionsOf } from '../../util/options.ts';
 import { SeededRandom } from '../../util/random.ts';
 import { TOOL_VERSION } from '../../util/version.ts';
 import { AUDIT_DEFAULTS } from '../defaults.ts';
-import { COMPARE_EXPECTATIONS, COMPARE_OPTION_SPECS } from '../options.ts';
+import { COMPARE_EXPECTATIONS, COMPARE_SETTING_SPECS } from '../options.ts';
 import { groupLabel } from '../report/labels.ts';
 import { readAuditReport } from '../report/read.ts';
 import { modelScoreLabel, pairScoreLabel } from '../report/score.ts';
@@ -45,7 +45,6 @@ import { checkReportConsistency, checkSameCanaries, sameAudit } from '../report/
 import {
   COMPARISON_REPORT_SCHEMA_VERSION,
   type AuditReport,
-  type CompareExpectation,
   type ComparisonGroup,
   type ComparisonPair,
   type ComparisonReport,
@@ -54,21 +53,8 @@ import {
 import { pairDraft, pairTests, SCORE_RESOLUTION, type PairSettings } from './paired-tests.ts';
 import { pairVerdict } from './verdict.ts';
 
-export interface CompareOptions {
-  /** Display names, one per report (default: the model directories' names, or A, B, ... when those repeat). */
-  names?: string[];
-  /** Significance level (default: the reports' common alpha, else AUDIT_DEFAULTS.alpha). Ranges and defaults: COMPARE_OPTION_SPECS. */
-  alpha?: number;
-  confidence?: number;
-  bootstrapResamples?: number;
-  seed?: string;
-  /**
-   * Direction of the primary tests: 'less' (default) = the other models memorize
-   * less than the first (their scores on inserted canaries are higher); 'more';
-   * 'either' = two-sided.
-   */
-  expect?: CompareExpectation;
-}
+/** The options of compare(): one per COMPARE_SETTING_SPECS (src/audit/options.ts: types, defaults and help there). */
+export type CompareOptions = OptionsOf<typeof COMPARE_SETTING_SPECS>;
 
 export { COMPARE_EXPECTATIONS };
 
@@ -83,18 +69,15 @@ function defaultNames(reports: AuditReport[]): string[] {
   return reports.map((_, i) => String.fromCharCode(65 + (i % 26)) + (i >= 26 ? String(Math.floor(i / 26)) : ''));
 }
 
-/** The reports' settings resolved against COMPARE_OPTION_SPECS; alpha defaults to the reports' common one. */
+/** The reports' settings resolved against COMPARE_SETTING_SPECS; alpha defaults to the reports' common one. */
 function compareSettings(reports: AuditReport[], options: CompareOptions) {
   const alphas = [...new Set(reports.map((report) => report.settings.alpha))];
-  const option = <T>(key: (typeof COMPARE_OPTION_SPECS)[number]['key'], value: T | undefined) =>
-    resolveOption(COMPARE_OPTION_SPECS, key, value);
-  return {
-    alpha: option('alpha', options.alpha ?? (alphas.length === 1 ? alphas[0]! : AUDIT_DEFAULTS.alpha))!,
-    confidence: option('confidence', options.confidence)!,
-    bootstrapResamples: option('bootstrapResamples', options.bootstrapResamples)!,
-    seed: option('seed', options.seed)!,
-    expect: option('expect', options.expect)!,
-  };
+  const reportsAlpha = alphas.length === 1 ? alphas[0]! : AUDIT_DEFAULTS.alpha;
+  const { alpha, confidence, bootstrapResamples, seed, expect } = resolveOptions(COMPARE_SETTING_SPECS, {
+    ...options,
+    alpha: options.alpha ?? reportsAlpha,
+  });
+  return { alpha: alpha!, confidence, bootstrapResamples, seed, expect };
 }
 
 /** Refuses what cannot be compared: fewer than two reports, other canary sets, reports that disagree with themselves or each other. */
