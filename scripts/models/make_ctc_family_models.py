@@ -276,7 +276,7 @@ class Wav2Vec2Ctc(nn.Module):
     export with a mask input), frames past each utterance's valid ones are zeroed before the
     positional convolution and masked out of attention, as Wav2Vec2Model does."""
 
-    def __init__(self, vocab, conv_dim=16, hidden=32, heads=2, pos_kernel=8, pos_groups=4, norm="group"):
+    def __init__(self, vocab, conv_dim=16, hidden=32, heads=2, pos_kernel=8, pos_groups=4, norm="group", layers=1):
         super().__init__()
         convs, channels = [], 1
         for kernel, stride in zip(HF_CONV_KERNEL, HF_CONV_STRIDE):
@@ -299,6 +299,9 @@ class Wav2Vec2Ctc(nn.Module):
         self.ff = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.GELU(), nn.Linear(2 * hidden, hidden))
         self.norm2 = nn.LayerNorm(hidden)
         self.head = nn.Linear(hidden, vocab)
+        # layers past the first are made after the head, so that a one-layer model draws the
+        # same seeded weights as before this option existed (the committed fixtures)
+        self.more_layers = nn.ModuleList([HfEncoderLayer(hidden, heads) for _ in range(layers - 1)])
         self.config = {"conv_dim": [conv_dim] * len(HF_CONV_KERNEL), "hidden_size": hidden, "num_attention_heads": heads,
                        "num_conv_pos_embeddings": pos_kernel, "num_conv_pos_embedding_groups": pos_groups}
 
@@ -330,7 +333,32 @@ class Wav2Vec2Ctc(nn.Module):
         att = torch.softmax(scores, dim=-1)
         x = self.norm1(x + self.att_out(torch.matmul(att, v).transpose(1, 2).reshape(b, t, d)))
         x = self.norm2(x + self.ff(x))
+        for layer in self.more_layers:
+            x = layer(x, mask, self.heads)
         return self.head(x)
+
+
+class HfEncoderLayer(nn.Module):
+    """One more post-norm transformer layer (Wav2Vec2EncoderLayer's shape), as the first one above."""
+
+    def __init__(self, hidden, heads):
+        super().__init__()
+        self.qkv = nn.Linear(hidden, 3 * hidden)
+        self.att_out = nn.Linear(hidden, hidden)
+        self.norm1 = nn.LayerNorm(hidden)
+        self.ff = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.GELU(), nn.Linear(2 * hidden, hidden))
+        self.norm2 = nn.LayerNorm(hidden)
+
+    def forward(self, x, mask, heads):
+        b, t, d = x.shape
+        dk = d // heads
+        q, k, v = (y.reshape(b, t, heads, dk).transpose(1, 2) for y in self.qkv(x).chunk(3, dim=-1))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(dk)
+        if mask is not None:
+            scores = scores.masked_fill(~mask[:, None, None, :], -10000.0)
+        att = torch.softmax(scores, dim=-1)
+        x = self.norm1(x + self.att_out(torch.matmul(att, v).transpose(1, 2).reshape(b, t, d)))
+        return self.norm2(x + self.ff(x))
 
 
 def hf_files(model, out, vocab, added):
@@ -346,7 +374,7 @@ def hf_files(model, out, vocab, added):
         "conv_stride": HF_CONV_STRIDE,
         "do_stable_layer_norm": model.norm == "layer",
         "add_adapter": False,
-        "num_hidden_layers": 1,
+        "num_hidden_layers": 1 + len(model.more_layers),
         "ctc_loss_reduction": "mean",
         "pad_token_id": pad_id,
         "bos_token_id": added["<s>"],
@@ -371,7 +399,7 @@ def hf_files(model, out, vocab, added):
             f.write("\n")
 
 
-def make_hf(out, speech, seed=11, norm="group"):
+def make_hf(out, speech, seed=11, norm="group", **size):
     torch.manual_seed(seed)
     vocab = {"'": 0, "|": 1}
     for letter in LETTERS:
@@ -379,7 +407,7 @@ def make_hf(out, speech, seed=11, norm="group"):
     vocab["[UNK]"] = len(vocab)
     vocab["[PAD]"] = len(vocab)
     added = {"<s>": len(vocab), "</s>": len(vocab) + 1}
-    model = Wav2Vec2Ctc(len(vocab) + len(added), norm=norm).eval()
+    model = Wav2Vec2Ctc(len(vocab) + len(added), norm=norm, **size).eval()
     make_peaky(model.head, 6.0)
     preprocessor = {"sampling_rate": 16000, "do_normalize": True}
     inputs = [torch.from_numpy(ref.hf_input_values(s, r, preprocessor)).unsqueeze(0) for s, r in speech.values()]
@@ -589,11 +617,22 @@ def main():
     default_out = os.path.normpath(os.path.join(here, "..", "..", "test", "fixtures", "models"))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=default_out)
+    parser.add_argument("--speech", help="the speech fixtures (default OUT/speech)")
+    parser.add_argument("--only-bench-hf", action="store_true",
+                        help="only the larger Hugging Face models of scripts/bench/hf-ctc.bench.ts: OUT/bench-hf-ctc "
+                        "(as hf-ctc) and OUT/bench-hf-ctc-masked (as hf-ctc-masked), conv_dim 128, hidden 256, "
+                        "4 heads, 4 layers; no golden values")
     args = parser.parse_args()
-    speech_dir = os.path.join(args.out, "speech")
+    speech_dir = args.speech or os.path.join(args.out, "speech")
     listing = ref.load_json(os.path.join(speech_dir, "texts.json"))["utterances"]
     texts = {u["id"]: u["text"] for u in listing}
     speech = {u["id"]: ref.read_wav(os.path.join(speech_dir, u["file"])) for u in listing}
+    if args.only_bench_hf:
+        size = {"conv_dim": 128, "hidden": 256, "heads": 4, "layers": 4, "pos_kernel": 16, "pos_groups": 8}
+        make_hf(os.path.join(args.out, "bench-hf-ctc"), speech, seed=21, **size)
+        make_hf(os.path.join(args.out, "bench-hf-ctc-masked"), speech, seed=25, norm="layer", **size)
+        print("wrote", args.out)
+        return
     reference_dir = os.path.join(args.out, "ctc-reference")
 
     hf_dir = os.path.join(args.out, "hf-ctc")

@@ -173,9 +173,17 @@ export function featureTensor(batch: FeatureBatch, layout: FeatureLayout): ort.T
 /** An attention mask [batch, frames]: 1 for the valid frames of each utterance, 0 for padding. */
 export function attentionMask(info: OnnxValueInfo | undefined, batch: FeatureBatch): ort.Tensor {
   const n = batch.frames.length;
-  const mask = new Int32Array(n * batch.maxFrames);
-  batch.frames.forEach((frames, b) => mask.fill(1, b * batch.maxFrames, b * batch.maxFrames + frames));
-  return integerTensor(info, mask, [n, batch.maxFrames]);
+  const dims = [n, batch.maxFrames];
+  // Filled in its own type: a waveform mask has ~10^5 entries per utterance, and converting
+  // each through a BigInt (integerTensor) cost ~100 ms per batch (scripts/bench/RESULTS.md, hf-ctc).
+  if (info?.elemType === 6) {
+    const mask = new Int32Array(n * batch.maxFrames);
+    batch.frames.forEach((frames, b) => mask.fill(1, b * batch.maxFrames, b * batch.maxFrames + frames));
+    return new ort.Tensor('int32', mask, dims);
+  }
+  const mask = new BigInt64Array(n * batch.maxFrames);
+  batch.frames.forEach((frames, b) => mask.fill(1n, b * batch.maxFrames, b * batch.maxFrames + frames));
+  return new ort.Tensor('int64', mask, dims);
 }
 
 /** Encoder outputs per utterance, frame-major: [n, maxOut, dim], with the valid frames of each. */
