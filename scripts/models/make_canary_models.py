@@ -155,8 +155,8 @@ class Decoder(nn.Module):
         x = self.embed_ln(self.embed(input_ids) + sinusoids(positions)) + ramp
         # Causal over the whole sequence: new token i (at start + i) sees keys 0 .. start + i.
         total = torch.arange(mems[0].shape[1] + n)
-        self_mask = torch.where(total.unsqueeze(0) <= (steps + start).unsqueeze(1), 0.0, NEG_INF)
-        cross_mask = torch.where(encoder_mask, 0.0, NEG_INF).unsqueeze(1).unsqueeze(1)
+        self_mask = (total.unsqueeze(0) > (steps + start).unsqueeze(1)).float() * NEG_INF
+        cross_mask = (~encoder_mask).float().unsqueeze(1).unsqueeze(1) * NEG_INF
         out = [torch.cat((mems[0], x), dim=1)]
         for i, layer in enumerate(self.layers):
             x = layer(x, out[i], self_mask, encoder_states, cross_mask)
