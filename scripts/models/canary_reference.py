@@ -21,7 +21,7 @@ with these settings:
   * the transcript: the generated tokens, those written "<|...|>" dropped, "▁" read as a space,
     stripped.
 Teacher-forced score: sum over the canary text's pieces (each word "▁" + word, segmented into the
-fewest vocabulary pieces) and then <|endoftext|> of log-softmax(logits) given the prompt;
+fewest vocabulary pieces; a piece listed twice takes its first id) and then <|endoftext|> of log-softmax(logits) given the prompt;
 perCharacter divides by the text's characters.
 """
 import json

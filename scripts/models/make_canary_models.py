@@ -67,9 +67,12 @@ SPECIALS = ["<unk>", "<|nospeech|>", "<pad>", "<|endoftext|>", "<|startoftranscr
             "<|startofcontext|>", "<|itn|>", "<|noitn|>", "<|timestamp|>", "<|notimestamp|>", "<|diarize|>",
             "<|nodiarize|>", "<|emo:undefined|>", "<|en|>", "<|de|>", "<|es|>", "<|fr|>"]
 LETTERS = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+# "▁s" is listed twice on purpose, as Canary's aggregate tokenizer lists a piece once per language.
 PIECES = SPECIALS + ["\u2581"] + LETTERS + ["\u2581" + c for c in LETTERS] + [
     "\u2581the", "\u2581The", "er", "\u2581s", ".", ",", "'"]
-VOCAB = {p: i for i, p in enumerate(PIECES)}
+VOCAB = {}
+for _id, _piece in enumerate(PIECES):
+    VOCAB.setdefault(_piece, _id)  # the first id of a repeated piece
 V = len(PIECES)
 EOT = VOCAB["<|endoftext|>"]
 
