@@ -17,12 +17,17 @@ with these settings:
     layout puts the "▁" token first, as onnx-asr's NemoConformerAED does (the way a single
     SentencePiece tokenizer encodes the prompt string);
   * greedy: argmax at every step, stop at <|endoftext|> or when the sequence reaches
-    max_sequence_length (1024; never reached here);
+    max_sequence_length (1024; never reached here). Positions: NeMo's GreedySequenceGenerator
+    (nemo/collections/asr/modules/transformer/transformer_generators.py) embeds the prompt at
+    0 .. p-1 and the token fed at generation step i at position i (start_pos=i), and so does
+    sherpa-onnx (offline-recognizer-canary-impl.h): the sherpa layout's decoder takes the position,
+    so its reference does the same; the onnx-asr layout's graph places each token at its index;
   * the transcript: the generated tokens, those written "<|...|>" dropped, "▁" read as a space,
     stripped.
 Teacher-forced score: sum over the canary text's pieces (each word "▁" + word, segmented into the
 fewest vocabulary pieces; a piece listed twice takes its first id) and then <|endoftext|> of log-softmax(logits) given the prompt;
-perCharacter divides by the text's characters.
+every token at its index (positions 0 .. L-1, as NeMo's training forward embeds a whole
+sequence); perCharacter divides by the text's characters.
 """
 import json
 import os
@@ -52,17 +57,22 @@ def read_wav(path):
     return pcm.astype(np.float64) / 32768.0
 
 
-def logits_of(decoder, ids, states, mask):
-    """The decoder over the whole sequence from position 0 (no memories): [len(ids), V]."""
+def logits_of(decoder, ids, states, mask, positions=None):
+    """The decoder over the whole sequence (no memories), token k at positions[k] (default k): [len(ids), V]."""
     empty = [torch.zeros(1, 0, m.D_MODEL) for _ in range(m.MEMS)]
-    head, _ = decoder.run(torch.tensor([ids]), torch.tensor(0), empty, states, mask)
+    where = torch.tensor(positions if positions is not None else list(range(len(ids))))
+    head, _ = decoder.run(torch.tensor([ids]), where, empty, states, mask)
     return head[0]
 
 
-def greedy(decoder, states, mask, prompt):
+def greedy(decoder, states, mask, prompt, nemo_positions):
+    """nemo_positions: the positions NeMo's GreedySequenceGenerator gives (the prompt at 0.., the token
+    fed at step i at position i); else every token at its index (the onnx-asr fixture's graph)."""
     ids = list(prompt)
     while len(ids) < m.MAX_SEQUENCE_LENGTH:
-        token = int(torch.argmax(logits_of(decoder, ids, states, mask)[-1]))
+        steps = len(ids) - len(prompt)
+        positions = list(range(len(prompt))) + list(range(1, steps + 1)) if nemo_positions else None
+        token = int(torch.argmax(logits_of(decoder, ids, states, mask, positions)[-1]))
         ids.append(token)
         if token == m.EOT:
             break
@@ -105,7 +115,7 @@ def main():
                 features = nemo_reference(read_wav(os.path.join(SPEECH, utt + ".wav")), {"numBins": m.N_MELS})
                 x = torch.from_numpy(features.T.copy()).unsqueeze(0)
                 states, _, mask = encoder(x, torch.tensor([x.shape[2]]))
-                generated = greedy(decoder, states, mask, prompt)
+                generated = greedy(decoder, states, mask, prompt, nemo_positions=layout == "canary-sherpa")
                 text = texts[utt]
                 targets = [i for word in text.split() for i in segment(word)] + [m.EOT]
                 log_likelihood = score(decoder, states, mask, prompt, targets)

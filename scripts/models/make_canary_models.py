@@ -6,7 +6,8 @@ ONNX layouts that exist, with the same weights:
     encoder-model.onnx: audio_signal [B, 128, T], length [B] -> encoder_embeddings [B, T', d],
                         encoder_mask [B, T'] (int64)
     decoder-model.onnx: input_ids [B, n] (int64), encoder_embeddings, encoder_mask,
-                        decoder_mems [M, B, t, d] -> logits [B, n, V] (log-probs),
+                        decoder_mems [M, B, t, d] -> logits [B, n, V] (log-probs; the graph puts
+                        new token i at position t + i),
                         decoder_hidden_states [M, B, t + n, d]
     vocab.txt ("<piece> <id>" per line), config.json {model_type, features_size,
     subsampling_factor, max_sequence_length}
@@ -16,7 +17,8 @@ ONNX layouts that exist, with the same weights:
                   subsampling_factor=8, feat_dim=128, num_decoder_layers (= M, the mems count),
                   decoder_hidden_size = d (sherpa-onnx reads the last two with defaults 6 / 1024)
     decoder.onnx: decoder_input_ids [1, n + 1] (int32; the last element is the position of the
-                  first token), decoder_mems_list_0..M-1 [1, t, d], enc_states [1, T', d],
+                  first token, NeMo's start_pos: sherpa-onnx feeds the prompt at 0.., then the token
+                  of generation step i at position i, as NeMo's GreedySequenceGenerator does), decoder_mems_list_0..M-1 [1, t, d], enc_states [1, T', d],
                   enc_mask [1, T'] (bool) -> logits [1, 1, V] (raw, of the last position only),
                   next_decoder_mem_list_0..M-1 [1, t + n, d]
     tokens.txt (the same lines as vocab.txt)
@@ -148,17 +150,18 @@ class Decoder(nn.Module):
         self.final_ln = nn.LayerNorm(D_MODEL)
         self.head = nn.Linear(D_MODEL, V)
 
-    def run(self, input_ids, start, mems, encoder_states, encoder_mask):
-        """input_ids [B, n] at positions start.., mems: M tensors [B, t, d] (t = start) ->
-        (head output of every new position [B, n, V], the M memories [B, t + n, d])."""
+    def run(self, input_ids, positions, mems, encoder_states, encoder_mask):
+        """input_ids [B, n] embedded at `positions` ([n]), after the memories (M tensors [B, t, d]) ->
+        (head output of every new position [B, n, V], the M memories [B, t + n, d]).
+        The causal mask follows the sequence index (t + i), whatever the positions."""
         n = input_ids.shape[1]
-        steps = torch.cumsum(torch.ones_like(input_ids[0]), 0) - 1
-        positions = (steps + start).float()
+        past = torch._shape_as_tensor(mems[0])[1]
+        positions = positions.float()
         ramp = F.relu(positions - RAMP_FROM).unsqueeze(1) * self.eot_direction.unsqueeze(0)
         x = self.embed_ln(self.embed(input_ids) + sinusoids(positions)) + ramp
-        # Causal over the whole sequence: new token i (at start + i) sees keys 0 .. start + i.
-        total = torch.arange(mems[0].shape[1] + n)
-        self_mask = (total.unsqueeze(0) > (steps + start).unsqueeze(1)).float() * NEG_INF
+        index = steps_of(input_ids) + past
+        keys = torch.arange(mems[0].shape[1] + n)
+        self_mask = (keys.unsqueeze(0) > index.unsqueeze(1)).float() * NEG_INF
         cross_mask = (~encoder_mask).float().unsqueeze(1).unsqueeze(1) * NEG_INF
         out = [torch.cat((mems[0], x), dim=1)]
         for i, layer in enumerate(self.layers):
@@ -167,6 +170,11 @@ class Decoder(nn.Module):
         x = self.final_ln(x)
         out.append(torch.cat((mems[-1], x), dim=1))
         return self.head(x), out
+
+
+def steps_of(input_ids):
+    """0 .. n-1 for input_ids [B, n], as a traced tensor."""
+    return torch.cumsum(torch.ones_like(input_ids[0]), 0) - 1
 
 
 class OnnxAsrEncoder(nn.Module):
@@ -185,9 +193,10 @@ class OnnxAsrDecoder(nn.Module):
         self.decoder = decoder
 
     def forward(self, input_ids, encoder_embeddings, encoder_mask, decoder_mems):
-        start = torch._shape_as_tensor(decoder_mems)[2]
+        # The position of a new token is its index in the sequence (the memories' length + i).
+        positions = steps_of(input_ids) + torch._shape_as_tensor(decoder_mems)[2]
         mems = [decoder_mems[i] for i in range(MEMS)]
-        head, out = self.decoder.run(input_ids, start, mems, encoder_embeddings, encoder_mask.bool())
+        head, out = self.decoder.run(input_ids, positions, mems, encoder_embeddings, encoder_mask.bool())
         return torch.log_softmax(head, dim=-1), torch.stack(out, dim=0)
 
 
@@ -207,8 +216,10 @@ class SherpaDecoder(nn.Module):
 
     def forward(self, decoder_input_ids, *rest):
         mems, enc_states, enc_mask = list(rest[:MEMS]), rest[MEMS], rest[MEMS + 1]
-        start = decoder_input_ids[0, -1].to(torch.int64)
-        head, out = self.decoder.run(decoder_input_ids[:, :-1].to(torch.int64), start, mems, enc_states, enc_mask)
+        ids = decoder_input_ids[:, :-1].to(torch.int64)
+        # The caller gives the position of the first token (NeMo's start_pos).
+        positions = steps_of(ids) + decoder_input_ids[0, -1].to(torch.int64)
+        head, out = self.decoder.run(ids, positions, mems, enc_states, enc_mask)
         return (head[:, -1:], *out)
 
 

@@ -15,8 +15,12 @@
  * token-by-token prompt gives), then one token per call; logits of positions before the prompt's
  * last are never needed by the base (it reads from there on), so a teacher-forced pass over
  * prompt + reference runs one call per reference token.
+ * Positions (the decoder takes them): greedy decoding embeds the token of step i at position i,
+ * as NeMo's GreedySequenceGenerator does (start_pos=i) and sherpa-onnx copies; the teacher-forced
+ * score embeds every token at its index, as NeMo's training forward does.
  * Features: NeMo's log-mel (nemo-mel) by default; `sherpaCompatible`: sherpa-onnx's own frontend
- * (sherpa-nemo-mel with the options offline-recognizer-canary-impl.h sets), to compare with it.
+ * (sherpa-nemo-mel with the options offline-recognizer-canary-impl.h sets, mel up to 7600 Hz), to
+ * compare with it.
  * Prompt and score: canary-common.ts (no leading "▁", as sherpa-onnx feeds it).
  */
 import { join } from 'node:path';
@@ -36,6 +40,12 @@ import { createEncoderDecoderEngine, type EncoderDecoderAdapter } from './encode
 import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
 
 const MEMS = /^decoder_mems_list_(\d+)$/;
+/**
+ * sherpa-onnx's Canary frontend over its NeMo CTC one: offline-recognizer-canary-impl.h sets dither 0,
+ * no DC removal, low_freq 0, a hann window and librosa mel banks, but not high_freq, which keeps the
+ * feature extractor's default -400 (7600 Hz).
+ */
+const SHERPA_CANARY_FRONTEND = { highFreq: -400 } as const;
 
 function encoders(facts: DirectoryFacts): string[] {
   return onnxWhere(
@@ -67,7 +77,8 @@ function memoryNames(f: OnnxFileFacts): string[] {
 interface RowState {
   encoded: { states: ort.Tensor; mask: ort.Tensor };
   mems: ort.Tensor[];
-  length: number;
+  /** Greedy steps taken (NeMo embeds the token of step i at position i). */
+  steps: number;
 }
 
 function sherpaAdapter(
@@ -79,9 +90,13 @@ function sherpaAdapter(
   const lengthInfo = encoderFacts.inputs.find((i) => i.name === 'x_len');
   const idsInfo = decoderFacts.inputs.find((i) => i.name === 'decoder_input_ids');
   const V = shape.vocabSize;
-  /** Feeds `tokens` at positions row.length.. and returns the logits of the last one. */
-  const feed = async (row: RowState, tokens: number[]): Promise<{ logits: Float32Array; row: RowState }> => {
-    const input = integerTensor(idsInfo, [...tokens, row.length], [1, tokens.length + 1], 'int32');
+  /** Feeds `tokens` at positions `position`.. and returns the logits of the last one. */
+  const feed = async (
+    row: RowState,
+    tokens: number[],
+    position: number,
+  ): Promise<{ logits: Float32Array; mems: ort.Tensor[] }> => {
+    const input = integerTensor(idsInfo, [...tokens, position], [1, tokens.length + 1], 'int32');
     const feeds: Record<string, ort.Tensor> = {
       decoder_input_ids: input,
       enc_states: row.encoded.states,
@@ -91,7 +106,7 @@ function sherpaAdapter(
     const out = await sessions.run(
       1,
       feeds,
-      () => `${sessions.paths[1]} given ${tokens.length} token(s) at position ${row.length}`,
+      () => `${sessions.paths[1]} given ${tokens.length} token(s) at position ${position}`,
     );
     const logits = floatOutput(out, 'logits', sessions.paths[1]!).data as Float32Array;
     if (logits.length !== V)
@@ -99,7 +114,7 @@ function sherpaAdapter(
     const mems = shape.names.map((name) =>
       floatOutput(out, name.replace('decoder_mems_list_', 'next_decoder_mem_list_'), sessions.paths[1]!),
     );
-    return { logits, row: { ...row, mems, length: row.length + tokens.length } };
+    return { logits, mems };
   };
   return {
     async encode(batch) {
@@ -125,35 +140,45 @@ function sherpaAdapter(
       }));
     },
     async decode(encoded, ids) {
+      // The prompt in one call at position 0; further tokens (a teacher-forced reference) one
+      // per call at their index in the sequence, as NeMo's training forward embeds a sequence.
       const rows = encoded as RowState['encoded'][];
       const width = ids[0]!.length;
       const logits = new Float32Array(ids.length * width * V);
       const states: RowState[] = [];
       for (let r = 0; r < ids.length; r++) {
-        const empty = shape.names.map(() => new ort.Tensor('float32', new Float32Array(0), [1, 0, shape.dim]));
         const first = Math.min(shape.promptLength, width);
-        let step = await feed({ encoded: rows[r]!, mems: empty, length: 0 }, ids[r]!.slice(0, first));
-        logits.set(step.logits, (r * width + first - 1) * V);
+        let row: RowState = { encoded: rows[r]!, mems: shape.names.map(() => emptyMemory(shape.dim)), steps: 0 };
+        let out = await feed(row, ids[r]!.slice(0, first), 0);
+        row = { ...row, mems: out.mems };
+        logits.set(out.logits, (r * width + first - 1) * V);
         for (let i = first; i < width; i++) {
-          step = await feed(step.row, [ids[r]![i]!]);
-          logits.set(step.logits, (r * width + i) * V);
+          out = await feed(row, [ids[r]![i]!], i);
+          row = { ...row, mems: out.mems };
+          logits.set(out.logits, (r * width + i) * V);
         }
-        states.push(step.row);
+        states.push(row);
       }
       return { logits, state: states };
     },
     async step(state, tokens) {
+      // Greedy: the token of step i at position i, as NeMo's GreedySequenceGenerator and sherpa-onnx feed it.
       const rows = state as RowState[];
       const logits = new Float32Array(tokens.length * V);
       const next: RowState[] = [];
       for (let r = 0; r < tokens.length; r++) {
-        const step = await feed(rows[r]!, [tokens[r]!]);
-        logits.set(step.logits, r * V);
-        next.push(step.row);
+        const row = rows[r]!;
+        const out = await feed(row, [tokens[r]!], row.steps + 1);
+        logits.set(out.logits, r * V);
+        next.push({ ...row, mems: out.mems, steps: row.steps + 1 });
       }
       return { logits, state: next };
     },
   };
+}
+
+function emptyMemory(dim: number): ort.Tensor {
+  return new ort.Tensor('float32', new Float32Array(0), [1, 0, dim]);
 }
 
 export const canarySherpa: FamilyDefinition = {
@@ -221,13 +246,13 @@ export const canarySherpa: FamilyDefinition = {
         modelFiles: [encoderFile, decoderFile],
         otherFiles: ['tokens.txt'],
         frontend: options.sherpaCompatible
-          ? { type: 'sherpa-nemo-mel', numBins: bins.numBins, normalize }
+          ? { type: 'sherpa-nemo-mel', numBins: bins.numBins, normalize, ...SHERPA_CANARY_FRONTEND }
           : { type: 'nemo-mel', numBins: bins.numBins, normalize },
         vocabulary: vocab.vocabulary,
         detectedBecause: [
           ...because,
           options.sherpaCompatible
-            ? `features: sherpa-onnx's NeMo frontend (sherpa-compatible), ${bins.because}, normalization ${normalize}`
+            ? `features: sherpa-onnx's Canary frontend (sherpa-compatible: Kaldi framing, hann window, librosa mel 0-7600 Hz, population variance), ${bins.because}, normalization ${normalize}`
             : `features: NeMo log-mel, ${bins.because}, normalization ${normalize}`,
         ],
         subsampling,
