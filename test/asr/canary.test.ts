@@ -6,7 +6,7 @@
  * canaries' language, a missing file named, and inspect-model.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +144,36 @@ for (const [dir, family, drop, pattern] of [
     }
   });
 }
+
+test('bad files are refused naming the file and the field: vocab_size vs tokens.txt, features_size vs the encoder', async () => {
+  const { dir: sherpaCopy, remove: removeSherpa } = temporaryDirectory('canary-bad-tokens');
+  const { dir: onnxAsrCopy, remove: removeOnnxAsr } = temporaryDirectory('canary-bad-config');
+  try {
+    for (const name of readdirSync(SHERPA)) copyFileSync(join(SHERPA, name), join(sherpaCopy, name));
+    const lines = readFileSync(join(SHERPA, 'tokens.txt'), 'utf8').trimEnd().split('\n');
+    writeFileSync(join(sherpaCopy, 'tokens.txt'), lines.slice(0, -1).join('\n') + '\n');
+    const tokensError = await loadModel(sherpaCopy, { provider: 'cpu' }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    assert.match(tokensError!.message, /tokens\.txt: 78 tokens but .*encoder\.onnx metadata says vocab_size=79/);
+
+    for (const name of readdirSync(ONNX_ASR)) copyFileSync(join(ONNX_ASR, name), join(onnxAsrCopy, name));
+    const config = JSON.parse(readFileSync(join(ONNX_ASR, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(onnxAsrCopy, 'config.json'), JSON.stringify({ ...config, features_size: 80 }));
+    const configError = await loadModel(onnxAsrCopy, { provider: 'cpu' }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    assert.match(
+      configError!.message,
+      /config\.json: features_size 80 but .*encoder-model\.onnx declares audio_signal with 128 bins/,
+    );
+  } finally {
+    removeSherpa();
+    removeOnnxAsr();
+  }
+});
 
 test('inspect-model names the family, the prompt and the decoder score', async () => {
   for (const [dir, family] of [
