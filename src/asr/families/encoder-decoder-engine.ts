@@ -42,8 +42,8 @@ export interface DecodingSettings {
 
 export interface EncoderDecoderLayout extends EngineSetup {
   subsampling: number;
-  /** Seconds of audio the encoder reads at most (Whisper: 30); longer input is refused, never cut. */
-  maxDurationSec: number;
+  /** Seconds of audio the encoder reads at most (Whisper: 30); longer input is refused, never cut. None: no limit of the model's own. */
+  maxDurationSec?: number;
   settings: DecodingSettings;
   open(sessions: EngineSessions): EncoderDecoderAdapter;
   /** Lines for the detection reasons (decoder files, prompt, score). */
@@ -169,5 +169,5 @@ export async function createEncoderDecoderEngine(
       },
     };
   });
-  return { ...engine, maxDurationSec: layout.maxDurationSec };
+  return layout.maxDurationSec === undefined ? engine : { ...engine, maxDurationSec: layout.maxDurationSec };
 }

@@ -20,7 +20,9 @@ export type FamilyName =
   | 'sherpa-wenet-ctc'
   | 'wenet-ctc'
   | 'zipformer-ctc'
-  | 'whisper-optimum';
+  | 'whisper-optimum'
+  | 'canary-onnx-asr'
+  | 'canary-sherpa';
 
 export interface ModelInfo {
   family: FamilyName;
