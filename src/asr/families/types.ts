@@ -20,7 +20,8 @@ export type FamilyName =
   | 'sherpa-wenet-ctc'
   | 'wenet-ctc'
   | 'zipformer-ctc'
-  | 'whisper-optimum';
+  | 'whisper-optimum'
+  | 'whisper-sherpa';
 
 export interface ModelInfo {
   family: FamilyName;
