@@ -129,7 +129,7 @@ export const TRANSCRIBE_OPTION_SPECS = [
     flag: '--sherpa-compatible',
     kind: 'switch',
     description:
-      "NeMo CTC and transducer models: use sherpa-onnx's feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo's own (default: NeMo's)",
+      "NeMo CTC and transducer models: use sherpa-onnx's feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo's own (default: NeMo's); Whisper in sherpa-onnx's layout: sherpa-onnx's features (no 30 s window), no suppressed tokens, at most 6 tokens per second (default: openai/whisper's rules)",
   },
   HEAD_OPTION,
   LANGUAGE_OPTION,

@@ -34,7 +34,7 @@ import { featureTensor, floatOutput, integerTensor, ort, type EngineSessions } f
 import type { OnnxFileFacts } from '../onnx-file.ts';
 import { hasInputs, hasOutputs, onnxWhere, preferFullPrecision } from './common.ts';
 import { createEncoderDecoderEngine, type EncoderDecoderAdapter } from './encoder-decoder-engine.ts';
-import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
+import type { DirectoryFacts, Detection, FamilyDefinition, FeatureBatch } from './types.ts';
 import {
   transcriptionPrompt,
   whisperDescription,
@@ -48,6 +48,11 @@ const DECODER_INPUTS = ['tokens', 'in_n_layer_self_k_cache', 'in_n_layer_self_v_
 const DECODER_OUTPUTS = ['logits', 'out_n_layer_self_k_cache', 'out_n_layer_self_v_cache'];
 const ENCODER_NAME = /^(.*)-encoder(\.int8)?\.onnx$/;
 const EXPORT = "re-export the model with sherpa-onnx's scripts/whisper/export-onnx.py";
+/** sherpa-onnx appends this many zero feature frames (its default whisper tail_paddings). */
+const SHERPA_TAIL_FRAMES = 1000;
+const WHISPER_FRAMES = 3000;
+/** sherpa-onnx keeps at most 2950 frames (floor((samples + 80) / 160) < 2950): longer audio it cuts, rote refuses. */
+const SHERPA_MAX_SECONDS = (2950 * 160 - 80 - 1) / 16000;
 
 interface SherpaFiles {
   encoder: string;
@@ -210,7 +215,28 @@ interface State {
   offset: number;
 }
 
-function sherpaAdapter(sessions: EngineSessions, decoder: OnnxFileFacts, dims: Dimensions): EncoderDecoderAdapter {
+/**
+ * sherpa-onnx's encoder input (offline-recognizer-whisper-impl.h): the features of the audio alone, then zero frames
+ * up to min(frames + 1000, 3000) ("tail paddings"), [B, bins, T]. Pure.
+ */
+function sherpaMel(batch: FeatureBatch): ort.Tensor {
+  const width = Math.max(...batch.frames.map((n) => Math.min(n + SHERPA_TAIL_FRAMES, WHISPER_FRAMES)));
+  const bins = batch.numBins;
+  const data = new Float32Array(batch.frames.length * bins * width);
+  batch.frames.forEach((frames, r) => {
+    for (let t = 0; t < frames; t++)
+      for (let b = 0; b < bins; b++)
+        data[(r * bins + b) * width + t] = batch.features[(r * batch.maxFrames + t) * bins + b]!;
+  });
+  return new ort.Tensor('float32', data, [batch.frames.length, bins, width]);
+}
+
+function sherpaAdapter(
+  sessions: EngineSessions,
+  decoder: OnnxFileFacts,
+  dims: Dimensions,
+  sherpaCompatible: boolean,
+): EncoderDecoderAdapter {
   const tokensInfo = decoder.inputs.find((i) => i.name === 'tokens');
   const offsetInfo = decoder.inputs.find((i) => i.name === 'offset');
   const [encoderPath, decoderPath] = sessions.paths as [string, string];
@@ -241,11 +267,12 @@ function sherpaAdapter(sessions: EngineSessions, decoder: OnnxFileFacts, dims: D
   };
   return {
     async encode(batch) {
-      const mel = featureTensor(batch, 'BFT');
+      const mel = sherpaCompatible ? sherpaMel(batch) : featureTensor(batch, 'BFT');
       const out = await sessions.run(0, { mel }, () => `${basename(encoderPath)} given mel [${mel.dims.join(', ')}]`);
       return {
         crossK: floatOutput(out, 'n_layer_cross_k', encoderPath),
         crossV: floatOutput(out, 'n_layer_cross_v', encoderPath),
+        frames: batch.frames,
       };
     },
     async decode(encoded, ids) {
@@ -260,6 +287,15 @@ function sherpaAdapter(sessions: EngineSessions, decoder: OnnxFileFacts, dims: D
         state as State,
       );
     },
+    // sherpa-onnx (offline-whisper-greedy-search-decoder.cc): "assume at most 6 tokens per second", and n_text_ctx / 2.
+    ...(sherpaCompatible
+      ? {
+          maxNewTokens: (encoded: unknown) =>
+            (encoded as { frames: number[] }).frames.map((n) =>
+              Math.min(Math.trunc((n / 100) * 6), Math.floor(dims.textContext / 2)),
+            ),
+        }
+      : {}),
   };
 }
 
@@ -283,6 +319,7 @@ export const whisperSherpa: FamilyDefinition = {
     const encoder = facts.onnx.get(files.encoder)!;
     const decoder = facts.onnx.get(files.decoder)!;
     const language = options.language ?? 'en';
+    const sherpaCompatible = options.sherpaCompatible === true;
     const numBins = metadataInteger(encoder, 'n_mels');
     const declared = encoder.inputs.find((i) => i.name === 'mel')?.shape?.[1]?.value;
     if (declared && declared !== numBins)
@@ -333,8 +370,9 @@ export const whisperSherpa: FamilyDefinition = {
       prompt,
       endOfText,
       vocabSize,
-      suppress,
-      beginSuppress: [metadataInteger(encoder, 'blank_id'), endOfText],
+      // sherpa-onnx suppresses nothing.
+      suppress: sherpaCompatible ? [] : suppress,
+      beginSuppress: sherpaCompatible ? [] : [metadataInteger(encoder, 'blank_id'), endOfText],
       maxLength: prompt.length + Math.floor(textContext / 2),
       maxPositions: textContext,
     };
@@ -360,13 +398,13 @@ export const whisperSherpa: FamilyDefinition = {
       const bytes = ranks.get(id);
       return bytes ? utf8.decode(bytes) : (names.get(id) ?? `<|${id}|>`);
     });
-    return createEncoderDecoderEngine(
+    const engine = await createEncoderDecoderEngine(
       {
         family: 'whisper-sherpa',
         dir,
         modelFiles: [files.encoder, files.decoder],
         otherFiles: [files.tokens],
-        frontend: { type: 'whisper-mel', numBins },
+        frontend: { type: 'whisper-mel', numBins, ...(sherpaCompatible ? { sherpaOnnx: true } : {}) },
         vocabulary: whisperVocabulary({
           pieces,
           specialIds: new Set(pieces.map((_, id) => id).filter((id) => !ranks.has(id))),
@@ -376,14 +414,27 @@ export const whisperSherpa: FamilyDefinition = {
           // As sherpa-onnx: the bytes of the text tokens, concatenated, read as UTF-8.
           decode: (ids) => utf8.decode(Buffer.concat(ids.flatMap((id) => ranks.get(id) ?? []))),
         }),
-        detectedBecause: [...because, `features: Whisper log-mel, ${numBins} bins (metadata n_mels), padded to 30 s`],
+        detectedBecause: [
+          ...because,
+          sherpaCompatible
+            ? `features: sherpa-onnx's Whisper log-mel, ${numBins} bins (metadata n_mels), of the audio alone, then ${SHERPA_TAIL_FRAMES} zero frames (--sherpa-compatible)`
+            : `features: Whisper log-mel, ${numBins} bins (metadata n_mels), padded to 30 s`,
+        ],
         subsampling: WHISPER_SUBSAMPLING,
         maxDurationSec: WHISPER_MAX_SECONDS,
         settings,
-        open: (sessions) => sherpaAdapter(sessions, decoder, dims),
-        describe: whisperDescription(settings, dims.layers, language, 'openai/whisper: n_text_ctx / 2 generated'),
+        open: (sessions) => sherpaAdapter(sessions, decoder, dims, sherpaCompatible),
+        describe: [
+          ...whisperDescription(settings, dims.layers, language, 'openai/whisper: n_text_ctx / 2 generated'),
+          ...(sherpaCompatible
+            ? [
+                '--sherpa-compatible: decoded as sherpa-onnx decodes it: nothing suppressed, at most 6 tokens per second of audio, one file at a time, audio over 29.49 s refused (sherpa-onnx cuts it)',
+              ]
+            : []),
+        ],
       },
       options,
     );
+    return sherpaCompatible ? { ...engine, padSensitive: true, maxDurationSec: SHERPA_MAX_SECONDS } : engine;
   },
 };
