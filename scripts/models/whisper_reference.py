@@ -19,6 +19,13 @@ Whisper with these settings:
 Teacher-forced score: sum over the canary text's tokens (" " + text, as Whisper
 tokenizes a transcript) and then <|endoftext|> of log-softmax(raw logits) (no
 suppression) given the prompt; perCharacter divides by the text's characters.
+
+The same for test/fixtures/models/whisper-sherpa/expected.json (the same weights in sherpa-onnx's
+layout, make_whisper_sherpa_model.py; run that first), with openai/whisper's rules read from the
+encoder's metadata as openai/whisper's decoding.py applies them: the prompt sot_sequence +
+no_timestamps; suppress_tokens = non_speech_tokens + transcribe, translate, sot, sot_prev, sot_lm,
+no_speech; begin-suppressed " " (blank_id) and eot; at most n_text_ctx // 2 generated tokens; the
+reference tokenized by tiktoken's algorithm over the ranks in <name>-tokens.txt.
 """
 import base64
 import json
