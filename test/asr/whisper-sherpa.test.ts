@@ -233,4 +233,34 @@ test("the prompt names the language; one the model's metadata lacks is refused, 
   );
 });
 
+test('an English-only export (metadata is_multilingual=0): the prompt has no language, another language is refused', async () => {
+  const { dir, remove } = temporaryDirectory('whisper-sherpa-en');
+  try {
+    copyModel(MODEL, dir);
+    // Flip the metadata value in place: the entry is key "is_multilingual", then the value "1" (tag 0x12, length 1).
+    const path = join(dir, 'tiny-random-encoder.onnx');
+    const bytes = readFileSync(path);
+    const entry = Buffer.concat([Buffer.from('is_multilingual'), Buffer.from([0x12, 0x01]), Buffer.from('1')]);
+    const at = bytes.indexOf(entry);
+    assert.ok(at > 0 && bytes.indexOf(entry, at + 1) < 0);
+    bytes[at + entry.length - 1] = '0'.charCodeAt(0);
+    writeFileSync(path, bytes);
+    const english = await loadModel(dir, { provider: 'cpu' });
+    try {
+      assert.ok(
+        english.info.detectedBecause.some((line) => line.includes('prompt [86,94] (transcribe, no timestamps)')),
+      );
+    } finally {
+      await english.close();
+    }
+    const error = await failure(loadModel(dir, { provider: 'cpu', language: 'de' }));
+    assert.match(
+      error.message,
+      /an English-only Whisper \(tiny-random-encoder\.onnx metadata is_multilingual=0\) cannot transcribe language "de"/,
+    );
+  } finally {
+    remove();
+  }
+});
+
 test.run();
