@@ -248,7 +248,7 @@ test('an English-only export (metadata is_multilingual=0): the prompt has no lan
     const english = await loadModel(dir, { provider: 'cpu' });
     try {
       assert.ok(
-        english.info.detectedBecause.some((line) => line.includes('prompt [86,94] (transcribe, no timestamps)')),
+        english.info.detectedBecause.some((line) => line.includes('prompt [86,94] (English-only: no timestamps)')),
       );
     } finally {
       await english.close();

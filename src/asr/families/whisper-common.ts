@@ -88,7 +88,7 @@ export function whisperDescription(
   maxLengthFrom: string,
 ): string[] {
   return [
-    `decoding: greedy with the KV cache (${layers} decoder layer${layers === 1 ? '' : 's'}), prompt ${JSON.stringify(settings.prompt)} (${settings.prompt.length > 2 ? `${languageToken(language)}, ` : ''}transcribe, no timestamps), ${settings.suppress.length} suppressed tokens, ${settings.beginSuppress.length} at the start, max_length ${settings.maxLength} (${maxLengthFrom})`,
+    `decoding: greedy with the KV cache (${layers} decoder layer${layers === 1 ? '' : 's'}), prompt ${JSON.stringify(settings.prompt)} (${settings.prompt.length > 2 ? `${languageToken(language)}, transcribe, ` : 'English-only: '}no timestamps), ${settings.suppress.length} suppressed tokens, ${settings.beginSuppress.length} at the start, max_length ${settings.maxLength} (${maxLengthFrom})`,
     'reference score: teacher-forced decoder log-likelihood of " " + text, then end-of-text ("decoder score")',
     `audio over ${WHISPER_MAX_SECONDS} s is refused (one Whisper window; rote never cuts a canary)`,
   ];
