@@ -140,9 +140,13 @@ def sherpa_settings(directory):
 
 def tiktoken_encode(text, ranks):
     """tiktoken's byte-pair encoding (openai/whisper's tokenizer): the GPT-2 pre-tokenizer, then in
-    each piece the adjacent pair whose concatenation has the lowest rank is merged, until none has one."""
+    each piece the adjacent pair whose concatenation has the lowest rank is merged, until none has one
+    (a piece that is itself a token is taken whole, as tiktoken's encode_ordinary does)."""
     ids = []
     for word in re.findall(PRETOKENIZE, text):
+        if word.encode("utf-8") in ranks:
+            ids.append(ranks[word.encode("utf-8")])
+            continue
         parts = [bytes([b]) for b in word.encode("utf-8")]
         while len(parts) > 1:
             rank, i = min((ranks.get(a + b, 1 << 30), i) for i, (a, b) in enumerate(zip(parts, parts[1:])))

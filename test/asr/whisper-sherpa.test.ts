@@ -147,6 +147,26 @@ test("the reference is tokenized as tiktoken tokenizes it from the ranks file, a
     assert.equal(encode(text), optimum.encode(' ' + text, { add_special_tokens: false }).ids, text);
 });
 
+test('a pre-token that is itself a token is taken whole, as tiktoken does, even where no merge makes it', async () => {
+  const { dir, remove } = temporaryDirectory('whisper-sherpa-ranks');
+  try {
+    copyModel(MODEL, dir);
+    // " zq" as token 96 (the fixture's <|0.02|>): no two ranked tokens concatenate to it.
+    const tokens = join(dir, 'tiny-random-tokens.txt');
+    writeFileSync(tokens, readFileSync(tokens, 'utf8') + 'IHpx 96\n');
+    const withToken = await loadModel(dir, { provider: 'cpu' });
+    try {
+      const encode = engineOf(withToken).vocabulary.tokenizer!.encodeReference;
+      assert.equal(encode('zq'), [96]);
+      assert.equal(encode('zqz'), [68, 25, 16, 25]);
+    } finally {
+      await withToken.close();
+    }
+  } finally {
+    remove();
+  }
+});
+
 test('the same weights in the Optimum layout, under the same rules, give the same transcripts and scores', async () => {
   const { dir, remove } = temporaryDirectory('whisper-rules');
   try {

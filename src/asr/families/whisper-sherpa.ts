@@ -138,7 +138,8 @@ function byteCharacters(): string[] {
  * A byte-level BPE tokenizer from tiktoken ranks. The merges are derived as transformers' tiktoken
  * converter derives them: every split of a token into two ranked tokens is a merge, ordered by the
  * rank of the token it makes (ties: by the ranks of its halves); merging the lowest-ranked pair
- * first is then tiktoken's own algorithm. The GPT-2 pre-tokenizer (ByteLevel) is Whisper's.
+ * first is then tiktoken's own algorithm, and ignore_merges its lookup of a whole pre-token first.
+ * The GPT-2 pre-tokenizer (ByteLevel) is Whisper's.
  */
 function ranksTokenizer(ranks: Map<number, Uint8Array>): Tokenizer {
   const chars = byteCharacters();
@@ -175,6 +176,8 @@ function ranksTokenizer(ranks: Map<number, Uint8Array>): Tokenizer {
         end_of_word_suffix: '',
         fuse_unk: false,
         byte_fallback: false,
+        // tiktoken takes a pre-token that is itself a token whole, before any merging.
+        ignore_merges: true,
         vocab: Object.fromEntries(idOf),
         merges: merges.map((m) => m[3]),
       },
