@@ -24,6 +24,7 @@ import type { DirectoryFacts, FamilyDefinition } from './types.ts';
 import { whisperOptimum } from './whisper-optimum.ts';
 import { canaryOnnxAsr } from './canary-onnx-asr.ts';
 import { canarySherpa } from './canary-sherpa.ts';
+import { whisperSherpa } from './whisper-sherpa.ts';
 
 export const FAMILIES: readonly FamilyDefinition[] = [
   sidecarCtc,
@@ -39,6 +40,7 @@ export const FAMILIES: readonly FamilyDefinition[] = [
   whisperOptimum,
   canaryOnnxAsr,
   canarySherpa,
+  whisperSherpa,
 ];
 
 /** Reads the directory listing, every .onnx file's metadata and declared inputs/outputs, and the sidecar. */
