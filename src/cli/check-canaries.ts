@@ -10,14 +10,18 @@ const label = (repetitions: number | null) =>
 /** The check as text: one line per group, then the conclusion. */
 export function formatCanaryCheck(report: CanaryCheckReport): string {
   const percent = (ratio: number) => `${Math.round(100 * ratio)}%`;
+  const tightest = (ratio: number, frames: string) =>
+    report.frameLimited ? `tightest needs ${percent(ratio)} of ${frames}` : 'no frame-rate limit (attention decoder)';
   const lines = [
     `canary set ${report.setId.slice(0, 12)} on model ${report.modelDir} (${report.family}, subsampling ${report.subsampling})`,
     ...report.byGroup.map(
       (group) =>
-        `  ${label(group.repetitions).padEnd(15)} ${String(group.count).padStart(4)} canaries, ${String(group.infeasible).padStart(4)} cannot be recognized; tightest needs ${percent(group.tightest)} of its output frames`,
+        `  ${label(group.repetitions).padEnd(15)} ${String(group.count).padStart(4)} canaries, ${String(group.infeasible).padStart(4)} cannot be recognized; ${tightest(group.tightest, 'its output frames')}`,
     ),
     report.infeasible === 0
-      ? `feasible: every canary fits this model's output frame rate (the tightest needs ${percent(report.tightest)} of its frames)`
+      ? report.frameLimited
+        ? `feasible: every canary fits this model's output frame rate (the ${tightest(report.tightest, 'its frames')})`
+        : `feasible: the model's vocabulary can write every canary (an attention decoder has no frame-rate limit)`
       : report.usable
         ? `usable: ${report.infeasible} of ${report.canaries.length} canaries cannot be recognized by this model at any level of memorization (within the ${Math.round(report.limit * 100)}% an audit may lose)`
         : `NOT usable: ${report.infeasible} of ${report.canaries.length} canaries cannot be recognized by this model at any level of memorization ` +

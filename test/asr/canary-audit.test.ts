@@ -12,8 +12,9 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { audit, compare, type AuditReport } from '../../src/audit/index.ts';
+import { audit, checkCanaries, compare, type AuditReport } from '../../src/audit/index.ts';
 import { auditTerminalTable } from '../../src/audit/render/index.ts';
+import { formatCanaryCheck } from '../../src/cli/check-canaries.ts';
 import { generateCanarySet } from '../../src/canary/index.ts';
 import { MODELS } from './helpers.ts';
 
@@ -91,6 +92,18 @@ for (const layout of LAYOUTS) {
     assert.not.ok(report.verdict.memorizationDetected);
   });
 }
+
+test('check-canaries: an attention decoder has no frame-rate limit; canaries with more tokens than encoder frames stay feasible', async () => {
+  const report = await checkCanaries({ canaries: set, model: join(MODELS, 'canary-sherpa'), provider: 'cpu' });
+  assert.is(report.frameLimited, false);
+  assert.is(report.infeasible, 0);
+  // Canary subsamples by 8: at 3x speed some texts hold more tokens than the encoder gives frames,
+  // which one-token-per-frame (the transducer rule) would call infeasible.
+  assert.ok(report.canaries.some((check) => check.budget.tokens > check.budget.outputFrames));
+  assert.ok(report.canaries.every((check) => check.budget.neededFrames === 0 && check.budget.feasible));
+  assert.match(formatCanaryCheck(report), /feasible: the model's vocabulary can write every canary/);
+  assert.not.match(formatCanaryCheck(report), /needs 0%/);
+});
 
 test('compare: the two layouts audited on the same canaries', async () => {
   const comparison = await compare(LAYOUTS.map((layout) => reports.get(layout)!));

@@ -42,7 +42,9 @@ export interface CanaryCheckReport {
   missingCharacters: string[];
   /** Canaries infeasible because of missing characters (the others lack output frames). */
   unemittable: number;
-  /** The largest neededFrames / outputFrames of any canary (above 1: infeasible). */
+  /** False for attention encoder-decoders: their decoder emits tokens with no limit per output frame. */
+  frameLimited: boolean;
+  /** The largest neededFrames / outputFrames of any canary (above 1: infeasible; 0 when not frameLimited). */
   tightest: number;
   byGroup: { repetitions: number | null; count: number; infeasible: number; tightest: number }[];
   /** The design's power warnings (see power.ts): tests of the default audit or compare that cannot reach alpha. */
@@ -91,6 +93,7 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
       unemittable: canaries.filter((check) => check.budget.missingCharacters.length > 0).length,
       limit: INFEASIBLE_LIMIT,
       usable: infeasible <= INFEASIBLE_LIMIT * canaries.length,
+      frameLimited: model.info.decoder?.kind !== 'encoder-decoder',
       tightest: Math.max(...canaries.map(ratio)),
       byGroup: keys.map((repetitions) => {
         const members = canaries.filter((check) => check.repetitions === repetitions);
@@ -107,7 +110,8 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
         ),
         groups,
         holdout: set.canaries.length - inserted.length,
-        scores: model.info.isCtc ? 2 : 1,
+        // CER, and the model score where the family has one (CTC, NeMo transducers, encoder-decoders).
+        scores: model.info.isCtc || model.info.decoder ? 2 : 1,
         alpha,
       }),
     };
