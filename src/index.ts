@@ -46,6 +46,7 @@ export {
   loadModel,
   detectModel,
   transcribeFiles,
+  FeatureCache,
   type AsrModel,
   type ModelInfo,
   type LoadModelOptions,

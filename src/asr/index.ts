@@ -37,6 +37,7 @@ export {
   type TranscriptionRow,
 } from './transcribe.ts';
 export { defaultFeatureWorkers } from './feature-pool.ts';
+export { FeatureCache } from './feature-cache.ts';
 export {
   featureFramesOfWav,
   referenceFrameBudget,

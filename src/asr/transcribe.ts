@@ -22,6 +22,7 @@ import { OptionError } from '../util/options.ts';
 import { ctcForcedLogLikelihood, ctcMinimumFrames } from './ctc.ts';
 import { DEFAULT_MAX_DURATION_SEC, defaultBatchFrames, padFeatures, planBatches } from './batching.ts';
 import { extractFeatures } from './feature-extract.ts';
+import type { FeatureCache } from './feature-cache.ts';
 import { defaultFeatureWorkers, FeaturePool, type PooledFeatures } from './feature-pool.ts';
 import type { Engine, UtteranceOutput } from './families/types.ts';
 import { engineOf, type AsrModel } from './model.ts';
@@ -86,6 +87,8 @@ export interface TranscribeOptions {
   maxDurationSec?: number;
   /** Skip unreadable / empty audio (reported through onSkip) instead of failing. */
   skipBad?: boolean;
+  /** Features kept across calls (a trajectory's checkpoints transcribe the same files): looked up before computing, filled after. */
+  featureCache?: FeatureCache;
   onProgress?: (done: number, total: number) => void;
   onSkip?: (skipped: SkippedItem) => void;
   /** Called once when the generator ends (finished, failed or stopped early): where the time went. */
@@ -284,6 +287,7 @@ function createFeatureQueue(
   batches: number[][],
   stats: TranscribeStats,
   skip: (item: TranscribeItem, error: unknown) => void,
+  cache: FeatureCache | undefined,
 ): FeatureQueue {
   let stopped = false;
   // 2. Features of one batch, in planned order whichever worker finishes first.
@@ -292,16 +296,31 @@ function createFeatureQueue(
     const features = extractFeatures(frontend, path);
     return { ...features, computeMs: performance.now() - t };
   };
+  const cached = (path: string) => cache?.get(cache.keyOf(frontend.spec, path));
+  const remember = (path: string, features: PooledFeatures) => cache?.set(cache.keyOf(frontend.spec, path), features);
   const prepare = async (indices: number[]): Promise<Prepared> => {
     let settled: PromiseSettledResult<PooledFeatures>[];
     if (pool) {
       const workers = pool;
-      settled = await Promise.allSettled(indices.map((index) => workers.extract(usable[index]!.path)));
+      settled = await Promise.allSettled(
+        indices.map(async (index) => {
+          const path = usable[index]!.path;
+          const known = cached(path);
+          if (known) return { ...known, computeMs: 0 };
+          const features = await workers.extract(path);
+          remember(path, features);
+          return features;
+        }),
+      );
     } else {
       settled = [];
       for (const index of indices) {
+        const path = usable[index]!.path;
         try {
-          settled.push({ status: 'fulfilled', value: extractInline(usable[index]!.path) });
+          const known = cached(path);
+          const features = known ? { ...known, computeMs: 0 } : extractInline(path);
+          if (!known) remember(path, features);
+          settled.push({ status: 'fulfilled', value: features });
         } catch (reason) {
           settled.push({ status: 'rejected', reason });
         }
@@ -433,7 +452,7 @@ export async function* transcribeFiles(
     if (poolStarting) pool = await featurePoolOrMainThread(poolStarting, workersByDefault, stats);
     stats.featureWorkers = pool?.size ?? 0;
     // 2 and 3. Features prepared ahead of the model.
-    queue = createFeatureQueue(frontend, pool, usable, batches, stats, skip);
+    queue = createFeatureQueue(frontend, pool, usable, batches, stats, skip, options.featureCache);
 
     // 4. Run batch k; when it returns start batch k + 1, then score and yield batch k.
     // fill() comes before each run starts: inline features are computed

@@ -6,6 +6,7 @@ import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { openCanarySet, unscorableText, verifyCanaryAudio } from '../../canary/index.ts';
 import {
+  type FeatureCache,
   describeProviderReport,
   loadModel,
   referenceFrameBudget,
@@ -44,6 +45,8 @@ export interface AuditOptions extends AuditSettingsInput {
    * did not; `warning` something to know (it took over the lock of a run that is gone).
    */
   onNotice?: (message: string, kind: 'info' | 'warning') => void;
+  /** Features kept across audits of the same canaries (trajectory checkpoints, the demo's models): computed once per frontend. */
+  featureCache?: FeatureCache;
 }
 
 /** Model files relative to the model directory, and their combined fingerprint. */
@@ -150,6 +153,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
           const transcribeOptions = {
             ...(settings.batchFrames !== null ? { batchFrames: settings.batchFrames } : {}),
             ...(maxDurationSec !== undefined ? { maxDurationSec } : {}),
+            ...(options.featureCache ? { featureCache: options.featureCache } : {}),
           };
           for await (const result of transcribeFiles(model, pending, transcribeOptions)) {
             const row: TranscribedRow = {

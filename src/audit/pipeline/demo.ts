@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FeatureCache } from '../../asr/index.ts';
 import { canarySetPaths, openCanarySet, type OpenedCanarySet } from '../../canary/index.ts';
 import { RoteError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
@@ -140,6 +141,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   await prepareOut(out);
   // After the first audit, the provider that actually ran is used for the rest (no repeated probing under 'auto').
   const results: DemoModelResult[] = [];
+  // The shipped models and checkpoints share one frontend: each canary's features are computed once.
+  const featureCache = new FeatureCache();
   for (const [index, model] of models.entries()) {
     options.onModelStart?.(model, index, models.length);
     const reportDir = join(out, model.name);
@@ -149,6 +152,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       out: reportDir,
       provider,
       restart: true,
+      featureCache,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
@@ -168,6 +172,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     provider,
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     reuseAudits: results.map((result) => result.reportDir),
+    featureCache,
     ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

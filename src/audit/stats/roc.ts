@@ -125,6 +125,17 @@ export interface MembershipInferenceResult {
 }
 
 /** The curve, AUC and TPR at each FPR, with percentile-bootstrap intervals drawn from `random` only. */
+/**
+ * One bootstrap resample of `sorted` (descending) into `out`, itself descending: the draws are counted per index
+ * and written back in index order, which is the sorted resample without a sort (same draws, same result).
+ */
+function resampleDescending(sorted: Float64Array, counts: Int32Array, out: Float64Array, random: SeededRandom): void {
+  counts.fill(0);
+  for (let i = 0; i < sorted.length; i++) counts[random.nextInt(sorted.length)]!++;
+  let at = 0;
+  for (let j = 0; j < sorted.length; j++) for (let c = counts[j]!; c > 0; c--) out[at++] = sorted[j]!;
+}
+
 export function membershipInference(
   positives: ArrayLike<number>,
   negatives: ArrayLike<number>,
@@ -139,11 +150,11 @@ export function membershipInference(
   const tprs = options.fprs.map(() => new Float64Array(options.resamples));
   const rp = new Float64Array(p.length);
   const rn = new Float64Array(n.length);
+  const pCounts = new Int32Array(p.length);
+  const nCounts = new Int32Array(n.length);
   for (let b = 0; b < options.resamples; b++) {
-    for (let i = 0; i < p.length; i++) rp[i] = p[random.nextInt(p.length)]!;
-    for (let i = 0; i < n.length; i++) rn[i] = n[random.nextInt(n.length)]!;
-    rp.sort().reverse();
-    rn.sort().reverse();
+    resampleDescending(p, pCounts, rp, random);
+    resampleDescending(n, nCounts, rn, random);
     aucs[b] = aucSorted(rp, rn);
     allowed.forEach((a, k) => {
       if (a >= 1) tprs[k]![b] = tprSorted(rp, rn, a);

@@ -59,6 +59,38 @@ export interface ExactLimitOptions {
  * One-sided Mann-Whitney U test of H1: x is stochastically smaller than y
  * (for the audit: inserted canaries' CER below held-out ones).
  */
+/**
+ * Counts of the doubled rank sums of all size-`size` subsets of `doubled` (0..maxSum). It depends only on the
+ * multiset of ranks, so it is kept per tie pattern: audits of one canary design (a trajectory's checkpoints, the
+ * demo's models) test the same group sizes over and over, and without ties the ranks are always 1..n.
+ */
+function rankSumDistribution(doubled: number[], size: number, maxSum: number): Float64Array {
+  // Summed in rank order whatever the samples' order, so that a kept distribution is the one a fresh call computes.
+  const sorted = [...doubled].sort((a, b) => a - b);
+  const key = `${size} ${sorted.join(',')}`;
+  const known = RANK_SUM_DISTRIBUTIONS.get(key);
+  if (known) return known;
+  const n = sorted.length;
+  const counts = Array.from({ length: size + 1 }, () => new Float64Array(maxSum + 1));
+  counts[0]![0] = 1;
+  let reach = 0; // the largest sum any subset of the items so far reaches
+  for (let item = 0; item < n; item++) {
+    const value = sorted[item]!;
+    reach = Math.min(maxSum, reach + value);
+    for (let k = Math.min(item + 1, size); k >= 1; k--) {
+      const from = counts[k - 1]!;
+      const to = counts[k]!;
+      for (let s = Math.min(maxSum, reach) - value; s >= 0; s--) if (from[s] !== 0) to[s + value]! += from[s]!;
+    }
+  }
+  const distribution = counts[size]!;
+  if (RANK_SUM_DISTRIBUTIONS.size >= 256) RANK_SUM_DISTRIBUTIONS.delete(RANK_SUM_DISTRIBUTIONS.keys().next().value!);
+  RANK_SUM_DISTRIBUTIONS.set(key, distribution);
+  return distribution;
+}
+
+const RANK_SUM_DISTRIBUTIONS = new Map<string, Float64Array>();
+
 export function mannWhitneyLess(
   x: ArrayLike<number>,
   y: ArrayLike<number>,
@@ -86,17 +118,7 @@ export function mannWhitneyLess(
     // Distribution of the doubled rank sum of a random subset of size n1 (or of its complement).
     const useFirst = n1 <= n2;
     const size = useFirst ? n1 : n2;
-    const counts = Array.from({ length: size + 1 }, () => new Float64Array(maxSum + 1));
-    counts[0]![0] = 1;
-    for (let item = 0; item < n; item++) {
-      const value = doubled[item]!;
-      for (let k = Math.min(item + 1, size); k >= 1; k--) {
-        const from = counts[k - 1]!;
-        const to = counts[k]!;
-        for (let s = maxSum - value; s >= 0; s--) if (from[s] !== 0) to[s + value]! += from[s]!;
-      }
-    }
-    const distribution = counts[size]!;
+    const distribution = rankSumDistribution(doubled, size, maxSum);
     let total = 0;
     for (let s = 0; s <= maxSum; s++) total += distribution[s]!;
     // x smaller <=> x's rank sum small <=> (if counting y's subset) y's rank sum large.

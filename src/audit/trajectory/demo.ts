@@ -40,6 +40,7 @@ export async function runDemoTrajectory(options: {
   reuseAudits: string[];
   onCheckpoint?: TrajectoryOptions['onCheckpoint'];
   onProgress?: TrajectoryOptions['onProgress'];
+  featureCache?: TrajectoryOptions['featureCache'];
 }): Promise<TrajectoryResult | null> {
   const series = await demoSeries(options.modelsDir);
   if (series.length === 0) return null;
@@ -50,6 +51,7 @@ export async function runDemoTrajectory(options: {
     provider: options.provider,
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
     reuseAudits: options.reuseAudits,
+    ...(options.featureCache ? { featureCache: options.featureCache } : {}),
     ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

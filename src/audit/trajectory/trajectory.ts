@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { detectModel } from '../../asr/index.ts';
+import { detectModel, FeatureCache } from '../../asr/index.ts';
 import { openCanarySet, type OpenedCanarySet } from '../../canary/index.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { RoteError } from '../../util/errors.ts';
@@ -49,6 +49,8 @@ export interface TrajectoryOptions extends Omit<AuditSettingsInput, 'delta' | 'e
   /** Called after each canary of the checkpoint being audited. */
   onProgress?: (done: number, total: number) => void;
   onNotice?: (message: string, kind: 'info' | 'warning') => void;
+  /** Features kept across the checkpoints' audits (default: a new cache, so each canary's features are computed once per frontend). */
+  featureCache?: FeatureCache;
 }
 
 export interface TrajectoryResult {
@@ -191,7 +193,8 @@ export async function trajectory(options: TrajectoryOptions): Promise<Trajectory
   const borrowed: { report: AuditReport; path: string }[] = [];
   for (const path of options.reuseAudits ?? []) borrowed.push(await readAuditReport(path));
 
-  const context: AuditContext = { options, canaries, opened, family, settings, borrowed };
+  const featureCache = options.featureCache ?? new FeatureCache();
+  const context: AuditContext = { options, canaries, opened, family, settings, borrowed, featureCache };
   const total = series.reduce((sum, one) => sum + one.checkpoints.length, 0);
   let index = 0;
   const seriesResults: TrajectorySeries[] = [];
@@ -286,6 +289,7 @@ interface AuditContext {
   settings: ReturnType<typeof resolveAuditSettings>['settings'];
   /** Reports that may stand for a checkpoint with the same files (given, and audited earlier in this run). */
   borrowed: { report: AuditReport; path: string }[];
+  featureCache: FeatureCache;
 }
 
 /** One checkpoint's audit: its earlier report when it still fits, else a borrowed one of the same files, else audit() (resuming a cut-short one). */
@@ -324,6 +328,7 @@ async function auditCheckpoint(
     model: checkpoint.model,
     out: auditDir,
     restart: earlier !== null,
+    featureCache: context.featureCache,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.onNotice ? { onNotice: options.onNotice } : {}),
   });
