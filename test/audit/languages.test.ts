@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCanarySet, loadWordList, readCanarySet } from '../../src/canary/index.ts';
@@ -127,16 +127,41 @@ test('a model trained on English cannot be audited with Russian or Hindi canarie
   }
 });
 
-test('a BPE vocabulary: a script none of its pieces writes needs <unk> (infeasible); gaps inside its script stay notes', async () => {
-  const model = await loadModel(join(ROOT, 'test/fixtures/models/nemo-ctc'), { provider: 'cpu' });
-  try {
-    // The toy vocabulary writes Latin but has no "k" or "v" piece.
-    assert.equal(referenceFrameBudget(model, 'Дом kv', 1000).missingCharacters, ['д', 'о', 'м']);
-    assert.is(referenceFrameBudget(model, 'Дом kv', 1000).feasible, false);
-    assert.equal(referenceFrameBudget(model, 'kv the', 1000).missingCharacters, []);
-    assert.is(referenceFrameBudget(model, 'kv the', 1000).feasible, true);
-  } finally {
-    await model.close();
+test('a BPE vocabulary: a text that needs <unk> is infeasible, whether its script is unwritten or one letter has no piece', async () => {
+  // The toy BPE model holds every letter a-z as a piece (as a real SentencePiece model holds every character
+  // of its training text); a copy whose "k" and continuation "b" pieces write other letters has gaps in Latin.
+  const gappy = join(work, 'nemo-ctc-gaps');
+  await cp(join(ROOT, 'test/fixtures/models/nemo-ctc'), gappy, { recursive: true });
+  const tokens = await readFile(join(gappy, 'tokens.txt'), 'utf8');
+  await writeFile(join(gappy, 'tokens.txt'), tokens.replace(/^k (\d+)$/mu, 'é $1').replace(/^b (\d+)$/mu, 'ü $1'));
+  for (const [dir, cases] of [
+    [
+      join(ROOT, 'test/fixtures/models/nemo-ctc'),
+      [
+        ['Дом kv', ['д', 'о', 'м']],
+        ['kv job the', []],
+      ],
+    ],
+    [
+      gappy,
+      [
+        ['bat the', []],
+        ['kv the', ['k']],
+        ['bob', ['b']],
+        ['Дом bob', ['д', 'о', 'м', 'b']],
+      ],
+    ],
+  ] as const) {
+    const model = await loadModel(dir, { provider: 'cpu' });
+    try {
+      for (const [text, missing] of cases) {
+        const budget = referenceFrameBudget(model, text, 1000);
+        assert.equal(budget.missingCharacters, missing, `${dir}: ${text}`);
+        assert.is(budget.feasible, missing.length === 0, `${dir}: ${text}`);
+      }
+    } finally {
+      await model.close();
+    }
   }
 });
 
