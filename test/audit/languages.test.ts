@@ -15,6 +15,7 @@ import { audit, checkCanaries } from '../../src/audit/index.ts';
 import { loadModel, referenceFrameBudget } from '../../src/asr/index.ts';
 import { errorRates } from '../../src/audit/stats/index.ts';
 import { normalizeText } from '../../src/util/normalize-text.ts';
+import { formatCanaryCheck } from '../../src/cli/check-canaries.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const MULTISCRIPT_MODEL = join(ROOT, 'test/fixtures/models/multiscript-ctc');
@@ -116,6 +117,21 @@ test('a model trained on English cannot be audited with Russian or Hindi canarie
     const set = await readCanarySet(dir);
     const letters = new Set([...set.canaries.map((canary) => canary.text).join('')].filter((c) => c !== ' '));
     assert.equal(new Set(check.missingCharacters), letters, `${language}: every letter is missing`);
+    // No character can be emitted at all: the check says so and names them, instead of a frame budget of 0 tokens.
+    assert.is(check.tightest, null);
+    const text = formatCanaryCheck(check);
+    assert.not.match(text, /tightest needs|of its (output )?frames/);
+    assert.match(text, /NOT usable: no canary text holds a single character this model's vocabulary can emit/);
+    const groupLines = text.split('\n').filter((line) => /^ {2}(held-out|\d+ repetitions?) /.test(line));
+    assert.is(groupLines.length, check.byGroup.length);
+    check.byGroup.forEach((group, i) => {
+      const line = groupLines[i]!;
+      assert.match(
+        line,
+        /cannot be recognized: no character of their texts is one the model's vocabulary can emit \("/,
+      );
+      assert.ok(line.includes(JSON.stringify(group.missingCharacters[0])), line);
+    });
     const report = await audit({ canaries: dir, model: ENGLISH_MODEL, provider: 'cpu', bootstrapResamples: 300 });
     assert.is(report.verdict.status, 'inconclusive');
     assert.is(report.feasibility.infeasible, 10);
