@@ -179,6 +179,30 @@ test('a BPE vocabulary: a text that needs <unk> is infeasible, whether its scrip
       await model.close();
     }
   }
+  // German canaries on the gappy model: check-canaries and the audit count every text that needs <unk> (a "k", a
+  // "b" inside a word, an "ä" or "ö") as infeasible and name those characters.
+  const set = await readCanarySet(sets.get('de')!);
+  const needsUnk = (text: string) => [
+    ...new Set(
+      [...normalizeText(text)].filter(
+        (c, i, chars) => c === 'k' || c === 'ä' || c === 'ö' || (c === 'b' && i > 0 && chars[i - 1] !== ' '),
+      ),
+    ),
+  ];
+  const expected = set.canaries.filter((canary) => needsUnk(canary.text).length > 0).map((canary) => canary.id);
+  assert.ok(expected.length > 0 && expected.length < set.canaries.length, `${expected.length} need <unk>`);
+  const check = await checkCanaries({ canaries: sets.get('de')!, model: gappy, provider: 'cpu' });
+  for (const canary of check.canaries)
+    assert.equal(
+      new Set(canary.budget.missingCharacters),
+      new Set(needsUnk(set.canaries.find((c) => c.id === canary.id)!.text)),
+      canary.id,
+    );
+  assert.is(check.unemittable, expected.length);
+  assert.ok(check.missingCharacters.length > 0);
+  const report = await audit({ canaries: sets.get('de')!, model: gappy, provider: 'cpu', bootstrapResamples: 300 });
+  for (const id of expected) assert.ok(report.feasibility.infeasibleIds.includes(id), id);
+  assert.equal(new Set(report.feasibility.missingCharacters), new Set(check.missingCharacters));
 });
 
 test('canary-set.json keeps the language through a read (the set id covers it)', async () => {
