@@ -200,6 +200,13 @@ test('a BPE vocabulary: a text that needs <unk> is infeasible, whether its scrip
     );
   assert.is(check.unemittable, expected.length);
   assert.ok(check.missingCharacters.length > 0);
+  // Some texts can be emitted: each group line counts those that cannot, names their characters and still gives a budget.
+  const lines = formatCanaryCheck(check).split('\n');
+  check.byGroup.forEach((group, i) => {
+    if (group.unemittable === 0) return;
+    assert.match(lines[i + 1]!, `(${group.unemittable} for characters the model's vocabulary cannot emit: "`);
+    assert.match(lines[i + 1]!, /; tightest needs \d+% of its output frames$/);
+  });
   const report = await audit({ canaries: sets.get('de')!, model: gappy, provider: 'cpu', bootstrapResamples: 300 });
   for (const id of expected) assert.ok(report.feasibility.infeasibleIds.includes(id), id);
   assert.equal(new Set(report.feasibility.missingCharacters), new Set(check.missingCharacters));
