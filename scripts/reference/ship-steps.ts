@@ -2,14 +2,15 @@
  * Ships the checkpoints a training run saved (train.py --save-steps; exported as
  * <run>/steps/step-<N>/model.onnx by the run when it finishes, or by `train.py export-steps`
  * while it trains) into models/trajectory/<series>/step-<N>/ (model.onnx + tokens.txt), and
- * records what was shipped in models/trajectory/<series>/steps.json.
+ * records what was shipped in models/trajectory/<series>/steps.json; a step-<N> folder shipped earlier and not
+ * listed now is removed.
  *
  *   node --import tsx scripts/reference/ship-steps.ts --series baseline --steps 167,334,668,1336,2672 <run dir>
  *
  * A step the run has not exported is refused. `rote trajectory --series baseline='models/trajectory/baseline/step-*'`
  * (and `npm start`) audit them.
  */
-import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,6 +47,11 @@ async function main(): Promise<void> {
       await rename(temporary, join(to, name));
     }
     shipped.push({ step, sha256: await sha256File(join(to, 'model.onnx')) });
+  }
+  // A step shipped earlier but not listed now is removed, so the folders are what steps.json lists.
+  for (const entry of await readdir(target)) {
+    const step = /^step-(\d+)$/.exec(entry)?.[1];
+    if (step !== undefined && !steps.includes(Number(step))) await rm(join(target, entry), { recursive: true });
   }
   const metricsPath = join(run, 'metrics.json');
   const metrics = existsSync(metricsPath)

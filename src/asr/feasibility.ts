@@ -3,7 +3,8 @@
  * per output frame, and two equal neighbouring tokens need a blank between
  * them, so a reference of n tokens with r adjacent repeats needs n + r output
  * frames; a transducer with greedy search emits at most `maxSymbolsPerFrame`
- * (sherpa-onnx: 1) tokens per encoder frame. A canary whose reference needs
+ * (sherpa-onnx: 1) tokens per encoder frame; an attention encoder-decoder (Whisper,
+ * Canary) emits tokens from its decoder, not per frame, so it needs none. A canary whose reference needs
  * more frames than its audio gives can never be recognized, memorized or not:
  * sped-up speech can be too fast for the model's frame rate.
  *
@@ -50,14 +51,19 @@ export function referenceFrameBudget(model: AsrModel, reference: string, feature
   const vocabulary = engine.vocabulary;
   const tokens = tokenizeReference(vocabulary, normalizeText(reference));
   const { ids, missing } = tokens;
-  const neededFrames = model.info.isCtc ? ctcMinimumFrames(ids) : Math.ceil(ids.length / TRANSDUCER_SYMBOLS_PER_FRAME);
+  const neededFrames = model.info.isCtc
+    ? ctcMinimumFrames(ids)
+    : model.info.decoder?.kind === 'encoder-decoder'
+      ? 0
+      : Math.ceil(ids.length / TRANSDUCER_SYMBOLS_PER_FRAME);
   const outputFrames = Math.ceil(featureFrames / Math.max(1, model.info.subsampling));
   return {
     tokens: ids.length,
     neededFrames,
     outputFrames,
     missingCharacters: missing,
-    feasible: neededFrames <= outputFrames && missing.length === 0,
+    // No output frame at all (audio longer than the model reads: 0 frames) is never recognized, even with no frame limit.
+    feasible: outputFrames > 0 && neededFrames <= outputFrames && missing.length === 0,
   };
 }
 

@@ -16,8 +16,11 @@ function quoted(characters: readonly string[], limit: number): string {
   return characters.length > limit ? `${shown} and ${characters.length - limit} more` : shown;
 }
 
+/** How tight a frame budget is (`ratio` of `frames` needed), or that the model has no frame-rate limit. */
+type BudgetWords = (ratio: number, frames: string) => string;
+
 /** One group's line: its infeasible count and why (no emittable character at all, missing characters, frames). */
-function groupLine(group: CanaryCheckReport['byGroup'][number], percent: (ratio: number) => string): string {
+function groupLine(group: CanaryCheckReport['byGroup'][number], budget: BudgetWords): string {
   const head = `  ${label(group.repetitions).padEnd(15)} ${String(group.count).padStart(4)} canaries, ${String(group.infeasible).padStart(4)} cannot be recognized`;
   if (group.tightest === null)
     return `${head}: no character of their texts is one the model's vocabulary can emit (${quoted(group.missingCharacters, 12)})`;
@@ -25,15 +28,17 @@ function groupLine(group: CanaryCheckReport['byGroup'][number], percent: (ratio:
     group.unemittable > 0
       ? ` (${group.unemittable} for characters the model's vocabulary cannot emit: ${quoted(group.missingCharacters, 12)})`
       : '';
-  return `${head}${gaps}; tightest needs ${percent(group.tightest)} of its output frames`;
+  return `${head}${gaps}; ${budget(group.tightest, 'its output frames')}`;
 }
 
 /** The conclusion: feasible, usable within the limit, or not usable and why. */
-function conclusion(report: CanaryCheckReport, percent: (ratio: number) => string): string {
+function conclusion(report: CanaryCheckReport, budget: BudgetWords): string {
   const of = `${report.infeasible} of ${report.canaries.length} canaries`;
   const limit = `${Math.round(report.limit * 100)}%`;
   if (report.infeasible === 0)
-    return `feasible: every canary fits this model's output frame rate (the tightest needs ${percent(report.tightest ?? 0)} of its frames)`;
+    return report.frameLimited
+      ? `feasible: every canary fits this model's output frame rate (the ${budget(report.tightest ?? 0, 'its frames')})`
+      : `feasible: the model's vocabulary can write every canary (an attention decoder has no frame-rate limit)`;
   if (report.usable)
     return `usable: ${of} cannot be recognized by this model at any level of memorization (within the ${limit} an audit may lose)`;
   const remedy = 'generate canaries in the language and script the model writes (rote generate --language)';
@@ -49,10 +54,12 @@ function conclusion(report: CanaryCheckReport, percent: (ratio: number) => strin
 /** The check as text: one line per group, then the conclusion. */
 export function formatCanaryCheck(report: CanaryCheckReport): string {
   const percent = (ratio: number) => `${Math.round(100 * ratio)}%`;
+  const tightest = (ratio: number, frames: string) =>
+    report.frameLimited ? `tightest needs ${percent(ratio)} of ${frames}` : 'no frame-rate limit (attention decoder)';
   const lines = [
     `canary set ${report.setId.slice(0, 12)} on model ${report.modelDir} (${report.family}, subsampling ${report.subsampling})`,
-    ...report.byGroup.map((group) => groupLine(group, percent)),
-    conclusion(report, percent),
+    ...report.byGroup.map((group) => groupLine(group, tightest)),
+    conclusion(report, tightest),
     ...(report.unscorable > 0
       ? [
           `  of them ${report.unscorable} ha${report.unscorable === 1 ? 's' : 've'} a text with nothing to score (empty after the audit's normalization: punctuation or symbols only); an audit refuses the set until they are removed`,

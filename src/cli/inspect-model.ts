@@ -83,7 +83,7 @@ export function registerInspectModel(program: Command): void {
             : `vocabulary: ${info.vocabulary.size} tokens (${info.vocabulary.kind}), blank id ${info.vocabulary.blankId}`,
           `subsampling: ${info.subsampling}`,
           encoderDecoder
-            ? 'decoding: attention encoder-decoder, greedy with the KV cache; reference score: teacher-forced decoder log-likelihood ("decoder score")'
+            ? 'decoding: attention encoder-decoder, greedy with the decoder cache; reference score: teacher-forced decoder log-likelihood ("decoder score")'
             : `decoding: ${info.isCtc ? 'CTC greedy' : info.decoder?.kind === 'tdt' ? `TDT greedy (durations ${info.decoder.durations.join(', ')})` : info.decoder?.kind === 'rnnt' ? 'RNNT greedy (NeMo)' : 'transducer greedy (stateless decoder)'}; reference score: ${info.isCtc ? 'CTC forced log-likelihood' : info.decoder ? `teacher-forced ${info.decoder.kind.toUpperCase()} log-likelihood` : 'none'}`,
           `frontend: ${Object.entries(loaded.frontendResolved)
             .map(([k, v]) => `${k}=${v}`)

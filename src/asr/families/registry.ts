@@ -22,6 +22,9 @@ import { wenetCtc } from './wenet-ctc.ts';
 import { zipformerCtc } from './zipformer-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
 import { whisperOptimum } from './whisper-optimum.ts';
+import { canaryOnnxAsr } from './canary-onnx-asr.ts';
+import { canarySherpa } from './canary-sherpa.ts';
+import { whisperSherpa } from './whisper-sherpa.ts';
 
 export const FAMILIES: readonly FamilyDefinition[] = [
   sidecarCtc,
@@ -35,6 +38,9 @@ export const FAMILIES: readonly FamilyDefinition[] = [
   wenetCtc,
   zipformerCtc,
   whisperOptimum,
+  canaryOnnxAsr,
+  canarySherpa,
+  whisperSherpa,
 ];
 
 /** Reads the directory listing, every .onnx file's metadata and declared inputs/outputs, and the sidecar. */

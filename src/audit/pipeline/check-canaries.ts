@@ -42,9 +42,12 @@ export interface CanaryCheckReport {
   missingCharacters: string[];
   /** Canaries infeasible because of missing characters (the others lack output frames). */
   unemittable: number;
+  /** False for attention encoder-decoders: their decoder emits tokens with no limit per output frame. */
+  frameLimited: boolean;
   /**
    * The largest neededFrames / outputFrames of any canary whose text holds a character the model can emit (above 1:
-   * infeasible); null when no canary's text does (the frame budget of an empty token sequence means nothing).
+   * infeasible; 0 when not frameLimited); null when no canary's text does (the frame budget of an empty token
+   * sequence means nothing).
    */
   tightest: number | null;
   byGroup: {
@@ -65,7 +68,11 @@ export interface CanaryCheckReport {
 export async function checkCanaries(options: CheckCanariesOptions): Promise<CanaryCheckReport> {
   const { provider, alpha } = resolveOptions(CHECK_CANARIES_OPTION_SPECS, options);
   const set = await readCanarySet(options.canaries);
-  const model = await loadModel(options.model, { provider });
+  // The set's language reaches models told it in their prompt (Whisper), as in the audit.
+  const model = await loadModel(options.model, {
+    provider,
+    ...(set.parameters.language ? { language: set.parameters.language } : {}),
+  });
   try {
     const canaries: CanaryCheck[] = set.canaries.map((canary) => {
       const budget = referenceFrameBudget(
@@ -110,6 +117,7 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
       unemittable: unemittable(canaries),
       limit: INFEASIBLE_LIMIT,
       usable: infeasible <= INFEASIBLE_LIMIT * canaries.length,
+      frameLimited: model.info.decoder?.kind !== 'encoder-decoder',
       tightest: tightest(canaries),
       byGroup: keys.map((repetitions) => {
         const members = canaries.filter((check) => check.repetitions === repetitions);
@@ -128,7 +136,8 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
         ),
         groups,
         holdout: set.canaries.length - inserted.length,
-        scores: model.info.isCtc ? 2 : 1,
+        // CER, and the model score where the family has one (CTC, NeMo transducers, encoder-decoders).
+        scores: model.info.isCtc || model.info.decoder ? 2 : 1,
         alpha,
       }),
     };
