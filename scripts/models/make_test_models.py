@@ -43,7 +43,9 @@ dependent. Two things make them usable for tests:
 for scripts/bench/transcribe.bench.ts (not committed); `--only-bench-transducer` a larger
 NeMo RNNT in both layouts for scripts/bench/transducer.bench.ts (not committed);
 `--only-transducers` rewrites only the NeMo transducer fixtures, their parity fixture and
-nemo-ctc-128 (byte-reproducible with Debian's torch 1.13).
+nemo-ctc-128 (byte-reproducible with Debian's torch 1.13); `--only-bpe` rewrites every model whose
+vocabulary is BPE_PIECES (nemo-ctc, transducer, the NeMo transducers, nemo-ctc-128) and the transducer
+parity fixtures from the committed speech (no espeak-ng CLI needed).
 """
 import argparse
 import json
@@ -104,10 +106,14 @@ SENTENCES = [
 ]
 VOICES = ["en-us", "en-gb", "en-us+f3", "en-gb+m3"]
 
-# A small SentencePiece-like vocabulary ("▁" starts a word), NeMo order: <unk> first.
+# A small SentencePiece-like vocabulary ("▁" starts a word), NeMo order: <unk> first. As in a real
+# SentencePiece BPE model (which keeps every character of its training text as a piece), every
+# letter a-z is a piece of its own, so any English text is spelled without <unk> ("▁" + "k" + ...):
+# rote counts a canary whose text needs <unk> as infeasible.
 BPE_PIECES = [
     "<unk>", "▁the", "▁a", "▁", "s", "e", "t", "a", "o", "n", "i", "r", "l", "h", "d", "▁s",
     "▁c", "▁b", "▁p", "▁w", "▁f", "▁t", "ing", "ed", "er", "en", "on", "ar", "u", "m", "y", "g",
+    "b", "c", "f", "j", "k", "p", "q", "v", "w", "x", "z",
 ]
 CHARS = ["<blank>", "<space>"] + [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["'"]
 
@@ -889,11 +895,14 @@ def main():
     parser.add_argument("--speech", help="speech fixtures directory (default OUT/speech)")
     parser.add_argument("--only-bench-transducer", action="store_true",
                         help="write only the larger NeMo RNNT bench models to OUT/bench-{sherpa-,}nemo-transducer (reads the existing speech)")
+    parser.add_argument("--only-bpe", action="store_true",
+                        help="write only the models whose vocabulary is BPE_PIECES (nemo-ctc, the transducers, nemo-ctc-128) "
+                             "and the transducer parity fixtures (reads the existing speech)")
     parser.add_argument("--only-transducers", action="store_true",
                         help="write only the transducer models (NeMo and icefall-style), their parity fixtures and the 128-bin CTC model (reads the existing speech)")
     args = parser.parse_args()
     speech_dir = args.speech or os.path.join(args.out, "speech")
-    if args.only_bench or args.only_transducers or args.only_bench_transducer:
+    if args.only_bench or args.only_transducers or args.only_bench_transducer or args.only_bpe:
         wavs = sorted(os.path.join(speech_dir, n) for n in os.listdir(speech_dir) if n.endswith(".wav"))
     else:
         wavs = synthesize_speech(speech_dir)
@@ -901,6 +910,14 @@ def main():
     CALIBRATION_WAVS[:] = wavs
     if args.only_bench_transducer:
         make_bench_transducer(args.out, feats)
+        print("wrote", args.out)
+        return
+    if args.only_bpe:
+        make_nemo_ctc(os.path.join(args.out, "nemo-ctc"), feats)
+        icefall = make_transducer(os.path.join(args.out, "transducer"), feats)
+        make_nemo_transducers(args.out, feats)
+        write_icefall_parity(os.path.join(args.out, "transducer-parity"), icefall, feats)
+        make_nemo_ctc_128(os.path.join(args.out, "nemo-ctc-128"))
         print("wrote", args.out)
         return
     if args.only_transducers:

@@ -16,14 +16,16 @@
  * holding a character that the model can never write can never be recognized
  * either: such a canary is infeasible and its missing characters are named. For a
  * character vocabulary that is any character its tokens.txt lacks; for a
- * SentencePiece/BPE vocabulary, a character of a script none of its pieces writes
- * (Cyrillic for an English model: the text needs <unk>). A BPE vocabulary's gaps
- * inside a script it writes (a letter only word-initial pieces hold, as in rote's
- * toy test models) stay a note of the score ("characters ... were dropped").
+ * SentencePiece/BPE vocabulary, any character no piece covers where the text needs
+ * it, so that the text needs <unk>: a script none of its pieces writes (Cyrillic
+ * for an English model), or a letter of a script it writes that no piece holds in
+ * that position (a real SentencePiece model holds every character of its training
+ * text as a piece, so this is a character the model never saw). Byte-level BPE
+ * spells any text: nothing is missing.
  */
 import { ctcMinimumFrames } from './ctc.ts';
 import { engineOf, type AsrModel } from './model.ts';
-import { tokenizeReference, type Vocabulary } from './vocabulary.ts';
+import { tokenizeReference } from './vocabulary.ts';
 import { probeWav } from '../audio/wav.ts';
 import { normalizeText } from '../util/normalize-text.ts';
 
@@ -48,11 +50,7 @@ export function referenceFrameBudget(model: AsrModel, reference: string, feature
   const engine = engineOf(model);
   const vocabulary = engine.vocabulary;
   const tokens = tokenizeReference(vocabulary, normalizeText(reference));
-  const { ids } = tokens;
-  const missing =
-    vocabulary.kind === 'characters'
-      ? tokens.missing
-      : tokens.missing.filter((character) => !scriptsOf(vocabulary).has(scriptOf(character)));
+  const { ids, missing } = tokens;
   const neededFrames = model.info.isCtc
     ? ctcMinimumFrames(ids)
     : model.info.decoder?.kind === 'encoder-decoder'
@@ -64,7 +62,8 @@ export function referenceFrameBudget(model: AsrModel, reference: string, feature
     neededFrames,
     outputFrames,
     missingCharacters: missing,
-    feasible: neededFrames <= outputFrames && missing.length === 0,
+    // No output frame at all (audio longer than the model reads: 0 frames) is never recognized, even with no frame limit.
+    feasible: outputFrames > 0 && neededFrames <= outputFrames && missing.length === 0,
   };
 }
 
@@ -82,45 +81,4 @@ export function featureFramesOfWav(model: AsrModel, path: string): number {
       ? header.numSamples
       : Math.round((header.numSamples * frontend.sampleRate) / header.sampleRate);
   return frontend.framesFor(samples);
-}
-
-/** Scripts told apart for BPE vocabularies; a character of none of them is its own "script". */
-const SCRIPTS = [
-  'Latin',
-  'Cyrillic',
-  'Greek',
-  'Arabic',
-  'Hebrew',
-  'Devanagari',
-  'Bengali',
-  'Gurmukhi',
-  'Gujarati',
-  'Tamil',
-  'Telugu',
-  'Kannada',
-  'Malayalam',
-  'Thai',
-  'Georgian',
-  'Armenian',
-  'Han',
-  'Hiragana',
-  'Katakana',
-  'Hangul',
-].map((name) => [name, new RegExp(`\\p{Script=${name}}`, 'u')] as const);
-
-function scriptOf(character: string): string {
-  return SCRIPTS.find(([, pattern]) => pattern.test(character))?.[0] ?? character;
-}
-
-const vocabularyScripts = new WeakMap<object, Set<string>>();
-
-/** The scripts a vocabulary's pieces write (cached per vocabulary). */
-function scriptsOf(vocabulary: Vocabulary): Set<string> {
-  let scripts = vocabularyScripts.get(vocabulary);
-  if (!scripts) {
-    const written = vocabulary.pieces.filter((_, id) => !vocabulary.specialIds.has(id));
-    scripts = new Set(written.flatMap((piece) => [...piece].filter((c) => /\p{L}/u.test(c)).map(scriptOf)));
-    vocabularyScripts.set(vocabulary, scripts);
-  }
-  return scripts;
 }

@@ -118,7 +118,7 @@ test('inspect-model --json reports the detected family, vocabulary and resolved 
   assert.is(inspect.code, 0, inspect.stderr);
   const report = JSON.parse(inspect.stdout);
   assert.is(report.family, 'sherpa-transducer');
-  assert.is(report.info.vocabulary.size, 34);
+  assert.is(report.info.vocabulary.size, 45);
   assert.is(report.frontendResolved.window, 'povey');
 });
 

@@ -50,7 +50,7 @@ test('loadModel: info for each family (frontend, vocabulary, subsampling, files)
   const ctc = await loadModel(join(MODELS, 'nemo-ctc'), { provider: 'cpu', threads: 1 });
   assert.is(ctc.info.isCtc, true);
   assert.equal(ctc.info.frontend, { type: 'nemo-mel', numBins: 80, normalize: 'per_feature' });
-  assert.equal(ctc.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
+  assert.equal(ctc.info.vocabulary, { size: 44, blankId: 43, kind: 'sentencepiece' });
   assert.is(ctc.info.subsampling, 4);
   assert.equal(
     ctc.info.files.map((f) => f.sha256.length),
@@ -62,7 +62,7 @@ test('loadModel: info for each family (frontend, vocabulary, subsampling, files)
   await sherpaLike.close();
   const transducer = await loadModel(join(MODELS, 'transducer'), { provider: 'cpu', threads: 1 });
   assert.is(transducer.info.isCtc, false);
-  assert.equal(transducer.info.vocabulary, { size: 34, blankId: 0, kind: 'sentencepiece' });
+  assert.equal(transducer.info.vocabulary, { size: 45, blankId: 0, kind: 'sentencepiece' });
   assert.is(transducer.info.frontend.type, 'kaldi-fbank');
   await transducer.close();
   const sidecar = await loadModel(join(MODELS, 'sidecar-ctc'), { provider: 'cpu', threads: 1 });
@@ -81,7 +81,7 @@ test('a plain NeMo export (no metadata, vocab.txt) is nemo-ctc; subsampling foun
     assert.is((await detectModel(dir)).family, 'nemo-ctc');
     const model = await loadModel(dir, { provider: 'cpu', threads: 1 });
     assert.is(model.info.subsampling, 4);
-    assert.equal(model.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
+    assert.equal(model.info.vocabulary, { size: 44, blankId: 43, kind: 'sentencepiece' });
     assert.match(model.info.detectedBecause.join(' '), /probe run turned 256 input frames into 64/);
     await model.close();
   } finally {
@@ -116,7 +116,7 @@ test('mel bins from the declared audio_signal shape (128-bin model) and output l
     writeFileSync(
       join(dir, 'model.onnx'),
       await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), {
-        vocab_size: '33',
+        vocab_size: '44',
         subsampling_factor: '4',
         feat_dim: '128',
       }),
@@ -137,7 +137,7 @@ test('sherpa NeMo CTC from a hybrid model: vocab_size without the blank, tokens.
     writeFileSync(
       join(dir, 'model.onnx'),
       await withMetadata(readFileSync(join(MODELS, 'nemo-ctc', 'model.onnx')), {
-        vocab_size: '32',
+        vocab_size: '43',
         subsampling_factor: '4',
         normalize_type: 'per_feature',
         model_type: 'EncDecHybridRNNTCTCBPEModel',
@@ -145,14 +145,14 @@ test('sherpa NeMo CTC from a hybrid model: vocab_size without the blank, tokens.
     );
     copyFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), join(dir, 'tokens.txt'));
     const model = await loadModel(dir, { provider: 'cpu', threads: 1 });
-    assert.equal(model.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
-    assert.match(model.info.detectedBecause.join(' '), 'vocab_size=32 counts no blank');
+    assert.equal(model.info.vocabulary, { size: 44, blankId: 43, kind: 'sentencepiece' });
+    assert.match(model.info.detectedBecause.join(' '), 'vocab_size=43 counts no blank');
     await model.close();
     writeFileSync(
       join(dir, 'tokens.txt'),
       readFileSync(join(MODELS, 'nemo-ctc', 'tokens.txt'), 'utf8').replace('<blk>', '<eps>'),
     );
-    assert.match((await failure(loadModel(dir, { provider: 'cpu' }))).message, /33 tokens but .*vocab_size=32/);
+    assert.match((await failure(loadModel(dir, { provider: 'cpu' }))).message, /44 tokens but .*vocab_size=43/);
   } finally {
     remove();
   }
@@ -185,7 +185,7 @@ test('missing tokens file, wrong vocabulary size, bad sidecar field: clear error
     copyFileSync(join(MODELS, 'transducer', 'joiner.onnx'), join(dir, 'joiner.onnx'));
     assert.match((await failure(detectModel(dir))).message, /sherpa-transducer .*missing tokens\.txt/);
     writeFileSync(join(dir, 'tokens.txt'), '<blk> 0\na 1\n');
-    assert.match((await failure(loadModel(dir, { provider: 'cpu' }))).message, /2 tokens but .*vocab_size=34/);
+    assert.match((await failure(loadModel(dir, { provider: 'cpu' }))).message, /2 tokens but .*vocab_size=45/);
 
     const sidecarDir = temporaryDirectory('sidecar');
     try {

@@ -158,12 +158,12 @@ test('nemo-transducer: vocab.txt or tokens.txt; a missing vocabulary or decoder_
     assert.match(missingVocab.message, /nemo-transducer .*missing tokens\.txt or vocab\.txt/);
     copyFileSync(join(MODELS, 'sherpa-nemo-transducer', 'tokens.txt'), join(dir, 'tokens.txt'));
     const model = await loadModel(dir, { provider: 'cpu', threads: 1 });
-    assert.equal(model.info.vocabulary, { size: 33, blankId: 32, kind: 'sentencepiece' });
+    assert.equal(model.info.vocabulary, { size: 44, blankId: 43, kind: 'sentencepiece' });
     await model.close();
     writeFileSync(join(dir, 'tokens.txt'), 'a 0\nb 1\n<blk> 2\n');
     assert.match(
       (await failure(loadModel(dir, { provider: 'cpu' }))).message,
-      /tokens.txt: 3 tokens .*the joint outputs 33 values: 30 more than the tokens/,
+      /tokens.txt: 3 tokens .*the joint outputs 44 values: 41 more than the tokens/,
     );
 
     const noJoint = temporaryDirectory('nemo-rnnt-encoder-only');
@@ -194,13 +194,13 @@ test('sherpa-nemo-transducer is not taken for a sherpa NeMo CTC model, and a wro
     assert.is((await detectModel(dir)).family, 'sherpa-nemo-transducer');
     assert.match(
       (await failure(loadModel(dir, { provider: 'cpu' }))).message,
-      /2 tokens but .*vocab_size=32 \(\+ 1 blank\)/,
+      /2 tokens but .*vocab_size=43 \(\+ 1 blank\)/,
     );
     // the encoder without its transducer metadata and no decoder/joiner: not a CTC model either
     writeFileSync(
       join(dir, 'encoder.onnx'),
       await withMetadata(readFileSync(join(MODELS, 'sherpa-nemo-transducer', 'encoder.onnx')), {
-        vocab_size: '32',
+        vocab_size: '43',
         subsampling_factor: '4',
       }),
     );

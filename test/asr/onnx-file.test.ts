@@ -8,13 +8,13 @@ import { MODELS, temporaryDirectory } from './helpers.ts';
 
 test('reads sherpa-onnx metadata and declared inputs/outputs without loading weights', async () => {
   const facts = await readOnnxFile(join(MODELS, 'nemo-ctc', 'model.onnx'));
-  assert.is(facts.metadata.vocab_size, '33');
+  assert.is(facts.metadata.vocab_size, '44');
   assert.is(facts.metadata.subsampling_factor, '4');
   assert.is(facts.metadata.normalize_type, 'per_feature');
   assert.equal(facts.inputs.map(describeValueInfo), ['audio_signal [B, 80, T] float32', 'length [B] int64']);
-  assert.equal(facts.outputs.map(describeValueInfo), ['logprobs [B, T_out, 33] float32']);
+  assert.equal(facts.outputs.map(describeValueInfo), ['logprobs [B, T_out, 44] float32']);
   const decoder = await readOnnxFile(join(MODELS, 'transducer', 'decoder.onnx'));
-  assert.equal(decoder.metadata, { vocab_size: '34', context_size: '2' });
+  assert.equal(decoder.metadata, { vocab_size: '45', context_size: '2' });
 });
 
 test('withMetadata replaces metadata_props and keeps the rest byte for byte', async () => {

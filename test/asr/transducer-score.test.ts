@@ -27,7 +27,7 @@ const PARITY = join(MODELS, 'transducer-parity');
 const reference = JSON.parse(readFileSync(join(PARITY, 'reference.json'), 'utf8')) as { cases: ParityCase[] };
 const bytes = readFileSync(join(PARITY, 'data.f32'));
 const data = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-const BLANK = 32;
+const BLANK = 43;
 const DURATIONS = [0, 1, 2, 3, 4];
 
 function lattice(c: ParityCase): Float32Array {

@@ -147,6 +147,8 @@ test('2 infeasible canaries without a CTC score: the CTC score is still tested o
 test('compare with the CTC score missing in one model: pairs only the canaries both models scored', async () => {
   const nemo = await audit({ canaries: tight, model: NEMO_CTC_MODEL, provider: 'cpu', bootstrapResamples: 300 });
   assert.ok(nemo.rows.every((row) => row.modelScore !== null));
+  // The BPE model holds every letter as a piece, so no English text needs <unk>: every canary is feasible.
+  assert.equal([nemo.feasibility.infeasible, nemo.feasibility.missingCharacters], [0, undefined]);
   const comparison = await compare([join(work, 'tight-ctc'), nemo], { names: ['sidecar', 'nemo'] });
   const pair = comparison.pairs[0]!;
   const pairs = (tests: typeof pair.primary, score: string) =>

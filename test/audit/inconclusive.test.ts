@@ -130,7 +130,7 @@ test('check-canaries tells before training: the trap is not usable, a slower set
   const fits = await checkCanaries({ canaries: join(work, 'fits'), model: CTC_MODEL });
   assert.ok(fits.usable);
   assert.is(fits.infeasible, 0);
-  assert.ok(fits.tightest <= 1 && fits.tightest > 0.3, `tightest ${fits.tightest}`);
+  assert.ok(fits.tightest !== null && fits.tightest <= 1 && fits.tightest > 0.3, `tightest ${fits.tightest}`);
   const run = await rote(['check-canaries', '--canaries', join(work, 'fits'), '--model', CTC_MODEL]);
   assert.is(run.code, 0, run.stderr);
   assert.match(run.stdout, /feasible: every canary fits this model's output frame rate/);

@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCanarySet, loadWordList, readCanarySet } from '../../src/canary/index.ts';
@@ -15,6 +15,7 @@ import { audit, checkCanaries } from '../../src/audit/index.ts';
 import { loadModel, referenceFrameBudget } from '../../src/asr/index.ts';
 import { errorRates } from '../../src/audit/stats/index.ts';
 import { normalizeText } from '../../src/util/normalize-text.ts';
+import { formatCanaryCheck } from '../../src/cli/check-canaries.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const MULTISCRIPT_MODEL = join(ROOT, 'test/fixtures/models/multiscript-ctc');
@@ -116,6 +117,21 @@ test('a model trained on English cannot be audited with Russian or Hindi canarie
     const set = await readCanarySet(dir);
     const letters = new Set([...set.canaries.map((canary) => canary.text).join('')].filter((c) => c !== ' '));
     assert.equal(new Set(check.missingCharacters), letters, `${language}: every letter is missing`);
+    // No character can be emitted at all: the check says so and names them, instead of a frame budget of 0 tokens.
+    assert.is(check.tightest, null);
+    const text = formatCanaryCheck(check);
+    assert.not.match(text, /tightest needs|of its (output )?frames/);
+    assert.match(text, /NOT usable: no canary text holds a single character this model's vocabulary can emit/);
+    const groupLines = text.split('\n').filter((line) => /^ {2}(held-out|\d+ repetitions?) /.test(line));
+    assert.is(groupLines.length, check.byGroup.length);
+    check.byGroup.forEach((group, i) => {
+      const line = groupLines[i]!;
+      assert.match(
+        line,
+        /cannot be recognized: no character of their texts is one the model's vocabulary can emit \("/,
+      );
+      assert.ok(line.includes(JSON.stringify(group.missingCharacters[0])), line);
+    });
     const report = await audit({ canaries: dir, model: ENGLISH_MODEL, provider: 'cpu', bootstrapResamples: 300 });
     assert.is(report.verdict.status, 'inconclusive');
     assert.is(report.feasibility.infeasible, 10);
@@ -127,17 +143,73 @@ test('a model trained on English cannot be audited with Russian or Hindi canarie
   }
 });
 
-test('a BPE vocabulary: a script none of its pieces writes needs <unk> (infeasible); gaps inside its script stay notes', async () => {
-  const model = await loadModel(join(ROOT, 'test/fixtures/models/nemo-ctc'), { provider: 'cpu' });
-  try {
-    // The toy vocabulary writes Latin but has no "k" or "v" piece.
-    assert.equal(referenceFrameBudget(model, 'Дом kv', 1000).missingCharacters, ['д', 'о', 'м']);
-    assert.is(referenceFrameBudget(model, 'Дом kv', 1000).feasible, false);
-    assert.equal(referenceFrameBudget(model, 'kv the', 1000).missingCharacters, []);
-    assert.is(referenceFrameBudget(model, 'kv the', 1000).feasible, true);
-  } finally {
-    await model.close();
+test('a BPE vocabulary: a text that needs <unk> is infeasible, whether its script is unwritten or one letter has no piece', async () => {
+  // The toy BPE model holds every letter a-z as a piece (as a real SentencePiece model holds every character
+  // of its training text); a copy whose "k" and continuation "b" pieces write other letters has gaps in Latin.
+  const gappy = join(work, 'nemo-ctc-gaps');
+  await cp(join(ROOT, 'test/fixtures/models/nemo-ctc'), gappy, { recursive: true });
+  const tokens = await readFile(join(gappy, 'tokens.txt'), 'utf8');
+  await writeFile(join(gappy, 'tokens.txt'), tokens.replace(/^k (\d+)$/mu, 'é $1').replace(/^b (\d+)$/mu, 'ü $1'));
+  for (const [dir, cases] of [
+    [
+      join(ROOT, 'test/fixtures/models/nemo-ctc'),
+      [
+        ['Дом kv', ['д', 'о', 'м']],
+        ['kv job the', []],
+      ],
+    ],
+    [
+      gappy,
+      [
+        ['bat the', []],
+        ['kv the', ['k']],
+        ['bob', ['b']],
+        ['Дом bob', ['д', 'о', 'м', 'b']],
+      ],
+    ],
+  ] as const) {
+    const model = await loadModel(dir, { provider: 'cpu' });
+    try {
+      for (const [text, missing] of cases) {
+        const budget = referenceFrameBudget(model, text, 1000);
+        assert.equal(budget.missingCharacters, missing, `${dir}: ${text}`);
+        assert.is(budget.feasible, missing.length === 0, `${dir}: ${text}`);
+      }
+    } finally {
+      await model.close();
+    }
   }
+  // German canaries on the gappy model: check-canaries and the audit count every text that needs <unk> (a "k", a
+  // "b" inside a word, an "ä" or "ö") as infeasible and name those characters.
+  const set = await readCanarySet(sets.get('de')!);
+  const needsUnk = (text: string) => [
+    ...new Set(
+      [...normalizeText(text)].filter(
+        (c, i, chars) => c === 'k' || c === 'ä' || c === 'ö' || (c === 'b' && i > 0 && chars[i - 1] !== ' '),
+      ),
+    ),
+  ];
+  const expected = set.canaries.filter((canary) => needsUnk(canary.text).length > 0).map((canary) => canary.id);
+  assert.ok(expected.length > 0 && expected.length < set.canaries.length, `${expected.length} need <unk>`);
+  const check = await checkCanaries({ canaries: sets.get('de')!, model: gappy, provider: 'cpu' });
+  for (const canary of check.canaries)
+    assert.equal(
+      new Set(canary.budget.missingCharacters),
+      new Set(needsUnk(set.canaries.find((c) => c.id === canary.id)!.text)),
+      canary.id,
+    );
+  assert.is(check.unemittable, expected.length);
+  assert.ok(check.missingCharacters.length > 0);
+  // Some texts can be emitted: each group line counts those that cannot, names their characters and still gives a budget.
+  const lines = formatCanaryCheck(check).split('\n');
+  check.byGroup.forEach((group, i) => {
+    if (group.unemittable === 0) return;
+    assert.match(lines[i + 1]!, `(${group.unemittable} for characters the model's vocabulary cannot emit: "`);
+    assert.match(lines[i + 1]!, /; tightest needs \d+% of its output frames$/);
+  });
+  const report = await audit({ canaries: sets.get('de')!, model: gappy, provider: 'cpu', bootstrapResamples: 300 });
+  for (const id of expected) assert.ok(report.feasibility.infeasibleIds.includes(id), id);
+  assert.equal(new Set(report.feasibility.missingCharacters), new Set(check.missingCharacters));
 });
 
 test('canary-set.json keeps the language through a read (the set id covers it)', async () => {

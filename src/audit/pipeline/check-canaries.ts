@@ -44,9 +44,23 @@ export interface CanaryCheckReport {
   unemittable: number;
   /** False for attention encoder-decoders: their decoder emits tokens with no limit per output frame. */
   frameLimited: boolean;
-  /** The largest neededFrames / outputFrames of any canary (above 1: infeasible; 0 when not frameLimited). */
-  tightest: number;
-  byGroup: { repetitions: number | null; count: number; infeasible: number; tightest: number }[];
+  /**
+   * The largest neededFrames / outputFrames of any canary whose text holds a character the model can emit (above 1:
+   * infeasible; 0 when not frameLimited); null when no canary's text does (the frame budget of an empty token
+   * sequence means nothing).
+   */
+  tightest: number | null;
+  byGroup: {
+    repetitions: number | null;
+    count: number;
+    infeasible: number;
+    /** Canaries of the group with characters the vocabulary cannot emit. */
+    unemittable: number;
+    /** Characters of the group's texts the vocabulary cannot emit, in order of appearance. */
+    missingCharacters: string[];
+    /** As the report's tightest, over the group's canaries (null: none holds a character the model can emit). */
+    tightest: number | null;
+  }[];
   /** The design's power warnings (see power.ts): tests of the default audit or compare that cannot reach alpha. */
   powerWarnings: string[];
 }
@@ -75,6 +89,16 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
       };
     });
     const ratio = (check: CanaryCheck) => check.budget.neededFrames / Math.max(1, check.budget.outputFrames);
+    // A text the model emits no token of needs 0 frames: its ratio would read as the easiest fit, so it is left out.
+    const tightest = (checks: CanaryCheck[]) => {
+      const ratios = checks.filter((check) => check.budget.tokens > 0).map(ratio);
+      return ratios.length > 0 ? Math.max(...ratios) : null;
+    };
+    const missingOf = (checks: CanaryCheck[]) => [
+      ...new Set(checks.flatMap((check) => check.budget.missingCharacters)),
+    ];
+    const unemittable = (checks: CanaryCheck[]) =>
+      checks.filter((check) => check.budget.missingCharacters.length > 0).length;
     const keys = [...new Set(canaries.map((check) => check.repetitions))].sort((a, b) =>
       a === null ? -1 : b === null ? 1 : a - b,
     );
@@ -89,19 +113,21 @@ export async function checkCanaries(options: CheckCanariesOptions): Promise<Cana
       canaries,
       infeasible,
       unscorable: canaries.filter((check) => check.unscorable).length,
-      missingCharacters: [...new Set(canaries.flatMap((check) => check.budget.missingCharacters))],
-      unemittable: canaries.filter((check) => check.budget.missingCharacters.length > 0).length,
+      missingCharacters: missingOf(canaries),
+      unemittable: unemittable(canaries),
       limit: INFEASIBLE_LIMIT,
       usable: infeasible <= INFEASIBLE_LIMIT * canaries.length,
       frameLimited: model.info.decoder?.kind !== 'encoder-decoder',
-      tightest: Math.max(...canaries.map(ratio)),
+      tightest: tightest(canaries),
       byGroup: keys.map((repetitions) => {
         const members = canaries.filter((check) => check.repetitions === repetitions);
         return {
           repetitions,
           count: members.length,
           infeasible: members.filter((check) => !check.budget.feasible).length,
-          tightest: Math.max(...members.map(ratio)),
+          unemittable: unemittable(members),
+          missingCharacters: missingOf(members),
+          tightest: tightest(members),
         };
       }),
       powerWarnings: designWarnings({
