@@ -17,11 +17,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { RoteError } from '../../util/errors.ts';
-import { buildVocabulary, type Vocabulary } from '../vocabulary.ts';
+import { basename } from 'node:path';
+import { canaryLanguage, languageWordlistPath } from '../../canary/languages.ts';
+import { loadWordList } from '../../canary/words.ts';
+import { buildVocabulary, tokenizeReference, type Vocabulary } from '../vocabulary.ts';
 import type { DecodingSettings } from './encoder-decoder-engine.ts';
 
 const WORD_START = '\u2581';
 const END_OF_TEXT = '<|endoftext|>';
+const UNKNOWN = '<unk>';
 /** NeMo's Canary models: max_sequence_length of the transformer decoder (prompt and output together). */
 export const CANARY_MAX_SEQUENCE_LENGTH = 1024;
 
@@ -30,6 +34,13 @@ export interface CanaryVocabulary {
   /** Every id of each piece, in file order (aggregate tokenizers list a piece once per language). */
   ids: Map<string, number[]>;
   duplicates: number;
+  /** The sub-vocabularies in file order: ids [start, end), each from a <unk> to the next. */
+  blocks: TokenBlock[];
+}
+
+interface TokenBlock {
+  start: number;
+  end: number;
 }
 
 /**
@@ -51,12 +62,14 @@ export async function readCanaryVocabulary(path: string): Promise<CanaryVocabula
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const pieces: string[] = [];
   lines.forEach((line, index) => {
-    const match = /^(.*?)\s+(\d+)$/.exec(line);
+    // The last space or tab ends the piece: sherpa-onnx's export writes each piece as NeMo's
+    // ids_to_text spells it, "▁" as a space ("▁the" as " the", "▁" alone as " ").
+    const match = /^(.*)[ \t](\d+)$/.exec(line);
     if (!match || match[1] === '')
       throw new RoteError(`${path}:${index + 1}: expected "<piece> <id>", got ${JSON.stringify(line)}`);
     const id = Number(match[2]);
     if (pieces[id] !== undefined) throw new RoteError(`${path}:${index + 1}: id ${id} appears twice`);
-    pieces[id] = match[1]!;
+    pieces[id] = match[1]!.replaceAll(' ', WORD_START);
   });
   for (let id = 0; id < pieces.length; id++)
     if (pieces[id] === undefined) throw new RoteError(`${path}: no token has id ${id}; ids must run without gaps`);
@@ -66,7 +79,10 @@ export async function readCanaryVocabulary(path: string): Promise<CanaryVocabula
   const endOfText = ids.get(END_OF_TEXT)?.[0];
   if (endOfText === undefined) throw new RoteError(`${path}: no ${END_OF_TEXT} token; this is not a Canary token file`);
   const vocabulary = buildVocabulary({ pieces, nemoStyle: false }, endOfText, path);
-  return { vocabulary, ids, duplicates: pieces.length - ids.size };
+  // Every SentencePiece vocabulary has its own <unk> (its id 0): each one starts a block.
+  const starts = [0, ...pieces.flatMap((piece, id) => (piece === UNKNOWN && id > 0 ? [id] : [])), pieces.length];
+  const blocks = starts.slice(0, -1).map((start, i) => ({ start, end: starts[i + 1]! }));
+  return { vocabulary, ids, duplicates: pieces.length - ids.size, blocks };
 }
 
 function tokenId(v: CanaryVocabulary, piece: string, which: 'first' | 'last' = 'first'): number {
@@ -117,15 +133,89 @@ export function canarySettings(
   };
 }
 
+export interface CanaryScoring {
+  /** The vocabulary the engine decodes with, its referencePieces those of the language's own block. */
+  vocabulary: Vocabulary;
+  describe: string[];
+}
+
+/** The pieces of one block and their ids (a piece's first id in the block), special tokens left out. */
+function blockPieces(v: CanaryVocabulary, block: TokenBlock): Map<string, number> {
+  const pieces = new Map<string, number>();
+  for (let id = block.start; id < block.end; id++) {
+    const piece = v.vocabulary.pieces[id]!;
+    if (!v.vocabulary.specialIds.has(id) && !pieces.has(piece)) pieces.set(piece, id);
+  }
+  return pieces;
+}
+
+/**
+ * How the canary text is tokenized for the decoder score in `language`. NeMo's Canary tokenizer
+ * (canary_tokenizer.py on aggregate_tokenizer.py) trains on a transcript in language L as L's own
+ * SentencePiece model spells it, its ids offset by the start of L's block; the token files
+ * concatenate the blocks (the special tokens' first) but do not say which language each text block
+ * is (the order lives in the .nemo's tokenizer.langs). So the language's block is the text block
+ * that spells the language's word list (the words its canaries are drawn from) covering the most
+ * characters in the fewest pieces: a vocabulary trained on L spells L far more compactly. A file
+ * with one block (canary-1b-v2's single tokenizer) keeps each piece's first id.
+ */
+export async function canaryScoring(v: CanaryVocabulary, language: string): Promise<CanaryScoring> {
+  const endOfText = tokenId(v, END_OF_TEXT);
+  const textBlocks = v.blocks.filter((b) => endOfText < b.start || endOfText >= b.end);
+  if (v.blocks.length < 2 || textBlocks.length === 0)
+    return {
+      vocabulary: v.vocabulary,
+      describe:
+        v.duplicates > 0
+          ? [`${v.duplicates} pieces are listed more than once: the reference uses each piece's first id`]
+          : [],
+    };
+  const chosen =
+    textBlocks.length === 1
+      ? { block: textBlocks[0]!, because: 'the only text block', others: '' }
+      : await rankBlocks(v, textBlocks, language);
+  return {
+    vocabulary: { ...v.vocabulary, referencePieces: blockPieces(v, chosen.block) },
+    describe: [
+      `tokenizer: ${v.blocks.length} SentencePiece vocabularies (NeMo's aggregate tokenizer, one per language and the special tokens'); the reference in <|${language}|> is spelled with the block at ${range(chosen.block)} (${chosen.because}${chosen.others}), as NeMo tokenizes a transcript with its language's own vocabulary`,
+    ],
+  };
+}
+
+async function rankBlocks(
+  v: CanaryVocabulary,
+  blocks: TokenBlock[],
+  language: string,
+): Promise<{ block: TokenBlock; because: string; others: string }> {
+  const list = languageWordlistPath(canaryLanguage(language));
+  const sample = (await loadWordList(list)).words.join(' ');
+  const ranked = blocks
+    .map((block) => {
+      const spelled = tokenizeReference({ ...v.vocabulary, referencePieces: blockPieces(v, block) }, sample);
+      return { block, characters: spelled.characters, pieces: spelled.ids.length };
+    })
+    .sort((a, b) => b.characters - a.characters || a.pieces - b.pieces || a.block.start - b.block.start);
+  const spell = (r: (typeof ranked)[number]): string =>
+    `${r.pieces} pieces${r.characters < ranked[0]!.characters ? `, ${ranked[0]!.characters - r.characters} characters fewer` : ''}`;
+  return {
+    block: ranked[0]!.block,
+    because: `it spells ${basename(list)} in ${spell(ranked[0]!)}, the fewest; the files do not name each block's language`,
+    others: `; ${ranked
+      .slice(1)
+      .map((r) => `${range(r.block)}: ${spell(r)}`)
+      .join(', ')}`,
+  };
+}
+
 /** The detection lines on decoding and score, shared by both layouts. */
-export function canaryDescription(v: CanaryVocabulary, settings: DecodingSettings, language: string): string[] {
-  const lines = [
+export function canaryDescription(scoring: CanaryScoring, settings: DecodingSettings, language: string): string[] {
+  return [
     `decoding: greedy with the decoder memories, prompt ${JSON.stringify(settings.prompt)} (canary2 format: ${settings.prompt.length === 10 ? '"▁" first as onnx-asr feeds it, ' : ''}<|${language}|> to <|${language}|>, transcribe with punctuation, no ITN, no timestamps), max_sequence_length ${settings.maxLength}`,
     'reference score: teacher-forced decoder log-likelihood of the text ("▁" + each word in the vocabulary\'s pieces), then <|endoftext|> ("decoder score")',
+    ...scoring.describe,
   ];
-  if (v.duplicates > 0)
-    lines.push(
-      `${v.duplicates} pieces are listed more than once (one SentencePiece vocabulary per language): the reference uses each piece's first id`,
-    );
-  return lines;
+}
+
+function range(b: TokenBlock): string {
+  return `ids ${b.start}-${b.end - 1}`;
 }
