@@ -17,8 +17,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { RoteError } from '../../util/errors.ts';
-import { basename } from 'node:path';
-import { canaryLanguage, languageWordlistPath } from '../../canary/languages.ts';
+import { CANARY_LANGUAGES, languageWordlistPath } from '../../canary/languages.ts';
 import { loadWordList } from '../../canary/words.ts';
 import { buildVocabulary, tokenizeReference, type Vocabulary } from '../vocabulary.ts';
 import type { DecodingSettings } from './encoder-decoder-engine.ts';
@@ -152,12 +151,11 @@ function blockPieces(v: CanaryVocabulary, block: TokenBlock): Map<string, number
 /**
  * How the canary text is tokenized for the decoder score in `language`. NeMo's Canary tokenizer
  * (canary_tokenizer.py on aggregate_tokenizer.py) trains on a transcript in language L as L's own
- * SentencePiece model spells it, its ids offset by the start of L's block; the token files
- * concatenate the blocks (the special tokens' first) but do not say which language each text block
- * is (the order lives in the .nemo's tokenizer.langs). So the language's block is the text block
- * that spells the language's word list (the words its canaries are drawn from) covering the most
- * characters in the fewest pieces: a vocabulary trained on L spells L far more compactly. A file
- * with one block (canary-1b-v2's single tokenizer) keeps each piece's first id.
+ * SentencePiece model spells it, its ids offset by the start of L's block, and has no vocabulary
+ * for a language it was not given one for. The token files concatenate the blocks (the special
+ * tokens' first) but do not name each text block's language (the order lives in the .nemo's
+ * tokenizer.langs), so rote infers it (blockLanguages). A file with one block (canary-1b-v2's
+ * single tokenizer) keeps each piece's first id.
  */
 export async function canaryScoring(v: CanaryVocabulary, language: string): Promise<CanaryScoring> {
   const endOfText = tokenId(v, END_OF_TEXT);
@@ -170,41 +168,64 @@ export async function canaryScoring(v: CanaryVocabulary, language: string): Prom
           ? [`${v.duplicates} pieces are listed more than once: the reference uses each piece's first id`]
           : [],
     };
-  const chosen =
-    textBlocks.length === 1
-      ? { block: textBlocks[0]!, because: 'the only text block', others: '' }
-      : await rankBlocks(v, textBlocks, language);
+  const { owners, best } = await blockLanguages(v, textBlocks);
+  const own = textBlocks.find((b) => owners.get(b) === language);
+  const named = textBlocks.map((b) => `${range(b)} ${owners.get(b) ?? "(none of rote's languages)"}`).join(', ');
+  if (!own) {
+    const nearest = best.get(language);
+    throw new RoteError(
+      `${v.vocabulary.source}: none of the ${textBlocks.length} text vocabularies of this Canary's aggregate tokenizer is "${language}"'s own (${named}${nearest ? `; ${range(nearest)}, ${owners.get(nearest)}'s, spell it best` : ''}): NeMo tokenizes a transcript with its language's own vocabulary, so the model was not trained on "${language}" text; audit it with canaries in one of its languages`,
+    );
+  }
   return {
-    vocabulary: { ...v.vocabulary, referencePieces: blockPieces(v, chosen.block) },
+    vocabulary: { ...v.vocabulary, referencePieces: blockPieces(v, own) },
     describe: [
-      `tokenizer: ${v.blocks.length} SentencePiece vocabularies (NeMo's aggregate tokenizer, one per language and the special tokens'); the reference in <|${language}|> is spelled with the block at ${range(chosen.block)} (${chosen.because}${chosen.others}), as NeMo tokenizes a transcript with its language's own vocabulary`,
+      `tokenizer: NeMo's aggregate tokenizer, ${v.blocks.length} SentencePiece vocabularies each from its own <unk> (special tokens ${v.blocks
+        .filter((b) => !textBlocks.includes(b))
+        .map(range)
+        .join(
+          ', ',
+        )}; ${named}: each text block's language is the one, among those with a prompt token, whose word list it spells best against the other blocks; the files do not name them); the reference in "${language}" is spelled with the pieces of ${range(own)}, as NeMo tokenizes a transcript with its language's vocabulary`,
     ],
   };
 }
 
-async function rankBlocks(
+/** Words of each language's list that measure how well a block spells it. */
+const SAMPLE_WORDS = 1000;
+
+/**
+ * Each text block's language: for every rote language with a prompt token in the file, the cost
+ * of spelling the first SAMPLE_WORDS of its word list with each block (pieces, plus one per
+ * character no piece covers, as SentencePiece's <unk>); its best block, and the margin (the
+ * second-best cost over the best). A block belongs to the language with the largest margin among
+ * those it is best for: a vocabulary trained on L spells L far more compactly than the others do,
+ * and more so than a related language it was not trained on.
+ */
+async function blockLanguages(
   v: CanaryVocabulary,
   blocks: TokenBlock[],
-  language: string,
-): Promise<{ block: TokenBlock; because: string; others: string }> {
-  const list = languageWordlistPath(canaryLanguage(language));
-  const sample = (await loadWordList(list)).words.join(' ');
-  const ranked = blocks
-    .map((block) => {
-      const spelled = tokenizeReference({ ...v.vocabulary, referencePieces: blockPieces(v, block) }, sample);
-      return { block, characters: spelled.characters, pieces: spelled.ids.length };
-    })
-    .sort((a, b) => b.characters - a.characters || a.pieces - b.pieces || a.block.start - b.block.start);
-  const spell = (r: (typeof ranked)[number]): string =>
-    `${r.pieces} pieces${r.characters < ranked[0]!.characters ? `, ${ranked[0]!.characters - r.characters} characters fewer` : ''}`;
-  return {
-    block: ranked[0]!.block,
-    because: `it spells ${basename(list)} in ${spell(ranked[0]!)}, the fewest; the files do not name each block's language`,
-    others: `; ${ranked
-      .slice(1)
-      .map((r) => `${range(r.block)}: ${spell(r)}`)
-      .join(', ')}`,
-  };
+): Promise<{ owners: Map<TokenBlock, string>; best: Map<string, TokenBlock> }> {
+  const indexes = blocks.map((block) => ({ ...v.vocabulary, referencePieces: blockPieces(v, block) }));
+  const owners = new Map<TokenBlock, string>();
+  const margins = new Map<TokenBlock, number>();
+  const best = new Map<string, TokenBlock>();
+  for (const language of CANARY_LANGUAGES) {
+    if (!v.ids.has(`<|${language.code}|>`)) continue;
+    const sample = (await loadWordList(languageWordlistPath(language))).words.slice(0, SAMPLE_WORDS).join(' ');
+    const costs = indexes.map((index) => {
+      const spelled = tokenizeReference(index, sample);
+      return spelled.ids.length + (sample.length - spelled.characters);
+    });
+    const order = costs.map((_, i) => i).sort((a, b) => costs[a]! - costs[b]! || a - b);
+    const first = blocks[order[0]!]!;
+    const margin = order.length > 1 ? costs[order[1]!]! / costs[order[0]!]! : Infinity;
+    best.set(language.code, first);
+    if (margin > (margins.get(first) ?? 0)) {
+      margins.set(first, margin);
+      owners.set(first, language.code);
+    }
+  }
+  return { owners, best };
 }
 
 /** The detection lines on decoding and score, shared by both layouts. */
