@@ -28,6 +28,11 @@ Teacher-forced score: sum over the canary text's pieces (each word "▁" + word,
 fewest vocabulary pieces; a piece listed twice takes its first id) and then <|endoftext|> of log-softmax(logits) given the prompt;
 every token at its index (positions 0 .. L-1, as NeMo's training forward embeds a whole
 sequence); perCharacter divides by the text's characters.
+The aggregate fixtures (canary-agg-*): English and German canary sets; the text is tokenized as
+NeMo's CanaryTokenizer does for a transcript in language L (canary2.py's answer turn in the
+supervision's language; aggregate_tokenizer.py text_to_ids: L's own SentencePiece vocabulary, ids
+offset by its block's start), here the fewest pieces of L's block; German rows also hold the ids
+and score of the text with each piece at its first id in the file (the tokenization this replaces).
 """
 import json
 import os

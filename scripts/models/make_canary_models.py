@@ -22,6 +22,10 @@ ONNX layouts that exist, with the same weights:
                   enc_mask [1, T'] (bool) -> logits [1, 1, V] (raw, of the last position only),
                   next_decoder_mem_list_0..M-1 [1, t + n, d]
     tokens.txt (the same lines as vocab.txt)
+  test/fixtures/models/canary-agg-onnx-asr/, canary-agg-sherpa/: the same network with an aggregate
+    vocabulary (AGG_BLOCKS: NeMo's CanaryTokenizer layout, the special tokens' block then an English
+    and a German one, each from its own <unk>, sharing pieces); the sherpa layout's tokens.txt
+    written as sherpa-onnx's export writes it (NeMo's ids_to_text of each id: "\u2581" as a space)
 
 Run with Debian's PyTorch (torch 1.13, onnx 1.12):
     /usr/bin/python3 scripts/models/make_canary_models.py

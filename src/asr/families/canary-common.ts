@@ -12,8 +12,11 @@
  * encodes the prompt string): the onnx-asr layout does the same, so that rote decodes as the tool
  * that wrote the layout does.
  * Decoding: greedy with the decoder memories, stop at <|endoftext|>; the transcript drops every
- * "<|...|>" token. Score: the teacher-forced decoder log-likelihood of the canary text (each word
- * "▁" + word in the vocabulary's pieces), then <|endoftext|>.
+ * "<|...|>" token. As NeMo's GreedySequenceGenerator (transformer_generators.py, through
+ * multitask_greedy_decoding.py), <|endoftext|> may be the first generated token (an empty
+ * transcript); sherpa-onnx 1.13.8 never takes it first for audio with signal.
+ * Score: the teacher-forced decoder log-likelihood of the canary text (each word "▁" + word in the
+ * pieces of the language's own vocabulary: canaryScoring), then <|endoftext|>.
  */
 import { readFile } from 'node:fs/promises';
 import { RoteError } from '../../util/errors.ts';
