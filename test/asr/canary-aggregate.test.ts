@@ -8,7 +8,7 @@
  * with a prompt token but no vocabulary of its own is refused.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadModel, tokenizeReference, transcribeFiles } from '../../src/asr/index.ts';
 import { engineOf } from '../../src/asr/model.ts';
-import { MODELS, SPEECH } from './helpers.ts';
+import { MODELS, SPEECH, temporaryDirectory } from './helpers.ts';
 
 const LAYOUTS = ['canary-agg-onnx-asr', 'canary-agg-sherpa'] as const;
 const ROTE = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
@@ -109,6 +109,30 @@ test('a language with a prompt token but no vocabulary of its own is refused, na
     assert.ok(error, layout);
     assert.match(error.message, new RegExp(`${file}: none of the 2 text vocabularies .* is "es"'s own`));
     assert.match(error.message, /ids 20-92 en, ids 93-167 de/);
+  }
+});
+
+test('one text vocabulary after the special tokens\' spells every language, the special "▁" never used', async () => {
+  const { dir, remove } = temporaryDirectory('canary-one-text-block');
+  try {
+    const source = join(MODELS, 'canary-agg-onnx-asr');
+    for (const name of readdirSync(source)) copyFileSync(join(source, name), join(dir, name));
+    const vocab = readFileSync(join(source, 'vocab.txt'), 'utf8').replace('\n<unk> 93\n', '\n<unused> 93\n');
+    assert.ok(vocab.includes('<unused> 93'));
+    writeFileSync(join(dir, 'vocab.txt'), vocab);
+    for (const language of ['de', 'es']) {
+      const model = await loadModel(dir, { provider: 'cpu', language });
+      try {
+        assert.ok(model.info.detectedBecause.some((l) => l.includes('one text vocabulary (ids 20-167)')));
+        const ids = tokenizeReference(engineOf(model).vocabulary, 'über die brücke').ids;
+        assert.ok(ids.length > 0 && ids.every((id) => id >= 20 && id <= 167), JSON.stringify(ids));
+        assert.ok(ids.includes(21), 'the text block\'s "▁"');
+      } finally {
+        await model.close();
+      }
+    }
+  } finally {
+    remove();
   }
 });
 

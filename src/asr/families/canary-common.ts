@@ -158,7 +158,8 @@ function blockPieces(v: CanaryVocabulary, block: TokenBlock): Map<string, number
  * for a language it was not given one for. The token files concatenate the blocks (the special
  * tokens' first) but do not name each text block's language (the order lives in the .nemo's
  * tokenizer.langs), so rote infers it (blockLanguages). A file with one block (canary-1b-v2's
- * single tokenizer) keeps each piece's first id.
+ * single tokenizer) keeps each piece's first id; one with a single text block spells every
+ * language with it.
  */
 export async function canaryScoring(v: CanaryVocabulary, language: string): Promise<CanaryScoring> {
   const endOfText = tokenId(v, END_OF_TEXT);
@@ -170,6 +171,13 @@ export async function canaryScoring(v: CanaryVocabulary, language: string): Prom
         v.duplicates > 0
           ? [`${v.duplicates} pieces are listed more than once: the reference uses each piece's first id`]
           : [],
+    };
+  if (textBlocks.length === 1)
+    return {
+      vocabulary: { ...v.vocabulary, referencePieces: blockPieces(v, textBlocks[0]!) },
+      describe: [
+        `tokenizer: the special tokens' SentencePiece vocabulary and one text vocabulary (${range(textBlocks[0]!)}), which spells the reference in every language`,
+      ],
     };
   const { owners, best } = await blockLanguages(v, textBlocks);
   const own = textBlocks.find((b) => owners.get(b) === language);
