@@ -188,15 +188,11 @@ export async function canaryScoring(v: CanaryVocabulary, language: string): Prom
       `${v.vocabulary.source}: none of the ${textBlocks.length} text vocabularies of this Canary's aggregate tokenizer is "${language}"'s own (${named}${nearest ? `; ${range(nearest)}, ${owners.get(nearest)}'s, spell it best` : ''}): NeMo tokenizes a transcript with its language's own vocabulary, so the model was not trained on "${language}" text; audit it with canaries in one of its languages`,
     );
   }
+  const specials = v.blocks.filter((b) => !textBlocks.includes(b)).map(range);
   return {
     vocabulary: { ...v.vocabulary, referencePieces: blockPieces(v, own) },
     describe: [
-      `tokenizer: NeMo's aggregate tokenizer, ${v.blocks.length} SentencePiece vocabularies each from its own <unk> (special tokens ${v.blocks
-        .filter((b) => !textBlocks.includes(b))
-        .map(range)
-        .join(
-          ', ',
-        )}; ${named}: each text block's language is the one, among those with a prompt token, whose word list it spells best against the other blocks; the files do not name them); the reference in "${language}" is spelled with the pieces of ${range(own)}, as NeMo tokenizes a transcript with its language's vocabulary`,
+      `tokenizer: NeMo's aggregate tokenizer, ${v.blocks.length} SentencePiece vocabularies each from its own <unk> (special tokens ${specials.join(', ')}; ${named}: each text block's language is the one, among those with a prompt token, whose word list it spells best against the other blocks; the files do not name them); the reference in "${language}" is spelled with the pieces of ${range(own)}, as NeMo tokenizes a transcript with its language's vocabulary`,
     ],
   };
 }
