@@ -28,6 +28,11 @@ Teacher-forced score: sum over the canary text's pieces (each word "▁" + word,
 fewest vocabulary pieces; a piece listed twice takes its first id) and then <|endoftext|> of log-softmax(logits) given the prompt;
 every token at its index (positions 0 .. L-1, as NeMo's training forward embeds a whole
 sequence); perCharacter divides by the text's characters.
+The aggregate fixtures (canary-agg-*): English and German canary sets; the text is tokenized as
+NeMo's CanaryTokenizer does for a transcript in language L (canary2.py's answer turn in the
+supervision's language; aggregate_tokenizer.py text_to_ids: L's own SentencePiece vocabulary, ids
+offset by its block's start), here the fewest pieces of L's block; German rows also hold the ids
+and score of the text with each piece at its first id in the file (the tokenization this replaces).
 """
 import json
 import os
@@ -79,22 +84,23 @@ def greedy(decoder, states, mask, prompt, nemo_positions):
     return ids[len(prompt):]
 
 
-def segment(word):
-    """The fewest vocabulary pieces spelling "▁" + word (every character is a piece here)."""
+def segment(word, vocab=m.VOCAB):
+    """The fewest vocabulary pieces spelling "▁" + word (every character is a piece here); on a tie,
+    the longest last piece. vocab: piece -> id."""
     chars = "\u2581" + word
     best = [(0, [])] + [None] * len(chars)
     for end in range(1, len(chars) + 1):
         for start in range(end):
             piece = chars[start:end]
-            if piece in m.VOCAB and best[start] is not None:
-                candidate = (best[start][0] + 1, best[start][1] + [m.VOCAB[piece]])
+            if piece in vocab and best[start] is not None:
+                candidate = (best[start][0] + 1, best[start][1] + [vocab[piece]])
                 if best[end] is None or candidate[0] < best[end][0]:
                     best[end] = candidate
     return best[-1][1]
 
 
-def text_of(ids):
-    pieces = [m.PIECES[i] for i in ids if not m.PIECES[i].startswith("<|")]
+def text_of(ids, pieces=m.PIECES):
+    pieces = [pieces[i] for i in ids if not pieces[i].startswith("<")]
     return "".join(pieces).replace("\u2581", " ").strip()
 
 
@@ -134,6 +140,69 @@ def main():
         for row in rows:
             print(layout, row["id"], row["stoppedAt"], repr(row["transcript"]), row["generatedIds"],
                   round(row["perCharacter"], 4))
+    aggregate_main(texts)
+
+
+# German reference texts for the aggregate fixtures (the audio is the English speech: the weights
+# are random, only the tokens and their scores matter).
+GERMAN_TEXTS = ["die schöne brücke über den fluss", "der bürgermeister und die schule", "sechs grüne äpfel",
+                "schreiben und lesen", "die kinder spielen gern", "über berge und täler"]
+
+
+def language_vocab(lang):
+    """NeMo's AggregateTokenizer.text_to_ids(text, lang): lang's own block, its ids offset by the
+    block's start (a piece at its first place in the block; <unk> and <|...|> never in text)."""
+    vocab = {}
+    for i, piece in enumerate(m.AGG_BLOCKS[lang]):
+        if not piece.startswith("<"):
+            vocab.setdefault(piece, m.AGG_OFFSETS[lang] + i)
+    return vocab
+
+
+def aggregate_main(texts):
+    """canary-agg-*: per language, the prompt <|lang|> twice, the reference in lang's own block;
+    for German also the score of the same text with each piece at its first id in the file (the
+    special block's "▁", the English block's letters, the German block's umlauts: what a tokenizer
+    blind to the blocks feeds)."""
+    encoder, decoder = m.build(m.AGG_PIECES)
+    agg_vocab = {}
+    for i, piece in enumerate(m.AGG_PIECES):
+        agg_vocab.setdefault(piece, i)
+    first_ids = {p: i for p, i in agg_vocab.items() if not p.startswith("<")}
+    for layout in ("canary-agg-onnx-asr", "canary-agg-sherpa"):
+        languages = {}
+        for lang, references in (("en", [texts[u] for u in UTTERANCES]), ("de", GERMAN_TEXTS)):
+            pieces = ["<|startofcontext|>", "<|startoftranscript|>", "<|emo:undefined|>", f"<|{lang}|>", f"<|{lang}|>",
+                      "<|pnc|>", "<|noitn|>", "<|notimestamp|>", "<|nodiarize|>"]
+            # onnx-asr looks the prompt's pieces up in a dictionary of the file: "▁" at its last id.
+            last_space = max(i for i, p in enumerate(m.AGG_PIECES) if p == "\u2581")
+            prompt = ([last_space] if layout == "canary-agg-onnx-asr" else []) + [agg_vocab[p] for p in pieces]
+            rows = []
+            with torch.no_grad():
+                for utt, text in zip(UTTERANCES, references):
+                    features = nemo_reference(read_wav(os.path.join(SPEECH, utt + ".wav")), {"numBins": m.N_MELS})
+                    x = torch.from_numpy(features.T.copy()).unsqueeze(0)
+                    states, _, mask = encoder(x, torch.tensor([x.shape[2]]))
+                    generated = greedy(decoder, states, mask, prompt, nemo_positions=layout == "canary-agg-sherpa")
+                    targets = [i for word in text.split() for i in segment(word, language_vocab(lang))] + [m.EOT]
+                    row = {"id": utt, "file": utt + ".wav", "generatedIds": generated,
+                           "transcript": text_of(generated, m.AGG_PIECES),
+                           "stoppedAt": "end-of-text" if generated and generated[-1] == m.EOT else "max_length",
+                           "reference": text, "referenceIds": targets,
+                           "logLikelihood": score(decoder, states, mask, prompt, targets), "characters": len(text)}
+                    if lang == "de":
+                        first = [i for word in text.split() for i in segment(word, first_ids)] + [m.EOT]
+                        row["firstIdReferenceIds"] = first
+                        row["firstIdLogLikelihood"] = score(decoder, states, mask, prompt, first)
+                    rows.append(row)
+                    print(layout, lang, utt, row["stoppedAt"], repr(row["transcript"]), round(row["logLikelihood"], 4))
+            languages[lang] = {"prompt": prompt, "utterances": rows}
+        out = os.path.join(m.ROOT, "test", "fixtures", "models", layout, "expected.json")
+        with open(out, "w") as f:
+            json.dump({"generator": "scripts/models/canary_reference.py", "blocks": {
+                lang: [m.AGG_OFFSETS[lang], m.AGG_OFFSETS[lang] + len(block)] for lang, block in m.AGG_BLOCKS.items()},
+                "languages": languages}, f, indent=1)
+            f.write("\n")
 
 
 if __name__ == "__main__":

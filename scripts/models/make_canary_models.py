@@ -22,6 +22,10 @@ ONNX layouts that exist, with the same weights:
                   enc_mask [1, T'] (bool) -> logits [1, 1, V] (raw, of the last position only),
                   next_decoder_mem_list_0..M-1 [1, t + n, d]
     tokens.txt (the same lines as vocab.txt)
+  test/fixtures/models/canary-agg-onnx-asr/, canary-agg-sherpa/: the same network with an aggregate
+    vocabulary (AGG_BLOCKS: NeMo's CanaryTokenizer layout, the special tokens' block then an English
+    and a German one, each from its own <unk>, sharing pieces); the sherpa layout's tokens.txt
+    written as sherpa-onnx's export writes it (NeMo's ids_to_text of each id: "\u2581" as a space)
 
 Run with Debian's PyTorch (torch 1.13, onnx 1.12):
     /usr/bin/python3 scripts/models/make_canary_models.py
@@ -77,6 +81,29 @@ for _id, _piece in enumerate(PIECES):
     VOCAB.setdefault(_piece, _id)  # the first id of a repeated piece
 V = len(PIECES)
 EOT = VOCAB["<|endoftext|>"]
+
+# The aggregate fixtures (canary-agg-*): NeMo's CanaryTokenizer layout, one SentencePiece vocabulary
+# per language concatenated after the special tokens' (aggregate_tokenizer.py: blocks in the
+# config's tokenizer.langs order, spl_tokens first, each block from its own <unk>; the special
+# tokenizer of build_special_tokenizer adds "▁" after the tokens). An English and a German
+# block share most pieces ("▁", the letters, "▁" + letter, "er", "▁s", punctuation),
+# each with pieces of its own language (BPE-like merges; the German one also the umlauts).
+OUT_AGG_ONNX_ASR = os.path.join(ROOT, "test", "fixtures", "models", "canary-agg-onnx-asr")
+OUT_AGG_SHERPA = os.path.join(ROOT, "test", "fixtures", "models", "canary-agg-sherpa")
+_W = "\u2581"
+AGG_BLOCKS = {
+    "spl_tokens": SPECIALS + [_W],
+    "en": ["<unk>", _W] + LETTERS + [_W + c for c in LETTERS] + [
+        _W + "the", "th", "he", "in", "ing", "er", "an", "re", "on", "ed", "nd", "ou", "at", "it", "ly", _W + "s",
+        ".", ",", "'"],
+    "de": ["<unk>", _W] + LETTERS + ["\u00e4", "\u00f6", "\u00fc"] + [_W + c for c in LETTERS] + [
+        _W + "der", _W + "die", _W + "und", "en", "er", "ch", "sch", "ei", "ie", "ge", _W + "ge", "st", "un", "be",
+        _W + "s", ".", ",", "'"],
+}
+AGG_PIECES = [p for block in AGG_BLOCKS.values() for p in block]
+AGG_OFFSETS = {}
+for _lang, _block in AGG_BLOCKS.items():
+    AGG_OFFSETS[_lang] = sum(len(b) for b in list(AGG_BLOCKS.values())[:list(AGG_BLOCKS).index(_lang)])
 
 
 class Encoder(nn.Module):
@@ -141,14 +168,14 @@ def sinusoids(positions):
 
 
 class Decoder(nn.Module):
-    def __init__(self):
+    def __init__(self, vocab_size):
         super().__init__()
-        self.embed = nn.Embedding(V, D_MODEL)
+        self.embed = nn.Embedding(vocab_size, D_MODEL)
         self.embed_ln = nn.LayerNorm(D_MODEL)
         self.eot_direction = nn.Parameter(torch.zeros(D_MODEL), requires_grad=False)
         self.layers = nn.ModuleList(DecoderLayer() for _ in range(LAYERS))
         self.final_ln = nn.LayerNorm(D_MODEL)
-        self.head = nn.Linear(D_MODEL, V)
+        self.head = nn.Linear(D_MODEL, vocab_size)
 
     def run(self, input_ids, positions, mems, encoder_states, encoder_mask):
         """input_ids [B, n] embedded at `positions` ([n]), after the memories (M tensors [B, t, d]) ->
@@ -223,9 +250,9 @@ class SherpaDecoder(nn.Module):
         return (head[:, -1:], *out)
 
 
-def build():
+def build(pieces=PIECES):
     torch.manual_seed(2402)
-    encoder, decoder = Encoder(), Decoder()
+    encoder, decoder = Encoder(), Decoder(len(pieces))
     with torch.no_grad():
         for p in list(encoder.parameters()) + list(decoder.parameters()):
             if p.dim() > 1:
@@ -235,7 +262,9 @@ def build():
         # the position ramp pushes towards <|endoftext|>; a strong cross-attention makes the
         # tokens depend on the audio.
         decoder.head.bias.zero_()
-        decoder.head.bias[: len(SPECIALS)] = -4.0
+        for i, piece in enumerate(pieces):
+            if piece.startswith("<"):
+                decoder.head.bias[i] = -4.0
         decoder.head.bias[EOT] = 0.0
         eot = decoder.head.weight[EOT] / decoder.head.weight[EOT].norm()
         decoder.eot_direction.copy_(6.0 * eot)
@@ -261,11 +290,11 @@ def add_metadata(path, metadata):
     onnx.save(model, path)
 
 
-def export_onnx_asr(encoder, decoder):
-    os.makedirs(OUT_ONNX_ASR, exist_ok=True)
+def export_onnx_asr(encoder, decoder, out=OUT_ONNX_ASR, pieces=PIECES):
+    os.makedirs(out, exist_ok=True)
     features = torch.randn(2, N_MELS, 77)
     lengths = torch.tensor([77, 60])
-    torch.onnx.export(OnnxAsrEncoder(encoder), (features, lengths), os.path.join(OUT_ONNX_ASR, "encoder-model.onnx"),
+    torch.onnx.export(OnnxAsrEncoder(encoder), (features, lengths), os.path.join(out, "encoder-model.onnx"),
                       opset_version=14, input_names=["audio_signal", "length"],
                       output_names=["encoder_embeddings", "encoder_mask"],
                       dynamic_axes={"audio_signal": {0: "batch", 2: "time"}, "length": {0: "batch"},
@@ -275,7 +304,7 @@ def export_onnx_asr(encoder, decoder):
     # Example shapes away from 0 and 1 (a traced size of 0 or 1 could be specialized).
     ids = torch.tensor([[VOCAB["<|startofcontext|>"], VOCAB["<|startoftranscript|>"]]] * 2)
     mems = torch.randn(MEMS, 2, 3, D_MODEL)
-    torch.onnx.export(OnnxAsrDecoder(decoder), (ids, states, mask, mems), os.path.join(OUT_ONNX_ASR, "decoder-model.onnx"),
+    torch.onnx.export(OnnxAsrDecoder(decoder), (ids, states, mask, mems), os.path.join(out, "decoder-model.onnx"),
                       opset_version=14, input_names=["input_ids", "encoder_embeddings", "encoder_mask", "decoder_mems"],
                       output_names=["logits", "decoder_hidden_states"],
                       dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
@@ -284,23 +313,24 @@ def export_onnx_asr(encoder, decoder):
                                     "decoder_mems": {1: "batch", 2: "past_tokens"},
                                     "logits": {0: "batch", 1: "tokens"},
                                     "decoder_hidden_states": {1: "batch", 2: "all_tokens"}})
-    write_lines(os.path.join(OUT_ONNX_ASR, "vocab.txt"), [f"{p} {i}" for i, p in enumerate(PIECES)])
-    with open(os.path.join(OUT_ONNX_ASR, "config.json"), "w") as f:
+    write_lines(os.path.join(out, "vocab.txt"), [f"{p} {i}" for i, p in enumerate(pieces)])
+    with open(os.path.join(out, "config.json"), "w") as f:
         json.dump({"model_type": "nemo-conformer-aed", "features_size": N_MELS, "subsampling_factor": SUBSAMPLING,
                    "max_sequence_length": MAX_SEQUENCE_LENGTH}, f, indent=2)
         f.write("\n")
 
 
-def export_sherpa(encoder, decoder):
-    os.makedirs(OUT_SHERPA, exist_ok=True)
+def export_sherpa(encoder, decoder, out=OUT_SHERPA, pieces=PIECES, spaces=False):
+    """spaces: write tokens.txt as sherpa-onnx's export does (NeMo's ids_to_text of each id: "\u2581" as a space)."""
+    os.makedirs(out, exist_ok=True)
     features = torch.randn(1, 77, N_MELS)
     lengths = torch.tensor([77])
-    path = os.path.join(OUT_SHERPA, "encoder.onnx")
+    path = os.path.join(out, "encoder.onnx")
     torch.onnx.export(SherpaEncoder(encoder), (features, lengths), path, opset_version=14,
                       input_names=["x", "x_len"], output_names=["enc_states", "enc_len", "enc_mask"],
                       dynamic_axes={"x": {0: "N", 1: "T"}, "x_len": {0: "N"}, "enc_states": {0: "N", 1: "T"},
                                     "enc_len": {0: "N"}, "enc_mask": {0: "N", 1: "T"}})
-    add_metadata(path, {"vocab_size": V, "normalize_type": "per_feature", "subsampling_factor": SUBSAMPLING,
+    add_metadata(path, {"vocab_size": len(pieces), "normalize_type": "per_feature", "subsampling_factor": SUBSAMPLING,
                         "model_type": "EncDecMultiTaskModel", "version": "1", "model_author": "rote test fixture",
                         "feat_dim": N_MELS, "num_decoder_layers": MEMS, "decoder_hidden_size": D_MODEL})
     states, _, mask = SherpaEncoder(encoder)(features, lengths)
@@ -308,13 +338,14 @@ def export_sherpa(encoder, decoder):
     mems = [torch.randn(1, 3, D_MODEL) for _ in range(MEMS)]
     mem_names = [f"decoder_mems_list_{i}" for i in range(MEMS)]
     next_names = [f"next_decoder_mem_list_{i}" for i in range(MEMS)]
-    torch.onnx.export(SherpaDecoder(decoder), (ids, *mems, states, mask), os.path.join(OUT_SHERPA, "decoder.onnx"),
+    torch.onnx.export(SherpaDecoder(decoder), (ids, *mems, states, mask), os.path.join(out, "decoder.onnx"),
                       opset_version=14, input_names=["decoder_input_ids", *mem_names, "enc_states", "enc_mask"],
                       output_names=["logits", *next_names],
                       dynamic_axes={"decoder_input_ids": {1: "num_tokens"}, "enc_states": {1: "T"},
                                     "enc_mask": {1: "T"},
                                     **{name: {1: "num_tokens"} for name in mem_names + next_names}})
-    write_lines(os.path.join(OUT_SHERPA, "tokens.txt"), [f"{p} {i}" for i, p in enumerate(PIECES)])
+    write_lines(os.path.join(out, "tokens.txt"),
+                [f"{p.replace(_W, ' ') if spaces else p} {i}" for i, p in enumerate(pieces)])
 
 
 def main():
@@ -322,7 +353,11 @@ def main():
     with torch.no_grad():
         export_onnx_asr(encoder, decoder)
         export_sherpa(encoder, decoder)
-    for out in (OUT_ONNX_ASR, OUT_SHERPA):
+    encoder, decoder = build(AGG_PIECES)
+    with torch.no_grad():
+        export_onnx_asr(encoder, decoder, OUT_AGG_ONNX_ASR, AGG_PIECES)
+        export_sherpa(encoder, decoder, OUT_AGG_SHERPA, AGG_PIECES, spaces=True)
+    for out in (OUT_ONNX_ASR, OUT_SHERPA, OUT_AGG_ONNX_ASR, OUT_AGG_SHERPA):
         for name in sorted(os.listdir(out)):
             print(os.path.join(os.path.relpath(out, ROOT), name), os.path.getsize(os.path.join(out, name)))
 

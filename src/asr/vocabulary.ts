@@ -61,6 +61,11 @@ export interface Vocabulary {
   unkId: number | null;
   source: string;
   tokenizer?: TextTokenizer;
+  /**
+   * The pieces a reference is spelled with, and their ids, when not every piece at its first id (NeMo
+   * Canary's aggregate tokenizer: one SentencePiece vocabulary per language, the text in its own).
+   */
+  referencePieces?: ReadonlyMap<string, number>;
 }
 
 const WORD_START = '\u2581';
@@ -242,10 +247,11 @@ export function tokenizeReference(vocabulary: Vocabulary, reference: string): Re
     .filter((w) => w.length > 0);
   const dropped = new Set<string>();
   const ids: number[] = [];
-  const index = new Map<string, number>();
-  vocabulary.pieces.forEach((piece, id) => {
-    if (!vocabulary.specialIds.has(id) && id !== vocabulary.separatorId && !index.has(piece)) index.set(piece, id);
-  });
+  const index = new Map<string, number>(vocabulary.referencePieces ?? []);
+  if (!vocabulary.referencePieces)
+    vocabulary.pieces.forEach((piece, id) => {
+      if (!vocabulary.specialIds.has(id) && id !== vocabulary.separatorId && !index.has(piece)) index.set(piece, id);
+    });
   const keptWords: string[] = [];
   if (vocabulary.kind === 'characters') {
     words.forEach((word) => {

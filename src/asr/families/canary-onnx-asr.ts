@@ -19,6 +19,7 @@ import { hasInputs, hasOutputs } from './common.ts';
 import {
   canaryDescription,
   canaryPrompt,
+  canaryScoring,
   canarySettings,
   CANARY_MAX_SEQUENCE_LENGTH,
   readCanaryVocabulary,
@@ -168,6 +169,7 @@ export const canaryOnnxAsr: FamilyDefinition = {
       );
     const vocab = await readCanaryVocabulary(join(dir, 'vocab.txt'));
     const settings = canarySettings(vocab, canaryPrompt(vocab, language, true), maxSequenceLength);
+    const scoring = await canaryScoring(vocab, language);
     return createEncoderDecoderEngine(
       {
         family: 'canary-onnx-asr',
@@ -175,7 +177,7 @@ export const canaryOnnxAsr: FamilyDefinition = {
         modelFiles: [ENCODER, DECODER],
         otherFiles: ['vocab.txt', 'config.json'],
         frontend: { type: 'nemo-mel', numBins, normalize: 'per_feature' },
-        vocabulary: vocab.vocabulary,
+        vocabulary: scoring.vocabulary,
         detectedBecause: [
           ...because,
           `features: NeMo log-mel, ${numBins} bins (config.json features_size), per-feature normalization`,
@@ -183,7 +185,7 @@ export const canaryOnnxAsr: FamilyDefinition = {
         subsampling,
         settings,
         open: (sessions) => onnxAsrAdapter(sessions, facts, { mems: shape.mems!, dim: shape.dim! }),
-        describe: canaryDescription(vocab, settings, language),
+        describe: canaryDescription(scoring, settings, language),
       },
       options,
     );

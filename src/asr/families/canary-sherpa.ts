@@ -35,7 +35,13 @@ import {
   positiveIntegerMetadata,
   preferFullPrecision,
 } from './common.ts';
-import { canaryDescription, canaryPrompt, canarySettings, readCanaryVocabulary } from './canary-common.ts';
+import {
+  canaryDescription,
+  canaryPrompt,
+  canaryScoring,
+  canarySettings,
+  readCanaryVocabulary,
+} from './canary-common.ts';
 import { createEncoderDecoderEngine, type EncoderDecoderAdapter } from './encoder-decoder-engine.ts';
 import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
 
@@ -239,6 +245,7 @@ export const canarySherpa: FamilyDefinition = {
         `${decoderFacts.path}: the decoder memories' width is unknown (decoder_mems_list_0 does not fix axis 2, no decoder_hidden_size metadata)`,
       );
     const settings = canarySettings(vocab, canaryPrompt(vocab, language, false));
+    const scoring = await canaryScoring(vocab, language);
     return createEncoderDecoderEngine(
       {
         family: 'canary-sherpa',
@@ -248,7 +255,7 @@ export const canarySherpa: FamilyDefinition = {
         frontend: options.sherpaCompatible
           ? { type: 'sherpa-nemo-mel', numBins: bins.numBins, normalize, ...SHERPA_CANARY_FRONTEND }
           : { type: 'nemo-mel', numBins: bins.numBins, normalize },
-        vocabulary: vocab.vocabulary,
+        vocabulary: scoring.vocabulary,
         detectedBecause: [
           ...because,
           options.sherpaCompatible
@@ -265,7 +272,7 @@ export const canarySherpa: FamilyDefinition = {
             promptLength: settings.prompt.length,
           }),
         describe: [
-          ...canaryDescription(vocab, settings, language),
+          ...canaryDescription(scoring, settings, language),
           `decoder: batch 1 (sherpa-onnx's export), ${names.length} memories of width ${dim}; the logits of the last position only, so the score feeds the reference token by token`,
         ],
       },
