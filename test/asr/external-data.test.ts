@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -29,6 +29,8 @@ async function transcribeDir(dir: string) {
       .map((s) => ({ id: s.id, path: s.path, reference: s.text }));
     const rows = [];
     for await (const row of transcribeFiles(model, items, { featureWorkers: 0 })) rows.push(row);
+    // Rows come as their batches finish: compared in the order of the items.
+    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return { info: model.info, rows };
   } finally {
     await model.close();
@@ -64,6 +66,11 @@ test("readOnnxFile lists the data files, with every tensor: initializers, and th
 
 for (const name of ['nemo-ctc-128', 'whisper-optimum-merged']) {
   test(`${name} with external data: the same transcripts and scores as with its weights inside, and the data files fingerprinted`, async () => {
+    for (const file of readdirSync(join(EXTERNAL, name)).filter((f) => !/\.onnx([._]data)?$/.test(f)))
+      assert.ok(
+        readFileSync(join(EXTERNAL, name, file)).equals(readFileSync(join(MODELS, name, file))),
+        `${name}/${file} differs from the original's: rerun scripts/models/make_external_data_models.py`,
+      );
     const external = await transcribeDir(join(EXTERNAL, name));
     const inside = await transcribeDir(join(MODELS, name));
     assert.ok(
