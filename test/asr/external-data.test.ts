@@ -12,9 +12,10 @@ import { copyFileSync, cpSync, readdirSync, readFileSync, rmSync, truncateSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { externalDataStatus, loadModel, readOnnxFile, transcribeFiles } from '../../src/asr/index.ts';
+import { externalDataStatus, loadModel, readOnnxBytes, readOnnxFile, transcribeFiles } from '../../src/asr/index.ts';
 import { modelRecord } from '../../src/audit/pipeline/audit.ts';
 import { RoteError } from '../../src/util/errors.ts';
+import { protoField } from '../../src/util/protobuf.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
 
 const EXTERNAL = join(MODELS, 'external-data');
@@ -62,6 +63,52 @@ test("readOnnxFile lists the data files, with every tensor: initializers, and th
   assert.equal(original.externalData, []);
   assert.equal(decoder.inputs, original.inputs);
   assert.equal(decoder.outputs, original.outputs);
+});
+
+/** A TensorProto whose data lies in `location` (data_location 14 = EXTERNAL 1, external_data 13 entries). */
+function externalTensor(name: string, entries: Record<string, string>): number[] {
+  return [
+    ...protoField(8, name),
+    ...Object.entries(entries).flatMap(([key, value]) =>
+      protoField(13, [...protoField(1, key), ...protoField(2, value)]),
+    ),
+    ...protoField(14, 1),
+  ];
+}
+
+test('every place onnx keeps tensors is searched: initializers, subgraphs, node attributes, sparse initializers, functions', async () => {
+  const inline = [...protoField(8, 'inline'), ...protoField(9, [1, 2, 3, 4]), ...protoField(14, 0)];
+  const graph = [
+    ...protoField(5, externalTensor('a', { location: 'w/a.bin', offset: '4096', length: '16' })),
+    ...protoField(5, externalTensor('b', { location: 'w/a.bin', offset: '0', length: '8' })),
+    ...protoField(5, inline),
+    // a node whose attribute holds a subgraph (If/Loop bodies) with an initializer, and one holding a tensor
+    ...protoField(1, protoField(5, protoField(6, protoField(5, externalTensor('sub', { location: 'sub.bin' }))))),
+    ...protoField(1, protoField(5, protoField(5, externalTensor('const', { location: 'const.bin', length: '4' })))),
+    // a sparse initializer's values
+    ...protoField(15, protoField(1, externalTensor('sparse', { location: 'sparse.bin', offset: '8', length: '8' }))),
+  ];
+  const func = protoField(7, protoField(5, protoField(10, externalTensor('fn', { location: 'fn.bin' }))));
+  const model = Uint8Array.from([...protoField(1, 8), ...protoField(7, graph), ...protoField(25, func)]);
+  const facts = await readOnnxBytes(model, 'hand-made.onnx');
+  assert.equal(facts.externalData, [
+    { location: 'w/a.bin', tensors: 2, minBytes: 4112 },
+    { location: 'sub.bin', tensors: 1, minBytes: 0 },
+    { location: 'const.bin', tensors: 1, minBytes: 4 },
+    { location: 'sparse.bin', tensors: 1, minBytes: 16 },
+    { location: 'fn.bin', tensors: 1, minBytes: 0 },
+  ]);
+  const bad = Uint8Array.from([
+    ...protoField(1, 8),
+    ...protoField(7, protoField(5, externalTensor('w', { location: 'w.bin', offset: '-5' }))),
+  ]);
+  const error = await refusal(readOnnxBytes(bad, 'bad.onnx'));
+  assert.match(error.message, 'bad.onnx: not a readable ONNX model (tensor "w" has external data offset "-5"');
+  const nowhere = Uint8Array.from([...protoField(1, 8), ...protoField(7, protoField(5, externalTensor('w', {})))]);
+  assert.match(
+    (await refusal(readOnnxBytes(nowhere, 'n.onnx'))).message,
+    'tensor "w" is stored as external data but names no location',
+  );
 });
 
 for (const name of ['nemo-ctc-128', 'whisper-optimum-merged']) {
