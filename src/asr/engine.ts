@@ -1,7 +1,8 @@
 /**
  * The engine skeleton every model family runs on. It owns what all export layouts
  * share: the frontend, one ONNX Runtime session per model file on one provider (with
- * the provider fallback of runtime.ts), the run clock, the files' fingerprints, the
+ * the provider fallback of runtime.ts), the run clock, the files' fingerprints (with
+ * the files the .onnx files keep their weights in, ONNX external data), the
  * model info, and the tensor conventions (integer inputs as the model declares them,
  * feature layouts, encoder outputs turned frame-major). A decoding base (CTC in
  * families/ctc-engine.ts, transducers in families/transducer-engine.ts) builds the
@@ -12,7 +13,8 @@ import { join } from 'node:path';
 import { createFrontend, type Frontend, type FrontendSpec } from '../audio/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { sha256File } from '../util/hash.ts';
-import type { OnnxValueInfo } from './onnx-file.ts';
+import { externalDataPaths } from './external-data.ts';
+import { readOnnxFile, type OnnxValueInfo } from './onnx-file.ts';
 import { createSessions, ort, RunClock, type RuntimeOptions } from './runtime.ts';
 import type { Vocabulary } from './vocabulary.ts';
 import type { Engine, FamilyName, FeatureBatch, ModelInfo, UtteranceOutput } from './families/types.ts';
@@ -72,12 +74,15 @@ export async function openEngine(
 ): Promise<Engine> {
   const frontend = createFrontend(setup.frontend);
   const paths = setup.modelFiles.map((name) => join(setup.dir, name));
-  const fingerprints = Promise.all(
-    [...setup.modelFiles, ...setup.otherFiles].map(async (name) => ({
-      path: join(setup.dir, name),
-      sha256: await sha256File(join(setup.dir, name)),
-    })),
-  );
+  // Weights kept outside the .onnx files (external data) are part of the model: checked before ONNX Runtime
+  // reads them (it finds them beside each file, as sessions are created from paths) and fingerprinted.
+  const dataPaths = await Promise.all(paths.map(async (path) => externalDataPaths(await readOnnxFile(path))));
+  const fingerprinted = new Set([
+    ...paths,
+    ...dataPaths.flat(),
+    ...setup.otherFiles.map((name) => join(setup.dir, name)),
+  ]);
+  const fingerprints = Promise.all([...fingerprinted].map(async (path) => ({ path, sha256: await sha256File(path) })));
   fingerprints.catch(() => undefined); // awaited below, after the sessions
   const { sessions, report } = await createSessions(paths, options);
   const release = async (): Promise<void> => {

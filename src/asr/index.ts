@@ -77,10 +77,12 @@ export {
   readOnnxBytes,
   withMetadata,
   describeValueInfo,
+  type OnnxExternalFile,
   type OnnxFileFacts,
   type OnnxValueInfo,
   type OnnxDim,
 } from './onnx-file.ts';
+export { externalDataPath, externalDataStatus, type ExternalDataStatus } from './external-data.ts';
 export {
   itemsFromPaths,
   readCanarySetItems,

@@ -5,9 +5,18 @@
  * inputs and outputs (GraphProto fields 11 and 12, ValueInfoProto). onnxruntime-node
  * does not expose metadata_props, and sherpa-onnx keeps its settings there.
  *
- * A tiny protobuf scanner walks the top-level fields and the graph's fields,
- * reading keys and lengths only; initializers and nodes are skipped by seeking,
- * so a 500 MB model costs a few hundred small reads.
+ * It also lists the files the model keeps tensor data in (ONNX "external data", the way
+ * exports over protobuf's 2 GB limit are saved: onnx/onnx docs/ExternalData.md). A tensor
+ * (TensorProto) with `data_location` (field 14) = EXTERNAL (1) names its file in the
+ * `external_data` entries (field 13, StringStringEntryProto): `location` (required, a path
+ * relative to the model's directory; `..` is not allowed), `offset` and `length` (decimal
+ * strings, optional), `checksum` (optional SHA-1 of the file). Tensors are found where onnx's
+ * external_data_helper looks: the graph's initializers, the tensors of node attributes
+ * (`t`, `tensors`), and the same inside every subgraph (attributes `g`, `graphs`, e.g. the
+ * branches of Optimum's merged decoder) and function body; sparse initializers too.
+ *
+ * A tiny protobuf scanner walks the messages reading keys and lengths only; tensor
+ * payloads are skipped by seeking, so a 500 MB model costs a few thousand small reads.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { RoteError } from '../util/errors.ts';
@@ -28,6 +37,16 @@ export interface OnnxValueInfo {
   shape: OnnxDim[] | null;
 }
 
+/** One file an ONNX model keeps tensor data in (external data), as the model names it. */
+export interface OnnxExternalFile {
+  /** The `location` entry, as written: a path relative to the model's directory. */
+  location: string;
+  /** How many tensors keep their data there. */
+  tensors: number;
+  /** The file must hold at least this many bytes: the furthest `offset` + `length` the model reads. */
+  minBytes: number;
+}
+
 export interface OnnxFileFacts {
   path: string;
   irVersion: number | null;
@@ -35,6 +54,8 @@ export interface OnnxFileFacts {
   metadata: Record<string, string>;
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
+  /** The files holding the data of tensors stored outside this file, in the order first named; empty for most models. */
+  externalData: OnnxExternalFile[];
 }
 
 const WIRE_VARINT = 0;
@@ -46,8 +67,24 @@ const MODEL_IR_VERSION = 1;
 const MODEL_PRODUCER_NAME = 2;
 const MODEL_GRAPH = 7;
 const MODEL_METADATA_PROPS = 14;
+const MODEL_FUNCTIONS = 25;
+const GRAPH_NODE = 1;
+const GRAPH_INITIALIZER = 5;
 const GRAPH_INPUT = 11;
 const GRAPH_OUTPUT = 12;
+const GRAPH_SPARSE_INITIALIZER = 15;
+const FUNCTION_NODE = 7;
+const NODE_ATTRIBUTE = 5;
+/** AttributeProto fields holding tensors (t, tensors), sparse tensors (sparse_tensor, sparse_tensors) and subgraphs (g, graphs). */
+const ATTRIBUTE_TENSOR_FIELDS = new Set([5, 10]);
+const ATTRIBUTE_SPARSE_TENSOR_FIELDS = new Set([22, 23]);
+const ATTRIBUTE_GRAPH_FIELDS = new Set([6, 11]);
+/** SparseTensorProto.values and .indices (both TensorProto). */
+const SPARSE_TENSOR_PARTS = new Set([1, 2]);
+const TENSOR_NAME = 8;
+const TENSOR_EXTERNAL_DATA = 13;
+const TENSOR_DATA_LOCATION = 14;
+const DATA_LOCATION_EXTERNAL = 1;
 
 /** One protobuf field found by the scanner: its number, wire type and where its payload lies. */
 export interface ProtoField {
@@ -192,8 +229,90 @@ async function readValueInfo(source: ByteSource, info: ProtoField): Promise<Onnx
   return result;
 }
 
+/** Where tensor data outside the file is gathered while the scanner walks the model. */
+type ExternalDataFiles = Map<string, OnnxExternalFile>;
+
+function externalEntryNumber(value: string | undefined, key: string, tensor: string): number {
+  if (value === undefined) return 0;
+  if (!/^\d+$/.test(value.trim()))
+    throw new ProtoError(`tensor "${tensor}" has external data ${key} "${value}", not a non-negative integer`);
+  return Number(value.trim());
+}
+
+/** Records the external data of one TensorProto, if its data_location says EXTERNAL. */
+async function readTensorLocation(source: ByteSource, tensor: ProtoField, files: ExternalDataFiles): Promise<void> {
+  let external = false;
+  let name = '';
+  const entries: Record<string, string> = {};
+  for (const f of await scanFields(source, tensor.offset, tensor.offset + tensor.length)) {
+    if (f.field === TENSOR_DATA_LOCATION && f.varint !== undefined) external = f.varint === DATA_LOCATION_EXTERNAL;
+    else if (f.field === TENSOR_NAME && f.wireType === WIRE_LENGTH) name = await readString(source, f);
+    else if (f.field === TENSOR_EXTERNAL_DATA && f.wireType === WIRE_LENGTH) {
+      const [key, value] = await readStringEntry(source, f);
+      entries[key] = value;
+    }
+  }
+  if (!external) return;
+  const location = entries.location;
+  if (!location) throw new ProtoError(`tensor "${name}" is stored as external data but names no location`);
+  const end = externalEntryNumber(entries.offset, 'offset', name) + externalEntryNumber(entries.length, 'length', name);
+  const file = files.get(location);
+  if (file) {
+    file.tensors++;
+    file.minBytes = Math.max(file.minBytes, end);
+  } else files.set(location, { location, tensors: 1, minBytes: end });
+}
+
+/** A SparseTensorProto's values and indices. */
+async function readSparseTensorLocations(
+  source: ByteSource,
+  sparse: ProtoField,
+  files: ExternalDataFiles,
+): Promise<void> {
+  for (const part of await scanFields(source, sparse.offset, sparse.offset + sparse.length))
+    if (SPARSE_TENSOR_PARTS.has(part.field) && part.wireType === WIRE_LENGTH)
+      await readTensorLocation(source, part, files);
+}
+
+/** The tensors of a NodeProto's attributes, and of the subgraphs its attributes hold. */
+async function readNodeLocations(source: ByteSource, node: ProtoField, files: ExternalDataFiles): Promise<void> {
+  for (const attribute of await scanFields(source, node.offset, node.offset + node.length)) {
+    if (attribute.field !== NODE_ATTRIBUTE || attribute.wireType !== WIRE_LENGTH) continue;
+    for (const f of await scanFields(source, attribute.offset, attribute.offset + attribute.length)) {
+      if (f.wireType !== WIRE_LENGTH) continue;
+      if (ATTRIBUTE_TENSOR_FIELDS.has(f.field)) await readTensorLocation(source, f, files);
+      else if (ATTRIBUTE_SPARSE_TENSOR_FIELDS.has(f.field)) await readSparseTensorLocations(source, f, files);
+      else if (ATTRIBUTE_GRAPH_FIELDS.has(f.field)) await readGraphLocations(source, f, files);
+    }
+  }
+}
+
+/** The external data of a GraphProto: its initializers, sparse initializers and nodes (subgraphs included). */
+async function readGraphLocations(
+  source: ByteSource,
+  graph: ProtoField,
+  files: ExternalDataFiles,
+  fields?: ProtoField[],
+): Promise<void> {
+  for (const g of fields ?? (await scanFields(source, graph.offset, graph.offset + graph.length))) {
+    if (g.wireType !== WIRE_LENGTH) continue;
+    if (g.field === GRAPH_INITIALIZER) await readTensorLocation(source, g, files);
+    else if (g.field === GRAPH_SPARSE_INITIALIZER) await readSparseTensorLocations(source, g, files);
+    else if (g.field === GRAPH_NODE) await readNodeLocations(source, g, files);
+  }
+}
+
 async function readFacts(source: ByteSource, path: string): Promise<OnnxFileFacts> {
-  const facts: OnnxFileFacts = { path, irVersion: null, producer: '', metadata: {}, inputs: [], outputs: [] };
+  const facts: OnnxFileFacts = {
+    path,
+    irVersion: null,
+    producer: '',
+    metadata: {},
+    inputs: [],
+    outputs: [],
+    externalData: [],
+  };
+  const external: ExternalDataFiles = new Map();
   let sawGraph = false;
   for (const field of await scanFields(source, 0, source.size)) {
     if (field.field === MODEL_IR_VERSION && field.varint !== undefined) facts.irVersion = field.varint;
@@ -204,12 +323,18 @@ async function readFacts(source: ByteSource, path: string): Promise<OnnxFileFact
       facts.metadata[key] = value;
     } else if (field.field === MODEL_GRAPH && field.wireType === WIRE_LENGTH) {
       sawGraph = true;
-      for (const g of await scanFields(source, field.offset, field.offset + field.length)) {
+      const graphFields = await scanFields(source, field.offset, field.offset + field.length);
+      for (const g of graphFields) {
         if (g.field === GRAPH_INPUT && g.wireType === WIRE_LENGTH) facts.inputs.push(await readValueInfo(source, g));
         if (g.field === GRAPH_OUTPUT && g.wireType === WIRE_LENGTH) facts.outputs.push(await readValueInfo(source, g));
       }
+      await readGraphLocations(source, field, external, graphFields);
+    } else if (field.field === MODEL_FUNCTIONS && field.wireType === WIRE_LENGTH) {
+      for (const f of await scanFields(source, field.offset, field.offset + field.length))
+        if (f.field === FUNCTION_NODE && f.wireType === WIRE_LENGTH) await readNodeLocations(source, f, external);
     }
   }
+  facts.externalData = [...external.values()];
   if (!sawGraph || facts.irVersion === null) throw new ProtoError('no ir_version or graph: not an ONNX ModelProto');
   return facts;
 }

@@ -31,14 +31,18 @@ export function registerInspectModel(program: Command): void {
     .action(async (dir: string, flags: OptionsOf<typeof INSPECT_MODEL_OPTION_SPECS> & { json?: boolean }) => {
       const { provider, load, head, sherpaCompatible } = resolveOptions(INSPECT_MODEL_OPTION_SPECS, flags);
       const { createFrontend } = await import('../audio/index.ts');
-      const { describeProviderReport, describeValueInfo, detectModel, loadModel } = await import('../asr/index.ts');
+      const { describeProviderReport, describeValueInfo, detectModel, externalDataStatus, loadModel } =
+        await import('../asr/index.ts');
       const detected = await detectModel(dir, head ? { head } : {});
-      const files = [...detected.facts.onnx.values()].map((f) => ({
-        path: f.path,
-        metadata: f.metadata,
-        inputs: f.inputs.map(describeValueInfo),
-        outputs: f.outputs.map(describeValueInfo),
-      }));
+      const files = [];
+      for (const f of detected.facts.onnx.values())
+        files.push({
+          path: f.path,
+          metadata: f.metadata,
+          inputs: f.inputs.map(describeValueInfo),
+          outputs: f.outputs.map(describeValueInfo),
+          externalData: await externalDataStatus(f),
+        });
       let loaded = null;
       if (load) {
         const model = await loadModel(dir, {
@@ -67,6 +71,11 @@ export function registerInspectModel(program: Command): void {
       ];
       for (const f of files) {
         lines.push(`  ${f.path}`, `    inputs:  ${f.inputs.join(', ')}`, `    outputs: ${f.outputs.join(', ')}`);
+        for (const data of f.externalData)
+          lines.push(
+            `    external data: ${data.location} (${data.tensors} tensor${data.tensors === 1 ? '' : 's'}${data.bytes === null ? '' : `, ${data.bytes} bytes`})` +
+              (data.problem ? `: NOT USABLE: ${data.problem}` : ''),
+          );
         if (Object.keys(f.metadata).length)
           lines.push(
             `    metadata: ${Object.entries(f.metadata)

@@ -29,6 +29,7 @@ export interface ModelInfo {
   family: FamilyName;
   isCtc: boolean;
   dir: string;
+  /** Every file that defines the model, with its SHA-256: the .onnx files, the files they keep tensor data in (ONNX external data), vocabulary and configs. */
   files: { path: string; sha256: string }[];
   frontend: FrontendSpec;
   vocabulary: { size: number; blankId: number; kind: VocabularyKind };

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { detectModel, FeatureCache } from '../../asr/index.ts';
+import { detectModel, externalDataPath, FeatureCache, readOnnxFile } from '../../asr/index.ts';
 import { openCanarySet, type OpenedCanarySet } from '../../canary/index.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { RoteError } from '../../util/errors.ts';
@@ -163,9 +163,17 @@ async function reportFits(
     s.seed !== settings.seed
   )
     return false;
+  const listed = new Set(report.model.files.map((file) => resolve(modelDir, file.path)));
   for (const file of report.model.files) {
     const path = join(modelDir, file.path);
     if (!existsSync(path) || (await sha256File(path)) !== file.sha256) return false;
+    // The weights an .onnx file keeps outside itself (external data) must be in the report too: a report of an
+    // older rote lists the .onnx files alone, and checkpoints saved that way share one .onnx file byte for byte.
+    if (path.toLowerCase().endsWith('.onnx'))
+      for (const data of (await readOnnxFile(path)).externalData) {
+        const dataPath = externalDataPath(path, data.location);
+        if (dataPath === null || !listed.has(resolve(dataPath))) return false;
+      }
   }
   return true;
 }
