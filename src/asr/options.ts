@@ -50,6 +50,15 @@ export const HEAD_OPTION = {
   description: 'hybrid RNNT-CTC models with both heads exported: which head to use (default: transducer, as NeMo)',
 } as const satisfies OptionSpec;
 
+/** The language of the audio, for models told it in their prompt (Whisper). */
+export const LANGUAGE_OPTION = {
+  key: 'language',
+  flag: '--language <code>',
+  kind: 'string',
+  description:
+    "language of the audio, as a canary set names it (en, de, cmn, ...): Whisper's prompt names it; other models ignore it (default: the set's language with --canaries, else en)",
+} as const satisfies OptionSpec;
+
 /** The options of opening ONNX Runtime sessions (createSessions in runtime.ts checks them, once, with these specs). */
 export const RUNTIME_OPTION_SPECS = [PROVIDER_OPTION, DEVICE_ID_OPTION, THREADS_OPTION] as const;
 
@@ -125,9 +134,10 @@ export const TRANSCRIBE_OPTION_SPECS = [
     flag: '--sherpa-compatible',
     kind: 'switch',
     description:
-      "NeMo CTC and transducer models: use sherpa-onnx's feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo's own (default: NeMo's)",
+      "NeMo CTC and transducer models: use sherpa-onnx's feature variant (CTC: and output lengths; TDT: 5 symbols per frame) instead of NeMo's own (default: NeMo's); Whisper in sherpa-onnx's layout: sherpa-onnx's features (no 30 s window), no suppressed tokens, at most 6 tokens per second (default: openai/whisper's rules)",
   },
   HEAD_OPTION,
+  LANGUAGE_OPTION,
   {
     key: 'maxSymbolsPerFrame',
     flag: '--max-symbols-per-frame <n>',

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { readCanaryTexts } from '../canary/canary-set.ts';
+import { readCanarySetLanguage, readCanaryTexts } from '../canary/canary-set.ts';
 import { temporarySibling } from '../util/atomic.ts';
 import { refuseOutputsOnInputs } from '../util/output-guard.ts';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
@@ -113,6 +113,18 @@ export interface TranscribeFileSummary {
   featureWorkersError: string | null;
 }
 
+/** The language to tell the model: --language, else the canary set's; a --language other than the set's is refused. */
+async function audioLanguage(canaries: string | undefined, language: string | undefined): Promise<string | undefined> {
+  if (!canaries) return language;
+  const setLanguage = await readCanarySetLanguage(canaries);
+  if (language !== undefined && language !== setLanguage)
+    throw new OptionError(
+      (name) =>
+        `${name('language')} ${language}, but the canary set ${canaries} is in "${setLanguage}"; drop ${name('language')} (the set's language is used)`,
+    );
+  return setLanguage;
+}
+
 export async function writeTranscriptions(options: WriteTranscriptionsOptions): Promise<TranscribeFileSummary> {
   const resolved = resolveOptions(TRANSCRIBE_OPTION_SPECS, options);
   const { model: modelDir, out, provider, deviceId, threads, batchFrames, featureWorkers } = resolved;
@@ -141,8 +153,10 @@ export async function writeTranscriptions(options: WriteTranscriptionsOptions): 
     { force: false },
   );
 
+  const language = await audioLanguage(options.canaries, options.language);
   const loadStarted = performance.now();
   const model = await loadModel(modelDir, {
+    ...(language ? { language } : {}),
     provider,
     deviceId,
     ...(threads !== undefined ? { threads } : {}),

@@ -335,6 +335,15 @@ export async function readCanaryTexts(dir: string): Promise<{ id: string; path: 
   });
 }
 
+/** The set's language code (parameters.language; sets made before languages existed are English). */
+export async function readCanarySetLanguage(dir: string): Promise<string> {
+  const { value, checker: c } = await readSetJson(canarySetPaths(dir).setFile, 'the canary set');
+  const root = c.object(value, '(top level)');
+  // Like readCanaryTexts, this asks only for what it reads: a set without parameters is English.
+  const parameters = root.parameters === undefined ? {} : c.object(root.parameters, 'parameters');
+  return parameters.language === undefined ? 'en' : c.string(parameters.language, 'parameters.language');
+}
+
 /** The for-training list read once: the directory its audio paths are relative to, the list and its sha256. */
 export interface OpenedTrainingCanaries {
   /** The for-training directory, resolved. */

@@ -14,7 +14,7 @@ export function registerTranscribe(program: Command): void {
   const command = program
     .command('transcribe')
     .description(
-      `Transcribe audio files with an ONNX ASR model (NeMo CTC, NeMo RNNT/TDT in NeMo or sherpa-onnx layout, sherpa-onnx CTC or transducer, or a rote-model.json sidecar); writes one JSON line per utterance.\n\n${describeMemoryBudget()}.`,
+      `Transcribe audio files with an ONNX ASR model (NeMo CTC, NeMo RNNT/TDT in NeMo or sherpa-onnx layout, sherpa-onnx CTC or transducer, Whisper in Optimum or sherpa-onnx layout, or a rote-model.json sidecar); writes one JSON line per utterance.\n\n${describeMemoryBudget()}.`,
     );
   addSpecOptions(command, TRANSCRIBE_OPTION_SPECS)
     .option(

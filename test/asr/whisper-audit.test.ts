@@ -72,4 +72,29 @@ test('audit: whisper-optimum with the teacher-forced decoder score on every cana
   }
 });
 
+test("audit: whisper-sherpa (the same weights in sherpa-onnx's layout), decoder scores on every canary", async () => {
+  const out = join(work, 'audit-sherpa');
+  const report = await audit({
+    canaries: set,
+    model: join(MODELS, 'whisper-sherpa'),
+    out,
+    provider: 'cpu',
+    bootstrapResamples: 300,
+  });
+  assert.is(report.model.family, 'whisper-sherpa');
+  assert.is(report.model.scoreKind, 'decoder');
+  assert.ok((await readFile(join(out, 'report.md'), 'utf8')).includes('decoder score'));
+  assert.is(report.rows.length, 24);
+  assert.ok(
+    report.rows.every((row) => row.modelScore !== null && Number.isFinite(row.modelScore) && row.modelScore > 0),
+  );
+  // The teacher-forced score does not depend on the layout's decoding rules: it is the Optimum layout's.
+  const optimum = JSON.parse(await readFile(join(work, 'audit', 'report.json'), 'utf8')) as typeof report;
+  for (const row of report.rows) {
+    const other = optimum.rows.find((r) => r.id === row.id)!;
+    assert.ok(Math.abs(row.modelScore! - other.modelScore!) < 1e-4, row.id);
+  }
+  assert.not.ok(report.verdict.memorizationDetected);
+});
+
 test.run();

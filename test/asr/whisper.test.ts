@@ -198,7 +198,7 @@ test("the prompt names the canaries' language; one Whisper does not know is refu
     () => null,
     (e: Error) => e,
   );
-  assert.match(error!.message, /generation_config\.json: lang_to_id has no <\|fr\|> for the canaries' language "fr"/);
+  assert.match(error!.message, /generation_config\.json: lang_to_id has no <\|fr\|> for language "fr"/);
 });
 
 test('inspect-model names the family, the decoding and the decoder score', async () => {

@@ -26,6 +26,8 @@ export interface EncoderDecoderAdapter {
   decode(encoded: DecoderState, ids: number[][]): Promise<{ logits: Float32Array; state: DecoderState }>;
   /** One more token per row, with the cache: logits [n, vocab]. */
   step(state: DecoderState, tokens: number[]): Promise<{ logits: Float32Array; state: DecoderState }>;
+  /** Per row, the most tokens greedy decoding may generate (a runtime's own cap, e.g. sherpa-onnx's); none if absent. */
+  maxNewTokens?(encoded: DecoderState): number[];
 }
 
 export interface DecodingSettings {
@@ -83,6 +85,7 @@ export async function greedyDecode(
   const atBegin = new Set([...s.suppress, ...s.beginSuppress]);
   const generated: number[][] = Array.from({ length: rows }, () => []);
   const ended = new Array<boolean>(rows).fill(false);
+  const limits = adapter.maxNewTokens?.(encoded);
   if (s.prompt.length >= s.maxLength) return generated;
   const first = await adapter.decode(
     encoded,
@@ -95,6 +98,7 @@ export async function greedyDecode(
   for (let length = s.prompt.length; length < s.maxLength; length++) {
     const blocked = length === s.prompt.length ? atBegin : suppress;
     const tokens = generated.map((tokens, r) => {
+      if (limits && tokens.length >= limits[r]!) ended[r] = true;
       if (ended[r]) return s.endOfText;
       const token = argmax(logits, r * stride + offset, s.vocabSize, blocked);
       if (token === s.endOfText || token < 0) ended[r] = true;

@@ -22,6 +22,7 @@ import { wenetCtc } from './wenet-ctc.ts';
 import { zipformerCtc } from './zipformer-ctc.ts';
 import type { DirectoryFacts, FamilyDefinition } from './types.ts';
 import { whisperOptimum } from './whisper-optimum.ts';
+import { whisperSherpa } from './whisper-sherpa.ts';
 
 export const FAMILIES: readonly FamilyDefinition[] = [
   sidecarCtc,
@@ -35,6 +36,7 @@ export const FAMILIES: readonly FamilyDefinition[] = [
   wenetCtc,
   zipformerCtc,
   whisperOptimum,
+  whisperSherpa,
 ];
 
 /** Reads the directory listing, every .onnx file's metadata and declared inputs/outputs, and the sidecar. */

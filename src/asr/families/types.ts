@@ -20,7 +20,8 @@ export type FamilyName =
   | 'sherpa-wenet-ctc'
   | 'wenet-ctc'
   | 'zipformer-ctc'
-  | 'whisper-optimum';
+  | 'whisper-optimum'
+  | 'whisper-sherpa';
 
 export interface ModelInfo {
   family: FamilyName;
@@ -45,9 +46,10 @@ export interface LoadModelOptions extends RuntimeOptions {
    */
   language?: string;
   /**
-   * NeMo CTC models only: compute features and output lengths the way sherpa-onnx
-   * does ('sherpa-nemo-mel' frontend, floor(T / subsampling) output frames) instead
-   * of NeMo's own (the default). For comparisons with sherpa-onnx.
+   * Compute and decode the way sherpa-onnx does, for comparisons with it. NeMo CTC models: the 'sherpa-nemo-mel'
+   * frontend and floor(T / subsampling) output frames instead of NeMo's own; NeMo transducers: sherpa-onnx's NeMo
+   * frontend; Whisper in sherpa-onnx's layout: its features of the audio alone plus 1000 zero frames, no
+   * suppressed tokens, at most 6 tokens per second of audio (instead of openai/whisper's rules).
    */
   sherpaCompatible?: boolean;
   /** Hybrid RNNT-CTC directories (both heads exported): which head to use (default 'transducer', as NeMo). */

@@ -28,6 +28,14 @@ import {
   type EncoderDecoderAdapter,
 } from './encoder-decoder-engine.ts';
 import type { DirectoryFacts, Detection, FamilyDefinition } from './types.ts';
+import {
+  transcriptionPrompt,
+  whisperDescription,
+  whisperVocabulary,
+  WHISPER_MAX_SECONDS,
+  WHISPER_SUBSAMPLING,
+  type PromptTokens,
+} from './whisper-common.ts';
 
 const ENCODER = 'encoder_model.onnx';
 const DECODER = 'decoder_model.onnx';
@@ -98,61 +106,38 @@ function integers(sources: [string, Record<string, unknown>][], field: string): 
   return [];
 }
 
-/** Whisper's language token for a canary-set language code (its codes are ISO 639-1; Mandarin is <|zh|>). */
-function languageToken(code: string): string {
-  return `<|${code === 'cmn' ? 'zh' : code}|>`;
-}
-
-/** The transcription prompt without timestamps, in `language` (multilingual models; English-only ones have no language token). */
-function transcriptionPrompt(
-  generation: Record<string, unknown>,
-  start: number,
-  language: string,
-  dir: string,
-): number[] {
-  const sources: [string, Record<string, unknown>][] = [['generation_config.json', generation]];
-  const noTimestamps = integer(sources, 'no_timestamps_token_id', dir);
+/** The transcription prompt's tokens from generation_config.json (lang_to_id, task_to_id, no_timestamps_token_id). */
+function promptTokens(generation: Record<string, unknown>, start: number, dir: string): PromptTokens {
+  const file = join(dir, 'generation_config.json');
+  const noTimestamps = integer([['generation_config.json', generation]], 'no_timestamps_token_id', dir);
   const languages = generation.lang_to_id as Record<string, unknown> | undefined;
   const tasks = generation.task_to_id as Record<string, unknown> | undefined;
-  if (!languages || generation.is_multilingual === false) {
-    if (language !== 'en')
-      throw new RoteError(
-        `${join(dir, 'generation_config.json')}: an English-only Whisper (no lang_to_id), the canaries are in "${language}"; audit it with English canaries, or use a multilingual Whisper`,
-      );
-    return [start, noTimestamps];
-  }
-  const token = languageToken(language);
-  const languageId = languages[token];
-  const transcribe = tasks?.transcribe;
-  if (language === 'mul')
-    throw new RoteError(
-      `${dir}: the canaries are in several languages ("mul"); a Whisper prompt names one: audit each language's canaries as their own set`,
-    );
-  if (!Number.isInteger(languageId))
-    throw new RoteError(
-      `${join(dir, 'generation_config.json')}: lang_to_id has no ${token} for the canaries' language "${language}"`,
-    );
-  if (!Number.isInteger(transcribe))
-    throw new RoteError(`${join(dir, 'generation_config.json')}: task_to_id.transcribe must be a token id`);
-  return [start, languageId as number, transcribe as number, noTimestamps];
+  const multilingual = !!languages && generation.is_multilingual !== false;
+  if (multilingual && !Number.isInteger(tasks?.transcribe))
+    throw new RoteError(`${file}: task_to_id.transcribe must be a token id`);
+  return {
+    start,
+    noTimestamps,
+    multilingual: multilingual
+      ? {
+          languageId: (code) => languages[`<|${code}|>`] as number | undefined,
+          transcribe: tasks!.transcribe as number,
+        }
+      : null,
+    languagesSource: `${file}: lang_to_id`,
+    englishOnlyBecause: languages ? 'generation_config.json is_multilingual false' : 'no lang_to_id',
+  };
 }
 
-function whisperVocabulary(tokenizer: Tokenizer, size: number, endOfText: number, source: string): Vocabulary {
-  const special = new Set<number>([...tokenizer.get_added_tokens_decoder().keys()].map(Number));
-  const pieces = Array.from({ length: size }, (_, id) => tokenizer.decode([id], { skip_special_tokens: false }));
-  return {
-    pieces,
-    blankId: endOfText,
-    kind: 'byte-level-bpe',
-    separatorId: null,
-    specialIds: special,
-    unkId: null,
+function vocabularyOf(tokenizer: Tokenizer, size: number, endOfText: number, source: string): Vocabulary {
+  return whisperVocabulary({
+    pieces: Array.from({ length: size }, (_, id) => tokenizer.decode([id], { skip_special_tokens: false })),
+    specialIds: new Set<number>([...tokenizer.get_added_tokens_decoder().keys()].map(Number)),
+    endOfText,
     source,
-    tokenizer: {
-      encodeReference: (reference) => tokenizer.encode(' ' + reference, { add_special_tokens: false }).ids,
-      decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true }),
-    },
-  };
+    encodeReference: (reference) => tokenizer.encode(' ' + reference, { add_special_tokens: false }).ids,
+    decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true }),
+  });
 }
 
 interface Cache {
@@ -297,7 +282,7 @@ export const whisperOptimum: FamilyDefinition = {
     const endOfText = integer(both, 'eos_token_id', dir);
     const start = integer(both, 'decoder_start_token_id', dir);
     const settings: DecodingSettings = {
-      prompt: transcriptionPrompt(generation, start, language, dir),
+      prompt: transcriptionPrompt(promptTokens(generation, start, dir), language, dir),
       endOfText,
       vocabSize,
       suppress: integers(both, 'suppress_tokens'),
@@ -322,20 +307,16 @@ export const whisperOptimum: FamilyDefinition = {
         modelFiles: [ENCODER, ...decoders.files],
         otherFiles: [...CONFIGS, ...(facts.files.includes('tokenizer_config.json') ? ['tokenizer_config.json'] : [])],
         frontend: { type: 'whisper-mel', numBins },
-        vocabulary: whisperVocabulary(tokenizer, vocabSize, endOfText, join(dir, 'tokenizer.json')),
+        vocabulary: vocabularyOf(tokenizer, vocabSize, endOfText, join(dir, 'tokenizer.json')),
         detectedBecause: [
           ...because,
           `features: Whisper log-mel, ${numBins} bins (preprocessor_config.json feature_size)`,
         ],
-        subsampling: 2,
-        maxDurationSec: 30,
+        subsampling: WHISPER_SUBSAMPLING,
+        maxDurationSec: WHISPER_MAX_SECONDS,
         settings,
         open: (sessions) => whisperAdapter(sessions, facts, decoders, { layers, heads, headDim: dModel / heads }),
-        describe: [
-          `decoding: greedy with the KV cache (${layers} decoder layer${layers === 1 ? '' : 's'}), prompt ${JSON.stringify(settings.prompt)} (${settings.prompt.length > 2 ? `${languageToken(language)}, ` : ''}transcribe, no timestamps), ${settings.suppress.length} suppressed tokens, ${settings.beginSuppress.length} at the start, max_length ${settings.maxLength}`,
-          'reference score: teacher-forced decoder log-likelihood of " " + text, then end-of-text ("decoder score")',
-          'audio over 30 s is refused (one Whisper window; rote never cuts a canary)',
-        ],
+        describe: whisperDescription(settings, layers, language, 'generation_config.json'),
       },
       options,
     );

@@ -105,11 +105,16 @@ export function createFrontend(spec: FrontendSpec): Frontend {
       const plan = createWhisperMelPlan(withoutType(spec));
       return {
         spec,
-        resolved: { type: spec.type, ...plan.options, sampleRate: WHISPER_SAMPLE_RATE, frames: WHISPER_FRAMES },
+        resolved: {
+          type: spec.type,
+          ...plan.options,
+          sampleRate: WHISPER_SAMPLE_RATE,
+          frames: plan.options.sherpaOnnx ? 'floor((samples + 80) / 160)' : WHISPER_FRAMES,
+        },
         sampleRate: WHISPER_SAMPLE_RATE,
         numBins: plan.options.numBins,
         compute: plan.compute,
-        framesFor: () => WHISPER_FRAMES,
+        framesFor: plan.framesFor,
       };
     }
     default:

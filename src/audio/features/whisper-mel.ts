@@ -14,6 +14,13 @@
  * a short canary), whose power is exactly 0.
  * Trimming is what the feature extractor does with longer input; rote's Whisper
  * engine refuses canaries over 30 s before they reach this frontend.
+ *
+ * `sherpaOnnx`: what sherpa-onnx feeds its Whisper export instead (kaldi-native-fbank's
+ * WhisperFeatureComputer, then NormalizeWhisperFeatures), to compare with sherpa-onnx:
+ * no 30 s padding; Kaldi framing with snip_edges false (floor((n + 80) / 160) frames, the
+ * frame f from sample 160 f - 120, samples past either end reflected with the edge
+ * repeated); the same window, power spectrum and mel filters; the maximum and floor over
+ * these frames alone. (sherpa-onnx then appends 1000 zero frames: the model does that.)
  */
 import { RoteError } from '../../util/errors.ts';
 import { applyMelBank, slaneyMelBank } from './mel.ts';
@@ -22,6 +29,8 @@ import type { FeatureMatrix } from './types.ts';
 export interface WhisperMelOptions {
   /** Mel filters: 80 (Whisper up to large-v2) or 128 (large-v3); preprocessor_config.json's feature_size. */
   numBins: number;
+  /** sherpa-onnx's variant (see above); default false. */
+  sherpaOnnx: boolean;
 }
 
 export const WHISPER_SAMPLE_RATE = 16000;
@@ -33,6 +42,7 @@ export const WHISPER_FRAMES = CHUNK_SAMPLES / HOP;
 interface WhisperMelPlan {
   readonly options: Readonly<WhisperMelOptions>;
   compute(samples: Float32Array): FeatureMatrix;
+  framesFor(numSamples: number): number;
 }
 
 /** torch 'reflect' padding index for the 30 s chunk (no repeated edge). */
@@ -48,7 +58,14 @@ function resolveWhisperMelOptions(options: Partial<WhisperMelOptions> = {}): Whi
     throw new RoteError(
       `whisper-mel frontend: numBins must be an integer from 1 to 200 (80 or 128), got ${String(numBins)}`,
     );
-  return { numBins };
+  return { numBins, sherpaOnnx: options.sherpaOnnx ?? false };
+}
+
+/** Kaldi's reflection at the ends of the signal (-1 -> 0, n -> n - 1). */
+function reflectKaldi(index: number, length: number): number {
+  let i = index;
+  while (i < 0 || i >= length) i = i < 0 ? -i - 1 : 2 * length - 1 - i;
+  return i;
 }
 
 export function createWhisperMelPlan(options: Partial<WhisperMelOptions> = {}): WhisperMelPlan {
@@ -82,17 +99,27 @@ export function createWhisperMelPlan(options: Partial<WhisperMelOptions> = {}): 
     }
   }
 
+  /** Frames: openai/whisper's 30 s window, or sherpa-onnx's Kaldi framing of the samples alone. */
+  function framesFor(numSamples: number): number {
+    return o.sherpaOnnx ? Math.floor((numSamples + HOP / 2) / HOP) : WHISPER_FRAMES;
+  }
+
   function compute(samples: Float32Array): FeatureMatrix {
     const length = Math.min(samples.length, CHUNK_SAMPLES);
+    const numFrames = framesFor(samples.length);
     const numBins = o.numBins;
-    const logMel = new Float64Array(WHISPER_FRAMES * numBins);
+    const logMel = new Float64Array(numFrames * numBins);
     let max = -Infinity;
-    for (let f = 0; f < WHISPER_FRAMES; f++) {
-      const start = f * HOP - N_FFT / 2;
+    for (let f = 0; f < numFrames; f++) {
+      const start = o.sherpaOnnx ? f * HOP + HOP / 2 - N_FFT / 2 : f * HOP - N_FFT / 2;
       let nonZero = false;
       for (let j = 0; j < N_FFT; j++) {
-        const i = reflect(start + j, CHUNK_SAMPLES);
-        const value = i < length ? samples[i]! * window[j]! : 0;
+        let value: number;
+        if (o.sherpaOnnx) value = samples[reflectKaldi(start + j, samples.length)]! * window[j]!;
+        else {
+          const i = reflect(start + j, CHUNK_SAMPLES);
+          value = i < length ? samples[i]! * window[j]! : 0;
+        }
         frame[j] = value;
         if (value !== 0) nonZero = true;
       }
@@ -109,8 +136,8 @@ export function createWhisperMelPlan(options: Partial<WhisperMelOptions> = {}): 
     const floor = max - 8;
     const data = new Float32Array(logMel.length);
     for (let i = 0; i < data.length; i++) data[i] = (Math.max(logMel[i]!, floor) + 4) / 4;
-    return { data, numFrames: WHISPER_FRAMES, numBins };
+    return { data, numFrames, numBins };
   }
 
-  return { options: o, compute };
+  return { options: o, compute, framesFor };
 }

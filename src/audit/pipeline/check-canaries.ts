@@ -52,7 +52,11 @@ export interface CanaryCheckReport {
 export async function checkCanaries(options: CheckCanariesOptions): Promise<CanaryCheckReport> {
   const { provider, alpha } = resolveOptions(CHECK_CANARIES_OPTION_SPECS, options);
   const set = await readCanarySet(options.canaries);
-  const model = await loadModel(options.model, { provider });
+  // The set's language reaches models told it in their prompt (Whisper), as in the audit.
+  const model = await loadModel(options.model, {
+    provider,
+    ...(set.parameters.language ? { language: set.parameters.language } : {}),
+  });
   try {
     const canaries: CanaryCheck[] = set.canaries.map((canary) => {
       const budget = referenceFrameBudget(
