@@ -21,11 +21,15 @@
  * there) and on the merged decoder (a view without the split files): the peer's files exactly.
  * Both read the WAVs in the timed loop (the peer through rote's WAV reader).
  *
+ * Then rote vs sherpa-onnx-node (devDependency) on the sherpa-onnx export of the same weights
+ * (`<dir>/sherpa/tiny-{encoder,decoder}.onnx`, tiny-tokens.txt): see sherpaSideBySide.
+ *
  * Environment: ROTE_BENCH_THREADS (default 2, both), ROTE_BENCH_ROUNDS (default 3),
  * ROTE_BENCH_FILES (default 24), ROTE_BENCH_BATCH_FRAMES (comma-separated --batch-frames values
  * for an extra rote-only sweep, e.g. 3000,6000,12000,24000: 1, 2, 4, 8 windows per batch).
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -49,6 +53,7 @@ const PEER_ENTRY = join(
 );
 const BENCH_MODEL = join(tmpdir(), 'rote-bench-whisper');
 const OPTIMUM = join(BENCH_MODEL, 'optimum');
+const SHERPA = join(BENCH_MODEL, 'sherpa');
 const SPLIT_FILES = ['decoder_model.onnx', 'decoder_with_past_model.onnx'];
 
 type Pipe = ((audio: Float32Array, options: object) => Promise<{ text: string }>) & { dispose(): Promise<void> };
@@ -57,8 +62,19 @@ interface Transformers {
   pipeline(task: 'automatic-speech-recognition', model: string, options: object): Promise<Pipe>;
 }
 
+interface SherpaRecognizer {
+  createStream(): { acceptWaveform(w: { samples: Float32Array; sampleRate: number }): void };
+  decode(stream: unknown): void;
+  getResult(stream: unknown): { text: string };
+}
+interface Sherpa {
+  OfflineRecognizer: new (config: object) => SherpaRecognizer;
+  readWave(path: string): { samples: Float32Array; sampleRate: number };
+}
+
 function buildModel(): boolean {
-  if (existsSync(join(OPTIMUM, 'decoder_model_merged.onnx'))) return true;
+  if (existsSync(join(OPTIMUM, 'decoder_model_merged.onnx')) && existsSync(join(SHERPA, 'tiny-tokens.txt')))
+    return true;
   try {
     execFileSync(
       '/usr/bin/python3',
@@ -137,6 +153,55 @@ function since(start: { wall: number; cpu: NodeJS.CpuUsage }): { seconds: number
   return { seconds: (performance.now() - start.wall) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** A warm-up of every side, then `rounds` rounds, each running every side once. */
+async function alternate(
+  sides: Record<string, () => Promise<Timed>>,
+  rounds: number,
+): Promise<{
+  times: Map<string, number[]>;
+  cpuTimes: Map<string, number[]>;
+  last: Map<string, Map<string, string>>;
+  loads: string[];
+}> {
+  const times = new Map<string, number[]>(Object.keys(sides).map((name) => [name, []]));
+  const cpuTimes = new Map<string, number[]>(Object.keys(sides).map((name) => [name, []]));
+  const loads: string[] = [];
+  const last = new Map<string, Map<string, string>>();
+  for (const run of Object.values(sides)) await run(); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    loads.push(load());
+    for (const [name, run] of Object.entries(sides)) {
+      const result = await run();
+      times.get(name)!.push(result.seconds);
+      cpuTimes.get(name)!.push(result.cpuSeconds);
+      last.set(name, result.texts);
+    }
+  }
+  loads.push(load());
+  return { times, cpuTimes, last, loads };
+}
+
+function report(
+  peerName: string,
+  times: Map<string, number[]>,
+  cpuTimes: Map<string, number[]>,
+  loads: string[],
+  count: number,
+): void {
+  const peerMedian = median(times.get(peerName)!);
+  const peerCpu = median(cpuTimes.get(peerName)!);
+  console.log(`\nload average (1 min) at each round's start and the end: ${loads.join(', ')}`);
+  for (const [name, values] of times) {
+    const m = median(values);
+    const cpu = median(cpuTimes.get(name)!);
+    const ratio =
+      name === peerName ? '' : `   ${(peerMedian / m).toFixed(2)}x wall, ${(peerCpu / cpu).toFixed(2)}x CPU`;
+    console.log(
+      `  ${name.padEnd(24)} ${(count / m).toFixed(3).padStart(7)} files/s   median ${m.toFixed(2)} s (${values.map((v) => v.toFixed(2)).join(', ')}), CPU ${cpu.toFixed(2)} s${ratio}`,
+    );
+  }
+}
+
 async function sideBySide(
   transformers: Transformers,
   viewRoot: string,
@@ -165,37 +230,11 @@ async function sideBySide(
     'rote (split)': () => roteRun(split, items),
     'rote (merged)': () => roteRun(merged, items),
   };
-  const times = new Map<string, number[]>(Object.keys(sides).map((name) => [name, []]));
-  const cpuTimes = new Map<string, number[]>(Object.keys(sides).map((name) => [name, []]));
-  const loads: string[] = [];
-  const last = new Map<string, Map<string, string>>();
-  for (const run of Object.values(sides)) await run(); // warm-up
-  for (let round = 0; round < rounds; round++) {
-    loads.push(load());
-    for (const [name, run] of Object.entries(sides)) {
-      const result = await run();
-      times.get(name)!.push(result.seconds);
-      cpuTimes.get(name)!.push(result.cpuSeconds);
-      last.set(name, result.texts);
-    }
-  }
-  loads.push(load());
+  const { times, cpuTimes, last, loads } = await alternate(sides, rounds);
   await split.close();
   await merged.close();
   await peer.dispose();
-
-  const peerMedian = median(times.get('transformers.js')!);
-  const peerCpu = median(cpuTimes.get('transformers.js')!);
-  console.log(`load average (1 min) at each round's start and the end: ${loads.join(', ')}`);
-  for (const [name, values] of times) {
-    const m = median(values);
-    const cpu = median(cpuTimes.get(name)!);
-    const ratio =
-      name === 'transformers.js' ? '' : `   ${(peerMedian / m).toFixed(2)}x wall, ${(peerCpu / cpu).toFixed(2)}x CPU`;
-    console.log(
-      `  ${name.padEnd(16)} ${(files.length / m).toFixed(3).padStart(7)} files/s   median ${m.toFixed(2)} s (${values.map((v) => v.toFixed(2)).join(', ')}), CPU ${cpu.toFixed(2)} s${ratio}`,
-    );
-  }
+  report('transformers.js', times, cpuTimes, loads, files.length);
   const peerTexts = last.get('transformers.js')!;
   for (const name of ['rote (split)', 'rote (merged)']) {
     const texts = last.get(name)!;
@@ -212,6 +251,68 @@ async function sideBySide(
   }
   const tokens = [...last.get('rote (split)')!.values()].map((t) => t.split(' ').length);
   console.log(`  words per transcript: ${Math.min(...tokens)}..${Math.max(...tokens)}, median ${median(tokens)}`);
+}
+
+/**
+ * rote vs sherpa-onnx-node on the sherpa-onnx export of the same weights. sherpa-onnx runs Whisper its own way
+ * (features of the audio alone plus 1000 zero frames, not a 30 s window; nothing suppressed; at most 6 tokens per
+ * second of audio), which rote reproduces with `sherpaCompatible` (then one file per batch: padding would change
+ * the encoder's input). rote's default (openai/whisper's rules on the Optimum files, batched) is listed too: it
+ * computes a different thing (a 30 s window) and its transcripts are not compared.
+ */
+async function sherpaSideBySide(files: string[], threads: number, rounds: number): Promise<void> {
+  const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as Sherpa;
+  const recognizer = new sherpa.OfflineRecognizer({
+    featConfig: { sampleRate: 16000, featureDim: 80 },
+    modelConfig: {
+      whisper: {
+        encoder: join(SHERPA, 'tiny-encoder.onnx'),
+        decoder: join(SHERPA, 'tiny-decoder.onnx'),
+        language: 'en',
+        task: 'transcribe',
+      },
+      tokens: join(SHERPA, 'tiny-tokens.txt'),
+      numThreads: threads,
+      provider: 'cpu',
+      debug: 0,
+    },
+    decodingMethod: 'greedy_search',
+  });
+  const compatible = await loadModel(SHERPA, { provider: 'cpu', threads, sherpaCompatible: true });
+  const openai = await loadModel(OPTIMUM, { provider: 'cpu', threads });
+  const items = files.map((path, i) => ({ id: String(i), path }));
+  const sherpaRun = async (): Promise<Timed> => {
+    const texts = new Map<string, string>();
+    const started = clocks();
+    for (const path of files) {
+      const wave = sherpa.readWave(path);
+      const stream = recognizer.createStream();
+      stream.acceptWaveform({ samples: wave.samples, sampleRate: wave.sampleRate });
+      recognizer.decode(stream);
+      texts.set(path, recognizer.getResult(stream).text);
+    }
+    return { ...since(started), texts };
+  };
+  const sides = {
+    'sherpa-onnx-node': sherpaRun,
+    'rote (sherpa-compatible)': () => roteRun(compatible, items),
+    'rote (default, Optimum)': () => roteRun(openai, items),
+  };
+  const { times, cpuTimes, last, loads } = await alternate(sides, rounds);
+  await compatible.close();
+  await openai.close();
+  report('sherpa-onnx-node', times, cpuTimes, loads, files.length);
+  const theirs = last.get('sherpa-onnx-node')!;
+  const ours = last.get('rote (sherpa-compatible)')!;
+  const same = files.filter((f) => ours.get(f) === theirs.get(f)!.trim()).length;
+  console.log(
+    `  rote (sherpa-compatible) vs sherpa-onnx-node: same transcript ${same}/${files.length} (after trimming sherpa-onnx's trailing space); distinct transcripts: ${new Set(ours.values()).size}`,
+  );
+  const differing = files.find((f) => ours.get(f) !== theirs.get(f)!.trim());
+  if (differing)
+    console.log(
+      `    e.g. ${basename(differing)}: rote "${ours.get(differing)}"\n    sherpa-onnx "${theirs.get(differing)}"`,
+    );
 }
 
 /** Where rote's time goes, and the teacher-forced score's cost next to one greedy decode. */
@@ -307,6 +408,7 @@ export async function run(): Promise<void> {
   } finally {
     rmSync(viewRoot, { recursive: true, force: true });
   }
+  await sherpaSideBySide(files, threads, rounds);
   await scoreCost(files, threads, rounds);
   const budgets = process.env.ROTE_BENCH_BATCH_FRAMES?.split(',').map(Number);
   if (budgets?.length) await batchSweep(files, threads, budgets);

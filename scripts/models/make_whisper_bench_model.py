@@ -78,12 +78,15 @@ def bytes_to_unicode():
             keep.append(b)
             chars.append(256 + n)
             n += 1
-    return [chr(c) for c in chars]
+    return {b: chr(c) for b, c in zip(keep, chars)}
+
+
+BYTE_OF_CHAR = {c: b for b, c in bytes_to_unicode().items()}
 
 
 def text_vocabulary():
     """50257 byte-level tokens and the merges that build every token longer than one byte character."""
-    tokens = bytes_to_unicode()
+    tokens = list(bytes_to_unicode().values())
     merges = []
     letters = "abcdefghijklmnopqrstuvwxyz"
     words = [""]
@@ -421,18 +424,119 @@ def write_optimum_configs(out):
         "pad_token": "<|endoftext|>", "errors": "replace",
     })
 
+SHERPA_NAME = "tiny"
+
+
+class SherpaEncoder(nn.Module):
+    """sherpa-onnx's AudioEncoderTensorCache: every decoder layer's cross-attention keys and values of the
+    encoder output, not split into heads, stacked [layers, N, T/2, d]; positions sliced to T/2 (T <= 3000)."""
+
+    def __init__(self, encoder, decoder):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+
+    def forward(self, mel):
+        e = self.encoder
+        x = F.gelu(e.conv2(F.gelu(e.conv1(mel)))).transpose(1, 2)
+        x = x + e.positions[: x.shape[1]]
+        for layer in e.layers:
+            x = layer(x)
+        hidden = e.ln(x)
+        return (torch.stack([layer.cross_attn.k(hidden) for layer in self.decoder.layers]),
+                torch.stack([layer.cross_attn.v(hidden) for layer in self.decoder.layers]))
+
+
+class SherpaDecoder(nn.Module):
+    """sherpa-onnx's TextDecoderTensorCache: self-attention caches [layers, N, 448, d] with positions
+    offset .. offset + n_tokens - 1 written (by slices and concatenation, the same function as
+    export-onnx.py's in-place slice assignment)."""
+
+    def __init__(self, decoder):
+        super().__init__()
+        self.decoder = decoder
+
+    def forward(self, tokens, in_k, in_v, cross_k, cross_v, offset):
+        d = self.decoder
+        start = offset[0]
+        n = tokens.shape[1]
+        x = d.embed(tokens) + d.positions[start : start + n]
+        heads = Attention.heads
+        out_k, out_v = [], []
+        for i, layer in enumerate(d.layers):
+            h = layer.ln1(x)
+            k_all = torch.cat([in_k[i, :, :start], layer.self_attn.k(h)], dim=1)
+            v_all = torch.cat([in_v[i, :, :start], layer.self_attn.v(h)], dim=1)
+            out_k.append(torch.cat([k_all, in_k[i, :, start + n :]], dim=1))
+            out_v.append(torch.cat([v_all, in_v[i, :, start + n :]], dim=1))
+            x = layer(x, heads(k_all), heads(v_all), heads(cross_k[i]), heads(cross_v[i]), start)
+        return d.ln(x) @ d.output.T, torch.stack(out_k), torch.stack(out_v)
+
+
+def sherpa_metadata():
+    sot_sequence = [SOT, VOCAB["<|en|>"], VOCAB["<|transcribe|>"]]
+    return {
+        "model_type": f"whisper-{SHERPA_NAME}", "version": "1", "maintainer": "k2-fsa",
+        "n_mels": N_MELS, "n_audio_ctx": ENCODER_POSITIONS, "n_audio_state": D_MODEL, "n_audio_head": HEADS,
+        "n_audio_layer": LAYERS, "n_vocab": V, "n_text_ctx": DECODER_POSITIONS, "n_text_state": D_MODEL,
+        "n_text_head": HEADS, "n_text_layer": LAYERS, "sot_sequence": ",".join(map(str, sot_sequence)),
+        "all_language_tokens": ",".join(str(VOCAB[f"<|{code}|>"]) for code in LANGUAGES),
+        "all_language_codes": ",".join(LANGUAGES), "sot": SOT, "sot_index": 0, "eot": EOT, "blank_id": VOCAB["Ġ"],
+        "is_multilingual": 1, "no_speech": VOCAB["<|nospeech|>"],
+        "non_speech_tokens": ",".join(str(t) for t in SUPPRESS if t < EOT),
+        "transcribe": VOCAB["<|transcribe|>"], "translate": VOCAB["<|translate|>"],
+        "sot_prev": VOCAB["<|startofprev|>"], "sot_lm": VOCAB["<|startoflm|>"],
+        "no_timestamps": VOCAB["<|notimestamps|>"],
+    }
+
+
+def export_sherpa(encoder, decoder, out):
+    wrapped_encoder, wrapped_decoder = SherpaEncoder(encoder, decoder).eval(), SherpaDecoder(decoder).eval()
+    encoder_path = os.path.join(out, f"{SHERPA_NAME}-encoder.onnx")
+    decoder_path = os.path.join(out, f"{SHERPA_NAME}-decoder.onnx")
+    mel = torch.randn(1, N_MELS, 3000)
+    torch.onnx.export(wrapped_encoder, mel, encoder_path, opset_version=OPSET, input_names=["mel"],
+                      output_names=["n_layer_cross_k", "n_layer_cross_v"],
+                      dynamic_axes={"mel": {0: "n_audio", 2: "T"}, "n_layer_cross_k": {1: "n_audio", 2: "T"},
+                                    "n_layer_cross_v": {1: "n_audio", 2: "T"}})
+    cross_k, cross_v = wrapped_encoder(mel)
+    cache = torch.zeros(LAYERS, 1, DECODER_POSITIONS, D_MODEL)
+    tokens = torch.tensor([[SOT, SOT, SOT]])
+    _, k, v = wrapped_decoder(tokens, cache, cache, cross_k, cross_v, torch.zeros(1, dtype=torch.int64))
+    torch.onnx.export(wrapped_decoder, (tokens[:, :1], k, v, cross_k, cross_v, torch.tensor([3])), decoder_path,
+                      opset_version=OPSET,
+                      input_names=["tokens", "in_n_layer_self_k_cache", "in_n_layer_self_v_cache",
+                                   "n_layer_cross_k", "n_layer_cross_v", "offset"],
+                      output_names=["logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache"],
+                      dynamic_axes={"tokens": {0: "n_audio", 1: "n_tokens"}, "in_n_layer_self_k_cache": {1: "n_audio"},
+                                    "in_n_layer_self_v_cache": {1: "n_audio"},
+                                    "n_layer_cross_k": {1: "n_audio", 2: "T"}, "n_layer_cross_v": {1: "n_audio", 2: "T"}})
+    model = onnx.load(encoder_path)
+    for key, value in sherpa_metadata().items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, str(value)
+    onnx.save(model, encoder_path)
+    with open(os.path.join(out, f"{SHERPA_NAME}-tokens.txt"), "w") as f:
+        for token in TEXT:
+            raw = bytes(BYTE_OF_CHAR[c] for c in token)
+            f.write(f"{base64.b64encode(raw).decode('ascii')} {VOCAB[token]}\n")
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="folder to write optimum/ and sherpa/ into")
+    parser.add_argument("--only-sherpa", action="store_true", help="write sherpa/ only")
     args = parser.parse_args()
-    optimum = os.path.join(args.out, "optimum")
+    optimum, sherpa = os.path.join(args.out, "optimum"), os.path.join(args.out, "sherpa")
     os.makedirs(optimum, exist_ok=True)
+    os.makedirs(sherpa, exist_ok=True)
     encoder, decoder = build()
     with torch.no_grad():
-        export_optimum(encoder, decoder, optimum)
-    merge_decoders(optimum)
-    write_optimum_configs(optimum)
+        if not args.only_sherpa:
+            export_optimum(encoder, decoder, optimum)
+        export_sherpa(encoder, decoder, sherpa)
+    if not args.only_sherpa:
+        merge_decoders(optimum)
+        write_optimum_configs(optimum)
 
 
 if __name__ == "__main__":
