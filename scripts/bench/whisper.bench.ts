@@ -8,7 +8,7 @@
  * Model: scripts/models/make_whisper_bench_model.py (d_model 384, 4+4 layers, 6 heads, FFN
  * 1536, vocabulary 51865 with Whisper's special tokens, 80 mels; greedy decoding emits ~20
  * tokens and stops at <|endoftext|>), built once with Debian's PyTorch into the OS temp
- * directory. Files: the first ROTE_BENCH_FILES (default 24) of the transcribe bench's 120
+ * directory. Files: the first ROTE_BENCH_FILES (default 12) of the transcribe bench's 120
  * (espeak-ng sentences at 1.0x, 1.3x, 1.6x), with their sentences as references for the score.
  *
  * The peer is installed by `sh scripts/bench/peers/install.sh` (see hf-ctc.bench.ts); it loads
@@ -25,7 +25,8 @@
  * (`<dir>/sherpa/tiny-{encoder,decoder}.onnx`, tiny-tokens.txt): see sherpaSideBySide.
  *
  * Environment: ROTE_BENCH_THREADS (default 2, both), ROTE_BENCH_ROUNDS (default 3),
- * ROTE_BENCH_FILES (default 24), ROTE_BENCH_BATCH_FRAMES (comma-separated --batch-frames values
+ * ROTE_BENCH_FILES (default 12), ROTE_BENCH_PEER_NO_SPIN=1 (transformers.js's intra-op threads do not
+ * spin, as rote's; by default they keep ONNX Runtime's spinning; sherpa-onnx's always spin), ROTE_BENCH_BATCH_FRAMES (comma-separated --batch-frames values
  * for an extra rote-only sweep, e.g. 3000,6000,12000,24000: 1, 2, 4, 8 windows per batch).
  */
 import { execFileSync } from 'node:child_process';
@@ -209,11 +210,14 @@ async function sideBySide(
   threads: number,
   rounds: number,
 ): Promise<void> {
+  const sessionOptions: Record<string, unknown> = { intraOpNumThreads: threads, interOpNumThreads: 1 };
+  if (process.env.ROTE_BENCH_PEER_NO_SPIN === '1')
+    sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
   const peer = await transformers.pipeline('automatic-speech-recognition', 'peer', {
     local_files_only: true,
     device: 'cpu',
     dtype: 'fp32',
-    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+    session_options: sessionOptions,
   });
   const split = await loadModel(OPTIMUM, { provider: 'cpu', threads });
   const merged = await loadModel(view(viewRoot, 'merged', 'merged'), { provider: 'cpu', threads });
@@ -356,7 +360,7 @@ async function scoreCost(files: string[], threads: number, rounds: number): Prom
   const greedyDecode = per(greedy, 'decoder full pass') + per(greedy, 'decoder steps');
   const score = per(withScore, 'decoder full pass') - per(greedy, 'decoder full pass');
   console.log(
-    `  one greedy decode (first pass + cached steps): ${greedyDecode.toFixed(1)} ms/file; the teacher-forced score (its extra full pass): ${score.toFixed(1)} ms/file = ${((100 * score) / greedyDecode).toFixed(0)}% of it; wall ${(per(withScore, 'wall') - per(greedy, 'wall')).toFixed(1)} ms/file more`,
+    `  one greedy decode (first pass + cached steps): ${greedyDecode.toFixed(1)} ms/file; the teacher-forced score (what it adds to the full pass): ${score.toFixed(1)} ms/file = ${((100 * score) / greedyDecode).toFixed(0)}% of it; wall ${(per(withScore, 'wall') - per(greedy, 'wall')).toFixed(1)} ms/file more`,
   );
 }
 
@@ -387,7 +391,7 @@ export async function run(): Promise<void> {
   if (!buildModel()) return;
   const threads = Number(process.env.ROTE_BENCH_THREADS ?? 2);
   const rounds = Number(process.env.ROTE_BENCH_ROUNDS ?? 3);
-  const files = (await benchFiles()).slice(0, Number(process.env.ROTE_BENCH_FILES ?? 24));
+  const files = (await benchFiles()).slice(0, Number(process.env.ROTE_BENCH_FILES ?? 12));
   const transformers = (await import(pathToFileURL(PEER_ENTRY).href)) as Transformers;
   const peerVersion = (
     JSON.parse(readFileSync(join(PEER_ENTRY, '..', '..', 'package.json'), 'utf8')) as { version: string }
@@ -397,7 +401,7 @@ export async function run(): Promise<void> {
   );
   console.log(
     `files: ${files.length}; threads: ${threads} (both); machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}); ` +
-      `peer: @huggingface/transformers ${peerVersion}; ${rounds} alternated rounds after a warm-up, medians`,
+      `peer: @huggingface/transformers ${peerVersion}, ORT intra-op threads ${process.env.ROTE_BENCH_PEER_NO_SPIN === '1' ? 'not spinning (as rote)' : 'spinning (ORT default)'}; ${rounds} alternated rounds after a warm-up, medians`,
   );
   const viewRoot = mkdtempSync(join(tmpdir(), 'rote-bench-whisper-view-'));
   try {
