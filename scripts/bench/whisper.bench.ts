@@ -364,19 +364,24 @@ async function scoreCost(files: string[], threads: number, rounds: number): Prom
   );
 }
 
-async function batchSweep(files: string[], threads: number, budgets: number[]): Promise<void> {
+/**
+ * rote alone by budget: every budget once as a warm-up (ONNX Runtime's arena grows on the first
+ * batch of a new size), then `rounds` rounds over all budgets in turn; medians.
+ */
+async function batchSweep(files: string[], threads: number, budgets: number[], rounds: number): Promise<void> {
   const model = await loadModel(OPTIMUM, { provider: 'cpu', threads });
   const items = files.map((path, i) => ({ id: String(i), path }));
-  await roteRun(model, items, budgets[0]);
-  console.log('\nrote (split) by --batch-frames (3000 frames = one Whisper window):');
+  const sides = Object.fromEntries(budgets.map((budget) => [String(budget), () => roteRun(model, items, budget)]));
+  const { times, cpuTimes, loads } = await alternate(sides, rounds);
+  await model.close();
+  console.log(`\nrote (split) by --batch-frames (3000 frames = one Whisper window); load ${loads.join(', ')}`);
   for (const budget of budgets) {
-    const before = load();
-    const { seconds, cpuSeconds } = await roteRun(model, items, budget);
+    const wall = median(times.get(String(budget))!);
     console.log(
-      `  ${String(budget).padStart(6)}: ${(files.length / seconds).toFixed(3)} files/s (${seconds.toFixed(2)} s, CPU ${cpuSeconds.toFixed(2)} s), load ${before}..${load()}, rss ${(process.memoryUsage().rss / 1e9).toFixed(2)} GB`,
+      `  ${String(budget).padStart(6)}: ${(files.length / wall).toFixed(3)} files/s (median ${wall.toFixed(2)} s, CPU ${median(cpuTimes.get(String(budget))!).toFixed(2)} s)`,
     );
   }
-  await model.close();
+  console.log(`  rss after the sweep (peak so far): ${(process.memoryUsage().rss / 1e9).toFixed(2)} GB`);
 }
 
 export async function run(): Promise<void> {
@@ -415,5 +420,5 @@ export async function run(): Promise<void> {
   await sherpaSideBySide(files, threads, rounds);
   await scoreCost(files, threads, rounds);
   const budgets = process.env.ROTE_BENCH_BATCH_FRAMES?.split(',').map(Number);
-  if (budgets?.length) await batchSweep(files, threads, budgets);
+  if (budgets?.length) await batchSweep(files, threads, budgets, rounds);
 }
