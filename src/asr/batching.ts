@@ -4,7 +4,7 @@
  * within a budget, then padded with zeros into one [batch, frames, bins] array.
  * Pure functions.
  */
-import type { FeatureMatrix } from '../audio/index.ts';
+import type { FeatureMatrix, Frontend } from '../audio/index.ts';
 import type { FeatureBatch } from './families/types.ts';
 
 /** Default padded feature frames per batch on GPU providers: 100 s of audio at a 10 ms hop. */
@@ -16,8 +16,39 @@ export const DEFAULT_BATCH_FRAMES = 10000;
  */
 export const DEFAULT_CPU_BATCH_FRAMES = 2500;
 
-export function defaultBatchFrames(provider: string): number {
-  return provider === 'cpu' ? DEFAULT_CPU_BATCH_FRAMES : DEFAULT_BATCH_FRAMES;
+/**
+ * Windows per batch, at least, by default for a model that reads a fixed window (Whisper: every
+ * utterance is padded to 30 s, 3000 frames, more than the CPU budget). The cached decoder steps
+ * then run once per batch instead of once per canary; the encoder costs the same per window, and
+ * memory grows with the batch. On 2 cores (scripts/bench/RESULTS.md, whisper; whisper-tiny's
+ * size) 1, 2, 4 and 8 windows per batch transcribed 2.36, 2.85, 2.95 and 3.12 files/s, with a
+ * peak memory of 1.2 GB at 1, 2.1 at 4 and 2.6 at 8.
+ */
+export const DEFAULT_WINDOWS_PER_BATCH = 4;
+
+/**
+ * The default budget on `provider`; `windowFrames` is the fixed window of a model that pads every
+ * utterance to one (fixedWindowFrames), 0 for the others.
+ */
+export function defaultBatchFrames(provider: string, windowFrames = 0): number {
+  const base = provider === 'cpu' ? DEFAULT_CPU_BATCH_FRAMES : DEFAULT_BATCH_FRAMES;
+  return Math.max(base, DEFAULT_WINDOWS_PER_BATCH * windowFrames);
+}
+
+/** The frames of the fixed window a frontend pads every utterance to (Whisper's log-mel: 3000), 0 when frames grow with the audio. */
+export function fixedWindowFrames(frontend: Frontend): number {
+  const frames = frontend.framesFor(frontend.sampleRate);
+  return frames === frontend.framesFor(2 * frontend.sampleRate) ? frames : 0;
+}
+
+/**
+ * Feature frames per 10 ms of audio, what a budget in 10 ms frames is scaled by: 1 for the
+ * filterbanks (10 ms hop), 160 for a 16 kHz waveform. A fixed-window frontend's frames do not
+ * grow with the audio; Whisper's are 10 ms frames (hop 160 at 16 kHz), counted as 1.
+ */
+export function framesPer10ms(frontend: Frontend): number {
+  const perSecond = frontend.framesFor(2 * frontend.sampleRate) - frontend.framesFor(frontend.sampleRate);
+  return Math.max(1, Math.round(perSecond / 100));
 }
 /**
  * Longest utterance transcribed by default, in seconds. Attention memory grows with the square of the length:

@@ -3,7 +3,12 @@
  * module: no ONNX Runtime, so --help stays fast. The flags are a contract (scripts/gpu/check.sh).
  */
 import type { OptionSpec } from '../util/options.ts';
-import { DEFAULT_BATCH_FRAMES, DEFAULT_CPU_BATCH_FRAMES, DEFAULT_MAX_DURATION_SEC } from './batching.ts';
+import {
+  DEFAULT_BATCH_FRAMES,
+  DEFAULT_CPU_BATCH_FRAMES,
+  DEFAULT_MAX_DURATION_SEC,
+  DEFAULT_WINDOWS_PER_BATCH,
+} from './batching.ts';
 import { defaultFeatureWorkers } from './feature-pool.ts';
 import { PROVIDER_CHOICES } from '../setup/providers.ts';
 
@@ -100,7 +105,7 @@ export const TRANSCRIBE_OPTION_SPECS = [
     flag: '--batch-frames <n>',
     kind: 'integer',
     min: 1,
-    description: `padded feature frames per batch (batch size x longest utterance; 100 frames = 1 s; default ${DEFAULT_CPU_BATCH_FRAMES} on cpu, ${DEFAULT_BATCH_FRAMES} on cuda/webgpu)`,
+    description: `padded feature frames per batch (batch size x longest utterance; 100 frames = 1 s; default ${DEFAULT_CPU_BATCH_FRAMES} on cpu, ${DEFAULT_BATCH_FRAMES} on cuda/webgpu; a Whisper canary counts its 30 s window, 3000 frames, and gets at least ${DEFAULT_WINDOWS_PER_BATCH} windows per batch)`,
   },
   {
     key: 'featureWorkers',

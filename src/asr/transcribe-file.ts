@@ -12,8 +12,8 @@ import { temporarySibling } from '../util/atomic.ts';
 import { refuseOutputsOnInputs } from '../util/output-guard.ts';
 import { explainWriteFailure, RoteError } from '../util/errors.ts';
 import { OptionError, resolveOptions, type OptionsOf } from '../util/options.ts';
-import { defaultBatchFrames } from './batching.ts';
-import { loadModel, type AsrModel } from './model.ts';
+import { defaultBatchFrames, fixedWindowFrames } from './batching.ts';
+import { engineOf, loadModel, type AsrModel } from './model.ts';
 import { TRANSCRIBE_OPTION_SPECS } from './options.ts';
 import type { ProviderReport } from './runtime.ts';
 import {
@@ -215,7 +215,7 @@ export async function writeTranscriptions(options: WriteTranscriptionsOptions): 
       sessionRunSec: run.seconds,
       sessionRuns: run.runs,
       sessionRunShare: wallSec > 0 ? run.seconds / wallSec : 0,
-      batchFrames: batchFrames ?? defaultBatchFrames(model.provider.used),
+      batchFrames: batchFrames ?? defaultBatchFrames(model.provider.used, fixedWindowFrames(engineOf(model).frontend)),
       threads: threads ?? null,
       cores: availableParallelism(),
       featureWorkers: featureStats?.featureWorkers ?? 0,

@@ -20,7 +20,14 @@ import type { FeatureMatrix } from '../audio/index.ts';
 import { RoteError } from '../util/errors.ts';
 import { OptionError } from '../util/options.ts';
 import { ctcForcedLogLikelihood, ctcMinimumFrames } from './ctc.ts';
-import { DEFAULT_MAX_DURATION_SEC, defaultBatchFrames, padFeatures, planBatches } from './batching.ts';
+import {
+  DEFAULT_MAX_DURATION_SEC,
+  defaultBatchFrames,
+  fixedWindowFrames,
+  framesPer10ms,
+  padFeatures,
+  planBatches,
+} from './batching.ts';
 import { extractFeatures } from './feature-extract.ts';
 import type { FeatureCache } from './feature-cache.ts';
 import { defaultFeatureWorkers, FeaturePool, type PooledFeatures } from './feature-pool.ts';
@@ -71,7 +78,8 @@ export interface SkippedItem {
 export interface TranscribeOptions {
   /**
    * Padded feature frames per batch (batch size x longest utterance), in 10 ms frames (a waveform
-   * frontend's budget is scaled to its samples); default defaultBatchFrames(provider): 2500 on cpu, 10000 on GPUs.
+   * frontend's budget is scaled to its samples; a Whisper utterance counts its 30 s window, 3000 frames); default
+   * defaultBatchFrames(provider, window): 2500 on cpu, 10000 on GPUs, at least 4 windows (12000) for Whisper.
    */
   batchFrames?: number;
   /**
@@ -188,7 +196,8 @@ function transcribeSettings(
   model: AsrModel,
   options: TranscribeOptions,
 ): { batchFrames: number; maxDurationSec: number; featureWorkers: number; workersByDefault: boolean } {
-  const batchFrames = options.batchFrames ?? defaultBatchFrames(model.provider.used);
+  const batchFrames =
+    options.batchFrames ?? defaultBatchFrames(model.provider.used, fixedWindowFrames(engineOf(model).frontend));
   if (!Number.isInteger(batchFrames) || batchFrames < 1)
     throw new OptionError((name) => `${name('batchFrames')} must be a positive integer, got ${batchFrames}`);
   const maxDurationSec = options.maxDurationSec ?? DEFAULT_MAX_DURATION_SEC;
@@ -248,11 +257,13 @@ function probeHeaders(
   return { usable, estimatedFrames, beyondModel };
 }
 
-/** Batches of indices into the usable items, by length; batchFrames counts 10 ms frames (1 frontend frame for the filterbanks, 160 for a 16 kHz waveform). */
+/** Batches of indices into the usable items, by length; batchFrames counts 10 ms frames (1 frontend frame for the filterbanks and Whisper's window, 160 for a 16 kHz waveform). */
 function planLengthBatches(engine: Engine, estimatedFrames: number[], batchFrames: number): number[][] {
-  const { frontend } = engine;
-  const framesPer10ms = Math.max(1, Math.round(frontend.framesFor(frontend.sampleRate) / 100));
-  return planBatches(estimatedFrames, batchFrames * framesPer10ms, engine.padSensitive ? 1 : undefined);
+  return planBatches(
+    estimatedFrames,
+    batchFrames * framesPer10ms(engine.frontend),
+    engine.padSensitive ? 1 : undefined,
+  );
 }
 
 /** The started feature pool, or null when default workers could not start (the reason goes into stats); workers the caller asked for must run. */

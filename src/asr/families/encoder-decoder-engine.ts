@@ -9,7 +9,11 @@
  * The reference score is teacher-forced: one decoder pass over prompt + reference
  * tokens (right-padded with end-of-text to the batch's longest: the decoder is
  * causal, so padding never reaches earlier positions); ln P(reference tokens, then
- * end-of-text | audio, prompt) from the raw logits (no suppression).
+ * end-of-text | audio, prompt) from the raw logits (no suppression). Where the
+ * adapter can cut a pass's cache to the prompt (truncate), that pass is also greedy
+ * decoding's first: its logits at the prompt's last position and its cache of the
+ * prompt are what a pass over the prompt alone gives (causal), so the score costs
+ * the reference positions of one pass, not a second pass over the encoder states.
  * A layout file supplies the adapter (how its ONNX files are fed) and the settings.
  */
 import { RoteError } from '../../util/errors.ts';
@@ -26,6 +30,11 @@ export interface EncoderDecoderAdapter {
   decode(encoded: DecoderState, ids: number[][]): Promise<{ logits: Float32Array; state: DecoderState }>;
   /** One more token per row, with the cache: logits [n, vocab]. */
   step(state: DecoderState, tokens: number[]): Promise<{ logits: Float32Array; state: DecoderState }>;
+  /**
+   * The state of a decode() over longer rows, cut to their first `length` positions (the state a
+   * decode() over those positions alone gives): greedy decoding then starts from the score's pass.
+   */
+  truncate?(state: DecoderState, length: number): DecoderState;
   /** Per row, the most tokens greedy decoding may generate (a runtime's own cap, e.g. sherpa-onnx's); none if absent. */
   maxNewTokens?(encoded: DecoderState): number[];
 }
@@ -52,12 +61,19 @@ export interface EncoderDecoderLayout extends EngineSetup {
   describe: string[];
 }
 
-function argmax(logits: Float32Array, offset: number, size: number, blocked: Set<number>): number {
+/** 1 at the ids in `ids` (those outside 0..size-1 ignored): a lookup per logit that costs no hashing. */
+function mask(size: number, ids: number[]): Uint8Array {
+  const blocked = new Uint8Array(size);
+  for (const id of ids) if (Number.isInteger(id) && id >= 0 && id < size) blocked[id] = 1;
+  return blocked;
+}
+
+function argmax(logits: Float32Array, offset: number, size: number, blocked: Uint8Array): number {
   let best = -1;
   let bestValue = -Infinity;
   for (let k = 0; k < size; k++) {
     const value = logits[offset + k]!;
-    if (value > bestValue && !blocked.has(k)) {
+    if (value > bestValue && blocked[k] === 0) {
       best = k;
       bestValue = value;
     }
@@ -74,26 +90,40 @@ function logSoftmaxAt(logits: Float32Array, offset: number, size: number, target
   return logits[offset + target]! - max - Math.log(sum);
 }
 
-/** Greedy decoding of every row of the batch; the generated tokens of each (end-of-text excluded). */
+/** A full decoder pass whose rows start with the prompt: logits [rows, width, vocab] and its state. */
+interface FullPass {
+  logits: Float32Array;
+  state: DecoderState;
+  width: number;
+}
+
+/**
+ * Greedy decoding of every row of the batch; the generated tokens of each (end-of-text excluded).
+ * `first`: a pass over rows that start with the prompt, its state already cut to the prompt (else one is run).
+ */
 export async function greedyDecode(
   adapter: EncoderDecoderAdapter,
   encoded: DecoderState,
   rows: number,
   s: DecodingSettings,
+  first?: FullPass,
 ): Promise<number[][]> {
-  const suppress = new Set(s.suppress);
-  const atBegin = new Set([...s.suppress, ...s.beginSuppress]);
+  const suppress = mask(s.vocabSize, s.suppress);
+  const atBegin = mask(s.vocabSize, [...s.suppress, ...s.beginSuppress]);
   const generated: number[][] = Array.from({ length: rows }, () => []);
   const ended = new Array<boolean>(rows).fill(false);
   const limits = adapter.maxNewTokens?.(encoded);
   if (s.prompt.length >= s.maxLength) return generated;
-  const first = await adapter.decode(
-    encoded,
-    generated.map(() => s.prompt),
-  );
-  let state = first.state;
-  let logits = first.logits;
-  let stride = s.prompt.length * s.vocabSize;
+  const start = first ?? {
+    ...(await adapter.decode(
+      encoded,
+      generated.map(() => s.prompt),
+    )),
+    width: s.prompt.length,
+  };
+  let state = start.state;
+  let logits = start.logits;
+  let stride = start.width * s.vocabSize;
   let offset = (s.prompt.length - 1) * s.vocabSize;
   for (let length = s.prompt.length; length < s.maxLength; length++) {
     const blocked = length === s.prompt.length ? atBegin : suppress;
@@ -122,8 +152,18 @@ export async function teacherForcedScores(
   targets: (number[] | null)[],
   s: DecodingSettings,
 ): Promise<(number | null)[]> {
+  return (await scoredPass(adapter, encoded, targets, s))?.scores ?? targets.map(() => null);
+}
+
+/** The teacher-forced pass (every row: the prompt, then its targets or end-of-text padding) and its scores; null when no row fits. */
+async function scoredPass(
+  adapter: EncoderDecoderAdapter,
+  encoded: DecoderState,
+  targets: (number[] | null)[],
+  s: DecodingSettings,
+): Promise<(FullPass & { scores: (number | null)[] }) | null> {
   const fits = (t: number[] | null): t is number[] => t !== null && s.prompt.length + t.length + 1 <= s.maxPositions;
-  if (!targets.some(fits)) return targets.map(() => null);
+  if (!targets.some(fits)) return null;
   const longest = Math.max(...targets.map((t) => (fits(t) ? t.length : 0)));
   const width = s.prompt.length + longest;
   const ids = targets.map((t) => {
@@ -131,8 +171,8 @@ export async function teacherForcedScores(
     while (row.length < width) row.push(s.endOfText);
     return row;
   });
-  const { logits } = await adapter.decode(encoded, ids);
-  return targets.map((t, r) => {
+  const { logits, state } = await adapter.decode(encoded, ids);
+  const scores = targets.map((t, r) => {
     if (!fits(t)) return null;
     const scored = [...t, s.endOfText];
     let sum = 0;
@@ -141,6 +181,26 @@ export async function teacherForcedScores(
     });
     return sum;
   });
+  return { logits, state, width, scores };
+}
+
+/** Greedy tokens of every row, and the teacher-forced scores when `targets` are given (in one first pass where the adapter can truncate). */
+async function decodeBatch(
+  adapter: EncoderDecoderAdapter,
+  encoded: DecoderState,
+  rows: number,
+  s: DecodingSettings,
+  targets: (number[] | null)[] | undefined,
+): Promise<{ tokens: number[][]; scores: (number | null)[] | null }> {
+  if (!targets) return { tokens: await greedyDecode(adapter, encoded, rows, s), scores: null };
+  if (!adapter.truncate) {
+    const tokens = await greedyDecode(adapter, encoded, rows, s);
+    return { tokens, scores: await teacherForcedScores(adapter, encoded, targets, s) };
+  }
+  const pass = await scoredPass(adapter, encoded, targets, s);
+  if (!pass) return { tokens: await greedyDecode(adapter, encoded, rows, s), scores: targets.map(() => null) };
+  const first = { ...pass, state: adapter.truncate(pass.state, s.prompt.length) };
+  return { tokens: await greedyDecode(adapter, encoded, rows, s, first), scores: pass.scores };
 }
 
 export async function createEncoderDecoderEngine(
@@ -162,8 +222,7 @@ export async function createEncoderDecoderEngine(
       async run(batch: FeatureBatch, targets?: (number[] | null)[]): Promise<UtteranceOutput[]> {
         const encoded = await adapter.encode(batch);
         const rows = batch.frames.length;
-        const tokens = await greedyDecode(adapter, encoded, rows, settings);
-        const scores = targets ? await teacherForcedScores(adapter, encoded, targets, settings) : null;
+        const { tokens, scores } = await decodeBatch(adapter, encoded, rows, settings, targets);
         return tokens.map((tokenIds, r) => ({
           tokenIds,
           logProbs: null,

@@ -179,6 +179,16 @@ function whisperAdapter(
   ): Record<string, ort.Tensor> =>
     Object.fromEntries(names.map((name) => [name.replace(/^present\./, ''), floatOutput(out, name, path)]));
   const useCache = (value: boolean): ort.Tensor => new ort.Tensor('bool', Uint8Array.from([value ? 1 : 0]), [1]);
+  /** [B, heads, positions, headDim] cut to its first `length` positions. */
+  const firstPositions = (tensor: ort.Tensor, length: number): ort.Tensor => {
+    const [rows, heads, positions, headDim] = tensor.dims as number[];
+    if (positions === length) return tensor;
+    const data = tensor.data as Float32Array;
+    const cut = new Float32Array(rows! * heads! * length * headDim!);
+    for (let i = 0; i < rows! * heads!; i++)
+      cut.set(data.subarray(i * positions! * headDim!, (i * positions! + length) * headDim!), i * length * headDim!);
+    return new ort.Tensor('float32', cut, [rows!, heads!, length, headDim!]);
+  };
   return {
     async encode(batch) {
       const features = featureTensor(batch, 'BFT');
@@ -212,6 +222,13 @@ function whisperAdapter(
         decoderKv: pick(out, kv('present', 'decoder'), sessions.paths[1]!),
       };
       return { logits: floatOutput(out, 'logits', sessions.paths[1]!).data as Float32Array, state: cache };
+    },
+    truncate(state, length) {
+      const cache = state as Cache;
+      const decoderKv = Object.fromEntries(
+        Object.entries(cache.decoderKv).map(([name, tensor]) => [name, firstPositions(tensor, length)]),
+      );
+      return { ...cache, decoderKv };
     },
     async step(state, tokens) {
       const cache = state as Cache;
