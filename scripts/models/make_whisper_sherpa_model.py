@@ -46,30 +46,63 @@ NAME = "tiny-random"
 
 
 class AudioEncoderTensorCache(nn.Module):
+    """mel -> every decoder layer's cross-attention keys and values of the encoder output, not split into heads,
+    stacked [layers, N, T/2, d]; the positions sliced to T/2 (T <= 3000)."""
+
     def __init__(self, encoder, decoder):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
 
     def forward(self, mel):
-        e = self.encoder
-        x = torch.nn.functional.gelu(e.conv2(torch.nn.functional.gelu(e.conv1(mel)))).transpose(1, 2)
-        hidden = e.ln(e.layer(x + e.positions[: x.shape[1]]))
-        cross = self.decoder.layer.cross_attn
-        return torch.stack([cross.k(hidden)]), torch.stack([cross.v(hidden)])
+        x = self.encoder.stem(mel)
+        hidden = self.encoder.layers_and_norm(x + self.encoder.positions[: x.shape[1]])
+        layers = m.layers_of(self.decoder)
+        return (torch.stack([layer.cross_attn.k(hidden) for layer in layers]),
+                torch.stack([layer.cross_attn.v(hidden) for layer in layers]))
+
+
+def embed_tokens(decoder, tokens, offset):
+    start = offset[0]
+    n = tokens.shape[1]
+    return decoder.embed(tokens) + decoder.positions[start : start + n], start, n
 
 
 class TextDecoderTensorCache(nn.Module):
+    """Self-attention caches [layers, N, n_text_ctx, d] in and out, with positions offset .. offset + n_tokens - 1
+    written (by slices and concatenation); any number of layers (make_whisper_bench_model.py's)."""
+
     def __init__(self, decoder):
         super().__init__()
         self.decoder = decoder
 
     def forward(self, tokens, in_k, in_v, cross_k, cross_v, offset):
         d = self.decoder
-        start = offset[0]
-        n = tokens.shape[1]
-        x = d.embed(tokens) + d.positions[start : start + n]
+        x, start, n = embed_tokens(d, tokens, offset)
+        out_k, out_v = [], []
+        for i, layer in enumerate(m.layers_of(d)):
+            h = layer.ln1(x)
+            k_all = torch.cat([in_k[i, :, :start], layer.self_attn.k(h)], dim=1)
+            v_all = torch.cat([in_v[i, :, :start], layer.self_attn.v(h)], dim=1)
+            out_k.append(torch.cat([k_all, in_k[i, :, start + n :]], dim=1))
+            out_v.append(torch.cat([v_all, in_v[i, :, start + n :]], dim=1))
+            heads = layer.self_attn.heads
+            x, _, _ = layer(x, heads(k_all), heads(v_all), heads(cross_k[i]), heads(cross_v[i]), start, True)
+        return d.ln(x) @ d.output_weight().T, torch.stack(out_k), torch.stack(out_v)
+
+
+class OneLayerTextDecoderTensorCache(nn.Module):
+    """TextDecoderTensorCache's function for this fixture's one decoder layer, the layer's steps written out
+    here: the graph (and so the bytes) of the committed tiny-random-decoder.onnx."""
+
+    def __init__(self, decoder):
+        super().__init__()
+        self.decoder = decoder
+
+    def forward(self, tokens, in_k, in_v, cross_k, cross_v, offset):
+        d = self.decoder
+        x, start, n = embed_tokens(d, tokens, offset)
         layer = d.layer
-        heads = m.Attention.heads
+        heads = layer.self_attn.heads
         h = layer.ln1(x)
         k_new, v_new = layer.self_attn.k(h), layer.self_attn.v(h)
         k_all = torch.cat([in_k[0, :, :start], k_new], dim=1)
@@ -92,63 +125,68 @@ def add_metadata(path, metadata):
     onnx.save(model, path)
 
 
-def metadata():
-    v = m.VOCAB
-    languages = ["<|en|>", "<|de|>"]
-    sot_sequence = [m.SOT, v["<|en|>"], v["<|transcribe|>"]]
-    # openai/whisper's non_speech_tokens are punctuation and symbols; this toy vocabulary's
-    # are the ones make_whisper_model.py suppresses (whose suppress_tokens add the task tokens).
-    non_speech = [v[c] for c in ["!", "?", "-", "H", "z"]]
+def metadata(name, dims, vocab, language_codes, non_speech):
+    """export-onnx.py's encoder metadata for a vocabulary with Whisper's special tokens."""
+    sot = vocab["<|startoftranscript|>"]
+    sot_sequence = [sot, vocab["<|en|>"], vocab["<|transcribe|>"]]
     return {
-        "model_type": f"whisper-{NAME}", "version": "1", "maintainer": "k2-fsa",
-        "n_mels": m.N_MELS, "n_audio_ctx": m.ENCODER_POSITIONS, "n_audio_state": m.D_MODEL,
-        "n_audio_head": m.HEADS, "n_audio_layer": 1, "n_vocab": m.V, "n_text_ctx": m.DECODER_POSITIONS,
-        "n_text_state": m.D_MODEL, "n_text_head": m.HEADS, "n_text_layer": 1,
-        "sot_sequence": ",".join(map(str, sot_sequence)),
-        "all_language_tokens": ",".join(str(v[t]) for t in languages),
-        "all_language_codes": ",".join(t[2:-2] for t in languages),
-        "sot": m.SOT, "sot_index": 0, "eot": m.EOT, "blank_id": m.SPACE, "is_multilingual": 1,
-        "no_speech": v["<|nospeech|>"], "non_speech_tokens": ",".join(map(str, non_speech)),
-        "transcribe": v["<|transcribe|>"], "translate": v["<|translate|>"],
-        "sot_prev": v["<|startofprev|>"], "sot_lm": v["<|startoflm|>"], "no_timestamps": v["<|notimestamps|>"],
+        "model_type": f"whisper-{name}", "version": "1", "maintainer": "k2-fsa",
+        "n_mels": dims.n_mels, "n_audio_ctx": dims.encoder_positions, "n_audio_state": dims.d_model,
+        "n_audio_head": dims.heads, "n_audio_layer": dims.layers, "n_vocab": dims.vocab,
+        "n_text_ctx": dims.decoder_positions, "n_text_state": dims.d_model, "n_text_head": dims.heads,
+        "n_text_layer": dims.layers, "sot_sequence": ",".join(map(str, sot_sequence)),
+        "all_language_tokens": ",".join(str(vocab[f"<|{code}|>"]) for code in language_codes),
+        "all_language_codes": ",".join(language_codes),
+        "sot": sot, "sot_index": 0, "eot": vocab["<|endoftext|>"], "blank_id": vocab["Ġ"], "is_multilingual": 1,
+        "no_speech": vocab["<|nospeech|>"], "non_speech_tokens": ",".join(map(str, non_speech)),
+        "transcribe": vocab["<|transcribe|>"], "translate": vocab["<|translate|>"],
+        "sot_prev": vocab["<|startofprev|>"], "sot_lm": vocab["<|startoflm|>"], "no_timestamps": vocab["<|notimestamps|>"],
     }
 
 
-def write_tokens(path):
-    byte_of = {c: b for b, c in m.BYTE_CHARS.items()}
+def write_tokens(path, text_tokens, vocab):
+    byte_of = {c: b for b, c in m.bytes_to_unicode().items()}
     with open(path, "w") as f:
-        for token in m.TEXT_TOKENS:
+        for token in text_tokens:
             raw = bytes(byte_of[c] for c in token)
-            f.write(f"{base64.b64encode(raw).decode('ascii')} {m.VOCAB[token]}\n")
+            f.write(f"{base64.b64encode(raw).decode('ascii')} {vocab[token]}\n")
+
+
+def export(wrapped_encoder, wrapped_decoder, out, name, dims, sot):
+    """<name>-encoder.onnx and <name>-decoder.onnx in out (call with torch.no_grad())."""
+    mel = torch.randn(1, dims.n_mels, 3000)
+    encoder_path = os.path.join(out, f"{name}-encoder.onnx")
+    torch.onnx.export(wrapped_encoder, mel, encoder_path, opset_version=m.OPSET, input_names=["mel"],
+                      output_names=["n_layer_cross_k", "n_layer_cross_v"],
+                      dynamic_axes={"mel": {0: "n_audio", 2: "T"}, "n_layer_cross_k": {1: "n_audio", 2: "T"},
+                                    "n_layer_cross_v": {1: "n_audio", 2: "T"}})
+    cross_k, cross_v = wrapped_encoder(mel)
+    cache = torch.zeros(dims.layers, 1, dims.decoder_positions, dims.d_model)
+    tokens = torch.tensor([[sot, sot, sot]])
+    _, k, v = wrapped_decoder(tokens, cache, cache, cross_k, cross_v, torch.zeros(1, dtype=torch.int64))
+    torch.onnx.export(wrapped_decoder, (tokens[:, :1], k, v, cross_k, cross_v, torch.tensor([3])),
+                      os.path.join(out, f"{name}-decoder.onnx"), opset_version=m.OPSET,
+                      input_names=["tokens", "in_n_layer_self_k_cache", "in_n_layer_self_v_cache",
+                                   "n_layer_cross_k", "n_layer_cross_v", "offset"],
+                      output_names=["logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache"],
+                      dynamic_axes={"tokens": {0: "n_audio", 1: "n_tokens"}, "in_n_layer_self_k_cache": {1: "n_audio"},
+                                    "in_n_layer_self_v_cache": {1: "n_audio"},
+                                    "n_layer_cross_k": {1: "n_audio", 2: "T"}, "n_layer_cross_v": {1: "n_audio", 2: "T"}})
+    return encoder_path
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
     encoder, decoder = m.build()
     wrapped_encoder = AudioEncoderTensorCache(encoder, decoder).eval()
-    wrapped_decoder = TextDecoderTensorCache(decoder).eval()
-    encoder_path = os.path.join(OUT, f"{NAME}-encoder.onnx")
-    decoder_path = os.path.join(OUT, f"{NAME}-decoder.onnx")
+    wrapped_decoder = OneLayerTextDecoderTensorCache(decoder).eval()
     with torch.no_grad():
-        mel = torch.randn(1, m.N_MELS, 3000)
-        torch.onnx.export(wrapped_encoder, mel, encoder_path, opset_version=14, input_names=["mel"],
-                          output_names=["n_layer_cross_k", "n_layer_cross_v"],
-                          dynamic_axes={"mel": {0: "n_audio", 2: "T"}, "n_layer_cross_k": {1: "n_audio", 2: "T"},
-                                        "n_layer_cross_v": {1: "n_audio", 2: "T"}})
-        cross_k, cross_v = wrapped_encoder(mel)
-        cache = torch.zeros(1, 1, m.DECODER_POSITIONS, m.D_MODEL)
-        tokens = torch.tensor([[m.SOT, m.SOT, m.SOT]])
-        _, k, v = wrapped_decoder(tokens, cache, cache, cross_k, cross_v, torch.zeros(1, dtype=torch.int64))
-        torch.onnx.export(wrapped_decoder, (tokens[:, :1], k, v, cross_k, cross_v, torch.tensor([3])), decoder_path,
-                          opset_version=14,
-                          input_names=["tokens", "in_n_layer_self_k_cache", "in_n_layer_self_v_cache",
-                                       "n_layer_cross_k", "n_layer_cross_v", "offset"],
-                          output_names=["logits", "out_n_layer_self_k_cache", "out_n_layer_self_v_cache"],
-                          dynamic_axes={"tokens": {0: "n_audio", 1: "n_tokens"}, "in_n_layer_self_k_cache": {1: "n_audio"},
-                                        "in_n_layer_self_v_cache": {1: "n_audio"},
-                                        "n_layer_cross_k": {1: "n_audio", 2: "T"}, "n_layer_cross_v": {1: "n_audio", 2: "T"}})
-    add_metadata(encoder_path, metadata())
-    write_tokens(os.path.join(OUT, f"{NAME}-tokens.txt"))
+        encoder_path = export(wrapped_encoder, wrapped_decoder, OUT, NAME, m.DIMS, m.SOT)
+    # openai/whisper's non_speech_tokens are punctuation and symbols; this toy vocabulary's
+    # are the ones make_whisper_model.py suppresses (whose suppress_tokens add the task tokens).
+    non_speech = [m.VOCAB[c] for c in ["!", "?", "-", "H", "z"]]
+    add_metadata(encoder_path, metadata(NAME, m.DIMS, m.VOCAB, ["en", "de"], non_speech))
+    write_tokens(os.path.join(OUT, f"{NAME}-tokens.txt"), m.TEXT_TOKENS, m.VOCAB)
 
 
 if __name__ == "__main__":
