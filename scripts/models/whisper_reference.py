@@ -89,8 +89,7 @@ def decode(ids, tokenizer):
 
 
 def logits_of(decoder, ids, hidden):
-    cross_k, cross_v = decoder.layer.cross_attn.project_kv(hidden)
-    logits, _, _ = decoder.run(torch.tensor([ids]), cross_k, cross_v)
+    logits, _ = decoder.run(torch.tensor([ids]), decoder.cross_kv(hidden))
     return logits[0]
 
 
@@ -166,7 +165,7 @@ def reference_rows(encoder, decoder, prompt, generation, encode_text, decode_ids
     rows = []
     with torch.no_grad():
         for utt in UTTERANCES:
-            features = torch.from_numpy(whisper_log_mel(read_wav(os.path.join(SPEECH, utt + ".wav")), m.N_MELS).T)
+            features = torch.from_numpy(whisper_log_mel(read_wav(os.path.join(SPEECH, utt + ".wav")), m.DIMS.n_mels).T)
             hidden = encoder(features.float().unsqueeze(0))
             generated = greedy(decoder, hidden, prompt, generation)
             unsuppressed = greedy(decoder, hidden, prompt, {**generation, "suppress_tokens": [], "begin_suppress_tokens": []})
