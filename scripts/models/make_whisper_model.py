@@ -31,6 +31,9 @@ same configs. Plus config.json, generation_config.json, preprocessor_config.json
 (byte-level BPE, Whisper's special tokens; a tiny vocabulary: ASCII letters, digits,
 punctuation, a few merges).
 
+The modules, the Optimum export and the decoder merge take their sizes from a Dims (this fixture's
+by default); make_whisper_bench_model.py builds its whisper-tiny-sized model with them.
+
 Then the independent reference: whisper_reference.py computes the expected transcripts
 and teacher-forced scores with this torch model (no KV cache, full recomputation per
 step) and writes expected.json.
@@ -42,7 +45,6 @@ import os
 import shutil
 from dataclasses import dataclass
 
-import numpy as np
 import onnx
 import torch
 import torch.nn as nn

@@ -27,6 +27,10 @@ The self-attention cache update is written with slices and concatenation instead
 export-onnx.py's in-place slice assignment (the same function of the same inputs). The
 int8 variants (<name>-encoder.int8.onnx, ...) need onnxruntime's quantizer and are not made.
 
+The wrappers, the export, the metadata and the tokens file serve make_whisper_bench_model.py too
+(TextDecoderTensorCache: any number of layers); this fixture's decoder is OneLayerTextDecoderTensorCache,
+the same function with the one layer's steps written out, whose graph is the committed file's.
+
 Then whisper_reference.py computes expected.json for this layout too.
 """
 import base64
@@ -61,12 +65,6 @@ class AudioEncoderTensorCache(nn.Module):
                 torch.stack([layer.cross_attn.v(hidden) for layer in layers]))
 
 
-def embed_tokens(decoder, tokens, offset):
-    start = offset[0]
-    n = tokens.shape[1]
-    return decoder.embed(tokens) + decoder.positions[start : start + n], start, n
-
-
 class TextDecoderTensorCache(nn.Module):
     """Self-attention caches [layers, N, n_text_ctx, d] in and out, with positions offset .. offset + n_tokens - 1
     written (by slices and concatenation); any number of layers (make_whisper_bench_model.py's)."""
@@ -75,9 +73,15 @@ class TextDecoderTensorCache(nn.Module):
         super().__init__()
         self.decoder = decoder
 
+    def embed(self, tokens, offset):
+        """The embeddings of tokens at positions offset.., the first position and the number of tokens."""
+        start = offset[0]
+        n = tokens.shape[1]
+        return self.decoder.embed(tokens) + self.decoder.positions[start : start + n], start, n
+
     def forward(self, tokens, in_k, in_v, cross_k, cross_v, offset):
+        x, start, n = self.embed(tokens, offset)
         d = self.decoder
-        x, start, n = embed_tokens(d, tokens, offset)
         out_k, out_v = [], []
         for i, layer in enumerate(m.layers_of(d)):
             h = layer.ln1(x)
@@ -90,17 +94,13 @@ class TextDecoderTensorCache(nn.Module):
         return d.ln(x) @ d.output_weight().T, torch.stack(out_k), torch.stack(out_v)
 
 
-class OneLayerTextDecoderTensorCache(nn.Module):
-    """TextDecoderTensorCache's function for this fixture's one decoder layer, the layer's steps written out
-    here: the graph (and so the bytes) of the committed tiny-random-decoder.onnx."""
-
-    def __init__(self, decoder):
-        super().__init__()
-        self.decoder = decoder
+class OneLayerTextDecoderTensorCache(TextDecoderTensorCache):
+    """TextDecoderTensorCache's function for this fixture's one decoder layer, with the layer's steps written
+    out here: the graph (and so the bytes) of the committed tiny-random-decoder.onnx."""
 
     def forward(self, tokens, in_k, in_v, cross_k, cross_v, offset):
+        x, start, n = self.embed(tokens, offset)
         d = self.decoder
-        x, start, n = embed_tokens(d, tokens, offset)
         layer = d.layer
         heads = layer.self_attn.heads
         h = layer.ln1(x)
