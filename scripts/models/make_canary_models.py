@@ -47,10 +47,11 @@ import json
 import math
 import os
 
-import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from onnx_metadata import add_metadata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT_ONNX_ASR = os.path.join(ROOT, "test", "fixtures", "models", "canary-onnx-asr")
@@ -279,15 +280,6 @@ def build(pieces=PIECES):
 def write_lines(path, lines):
     with open(path, "w", encoding="utf-8") as f:
         f.write("".join(line + "\n" for line in lines))
-
-
-def add_metadata(path, metadata):
-    model = onnx.load(path)
-    del model.metadata_props[:]
-    for key, value in metadata.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, str(value)
-    onnx.save(model, path)
 
 
 def export_onnx_asr(encoder, decoder, out=OUT_ONNX_ASR, pieces=PIECES):

@@ -37,13 +37,13 @@ import base64
 import os
 import sys
 
-import onnx
 import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import make_whisper_model as m  # noqa: E402
+from onnx_metadata import add_metadata  # noqa: E402
 
 OUT = os.path.join(m.ROOT, "test", "fixtures", "models", "whisper-sherpa")
 NAME = "tiny-random"
@@ -114,15 +114,6 @@ class OneLayerTextDecoderTensorCache(TextDecoderTensorCache):
         out_k = torch.cat([k_all, in_k[0, :, start + n :]], dim=1).unsqueeze(0)
         out_v = torch.cat([v_all, in_v[0, :, start + n :]], dim=1).unsqueeze(0)
         return logits, out_k, out_v
-
-
-def add_metadata(path, metadata):
-    model = onnx.load(path)
-    del model.metadata_props[:]
-    for key, value in metadata.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, str(value)
-    onnx.save(model, path)
 
 
 def metadata(name, dims, vocab, language_codes, non_speech):
