@@ -133,6 +133,8 @@ export async function greedyDecode(
       const token = argmax(logits, r * stride + offset, s.vocabSize, blocked);
       if (token === s.endOfText || token < 0) ended[r] = true;
       else tokens.push(token);
+      // A row at its cap is done now: no step computes logits it would not read.
+      if (limits && tokens.length >= limits[r]!) ended[r] = true;
       return ended[r] ? s.endOfText : token;
     });
     if (ended.every(Boolean) || length + 1 >= s.maxLength) break;
