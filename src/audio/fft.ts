@@ -12,7 +12,8 @@
  * scripts/parity/README.md), because the hand-written one needs no
  * interleaved complex output array and computes the power directly in the
  * real-split step.
- * Both are checked against a direct DFT in test/audio/fft.test.ts.
+ * Lengths that are not powers of two (Whisper's 400) take `createMixedRadixPowerSpectrum`.
+ * All three are checked against a direct DFT in test/audio/fft.test.ts.
  */
 import { createRequire } from 'node:module';
 

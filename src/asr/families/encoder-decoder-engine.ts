@@ -2,8 +2,9 @@
  * The decoding base of attention encoder-decoders (Whisper-style): the encoder runs
  * once per batch; greedy decoding starts every row from the same prompt with one
  * full decoder pass, then extends all rows together one token per step with the
- * KV cache (rows that reached end-of-text keep feeding it, their outputs unused),
- * until every row ended or the sequence reaches the maximum length. Suppressed
+ * KV cache (rows that ended keep feeding it, their outputs unused), until every
+ * row ended (end-of-text, or the adapter's token cap: a row at its cap ends as its
+ * last token is chosen, with no step after it) or the sequence reaches the maximum length. Suppressed
  * tokens get -Infinity at every step, the begin-suppressed ones at the first
  * generated position too.
  * The reference score is teacher-forced: one decoder pass over prompt + reference
