@@ -117,4 +117,28 @@ test("rote's default (openai/whisper's rules) differs from sherpa-onnx by what s
   assert.ok(same < paths.length / 2, `${same} of ${paths.length} equal`);
 });
 
+test('a decode that reaches the cap runs no decoder step after its last token', async () => {
+  const model = await loadModel(DIR, { provider: 'cpu', threads: 1, sherpaCompatible: true });
+  try {
+    const clock = engineOf(model).clock;
+    let capped = 0;
+    for (const path of paths.slice(0, 12)) {
+      const before = clock.runs;
+      let tokens = -1;
+      for await (const row of transcribeFiles(model, [{ id: '0', path }], { featureWorkers: 0 }))
+        tokens = row.tokenIds.length;
+      const frames = Math.floor((sherpa.readWave(path).samples.length + 80) / 160);
+      const atCap = tokens === Math.trunc((frames / 100) * 6);
+      if (atCap) capped++;
+      // The encoder, the prompt's pass (its last logits give the first token), one step per further token,
+      // and one more only where a step's logits must say end-of-text.
+      const steps = atCap ? Math.max(0, tokens - 1) : tokens;
+      assert.is(clock.runs - before, 2 + steps, `${path}: ${tokens} tokens${atCap ? ' (the cap)' : ''}`);
+    }
+    assert.ok(capped >= 3, `${capped} capped`);
+  } finally {
+    await model.close();
+  }
+});
+
 test.run();

@@ -1,6 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createFftJsPowerSpectrum, createPowerSpectrum, createRealFftPowerSpectrum } from '../../src/audio/fft.ts';
+import {
+  createFftJsPowerSpectrum,
+  createMixedRadixPowerSpectrum,
+  createPowerSpectrum,
+  createRealFftPowerSpectrum,
+} from '../../src/audio/fft.ts';
 
 function directPowerSpectrum(x: Float64Array): Float64Array {
   const n = x.length;
@@ -58,6 +63,18 @@ test('the input frame is not modified and bad sizes are refused', () => {
   assert.equal(Array.from(x), Array.from(copy));
   assert.throws(() => createPowerSpectrum(400), /power of two/);
   assert.throws(() => createPowerSpectrum(4), /power of two/);
+});
+
+test('mixed-radix power spectrum equals a direct DFT for lengths that are not powers of two (Whisper: 400)', () => {
+  for (const n of [2, 6, 12, 30, 98, 100, 400, 512]) {
+    const x = speechLikeFrame(n);
+    const expected = directPowerSpectrum(x);
+    const actual = new Float64Array(n / 2 + 1);
+    createMixedRadixPowerSpectrum(n).compute(x, actual);
+    const peak = Math.max(...expected);
+    for (let k = 0; k <= n / 2; k++)
+      assert.ok(Math.abs(actual[k]! - expected[k]!) <= peak * 1e-12, `n=${n} k=${k}: ${actual[k]} vs ${expected[k]}`);
+  }
 });
 
 test.run();

@@ -2,8 +2,9 @@
  * The decoding base of attention encoder-decoders (Whisper-style): the encoder runs
  * once per batch; greedy decoding starts every row from the same prompt with one
  * full decoder pass, then extends all rows together one token per step with the
- * KV cache (rows that reached end-of-text keep feeding it, their outputs unused),
- * until every row ended or the sequence reaches the maximum length. Suppressed
+ * KV cache (rows that ended keep feeding it, their outputs unused), until every
+ * row ended (end-of-text, or the adapter's token cap: a row at its cap ends as its
+ * last token is chosen, with no step after it) or the sequence reaches the maximum length. Suppressed
  * tokens get -Infinity at every step, the begin-suppressed ones at the first
  * generated position too.
  * The reference score is teacher-forced: one decoder pass over prompt + reference
@@ -133,6 +134,8 @@ export async function greedyDecode(
       const token = argmax(logits, r * stride + offset, s.vocabSize, blocked);
       if (token === s.endOfText || token < 0) ended[r] = true;
       else tokens.push(token);
+      // A row at its cap is done now: no step computes logits it would not read.
+      if (limits && tokens.length >= limits[r]!) ended[r] = true;
       return ended[r] ? s.endOfText : token;
     });
     if (ended.every(Boolean) || length + 1 >= s.maxLength) break;

@@ -384,17 +384,22 @@ export const whisperSherpa: FamilyDefinition = {
     for (const id of ranks.keys())
       if (id >= vocabSize)
         throw new RoteError(`${tokensPath}: rank ${id} is not below the model's n_vocab ${vocabSize}`);
-    let tokenizer: Tokenizer;
-    try {
-      tokenizer = ranksTokenizer(ranks);
-    } catch (error) {
-      throw new RoteError(
-        `${tokensPath}: cannot build a BPE tokenizer from these ranks (${(error as Error).message})`,
-        {
-          cause: error,
-        },
-      );
-    }
+    // Built for the first reference: transcribing needs none, and its ~137k merges (openai/whisper's ranks) hold
+    // ~30 MB of heap that every major garbage collection walks (full GC 14 -> 41 ms; scripts/bench/RESULTS.md, whisper).
+    let tokenizer: Tokenizer | undefined;
+    const referenceTokenizer = (): Tokenizer => {
+      try {
+        tokenizer ??= ranksTokenizer(ranks);
+      } catch (error) {
+        throw new RoteError(
+          `${tokensPath}: cannot build a BPE tokenizer from these ranks (${(error as Error).message})`,
+          {
+            cause: error,
+          },
+        );
+      }
+      return tokenizer;
+    };
     const names = specialNames(encoder, codes, languageIds);
     const utf8 = new TextDecoder();
     const pieces = Array.from({ length: vocabSize }, (_, id) => {
@@ -413,7 +418,8 @@ export const whisperSherpa: FamilyDefinition = {
           specialIds: new Set(pieces.map((_, id) => id).filter((id) => !ranks.has(id))),
           endOfText,
           source: tokensPath,
-          encodeReference: (reference) => tokenizer.encode(' ' + reference, { add_special_tokens: false }).ids,
+          encodeReference: (reference) =>
+            referenceTokenizer().encode(' ' + reference, { add_special_tokens: false }).ids,
           // As sherpa-onnx: the bytes of the text tokens, concatenated, read as UTF-8.
           decode: (ids) => utf8.decode(Buffer.concat(ids.flatMap((id) => ranks.get(id) ?? []))),
         }),

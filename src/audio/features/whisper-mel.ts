@@ -9,9 +9,9 @@
  *   the power spectrum |X|^2, librosa's Slaney mel filters (0-8000 Hz, Slaney
  *   normalization; 80 or 128 filters, the model's `feature_size`);
  *   log10(max(mel, 1e-10)), floored at (the maximum over all frames - 8), then (x + 4) / 4.
- * A 400-point DFT is not a power of two: each frame's spectrum is a direct DFT from
- * precomputed tables, skipped for frames that are all zeros (the 30 s padding of
- * a short canary), whose power is exactly 0.
+ * A 400-point DFT is not a power of two: each frame's spectrum is a mixed-radix FFT
+ * (4 x 4 x 5 x 5, src/audio/fft.ts), skipped for frames that are all zeros (the 30 s
+ * padding of a short canary), whose power is exactly 0.
  * Trimming is what the feature extractor does with longer input; rote's Whisper
  * engine refuses canaries over 30 s before they reach this frontend.
  *
@@ -23,6 +23,7 @@
  * these frames alone. (sherpa-onnx then appends 1000 zero frames: the model does that.)
  */
 import { RoteError } from '../../util/errors.ts';
+import { createMixedRadixPowerSpectrum } from '../fft.ts';
 import { applyMelBank, slaneyMelBank } from './mel.ts';
 import type { FeatureMatrix } from './types.ts';
 
@@ -74,30 +75,10 @@ export function createWhisperMelPlan(options: Partial<WhisperMelOptions> = {}): 
   const mel = slaneyMelBank(o.numBins, N_FFT, WHISPER_SAMPLE_RATE, 0, WHISPER_SAMPLE_RATE / 2, true);
   const window = new Float64Array(N_FFT);
   for (let i = 0; i < N_FFT; i++) window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / N_FFT);
-  const cos = new Float64Array(numFftBins * N_FFT);
-  const sin = new Float64Array(numFftBins * N_FFT);
-  for (let k = 0; k < numFftBins; k++)
-    for (let j = 0; j < N_FFT; j++) {
-      const angle = (2 * Math.PI * ((k * j) % N_FFT)) / N_FFT;
-      cos[k * N_FFT + j] = Math.cos(angle);
-      sin[k * N_FFT + j] = Math.sin(angle);
-    }
+  const spectrum = createMixedRadixPowerSpectrum(N_FFT);
   const frame = new Float64Array(N_FFT);
   const power = new Float64Array(numFftBins);
   const energies = new Float64Array(o.numBins);
-
-  function powerSpectrum(): void {
-    for (let k = 0; k < numFftBins; k++) {
-      const base = k * N_FFT;
-      let re = 0;
-      let im = 0;
-      for (let j = 0; j < N_FFT; j++) {
-        re += frame[j]! * cos[base + j]!;
-        im += frame[j]! * sin[base + j]!;
-      }
-      power[k] = re * re + im * im;
-    }
-  }
 
   /** Frames: openai/whisper's 30 s window, or sherpa-onnx's Kaldi framing of the samples alone. */
   function framesFor(numSamples: number): number {
@@ -124,7 +105,7 @@ export function createWhisperMelPlan(options: Partial<WhisperMelOptions> = {}): 
         if (value !== 0) nonZero = true;
       }
       if (nonZero) {
-        powerSpectrum();
+        spectrum.compute(frame, power);
         applyMelBank(mel, power, energies);
       } else energies.fill(0);
       for (let b = 0; b < numBins; b++) {
