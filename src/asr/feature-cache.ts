@@ -4,7 +4,7 @@
  * frontend, so each file's features are computed once. A file is known by its real
  * path, size and modification time; a frontend by its spec, so models whose frontends
  * differ in any field never share features. Bounded in bytes; the least recently used
- * entries go first. Callers treat the matrices as read-only (batching copies them).
+ * entries go first. Callers treat the matrices as read-only (batching copies them); notes are copied in and out.
  */
 import { realpathSync, statSync } from 'node:fs';
 import type { FrontendSpec } from '../audio/index.ts';
@@ -50,14 +50,14 @@ export class FeatureCache {
     this.hits++;
     this.entries.delete(key!);
     this.entries.set(key!, found);
-    return found;
+    return { ...found, notes: [...found.notes] };
   }
 
   set(key: string | null, features: ExtractedFeatures): void {
     if (key === null || this.entries.has(key)) return;
     const size = features.matrix.data.byteLength;
     if (size > this.maxBytes) return;
-    this.entries.set(key, features);
+    this.entries.set(key, { matrix: features.matrix, durationSec: features.durationSec, notes: [...features.notes] });
     this.heldBytes += size;
     for (const [oldest, entry] of this.entries) {
       if (this.heldBytes <= this.maxBytes) break;

@@ -350,7 +350,8 @@ function createFeatureQueue(
       prepared.items.push(item);
       prepared.matrices.push(result.value.matrix);
       prepared.durations.push(result.value.durationSec);
-      prepared.notes.push(result.value.notes);
+      // A copy: scoring appends to a row's notes, and the features (with their loader notes) may be cached.
+      prepared.notes.push([...result.value.notes]);
     });
     return prepared;
   };

@@ -175,6 +175,30 @@ test('bad files are refused naming the file and the field: vocab_size vs tokens.
   }
 });
 
+test("a vocab.txt one token longer than the decoder's logits is refused when decoding starts, not misread", async () => {
+  const { dir: copy, remove } = temporaryDirectory('canary-vocab-width');
+  try {
+    for (const name of readdirSync(ONNX_ASR)) copyFileSync(join(ONNX_ASR, name), join(copy, name));
+    const lines = readFileSync(join(ONNX_ASR, 'vocab.txt'), 'utf8').trimEnd().split('\n');
+    writeFileSync(join(copy, 'vocab.txt'), [...lines, `zzq ${lines.length}`].join('\n') + '\n');
+    const model = await loadModel(copy, { provider: 'cpu' });
+    try {
+      const items = [{ id: 'a', path: join(SPEECH, 'utt-00.wav') }];
+      const error = await (async () => {
+        for await (const row of transcribeFiles(model, items, { featureWorkers: 0 })) void row;
+      })().then(
+        () => null,
+        (e: Error) => e,
+      );
+      assert.match(error!.message, /the decoder gave 79 logits per position, the vocabulary has 80 tokens/);
+    } finally {
+      await model.close();
+    }
+  } finally {
+    remove();
+  }
+});
+
 test('inspect-model names the family, the prompt and the decoder score', async () => {
   for (const [dir, family] of [
     [ONNX_ASR, 'canary-onnx-asr'],

@@ -50,6 +50,30 @@ test('the same files and frontend: features from the cache, identical rows; anot
   assert.equal([cache.hits, cache.misses], [11, 13]);
 });
 
+test("a row's notes are its own: the same canary scored again through the cache gets the same notes, not the earlier rows' too", async () => {
+  const [fixture] = speechFixtures();
+  const cache = new FeatureCache();
+  const notes: string[][] = [];
+  for (let round = 0; round < 3; round++) {
+    const model = await loadModel(join(MODELS, 'nemo-ctc'), { provider: 'cpu' });
+    try {
+      // 中文: characters the vocabulary lacks, which scoring notes on the row.
+      const items = [{ id: 'u0', path: fixture!.path, reference: `${fixture!.text} 中文` }];
+      for await (const row of transcribeFiles(model, items, { featureWorkers: 0, featureCache: cache }))
+        notes.push([...row.notes]);
+    } finally {
+      await model.close();
+    }
+  }
+  assert.is(cache.hits, 2);
+  assert.ok(
+    notes[0]!.some((note) => note.includes('中')),
+    notes[0]!.join('; '),
+  );
+  assert.equal(notes[1], notes[0]);
+  assert.equal(notes[2], notes[0]);
+});
+
 test('bounded in bytes: the least recently used entries are dropped first', async () => {
   const paths = speechFixtures()
     .slice(0, 3)

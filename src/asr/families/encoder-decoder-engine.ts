@@ -91,6 +91,17 @@ function logSoftmaxAt(logits: Float32Array, offset: number, size: number, target
   return logits[offset + target]! - max - Math.log(sum);
 }
 
+/** Logits of `positions` positions must be `vocabSize` wide: a token file of another model would shift every row silently. */
+function checkLogits(logits: Float32Array, positions: number, s: DecodingSettings): void {
+  if (logits.length === positions * s.vocabSize) return;
+  const perPosition = logits.length / positions;
+  throw new RoteError(
+    `the decoder gave ${Number.isInteger(perPosition) ? perPosition : logits.length} logits per position` +
+      `${Number.isInteger(perPosition) ? '' : ` (in all, for ${positions} positions)`}, the vocabulary has ${s.vocabSize} tokens: ` +
+      'the token file (tokens.txt, vocab.txt or tokenizer.json) does not belong to this decoder; use the files exported with it',
+  );
+}
+
 /** A full decoder pass whose rows start with the prompt: logits [rows, width, vocab] and its state. */
 interface FullPass {
   logits: Float32Array;
@@ -122,6 +133,7 @@ export async function greedyDecode(
     )),
     width: s.prompt.length,
   };
+  checkLogits(start.logits, rows * start.width, s);
   let state = start.state;
   let logits = start.logits;
   let stride = start.width * s.vocabSize;
@@ -140,6 +152,7 @@ export async function greedyDecode(
     });
     if (ended.every(Boolean) || length + 1 >= s.maxLength) break;
     const next = await adapter.step(state, tokens);
+    checkLogits(next.logits, rows, s);
     state = next.state;
     logits = next.logits;
     stride = s.vocabSize;
@@ -175,6 +188,7 @@ async function scoredPass(
     return row;
   });
   const { logits, state } = await adapter.decode(encoded, ids);
+  checkLogits(logits, ids.length * width, s);
   const scores = targets.map((t, r) => {
     if (!fits(t)) return null;
     const scored = [...t, s.endOfText];
