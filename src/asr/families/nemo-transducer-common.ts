@@ -20,6 +20,7 @@ import {
 import { describeValueInfo, type OnnxFileFacts, type OnnxValueInfo } from '../onnx-file.ts';
 import { stateRowsToLayerMajor } from '../transducer-stateful.ts';
 import { hasInputs, hasOutputs, modelMelBins, positiveIntegerMetadata } from './common.ts';
+import type { TransducerAdapter, TransducerNetwork } from './transducer-engine.ts';
 import type { DirectoryFacts, FeatureBatch, LoadModelOptions } from './types.ts';
 
 const NEMO_MAX_SYMBOLS = 10;
@@ -230,4 +231,24 @@ export function framesToBDT(frames: Float32Array, count: number, dim: number): F
   const out = new Float32Array(dim * count);
   for (let t = 0; t < count; t++) for (let k = 0; k < dim; k++) out[k * count + t] = frames[t * dim + k]!;
   return out;
+}
+
+/** The adapter both NeMo transducer layouts give the engine: NeMo's encoder, their prediction + joint `built`, NeMo's search. */
+export function nemoTransducerAdapter(
+  encoder: OnnxFileFacts,
+  encoderFile: string,
+  sessions: EngineSessions,
+  options: LoadModelOptions,
+  built: { network: TransducerNetwork; describe: string },
+): TransducerAdapter {
+  const declared = declaredFromMetadata(encoder);
+  return {
+    encode: nemoEncoder(encoder, encoderFile, sessions, 0),
+    network: built.network,
+    subsampling: declared.subsampling,
+    durations: declared.durations,
+    maxSymbolsPerFrame: nemoMaxSymbols(options),
+    describeSearch: (max) =>
+      `greedy search as NeMo (state kept on blank, blank embedded as zeros), at most ${max} symbol(s) per frame; ${built.describe}`,
+  };
 }

@@ -21,18 +21,11 @@ import {
   framesToBDT,
   isNemoEncoder,
   lstmPrediction,
-  nemoEncoder,
   nemoFrontend,
-  nemoMaxSymbols,
+  nemoTransducerAdapter,
   vocabularyFile,
 } from './nemo-transducer-common.ts';
-import {
-  concat,
-  createTransducerEngine,
-  frameChunks,
-  type TransducerAdapter,
-  type TransducerNetwork,
-} from './transducer-engine.ts';
+import { concat, createTransducerEngine, frameChunks, type TransducerNetwork } from './transducer-engine.ts';
 import type { DirectoryFacts, Detection, Engine, FamilyDefinition, LoadModelOptions } from './types.ts';
 
 /** Grid rows per joint call when scoring cell by cell (bounded memory: rows x width floats). */
@@ -191,7 +184,6 @@ export async function loadNemoTransducer(
   const vocabulary = await loadVocabulary(join(facts.dir, vocabName), 'last');
   const detectedBecause = [...because];
   const frontend = nemoFrontend(encoderFacts, options, detectedBecause);
-  const declared = declaredFromMetadata(encoderFacts);
   return createTransducerEngine(
     {
       family: 'nemo-transducer',
@@ -202,26 +194,14 @@ export async function loadNemoTransducer(
       frontend,
       vocabulary,
       detectedBecause,
-      open(sessions): TransducerAdapter {
-        const encode = nemoEncoder(encoderFacts, encoder!, sessions, 0);
-        const { network, describe } = decoderJointNetwork(
-          sessions,
-          decoderJoint!,
-          jointFacts,
+      open: (sessions) =>
+        nemoTransducerAdapter(
           encoderFacts,
-          vocabulary.blankId,
-          latticeByCells,
-        );
-        return {
-          encode,
-          network,
-          subsampling: declared.subsampling,
-          durations: declared.durations,
-          maxSymbolsPerFrame: nemoMaxSymbols(options),
-          describeSearch: (max) =>
-            `greedy search as NeMo (state kept on blank, blank embedded as zeros), at most ${max} symbol(s) per frame; ${describe}`,
-        };
-      },
+          encoder!,
+          sessions,
+          options,
+          decoderJointNetwork(sessions, decoderJoint!, jointFacts, encoderFacts, vocabulary.blankId, latticeByCells),
+        ),
     },
     options,
   );

@@ -20,18 +20,10 @@ import {
   framesToBDT,
   isNemoEncoder,
   lstmPrediction,
-  nemoEncoder,
   nemoFrontend,
-  nemoMaxSymbols,
+  nemoTransducerAdapter,
 } from './nemo-transducer-common.ts';
-import {
-  concat,
-  createTransducerEngine,
-  frameChunks,
-  pickRows,
-  type TransducerAdapter,
-  type TransducerNetwork,
-} from './transducer-engine.ts';
+import { concat, createTransducerEngine, frameChunks, pickRows, type TransducerNetwork } from './transducer-engine.ts';
 import type { DirectoryFacts, Detection, Engine, FamilyDefinition, LoadModelOptions } from './types.ts';
 
 function pickRole(facts: DirectoryFacts, role: string, test: (f: OnnxFileFacts) => boolean): string | undefined {
@@ -215,7 +207,6 @@ export async function loadSherpaNemoTransducer(
   }
   const detectedBecause = [...because];
   const frontend = nemoFrontend(encoderFacts, options, detectedBecause);
-  const declared = declaredFromMetadata(encoderFacts);
   return createTransducerEngine(
     {
       family: 'sherpa-nemo-transducer',
@@ -226,26 +217,22 @@ export async function loadSherpaNemoTransducer(
       frontend,
       vocabulary,
       detectedBecause,
-      open(sessions): TransducerAdapter {
-        const { network, describe } = splitNetwork(
-          sessions,
-          { decoder: decoder!, joiner: joiner! },
-          facts.onnx.get(decoder!)!,
-          facts.onnx.get(joiner!)!,
+      open: (sessions) =>
+        nemoTransducerAdapter(
           encoderFacts,
-          vocabulary.blankId,
-          latticeByCells,
-        );
-        return {
-          encode: nemoEncoder(encoderFacts, encoder!, sessions, 0),
-          network,
-          subsampling: declared.subsampling,
-          durations: declared.durations,
-          maxSymbolsPerFrame: nemoMaxSymbols(options),
-          describeSearch: (max) =>
-            `greedy search as NeMo (state kept on blank, blank embedded as zeros), at most ${max} symbol(s) per frame; ${describe}`,
-        };
-      },
+          encoder!,
+          sessions,
+          options,
+          splitNetwork(
+            sessions,
+            { decoder: decoder!, joiner: joiner! },
+            facts.onnx.get(decoder!)!,
+            facts.onnx.get(joiner!)!,
+            encoderFacts,
+            vocabulary.blankId,
+            latticeByCells,
+          ),
+        ),
     },
     options,
   );
