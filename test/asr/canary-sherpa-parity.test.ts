@@ -7,7 +7,6 @@
  * the evidence that the layout (input names, the position after the tokens, the memories, the
  * prompt) is read as sherpa-onnx reads it.
  */
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -16,45 +15,22 @@ import { resample } from '../../src/audio/index.ts';
 import { loadModel, transcribeFiles } from '../../src/asr/index.ts';
 import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
-
-interface SherpaRecognizer {
-  createStream(): { acceptWaveform(w: { samples: Float32Array; sampleRate: number }): void };
-  decode(stream: unknown): void;
-  getResult(stream: unknown): { text: string };
-}
-const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as {
-  OfflineRecognizer: new (config: object) => SherpaRecognizer;
-  readWave(path: string): { samples: Float32Array; sampleRate: number };
-};
+import { sherpaResults } from './sherpa-peer.ts';
 
 const MODEL = join(MODELS, 'canary-sherpa');
 
 function sherpaTranscripts(language: string, paths: string[]): Map<string, string> {
-  const recognizer = new sherpa.OfflineRecognizer({
-    featConfig: { sampleRate: 16000, featureDim: 128 },
-    modelConfig: {
-      canary: {
-        encoder: join(MODEL, 'encoder.onnx'),
-        decoder: join(MODEL, 'decoder.onnx'),
-        srcLang: language,
-        tgtLang: language,
-        usePnc: 1,
-      },
-      tokens: join(MODEL, 'tokens.txt'),
-      numThreads: 1,
-      provider: 'cpu',
-      debug: 0,
+  const config = {
+    canary: {
+      encoder: join(MODEL, 'encoder.onnx'),
+      decoder: join(MODEL, 'decoder.onnx'),
+      srcLang: language,
+      tgtLang: language,
+      usePnc: 1,
     },
-  });
-  const result = new Map<string, string>();
-  for (const path of paths) {
-    const wave = sherpa.readWave(path);
-    const stream = recognizer.createStream();
-    stream.acceptWaveform({ samples: wave.samples, sampleRate: wave.sampleRate });
-    recognizer.decode(stream);
-    result.set(path, recognizer.getResult(stream).text);
-  }
-  return result;
+    tokens: join(MODEL, 'tokens.txt'),
+  };
+  return new Map([...sherpaResults(config, paths, 128)].map(([path, result]) => [path, result.text]));
 }
 
 async function roteTranscripts(language: string, paths: string[]): Promise<Map<string, string>> {

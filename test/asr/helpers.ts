@@ -25,3 +25,26 @@ export function temporaryDirectory(label: string): { dir: string; remove: () => 
   const dir = mkdtempSync(join(tmpdir(), `rote-asr-${label}-`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** One utterance of a Whisper fixture's expected.json (scripts/models/whisper_reference.py). */
+export interface WhisperExpectedUtterance {
+  id: string;
+  file: string;
+  transcript: string;
+  generatedIds: number[];
+  generatedIdsWithoutSuppression: number[];
+  stoppedAt: 'end-of-text' | 'max_length';
+  reference: string;
+  referenceIds: number[];
+  logLikelihood: number;
+  characters: number;
+  perCharacter: number;
+}
+
+/** A Whisper fixture's expected.json: the prompt and the reference's greedy tokens and teacher-forced scores. */
+export function readWhisperExpected(modelDir: string): { prompt: number[]; utterances: WhisperExpectedUtterance[] } {
+  return JSON.parse(readFileSync(join(modelDir, 'expected.json'), 'utf8')) as {
+    prompt: number[];
+    utterances: WhisperExpectedUtterance[];
+  };
+}

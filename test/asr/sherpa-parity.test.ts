@@ -14,39 +14,16 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resample } from '../../src/audio/index.ts';
 import { loadModel, transcribeFiles } from '../../src/asr/index.ts';
 import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
-
-interface SherpaRecognizer {
-  createStream(): { acceptWaveform(w: { samples: Float32Array; sampleRate: number }): void };
-  decode(stream: unknown): void;
-  getResult(stream: unknown): { text: string };
-}
-const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as {
-  OfflineRecognizer: new (config: object) => SherpaRecognizer;
-  readWave(path: string): { samples: Float32Array; sampleRate: number };
-};
+import { sherpaResults } from './sherpa-peer.ts';
 
 function sherpaTranscripts(modelConfig: object, paths: string[]): Map<string, string> {
-  const recognizer = new sherpa.OfflineRecognizer({
-    featConfig: { sampleRate: 16000, featureDim: 80 },
-    modelConfig: { numThreads: 1, provider: 'cpu', debug: 0, ...modelConfig },
-    decodingMethod: 'greedy_search',
-  });
-  const result = new Map<string, string>();
-  for (const path of paths) {
-    const wave = sherpa.readWave(path);
-    const stream = recognizer.createStream();
-    stream.acceptWaveform({ samples: wave.samples, sampleRate: wave.sampleRate });
-    recognizer.decode(stream);
-    result.set(path, recognizer.getResult(stream).text);
-  }
-  return result;
+  return new Map([...sherpaResults(modelConfig, paths)].map(([path, result]) => [path, result.text]));
 }
 
 async function roteTranscripts(dir: string, paths: string[]): Promise<Map<string, string>> {

@@ -11,7 +11,6 @@
  * openai/whisper's; with `sherpaCompatible` it decodes as sherpa-onnx does, and then the
  * greedy tokens must be sherpa-onnx's (its text keeps a trailing space that rote strips).
  */
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -21,16 +20,7 @@ import { loadModel, transcribeFiles } from '../../src/asr/index.ts';
 import { engineOf } from '../../src/asr/model.ts';
 import { encodeWav16, readWav } from '../../src/audio/wav.ts';
 import { MODELS, speechFixtures, temporaryDirectory } from './helpers.ts';
-
-interface SherpaRecognizer {
-  createStream(): { acceptWaveform(w: { samples: Float32Array; sampleRate: number }): void };
-  decode(stream: unknown): void;
-  getResult(stream: unknown): { text: string; tokens: string[] };
-}
-const sherpa = createRequire(import.meta.url)('sherpa-onnx-node') as {
-  OfflineRecognizer: new (config: object) => SherpaRecognizer;
-  readWave(path: string): { samples: Float32Array; sampleRate: number };
-};
+import { sherpa, sherpaResults } from './sherpa-peer.ts';
 
 const DIR = join(MODELS, 'whisper-sherpa');
 const work = temporaryDirectory('whisper-peer');
@@ -45,30 +35,16 @@ test.before(async () => {
     writeFileSync(fast, encodeWav16(resample(audio.samples, Math.round(16000 * 1.6), 16000), 16000));
     paths.push(fast);
   }
-  const recognizer = new sherpa.OfflineRecognizer({
-    featConfig: { sampleRate: 16000, featureDim: 80 },
-    modelConfig: {
-      whisper: {
-        encoder: join(DIR, 'tiny-random-encoder.onnx'),
-        decoder: join(DIR, 'tiny-random-decoder.onnx'),
-        language: 'en',
-        task: 'transcribe',
-      },
-      tokens: join(DIR, 'tiny-random-tokens.txt'),
-      numThreads: 1,
-      provider: 'cpu',
-      debug: 0,
+  const config = {
+    whisper: {
+      encoder: join(DIR, 'tiny-random-encoder.onnx'),
+      decoder: join(DIR, 'tiny-random-decoder.onnx'),
+      language: 'en',
+      task: 'transcribe',
     },
-    decodingMethod: 'greedy_search',
-  });
-  for (const path of paths) {
-    const wave = sherpa.readWave(path);
-    const stream = recognizer.createStream();
-    stream.acceptWaveform({ samples: wave.samples, sampleRate: wave.sampleRate });
-    recognizer.decode(stream);
-    const { text, tokens } = recognizer.getResult(stream);
-    theirs.set(path, { text, tokens });
-  }
+    tokens: join(DIR, 'tiny-random-tokens.txt'),
+  };
+  for (const [path, result] of sherpaResults(config, paths)) theirs.set(path, result);
 });
 test.after(() => work.remove());
 

@@ -17,30 +17,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detectModel, loadModel, transcribeFiles, type AsrModel } from '../../src/asr/index.ts';
 import { engineOf } from '../../src/asr/model.ts';
-import { MODELS, SPEECH, speechFixtures, temporaryDirectory } from './helpers.ts';
+import { MODELS, SPEECH, speechFixtures, temporaryDirectory, readWhisperExpected } from './helpers.ts';
 
 const MODEL = join(MODELS, 'whisper-sherpa');
 const OPTIMUM = join(MODELS, 'whisper-optimum');
 const ROTE = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
 
-interface ExpectedUtterance {
-  id: string;
-  file: string;
-  transcript: string;
-  generatedIds: number[];
-  generatedIdsWithoutSuppression: number[];
-  stoppedAt: 'end-of-text' | 'max_length';
-  reference: string;
-  referenceIds: number[];
-  logLikelihood: number;
-  characters: number;
-  perCharacter: number;
-}
-const expected = JSON.parse(readFileSync(join(MODEL, 'expected.json'), 'utf8')) as {
-  prompt: number[];
-  utterances: ExpectedUtterance[];
-};
-const optimumExpected = JSON.parse(readFileSync(join(OPTIMUM, 'expected.json'), 'utf8')) as typeof expected;
+const expected = readWhisperExpected(MODEL);
+const optimumExpected = readWhisperExpected(OPTIMUM);
 
 let model: AsrModel;
 test.before(async () => {

@@ -6,7 +6,7 @@
  * audio over 30 s refused, inspect-model and an audit end to end.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ import {
 } from '../../src/asr/index.ts';
 import { encodeWav16 } from '../../src/audio/wav.ts';
 import { errorRates, normalizeTranscript } from '../../src/audit/stats/metrics.ts';
-import { MODELS, SPEECH, temporaryDirectory } from './helpers.ts';
+import { MODELS, SPEECH, temporaryDirectory, readWhisperExpected } from './helpers.ts';
 import { readPcm16 } from '../audio/fixtures.ts';
 
 const MODEL = join(MODELS, 'whisper-optimum');
@@ -30,23 +30,7 @@ const MODEL = join(MODELS, 'whisper-optimum');
 const MERGED = join(MODELS, 'whisper-optimum-merged');
 const ROTE = fileURLToPath(new URL('../../bin/rote.js', import.meta.url));
 
-interface ExpectedUtterance {
-  id: string;
-  file: string;
-  transcript: string;
-  generatedIds: number[];
-  generatedIdsWithoutSuppression: number[];
-  stoppedAt: 'end-of-text' | 'max_length';
-  reference: string;
-  referenceIds: number[];
-  logLikelihood: number;
-  characters: number;
-  perCharacter: number;
-}
-const expected = JSON.parse(readFileSync(join(MODEL, 'expected.json'), 'utf8')) as {
-  prompt: number[];
-  utterances: ExpectedUtterance[];
-};
+const expected = readWhisperExpected(MODEL);
 
 let model: AsrModel;
 let merged: AsrModel;
