@@ -44,23 +44,14 @@ import {
 } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { loadModel, sessionRunTime, transcribeFiles } from '../../src/asr/index.ts';
 import { readWavSync } from '../../src/audio/wav.ts';
 import { benchFiles } from './transcribe.bench.ts';
+import { loadTransformersPeer } from './peers/transformers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'models');
-const PEER_ENTRY = join(
-  ROOT,
-  '.cache',
-  'peers',
-  'node_modules',
-  '@huggingface',
-  'transformers',
-  'dist',
-  'transformers.node.mjs',
-);
 const BENCH_MODELS = join(tmpdir(), 'rote-bench-hf-ctc');
 
 interface Transformers {
@@ -260,15 +251,8 @@ async function benchOne(
 }
 
 export async function run(): Promise<void> {
-  if (!existsSync(PEER_ENTRY)) {
-    console.log(
-      'transformers.js is not installed (it is ~470 MB, so it is not a dependency of rote): run\n' +
-        '  sh scripts/bench/peers/install.sh\n' +
-        'which puts a pinned @huggingface/transformers into .cache/peers/ (ignored by git), then\n' +
-        '  npm run bench hf-ctc',
-    );
-    return;
-  }
+  const peer = await loadTransformersPeer<Transformers>('hf-ctc');
+  if (!peer) return;
   const threads = Number(process.env.ROTE_BENCH_THREADS ?? 2);
   const rounds = Number(process.env.ROTE_BENCH_ROUNDS ?? 5);
   const wanted = process.env.ROTE_BENCH_MODELS?.split(',');
@@ -278,10 +262,7 @@ export async function run(): Promise<void> {
     const w = readWavSync(f);
     return sum + w.samples.length / w.sampleRate;
   }, 0);
-  const transformers = (await import(pathToFileURL(PEER_ENTRY).href)) as Transformers;
-  const peerVersion = (
-    JSON.parse(readFileSync(join(PEER_ENTRY, '..', '..', 'package.json'), 'utf8')) as { version: string }
-  ).version;
+  const { transformers, version: peerVersion } = peer;
   console.log(
     `files: ${files.length} utterances, ${audioSec.toFixed(1)} s of audio; threads: ${threads} (both); machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'})`,
   );

@@ -34,24 +34,15 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { loadModel, transcribeFiles, type AsrModel, type TranscribeItem } from '../../src/asr/index.ts';
 import { RunClock } from '../../src/asr/runtime.ts';
 import { readWavSync } from '../../src/audio/wav.ts';
 import { benchFiles } from './transcribe.bench.ts';
+import { loadTransformersPeer } from './peers/transformers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SPEECH = join(ROOT, 'test', 'fixtures', 'models', 'speech');
-const PEER_ENTRY = join(
-  ROOT,
-  '.cache',
-  'peers',
-  'node_modules',
-  '@huggingface',
-  'transformers',
-  'dist',
-  'transformers.node.mjs',
-);
 const BENCH_MODEL = join(tmpdir(), 'rote-bench-whisper');
 const OPTIMUM = join(BENCH_MODEL, 'optimum');
 const SHERPA = join(BENCH_MODEL, 'sherpa');
@@ -385,22 +376,13 @@ async function batchSweep(files: string[], threads: number, budgets: number[], r
 }
 
 export async function run(): Promise<void> {
-  if (!existsSync(PEER_ENTRY)) {
-    console.log(
-      'transformers.js is not installed (it is ~470 MB, so it is not a dependency of rote): run\n' +
-        '  sh scripts/bench/peers/install.sh\n' +
-        'then\n  npm run bench whisper',
-    );
-    return;
-  }
+  const peer = await loadTransformersPeer<Transformers>('whisper');
+  if (!peer) return;
   if (!buildModel()) return;
   const threads = Number(process.env.ROTE_BENCH_THREADS ?? 2);
   const rounds = Number(process.env.ROTE_BENCH_ROUNDS ?? 3);
   const files = (await benchFiles()).slice(0, Number(process.env.ROTE_BENCH_FILES ?? 12));
-  const transformers = (await import(pathToFileURL(PEER_ENTRY).href)) as Transformers;
-  const peerVersion = (
-    JSON.parse(readFileSync(join(PEER_ENTRY, '..', '..', 'package.json'), 'utf8')) as { version: string }
-  ).version;
+  const { transformers, version: peerVersion } = peer;
   console.log(
     `model: random-weight Whisper of whisper-tiny's size (d_model 384, 4+4 layers, 6 heads, vocabulary 51865, 80 mels), ${OPTIMUM}`,
   );
