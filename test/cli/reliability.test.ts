@@ -159,8 +159,13 @@ test("the speed-up's ffmpeg killed mid-run: one line naming it and the signal, e
     while (running && !killed) {
       const ffmpeg = childrenNamed(child.pid!, 'ffmpeg');
       if (ffmpeg.length > 0) {
-        process.kill(ffmpeg[0]!, 'SIGKILL');
-        killed = true;
+        try {
+          process.kill(ffmpeg[0]!, 'SIGKILL');
+          killed = true;
+        } catch (error) {
+          // That ffmpeg ended between the listing and the kill: look for the next one.
+          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+        }
       } else await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const code = await exited;
